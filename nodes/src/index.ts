@@ -1,0 +1,4 @@
+export * from './define.js';
+export * from './registry.js';
+export * from './services.js';
+export * from './spec/index.js';

@@ -1,0 +1,39 @@
+import { defineNode } from '../define.js';
+import { AppError, type ChatMessage } from '../spec/index.js';
+import { maxTokensParam, modelParam, systemParam, temperatureParam } from './shared/model.js';
+
+export const llm = defineNode({
+  spec: {
+    type: 'llm',
+    title: 'LLM',
+    category: 'models',
+    description: 'Calls a chat model with a prompt or a conversation and streams its answer.',
+    streams: true,
+    inputs: [
+      { name: 'prompt', dataType: 'text', description: 'Sent as the last user message.' },
+      { name: 'messages', dataType: 'messages', description: 'Conversation so far; the prompt, if any, is appended.' },
+    ],
+    outputs: [
+      { name: 'text', dataType: 'text', description: 'The answer.' },
+      { name: 'messages', dataType: 'messages', description: 'The conversation with the answer appended.' },
+    ],
+    params: [modelParam, systemParam, temperatureParam, maxTokensParam, { name: 'stream', kind: 'boolean', default: true }],
+    defaults: { retries: 2, retryBackoffMs: 500 },
+  },
+  async execute({ inputs, params }, ctx) {
+    const messages: ChatMessage[] = [];
+    if (params.system) messages.push({ role: 'system', content: params.system });
+    if (inputs.messages) messages.push(...inputs.messages);
+    if (inputs.prompt !== undefined) messages.push({ role: 'user', content: inputs.prompt });
+    if (messages.length === 0 || messages.every((m) => m.role === 'system')) {
+      throw new AppError('NODE_INPUT_INVALID', 'llm needs a prompt or messages input');
+    }
+    const result = await ctx.services.llm.chat(
+      { model: params.model, messages, temperature: params.temperature, maxTokens: params.maxTokens },
+      { signal: ctx.signal, onDelta: params.stream ? (text) => ctx.delta(text) : undefined },
+    );
+    ctx.addUsage(result.usage, result.costUsd, result.model);
+    const text = result.message.content ?? '';
+    return { text, messages: [...messages.filter((m) => m.role !== 'system'), { role: 'assistant', content: text }] };
+  },
+});

@@ -1,0 +1,17 @@
+import { defineNode } from '../define.js';
+
+export const output = defineNode({
+  spec: {
+    type: 'output',
+    title: 'Output',
+    category: 'io',
+    description: 'A result of the flow, by name. The run answer holds one field per output node.',
+    flowIO: 'output',
+    inputs: [{ name: 'value', dataType: 'any', required: true }],
+    outputs: [{ name: 'value', dataType: 'any' }],
+    params: [{ name: 'name', kind: 'string', required: true, default: 'answer', description: 'Name of the output field.' }],
+  },
+  async execute({ inputs }) {
+    return { value: inputs.value };
+  },
+});

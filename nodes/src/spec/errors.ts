@@ -1,0 +1,118 @@
+/** Public error codes (CONTRACTS §3 error shape). Add, never rename. */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'VALIDATION_FAILED'
+  | 'BODY_TOO_LARGE'
+  | 'NOT_FOUND'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'CONFLICT'
+  | 'INTERNAL'
+  | 'FLOW_INVALID'
+  | 'FLOW_NOT_FOUND'
+  | 'FLOW_EXISTS'
+  | 'FLOW_VERSION_CONFLICT'
+  | 'FLOW_FILE_UNREADABLE'
+  | 'NODE_TYPE_UNKNOWN'
+  | 'NODE_PARAM_INVALID'
+  | 'NODE_INPUT_INVALID'
+  | 'NODE_FAILED'
+  | 'NODE_TIMEOUT'
+  | 'UPSTREAM_FAILED'
+  | 'RUN_NOT_FOUND'
+  | 'RUN_INPUT_INVALID'
+  | 'RUN_CANCELLED'
+  | 'RUN_INTERRUPTED'
+  | 'RUN_NOT_RUNNING'
+  | 'PROVIDER_NOT_CONFIGURED'
+  | 'PROVIDER_ERROR'
+  | 'PROVIDER_RATE_LIMITED'
+  | 'PROVIDER_UNAVAILABLE'
+  | 'OUTPUT_SCHEMA_MISMATCH'
+  | 'COLLECTION_NOT_FOUND'
+  | 'EMBEDDER_MISMATCH'
+  | 'VECTOR_STORE_UNAVAILABLE'
+  | 'SANDBOX_ERROR'
+  | 'SANDBOX_TIMEOUT'
+  | 'SANDBOX_MEMORY'
+  | 'HTTP_REQUEST_FAILED'
+  | 'HTTP_ADDRESS_BLOCKED'
+  | 'TOOL_FAILED'
+  | 'SUBFLOW_DEPTH_EXCEEDED'
+  | 'KEY_NOT_FOUND'
+  | 'VERSION_NOT_FOUND'
+  | 'OVERRIDE_NOT_ALLOWED';
+
+/** The JSON body of an error, everywhere: HTTP answers, `node.failed`, `run.failed`. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown[];
+}
+
+/** HTTP status per code when the thrower does not set one. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  FLOW_INVALID: 400,
+  FLOW_FILE_UNREADABLE: 400,
+  NODE_TYPE_UNKNOWN: 400,
+  NODE_PARAM_INVALID: 400,
+  RUN_INPUT_INVALID: 400,
+  OVERRIDE_NOT_ALLOWED: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  FLOW_NOT_FOUND: 404,
+  RUN_NOT_FOUND: 404,
+  KEY_NOT_FOUND: 404,
+  VERSION_NOT_FOUND: 404,
+  COLLECTION_NOT_FOUND: 404,
+  CONFLICT: 409,
+  FLOW_EXISTS: 409,
+  FLOW_VERSION_CONFLICT: 409,
+  RUN_NOT_RUNNING: 409,
+  BODY_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  PROVIDER_NOT_CONFIGURED: 503,
+  VECTOR_STORE_UNAVAILABLE: 503,
+};
+
+export interface AppErrorOptions {
+  status?: number;
+  details?: unknown[];
+  cause?: unknown;
+  /** True when trying again may succeed (rate limits, 5xx, connection resets). */
+  retryable?: boolean;
+}
+
+/** The one error class: a public code, a message for people, and optional details. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown[];
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = options.status ?? STATUS[code] ?? 500;
+    this.details = options.details;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** True for AppError instances, also across package copies. */
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError || (err instanceof Error && err.name === 'AppError' && 'code' in err);
+}
+
+/** The only way an error becomes JSON. Unknown errors become INTERNAL with a generic message. */
+export function toErrorBody(err: unknown): ErrorBody {
+  if (isAppError(err)) {
+    return err.details ? { code: err.code, message: err.message, details: err.details } : { code: err.code, message: err.message };
+  }
+  return { code: 'INTERNAL', message: 'Internal error' };
+}

@@ -1,0 +1,88 @@
+import type { DataType } from './values.js';
+
+/** A node's input or output port, as the catalog describes it. */
+export interface PortSpec {
+  name: string;
+  dataType: DataType;
+  required?: boolean;
+  /** An input that accepts several edges; its value is then the array of their values, in edge order. */
+  multiple?: boolean;
+  /** The port's data type is the value of this param (e.g. an `input` node's `dataType`). */
+  dataTypeFromParam?: string;
+  description?: string;
+}
+
+interface ParamBase {
+  name: string;
+  label?: string;
+  required?: boolean;
+  description?: string;
+  /** Shown (and validated) only when another param has a given value. */
+  showIf?: { param: string; equals: unknown };
+  /** Published endpoints may override this param per request (issue #5). */
+  overridable?: boolean;
+}
+
+/** A node parameter: data only, so the editor can build a form from it. */
+export type ParamSpec = ParamBase &
+  (
+    | { kind: 'number'; default?: number; min?: number; max?: number; integer?: boolean }
+    | { kind: 'boolean'; default?: boolean }
+    | { kind: 'select'; options: readonly string[]; default?: string }
+    | { kind: 'json'; default?: unknown; schema?: Record<string, unknown> }
+    | {
+        kind: 'string' | 'text' | 'code' | 'template' | 'secret' | 'collection' | 'model';
+        default?: string;
+        /** For code params: the language, for highlighting. */
+        language?: 'javascript' | 'json' | 'markdown';
+        maxLength?: number;
+      }
+  );
+
+export type ParamKind = ParamSpec['kind'];
+
+export const NODE_CATEGORIES = ['io', 'prompts', 'models', 'retrieval', 'tools', 'logic', 'data', 'flows'] as const;
+export type NodeCategory = (typeof NODE_CATEGORIES)[number];
+
+/**
+ * Input ports derived from a param, e.g. one text input per `{{variable}}` of a prompt template.
+ * Data, not code: the editor and the validator derive the ports the same way with `resolvePorts`.
+ */
+export interface DynamicInputs {
+  /** The param whose value defines the ports. */
+  fromParam: string;
+  /** `template`: one port per `{{variable}}`; `list`: one port per string of an array param. */
+  source: 'template' | 'list';
+  dataType: DataType;
+  required: boolean;
+}
+
+/** The catalog entry of one node kind (CONTRACTS §2). Plain JSON. */
+export interface NodeSpec {
+  type: string;
+  title: string;
+  category: NodeCategory;
+  description: string;
+  inputs: readonly PortSpec[];
+  outputs: readonly PortSpec[];
+  params: readonly ParamSpec[];
+  dynamicInputs?: DynamicInputs;
+  /** Outputs only some of which carry a value on a run (branching): unset outputs skip what they feed. */
+  branching?: boolean;
+  /** The node streams text through `node.delta`. */
+  streams?: boolean;
+  /** `input`: the node's `value` is the run input named by its `name` param; `output`: its `value` is a run output. */
+  flowIO?: 'input' | 'output';
+  /** Per-node engine settings defaults. */
+  defaults?: NodeSettings;
+}
+
+/** Per-node engine settings, stored on the flow node as `settings`. */
+export interface NodeSettings {
+  /** Abort the node after this many milliseconds (0 = no limit). */
+  timeoutMs?: number;
+  /** Extra attempts for retryable errors (429, 5xx, connection reset). */
+  retries?: number;
+  /** First backoff delay; doubles per attempt, with jitter. */
+  retryBackoffMs?: number;
+}

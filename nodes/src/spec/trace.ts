@@ -1,0 +1,60 @@
+import type { ErrorBody } from './errors.js';
+import type { Usage, Values } from './values.js';
+
+/** Run lifecycle states (CONTRACTS §3). */
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** One payload per trace event type; the envelope is CONTRACTS §4. */
+export interface TraceData {
+  'run.started': { inputs: Values };
+  /** `name` labels child spans (a tool call, a map item, a subflow run). */
+  'node.started': { inputs: Values; name?: string; attempt?: number };
+  'node.delta': { text: string };
+  'node.log': { message: string; data?: unknown; level?: 'info' | 'warn' | 'error'; progress?: Progress };
+  'node.completed': { outputs: Values; durationMs: number; usage?: Usage; costUsd?: number; model?: string };
+  'node.skipped': { reason: string };
+  'node.failed': { error: ErrorBody; durationMs?: number };
+  'run.completed': { outputs: Values; durationMs: number; usage?: Usage; costUsd?: number };
+  'run.failed': { error: ErrorBody; durationMs: number };
+  'run.cancelled': { durationMs?: number };
+}
+
+/** Progress of long work inside a node (ingestion, map). */
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+export type TraceType = keyof TraceData;
+
+/** Fields every event carries. `spanId` is set on node events; child spans also carry `parentSpanId`. */
+export interface TraceEnvelope {
+  runId: string;
+  seq: number;
+  at: string;
+  flowId: string;
+  nodeId?: string;
+  spanId?: string;
+  parentSpanId?: string | null;
+}
+
+/** A trace event (CONTRACTS §4). The same objects travel over socket.io, SSE and `GET /api/runs/:runId`. */
+export type TraceEvent = { [T in TraceType]: TraceEnvelope & { type: T; data: TraceData[T] } }[TraceType];
+
+export const TRACE_TYPES: readonly TraceType[] = [
+  'run.started',
+  'node.started',
+  'node.delta',
+  'node.log',
+  'node.completed',
+  'node.skipped',
+  'node.failed',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+];
+
+/** Whether an event ends its run. */
+export function isRunEnd(event: TraceEvent): boolean {
+  return event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled';
+}
