@@ -42,7 +42,9 @@ export type ParamsOf<S extends NodeSpec> = {
     : ParamValue<P> | undefined;
 };
 
-type PortValue<P extends PortSpec> = P extends { multiple: true } ? DataTypeMap[P['dataType']][] : DataTypeMap[P['dataType']];
+type PortValue<P extends PortSpec> = P extends { multiple: true }
+  ? DataTypeMap[P['dataType']][]
+  : DataTypeMap[P['dataType']];
 
 /** Typed inputs of a spec; derived (dynamic) ports arrive as extra keys. */
 export type InputsOf<S extends NodeSpec> = {

@@ -32,7 +32,10 @@ export interface LlmService {
 
 /** Text embeddings: a configured provider, or the built-in local embedder. */
 export interface EmbeddingService {
-  embed(texts: string[], options: { signal: AbortSignal; embedder?: string }): Promise<{ vectors: number[][]; embedder: string; usage?: Usage }>;
+  embed(
+    texts: string[],
+    options: { signal: AbortSignal; embedder?: string },
+  ): Promise<{ vectors: number[][]; embedder: string; usage?: Usage }>;
 }
 
 export interface VectorQuery {
@@ -45,7 +48,11 @@ export interface VectorQuery {
 
 /** A vector store (Chroma). */
 export interface VectorService {
-  upsert(collection: string, documents: Document[], options: { signal: AbortSignal; embedder?: string }): Promise<{ upserted: number }>;
+  upsert(
+    collection: string,
+    documents: Document[],
+    options: { signal: AbortSignal; embedder?: string },
+  ): Promise<{ upserted: number }>;
   query(query: VectorQuery, options: { signal: AbortSignal }): Promise<Document[]>;
 }
 

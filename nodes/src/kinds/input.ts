@@ -5,7 +5,8 @@ export const input = defineNode({
     type: 'input',
     title: 'Input',
     category: 'io',
-    description: 'A value given to the flow when it runs, by name. Chat flows take one text input named "question" or "message".',
+    description:
+      'A value given to the flow when it runs, by name. Chat flows take one text input named "question" or "message".',
     flowIO: 'input',
     inputs: [],
     outputs: [{ name: 'value', dataType: 'text', dataTypeFromParam: 'dataType' }],

@@ -17,7 +17,13 @@ export const llm = defineNode({
       { name: 'text', dataType: 'text', description: 'The answer.' },
       { name: 'messages', dataType: 'messages', description: 'The conversation with the answer appended.' },
     ],
-    params: [modelParam, systemParam, temperatureParam, maxTokensParam, { name: 'stream', kind: 'boolean', default: true }],
+    params: [
+      modelParam,
+      systemParam,
+      temperatureParam,
+      maxTokensParam,
+      { name: 'stream', kind: 'boolean', default: true },
+    ],
     defaults: { retries: 2, retryBackoffMs: 500 },
   },
   async execute({ inputs, params }, ctx) {

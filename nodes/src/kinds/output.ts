@@ -9,7 +9,9 @@ export const output = defineNode({
     flowIO: 'output',
     inputs: [{ name: 'value', dataType: 'any', required: true }],
     outputs: [{ name: 'value', dataType: 'any' }],
-    params: [{ name: 'name', kind: 'string', required: true, default: 'answer', description: 'Name of the output field.' }],
+    params: [
+      { name: 'name', kind: 'string', required: true, default: 'answer', description: 'Name of the output field.' },
+    ],
   },
   async execute({ inputs }) {
     return { value: inputs.value };

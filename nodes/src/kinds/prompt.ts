@@ -12,9 +12,7 @@ export const prompt = defineNode({
       { name: 'prompt', dataType: 'text', description: 'The filled template.' },
       { name: 'messages', dataType: 'messages', description: 'The filled template as one user message.' },
     ],
-    params: [
-      { name: 'template', kind: 'template', required: true, default: '{{question}}', maxLength: 200_000 },
-    ],
+    params: [{ name: 'template', kind: 'template', required: true, default: '{{question}}', maxLength: 200_000 }],
     dynamicInputs: { fromParam: 'template', source: 'template', dataType: 'text', required: true },
   },
   async execute({ inputs, params }) {

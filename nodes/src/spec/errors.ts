@@ -112,7 +112,9 @@ export function isAppError(err: unknown): err is AppError {
 /** The only way an error becomes JSON. Unknown errors become INTERNAL with a generic message. */
 export function toErrorBody(err: unknown): ErrorBody {
   if (isAppError(err)) {
-    return err.details ? { code: err.code, message: err.message, details: err.details } : { code: err.code, message: err.message };
+    return err.details
+      ? { code: err.code, message: err.message, details: err.details }
+      : { code: err.code, message: err.message };
   }
   return { code: 'INTERNAL', message: 'Internal error' };
 }

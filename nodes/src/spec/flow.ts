@@ -51,7 +51,19 @@ export interface FlowFile {
   meta?: Record<string, unknown>;
 }
 
-const TOP_ORDER = ['format', 'id', 'name', 'description', 'version', 'tags', 'nodes', 'edges', 'notes', 'groups', 'meta'];
+const TOP_ORDER = [
+  'format',
+  'id',
+  'name',
+  'description',
+  'version',
+  'tags',
+  'nodes',
+  'edges',
+  'notes',
+  'groups',
+  'meta',
+];
 const NODE_ORDER = ['id', 'type', 'label', 'position', 'params', 'settings'];
 const EDGE_ORDER = ['id', 'source', 'sourcePort', 'target', 'targetPort'];
 const NOTE_ORDER = ['id', 'text', 'position', 'size'];
@@ -67,12 +79,15 @@ function ordered(value: Record<string, unknown>, order: readonly string[]): Reco
 /** Free-form values (params, meta): keys sorted at every depth, so equal values print the same. */
 function sortDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortDeep);
-  if (value && typeof value === 'object') return ordered(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sortDeep(v)])), []);
+  if (value && typeof value === 'object')
+    return ordered(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sortDeep(v)])), []);
   return value;
 }
 
 function orderPosition(position: unknown): unknown {
-  return position && typeof position === 'object' ? ordered(position as Record<string, unknown>, POSITION_ORDER) : position;
+  return position && typeof position === 'object'
+    ? ordered(position as Record<string, unknown>, POSITION_ORDER)
+    : position;
 }
 
 /** A copy of the flow with every object's keys in the canonical order. */

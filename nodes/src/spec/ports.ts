@@ -12,7 +12,9 @@ export function withDefaults(spec: NodeSpec, params: Record<string, unknown> | u
 function typed(ports: readonly PortSpec[], values: Record<string, unknown>): PortSpec[] {
   return ports.map((port) => {
     const from = port.dataTypeFromParam && values[port.dataTypeFromParam];
-    return typeof from === 'string' && (DATA_TYPES as readonly string[]).includes(from) ? { ...port, dataType: from as DataType } : port;
+    return typeof from === 'string' && (DATA_TYPES as readonly string[]).includes(from)
+      ? { ...port, dataType: from as DataType }
+      : port;
   });
 }
 
@@ -29,7 +31,8 @@ export function resolveInputs(spec: NodeSpec, params: Record<string, unknown> | 
   const source = values[dynamic.fromParam];
   let names: string[] = [];
   if (dynamic.source === 'template' && typeof source === 'string') names = templateVariables(source);
-  if (dynamic.source === 'list' && Array.isArray(source)) names = source.filter((s): s is string => typeof s === 'string');
+  if (dynamic.source === 'list' && Array.isArray(source))
+    names = source.filter((s): s is string => typeof s === 'string');
   const fixed = new Set(spec.inputs.map((p) => p.name));
   const derived = names
     .filter((name) => !fixed.has(name))
@@ -51,7 +54,10 @@ export function isParamActive(param: ParamSpec, params: Record<string, unknown>)
  * Checks param values against their specs; returns one message per problem, keyed by param name.
  * Browser-safe: the editor marks fields with it, the engine refuses a node with it.
  */
-export function checkParams(spec: NodeSpec, params: Record<string, unknown> | undefined): { param: string; message: string }[] {
+export function checkParams(
+  spec: NodeSpec,
+  params: Record<string, unknown> | undefined,
+): { param: string; message: string }[] {
   const values = withDefaults(spec, params);
   const problems: { param: string; message: string }[] = [];
   for (const param of spec.params) {

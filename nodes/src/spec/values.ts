@@ -1,5 +1,15 @@
 /** Port data types (CONTRACTS §2). */
-export const DATA_TYPES = ['text', 'number', 'boolean', 'json', 'messages', 'documents', 'embedding', 'tool', 'any'] as const;
+export const DATA_TYPES = [
+  'text',
+  'number',
+  'boolean',
+  'json',
+  'messages',
+  'documents',
+  'embedding',
+  'tool',
+  'any',
+] as const;
 export type DataType = (typeof DATA_TYPES)[number];
 
 /** A retrieved or ingested piece of text. */

@@ -1,0 +1,6 @@
+export * from './inputs.js';
+export * from './plan.js';
+export * from './run-flow.js';
+export * from './run-registry.js';
+export * from './run-trace.js';
+export * from './validate.js';

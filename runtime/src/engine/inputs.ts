@@ -1,0 +1,95 @@
+import { AppError, type DataType, type FlowFile, type NodeRegistry, withDefaults } from '@flowloom/nodes';
+
+/** One run input of a flow, from one of its `input` nodes. */
+export interface FlowInputSpec {
+  nodeId: string;
+  name: string;
+  dataType: DataType;
+  required: boolean;
+  default?: unknown;
+  description?: string;
+}
+
+/** The flow's inputs, from its nodes whose kind has `flowIO: 'input'`. */
+export function flowInputs(flow: FlowFile, registry: NodeRegistry): FlowInputSpec[] {
+  const out: FlowInputSpec[] = [];
+  for (const node of flow.nodes) {
+    const spec = registry.get(node.type)?.spec;
+    if (spec?.flowIO !== 'input') continue;
+    const params = withDefaults(spec, node.params);
+    const value = spec.outputs[0];
+    const dataType = (typeof params.dataType === 'string' ? params.dataType : (value?.dataType ?? 'any')) as DataType;
+    out.push({
+      nodeId: node.id,
+      name: String(params.name),
+      dataType,
+      required: params.required !== false && params.default === undefined,
+      ...(params.default !== undefined && { default: params.default }),
+      ...(typeof params.description === 'string' && params.description !== '' && { description: params.description }),
+    });
+  }
+  return out;
+}
+
+/** The flow's output names, from its nodes whose kind has `flowIO: 'output'`. */
+export function flowOutputs(flow: FlowFile, registry: NodeRegistry): { nodeId: string; name: string }[] {
+  const out: { nodeId: string; name: string }[] = [];
+  for (const node of flow.nodes) {
+    const spec = registry.get(node.type)?.spec;
+    if (spec?.flowIO === 'output') out.push({ nodeId: node.id, name: String(withDefaults(spec, node.params).name) });
+  }
+  return out;
+}
+
+function typeProblem(value: unknown, dataType: DataType): string | null {
+  switch (dataType) {
+    case 'text':
+      return typeof value === 'string' ? null : 'must be a string';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? null : 'must be a number';
+    case 'boolean':
+      return typeof value === 'boolean' ? null : 'must be true or false';
+    case 'messages':
+      return Array.isArray(value) &&
+        value.every((m) => m && typeof m === 'object' && typeof (m as { role?: unknown }).role === 'string')
+        ? null
+        : 'must be an array of chat messages ({role, content})';
+    case 'documents':
+      return Array.isArray(value) &&
+        value.every((d) => d && typeof d === 'object' && typeof (d as { text?: unknown }).text === 'string')
+        ? null
+        : 'must be an array of documents ({id, text, metadata})';
+    case 'embedding':
+      return Array.isArray(value) && value.every((n) => typeof n === 'number') ? null : 'must be an array of numbers';
+    default:
+      return null;
+  }
+}
+
+/**
+ * Checks run inputs against the flow's input nodes: missing required ones, wrong types and unknown names.
+ * Throws RUN_INPUT_INVALID listing every problem, each naming its input.
+ */
+export function checkRunInputs(specs: readonly FlowInputSpec[], inputs: Record<string, unknown>): void {
+  const problems: { input: string; message: string }[] = [];
+  const known = new Set(specs.map((s) => s.name));
+  for (const spec of specs) {
+    const value = inputs[spec.name];
+    if (value === undefined || value === null) {
+      if (spec.required)
+        problems.push({ input: spec.name, message: `input "${spec.name}" is required (${spec.dataType})` });
+      continue;
+    }
+    const problem = typeProblem(value, spec.dataType);
+    if (problem) problems.push({ input: spec.name, message: `input "${spec.name}" ${problem}` });
+  }
+  for (const name of Object.keys(inputs)) {
+    if (!known.has(name)) {
+      const expected = specs.length ? `expected: ${[...known].join(', ')}` : 'the flow has no inputs';
+      problems.push({ input: name, message: `unknown input "${name}" (${expected})` });
+    }
+  }
+  if (problems.length > 0) {
+    throw new AppError('RUN_INPUT_INVALID', problems.map((p) => p.message).join('; '), { details: problems });
+  }
+}

@@ -1,0 +1,540 @@
+import {
+  AppError,
+  addUsage,
+  coerce,
+  type ErrorBody,
+  type FlowFile,
+  isAppError,
+  type NodeContext,
+  type NodeRegistry,
+  type NodeServices,
+  type RunStatus,
+  type ToolRef,
+  toErrorBody,
+  type Usage,
+  type Values,
+} from '@flowloom/nodes';
+import { checkRunInputs } from './inputs.js';
+import { compileFlow, type Plan, type PlanNode } from './plan.js';
+import { RunTrace } from './run-trace.js';
+
+/** How a run is started. */
+export interface RunOptions {
+  registry: NodeRegistry;
+  services: NodeServices;
+  inputs: Values;
+  /** Request values that are not flow inputs (e.g. `sessionId`), visible to nodes as `ctx.request`. */
+  request?: { sessionId?: string; [key: string]: unknown };
+  runId?: string;
+  /** How many nodes may run at once (default 32). */
+  concurrency?: number;
+  /** Aborting it cancels the run (a parent run's signal, for subflows). */
+  signal?: AbortSignal;
+  /** Pass your own trace to subscribe before the first event. */
+  trace?: RunTrace;
+  /** Subflow nesting depth (0 for a top-level run). */
+  depth?: number;
+}
+
+/** The outcome of a run, as the HTTP API answers it. */
+export interface RunResult {
+  runId: string;
+  flowId: string;
+  status: RunStatus;
+  outputs: Values;
+  error?: ErrorBody;
+  startedAt: string;
+  durationMs: number;
+  usage?: Usage;
+  costUsd?: number;
+}
+
+/** A run in progress. */
+export interface RunHandle {
+  runId: string;
+  flowId: string;
+  trace: RunTrace;
+  result: Promise<RunResult>;
+  /** Stops the run at once: nothing new starts, in-flight calls are aborted, one `run.cancelled` is emitted. */
+  cancel(): void;
+}
+
+/** Calls tool nodes on behalf of a node (function-call): runs the tool node's `invoke` as a child span. */
+export interface ToolInvoker {
+  invoke(ref: ToolRef, args: Record<string, unknown>, caller: NodeContext): Promise<unknown>;
+}
+
+const DEFAULT_CONCURRENCY = 32;
+const DELTA_INTERVAL_MS = 50;
+
+/** A new run id: `r_` and 24 hex digits. */
+export function newRunId(): string {
+  return `r_${globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`;
+}
+
+/** Marker values that travel over edges instead of data. */
+const SKIPPED = Symbol('skipped');
+const FAILED = Symbol('failed');
+type EdgeValue = unknown;
+
+enum State {
+  Waiting = 0,
+  Queued = 1,
+  Running = 2,
+  Done = 3,
+}
+
+interface NodeState {
+  state: State;
+  remaining: number;
+  /** Per input port: the values arrived, in arrival order (single ports keep the first real value). */
+  values: EdgeValue[][];
+  skipped: number;
+  failedFrom?: string;
+  /** The node's resolved inputs and params, kept for tool invocation. */
+  call?: { inputs: Values; params: Record<string, unknown> };
+  spanId?: string;
+  usage?: Usage;
+  costUsd: number;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function isRetryable(err: unknown): boolean {
+  return isAppError(err) && err.retryable;
+}
+
+/**
+ * Starts a flow run. Throws FLOW_INVALID (every problem in details) or RUN_INPUT_INVALID synchronously, before any
+ * event. A node starts as soon as all its inputs resolved; independent nodes run concurrently up to `concurrency`.
+ */
+export function startRun(flow: FlowFile, options: RunOptions): RunHandle {
+  const plan = compileFlow(flow, options.registry);
+  checkRunInputs(plan.inputs, options.inputs);
+  const runId = options.runId ?? newRunId();
+  const trace = options.trace ?? new RunTrace(runId, flow.id);
+  return new Run(plan, options, runId, trace).start();
+}
+
+class Run {
+  readonly #plan: Plan;
+  readonly #options: RunOptions;
+  readonly #trace: RunTrace;
+  readonly #controller = new AbortController();
+  readonly #states: NodeState[];
+  readonly #queue: PlanNode[] = [];
+  readonly #concurrency: number;
+  readonly #services: NodeServices;
+  readonly #outputs: Values = {};
+  readonly #startedAt = new Date();
+  readonly #t0 = performance.now();
+  #queueHead = 0;
+  #running = 0;
+  #settled = 0;
+  #spanCounter = 0;
+  #firstError?: { nodeId: string; error: ErrorBody };
+  #finished = false;
+  #resolve!: (result: RunResult) => void;
+
+  constructor(
+    plan: Plan,
+    options: RunOptions,
+    readonly runId: string,
+    trace: RunTrace,
+  ) {
+    this.#plan = plan;
+    this.#options = options;
+    this.#trace = trace;
+    this.#concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.#states = plan.nodes.map((node) => ({
+      state: State.Waiting,
+      remaining: node.incoming,
+      values: node.ports.map(() => []),
+      skipped: 0,
+      costUsd: 0,
+    }));
+    const tools: ToolInvoker = { invoke: (ref, args, caller) => this.#invokeTool(ref, args, caller) };
+    this.#services = { ...options.services, tools };
+  }
+
+  start(): RunHandle {
+    const result = new Promise<RunResult>((resolve) => {
+      this.#resolve = resolve;
+    });
+    const parent = this.#options.signal;
+    if (parent) {
+      if (parent.aborted) queueMicrotask(() => this.cancel());
+      else parent.addEventListener('abort', () => this.cancel(), { once: true });
+    }
+    this.#trace.emit('run.started', { inputs: this.#options.inputs });
+    for (const node of this.#plan.nodes) if (node.incoming === 0) this.#ready(node);
+    this.#checkDone();
+    return { runId: this.runId, flowId: this.#plan.flow.id, trace: this.#trace, result, cancel: () => this.cancel() };
+  }
+
+  cancel(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#controller.abort(new AppError('RUN_CANCELLED', 'the run was cancelled'));
+    const durationMs = this.#elapsed();
+    this.#trace.emit('run.cancelled', { durationMs });
+    this.#resolve(this.#result('cancelled', durationMs, { code: 'RUN_CANCELLED', message: 'the run was cancelled' }));
+  }
+
+  #elapsed(): number {
+    return Math.round((performance.now() - this.#t0) * 1000) / 1000;
+  }
+
+  #ready(node: PlanNode): void {
+    const state = this.#states[node.index] as NodeState;
+    state.state = State.Queued;
+    if (this.#running < this.#concurrency) this.#launch(node);
+    else this.#queue.push(node);
+  }
+
+  #launch(node: PlanNode): void {
+    this.#running++;
+    (this.#states[node.index] as NodeState).state = State.Running;
+    this.#execute(node).then(
+      () => this.#afterNode(),
+      () => this.#afterNode(),
+    );
+  }
+
+  #afterNode(): void {
+    this.#running--;
+    while (this.#running < this.#concurrency && this.#queueHead < this.#queue.length && !this.#finished) {
+      this.#launch(this.#queue[this.#queueHead++] as PlanNode);
+    }
+    this.#checkDone();
+  }
+
+  #gatherInputs(node: PlanNode, state: NodeState): Values | null {
+    const inputs: Values = {};
+    for (let i = 0; i < node.ports.length; i++) {
+      const port = node.ports[i] as PlanNode['ports'][number];
+      const arrived = (state.values[i] as EdgeValue[]).filter((v) => v !== SKIPPED);
+      if (port.multiple) {
+        if (port.edges > 0) inputs[port.name] = arrived;
+      } else if (arrived.length > 0) {
+        inputs[port.name] = arrived[0];
+      } else if (port.edges > 0) {
+        return null; // every edge into this port was a branch not taken
+      }
+    }
+    return inputs;
+  }
+
+  async #execute(node: PlanNode): Promise<void> {
+    const state = this.#states[node.index] as NodeState;
+    if (state.failedFrom !== undefined) {
+      this.#fail(
+        node,
+        state,
+        new AppError('UPSTREAM_FAILED', `not run: upstream node "${state.failedFrom}" failed`),
+        0,
+        true,
+      );
+      return;
+    }
+    const inputs = this.#gatherInputs(node, state);
+    if (inputs === null || (node.incoming > 0 && state.skipped === node.incoming)) {
+      this.#skip(node, state, 'a branch feeding it was not taken');
+      return;
+    }
+    const spanId = this.#newSpanId();
+    state.spanId = spanId;
+    state.call = { inputs, params: node.params };
+    const span = { nodeId: node.id, spanId, parentSpanId: null };
+    this.#trace.emit('node.started', { inputs }, span);
+    const t0 = performance.now();
+    const { retries, retryBackoffMs, timeoutMs } = node.settings;
+    for (let attempt = 0; ; attempt++) {
+      const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+      const signal = timeout ? AbortSignal.any([this.#controller.signal, timeout]) : this.#controller.signal;
+      const ctx = this.#context(node, state, spanId, null, signal);
+      try {
+        const outputs = await node.definition.execute({ inputs, params: node.params } as never, ctx);
+        ctx.flush();
+        if (this.#finished) return;
+        const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+        this.#trace.emit(
+          'node.completed',
+          {
+            outputs,
+            durationMs,
+            ...(state.usage && { usage: state.usage, costUsd: state.costUsd }),
+            ...(ctx.model && { model: ctx.model }),
+          },
+          span,
+        );
+        if (node.flowIO === 'output') this.#outputs[String(node.params.name)] = outputs.value;
+        state.state = State.Done;
+        this.#settled++;
+        this.#deliver(node, outputs);
+        return;
+      } catch (err) {
+        ctx.flush();
+        if (this.#finished) return;
+        let error = err;
+        if (timeout?.aborted && !this.#controller.signal.aborted) {
+          error = new AppError('NODE_TIMEOUT', `node "${node.id}" timed out after ${timeoutMs} ms`, { cause: err });
+        } else if (attempt < retries && isRetryable(err)) {
+          const delay = Math.round(retryBackoffMs * 2 ** attempt * (0.8 + Math.random() * 0.4));
+          this.#trace.emit(
+            'node.log',
+            {
+              level: 'warn',
+              message: `attempt ${attempt + 1} failed (${toErrorBody(err).code}); retrying in ${delay} ms`,
+              data: toErrorBody(err),
+            },
+            span,
+          );
+          try {
+            await sleep(delay, this.#controller.signal);
+          } catch {
+            return; // cancelled while waiting
+          }
+          continue;
+        }
+        this.#fail(node, state, error, performance.now() - t0, false);
+        return;
+      }
+    }
+  }
+
+  #newSpanId(): string {
+    return `s_${(++this.#spanCounter).toString(36)}`;
+  }
+
+  /** Builds the NodeContext of one node execution or child span. */
+  #context(
+    node: PlanNode,
+    state: NodeState,
+    spanId: string,
+    parentSpanId: string | null,
+    signal: AbortSignal,
+    onUsage?: (usage: Usage, costUsd: number) => void,
+  ): NodeContext & { flush(): void; model?: string } {
+    const trace = this.#trace;
+    const span = { nodeId: node.id, spanId, parentSpanId };
+    let buffer = '';
+    let lastFlush = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      if (buffer === '') return;
+      const text = buffer;
+      buffer = '';
+      lastFlush = performance.now();
+      trace.emit('node.delta', { text }, span);
+    };
+    const ctx: NodeContext & { flush(): void; model?: string } = {
+      runId: this.runId,
+      flowId: this.#plan.flow.id,
+      nodeId: node.id,
+      spanId,
+      signal,
+      services: this.#services,
+      request: { ...this.#options.request, inputs: this.#options.inputs, depth: this.#options.depth ?? 0 },
+      flush,
+      // Leading and trailing throttle: the first chunk goes out at once, then at most one event per interval.
+      delta: (text) => {
+        if (this.#finished || text === '') return;
+        buffer += text;
+        if (timer) return;
+        const wait = DELTA_INTERVAL_MS - (performance.now() - lastFlush);
+        if (wait <= 0) flush();
+        else timer = setTimeout(flush, wait);
+      },
+      log: (message, data, progress) => {
+        trace.emit('node.log', { message, ...(data !== undefined && { data }), ...(progress && { progress }) }, span);
+      },
+      addUsage: (usage, costUsd = 0, model) => {
+        if (model) ctx.model = model;
+        if (onUsage) onUsage(usage, costUsd);
+        else {
+          state.usage = addUsage(state.usage, usage);
+          state.costUsd += costUsd;
+        }
+      },
+      span: (name, inputs, fn) => this.#childSpan(node, state, spanId, signal, name, inputs, fn, onUsage),
+      // Not part of NodeContext: lets tool calls made from this context nest under it.
+      ...({ usageSink: onUsage } as object),
+    };
+    return ctx;
+  }
+
+  async #childSpan<T extends Values>(
+    node: PlanNode,
+    state: NodeState,
+    parentSpanId: string,
+    signal: AbortSignal,
+    name: string,
+    inputs: Values,
+    fn: (child: NodeContext) => Promise<T>,
+    parentUsage?: (usage: Usage, costUsd: number) => void,
+  ): Promise<T> {
+    const spanId = this.#newSpanId();
+    const span = { nodeId: node.id, spanId, parentSpanId };
+    let usage: Usage | undefined;
+    let cost = 0;
+    const onUsage = (u: Usage, c: number) => {
+      usage = addUsage(usage, u);
+      cost += c;
+      if (parentUsage) parentUsage(u, c);
+      else {
+        state.usage = addUsage(state.usage, u);
+        state.costUsd += c;
+      }
+    };
+    const child = this.#context(node, state, spanId, parentSpanId, signal, onUsage);
+    this.#trace.emit('node.started', { inputs, name }, span);
+    const t0 = performance.now();
+    try {
+      const outputs = await fn(child);
+      child.flush();
+      const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+      this.#trace.emit('node.completed', { outputs, durationMs, ...(usage && { usage, costUsd: cost }) }, span);
+      return outputs;
+    } catch (err) {
+      child.flush();
+      const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+      this.#trace.emit('node.failed', { error: toErrorBody(err), durationMs }, span);
+      throw err;
+    }
+  }
+
+  async #invokeTool(ref: ToolRef, args: Record<string, unknown>, caller: NodeContext): Promise<unknown> {
+    const toolNode = this.#plan.byId.get(ref.nodeId);
+    const toolState = toolNode && this.#states[toolNode.index];
+    const invoke = toolNode?.definition.invoke;
+    const callerNode = this.#plan.byId.get(caller.nodeId);
+    if (!toolNode || !toolState?.call || !invoke || !callerNode) {
+      throw new AppError('TOOL_FAILED', `tool "${ref.name}" has no node "${ref.nodeId}" that can answer it`);
+    }
+    const call = toolState.call;
+    const callerState = this.#states[callerNode.index] as NodeState;
+    const sink = (caller as { usageSink?: (usage: Usage, costUsd: number) => void }).usageSink;
+    // A child span of the caller whose events carry the tool node's id, so the tool lights up on the canvas too.
+    const out = await this.#childSpan(
+      toolNode,
+      callerState,
+      caller.spanId,
+      caller.signal,
+      `tool ${ref.name}`,
+      args,
+      async (child) => {
+        return { result: await invoke({ ...args }, call as never, child) } as Values;
+      },
+      sink,
+    );
+    return out.result;
+  }
+
+  #skip(node: PlanNode, state: NodeState, reason: string): void {
+    state.state = State.Done;
+    this.#settled++;
+    this.#trace.emit('node.skipped', { reason }, { nodeId: node.id, spanId: this.#newSpanId(), parentSpanId: null });
+    for (const edge of node.out) this.#arrive(edge.target, edge.port, SKIPPED);
+  }
+
+  #fail(node: PlanNode, state: NodeState, err: unknown, ms: number, upstream: boolean): void {
+    state.state = State.Done;
+    this.#settled++;
+    const error = toErrorBody(err);
+    if (error.code === 'INTERNAL' && err instanceof Error) {
+      // Unknown errors keep a generic public code, but the node's own message helps the author debug the flow.
+      error.message = `${err.name}: ${err.message}`;
+    }
+    if (!upstream && !this.#firstError) this.#firstError = { nodeId: node.id, error };
+    const spanId = state.spanId ?? this.#newSpanId();
+    this.#trace.emit(
+      'node.failed',
+      { error, durationMs: Math.round(ms * 1000) / 1000 },
+      { nodeId: node.id, spanId, parentSpanId: null },
+    );
+    for (const edge of node.out) this.#arrive(edge.target, edge.port, FAILED, node.id);
+  }
+
+  #deliver(node: PlanNode, outputs: Values): void {
+    for (const edge of node.out) {
+      const value = outputs[edge.sourcePort];
+      if (value === undefined && node.branching) this.#arrive(edge.target, edge.port, SKIPPED);
+      else
+        this.#arrive(
+          edge.target,
+          edge.port,
+          edge.fromType === edge.toType ? value : coerce(value, edge.fromType, edge.toType),
+        );
+    }
+  }
+
+  #arrive(target: number, port: number, value: unknown, failedFrom?: string): void {
+    const state = this.#states[target] as NodeState;
+    if (value === FAILED) state.failedFrom ??= failedFrom;
+    else if (value === SKIPPED) {
+      state.skipped++;
+      (state.values[port] as EdgeValue[]).push(SKIPPED);
+    } else (state.values[port] as EdgeValue[]).push(value);
+    if (--state.remaining === 0 && !this.#finished) this.#ready(this.#plan.nodes[target] as PlanNode);
+  }
+
+  #checkDone(): void {
+    if (this.#finished || this.#running > 0 || this.#settled < this.#plan.nodes.length) return;
+    this.#finished = true;
+    const durationMs = this.#elapsed();
+    let usage: Usage | undefined;
+    let costUsd = 0;
+    for (const state of this.#states) {
+      usage = addUsage(usage, state.usage);
+      costUsd += state.costUsd;
+    }
+    if (this.#firstError) {
+      const { nodeId, error } = this.#firstError;
+      const runError: ErrorBody = {
+        code: error.code,
+        message: `node "${nodeId}" failed: ${error.message}`,
+        details: [{ nodeId, ...error }],
+      };
+      this.#trace.emit('run.failed', { error: runError, durationMs });
+      this.#resolve(this.#result('failed', durationMs, runError, usage, costUsd));
+      return;
+    }
+    this.#trace.emit('run.completed', { outputs: this.#outputs, durationMs, ...(usage && { usage, costUsd }) });
+    this.#resolve(this.#result('completed', durationMs, undefined, usage, costUsd));
+  }
+
+  #result(status: RunStatus, durationMs: number, error?: ErrorBody, usage?: Usage, costUsd?: number): RunResult {
+    if (status === 'cancelled') {
+      for (const state of this.#states) {
+        usage = addUsage(usage, state.usage);
+        costUsd = (costUsd ?? 0) + state.costUsd;
+      }
+    }
+    return {
+      runId: this.runId,
+      flowId: this.#plan.flow.id,
+      status,
+      outputs: this.#outputs,
+      ...(error && { error }),
+      startedAt: this.#startedAt.toISOString(),
+      durationMs,
+      ...(usage && { usage, costUsd }),
+    };
+  }
+}

@@ -1,0 +1,71 @@
+import type { TraceData, TraceEvent, TraceType } from '@flowloom/nodes';
+
+/** Where an event sits in the span tree. */
+export interface SpanRef {
+  nodeId?: string;
+  spanId?: string;
+  parentSpanId?: string | null;
+}
+
+type Listener = (event: TraceEvent) => void;
+
+/**
+ * The event log of one run. `seq` is the index in `events`, so it is gap-free by construction; subscribers get
+ * every past event in order, then live ones, with nothing lost or repeated at the boundary (emit is synchronous).
+ */
+export class RunTrace {
+  readonly events: TraceEvent[] = [];
+  readonly #listeners = new Set<Listener>();
+  #closed = false;
+
+  constructor(
+    readonly runId: string,
+    readonly flowId: string,
+  ) {}
+
+  /** True once the run's end event (completed, failed or cancelled) was emitted; later emits are dropped. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  emit<T extends TraceType>(type: T, data: TraceData[T], span?: SpanRef): TraceEvent | undefined {
+    if (this.#closed) return undefined;
+    const at = new Date().toISOString();
+    const seq = this.events.length;
+    // Two literal shapes (run events carry no span fields) keep objects monomorphic and cheap to build.
+    const event = (
+      span
+        ? {
+            runId: this.runId,
+            seq,
+            at,
+            type,
+            flowId: this.flowId,
+            nodeId: span.nodeId,
+            spanId: span.spanId,
+            parentSpanId: span.parentSpanId ?? null,
+            data,
+          }
+        : { runId: this.runId, seq, at, type, flowId: this.flowId, data }
+    ) as TraceEvent;
+    if (type === 'run.completed' || type === 'run.failed' || type === 'run.cancelled') this.#closed = true;
+    this.events.push(event);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A faulty subscriber must not break the run or other subscribers.
+      }
+    }
+    return event;
+  }
+
+  /** Replays past events in order, then delivers live ones. Returns the unsubscribe function. */
+  subscribe(listener: Listener): () => void {
+    for (const event of this.events) listener(event);
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+}

@@ -1,0 +1,278 @@
+import {
+  checkParams,
+  connectProblem,
+  FLOW_SCHEMA,
+  type FlowFile,
+  type NodeRegistry,
+  type NodeSpec,
+  type PortSpec,
+  resolveInputs,
+  resolveOutputs,
+} from '@flowloom/nodes';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+/** One static problem of a flow, tied to the node (and port or edge) it concerns; `nodeId` is null for flow-level ones. */
+export interface Problem {
+  nodeId: string | null;
+  port?: string;
+  edgeId?: string;
+  /** JSON pointer into the flow file, for schema problems. */
+  path?: string;
+  code: string;
+  message: string;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+const checkSchema = ajv.compile(FLOW_SCHEMA);
+
+/** Resolved ports of every node whose kind is known, computed once per validation or plan. */
+export interface NodePorts {
+  spec: NodeSpec;
+  inputs: Map<string, PortSpec>;
+  outputs: Map<string, PortSpec>;
+}
+
+/** Ports of one node, with `{{variable}}` and param-typed ports resolved. */
+export function nodePorts(spec: NodeSpec, params: Record<string, unknown> | undefined): NodePorts {
+  return {
+    spec,
+    inputs: new Map(resolveInputs(spec, params).map((p) => [p.name, p])),
+    outputs: new Map(resolveOutputs(spec, params).map((p) => [p.name, p])),
+  };
+}
+
+function schemaProblems(flow: unknown): Problem[] {
+  if (checkSchema(flow)) return [];
+  const nodes = (flow as { nodes?: unknown }).nodes;
+  return (checkSchema.errors ?? []).map((err) => {
+    const match = /^\/nodes\/(\d+)/.exec(err.instancePath);
+    const node = match && Array.isArray(nodes) ? (nodes[Number(match[1])] as { id?: unknown } | undefined) : undefined;
+    const where = err.instancePath || '(flow)';
+    const extra = err.keyword === 'additionalProperties' ? ` "${String(err.params.additionalProperty)}"` : '';
+    return {
+      nodeId: node && typeof node.id === 'string' ? node.id : null,
+      path: err.instancePath,
+      code: 'SCHEMA',
+      message: `${where} ${err.message ?? 'is invalid'}${extra}`,
+    };
+  });
+}
+
+/** Whether a flow is schema-valid; the graph may still have problems (see validateFlow). */
+export function isFlowShaped(flow: unknown): flow is FlowFile {
+  return checkSchema(flow) === true;
+}
+
+/** Problems of the flow file's shape only (JSON Schema), for stores that accept drafts with graph problems. */
+export function validateShape(flow: unknown): Problem[] {
+  return schemaProblems(flow);
+}
+
+/**
+ * Every static problem of a flow at once: schema errors, duplicate ids, unknown kinds and ports, dangling edges,
+ * incompatible types, open required inputs, template variables with no input, several edges into a single-valued
+ * input, invalid params and cycles (naming the nodes on each).
+ */
+export function validateFlow(flow: unknown, registry: NodeRegistry): Problem[] {
+  const schema = schemaProblems(flow);
+  if (schema.length > 0) return schema;
+  const file = flow as FlowFile;
+  const problems: Problem[] = [];
+  const ports = new Map<string, NodePorts>();
+  const seen = new Set<string>();
+
+  for (const node of file.nodes) {
+    if (seen.has(node.id)) {
+      problems.push({ nodeId: node.id, code: 'DUPLICATE_NODE_ID', message: `node id "${node.id}" is used twice` });
+      continue;
+    }
+    seen.add(node.id);
+    const spec = registry.get(node.type)?.spec;
+    if (!spec) {
+      problems.push({ nodeId: node.id, code: 'NODE_TYPE_UNKNOWN', message: `unknown node kind "${node.type}"` });
+      continue;
+    }
+    ports.set(node.id, nodePorts(spec, node.params));
+    for (const p of checkParams(spec, node.params)) {
+      problems.push({
+        nodeId: node.id,
+        code: 'NODE_PARAM_INVALID',
+        message: p.message,
+        port: undefined,
+        path: `params.${p.param}`,
+      });
+    }
+  }
+
+  const edgeIds = new Set<string>();
+  const into = new Map<string, string[]>(); // "node\0port" → edge ids
+  const validEdges: { source: string; target: string }[] = [];
+  for (const edge of file.edges) {
+    if (edgeIds.has(edge.id))
+      problems.push({
+        nodeId: edge.target,
+        edgeId: edge.id,
+        code: 'DUPLICATE_EDGE_ID',
+        message: `edge id "${edge.id}" is used twice`,
+      });
+    edgeIds.add(edge.id);
+    const from = ports.get(edge.source);
+    const to = ports.get(edge.target);
+    if (!seen.has(edge.source) || !seen.has(edge.target)) {
+      const missing = seen.has(edge.source) ? edge.target : edge.source;
+      problems.push({
+        nodeId: seen.has(edge.target) ? edge.target : seen.has(edge.source) ? edge.source : null,
+        edgeId: edge.id,
+        code: 'EDGE_DANGLING',
+        message: `edge "${edge.id}" refers to missing node "${missing}"`,
+      });
+      continue;
+    }
+    if (!from || !to) continue; // unknown kind, reported above
+    const out = from.outputs.get(edge.sourcePort);
+    const inp = to.inputs.get(edge.targetPort);
+    if (!out) {
+      problems.push({
+        nodeId: edge.source,
+        port: edge.sourcePort,
+        edgeId: edge.id,
+        code: 'PORT_UNKNOWN',
+        message: `node "${edge.source}" has no output "${edge.sourcePort}"`,
+      });
+    }
+    if (!inp) {
+      problems.push({
+        nodeId: edge.target,
+        port: edge.targetPort,
+        edgeId: edge.id,
+        code: 'PORT_UNKNOWN',
+        message: `node "${edge.target}" has no input "${edge.targetPort}"`,
+      });
+    }
+    if (!out || !inp) continue;
+    const typeProblem = connectProblem(out.dataType, inp.dataType);
+    if (typeProblem) {
+      problems.push({
+        nodeId: edge.target,
+        port: edge.targetPort,
+        edgeId: edge.id,
+        code: 'TYPE_MISMATCH',
+        message: `${edge.source}.${edge.sourcePort} → ${edge.target}.${edge.targetPort}: ${typeProblem}`,
+      });
+    }
+    const key = `${edge.target}\0${edge.targetPort}`;
+    into.set(key, [...(into.get(key) ?? []), edge.source]);
+    validEdges.push({ source: edge.source, target: edge.target });
+  }
+
+  const branchingAncestry = branchingReach(file, ports, validEdges);
+  for (const node of file.nodes) {
+    const p = ports.get(node.id);
+    if (!p) continue;
+    for (const port of p.inputs.values()) {
+      const sources = into.get(`${node.id}\0${port.name}`) ?? [];
+      if (sources.length === 0 && port.required) {
+        const derived = !p.spec.inputs.some((fixed) => fixed.name === port.name);
+        problems.push({
+          nodeId: node.id,
+          port: port.name,
+          code: derived ? 'TEMPLATE_VARIABLE_UNBOUND' : 'INPUT_REQUIRED',
+          message: derived
+            ? `{{${port.name}}} in the template of "${node.id}" has no input connected`
+            : `required input "${port.name}" of "${node.id}" is not connected`,
+        });
+      }
+      // Several edges into a single-valued input are fine only when they come from alternative branches.
+      if (sources.length > 1 && !port.multiple && !sources.every((s) => branchingAncestry.has(s))) {
+        problems.push({
+          nodeId: node.id,
+          port: port.name,
+          code: 'INPUT_MULTIPLE',
+          message: `input "${port.name}" of "${node.id}" takes one edge but has ${sources.length}`,
+        });
+      }
+    }
+  }
+
+  for (const cycle of findCycles(
+    file.nodes.map((n) => n.id),
+    validEdges,
+  )) {
+    const names = cycle.map((id) => `"${id}"`).join(' → ');
+    for (const id of cycle) problems.push({ nodeId: id, code: 'CYCLE', message: `cycle: ${names} → "${cycle[0]}"` });
+  }
+  return problems;
+}
+
+/** Nodes that are, or descend from, a branching node: their values may not arrive. */
+function branchingReach(
+  flow: FlowFile,
+  ports: Map<string, NodePorts>,
+  edges: { source: string; target: string }[],
+): Set<string> {
+  const next = new Map<string, string[]>();
+  for (const e of edges) next.set(e.source, [...(next.get(e.source) ?? []), e.target]);
+  const reach = new Set<string>();
+  const stack = flow.nodes.filter((n) => ports.get(n.id)?.spec.branching).map((n) => n.id);
+  while (stack.length > 0) {
+    const id = stack.pop() as string;
+    if (reach.has(id)) continue;
+    reach.add(id);
+    stack.push(...(next.get(id) ?? []));
+  }
+  return reach;
+}
+
+/** Strongly connected components with more than one node (or a self-loop), via Tarjan's algorithm. */
+export function findCycles(ids: readonly string[], edges: readonly { source: string; target: string }[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const id of ids) next.set(id, []);
+  for (const e of edges) next.get(e.source)?.push(e.target);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  let counter = 0;
+  // Iterative DFS so long chains do not overflow the call stack.
+  for (const root of ids) {
+    if (index.has(root)) continue;
+    const work: { id: string; i: number }[] = [{ id: root, i: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const frame = work[work.length - 1] as { id: string; i: number };
+      const targets = next.get(frame.id) ?? [];
+      if (frame.i < targets.length) {
+        const target = targets[frame.i++] as string;
+        if (!index.has(target)) {
+          index.set(target, counter);
+          low.set(target, counter++);
+          stack.push(target);
+          onStack.add(target);
+          work.push({ id: target, i: 0 });
+        } else if (onStack.has(target)) {
+          low.set(frame.id, Math.min(low.get(frame.id) as number, index.get(target) as number));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.id, Math.min(low.get(parent.id) as number, low.get(frame.id) as number));
+      if (low.get(frame.id) === index.get(frame.id)) {
+        const component: string[] = [];
+        let member: string;
+        do {
+          member = stack.pop() as string;
+          onStack.delete(member);
+          component.push(member);
+        } while (member !== frame.id);
+        const selfLoop = edges.some((e) => e.source === frame.id && e.target === frame.id);
+        if (component.length > 1 || selfLoop) cycles.push(component.reverse());
+      }
+    }
+  }
+  return cycles;
+}
