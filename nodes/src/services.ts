@@ -1,3 +1,4 @@
+import type { NodeContext } from './define.js';
 import type { ChatMessage, Document, ToolRef, Usage, Values } from './spec/index.js';
 
 /** A chat completion request, provider-neutral (OpenAI wire semantics). */
@@ -58,7 +59,89 @@ export interface VectorService {
 
 /** Runs another flow (subflow, map, tool-flow). */
 export interface FlowRunner {
-  run(flowId: string, inputs: Values, options: { signal: AbortSignal; parentSpanId?: string }): Promise<Values>;
+  run(flowId: string, inputs: Values, options: FlowRunOptions): Promise<Values>;
+  /** A saved flow's inputs and outputs (tool-flow derives its parameters from them). Throws FLOW_NOT_FOUND. */
+  describe?(flowId: string): Promise<FlowDescription>;
+}
+
+/** Options of a nested flow run. */
+export interface FlowRunOptions {
+  signal: AbortSignal;
+  parentSpanId?: string;
+  /** Nesting depth of the new run (the caller's `ctx.request.depth` + 1); the runner refuses it past its limit. */
+  depth?: number;
+  /** Request values passed on to the nested run (e.g. `sessionId`). */
+  request?: { sessionId?: string; [key: string]: unknown };
+  /** Receives the nested run's model usage, so the calling node counts it. */
+  onUsage?: (usage: Usage, costUsd: number) => void;
+}
+
+/** The public face of a saved flow: what it takes and what it gives. */
+export interface FlowDescription {
+  id: string;
+  name: string;
+  description?: string;
+  inputs: { name: string; dataType: string; required: boolean; description?: string; default?: unknown }[];
+  outputs: { name: string }[];
+}
+
+/** Calls tool nodes on behalf of a node (function-call): the engine runs the tool node's `invoke` as a child span. */
+export interface ToolService {
+  invoke(ref: ToolRef, args: Record<string, unknown>, caller: NodeContext): Promise<unknown>;
+}
+
+/** Options of one sandboxed script run. */
+export interface SandboxRunOptions {
+  signal: AbortSignal;
+  /** Wall-clock limit; past it the script is interrupted (SANDBOX_TIMEOUT). */
+  timeoutMs?: number;
+  /** Heap limit; past it the script fails (SANDBOX_MEMORY). */
+  memoryBytes?: number;
+  /** Receives each `console.log` line of the script. */
+  onLog?: (line: string) => void;
+}
+
+/**
+ * Untrusted JavaScript in an isolated engine (QuickJS): no file system, network, process or modules.
+ * `code` is the body of an async function whose parameters are the keys of `args` (JSON values); its return value
+ * comes back as JSON. Fails with SANDBOX_ERROR (with the line), SANDBOX_TIMEOUT or SANDBOX_MEMORY.
+ */
+export interface SandboxService {
+  run(code: string, args: Record<string, unknown>, options: SandboxRunOptions): Promise<unknown>;
+}
+
+/** An outgoing HTTP request (http, tool-http). */
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs?: number;
+  /** Largest response body accepted, in bytes. */
+  maxBytes?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** The final URL, after redirects. */
+  url: string;
+}
+
+/**
+ * HTTP with an SSRF guard: private, loopback and link-local addresses are refused after DNS resolution
+ * (HTTP_ADDRESS_BLOCKED) unless the operator allows them. Network failures are HTTP_REQUEST_FAILED.
+ */
+export interface HttpService {
+  request(request: HttpRequest, options: { signal: AbortSignal }): Promise<HttpResponse>;
+}
+
+/** Chat history per session (memory node). */
+export interface MemoryService {
+  /** The last `limit` messages of a session, oldest first. */
+  read(sessionId: string, options: { namespace: string; limit: number }): Promise<ChatMessage[]>;
+  append(sessionId: string, messages: ChatMessage[], options: { namespace: string }): Promise<void>;
 }
 
 /**
@@ -70,6 +153,11 @@ export interface NodeServices {
   embeddings?: EmbeddingService;
   vectors?: VectorService;
   flows?: FlowRunner;
+  /** Given by the engine per run. */
+  tools?: ToolService;
+  sandbox?: SandboxService;
+  http?: HttpService;
+  memory?: MemoryService;
   /** Further services registered by the runtime (sandbox, http, memory, …), looked up by name. */
   [name: string]: unknown;
 }

@@ -57,6 +57,16 @@ export interface DynamicInputs {
   required: boolean;
 }
 
+/**
+ * Output ports derived from a param, e.g. one output per route of a router. The mirror of `DynamicInputs`:
+ * `list` takes one port per string of an array param, or per `name` of its objects.
+ */
+export interface DynamicOutputs {
+  fromParam: string;
+  source: 'list';
+  dataType: DataType;
+}
+
 /** The catalog entry of one node kind (CONTRACTS §2). Plain JSON. */
 export interface NodeSpec {
   type: string;
@@ -67,6 +77,7 @@ export interface NodeSpec {
   outputs: readonly PortSpec[];
   params: readonly ParamSpec[];
   dynamicInputs?: DynamicInputs;
+  dynamicOutputs?: DynamicOutputs;
   /** Outputs only some of which carry a value on a run (branching): unset outputs skip what they feed. */
   branching?: boolean;
   /** The node streams text through `node.delta`. */

@@ -18,9 +18,31 @@ function typed(ports: readonly PortSpec[], values: Record<string, unknown>): Por
   });
 }
 
-/** The output ports of one node, with param-driven data types applied. */
+/** The output ports of one node, with param-driven data types applied, plus those derived from its params (`dynamicOutputs`). */
 export function resolveOutputs(spec: NodeSpec, params: Record<string, unknown> | undefined): PortSpec[] {
-  return typed(spec.outputs, withDefaults(spec, params));
+  const values = withDefaults(spec, params);
+  const fixed = typed(spec.outputs, values);
+  const dynamic = spec.dynamicOutputs;
+  if (!dynamic) return fixed;
+  const taken = new Set(fixed.map((p) => p.name));
+  const derived: PortSpec[] = [];
+  for (const name of listNames(values[dynamic.fromParam])) {
+    if (taken.has(name)) continue;
+    taken.add(name);
+    derived.push({ name, dataType: dynamic.dataType });
+  }
+  return [...fixed, ...derived];
+}
+
+/** Names from a list param: its non-empty strings, or the `name` of its objects. */
+export function listNames(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const names: string[] = [];
+  for (const item of value) {
+    const name = typeof item === 'string' ? item : item && typeof item === 'object' ? (item as { name?: unknown }).name : undefined;
+    if (typeof name === 'string' && name !== '') names.push(name);
+  }
+  return names;
 }
 
 /** The input ports of one node: the kind's fixed inputs plus those derived from its params (`dynamicInputs`). */
