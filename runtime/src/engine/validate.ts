@@ -227,7 +227,11 @@ function branchingReach(
 export function findCycles(ids: readonly string[], edges: readonly { source: string; target: string }[]): string[][] {
   const next = new Map<string, string[]>();
   for (const id of ids) next.set(id, []);
-  for (const e of edges) next.get(e.source)?.push(e.target);
+  const selfLoops = new Set<string>();
+  for (const e of edges) {
+    next.get(e.source)?.push(e.target);
+    if (e.source === e.target) selfLoops.add(e.source);
+  }
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();
@@ -269,8 +273,7 @@ export function findCycles(ids: readonly string[], edges: readonly { source: str
           onStack.delete(member);
           component.push(member);
         } while (member !== frame.id);
-        const selfLoop = edges.some((e) => e.source === frame.id && e.target === frame.id);
-        if (component.length > 1 || selfLoop) cycles.push(component.reverse());
+        if (component.length > 1 || selfLoops.has(frame.id)) cycles.push(component.reverse());
       }
     }
   }

@@ -1,0 +1,310 @@
+import { AppError, type FlowFile, type LlmService, type NodeServices, type TraceEvent } from '@flowloom/nodes';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { flakyAttempts, sleepStats, testRegistry } from '../testing/kinds.js';
+import { type RunOptions, startRun } from './run-flow.js';
+
+const registry = testRegistry();
+const at = { x: 0, y: 0 };
+const noLlm: LlmService = {
+  chat: async () => {
+    throw new AppError('PROVIDER_NOT_CONFIGURED', 'no model');
+  },
+};
+const services: NodeServices = { llm: noLlm };
+
+function flow(nodes: FlowFile['nodes'], edges: [string, string, string, string][] = []): FlowFile {
+  return {
+    format: 'flowloom.flow/v1',
+    id: 'test',
+    name: 'Test',
+    nodes,
+    edges: edges.map(([source, sourcePort, target, targetPort], i) => ({
+      id: `e${i}`,
+      source,
+      sourcePort,
+      target,
+      targetPort,
+    })),
+  };
+}
+
+function run(f: FlowFile, options: Partial<RunOptions> = {}) {
+  const handle = startRun(f, { registry, services, inputs: {}, ...options });
+  return { handle, events: handle.trace.events, result: handle.result };
+}
+
+const types = (events: TraceEvent[], nodeId?: string) =>
+  events.filter((e) => nodeId === undefined || e.nodeId === nodeId).map((e) => e.type);
+
+beforeEach(() => {
+  Object.assign(sleepStats, { active: 0, maxActive: 0, aborted: 0, started: 0 });
+  flakyAttempts.clear();
+});
+
+describe('startRun', () => {
+  it('runs nodes in dependency order and returns outputs by name, with gap-free seq', async () => {
+    const f = flow(
+      [
+        { id: 'q', type: 'input', position: at, params: { name: 'question' } },
+        { id: 'p', type: 'prompt', position: at, params: { template: 'Q: {{question}}!' } },
+        { id: 'o', type: 'output', position: at, params: { name: 'answer' } },
+      ],
+      [
+        ['q', 'value', 'p', 'question'],
+        ['p', 'prompt', 'o', 'value'],
+      ],
+    );
+    const { events, result } = run(f, { inputs: { question: 'why' } });
+    const done = await result;
+    expect(done.status).toBe('completed');
+    expect(done.outputs).toEqual({ answer: 'Q: why!' });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    expect(types(events)).toEqual([
+      'run.started',
+      'node.started',
+      'node.completed',
+      'node.started',
+      'node.completed',
+      'node.started',
+      'node.completed',
+      'run.completed',
+    ]);
+    expect(events.filter((e) => e.type === 'node.started').map((e) => e.nodeId)).toEqual(['q', 'p', 'o']);
+    const completed = events.find((e) => e.type === 'node.completed' && e.nodeId === 'p');
+    expect(completed).toMatchObject({ parentSpanId: null, data: { outputs: { prompt: 'Q: why!' } } });
+  });
+
+  it('refuses invalid flows and bad inputs before any event', () => {
+    const f = flow([{ id: 'q', type: 'input', position: at, params: { name: 'n', dataType: 'number' } }]);
+    expect(() => run(f, { inputs: { n: 'x' } })).toThrow(expect.objectContaining({ code: 'RUN_INPUT_INVALID' }));
+    expect(() => run(f, { inputs: {} })).toThrow(
+      expect.objectContaining({
+        code: 'RUN_INPUT_INVALID',
+        details: [{ input: 'n', message: expect.stringContaining('required') }],
+      }),
+    );
+    expect(() => run(f, { inputs: { n: 1, extra: 2 } })).toThrow(
+      expect.objectContaining({ details: [expect.objectContaining({ input: 'extra' })] }),
+    );
+    const cyclic = flow(
+      [
+        { id: 'a', type: 'test-pass', position: at },
+        { id: 'b', type: 'test-pass', position: at },
+      ],
+      [
+        ['a', 'out', 'b', 'in'],
+        ['b', 'out', 'a', 'in'],
+      ],
+    );
+    expect(() => run(cyclic)).toThrow(expect.objectContaining({ code: 'FLOW_INVALID' }));
+  });
+
+  it('runs independent branches at the same time', async () => {
+    const nodes: FlowFile['nodes'] = [{ id: 'all', type: 'test-collect', position: at }];
+    const edges: [string, string, string, string][] = [];
+    for (let i = 0; i < 10; i++) {
+      nodes.push({ id: `s${i}`, type: 'test-sleep', position: at, params: { ms: 100 } });
+      edges.push([`s${i}`, 'out', 'all', 'items']);
+    }
+    const done = await run(flow(nodes, edges)).result;
+    expect(done.status).toBe('completed');
+    expect(sleepStats.maxActive).toBe(10);
+  });
+
+  it('caps concurrency when asked', async () => {
+    const nodes = Array.from({ length: 6 }, (_, i) => ({
+      id: `s${i}`,
+      type: 'test-sleep',
+      position: at,
+      params: { ms: 20 },
+    }));
+    await run(flow(nodes), { concurrency: 2 }).result;
+    expect(sleepStats.started).toBe(6);
+    expect(sleepStats.maxActive).toBe(2);
+  });
+
+  it('fails what depends on a failed node, finishes independent branches, then fails the run', async () => {
+    const f = flow(
+      [
+        { id: 'bad', type: 'test-flaky', position: at, params: { failTimes: 5, retryable: false } },
+        { id: 'after', type: 'test-pass', position: at },
+        { id: 'other', type: 'test-sleep', position: at, params: { ms: 5 } },
+      ],
+      [['bad', 'out', 'after', 'in']],
+    );
+    const { events, result } = run(f);
+    const done = await result;
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatchObject({ code: 'PROVIDER_ERROR', details: [expect.objectContaining({ nodeId: 'bad' })] });
+    expect(types(events, 'bad')).toEqual(['node.started', 'node.failed']);
+    expect(events.find((e) => e.type === 'node.failed' && e.nodeId === 'after')).toMatchObject({
+      data: { error: { code: 'UPSTREAM_FAILED' } },
+    });
+    expect(types(events, 'other')).toEqual(['node.started', 'node.completed']);
+    expect(events.at(-1)?.type).toBe('run.failed');
+  });
+
+  it('cancels at once: in-flight nodes are aborted, nothing new starts, one run.cancelled', async () => {
+    const f = flow(
+      [
+        { id: 'slow', type: 'test-sleep', position: at, params: { ms: 10_000 } },
+        { id: 'next', type: 'test-pass', position: at },
+      ],
+      [['slow', 'out', 'next', 'in']],
+    );
+    const { handle, events, result } = run(f);
+    await new Promise((r) => setTimeout(r, 20));
+    handle.cancel();
+    handle.cancel();
+    const done = await result;
+    expect(done.status).toBe('cancelled');
+    expect(sleepStats.aborted).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(types(events).filter((t) => t === 'run.cancelled')).toHaveLength(1);
+    expect(events.at(-1)?.type).toBe('run.cancelled');
+    expect(types(events, 'next')).toEqual([]);
+  });
+
+  it('cancels when the parent signal aborts', async () => {
+    const parent = new AbortController();
+    const { result } = run(flow([{ id: 'slow', type: 'test-sleep', position: at, params: { ms: 10_000 } }]), {
+      signal: parent.signal,
+    });
+    setTimeout(() => parent.abort(), 10);
+    expect((await result).status).toBe('cancelled');
+  });
+
+  it('times a node out with NODE_TIMEOUT', async () => {
+    const f = flow([
+      { id: 'slow', type: 'test-sleep', position: at, params: { ms: 10_000 }, settings: { timeoutMs: 30 } },
+    ]);
+    const done = await run(f).result;
+    expect(done.status).toBe('failed');
+    expect(done.error?.code).toBe('NODE_TIMEOUT');
+    expect(sleepStats.aborted).toBe(1);
+  });
+
+  it('retries retryable errors with backoff, and not others', async () => {
+    const f = flow([
+      {
+        id: 'ok',
+        type: 'test-flaky',
+        position: at,
+        params: { failTimes: 2 },
+        settings: { retries: 2, retryBackoffMs: 1 },
+      },
+      {
+        id: 'gives-up',
+        type: 'test-flaky',
+        position: at,
+        params: { failTimes: 5 },
+        settings: { retries: 1, retryBackoffMs: 1 },
+      },
+      {
+        id: 'fatal',
+        type: 'test-flaky',
+        position: at,
+        params: { failTimes: 1, retryable: false },
+        settings: { retries: 3, retryBackoffMs: 1 },
+      },
+    ]);
+    const { events, result } = run(f);
+    await result;
+    expect(flakyAttempts.get('ok')).toBe(3);
+    expect(flakyAttempts.get('gives-up')).toBe(2);
+    expect(flakyAttempts.get('fatal')).toBe(1);
+    expect(types(events, 'ok')).toEqual(['node.started', 'node.log', 'node.log', 'node.completed']);
+    expect(types(events, 'gives-up')).toEqual(['node.started', 'node.log', 'node.failed']);
+  });
+
+  it('batches streamed text into few node.delta events and loses none', async () => {
+    const f = flow([{ id: 's', type: 'test-stream', position: at, params: { chunks: 500 } }]);
+    const { events, result } = run(f);
+    const done = await result;
+    expect(done.status).toBe('completed');
+    const deltas = events.filter((e) => e.type === 'node.delta');
+    const expected = Array.from({ length: 500 }, (_, i) => `${i} `).join('');
+    expect(deltas.map((e) => (e.data as { text: string }).text).join('')).toBe(expected);
+    expect(deltas.length).toBeLessThan(10);
+    const completedAt = events.findIndex((e) => e.type === 'node.completed');
+    expect(events.findLastIndex((e) => e.type === 'node.delta')).toBeLessThan(completedAt);
+  });
+
+  it('flushes deltas over time while a node streams slowly', async () => {
+    const f = flow([{ id: 's', type: 'test-stream', position: at, params: { chunks: 12, gapMs: 15 } }]);
+    const { events, result } = run(f);
+    await result;
+    const deltas = events.filter((e) => e.type === 'node.delta');
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.map((e) => (e.data as { text: string }).text).join('')).toBe(
+      Array.from({ length: 12 }, (_, i) => `${i} `).join(''),
+    );
+  });
+
+  it('skips the branch not taken and runs a node fed by several branches with whichever arrived', async () => {
+    const f = flow(
+      [
+        { id: 'i', type: 'input', position: at, params: { name: 'x', dataType: 'boolean' } },
+        { id: 'g', type: 'test-gate', position: at },
+        { id: 'y', type: 'test-pass', position: at },
+        { id: 'n', type: 'test-pass', position: at },
+        { id: 'o', type: 'output', position: at, params: { name: 'out' } },
+      ],
+      [
+        ['i', 'value', 'g', 'in'],
+        ['g', 'yes', 'y', 'in'],
+        ['g', 'no', 'n', 'in'],
+        ['y', 'out', 'o', 'value'],
+        ['n', 'out', 'o', 'value'],
+      ],
+    );
+    const yes = run(f, { inputs: { x: true } });
+    expect((await yes.result).outputs).toEqual({ out: true });
+    expect(types(yes.events, 'n')).toEqual(['node.skipped']);
+    const no = run(f, { inputs: { x: false } });
+    expect((await no.result).outputs).toEqual({ out: false });
+    expect(types(no.events, 'y')).toEqual(['node.skipped']);
+    expect(types(no.events, 'o')).toEqual(['node.started', 'node.completed']);
+  });
+
+  it('coerces documents to text across an edge', async () => {
+    const f = flow(
+      [
+        { id: 'd', type: 'input', position: at, params: { name: 'docs', dataType: 'documents' } },
+        { id: 'p', type: 'prompt', position: at, params: { template: '[{{ctx}}]' } },
+        { id: 'o', type: 'output', position: at },
+      ],
+      [
+        ['d', 'value', 'p', 'ctx'],
+        ['p', 'prompt', 'o', 'value'],
+      ],
+    );
+    const docs = [
+      { id: '1', text: 'one', metadata: {} },
+      { id: '2', text: 'two', metadata: {} },
+    ];
+    expect((await run(f, { inputs: { docs } }).result).outputs).toEqual({ answer: '[one\n\ntwo]' });
+  });
+
+  it('fails a model call with PROVIDER_NOT_CONFIGURED when no provider is set', async () => {
+    const f = flow(
+      [
+        { id: 'q', type: 'input', position: at },
+        { id: 'l', type: 'llm', position: at },
+      ],
+      [['q', 'value', 'l', 'prompt']],
+    );
+    const done = await run(f, { inputs: { question: 'hi' } }).result;
+    expect(done.error?.code).toBe('PROVIDER_NOT_CONFIGURED');
+  });
+
+  it('subscribers get past events in order, then live ones', async () => {
+    const f = flow([{ id: 's', type: 'test-sleep', position: at, params: { ms: 20 } }]);
+    const { handle, result } = run(f);
+    const seen: number[] = [];
+    await new Promise((r) => setTimeout(r, 5));
+    handle.trace.subscribe((e) => seen.push(e.seq));
+    await result;
+    expect(seen).toEqual(handle.trace.events.map((e) => e.seq));
+  });
+});

@@ -1,0 +1,157 @@
+import type { FlowFile } from '@flowloom/nodes';
+import { describe, expect, it } from 'vitest';
+import { testRegistry } from '../testing/kinds.js';
+import { findCycles, validateFlow } from './validate.js';
+
+const registry = testRegistry();
+const at = { x: 0, y: 0 };
+
+function flow(nodes: FlowFile['nodes'], edges: [string, string, string, string][] = []): FlowFile {
+  return {
+    format: 'flowloom.flow/v1',
+    id: 'test',
+    name: 'Test',
+    nodes,
+    edges: edges.map(([source, sourcePort, target, targetPort], i) => ({
+      id: `e${i}`,
+      source,
+      sourcePort,
+      target,
+      targetPort,
+    })),
+  };
+}
+
+const chat = flow(
+  [
+    { id: 'q', type: 'input', position: at, params: { name: 'question' } },
+    { id: 'p', type: 'prompt', position: at, params: { template: 'Q: {{question}}' } },
+    { id: 'l', type: 'llm', position: at },
+    { id: 'a', type: 'output', position: at },
+  ],
+  [
+    ['q', 'value', 'p', 'question'],
+    ['p', 'prompt', 'l', 'prompt'],
+    ['l', 'text', 'a', 'value'],
+  ],
+);
+
+describe('validateFlow', () => {
+  it('accepts a well-formed chat flow', () => {
+    expect(validateFlow(chat, registry)).toEqual([]);
+  });
+
+  it('reports schema problems with the node they concern', () => {
+    const bad = { ...chat, id: '../etc', nodes: [{ ...chat.nodes[0], position: { x: 'a' } }] };
+    const problems = validateFlow(bad, registry);
+    expect(problems.some((p) => p.path === '/id')).toBe(true);
+    expect(problems.find((p) => p.path?.startsWith('/nodes/0'))?.nodeId).toBe('q');
+  });
+
+  it('reports every graph problem at once, each tied to its node and port', () => {
+    const bad = flow(
+      [
+        { id: 'q', type: 'input', position: at },
+        { id: 'q', type: 'input', position: at },
+        { id: 'x', type: 'no-such-kind', position: at },
+        { id: 'p', type: 'prompt', position: at, params: { template: '{{a}} and {{b}}' } },
+        { id: 'l', type: 'llm', position: at, params: { temperature: 9 } },
+        { id: 'o', type: 'output', position: at },
+        { id: 'n', type: 'test-pass', position: at },
+      ],
+      [
+        ['q', 'value', 'p', 'a'],
+        ['q', 'nope', 'p', 'b'],
+        ['q', 'value', 'ghost', 'in'],
+        ['l', 'messages', 'p', 'a'],
+        ['n', 'out', 'l', 'prompt'],
+        ['q', 'value', 'l', 'prompt'],
+      ],
+    );
+    const problems = validateFlow(bad, registry);
+    const codes = problems.map((p) => `${p.code}:${p.nodeId}:${p.port ?? ''}`);
+    expect(codes).toContain('DUPLICATE_NODE_ID:q:');
+    expect(codes).toContain('NODE_TYPE_UNKNOWN:x:');
+    expect(codes).toContain('PORT_UNKNOWN:q:nope');
+    expect(codes).toContain('EDGE_DANGLING:q:');
+    expect(codes).toContain('TYPE_MISMATCH:p:a');
+    expect(codes).toContain('INPUT_MULTIPLE:p:a');
+    expect(codes).toContain('INPUT_MULTIPLE:l:prompt');
+    expect(codes).toContain('INPUT_REQUIRED:o:value');
+    expect(codes).toContain('NODE_PARAM_INVALID:l:');
+    expect(problems.find((p) => p.code === 'NODE_PARAM_INVALID')?.message).toMatch(/temperature.*at most 2/);
+  });
+
+  it('reports a {{variable}} with no input', () => {
+    const bad = flow([{ id: 'p', type: 'prompt', position: at, params: { template: 'Hi {{name}}' } }]);
+    expect(validateFlow(bad, registry)).toEqual([
+      expect.objectContaining({ nodeId: 'p', port: 'name', code: 'TEMPLATE_VARIABLE_UNBOUND' }),
+    ]);
+  });
+
+  it('allows text inputs to take numbers and documents, and any to take everything', () => {
+    const ok = flow(
+      [
+        { id: 'n', type: 'input', position: at, params: { name: 'n', dataType: 'number' } },
+        { id: 'd', type: 'input', position: at, params: { name: 'd', dataType: 'documents' } },
+        { id: 'p', type: 'prompt', position: at, params: { template: '{{n}} {{d}}' } },
+      ],
+      [
+        ['n', 'value', 'p', 'n'],
+        ['d', 'value', 'p', 'd'],
+      ],
+    );
+    expect(validateFlow(ok, registry)).toEqual([]);
+    const bad = flow(
+      [
+        { id: 'n', type: 'input', position: at, params: { name: 'n', dataType: 'number' } },
+        { id: 'l', type: 'llm', position: at },
+      ],
+      [['n', 'value', 'l', 'messages']],
+    );
+    expect(validateFlow(bad, registry)[0]).toMatchObject({ code: 'TYPE_MISMATCH', nodeId: 'l', port: 'messages' });
+  });
+
+  it('names the nodes on each cycle', () => {
+    const cyclic = flow(
+      [
+        { id: 'a', type: 'test-pass', position: at },
+        { id: 'b', type: 'test-pass', position: at },
+        { id: 'c', type: 'test-pass', position: at },
+        { id: 'd', type: 'test-pass', position: at },
+      ],
+      [
+        ['a', 'out', 'b', 'in'],
+        ['b', 'out', 'c', 'in'],
+        ['c', 'out', 'a', 'in'],
+        ['c', 'out', 'd', 'in'],
+      ],
+    );
+    const problems = validateFlow(cyclic, registry).filter((p) => p.code === 'CYCLE');
+    expect(problems.map((p) => p.nodeId).sort()).toEqual(['a', 'b', 'c']);
+    expect(problems[0]?.message).toContain('"a" → "b" → "c"');
+  });
+
+  it('allows several edges into one input when they come from alternative branches', () => {
+    const merged = flow(
+      [
+        { id: 'g', type: 'test-gate', position: at },
+        { id: 'i', type: 'input', position: at, params: { name: 'x', dataType: 'boolean' } },
+        { id: 'o', type: 'output', position: at },
+      ],
+      [
+        ['i', 'value', 'g', 'in'],
+        ['g', 'yes', 'o', 'value'],
+        ['g', 'no', 'o', 'value'],
+      ],
+    );
+    expect(validateFlow(merged, registry)).toEqual([]);
+  });
+
+  it('finds cycles in long chains without overflowing the stack', () => {
+    const ids = Array.from({ length: 20000 }, (_, i) => `n${i}`);
+    const edges = ids.slice(1).map((id, i) => ({ source: ids[i] as string, target: id }));
+    expect(findCycles(ids, edges)).toEqual([]);
+    expect(findCycles(ids, [...edges, { source: 'n19999', target: 'n0' }])[0]).toHaveLength(20000);
+  });
+});
