@@ -11,7 +11,15 @@ export interface TraceData {
   'node.started': { inputs: Values; name?: string; attempt?: number };
   'node.delta': { text: string };
   'node.log': { message: string; data?: unknown; level?: 'info' | 'warn' | 'error'; progress?: Progress };
-  'node.completed': { outputs: Values; durationMs: number; usage?: Usage; costUsd?: number; model?: string };
+  /** `reused`: the outputs were taken from an earlier run (run-from-node), the node did not execute. */
+  'node.completed': {
+    outputs: Values;
+    durationMs: number;
+    usage?: Usage;
+    costUsd?: number;
+    model?: string;
+    reused?: boolean;
+  };
   'node.skipped': { reason: string };
   'node.failed': { error: ErrorBody; durationMs?: number };
   'run.completed': { outputs: Values; durationMs: number; usage?: Usage; costUsd?: number };

@@ -1,7 +1,7 @@
 import { AppError, type FlowFile, type LlmService, type NodeServices, type TraceEvent } from '@flowloom/nodes';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flakyAttempts, sleepStats, testRegistry } from '../testing/kinds.js';
-import { type RunOptions, startRun } from './run-flow.js';
+import { type RunOptions, reusableOutputs, startRun } from './run-flow.js';
 
 const registry = testRegistry();
 const at = { x: 0, y: 0 };
@@ -306,5 +306,34 @@ describe('startRun', () => {
     handle.trace.subscribe((e) => seen.push(e.seq));
     await result;
     expect(seen).toEqual(handle.trace.events.map((e) => e.seq));
+  });
+
+  it('reruns from a node, reusing the earlier outputs of everything upstream', async () => {
+    const f = flow(
+      [
+        { id: 'q', type: 'input', position: at, params: { name: 'x' } },
+        { id: 'slow', type: 'test-flaky', position: at, params: { failTimes: 0 } },
+        { id: 'p', type: 'prompt', position: at, params: { template: '{{a}}-{{b}}' } },
+        { id: 'o', type: 'output', position: at },
+      ],
+      [
+        ['q', 'value', 'p', 'a'],
+        ['slow', 'out', 'p', 'b'],
+        ['p', 'prompt', 'o', 'value'],
+      ],
+    );
+    const first = run(f, { inputs: { x: 'one' } });
+    expect((await first.result).outputs).toEqual({ answer: 'one-1' });
+    const reuse = reusableOutputs(f, registry, first.events, 'p');
+    expect([...reuse.keys()]).toEqual(['slow']);
+    const again = run(f, { inputs: { x: 'two' }, reuse });
+    expect((await again.result).outputs).toEqual({ answer: 'two-1' });
+    expect(flakyAttempts.get('slow')).toBe(1);
+    expect(again.events.find((e) => e.type === 'node.completed' && e.nodeId === 'slow')?.data).toMatchObject({
+      reused: true,
+    });
+    expect(() => reusableOutputs(f, registry, first.events, 'nope')).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    );
   });
 });

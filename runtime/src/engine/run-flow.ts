@@ -10,6 +10,7 @@ import {
   type NodeServices,
   type RunStatus,
   type ToolRef,
+  type TraceEvent,
   toErrorBody,
   type Usage,
   type Values,
@@ -34,6 +35,11 @@ export interface RunOptions {
   trace?: RunTrace;
   /** Subflow nesting depth (0 for a top-level run). */
   depth?: number;
+  /**
+   * Outputs to reuse instead of executing, by node id (run-from-node: everything upstream of the node to rerun keeps
+   * its earlier outputs). See `reusableOutputs`.
+   */
+  reuse?: ReadonlyMap<string, Values>;
 }
 
 /** The outcome of a run, as the HTTP API answers it. */
@@ -260,6 +266,12 @@ class Run {
     state.call = { inputs, params: node.params };
     const span = { nodeId: node.id, spanId, parentSpanId: null };
     this.#trace.emit('node.started', { inputs }, span);
+    const reused = this.#options.reuse?.get(node.id);
+    if (reused) {
+      this.#trace.emit('node.completed', { outputs: reused, durationMs: 0, reused: true }, span);
+      this.#complete(node, state, reused);
+      return;
+    }
     const t0 = performance.now();
     const { retries, retryBackoffMs, timeoutMs } = node.settings;
     for (let attempt = 0; ; attempt++) {
@@ -281,10 +293,7 @@ class Run {
           },
           span,
         );
-        if (node.flowIO === 'output') this.#outputs[String(node.params.name)] = outputs.value;
-        state.state = State.Done;
-        this.#settled++;
-        this.#deliver(node, outputs);
+        this.#complete(node, state, outputs);
         return;
       } catch (err) {
         ctx.flush();
@@ -314,6 +323,13 @@ class Run {
         return;
       }
     }
+  }
+
+  #complete(node: PlanNode, state: NodeState, outputs: Values): void {
+    if (node.flowIO === 'output') this.#outputs[String(node.params.name)] = outputs.value;
+    state.state = State.Done;
+    this.#settled++;
+    this.#deliver(node, outputs);
   }
 
   #newSpanId(): string {
@@ -537,4 +553,34 @@ class Run {
       ...(usage && { usage, costUsd }),
     };
   }
+}
+
+/**
+ * For run-from-node: the outputs of an earlier run's top-level spans for every node that is not `fromNodeId` or
+ * downstream of it. Rerunning with them executes only the chosen node and what depends on it.
+ */
+export function reusableOutputs(
+  flow: FlowFile,
+  registry: NodeRegistry,
+  events: readonly TraceEvent[],
+  fromNodeId: string,
+): Map<string, Values> {
+  const plan = compileFlow(flow, registry);
+  const start = plan.byId.get(fromNodeId);
+  if (!start) throw new AppError('NOT_FOUND', `node "${fromNodeId}" is not in flow "${flow.id}"`, { status: 404 });
+  const downstream = new Set<number>();
+  const stack = [start.index];
+  while (stack.length > 0) {
+    const index = stack.pop() as number;
+    if (downstream.has(index)) continue;
+    downstream.add(index);
+    for (const edge of (plan.nodes[index] as PlanNode).out) stack.push(edge.target);
+  }
+  const reuse = new Map<string, Values>();
+  for (const event of events) {
+    if (event.type !== 'node.completed' || event.parentSpanId || !event.nodeId) continue;
+    const node = plan.byId.get(event.nodeId);
+    if (node && !downstream.has(node.index) && node.flowIO !== 'input') reuse.set(event.nodeId, event.data.outputs);
+  }
+  return reuse;
 }
