@@ -1,0 +1,286 @@
+import { AppError, type ChatMessage } from '@flowloom/nodes';
+import { type FakeOpenAI, fakeEmbedding, startFakeOpenAI } from '@flowloom/test/fake-openai';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLlmService, createOpenAIEmbeddings, type OpenAIService } from './openai.js';
+import { costOf, priceOf } from './prices.js';
+
+let fake: FakeOpenAI;
+let llm: OpenAIService;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  llm = createLlmService({ baseURL: fake.url, apiKey: 'sk-test', defaultHeaders: { 'x-flowloom': 'yes' } });
+});
+afterEach(() => fake.reset());
+afterAll(() => fake.close());
+
+const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
+const signal = () => new AbortController().signal;
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+describe('configuration', () => {
+  it('throws PROVIDER_NOT_CONFIGURED on every call without key or base URL', async () => {
+    const none = createLlmService({});
+    expect(none.isConfigured).toBe(false);
+    const chatError = await failure(none.chat({ model: 'gpt-4o-mini', messages: user('hi') }, { signal: signal() }));
+    expect(chatError.code).toBe('PROVIDER_NOT_CONFIGURED');
+    expect(chatError.message).toContain('OPENAI_API_KEY');
+    expect(chatError.message).toContain('OPENAI_BASE_URL');
+    expect((await failure(none.embed(['x'], { signal: signal() }))).code).toBe('PROVIDER_NOT_CONFIGURED');
+  });
+
+  it('works with a base URL and no key, sending a placeholder key', async () => {
+    const local = createLlmService({ baseURL: fake.url });
+    const result = await local.chat({ model: 'llama3', messages: user('hi') }, { signal: signal() });
+    expect(result.message.content).toBe('echo: hi');
+    expect(fake.requests[0]?.headers.authorization).toBe('Bearer not-needed');
+  });
+});
+
+describe('chat', () => {
+  it('answers a plain call with usage, cost and the request mapped to the wire', async () => {
+    const result = await llm.chat(
+      {
+        model: 'gpt-4o-mini',
+        messages: [
+          { role: 'system', content: 'be kind' },
+          { role: 'user', content: 'hello big world' },
+        ],
+        temperature: 0.2,
+        maxTokens: 50,
+      },
+      { signal: signal() },
+    );
+    expect(result).toEqual({
+      message: { role: 'assistant', content: 'echo: hello big world' },
+      usage: { promptTokens: 5, completionTokens: 4 },
+      model: 'gpt-4o-mini',
+      costUsd: costOf('gpt-4o-mini', { promptTokens: 5, completionTokens: 4 }),
+      finishReason: 'stop',
+    });
+    expect(result.costUsd).toBeCloseTo((5 * 0.15 + 4 * 0.6) / 1e6, 12);
+    const [sent] = fake.chatRequests();
+    expect(sent).toMatchObject({ model: 'gpt-4o-mini', temperature: 0.2, max_tokens: 50 });
+    expect(sent?.stream ?? false).toBe(false);
+    expect(fake.requests[0]?.headers['x-flowloom']).toBe('yes');
+    expect(fake.requests[0]?.headers.authorization).toBe('Bearer sk-test');
+  });
+
+  it('streams deltas in order and asks for usage', async () => {
+    const deltas: string[] = [];
+    const result = await llm.chat(
+      { model: 'gpt-4o', messages: user('[[reply:one two three]]') },
+      { signal: signal(), onDelta: (text) => deltas.push(text) },
+    );
+    expect(deltas).toEqual(['one ', 'two ', 'three']);
+    expect(result.message).toEqual({ role: 'assistant', content: 'one two three' });
+    expect(result.usage).toEqual({ promptTokens: 3, completionTokens: 3 });
+    expect(result.costUsd).toBeCloseTo((3 * 2.5 + 3 * 10) / 1e6, 12);
+    expect(fake.chatRequests()[0]).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+
+  const tools = [
+    {
+      name: 'get_weather',
+      description: 'Weather in a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      nodeId: 'weather',
+    },
+    { name: 'now', description: 'The time', parameters: { type: 'object', properties: {} }, nodeId: 'clock' },
+  ];
+  const toolPrompt = 'go [[tool:get_weather {"city":"Paris","days":[1,2,3]}]] [[tool:now {}]]';
+  const expectedCalls = [
+    { name: 'get_weather', arguments: '{"city":"Paris","days":[1,2,3]}' },
+    { name: 'now', arguments: '{}' },
+  ];
+
+  it('returns parallel tool calls from a plain call, with tools sent in OpenAI shape', async () => {
+    const result = await llm.chat({ model: 'gpt-4o-mini', messages: user(toolPrompt), tools }, { signal: signal() });
+    expect(result.finishReason).toBe('tool_calls');
+    expect(result.message.content).toBeNull();
+    expect(result.message.tool_calls?.map((call) => call.function)).toEqual(expectedCalls);
+    expect(result.message.tool_calls?.every((call) => call.type === 'function' && call.id.startsWith('call_'))).toBe(
+      true,
+    );
+    expect(fake.chatRequests()[0]?.tools?.[0]).toEqual({
+      type: 'function',
+      function: { name: 'get_weather', description: 'Weather in a city', parameters: tools[0]?.parameters },
+    });
+  });
+
+  it('accumulates parallel tool calls from streamed chunks', async () => {
+    const deltas: string[] = [];
+    const result = await llm.chat(
+      { model: 'gpt-4o-mini', messages: user(toolPrompt), tools },
+      { signal: signal(), onDelta: (text) => deltas.push(text) },
+    );
+    expect(deltas).toEqual([]);
+    expect(result.finishReason).toBe('tool_calls');
+    expect(result.message.content).toBeNull();
+    expect(result.message.tool_calls?.map((call) => call.function)).toEqual(expectedCalls);
+    expect(new Set(result.message.tool_calls?.map((call) => call.id)).size).toBe(2);
+  });
+
+  it('sends tool results back and gets the final answer', async () => {
+    const first = await llm.chat({ model: 'gpt-4o-mini', messages: user(toolPrompt), tools }, { signal: signal() });
+    const calls = first.message.tool_calls ?? [];
+    const messages: ChatMessage[] = [
+      ...user(toolPrompt),
+      first.message,
+      ...calls.map((call, i): ChatMessage => ({ role: 'tool', tool_call_id: call.id, content: `result ${i}` })),
+    ];
+    const second = await llm.chat({ model: 'gpt-4o-mini', messages, tools }, { signal: signal() });
+    expect(second.message.content).toBe('tool results: result 0 | result 1');
+  });
+
+  it('passes responseFormat as response_format', async () => {
+    const responseFormat = {
+      type: 'json_schema',
+      json_schema: { name: 'answer', schema: { type: 'object', properties: { answer: { type: 'string' } } } },
+    };
+    const result = await llm.chat(
+      { model: 'gpt-4o-mini', messages: user('what is up'), responseFormat },
+      { signal: signal() },
+    );
+    expect(JSON.parse(result.message.content ?? '')).toEqual({ answer: 'what is up' });
+    expect(fake.chatRequests()[0]?.response_format).toEqual(responseFormat);
+  });
+
+  it('prices unknown and dated models from the table', () => {
+    expect(priceOf('gpt-4o-mini-2024-07-18')).toEqual([0.15, 0.6]);
+    expect(costOf('llama3', { promptTokens: 1000, completionTokens: 1000 })).toBe(0);
+    expect(costOf('gpt-4o', { promptTokens: 1_000_000, completionTokens: 0 })).toBe(2.5);
+  });
+});
+
+describe('errors', () => {
+  const call = (content: string, stream = false) =>
+    failure(
+      llm.chat(
+        { model: 'gpt-4o-mini', messages: user(content) },
+        { signal: signal(), onDelta: stream ? () => undefined : undefined },
+      ),
+    );
+
+  it('maps 429 to PROVIDER_RATE_LIMITED, retryable, with retry-after', async () => {
+    const err = await call('[[error:429]] [[retry-after:250]]');
+    expect(err.code).toBe('PROVIDER_RATE_LIMITED');
+    expect(err.retryable).toBe(true);
+    expect(err.details).toEqual([{ providerStatus: 429, retryAfterMs: 250 }]);
+  });
+
+  it('maps 5xx, dropped connections and cut streams to PROVIDER_UNAVAILABLE, retryable', async () => {
+    for (const err of [
+      await call('[[error:500]]'),
+      await call('[[error:503]]', true),
+      await call('[[error:drop]]'),
+      await call('[[reply:a b c d e f g h]] [[error:cut]]', true),
+    ]) {
+      expect(err.code).toBe('PROVIDER_UNAVAILABLE');
+      expect(err.retryable).toBe(true);
+    }
+  });
+
+  it('maps a refused connection to PROVIDER_UNAVAILABLE', async () => {
+    const gone = await startFakeOpenAI();
+    await gone.close();
+    const dead = createLlmService({ baseURL: gone.url });
+    const err = await failure(dead.chat({ model: 'm', messages: user('x') }, { signal: signal() }));
+    expect(err.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('ECONNREFUSED');
+  });
+
+  it('maps other 4xx to PROVIDER_ERROR, not retryable, with the provider message', async () => {
+    const unauthorized = await call('[[error:401]]');
+    expect(unauthorized.code).toBe('PROVIDER_ERROR');
+    expect(unauthorized.retryable).toBe(false);
+    expect(unauthorized.message).toContain('Incorrect API key provided (fake).');
+    const invalid = await failure(llm.chat({ model: 'gpt-4o-mini', messages: [] }, { signal: signal() }));
+    expect(invalid.code).toBe('PROVIDER_ERROR');
+    expect(invalid.message).toContain('messages must be a non-empty array.');
+  });
+
+  it('recovers when the provider recovers (the caller retries)', async () => {
+    fake.enqueue({ error: { status: 503, times: 1 }, text: 'back' });
+    expect((await call('x')).code).toBe('PROVIDER_UNAVAILABLE');
+    const result = await llm.chat({ model: 'm', messages: user('x') }, { signal: signal() });
+    expect(result.message.content).toBe('back');
+  });
+});
+
+describe('abort', () => {
+  it('stops a waiting call at once and rethrows the abort reason', async () => {
+    const controller = new AbortController();
+    const reason = new AppError('NODE_TIMEOUT', 'node timed out');
+    const pending = llm
+      .chat({ model: 'm', messages: user('[[hang]]') }, { signal: controller.signal })
+      .catch((e: unknown) => e);
+    await until(() => fake.inFlight === 1);
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    await until(() => fake.aborted === 1);
+  });
+
+  it('stops a stream mid-way and rethrows the abort reason', async () => {
+    const controller = new AbortController();
+    const deltas: string[] = [];
+    const pending = llm
+      .chat(
+        { model: 'm', messages: user('[[reply:a b c d e f g h i j]] [[chunk-delay:20]]') },
+        {
+          signal: controller.signal,
+          onDelta: (text) => {
+            deltas.push(text);
+            controller.abort();
+          },
+        },
+      )
+      .catch((e: unknown) => e);
+    const err = await pending;
+    expect(err).toBe(controller.signal.reason);
+    expect((err as Error).name).toBe('AbortError');
+    expect(deltas).toEqual(['a ']);
+    await until(() => fake.aborted === 1);
+  });
+
+  it('does not send a request when the signal is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    const err = await llm.chat({ model: 'm', messages: user('x') }, { signal: controller.signal }).catch((e) => e);
+    expect(err).toBe(controller.signal.reason);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('embeddings', () => {
+  it('embeds texts in order with usage', async () => {
+    const result = await llm.embed(['red apple', 'a blue car today'], { signal: signal() });
+    expect(result.model).toBe('text-embedding-3-small');
+    expect(result.vectors).toEqual([fakeEmbedding('red apple', 64), fakeEmbedding('a blue car today', 64)]);
+    expect(result.usage).toEqual({ promptTokens: 6, completionTokens: 0 });
+    expect(result.costUsd).toBeCloseTo((6 * 0.02) / 1e6, 12);
+  });
+
+  it('works as a standalone (model, texts, signal) function and maps errors', async () => {
+    const embed = createOpenAIEmbeddings({ baseURL: fake.url });
+    const result = await embed('text-embedding-3-large', ['x'], signal());
+    expect(result.vectors).toHaveLength(1);
+    expect(fake.requests[0]?.body).toMatchObject({ model: 'text-embedding-3-large', encoding_format: 'float' });
+    const err = await failure(embed('m', ['boom [[error:429]]'], signal()));
+    expect(err.code).toBe('PROVIDER_RATE_LIMITED');
+  });
+});
+
+/** Waits for state on the event loop (no timing assertion). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
