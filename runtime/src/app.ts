@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { type Config, VERSION } from './config.js';
+import { docs } from './http/docs/index.js';
+import { sendError, sendNotFound } from './http/errors.js';
+import { flows } from './http/flows/index.js';
+import { health } from './http/health/index.js';
+import { nodes } from './http/nodes/index.js';
+import { runs } from './http/runs/index.js';
+import { services } from './services/index.js';
+import { traces } from './services/traces.js';
+
+/** The largest request body accepted (413 BODY_TOO_LARGE beyond). */
+export const BODY_LIMIT = 1024 * 1024;
+
+// biome-ignore lint/suspicious/noExplicitAny: plugins take their own option types
+type Plugin = FastifyPluginAsync<any>;
+
+/**
+ * Shared service plugins, registered in order with the config as options (decorators via fastify-plugin). Add new
+ * services (e.g. the Chroma vector store) here, after `services`, whose decorators they may use.
+ */
+export const SERVICE_PLUGINS: Plugin[] = [services, traces];
+
+/** HTTP features, one encapsulated plugin each, registered under `/api`. */
+export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, docs];
+
+const FALLBACK_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Flowloom</title></head>
+<body style="font:15px system-ui,sans-serif;margin:3rem;max-width:40rem">
+<h1>Flowloom runtime</h1>
+<p>The runtime is up, but the editor is not built. Run <code>npm run build</code> at the repository root, then reload.</p>
+<p>API: <a href="/api/health">/api/health</a> · <a href="/api/nodes">/api/nodes</a> · <a href="/api/flows">/api/flows</a> ·
+<a href="/api/docs/ui">/api/docs/ui</a></p>
+</body></html>`;
+
+export type App = FastifyInstance;
+
+/** Builds the runtime: services, socket.io, the `/api` features and the editor. Never listens. */
+export async function buildApp(config: Config): Promise<App> {
+  const app = Fastify({
+    logger: config.logger,
+    bodyLimit: BODY_LIMIT,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  // TypeBox checks every part and converts only querystring, params and headers: bodies are never coerced.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setErrorHandler(sendError);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Flowloom runtime API',
+        version: VERSION,
+        description: 'See docs/api.md. Errors: {error: {code, message, details?}}.',
+      },
+      tags: [{ name: 'health' }, { name: 'nodes' }, { name: 'flows' }, { name: 'runs' }],
+    },
+  });
+  for (const plugin of SERVICE_PLUGINS) await app.register(plugin, config);
+  for (const feature of FEATURE_PLUGINS) await app.register(feature, { prefix: '/api' });
+
+  const editorIndex = join(config.editorDir, 'index.html');
+  const hasEditor = existsSync(editorIndex);
+  if (hasEditor) {
+    await app.register(fastifyStatic, { root: config.editorDir, prefix: '/', wildcard: false });
+  } else {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(FALLBACK_PAGE),
+    );
+  }
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const isPage =
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      !path.startsWith('/api') &&
+      !path.startsWith('/socket.io');
+    // SPA fallback: editor routes (e.g. /flows/support-rag) load index.html; files with an extension really 404.
+    if (isPage && hasEditor && !/\.[a-z0-9]+$/i.test(path)) return reply.sendFile('index.html');
+    if (isPage && !hasEditor) return reply.type('text/html; charset=utf-8').send(FALLBACK_PAGE);
+    return sendNotFound(request, reply);
+  });
+  return app;
+}

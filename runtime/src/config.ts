@@ -1,0 +1,61 @@
+import { fileURLToPath } from 'node:url';
+import type { LlmService } from '@flowloom/nodes';
+import type { FastifyServerOptions } from 'fastify';
+
+/** Everything the runtime needs to start. Built from the environment by `main.ts`/`cli.ts`, or by hand in tests. */
+export interface Config {
+  /** The data folder (SQLite database, local Chroma data). */
+  dataDir: string;
+  host: string;
+  port: number;
+  openai: { apiKey?: string; baseURL?: string };
+  /** An external Chroma; unset means the runtime starts its own. */
+  chromaUrl?: string;
+  /** When set, the editor API and socket.io handshakes need this token (issue #5). */
+  adminToken?: string;
+  /** The built editor served at `/` (SPA); when missing a minimal page is served. */
+  editorDir: string;
+  /** The `*.flow.json` templates listed at `GET /api/templates`. */
+  templatesDir: string;
+  logger: FastifyServerOptions['logger'];
+  /** Replaces the OpenAI-backed model service (tests). */
+  llm?: LlmService;
+}
+
+const PACKAGE_ROOT = new URL('../', import.meta.url);
+
+/** The runtime's version (from its package.json at build time of the process). */
+export const VERSION = '0.1.0';
+
+function parsePort(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a number from 0 to 65535, got "${value}"`);
+  return port;
+}
+
+function optional(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** Reads CONTRACTS §6 variables from an environment object (never from process.env directly). */
+export function configFromEnv(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Config {
+  return {
+    dataDir: optional(env.FLOWLOOM_DATA) ?? '.flowloom',
+    host: optional(env.HOST) ?? '127.0.0.1',
+    port: parsePort(env.PORT, 3000),
+    openai: { apiKey: optional(env.OPENAI_API_KEY), baseURL: optional(env.OPENAI_BASE_URL) },
+    chromaUrl: optional(env.CHROMA_URL),
+    adminToken: optional(env.FLOWLOOM_ADMIN_TOKEN),
+    editorDir: fileURLToPath(new URL('../editor/dist/', PACKAGE_ROOT)),
+    templatesDir: fileURLToPath(new URL('../flows/', PACKAGE_ROOT)),
+    logger: env.NODE_ENV === 'test' ? false : { level: optional(env.LOG_LEVEL) ?? 'info' },
+    ...overrides,
+  };
+}
+
+/** A config for tests and embedding: no env, quiet logger. */
+export function testConfig(overrides: Partial<Config> & { dataDir: string }): Config {
+  return configFromEnv({}, { logger: false, ...overrides });
+}

@@ -1,0 +1,13 @@
+import { Type } from 'typebox';
+
+const Component = Type.Object(
+  { status: Type.String({ description: 'ok, disabled, unavailable or starting' }) },
+  { additionalProperties: true },
+);
+
+export const HealthResponse = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  version: Type.String(),
+  storage: Component,
+  vectorStore: Component,
+});

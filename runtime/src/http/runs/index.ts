@@ -1,0 +1,200 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError, isRunEnd, type TraceEvent, type Values } from '@flowloom/nodes';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { StartedRun } from '../../services/run-service.js';
+import type { RunRecord } from '../../services/store.js';
+import { errorResponses } from '../errors.js';
+import {
+  FeedbackBody,
+  FeedbackResponse,
+  FlowParams,
+  RunAnswer,
+  RunBody,
+  RunDetailResponse,
+  RunIdParams,
+  RunSummary,
+  RunsQuery,
+  RunsResponse,
+  StartRunBody,
+} from './schemas.js';
+
+const tags = ['runs'];
+const SSE_HEARTBEAT_MS = 15_000;
+
+function wantsStream(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').includes('text/event-stream');
+}
+
+function answerOf(run: RunRecord) {
+  return {
+    runId: run.runId,
+    flowId: run.flowId,
+    status: run.status,
+    outputs: run.outputs ?? {},
+    ...(run.error && { error: run.error }),
+    startedAt: run.startedAt,
+    durationMs: run.durationMs ?? 0,
+    ...(run.usage && { usage: run.usage }),
+    ...(run.costUsd !== undefined && { costUsd: run.costUsd }),
+  };
+}
+
+/**
+ * Streams a started run as server-sent events: one `data: <event JSON>` per trace event (past ones first), ending
+ * after the run's end event once its final state is stored. A client that disconnects only stops its stream: the
+ * run goes on (it is recorded, watchable over socket.io, and `POST /api/runs/:runId/cancel` stops it).
+ */
+function streamRun(reply: FastifyReply, started: StartedRun): void {
+  const { handle, done } = started;
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-run-id': handle.runId,
+  });
+  raw.flushHeaders();
+  let unsubscribe: (() => void) | undefined;
+  let hasEnded = false;
+  const heartbeat = setInterval(() => {
+    if (!raw.destroyed) raw.write(': keep-alive\n\n');
+  }, SSE_HEARTBEAT_MS);
+  heartbeat.unref();
+  const stop = () => {
+    hasEnded = true;
+    clearInterval(heartbeat);
+    unsubscribe?.();
+  };
+  raw.on('close', stop);
+  unsubscribe = handle.trace.subscribe((event: TraceEvent) => {
+    if (raw.destroyed || raw.writableEnded) return;
+    raw.write(`data: ${JSON.stringify(event)}\n\n`);
+    if (isRunEnd(event)) {
+      done.finally(() => {
+        stop();
+        if (!raw.writableEnded) raw.end();
+      });
+    }
+  });
+  if (hasEnded) unsubscribe();
+}
+
+/** Runs (JSON or SSE), run history, one run with its events, cancel and feedback. */
+export const runs: FastifyPluginAsyncTypebox = async (app) => {
+  async function run(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    flowId: string,
+    body: { inputs?: Values; sessionId?: string },
+  ) {
+    // Validation problems are thrown here, before anything is stored or streamed.
+    const started = app.runs.startSaved(flowId, { inputs: body.inputs ?? {}, sessionId: body.sessionId });
+    if (wantsStream(request)) {
+      streamRun(reply, started);
+      return reply;
+    }
+    return answerOf(await started.done);
+  }
+
+  const runResponses = {
+    200: RunAnswer,
+    ...errorResponses,
+  };
+  const runDescription =
+    'Runs the saved draft and answers its final state (a failed flow is a 200 with status failed). With ' +
+    '`Accept: text/event-stream` the run streams as server-sent events instead, one `data: <trace event JSON>` each.';
+
+  app.post(
+    '/flows/:id/runs',
+    {
+      schema: {
+        tags,
+        summary: 'Run a flow',
+        description: runDescription,
+        params: FlowParams,
+        body: RunBody,
+        response: runResponses,
+      },
+    },
+    async (request, reply) => run(request, reply, request.params.id, request.body),
+  );
+
+  app.post(
+    '/runs',
+    {
+      schema: {
+        tags,
+        summary: 'Run a flow (flow id in the body)',
+        description: runDescription,
+        body: StartRunBody,
+        response: runResponses,
+      },
+    },
+    async (request, reply) => run(request, reply, request.body.flowId, request.body),
+  );
+
+  app.get(
+    '/runs',
+    {
+      schema: {
+        tags,
+        summary: 'Run history, newest first',
+        querystring: RunsQuery,
+        response: { 200: RunsResponse, ...errorResponses },
+      },
+    },
+    async (request) => ({ runs: app.store.listRuns(request.query) }),
+  );
+
+  app.get(
+    '/runs/:runId',
+    {
+      schema: {
+        tags,
+        summary: 'One run with every event',
+        params: RunIdParams,
+        response: { 200: RunDetailResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const detail = app.runs.get(request.params.runId);
+      if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${request.params.runId}" does not exist`);
+      return { ...detail.run, events: detail.events, feedback: app.store.listFeedback(request.params.runId) };
+    },
+  );
+
+  app.post(
+    '/runs/:runId/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a running run',
+        description: 'Answers the run once cancelled; 409 RUN_NOT_RUNNING when it already ended.',
+        params: RunIdParams,
+        response: { 200: RunSummary, ...errorResponses },
+      },
+    },
+    async (request) => app.runs.cancel(request.params.runId),
+  );
+
+  app.post(
+    '/runs/:runId/feedback',
+    {
+      schema: {
+        tags,
+        summary: 'Rate a run',
+        params: RunIdParams,
+        body: FeedbackBody,
+        response: { 201: FeedbackResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { runId } = request.params;
+      if (!app.store.getRun(runId)) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+      const feedback = app.store.addFeedback(runId, request.body.score, request.body.comment);
+      return reply.status(201).send({ feedback });
+    },
+  );
+};

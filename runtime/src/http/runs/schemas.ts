@@ -1,0 +1,123 @@
+import { FLOW_ID_PATTERN } from '@flowloom/nodes';
+import { Type } from 'typebox';
+
+const Values = Type.Record(Type.String(), Type.Unknown());
+const RunStatus = Type.Union(
+  [
+    Type.Literal('queued'),
+    Type.Literal('running'),
+    Type.Literal('completed'),
+    Type.Literal('failed'),
+    Type.Literal('cancelled'),
+  ],
+  { description: 'queued, running, completed, failed or cancelled' },
+);
+const ErrorBody = Type.Object(
+  { code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Unknown())) },
+  { additionalProperties: true },
+);
+const Usage = Type.Object(
+  { promptTokens: Type.Number(), completionTokens: Type.Number() },
+  { additionalProperties: true },
+);
+
+export const RunIdParams = Type.Object({
+  runId: Type.String({ pattern: '^r_[A-Za-z0-9_-]{1,64}$', description: 'Run id (r_...)' }),
+});
+export const FlowParams = Type.Object({ id: Type.String({ pattern: FLOW_ID_PATTERN }) });
+
+export const RunBody = Type.Object(
+  {
+    inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Run inputs by input node name' })),
+    sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export const StartRunBody = Type.Object(
+  {
+    flowId: Type.String({ pattern: FLOW_ID_PATTERN }),
+    inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The answer of a run request (JSON): the run's final state, whatever it is. */
+export const RunAnswer = Type.Object({
+  runId: Type.String(),
+  flowId: Type.String(),
+  status: RunStatus,
+  outputs: Values,
+  error: Type.Optional(ErrorBody),
+  startedAt: Type.String(),
+  durationMs: Type.Number(),
+  usage: Type.Optional(Usage),
+  costUsd: Type.Optional(Type.Number()),
+});
+
+export const RunSummary = Type.Object({
+  runId: Type.String(),
+  flowId: Type.String(),
+  flowVersion: Type.Union([Type.Integer(), Type.Null()]),
+  status: RunStatus,
+  inputs: Values,
+  outputs: Type.Optional(Values),
+  error: Type.Optional(ErrorBody),
+  usage: Type.Optional(Usage),
+  costUsd: Type.Optional(Type.Number()),
+  startedAt: Type.String(),
+  endedAt: Type.Optional(Type.String()),
+  durationMs: Type.Optional(Type.Number()),
+  sessionId: Type.Optional(Type.String()),
+  parentRunId: Type.Optional(Type.String()),
+  depth: Type.Integer(),
+});
+
+/** A trace event (CONTRACTS §4). */
+export const TraceEventSchema = Type.Object(
+  {
+    runId: Type.String(),
+    seq: Type.Integer(),
+    at: Type.String(),
+    type: Type.String(),
+    flowId: Type.String(),
+    nodeId: Type.Optional(Type.String()),
+    spanId: Type.Optional(Type.String()),
+    parentSpanId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    data: Type.Unknown(),
+  },
+  { additionalProperties: true },
+);
+
+export const FeedbackSchema = Type.Object({
+  id: Type.Integer(),
+  runId: Type.String(),
+  score: Type.Number(),
+  comment: Type.Optional(Type.String()),
+  createdAt: Type.String(),
+});
+
+export const RunDetailResponse = Type.Object({
+  ...RunSummary.properties,
+  events: Type.Array(TraceEventSchema),
+  feedback: Type.Array(FeedbackSchema),
+});
+
+export const RunsQuery = Type.Object(
+  {
+    flowId: Type.Optional(Type.String({ pattern: FLOW_ID_PATTERN })),
+    status: Type.Optional(RunStatus),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export const RunsResponse = Type.Object({ runs: Type.Array(RunSummary) });
+
+export const FeedbackBody = Type.Object(
+  {
+    score: Type.Number({ minimum: -1, maximum: 1, description: '-1 (bad) to 1 (good)' }),
+    comment: Type.Optional(Type.String({ maxLength: 5000 })),
+  },
+  { additionalProperties: false },
+);
+export const FeedbackResponse = Type.Object({ feedback: FeedbackSchema });

@@ -1,0 +1,102 @@
+import type Database from 'better-sqlite3';
+
+/** One numbered schema change. Applied once, in order, each inside its own transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** The store's schema history. Append only: never edit a migration that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'flows, flow versions, runs and run events',
+    sql: `
+      CREATE TABLE flows (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        json TEXT NOT NULL,
+        createdAt TEXT NOT NULL,
+        updatedAt TEXT NOT NULL
+      );
+      CREATE TABLE flow_versions (
+        flowId TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        json TEXT NOT NULL,
+        savedAt TEXT NOT NULL,
+        PRIMARY KEY (flowId, version)
+      ) WITHOUT ROWID;
+      CREATE TABLE runs (
+        runId TEXT PRIMARY KEY,
+        flowId TEXT NOT NULL,
+        flowVersion INTEGER,
+        status TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        outputs TEXT,
+        error TEXT,
+        usage TEXT,
+        cost REAL,
+        startedAt TEXT NOT NULL,
+        endedAt TEXT,
+        durationMs INTEGER
+      );
+      CREATE INDEX runs_by_flow ON runs (flowId, startedAt DESC);
+      CREATE INDEX runs_by_start ON runs (startedAt DESC);
+      CREATE TABLE run_events (
+        runId TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        json TEXT NOT NULL,
+        PRIMARY KEY (runId, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 2,
+    name: 'run ownership, nesting and feedback',
+    sql: `
+      ALTER TABLE runs ADD COLUMN pid INTEGER;
+      ALTER TABLE runs ADD COLUMN sessionId TEXT;
+      ALTER TABLE runs ADD COLUMN parentRunId TEXT;
+      ALTER TABLE runs ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX runs_by_status ON runs (status);
+      CREATE TABLE run_feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        runId TEXT NOT NULL,
+        score REAL NOT NULL,
+        comment TEXT,
+        createdAt TEXT NOT NULL
+      );
+      CREATE INDEX run_feedback_by_run ON run_feedback (runId);
+    `,
+  },
+];
+
+/** The highest applied migration version (0 for a new database). */
+export function schemaVersion(db: Database.Database): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedAt TEXT NOT NULL)`);
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as { version: number | null };
+  return row.version ?? 0;
+}
+
+/**
+ * Applies every migration newer than the database's version, each in its own IMMEDIATE transaction together with
+ * its `schema_migrations` row, so a crash leaves the database at a whole version. Returns the versions applied.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const current = schemaVersion(db);
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, appliedAt) VALUES (?, ?, ?)');
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    }).immediate();
+    applied.push(migration.version);
+  }
+  return applied;
+}

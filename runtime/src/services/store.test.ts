@@ -1,0 +1,206 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type FlowFile, serializeFlow, type TraceEvent } from '@flowloom/nodes';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate, schemaVersion } from './migrations.js';
+import { DB_FILE, Store } from './store.js';
+
+const root = fileURLToPath(new URL('../../.tmp-store/', import.meta.url));
+let counter = 0;
+function tempDir(): string {
+  const dir = join(root, `${process.pid}-${counter++}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const flow: FlowFile = {
+  format: 'flowloom.flow/v1',
+  id: 'echo',
+  name: 'Echo',
+  nodes: [
+    { id: 'q', type: 'input', position: { x: 0, y: 0 } },
+    { id: 'a', type: 'output', position: { x: 200, y: 0 } },
+  ],
+  edges: [{ id: 'e1', source: 'q', sourcePort: 'value', target: 'a', targetPort: 'value' }],
+};
+
+function event(runId: string, seq: number, type: TraceEvent['type'] = 'node.log'): TraceEvent {
+  return { runId, seq, at: new Date().toISOString(), type, flowId: 'echo', data: { message: `m${seq}` } } as TraceEvent;
+}
+
+describe('migrations', () => {
+  it('creates every table on a new database, in WAL mode', () => {
+    const store = Store.open(tempDir());
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const tables = (
+      store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+    ).map((t) => t.name);
+    expect(tables).toEqual(
+      expect.arrayContaining(['schema_migrations', 'flows', 'flow_versions', 'runs', 'run_events', 'run_feedback']),
+    );
+    expect(schemaVersion(store.db)).toBe(MIGRATIONS.at(-1)?.version);
+    store.close();
+  });
+
+  it('re-opening an up-to-date database applies nothing and keeps the data', () => {
+    const dir = tempDir();
+    const first = Store.open(dir);
+    first.createFlow(flow);
+    first.close();
+    const db = new Database(join(dir, DB_FILE));
+    expect(migrate(db)).toEqual([]);
+    db.close();
+    const second = Store.open(dir);
+    expect(second.getFlow('echo')?.version).toBe(1);
+    second.close();
+  });
+
+  it('migrates a version-1 database with data to the latest version', () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, DB_FILE));
+    expect(migrate(db, MIGRATIONS.slice(0, 1))).toEqual([1]);
+    db.prepare(
+      "INSERT INTO runs (runId, flowId, flowVersion, status, inputs, startedAt) VALUES ('r_old', 'echo', 1, 'completed', '{}', ?)",
+    ).run(new Date().toISOString());
+    db.prepare("INSERT INTO run_events (runId, seq, type, json) VALUES ('r_old', 0, 'run.started', ?)").run(
+      JSON.stringify(event('r_old', 0, 'run.started')),
+    );
+    db.close();
+
+    const store = Store.open(dir);
+    expect(schemaVersion(store.db)).toBe(2);
+    expect(store.getRun('r_old')).toMatchObject({ runId: 'r_old', status: 'completed', depth: 0 });
+    expect(store.getEvents('r_old')).toHaveLength(1);
+    expect(store.addFeedback('r_old', 1).score).toBe(1);
+    store.close();
+  });
+
+  it('rolls back a failing migration as a whole', () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, DB_FILE));
+    const broken = [
+      ...MIGRATIONS,
+      { version: 99, name: 'broken', sql: 'CREATE TABLE half (x INTEGER); SELECT * FROM nope;' },
+    ];
+    expect(() => migrate(db, broken)).toThrow(/no such table/);
+    expect(schemaVersion(db)).toBe(2);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
+    db.close();
+  });
+});
+
+describe('flows', () => {
+  it('keeps every saved version and bumps the draft', () => {
+    const store = Store.open(tempDir());
+    expect(store.createFlow(flow).version).toBe(1);
+    const renamed = store.updateFlow({ ...flow, name: 'Echo 2' });
+    expect(renamed.version).toBe(2);
+    expect(renamed.flow.version).toBe(2);
+    expect(store.listFlowVersions('echo').map((v) => v.version)).toEqual([2, 1]);
+    expect(store.getFlowVersion('echo', 1)?.flow.name).toBe('Echo');
+    expect(store.getFlowText('echo')).toBe(serializeFlow({ ...flow, name: 'Echo 2', version: 2 }));
+    store.close();
+  });
+
+  it('refuses a duplicate id, a stale version and an unknown flow without writing', () => {
+    const store = Store.open(tempDir());
+    store.createFlow(flow);
+    expect(() => store.createFlow(flow)).toThrow(expect.objectContaining({ code: 'FLOW_EXISTS' }));
+    expect(() => store.updateFlow(flow, 7)).toThrow(
+      expect.objectContaining({ code: 'FLOW_VERSION_CONFLICT', status: 409 }),
+    );
+    expect(() => store.updateFlow({ ...flow, id: 'nope' })).toThrow(
+      expect.objectContaining({ code: 'FLOW_NOT_FOUND' }),
+    );
+    expect(store.listFlowVersions('echo')).toHaveLength(1);
+    expect(store.deleteFlow('echo')).toBe(true);
+    expect(store.deleteFlow('echo')).toBe(false);
+    expect(store.listFlowVersions('echo')).toEqual([]);
+    store.close();
+  });
+});
+
+describe('runs', () => {
+  it('batches events into the next tick and writes the final state', async () => {
+    const store = Store.open(tempDir());
+    const startedAt = new Date().toISOString();
+    store.insertRun({
+      runId: 'r_1',
+      flowId: 'echo',
+      flowVersion: 1,
+      status: 'running',
+      inputs: { q: 'hi' },
+      startedAt,
+    });
+    for (let seq = 0; seq < 5; seq++) store.enqueueEvent(event('r_1', seq));
+    expect(store.getEvents('r_1')).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.getEvents('r_1').map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
+    store.enqueueEvent(event('r_1', 5, 'run.completed'));
+    store.finishRun('r_1', {
+      status: 'completed',
+      outputs: { a: 'hi' },
+      endedAt: new Date().toISOString(),
+      durationMs: 3,
+    });
+    expect(store.getEvents('r_1')).toHaveLength(6);
+    expect(store.getRun('r_1')).toMatchObject({
+      status: 'completed',
+      outputs: { a: 'hi' },
+      durationMs: 3,
+      inputs: { q: 'hi' },
+    });
+    expect(store.listRuns({ flowId: 'echo', status: 'completed' }).map((r) => r.runId)).toEqual(['r_1']);
+    expect(store.listRuns({ status: 'failed' })).toEqual([]);
+    store.close();
+  });
+
+  it('marks runs of a dead process as interrupted, closing their event log', () => {
+    const dir = tempDir();
+    const store = Store.open(dir);
+    store.insertRun({
+      runId: 'r_dead',
+      flowId: 'echo',
+      flowVersion: 1,
+      status: 'running',
+      inputs: {},
+      startedAt: new Date().toISOString(),
+    });
+    store.appendEvents([event('r_dead', 0, 'run.started'), event('r_dead', 1)]);
+    // A pid no process has: the owner is gone.
+    store.db.prepare('UPDATE runs SET pid = 2147483646').run();
+    store.close();
+
+    const reopened = Store.open(dir);
+    const run = reopened.getRun('r_dead');
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'RUN_INTERRUPTED' } });
+    const events = reopened.getEvents('r_dead');
+    expect(events.map((e) => [e.seq, e.type])).toEqual([
+      [0, 'run.started'],
+      [1, 'node.log'],
+      [2, 'run.failed'],
+    ]);
+    reopened.close();
+  });
+
+  it('leaves runs owned by a live process alone', () => {
+    const dir = tempDir();
+    const store = Store.open(dir);
+    store.insertRun({
+      runId: 'r_live',
+      flowId: 'echo',
+      flowVersion: 1,
+      status: 'running',
+      inputs: {},
+      startedAt: new Date().toISOString(),
+    });
+    store.db.prepare('UPDATE runs SET pid = ?').run(process.ppid);
+    const other = Store.open(dir);
+    expect(other.getRun('r_live')?.status).toBe('running');
+    other.close();
+    store.close();
+  });
+});

@@ -1,0 +1,477 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AppError,
+  type ErrorBody,
+  type FlowFile,
+  type RunStatus,
+  serializeFlow,
+  type TraceEvent,
+  type Usage,
+  type Values,
+} from '@flowloom/nodes';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, type Migration, migrate } from './migrations.js';
+
+/** The database file inside the data folder. */
+export const DB_FILE = 'flowloom.db';
+
+export interface FlowSummary {
+  id: string;
+  name: string;
+  description?: string;
+  tags?: string[];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StoredFlow {
+  flow: FlowFile;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FlowVersionInfo {
+  version: number;
+  savedAt: string;
+}
+
+/** A run as stored: the row of `runs`, JSON columns parsed. */
+export interface RunRecord {
+  runId: string;
+  flowId: string;
+  flowVersion: number | null;
+  status: RunStatus;
+  inputs: Values;
+  outputs?: Values;
+  error?: ErrorBody;
+  usage?: Usage;
+  costUsd?: number;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  sessionId?: string;
+  parentRunId?: string;
+  depth: number;
+}
+
+export interface RunStart {
+  runId: string;
+  flowId: string;
+  flowVersion: number | null;
+  status: RunStatus;
+  inputs: Values;
+  startedAt: string;
+  sessionId?: string;
+  parentRunId?: string;
+  depth?: number;
+}
+
+export interface RunEnd {
+  status: RunStatus;
+  outputs?: Values;
+  error?: ErrorBody;
+  usage?: Usage;
+  costUsd?: number;
+  endedAt: string;
+  durationMs: number;
+}
+
+export interface RunQuery {
+  flowId?: string;
+  status?: RunStatus;
+  limit?: number;
+}
+
+export interface Feedback {
+  id: number;
+  runId: string;
+  score: number;
+  comment?: string;
+  createdAt: string;
+}
+
+export interface StoreOptions {
+  /** Only for tests: the schema history to apply (defaults to every migration). */
+  migrations?: readonly Migration[];
+  /** Mark runs left running by dead processes as failed (RUN_INTERRUPTED). Default true. */
+  recover?: boolean;
+}
+
+interface RunRow {
+  runId: string;
+  flowId: string;
+  flowVersion: number | null;
+  status: RunStatus;
+  inputs: string;
+  outputs: string | null;
+  error: string | null;
+  usage: string | null;
+  cost: number | null;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  sessionId: string | null;
+  parentRunId: string | null;
+  depth: number;
+}
+
+interface FlowRow {
+  id: string;
+  name: string;
+  version: number;
+  json: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function parse<T>(json: string | null): T | undefined {
+  return json === null ? undefined : (JSON.parse(json) as T);
+}
+
+function toRun(row: RunRow): RunRecord {
+  const run: RunRecord = {
+    runId: row.runId,
+    flowId: row.flowId,
+    flowVersion: row.flowVersion,
+    status: row.status,
+    inputs: parse<Values>(row.inputs) ?? {},
+    startedAt: row.startedAt,
+    depth: row.depth,
+  };
+  if (row.outputs !== null) run.outputs = parse<Values>(row.outputs);
+  if (row.error !== null) run.error = parse<ErrorBody>(row.error);
+  if (row.usage !== null) run.usage = parse<Usage>(row.usage);
+  if (row.cost !== null) run.costUsd = row.cost;
+  if (row.endedAt !== null) run.endedAt = row.endedAt;
+  if (row.durationMs !== null) run.durationMs = row.durationMs;
+  if (row.sessionId !== null) run.sessionId = row.sessionId;
+  if (row.parentRunId !== null) run.parentRunId = row.parentRunId;
+  return run;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    listFlows: db.prepare('SELECT * FROM flows ORDER BY id'),
+    getFlow: db.prepare('SELECT * FROM flows WHERE id = ?'),
+    insertFlow: db.prepare(
+      'INSERT INTO flows (id, name, version, json, createdAt, updatedAt) VALUES (@id, @name, @version, @json, @at, @at)',
+    ),
+    updateFlow: db.prepare(
+      'UPDATE flows SET name = @name, version = @version, json = @json, updatedAt = @at WHERE id = @id',
+    ),
+    deleteFlow: db.prepare('DELETE FROM flows WHERE id = ?'),
+    insertVersion: db.prepare('INSERT INTO flow_versions (flowId, version, json, savedAt) VALUES (?, ?, ?, ?)'),
+    deleteVersions: db.prepare('DELETE FROM flow_versions WHERE flowId = ?'),
+    listVersions: db.prepare('SELECT version, savedAt FROM flow_versions WHERE flowId = ? ORDER BY version DESC'),
+    getVersion: db.prepare('SELECT json, savedAt FROM flow_versions WHERE flowId = ? AND version = ?'),
+    insertRun:
+      db.prepare(`INSERT INTO runs (runId, flowId, flowVersion, status, inputs, startedAt, pid, sessionId, parentRunId, depth)
+      VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @startedAt, @pid, @sessionId, @parentRunId, @depth)`),
+    finishRun:
+      db.prepare(`UPDATE runs SET status = @status, outputs = @outputs, error = @error, usage = @usage, cost = @cost,
+      endedAt = @endedAt, durationMs = @durationMs WHERE runId = @runId`),
+    getRun: db.prepare('SELECT * FROM runs WHERE runId = ?'),
+    listRuns:
+      db.prepare(`SELECT * FROM runs WHERE (@flowId IS NULL OR flowId = @flowId) AND (@status IS NULL OR status = @status)
+      ORDER BY startedAt DESC, rowid DESC LIMIT @limit`),
+    unfinishedRuns: db.prepare("SELECT runId, pid, startedAt FROM runs WHERE status IN ('running', 'queued')"),
+    insertEvent: db.prepare('INSERT OR IGNORE INTO run_events (runId, seq, type, json) VALUES (?, ?, ?, ?)'),
+    getEvents: db.prepare('SELECT json FROM run_events WHERE runId = ? ORDER BY seq'),
+    lastSeq: db.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE runId = ?'),
+    insertFeedback: db.prepare('INSERT INTO run_feedback (runId, score, comment, createdAt) VALUES (?, ?, ?, ?)'),
+    listFeedback: db.prepare('SELECT * FROM run_feedback WHERE runId = ? ORDER BY id'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+const INTERRUPTED: ErrorBody = {
+  code: 'RUN_INTERRUPTED',
+  message: 'The runtime stopped (crash, kill or restart) while this run was in progress.',
+};
+
+/**
+ * Flows, their version history, runs and run events in SQLite (WAL). Statements are prepared once; trace events
+ * are queued and written in one transaction per tick so the run's hot path only pushes to an array.
+ */
+export class Store {
+  readonly db: Database.Database;
+  readonly path: string;
+  #queue: TraceEvent[] = [];
+  #flushScheduled = false;
+  #closed = false;
+  readonly #sql: Statements;
+
+  private constructor(path: string, options: StoreOptions) {
+    this.path = path;
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL is safe in WAL mode against process crashes; only an OS crash may lose the last commits.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db, options.migrations ?? MIGRATIONS);
+    this.#sql = prepareStatements(this.db);
+    if (options.recover !== false) this.recoverInterrupted();
+  }
+
+  /** Opens (creating when needed) `flowloom.db` in the data folder and brings its schema up to date. */
+  static open(dataDir: string, options: StoreOptions = {}): Store {
+    mkdirSync(dataDir, { recursive: true });
+    return new Store(join(dataDir, DB_FILE), options);
+  }
+
+  // ---- flows ----
+
+  listFlows(): FlowSummary[] {
+    return (this.#sql.listFlows.all() as FlowRow[]).map((row) => {
+      const flow = JSON.parse(row.json) as FlowFile;
+      const summary: FlowSummary = {
+        id: row.id,
+        name: row.name,
+        version: row.version,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+      };
+      if (flow.description !== undefined) summary.description = flow.description;
+      if (flow.tags !== undefined) summary.tags = flow.tags;
+      return summary;
+    });
+  }
+
+  getFlow(id: string): StoredFlow | undefined {
+    const row = this.#sql.getFlow.get(id) as FlowRow | undefined;
+    if (!row) return undefined;
+    return {
+      flow: JSON.parse(row.json) as FlowFile,
+      version: row.version,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  }
+
+  /** The stored text of the current draft (canonical, as `serializeFlow` writes it). */
+  getFlowText(id: string): string | undefined {
+    return (this.#sql.getFlow.get(id) as FlowRow | undefined)?.json;
+  }
+
+  /** Stores a new flow as version 1. Throws FLOW_EXISTS when the id is taken. */
+  createFlow(flow: FlowFile): StoredFlow {
+    const at = new Date().toISOString();
+    const stored = { ...flow, version: 1 };
+    const json = serializeFlow(stored);
+    this.db
+      .transaction(() => {
+        if (this.#sql.getFlow.get(flow.id)) throw new AppError('FLOW_EXISTS', `flow "${flow.id}" already exists`);
+        this.#sql.insertFlow.run({ id: flow.id, name: flow.name, version: 1, json, at });
+        this.#sql.insertVersion.run(flow.id, 1, json, at);
+      })
+      .immediate();
+    return this.getFlow(flow.id) as StoredFlow;
+  }
+
+  /**
+   * Replaces the draft, bumping its version and keeping the old one in the history. With `expectedVersion`, refuses
+   * (FLOW_VERSION_CONFLICT) when someone saved in between.
+   */
+  updateFlow(flow: FlowFile, expectedVersion?: number): StoredFlow {
+    const at = new Date().toISOString();
+    this.db
+      .transaction(() => {
+        const row = this.#sql.getFlow.get(flow.id) as FlowRow | undefined;
+        if (!row) throw new AppError('FLOW_NOT_FOUND', `flow "${flow.id}" does not exist`);
+        if (expectedVersion !== undefined && expectedVersion !== row.version) {
+          throw new AppError(
+            'FLOW_VERSION_CONFLICT',
+            `flow "${flow.id}" is at version ${row.version}, not ${expectedVersion}: it was saved elsewhere meanwhile`,
+            { details: [{ currentVersion: row.version, yourVersion: expectedVersion }] },
+          );
+        }
+        const version = row.version + 1;
+        const json = serializeFlow({ ...flow, version });
+        this.#sql.updateFlow.run({ id: flow.id, name: flow.name, version, json, at });
+        this.#sql.insertVersion.run(flow.id, version, json, at);
+      })
+      .immediate();
+    return this.getFlow(flow.id) as StoredFlow;
+  }
+
+  /** Deletes a flow and its history (its runs stay). False when it did not exist. */
+  deleteFlow(id: string): boolean {
+    return this.db
+      .transaction(() => {
+        const { changes } = this.#sql.deleteFlow.run(id);
+        this.#sql.deleteVersions.run(id);
+        return changes > 0;
+      })
+      .immediate();
+  }
+
+  listFlowVersions(id: string): FlowVersionInfo[] {
+    return this.#sql.listVersions.all(id) as FlowVersionInfo[];
+  }
+
+  getFlowVersion(id: string, version: number): { flow: FlowFile; savedAt: string } | undefined {
+    const row = this.#sql.getVersion.get(id, version) as { json: string; savedAt: string } | undefined;
+    return row && { flow: JSON.parse(row.json) as FlowFile, savedAt: row.savedAt };
+  }
+
+  // ---- runs ----
+
+  insertRun(run: RunStart): void {
+    this.#sql.insertRun.run({
+      runId: run.runId,
+      flowId: run.flowId,
+      flowVersion: run.flowVersion,
+      status: run.status,
+      inputs: JSON.stringify(run.inputs ?? {}),
+      startedAt: run.startedAt,
+      pid: process.pid,
+      sessionId: run.sessionId ?? null,
+      parentRunId: run.parentRunId ?? null,
+      depth: run.depth ?? 0,
+    });
+  }
+
+  /** Writes queued events, then the run's final state. */
+  finishRun(runId: string, end: RunEnd): void {
+    this.flushEvents();
+    this.#sql.finishRun.run({
+      runId,
+      status: end.status,
+      outputs: end.outputs === undefined ? null : JSON.stringify(end.outputs),
+      error: end.error === undefined ? null : JSON.stringify(end.error),
+      usage: end.usage === undefined ? null : JSON.stringify(end.usage),
+      cost: end.costUsd ?? null,
+      endedAt: end.endedAt,
+      durationMs: Math.round(end.durationMs),
+    });
+  }
+
+  getRun(runId: string): RunRecord | undefined {
+    const row = this.#sql.getRun.get(runId) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  listRuns(query: RunQuery = {}): RunRecord[] {
+    const rows = this.#sql.listRuns.all({
+      flowId: query.flowId ?? null,
+      status: query.status ?? null,
+      limit: query.limit ?? 50,
+    }) as RunRow[];
+    return rows.map(toRun);
+  }
+
+  /** Queues an event; queued events are written together on the next tick (or by `flushEvents`). */
+  enqueueEvent(event: TraceEvent): void {
+    this.#queue.push(event);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.flushEvents());
+  }
+
+  /** Writes every queued event in one transaction. */
+  flushEvents(): void {
+    this.#flushScheduled = false;
+    if (this.#queue.length === 0 || this.#closed) return;
+    const events = this.#queue;
+    this.#queue = [];
+    this.appendEvents(events);
+  }
+
+  appendEvents(events: readonly TraceEvent[]): void {
+    this.db.transaction(() => {
+      for (const event of events) this.#sql.insertEvent.run(event.runId, event.seq, event.type, JSON.stringify(event));
+    })();
+  }
+
+  getEvents(runId: string): TraceEvent[] {
+    return (this.#sql.getEvents.all(runId) as { json: string }[]).map((row) => JSON.parse(row.json) as TraceEvent);
+  }
+
+  addFeedback(runId: string, score: number, comment?: string): Feedback {
+    const createdAt = new Date().toISOString();
+    const { lastInsertRowid } = this.#sql.insertFeedback.run(runId, score, comment ?? null, createdAt);
+    const feedback: Feedback = { id: Number(lastInsertRowid), runId, score, createdAt };
+    if (comment !== undefined) feedback.comment = comment;
+    return feedback;
+  }
+
+  listFeedback(runId: string): Feedback[] {
+    const rows = this.#sql.listFeedback.all(runId) as {
+      id: number;
+      runId: string;
+      score: number;
+      comment: string | null;
+      createdAt: string;
+    }[];
+    return rows.map((row) => {
+      const feedback: Feedback = { id: row.id, runId: row.runId, score: row.score, createdAt: row.createdAt };
+      if (row.comment !== null) feedback.comment = row.comment;
+      return feedback;
+    });
+  }
+
+  /**
+   * Runs left `running`/`queued` by a process that is gone (crash, kill -9) become `failed` with RUN_INTERRUPTED,
+   * and their event log gets a closing `run.failed`. Runs owned by a live process (a server sharing the data
+   * folder with a CLI run) are left alone. Returns the ids it marked.
+   */
+  recoverInterrupted(): string[] {
+    const endedAt = new Date().toISOString();
+    const marked: string[] = [];
+    this.db
+      .transaction(() => {
+        const rows = this.#sql.unfinishedRuns.all() as { runId: string; pid: number | null; startedAt: string }[];
+        for (const row of rows) {
+          if (row.pid !== null && row.pid !== process.pid && isAlive(row.pid)) continue;
+          const durationMs = Math.max(0, Date.parse(endedAt) - Date.parse(row.startedAt));
+          const run = this.getRun(row.runId) as RunRecord;
+          const last = (this.#sql.lastSeq.get(row.runId) as { seq: number | null }).seq;
+          const event = {
+            runId: row.runId,
+            seq: last === null ? 0 : last + 1,
+            at: endedAt,
+            type: 'run.failed',
+            flowId: run.flowId,
+            data: { error: INTERRUPTED, durationMs },
+          } as TraceEvent;
+          this.#sql.insertEvent.run(row.runId, event.seq, event.type, JSON.stringify(event));
+          this.#sql.finishRun.run({
+            runId: row.runId,
+            status: 'failed',
+            outputs: null,
+            error: JSON.stringify(INTERRUPTED),
+            usage: null,
+            cost: null,
+            endedAt,
+            durationMs,
+          });
+          marked.push(row.runId);
+        }
+      })
+      .immediate();
+    return marked;
+  }
+
+  /** Writes what is queued and closes the database. */
+  close(): void {
+    if (this.#closed) return;
+    this.flushEvents();
+    this.#closed = true;
+    this.db.close();
+  }
+}
