@@ -45,6 +45,8 @@ export interface VectorQuery {
   topK: number;
   where?: Record<string, unknown>;
   minScore?: number;
+  /** `local` or `openai:<model>`; unset: the embedder the collection was built with. Another → EMBEDDER_MISMATCH. */
+  embedder?: string;
 }
 
 /** A vector store (Chroma). */
@@ -53,8 +55,26 @@ export interface VectorService {
     collection: string,
     documents: Document[],
     options: { signal: AbortSignal; embedder?: string },
-  ): Promise<{ upserted: number }>;
+  ): Promise<{ upserted: number; embedder?: string; usage?: Usage }>;
   query(query: VectorQuery, options: { signal: AbortSignal }): Promise<Document[]>;
+}
+
+/** How the `ingest` node cuts documents into chunks. Sizes count characters. */
+export interface SplitOptions {
+  splitter: 'recursive' | 'markdown';
+  chunkSize: number;
+  chunkOverlap: number;
+}
+
+/** Loading and splitting documents for ingestion. */
+export interface DocumentService {
+  /** A file uploaded through the API, by id, as one document (text plus `source`, `type`, `fileId` metadata). */
+  load(fileId: string, options: { signal: AbortSignal }): Promise<Document>;
+  /**
+   * Splits a document into chunks. Each chunk's id is a hash of its source and text (so ingesting the same
+   * document twice stores it once) and its metadata adds `source`, `chunk` and, for markdown, `headingPath`.
+   */
+  split(document: Document, options: SplitOptions): Document[];
 }
 
 /** Runs another flow (subflow, map, tool-flow). */
@@ -152,6 +172,7 @@ export interface NodeServices {
   llm: LlmService;
   embeddings?: EmbeddingService;
   vectors?: VectorService;
+  documents?: DocumentService;
   flows?: FlowRunner;
   /** Given by the engine per run. */
   tools?: ToolService;
