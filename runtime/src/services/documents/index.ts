@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError, type Document, type DocumentService, type SplitOptions } from '@flowloom/nodes';
+import { type FileType, fileTypeOf, loadFile } from './loaders.js';
+import { splitMarkdown, splitRecursive } from './splitters.js';
+
+export { FILE_TYPES, type FileType, fileTypeOf, loadFile } from './loaders.js';
+export { splitMarkdown, splitRecursive } from './splitters.js';
+
+/** An uploaded file as stored under `<dataDir>/uploads`. */
+export interface StoredFile {
+  id: string;
+  name: string;
+  type: FileType;
+  size: number;
+  createdAt: string;
+}
+
+const FILE_ID = /^f_[0-9a-f]{24}$/;
+
+/** Content-derived chunk id: the same source and text always give the same id. */
+export function chunkId(source: string, text: string): string {
+  return createHash('sha256').update(source).update('\u0000').update(text).digest('hex').slice(0, 32);
+}
+
+/** Splits one document into chunks with content-derived ids and `source`, `chunk`, `headingPath` metadata. */
+export function splitDocument(document: Document, options: SplitOptions): Document[] {
+  const source =
+    typeof document.metadata.source === 'string' && document.metadata.source ? document.metadata.source : document.id;
+  const pieces =
+    options.splitter === 'markdown'
+      ? splitMarkdown(document.text, options)
+      : splitRecursive(document.text, options).map((text) => ({ text, headings: undefined }));
+  return pieces.map((piece, chunk) => {
+    const metadata: Record<string, unknown> = { ...document.metadata, source, chunk };
+    if (piece.headings?.length) metadata.headingPath = piece.headings.join(' > ');
+    return { id: chunkId(source, piece.text), text: piece.text, metadata };
+  });
+}
+
+/**
+ * DocumentService: keeps uploaded files under `<dataDir>/uploads` (id derived from content), loads them by id
+ * and splits documents for ingestion.
+ */
+export class Documents implements DocumentService {
+  readonly #dir: string;
+
+  constructor(dataDir: string) {
+    this.#dir = join(dataDir, 'uploads');
+  }
+
+  /** Stores an upload (after checking it loads) and returns its record; the same bytes give the same id. */
+  async save(file: { name: string; data: Uint8Array; mediaType?: string }): Promise<StoredFile> {
+    const type = fileTypeOf(file.name, file.mediaType);
+    const loaded = await loadFile(file);
+    const id = `f_${createHash('sha256').update(file.data).digest('hex').slice(0, 24)}`;
+    const record: StoredFile = {
+      id,
+      name: file.name,
+      type: type ?? loaded.type,
+      size: file.data.byteLength,
+      createdAt: new Date().toISOString(),
+    };
+    await mkdir(this.#dir, { recursive: true });
+    await writeFile(join(this.#dir, id), file.data);
+    await writeFile(join(this.#dir, `${id}.json`), JSON.stringify(record));
+    return record;
+  }
+
+  /** The record of a stored file; NOT_FOUND when unknown. */
+  async info(fileId: string): Promise<StoredFile> {
+    if (!FILE_ID.test(fileId)) throw notFound(fileId);
+    try {
+      return JSON.parse(await readFile(join(this.#dir, `${fileId}.json`), 'utf8')) as StoredFile;
+    } catch {
+      throw notFound(fileId);
+    }
+  }
+
+  async load(fileId: string, options: { signal: AbortSignal }): Promise<Document> {
+    const record = await this.info(fileId);
+    options.signal.throwIfAborted();
+    const data = await readFile(join(this.#dir, fileId), { signal: options.signal });
+    const loaded = await loadFile({ name: record.name, data });
+    return { id: fileId, text: loaded.text, metadata: { ...loaded.metadata, fileId } };
+  }
+
+  split(document: Document, options: SplitOptions): Document[] {
+    return splitDocument(document, options);
+  }
+}
+
+function notFound(fileId: string): AppError {
+  return new AppError('NOT_FOUND', `file "${fileId}" was not uploaded`, { details: [{ fileId }] });
+}
