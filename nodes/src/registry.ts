@@ -1,12 +1,15 @@
 import type { AnyNodeDefinition } from './define.js';
+import { ingest } from './kinds/ingest.js';
 import { input } from './kinds/input.js';
 import { llm } from './kinds/llm.js';
 import { output } from './kinds/output.js';
 import { prompt } from './kinds/prompt.js';
+import { retriever } from './kinds/retriever.js';
+import { toolRetriever } from './kinds/tool-retriever.js';
 import type { NodeSpec } from './spec/index.js';
 
 /** Every built-in kind. Order is the palette order within a category. */
-export const BUILTIN_KINDS: readonly AnyNodeDefinition[] = [input, output, prompt, llm];
+export const BUILTIN_KINDS: readonly AnyNodeDefinition[] = [input, output, prompt, llm, retriever, ingest, toolRetriever];
 
 /** Node kinds by type. Registering a type twice throws. */
 export class NodeRegistry {
