@@ -1,7 +1,8 @@
-import { AppError, type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
+import { type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { createLlmService } from './openai.js';
 import { RunService } from './run-service.js';
 import { Store } from './store.js';
 
@@ -33,26 +34,8 @@ declare module 'fastify' {
   }
 }
 
-/** Used until an OpenAI-compatible provider is configured: every model call says how to configure one. */
-function notConfiguredLlm(): LlmService {
-  return {
-    async chat() {
-      throw new AppError(
-        'PROVIDER_NOT_CONFIGURED',
-        'No model provider is configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for any OpenAI-compatible server (e.g. a local model server).',
-      );
-    },
-  };
-}
-
-async function createLlm(config: Config): Promise<LlmService> {
-  if (config.llm) return config.llm;
-  // openai.ts is written alongside; until it exists the runtime still starts and model calls fail clearly.
-  const specifier = './openai.js';
-  const module = (await import(specifier).catch(() => undefined)) as
-    | { createLlmService?: (options: { apiKey?: string; baseURL?: string }) => LlmService }
-    | undefined;
-  return module?.createLlmService ? module.createLlmService(config.openai) : notConfiguredLlm();
+function createLlm(config: Config): LlmService {
+  return config.llm ?? createLlmService(config.openai);
 }
 
 /**
@@ -63,7 +46,7 @@ export const services = fp(
   async (app: FastifyInstance, config: Config) => {
     const store = Store.open(config.dataDir);
     const registry = new NodeRegistry();
-    const llm = await createLlm(config);
+    const llm = createLlm(config);
     const nodeServices: NodeServices = { llm };
     app.decorate('config', config);
     app.decorate('store', store);

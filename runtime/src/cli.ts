@@ -1,0 +1,351 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  AppError,
+  type DataType,
+  type FlowFile,
+  isAppError,
+  NodeRegistry,
+  type TraceEvent,
+  toErrorBody,
+  type Values,
+} from '@flowloom/nodes';
+import { buildApp } from './app.js';
+import { type Config, configFromEnv, VERSION } from './config.js';
+import { flowInputs, type Problem, validateFlow } from './engine/index.js';
+import { startServer } from './main.js';
+
+/** Exit codes (CONTRACTS §5). */
+export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const USAGE = `Usage: flowloom <command> [options]
+
+Commands:
+  serve [--port 3000] [--host 127.0.0.1] [--data .flowloom]
+      Serve the editor and the runtime API.
+  run <file.flow.json|flow-id> [--input name=value ...] [--json-input '{...}'] [--data .flowloom]
+      Run a flow headless: progress per node on stderr, outputs as JSON on stdout.
+      Exit 0 when the run completes, 1 when it fails or is cancelled, 2 on bad input.
+  validate <file.flow.json> [--json]
+      Print the flow's static problems. Exit 0 when there are none, 1 when there are, 2 when unreadable.
+
+Environment: PORT, HOST, FLOWLOOM_DATA, OPENAI_API_KEY, OPENAI_BASE_URL, CHROMA_URL, FLOWLOOM_ADMIN_TOKEN.`;
+
+/** A usage error: exit code 2 with a message. */
+class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const COMMAND_OPTIONS: Record<string, Options> = {
+  serve: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    data: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  run: {
+    input: { type: 'string', multiple: true, short: 'i' },
+    'json-input': { type: 'string' },
+    data: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  validate: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+};
+
+type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+
+function parse(command: string, args: string[]): Parsed {
+  try {
+    return parseArgs({ args, options: COMMAND_OPTIONS[command], strict: true, allowPositionals: true }) as Parsed;
+  } catch (err) {
+    // node:util names the flag in its message ("Unknown option '--x'"); keep that, drop Node's hints.
+    const message = err instanceof Error ? (err.message.split('. ')[0] ?? err.message) : String(err);
+    throw new UsageError(`${command}: ${message}`);
+  }
+}
+
+function readFlowFile(path: string): FlowFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new AppError(
+      'FLOW_FILE_UNREADABLE',
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  try {
+    return JSON.parse(text) as FlowFile;
+  } catch (err) {
+    throw new AppError('FLOW_FILE_UNREADABLE', `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function formatProblem(problem: Problem): string {
+  if (!problem.nodeId) return `${problem.message} [${problem.code}]`;
+  return `${problem.nodeId}${problem.port ? `.${problem.port}` : ''}: ${problem.message} [${problem.code}]`;
+}
+
+/** `--input name=value`: the value is parsed per the input's data type (text stays as typed). */
+function parseInputs(pairs: readonly string[], json: string | undefined, types: Map<string, DataType>): Values {
+  let inputs: Values = {};
+  if (json !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch (err) {
+      throw new UsageError(`--json-input is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new UsageError('--json-input must be a JSON object');
+    inputs = { ...(parsed as Values) };
+  }
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--input ${pair}: expected name=value`);
+    const name = pair.slice(0, at);
+    const raw = pair.slice(at + 1);
+    const type = types.get(name) ?? 'text';
+    if (type === 'text' || type === 'any') {
+      inputs[name] = raw;
+      continue;
+    }
+    if (type === 'number') {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value))
+        throw new UsageError(`--input ${name}: "${raw}" is not a number`);
+      inputs[name] = value;
+      continue;
+    }
+    if (type === 'boolean') {
+      if (raw !== 'true' && raw !== 'false')
+        throw new UsageError(`--input ${name}: expected true or false, got "${raw}"`);
+      inputs[name] = raw === 'true';
+      continue;
+    }
+    try {
+      inputs[name] = JSON.parse(raw);
+    } catch {
+      throw new UsageError(`--input ${name}: a ${type} input takes JSON, got "${raw}"`);
+    }
+  }
+  return inputs;
+}
+
+function progressLine(event: TraceEvent, names: Map<string, string>): string | undefined {
+  if (!event.nodeId || event.parentSpanId) return undefined;
+  const name = names.get(event.spanId ?? '') ?? event.nodeId;
+  switch (event.type) {
+    case 'node.completed': {
+      const { usage, durationMs } = event.data;
+      const tokens = usage ? `  ${usage.promptTokens + usage.completionTokens} tok` : '';
+      return `✓ ${name}  ${Math.round(durationMs)} ms${tokens}`;
+    }
+    case 'node.failed':
+      return `✗ ${name}  ${Math.round(event.data.durationMs ?? 0)} ms  ${event.data.error.code}: ${event.data.error.message}`;
+    case 'node.skipped':
+      return `- ${name}  skipped (${event.data.reason})`;
+    default:
+      return undefined;
+  }
+}
+
+/** npm runs `npx flowloom` in the package folder; INIT_CWD is where the user typed it. */
+function fromCwd(env: Record<string, string | undefined>, path: string): string {
+  return isAbsolute(path) ? path : resolve(env.INIT_CWD ?? process.cwd(), path);
+}
+
+function looksLikeFile(target: string): boolean {
+  return target.endsWith('.json') || target.includes('/') || target.includes('\\') || existsSync(target);
+}
+
+async function runCommand(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
+  const { values, positionals } = parse('run', args);
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const [target, ...extra] = positionals;
+  if (!target)
+    throw new UsageError(
+      'run: give a flow file or a flow id, e.g. flowloom run flows/echo.flow.json --input question=hi',
+    );
+  if (extra.length > 0)
+    throw new UsageError(`run: unexpected argument "${extra[0]}" (inputs go in --input name=value)`);
+  const base = configFromEnv(env, {
+    logger: false,
+    ...(values.data !== undefined && { dataDir: String(values.data) }),
+  });
+  const config: Config = { ...base, dataDir: fromCwd(env, base.dataDir) };
+
+  const fromFile = looksLikeFile(fromCwd(env, target)) ? readFlowFile(fromCwd(env, target)) : undefined;
+  if (fromFile) {
+    const problems = validateFlow(fromFile, new NodeRegistry());
+    if (problems.length > 0) {
+      for (const problem of problems) io.stderr(`${formatProblem(problem)}\n`);
+      throw new AppError('FLOW_INVALID', `${target} has ${problems.length} problem(s)`);
+    }
+  }
+
+  const app = await buildApp(config);
+  try {
+    await app.ready();
+    const flow = fromFile ?? app.store.getFlow(target)?.flow;
+    if (!flow) throw new AppError('FLOW_NOT_FOUND', `no flow "${target}" in ${config.dataDir} (and no such file)`);
+    const types = new Map(flowInputs(flow, app.registry).map((input) => [input.name, input.dataType]));
+    const inputs = parseInputs(
+      (values.input as string[] | undefined) ?? [],
+      values['json-input'] as string | undefined,
+      types,
+    );
+    const started = fromFile ? app.runs.start(flow, { inputs }) : app.runs.startSaved(flow.id, { inputs });
+    const names = new Map<string, string>();
+    started.handle.trace.subscribe((event) => {
+      if (event.type === 'node.started' && event.spanId && event.nodeId) names.set(event.spanId, event.nodeId);
+      const line = progressLine(event, names);
+      if (line) io.stderr(`${line}\n`);
+    });
+    const onSignal = () => started.handle.cancel();
+    process.once('SIGINT', onSignal);
+    const run = await started.done.finally(() => process.off('SIGINT', onSignal));
+    io.stdout(`${JSON.stringify(run.outputs ?? {}, null, 2)}\n`);
+    if (run.status === 'completed') {
+      const tokens = run.usage ? `, ${run.usage.promptTokens + run.usage.completionTokens} tok` : '';
+      io.stderr(`run ${run.runId} completed in ${run.durationMs ?? 0} ms${tokens}\n`);
+      return EXIT.ok;
+    }
+    const reason = run.error ? `${run.error.code}: ${run.error.message}` : run.status;
+    io.stderr(`run ${run.runId} ${run.status}: ${reason}\n`);
+    return EXIT.failed;
+  } finally {
+    await app.close();
+  }
+}
+
+function validateCommand(args: string[], env: Record<string, string | undefined>, io: CliIo): number {
+  const { values, positionals } = parse('validate', args);
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const [path, ...extra] = positionals;
+  if (!path) throw new UsageError('validate: give a flow file, e.g. flowloom validate flows/echo.flow.json');
+  if (extra.length > 0) throw new UsageError(`validate: unexpected argument "${extra[0]}"`);
+  const problems = validateFlow(readFlowFile(fromCwd(env, path)), new NodeRegistry());
+  if (values.json) io.stdout(`${JSON.stringify({ ok: problems.length === 0, problems }, null, 2)}\n`);
+  else if (problems.length === 0) io.stdout(`${path}: ok\n`);
+  else for (const problem of problems) io.stdout(`${path}: ${formatProblem(problem)}\n`);
+  return problems.length === 0 ? EXIT.ok : EXIT.failed;
+}
+
+async function serveCommand(
+  args: string[],
+  env: Record<string, string | undefined>,
+  io: CliIo,
+): Promise<number | undefined> {
+  const { values, positionals } = parse('serve', args);
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new UsageError(`serve: unexpected argument "${positionals[0]}"`);
+  const fromFlags: Record<string, string | undefined> = { ...env };
+  if (values.port !== undefined) fromFlags.PORT = String(values.port);
+  if (values.host !== undefined) fromFlags.HOST = String(values.host);
+  if (values.data !== undefined) fromFlags.FLOWLOOM_DATA = String(values.data);
+  if (fromFlags.FLOWLOOM_DATA) fromFlags.FLOWLOOM_DATA = fromCwd(env, fromFlags.FLOWLOOM_DATA);
+  let config: Config;
+  try {
+    config = configFromEnv(fromFlags);
+  } catch (err) {
+    throw new UsageError(`serve: ${(err as Error).message.replace('PORT', '--port')}`);
+  }
+  const app = await startServer(config);
+  const address = app.server.address();
+  const port = address && typeof address === 'object' ? address.port : config.port;
+  io.stderr(`Flowloom ${VERSION} on http://${config.host}:${port} (data: ${config.dataDir})\n`);
+  return undefined; // keeps serving until a signal
+}
+
+/**
+ * Runs the CLI. Resolves to the exit code, or undefined when a server was started and keeps the process alive.
+ * Usage errors, unreadable files and invalid flows or inputs exit 2 with a message naming what is wrong.
+ */
+export async function cli(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+): Promise<number | undefined> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serveCommand(args, env, io);
+      case 'run':
+        return await runCommand(args, env, io);
+      case 'validate':
+        return validateCommand(args, env, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(`${USAGE}\n`);
+        return command === undefined ? EXIT.badInput : EXIT.ok;
+      case '--version':
+      case '-v':
+        io.stdout(`${VERSION}\n`);
+        return EXIT.ok;
+      default:
+        throw new UsageError(
+          command.startsWith('-')
+            ? `unknown option "${command}" (give a command first)`
+            : `unknown command "${command}"`,
+        );
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`flowloom ${err.message}\nRun "flowloom --help" for usage.\n`);
+      return EXIT.badInput;
+    }
+    if (isAppError(err) && err.status < 500) {
+      const body = toErrorBody(err);
+      io.stderr(`flowloom: ${body.code}: ${body.message}\n`);
+      for (const detail of body.details ?? []) {
+        const d = detail as { input?: string; message?: string };
+        if (d.message) io.stderr(`  ${d.input ? `${d.input}: ` : ''}${d.message}\n`);
+      }
+      return EXIT.badInput;
+    }
+    io.stderr(`flowloom: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.failed;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+/** Entry of `bin/flowloom.js`: exits with the CLI's code (a server keeps running). */
+export async function main(): Promise<void> {
+  const code = await cli(process.argv.slice(2), process.env);
+  if (code === undefined) return;
+  process.exitCode = code;
+  // Anything left open (a socket, a child) must not keep a finished command alive.
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+if (isEntryPoint()) await main();

@@ -1,0 +1,273 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FLOW_SCHEMA, type FlowFile, serializeFlow } from '@flowloom/nodes';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { echoFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await startTestApp();
+});
+afterEach(async () => t.close());
+
+function inject(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers?: Record<string, string>,
+) {
+  return t.app.inject({ method, url, payload: payload as string | object | undefined, headers });
+}
+
+/** Everything stored about flows, to prove a rejected request changed nothing. */
+function storedState(): string {
+  return JSON.stringify({
+    flows: t.app.store.listFlows(),
+    texts: t.app.store.listFlows().map((f) => t.app.store.getFlowText(f.id)),
+    versions: t.app.store.listFlows().map((f) => t.app.store.listFlowVersions(f.id)),
+  });
+}
+
+describe('flows CRUD', () => {
+  it('creates, lists, reads, replaces with history and deletes a flow', async () => {
+    const created = await inject('POST', '/api/flows', echoFlow());
+    expect(created.statusCode).toBe(201);
+    expect(created.headers.location).toBe('/api/flows/echo');
+    expect(created.headers.etag).toBe('"1"');
+    expect(created.json()).toMatchObject({ id: 'echo', version: 1 });
+
+    expect((await inject('GET', '/api/flows')).json()).toEqual({
+      flows: [expect.objectContaining({ id: 'echo', name: 'Echo', version: 1, description: 'Returns its question.' })],
+    });
+
+    const replaced = await inject('PUT', '/api/flows/echo', { ...echoFlow(), name: 'Echo v2' });
+    expect(replaced.statusCode).toBe(200);
+    expect(replaced.json()).toMatchObject({ name: 'Echo v2', version: 2 });
+    expect((await inject('GET', '/api/flows/echo')).json()).toMatchObject({ name: 'Echo v2', version: 2 });
+
+    const versions = await inject('GET', '/api/flows/echo/versions');
+    expect(versions.json().versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    const first = await inject('GET', '/api/flows/echo/versions/1');
+    expect(first.json()).toMatchObject({ name: 'Echo', version: 1 });
+    const missingVersion = await inject('GET', '/api/flows/echo/versions/9');
+    expect(missingVersion.statusCode).toBe(404);
+    expect(missingVersion.json().error.code).toBe('VERSION_NOT_FOUND');
+
+    expect((await inject('DELETE', '/api/flows/echo')).statusCode).toBe(204);
+    const gone = await inject('GET', '/api/flows/echo');
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().error.code).toBe('FLOW_NOT_FOUND');
+    expect((await inject('DELETE', '/api/flows/echo')).statusCode).toBe(404);
+    expect((await inject('GET', '/api/flows/echo/versions')).statusCode).toBe(404);
+  });
+
+  it('saves deterministically: load → save → load → save is byte-identical, defaults stripped', async () => {
+    await inject('POST', '/api/flows', echoFlow());
+    // The input and output params above equal their kind's defaults: the store keeps only real choices.
+    const loaded = (await inject('GET', '/api/flows/echo')).json() as FlowFile;
+    expect(loaded.nodes.every((node) => node.params === undefined)).toBe(true);
+    const firstText = t.app.store.getFlowText('echo') as string;
+    await inject('PUT', '/api/flows/echo', loaded);
+    const reloaded = (await inject('GET', '/api/flows/echo')).json() as FlowFile;
+    await inject('PUT', '/api/flows/echo', reloaded);
+    const thirdText = t.app.store.getFlowText('echo') as string;
+    expect(thirdText.replace('"version": 3', '"version": 1')).toBe(firstText);
+    expect(thirdText).toBe(serializeFlow(reloaded as FlowFile).replace('"version": 2', '"version": 3'));
+  });
+
+  it('keeps non-default params and unknown kinds as they are (a draft may be unfinished)', async () => {
+    const flow = echoFlow();
+    flow.nodes.push({ id: 'mystery', type: 'no-such-kind', position: { x: 1, y: 2 }, params: { x: 1 } });
+    (flow.nodes[0] as FlowFile['nodes'][number]).params = { name: 'q', dataType: 'text' };
+    const created = await inject('POST', '/api/flows', flow);
+    expect(created.statusCode).toBe(201);
+    const stored = created.json() as FlowFile;
+    expect(stored.nodes[0]?.params).toEqual({ name: 'q' });
+    expect(stored.nodes[2]).toEqual({
+      id: 'mystery',
+      type: 'no-such-kind',
+      position: { x: 1, y: 2 },
+      params: { x: 1 },
+    });
+    const validation = await inject('POST', '/api/flows/echo/validate');
+    expect(validation.json().ok).toBe(false);
+    expect(validation.json().problems).toEqual(
+      expect.arrayContaining([expect.objectContaining({ nodeId: 'mystery', code: 'NODE_TYPE_UNKNOWN' })]),
+    );
+  });
+
+  it('detects concurrent saves with If-Match or the body version (409 FLOW_VERSION_CONFLICT)', async () => {
+    await inject('POST', '/api/flows', echoFlow());
+    const mine = (await inject('GET', '/api/flows/echo')).json() as FlowFile;
+    expect((await inject('PUT', '/api/flows/echo', { ...mine, name: 'theirs' })).statusCode).toBe(200);
+    const before = storedState();
+
+    const stale = await inject('PUT', '/api/flows/echo', { ...mine, name: 'mine' });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json().error).toMatchObject({
+      code: 'FLOW_VERSION_CONFLICT',
+      details: [{ currentVersion: 2, yourVersion: 1 }],
+    });
+
+    const staleHeader = await inject('PUT', '/api/flows/echo', { ...echoFlow(), name: 'mine' }, { 'if-match': '"1"' });
+    expect(staleHeader.statusCode).toBe(409);
+    expect(storedState()).toBe(before);
+
+    const badHeader = await inject('PUT', '/api/flows/echo', echoFlow(), { 'if-match': 'yesterday' });
+    expect(badHeader.statusCode).toBe(400);
+    expect(badHeader.json().error.details).toEqual([expect.objectContaining({ field: 'headers.if-match' })]);
+
+    const fresh = await inject('PUT', '/api/flows/echo', { ...echoFlow(), name: 'mine' }, { 'if-match': '"2"' });
+    expect(fresh.statusCode).toBe(200);
+    expect(fresh.json().version).toBe(3);
+  });
+});
+
+describe('flows: bad input leaves the store unchanged', () => {
+  beforeEach(async () => {
+    await inject('POST', '/api/flows', echoFlow());
+  });
+
+  it('malformed JSON → 400 BAD_REQUEST', async () => {
+    const before = storedState();
+    const res = await inject('POST', '/api/flows', '{"format": ', { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('BAD_REQUEST');
+    const put = await inject('PUT', '/api/flows/echo', '{nope}', { 'content-type': 'application/json' });
+    expect(put.statusCode).toBe(400);
+    expect(storedState()).toBe(before);
+  });
+
+  it('a schema-invalid flow → 400 VALIDATION_FAILED listing every field at fault', async () => {
+    const before = storedState();
+    const bad = {
+      ...echoFlow('other'),
+      format: 'flowloom.flow/v0',
+      name: 42,
+      nodes: [{ id: 'q', type: 'input', position: { x: 'left', y: 0 }, selected: true }],
+      extra: true,
+    };
+    const res = await inject('POST', '/api/flows', bad);
+    expect(res.statusCode).toBe(400);
+    const { code, details } = res.json().error;
+    expect(code).toBe('VALIDATION_FAILED');
+    const fields = details.map((d: { field: string }) => d.field);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'body.format',
+        'body.name',
+        'body.nodes.0.position.x',
+        'body.nodes.0.selected',
+        'body.extra',
+      ]),
+    );
+    expect(storedState()).toBe(before);
+  });
+
+  it('ids with path characters → 400 naming the field', async () => {
+    const before = storedState();
+    const body = await inject('POST', '/api/flows', echoFlow('../etc/passwd'));
+    expect(body.statusCode).toBe(400);
+    expect(body.json().error.details).toEqual([expect.objectContaining({ field: 'body.id' })]);
+    for (const url of ['/api/flows/..%2F..%2Fetc', '/api/flows/a%5Cb', '/api/flows/UPPER']) {
+      const res = await inject('GET', url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.details, url).toEqual([expect.objectContaining({ field: 'params.id' })]);
+    }
+    expect((await inject('DELETE', '/api/flows/..%2Fecho')).statusCode).toBe(400);
+    expect(storedState()).toBe(before);
+  });
+
+  it('a body over 1 MiB → 413 BODY_TOO_LARGE', async () => {
+    const before = storedState();
+    const huge = { ...echoFlow('huge'), description: 'x'.repeat(1024 * 1024 + 10) };
+    const res = await inject('POST', '/api/flows', huge);
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error.code).toBe('BODY_TOO_LARGE');
+    expect(storedState()).toBe(before);
+  });
+
+  it('creating an existing id → 409 FLOW_EXISTS', async () => {
+    const before = storedState();
+    const res = await inject('POST', '/api/flows', { ...echoFlow(), name: 'Overwrite?' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('FLOW_EXISTS');
+    expect(storedState()).toBe(before);
+  });
+
+  it('PUT to an unknown flow → 404; with another id in the body → 400 naming body.id', async () => {
+    const before = storedState();
+    const unknown = await inject('PUT', '/api/flows/nope', echoFlow('nope'));
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('FLOW_NOT_FOUND');
+    const mismatch = await inject('PUT', '/api/flows/echo', echoFlow('other'));
+    expect(mismatch.statusCode).toBe(400);
+    expect(mismatch.json().error.details).toEqual([expect.objectContaining({ field: 'body.id' })]);
+    expect(storedState()).toBe(before);
+  });
+
+  it('a wrong content type → 4xx with the error shape', async () => {
+    const res = await inject('POST', '/api/flows', 'format=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('validation and schema', () => {
+  it('POST /api/validate reports every problem of an unsaved flow without storing it', async () => {
+    const flow = echoFlow('draft');
+    flow.edges.push({ id: 'e2', source: 'question', sourcePort: 'nope', target: 'answer', targetPort: 'value' });
+    const res = await inject('POST', '/api/validate', flow);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().ok).toBe(false);
+    expect(res.json().problems).toEqual(
+      expect.arrayContaining([expect.objectContaining({ nodeId: 'question', port: 'nope', code: 'PORT_UNKNOWN' })]),
+    );
+    expect((await inject('POST', '/api/validate', echoFlow())).json()).toEqual({ ok: true, problems: [] });
+    const garbage = await inject('POST', '/api/validate', [1, 2]);
+    expect(garbage.json().ok).toBe(false);
+    expect(t.app.store.listFlows()).toEqual([]);
+  });
+
+  it('POST /api/flows/:id/validate validates the saved draft; 404 when unknown', async () => {
+    await inject('POST', '/api/flows', echoFlow());
+    expect((await inject('POST', '/api/flows/echo/validate')).json()).toEqual({ ok: true, problems: [] });
+    expect((await inject('POST', '/api/flows/nope/validate')).statusCode).toBe(404);
+  });
+
+  it('GET /api/flows/:id/inputs lists run inputs and outputs', async () => {
+    await inject('POST', '/api/flows', echoFlow());
+    const res = await inject('GET', '/api/flows/echo/inputs');
+    expect(res.json()).toEqual({
+      inputs: [expect.objectContaining({ name: 'question', dataType: 'text', required: true, nodeId: 'question' })],
+      outputs: [{ nodeId: 'answer', name: 'answer' }],
+    });
+  });
+
+  it('GET /api/schema/flow.json serves the flow JSON Schema', async () => {
+    const res = await inject('GET', '/api/schema/flow.json');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('application/schema+json');
+    expect(res.json()).toEqual(JSON.parse(JSON.stringify(FLOW_SCHEMA)));
+  });
+});
+
+describe('templates', () => {
+  it('lists the flows folder as templates (skipping broken files) and creates a flow from one', async () => {
+    const dir = join(t.dataDir, 'templates');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'echo.flow.json'), serializeFlow(echoFlow()));
+    writeFileSync(join(dir, 'broken.flow.json'), '{ not json');
+    writeFileSync(join(dir, 'README.md'), '# not a flow');
+    t.app.config.templatesDir = dir;
+
+    const list = await inject('GET', '/api/templates');
+    expect(list.json()).toEqual({ templates: [{ id: 'echo', name: 'Echo', description: 'Returns its question.' }] });
+    const template = (await inject('GET', '/api/templates/echo')).json() as FlowFile;
+    expect(template.id).toBe('echo');
+    expect((await inject('GET', '/api/templates/nope')).statusCode).toBe(404);
+    // The store starts empty; the editor makes a flow from a template under the id it likes.
+    expect(t.app.store.listFlows()).toEqual([]);
+    expect((await inject('POST', '/api/flows', { ...template, id: 'my-echo' })).statusCode).toBe(201);
+  });
+});

@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../../testing/fixtures.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await startTestApp();
+});
+afterEach(async () => t.close());
+
+describe('GET /api/health', () => {
+  it('reports version, storage and a disabled vector store by default', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      status: 'ok',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      storage: { status: 'ok', kind: 'sqlite' },
+      vectorStore: { status: 'disabled' },
+    });
+  });
+
+  it('shows what the vector store hook reports, degraded when it is unavailable', async () => {
+    t.app.healthHooks.vectorStore = () => ({ status: 'unavailable', url: 'http://127.0.0.1:1' });
+    const res = await t.app.inject({ method: 'GET', url: '/api/health' });
+    expect(res.json()).toMatchObject({
+      status: 'degraded',
+      vectorStore: { status: 'unavailable', url: 'http://127.0.0.1:1' },
+    });
+  });
+});
+
+describe('app', () => {
+  it('unknown API routes → 404 NOT_FOUND with the error shape', async () => {
+    for (const [method, url] of [
+      ['GET', '/api/nope'],
+      ['POST', '/api/flows/echo/nope'],
+      ['PATCH', '/api/flows/echo'],
+    ] as const) {
+      const res = await t.app.inject({ method, url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json().error.code, url).toBe('NOT_FOUND');
+    }
+  });
+
+  it('serves a minimal page at / when the editor is not built', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.body).toContain('/api/health');
+  });
+
+  it('documents every route in the OpenAPI document at /api/docs', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/docs' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const path of [
+      '/api/health',
+      '/api/nodes',
+      '/api/flows',
+      '/api/flows/{id}',
+      '/api/flows/{id}/versions',
+      '/api/flows/{id}/versions/{version}',
+      '/api/flows/{id}/validate',
+      '/api/flows/{id}/runs',
+      '/api/validate',
+      '/api/runs',
+      '/api/runs/{runId}',
+      '/api/runs/{runId}/cancel',
+      '/api/runs/{runId}/feedback',
+      '/api/templates',
+      '/api/schema/flow.json',
+    ]) {
+      expect(doc.paths, path).toHaveProperty([path]);
+    }
+    const ui = await t.app.inject({ method: 'GET', url: '/api/docs/ui' });
+    expect(ui.headers['content-type']).toContain('text/html');
+  });
+});

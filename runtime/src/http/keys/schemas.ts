@@ -1,0 +1,39 @@
+import { FLOW_ID_PATTERN } from '@flowloom/nodes';
+import { Type } from 'typebox';
+
+export const ApiKeySchema = Type.Object({
+  id: Type.String({ description: 'Public key id (12 hex digits), part of the secret' }),
+  name: Type.String(),
+  flows: Type.Array(Type.String(), { description: 'Flow ids the key may call; empty = every published flow' }),
+  rateLimit: Type.Union([Type.Integer(), Type.Null()], { description: 'Requests per minute; null = runtime default' }),
+  preview: Type.String({ description: 'The start of the secret, to recognise it' }),
+  createdAt: Type.String(),
+  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const CreateKeyBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    flows: Type.Optional(
+      Type.Array(Type.String({ pattern: FLOW_ID_PATTERN }), {
+        maxItems: 200,
+        description: 'Scope: the flow ids this key may call (omit or empty for every flow)',
+      }),
+    ),
+    rateLimit: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), Type.Null()], {
+        description: 'Requests per minute for this key',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const CreatedKeyResponse = Type.Object({
+  ...ApiKeySchema.properties,
+  key: Type.String({ description: 'The secret (flk_...): shown only in this answer' }),
+});
+export const KeysResponse = Type.Object({ keys: Type.Array(ApiKeySchema) });
+export const KeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const RevokedResponse = Type.Object({ key: ApiKeySchema });

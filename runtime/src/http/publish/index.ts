@@ -1,0 +1,180 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError, type FlowFile } from '@flowloom/nodes';
+import type { FastifyInstance } from 'fastify';
+import { diffFlows } from '../../services/flow-diff.js';
+import type { PublishedVersion } from '../../services/published.js';
+import { errorResponses } from '../errors.js';
+import {
+  DiffQuery,
+  DiffResponse,
+  FlowParams,
+  PublishBody,
+  PublishResponse,
+  RollbackBody,
+  VersionParams,
+  VersionResponse,
+  VersionsResponse,
+} from './schemas.js';
+
+const tags = ['publish'];
+
+/** Path of a flow's published run endpoint. */
+export function runEndpoint(flowId: string): string {
+  return `/api/v1/flows/${flowId}/run`;
+}
+
+function summaryOf({ flow: _flow, ...summary }: PublishedVersion) {
+  return summary;
+}
+
+function publishAnswer(app: FastifyInstance, published: PublishedVersion) {
+  const chat = app.published.chatShape(published.flowId);
+  return {
+    ...summaryOf(published),
+    endpoint: runEndpoint(published.flowId),
+    chat: chat && {
+      model: published.flowId,
+      input: chat.input,
+      output: chat.output,
+      endpoint: '/api/v1/chat/completions',
+    },
+  };
+}
+
+/** Resolves a diff side: `draft`, `draft:N` (a saved draft version) or `N` (a published version). */
+function flowAt(app: FastifyInstance, flowId: string, ref: string): FlowFile {
+  if (ref === 'draft') {
+    const stored = app.store.getFlow(flowId);
+    if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+    return stored.flow;
+  }
+  if (ref.startsWith('draft:')) {
+    const version = Number(ref.slice('draft:'.length));
+    const saved = app.store.getFlowVersion(flowId, version);
+    if (!saved) {
+      if (!app.store.getFlow(flowId)) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+      throw new AppError('VERSION_NOT_FOUND', `flow "${flowId}" has no saved draft version ${version}`);
+    }
+    return saved.flow;
+  }
+  return app.published.get(flowId, Number(ref)).flow;
+}
+
+/**
+ * Publishing: freeze the draft as an immutable numbered version, list and read versions, diff any two (or against
+ * the draft), roll back by republishing an older version, unpublish.
+ */
+export const publish: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/flows/:id/publish',
+    {
+      schema: {
+        tags,
+        summary: 'Publish the draft (or republish an older version with fromVersion)',
+        description:
+          'Freezes the flow as the next published version; callers of the endpoint get it from now on. ' +
+          'Settings (CORS origins, run time limit, extra overridable params) default to the previous version’s.',
+        params: FlowParams,
+        body: PublishBody,
+        response: { 201: PublishResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const published = app.published.publish(request.params.id, request.body ?? {});
+      reply.header('location', `/api/flows/${published.flowId}/published/${published.version}`);
+      return reply.status(201).send(publishAnswer(app, published));
+    },
+  );
+
+  app.post(
+    '/flows/:id/published/:version/rollback',
+    {
+      schema: {
+        tags,
+        summary: 'Roll back: republish an older version as the newest',
+        params: VersionParams,
+        body: RollbackBody,
+        response: { 201: PublishResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { id, version } = request.params;
+      const published = app.published.publish(id, { fromVersion: version, note: request.body?.note });
+      return reply.status(201).send(publishAnswer(app, published));
+    },
+  );
+
+  app.get(
+    '/flows/:id/published',
+    {
+      schema: {
+        tags,
+        summary: 'Published versions, newest first',
+        params: FlowParams,
+        response: { 200: VersionsResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const versions = app.published.list(id);
+      if (versions.length === 0 && !app.store.getFlow(id)) {
+        throw new AppError('FLOW_NOT_FOUND', `flow "${id}" does not exist`);
+      }
+      return { flowId: id, latest: versions[0]?.version ?? null, endpoint: runEndpoint(id), versions };
+    },
+  );
+
+  app.get(
+    '/flows/:id/published/:version',
+    {
+      schema: {
+        tags,
+        summary: 'One published version, with its frozen flow',
+        params: VersionParams,
+        response: { 200: VersionResponse, ...errorResponses },
+      },
+    },
+    async (request) => app.published.get(request.params.id, request.params.version) as never,
+  );
+
+  app.delete(
+    '/flows/:id/published',
+    {
+      schema: {
+        tags,
+        summary: 'Unpublish: every published version is removed and the endpoints answer 404',
+        params: FlowParams,
+        response: { 204: { type: 'null' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      if (!app.published.unpublish(request.params.id)) {
+        throw new AppError('FLOW_NOT_FOUND', `flow "${request.params.id}" is not published`);
+      }
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/flows/:id/diff',
+    {
+      schema: {
+        tags,
+        summary: 'What changed between two versions',
+        description:
+          '`from` and `to` are a published version (`3`), the draft (`draft`) or a saved draft version (`draft:7`). ' +
+          'Defaults: from the newest published version to the draft.',
+        params: FlowParams,
+        querystring: DiffQuery,
+        response: { 200: DiffResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const latest = app.published.latest(id);
+      const from = request.query.from ?? (latest ? String(latest.version) : 'draft');
+      const to = request.query.to ?? 'draft';
+      return { flowId: id, from, to, ...diffFlows(flowAt(app, id, from), flowAt(app, id, to)) };
+    },
+  );
+};

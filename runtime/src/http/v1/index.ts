@@ -1,0 +1,130 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError } from '@flowloom/nodes';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requireApiKey } from '../../services/auth.js';
+import { startPublishedRun } from '../../services/publishing.js';
+import { answerOf, streamRun } from '../runs/index.js';
+import { RunAnswer } from '../runs/schemas.js';
+import { chatCompletions, listModels, retrieveModel } from './chat.js';
+import { answerPreflight, anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
+import { sendV1Error } from './errors.js';
+import {
+  ChatCompletionBody,
+  ChatCompletionResponse,
+  FlowParams,
+  ModelParams,
+  ModelResponse,
+  ModelsResponse,
+  PublishedRunBody,
+  v1ErrorResponses,
+} from './schemas.js';
+
+const tags = ['published'];
+
+function wantsStream(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').includes('text/event-stream');
+}
+
+/** Refuses (403) a browser request from an origin the flow does not allow, before anything runs. */
+export function checkOrigin(request: FastifyRequest, reply: FastifyReply, origins: readonly string[]): void {
+  applyCors(request, reply, origins);
+  if (isOriginRefused(request, origins)) {
+    throw new AppError('FORBIDDEN', `origin ${request.headers.origin} is not allowed to call this flow`);
+  }
+}
+
+/**
+ * The published API, authenticated by API keys only: the run endpoint (`/v1/flows/:id/run`, same body and answers
+ * as a draft run, SSE on `Accept: text/event-stream`) and the OpenAI-compatible face (`/v1/chat/completions`,
+ * `/v1/models`). CORS per flow from the published version's allow-list.
+ */
+export const v1: FastifyPluginAsyncTypebox = async (app) => {
+  app.setErrorHandler(sendV1Error);
+
+  app.options('/v1/flows/:id/run', { schema: { hide: true, params: FlowParams } }, async (request, reply) =>
+    answerPreflight(request, reply, app.published.latest(request.params.id)?.settings.allowedOrigins ?? []),
+  );
+  app.options('/v1/chat/completions', { schema: { hide: true } }, async (request, reply) =>
+    answerPreflight(request, reply, anyFlowOrigins(app)),
+  );
+  app.options('/v1/models', { schema: { hide: true } }, async (request, reply) =>
+    answerPreflight(request, reply, anyFlowOrigins(app)),
+  );
+
+  app.post(
+    '/v1/flows/:id/run',
+    {
+      schema: {
+        tags,
+        summary: 'Run the published flow',
+        description:
+          'Runs the newest published version (never the draft). `Authorization: Bearer <API key>`. Same body and ' +
+          'answers as a draft run; SSE on `Accept: text/event-stream`. `overrides` only for overridable params.',
+        params: FlowParams,
+        body: PublishedRunBody,
+        response: { 200: RunAnswer, ...v1ErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const flowId = request.params.id;
+      const key = requireApiKey(app.keys, app.rateLimiter, request, reply, flowId);
+      const published = app.published.latest(flowId);
+      if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
+      checkOrigin(request, reply, published.settings.allowedOrigins);
+      const { inputs = {}, sessionId, overrides } = request.body;
+      const started = startPublishedRun(
+        app,
+        flowId,
+        { inputs, sessionId, overrides },
+        { keyId: key.id, endpoint: 'run' },
+      );
+      if (wantsStream(request)) {
+        streamRun(reply, started);
+        return reply;
+      }
+      reply.header('x-run-id', started.handle.runId);
+      return answerOf(await started.done);
+    },
+  );
+
+  app.post(
+    '/v1/chat/completions',
+    {
+      schema: {
+        tags,
+        summary: 'OpenAI-compatible chat completion with a published chat flow',
+        description:
+          '`model` is the flow id. The last user message is the flow’s question; earlier messages go to its ' +
+          '`messages` input when it has one. `stream: true` answers `chat.completion.chunk` events and `[DONE]`.',
+        body: ChatCompletionBody,
+        response: { 200: ChatCompletionResponse, ...v1ErrorResponses },
+      },
+    },
+    async (request, reply) => chatCompletions(app, request, reply),
+  );
+
+  app.get(
+    '/v1/models',
+    {
+      schema: {
+        tags,
+        summary: 'Published chat flows as OpenAI models',
+        response: { 200: ModelsResponse, ...v1ErrorResponses },
+      },
+    },
+    async (request, reply) => listModels(app, request, reply),
+  );
+
+  app.get(
+    '/v1/models/:model',
+    {
+      schema: {
+        tags,
+        summary: 'One published chat flow as an OpenAI model',
+        params: ModelParams,
+        response: { 200: ModelResponse, ...v1ErrorResponses },
+      },
+    },
+    async (request, reply) => retrieveModel(app, request, reply, request.params.model),
+  );
+};

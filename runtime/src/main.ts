@@ -1,0 +1,55 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type App, buildApp } from './app.js';
+import { type Config, configFromEnv } from './config.js';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Builds the app, listens, and shuts down gracefully on SIGTERM/SIGINT: live runs are cancelled (and recorded as
+ * cancelled), sockets closed, the store flushed and closed. A second signal exits at once.
+ */
+export async function startServer(config: Config): Promise<App> {
+  const app = await buildApp(config);
+  if (!LOOPBACK.has(config.host) && !config.adminToken) {
+    app.log.warn(
+      `listening on ${config.host} without FLOWLOOM_ADMIN_TOKEN: anyone who can reach it can edit and run flows`,
+    );
+  }
+  await app.listen({ port: config.port, host: config.host });
+  let isClosing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (isClosing) process.exit(1);
+    isClosing = true;
+    app.log.info(`${signal}: shutting down`);
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  return app;
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  try {
+    await startServer(configFromEnv(process.env));
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}

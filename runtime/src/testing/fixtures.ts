@@ -1,0 +1,87 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FlowFile } from '@flowloom/nodes';
+import { type App, buildApp } from '../app.js';
+import { type Config, testConfig } from '../config.js';
+
+// Test helpers (not used by the runtime itself): package-local temp folders and small flows.
+
+const TMP_ROOT = fileURLToPath(new URL('../../.tmp-tests/', import.meta.url));
+let counter = 0;
+
+/** A fresh folder under runtime/.tmp-tests (gitignored); remove it with `removeTempDir`. */
+export function tempDir(label = 'data'): string {
+  const dir = join(TMP_ROOT, `${label}-${process.pid}-${Date.now().toString(36)}-${counter++}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface TestApp {
+  app: App;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** An app on a fresh data folder; no model provider unless `openai`/`llm` is given. */
+export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+  const dataDir = tempDir();
+  const app = await buildApp(testConfig({ dataDir, templatesDir: join(dataDir, 'no-templates'), ...overrides }));
+  await app.ready();
+  return {
+    app,
+    dataDir,
+    async close() {
+      await app.close();
+      removeTempDir(dataDir);
+    },
+  };
+}
+
+/** question (text) → answer: no model involved. */
+export function echoFlow(id = 'echo'): FlowFile {
+  return {
+    format: 'flowloom.flow/v1',
+    id,
+    name: 'Echo',
+    description: 'Returns its question.',
+    nodes: [
+      { id: 'question', type: 'input', position: { x: 0, y: 0 }, params: { name: 'question', dataType: 'text' } },
+      { id: 'answer', type: 'output', position: { x: 260, y: 0 }, params: { name: 'answer' } },
+    ],
+    edges: [{ id: 'e1', source: 'question', sourcePort: 'value', target: 'answer', targetPort: 'value' }],
+  };
+}
+
+/** question → prompt → llm → answer. */
+export function chatFlow(id = 'chat', model = 'gpt-4o-mini'): FlowFile {
+  return {
+    format: 'flowloom.flow/v1',
+    id,
+    name: 'Chat',
+    nodes: [
+      { id: 'question', type: 'input', position: { x: 0, y: 0 } },
+      { id: 'prompt', type: 'prompt', position: { x: 260, y: 0 }, params: { template: 'Q: {{question}}' } },
+      { id: 'llm', type: 'llm', position: { x: 520, y: 0 }, params: { model, temperature: 0 } },
+      { id: 'answer', type: 'output', position: { x: 780, y: 0 } },
+    ],
+    edges: [
+      { id: 'e1', source: 'question', sourcePort: 'value', target: 'prompt', targetPort: 'question' },
+      { id: 'e2', source: 'prompt', sourcePort: 'prompt', target: 'llm', targetPort: 'prompt' },
+      { id: 'e3', source: 'llm', sourcePort: 'text', target: 'answer', targetPort: 'value' },
+    ],
+  };
+}
+
+/** Parses a server-sent event stream body into its `data:` JSON payloads. */
+export function parseSse(body: string): unknown[] {
+  return body
+    .split('\n\n')
+    .map((block) => block.split('\n').find((line) => line.startsWith('data: ')))
+    .filter((line): line is string => line !== undefined)
+    .map((line) => JSON.parse(line.slice('data: '.length)) as unknown);
+}
