@@ -25,7 +25,8 @@ function wantsStream(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('text/event-stream');
 }
 
-function answerOf(run: RunRecord) {
+/** The JSON answer of a run request, from the stored run. */
+export function answerOf(run: RunRecord) {
   return {
     runId: run.runId,
     flowId: run.flowId,
@@ -44,7 +45,7 @@ function answerOf(run: RunRecord) {
  * after the run's end event once its final state is stored. A client that disconnects only stops its stream: the
  * run goes on (it is recorded, watchable over socket.io, and `POST /api/runs/:runId/cancel` stops it).
  */
-function streamRun(reply: FastifyReply, started: StartedRun): void {
+export function streamRun(reply: FastifyReply, started: StartedRun): void {
   const { handle, done } = started;
   reply.hijack();
   const raw = reply.raw;
