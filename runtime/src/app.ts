@@ -15,8 +15,12 @@ import { sendError, sendNotFound } from './http/errors.js';
 import { flows } from './http/flows/index.js';
 import { health } from './http/health/index.js';
 import { nodes } from './http/nodes/index.js';
+import { keys } from './http/keys/index.js';
+import { publish } from './http/publish/index.js';
 import { runs } from './http/runs/index.js';
+import { v1 } from './http/v1/index.js';
 import { services } from './services/index.js';
+import { publishing } from './services/publishing.js';
 import { traces } from './services/traces.js';
 
 /** The largest request body accepted (413 BODY_TOO_LARGE beyond). */
@@ -29,10 +33,10 @@ type Plugin = FastifyPluginAsync<any>;
  * Shared service plugins, registered in order with the config as options (decorators via fastify-plugin). Add new
  * services (e.g. the Chroma vector store) here, after `services`, whose decorators they may use.
  */
-export const SERVICE_PLUGINS: Plugin[] = [services, traces];
+export const SERVICE_PLUGINS: Plugin[] = [services, traces, publishing];
 
 /** HTTP features, one encapsulated plugin each, registered under `/api`. */
-export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, docs];
+export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, publish, keys, v1, docs];
 
 const FALLBACK_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Flowloom</title></head>
@@ -65,7 +69,7 @@ export async function buildApp(config: Config): Promise<App> {
         version: VERSION,
         description: 'See docs/api.md. Errors: {error: {code, message, details?}}.',
       },
-      tags: [{ name: 'health' }, { name: 'nodes' }, { name: 'flows' }, { name: 'runs' }],
+      tags: [{ name: 'health' }, { name: 'nodes' }, { name: 'flows' }, { name: 'runs' }, { name: 'publish' }, { name: 'keys' }, { name: 'published' }],
     },
   });
   for (const plugin of SERVICE_PLUGINS) await app.register(plugin, config);

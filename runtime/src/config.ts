@@ -20,6 +20,10 @@ export interface Config {
   logger: FastifyServerOptions['logger'];
   /** Replaces the OpenAI-backed model service (tests). */
   llm?: LlmService;
+  /** Published endpoints (issue #5): default run time limit and per-key rate limit. */
+  publish?: { runTimeoutMs?: number; rateLimitPerMinute?: number };
+  /** Key for provider credentials at rest (FLOWLOOM_SECRET_KEY); unset: a generated key file in the data folder. */
+  secretKey?: string;
 }
 
 const PACKAGE_ROOT = new URL('../', import.meta.url);
@@ -51,6 +55,11 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
     editorDir: fileURLToPath(new URL('../editor/dist/', PACKAGE_ROOT)),
     templatesDir: fileURLToPath(new URL('../flows/', PACKAGE_ROOT)),
     logger: env.NODE_ENV === 'test' ? false : { level: optional(env.LOG_LEVEL) ?? 'info' },
+    publish: {
+      runTimeoutMs: optional(env.FLOWLOOM_RUN_TIMEOUT_MS) ? Number(env.FLOWLOOM_RUN_TIMEOUT_MS) : undefined,
+      rateLimitPerMinute: optional(env.FLOWLOOM_KEY_RATE_LIMIT) ? Number(env.FLOWLOOM_KEY_RATE_LIMIT) : undefined,
+    },
+    secretKey: optional(env.FLOWLOOM_SECRET_KEY),
     ...overrides,
   };
 }

@@ -182,8 +182,9 @@ class Run {
     });
     const parent = this.#options.signal;
     if (parent) {
-      if (parent.aborted) queueMicrotask(() => this.cancel());
-      else parent.addEventListener('abort', () => this.cancel(), { once: true });
+      // An AppError as the abort reason (e.g. RUN_TIMEOUT) becomes the cancelled run's error.
+      if (parent.aborted) queueMicrotask(() => this.cancel(parent.reason));
+      else parent.addEventListener('abort', () => this.cancel(parent.reason), { once: true });
     }
     this.#trace.emit('run.started', { inputs: this.#options.inputs });
     for (const node of this.#plan.nodes) if (node.incoming === 0) this.#ready(node);
@@ -191,13 +192,14 @@ class Run {
     return { runId: this.runId, flowId: this.#plan.flow.id, trace: this.#trace, result, cancel: () => this.cancel() };
   }
 
-  cancel(): void {
+  cancel(reason?: unknown): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#controller.abort(new AppError('RUN_CANCELLED', 'the run was cancelled'));
+    const error = isAppError(reason) ? reason : new AppError('RUN_CANCELLED', 'the run was cancelled');
+    this.#controller.abort(error);
     const durationMs = this.#elapsed();
     this.#trace.emit('run.cancelled', { durationMs });
-    this.#resolve(this.#result('cancelled', durationMs, { code: 'RUN_CANCELLED', message: 'the run was cancelled' }));
+    this.#resolve(this.#result('cancelled', durationMs, toErrorBody(error)));
   }
 
   #elapsed(): number {

@@ -72,6 +72,47 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX run_feedback_by_run ON run_feedback (runId);
     `,
   },
+  {
+    version: 3,
+    name: 'publishing: published versions, API keys, published runs, settings',
+    sql: `
+      CREATE TABLE published_versions (
+        flowId TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        json TEXT NOT NULL,
+        flowVersion INTEGER,
+        rollbackOf INTEGER,
+        note TEXT,
+        settings TEXT NOT NULL,
+        publishedAt TEXT NOT NULL,
+        PRIMARY KEY (flowId, version)
+      ) WITHOUT ROWID;
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        flows TEXT NOT NULL,
+        rateLimit INTEGER,
+        salt BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        createdAt TEXT NOT NULL,
+        lastUsedAt TEXT,
+        revokedAt TEXT
+      );
+      CREATE TABLE published_runs (
+        runId TEXT PRIMARY KEY,
+        flowId TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        keyId TEXT NOT NULL,
+        endpoint TEXT NOT NULL
+      );
+      CREATE INDEX published_runs_by_key ON published_runs (keyId);
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updatedAt TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError, type FlowFile } from '@flowloom/nodes';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { diffFlows } from '../../services/flow-diff.js';
 import type { PublishedVersion } from '../../services/published.js';
 import { errorResponses } from '../errors.js';
@@ -17,6 +17,12 @@ import {
 } from './schemas.js';
 
 const tags = ['publish'];
+
+/** These routes take an optional body: a bodiless POST is the same as `{}`. */
+async function emptyBody(request: FastifyRequest): Promise<void> {
+  const req = request as { body: unknown };
+  req.body ??= {};
+}
 
 /** Path of a flow's published run endpoint. */
 export function runEndpoint(flowId: string): string {
@@ -78,6 +84,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
         body: PublishBody,
         response: { 201: PublishResponse, ...errorResponses },
       },
+      preValidation: emptyBody,
     },
     async (request, reply) => {
       const published = app.published.publish(request.params.id, request.body ?? {});
@@ -96,6 +103,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
         body: RollbackBody,
         response: { 201: PublishResponse, ...errorResponses },
       },
+      preValidation: emptyBody,
     },
     async (request, reply) => {
       const { id, version } = request.params;
@@ -151,7 +159,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
       if (!app.published.unpublish(request.params.id)) {
         throw new AppError('FLOW_NOT_FOUND', `flow "${request.params.id}" is not published`);
       }
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 

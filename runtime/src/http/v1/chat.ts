@@ -1,0 +1,230 @@
+import { AppError, type ChatMessage, type TraceEvent, toErrorBody, type Usage, type Values } from '@flowloom/nodes';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
+import { requireApiKey } from '../../services/auth.js';
+import { isInScope } from '../../services/keys.js';
+import type { ChatShape } from '../../services/published.js';
+import { type StartedPublishedRun, startPublishedRun } from '../../services/publishing.js';
+import type { RunRecord } from '../../services/store.js';
+import { toHttpError } from '../errors.js';
+import { anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
+import { v1ErrorBody } from './errors.js';
+import type { ChatCompletionBody } from './schemas.js';
+
+type Body = Static<typeof ChatCompletionBody>;
+type RequestMessage = Body['messages'][number];
+
+/** The text of an OpenAI message content: a string, or the text parts of a content array joined. */
+function textOf(content: RequestMessage['content']): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .filter((part) => part.type === 'text' && typeof part.text === 'string')
+    .map((part) => part.text)
+    .join('\n');
+}
+
+const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
+
+/**
+ * Maps an OpenAI conversation onto a chat flow's inputs: the last user message is the question; the messages before
+ * it go to the flow's `messages` input when it has one (otherwise they are dropped: memory then comes from the
+ * flow's own session memory, keyed by `session_id`).
+ */
+export function chatInputs(shape: ChatShape, messages: readonly RequestMessage[]): Values {
+  let last = -1;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]?.role === 'user') {
+      last = i;
+      break;
+    }
+  }
+  if (last < 0) {
+    throw new AppError('VALIDATION_FAILED', 'messages must contain a user message (the question)', {
+      details: [{ field: 'body.messages', message: 'must contain a message with role "user"' }],
+    });
+  }
+  const inputs: Values = { [shape.input]: textOf(messages[last]?.content) };
+  if (shape.historyInput) {
+    inputs[shape.historyInput] = messages.slice(0, last).map(
+      (m): ChatMessage => ({
+        role: (ROLES.has(m.role) ? m.role : 'user') as ChatMessage['role'],
+        content: textOf(m.content),
+      }),
+    );
+  }
+  return inputs;
+}
+
+function usageOf(usage: Usage | undefined) {
+  const prompt = Math.round(usage?.promptTokens ?? 0);
+  const completion = Math.round(usage?.completionTokens ?? 0);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+function textOutput(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
+/** A failed or cancelled run as an HTTP error (the caller asked for an answer and got none). */
+function runError(run: RunRecord): AppError {
+  const error = run.error ?? { code: 'INTERNAL' as const, message: 'the run ended without an answer' };
+  const status = error.code === 'RUN_TIMEOUT' ? 504 : error.code === 'RUN_INPUT_INVALID' ? 400 : 502;
+  return new AppError(error.code, `run ${run.runId} ${run.status}: ${error.message}`, {
+    status,
+    details: [{ runId: run.runId, ...(error.details ? { details: error.details } : {}) }],
+  });
+}
+
+function chatFlow(app: FastifyInstance, flowId: string): ChatShape {
+  if (!app.published.latest(flowId)) {
+    throw new AppError('FLOW_NOT_FOUND', `model "${flowId}" does not exist: no published flow has this id`, {
+      details: [{ field: 'body.model', message: 'is not a published flow' }],
+    });
+  }
+  const shape = app.published.chatShape(flowId);
+  if (!shape) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `flow "${flowId}" is not a chat flow (one text input named question or message, one output)`,
+      { details: [{ field: 'body.model', message: 'is not a chat flow' }] },
+    );
+  }
+  return shape;
+}
+
+/** `POST /v1/chat/completions`. */
+export async function chatCompletions(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+  const body = request.body as Body;
+  const flowId = body.model;
+  const key = requireApiKey(app.keys, app.rateLimiter, request, reply, flowId);
+  const shape = chatFlow(app, flowId);
+  const origins = app.published.latest(flowId)?.settings.allowedOrigins ?? [];
+  applyCors(request, reply, origins);
+  if (isOriginRefused(request, origins)) {
+    throw new AppError('FORBIDDEN', `origin ${request.headers.origin} is not allowed to call this flow`);
+  }
+  const header = request.headers['x-flowloom-session'];
+  const sessionId = body.session_id ?? (typeof header === 'string' && header !== '' ? header : undefined);
+  const started = startPublishedRun(
+    app,
+    flowId,
+    { inputs: chatInputs(shape, body.messages), sessionId },
+    { keyId: key.id, endpoint: 'chat' },
+  );
+  if (body.stream) {
+    streamChat(reply, started, shape, body.stream_options?.include_usage === true);
+    return reply;
+  }
+  const run = await started.done;
+  reply.header('x-run-id', run.runId);
+  if (run.status !== 'completed') throw runError(run);
+  return {
+    id: `chatcmpl-${run.runId}`,
+    object: 'chat.completion' as const,
+    created: Math.floor(Date.parse(run.startedAt) / 1000),
+    model: flowId,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant' as const, content: textOutput(run.outputs?.[shape.output]), refusal: null },
+        finish_reason: 'stop',
+        logprobs: null,
+      },
+    ],
+    usage: usageOf(run.usage),
+  };
+}
+
+/**
+ * Streams a chat run in OpenAI's format: a role chunk, one `chat.completion.chunk` per `node.delta` of the node
+ * feeding the output (or the whole answer at once when it did not stream), a `finish_reason` chunk, the usage chunk
+ * when asked (`stream_options.include_usage`), then `[DONE]`. A run that fails sends an `{error}` event instead.
+ */
+function streamChat(reply: FastifyReply, started: StartedPublishedRun, shape: ChatShape, includeUsage: boolean): void {
+  const { handle, done } = started;
+  const flowId = handle.flowId;
+  const id = `chatcmpl-${handle.runId}`;
+  const created = Math.floor(Date.now() / 1000);
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-run-id': handle.runId,
+  });
+  const send = (data: unknown) => {
+    if (!raw.destroyed && !raw.writableEnded) raw.write(`data: ${JSON.stringify(data)}\n\n`);
+  };
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) =>
+    send({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: flowId,
+      choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+      ...(includeUsage && { usage: null }),
+    });
+  chunk({ role: 'assistant', content: '' });
+  let streamed = 0;
+  const unsubscribe = handle.trace.subscribe((event: TraceEvent) => {
+    if (event.type !== 'node.delta' || event.nodeId !== shape.answerNodeId || event.parentSpanId) return;
+    streamed += event.data.text.length;
+    chunk({ content: event.data.text });
+  });
+  raw.on('close', unsubscribe);
+  done.then(
+    (run) => {
+      unsubscribe();
+      if (run.status === 'completed') {
+        if (streamed === 0) {
+          const text = textOutput(run.outputs?.[shape.output]);
+          if (text !== '') chunk({ content: text });
+        }
+        chunk({}, 'stop');
+        if (includeUsage) {
+          send({ id, object: 'chat.completion.chunk', created, model: flowId, choices: [], usage: usageOf(run.usage) });
+        }
+        if (!raw.writableEnded) raw.write('data: [DONE]\n\n');
+      } else {
+        const { status, body } = toHttpError(runError(run));
+        send(v1ErrorBody(status, body));
+      }
+      if (!raw.writableEnded) raw.end();
+    },
+    (err: unknown) => {
+      unsubscribe();
+      send(v1ErrorBody(500, toErrorBody(err)));
+      if (!raw.writableEnded) raw.end();
+    },
+  );
+}
+
+function modelOf(app: FastifyInstance, flowId: string) {
+  const published = app.published.latest(flowId);
+  return {
+    id: flowId,
+    object: 'model' as const,
+    created: Math.floor(Date.parse(published?.publishedAt ?? new Date(0).toISOString()) / 1000),
+    owned_by: 'flowloom',
+  };
+}
+
+/** `GET /v1/models`: the published chat flows this key may call. */
+export async function listModels(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+  const key = requireApiKey(app.keys, app.rateLimiter, request, reply);
+  applyCors(request, reply, anyFlowOrigins(app));
+  const ids = app.published.flowIds().filter((id) => isInScope(key, id) && app.published.chatShape(id) !== null);
+  return { object: 'list' as const, data: ids.map((id) => modelOf(app, id)) };
+}
+
+/** `GET /v1/models/:model`. */
+export async function retrieveModel(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, model: string) {
+  requireApiKey(app.keys, app.rateLimiter, request, reply, model);
+  applyCors(request, reply, app.published.latest(model)?.settings.allowedOrigins ?? []);
+  chatFlow(app, model);
+  return modelOf(app, model);
+}

@@ -1,0 +1,97 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isInScope, KEY_PREFIX, KeyService } from './keys.js';
+import { Store } from './store.js';
+
+const root = fileURLToPath(new URL('../../.tmp-keys/', import.meta.url));
+let counter = 0;
+function openStore(): Store {
+  const dir = join(root, `${process.pid}-${counter++}`);
+  mkdirSync(dir, { recursive: true });
+  return Store.open(dir);
+}
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('KeyService', () => {
+  it('shows the secret once, with a recognisable prefix, and stores only a salted hash', () => {
+    const store = openStore();
+    const keys = new KeyService(store.db);
+    const created = keys.create({ name: 'website', flows: ['chat'] });
+    expect(created.key.startsWith(KEY_PREFIX)).toBe(true);
+    expect(created.key).toMatch(/^flk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    expect(created.key).toContain(created.id);
+    const secret = created.key.split('_')[2] as string;
+    const row = store.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(created.id) as Record<string, unknown>;
+    const stored = JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
+    expect(stored).not.toContain(secret);
+    expect((row.hash as Buffer).length).toBe(32);
+    expect((row.salt as Buffer).length).toBe(16);
+    expect(keys.list()).toEqual([expect.not.objectContaining({ key: expect.anything() })]);
+    expect(JSON.stringify(keys.list())).not.toContain(secret);
+    store.close();
+  });
+
+  it('uses a different salt per key, so equal secrets would hash differently', () => {
+    const store = openStore();
+    const keys = new KeyService(store.db);
+    const a = keys.create({ name: 'a' });
+    const b = keys.create({ name: 'b' });
+    const salts = store.db.prepare('SELECT salt FROM api_keys WHERE id IN (?, ?)').all(a.id, b.id) as {
+      salt: Buffer;
+    }[];
+    expect(salts[0]?.salt.equals(salts[1]?.salt as Buffer)).toBe(false);
+    store.close();
+  });
+
+  it('verifies good keys and refuses missing, malformed, wrong, revoked and out-of-scope ones', () => {
+    const store = openStore();
+    const keys = new KeyService(store.db);
+    const scoped = keys.create({ name: 'scoped', flows: ['chat'] });
+    const any = keys.create({ name: 'any' });
+    expect(keys.verify(scoped.key, 'chat')).toMatchObject({ ok: true, key: { id: scoped.id, flows: ['chat'] } });
+    expect(keys.verify(any.key, 'other')).toMatchObject({ ok: true });
+    expect(keys.verify(undefined)).toEqual({ ok: false, reason: 'missing' });
+    expect(keys.verify('sk-not-ours')).toEqual({ ok: false, reason: 'malformed' });
+    const wrong = `${scoped.key.slice(0, -1)}${scoped.key.endsWith('A') ? 'B' : 'A'}`;
+    expect(keys.verify(wrong, 'chat')).toEqual({ ok: false, reason: 'unknown' });
+    expect(keys.verify(`flk_000000000000_${'A'.repeat(43)}`)).toEqual({ ok: false, reason: 'unknown' });
+    expect(keys.verify(scoped.key, 'other')).toEqual({ ok: false, reason: 'out-of-scope' });
+    keys.revoke(scoped.id);
+    expect(keys.verify(scoped.key, 'chat')).toEqual({ ok: false, reason: 'revoked' });
+    expect(keys.get(scoped.id)?.revokedAt).toEqual(expect.any(String));
+    store.close();
+  });
+
+  it('records last use in memory and writes it in one batch', () => {
+    const store = openStore();
+    const keys = new KeyService(store.db);
+    const created = keys.create({ name: 'k' });
+    expect(keys.get(created.id)?.lastUsedAt).toBeNull();
+    keys.verify(created.key);
+    keys.verify(created.key);
+    const row = () =>
+      store.db.prepare('SELECT lastUsedAt FROM api_keys WHERE id = ?').get(created.id) as { lastUsedAt: string | null };
+    // Not written per request...
+    expect(row().lastUsedAt).toBeNull();
+    // ...but visible in the API at once, and stored on flush.
+    expect(keys.get(created.id)?.lastUsedAt).toEqual(expect.any(String));
+    keys.flush();
+    expect(row().lastUsedAt).toEqual(keys.get(created.id)?.lastUsedAt);
+    store.close();
+  });
+
+  it('refuses to revoke an unknown key', () => {
+    const store = openStore();
+    const keys = new KeyService(store.db);
+    expect(() => keys.revoke('0123456789ab')).toThrow(expect.objectContaining({ code: 'KEY_NOT_FOUND' }));
+    expect(() => keys.revoke('not-an-id')).toThrow(expect.objectContaining({ code: 'KEY_NOT_FOUND' }));
+    store.close();
+  });
+
+  it('treats an empty scope as every flow', () => {
+    expect(isInScope({ flows: [] }, 'x')).toBe(true);
+    expect(isInScope({ flows: ['a'] }, 'x')).toBe(false);
+  });
+});

@@ -1,0 +1,189 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AppError } from '@flowloom/nodes';
+import type Database from 'better-sqlite3';
+
+/** Every secret starts with this, so leaked keys are easy to recognise (and to scan for). */
+export const KEY_PREFIX = 'flk_';
+/** A key id: 12 hex digits, public (shown in lists, part of the secret). */
+const ID_PATTERN = /^[0-9a-f]{12}$/;
+/** `flk_<id>_<secret>`: the id finds the row in O(1), the secret (32 random bytes, base64url) proves possession. */
+const KEY_PATTERN = /^flk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+
+/** An API key as listed: never the secret or its hash. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** Flow ids the key may call; empty = every published flow. */
+  flows: string[];
+  /** Requests per minute for this key; null = the runtime default. */
+  rateLimit: number | null;
+  /** The first characters of the secret, to recognise it (`flk_3fa2c9d01b7e_…`). */
+  preview: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** The one answer that holds the secret: right after creation. */
+export interface CreatedKey extends ApiKey {
+  key: string;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  flows?: string[];
+  rateLimit?: number | null;
+}
+
+interface KeyRow {
+  id: string;
+  name: string;
+  flows: string;
+  rateLimit: number | null;
+  salt: Buffer;
+  hash: Buffer;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** Why a presented key was refused (the HTTP layer maps these to 401/403). */
+export type KeyCheck =
+  | { ok: true; key: ApiKey }
+  | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'out-of-scope' };
+
+/**
+ * The secret is 256 random bits, so a salted SHA-256 is enough (no brute force of the input space is possible;
+ * slow hashes such as scrypt protect low-entropy passwords, and would cost ~50 ms per request here).
+ */
+function hashSecret(salt: Buffer, secret: string): Buffer {
+  return createHash('sha256').update(salt).update(secret).digest();
+}
+
+function toKey(row: KeyRow): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    flows: JSON.parse(row.flows) as string[],
+    rateLimit: row.rateLimit,
+    preview: `${KEY_PREFIX}${row.id}_…`,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+  };
+}
+
+/** How often last-used times are written (one transaction for every key used meanwhile). */
+const LAST_USED_FLUSH_MS = 5_000;
+
+/**
+ * API keys for published endpoints, in the `api_keys` table. Secrets are shown once and stored only as
+ * `sha256(salt ‖ secret)` with a per-key random salt; verification finds the row by the key's public id (primary
+ * key) and compares hashes in constant time. Revocation is a column, read on every check, so it applies at once.
+ * Last-used times are kept in memory and written in batches.
+ */
+export class KeyService {
+  readonly #db: Database.Database;
+  readonly #sql;
+  readonly #lastUsed = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#sql = {
+      insert: db.prepare(
+        'INSERT INTO api_keys (id, name, flows, rateLimit, salt, hash, createdAt) VALUES (@id, @name, @flows, @rateLimit, @salt, @hash, @createdAt)',
+      ),
+      get: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
+      list: db.prepare('SELECT * FROM api_keys ORDER BY createdAt DESC, id'),
+      revoke: db.prepare('UPDATE api_keys SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL'),
+      touch: db.prepare('UPDATE api_keys SET lastUsedAt = ? WHERE id = ?'),
+    };
+  }
+
+  create(input: CreateKeyInput): CreatedKey {
+    let id = randomBytes(6).toString('hex');
+    while (this.#sql.get.get(id)) id = randomBytes(6).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const salt = randomBytes(16);
+    const createdAt = new Date().toISOString();
+    const flows = [...new Set(input.flows ?? [])].sort();
+    this.#sql.insert.run({
+      id,
+      name: input.name,
+      flows: JSON.stringify(flows),
+      rateLimit: input.rateLimit ?? null,
+      salt,
+      hash: hashSecret(salt, secret),
+      createdAt,
+    });
+    const key = toKey(this.#sql.get.get(id) as KeyRow);
+    return { ...key, key: `${KEY_PREFIX}${id}_${secret}` };
+  }
+
+  list(): ApiKey[] {
+    return (this.#sql.list.all() as KeyRow[]).map((row) => this.#withPendingUse(toKey(row)));
+  }
+
+  get(id: string): ApiKey | undefined {
+    const row = ID_PATTERN.test(id) ? (this.#sql.get.get(id) as KeyRow | undefined) : undefined;
+    return row && this.#withPendingUse(toKey(row));
+  }
+
+  /** Revokes a key at once. Throws KEY_NOT_FOUND; revoking twice keeps the first time. */
+  revoke(id: string): ApiKey {
+    const existing = this.get(id);
+    if (!existing) throw new AppError('KEY_NOT_FOUND', `API key "${id}" does not exist`);
+    this.#sql.revoke.run(new Date().toISOString(), id);
+    return this.get(id) as ApiKey;
+  }
+
+  /**
+   * Checks a presented secret, and its scope when `flowId` is given. Records the use (batched) when it passes.
+   * Malformed, unknown and wrong secrets are told apart only in the returned reason, never to the caller.
+   */
+  verify(presented: string | undefined, flowId?: string): KeyCheck {
+    if (!presented) return { ok: false, reason: 'missing' };
+    const match = KEY_PATTERN.exec(presented);
+    if (!match) return { ok: false, reason: 'malformed' };
+    const [, id, secret] = match as unknown as [string, string, string];
+    const row = this.#sql.get.get(id) as KeyRow | undefined;
+    if (!row) return { ok: false, reason: 'unknown' };
+    const hash = hashSecret(row.salt, secret);
+    if (hash.length !== row.hash.length || !timingSafeEqual(hash, row.hash)) return { ok: false, reason: 'unknown' };
+    if (row.revokedAt !== null) return { ok: false, reason: 'revoked' };
+    const key = toKey(row);
+    if (flowId !== undefined && !isInScope(key, flowId)) return { ok: false, reason: 'out-of-scope' };
+    this.#markUsed(id);
+    return { ok: true, key };
+  }
+
+  #withPendingUse(key: ApiKey): ApiKey {
+    const pending = this.#lastUsed.get(key.id);
+    return pending ? { ...key, lastUsedAt: pending } : key;
+  }
+
+  #markUsed(id: string): void {
+    this.#lastUsed.set(id, new Date().toISOString());
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => this.flush(), LAST_USED_FLUSH_MS);
+    this.#timer.unref();
+  }
+
+  /** Writes pending last-used times in one transaction (also called on close). */
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#lastUsed.size === 0 || !this.#db.open) return;
+    const pending = [...this.#lastUsed];
+    this.#lastUsed.clear();
+    this.#db.transaction(() => {
+      for (const [id, at] of pending) this.#sql.touch.run(at, id);
+    })();
+  }
+}
+
+/** True when the key may call the flow (an empty scope means every flow). */
+export function isInScope(key: Pick<ApiKey, 'flows'>, flowId: string): boolean {
+  return key.flows.length === 0 || key.flows.includes(flowId);
+}

@@ -1,0 +1,96 @@
+import { AppError, type Values } from '@flowloom/nodes';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+import { adminAuthMode, adminTokenHook, RateLimiter } from './auth.js';
+import { KeyService } from './keys.js';
+import { type Overrides, PublishedService, type PublishedVersion } from './published.js';
+import type { StartedRun } from './run-service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    keys: KeyService;
+    published: PublishedService;
+    rateLimiter: RateLimiter;
+  }
+}
+
+/** Default run time limit of a published version (overridable per version). */
+export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
+/** Default requests per minute per API key (overridable per key). */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+
+/** A request to a published endpoint, whichever face it came through. */
+export interface PublishedRunRequest {
+  inputs: Values;
+  sessionId?: string;
+  overrides?: Overrides;
+}
+
+/** A started run of a published version. */
+export interface StartedPublishedRun extends StartedRun {
+  published: PublishedVersion;
+}
+
+/**
+ * Starts a run of a flow's newest published version (never the draft) with the version's run time limit: past it
+ * the run is cancelled with RUN_TIMEOUT. The run is recorded like any run (history, trace, socket.io), plus a
+ * `published_runs` row naming the version, the key and the endpoint. Throws FLOW_NOT_FOUND when nothing is published,
+ * OVERRIDE_NOT_ALLOWED, FLOW_INVALID or RUN_INPUT_INVALID before anything runs.
+ */
+export function startPublishedRun(
+  app: FastifyInstance,
+  flowId: string,
+  request: PublishedRunRequest,
+  caller: { keyId: string; endpoint: 'run' | 'chat' },
+): StartedPublishedRun {
+  const published = app.published.latest(flowId);
+  if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
+  const flow = app.published.applyOverrides(published, request.overrides);
+  const controller = new AbortController();
+  const timeoutMs = published.settings.timeoutMs;
+  const started = app.runs.start(
+    flow,
+    {
+      inputs: request.inputs,
+      sessionId: request.sessionId,
+      signal: controller.signal,
+      request: { published: { version: published.version, keyId: caller.keyId } },
+    },
+    published.flowVersion,
+  );
+  const timer = setTimeout(() => {
+    controller.abort(
+      new AppError('RUN_TIMEOUT', `the run took longer than ${timeoutMs} ms, the limit of this published version`),
+    );
+  }, timeoutMs);
+  timer.unref();
+  started.done.finally(() => clearTimeout(timer)).catch(() => {});
+  app.store.db
+    .prepare('INSERT INTO published_runs (runId, flowId, version, keyId, endpoint) VALUES (?, ?, ?, ?, ?)')
+    .run(started.handle.runId, flowId, published.version, caller.keyId, caller.endpoint);
+  return { ...started, published };
+}
+
+/**
+ * Publishing services: published versions, API keys and their rate limiter, and the admin-token hook on the editor
+ * API (on whenever FLOWLOOM_ADMIN_TOKEN is set; a non-loopback HOST without it is refused at startup).
+ */
+export const publishing = fp(
+  async (app: FastifyInstance, config: Config) => {
+    const mode = adminAuthMode(config.host, config.adminToken);
+    if (mode === 'token' && config.adminToken) app.addHook('onRequest', adminTokenHook(config.adminToken));
+    const keys = new KeyService(app.store.db);
+    app.decorate('keys', keys);
+    app.decorate(
+      'published',
+      new PublishedService(app.store, app.registry, {
+        timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+      }),
+    );
+    app.decorate('rateLimiter', new RateLimiter(config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE));
+    // Pending last-used times are written before the store closes (onClose hooks run after every preClose).
+    app.addHook('preClose', async () => keys.flush());
+  },
+  { name: 'flowloom-publishing', dependencies: ['flowloom-services'] },
+);
