@@ -1,0 +1,257 @@
+import { type FlowFile, serializeFlow, type TraceEvent } from '@flowloom/nodes/spec';
+import { canvasToFlow, copySelection, isFlowLike } from '../store/graph-ops';
+import { isFlowNode } from '../store/graph-types';
+import { useEditor } from '../store/index';
+import { api, HttpError, streamRun } from './http';
+import { unwatchFlow, watchFlow } from './traces';
+
+const get = () => useEditor.getState();
+
+/** The flow file of what is on the canvas now. */
+export function currentFlow(): FlowFile | null {
+  const s = get();
+  return s.meta ? canvasToFlow(s.meta, { nodes: s.nodes, edges: s.edges }, s.catalog) : null;
+}
+
+export async function loadCatalog(): Promise<void> {
+  if (get().isCatalogLoaded) return;
+  get().setCatalog(await api.nodes());
+}
+
+export async function openFlow(id: string): Promise<void> {
+  await loadCatalog();
+  const flow = await api.flow(id);
+  const s = get();
+  s.clearRun();
+  s.setSaveConflict(false);
+  s.setSaveError(null);
+  s.setProblems([]);
+  s.loadFlow(flow);
+  watchFlow(id);
+  void validateNow();
+}
+
+export function closeFlow(): void {
+  cancelAutosave();
+  unwatchFlow();
+  get().clearRun();
+  get().closeFlow();
+}
+
+// --- saving -------------------------------------------------------------------------------------------------
+
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+let validateTimer: ReturnType<typeof setTimeout> | undefined;
+let saving: Promise<boolean> | null = null;
+export const AUTOSAVE_MS = 1200;
+
+function cancelAutosave(): void {
+  clearTimeout(saveTimer);
+  clearTimeout(validateTimer);
+}
+
+/** Saves the canvas now (Ctrl+S). Resolves true when the stored flow matches the canvas. */
+export async function saveNow(options: { overwrite?: boolean } = {}): Promise<boolean> {
+  clearTimeout(saveTimer);
+  if (saving) await saving;
+  const s = get();
+  if (!s.meta || (s.saveConflict && !options.overwrite)) return false;
+  if (s.revision === s.savedRevision && !options.overwrite) return true;
+  saving = doSave(options.overwrite === true);
+  try {
+    return await saving;
+  } finally {
+    saving = null;
+  }
+}
+
+async function doSave(overwrite: boolean): Promise<boolean> {
+  const s = get();
+  const revision = s.revision;
+  const flow = currentFlow();
+  if (!flow) return false;
+  s.setSaving(true);
+  try {
+    if (overwrite) flow.version = (await api.flow(flow.id)).version; // the user chose to replace the other edit
+    const saved = await api.saveFlow(flow);
+    get().markSaved(revision, saved?.version);
+    get().setSaveError(null);
+    get().setSaveConflict(false);
+    return get().revision === revision;
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 409) get().setSaveConflict(true);
+    else get().setSaveError(err instanceof Error ? err.message : String(err));
+    return false;
+  } finally {
+    get().setSaving(false);
+  }
+}
+
+/** Reloads the stored flow, dropping local edits (conflict resolution "use theirs"). */
+export async function reloadFlow(): Promise<void> {
+  const id = get().meta?.id;
+  if (id) await openFlow(id);
+}
+
+/** Validates the unsaved canvas and places the problems on nodes and ports. */
+export async function validateNow(): Promise<void> {
+  const flow = currentFlow();
+  if (!flow) return;
+  try {
+    const result = await api.validate(flow);
+    if (get().meta?.id === flow.id) get().setProblems(result.problems ?? []);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 400 && Array.isArray(err.body.details)) {
+      get().setProblems(err.body.details as never);
+    }
+  }
+}
+
+/** Schedules autosave and validation after each edit; returns the unsubscribe function. */
+export function startAutosave(): () => void {
+  return useEditor.subscribe((s, prev) => {
+    if (s.revision === prev.revision || !s.meta || s.revision === s.savedRevision) return;
+    clearTimeout(saveTimer);
+    clearTimeout(validateTimer);
+    saveTimer = setTimeout(() => void saveNow(), AUTOSAVE_MS);
+    validateTimer = setTimeout(() => void validateNow(), 400);
+  });
+}
+
+// --- running --------------------------------------------------------------------------------------------------
+
+let runAbort: AbortController | null = null;
+
+/** Saves, then runs the flow, streaming its events onto the canvas. */
+export async function runFlow(inputs: Record<string, unknown>): Promise<void> {
+  const isSaved = await saveNow();
+  const s = get();
+  if (!isSaved || !s.meta) {
+    s.toast(
+      'error',
+      s.saveConflict ? 'Resolve the save conflict before running.' : 'Save failed: the run needs the saved flow.',
+    );
+    return;
+  }
+  const flowId = s.meta.id;
+  const nodeIds = s.nodes.filter(isFlowNode).map((n) => n.id);
+  s.requestRun();
+  s.openBottom('trace');
+  runAbort = new AbortController();
+  try {
+    await streamRun(
+      flowId,
+      inputs,
+      (event: TraceEvent) => {
+        const now = get();
+        if (now.isRunPending && now.runId === null) now.beginRun(event.runId, nodeIds);
+        get().applyTrace(event);
+      },
+      runAbort.signal,
+    );
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') return;
+    const message = err instanceof HttpError ? describeError(err) : String(err);
+    get().failRequest(message);
+    get().toast('error', message);
+  } finally {
+    runAbort = null;
+    if (get().isRunPending) get().failRequest('The run ended without events.');
+  }
+}
+
+function describeError(err: HttpError): string {
+  const details = (err.body.details ?? [])
+    .map((d) => (d && typeof d === 'object' && 'message' in d ? String((d as { message: unknown }).message) : ''))
+    .filter(Boolean);
+  return details.length > 0 ? `${err.message}: ${details.slice(0, 3).join('; ')}` : err.message;
+}
+
+export async function cancelRun(): Promise<void> {
+  const runId = get().runId;
+  if (!runId) return;
+  try {
+    await api.cancelRun(runId);
+  } catch (err) {
+    get().toast('error', err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Replays a past run onto the canvas through the same reducer as live events. */
+export async function replayRun(runId: string): Promise<void> {
+  const detail = await api.run(runId);
+  const s = get();
+  s.beginRun(
+    runId,
+    s.nodes.filter(isFlowNode).map((n) => n.id),
+    true,
+  );
+  for (const event of [...(detail.events ?? [])].sort((a, b) => a.seq - b.seq)) get().applyTrace(event);
+  get().openBottom('trace');
+}
+
+// --- clipboard ------------------------------------------------------------------------------------------------
+
+/** Copies the selection as flow JSON, so it pastes into any flow (or a text editor). */
+export async function copyToClipboard(isCut = false): Promise<void> {
+  const s = get();
+  const fragment = copySelection({ nodes: s.nodes, edges: s.edges }, s.catalog);
+  if (!fragment) return;
+  const text = serializeFlow(fragment);
+  lastCopied = text;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Clipboard permission refused: the in-page copy still works within this tab.
+  }
+  if (isCut) get().deleteSelection();
+}
+
+let lastCopied: string | null = null;
+let pasteCount = 0;
+
+export function pasteText(text: string | null | undefined, at?: { x: number; y: number }): boolean {
+  const source = text ?? lastCopied;
+  if (!source) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(source);
+  } catch {
+    return false;
+  }
+  if (!isFlowLike(parsed)) return false;
+  const fragment = parsed;
+  const first = fragment.nodes[0]?.position ?? fragment.notes?.[0]?.position ?? { x: 0, y: 0 };
+  pasteCount++;
+  const offset = at ? { x: at.x - first.x, y: at.y - first.y } : { x: 40 * pasteCount, y: 40 * pasteCount };
+  get().paste(fragment, offset);
+  return true;
+}
+
+export async function pasteFromClipboard(at?: { x: number; y: number }): Promise<void> {
+  let text: string | null = null;
+  try {
+    text = await navigator.clipboard.readText();
+  } catch {
+    text = null;
+  }
+  if (!pasteText(text, at) && text !== lastCopied) pasteText(lastCopied, at);
+}
+
+// --- files ---------------------------------------------------------------------------------------------------
+
+export function download(filename: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function exportCurrentFlow(): void {
+  const flow = currentFlow();
+  if (flow) download(`${flow.id}.flow.json`, serializeFlow(flow));
+}

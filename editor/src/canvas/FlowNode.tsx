@@ -1,0 +1,176 @@
+import { checkParams, type NodeSpec, type ParamSpec, resolveInputs, resolveOutputs } from '@flowloom/nodes/spec';
+import type { NodeProps } from '@xyflow/react';
+import { memo, useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { FlowCanvasNode, FlowNodeData } from '../store/graph-types';
+import { useEditor } from '../store/index';
+import { formatCost, formatMs, formatTokens, preview } from '../ui/format';
+import { categoryMeta } from './colors';
+import { PortHandle } from './PortHandle';
+
+const STATUS_LABEL: Record<string, string> = {
+  queued: 'Queued',
+  running: 'Running',
+  completed: 'Done',
+  failed: 'Failed',
+  skipped: 'Skipped',
+  cancelled: 'Cancelled',
+};
+
+/** One component draws every kind from the catalog (STYLE §5). */
+export const FlowNode = memo(function FlowNode({ id, data, selected }: NodeProps<FlowCanvasNode>) {
+  const spec = useEditor((s) => s.catalog[data.type]);
+  const status = useEditor((s) => s.nodeRuns[id]?.status ?? 'idle');
+  return spec ? (
+    <NodeFrame id={id} spec={spec} data={data} status={status} isSelected={selected === true} />
+  ) : (
+    <UnknownKind id={id} type={data.type} />
+  );
+});
+
+function summaryParams(spec: NodeSpec): ParamSpec[] {
+  return spec.params.filter((p) => p.kind !== 'secret' && p.kind !== 'json' && p.kind !== 'boolean').slice(0, 3);
+}
+
+interface FrameProps {
+  id: string;
+  spec: NodeSpec;
+  data: FlowNodeData;
+  status: string;
+  isSelected: boolean;
+}
+
+const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }: FrameProps) {
+  const inputs = useMemo(() => resolveInputs(spec, data.params), [spec, data.params]);
+  const outputs = useMemo(() => resolveOutputs(spec, data.params), [spec, data.params]);
+  const paramProblems = useMemo(() => checkParams(spec, data.params), [spec, data.params]);
+  const problems = useEditor((s) => s.problemsByNode[id]);
+  const category = categoryMeta(spec.category);
+  const portProblem = (name: string) => problems?.find((p) => p.port === name)?.message;
+  const nodeProblems = problems?.filter((p) => !p.port) ?? [];
+  const problemCount = (problems?.length ?? 0) + paramProblems.length;
+  const summary = summaryParams(spec);
+  return (
+    <div
+      className={`flow-node status-${status}${isSelected ? ' is-selected' : ''}${problemCount ? ' has-problems' : ''}`}
+      data-testid={`node-${id}`}
+      data-status={status}
+      style={{ ['--cat-color' as string]: category.color }}
+    >
+      <div className="node-header">
+        <span className="node-glyph" aria-hidden>
+          {category.glyph}
+        </span>
+        <div className="node-titles">
+          <div className="node-title">{data.label || spec.title}</div>
+          <div className="node-id">{id}</div>
+        </div>
+        {status !== 'idle' ? (
+          <span className={`node-status status-${status}`} data-testid={`node-status-${id}`}>
+            {status === 'running' ? <span className="spinner" aria-hidden /> : null}
+            {STATUS_LABEL[status] ?? status}
+          </span>
+        ) : problemCount > 0 ? (
+          <span
+            className="node-problem-badge"
+            title={[...(problems ?? []).map((p) => p.message), ...paramProblems.map((p) => p.message)].join('\n')}
+            data-testid={`node-problems-${id}`}
+          >
+            {problemCount}
+          </span>
+        ) : null}
+      </div>
+      {summary.length > 0 ? (
+        <div className="node-params">
+          {summary.map((p) => {
+            const value = data.params[p.name] ?? p.default;
+            if (value === undefined || value === '') return null;
+            const isLong = p.kind === 'template' || p.kind === 'code' || p.kind === 'text';
+            return (
+              <div key={p.name} className={`node-param${isLong ? ' is-long' : ''}`}>
+                <span className="node-param-name">{p.label ?? p.name}</span>
+                <span className="node-param-value">{preview(value, isLong ? 90 : 28)}</span>
+              </div>
+            );
+          })}
+        </div>
+      ) : null}
+      <div className="node-ports">
+        <div className="node-inputs">
+          {inputs.map((port) => (
+            <PortHandle key={port.name} nodeId={id} port={port} side="in" problem={portProblem(port.name)} />
+          ))}
+        </div>
+        <div className="node-outputs">
+          {outputs.map((port) => (
+            <PortHandle key={port.name} nodeId={id} port={port} side="out" />
+          ))}
+        </div>
+      </div>
+      {nodeProblems.length > 0 && status === 'idle' ? (
+        <div className="node-problems">
+          {nodeProblems.slice(0, 2).map((p) => (
+            <div key={`${p.code}-${p.message}`}>{p.message}</div>
+          ))}
+        </div>
+      ) : null}
+      <RunDetails id={id} />
+    </div>
+  );
+});
+
+/** The live part of a node: streamed text, error, duration and tokens. Re-renders only for its own node. */
+const RunDetails = memo(function RunDetails({ id }: { id: string }) {
+  const { text, error, durationMs, usage, costUsd, status, reason } = useEditor(
+    useShallow((s) => {
+      const run = s.nodeRuns[id];
+      return {
+        text: run?.text ?? '',
+        error: run?.error?.message,
+        durationMs: run?.durationMs,
+        usage: run?.usage,
+        costUsd: run?.costUsd,
+        status: run?.status,
+        reason: run?.reason,
+      };
+    }),
+  );
+  if (!status || status === 'idle' || status === 'queued') return null;
+  const meta = [formatMs(durationMs), formatTokens(usage), formatCost(costUsd)].filter(Boolean).join(' · ');
+  return (
+    <div className="node-run">
+      {text ? (
+        <div className="node-stream" data-testid={`node-text-${id}`}>
+          {text.length > 320 ? `…${text.slice(-320)}` : text}
+          {status === 'running' ? <span className="caret" aria-hidden /> : null}
+        </div>
+      ) : null}
+      {error ? (
+        <div className="node-error" data-testid={`node-error-${id}`}>
+          {error}
+        </div>
+      ) : null}
+      {reason && status === 'skipped' ? <div className="node-reason">{reason}</div> : null}
+      {meta ? (
+        <div className="node-meta" data-testid={`node-meta-${id}`}>
+          {meta}
+        </div>
+      ) : null}
+    </div>
+  );
+});
+
+function UnknownKind({ id, type }: { id: string; type: string }) {
+  return (
+    <div className="flow-node unknown-kind" data-testid={`node-${id}`}>
+      <div className="node-header">
+        <span className="node-glyph">?</span>
+        <div className="node-titles">
+          <div className="node-title">Unknown kind “{type}”</div>
+          <div className="node-id">{id}</div>
+        </div>
+      </div>
+      <div className="node-problems">This node kind is not in the catalog.</div>
+    </div>
+  );
+}

@@ -1,0 +1,150 @@
+import { autocompletion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
+import { javascript } from '@codemirror/lang-javascript';
+import { json } from '@codemirror/lang-json';
+import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from '@codemirror/language';
+import { Compartment, EditorState, type Extension } from '@codemirror/state';
+import {
+  Decoration,
+  type DecorationSet,
+  EditorView,
+  keymap,
+  MatchDecorator,
+  placeholder as placeholderExt,
+  ViewPlugin,
+  type ViewUpdate,
+} from '@codemirror/view';
+import { useEffect, useRef } from 'react';
+
+export type CodeLanguage = 'template' | 'javascript' | 'json' | 'markdown' | 'text';
+
+interface Props {
+  id: string;
+  value: string;
+  onChange: (value: string) => void;
+  onBlur?: () => void;
+  language: CodeLanguage;
+  /** Names offered after `{{` in templates. */
+  variables?: readonly string[];
+  isInvalid?: boolean;
+  ariaLabel: string;
+  testId?: string;
+  placeholder?: string;
+  minHeight?: number;
+}
+
+const variableMark = Decoration.mark({ class: 'cm-template-var' });
+const variableMatcher = new MatchDecorator({
+  regexp: /\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/g,
+  decoration: variableMark,
+});
+
+/** Highlights `{{variable}}` placeholders. */
+const templateHighlight = ViewPlugin.fromClass(
+  class {
+    decorations: DecorationSet;
+    constructor(view: EditorView) {
+      this.decorations = variableMatcher.createDeco(view);
+    }
+    update(update: ViewUpdate) {
+      this.decorations = variableMatcher.updateDeco(update, this.decorations);
+    }
+  },
+  { decorations: (v) => v.decorations },
+);
+
+/** Completes `{{` with the variables the flow can provide. */
+export function templateCompletions(variables: () => readonly string[]) {
+  return (context: CompletionContext): CompletionResult | null => {
+    const match = context.matchBefore(/\{\{\s*[A-Za-z0-9_-]*$/);
+    if (!match) return null;
+    const start = match.from + match.text.search(/[A-Za-z0-9_-]*$/);
+    const after = context.state.sliceDoc(context.pos, context.pos + 2);
+    return {
+      from: start,
+      options: variables().map((name) => ({
+        label: name,
+        type: 'variable',
+        apply: after === '}}' ? name : `${name}}}`,
+      })),
+      validFor: /^[A-Za-z0-9_-]*$/,
+    };
+  };
+}
+
+const theme = EditorView.theme(
+  {
+    '&': { fontSize: '12.5px', backgroundColor: 'var(--bg-input)', borderRadius: '8px' },
+    '.cm-content': { fontFamily: 'var(--font-mono)', caretColor: '#e2e8f0', padding: '8px 0' },
+    '.cm-line': { padding: '0 10px' },
+    '&.cm-focused': { outline: 'none' },
+    '.cm-scroller': { lineHeight: '1.55' },
+    '.cm-tooltip': { backgroundColor: '#1b2030', border: '1px solid #2d3446' },
+    '.cm-tooltip-autocomplete > ul > li[aria-selected]': { backgroundColor: '#7c5cff', color: 'white' },
+    '.cm-placeholder': { color: '#5b6478' },
+  },
+  { dark: true },
+);
+
+function languageExtension(language: CodeLanguage): Extension {
+  if (language === 'javascript') return javascript();
+  if (language === 'json') return json();
+  return [];
+}
+
+/** A CodeMirror 6 editor for code, JSON and `{{template}}` params. */
+export function CodeField(props: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const latest = useRef(props);
+  latest.current = props;
+  const language = useRef(new Compartment());
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the view is created once; props are read through `latest`.
+  useEffect(() => {
+    if (!host.current) return;
+    const isTemplate = props.language === 'template';
+    const state = EditorState.create({
+      doc: props.value,
+      extensions: [
+        history(),
+        keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+        bracketMatching(),
+        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        EditorView.lineWrapping,
+        theme,
+        language.current.of(languageExtension(props.language)),
+        isTemplate ? templateHighlight : [],
+        isTemplate ? autocompletion({ override: [templateCompletions(() => latest.current.variables ?? [])] }) : [],
+        props.placeholder ? placeholderExt(props.placeholder) : [],
+        EditorView.contentAttributes.of({ 'aria-label': props.ariaLabel, id: props.id }),
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged) latest.current.onChange(update.state.doc.toString());
+          if (update.focusChanged && !update.view.hasFocus) latest.current.onBlur?.();
+        }),
+      ],
+    });
+    view.current = new EditorView({ state, parent: host.current });
+    return () => {
+      view.current?.destroy();
+      view.current = null;
+    };
+  }, []);
+
+  // Outside changes (undo, another field) flow into the editor without resetting the cursor needlessly.
+  useEffect(() => {
+    const v = view.current;
+    if (v && v.state.doc.toString() !== props.value) {
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: props.value } });
+    }
+  }, [props.value]);
+
+  return (
+    <div
+      ref={host}
+      className={`code-field${props.isInvalid ? ' is-invalid' : ''}`}
+      style={{ minHeight: props.minHeight ?? 80 }}
+      data-testid={props.testId}
+    />
+  );
+}

@@ -1,0 +1,243 @@
+import { checkParams, isParamActive, type NodeSettings, resolveOutputs, withDefaults } from '@flowloom/nodes/spec';
+import { useEffect, useMemo, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { api } from '../api/http';
+import { categoryMeta } from '../canvas/colors';
+import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
+import type { EditorState } from '../store/index';
+import { useEditor } from '../store/index';
+import { selectSelectedNodeId, selectSelectionCount } from '../store/selectors';
+import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
+import { ParamField } from './ParamField';
+
+const COMMON_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'gpt-4.1', 'o4-mini'];
+
+let collectionsCache: Promise<string[]> | null = null;
+function loadCollections(): Promise<string[]> {
+  collectionsCache ??= api
+    .collections()
+    .then((list) => list.map((c) => c.name))
+    .catch(() => {
+      collectionsCache = null;
+      return [];
+    });
+  return collectionsCache;
+}
+
+/** Names a `{{variable}}` can take: the flow's inputs and every output port name upstream. */
+function selectVariables(s: EditorState): string[] {
+  const names = new Set<string>();
+  for (const node of s.nodes) {
+    if (!isFlowNode(node)) continue;
+    const spec = s.catalog[node.data.type];
+    if (!spec) continue;
+    if (spec.flowIO === 'input') {
+      const name = withDefaults(spec, node.data.params).name;
+      if (typeof name === 'string' && name) names.add(name);
+    }
+    for (const port of spec.outputs) names.add(port.name);
+  }
+  return [...names].sort();
+}
+
+function selectModels(s: EditorState): string[] {
+  const names = new Set(COMMON_MODELS);
+  for (const node of s.nodes) {
+    if (!isFlowNode(node)) continue;
+    const spec = s.catalog[node.data.type];
+    for (const p of spec?.params ?? []) {
+      if (p.kind !== 'model') continue;
+      const value = node.data.params[p.name] ?? p.default;
+      if (typeof value === 'string' && value) names.add(value);
+    }
+  }
+  return [...names];
+}
+
+/** The right panel: a form generated from the selected node's param specs. */
+export function Inspector() {
+  const nodeId = useEditor(selectSelectedNodeId);
+  const count = useEditor(selectSelectionCount);
+  if (!nodeId) {
+    return (
+      <div className="inspector-empty" data-testid="inspector-empty">
+        <div className="empty-icon" aria-hidden>
+          ⌖
+        </div>
+        <p>{count > 1 ? `${count} items selected.` : 'Select a node to edit its settings.'}</p>
+        <p className="muted small">
+          Drag kinds from the palette, connect ports by dragging, and press <kbd>Ctrl</kbd>+<kbd>S</kbd> to save.
+        </p>
+      </div>
+    );
+  }
+  return <NodeInspector key={nodeId} nodeId={nodeId} />;
+}
+
+function NodeInspector({ nodeId }: { nodeId: string }) {
+  const node = useEditor((s) => s.nodes.find((n) => n.id === nodeId)) as FlowCanvasNode | undefined;
+  const spec = useEditor((s) => (node ? s.catalog[node.data.type] : undefined));
+  const setParam = useEditor((s) => s.setParam);
+  const setLabel = useEditor((s) => s.setLabel);
+  const setSettings = useEditor((s) => s.setSettings);
+  const endGesture = useEditor((s) => s.endGesture);
+  const variables = useEditor(useShallow(selectVariables));
+  const models = useEditor(useShallow(selectModels));
+  const serverProblems = useEditor((s) => s.problemsByNode[nodeId]);
+  const [collections, setCollections] = useState<string[]>([]);
+  const hasCollectionParam = spec?.params.some((p) => p.kind === 'collection') === true;
+  useEffect(() => {
+    if (hasCollectionParam) void loadCollections().then(setCollections);
+  }, [hasCollectionParam]);
+
+  const params = node?.data.params;
+  const values = useMemo(() => (spec ? withDefaults(spec, params) : {}), [spec, params]);
+  const problems = useMemo(() => {
+    const out: Record<string, string> = {};
+    if (spec) for (const p of checkParams(spec, params)) out[p.param] = p.message;
+    return out;
+  }, [spec, params]);
+
+  if (!node || !spec) return null;
+  const category = categoryMeta(spec.category);
+  const settings: NodeSettings = node.data.settings ?? {};
+  const setSetting = (key: keyof NodeSettings, raw: string) => {
+    const next = { ...settings };
+    if (raw === '' || !Number.isFinite(Number(raw))) delete next[key];
+    else next[key] = Math.max(0, Math.round(Number(raw)));
+    setSettings(nodeId, next);
+  };
+  const otherProblems = (serverProblems ?? []).filter((p) => !p.port);
+  return (
+    <div className="inspector" data-testid="inspector">
+      <div className="inspector-head" style={{ ['--cat-color' as string]: category.color }}>
+        <span className="node-glyph big" aria-hidden>
+          {category.glyph}
+        </span>
+        <div>
+          <div className="inspector-title">{spec.title}</div>
+          <div className="muted small">
+            {category.label} · <code>{nodeId}</code>
+          </div>
+        </div>
+      </div>
+      <p className="inspector-desc">{spec.description}</p>
+      {otherProblems.length > 0 ? (
+        <div className="callout callout-error" role="alert">
+          {otherProblems.map((p) => (
+            <div key={`${p.code}-${p.message}`}>{p.message}</div>
+          ))}
+        </div>
+      ) : null}
+      <div className="field">
+        <label className="field-label" htmlFor={`label-${nodeId}`}>
+          Label on canvas
+        </label>
+        <input
+          id={`label-${nodeId}`}
+          className="input"
+          placeholder={spec.title}
+          value={node.data.label ?? ''}
+          onChange={(e) => setLabel(nodeId, e.target.value)}
+          onBlur={endGesture}
+          data-testid="node-label-input"
+        />
+      </div>
+      <div className="section-title">Parameters</div>
+      {spec.params.length === 0 ? <p className="muted small">This kind has no parameters.</p> : null}
+      {spec.params
+        .filter((p) => isParamActive(p, values))
+        .map((param) => (
+          <ParamField
+            key={param.name}
+            nodeId={nodeId}
+            param={param}
+            value={values[param.name]}
+            problem={problems[param.name]}
+            onChange={(value) => setParam(nodeId, param.name, value)}
+            onCommit={endGesture}
+            variables={variables}
+            collections={collections}
+            models={models}
+          />
+        ))}
+      <details className="advanced">
+        <summary>Advanced</summary>
+        {(
+          [
+            ['timeoutMs', 'Timeout (ms)', 'Abort the node after this long; 0 means no limit.'],
+            ['retries', 'Retries', 'Extra attempts on rate limits and server errors.'],
+            ['retryBackoffMs', 'Retry backoff (ms)', 'First wait before a retry; doubles each time.'],
+          ] as const
+        ).map(([key, label, help]) => (
+          <div className="field" key={key}>
+            <label className="field-label" htmlFor={`setting-${key}`}>
+              {label}
+            </label>
+            <input
+              id={`setting-${key}`}
+              className="input"
+              type="number"
+              min={0}
+              step={1}
+              placeholder={spec.defaults?.[key] !== undefined ? String(spec.defaults[key]) : 'default'}
+              value={settings[key] ?? ''}
+              onChange={(e) => setSetting(key, e.target.value)}
+              onBlur={endGesture}
+              data-testid={`setting-${key}`}
+            />
+            <div className="field-help">{help}</div>
+          </div>
+        ))}
+        <div className="field-help">
+          Outputs:{' '}
+          {resolveOutputs(spec, params)
+            .map((p) => `${p.name} (${p.dataType})`)
+            .join(', ') || 'none'}
+        </div>
+      </details>
+      <LastRun nodeId={nodeId} />
+    </div>
+  );
+}
+
+/** What the node received and produced in the run on the canvas. */
+function LastRun({ nodeId }: { nodeId: string }) {
+  const run = useEditor((s) => s.nodeRuns[nodeId]);
+  if (!run || run.status === 'idle' || run.status === 'queued') return null;
+  const meta = [formatMs(run.durationMs), formatTokens(run.usage), formatCost(run.costUsd)].filter(Boolean).join(' · ');
+  return (
+    <div className="last-run" data-testid="inspector-last-run">
+      <div className="section-title">
+        Last run <span className={`pill status-${run.status}`}>{run.status}</span>
+        {meta ? <span className="muted small"> {meta}</span> : null}
+      </div>
+      {run.error ? <div className="callout callout-error">{run.error.message}</div> : null}
+      {run.inputs && Object.keys(run.inputs).length > 0 ? (
+        <>
+          <div className="mini-title">Inputs</div>
+          <pre className="code-block">{pretty(run.inputs)}</pre>
+        </>
+      ) : null}
+      {run.outputs ? (
+        <>
+          <div className="mini-title">Outputs</div>
+          <pre className="code-block" data-testid="inspector-outputs">
+            {pretty(run.outputs)}
+          </pre>
+        </>
+      ) : run.text ? (
+        <>
+          <div className="mini-title">Streaming</div>
+          <pre className="code-block">{run.text}</pre>
+        </>
+      ) : null}
+      {run.logs.length > 0 ? (
+        <>
+          <div className="mini-title">Logs</div>
+          <pre className="code-block">{run.logs.map((l) => l.message).join('\n')}</pre>
+        </>
+      ) : null}
+    </div>
+  );
+}

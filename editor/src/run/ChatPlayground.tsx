@@ -1,0 +1,122 @@
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { cancelRun, runFlow } from '../api/actions';
+import { chatShape } from '../store/graph-ops';
+import { useEditor } from '../store/index';
+import { selectIsRunning } from '../store/selectors';
+import { formatMs, pretty } from '../ui/format';
+
+interface Turn {
+  id: number;
+  role: 'user' | 'assistant';
+  text: string;
+  isError?: boolean;
+  meta?: string;
+}
+
+/** Chat with a chat flow (one text input named question/message, one output); answers stream in. */
+export function ChatPlayground() {
+  const shape = useEditor(useShallow((s) => chatShape(s.nodes, s.catalog)));
+  const inputName = shape?.inputName ?? 'question';
+  const outputName = shape?.outputName ?? 'answer';
+  const outputNodeId = shape?.outputNodeId;
+  // The node feeding the output streams the answer; its text shows while the run goes.
+  const feederId = useEditor((s) => s.edges.find((e) => e.target === outputNodeId)?.source);
+  const streamed = useEditor((s) => (feederId ? (s.nodeRuns[feederId]?.text ?? '') : ''));
+  const run = useEditor((s) => s.run);
+  const isRunning = useEditor(selectIsRunning);
+  const [turns, setTurns] = useState<Turn[]>([]);
+  const [draft, setDraft] = useState('');
+  const [waiting, setWaiting] = useState(false);
+  const list = useRef<HTMLDivElement>(null);
+  const seq = useRef(0);
+
+  // When the run we started ends, its answer becomes a turn.
+  useEffect(() => {
+    if (!waiting || run.status === 'running' || run.status === 'queued' || run.status === 'idle') return;
+    setWaiting(false);
+    const answer = run.outputs?.[outputName];
+    const text =
+      run.status === 'completed' ? (answer === undefined ? '' : pretty(answer)) : (run.error?.message ?? run.status);
+    setTurns((t) => [
+      ...t,
+      {
+        id: ++seq.current,
+        role: 'assistant',
+        text,
+        isError: run.status !== 'completed',
+        meta: formatMs(run.durationMs),
+      },
+    ]);
+  }, [waiting, run, outputName]);
+
+  useEffect(() => {
+    list.current?.scrollTo({ top: list.current.scrollHeight });
+  });
+
+  const send = (e: FormEvent) => {
+    e.preventDefault();
+    const text = draft.trim();
+    if (!text || isRunning) return;
+    setTurns((t) => [...t, { id: ++seq.current, role: 'user', text }]);
+    setDraft('');
+    setWaiting(true);
+    void runFlow({ [inputName]: text });
+  };
+
+  return (
+    <div className="chat" data-testid="chat">
+      <div className="chat-list" ref={list}>
+        {turns.length === 0 && !waiting ? (
+          <div className="chat-empty">
+            <div className="empty-icon" aria-hidden>
+              💬
+            </div>
+            Ask something: each message runs the flow with <code>{inputName}</code> and shows <code>{outputName}</code>.
+          </div>
+        ) : null}
+        {turns.map((turn) => (
+          <div
+            key={turn.id}
+            className={`chat-msg chat-${turn.role}${turn.isError ? ' is-error' : ''}`}
+            data-testid={`chat-message-${turn.role}`}
+          >
+            <div className="chat-bubble">{turn.text || <span className="muted">(empty answer)</span>}</div>
+            {turn.meta ? <div className="chat-meta">{turn.meta}</div> : null}
+          </div>
+        ))}
+        {waiting ? (
+          <div className="chat-msg chat-assistant is-streaming" data-testid="chat-streaming">
+            <div className="chat-bubble">
+              {streamed || <span className="typing" role="status" aria-label="Waiting for the answer" />}
+              {streamed ? <span className="caret" aria-hidden /> : null}
+            </div>
+          </div>
+        ) : null}
+      </div>
+      <form className="chat-form" onSubmit={send}>
+        <textarea
+          className="input chat-input"
+          rows={2}
+          placeholder="Send a message…  (Enter to send, Shift+Enter for a new line)"
+          aria-label="Chat message"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) send(e);
+          }}
+          data-testid="chat-input"
+        />
+        {isRunning ? (
+          <button type="button" className="btn btn-danger" onClick={() => void cancelRun()} data-testid="chat-stop">
+            Stop
+          </button>
+        ) : (
+          <button type="submit" className="btn btn-primary" disabled={!draft.trim()} data-testid="chat-send">
+            Send
+          </button>
+        )}
+      </form>
+    </div>
+  );
+}

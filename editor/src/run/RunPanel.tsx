@@ -1,0 +1,181 @@
+import { resolveOutputs, withDefaults } from '@flowloom/nodes/spec';
+import { type FormEvent, useMemo, useState } from 'react';
+import { runFlow } from '../api/actions';
+import { chatShape } from '../store/graph-ops';
+import { isFlowNode } from '../store/graph-types';
+import type { EditorState } from '../store/index';
+import { useEditor } from '../store/index';
+import { selectIsRunning } from '../store/selectors';
+import { pretty } from '../ui/format';
+import { ChatPlayground } from './ChatPlayground';
+
+export interface InputField {
+  name: string;
+  dataType: string;
+  required: boolean;
+  description: string;
+  defaultValue: unknown;
+}
+
+/** The run inputs of the flow (its input nodes), as a JSON string so the selector result compares by value. */
+export function selectInputFieldsKey(s: EditorState): string {
+  const fields: InputField[] = [];
+  for (const node of s.nodes) {
+    if (!isFlowNode(node)) continue;
+    const spec = s.catalog[node.data.type];
+    if (spec?.flowIO !== 'input') continue;
+    const values = withDefaults(spec, node.data.params);
+    fields.push({
+      name: String(values.name ?? node.id),
+      dataType: resolveOutputs(spec, node.data.params)[0]?.dataType ?? 'text',
+      required: values.required !== false && values.default === undefined,
+      description: typeof values.description === 'string' ? values.description : '',
+      defaultValue: values.default,
+    });
+  }
+  return JSON.stringify(fields);
+}
+
+/** Turns form text into the run input value for its data type; throws with a message on bad JSON. */
+export function parseInput(field: InputField, raw: string | boolean): unknown {
+  if (field.dataType === 'boolean') return raw === true;
+  if (typeof raw !== 'string') return raw;
+  if (raw === '') return undefined;
+  if (field.dataType === 'text') return raw;
+  if (field.dataType === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new Error(`${field.name} must be a number`);
+    return n;
+  }
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(`${field.name} must be valid JSON`);
+  }
+}
+
+export function RunPanel() {
+  const isChat = useEditor((s) => chatShape(s.nodes, s.catalog) !== null);
+  const [mode, setMode] = useState<'chat' | 'form'>('chat');
+  const showChat = isChat && mode === 'chat';
+  return (
+    <div className="run-panel">
+      {isChat ? (
+        <div className="segmented" role="tablist" aria-label="Run mode">
+          <button
+            type="button"
+            role="tab"
+            aria-selected={showChat}
+            onClick={() => setMode('chat')}
+            data-testid="run-mode-chat"
+          >
+            Chat
+          </button>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={!showChat}
+            onClick={() => setMode('form')}
+            data-testid="run-mode-form"
+          >
+            Inputs
+          </button>
+        </div>
+      ) : null}
+      {showChat ? <ChatPlayground /> : <RunForm />}
+    </div>
+  );
+}
+
+function RunForm() {
+  const key = useEditor(selectInputFieldsKey);
+  const fields = useMemo(() => JSON.parse(key) as InputField[], [key]);
+  const isRunning = useEditor(selectIsRunning);
+  const outputs = useEditor((s) => s.run.outputs);
+  const runError = useEditor((s) => s.run.error);
+  const [values, setValues] = useState<Record<string, string | boolean>>({});
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const inputs: Record<string, unknown> = {};
+    try {
+      for (const field of fields) {
+        const raw = values[field.name] ?? (field.dataType === 'boolean' ? false : '');
+        const value = parseInput(field, raw);
+        if (value !== undefined) inputs[field.name] = value;
+        else if (field.required) throw new Error(`${field.name} is required`);
+      }
+    } catch (err) {
+      setError((err as Error).message);
+      return;
+    }
+    setError(null);
+    void runFlow(inputs);
+  };
+
+  return (
+    <form className="run-form" onSubmit={submit} aria-label="Run inputs">
+      {fields.length === 0 ? <p className="muted small">This flow has no inputs. Press Run to start it.</p> : null}
+      {fields.map((field) => {
+        const id = `run-input-${field.name}`;
+        const raw = values[field.name];
+        return (
+          <div className="field" key={field.name}>
+            <div className="field-label-row">
+              <label className="field-label" htmlFor={id}>
+                {field.name}
+                {field.required ? <span className="required-mark">*</span> : null}
+              </label>
+              <span className="field-kind">{field.dataType}</span>
+            </div>
+            {field.dataType === 'boolean' ? (
+              <input
+                id={id}
+                type="checkbox"
+                checked={raw === true}
+                onChange={(e) => setValues({ ...values, [field.name]: e.target.checked })}
+                data-testid={id}
+              />
+            ) : (
+              <textarea
+                id={id}
+                className={`input textarea${field.dataType === 'text' ? '' : ' mono'}`}
+                rows={field.dataType === 'text' || field.dataType === 'number' ? 2 : 5}
+                placeholder={field.defaultValue !== undefined ? `Default: ${pretty(field.defaultValue)}` : undefined}
+                value={typeof raw === 'string' ? raw : ''}
+                onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
+                data-testid={id}
+              />
+            )}
+            {field.description ? <div className="field-help">{field.description}</div> : null}
+          </div>
+        );
+      })}
+      {error ? (
+        <div className="callout callout-error" role="alert">
+          {error}
+        </div>
+      ) : null}
+      <button type="submit" className="btn btn-primary btn-block" disabled={isRunning} data-testid="run-submit">
+        {isRunning ? 'Running…' : 'Run flow'}
+      </button>
+      {runError ? (
+        <div className="callout callout-error" data-testid="run-error">
+          <strong>{runError.code}</strong> {runError.message}
+        </div>
+      ) : null}
+      {outputs ? (
+        <div className="run-outputs" data-testid="run-outputs">
+          <div className="section-title">Outputs</div>
+          {Object.entries(outputs).map(([name, value]) => (
+            <div key={name} className="output-item">
+              <div className="mini-title">{name}</div>
+              <pre className="code-block">{pretty(value)}</pre>
+            </div>
+          ))}
+        </div>
+      ) : null}
+    </form>
+  );
+}

@@ -1,0 +1,180 @@
+import { FLOW_FORMAT, type FlowFile } from '@flowloom/nodes/spec';
+import { describe, expect, it } from 'vitest';
+import {
+  addConnection,
+  canvasToFlow,
+  chatShape,
+  connectionProblem,
+  copySelection,
+  flowToCanvas,
+  isFlowLike,
+  pasteFragment,
+  slugify,
+  uniqueId,
+  wouldCycle,
+} from './graph-ops';
+import { TEST_KINDS } from './test-catalog';
+
+const catalog = Object.fromEntries(TEST_KINDS.map((k) => [k.type, k]));
+
+const chat: FlowFile = {
+  format: FLOW_FORMAT,
+  id: 'chat',
+  name: 'Chat',
+  version: 3,
+  nodes: [
+    { id: 'question', type: 'input', position: { x: 0, y: 0 } },
+    { id: 'llm', type: 'llm', position: { x: 300, y: 0 }, params: { temperature: 0 }, settings: { retries: 1 } },
+    { id: 'answer', type: 'output', position: { x: 600, y: 0 } },
+  ],
+  edges: [
+    { id: 'e1', source: 'question', sourcePort: 'value', target: 'llm', targetPort: 'prompt' },
+    { id: 'e2', source: 'llm', sourcePort: 'text', target: 'answer', targetPort: 'value' },
+  ],
+  notes: [{ id: 'n1', text: 'hello', position: { x: 1, y: 2 }, size: { width: 200, height: 100 } }],
+  meta: { owner: 'me' },
+};
+
+describe('flow file round trip', () => {
+  it('turns a flow into canvas nodes and back without losing anything', () => {
+    const { nodes, edges, meta } = flowToCanvas(chat);
+    expect(nodes.map((n) => n.type)).toEqual(['flow', 'flow', 'flow', 'note']);
+    expect(edges[0]).toMatchObject({ sourceHandle: 'value', targetHandle: 'prompt', type: 'value' });
+    expect(canvasToFlow(meta, { nodes, edges }, catalog)).toEqual(chat);
+  });
+
+  it('keeps only params that differ from the defaults, and no UI state', () => {
+    const { nodes, edges, meta } = flowToCanvas(chat);
+    const edited = nodes.map((n) =>
+      n.id === 'llm' && n.type === 'flow'
+        ? {
+            ...n,
+            selected: true,
+            measured: { width: 1, height: 2 },
+            data: { ...n.data, params: { model: 'gpt-4o-mini', temperature: 1.2 } },
+          }
+        : n,
+    );
+    const flow = canvasToFlow(meta, { nodes: edited, edges }, catalog);
+    expect(flow.nodes[1]).toEqual({
+      id: 'llm',
+      type: 'llm',
+      position: { x: 300, y: 0 },
+      params: { temperature: 1.2 },
+      settings: { retries: 1 },
+    });
+  });
+});
+
+describe('connections', () => {
+  const { nodes, edges } = flowToCanvas(chat);
+  it('refuses incompatible types with the reason', () => {
+    expect(
+      connectionProblem(catalog, nodes, [], {
+        source: 'llm',
+        sourceHandle: 'messages',
+        target: 'llm',
+        targetHandle: 'prompt',
+      }),
+    ).toBe('a node cannot feed itself');
+    const more = [
+      ...nodes,
+      { id: 'p', type: 'flow' as const, position: { x: 0, y: 0 }, data: { type: 'prompt', params: {} } },
+    ];
+    expect(
+      connectionProblem(catalog, more, [], {
+        source: 'llm',
+        sourceHandle: 'messages',
+        target: 'p',
+        targetHandle: 'question',
+      }),
+    ).toBe('a messages output cannot feed a text input');
+    expect(
+      connectionProblem(catalog, more, [], {
+        source: 'question',
+        sourceHandle: 'value',
+        target: 'p',
+        targetHandle: 'question',
+      }),
+    ).toBeNull();
+  });
+
+  it('refuses cycles', () => {
+    expect(wouldCycle(edges, 'answer', 'question')).toBe(true);
+    expect(wouldCycle(edges, 'question', 'answer')).toBe(false);
+    expect(
+      connectionProblem(catalog, nodes, edges, {
+        source: 'answer',
+        sourceHandle: 'value',
+        target: 'llm',
+        targetHandle: 'messages',
+      }),
+    ).toBe('this connection would create a cycle');
+  });
+
+  it('replaces the edge of a single-value port and collects edges on a multiple port', () => {
+    const withMerge = [
+      ...nodes,
+      { id: 'm', type: 'flow' as const, position: { x: 0, y: 0 }, data: { type: 'merge', params: {} } },
+    ];
+    const replaced = addConnection(catalog, withMerge, edges, {
+      source: 'question',
+      sourceHandle: 'value',
+      target: 'answer',
+      targetHandle: 'value',
+    });
+    expect(replaced.filter((e) => e.target === 'answer').map((e) => e.source)).toEqual(['question']);
+    let merged = addConnection(catalog, withMerge, edges, {
+      source: 'question',
+      sourceHandle: 'value',
+      target: 'm',
+      targetHandle: 'values',
+    });
+    merged = addConnection(catalog, withMerge, merged, {
+      source: 'llm',
+      sourceHandle: 'text',
+      target: 'm',
+      targetHandle: 'values',
+    });
+    expect(merged.filter((e) => e.target === 'm').length).toBe(2);
+    expect(
+      addConnection(catalog, withMerge, merged, {
+        source: 'llm',
+        sourceHandle: 'text',
+        target: 'm',
+        targetHandle: 'values',
+      }),
+    ).toBe(merged);
+  });
+});
+
+describe('clipboard', () => {
+  it('copies the selection with inner edges, and pastes with fresh ids', () => {
+    const doc = flowToCanvas(chat);
+    const selected = doc.nodes.map((n) => (n.id === 'llm' || n.id === 'answer' ? { ...n, selected: true } : n));
+    const fragment = copySelection({ nodes: selected, edges: doc.edges }, catalog)!;
+    expect(isFlowLike(fragment)).toBe(true);
+    expect(fragment.nodes.map((n) => n.id)).toEqual(['llm', 'answer']);
+    expect(fragment.edges.map((e) => e.id)).toEqual(['e2']);
+    const pasted = pasteFragment(fragment, doc, { x: 10, y: 10 });
+    expect(pasted.nodes.map((n) => n.id)).toEqual(['llm-2', 'answer-2']);
+    expect(pasted.nodes[0]?.position).toEqual({ x: 310, y: 10 });
+    expect(pasted.edges[0]).toMatchObject({ source: 'llm-2', target: 'answer-2', sourceHandle: 'text' });
+  });
+});
+
+describe('helpers', () => {
+  it('makes ids and slugs', () => {
+    expect(uniqueId('llm', new Set(['llm', 'llm-2']))).toBe('llm-3');
+    expect(slugify('My Support Bot!')).toBe('my-support-bot');
+    expect(slugify('  ')).toBe('flow');
+  });
+  it('recognises chat flows', () => {
+    const { nodes } = flowToCanvas(chat);
+    expect(chatShape(nodes, catalog)).toEqual({ inputName: 'question', outputName: 'answer', outputNodeId: 'answer' });
+    const renamed = nodes.map((n) =>
+      n.id === 'question' && n.type === 'flow' ? { ...n, data: { ...n.data, params: { name: 'topic' } } } : n,
+    );
+    expect(chatShape(renamed, catalog)).toBeNull();
+  });
+});

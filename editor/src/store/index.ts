@@ -1,0 +1,24 @@
+import { create, type StateCreator } from 'zustand';
+import { devtools } from 'zustand/middleware';
+import { type CatalogSlice, createCatalogSlice } from './catalog-slice';
+import { createGraphSlice, type GraphSlice } from './graph-slice';
+import { createRunSlice, type RunSlice } from './run-slice';
+import { createUiSlice, type UiSlice } from './ui-slice';
+
+export type EditorState = CatalogSlice & GraphSlice & RunSlice & UiSlice;
+export type SliceCreator<T> = StateCreator<EditorState, [['zustand/devtools', never]], [], T>;
+
+export const useEditor = create<EditorState>()(
+  devtools(
+    (...a) => ({
+      ...createCatalogSlice(...a),
+      ...createGraphSlice(...a),
+      ...createRunSlice(...a),
+      ...createUiSlice(...a),
+    }),
+    { name: 'flowloom-editor', enabled: import.meta.env?.DEV === true },
+  ),
+);
+
+/** The store as it was created, for tests and for leaving a flow. */
+export const initialEditorState = useEditor.getState();

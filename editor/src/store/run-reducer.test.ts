@@ -1,0 +1,181 @@
+import type { TraceEvent } from '@flowloom/nodes/spec';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_EARLY,
+  queuedNodeRuns,
+  reduceNodeRuns,
+  reduceRunInfo,
+  reduceSpans,
+  type Span,
+  spanTree,
+  takeInOrder,
+} from './run-reducer';
+
+let seq = 0;
+function ev<T extends TraceEvent['type']>(
+  type: T,
+  data: Extract<TraceEvent, { type: T }>['data'],
+  extra: Partial<TraceEvent> = {},
+  at = '2026-01-01T00:00:00.000Z',
+): TraceEvent {
+  return { runId: 'r1', flowId: 'f', seq: seq++, at, type, data, ...extra } as TraceEvent;
+}
+
+describe('reduceNodeRuns', () => {
+  it('follows a node from queued to running, streaming, and completed', () => {
+    let runs = queuedNodeRuns(['llm', 'out']);
+    runs = reduceNodeRuns(runs, ev('node.started', { inputs: { prompt: 'hi' } }, { nodeId: 'llm', spanId: 's1' }));
+    expect(runs.llm?.status).toBe('running');
+    runs = reduceNodeRuns(runs, ev('node.delta', { text: 'Hel' }, { nodeId: 'llm', spanId: 's1' }));
+    runs = reduceNodeRuns(runs, ev('node.delta', { text: 'lo' }, { nodeId: 'llm', spanId: 's1' }));
+    expect(runs.llm?.text).toBe('Hello');
+    const before = runs.out;
+    runs = reduceNodeRuns(
+      runs,
+      ev(
+        'node.completed',
+        { outputs: { text: 'Hello' }, durationMs: 12, usage: { promptTokens: 3, completionTokens: 2 } },
+        { nodeId: 'llm', spanId: 's1' },
+      ),
+    );
+    expect(runs.llm).toMatchObject({ status: 'completed', durationMs: 12, outputs: { text: 'Hello' }, text: 'Hello' });
+    expect(runs.out).toBe(before); // other records are untouched, so their components do not re-render
+  });
+
+  it('marks failures and skips, and resets unreached nodes at the end of the run', () => {
+    let runs = queuedNodeRuns(['a', 'b', 'c']);
+    runs = reduceNodeRuns(runs, ev('node.started', { inputs: {} }, { nodeId: 'a', spanId: 'sa' }));
+    runs = reduceNodeRuns(
+      runs,
+      ev('node.failed', { error: { code: 'PROVIDER_ERROR', message: 'boom' } }, { nodeId: 'a', spanId: 'sa' }),
+    );
+    runs = reduceNodeRuns(runs, ev('node.skipped', { reason: 'branch not taken' }, { nodeId: 'b', spanId: 'sb' }));
+    runs = reduceNodeRuns(runs, ev('run.failed', { error: { code: 'NODE_FAILED', message: 'x' }, durationMs: 5 }));
+    expect(runs.a).toMatchObject({ status: 'failed', error: { message: 'boom' } });
+    expect(runs.b).toMatchObject({ status: 'skipped', reason: 'branch not taken' });
+    expect(runs.c?.status).toBe('idle');
+  });
+
+  it('stops running nodes on cancel', () => {
+    let runs = queuedNodeRuns(['a']);
+    runs = reduceNodeRuns(runs, ev('node.started', { inputs: {} }, { nodeId: 'a', spanId: 'sa' }));
+    runs = reduceNodeRuns(runs, ev('run.cancelled', { durationMs: 3 }));
+    expect(runs.a?.status).toBe('cancelled');
+  });
+
+  it('lets a child span of the same node feed only the trace, and one of another node set that node', () => {
+    const spans: Record<string, Span> = {
+      p: {
+        spanId: 'p',
+        parentSpanId: null,
+        nodeId: 'agent',
+        name: 'agent',
+        status: 'running',
+        start: 0,
+        text: '',
+        logs: [],
+      },
+    };
+    let runs = reduceNodeRuns({}, ev('node.started', { inputs: {} }, { nodeId: 'agent', spanId: 'p' }));
+    const item = ev(
+      'node.completed',
+      { outputs: {}, durationMs: 1 },
+      { nodeId: 'agent', spanId: 'c1', parentSpanId: 'p' },
+    );
+    expect(reduceNodeRuns(runs, item, spans)).toBe(runs);
+    runs = reduceNodeRuns(
+      runs,
+      ev('node.started', { inputs: { q: 1 } }, { nodeId: 'tool', spanId: 'c2', parentSpanId: 'p' }),
+      spans,
+    );
+    expect(runs.tool?.status).toBe('running');
+  });
+});
+
+describe('reduceSpans and spanTree', () => {
+  it('nests child spans under their parent, ordered by start', () => {
+    let state = { spans: {} as Record<string, Span>, order: [] as string[] };
+    const apply = (e: TraceEvent) => {
+      state = reduceSpans(state.spans, state.order, e);
+    };
+    apply(ev('node.started', { inputs: {} }, { nodeId: 'llm', spanId: 'a' }, '2026-01-01T00:00:00.000Z'));
+    apply(
+      ev(
+        'node.started',
+        { inputs: {}, name: 'search_docs' },
+        { nodeId: 'tool', spanId: 'b', parentSpanId: 'a' },
+        '2026-01-01T00:00:00.100Z',
+      ),
+    );
+    apply(
+      ev(
+        'node.log',
+        { message: 'called' },
+        { nodeId: 'tool', spanId: 'b', parentSpanId: 'a' },
+        '2026-01-01T00:00:00.150Z',
+      ),
+    );
+    apply(
+      ev(
+        'node.completed',
+        { outputs: { r: 1 }, durationMs: 100 },
+        { nodeId: 'tool', spanId: 'b', parentSpanId: 'a' },
+        '2026-01-01T00:00:00.200Z',
+      ),
+    );
+    apply(ev('node.started', { inputs: {} }, { nodeId: 'out', spanId: 'c' }, '2026-01-01T00:00:00.050Z'));
+    apply(
+      ev(
+        'node.completed',
+        { outputs: {}, durationMs: 300, costUsd: 0.001 },
+        { nodeId: 'llm', spanId: 'a' },
+        '2026-01-01T00:00:00.300Z',
+      ),
+    );
+    const tree = spanTree(state.spans, state.order);
+    expect(tree.map((r) => [r.span.name, r.depth])).toEqual([
+      ['llm', 0],
+      ['search_docs', 1],
+      ['out', 0],
+    ]);
+    expect(state.spans.b).toMatchObject({ status: 'completed', logs: [{ message: 'called' }], outputs: { r: 1 } });
+    const a = state.spans.a as Span;
+    expect((a.end ?? 0) - a.start).toBe(300);
+  });
+
+  it('ignores run-level events', () => {
+    const spans = {};
+    const order: string[] = [];
+    const out = reduceSpans(spans, order, ev('run.started', { inputs: {} }));
+    expect(out.spans).toBe(spans);
+  });
+});
+
+describe('reduceRunInfo', () => {
+  it('tracks the run status and its outputs', () => {
+    let info = reduceRunInfo({ status: 'idle' }, ev('run.started', { inputs: { q: 'x' } }));
+    expect(info.status).toBe('running');
+    info = reduceRunInfo(info, ev('run.completed', { outputs: { answer: 'y' }, durationMs: 9 }));
+    expect(info).toMatchObject({ status: 'completed', outputs: { answer: 'y' }, durationMs: 9, inputs: { q: 'x' } });
+  });
+});
+
+describe('takeInOrder', () => {
+  const at = (n: number) =>
+    ({ runId: 'r', flowId: 'f', seq: n, at: '', type: 'node.delta', data: { text: String(n) } }) as TraceEvent;
+  it('holds an early event until its predecessor comes, then releases both in order', () => {
+    const first = takeInOrder(0, {}, at(2));
+    expect(first.ready).toEqual([]);
+    const second = takeInOrder(0, first.early, at(1));
+    expect(second.ready.map((e) => e.seq)).toEqual([1, 2]);
+    expect(second.early).toEqual({});
+  });
+  it('gives up on a lost event when too many wait', () => {
+    let early = {};
+    for (let i = 2; i <= MAX_EARLY + 1; i++) early = takeInOrder(0, early, at(i)).early;
+    expect(Object.keys(early).length).toBe(MAX_EARLY);
+    const out = takeInOrder(0, early, at(MAX_EARLY + 2));
+    expect(out.ready[0]?.seq).toBe(2);
+    expect(out.ready.length).toBe(MAX_EARLY + 1);
+  });
+});

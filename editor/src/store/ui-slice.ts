@@ -1,0 +1,94 @@
+import type { SliceCreator } from './index';
+
+/** A static problem of the flow (POST /api/validate), placed on the node and port it concerns. */
+export interface Problem {
+  nodeId?: string;
+  port?: string;
+  edgeId?: string;
+  code?: string;
+  message: string;
+}
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error' | 'success';
+  message: string;
+}
+
+export type RightTab = 'inspect' | 'run';
+export type BottomTab = 'trace' | 'history' | 'problems';
+
+export interface UiSlice {
+  isSaving: boolean;
+  saveError: string | null;
+  /** The stored flow changed elsewhere since we loaded it: the user chooses, we never overwrite silently. */
+  saveConflict: boolean;
+  problems: Problem[];
+  problemsByNode: Record<string, Problem[]>;
+  /** Edge ids with a problem, and its message. */
+  problemsByEdge: Record<string, string>;
+  rightTab: RightTab;
+  bottomTab: BottomTab;
+  isBottomOpen: boolean;
+  /** Why the connection being dragged would be refused. */
+  connectHint: string | null;
+  toasts: Toast[];
+  setSaving: (isSaving: boolean) => void;
+  setSaveError: (message: string | null) => void;
+  setSaveConflict: (isConflict: boolean) => void;
+  setProblems: (problems: Problem[]) => void;
+  setRightTab: (tab: RightTab) => void;
+  openBottom: (tab: BottomTab) => void;
+  toggleBottom: () => void;
+  setConnectHint: (hint: string | null) => void;
+  toast: (kind: Toast['kind'], message: string) => void;
+  dismissToast: (id: number) => void;
+}
+
+let toastSeq = 0;
+
+/** Problems grouped by node id; pure. */
+export function groupProblems(problems: readonly Problem[]): Record<string, Problem[]> {
+  const out: Record<string, Problem[]> = {};
+  for (const p of problems) if (p.nodeId) out[p.nodeId] = [...(out[p.nodeId] ?? []), p];
+  return out;
+}
+
+export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
+  isSaving: false,
+  saveError: null,
+  saveConflict: false,
+  problems: [],
+  problemsByNode: {},
+  problemsByEdge: {},
+  rightTab: 'inspect',
+  bottomTab: 'trace',
+  isBottomOpen: false,
+  connectHint: null,
+  toasts: [],
+  setSaving: (isSaving) => set({ isSaving }, false, 'setSaving'),
+  setSaveError: (saveError) => set({ saveError }, false, 'setSaveError'),
+  setSaveConflict: (saveConflict) => set({ saveConflict }, false, 'setSaveConflict'),
+  setProblems: (problems) =>
+    set(
+      {
+        problems,
+        problemsByNode: groupProblems(problems),
+        problemsByEdge: Object.fromEntries(problems.filter((p) => p.edgeId).map((p) => [p.edgeId, p.message])),
+      },
+      false,
+      'setProblems',
+    ),
+  setRightTab: (rightTab) => set({ rightTab }, false, 'setRightTab'),
+  openBottom: (bottomTab) => set({ bottomTab, isBottomOpen: true }, false, 'openBottom'),
+  toggleBottom: () => set({ isBottomOpen: !get().isBottomOpen }, false, 'toggleBottom'),
+  setConnectHint: (connectHint) => {
+    if (get().connectHint !== connectHint) set({ connectHint }, false, 'setConnectHint');
+  },
+  toast: (kind, message) => {
+    const id = ++toastSeq;
+    set({ toasts: [...get().toasts.slice(-3), { id, kind, message }] }, false, 'toast');
+    setTimeout(() => get().dismissToast(id), kind === 'error' ? 7000 : 3500);
+  },
+  dismissToast: (id) => set({ toasts: get().toasts.filter((t) => t.id !== id) }, false, 'dismissToast'),
+});

@@ -1,0 +1,22 @@
+import { useSyncExternalStore } from 'react';
+
+export type Route = { page: 'flows' } | { page: 'editor'; flowId: string };
+
+/** Hash routes: `#/` the flows page, `#/flows/:id` the editor. Pure. */
+export function parseHash(hash: string): Route {
+  const match = /^#\/flows\/([^/?#]+)/.exec(hash);
+  return match?.[1] ? { page: 'editor', flowId: decodeURIComponent(match[1]) } : { page: 'flows' };
+}
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener('hashchange', onChange);
+  return () => window.removeEventListener('hashchange', onChange);
+}
+
+export function useHash(): string {
+  return useSyncExternalStore(subscribe, () => window.location.hash);
+}
+
+export function navigate(route: Route): void {
+  window.location.hash = route.page === 'editor' ? `#/flows/${encodeURIComponent(route.flowId)}` : '#/';
+}
