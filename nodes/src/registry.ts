@@ -1,15 +1,49 @@
 import type { AnyNodeDefinition } from './define.js';
+import { code } from './kinds/code.js';
+import { condition } from './kinds/condition.js';
+import { functionCall } from './kinds/function-call.js';
+import { http } from './kinds/http.js';
 import { ingest } from './kinds/ingest.js';
 import { input } from './kinds/input.js';
+import { json } from './kinds/json.js';
 import { llm } from './kinds/llm.js';
+import { map } from './kinds/map.js';
+import { memory } from './kinds/memory.js';
 import { output } from './kinds/output.js';
 import { prompt } from './kinds/prompt.js';
 import { retriever } from './kinds/retriever.js';
+import { router } from './kinds/router.js';
+import { subflow } from './kinds/subflow.js';
+import { text } from './kinds/text.js';
+import { toolCode } from './kinds/tool-code.js';
+import { toolFlow } from './kinds/tool-flow.js';
+import { toolHttp } from './kinds/tool-http.js';
 import { toolRetriever } from './kinds/tool-retriever.js';
 import type { NodeSpec } from './spec/index.js';
 
 /** Every built-in kind. Order is the palette order within a category. */
-export const BUILTIN_KINDS: readonly AnyNodeDefinition[] = [input, output, prompt, llm, retriever, ingest, toolRetriever];
+export const BUILTIN_KINDS: readonly AnyNodeDefinition[] = [
+  input,
+  output,
+  prompt,
+  llm,
+  retriever,
+  ingest,
+  toolRetriever,
+  functionCall,
+  toolCode,
+  toolHttp,
+  toolFlow,
+  condition,
+  router,
+  map,
+  subflow,
+  code,
+  http,
+  json,
+  text,
+  memory,
+];
 
 /** Node kinds by type. Registering a type twice throws. */
 export class NodeRegistry {

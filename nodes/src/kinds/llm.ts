@@ -1,5 +1,6 @@
 import { defineNode } from '../define.js';
 import { AppError, type ChatMessage } from '../spec/index.js';
+import { compileSchema, schemaProblems } from './shared/json-schema.js';
 import { maxTokensParam, modelParam, systemParam, temperatureParam } from './shared/model.js';
 
 export const llm = defineNode({
@@ -16,6 +17,7 @@ export const llm = defineNode({
     outputs: [
       { name: 'text', dataType: 'text', description: 'The answer.' },
       { name: 'messages', dataType: 'messages', description: 'The conversation with the answer appended.' },
+      { name: 'json', dataType: 'json', description: 'With a jsonSchema: the answer parsed and checked against it.' },
     ],
     params: [
       modelParam,
@@ -23,6 +25,12 @@ export const llm = defineNode({
       temperatureParam,
       maxTokensParam,
       { name: 'stream', kind: 'boolean', default: true },
+      {
+        name: 'jsonSchema',
+        kind: 'json',
+        description:
+          'A JSON Schema: the model must answer in JSON that matches it (structured output, on the json output).',
+      },
     ],
     defaults: { retries: 2, retryBackoffMs: 500 },
   },
@@ -34,12 +42,43 @@ export const llm = defineNode({
     if (messages.length === 0 || messages.every((m) => m.role === 'system')) {
       throw new AppError('NODE_INPUT_INVALID', 'llm needs a prompt or messages input');
     }
+    const schema = params.jsonSchema ?? undefined;
+    const validate = schema === undefined ? undefined : compileSchema(schema, 'jsonSchema');
+    const responseFormat =
+      schema === undefined ? undefined : { type: 'json_schema', json_schema: { name: 'output', schema } };
     const result = await ctx.services.llm.chat(
-      { model: params.model, messages, temperature: params.temperature, maxTokens: params.maxTokens },
+      {
+        model: params.model,
+        messages,
+        temperature: params.temperature,
+        maxTokens: params.maxTokens,
+        ...(responseFormat && { responseFormat }),
+      },
       { signal: ctx.signal, onDelta: params.stream ? (text) => ctx.delta(text) : undefined },
     );
     ctx.addUsage(result.usage, result.costUsd, result.model);
     const text = result.message.content ?? '';
-    return { text, messages: [...messages.filter((m) => m.role !== 'system'), { role: 'assistant', content: text }] };
+    const conversation = [...messages.filter((m) => m.role !== 'system'), { role: 'assistant', content: text }];
+    if (!validate) return { text, messages: conversation };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new AppError(
+        'OUTPUT_SCHEMA_MISMATCH',
+        `the model's answer is not JSON: ${JSON.stringify(text.slice(0, 200))}`,
+      );
+    }
+    const problems = schemaProblems(validate, parsed);
+    if (problems.length > 0) {
+      throw new AppError(
+        'OUTPUT_SCHEMA_MISMATCH',
+        `the model's answer does not match jsonSchema: ${problems[0]?.message}`,
+        {
+          details: problems,
+        },
+      );
+    }
+    return { text, messages: conversation, json: parsed };
   },
 });
