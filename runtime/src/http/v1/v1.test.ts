@@ -1,0 +1,406 @@
+import type { FlowFile, TraceEvent } from '@flowloom/nodes';
+import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
+import OpenAI from 'openai';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { chatFlow, echoFlow, parseSse, startTestApp, type TestApp } from '../../testing/fixtures.js';
+
+let fake: FakeOpenAI;
+let t: TestApp;
+let key: string;
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => fake.close());
+beforeEach(async () => {
+  fake.reset();
+  t = await startTestApp({ openai: { baseURL: fake.url, apiKey: 'test' } });
+  for (const flow of [echoFlow(), chatFlow(), historyFlow()]) {
+    expect((await t.app.inject({ method: 'POST', url: '/api/flows', payload: flow })).statusCode).toBe(201);
+  }
+  for (const id of ['echo', 'chat', 'history']) {
+    expect((await post(`/api/flows/${id}/publish`, {})).statusCode).toBe(201);
+  }
+  key = await createKey({ name: 'all' });
+});
+afterEach(async () => t.close());
+
+/** question + optional history (messages) → llm → answer. */
+function historyFlow(): FlowFile {
+  return {
+    format: 'flowloom.flow/v1',
+    id: 'history',
+    name: 'Chat with history',
+    nodes: [
+      { id: 'question', type: 'input', position: { x: 0, y: 0 } },
+      {
+        id: 'history',
+        type: 'input',
+        position: { x: 0, y: 100 },
+        params: { name: 'history', dataType: 'messages', required: false, default: [] },
+      },
+      { id: 'llm', type: 'llm', position: { x: 260, y: 0 } },
+      { id: 'answer', type: 'output', position: { x: 520, y: 0 } },
+    ],
+    edges: [
+      { id: 'e1', source: 'question', sourcePort: 'value', target: 'llm', targetPort: 'prompt' },
+      { id: 'e2', source: 'history', sourcePort: 'value', target: 'llm', targetPort: 'messages' },
+      { id: 'e3', source: 'llm', sourcePort: 'text', target: 'answer', targetPort: 'value' },
+    ],
+  };
+}
+
+function post(url: string, payload?: unknown, headers?: Record<string, string>) {
+  return t.app.inject({ method: 'POST', url, payload: payload as object, headers });
+}
+async function createKey(body: Record<string, unknown>): Promise<string> {
+  const res = await post('/api/keys', body);
+  expect(res.statusCode).toBe(201);
+  return res.json().key;
+}
+function run(flowId: string, body: unknown, headers: Record<string, string> = {}) {
+  return post(`/api/v1/flows/${flowId}/run`, body, { authorization: `Bearer ${key}`, ...headers });
+}
+function runCount(): number {
+  return t.app.store.listRuns({ limit: 500 }).length;
+}
+
+describe('POST /api/v1/flows/:id/run', () => {
+  it('runs the published version and answers like a draft run; the run is in the history with its trace', async () => {
+    const res = await run('chat', { inputs: { question: 'hello' } });
+    expect(res.statusCode).toBe(200);
+    const answer = res.json();
+    expect(answer).toMatchObject({ flowId: 'chat', status: 'completed', outputs: { answer: 'echo: Q: hello' } });
+    expect(answer.usage).toMatchObject({ promptTokens: expect.any(Number), completionTokens: expect.any(Number) });
+    expect(res.headers['x-run-id']).toBe(answer.runId);
+    const detail = (await t.app.inject({ method: 'GET', url: `/api/runs/${answer.runId}` })).json();
+    expect(detail).toMatchObject({ status: 'completed', flowVersion: 1, inputs: { question: 'hello' } });
+    expect(detail.events.at(-1).type).toBe('run.completed');
+    const row = t.app.store.db.prepare('SELECT * FROM published_runs WHERE runId = ?').get(answer.runId);
+    expect(row).toMatchObject({ flowId: 'chat', version: 1, endpoint: 'run' });
+  });
+
+  it('streams as SSE on Accept: text/event-stream, the same events as a draft run', async () => {
+    const res = await run('chat', { inputs: { question: 'stream me' } }, { accept: 'text/event-stream' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/event-stream');
+    const events = parseSse(res.body) as TraceEvent[];
+    expect(events[0]?.type).toBe('run.started');
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', data: { outputs: { answer: 'echo: Q: stream me' } } });
+    expect(events.some((e) => e.type === 'node.delta')).toBe(true);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+  });
+
+  it('a failed flow is a 200 with status failed', async () => {
+    const res = await run('chat', { inputs: { question: '[[error:400]]' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'failed', error: { code: expect.any(String) } });
+  });
+
+  it('applies overrides of overridable params only', async () => {
+    const res = await run('chat', {
+      inputs: { question: 'x' },
+      overrides: { llm: { temperature: 1.5, model: 'gpt-x' } },
+    });
+    expect(res.json().status).toBe('completed');
+    expect(fake.chatRequests().at(-1)).toMatchObject({ temperature: 1.5, model: 'gpt-x' });
+    // The published version itself is unchanged.
+    await run('chat', { inputs: { question: 'x' } });
+    expect(fake.chatRequests().at(-1)).toMatchObject({ temperature: 0, model: 'gpt-4o-mini' });
+  });
+
+  it('refuses overrides of other params with 400 OVERRIDE_NOT_ALLOWED naming each, and runs nothing', async () => {
+    const before = runCount();
+    const res = await run('chat', {
+      inputs: { question: 'x' },
+      overrides: { prompt: { template: 'leak {{question}}' }, llm: { system: 'evil' }, ghost: { a: 1 } },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('OVERRIDE_NOT_ALLOWED');
+    expect(
+      res
+        .json()
+        .error.details.map((d: { param: string }) => d.param)
+        .sort(),
+    ).toEqual(['ghost.a', 'llm.system', 'prompt.template']);
+    expect(runCount()).toBe(before);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('allows a param the published version lists as overridable', async () => {
+    await post('/api/flows/chat/publish', { settings: { overridable: ['prompt.template'] } });
+    const res = await run('chat', {
+      inputs: { question: 'x' },
+      overrides: { prompt: { template: 'T: {{question}}' } },
+    });
+    expect(res.json().outputs.answer).toBe('echo: T: x');
+  });
+
+  it('answers 400 for bad inputs, naming them', async () => {
+    const res = await run('chat', { inputs: { nope: 1 } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('RUN_INPUT_INVALID');
+    expect(
+      res
+        .json()
+        .error.details.map((d: { input: string }) => d.input)
+        .sort(),
+    ).toEqual(['nope', 'question']);
+  });
+
+  it('cancels a run past the version time limit with RUN_TIMEOUT', async () => {
+    await post('/api/flows/chat/publish', { settings: { timeoutMs: 200 } });
+    const res = await run('chat', { inputs: { question: '[[hang]]' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'cancelled', error: { code: 'RUN_TIMEOUT' } });
+    const stored = t.app.store.getRun(res.json().runId);
+    expect(stored).toMatchObject({ status: 'cancelled', error: { code: 'RUN_TIMEOUT' } });
+  });
+});
+
+describe('published endpoints: keys and bad requests', () => {
+  it('401 for missing, malformed, wrong and revoked keys, 403 out of scope; nothing runs', async () => {
+    const scoped = await createKey({ name: 'only echo', flows: ['echo'] });
+    const revoked = await post('/api/keys', { name: 'gone' });
+    await t.app.inject({ method: 'DELETE', url: `/api/keys/${revoked.json().id}` });
+    const before = runCount();
+    const cases: [Record<string, string>, number][] = [
+      [{}, 401],
+      [{ authorization: 'Basic abc' }, 401],
+      [{ authorization: 'Bearer sk-not-ours' }, 401],
+      [{ authorization: `Bearer ${key.slice(0, -2)}xx` }, 401],
+      [{ authorization: `Bearer ${revoked.json().key}` }, 401],
+      [{ authorization: `Bearer ${scoped}` }, 403],
+    ];
+    for (const [headers, status] of cases) {
+      const res = await post('/api/v1/flows/chat/run', { inputs: { question: 'x' } }, headers);
+      expect(res.statusCode, JSON.stringify(headers)).toBe(status);
+      expect(res.json().error.code).toBe(status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN');
+    }
+    expect(runCount()).toBe(before);
+    expect(fake.requests).toHaveLength(0);
+    // The scoped key works on its flow.
+    const ok = await post(
+      '/api/v1/flows/echo/run',
+      { inputs: { question: 'x' } },
+      { authorization: `Bearer ${scoped}` },
+    );
+    expect(ok.json().outputs.answer).toBe('x');
+  });
+
+  it('revocation applies to the very next request', async () => {
+    const k = await post('/api/keys', { name: 'short-lived' });
+    const auth = { authorization: `Bearer ${k.json().key}` };
+    expect((await post('/api/v1/flows/echo/run', { inputs: { question: 'a' } }, auth)).statusCode).toBe(200);
+    await t.app.inject({ method: 'DELETE', url: `/api/keys/${k.json().id}` });
+    expect((await post('/api/v1/flows/echo/run', { inputs: { question: 'a' } }, auth)).statusCode).toBe(401);
+  });
+
+  it('404 for a flow that is not published (draft only or unknown)', async () => {
+    await post('/api/flows', echoFlow('draft-only'));
+    for (const id of ['draft-only', 'unknown']) {
+      const res = await run(id, { inputs: { question: 'x' } });
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error.code).toBe('FLOW_NOT_FOUND');
+    }
+  });
+
+  it('413 for bodies over 1 MiB and 400 for malformed ones', async () => {
+    const big = await run('echo', { inputs: { question: 'x'.repeat(1024 * 1024 + 10) } });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe('BODY_TOO_LARGE');
+    const broken = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/flows/echo/run',
+      payload: '{"inputs": ',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().error.code).toBe('BAD_REQUEST');
+    const wrongShape = await run('echo', { inputs: 'hello', extra: true });
+    expect(wrongShape.statusCode).toBe(400);
+    expect(wrongShape.json().error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('rate-limits per key: 429 with retry-after, other keys unaffected', async () => {
+    const limited = await createKey({ name: 'slow', rateLimit: 2 });
+    const auth = { authorization: `Bearer ${limited}` };
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await post('/api/v1/flows/echo/run', { inputs: { question: 'x' } }, auth)).statusCode);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    const res = await post('/api/v1/flows/echo/run', { inputs: { question: 'x' } }, auth);
+    expect(res.statusCode).toBe(429);
+    expect(res.json().error.code).toBe('RATE_LIMITED');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await run('echo', { inputs: { question: 'x' } })).statusCode).toBe(200);
+  });
+
+  it('records the last use of a key', async () => {
+    await run('echo', { inputs: { question: 'x' } });
+    const keys = (await t.app.inject({ method: 'GET', url: '/api/keys' })).json().keys;
+    expect(keys[0].lastUsedAt).toEqual(expect.any(String));
+  });
+});
+
+describe('CORS per flow', () => {
+  beforeEach(async () => {
+    await post('/api/flows/echo/publish', { settings: { allowedOrigins: ['https://shop.example'] } });
+  });
+
+  it('answers preflights with the allow headers only for listed origins', async () => {
+    const ok = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/flows/echo/run',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' },
+    });
+    expect(ok.statusCode).toBe(204);
+    expect(ok.headers['access-control-allow-origin']).toBe('https://shop.example');
+    expect(String(ok.headers['access-control-allow-headers'])).toContain('authorization');
+    const refused = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/flows/echo/run',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('refuses a browser request from another origin with 403 and runs nothing', async () => {
+    const before = runCount();
+    const res = await run('echo', { inputs: { question: 'x' } }, { origin: 'https://evil.example' });
+    expect(res.statusCode).toBe(403);
+    expect(runCount()).toBe(before);
+    const ok = await run('echo', { inputs: { question: 'x' } }, { origin: 'https://shop.example' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers['access-control-allow-origin']).toBe('https://shop.example');
+  });
+});
+
+describe('OpenAI-compatible face, through the official openai SDK', () => {
+  let client: OpenAI;
+  let baseURL: string;
+  beforeEach(async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = t.app.server.address() as { port: number };
+    baseURL = `http://127.0.0.1:${address.port}/api/v1`;
+    client = new OpenAI({ baseURL, apiKey: key, maxRetries: 0 });
+  });
+
+  it('lists published chat flows as models, within the key scope', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id).sort()).toEqual(['chat', 'echo', 'history']);
+    expect(models.data[0]).toMatchObject({ object: 'model', owned_by: 'flowloom' });
+    const scoped = new OpenAI({ baseURL, apiKey: await createKey({ name: 's', flows: ['chat'] }), maxRetries: 0 });
+    expect((await scoped.models.list()).data.map((m) => m.id)).toEqual(['chat']);
+    expect((await client.models.retrieve('chat')).id).toBe('chat');
+  });
+
+  it('answers a chat completion with the flow output and usage', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'chat',
+      messages: [{ role: 'user', content: 'hello there' }],
+    });
+    expect(completion.object).toBe('chat.completion');
+    expect(completion.choices[0]?.message).toMatchObject({ role: 'assistant', content: 'echo: Q: hello there' });
+    expect(completion.choices[0]?.finish_reason).toBe('stop');
+    expect(completion.usage?.total_tokens).toBe(
+      (completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0),
+    );
+    expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
+    const runId = completion.id.replace('chatcmpl-', '');
+    expect(t.app.store.getRun(runId)).toMatchObject({ status: 'completed', flowId: 'chat' });
+  });
+
+  it('streams chunks in OpenAI format, with usage when asked', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'chat',
+      messages: [{ role: 'user', content: 'one two three four' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let contentChunks = 0;
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe('chat.completion.chunk');
+      const delta = chunk.choices[0]?.delta.content;
+      if (delta) {
+        text += delta;
+        contentChunks++;
+      }
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe('echo: Q: one two three four');
+    expect(contentChunks).toBeGreaterThanOrEqual(1);
+    expect(finish).toBe('stop');
+    expect(usage?.total_tokens).toBeGreaterThan(0);
+  });
+
+  it('passes earlier messages to the flow history input and the last user message as the question', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'history',
+      messages: [
+        { role: 'system', content: 'be nice' },
+        { role: 'user', content: 'my name is Ada' },
+        { role: 'assistant', content: 'hi Ada' },
+        { role: 'user', content: 'what is my name?' },
+      ],
+    });
+    expect(completion.choices[0]?.message.content).toBe('echo: what is my name?');
+    expect(fake.chatRequests().at(-1)?.messages).toEqual([
+      { role: 'system', content: 'be nice' },
+      { role: 'user', content: 'my name is Ada' },
+      { role: 'assistant', content: 'hi Ada' },
+      { role: 'user', content: 'what is my name?' },
+    ]);
+  });
+
+  it('raises OpenAI errors: bad key, unknown model, out of scope, bad messages, a failing flow', async () => {
+    const bad = new OpenAI({ baseURL, apiKey: 'flk_nope', maxRetries: 0 });
+    await expect(
+      bad.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    const missing = client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] });
+    await expect(missing).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(missing).rejects.toMatchObject({
+      code: 'FLOW_NOT_FOUND',
+      type: 'invalid_request_error',
+      param: 'model',
+    });
+    const scoped = new OpenAI({ baseURL, apiKey: await createKey({ name: 's', flows: ['echo'] }), maxRetries: 0 });
+    await expect(
+      scoped.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(
+      client.chat.completions.create({ model: 'chat', messages: [{ role: 'assistant', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 400, param: 'messages' });
+    await expect(
+      client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: '[[error:400]]' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.APIError);
+    const stream = await client.chat.completions.create({
+      model: 'chat',
+      messages: [{ role: 'user', content: '[[error:400]]' }],
+      stream: true,
+    });
+    await expect(
+      (async () => {
+        for await (const _ of stream) {
+          // drain until the error event
+        }
+      })(),
+    ).rejects.toBeInstanceOf(OpenAI.APIError);
+  });
+
+  it('refuses a flow that is not a chat flow', async () => {
+    const flow = echoFlow('two-inputs');
+    flow.nodes.push({ id: 'n', type: 'input', position: { x: 0, y: 0 }, params: { name: 'other' } });
+    await post('/api/flows', flow);
+    await post('/api/flows/two-inputs/publish', {});
+    await expect(
+      client.chat.completions.create({ model: 'two-inputs', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 400, param: 'model' });
+    expect((await client.models.list()).data.map((m) => m.id)).not.toContain('two-inputs');
+  });
+});
