@@ -128,6 +128,9 @@ async function main() {
   }
   const engineCall = [];
   const directCall = [];
+  // CPU time of this process per call, per side: less sensitive than wall time to other load on the machine.
+  let engineCpuUs = 0;
+  let directCpuUs = 0;
   const callRuns = quick ? 100 : 600;
   for (let i = 0; i < callRuns + 100; i++) {
     // Alternate the order so drift and connection reuse favour neither side.
@@ -135,6 +138,7 @@ async function main() {
     let engineMs = 0;
     let directMs = 0;
     for (const side of engineFirst ? ['engine', 'direct'] : ['direct', 'engine']) {
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       if (side === 'engine') {
         const result = await startRun(single, { registry, services, inputs: { question } }).result;
@@ -143,6 +147,11 @@ async function main() {
       } else {
         await direct(question);
         directMs = performance.now() - t0;
+      }
+      const cpu = process.cpuUsage(cpu0);
+      if (i >= 100) {
+        if (side === 'engine') engineCpuUs += cpu.user + cpu.system;
+        else directCpuUs += cpu.user + cpu.system;
       }
     }
     if (i >= 100) {
@@ -210,6 +219,7 @@ async function main() {
       engineMs: { median: round(engineOne.median), p99: round(engineOne.p99) },
       directSdkMs: { median: round(directOne.median), p99: round(directOne.p99) },
       addedMsPerCall: round(perCallOverhead),
+      cpuMsPerCall: { engine: round(engineCpuUs / 1000 / callRuns), directSdk: round(directCpuUs / 1000 / callRuns) },
       target: TARGETS.perCallMs,
       met: perCallOverhead <= TARGETS.perCallMs,
     },
@@ -241,6 +251,11 @@ async function main() {
     `| one traced llm node at 0 ms, ms/call | ${round(engineOne.median)} / ${round(engineOne.p99)} | ` +
       `${round(directOne.median)} / ${round(directOne.p99)} (direct SDK) | +${round(perCallOverhead)} ms/call | ` +
       `≤ ${TARGETS.perCallMs} ms: ${mark(results.llmCall.met)} |`,
+  );
+  console.log(
+    `| CPU time of this process per llm call, ms | ${results.llmCall.cpuMsPerCall.engine} | ` +
+      `${results.llmCall.cpuMsPerCall.directSdk} (direct SDK) | ` +
+      `+${round(results.llmCall.cpuMsPerCall.engine - results.llmCall.cpuMsPerCall.directSdk)} ms/call | |`,
   );
   console.log(
     `| 10 branches of 100 ms calls, ms | ${round(tenStats.median, 1)} / ${round(tenStats.p99, 1)} | ` +
