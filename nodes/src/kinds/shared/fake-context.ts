@@ -28,12 +28,13 @@ export function fakeContext(options: FakeContextOptions = {}): { ctx: NodeContex
     llm: { chat: async () => Promise.reject(new Error('no llm in this test')) },
     ...options.services,
   } as NodeServices;
+  const signal = options.signal ?? new AbortController().signal;
   const make = (spanId: string): NodeContext => ({
     runId: 'r_test',
     flowId: 'test-flow',
     nodeId: options.nodeId ?? 'node',
     spanId,
-    signal: options.signal ?? new AbortController().signal,
+    signal,
     services,
     request: options.request ?? {},
     delta: (text) => record.deltas.push(text),
