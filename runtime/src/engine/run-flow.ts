@@ -16,6 +16,7 @@ import {
   type Values,
 } from '@flowloom/nodes';
 import { checkRunInputs } from './inputs.js';
+import { type ContextHost, RunContext, type UsageSink } from './node-context.js';
 import { compileFlow, type Plan, type PlanNode } from './plan.js';
 import { RunTrace } from './run-trace.js';
 
@@ -71,7 +72,6 @@ export interface ToolInvoker {
 }
 
 const DEFAULT_CONCURRENCY = 32;
-const DELTA_INTERVAL_MS = 50;
 
 /** A new run id: `r_` and 24 hex digits. */
 export function newRunId(): string {
@@ -102,6 +102,10 @@ interface NodeState {
   spanId?: string;
   usage?: Usage;
   costUsd: number;
+}
+
+function msSince(t0: number): number {
+  return Math.round((performance.now() - t0) * 1000) / 1000;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -135,7 +139,7 @@ export function startRun(flow: FlowFile, options: RunOptions): RunHandle {
   return new Run(plan, options, runId, trace).start();
 }
 
-class Run {
+class Run implements ContextHost {
   readonly #plan: Plan;
   readonly #options: RunOptions;
   readonly #trace: RunTrace;
@@ -143,7 +147,8 @@ class Run {
   readonly #states: NodeState[];
   readonly #queue: PlanNode[] = [];
   readonly #concurrency: number;
-  readonly #services: NodeServices;
+  readonly services: NodeServices;
+  readonly request: NodeContext['request'];
   readonly #outputs: Values = {};
   readonly #startedAt = new Date();
   readonly #t0 = performance.now();
@@ -173,7 +178,20 @@ class Run {
       costUsd: 0,
     }));
     const tools: ToolInvoker = { invoke: (ref, args, caller) => this.#invokeTool(ref, args, caller) };
-    this.#services = { ...options.services, tools };
+    this.services = { ...options.services, tools };
+    this.request = { ...options.request, inputs: options.inputs, depth: options.depth ?? 0 };
+  }
+
+  get flowId(): string {
+    return this.#plan.flow.id;
+  }
+
+  get trace(): RunTrace {
+    return this.#trace;
+  }
+
+  get isFinished(): boolean {
+    return this.#finished;
   }
 
   start(): RunHandle {
@@ -203,7 +221,7 @@ class Run {
   }
 
   #elapsed(): number {
-    return Math.round((performance.now() - this.#t0) * 1000) / 1000;
+    return msSince(this.#t0);
   }
 
   #ready(node: PlanNode): void {
@@ -279,12 +297,12 @@ class Run {
     for (let attempt = 0; ; attempt++) {
       const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
       const signal = timeout ? AbortSignal.any([this.#controller.signal, timeout]) : this.#controller.signal;
-      const ctx = this.#context(node, state, spanId, null, signal);
+      const ctx = new RunContext(this, node.id, spanId, null, signal, state);
       try {
         const outputs = await node.definition.execute({ inputs, params: node.params } as never, ctx);
         ctx.flush();
         if (this.#finished) return;
-        const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+        const durationMs = msSince(t0);
         this.#trace.emit(
           'node.completed',
           {
@@ -338,129 +356,47 @@ class Run {
     return `s_${(++this.#spanCounter).toString(36)}`;
   }
 
-  /** Builds the NodeContext of one node execution or child span. */
-  #context(
-    node: PlanNode,
-    state: NodeState,
-    spanId: string,
-    parentSpanId: string | null,
-    signal: AbortSignal,
-    onUsage?: (usage: Usage, costUsd: number) => void,
-  ): NodeContext & { flush(): void; model?: string } {
-    const trace = this.#trace;
-    const span = { nodeId: node.id, spanId, parentSpanId };
-    let buffer = '';
-    let lastFlush = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const flush = () => {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      if (buffer === '') return;
-      const text = buffer;
-      buffer = '';
-      lastFlush = performance.now();
-      trace.emit('node.delta', { text }, span);
-    };
-    const ctx: NodeContext & { flush(): void; model?: string } = {
-      runId: this.runId,
-      flowId: this.#plan.flow.id,
-      nodeId: node.id,
-      spanId,
-      signal,
-      services: this.#services,
-      request: { ...this.#options.request, inputs: this.#options.inputs, depth: this.#options.depth ?? 0 },
-      flush,
-      // Leading and trailing throttle: the first chunk goes out at once, then at most one event per interval.
-      delta: (text) => {
-        if (this.#finished || text === '') return;
-        buffer += text;
-        if (timer) return;
-        const wait = DELTA_INTERVAL_MS - (performance.now() - lastFlush);
-        if (wait <= 0) flush();
-        else timer = setTimeout(flush, wait);
-      },
-      log: (message, data, progress) => {
-        trace.emit('node.log', { message, ...(data !== undefined && { data }), ...(progress && { progress }) }, span);
-      },
-      addUsage: (usage, costUsd = 0, model) => {
-        if (model) ctx.model = model;
-        if (onUsage) onUsage(usage, costUsd);
-        else {
-          state.usage = addUsage(state.usage, usage);
-          state.costUsd += costUsd;
-        }
-      },
-      span: (name, inputs, fn) => this.#childSpan(node, state, spanId, signal, name, inputs, fn, onUsage),
-      // Not part of NodeContext: lets tool calls made from this context nest under it.
-      ...({ usageSink: onUsage } as object),
-    };
-    return ctx;
-  }
-
-  async #childSpan<T extends Values>(
-    node: PlanNode,
-    state: NodeState,
-    parentSpanId: string,
-    signal: AbortSignal,
+  /** A child span (tool call, map item, subflow run) under `parent`, for node `nodeId`. */
+  async childSpan<T extends Values>(
+    parent: RunContext,
+    nodeId: string,
     name: string,
     inputs: Values,
     fn: (child: NodeContext) => Promise<T>,
-    parentUsage?: (usage: Usage, costUsd: number) => void,
   ): Promise<T> {
     const spanId = this.#newSpanId();
-    const span = { nodeId: node.id, spanId, parentSpanId };
-    let usage: Usage | undefined;
-    let cost = 0;
-    const onUsage = (u: Usage, c: number) => {
-      usage = addUsage(usage, u);
-      cost += c;
-      if (parentUsage) parentUsage(u, c);
-      else {
-        state.usage = addUsage(state.usage, u);
-        state.costUsd += c;
-      }
-    };
-    const child = this.#context(node, state, spanId, parentSpanId, signal, onUsage);
+    const span = { nodeId, spanId, parentSpanId: parent.spanId };
+    const sink: UsageSink = { costUsd: 0, parent: parent.sink };
+    const child = new RunContext(this, nodeId, spanId, parent.spanId, parent.signal, sink);
     this.#trace.emit('node.started', { inputs, name }, span);
     const t0 = performance.now();
     try {
       const outputs = await fn(child);
       child.flush();
-      const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
-      this.#trace.emit('node.completed', { outputs, durationMs, ...(usage && { usage, costUsd: cost }) }, span);
+      this.#trace.emit(
+        'node.completed',
+        { outputs, durationMs: msSince(t0), ...(sink.usage && { usage: sink.usage, costUsd: sink.costUsd }) },
+        span,
+      );
       return outputs;
     } catch (err) {
       child.flush();
-      const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
-      this.#trace.emit('node.failed', { error: toErrorBody(err), durationMs }, span);
+      this.#trace.emit('node.failed', { error: toErrorBody(err), durationMs: msSince(t0) }, span);
       throw err;
     }
   }
 
   async #invokeTool(ref: ToolRef, args: Record<string, unknown>, caller: NodeContext): Promise<unknown> {
     const toolNode = this.#plan.byId.get(ref.nodeId);
-    const toolState = toolNode && this.#states[toolNode.index];
+    const call = toolNode && (this.#states[toolNode.index] as NodeState).call;
     const invoke = toolNode?.definition.invoke;
-    const callerNode = this.#plan.byId.get(caller.nodeId);
-    if (!toolNode || !toolState?.call || !invoke || !callerNode) {
+    if (!toolNode || !call || !invoke || !(caller instanceof RunContext)) {
       throw new AppError('TOOL_FAILED', `tool "${ref.name}" has no node "${ref.nodeId}" that can answer it`);
     }
-    const call = toolState.call;
-    const callerState = this.#states[callerNode.index] as NodeState;
-    const sink = (caller as { usageSink?: (usage: Usage, costUsd: number) => void }).usageSink;
     // A child span of the caller whose events carry the tool node's id, so the tool lights up on the canvas too.
-    const out = await this.#childSpan(
-      toolNode,
-      callerState,
-      caller.spanId,
-      caller.signal,
-      `tool ${ref.name}`,
-      args,
-      async (child) => {
-        return { result: await invoke({ ...args }, call as never, child) } as Values;
-      },
-      sink,
-    );
+    const out = await this.childSpan(caller, toolNode.id, `tool ${ref.name}`, args, async (child) => ({
+      result: await invoke({ ...args }, call as never, child),
+    }));
     return out.result;
   }
 

@@ -9,6 +9,18 @@ export interface SpanRef {
 
 type Listener = (event: TraceEvent) => void;
 
+// Formatting a date costs microseconds; events within the same millisecond share one string.
+let lastMs = 0;
+let lastIso = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}
+
 /**
  * The event log of one run. `seq` is the index in `events`, so it is gap-free by construction; subscribers get
  * every past event in order, then live ones, with nothing lost or repeated at the boundary (emit is synchronous).
@@ -30,7 +42,7 @@ export class RunTrace {
 
   emit<T extends TraceType>(type: T, data: TraceData[T], span?: SpanRef): TraceEvent | undefined {
     if (this.#closed) return undefined;
-    const at = new Date().toISOString();
+    const at = isoNow();
     const seq = this.events.length;
     // Two literal shapes (run events carry no span fields) keep objects monomorphic and cheap to build.
     const event = (
