@@ -19,6 +19,7 @@ import { keys } from './http/keys/index.js';
 import { publish } from './http/publish/index.js';
 import { runs } from './http/runs/index.js';
 import { v1 } from './http/v1/index.js';
+import { widget } from './http/widget/index.js';
 import { services } from './services/index.js';
 import { publishing } from './services/publishing.js';
 import { traces } from './services/traces.js';
@@ -74,6 +75,7 @@ export async function buildApp(config: Config): Promise<App> {
   });
   for (const plugin of SERVICE_PLUGINS) await app.register(plugin, config);
   for (const feature of FEATURE_PLUGINS) await app.register(feature, { prefix: '/api' });
+  await app.register(widget);
 
   const editorIndex = join(config.editorDir, 'index.html');
   const hasEditor = existsSync(editorIndex);

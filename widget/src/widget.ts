@@ -1,0 +1,268 @@
+/**
+ * Flowloom chat widget: a `<flowloom-chat>` custom element for published chat flows, with no dependencies.
+ *
+ *   <script src="https://flows.example.com/widget.js" data-flow="support" data-key="flk_..."></script>
+ *   <flowloom-chat flow="support" api-key="flk_..." server="https://flows.example.com"></flowloom-chat>
+ *
+ * It talks to the runtime's OpenAI-compatible endpoint (`POST /api/v1/chat/completions`, streamed over SSE with
+ * fetch), sends the conversation so far and a session id kept in localStorage (flows with memory use it), and keeps
+ * the transcript across page loads. Written as a plain script (no import/export) so it loads both as a classic
+ * `<script>` and as `<script type="module">`.
+ */
+(() => {
+  interface ChatMessage {
+    role: 'user' | 'assistant';
+    content: string;
+  }
+
+  const TAG = 'flowloom-chat';
+  const MAX_STORED = 50;
+
+  // The script element that loaded us (classic scripts have currentScript; modules fall back to a src match).
+  const loader =
+    (document.currentScript as HTMLScriptElement | null) ??
+    (document.querySelector('script[src*="widget.js"]') as HTMLScriptElement | null);
+  const defaultServer = loader?.src ? new URL(loader.src, location.href).origin : location.origin;
+
+  const STYLE = `
+:host { all: initial; display: block; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2933; }
+:host([floating]) { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; }
+.panel { display: flex; flex-direction: column; width: 360px; max-width: calc(100vw - 40px); height: 480px;
+  max-height: calc(100vh - 100px); background: #fff; border: 1px solid #d9e2ec; border-radius: 12px;
+  box-shadow: 0 8px 28px rgba(15, 23, 42, .16); overflow: hidden; }
+:host([floating]) .panel[hidden] { display: none; }
+header { display: flex; align-items: center; gap: 8px; padding: 10px 12px; background: #243b53; color: #fff; }
+header h2 { flex: 1; margin: 0; font-size: 15px; font-weight: 600; }
+header button { background: transparent; border: 1px solid rgba(255,255,255,.4); color: #fff; border-radius: 6px;
+  padding: 2px 8px; cursor: pointer; font: inherit; font-size: 12px; }
+.log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; background: #f8fafc; }
+.msg { max-width: 85%; padding: 8px 10px; border-radius: 10px; white-space: pre-wrap; word-wrap: break-word; }
+.msg[data-role="user"] { align-self: flex-end; background: #334e68; color: #fff; }
+.msg[data-role="assistant"] { align-self: flex-start; background: #fff; border: 1px solid #d9e2ec; }
+.msg[data-role="error"] { align-self: stretch; background: #ffe3e3; color: #8a1c1c; border: 1px solid #ffa8a8; }
+form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #d9e2ec; }
+textarea { flex: 1; resize: none; height: 38px; padding: 8px; border: 1px solid #bcccdc; border-radius: 8px; font: inherit; }
+form button { padding: 0 14px; border: 0; border-radius: 8px; background: #2680c2; color: #fff; font: inherit; cursor: pointer; }
+form button:disabled { background: #9fb3c8; cursor: default; }
+.toggle { display: none; }
+:host([floating]) .toggle { display: block; margin-left: auto; margin-top: 10px; width: 56px; height: 56px;
+  border-radius: 50%; border: 0; background: #2680c2; color: #fff; font-size: 24px; cursor: pointer;
+  box-shadow: 0 4px 14px rgba(15, 23, 42, .25); }
+`;
+
+  function randomId(): string {
+    if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID();
+    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  }
+
+  function readJson<T>(key: string, fallback: T): T {
+    try {
+      const raw = localStorage.getItem(key);
+      return raw ? (JSON.parse(raw) as T) : fallback;
+    } catch {
+      return fallback;
+    }
+  }
+
+  function writeJson(key: string, value: unknown): void {
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch {
+      // Storage may be full or disabled (private mode): the chat still works for this page.
+    }
+  }
+
+  /** Reads `data: ...` events from an SSE response body, calling `onData` with each payload. */
+  async function readSse(body: ReadableStream<Uint8Array>, onData: (data: string) => void): Promise<void> {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end = buffer.indexOf('\n\n');
+      while (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        for (const line of block.split('\n')) if (line.startsWith('data: ')) onData(line.slice(6));
+        end = buffer.indexOf('\n\n');
+      }
+    }
+  }
+
+  class FlowloomChat extends HTMLElement {
+    static observedAttributes = ['flow', 'api-key', 'server', 'chat-title'];
+    #root: ShadowRoot;
+    #log!: HTMLElement;
+    #input!: HTMLTextAreaElement;
+    #send!: HTMLButtonElement;
+    #panel!: HTMLElement;
+    #messages: ChatMessage[] = [];
+    #busy = false;
+
+    constructor() {
+      super();
+      this.#root = this.attachShadow({ mode: 'open' });
+    }
+
+    get flow(): string {
+      return this.getAttribute('flow') ?? '';
+    }
+
+    get #storageKey(): string {
+      return `flowloom-chat:${this.#server}:${this.flow}`;
+    }
+
+    get #server(): string {
+      return (this.getAttribute('server') ?? defaultServer).replace(/\/+$/, '');
+    }
+
+    /** The session id of this flow's conversation, kept across page loads. */
+    get sessionId(): string {
+      const key = `${this.#storageKey}:session`;
+      let id = readJson<string | null>(key, null);
+      if (!id) {
+        id = randomId();
+        writeJson(key, id);
+      }
+      return id;
+    }
+
+    connectedCallback(): void {
+      if (this.#log) return;
+      const title = this.getAttribute('chat-title') ?? 'Chat';
+      this.#root.innerHTML = `<style>${STYLE}</style>
+<section class="panel" part="panel" aria-label="${title.replace(/"/g, '&quot;')}">
+  <header><h2></h2><button type="button" class="reset" title="Start a new conversation">New chat</button></header>
+  <div class="log" role="log" aria-live="polite" aria-label="Conversation"></div>
+  <form><textarea aria-label="Message" placeholder="Ask a question…" rows="1"></textarea>
+  <button type="submit">Send</button></form>
+</section>
+<button type="button" class="toggle" aria-label="Open chat">💬</button>`;
+      (this.#root.querySelector('h2') as HTMLElement).textContent = title;
+      this.#panel = this.#root.querySelector('.panel') as HTMLElement;
+      this.#log = this.#root.querySelector('.log') as HTMLElement;
+      this.#input = this.#root.querySelector('textarea') as HTMLTextAreaElement;
+      this.#send = this.#root.querySelector('form button') as HTMLButtonElement;
+      if (this.hasAttribute('floating')) this.#panel.hidden = true;
+      (this.#root.querySelector('.toggle') as HTMLButtonElement).addEventListener('click', () => {
+        this.#panel.hidden = !this.#panel.hidden;
+        if (!this.#panel.hidden) this.#input.focus();
+      });
+      (this.#root.querySelector('.reset') as HTMLButtonElement).addEventListener('click', () => this.reset());
+      (this.#root.querySelector('form') as HTMLFormElement).addEventListener('submit', (event) => {
+        event.preventDefault();
+        void this.ask(this.#input.value);
+      });
+      this.#input.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter' && !event.shiftKey) {
+          event.preventDefault();
+          void this.ask(this.#input.value);
+        }
+      });
+      this.#messages = readJson<ChatMessage[]>(`${this.#storageKey}:messages`, []);
+      for (const message of this.#messages) this.#bubble(message.role, message.content);
+    }
+
+    /** Forgets the conversation and starts a new session. */
+    reset(): void {
+      this.#messages = [];
+      this.#log.textContent = '';
+      writeJson(`${this.#storageKey}:messages`, []);
+      writeJson(`${this.#storageKey}:session`, randomId());
+    }
+
+    #bubble(role: string, text: string): HTMLElement {
+      const div = document.createElement('div');
+      div.className = 'msg';
+      div.dataset.role = role;
+      div.textContent = text;
+      this.#log.append(div);
+      this.#log.scrollTop = this.#log.scrollHeight;
+      return div;
+    }
+
+    #save(): void {
+      writeJson(`${this.#storageKey}:messages`, this.#messages.slice(-MAX_STORED));
+    }
+
+    /** Sends a question and streams the answer into the conversation. */
+    async ask(text: string): Promise<void> {
+      const question = text.trim();
+      if (!question || this.#busy) return;
+      this.#busy = true;
+      this.#send.disabled = true;
+      this.#input.value = '';
+      this.#messages.push({ role: 'user', content: question });
+      this.#bubble('user', question);
+      this.#save();
+      const bubble = this.#bubble('assistant', '');
+      bubble.setAttribute('aria-busy', 'true');
+      let answer = '';
+      try {
+        const response = await fetch(`${this.#server}/api/v1/chat/completions`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'text/event-stream',
+            authorization: `Bearer ${this.getAttribute('api-key') ?? ''}`,
+          },
+          body: JSON.stringify({
+            model: this.flow,
+            messages: this.#messages.slice(-MAX_STORED),
+            stream: true,
+            session_id: this.sessionId,
+          }),
+        });
+        if (!response.ok || !response.body) {
+          const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+          throw new Error(body?.error?.message ?? `the server answered ${response.status}`);
+        }
+        await readSse(response.body, (data) => {
+          if (data === '[DONE]') return;
+          const chunk = JSON.parse(data) as {
+            error?: { message?: string };
+            choices?: { delta?: { content?: string } }[];
+          };
+          if (chunk.error) throw new Error(chunk.error.message ?? 'the flow failed');
+          const delta = chunk.choices?.[0]?.delta?.content;
+          if (delta) {
+            answer += delta;
+            bubble.textContent = answer;
+            this.#log.scrollTop = this.#log.scrollHeight;
+          }
+        });
+        this.#messages.push({ role: 'assistant', content: answer });
+        this.#save();
+      } catch (err) {
+        bubble.remove();
+        this.#bubble('error', `Sorry, something went wrong: ${err instanceof Error ? err.message : String(err)}`);
+        // The question stays in the transcript only if it was answered.
+        this.#messages.pop();
+        this.#save();
+      } finally {
+        bubble.removeAttribute('aria-busy');
+        this.#busy = false;
+        this.#send.disabled = false;
+        this.dispatchEvent(new CustomEvent('flowloom-answer', { detail: { answer } }));
+      }
+    }
+  }
+
+  if (!customElements.get(TAG)) customElements.define(TAG, FlowloomChat);
+
+  // Script-tag mode: <script src=".../widget.js" data-flow="id" data-key="flk_..."> adds a floating chat.
+  if (loader?.dataset.flow && !loader.dataset.mounted) {
+    loader.dataset.mounted = 'true';
+    const element = document.createElement(TAG);
+    element.setAttribute('flow', loader.dataset.flow);
+    if (loader.dataset.key) element.setAttribute('api-key', loader.dataset.key);
+    if (loader.dataset.title) element.setAttribute('chat-title', loader.dataset.title);
+    element.setAttribute('server', loader.dataset.server ?? defaultServer);
+    if (loader.dataset.inline === undefined) element.setAttribute('floating', '');
+    const mount = () => document.body.append(element);
+    if (document.body) mount();
+    else document.addEventListener('DOMContentLoaded', mount, { once: true });
+  }
+})();
