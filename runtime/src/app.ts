@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { type Config, VERSION } from './config.js';
+import { collections } from './http/collections/index.js';
 import { docs } from './http/docs/index.js';
 import { sendError, sendNotFound } from './http/errors.js';
 import { flows } from './http/flows/index.js';
@@ -18,11 +19,14 @@ import { nodes } from './http/nodes/index.js';
 import { keys } from './http/keys/index.js';
 import { publish } from './http/publish/index.js';
 import { runs } from './http/runs/index.js';
+import { settings } from './http/settings/index.js';
 import { v1 } from './http/v1/index.js';
 import { widget } from './http/widget/index.js';
 import { services } from './services/index.js';
 import { publishing } from './services/publishing.js';
+import { toolServices } from './services/tool-services.js';
 import { traces } from './services/traces.js';
+import { vectorStore } from './services/vectors.js';
 
 /** The largest request body accepted (413 BODY_TOO_LARGE beyond). */
 export const BODY_LIMIT = 1024 * 1024;
@@ -34,10 +38,10 @@ type Plugin = FastifyPluginAsync<any>;
  * Shared service plugins, registered in order with the config as options (decorators via fastify-plugin). Add new
  * services (e.g. the Chroma vector store) here, after `services`, whose decorators they may use.
  */
-export const SERVICE_PLUGINS: Plugin[] = [services, traces, publishing];
+export const SERVICE_PLUGINS: Plugin[] = [services, traces, publishing, vectorStore, toolServices];
 
 /** HTTP features, one encapsulated plugin each, registered under `/api`. */
-export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, publish, keys, v1, docs];
+export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, publish, keys, v1, settings, docs, collections];
 
 const FALLBACK_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Flowloom</title></head>
@@ -70,7 +74,7 @@ export async function buildApp(config: Config): Promise<App> {
         version: VERSION,
         description: 'See docs/api.md. Errors: {error: {code, message, details?}}.',
       },
-      tags: [{ name: 'health' }, { name: 'nodes' }, { name: 'flows' }, { name: 'runs' }, { name: 'publish' }, { name: 'keys' }, { name: 'published' }],
+      tags: [{ name: 'health' }, { name: 'nodes' }, { name: 'flows' }, { name: 'runs' }, { name: 'publish' }, { name: 'keys' }, { name: 'published' }, { name: 'settings' }],
     },
   });
   for (const plugin of SERVICE_PLUGINS) await app.register(plugin, config);

@@ -144,9 +144,8 @@ describe('ingest', () => {
     expect(upserts).toHaveLength(1);
   });
 
-  it('refuses nothing to ingest, overlap >= size, and malformed documents or files', async () => {
+  it('refuses overlap >= size, and malformed documents or files', async () => {
     const { ctx, upserts } = setup();
-    await expect(ingest.execute({ inputs: {}, params }, ctx)).rejects.toMatchObject({ code: 'NODE_INPUT_INVALID' });
     await expect(
       ingest.execute({ inputs: { text: 'x' }, params: { ...params, chunkSize: 200, chunkOverlap: 200 } }, ctx),
     ).rejects.toMatchObject({ code: 'NODE_PARAM_INVALID', details: [{ param: 'chunkOverlap' }] });
@@ -159,6 +158,17 @@ describe('ingest', () => {
       details: [{ input: 'files', index: 0 }],
     });
     expect(upserts).toHaveLength(0);
+  });
+
+  it('stores nothing, without failing, when its inputs arrive empty', async () => {
+    const { ctx, upserts, logs } = setup();
+    expect(await ingest.execute({ inputs: { text: '  ', documents: undefined }, params }, ctx)).toEqual({
+      count: 0,
+      collection: 'docs',
+      ids: [],
+    });
+    expect(upserts).toHaveLength(0);
+    expect(logs).toEqual([{ message: 'nothing to ingest', progress: { done: 0, total: 0 } }]);
   });
 
   it('declares bounded chunk params', () => {

@@ -117,9 +117,9 @@ export const ingest = defineNode({
     sources.push(...asDocuments(inputs.documents));
     for (const id of fileIds(inputs.files)) sources.push(await documents.load(id, { signal: ctx.signal }));
     if (sources.length === 0) {
-      throw new AppError('NODE_INPUT_INVALID', 'ingest needs text, documents or files', {
-        details: [{ input: 'text', message: 'nothing to ingest' }],
-      });
+      // An optional input left empty (e.g. a flow run without new documents) is not an error: nothing to store.
+      ctx.log('nothing to ingest', { collection: params.collection }, { done: 0, total: 0 });
+      return { count: 0, collection: params.collection, ids: [] };
     }
 
     const options = { splitter: params.splitter, chunkSize: params.chunkSize, chunkOverlap: params.chunkOverlap };

@@ -56,6 +56,12 @@ describe('retriever', () => {
     ]);
   });
 
+  it('takes the collection from its input when wired (e.g. from an ingest node)', async () => {
+    const { ctx, calls } = setup();
+    await retriever.execute({ inputs: { query: 'q', collection: 'fresh' }, params: defaults }, ctx);
+    expect(calls[0]!.query.collection).toBe('fresh');
+  });
+
   it('leaves the embedder to the collection when the param is empty', async () => {
     const { ctx, calls } = setup();
     await retriever.execute({ inputs: { query: 'q' }, params: defaults }, ctx);

@@ -17,7 +17,15 @@ export const retriever = defineNode({
     category: 'retrieval',
     description:
       'Finds the stored documents closest to a query in a collection, best first, each with a similarity score from 0 to 1.',
-    inputs: [{ name: 'query', dataType: 'text', required: true, description: 'What to search for.' }],
+    inputs: [
+      { name: 'query', dataType: 'text', required: true, description: 'What to search for.' },
+      {
+        name: 'collection',
+        dataType: 'text',
+        description:
+          "Overrides the collection param. Wire an ingest node's collection output here to search after it stored.",
+      },
+    ],
     outputs: [
       {
         name: 'documents',
@@ -32,7 +40,7 @@ export const retriever = defineNode({
     if (!text.trim()) throw new AppError('NODE_INPUT_INVALID', 'retriever needs a non-empty query');
     const documents = await vectorsOf(ctx).query(
       {
-        collection: params.collection,
+        collection: typeof inputs.collection === 'string' && inputs.collection ? inputs.collection : params.collection,
         text,
         topK: params.topK,
         where: whereOf(params.where),

@@ -8,7 +8,7 @@ import { AppError } from '@flowloom/nodes';
 /** What `GET /api/health` reports as `vectorStore.status`. `idle`: managed server not started yet (lazy). */
 export type VectorStoreStatus = 'idle' | 'starting' | 'ok' | 'down';
 
-export interface VectorStoreHealth {
+export type VectorStoreHealth = {
   status: VectorStoreStatus;
   url: string | null;
   /** True when the runtime runs Chroma itself (CHROMA_URL unset). */
@@ -17,7 +17,7 @@ export interface VectorStoreHealth {
   /** Times the managed server was restarted after dying. */
   restarts?: number;
   error?: string;
-}
+};
 
 export type ChromaLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 

@@ -8,7 +8,7 @@ import { Store } from './store.js';
 
 /** A component's state in `GET /api/health`. */
 export interface ComponentHealth {
-  status: 'ok' | 'disabled' | 'unavailable' | 'starting';
+  status: 'ok' | 'disabled' | 'unavailable' | 'starting' | 'down' | 'idle';
   [key: string]: unknown;
 }
 

@@ -18,8 +18,13 @@ import {
   type Metadata,
   type Where,
 } from 'chromadb';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
 import { type ChromaLog, ChromaServer, type VectorStoreHealth } from './chroma-server.js';
-import { parseEmbedder } from './embeddings.js';
+import { Documents } from './documents/index.js';
+import { Embeddings, parseEmbedder } from './embeddings.js';
+import { createOpenAIEmbeddings } from './openai.js';
 
 export type { VectorStoreHealth, VectorStoreStatus } from './chroma-server.js';
 
@@ -95,6 +100,7 @@ function mismatch(collection: string, built: string, requested: string): AppErro
     'EMBEDDER_MISMATCH',
     `collection "${collection}" was built with embedder "${built}", not "${requested}"`,
     {
+      status: 409,
       details: [{ collection, embedder: built, requested }],
     },
   );
@@ -269,7 +275,7 @@ export class ChromaVectors implements VectorService {
         throw new AppError(
           'EMBEDDER_MISMATCH',
           `collection "${query.collection}" holds ${handle.dimension}-dimensional vectors; "${embedder}" gives ${vector.length}`,
-          { details: [{ collection: query.collection, dimension: handle.dimension, got: vector.length }] },
+          { status: 409, details: [{ collection: query.collection, dimension: handle.dimension, got: vector.length }] },
         );
       }
       const run = (h: Handle) =>
@@ -427,9 +433,47 @@ export class ChromaVectors implements VectorService {
       throw new AppError(
         'EMBEDDER_MISMATCH',
         `collection "${name}" holds ${handle.dimension}-dimensional vectors; "${embedder}" gives ${dimension}`,
-        { details: [{ collection: name, dimension: handle.dimension, got: dimension }] },
+        { status: 409, details: [{ collection: name, dimension: handle.dimension, got: dimension }] },
       );
     }
     return handle;
   }
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Chroma: the managed server (CHROMA_URL unset) or an external one. */
+    vectors: ChromaVectors;
+    embeddings: Embeddings;
+    /** Uploaded files, loaders and splitters. */
+    documents: Documents;
+  }
+}
+
+/**
+ * The RAG services: embeddings (local, or OpenAI-compatible when a provider is configured), Chroma (started lazily
+ * on first use when CHROMA_URL is unset, data under `<dataDir>/chroma`) and documents. Adds `vectors`, `embeddings`
+ * and `documents` to every run's node services, reports `vectorStore` in health and stops Chroma on close.
+ */
+export const vectorStore = fp(
+  async (app: FastifyInstance, config: Config) => {
+    const hasProvider = Boolean(config.openai.apiKey || config.openai.baseURL);
+    const embeddings = new Embeddings(hasProvider ? { openai: createOpenAIEmbeddings(config.openai) } : {});
+    const vectors = new ChromaVectors({
+      url: config.chromaUrl,
+      dataDir: config.dataDir,
+      embeddings,
+      log: (level, message) => app.log[level === 'info' ? 'debug' : level](message),
+    });
+    const documents = new Documents(config.dataDir);
+    app.decorate('vectors', vectors);
+    app.decorate('embeddings', embeddings);
+    app.decorate('documents', documents);
+    Object.assign(app.nodeServices, { vectors, embeddings, documents });
+    app.healthHooks.vectorStore = () => vectors.health();
+    app.addHook('onClose', async () => {
+      await vectors.close();
+    });
+  },
+  { name: 'flowloom-vectors', dependencies: ['flowloom-services'] },
+);

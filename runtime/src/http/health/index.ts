@@ -23,7 +23,7 @@ export const health: FastifyPluginAsyncTypebox = async (app) => {
       } catch {
         vectorStore = { status: 'unavailable' };
       }
-      const isOk = storage.status === 'ok' && vectorStore.status !== 'unavailable';
+      const isOk = storage.status === 'ok' && vectorStore.status !== 'unavailable' && vectorStore.status !== 'down';
       return { status: isOk ? 'ok' : 'degraded', version: VERSION, storage, vectorStore } as const;
     },
   );

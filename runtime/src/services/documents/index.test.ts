@@ -47,9 +47,13 @@ describe('splitDocument', () => {
 describe('Documents', () => {
   it('stores an upload under a content-derived id and loads it back', async () => {
     const documents = new Documents(dataDir);
-    const saved = await documents.save({ name: 'manual.pdf', data: makePdf(['Vectors live in Chroma.']) });
+    const { file: saved, document } = await documents.save({
+      name: 'manual.pdf',
+      data: makePdf(['Vectors live in Chroma.']),
+    });
+    expect(document.text).toContain('Vectors live in Chroma.');
     expect(saved).toMatchObject({ id: expect.stringMatching(/^f_[0-9a-f]{24}$/), name: 'manual.pdf', type: 'pdf' });
-    expect((await documents.save({ name: 'manual.pdf', data: makePdf(['Vectors live in Chroma.']) })).id).toBe(
+    expect((await documents.save({ name: 'manual.pdf', data: makePdf(['Vectors live in Chroma.']) })).file.id).toBe(
       saved.id,
     );
     const loaded = await documents.load(saved.id, { signal });

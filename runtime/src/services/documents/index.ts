@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, type Document, type DocumentService, type SplitOptions } from '@flowloom/nodes';
-import { type FileType, fileTypeOf, loadFile } from './loaders.js';
+import { type FileType, loadFile } from './loaders.js';
 import { splitMarkdown, splitRecursive } from './splitters.js';
 
 export { FILE_TYPES, type FileType, fileTypeOf, loadFile } from './loaders.js';
@@ -50,22 +50,25 @@ export class Documents implements DocumentService {
     this.#dir = join(dataDir, 'uploads');
   }
 
-  /** Stores an upload (after checking it loads) and returns its record; the same bytes give the same id. */
-  async save(file: { name: string; data: Uint8Array; mediaType?: string }): Promise<StoredFile> {
-    const type = fileTypeOf(file.name, file.mediaType);
+  /** Stores an upload after checking it loads; the same bytes give the same id. Returns the record and the text. */
+  async save(file: {
+    name: string;
+    data: Uint8Array;
+    mediaType?: string;
+  }): Promise<{ file: StoredFile; document: Document }> {
     const loaded = await loadFile(file);
     const id = `f_${createHash('sha256').update(file.data).digest('hex').slice(0, 24)}`;
     const record: StoredFile = {
       id,
       name: file.name,
-      type: type ?? loaded.type,
+      type: loaded.type,
       size: file.data.byteLength,
       createdAt: new Date().toISOString(),
     };
     await mkdir(this.#dir, { recursive: true });
     await writeFile(join(this.#dir, id), file.data);
     await writeFile(join(this.#dir, `${id}.json`), JSON.stringify(record));
-    return record;
+    return { file: record, document: { id, text: loaded.text, metadata: { ...loaded.metadata, fileId: id } } };
   }
 
   /** The record of a stored file; NOT_FOUND when unknown. */

@@ -1,0 +1,253 @@
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError, type Document, type SplitOptions } from '@flowloom/nodes';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { errorResponses } from '../errors.js';
+import {
+  CollectionParams,
+  Collection as CollectionSchema,
+  CollectionsResponse,
+  IngestJsonBody,
+  IngestResponse,
+  UploadJsonBody,
+  UploadResponse,
+} from './schemas.js';
+
+/** Largest uploaded file. */
+export const MAX_FILE_BYTES = 20 * 1024 * 1024;
+const MAX_FILES = 20;
+// A JSON upload carries base64 (4/3 of the bytes) for up to a few files.
+const JSON_BODY_LIMIT = 48 * 1024 * 1024;
+
+interface UploadedFile {
+  name: string;
+  data: Uint8Array;
+  mediaType?: string;
+}
+
+interface JsonFile {
+  name: string;
+  text?: string;
+  contentBase64?: string;
+  mediaType?: string;
+}
+
+const problem = (field: string, message: string) =>
+  new AppError('VALIDATION_FAILED', `${field} ${message}`, { details: [{ field, message }] });
+
+function fromJson(files: JsonFile[]): UploadedFile[] {
+  return files.map((file, i) => {
+    if ((file.text === undefined) === (file.contentBase64 === undefined)) {
+      throw problem(`body.files.${i}`, 'needs exactly one of "text" and "contentBase64"');
+    }
+    const data =
+      file.text !== undefined
+        ? new TextEncoder().encode(file.text)
+        : new Uint8Array(Buffer.from(file.contentBase64!, 'base64'));
+    if (data.byteLength > MAX_FILE_BYTES) {
+      throw new AppError('BODY_TOO_LARGE', `${file.name} is larger than ${MAX_FILE_BYTES} bytes`, {
+        details: [{ field: `body.files.${i}`, message: 'file too large' }],
+      });
+    }
+    return file.mediaType ? { name: file.name, data, mediaType: file.mediaType } : { name: file.name, data };
+  });
+}
+
+/** Reads a multipart upload: every file part, and the text fields. */
+async function fromMultipart(
+  request: FastifyRequest,
+): Promise<{ files: UploadedFile[]; fields: Record<string, string> }> {
+  const files: UploadedFile[] = [];
+  const fields: Record<string, string> = {};
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        const data = new Uint8Array(await part.toBuffer());
+        files.push({ name: part.filename || part.fieldname, data, mediaType: part.mimetype });
+      } else {
+        fields[part.fieldname] = String(part.value);
+      }
+    }
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') {
+      throw new AppError('BODY_TOO_LARGE', `a file is larger than ${MAX_FILE_BYTES} bytes`, { cause: err });
+    }
+    if (code === 'FST_FILES_LIMIT')
+      throw new AppError('BODY_TOO_LARGE', `at most ${MAX_FILES} files per upload`, { cause: err });
+    if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+      throw new AppError('BAD_REQUEST', 'too many form fields', { cause: err });
+    }
+    throw err;
+  }
+  if (files.length === 0) throw problem('body.files', 'needs at least one file part');
+  return { files, fields };
+}
+
+/** Ingest options from multipart text fields, checked like the JSON body. */
+function optionsFromFields(fields: Record<string, string>): {
+  splitter?: SplitOptions['splitter'];
+  chunkSize?: number;
+  chunkOverlap?: number;
+  embedder?: string;
+} {
+  const details: { field: string; message: string }[] = [];
+  const int = (name: string, min: number, max: number): number | undefined => {
+    const raw = fields[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      details.push({ field: `body.${name}`, message: `must be a whole number from ${min} to ${max}` });
+    }
+    return value;
+  };
+  const splitter = fields.splitter || undefined;
+  if (splitter !== undefined && splitter !== 'recursive' && splitter !== 'markdown') {
+    details.push({ field: 'body.splitter', message: 'must be recursive or markdown' });
+  }
+  const out = {
+    splitter: splitter as SplitOptions['splitter'] | undefined,
+    chunkSize: int('chunkSize', 100, 8000),
+    chunkOverlap: int('chunkOverlap', 0, 4000),
+    embedder: fields.embedder || undefined,
+  };
+  for (const name of Object.keys(fields)) {
+    if (!['splitter', 'chunkSize', 'chunkOverlap', 'embedder'].includes(name)) {
+      details.push({ field: `body.${name}`, message: 'is not an allowed field' });
+    }
+  }
+  if (details.length > 0) {
+    throw new AppError('VALIDATION_FAILED', `${details[0]!.field} ${details[0]!.message}`, { details });
+  }
+  return out;
+}
+
+/** Aborted when the client goes away before the answer is sent. */
+function requestSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new AppError('BAD_REQUEST', 'the client closed the request'));
+  });
+  return controller.signal;
+}
+
+/**
+ * Collections for the editor (`GET /api/collections` with counts and embedders) and file uploads: `POST /api/uploads`
+ * stores files for ingest nodes (by id); `POST /api/collections/:name/documents` stores, splits, embeds and upserts
+ * them in one go. Both take multipart/form-data (file parts plus text fields) or JSON (`files: [{name, text |
+ * contentBase64}]`).
+ */
+export const collections: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(multipart, {
+    limits: { fileSize: MAX_FILE_BYTES, files: MAX_FILES, fields: 10, fieldSize: 1000, parts: MAX_FILES + 10 },
+  });
+  const tags = ['collections'];
+
+  app.get(
+    '/collections',
+    { schema: { tags, summary: 'List collections', response: { 200: CollectionsResponse, ...errorResponses } } },
+    async () => ({ collections: await app.vectors.listCollections() }),
+  );
+
+  app.get(
+    '/collections/:name',
+    {
+      schema: {
+        tags,
+        summary: 'One collection',
+        params: CollectionParams,
+        response: { 200: CollectionSchema, ...errorResponses },
+      },
+    },
+    async (request) => app.vectors.collectionInfo(request.params.name),
+  );
+
+  app.delete(
+    '/collections/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a collection',
+        params: CollectionParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await app.vectors.deleteCollection(request.params.name);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/uploads',
+    {
+      bodyLimit: JSON_BODY_LIMIT,
+      schema: {
+        tags,
+        summary: 'Upload files for ingest nodes',
+        body: { content: { 'application/json': { schema: UploadJsonBody } } },
+        response: { 200: UploadResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const files = request.isMultipart()
+        ? (await fromMultipart(request)).files
+        : fromJson((request.body as { files: JsonFile[] }).files);
+      const stored = [];
+      for (const file of files) stored.push((await app.documents.save(file)).file);
+      return { files: stored };
+    },
+  );
+
+  app.post(
+    '/collections/:name/documents',
+    {
+      bodyLimit: JSON_BODY_LIMIT,
+      schema: {
+        tags,
+        summary: 'Ingest files into a collection',
+        params: CollectionParams,
+        body: { content: { 'application/json': { schema: IngestJsonBody } } },
+        response: { 200: IngestResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const signal = requestSignal(reply);
+      let files: UploadedFile[];
+      let options: ReturnType<typeof optionsFromFields>;
+      if (request.isMultipart()) {
+        const upload = await fromMultipart(request);
+        files = upload.files;
+        options = optionsFromFields(upload.fields);
+      } else {
+        const body = request.body as { files: JsonFile[] } & ReturnType<typeof optionsFromFields>;
+        files = fromJson(body.files);
+        options = body;
+      }
+      const chunkSize = options.chunkSize ?? 1000;
+      const chunkOverlap = options.chunkOverlap ?? Math.min(150, Math.floor(chunkSize / 4));
+      if (chunkOverlap >= chunkSize) throw problem('body.chunkOverlap', 'must be less than chunkSize');
+
+      const chunks = new Map<string, Document>();
+      const report = [];
+      for (const upload of files) {
+        const { file, document } = await app.documents.save(upload);
+        const splitter = options.splitter ?? (file.type === 'md' || file.type === 'html' ? 'markdown' : 'recursive');
+        const pieces = app.documents.split(document, { splitter, chunkSize, chunkOverlap });
+        for (const piece of pieces) chunks.set(piece.id, piece);
+        report.push({ ...file, chunks: pieces.length });
+      }
+      if (chunks.size === 0) throw new AppError('BAD_REQUEST', 'the uploaded files contain no text');
+      const all = [...chunks.values()];
+      const result = await app.vectors.upsert(request.params.name, all, { signal, embedder: options.embedder });
+      return {
+        collection: request.params.name,
+        count: all.length,
+        ids: all.map((chunk) => chunk.id),
+        embedder: result.embedder,
+        files: report.map(({ id, name, type, size, chunks: n }) => ({ id, name, type, size, chunks: n })),
+      };
+    },
+  );
+};
