@@ -12,10 +12,8 @@ import {
   toErrorBody,
   type Values,
 } from '@flowloom/nodes';
-import { buildApp } from './app.js';
 import { type Config, configFromEnv, VERSION } from './config.js';
 import { flowInputs, type Problem, validateFlow } from './engine/index.js';
-import { startServer } from './main.js';
 
 /** Exit codes (CONTRACTS §5). */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -163,8 +161,8 @@ function fromCwd(env: Record<string, string | undefined>, path: string): string 
   return isAbsolute(path) ? path : resolve(env.INIT_CWD ?? process.cwd(), path);
 }
 
-function looksLikeFile(target: string): boolean {
-  return target.endsWith('.json') || target.includes('/') || target.includes('\\') || existsSync(target);
+function looksLikeFile(target: string, resolved: string): boolean {
+  return target.endsWith('.json') || target.includes('/') || target.includes('\\') || existsSync(resolved);
 }
 
 async function runCommand(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
@@ -186,7 +184,8 @@ async function runCommand(args: string[], env: Record<string, string | undefined
   });
   const config: Config = { ...base, dataDir: fromCwd(env, base.dataDir) };
 
-  const fromFile = looksLikeFile(fromCwd(env, target)) ? readFlowFile(fromCwd(env, target)) : undefined;
+  const path = fromCwd(env, target);
+  const fromFile = looksLikeFile(target, path) ? readFlowFile(path) : undefined;
   if (fromFile) {
     const problems = validateFlow(fromFile, new NodeRegistry());
     if (problems.length > 0) {
@@ -195,6 +194,8 @@ async function runCommand(args: string[], env: Record<string, string | undefined
     }
   }
 
+  // Loaded on demand so `validate` starts fast.
+  const { buildApp } = await import('./app.js');
   const app = await buildApp(config);
   try {
     await app.ready();
@@ -268,6 +269,7 @@ async function serveCommand(
   } catch (err) {
     throw new UsageError(`serve: ${(err as Error).message.replace('PORT', '--port')}`);
   }
+  const { startServer } = await import('./main.js');
   const app = await startServer(config);
   const address = app.server.address();
   const port = address && typeof address === 'object' ? address.port : config.port;

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../testing/fixtures.js';
 
@@ -8,15 +10,21 @@ beforeEach(async () => {
 afterEach(async () => t.close());
 
 describe('GET /api/health', () => {
-  it('reports version, storage and a disabled vector store by default', async () => {
+  it('reports version, storage and the vector store', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/health' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
-      status: 'ok',
+      status: expect.stringMatching(/^(ok|degraded)$/),
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       storage: { status: 'ok', kind: 'sqlite' },
-      vectorStore: { status: 'disabled' },
+      vectorStore: expect.objectContaining({ status: expect.any(String) }),
     });
+  });
+
+  it('is ok with the vector store disabled (the hook default)', async () => {
+    t.app.healthHooks.vectorStore = () => ({ status: 'disabled' });
+    const res = await t.app.inject({ method: 'GET', url: '/api/health' });
+    expect(res.json()).toMatchObject({ status: 'ok', vectorStore: { status: 'disabled' } });
   });
 
   it('shows what the vector store hook reports, degraded when it is unavailable', async () => {
@@ -43,10 +51,37 @@ describe('app', () => {
   });
 
   it('serves a minimal page at / when the editor is not built', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/' });
-    expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toContain('text/html');
-    expect(res.body).toContain('/api/health');
+    const bare = await startTestApp({ editorDir: join(t.dataDir, 'no-editor') });
+    try {
+      const res = await bare.app.inject({ method: 'GET', url: '/' });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toContain('text/html');
+      expect(res.body).toContain('/api/health');
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('serves the built editor at / with an SPA fallback for its routes, real 404s for missing files', async () => {
+    const editorDir = join(t.dataDir, 'editor');
+    mkdirSync(join(editorDir, 'assets'), { recursive: true });
+    writeFileSync(join(editorDir, 'index.html'), '<!doctype html><title>editor</title>');
+    writeFileSync(join(editorDir, 'assets', 'app.js'), 'console.log(1)');
+    const withEditor = await startTestApp({ editorDir });
+    try {
+      const get = (url: string) => withEditor.app.inject({ method: 'GET', url });
+      expect((await get('/')).body).toContain('<title>editor</title>');
+      expect((await get('/assets/app.js')).body).toBe('console.log(1)');
+      const route = await get('/flows/support-rag');
+      expect(route.statusCode).toBe(200);
+      expect(route.body).toContain('<title>editor</title>');
+      expect((await get('/assets/missing.js')).statusCode).toBe(404);
+      const api = await get('/api/missing');
+      expect(api.statusCode).toBe(404);
+      expect(api.json().error.code).toBe('NOT_FOUND');
+    } finally {
+      await withEditor.close();
+    }
   });
 
   it('documents every route in the OpenAPI document at /api/docs', async () => {

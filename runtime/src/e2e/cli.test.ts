@@ -1,0 +1,201 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serializeFlow } from '@flowloom/nodes';
+import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../services/store.js';
+import { chatFlow, echoFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
+
+// The built `flowloom` bin, spawned as a user would run it.
+
+const RUNTIME = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(RUNTIME, 'bin', 'flowloom.js');
+
+let fake: FakeOpenAI;
+let dir: string;
+
+beforeAll(async () => {
+  // The bin imports dist/cli.js: build it (incremental, fast). Errors elsewhere in the tree do not block emit.
+  try {
+    execFileSync(process.execPath, [join(RUNTIME, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+      cwd: RUNTIME,
+      stdio: 'pipe',
+    });
+  } catch {
+    // Reported by the typecheck task; the CLI test only needs dist/cli.js.
+  }
+  expect(existsSync(join(RUNTIME, 'dist', 'cli.js'))).toBe(true);
+  fake = await startFakeOpenAI();
+  dir = tempDir('cli');
+  writeFileSync(join(dir, 'chat.flow.json'), serializeFlow(chatFlow()));
+  const invalid = echoFlow('invalid');
+  invalid.edges = [];
+  writeFileSync(join(dir, 'invalid.flow.json'), serializeFlow(invalid));
+  writeFileSync(join(dir, 'not-json.flow.json'), '{ "format": ');
+});
+
+afterAll(async () => {
+  await fake.close();
+  removeTempDir(dir);
+});
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function flowloom(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', FLOWLOOM_DATA: join(dir, 'data'), OPENAI_BASE_URL: fake.url, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('flowloom run', () => {
+  it('runs a flow file: progress per node on stderr, outputs JSON on stdout, exit 0', async () => {
+    const result = await flowloom(['run', 'chat.flow.json', '--input', 'question=hello there']);
+    expect(result.stderr).toMatch(/✓ llm {2}\d+ ms {2}\d+ tok/);
+    expect(result.stderr).toMatch(/✓ prompt {2}\d+ ms/);
+    expect(JSON.parse(result.stdout)).toEqual({ answer: 'echo: Q: hello there' });
+    expect(result.code).toBe(0);
+  });
+
+  it('takes inputs as JSON with --json-input and records the run in the data folder', async () => {
+    const dataDir = join(dir, 'data-json');
+    const result = await flowloom([
+      'run',
+      'chat.flow.json',
+      '--json-input',
+      '{"question":"from json"}',
+      '--data',
+      dataDir,
+    ]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ answer: 'echo: Q: from json' });
+    const store = Store.open(dataDir);
+    expect(store.listRuns()).toEqual([expect.objectContaining({ flowId: 'chat', status: 'completed' })]);
+    store.close();
+  });
+
+  it('runs a stored flow by id', async () => {
+    const dataDir = join(dir, 'data-id');
+    const store = Store.open(dataDir);
+    store.createFlow(echoFlow('stored-echo'));
+    store.close();
+    const result = await flowloom(['run', 'stored-echo', '--input', 'question=by id', '--data', dataDir]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ answer: 'by id' });
+  });
+
+  it('exits 1 on a failed run, naming the node and error', async () => {
+    const result = await flowloom(['run', 'chat.flow.json', '--input', 'question=no [[error:401]]']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/✗ llm .*PROVIDER/);
+    expect(result.stderr).toMatch(/failed/);
+  });
+
+  it('exits 1 with PROVIDER_NOT_CONFIGURED when no model is configured', async () => {
+    const result = await flowloom(['run', 'chat.flow.json', '--input', 'question=hi'], { OPENAI_BASE_URL: '' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/PROVIDER_NOT_CONFIGURED.*OPENAI_API_KEY/);
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['an unknown flag', ['run', 'chat.flow.json', '--inputt', 'question=x'], /--inputt/],
+    ['a missing input', ['run', 'chat.flow.json'], /question/],
+    ['an unknown input', ['run', 'chat.flow.json', '--input', 'question=x', '--input', 'colour=red'], /colour/],
+    ['an input without =', ['run', 'chat.flow.json', '--input', 'question'], /name=value/],
+    ['bad --json-input', ['run', 'chat.flow.json', '--json-input', '{nope'], /--json-input/],
+    ['an unreadable file', ['run', 'missing.flow.json'], /missing\.flow\.json/],
+    ['a file that is not JSON', ['run', 'not-json.flow.json'], /not valid JSON/],
+    ['an invalid flow', ['run', 'invalid.flow.json', '--input', 'question=x'], /answer\.value/],
+    ['an unknown flow id', ['run', 'no-such-flow'], /no-such-flow/],
+    ['no flow at all', ['run'], /flow file or a flow id/],
+    ['an unknown command', ['frobnicate'], /frobnicate/],
+  ];
+  for (const [name, args, message] of bad) {
+    it.concurrent(`exits 2 on ${name}`, async () => {
+      const result = await flowloom(args);
+      expect(result.stderr).toMatch(message);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+    });
+  }
+});
+
+describe('flowloom validate', () => {
+  it('exits 0 for a valid flow', async () => {
+    const result = await flowloom(['validate', 'chat.flow.json']);
+    expect(result.stdout).toContain('ok');
+    expect(result.code).toBe(0);
+  });
+
+  it('prints every problem and exits 1 for an invalid flow; --json gives {ok, problems}', async () => {
+    const result = await flowloom(['validate', 'invalid.flow.json']);
+    expect(result.stdout).toMatch(/answer\.value: .*INPUT_REQUIRED/);
+    expect(result.code).toBe(1);
+    const json = await flowloom(['validate', 'invalid.flow.json', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      problems: [expect.objectContaining({ nodeId: 'answer' })],
+    });
+  });
+
+  it('exits 2 for unreadable files and unknown flags', async () => {
+    expect((await flowloom(['validate', 'missing.flow.json'])).code).toBe(2);
+    expect((await flowloom(['validate', 'not-json.flow.json'])).code).toBe(2);
+    const flag = await flowloom(['validate', 'chat.flow.json', '--strict']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--strict');
+  });
+});
+
+describe('flowloom serve', () => {
+  it('serves the API on the given port and data folder, and stops cleanly on SIGTERM', async () => {
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [BIN, 'serve', '--port', '0', '--data', join(dir, 'serve-data')],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '' },
+      },
+    );
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr?.on('data', (chunk) => {
+        stderr += chunk;
+        const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
+    });
+    const health = await fetch(`${url}/api/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', storage: { status: 'ok' } });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(join(dir, 'serve-data', 'flowloom.db'))).toBe(true);
+  });
+
+  it('exits 2 on a bad port', async () => {
+    const result = await flowloom(['serve', '--port', 'eighty']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--port');
+  });
+});

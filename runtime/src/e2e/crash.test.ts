@@ -1,0 +1,114 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { TraceEvent } from '@flowloom/nodes';
+import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_FILE, Store } from '../services/store.js';
+import { chatFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
+
+// kill -9 in the middle of a run: the database stays intact and the run is marked interrupted at the next start.
+
+const RUNTIME = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(RUNTIME, 'bin', 'flowloom.js');
+
+let fake: FakeOpenAI;
+let dir: string;
+
+beforeAll(async () => {
+  try {
+    execFileSync(process.execPath, [join(RUNTIME, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+      cwd: RUNTIME,
+      stdio: 'pipe',
+    });
+  } catch {
+    // Type errors elsewhere do not block emit; the test needs dist/cli.js.
+  }
+  fake = await startFakeOpenAI();
+  dir = tempDir('crash');
+});
+
+afterAll(async () => {
+  await fake.close();
+  removeTempDir(dir);
+});
+
+/** Polls the database (read-only, as another process would) until `query` returns a truthy row. */
+async function waitForRow(path: string, sql: string, ...params: unknown[]): Promise<unknown> {
+  for (;;) {
+    try {
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      try {
+        const row = db.prepare(sql).get(...params);
+        if (row) return row;
+      } finally {
+        db.close();
+      }
+    } catch {
+      // Not created yet.
+    }
+    await sleep(20);
+  }
+}
+
+describe('crash recovery', () => {
+  it('after kill -9 mid-run the store is intact and the run is failed with RUN_INTERRUPTED', async () => {
+    const dataDir = join(dir, 'data');
+    const setup = Store.open(dataDir);
+    setup.createFlow(chatFlow());
+    setup.close();
+
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir], {
+      env: { PATH: process.env.PATH ?? '', OPENAI_BASE_URL: fake.url },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
+    });
+    // A run that blocks in the (slow) model call, answered by nobody: the process dies first.
+    fetch(`${url}/api/flows/chat/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: { question: 'never answered [[hang]]' } }),
+    }).catch(() => {});
+    const dbPath = join(dataDir, DB_FILE);
+    const row = (await waitForRow(
+      dbPath,
+      'SELECT runId FROM run_events WHERE type = \'node.started\' AND json LIKE \'%"nodeId":"llm"%\'',
+    )) as { runId: string };
+    const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    const before = new Database(dbPath, { readonly: true });
+    const eventsBefore = (
+      before.prepare('SELECT json FROM run_events WHERE runId = ? ORDER BY seq').all(row.runId) as { json: string }[]
+    ).map((r) => JSON.parse(r.json) as TraceEvent);
+    expect(before.prepare('SELECT status FROM runs WHERE runId = ?').get(row.runId)).toEqual({ status: 'running' });
+    before.close();
+
+    const store = Store.open(dataDir);
+    try {
+      expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(store.getFlow('chat')?.version).toBe(1);
+      const run = store.getRun(row.runId);
+      expect(run).toMatchObject({ status: 'failed', error: { code: 'RUN_INTERRUPTED' } });
+      expect(run?.endedAt).toBeDefined();
+      const events = store.getEvents(row.runId);
+      expect(events.slice(0, eventsBefore.length)).toEqual(eventsBefore);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+      expect(events[0]?.type).toBe('run.started');
+      expect(events.at(-1)).toMatchObject({ type: 'run.failed', data: { error: { code: 'RUN_INTERRUPTED' } } });
+    } finally {
+      store.close();
+    }
+  });
+});

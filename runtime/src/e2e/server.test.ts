@@ -1,0 +1,229 @@
+import type { TraceEvent } from '@flowloom/nodes';
+import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../app.js';
+import { testConfig } from '../config.js';
+import { chatFlow, echoFlow, parseSse, removeTempDir, tempDir } from '../testing/fixtures.js';
+
+// A really listening server (port 0): SSE over HTTP, socket.io clients, and the same run seen both ways.
+
+let fake: FakeOpenAI;
+let app: App;
+let base: string;
+let dataDir: string;
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  dataDir = tempDir('e2e');
+  app = await buildApp(testConfig({ dataDir, openai: { baseURL: fake.url, apiKey: 'test' } }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  for (const flow of [echoFlow(), chatFlow()]) {
+    const res = await fetch(`${base}/api/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(flow),
+    });
+    expect(res.status).toBe(201);
+  }
+});
+
+afterAll(async () => {
+  for (const socket of sockets) socket.disconnect();
+  await app.close();
+  await fake.close();
+  removeTempDir(dataDir);
+});
+
+async function client(auth?: { token: string }, url = base): Promise<Socket> {
+  const socket = connect(`${url}/traces`, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
+  sockets.push(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+/** Collects `trace` events; `until(runId)` resolves when that run's end event arrived. */
+function collect(socket: Socket) {
+  const events: TraceEvent[] = [];
+  const waiters: { test: (e: TraceEvent) => boolean; resolve: (e: TraceEvent) => void }[] = [];
+  socket.on('trace', (event: TraceEvent) => {
+    events.push(event);
+    for (const waiter of [...waiters]) {
+      if (waiter.test(event)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(event);
+      }
+    }
+  });
+  const when = (test: (e: TraceEvent) => boolean) =>
+    new Promise<TraceEvent>((resolve) => {
+      const seen = events.find(test);
+      if (seen) resolve(seen);
+      else waiters.push({ test, resolve });
+    });
+  return {
+    events,
+    when,
+    until: (runId: string) =>
+      when((e) => e.runId === runId && ['run.completed', 'run.failed', 'run.cancelled'].includes(e.type)),
+    of: (runId: string) => events.filter((e) => e.runId === runId),
+  };
+}
+
+describe('SSE over a listening server', () => {
+  it('streams a run as data: lines and ends after the run end event', async () => {
+    const res = await fetch(`${base}/api/flows/chat/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ inputs: { question: 'one two three four [[chunk-delay:5]]' } }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const runId = res.headers.get('x-run-id');
+    expect(runId).toMatch(/^r_/);
+    const events = parseSse(await res.text()) as TraceEvent[];
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    expect(events.every((e) => e.runId === runId)).toBe(true);
+    expect(events[0]?.type).toBe('run.started');
+    expect(events.at(-1)).toMatchObject({
+      type: 'run.completed',
+      data: { outputs: { answer: 'echo: Q: one two three four' } },
+    });
+    const detail = await body(await fetch(`${base}/api/runs/${runId}`));
+    expect(detail.events).toEqual(events);
+  });
+
+  it('keeps the run going when the SSE client disconnects', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/flows/chat/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ inputs: { question: 'slow [[latency:150]]' } }),
+      signal: controller.signal,
+    });
+    const runId = res.headers.get('x-run-id') as string;
+    const watcher = collect(await client());
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // the first event arrived: the run is live
+    controller.abort();
+    const ack = await sockets.at(-1)?.emitWithAck('subscribe', { runId });
+    expect(ack).toEqual({ ok: true });
+    const end = await watcher.until(runId);
+    expect(end.type).toBe('run.completed');
+  });
+});
+
+describe('socket.io /traces', () => {
+  it('replays a live run to a late subscriber, then streams it, with no gap or duplicate', async () => {
+    const early = collect(await client());
+    expect(await sockets.at(-1)?.emitWithAck('subscribe', { flowId: 'chat' })).toEqual({ ok: true });
+
+    const answer = fetch(`${base}/api/flows/chat/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: { question: 'wait for me [[hang]]' } }),
+    });
+    const llmStarted = await early.when((e) => e.type === 'node.started' && e.nodeId === 'llm');
+    const runId = llmStarted.runId;
+
+    // The run is blocked in the model call: a late subscriber gets the past first, then what follows.
+    const lateSocket = await client();
+    const late = collect(lateSocket);
+    expect(await lateSocket.emitWithAck('subscribe', { runId })).toEqual({ ok: true });
+    expect(late.of(runId).map((e) => e.seq)).toEqual(early.of(runId).map((e) => e.seq));
+
+    const cancel = await fetch(`${base}/api/runs/${runId}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(200);
+    await late.until(runId);
+    await early.until(runId);
+    expect((await body(await answer)).status).toBe('cancelled');
+
+    const stored = (await body(await fetch(`${base}/api/runs/${runId}`))).events as TraceEvent[];
+    expect(stored.at(-1)?.type).toBe('run.cancelled');
+    expect(late.of(runId)).toEqual(stored);
+    expect(early.of(runId)).toEqual(stored);
+
+    // A subscriber after the end gets the whole run from the store.
+    const afterSocket = await client();
+    const after = collect(afterSocket);
+    expect(await afterSocket.emitWithAck('subscribe', { runId })).toEqual({ ok: true });
+    expect(after.of(runId)).toEqual(stored);
+  });
+
+  it('a flow subscription sees every new run of the flow; unsubscribe stops it', async () => {
+    const socket = await client();
+    const seen = collect(socket);
+    expect(await socket.emitWithAck('subscribe', { flowId: 'echo' })).toEqual({ ok: true });
+    const first = await body(await postRun('echo', { question: 'a' }));
+    const second = await body(await postRun('echo', { question: 'b' }));
+    await seen.until(first.runId);
+    await seen.until(second.runId);
+    expect(seen.of(first.runId).map((e) => e.seq)).toEqual(seen.of(first.runId).map((_, i) => i));
+
+    expect(await socket.emitWithAck('unsubscribe', { flowId: 'echo' })).toEqual({ ok: true });
+    const third = await body(await postRun('echo', { question: 'c' }));
+    // Subscribing by id now replays the finished run once: a leftover flow subscription would have added a copy.
+    expect(await socket.emitWithAck('subscribe', { runId: third.runId })).toEqual({ ok: true });
+    const stored = (await body(await fetch(`${base}/api/runs/${third.runId}`))).events;
+    expect(seen.of(third.runId)).toEqual(stored);
+  });
+
+  it('validates payloads and answers errors in the ack', async () => {
+    const socket = await client();
+    for (const payload of [{}, { runId: 42 }, { flowId: '../x' }, { runId: 'r_1', flowId: 'echo' }, 'r_1', null]) {
+      const ack = await socket.emitWithAck('subscribe', payload);
+      expect(ack, JSON.stringify(payload)).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    }
+    expect(await socket.emitWithAck('subscribe', { runId: 'r_000000000000000000000000' })).toMatchObject({
+      ok: false,
+      error: { code: 'RUN_NOT_FOUND' },
+    });
+    expect(await socket.emitWithAck('unsubscribe', { flowId: 7 })).toMatchObject({ ok: false });
+    // The connection and the server are fine afterwards.
+    expect(socket.connected).toBe(true);
+    expect((await fetch(`${base}/api/health`)).status).toBe(200);
+  });
+
+  it('requires the admin token in the handshake when FLOWLOOM_ADMIN_TOKEN is set', async () => {
+    const dir = tempDir('e2e-auth');
+    const guarded = await buildApp(testConfig({ dataDir: dir, adminToken: 'sesame' }));
+    await guarded.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const address = guarded.server.address();
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      await expect(client(undefined, url)).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+      await expect(client({ token: 'wrong' }, url)).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+      const ok = await client({ token: 'sesame' }, url);
+      expect(ok.connected).toBe(true);
+      ok.disconnect();
+    } finally {
+      await guarded.close();
+      removeTempDir(dir);
+    }
+  });
+});
+
+/** The fields these tests read from run answers and run details. */
+interface RunJson {
+  runId: string;
+  status: string;
+  events: TraceEvent[];
+}
+
+async function body(res: Response): Promise<RunJson> {
+  return (await res.json()) as RunJson;
+}
+
+function postRun(flowId: string, inputs: Record<string, unknown>) {
+  return fetch(`${base}/api/flows/${flowId}/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs }),
+  });
+}
