@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { LlmService } from '@flowloom/nodes';
 import type { FastifyServerOptions } from 'fastify';
+import { type HttpClientConfig, httpClientConfigFromEnv } from './services/http-client.js';
+import type { SandboxConfig } from './services/sandbox.js';
 
 /** Everything the runtime needs to start. Built from the environment by `main.ts`/`cli.ts`, or by hand in tests. */
 export interface Config {
@@ -24,6 +26,10 @@ export interface Config {
   publish?: { runTimeoutMs?: number; rateLimitPerMinute?: number };
   /** Key for provider credentials at rest (FLOWLOOM_SECRET_KEY); unset: a generated key file in the data folder. */
   secretKey?: string;
+  /** Outgoing HTTP of http/tool-http nodes: the SSRF allowances (FLOWLOOM_HTTP_ALLOW_PRIVATE, FLOWLOOM_HTTP_ALLOW_HOSTS). */
+  http?: HttpClientConfig;
+  /** Limits of the code sandbox (code, tool-code nodes). */
+  sandbox?: SandboxConfig;
 }
 
 const PACKAGE_ROOT = new URL('../', import.meta.url);
@@ -60,6 +66,7 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
       rateLimitPerMinute: optional(env.FLOWLOOM_KEY_RATE_LIMIT) ? Number(env.FLOWLOOM_KEY_RATE_LIMIT) : undefined,
     },
     secretKey: optional(env.FLOWLOOM_SECRET_KEY),
+    http: httpClientConfigFromEnv(env),
     ...overrides,
   };
 }

@@ -8,6 +8,7 @@ import {
   type Values,
 } from '@flowloom/nodes';
 import { newRunId, type RunHandle, RunRegistry, type RunResult, RunTrace, startRun } from '../engine/index.js';
+import { describeFlow } from './flow-describe.js';
 import type { RunRecord, Store } from './store.js';
 
 /** How deep subflows may nest before a run is refused (a flow calling itself, directly or not). */
@@ -139,15 +140,29 @@ export class RunService {
   /** `ctx.services.flows` of one run: runs a saved flow one level deeper, cancelled with its caller. */
   #flowRunner(parentRunId: string, depth: number): FlowRunner {
     return {
-      run: async (flowId, inputs, { signal }) => {
-        const { done } = this.startSaved(flowId, { inputs, signal, depth: depth + 1, parentRunId });
+      run: async (flowId, inputs, { signal, request, onUsage }) => {
+        const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : undefined;
+        const { done } = this.startSaved(flowId, {
+          inputs,
+          signal,
+          depth: depth + 1,
+          parentRunId,
+          ...(sessionId !== undefined && { sessionId }),
+        });
         const run = await done;
+        // The nested run's model usage counts on the calling node too (issue #3).
+        if (run.usage && onUsage) onUsage(run.usage, run.costUsd ?? 0);
         if (run.status === 'completed') return run.outputs ?? {};
         if (run.error)
           throw new AppError(run.error.code, `subflow "${flowId}" (${run.runId}): ${run.error.message}`, {
             details: run.error.details,
           });
         throw new AppError('RUN_CANCELLED', `subflow "${flowId}" (${run.runId}) was cancelled`);
+      },
+      describe: async (flowId) => {
+        const stored = this.#store.getFlow(flowId);
+        if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+        return describeFlow(stored.flow, this.#nodes);
       },
     };
   }

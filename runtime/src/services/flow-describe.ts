@@ -1,0 +1,19 @@
+import type { FlowDescription, FlowFile, NodeRegistry } from '@flowloom/nodes';
+import { flowInputs, flowOutputs } from '../engine/index.js';
+
+/** A saved flow's public face for `FlowRunner.describe` (tool-flow derives its parameters from it). */
+export function describeFlow(flow: FlowFile, registry: NodeRegistry): FlowDescription {
+  return {
+    id: flow.id,
+    name: flow.name,
+    ...(flow.description && { description: flow.description }),
+    inputs: flowInputs(flow, registry).map((input) => ({
+      name: input.name,
+      dataType: input.dataType,
+      required: input.required,
+      ...(input.description !== undefined && { description: input.description }),
+      ...(input.default !== undefined && { default: input.default }),
+    })),
+    outputs: flowOutputs(flow, registry).map((output) => ({ name: output.name })),
+  };
+}
