@@ -4,14 +4,17 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { adminAuthMode, adminTokenHook, RateLimiter } from './auth.js';
 import { KeyService } from './keys.js';
+import { ProviderSettings, settingsLlm } from './provider-settings.js';
 import { type Overrides, PublishedService, type PublishedVersion } from './published.js';
 import type { StartedRun } from './run-service.js';
+import { SecretBox } from './secrets.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     keys: KeyService;
     published: PublishedService;
     rateLimiter: RateLimiter;
+    providerSettings: ProviderSettings;
   }
 }
 
@@ -73,8 +76,9 @@ export function startPublishedRun(
 }
 
 /**
- * Publishing services: published versions, API keys and their rate limiter, and the admin-token hook on the editor
- * API (on whenever FLOWLOOM_ADMIN_TOKEN is set; a non-loopback HOST without it is refused at startup).
+ * Publishing services: published versions, API keys and their rate limiter, provider settings (encrypted at rest),
+ * and the admin-token hook on the editor API (on whenever FLOWLOOM_ADMIN_TOKEN is set; a non-loopback HOST without it
+ * is refused at startup).
  */
 export const publishing = fp(
   async (app: FastifyInstance, config: Config) => {
@@ -89,6 +93,15 @@ export const publishing = fp(
       }),
     );
     app.decorate('rateLimiter', new RateLimiter(config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE));
+    // Provider credentials from the editor, sealed at rest; model calls use them only when the env sets none.
+    const isEnvProvider = Boolean(config.llm || config.openai.apiKey || config.openai.baseURL);
+    const provider = new ProviderSettings(
+      app.store.db,
+      SecretBox.open(config.dataDir, config.secretKey),
+      isEnvProvider,
+    );
+    app.decorate('providerSettings', provider);
+    if (!isEnvProvider) app.nodeServices.llm = settingsLlm(provider, app.nodeServices.llm);
     // Pending last-used times are written before the store closes (onClose hooks run after every preClose).
     app.addHook('preClose', async () => keys.flush());
   },
