@@ -20,7 +20,6 @@ import { keys } from './http/keys/index.js';
 import { publish } from './http/publish/index.js';
 import { runs } from './http/runs/index.js';
 import { settings } from './http/settings/index.js';
-import { settings } from './http/settings/index.js';
 import { v1 } from './http/v1/index.js';
 import { widget } from './http/widget/index.js';
 import { services } from './services/index.js';
@@ -42,7 +41,7 @@ type Plugin = FastifyPluginAsync<any>;
 export const SERVICE_PLUGINS: Plugin[] = [services, traces, publishing, vectorStore, toolServices];
 
 /** HTTP features, one encapsulated plugin each, registered under `/api`. */
-export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, publish, keys, v1, settings, settings, docs, collections];
+export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, publish, keys, v1, settings, docs, collections];
 
 const FALLBACK_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Flowloom</title></head>
