@@ -111,4 +111,46 @@ describe('crash recovery', () => {
       store.close();
     }
   });
+
+  it('on SIGTERM the server cancels live runs, records them as cancelled and exits 0', async () => {
+    const dataDir = join(dir, 'data-term');
+    const setup = Store.open(dataDir);
+    setup.createFlow(chatFlow());
+    setup.close();
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir], {
+      env: { PATH: process.env.PATH ?? '', OPENAI_BASE_URL: fake.url },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
+    });
+    const answer = fetch(`${url}/api/flows/chat/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: { question: 'stopped by shutdown [[hang]]' } }),
+    }).then((res) => res.json() as Promise<{ status: string; runId: string }>);
+    const dbPath = join(dataDir, DB_FILE);
+    const row = (await waitForRow(
+      dbPath,
+      'SELECT runId FROM run_events WHERE type = \'node.started\' AND json LIKE \'%"nodeId":"llm"%\'',
+    )) as { runId: string };
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    // The pending request is answered with the cancelled run before the server goes.
+    expect(await answer).toMatchObject({ runId: row.runId, status: 'cancelled' });
+    expect(await exited).toBe(0);
+    const store = Store.open(dataDir);
+    try {
+      expect(store.getRun(row.runId)).toMatchObject({ status: 'cancelled' });
+      expect(store.getEvents(row.runId).at(-1)?.type).toBe('run.cancelled');
+    } finally {
+      store.close();
+    }
+  });
 });

@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FLOW_SCHEMA, type FlowFile, serializeFlow } from '@flowloom/nodes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { echoFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
@@ -269,5 +270,21 @@ describe('templates', () => {
     // The store starts empty; the editor makes a flow from a template under the id it likes.
     expect(t.app.store.listFlows()).toEqual([]);
     expect((await inject('POST', '/api/flows', { ...template, id: 'my-echo' })).statusCode).toBe(201);
+  });
+
+  it('offers every flow of the repository as a template that can be created as a flow', async () => {
+    const repo = await startTestApp({ templatesDir: fileURLToPath(new URL('../../../../flows/', import.meta.url)) });
+    try {
+      const files = readdirSync(repo.app.config.templatesDir).filter((name) => name.endsWith('.flow.json'));
+      const { templates } = (await repo.app.inject({ method: 'GET', url: '/api/templates' })).json();
+      expect(templates).toHaveLength(files.length);
+      for (const { id } of templates as { id: string }[]) {
+        const template = (await repo.app.inject({ method: 'GET', url: `/api/templates/${id}` })).json();
+        const created = await repo.app.inject({ method: 'POST', url: '/api/flows', payload: template });
+        expect(created.statusCode, id).toBe(201);
+      }
+    } finally {
+      await repo.close();
+    }
   });
 });
