@@ -1,0 +1,36 @@
+/** The admin token (FLOWLOOM_ADMIN_TOKEN) the editor sends when the runtime asks for one; kept in localStorage. */
+const STORAGE_KEY = 'flowloom-admin-token';
+const EVENT = 'flowloom:unauthorized';
+
+export function getAdminToken(): string | null {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setAdminToken(token: string | null): void {
+  try {
+    if (token) localStorage.setItem(STORAGE_KEY, token);
+    else localStorage.removeItem(STORAGE_KEY);
+  } catch {
+    // Storage disabled: the token lasts until the page closes.
+  }
+}
+
+/** Headers for editor API calls: `Authorization: Bearer <token>` when one is stored. */
+export function authHeaders(): Record<string, string> {
+  const token = getAdminToken();
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** Called by API helpers on a 401 from the editor API: the app then shows the sign-in screen. */
+export function reportUnauthorized(): void {
+  window.dispatchEvent(new Event(EVENT));
+}
+
+export function onUnauthorized(listener: () => void): () => void {
+  window.addEventListener(EVENT, listener);
+  return () => window.removeEventListener(EVENT, listener);
+}

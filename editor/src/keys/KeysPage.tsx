@@ -1,0 +1,164 @@
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { api, type FlowSummary } from '../api/http';
+import { type ApiKey, publishApi } from '../publish/api';
+import { timeAgo } from '../ui/format';
+import '../publish/publish.css';
+
+/** API keys for published endpoints: create (the secret is shown once), scope to flows, rate limit, revoke. */
+export function KeysPage() {
+  const [keys, setKeys] = useState<ApiKey[]>([]);
+  const [flows, setFlows] = useState<FlowSummary[]>([]);
+  const [name, setName] = useState('');
+  const [scope, setScope] = useState<string[]>([]);
+  const [rateLimit, setRateLimit] = useState('');
+  const [secret, setSecret] = useState<{ name: string; key: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const reload = useCallback(async () => {
+    const [list, allFlows] = await Promise.all([publishApi.keys(), api.flows()]);
+    setKeys(list);
+    setFlows(allFlows);
+  }, []);
+
+  useEffect(() => {
+    reload().catch((err: unknown) => setError(String(err instanceof Error ? err.message : err)));
+  }, [reload]);
+
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const created = await publishApi.createKey({
+        name: name.trim(),
+        ...(scope.length > 0 && { flows: scope }),
+        ...(rateLimit.trim() !== '' && { rateLimit: Number(rateLimit) }),
+      });
+      setSecret({ name: created.name, key: created.key });
+      setName('');
+      setScope([]);
+      setRateLimit('');
+      await reload();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  const revoke = async (key: ApiKey) => {
+    if (!window.confirm(`Revoke “${key.name}”? Calls with it fail at once.`)) return;
+    try {
+      await publishApi.revokeKey(key.id);
+      await reload();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  const toggleScope = (flowId: string) =>
+    setScope((s) => (s.includes(flowId) ? s.filter((id) => id !== flowId) : [...s, flowId]));
+
+  return (
+    <div className="keys-page" data-testid="keys-page">
+      <p>
+        <a href="#/">← Flows</a>
+      </p>
+      <h1>API keys</h1>
+      <p className="muted">
+        Keys let programs call published flows (<code>Authorization: Bearer flk_…</code>). A key's secret is shown once,
+        when it is created; the runtime keeps only a salted hash.
+      </p>
+      <form className="keys-form" onSubmit={create}>
+        <label>
+          Name
+          <input
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            aria-label="Key name"
+            required
+            maxLength={100}
+          />
+        </label>
+        <label>
+          Requests per minute
+          <input
+            type="number"
+            min={1}
+            value={rateLimit}
+            onChange={(e) => setRateLimit(e.target.value)}
+            placeholder="default"
+            aria-label="Requests per minute"
+          />
+        </label>
+        <fieldset>
+          <legend>Flows (none checked: every flow)</legend>
+          {flows.map((flow) => (
+            <label key={flow.id} style={{ flexDirection: 'row', display: 'inline-flex', marginRight: 10 }}>
+              <input type="checkbox" checked={scope.includes(flow.id)} onChange={() => toggleScope(flow.id)} />
+              {flow.id}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" className="btn btn-primary" disabled={name.trim() === ''} data-testid="create-key">
+          Create key
+        </button>
+      </form>
+      {secret && (
+        <div className="keys-secret" role="status" data-testid="key-secret">
+          <p>Copy the secret of “{secret.name}” now: it will not be shown again.</p>
+          <code>{secret.key}</code>{' '}
+          <button type="button" className="btn btn-sm" onClick={() => void navigator.clipboard?.writeText(secret.key)}>
+            Copy
+          </button>{' '}
+          <button type="button" className="btn btn-ghost btn-sm" onClick={() => setSecret(null)}>
+            Done
+          </button>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="error-text">
+          {error}
+        </p>
+      )}
+      <table className="publish-versions" data-testid="keys-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Key</th>
+            <th>Flows</th>
+            <th>Limit</th>
+            <th>Created</th>
+            <th>Last used</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((key) => (
+            <tr key={key.id} data-testid={`key-${key.id}`}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.preview}</code>
+              </td>
+              <td>{key.flows.length === 0 ? 'all' : key.flows.join(', ')}</td>
+              <td>{key.rateLimit === null ? 'default' : `${key.rateLimit}/min`}</td>
+              <td className="muted">{timeAgo(key.createdAt)}</td>
+              <td className="muted">{key.lastUsedAt ? timeAgo(key.lastUsedAt) : 'never'}</td>
+              <td>
+                {key.revokedAt ? (
+                  <span className="muted">revoked</span>
+                ) : (
+                  <button
+                    type="button"
+                    className="btn btn-ghost btn-sm"
+                    onClick={() => revoke(key)}
+                    data-testid={`revoke-${key.id}`}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

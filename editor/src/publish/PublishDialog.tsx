@@ -1,0 +1,252 @@
+import { useCallback, useEffect, useState } from 'react';
+import { timeAgo } from '../ui/format';
+import { Modal } from '../ui/Modal';
+import { type FlowDiff, type FlowInputInfo, type PublishAnswer, type PublishedSummary, publishApi } from './api';
+import { DiffView } from './DiffView';
+import { curlSnippet, javascriptSnippet, openaiSnippet, pythonSnippet, widgetSnippet } from './snippets';
+import './publish.css';
+
+type SnippetKind = 'curl' | 'javascript' | 'python' | 'openai' | 'widget';
+const SNIPPET_LABEL: Record<SnippetKind, string> = {
+  curl: 'curl',
+  javascript: 'JavaScript',
+  python: 'Python',
+  openai: 'OpenAI SDK',
+  widget: 'Chat widget',
+};
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Publishing a flow: publish the draft (with CORS origins and a run time limit), the endpoint with ready snippets
+ * using the flow's real inputs, and the version history with diffs and rollback.
+ */
+export function PublishDialog({ flowId, onClose }: { flowId: string; onClose: () => void }) {
+  const [versions, setVersions] = useState<PublishedSummary[]>([]);
+  const [inputs, setInputs] = useState<FlowInputInfo[]>([]);
+  const [last, setLast] = useState<PublishAnswer | null>(null);
+  const [note, setNote] = useState('');
+  const [origins, setOrigins] = useState('');
+  const [timeoutSec, setTimeoutSec] = useState('120');
+  const [snippet, setSnippet] = useState<SnippetKind>('curl');
+  const [diff, setDiff] = useState<FlowDiff | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [isBusy, setBusy] = useState(false);
+
+  const reload = useCallback(async () => {
+    const [list, io] = await Promise.all([publishApi.versions(flowId), publishApi.inputs(flowId)]);
+    setVersions(list.versions);
+    setInputs(io.inputs);
+    const newest = list.versions[0];
+    if (newest) {
+      setOrigins(newest.settings.allowedOrigins.join('\n'));
+      setTimeoutSec(String(Math.round(newest.settings.timeoutMs / 1000)));
+    }
+  }, [flowId]);
+
+  useEffect(() => {
+    reload().catch((err: unknown) => setError(errorText(err)));
+  }, [reload]);
+
+  const act = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const publish = () =>
+    act(async () => {
+      const allowedOrigins = origins
+        .split(/[\s,]+/)
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean);
+      const answer = await publishApi.publish(flowId, {
+        ...(note.trim() && { note: note.trim() }),
+        settings: { allowedOrigins, timeoutMs: Math.max(1, Number(timeoutSec) || 120) * 1000 },
+      });
+      setLast(answer);
+      setNote('');
+      setDiff(null);
+      await reload();
+    });
+
+  const rollback = (version: number) =>
+    act(async () => {
+      setLast(await publishApi.rollback(flowId, version));
+      setDiff(null);
+      await reload();
+    });
+
+  const showDiff = (from: string, to: string) => act(async () => setDiff(await publishApi.diff(flowId, from, to)));
+
+  const latest = versions[0];
+  const origin = window.location.origin;
+  const isChat = last
+    ? last.chat !== null
+    : inputs.filter((i) => i.required).length === 1 && inputs.some((i) => ['question', 'message'].includes(i.name));
+  const kinds: SnippetKind[] = isChat
+    ? ['curl', 'javascript', 'python', 'openai', 'widget']
+    : ['curl', 'javascript', 'python'];
+  const options = { origin, flowId, inputs };
+  const code = {
+    curl: curlSnippet,
+    javascript: javascriptSnippet,
+    python: pythonSnippet,
+    openai: openaiSnippet,
+    widget: widgetSnippet,
+  }[snippet](options);
+
+  return (
+    <Modal title={`Publish “${flowId}”`} onClose={onClose} testId="publish-dialog" wide>
+      <div className="publish">
+        <section>
+          <h3>Publish the draft</h3>
+          <p className="muted">
+            Publishing freezes the current draft as a new version. Callers always get the newest published version;
+            editing the draft changes nothing for them until you publish again.
+          </p>
+          <div className="publish-form">
+            <label>
+              Note
+              <input value={note} onChange={(e) => setNote(e.target.value)} placeholder="What changed (optional)" />
+            </label>
+            <label>
+              Allowed browser origins (one per line; * for any)
+              <textarea
+                value={origins}
+                onChange={(e) => setOrigins(e.target.value)}
+                rows={2}
+                placeholder="https://www.example.com"
+                aria-label="Allowed origins"
+              />
+            </label>
+            <label>
+              Run time limit (seconds)
+              <input
+                type="number"
+                min={1}
+                value={timeoutSec}
+                onChange={(e) => setTimeoutSec(e.target.value)}
+                aria-label="Run time limit"
+              />
+            </label>
+            <button
+              type="button"
+              className="btn btn-primary"
+              onClick={publish}
+              disabled={isBusy}
+              data-testid="publish-submit"
+            >
+              Publish {latest ? `v${latest.version + 1}` : 'v1'}
+            </button>
+          </div>
+          {last && (
+            <p className="publish-ok" role="status" data-testid="publish-result">
+              Published v{last.version}
+              {last.rollbackOf !== null && ` (rollback of v${last.rollbackOf})`} at{' '}
+              <code>{origin + last.endpoint}</code>
+            </p>
+          )}
+          {error && (
+            <p role="alert" className="error-text" data-testid="publish-error">
+              {error}
+            </p>
+          )}
+        </section>
+
+        <section>
+          <h3>Call it</h3>
+          <p className="muted">
+            Endpoint: <code data-testid="publish-endpoint">{`${origin}/api/v1/flows/${flowId}/run`}</code> with an API
+            key from the <a href="#/keys">keys page</a>.
+          </p>
+          <div className="tabs" role="tablist" aria-label="Snippet language">
+            {kinds.map((kind) => (
+              <button
+                key={kind}
+                type="button"
+                role="tab"
+                aria-selected={snippet === kind}
+                onClick={() => setSnippet(kind)}
+                data-testid={`snippet-tab-${kind}`}
+              >
+                {SNIPPET_LABEL[kind]}
+              </button>
+            ))}
+          </div>
+          <pre className="publish-snippet" data-testid="snippet">
+            {code}
+          </pre>
+          <button type="button" className="btn btn-sm" onClick={() => void navigator.clipboard?.writeText(code)}>
+            Copy
+          </button>
+        </section>
+
+        <section>
+          <h3>Versions</h3>
+          {versions.length === 0 ? (
+            <p className="muted">Not published yet.</p>
+          ) : (
+            <table className="publish-versions" data-testid="versions">
+              <tbody>
+                {versions.map((v, i) => (
+                  <tr key={v.version} data-testid={`version-${v.version}`}>
+                    <td>
+                      <strong>v{v.version}</strong>
+                      {i === 0 && <span className="badge">live</span>}
+                    </td>
+                    <td className="muted">{timeAgo(v.publishedAt)}</td>
+                    <td>
+                      {v.note ?? ''}
+                      {v.rollbackOf !== null && <span className="muted"> (rollback of v{v.rollbackOf})</span>}
+                    </td>
+                    <td className="publish-actions">
+                      <button
+                        type="button"
+                        className="btn btn-ghost btn-sm"
+                        onClick={() => showDiff(String(v.version), 'draft')}
+                        data-testid={`diff-draft-${v.version}`}
+                      >
+                        Diff with draft
+                      </button>
+                      {versions[i + 1] && (
+                        <button
+                          type="button"
+                          className="btn btn-ghost btn-sm"
+                          onClick={() => showDiff(String(versions[i + 1]?.version), String(v.version))}
+                          data-testid={`diff-prev-${v.version}`}
+                        >
+                          Diff with v{versions[i + 1]?.version}
+                        </button>
+                      )}
+                      {i > 0 && (
+                        <button
+                          type="button"
+                          className="btn btn-sm"
+                          onClick={() => rollback(v.version)}
+                          disabled={isBusy}
+                          data-testid={`rollback-${v.version}`}
+                        >
+                          Roll back to this
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {diff && <DiffView diff={diff} />}
+        </section>
+      </div>
+    </Modal>
+  );
+}
