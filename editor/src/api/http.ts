@@ -57,6 +57,13 @@ export interface FlowSummary {
   nodes?: unknown[];
 }
 
+export interface TemplateSummary {
+  id: string;
+  name: string;
+  description?: string;
+  tags?: string[];
+}
+
 export interface RunSummary {
   runId: string;
   flowId: string;
@@ -88,10 +95,8 @@ const enc = encodeURIComponent;
 export const api = {
   nodes: () => request<{ nodes: NodeSpec[] }>('GET', '/api/nodes').then((r) => r.nodes),
   flows: () => request<{ flows: FlowSummary[] }>('GET', '/api/flows').then((r) => r.flows),
-  templates: () =>
-    request<{ templates?: FlowFile[]; flows?: FlowFile[] }>('GET', '/api/templates').then(
-      (r) => r.templates ?? r.flows ?? [],
-    ),
+  templates: () => request<{ templates: TemplateSummary[] }>('GET', '/api/templates').then((r) => r.templates),
+  template: (id: string) => request<FlowFile>('GET', `/api/templates/${enc(id)}`),
   flow: (id: string) => request<FlowFile>('GET', `/api/flows/${enc(id)}`),
   createFlow: (flow: FlowFile) => request<FlowFile>('POST', '/api/flows', flow),
   saveFlow: (flow: FlowFile) => request<FlowFile>('PUT', `/api/flows/${enc(flow.id)}`, flow),

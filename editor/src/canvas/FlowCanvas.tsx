@@ -9,7 +9,7 @@ import {
   ReactFlow,
   useReactFlow,
 } from '@xyflow/react';
-import { type DragEvent, useCallback } from 'react';
+import { type DragEvent, useCallback, useState } from 'react';
 import { connectionProblem } from '../store/graph-ops';
 import type { CanvasEdge, CanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
@@ -32,6 +32,8 @@ export function FlowCanvas() {
   const connect = useEditor((s) => s.connect);
   const addNode = useEditor((s) => s.addNode);
   const catalog = useEditor((s) => s.catalog);
+  // Fit only a flow that has nodes when it opens; an empty canvas must not jump when the first node lands.
+  const [shouldFit] = useState(() => useEditor.getState().nodes.length > 0);
   const { screenToFlowPosition } = useReactFlow();
   const minimapColor = useCallback(
     (node: Node) => {
@@ -105,7 +107,7 @@ export function FlowCanvas() {
         snapGrid={SNAP}
         minZoom={0.08}
         maxZoom={2}
-        fitView
+        fitView={shouldFit}
         fitViewOptions={FIT_OPTIONS}
         onlyRenderVisibleElements={nodes.length > 120}
         colorMode="dark"

@@ -1,7 +1,7 @@
 import { FLOW_FORMAT, type FlowFile, serializeFlow } from '@flowloom/nodes/spec';
 import { type ChangeEvent, type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { download } from '../api/actions';
-import { api, type FlowSummary, HttpError } from '../api/http';
+import { api, type FlowSummary, HttpError, type TemplateSummary } from '../api/http';
 import { isFlowLike, slugify } from '../store/graph-ops';
 import { useEditor } from '../store/index';
 import type { Problem } from '../store/ui-slice';
@@ -10,7 +10,7 @@ import { Modal } from '../ui/Modal';
 import { navigate } from '../ui/router';
 
 type Dialog =
-  | { kind: 'create'; template?: FlowFile }
+  | { kind: 'create'; template?: TemplateSummary }
   | { kind: 'rename'; flow: FlowSummary }
   | { kind: 'delete'; flow: FlowSummary }
   | { kind: 'import-problems'; fileName: string; problems: Problem[] }
@@ -37,7 +37,7 @@ export function freeFlowId(name: string, taken: ReadonlySet<string>): string {
 /** The flows page: list with search, create (blank or template), rename, duplicate, delete, import, export. */
 export function FlowsPage() {
   const [flows, setFlows] = useState<FlowSummary[] | null>(null);
-  const [templates, setTemplates] = useState<FlowFile[]>([]);
+  const [templates, setTemplates] = useState<TemplateSummary[]>([]);
   const [query, setQuery] = useState('');
   const [dialog, setDialog] = useState<Dialog>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -225,8 +225,8 @@ export function FlowsPage() {
                   data-testid={`template-${t.id}`}
                 >
                   <span className="template-name">{t.name}</span>
-                  <span className="muted small">{t.description ?? `${t.nodes.length} nodes`}</span>
-                  <span className="template-meta">{t.nodes.length} nodes</span>
+                  <span className="muted small">{t.description ?? ''}</span>
+                  <span className="template-meta">{(t.tags ?? []).join(' · ') || 'template'}</span>
                 </button>
               ))}
             </div>
@@ -373,8 +373,8 @@ function FlowCard({ flow, onRename, onDuplicate, onExport, onDelete }: CardProps
 }
 
 function CreateDialog(props: {
-  template?: FlowFile;
-  templates: FlowFile[];
+  template?: TemplateSummary;
+  templates: TemplateSummary[];
   taken: ReadonlySet<string>;
   onClose: () => void;
   onCreated: (id: string) => void;
@@ -387,12 +387,12 @@ function CreateDialog(props: {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
-    const template = props.templates.find((t) => t.id === templateId);
-    const flow: FlowFile = template
-      ? { ...template, id, name: name || template.name }
-      : { format: FLOW_FORMAT, id, name: name || 'Untitled flow', nodes: [], edges: [] };
-    delete flow.version;
     try {
+      const template = templateId ? await api.template(templateId) : null;
+      const flow: FlowFile = template
+        ? { ...template, id, name: name || template.name }
+        : { format: FLOW_FORMAT, id, name: name || 'Untitled flow', nodes: [], edges: [] };
+      delete flow.version;
       await api.createFlow(flow);
       props.onCreated(id);
     } catch (err) {
