@@ -244,6 +244,56 @@ describe('flows/rag-qa.flow.json end to end (fake model)', () => {
   });
 });
 
+describe('tool-retriever under function-call (fake model)', () => {
+  const flow = {
+    format: 'flowloom.flow/v1',
+    id: 'kb-agent',
+    name: 'Agent with a knowledge base tool',
+    nodes: [
+      { id: 'question', type: 'input', position: { x: 0, y: 0 }, params: { name: 'question' } },
+      { id: 'kb', type: 'tool-retriever', position: { x: 0, y: 200 }, params: { collection: 'kb-agent', topK: 2 } },
+      { id: 'agent', type: 'function-call', position: { x: 300, y: 0 }, params: { stream: false } },
+      { id: 'answer', type: 'output', position: { x: 600, y: 0 }, params: { name: 'answer' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'question', sourcePort: 'value', target: 'agent', targetPort: 'prompt' },
+      { id: 'e2', source: 'kb', sourcePort: 'tool', target: 'agent', targetPort: 'tools' },
+      { id: 'e3', source: 'agent', sourcePort: 'text', target: 'answer', targetPort: 'value' },
+    ],
+  };
+
+  it("answers the model's search with passages, as a child span; a call without query goes back as a tool error", async () => {
+    const ingested = await inject('POST', '/api/collections/kb-agent/documents', {
+      files: [{ name: 'guide.md', text: guide }],
+    });
+    expect(ingested.statusCode).toBe(200);
+    expect((await inject('POST', '/api/flows', flow)).statusCode).toBe(201);
+    fake.reset();
+    fake.enqueue({
+      toolCalls: [
+        { name: 'search_documents', arguments: { query: 'refund policy annual plans' } },
+        { name: 'search_documents', arguments: {} },
+      ],
+    });
+    fake.enqueue({ text: 'Annual plans are refunded pro rata.' });
+    const res = await inject('POST', '/api/flows/kb-agent/runs', { inputs: { question: 'Do I get a refund?' } });
+    const run = res.json();
+    expect(run).toMatchObject({ status: 'completed', outputs: { answer: 'Annual plans are refunded pro rata.' } });
+    const chats = fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    const second = chats[1]?.body as { messages: { role: string; content: string }[]; tools?: unknown[] };
+    const toolMessages = second.messages.filter((m) => m.role === 'tool');
+    expect(toolMessages).toHaveLength(2);
+    expect(toolMessages[0]!.content).toContain('Refunds for annual plans are prorated to the day.');
+    expect(toolMessages[1]!.content).toContain('TOOL_FAILED');
+    const detail = (await inject('GET', `/api/runs/${run.runId}`)).json();
+    const agentSpan = detail.events.find((e: TraceEvent) => e.type === 'node.started' && e.nodeId === 'agent').spanId;
+    const children = detail.events.filter((e: TraceEvent) => e.parentSpanId === agentSpan);
+    expect(
+      children.some((e: TraceEvent) => e.type === 'node.log' && /found 2 documents/.test(JSON.stringify(e.data))),
+    ).toBe(true);
+  });
+});
+
 describe('managed Chroma in the runtime', () => {
   it('comes back after its process is killed, with the data still there', async () => {
     const pid = t.app.vectors.server!.pid!;
