@@ -1,3 +1,5 @@
+import { SignIn, useNeedsSignIn } from './auth/SignIn';
+import { KeysPage } from './keys/KeysPage';
 import { EditorPage } from './pages/EditorPage';
 import { FlowsPage } from './pages/FlowsPage';
 import { parseHash, useHash } from './ui/router';
@@ -5,9 +7,17 @@ import { Toasts } from './ui/Toasts';
 
 export function App() {
   const route = parseHash(useHash());
+  const needsSignIn = useNeedsSignIn();
+  if (needsSignIn) return <SignIn />;
   return (
     <>
-      {route.page === 'editor' ? <EditorPage key={route.flowId} flowId={route.flowId} /> : <FlowsPage />}
+      {route.page === 'editor' ? (
+        <EditorPage key={route.flowId} flowId={route.flowId} />
+      ) : route.page === 'keys' ? (
+        <KeysPage />
+      ) : (
+        <FlowsPage />
+      )}
       <Toasts />
     </>
   );

@@ -1,4 +1,5 @@
 import type { ErrorBody, FlowFile, NodeSpec, RunStatus, TraceEvent } from '@flowloom/nodes/spec';
+import { authHeaders, reportUnauthorized } from '../auth/token';
 import type { Problem } from '../store/ui-slice';
 
 /** An HTTP answer that was not 2xx, with the runtime's error body (CONTRACTS §3). */
@@ -13,7 +14,7 @@ export class HttpError extends Error {
 }
 
 async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
@@ -29,6 +30,7 @@ async function request<T>(method: string, path: string, body?: unknown, init: Re
   const text = await response.text();
   const json = text ? safeParse(text) : undefined;
   if (!response.ok) {
+    if (response.status === 401) reportUnauthorized();
     const error = (json as { error?: ErrorBody } | undefined)?.error;
     throw new HttpError(
       response.status,
@@ -123,7 +125,7 @@ export async function streamRun(
 ): Promise<void> {
   const response = await fetch(`/api/flows/${enc(flowId)}/runs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...authHeaders() },
     body: JSON.stringify({ inputs }),
     signal,
   });

@@ -1,5 +1,6 @@
 import type { TraceEvent } from '@flowloom/nodes/spec';
 import { io, type Socket } from 'socket.io-client';
+import { getAdminToken } from '../auth/token';
 import { isFlowNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 
@@ -8,7 +9,11 @@ let watched: string | null = null;
 
 function getSocket(): Socket {
   if (!socket) {
-    socket = io('/traces', { transports: ['websocket', 'polling'], autoConnect: true });
+    socket = io('/traces', {
+      transports: ['websocket', 'polling'],
+      autoConnect: true,
+      auth: (cb) => cb({ token: getAdminToken() ?? undefined }),
+    });
     socket.on('trace', (event: TraceEvent) => onSocketEvent(event));
     // After a reconnect the server forgets our subscription; ask again.
     socket.on('connect', () => {

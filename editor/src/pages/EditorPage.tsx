@@ -16,6 +16,7 @@ import { FlowCanvas } from '../canvas/FlowCanvas';
 import { layoutPositions } from '../canvas/layout';
 import { Palette } from '../canvas/Palette';
 import { Inspector } from '../inspector/Inspector';
+import { PublishButton } from '../publish/PublishButton';
 import { ProblemsPanel } from '../run/ProblemsPanel';
 import { RunHistory } from '../run/RunHistory';
 import { RunPanel, selectInputFieldsKey } from '../run/RunPanel';
@@ -310,6 +311,7 @@ function TopBar() {
       >
         Trace
       </button>
+      <PublishButton />
       {isRunning ? (
         <button type="button" className="btn btn-danger" onClick={() => void cancelRun()} data-testid="cancel-button">
           ■ Cancel

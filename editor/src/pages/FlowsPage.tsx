@@ -6,6 +6,7 @@ import { isFlowLike, slugify } from '../store/graph-ops';
 import { useEditor } from '../store/index';
 import type { Problem } from '../store/ui-slice';
 import { timeAgo } from '../ui/format';
+import { Icon } from '../ui/icons';
 import { Modal } from '../ui/Modal';
 import { navigate } from '../ui/router';
 
@@ -154,6 +155,9 @@ export function FlowsPage() {
           onChange={importFile}
           data-testid="import-input"
         />
+        <a className="btn btn-ghost" href="#/keys" data-testid="keys-link">
+          API keys
+        </a>
         <button type="button" className="btn" onClick={() => fileInput.current?.click()} data-testid="import-button">
           Import
         </button>
@@ -189,7 +193,7 @@ export function FlowsPage() {
           {flows?.length === 0 ? (
             <div className="empty-card">
               <div className="empty-icon" aria-hidden>
-                ✦
+                <Icon name="models" size={28} />
               </div>
               <h3>No flows yet</h3>
               <p className="muted">Start blank or from a template below.</p>

@@ -23,7 +23,16 @@ function errorText(err: unknown): string {
  * Publishing a flow: publish the draft (with CORS origins and a run time limit), the endpoint with ready snippets
  * using the flow's real inputs, and the version history with diffs and rollback.
  */
-export function PublishDialog({ flowId, onClose }: { flowId: string; onClose: () => void }) {
+export function PublishDialog({
+  flowId,
+  onClose,
+  beforePublish,
+}: {
+  flowId: string;
+  onClose: () => void;
+  /** Runs first (the editor saves pending edits, so what is published is what is on screen). */
+  beforePublish?: () => Promise<unknown>;
+}) {
   const [versions, setVersions] = useState<PublishedSummary[]>([]);
   const [inputs, setInputs] = useState<FlowInputInfo[]>([]);
   const [last, setLast] = useState<PublishAnswer | null>(null);
@@ -64,6 +73,7 @@ export function PublishDialog({ flowId, onClose }: { flowId: string; onClose: ()
 
   const publish = () =>
     act(async () => {
+      await beforePublish?.();
       const allowedOrigins = origins
         .split(/[\s,]+/)
         .map((o) => o.trim().replace(/\/+$/, ''))

@@ -1,9 +1,10 @@
 import { useSyncExternalStore } from 'react';
 
-export type Route = { page: 'flows' } | { page: 'editor'; flowId: string };
+export type Route = { page: 'flows' } | { page: 'keys' } | { page: 'editor'; flowId: string };
 
 /** Hash routes: `#/` the flows page, `#/flows/:id` the editor. Pure. */
 export function parseHash(hash: string): Route {
+  if (/^#\/keys\b/.test(hash)) return { page: 'keys' };
   const match = /^#\/flows\/([^/?#]+)/.exec(hash);
   return match?.[1] ? { page: 'editor', flowId: decodeURIComponent(match[1]) } : { page: 'flows' };
 }
@@ -18,5 +19,6 @@ export function useHash(): string {
 }
 
 export function navigate(route: Route): void {
-  window.location.hash = route.page === 'editor' ? `#/flows/${encodeURIComponent(route.flowId)}` : '#/';
+  if (route.page === 'keys') window.location.hash = '#/keys';
+  else window.location.hash = route.page === 'editor' ? `#/flows/${encodeURIComponent(route.flowId)}` : '#/';
 }

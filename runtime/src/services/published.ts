@@ -110,6 +110,9 @@ export class PublishedService {
       ),
       flows: db.prepare('SELECT DISTINCT flowId FROM published_versions ORDER BY flowId'),
       remove: db.prepare('DELETE FROM published_versions WHERE flowId = ?'),
+      recordRun: db.prepare(
+        'INSERT INTO published_runs (runId, flowId, version, keyId, endpoint) VALUES (?, ?, ?, ?, ?)',
+      ),
     };
   }
 
@@ -197,6 +200,11 @@ export class PublishedService {
   /** Every published version of a flow, newest first (empty when never published). */
   list(flowId: string): PublishedSummary[] {
     return (this.#sql.list.all(flowId) as Row[]).map(toSummary);
+  }
+
+  /** Records which version, key and face served a run (the run itself is in `runs`). */
+  recordRun(runId: string, flowId: string, version: number, keyId: string, endpoint: 'run' | 'chat'): void {
+    this.#sql.recordRun.run(runId, flowId, version, keyId, endpoint);
   }
 
   /** Ids of every flow with at least one published version. */

@@ -69,9 +69,7 @@ export function startPublishedRun(
   }, timeoutMs);
   timer.unref();
   started.done.finally(() => clearTimeout(timer)).catch(() => {});
-  app.store.db
-    .prepare('INSERT INTO published_runs (runId, flowId, version, keyId, endpoint) VALUES (?, ?, ?, ?, ?)')
-    .run(started.handle.runId, flowId, published.version, caller.keyId, caller.endpoint);
+  app.published.recordRun(started.handle.runId, flowId, published.version, caller.keyId, caller.endpoint);
   return { ...started, published };
 }
 
