@@ -13,7 +13,7 @@ import {
   type Values,
 } from '@flowloom/nodes';
 import { type Config, configFromEnv, VERSION } from './config.js';
-import { flowInputs, type Problem, validateFlow } from './engine/index.js';
+import { checkRunInputs, flowInputs, type Problem, validateFlow } from './engine/index.js';
 
 /** Exit codes (CONTRACTS §5). */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -161,6 +161,19 @@ function fromCwd(env: Record<string, string | undefined>, path: string): string 
   return isAbsolute(path) ? path : resolve(env.INIT_CWD ?? process.cwd(), path);
 }
 
+/** A flow saved in the data folder, or FLOW_NOT_FOUND. */
+async function storedFlow(dataDir: string, flowId: string): Promise<FlowFile> {
+  const { Store } = await import('./services/store.js');
+  const store = Store.open(dataDir);
+  try {
+    const stored = store.getFlow(flowId);
+    if (!stored) throw new AppError('FLOW_NOT_FOUND', `no flow "${flowId}" in ${dataDir} (and no such file)`);
+    return stored.flow;
+  } finally {
+    store.close();
+  }
+}
+
 function looksLikeFile(target: string, resolved: string): boolean {
   return target.endsWith('.json') || target.includes('/') || target.includes('\\') || existsSync(resolved);
 }
@@ -186,27 +199,29 @@ async function runCommand(args: string[], env: Record<string, string | undefined
 
   const path = fromCwd(env, target);
   const fromFile = looksLikeFile(target, path) ? readFlowFile(path) : undefined;
+  const registry = new NodeRegistry();
   if (fromFile) {
-    const problems = validateFlow(fromFile, new NodeRegistry());
+    const problems = validateFlow(fromFile, registry);
     if (problems.length > 0) {
       for (const problem of problems) io.stderr(`${formatProblem(problem)}\n`);
       throw new AppError('FLOW_INVALID', `${target} has ${problems.length} problem(s)`);
     }
   }
+  const flow = fromFile ?? (await storedFlow(config.dataDir, target));
+  // Inputs are checked before the whole runtime starts, so bad input fails fast.
+  const specs = flowInputs(flow, registry);
+  const inputs = parseInputs(
+    (values.input as string[] | undefined) ?? [],
+    values['json-input'] as string | undefined,
+    new Map(specs.map((input) => [input.name, input.dataType])),
+  );
+  checkRunInputs(specs, inputs);
 
-  // Loaded on demand so `validate` starts fast.
+  // Loaded on demand so `validate` and bad input answer fast.
   const { buildApp } = await import('./app.js');
   const app = await buildApp(config);
   try {
     await app.ready();
-    const flow = fromFile ?? app.store.getFlow(target)?.flow;
-    if (!flow) throw new AppError('FLOW_NOT_FOUND', `no flow "${target}" in ${config.dataDir} (and no such file)`);
-    const types = new Map(flowInputs(flow, app.registry).map((input) => [input.name, input.dataType]));
-    const inputs = parseInputs(
-      (values.input as string[] | undefined) ?? [],
-      values['json-input'] as string | undefined,
-      types,
-    );
     const started = fromFile ? app.runs.start(flow, { inputs }) : app.runs.startSaved(flow.id, { inputs });
     const names = new Map<string, string>();
     started.handle.trace.subscribe((event) => {

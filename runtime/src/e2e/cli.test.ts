@@ -129,7 +129,7 @@ describe('flowloom run', () => {
     ['an unknown command', ['frobnicate'], /frobnicate/],
   ];
   for (const [name, args, message] of bad) {
-    it.concurrent(`exits 2 on ${name}`, async () => {
+    it(`exits 2 on ${name}`, async () => {
       const result = await flowloom(args);
       expect(result.stderr).toMatch(message);
       expect(result.code).toBe(2);

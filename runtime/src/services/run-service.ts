@@ -112,9 +112,17 @@ export class RunService {
     };
     store.insertRun(record);
     const done = handle.result.then((result) => this.#finish(record, result));
+    // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
+    done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
     this.registry.add(handle);
-    for (const listener of this.#listeners) listener(handle);
+    for (const listener of this.#listeners) {
+      try {
+        listener(handle);
+      } catch {
+        // A faulty watcher (e.g. a socket going away) must not fail a run that has started.
+      }
+    }
     return { handle, done };
   }
 

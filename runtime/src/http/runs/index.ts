@@ -73,10 +73,11 @@ export function streamRun(reply: FastifyReply, started: StartedRun): void {
     if (raw.destroyed || raw.writableEnded) return;
     raw.write(`data: ${JSON.stringify(event)}\n\n`);
     if (isRunEnd(event)) {
-      done.finally(() => {
+      const end = () => {
         stop();
         if (!raw.writableEnded) raw.end();
-      });
+      };
+      done.then(end, end);
     }
   });
   if (hasEnded) unsubscribe();
