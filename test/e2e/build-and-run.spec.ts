@@ -1,6 +1,10 @@
 import { blankFlow, expect, putFlow, test } from '../fixtures/editor';
 
-test('builds a chat flow from scratch, saves, runs it live and inspects an output', async ({ page, request, editor }) => {
+test('builds a chat flow from scratch, saves, runs it live and inspects an output', async ({
+  page,
+  request,
+  editor,
+}) => {
   await putFlow(request, blankFlow('e2e-build', 'Built by hand'));
   await editor.open('e2e-build');
 
@@ -54,7 +58,9 @@ test('builds a chat flow from scratch, saves, runs it live and inspects an outpu
   await expect(editor.node('llm')).toHaveAttribute('data-status', 'completed');
   await expect(editor.node('output')).toHaveAttribute('data-status', 'completed');
   await expect(page.getByTestId('node-meta-llm')).toContainText('tok');
-  await expect(page.getByTestId('chat-message-assistant')).toContainText('echo: Reply briefly. Question: What is Flowloom?');
+  await expect(page.getByTestId('chat-message-assistant')).toContainText(
+    'echo: Reply briefly. Question: What is Flowloom?',
+  );
   await expect(page.getByTestId('run-status')).toHaveText('completed');
 
   // The edge into the output carries the value that flowed.

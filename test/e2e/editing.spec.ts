@@ -49,7 +49,9 @@ test('undoes and redoes node, edge and param edits with the keyboard', async ({ 
   await page.mouse.up();
   await expect.poll(async () => (await editor.node('answer').boundingBox())?.y).toBeGreaterThan(before.y + 100);
   await page.keyboard.press('Control+Z');
-  await expect.poll(async () => Math.round((await editor.node('answer').boundingBox())?.y ?? 0)).toBe(Math.round(before.y));
+  await expect
+    .poll(async () => Math.round((await editor.node('answer').boundingBox())?.y ?? 0))
+    .toBe(Math.round(before.y));
 
   // Autosave writes what the undo left.
   await expect(editor.saveStatus()).toHaveAttribute('data-state', 'saved');
@@ -64,7 +66,10 @@ test('copies nodes as flow JSON and pastes them into another flow', async ({ pag
   await putFlow(request, { format: 'flowloom.flow/v1', id: 'e2e-copy-b', name: 'Target', nodes: [], edges: [] });
   await editor.open('e2e-copy-a');
   await editor.select('prompt');
-  await editor.node('llm').locator('.node-header').click({ modifiers: ['Shift'] });
+  await editor
+    .node('llm')
+    .locator('.node-header')
+    .click({ modifiers: ['Shift'] });
   await page.keyboard.press('Control+C');
   const copied = JSON.parse(await page.evaluate(() => navigator.clipboard.readText()));
   expect(copied.format).toBe('flowloom.flow/v1');

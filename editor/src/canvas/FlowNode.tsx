@@ -5,6 +5,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { FlowCanvasNode, FlowNodeData } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import { formatCost, formatMs, formatTokens, preview } from '../ui/format';
+import { Icon } from '../ui/icons';
 import { categoryMeta } from './colors';
 import { PortHandle } from './PortHandle';
 
@@ -59,7 +60,7 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
     >
       <div className="node-header">
         <span className="node-glyph" aria-hidden>
-          {category.glyph}
+          <Icon name={spec.category} size={15} />
         </span>
         <div className="node-titles">
           <div className="node-title">{data.label || spec.title}</div>
@@ -164,7 +165,9 @@ function UnknownKind({ id, type }: { id: string; type: string }) {
   return (
     <div className="flow-node unknown-kind" data-testid={`node-${id}`}>
       <div className="node-header">
-        <span className="node-glyph">?</span>
+        <span className="node-glyph">
+          <Icon name="unknown" size={15} />
+        </span>
         <div className="node-titles">
           <div className="node-title">Unknown kind “{type}”</div>
           <div className="node-id">{id}</div>

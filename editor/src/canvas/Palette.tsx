@@ -1,6 +1,7 @@
 import { NODE_CATEGORIES, type NodeSpec } from '@flowloom/nodes/spec';
 import { memo, useMemo, useState } from 'react';
 import { useEditor } from '../store/index';
+import { Icon } from '../ui/icons';
 import { categoryMeta } from './colors';
 
 export const KIND_MIME = 'application/x-flowloom-kind';
@@ -70,7 +71,7 @@ export const Palette = memo(function Palette({ onAdd }: Props) {
                   }}
                 >
                   <span className="palette-glyph" aria-hidden>
-                    {meta.glyph}
+                    <Icon name={kind.category} size={15} />
                   </span>
                   <span className="palette-text">
                     <span className="palette-name">{kind.title}</span>

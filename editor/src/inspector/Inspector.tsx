@@ -8,6 +8,7 @@ import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
 import { selectSelectedNodeId, selectSelectionCount } from '../store/selectors';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
+import { Icon } from '../ui/icons';
 import { ParamField } from './ParamField';
 
 const COMMON_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'gpt-4.1', 'o4-mini'];
@@ -62,7 +63,7 @@ export function Inspector() {
     return (
       <div className="inspector-empty" data-testid="inspector-empty">
         <div className="empty-icon" aria-hidden>
-          ⌖
+          <Icon name="cursor" size={28} />
         </div>
         <p>{count > 1 ? `${count} items selected.` : 'Select a node to edit its settings.'}</p>
         <p className="muted small">
@@ -112,7 +113,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
     <div className="inspector" data-testid="inspector">
       <div className="inspector-head" style={{ ['--cat-color' as string]: category.color }}>
         <span className="node-glyph big" aria-hidden>
-          {category.glyph}
+          <Icon name={spec.category} size={18} />
         </span>
         <div>
           <div className="inspector-title">{spec.title}</div>

@@ -6,6 +6,7 @@ import { isFlowLike, slugify } from '../store/graph-ops';
 import { useEditor } from '../store/index';
 import type { Problem } from '../store/ui-slice';
 import { timeAgo } from '../ui/format';
+import { Icon } from '../ui/icons';
 import { Modal } from '../ui/Modal';
 import { navigate } from '../ui/router';
 
@@ -192,7 +193,7 @@ export function FlowsPage() {
           {flows?.length === 0 ? (
             <div className="empty-card">
               <div className="empty-icon" aria-hidden>
-                ✦
+                <Icon name="models" size={28} />
               </div>
               <h3>No flows yet</h3>
               <p className="muted">Start blank or from a template below.</p>

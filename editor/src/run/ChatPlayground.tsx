@@ -5,6 +5,7 @@ import { chatShape } from '../store/graph-ops';
 import { useEditor } from '../store/index';
 import { selectIsRunning } from '../store/selectors';
 import { formatMs, pretty } from '../ui/format';
+import { Icon } from '../ui/icons';
 
 interface Turn {
   id: number;
@@ -70,7 +71,7 @@ export function ChatPlayground() {
         {turns.length === 0 && !waiting ? (
           <div className="chat-empty">
             <div className="empty-icon" aria-hidden>
-              💬
+              <Icon name="chat" size={28} />
             </div>
             Ask something: each message runs the flow with <code>{inputName}</code> and shows <code>{outputName}</code>.
           </div>
