@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { expect, flowFixture, putFlow, test } from '../fixtures/editor';
 
 // The editor's publishing UI: the publish dialog (endpoint, snippets with the flow's real inputs, versions, diff,
@@ -72,4 +75,45 @@ test('keys page: create a scoped key (secret shown once), it calls the published
   await page.reload();
   await expect(page.getByTestId('keys-table')).toBeVisible();
   await expect(page.getByText(secret)).toHaveCount(0);
+});
+
+test('admin token: the editor asks for it, refuses a wrong one, and works once signed in', async ({ page }) => {
+  // A second runtime with FLOWLOOM_ADMIN_TOKEN set, on a free port and its own data folder.
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolve(free));
+    });
+  });
+  const dataDir = test.info().outputPath('admin-data');
+  mkdirSync(dataDir, { recursive: true });
+  const child = spawn(process.execPath, ['../runtime/dist/main.js'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      FLOWLOOM_DATA: dataDir,
+      FLOWLOOM_ADMIN_TOKEN: 's3same-token',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await expect.poll(async () => (await fetch(`${base}/api/health`).catch(() => null))?.status ?? 0).toBe(200);
+    expect((await fetch(`${base}/api/flows`)).status).toBe(401);
+    await page.goto(`${base}/#/`);
+    await expect(page.getByTestId('sign-in')).toBeVisible();
+    await page.getByLabel('Admin token').fill('wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toContainText('not the runtime’s admin token');
+    await page.getByLabel('Admin token').fill('s3same-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('new-flow')).toBeVisible();
+    await expect(page.getByTestId('sign-in')).toHaveCount(0);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
