@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { buildApp } from '../../app.js';
+import { testConfig } from '../../config.js';
+import { removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -110,5 +112,22 @@ describe('app', () => {
     }
     const ui = await t.app.inject({ method: 'GET', url: '/api/docs/ui' });
     expect(ui.headers['content-type']).toContain('text/html');
+  });
+
+  it('answers unexpected faults with 500 INTERNAL and a generic message, and keeps serving', async () => {
+    const dataDir = tempDir();
+    const app = await buildApp(testConfig({ dataDir }));
+    app.get('/api/boom', async () => {
+      throw new Error('secret internals: /etc/shadow');
+    });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/api/boom' });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({ error: { code: 'INTERNAL', message: 'Internal error' } });
+      expect((await app.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      removeTempDir(dataDir);
+    }
   });
 });
