@@ -101,13 +101,13 @@ class Subscriber {
       existing.isExplicit = true;
       return;
     }
-    const detail = this.app.runs.get(runId);
-    if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     const trace = this.app.runs.liveTrace(runId);
     if (trace) {
       this.#attach({ runId, trace }, true);
       return;
     }
+    const detail = this.app.runs.get(runId);
+    if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     // Finished: its whole log is in the store (a run leaves the live set only after its last event is written).
     for (const event of detail.events) this.socket.emit('trace', event);
   }
