@@ -1,9 +1,10 @@
 import { isAppError } from '@flowloom/nodes';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createSandbox } from './sandbox.js';
 
 const sandbox = createSandbox({ defaultTimeoutMs: 500, defaultMemoryBytes: 16 * 1024 * 1024 });
 const signal = new AbortController().signal;
+afterAll(() => sandbox.close());
 
 async function failure(code: string, args: Record<string, unknown> = {}, timeoutMs?: number) {
   try {
@@ -156,6 +157,32 @@ describe('QuickJS sandbox', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     expect((await failure('return 1;', { inputs: circular })).code).toBe('SANDBOX_ERROR');
+  });
+
+  it('keeps the event loop free while a script spins, and ends it at once on cancel', async () => {
+    const controller = new AbortController();
+    const spinning = sandbox.run('while (true) {}', {}, { signal: controller.signal, timeoutMs: 30_000 });
+    const order: string[] = [];
+    const settled = spinning.then(
+      () => order.push('script'),
+      (err: unknown) => order.push(`script failed: ${(err as Error).message}`),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    order.push('timer');
+    controller.abort(new Error('cancelled'));
+    await settled;
+    expect(order).toEqual(['timer', 'script failed: cancelled']);
+    expect(await sandbox.run('return "next";', {}, { signal })).toBe('next');
+  });
+
+  it('runs scripts of concurrent nodes in parallel workers', async () => {
+    const results = await Promise.all([1, 2, 3, 4].map((n) => sandbox.run('return n * n;', { n }, { signal })));
+    expect(results).toEqual([1, 4, 9, 16]);
+  });
+
+  it('refuses inputs that cannot leave the thread', async () => {
+    const err = await failure('return 1;', { inputs: { fn: () => 1 } });
+    expect(err.code).toBe('SANDBOX_ERROR');
   });
 
   it('does not start when the signal is already aborted', async () => {

@@ -1,4 +1,5 @@
-import { AppError, type SandboxRunOptions, type SandboxService } from '@flowloom/nodes';
+import { Worker } from 'node:worker_threads';
+import { AppError, type ErrorCode, type SandboxRunOptions, type SandboxService } from '@flowloom/nodes';
 import {
   newQuickJSWASMModule,
   type QuickJSContext,
@@ -6,6 +7,7 @@ import {
   type QuickJSRuntime,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten';
+import type { SandboxJob, SandboxReply } from './sandbox-worker.js';
 
 /** Limits of the sandbox; node params may lower them, never raise them past the maximums. */
 export interface SandboxConfig {
@@ -207,9 +209,205 @@ export class QuickJsSandbox implements SandboxService {
   }
 }
 
-/** The sandbox service with the given limits. */
-export function createSandbox(config: SandboxConfig = {}): SandboxService {
-  return new QuickJsSandbox(config);
+/** Options of the worker pool. */
+export interface WorkerSandboxConfig extends SandboxConfig {
+  /** Worker threads running scripts at once (default 2). */
+  workers?: number;
+  /** Time past a script's own limit after which its worker is killed if it has not answered. */
+  graceMs?: number;
+}
+
+interface PendingJob {
+  job: SandboxJob;
+  options: SandboxRunOptions;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+  slot?: WorkerSlot;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  job?: PendingJob;
+}
+
+/** A worker thread that loads `sandbox-worker` (through tsx when running from the TypeScript sources in tests). */
+function spawnWorker(config: SandboxConfig): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const target = new URL(fromSource ? './sandbox-worker.ts' : './sandbox-worker.js', import.meta.url);
+  if (!fromSource) return new Worker(target, { workerData: config });
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(target.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: config });
+}
+
+/**
+ * The sandbox as a pool of worker threads, each with its own QuickJS: scripts never block the runtime's event loop,
+ * a cancelled run ends its script at once (the worker is terminated and replaced), and a watchdog kills a worker
+ * that overruns its deadline by more than `graceMs`.
+ */
+export class WorkerSandbox implements SandboxService {
+  readonly #config: Required<SandboxConfig>;
+  readonly #size: number;
+  readonly #graceMs: number;
+  readonly #idle: WorkerSlot[] = [];
+  readonly #queue: PendingJob[] = [];
+  #live = 0;
+  #nextId = 0;
+  #closed = false;
+
+  constructor(config: WorkerSandboxConfig = {}) {
+    const { workers, graceMs, ...limits } = config;
+    this.#config = { ...DEFAULTS, ...limits };
+    this.#size = Math.max(1, workers ?? 2);
+    this.#graceMs = graceMs ?? 2_000;
+  }
+
+  run(code: string, args: Record<string, unknown>, options: SandboxRunOptions): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new AppError('SANDBOX_ERROR', 'the sandbox is closed'));
+    if (options.signal.aborted) return Promise.reject(options.signal.reason);
+    const job: SandboxJob = {
+      id: ++this.#nextId,
+      code,
+      args,
+      timeoutMs: options.timeoutMs,
+      memoryBytes: options.memoryBytes,
+    };
+    return new Promise((resolve, reject) => {
+      const pending: PendingJob = { job, options, resolve, reject };
+      const onAbort = () => {
+        const queued = this.#queue.indexOf(pending);
+        if (queued >= 0) this.#queue.splice(queued, 1);
+        else if (pending.slot) this.#kill(pending.slot);
+        this.#settle(pending, () => reject(options.signal.reason));
+      };
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      pending.resolve = (value) => {
+        options.signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      pending.reject = (err) => {
+        options.signal.removeEventListener('abort', onAbort);
+        reject(err);
+      };
+      this.#queue.push(pending);
+      this.#pump();
+    });
+  }
+
+  /** Ends every worker; queued scripts fail with SANDBOX_ERROR. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const pending of this.#queue.splice(0)) {
+      pending.reject(new AppError('SANDBOX_ERROR', 'the sandbox was closed'));
+    }
+    const workers = this.#idle.splice(0).map((slot) => slot.worker.terminate());
+    await Promise.allSettled(workers);
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0 && (this.#idle.length > 0 || this.#live < this.#size)) {
+      const slot = this.#idle.pop() ?? this.#spawn();
+      const pending = this.#queue.shift() as PendingJob;
+      slot.job = pending;
+      pending.slot = slot;
+      slot.worker.ref();
+      try {
+        slot.worker.postMessage(pending.job);
+      } catch (err) {
+        // Inputs that cannot cross a thread (functions, symbols): the script never starts.
+        slot.job = undefined;
+        this.#release(slot);
+        this.#settle(pending, () =>
+          pending.reject(new AppError('SANDBOX_ERROR', 'the script inputs are not JSON', { cause: err })),
+        );
+      }
+    }
+  }
+
+  #spawn(): WorkerSlot {
+    const worker = spawnWorker(this.#config);
+    const slot: WorkerSlot = { worker };
+    this.#live++;
+    worker.on('message', (reply: SandboxReply) => this.#onReply(slot, reply));
+    const lost = (why: string) => {
+      if (!this.#forget(slot)) return;
+      const pending = slot.job;
+      if (pending)
+        this.#settle(pending, () => pending.reject(new AppError('SANDBOX_ERROR', `the sandbox stopped: ${why}`)));
+      this.#pump();
+    };
+    worker.on('error', (err) => lost(err.message));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    return slot;
+  }
+
+  #onReply(slot: WorkerSlot, reply: SandboxReply): void {
+    const pending = slot.job;
+    if (!pending || pending.job.id !== reply.id) return;
+    if (reply.type === 'start') {
+      // The watchdog starts with the script, not with the worker's own start-up.
+      const limit = Math.min(pending.job.timeoutMs ?? this.#config.defaultTimeoutMs, this.#config.maxTimeoutMs);
+      pending.timer = setTimeout(() => {
+        this.#kill(slot);
+        this.#settle(pending, () =>
+          pending.reject(new AppError('SANDBOX_TIMEOUT', `the script ran longer than ${limit} ms and was stopped`)),
+        );
+      }, limit + this.#graceMs);
+      return;
+    }
+    if (reply.type === 'log') {
+      pending.options.onLog?.(reply.line);
+      return;
+    }
+    slot.job = undefined;
+    this.#release(slot);
+    if (reply.type === 'done') this.#settle(pending, () => pending.resolve(reply.value));
+    else {
+      const { code, message, details } = reply.error;
+      this.#settle(pending, () => pending.reject(new AppError(code as ErrorCode, message, details ? { details } : {})));
+    }
+    this.#pump();
+  }
+
+  #settle(pending: PendingJob, finish: () => void): void {
+    if (pending.timer) clearTimeout(pending.timer);
+    pending.timer = undefined;
+    pending.slot = undefined;
+    finish();
+  }
+
+  #release(slot: WorkerSlot): void {
+    if (this.#closed) {
+      this.#forget(slot);
+      void slot.worker.terminate();
+      return;
+    }
+    slot.worker.unref();
+    this.#idle.push(slot);
+  }
+
+  /** Ends a worker at once (cancel or watchdog); a fresh one replaces it on demand. */
+  #kill(slot: WorkerSlot): void {
+    slot.job = undefined;
+    this.#forget(slot);
+    void slot.worker.terminate();
+    this.#pump();
+  }
+
+  /** Removes a worker from the pool; false when it was already gone. */
+  #forget(slot: WorkerSlot): boolean {
+    if ((slot as { gone?: boolean }).gone) return false;
+    (slot as { gone?: boolean }).gone = true;
+    const idle = this.#idle.indexOf(slot);
+    if (idle >= 0) this.#idle.splice(idle, 1);
+    this.#live--;
+    return true;
+  }
+}
+
+/** The sandbox service with the given limits: a pool of worker threads running QuickJS. */
+export function createSandbox(config: WorkerSandboxConfig = {}): WorkerSandbox {
+  return new WorkerSandbox(config);
 }
 
 function clamp(value: number, min: number, max: number): number {

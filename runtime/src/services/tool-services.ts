@@ -12,7 +12,9 @@ import { createSandbox } from './sandbox.js';
  */
 export const toolServices = fp(
   async (app: FastifyInstance, config: Config) => {
-    app.nodeServices.sandbox = createSandbox(config.sandbox);
+    const sandbox = createSandbox(config.sandbox);
+    app.nodeServices.sandbox = sandbox;
+    app.addHook('onClose', () => sandbox.close());
     app.nodeServices.http = createHttpClient(config.http);
     app.nodeServices.memory = createMemoryService(app.store.db);
   },
