@@ -305,6 +305,42 @@ describe('code node safety through the runtime', () => {
     });
   }
 
+  it('a cancelled run ends a spinning script at once and the runtime stays healthy', async () => {
+    await save(
+      flow(
+        'code-spin',
+        [
+          ['q', 'input'],
+          ['spin', 'code', { code: 'while (true) {}', timeoutMs: 30_000 }],
+          ['o', 'output'],
+        ],
+        ['q.value→spin.input', 'spin.result→o.value'],
+      ),
+    );
+    const { handle, done } = t.app.runs.startSaved('code-spin', { inputs: { question: 'x' } });
+    await new Promise<void>((resolve) => {
+      handle.trace.subscribe((event) => {
+        if (event.type === 'node.started' && event.nodeId === 'spin') resolve();
+      });
+    });
+    await healthy();
+    const res = await t.app.inject({ method: 'POST', url: `/api/runs/${handle.runId}/cancel` });
+    expect(res.statusCode).toBe(200);
+    expect((await done).status).toBe('cancelled');
+    await save(
+      flow(
+        'code-after',
+        [
+          ['q', 'input'],
+          ['c', 'code', { code: 'return inputs.input + "!";' }],
+          ['o', 'output'],
+        ],
+        ['q.value→c.input', 'c.result→o.value'],
+      ),
+    );
+    expect((await run('code-after', { question: 'alive' })).outputs).toEqual({ answer: 'alive!' });
+  });
+
   it('reports the line of a runtime error and returns JSON results', async () => {
     await save(
       flow(
