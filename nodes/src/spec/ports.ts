@@ -39,7 +39,12 @@ export function listNames(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   const names: string[] = [];
   for (const item of value) {
-    const name = typeof item === 'string' ? item : item && typeof item === 'object' ? (item as { name?: unknown }).name : undefined;
+    const name =
+      typeof item === 'string'
+        ? item
+        : item && typeof item === 'object'
+          ? (item as { name?: unknown }).name
+          : undefined;
     if (typeof name === 'string' && name !== '') names.push(name);
   }
   return names;
