@@ -7,7 +7,15 @@ import {
   type TraceEvent,
   type Values,
 } from '@flowloom/nodes';
-import { newRunId, type RunHandle, RunRegistry, type RunResult, RunTrace, startRun } from '../engine/index.js';
+import {
+  newRunId,
+  type RunHandle,
+  RunRegistry,
+  type RunResult,
+  RunTrace,
+  reusableOutputs,
+  startRun,
+} from '../engine/index.js';
 import { describeFlow } from './flow-describe.js';
 import type { RunRecord, Store } from './store.js';
 
@@ -24,6 +32,8 @@ export interface StartRunOptions {
   parentRunId?: string;
   /** Extra request values for `ctx.request`. */
   request?: Record<string, unknown>;
+  /** Run-from-node: outputs to reuse instead of executing, by node id (see the engine's `reusableOutputs`). */
+  reuse?: ReadonlyMap<string, Values>;
 }
 
 /** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
@@ -58,6 +68,11 @@ export class RunService {
   readonly #nodes: NodeRegistry;
   readonly #services: NodeServices;
   readonly #listeners = new Set<(handle: RunHandle) => void>();
+  /**
+   * The parsed draft of each flow, keyed by its stored text: the engine caches compiled plans per flow object,
+   * so handing it the same object for the same text skips validation and compilation on every run.
+   */
+  readonly #parsed = new Map<string, { text: string; flow: FlowFile; version: number }>();
 
   constructor(options: RunServiceOptions) {
     this.#store = options.store;
@@ -67,9 +82,37 @@ export class RunService {
 
   /** Runs the saved draft of a flow. Throws FLOW_NOT_FOUND, FLOW_INVALID or RUN_INPUT_INVALID before starting. */
   startSaved(flowId: string, options: StartRunOptions): StartedRun {
+    const { flow, version } = this.savedFlow(flowId);
+    return this.start(flow, options, version);
+  }
+
+  /** The saved draft of a flow, parsed once per stored text. Callers must not mutate it. Throws FLOW_NOT_FOUND. */
+  savedFlow(flowId: string): { flow: FlowFile; version: number } {
+    const text = this.#store.getFlowText(flowId);
+    if (text === undefined) {
+      this.#parsed.delete(flowId);
+      throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+    }
+    const cached = this.#parsed.get(flowId);
+    if (cached?.text === text) return cached;
     const stored = this.#store.getFlow(flowId);
     if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
-    return this.start(stored.flow, options, stored.version);
+    const entry = { text, flow: stored.flow, version: stored.version };
+    this.#parsed.set(flowId, entry);
+    return entry;
+  }
+
+  /**
+   * Reruns the current draft of an earlier run's flow from one node: everything upstream of it keeps the earlier
+   * run's outputs, the node and what depends on it run again. Inputs default to the earlier run's.
+   */
+  rerun(runId: string, fromNode: string, options: Partial<StartRunOptions> = {}): StartedRun {
+    const earlier = this.get(runId);
+    if (!earlier) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+    if (earlier.isLive) throw new AppError('CONFLICT', `run "${runId}" is still running`, { status: 409 });
+    const { flow, version } = this.savedFlow(earlier.run.flowId);
+    const reuse = reusableOutputs(flow, this.#nodes, earlier.events, fromNode);
+    return this.start(flow, { ...options, inputs: options.inputs ?? earlier.run.inputs ?? {}, reuse }, version);
   }
 
   /**
@@ -98,6 +141,7 @@ export class RunService {
       trace,
       depth,
       signal: options.signal,
+      reuse: options.reuse,
     });
     const record: RunRecord = {
       runId,

@@ -8,6 +8,7 @@ import {
   FeedbackBody,
   FeedbackResponse,
   FlowParams,
+  RerunBody,
   RunAnswer,
   RunBody,
   RunDetailResponse,
@@ -92,7 +93,14 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     body: { inputs?: Values; sessionId?: string },
   ) {
     // Validation problems are thrown here, before anything is stored or streamed.
-    const started = app.runs.startSaved(flowId, { inputs: body.inputs ?? {}, sessionId: body.sessionId });
+    return answer(
+      request,
+      reply,
+      app.runs.startSaved(flowId, { inputs: body.inputs ?? {}, sessionId: body.sessionId }),
+    );
+  }
+
+  async function answer(request: FastifyRequest, reply: FastifyReply, started: StartedRun) {
     if (wantsStream(request)) {
       streamRun(reply, started);
       return reply;
@@ -135,6 +143,27 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => run(request, reply, request.body.flowId, request.body),
+  );
+
+  app.post(
+    '/runs/:runId/rerun',
+    {
+      schema: {
+        tags,
+        summary: 'Rerun from a node',
+        description:
+          "Runs the flow's current draft again from one node: nodes upstream of it keep the earlier run's outputs " +
+          '(their `node.completed` events say `reused: true`), the node and everything downstream execute. Answers ' +
+          'like a run request (JSON or SSE). 404 when the run or node is unknown, 409 while the run is still going.',
+        params: RunIdParams,
+        body: RerunBody,
+        response: runResponses,
+      },
+    },
+    async (request, reply) => {
+      const { fromNode, inputs, sessionId } = request.body;
+      return answer(request, reply, app.runs.rerun(request.params.runId, fromNode, { inputs, sessionId }));
+    },
   );
 
   app.get(

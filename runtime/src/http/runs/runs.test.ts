@@ -313,3 +313,38 @@ describe('subflows', () => {
     expect(t.app.runs.liveRuns()).toEqual([]);
   });
 });
+
+describe('POST /api/runs/:runId/rerun', () => {
+  it('reruns from a node: upstream outputs are reused, the node and its downstream run again', async () => {
+    const first = (await post('/api/flows/chat/runs', { inputs: { question: 'first' } })).json();
+    expect(first.status).toBe('completed');
+    const callsBefore = fake.chatRequests().length;
+
+    const res = await post(`/api/runs/${first.runId}/rerun`, { fromNode: 'answer' });
+    expect(res.statusCode).toBe(200);
+    const again = res.json();
+    expect(again).toMatchObject({ status: 'completed', outputs: first.outputs });
+    expect(again.runId).not.toBe(first.runId);
+    // The model node is upstream of the rerun node: its answer is reused, not asked for again.
+    expect(fake.chatRequests().length).toBe(callsBefore);
+    const events = (await get(`/api/runs/${again.runId}`)).json().events as TraceEvent[];
+    const llmDone = events.find((e) => e.type === 'node.completed' && e.nodeId === 'llm');
+    expect(llmDone?.data).toMatchObject({ reused: true });
+
+    const fromModel = (
+      await post(`/api/runs/${first.runId}/rerun`, { fromNode: 'llm', inputs: { question: 'second' } })
+    ).json();
+    expect(fromModel.status).toBe('completed');
+    expect(fake.chatRequests().length).toBe(callsBefore + 1);
+  });
+
+  it('answers 404 for an unknown run or node, 400 for a bad body', async () => {
+    const first = (await post('/api/flows/echo/runs', { inputs: { question: 'x' } })).json();
+    expect((await post('/api/runs/r_000000000000000000000000/rerun', { fromNode: 'answer' })).statusCode).toBe(404);
+    const unknownNode = await post(`/api/runs/${first.runId}/rerun`, { fromNode: 'nope' });
+    expect(unknownNode.statusCode).toBe(404);
+    expect(unknownNode.json().error.message).toContain('nope');
+    const bad = await post(`/api/runs/${first.runId}/rerun`, { from: 'answer' });
+    expect(bad.statusCode).toBe(400);
+  });
+});

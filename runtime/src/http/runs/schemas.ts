@@ -42,6 +42,21 @@ export const StartRunBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const RerunBody = Type.Object(
+  {
+    fromNode: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: 'The node to run again, with what depends on it',
+    }),
+    inputs: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: "Run inputs; default: the earlier run's" }),
+    ),
+    sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
 /** The answer of a run request (JSON): the run's final state, whatever it is. */
 export const RunAnswer = Type.Object({
   runId: Type.String(),
