@@ -194,8 +194,8 @@ describe('map-summarize (map over a subflow)', () => {
     const trace = await events(answer.runId);
     const items = trace.filter((e) => e.type === 'node.started' && e.nodeId === 'each' && e.parentSpanId);
     expect(items).toHaveLength(5);
-    const progress = trace.filter((e) => e.type === 'node.log' && e.nodeId === 'each' && e.data.progress);
-    expect(progress.at(-1)?.type === 'node.log' && progress.at(-1)?.data.progress).toEqual({ done: 5, total: 5 });
+    const progress = trace.flatMap((e) => (e.type === 'node.log' && e.nodeId === 'each' && e.data.progress ? [e.data.progress] : []));
+    expect(progress.at(-1)).toEqual({ done: 5, total: 5 });
     // Six model calls: five items and the combination.
     expect(fake.chatRequests()).toHaveLength(6);
     const runs = (await t.app.inject({ method: 'GET', url: '/api/runs?flowId=map-summarize-item' })).json() as {
