@@ -159,6 +159,14 @@ describe('ChromaVectors on a managed Chroma server', () => {
     expect(found.map((d) => d.id)).toEqual(['inv']);
   });
 
+  it('recreates a collection deleted behind its cached handle on upsert', async () => {
+    await vectors.upsert('deleted-elsewhere', docs.slice(0, 1), { signal });
+    const other = new ChromaVectors({ url: await vectors.ready(), embeddings: new Embeddings() });
+    await other.deleteCollection('deleted-elsewhere');
+    await vectors.upsert('deleted-elsewhere', docs.slice(1, 3), { signal });
+    expect(await vectors.collectionInfo('deleted-elsewhere')).toMatchObject({ count: 2, embedder: 'local' });
+  });
+
   it('stops at an aborted signal', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -242,20 +242,30 @@ export class ChromaVectors implements VectorService {
     const dimension = vectors[0]?.length ?? 0;
     try {
       const connection = await withSignal(this.#connect(), options.signal);
-      const handle = await withSignal(this.#getOrCreate(collection, embedder, dimension), options.signal);
       const batch = Math.min(this.#batchSize, connection.maxBatch ?? this.#batchSize);
-      for (let start = 0; start < documents.length; start += batch) {
-        options.signal.throwIfAborted();
-        const slice = documents.slice(start, start + batch);
-        await withSignal(
-          handle.collection.upsert({
-            ids: slice.map((doc) => doc.id),
-            embeddings: vectors.slice(start, start + batch),
-            documents: slice.map((doc) => doc.text),
-            metadatas: slice.map((doc) => toChromaMetadata(doc.metadata)),
-          }),
-          options.signal,
-        );
+      const write = async () => {
+        const handle = await withSignal(this.#getOrCreate(collection, embedder, dimension), options.signal);
+        for (let start = 0; start < documents.length; start += batch) {
+          options.signal.throwIfAborted();
+          const slice = documents.slice(start, start + batch);
+          await withSignal(
+            handle.collection.upsert({
+              ids: slice.map((doc) => doc.id),
+              embeddings: vectors.slice(start, start + batch),
+              documents: slice.map((doc) => doc.text),
+              metadatas: slice.map((doc) => toChromaMetadata(doc.metadata)),
+            }),
+            options.signal,
+          );
+        }
+      };
+      try {
+        await write();
+      } catch (err) {
+        // A cached handle of a collection deleted elsewhere: create it afresh once (upserts are idempotent).
+        if (!(err instanceof ChromaNotFoundError)) throw err;
+        connection.handles.delete(collection);
+        await write();
       }
     } catch (err) {
       throw storeError(err, { collection });
