@@ -15,8 +15,8 @@ import { docs } from './http/docs/index.js';
 import { sendError, sendNotFound } from './http/errors.js';
 import { flows } from './http/flows/index.js';
 import { health } from './http/health/index.js';
-import { nodes } from './http/nodes/index.js';
 import { keys } from './http/keys/index.js';
+import { nodes } from './http/nodes/index.js';
 import { publish } from './http/publish/index.js';
 import { runs } from './http/runs/index.js';
 import { settings } from './http/settings/index.js';
@@ -74,7 +74,16 @@ export async function buildApp(config: Config): Promise<App> {
         version: VERSION,
         description: 'See docs/api.md. Errors: {error: {code, message, details?}}.',
       },
-      tags: [{ name: 'health' }, { name: 'nodes' }, { name: 'flows' }, { name: 'runs' }, { name: 'publish' }, { name: 'keys' }, { name: 'published' }, { name: 'settings' }],
+      tags: [
+        { name: 'health' },
+        { name: 'nodes' },
+        { name: 'flows' },
+        { name: 'runs' },
+        { name: 'publish' },
+        { name: 'keys' },
+        { name: 'published' },
+        { name: 'settings' },
+      ],
     },
   });
   for (const plugin of SERVICE_PLUGINS) await app.register(plugin, config);

@@ -194,7 +194,9 @@ describe('map-summarize (map over a subflow)', () => {
     const trace = await events(answer.runId);
     const items = trace.filter((e) => e.type === 'node.started' && e.nodeId === 'each' && e.parentSpanId);
     expect(items).toHaveLength(5);
-    const progress = trace.flatMap((e) => (e.type === 'node.log' && e.nodeId === 'each' && e.data.progress ? [e.data.progress] : []));
+    const progress = trace.flatMap((e) =>
+      e.type === 'node.log' && e.nodeId === 'each' && e.data.progress ? [e.data.progress] : [],
+    );
     expect(progress.at(-1)).toEqual({ done: 5, total: 5 });
     // Six model calls: five items and the combination.
     expect(fake.chatRequests()).toHaveLength(6);
