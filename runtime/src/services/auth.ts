@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiKey, KeyService } from './keys.js';
+import { type ApiKey, isInScope, type KeyService } from './keys.js';
 
 /** True for 127.0.0.0/8, ::1 and `localhost`: the only hosts where the editor API may run without a token. */
 export function isLoopbackHost(host: string): boolean {
@@ -117,23 +117,20 @@ const REFUSALS = {
 } as const;
 
 /**
- * Authenticates a published-endpoint request by API key, checks its scope (when `flowId` is known) and its rate
- * limit. Throws UNAUTHORIZED (401), FORBIDDEN (403) or RATE_LIMITED (429, with `retry-after`): nothing runs then.
+ * Authenticates a published-endpoint request by API key and takes one token from the key's rate limit. Runs as an
+ * `onRequest` hook, before the body is read: an anonymous caller gets 401 (or 429) without costing a parse.
+ * Throws UNAUTHORIZED (401) or RATE_LIMITED (429, with `retry-after`): nothing runs then.
  */
-export function requireApiKey(
+export function authenticateKey(
   keys: KeyService,
   limiter: RateLimiter,
   request: FastifyRequest,
   reply: FastifyReply,
-  flowId?: string,
 ): ApiKey {
-  const check = keys.verify(bearerOf(request), flowId);
+  const check = keys.verify(bearerOf(request));
   if (!check.ok) {
-    if (check.reason === 'out-of-scope') {
-      throw new AppError('FORBIDDEN', `this API key may not call flow "${flowId}"`);
-    }
     reply.header('www-authenticate', 'Bearer realm="flowloom"');
-    throw new AppError('UNAUTHORIZED', REFUSALS[check.reason]);
+    throw new AppError('UNAUTHORIZED', REFUSALS[check.reason as keyof typeof REFUSALS]);
   }
   const taken = limiter.take(check.key.id, check.key.rateLimit);
   if (!taken.ok) {
@@ -143,4 +140,9 @@ export function requireApiKey(
     });
   }
   return check.key;
+}
+
+/** Refuses (403 FORBIDDEN) a key whose scope does not include the flow. */
+export function requireScope(key: ApiKey, flowId: string): void {
+  if (!isInScope(key, flowId)) throw new AppError('FORBIDDEN', `this API key may not call flow "${flowId}"`);
 }

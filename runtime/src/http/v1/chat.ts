@@ -1,8 +1,8 @@
 import { AppError, type ChatMessage, type TraceEvent, toErrorBody, type Usage, type Values } from '@flowloom/nodes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import { requireApiKey } from '../../services/auth.js';
-import { isInScope } from '../../services/keys.js';
+import { requireScope } from '../../services/auth.js';
+import { type ApiKey, isInScope } from '../../services/keys.js';
 import type { ChatShape } from '../../services/published.js';
 import { type StartedPublishedRun, startPublishedRun } from '../../services/publishing.js';
 import type { RunRecord } from '../../services/store.js';
@@ -98,7 +98,8 @@ function chatFlow(app: FastifyInstance, flowId: string): ChatShape {
 export async function chatCompletions(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
   const body = request.body as Body;
   const flowId = body.model;
-  const key = requireApiKey(app.keys, app.rateLimiter, request, reply, flowId);
+  const key = request.apiKey as ApiKey;
+  requireScope(key, flowId);
   const shape = chatFlow(app, flowId);
   const origins = app.published.latest(flowId)?.settings.allowedOrigins ?? [];
   applyCors(request, reply, origins);
@@ -215,7 +216,7 @@ function modelOf(app: FastifyInstance, flowId: string) {
 
 /** `GET /v1/models`: the published chat flows this key may call. */
 export async function listModels(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-  const key = requireApiKey(app.keys, app.rateLimiter, request, reply);
+  const key = request.apiKey as ApiKey;
   applyCors(request, reply, anyFlowOrigins(app));
   const ids = app.published.flowIds().filter((id) => isInScope(key, id) && app.published.chatShape(id) !== null);
   return { object: 'list' as const, data: ids.map((id) => modelOf(app, id)) };
@@ -223,7 +224,7 @@ export async function listModels(app: FastifyInstance, request: FastifyRequest, 
 
 /** `GET /v1/models/:model`. */
 export async function retrieveModel(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, model: string) {
-  requireApiKey(app.keys, app.rateLimiter, request, reply, model);
+  requireScope(request.apiKey as ApiKey, model);
   applyCors(request, reply, app.published.latest(model)?.settings.allowedOrigins ?? []);
   chatFlow(app, model);
   return modelOf(app, model);

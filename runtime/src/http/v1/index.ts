@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requireApiKey } from '../../services/auth.js';
+import { authenticateKey, requireScope } from '../../services/auth.js';
+import type { ApiKey } from '../../services/keys.js';
 import { startPublishedRun } from '../../services/publishing.js';
 import { answerOf, streamRun } from '../runs/index.js';
 import { RunAnswer } from '../runs/schemas.js';
@@ -20,6 +21,13 @@ import {
 } from './schemas.js';
 
 const tags = ['published'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API key that authenticated a published-API request (set before the body is read). */
+    apiKey: ApiKey | null;
+  }
+}
 
 function wantsStream(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('text/event-stream');
@@ -40,6 +48,12 @@ export function checkOrigin(request: FastifyRequest, reply: FastifyReply, origin
  */
 export const v1: FastifyPluginAsyncTypebox = async (app) => {
   app.setErrorHandler(sendV1Error);
+  app.decorateRequest('apiKey', null);
+  // Key and rate limit first, before the body is read: anonymous or throttled callers cost no parse.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'OPTIONS') return;
+    request.apiKey = authenticateKey(app.keys, app.rateLimiter, request, reply);
+  });
 
   app.options('/v1/flows/:id/run', { schema: { hide: true, params: FlowParams } }, async (request, reply) =>
     answerPreflight(request, reply, app.published.latest(request.params.id)?.settings.allowedOrigins ?? []),
@@ -67,7 +81,8 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const flowId = request.params.id;
-      const key = requireApiKey(app.keys, app.rateLimiter, request, reply, flowId);
+      const key = request.apiKey as ApiKey;
+      requireScope(key, flowId);
       const published = app.published.latest(flowId);
       if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
       checkOrigin(request, reply, published.settings.allowedOrigins);

@@ -187,6 +187,16 @@ describe('published endpoints: keys and bad requests', () => {
     expect(ok.json().outputs.answer).toBe('x');
   });
 
+  it('checks the key before reading the body: anonymous callers get 401 whatever they send', async () => {
+    const junk = await post('/api/v1/flows/chat/run', { nonsense: true });
+    expect(junk.statusCode).toBe(401);
+    const big = await post('/api/v1/flows/chat/run', { inputs: { question: 'x'.repeat(1024 * 1024 + 10) } });
+    expect(big.statusCode).toBe(401);
+    const chat = await post('/api/v1/chat/completions', { model: 'NOT VALID', messages: [] });
+    expect(chat.statusCode).toBe(401);
+    expect(chat.json().error).toMatchObject({ code: 'UNAUTHORIZED', type: 'authentication_error' });
+  });
+
   it('revocation applies to the very next request', async () => {
     const k = await post('/api/keys', { name: 'short-lived' });
     const auth = { authorization: `Bearer ${k.json().key}` };
