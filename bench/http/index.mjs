@@ -130,7 +130,8 @@ async function main() {
         const cpu = process.cpuUsage(cpu0);
         result.cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / Math.max(1, result.n + result.warmupN);
         if (result.errors > 0) throw new Error(`${name} c=${c}: ${result.errors} errors, first: ${result.firstError}`);
-        (samples[`${name}/c${c}`] ??= []).push(result);
+        samples[`${name}/c${c}`] ??= [];
+        samples[`${name}/c${c}`].push(result);
         console.error(
           `round ${round + 1} ${name.padEnd(10)} c=${String(c).padEnd(2)} ${result.rps.toFixed(0).padStart(6)} rps  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  cpu ${result.cpuMsPerRequest.toFixed(3)} ms/req${result.traceEvents ? `  (${result.traceEvents} trace events to the subscriber)` : ''}`,
         );
