@@ -8,6 +8,7 @@ import {
   type Node,
   ReactFlow,
   useReactFlow,
+  type Viewport,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useState } from 'react';
 import { connectionProblem } from '../store/graph-ops';
@@ -23,6 +24,22 @@ const SNAP: [number, number] = [10, 10];
 const MULTI_SELECT = ['Shift', 'Meta', 'Control'];
 const FIT_OPTIONS = { padding: 0.2, maxZoom: 1.1 };
 
+/** Above this many nodes only the visible ones are drawn, and the flow opens on its top-left corner. */
+export const LARGE_FLOW = 150;
+
+/**
+ * How a flow opens: an empty canvas stays put (the first node must land where it is dropped), a normal flow is
+ * fitted, and a large flow opens at a readable zoom on its top-left corner, so only what is visible is drawn.
+ */
+export function initialView(nodes: readonly CanvasNode[]): 'fit' | Viewport | null {
+  if (nodes.length === 0) return null;
+  if (nodes.length <= LARGE_FLOW) return 'fit';
+  const zoom = 0.75;
+  const minX = Math.min(...nodes.map((n) => n.position.x));
+  const minY = Math.min(...nodes.map((n) => n.position.y));
+  return { x: 40 - minX * zoom, y: 40 - minY * zoom, zoom };
+}
+
 /** The React Flow canvas, controlled by the store. */
 export function FlowCanvas() {
   const nodes = useEditor((s) => s.nodes);
@@ -32,8 +49,7 @@ export function FlowCanvas() {
   const connect = useEditor((s) => s.connect);
   const addNode = useEditor((s) => s.addNode);
   const catalog = useEditor((s) => s.catalog);
-  // Fit only a flow that has nodes when it opens; an empty canvas must not jump when the first node lands.
-  const [shouldFit] = useState(() => useEditor.getState().nodes.length > 0);
+  const [initial] = useState(() => initialView(useEditor.getState().nodes));
   const { screenToFlowPosition } = useReactFlow();
   const minimapColor = useCallback(
     (node: Node) => {
@@ -107,9 +123,10 @@ export function FlowCanvas() {
         snapGrid={SNAP}
         minZoom={0.08}
         maxZoom={2}
-        fitView={shouldFit}
+        fitView={initial === 'fit'}
+        defaultViewport={initial !== null && typeof initial === 'object' ? initial : undefined}
         fitViewOptions={FIT_OPTIONS}
-        onlyRenderVisibleElements={nodes.length > 120}
+        onlyRenderVisibleElements={nodes.length > LARGE_FLOW}
         colorMode="dark"
         proOptions={PRO_OPTIONS}
         connectionRadius={28}

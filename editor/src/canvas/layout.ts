@@ -10,7 +10,7 @@ export function layoutPositions(
   edges: readonly CanvasEdge[],
 ): Record<string, XYPosition> {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: 'LR', nodesep: 40, ranksep: 90, marginx: 20, marginy: 20 });
+  g.setGraph({ rankdir: 'LR', nodesep: 70, ranksep: 100, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
   const flowNodes = nodes.filter((n) => n.type === 'flow');
   for (const node of flowNodes) {

@@ -1,6 +1,17 @@
 import type { ParamSpec } from '@flowloom/nodes/spec';
-import { memo, useState } from 'react';
-import { CodeField, type CodeLanguage } from './CodeField';
+import { type ComponentProps, lazy, memo, Suspense, useState } from 'react';
+import type { CodeLanguage } from './CodeField';
+
+// CodeMirror is most of the bundle: load it with the first code field, not with the canvas.
+const LazyCodeField = lazy(() => import('./CodeField').then((m) => ({ default: m.CodeField })));
+
+function CodeField(props: ComponentProps<typeof LazyCodeField>) {
+  return (
+    <Suspense fallback={<div className="code-field is-loading" style={{ minHeight: props.minHeight ?? 80 }} />}>
+      <LazyCodeField {...props} />
+    </Suspense>
+  );
+}
 
 interface Props {
   nodeId: string;

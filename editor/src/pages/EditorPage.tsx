@@ -13,7 +13,6 @@ import {
   startAutosave,
 } from '../api/actions';
 import { FlowCanvas } from '../canvas/FlowCanvas';
-import { layoutPositions } from '../canvas/layout';
 import { Palette } from '../canvas/Palette';
 import { Inspector } from '../inspector/Inspector';
 import { PublishButton } from '../publish/PublishButton';
@@ -198,7 +197,9 @@ function TopBar() {
   const addNote = useEditor((s) => s.addNote);
   const { fitView, screenToFlowPosition } = useReactFlow();
 
-  const layout = () => {
+  const layout = async () => {
+    // dagre is loaded on first use, keeping it out of the editor's first load.
+    const { layoutPositions } = await import('../canvas/layout');
     const s = useEditor.getState();
     moveNodes(layoutPositions(s.nodes, s.edges));
     requestAnimationFrame(() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1.1 }));
@@ -268,7 +269,13 @@ function TopBar() {
         >
           ↷
         </button>
-        <button type="button" className="btn btn-ghost" onClick={layout} title="Auto-layout" data-testid="auto-layout">
+        <button
+          type="button"
+          className="btn btn-ghost"
+          onClick={() => void layout()}
+          title="Auto-layout"
+          data-testid="auto-layout"
+        >
           Layout
         </button>
         <button

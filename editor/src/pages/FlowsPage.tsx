@@ -343,9 +343,13 @@ function FlowCard({ flow, onRename, onDuplicate, onExport, onDelete }: CardProps
         <code className="flow-card-id">{flow.id}</code>
         <span className="flow-card-desc">{flow.description || 'No description'}</span>
         <span className="flow-card-meta">
-          {count !== undefined ? `${count} nodes` : ''}
-          {flow.version ? ` · v${flow.version}` : ''}
-          {flow.updatedAt ? ` · ${timeAgo(flow.updatedAt)}` : ''}
+          {[
+            count !== undefined ? `${count} nodes` : '',
+            flow.version ? `v${flow.version}` : '',
+            timeAgo(flow.updatedAt),
+          ]
+            .filter(Boolean)
+            .join(' · ')}
         </span>
       </a>
       <div className="flow-card-actions">

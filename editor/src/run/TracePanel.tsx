@@ -117,7 +117,12 @@ const Waterfall = memo(function Waterfall() {
                 className={`span-bar status-${span.status}${depth > 0 ? ' is-child' : ''}`}
                 style={{ left: `${Math.min(left, 99.4)}%`, width: `${Math.min(width, 100 - left)}%` }}
               />
-              <span className="span-time" style={{ left: `${Math.min(left + width, 88)}%` }}>
+              <span
+                className={`span-time${left + width > 78 ? ' is-inside' : ''}`}
+                style={
+                  left + width > 78 ? { right: `${Math.max(0, 100 - left - width)}%` } : { left: `${left + width}%` }
+                }
+              >
                 {span.end ? formatMs(span.end - span.start) : ''}
               </span>
             </div>
