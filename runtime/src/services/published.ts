@@ -92,6 +92,7 @@ export class PublishedService {
   readonly #defaults: PublishSettings;
   readonly #latest = new Map<string, PublishedVersion | null>();
   readonly #chat = new Map<string, ChatShape | null>();
+  #pendingRuns: [string, string, number, string, string][] = [];
   readonly #sql;
 
   constructor(store: Store, registry: NodeRegistry, defaults: Partial<PublishSettings> = {}) {
@@ -202,9 +203,23 @@ export class PublishedService {
     return (this.#sql.list.all(flowId) as Row[]).map(toSummary);
   }
 
-  /** Records which version, key and face served a run (the run itself is in `runs`). */
+  /**
+   * Records which version, key and face served a run (the run itself is in `runs`). Rows are queued and written
+   * together on the next tick, one transaction for every run started meanwhile (not one write per request).
+   */
   recordRun(runId: string, flowId: string, version: number, keyId: string, endpoint: 'run' | 'chat'): void {
-    this.#sql.recordRun.run(runId, flowId, version, keyId, endpoint);
+    this.#pendingRuns.push([runId, flowId, version, keyId, endpoint]);
+    if (this.#pendingRuns.length === 1) setImmediate(() => this.flushRuns());
+  }
+
+  /** Writes queued `published_runs` rows (also called on close). */
+  flushRuns(): void {
+    if (this.#pendingRuns.length === 0 || !this.#store.db.open) return;
+    const rows = this.#pendingRuns;
+    this.#pendingRuns = [];
+    this.#store.db.transaction(() => {
+      for (const row of rows) this.#sql.recordRun.run(...row);
+    })();
   }
 
   /** Ids of every flow with at least one published version. */

@@ -101,7 +101,10 @@ export const publishing = fp(
     app.decorate('providerSettings', provider);
     if (!isEnvProvider) app.nodeServices.llm = settingsLlm(provider, app.nodeServices.llm);
     // Pending last-used times are written before the store closes (onClose hooks run after every preClose).
-    app.addHook('preClose', async () => keys.flush());
+    app.addHook('preClose', async () => {
+      keys.flush();
+      app.published.flushRuns();
+    });
   },
   { name: 'flowloom-publishing', dependencies: ['flowloom-services'] },
 );
