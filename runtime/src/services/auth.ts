@@ -54,7 +54,8 @@ export function tokenMatches(given: string | undefined, expected: string): boole
  */
 export function adminTokenHook(token: string) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const path = request.url.split('?')[0] ?? '/';
+    // The matched route's pattern, not the raw URL: odd spellings of a path cannot dodge the check.
+    const path = request.routeOptions.url ?? request.url.split('?')[0] ?? '/';
     if (isAdminExempt(path) || request.method === 'OPTIONS') return;
     if (tokenMatches(bearerOf(request), token)) return;
     reply.header('www-authenticate', 'Bearer realm="flowloom-admin"');
