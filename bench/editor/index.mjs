@@ -116,6 +116,49 @@ function frameStats(frames) {
   };
 }
 
+/** `--profile`: a CPU profile of one load, printing the functions with the most self time. */
+async function profileLoad(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await page.addInitScript(() => {
+    window.__maxNodes = 0;
+    window.__maxEdges = 0;
+    window.__marks = [];
+    new MutationObserver(() => {
+      const nodes = document.querySelectorAll('.react-flow__node').length;
+      const edges = document.querySelectorAll('.react-flow__edge').length;
+      if (nodes !== window.__lastNodes)
+        window.__marks.push(`${Math.round(performance.now())}ms nodes=${nodes} edges=${edges}`);
+      window.__lastNodes = nodes;
+      window.__maxNodes = Math.max(window.__maxNodes, nodes);
+      window.__maxEdges = Math.max(window.__maxEdges, edges);
+    }).observe(document, { subtree: true, childList: true });
+  });
+  await cdp.send('Profiler.start');
+  await page.goto(`${base}/#/flows/bench-editor`);
+  await page.locator('[data-testid="node-llm-0"] .node-header').click();
+  await page.getByTestId('inspector').waitFor();
+  const { profile } = await cdp.send('Profiler.stop');
+  console.log(
+    await page.evaluate(
+      () => `max nodes ${window.__maxNodes}, max edges ${window.__maxEdges}\n${window.__marks.join('\n')}`,
+    ),
+  );
+  const self = new Map();
+  const dt = new Map();
+  profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  for (const node of profile.nodes) {
+    const key = `${node.callFrame.functionName || '(anon)'} ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber}`;
+    self.set(key, (self.get(key) ?? 0) + (dt.get(node.id) ?? 0));
+  }
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);
+  for (const [key, ms] of top) console.log(`${ms.toFixed(1).padStart(8)} ms  ${key}`);
+  await context.close();
+}
+
 async function main() {
   if (!existsSync(join(ROOT, 'editor/dist/index.html')) || process.argv.includes('--build')) {
     spawnSync('npm', ['run', 'build', '-w', '@flowloom/editor'], { cwd: ROOT, stdio: 'inherit' });
@@ -148,6 +191,7 @@ async function main() {
 
     const tti = [];
     const firstNodes = [];
+    const breakdown = [];
     for (let round_ = 0; round_ < ROUNDS + 1; round_++) {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
       const page = await context.newPage();
@@ -159,14 +203,28 @@ async function main() {
       await page.locator('[data-testid="node-llm-0"] .node-header').click();
       await page.getByTestId('inspector').waitFor();
       const interactive = Date.now() - t0;
+      const phases = await page.evaluate(() => {
+        const end = (part) =>
+          Math.round(performance.getEntriesByType('resource').find((e) => e.name.includes(part))?.responseEnd ?? -1);
+        const nav = performance.getEntriesByType('navigation')[0];
+        return {
+          html: Math.round(nav.responseEnd),
+          script: end('/assets/index-'),
+          catalog: end('/api/nodes'),
+          flow: end('/api/flows/bench-editor'),
+          domContentLoaded: Math.round(nav.domContentLoadedEventEnd),
+        };
+      });
       if (round_ > 0) {
         // Round 0 warms the HTTP and disk caches, like a second visit.
         tti.push(interactive);
         firstNodes.push(drawn);
+        breakdown.push(phases);
       }
       await context.close();
     }
 
+    if (process.argv.includes('--profile')) await profileLoad(browser, base);
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${base}/#/flows/bench-editor`);
@@ -190,6 +248,8 @@ async function main() {
       rounds: ROUNDS,
       timeToInteractiveMs: { median: median(tti), max: Math.max(...tti), all: tti },
       firstNodeDrawnMs: { median: median(firstNodes) },
+      // Milliseconds from navigation start at which each part had arrived (the last round).
+      loadPhasesMs: breakdown[breakdown.length - 1],
       dragOneNode: frameStats(one),
       dragAllNodes: frameStats(all),
     };

@@ -19,8 +19,7 @@ export async function loadCatalog(): Promise<void> {
 }
 
 export async function openFlow(id: string): Promise<void> {
-  await loadCatalog();
-  const flow = await api.flow(id);
+  const [, flow] = await Promise.all([loadCatalog(), api.flow(id)]);
   const s = get();
   s.clearRun();
   s.setSaveConflict(false);

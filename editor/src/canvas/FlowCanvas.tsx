@@ -6,16 +6,19 @@ import {
   type Edge,
   MiniMap,
   type Node,
+  type NodeChange,
   ReactFlow,
   useReactFlow,
+  useStore,
   type Viewport,
 } from '@xyflow/react';
-import { type DragEvent, useCallback, useState } from 'react';
+import { type DragEvent, useCallback, useMemo, useState } from 'react';
 import { connectionProblem } from '../store/graph-ops';
 import type { CanvasEdge, CanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import { ConnectionHint } from './ConnectionHint';
 import { categoryMeta } from './colors';
+import { cullEdges, cullKey, cullNodes, keyToRect, withHiddenFollowers } from './culling';
 import { edgeTypes, nodeTypes } from './node-types';
 import { KIND_MIME } from './Palette';
 
@@ -23,6 +26,8 @@ const PRO_OPTIONS = { hideAttribution: true };
 const SNAP: [number, number] = [10, 10];
 const MULTI_SELECT = ['Shift', 'Meta', 'Control'];
 const FIT_OPTIONS = { padding: 0.2, maxZoom: 1.1 };
+
+const NO_NODES: CanvasNode[] = [];
 
 /** Above this many nodes only the visible ones are drawn, and the flow opens on its top-left corner. */
 export const LARGE_FLOW = 150;
@@ -50,6 +55,22 @@ export function FlowCanvas() {
   const addNode = useEditor((s) => s.addNode);
   const catalog = useEditor((s) => s.catalog);
   const [initial] = useState(() => initialView(useEditor.getState().nodes));
+  // React Flow mounts every node once to measure it, even with onlyRenderVisibleElements. A large flow therefore
+  // gives it only the nodes around the viewport (and the selection); the store keeps them all.
+  const isLarge = nodes.length > LARGE_FLOW;
+  const area = useStore((s) => (isLarge ? cullKey(s.transform, s.width, s.height) : ''));
+  const shownNodes = useMemo(() => {
+    if (!isLarge) return nodes;
+    const rect = keyToRect(area);
+    return rect ? cullNodes(nodes, rect) : NO_NODES;
+  }, [isLarge, nodes, area]);
+  const shownIds = useMemo(() => new Set(shownNodes.map((n) => n.id)), [shownNodes]);
+  const shownEdges = useMemo(() => (isLarge ? cullEdges(edges, shownIds) : edges), [isLarge, edges, shownIds]);
+  const handleNodesChange = useCallback(
+    (changes: NodeChange<CanvasNode>[]) =>
+      onNodesChange(isLarge ? withHiddenFollowers(changes, useEditor.getState().nodes, shownIds) : changes),
+    [isLarge, onNodesChange, shownIds],
+  );
   const { screenToFlowPosition } = useReactFlow();
   const minimapColor = useCallback(
     (node: Node) => {
@@ -108,11 +129,11 @@ export function FlowCanvas() {
       onDrop={onDrop}
     >
       <ReactFlow<CanvasNode, CanvasEdge>
-        nodes={nodes}
-        edges={edges}
+        nodes={shownNodes}
+        edges={isLarge ? shownEdges : edges}
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}
-        onNodesChange={onNodesChange}
+        onNodesChange={handleNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
         isValidConnection={isValidConnection}

@@ -115,7 +115,13 @@ export function CodeField(props: Props) {
         theme,
         language.current.of(languageExtension(props.language)),
         isTemplate ? templateHighlight : [],
-        isTemplate ? autocompletion({ override: [templateCompletions(() => latest.current.variables ?? [])] }) : [],
+        isTemplate
+          ? autocompletion({
+              override: [templateCompletions(() => latest.current.variables ?? [])],
+              // The list opens only after `{{`, so Enter right away means "take this variable".
+              interactionDelay: 0,
+            })
+          : [],
         props.placeholder ? placeholderExt(props.placeholder) : [],
         EditorView.contentAttributes.of({ 'aria-label': props.ariaLabel, id: props.id }),
         EditorView.updateListener.of((update) => {

@@ -12,6 +12,7 @@ import {
   saveNow,
   startAutosave,
 } from '../api/actions';
+import { boundsOf } from '../canvas/culling';
 import { FlowCanvas } from '../canvas/FlowCanvas';
 import { Palette } from '../canvas/Palette';
 import { Inspector } from '../inspector/Inspector';
@@ -195,14 +196,19 @@ function TopBar() {
   const toggleBottom = useEditor((s) => s.toggleBottom);
   const moveNodes = useEditor((s) => s.moveNodes);
   const addNote = useEditor((s) => s.addNote);
-  const { fitView, screenToFlowPosition } = useReactFlow();
+  const { fitBounds, screenToFlowPosition } = useReactFlow();
+  // Fits the stored nodes, not only those React Flow draws (a large flow draws only the ones around the view).
+  const fit = () => {
+    const bounds = boundsOf(useEditor.getState().nodes);
+    if (bounds) void fitBounds(bounds, { padding: 0.15, duration: 300 });
+  };
 
   const layout = async () => {
     // dagre is loaded on first use, keeping it out of the editor's first load.
     const { layoutPositions } = await import('../canvas/layout');
     const s = useEditor.getState();
     moveNodes(layoutPositions(s.nodes, s.edges));
-    requestAnimationFrame(() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1.1 }));
+    requestAnimationFrame(fit);
   };
   const run = () => {
     const s = useEditor.getState();
@@ -278,13 +284,7 @@ function TopBar() {
         >
           Layout
         </button>
-        <button
-          type="button"
-          className="btn btn-ghost"
-          onClick={() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1.1 })}
-          title="Fit view"
-          data-testid="fit-view"
-        >
+        <button type="button" className="btn btn-ghost" onClick={fit} title="Fit view" data-testid="fit-view">
           Fit
         </button>
         <button type="button" className="btn btn-ghost" onClick={note} title="Add a sticky note" data-testid="add-note">

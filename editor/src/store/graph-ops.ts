@@ -47,7 +47,8 @@ function toCanvasNode(node: FlowNode): FlowCanvasNode {
   const data: FlowCanvasNode['data'] = { type: node.type, params: { ...(node.params ?? {}) } };
   if (node.label !== undefined) data.label = node.label;
   if (node.settings !== undefined) data.settings = { ...node.settings };
-  return { id: node.id, type: 'flow', position: { ...node.position }, data };
+  // A size guess until React Flow measures the node, so a large flow can skip drawing what is off screen.
+  return { id: node.id, type: 'flow', position: { ...node.position }, data, initialWidth: 236, initialHeight: 160 };
 }
 
 /** A flow file as React Flow nodes and edges, plus the fields the canvas keeps aside. */
