@@ -149,7 +149,9 @@ async function profileLoad(browser, base) {
   );
   const self = new Map();
   const dt = new Map();
-  profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  profile.samples.forEach((id, i) => {
+    dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
   for (const node of profile.nodes) {
     const key = `${node.callFrame.functionName || '(anon)'} ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber}`;
     self.set(key, (self.get(key) ?? 0) + (dt.get(node.id) ?? 0));
