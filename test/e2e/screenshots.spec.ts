@@ -24,6 +24,7 @@ test('captures the flows page, a finished run with its trace, and the inspector'
   await page.getByTestId('run-submit').click();
   await expect(page.getByTestId('run-status')).toHaveText('completed');
   await expect(editor.node('best')).toHaveAttribute('data-status', 'completed');
+  await page.getByTestId('auto-layout').click();
   await page.getByTestId('span-judge').click();
   await expect(page.getByTestId('span-outputs')).toBeVisible();
   await page.getByTestId('fit-view').click();

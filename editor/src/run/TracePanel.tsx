@@ -118,9 +118,13 @@ const Waterfall = memo(function Waterfall() {
                 style={{ left: `${Math.min(left, 99.4)}%`, width: `${Math.min(width, 100 - left)}%` }}
               />
               <span
-                className={`span-time${left + width > 78 ? ' is-inside' : ''}`}
+                className={`span-time${left + width <= 78 ? '' : width > 12 ? ' is-inside' : ' is-before'}`}
                 style={
-                  left + width > 78 ? { right: `${Math.max(0, 100 - left - width)}%` } : { left: `${left + width}%` }
+                  left + width <= 78
+                    ? { left: `${left + width}%` }
+                    : width > 12
+                      ? { right: `${Math.max(0, 100 - left - width)}%` }
+                      : { right: `${100 - left}%` }
                 }
               >
                 {span.end ? formatMs(span.end - span.start) : ''}
