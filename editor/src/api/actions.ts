@@ -30,7 +30,9 @@ export async function openFlow(id: string): Promise<void> {
   void validateNow();
 }
 
-export function closeFlow(): void {
+/** Leaves a flow; does nothing when another flow has been opened since (a quick switch must not clear it). */
+export function closeFlow(flowId?: string): void {
+  if (flowId !== undefined && get().meta?.id !== flowId) return;
   cancelAutosave();
   unwatchFlow();
   get().clearRun();

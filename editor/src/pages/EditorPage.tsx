@@ -43,7 +43,7 @@ export function EditorPage({ flowId }: { flowId: string }) {
     return () => {
       stop();
       // Leaving with unsaved edits saves them first.
-      void saveNow().finally(closeFlow);
+      void saveNow().finally(() => closeFlow(flowId));
     };
   }, [flowId]);
   if (error) {
