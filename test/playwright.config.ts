@@ -8,6 +8,8 @@ import { defineConfig } from '@playwright/test';
 process.env.E2E_PORT ??= String(randomInt(20_000, 40_000));
 process.env.E2E_FAKE_OPENAI_PORT ??= String(randomInt(40_000, 60_000));
 process.env.E2E_DATA ??= fileURLToPath(new URL(`./.tmp-e2e-${process.pid}/`, import.meta.url));
+// Per run, so that two runs at once (two people, or CI beside a developer) never delete each other's artifacts.
+process.env.E2E_OUTPUT ??= `./test-results/run-${process.pid}`;
 
 const port = Number(process.env.E2E_PORT);
 const fakePort = Number(process.env.E2E_FAKE_OPENAI_PORT);
@@ -26,7 +28,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [['list']],
-  outputDir: './test-results',
+  outputDir: process.env.E2E_OUTPUT,
   use: {
     baseURL,
     browserName: 'chromium',

@@ -126,3 +126,18 @@ test('adds a sticky note, lays out and exports the flow file', async ({ page, re
   expect(text.endsWith('\n')).toBe(true);
   expect(Object.keys(flow).slice(0, 3)).toEqual(['format', 'id', 'name']);
 });
+
+test('shows validation problems on the nodes and ports they concern', async ({ page, request, editor }) => {
+  const flow = flowFixture('chat', 'e2e-problems') as { edges: { id: string }[] };
+  flow.edges = flow.edges.filter((e) => e.id !== 'e3'); // the output's required input is left unconnected
+  await putFlow(request, flow as Record<string, unknown>);
+  await editor.open('e2e-problems');
+  await expect(page.getByTestId('node-problems-answer')).toBeVisible();
+  await expect(editor.inPort('answer', 'value').locator('..')).toHaveClass(/has-problem/);
+  await page.getByTestId('problems-button').click();
+  await expect(page.getByTestId('problems-list')).toContainText('answer');
+  // Connecting the port clears the problem.
+  await editor.connect('llm', 'text', 'answer', 'value');
+  await expect(page.getByTestId('node-problems-answer')).toHaveCount(0);
+  await expect(page.getByTestId('problems-empty')).toBeVisible();
+});
