@@ -136,8 +136,12 @@ describe('runs', () => {
       startedAt,
     });
     for (let seq = 0; seq < 5; seq++) store.enqueueEvent(event('r_1', seq));
-    expect(store.getEvents('r_1')).toHaveLength(0);
+    const written = () => (store.db.prepare('SELECT COUNT(*) AS n FROM run_events').get() as { n: number }).n;
+    const rows = () => (store.db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
+    // Nothing is written on the run's hot path: the row and the events go together on the next tick.
+    expect([rows(), written()]).toEqual([0, 0]);
     await new Promise((resolve) => setImmediate(resolve));
+    expect([rows(), written()]).toEqual([1, 5]);
     expect(store.getEvents('r_1').map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
     store.enqueueEvent(event('r_1', 5, 'run.completed'));
     store.finishRun('r_1', {
@@ -197,6 +201,7 @@ describe('runs', () => {
       inputs: {},
       startedAt: new Date().toISOString(),
     });
+    store.flushEvents();
     store.db.prepare('UPDATE runs SET pid = ?').run(process.ppid);
     const other = Store.open(dir);
     expect(other.getRun('r_live')?.status).toBe('running');

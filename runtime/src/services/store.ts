@@ -211,6 +211,8 @@ export class Store {
   readonly db: Database.Database;
   readonly path: string;
   #queue: TraceEvent[] = [];
+  /** Run rows waiting for the next write, so a run's row and its first events share one transaction. */
+  #pendingRuns: RunStart[] = [];
   #flushScheduled = false;
   #closed = false;
   readonly #sql: Statements;
@@ -331,7 +333,13 @@ export class Store {
 
   // ---- runs ----
 
+  /** Queues a run's row; it is written with the run's first events (reads flush first, so they always see it). */
   insertRun(run: RunStart): void {
+    this.#pendingRuns.push(run);
+    this.#scheduleFlush();
+  }
+
+  #writeRun(run: RunStart): void {
     this.#sql.insertRun.run({
       runId: run.runId,
       flowId: run.flowId,
@@ -346,27 +354,32 @@ export class Store {
     });
   }
 
-  /** Writes queued events, then the run's final state. */
+  /** Writes queued rows and events, then the run's final state, in one transaction. */
   finishRun(runId: string, end: RunEnd): void {
-    this.flushEvents();
-    this.#sql.finishRun.run({
-      runId,
-      status: end.status,
-      outputs: end.outputs === undefined ? null : JSON.stringify(end.outputs),
-      error: end.error === undefined ? null : JSON.stringify(end.error),
-      usage: end.usage === undefined ? null : JSON.stringify(end.usage),
-      cost: end.costUsd ?? null,
-      endedAt: end.endedAt,
-      durationMs: Math.round(end.durationMs),
-    });
+    if (this.#closed) return;
+    this.db.transaction(() => {
+      this.#writeQueued();
+      this.#sql.finishRun.run({
+        runId,
+        status: end.status,
+        outputs: end.outputs === undefined ? null : JSON.stringify(end.outputs),
+        error: end.error === undefined ? null : JSON.stringify(end.error),
+        usage: end.usage === undefined ? null : JSON.stringify(end.usage),
+        cost: end.costUsd ?? null,
+        endedAt: end.endedAt,
+        durationMs: Math.round(end.durationMs),
+      });
+    })();
   }
 
   getRun(runId: string): RunRecord | undefined {
+    this.flushEvents();
     const row = this.#sql.getRun.get(runId) as RunRow | undefined;
     return row && toRun(row);
   }
 
   listRuns(query: RunQuery = {}): RunRecord[] {
+    this.flushEvents();
     const rows = this.#sql.listRuns.all({
       flowId: query.flowId ?? null,
       status: query.status ?? null,
@@ -378,18 +391,33 @@ export class Store {
   /** Queues an event; queued events are written together on the next tick (or by `flushEvents`). */
   enqueueEvent(event: TraceEvent): void {
     this.#queue.push(event);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     setImmediate(() => this.flushEvents());
   }
 
-  /** Writes every queued event in one transaction. */
+  /** Writes every queued run row and event in one transaction. */
   flushEvents(): void {
     this.#flushScheduled = false;
-    if (this.#queue.length === 0 || this.#closed) return;
-    const events = this.#queue;
-    this.#queue = [];
-    this.appendEvents(events);
+    if ((this.#queue.length === 0 && this.#pendingRuns.length === 0) || this.#closed) return;
+    this.db.transaction(() => this.#writeQueued())();
+  }
+
+  #writeQueued(): void {
+    if (this.#pendingRuns.length > 0) {
+      const runs = this.#pendingRuns;
+      this.#pendingRuns = [];
+      for (const run of runs) this.#writeRun(run);
+    }
+    if (this.#queue.length > 0) {
+      const events = this.#queue;
+      this.#queue = [];
+      for (const event of events) this.#sql.insertEvent.run(event.runId, event.seq, event.type, JSON.stringify(event));
+    }
   }
 
   appendEvents(events: readonly TraceEvent[]): void {
@@ -399,6 +427,7 @@ export class Store {
   }
 
   getEvents(runId: string): TraceEvent[] {
+    this.flushEvents();
     return (this.#sql.getEvents.all(runId) as { json: string }[]).map((row) => JSON.parse(row.json) as TraceEvent);
   }
 
