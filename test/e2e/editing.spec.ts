@@ -141,3 +141,21 @@ test('shows validation problems on the nodes and ports they concern', async ({ p
   await expect(page.getByTestId('node-problems-answer')).toHaveCount(0);
   await expect(page.getByTestId('problems-empty')).toBeVisible();
 });
+
+test('adds kinds from the palette with the keyboard and double-click', async ({ page, request, editor }) => {
+  await putFlow(request, { format: 'flowloom.flow/v1', id: 'e2e-keyboard', name: 'Keyboard', nodes: [], edges: [] });
+  await editor.open('e2e-keyboard');
+  await page.getByTestId('palette-search').fill('llm');
+  await expect(page.getByTestId('palette-item-input')).toHaveCount(0);
+  await page.getByTestId('palette-search').press('Enter');
+  await expect(editor.node('llm')).toBeVisible();
+  await page.getByTestId('palette-search').fill('');
+  await page.getByTestId('palette-item-output').focus();
+  await page.keyboard.press('Enter');
+  await expect(editor.node('output')).toBeVisible();
+  await page.getByTestId('palette-item-input').dblclick();
+  await expect(editor.node('input')).toBeVisible();
+  await expect(editor.saveStatus()).toHaveAttribute('data-state', 'saved');
+  const stored = await (await request.get('/api/flows/e2e-keyboard')).json();
+  expect(stored.nodes.map((n: { type: string }) => n.type).sort()).toEqual(['input', 'llm', 'output']);
+});
