@@ -174,9 +174,42 @@ describe('socket.io /traces', () => {
     expect(seen.of(third.runId)).toEqual(stored);
   });
 
+  it('batch: true delivers the same events as `traces` arrays, fewer messages, replay before the ack', async () => {
+    const plain = collect(await client());
+    expect(await sockets.at(-1)?.emitWithAck('subscribe', { flowId: 'chat' })).toEqual({ ok: true });
+    const socket = await client();
+    const batches: TraceEvent[][] = [];
+    socket.on('traces', (events: TraceEvent[]) => batches.push(events));
+    socket.on('trace', () => batches.push([]));
+    expect(await socket.emitWithAck('subscribe', { flowId: 'chat', batch: true })).toEqual({ ok: true });
+    const run = await body(await postRun('chat', { question: 'batched please' }));
+    await plain.until(run.runId);
+    const stored = (await body(await fetch(`${base}/api/runs/${run.runId}`))).events;
+    await expect.poll(() => batches.flat().filter((e) => e.runId === run.runId).length).toBe(stored.length);
+    expect(batches.every((b) => b.length > 0)).toBe(true);
+    expect(batches.flat().filter((e) => e.runId === run.runId)).toEqual(stored);
+    expect(batches.length).toBeLessThan(stored.length);
+
+    // A finished run replays as one message, delivered before the ack.
+    const late = await client();
+    const replayed: TraceEvent[][] = [];
+    late.on('traces', (events: TraceEvent[]) => replayed.push(events));
+    expect(await late.emitWithAck('subscribe', { runId: run.runId, batch: true })).toEqual({ ok: true });
+    expect(replayed).toEqual([stored]);
+  });
+
   it('validates payloads and answers errors in the ack', async () => {
     const socket = await client();
-    for (const payload of [{}, { runId: 42 }, { flowId: '../x' }, { runId: 'r_1', flowId: 'echo' }, 'r_1', null]) {
+    const invalid = [
+      {},
+      { runId: 42 },
+      { flowId: '../x' },
+      { runId: 'r_1', flowId: 'echo' },
+      { flowId: 'echo', batch: 1 },
+      'r_1',
+      null,
+    ];
+    for (const payload of invalid) {
       const ack = await socket.emitWithAck('subscribe', payload);
       expect(ack, JSON.stringify(payload)).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
     }

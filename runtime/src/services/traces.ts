@@ -18,18 +18,29 @@ declare module 'fastify' {
 export const TRACES_NAMESPACE = '/traces';
 
 const RUN_ID_PATTERN = '^r_[A-Za-z0-9_-]{1,64}$';
-/** `subscribe` / `unsubscribe` payload: exactly one of runId or flowId. */
+/**
+ * `subscribe` / `unsubscribe` payload: exactly one of runId or flowId. `batch: true` (an extension) switches the
+ * connection to `traces` messages: arrays of events, in order, one message per server tick instead of one per event.
+ */
 export const SubscribePayload = Type.Union([
-  Type.Object({ runId: Type.String({ pattern: RUN_ID_PATTERN }) }, { additionalProperties: false }),
-  Type.Object({ flowId: Type.String({ pattern: FLOW_ID_PATTERN }) }, { additionalProperties: false }),
+  Type.Object(
+    { runId: Type.String({ pattern: RUN_ID_PATTERN }), batch: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { flowId: Type.String({ pattern: FLOW_ID_PATTERN }), batch: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
 ]);
 const checkPayload = Compile(SubscribePayload);
 
 export type Ack = { ok: true } | { ok: false; error: ErrorBody };
 type AckFn = (answer: Ack) => void;
 
-function parsePayload(payload: unknown): { runId: string } | { flowId: string } {
-  if (checkPayload.Check(payload)) return payload as { runId: string } | { flowId: string };
+type Target = ({ runId: string } | { flowId: string }) & { batch?: boolean };
+
+function parsePayload(payload: unknown): Target {
+  if (checkPayload.Check(payload)) return payload as Target;
   const details = validationProblems('payload', checkPayload.Errors(payload));
   throw new AppError('VALIDATION_FAILED', 'subscribe takes {runId: "r_..."} or {flowId: "<flow id>"}', { details });
 }
@@ -51,6 +62,10 @@ interface RunSubscription {
 class Subscriber {
   readonly #runs = new Map<string, RunSubscription>();
   readonly #flows = new Map<string, () => void>();
+  /** Batch mode: events wait in `#buffer` and go out as one `traces` message per tick. */
+  #isBatched = false;
+  #buffer: TraceEvent[] = [];
+  #isFlushScheduled = false;
 
   constructor(
     readonly socket: Socket,
@@ -58,8 +73,24 @@ class Subscriber {
   ) {}
 
   #send = (event: TraceEvent): void => {
-    this.socket.emit('trace', event);
+    if (this.#isBatched) {
+      this.#buffer.push(event);
+      if (!this.#isFlushScheduled) {
+        this.#isFlushScheduled = true;
+        setImmediate(this.#flush);
+      }
+    } else {
+      this.socket.emit('trace', event);
+    }
     if (isRunEnd(event)) this.#runs.get(event.runId)?.stop();
+  };
+
+  #flush = (): void => {
+    this.#isFlushScheduled = false;
+    if (this.#buffer.length === 0) return;
+    const events = this.#buffer;
+    this.#buffer = [];
+    this.socket.emit('traces', events);
   };
 
   #attach(handle: Pick<RunHandle, 'runId'> & { trace: RunTrace }, isExplicit: boolean): void {
@@ -84,6 +115,13 @@ class Subscriber {
 
   subscribe(payload: unknown): void {
     const target = parsePayload(payload);
+    if (target.batch) this.#isBatched = true;
+    this.#subscribe(target);
+    // Replayed events go out before the ack, so a client that has the ack has the past.
+    this.#flush();
+  }
+
+  #subscribe(target: Target): void {
     if ('flowId' in target) {
       if (this.#flows.has(target.flowId)) return;
       for (const handle of this.app.runs.liveRuns(target.flowId)) this.#attach(handle, false);
@@ -109,7 +147,7 @@ class Subscriber {
     const detail = this.app.runs.get(runId);
     if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     // Finished: its whole log is in the store (a run leaves the live set only after its last event is written).
-    for (const event of detail.events) this.socket.emit('trace', event);
+    for (const event of detail.events) this.#send(event);
   }
 
   unsubscribe(payload: unknown): void {
@@ -127,6 +165,7 @@ class Subscriber {
   }
 
   close(): void {
+    this.#buffer = [];
     for (const stop of this.#flows.values()) stop();
     this.#flows.clear();
     for (const entry of [...this.#runs.values()]) entry.stop();
