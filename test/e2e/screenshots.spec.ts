@@ -2,11 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, flowFixture, putFlow, test } from '../fixtures/editor';
 
-// Screenshots of the main screens for docs/screenshots (SCREENSHOT_DIR overrides the folder).
-const dir = process.env.SCREENSHOT_DIR ?? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-mkdirSync(dir, { recursive: true });
+// Screenshots of the main screens. They go to the test's output folder; to refresh the committed ones run
+// `SCREENSHOT_DIR=docs npx playwright test e2e/screenshots.spec.ts` (from test/), which writes docs/screenshots.
+const docsDir = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
 test('captures the flows page, a finished run with its trace, and the inspector', async ({ page, request, editor }) => {
+  const dir = process.env.SCREENSHOT_DIR === 'docs' ? docsDir : (process.env.SCREENSHOT_DIR ?? test.info().outputDir);
+  mkdirSync(dir, { recursive: true });
   await putFlow(request, { ...flowFixture('compare-answers', 'compare-answers'), name: 'Compare answers' });
   await putFlow(request, { ...flowFixture('chat', 'support-chat'), name: 'Support chat' });
   await putFlow(request, { ...flowFixture('rag-qa', 'docs-qa'), name: 'Docs Q&A' });
