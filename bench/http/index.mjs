@@ -114,6 +114,14 @@ async function main() {
       concurrency: c,
       subscribe: { url: runtimeUrl, flowId: 'bench-chat' },
     }),
+    // The editor's mode: one `traces` message per tick instead of one per event.
+    batched: (c) => ({
+      url: `${runtimeUrl}/api/v1/flows/bench-chat/run`,
+      body,
+      headers: { authorization: `Bearer ${key}` },
+      concurrency: c,
+      subscribe: { url: runtimeUrl, flowId: 'bench-chat', batch: true },
+    }),
   };
   const samples = {};
   const loadAtStart = os.loadavg()[0];
@@ -155,12 +163,15 @@ async function main() {
     const b = summary[`bare/c${c}`];
     const p = summary[`published/c${c}`];
     const s = summary[`subscribed/c${c}`];
+    const sb = summary[`batched/c${c}`];
     verdict[`c${c}`] = {
       throughputRatio: p.rps / b.rps,
       addedP50Ms: p.p50 - b.p50,
       tracingCost: 1 - s.rps / p.rps,
       addedCpuMsPerRequest: p.cpuMsPerRequest - b.cpuMsPerRequest,
       tracingCpuCost: s.cpuMsPerRequest / p.cpuMsPerRequest - 1,
+      batchedTracingCost: 1 - sb.rps / p.rps,
+      batchedTracingCpuCost: sb.cpuMsPerRequest / p.cpuMsPerRequest - 1,
     };
   }
   const result = {

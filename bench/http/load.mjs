@@ -1,6 +1,6 @@
 // Load generator for bench/http, run in its own process so its work does not share the server's event loop.
 // `node load.mjs '<json config>'` → prints one JSON line: {n, errors, rps, p50, p99, mean, traceEvents}.
-// Config: {url, body, headers, concurrency, durationMs, warmupMs, subscribe?: {url, flowId}}.
+// Config: {url, body, headers, concurrency, durationMs, warmupMs, subscribe?: {url, flowId, batch?}}.
 // Keep-alive node:http, `concurrency` loops each with one request in flight; latencies from performance.now().
 import http from 'node:http';
 import { io } from 'socket.io-client';
@@ -58,9 +58,14 @@ let socket;
 if (config.subscribe) {
   socket = io(`${config.subscribe.url}/traces`, { transports: ['websocket'], reconnection: false });
   socket.on('trace', () => traceEvents++);
+  socket.on('traces', (events) => {
+    traceEvents += events.length;
+  });
   await new Promise((resolve, reject) => {
     socket.on('connect_error', reject);
-    socket.on('connect', () => socket.emit('subscribe', { flowId: config.subscribe.flowId }, resolve));
+    socket.on('connect', () =>
+      socket.emit('subscribe', { flowId: config.subscribe.flowId, batch: config.subscribe.batch === true }, resolve),
+    );
   });
 }
 
