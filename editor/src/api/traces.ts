@@ -15,11 +15,15 @@ function getSocket(): Socket {
       auth: (cb) => cb({ token: getAdminToken() ?? undefined }),
     });
     socket.on('trace', (event: TraceEvent) => onSocketEvent(event));
+    // Batch mode (subscribe with `batch: true`): one message per server tick instead of one per event.
+    socket.on('traces', (events: TraceEvent[]) => {
+      for (const event of events) onSocketEvent(event);
+    });
     // After a reconnect the server forgets our subscription; ask again.
     socket.on('connect', () => {
-      if (watched) socket?.emit('subscribe', { flowId: watched });
+      if (watched) socket?.emit('subscribe', { flowId: watched, batch: true });
       const runId = useEditor.getState().runId;
-      if (runId && isLive()) socket?.emit('subscribe', { runId });
+      if (runId && isLive()) socket?.emit('subscribe', { runId, batch: true });
     });
   }
   return socket;
@@ -52,7 +56,7 @@ export function watchFlow(flowId: string): void {
   const s = getSocket();
   if (watched && watched !== flowId) s.emit('unsubscribe', { flowId: watched });
   watched = flowId;
-  if (s.connected) s.emit('subscribe', { flowId });
+  if (s.connected) s.emit('subscribe', { flowId, batch: true });
 }
 
 export function unwatchFlow(): void {

@@ -2,15 +2,22 @@
 const STORAGE_KEY = 'flowloom-admin-token';
 const EVENT = 'flowloom:unauthorized';
 
+// Read once: the first localStorage access of a page is slow (it loads the origin's storage), and every API call
+// asks for the token.
+let cached: string | null | undefined;
+
 export function getAdminToken(): string | null {
+  if (cached !== undefined) return cached;
   try {
-    return localStorage.getItem(STORAGE_KEY);
+    cached = localStorage.getItem(STORAGE_KEY);
   } catch {
-    return null;
+    cached = null;
   }
+  return cached;
 }
 
 export function setAdminToken(token: string | null): void {
+  cached = token;
   try {
     if (token) localStorage.setItem(STORAGE_KEY, token);
     else localStorage.removeItem(STORAGE_KEY);
