@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { AppError, type FlowFile, type LlmService, type NodeServices, type TraceEvent } from '@flowloom/nodes';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flakyAttempts, sleepStats, testRegistry } from '../testing/kinds.js';
@@ -172,6 +173,18 @@ describe('startRun', () => {
     });
     setTimeout(() => parent.abort(), 10);
     expect((await result).status).toBe('cancelled');
+  });
+
+  it('lets go of the parent signal once the run ends (no abort listener left behind per subflow run)', async () => {
+    const parent = new AbortController();
+    const f = flow([{ id: 'p', type: 'test-pass', position: at, params: { value: 1 } }]);
+    for (let i = 0; i < 3; i++) expect((await run(f, { signal: parent.signal }).result).status).toBe('completed');
+    const cancelled = run(flow([{ id: 'slow', type: 'test-sleep', position: at, params: { ms: 10_000 } }]), {
+      signal: parent.signal,
+    });
+    cancelled.handle.cancel();
+    expect((await cancelled.result).status).toBe('cancelled');
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
   });
 
   it('times a node out with NODE_TIMEOUT', async () => {

@@ -159,6 +159,7 @@ class Run implements ContextHost {
   #firstError?: { nodeId: string; error: ErrorBody };
   #finished = false;
   #resolve!: (result: RunResult) => void;
+  #detach?: () => void;
 
   constructor(
     plan: Plan,
@@ -202,7 +203,12 @@ class Run implements ContextHost {
     if (parent) {
       // An AppError as the abort reason (e.g. RUN_TIMEOUT) becomes the cancelled run's error.
       if (parent.aborted) queueMicrotask(() => this.cancel(parent.reason));
-      else parent.addEventListener('abort', () => this.cancel(parent.reason), { once: true });
+      else {
+        const onAbort = () => this.cancel(parent.reason);
+        parent.addEventListener('abort', onAbort, { once: true });
+        // Removed when the run ends: a parent running many subflows (map) must not keep every finished one alive.
+        this.#detach = () => parent.removeEventListener('abort', onAbort);
+      }
     }
     this.#trace.emit('run.started', { inputs: this.#options.inputs });
     for (const node of this.#plan.nodes) if (node.incoming === 0) this.#ready(node);
@@ -213,6 +219,7 @@ class Run implements ContextHost {
   cancel(reason?: unknown): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#detach?.();
     const error = isAppError(reason) ? reason : new AppError('RUN_CANCELLED', 'the run was cancelled');
     this.#controller.abort(error);
     const durationMs = this.#elapsed();
@@ -451,6 +458,7 @@ class Run implements ContextHost {
   #checkDone(): void {
     if (this.#finished || this.#running > 0 || this.#settled < this.#plan.nodes.length) return;
     this.#finished = true;
+    this.#detach?.();
     const durationMs = this.#elapsed();
     let usage: Usage | undefined;
     let costUsd = 0;
