@@ -190,6 +190,37 @@ describe('runs', () => {
     reopened.close();
   });
 
+  it('keeps queued rows and events when a write fails (database locked), and writes them on the next flush', async () => {
+    const dir = tempDir();
+    const errors: unknown[] = [];
+    const store = Store.open(dir, { onError: (err) => errors.push(err) });
+    store.db.pragma('busy_timeout = 0');
+    // Another connection (e.g. a CLI run on the same data folder) holds the write lock.
+    const other = new Database(join(dir, DB_FILE));
+    other.exec('BEGIN IMMEDIATE');
+    store.insertRun({
+      runId: 'r_busy',
+      flowId: 'echo',
+      flowVersion: 1,
+      status: 'running',
+      inputs: {},
+      startedAt: new Date().toISOString(),
+    });
+    for (let seq = 0; seq < 3; seq++) store.enqueueEvent(event('r_busy', seq));
+    // The tick's write fails: reported, not thrown out of the timer (which would crash the process).
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toHaveLength(1);
+    expect(() =>
+      store.finishRun('r_busy', { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 }),
+    ).toThrow();
+    other.exec('COMMIT');
+    other.close();
+    store.finishRun('r_busy', { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
+    expect(store.getEvents('r_busy').map((e) => e.seq)).toEqual([0, 1, 2]);
+    expect(store.getRun('r_busy')?.status).toBe('completed');
+    store.close();
+  });
+
   it('leaves runs owned by a live process alone', () => {
     const dir = tempDir();
     const store = Store.open(dir);

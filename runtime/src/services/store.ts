@@ -98,6 +98,8 @@ export interface StoreOptions {
   migrations?: readonly Migration[];
   /** Mark runs left running by dead processes as failed (RUN_INTERRUPTED). Default true. */
   recover?: boolean;
+  /** Told when a background write of queued rows and events fails (they stay queued for the next flush). */
+  onError?: (err: unknown) => void;
 }
 
 interface RunRow {
@@ -216,9 +218,11 @@ export class Store {
   #flushScheduled = false;
   #closed = false;
   readonly #sql: Statements;
+  readonly #onError: ((err: unknown) => void) | undefined;
 
   private constructor(path: string, options: StoreOptions) {
     this.path = path;
+    this.#onError = options.onError;
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // NORMAL is safe in WAL mode against process crashes; only an OS crash may lose the last commits.
@@ -357,7 +361,7 @@ export class Store {
   /** Writes queued rows and events, then the run's final state, in one transaction. */
   finishRun(runId: string, end: RunEnd): void {
     if (this.#closed) return;
-    this.db.transaction(() => {
+    this.#commitQueued(() => {
       this.#writeQueued();
       this.#sql.finishRun.run({
         runId,
@@ -369,7 +373,7 @@ export class Store {
         endedAt: end.endedAt,
         durationMs: Math.round(end.durationMs),
       });
-    })();
+    });
   }
 
   getRun(runId: string): RunRecord | undefined {
@@ -397,27 +401,39 @@ export class Store {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setImmediate(() => this.flushEvents());
+    setImmediate(() => {
+      // A throw here would be an uncaught exception (the whole server down); the data stays queued instead and
+      // goes with the next write or read.
+      try {
+        this.flushEvents();
+      } catch (err) {
+        this.#onError?.(err);
+      }
+    });
   }
 
   /** Writes every queued run row and event in one transaction. */
   flushEvents(): void {
     this.#flushScheduled = false;
     if ((this.#queue.length === 0 && this.#pendingRuns.length === 0) || this.#closed) return;
-    this.db.transaction(() => this.#writeQueued())();
+    this.#commitQueued(() => this.#writeQueued());
   }
 
+  /** Writes queued rows and events, inside the caller's transaction (see #commitQueued). */
   #writeQueued(): void {
-    if (this.#pendingRuns.length > 0) {
-      const runs = this.#pendingRuns;
-      this.#pendingRuns = [];
-      for (const run of runs) this.#writeRun(run);
-    }
-    if (this.#queue.length > 0) {
-      const events = this.#queue;
-      this.#queue = [];
-      for (const event of events) this.#sql.insertEvent.run(event.runId, event.seq, event.type, JSON.stringify(event));
-    }
+    for (const run of this.#pendingRuns) this.#writeRun(run);
+    for (const event of this.#queue)
+      this.#sql.insertEvent.run(event.runId, event.seq, event.type, JSON.stringify(event));
+  }
+
+  /**
+   * Runs `write` (which calls #writeQueued) in one transaction, and only once it committed empties the queues: a
+   * failed write (database locked, disk full) loses nothing. Writes are synchronous, so nothing is queued meanwhile.
+   */
+  #commitQueued(write: () => void): void {
+    this.db.transaction(write)();
+    this.#pendingRuns = [];
+    this.#queue = [];
   }
 
   appendEvents(events: readonly TraceEvent[]): void {
@@ -499,7 +515,11 @@ export class Store {
   /** Writes what is queued and closes the database. */
   close(): void {
     if (this.#closed) return;
-    this.flushEvents();
+    try {
+      this.flushEvents();
+    } catch (err) {
+      this.#onError?.(err);
+    }
     this.#closed = true;
     this.db.close();
   }
