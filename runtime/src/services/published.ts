@@ -93,6 +93,7 @@ export class PublishedService {
   readonly #latest = new Map<string, PublishedVersion | null>();
   readonly #chat = new Map<string, ChatShape | null>();
   #pendingRuns: [string, string, number, string, string][] = [];
+  #isFlushScheduled = false;
   readonly #sql;
 
   constructor(store: Store, registry: NodeRegistry, defaults: Partial<PublishSettings> = {}) {
@@ -209,17 +210,27 @@ export class PublishedService {
    */
   recordRun(runId: string, flowId: string, version: number, keyId: string, endpoint: 'run' | 'chat'): void {
     this.#pendingRuns.push([runId, flowId, version, keyId, endpoint]);
-    if (this.#pendingRuns.length === 1) setImmediate(() => this.flushRuns());
+    if (!this.#isFlushScheduled) {
+      this.#isFlushScheduled = true;
+      setImmediate(() => {
+        this.#isFlushScheduled = false;
+        // Thrown here it would be an uncaught exception (the server down); the rows stay queued for the next flush.
+        try {
+          this.flushRuns();
+        } catch {}
+      });
+    }
   }
 
   /** Writes queued `published_runs` rows (also called on close). */
   flushRuns(): void {
     if (this.#pendingRuns.length === 0 || !this.#store.db.open) return;
     const rows = this.#pendingRuns;
-    this.#pendingRuns = [];
+    // Synchronous: nothing is queued during the write, and the queue is emptied only once it committed.
     this.#store.db.transaction(() => {
       for (const row of rows) this.#sql.recordRun.run(...row);
     })();
+    this.#pendingRuns = [];
   }
 
   /** Ids of every flow with at least one published version. */
