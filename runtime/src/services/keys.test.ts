@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { isInScope, KEY_PREFIX, KeyService } from './keys.js';
 import { Store } from './store.js';
 
@@ -93,5 +94,32 @@ describe('KeyService', () => {
   it('treats an empty scope as every flow', () => {
     expect(isInScope({ flows: [] }, 'x')).toBe(true);
     expect(isInScope({ flows: ['a'] }, 'x')).toBe(false);
+  });
+});
+
+describe('last-used times', () => {
+  it('keeps pending last-used times when the timed write fails (database locked), instead of crashing', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const store = openStore();
+      store.db.pragma('busy_timeout = 0');
+      const keys = new KeyService(store.db);
+      const created = keys.create({ name: 'ci' });
+      const other = new Database(store.path);
+      other.exec('BEGIN IMMEDIATE');
+      expect(keys.verify(created.key).ok).toBe(true);
+      // The batched write fires while the lock is held; before the fix it threw out of the timer.
+      expect(() => vi.runAllTimers()).not.toThrow();
+      other.exec('COMMIT');
+      other.close();
+      keys.flush();
+      const row = store.db.prepare('SELECT lastUsedAt FROM api_keys WHERE id = ?').get(created.id) as {
+        lastUsedAt: string | null;
+      };
+      expect(row.lastUsedAt).not.toBeNull();
+      store.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -166,7 +166,12 @@ export class KeyService {
   #markUsed(id: string): void {
     this.#lastUsed.set(id, new Date().toISOString());
     if (this.#timer) return;
-    this.#timer = setTimeout(() => this.flush(), LAST_USED_FLUSH_MS);
+    this.#timer = setTimeout(() => {
+      // Thrown here it would be an uncaught exception (the server down); the times stay pending for the next flush.
+      try {
+        this.flush();
+      } catch {}
+    }, LAST_USED_FLUSH_MS);
     this.#timer.unref();
   }
 
@@ -176,10 +181,11 @@ export class KeyService {
     this.#timer = undefined;
     if (this.#lastUsed.size === 0 || !this.#db.open) return;
     const pending = [...this.#lastUsed];
-    this.#lastUsed.clear();
+    // Synchronous: nothing is marked during the write, and the times are dropped only once it committed.
     this.#db.transaction(() => {
       for (const [id, at] of pending) this.#sql.touch.run(at, id);
     })();
+    this.#lastUsed.clear();
   }
 }
 
