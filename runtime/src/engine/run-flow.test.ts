@@ -1,7 +1,16 @@
 import { getEventListeners } from 'node:events';
-import { AppError, type FlowFile, type LlmService, type NodeServices, type TraceEvent } from '@flowloom/nodes';
+import {
+  AppError,
+  BUILTIN_KINDS,
+  defineNode,
+  type FlowFile,
+  type LlmService,
+  NodeRegistry,
+  type NodeServices,
+  type TraceEvent,
+} from '@flowloom/nodes';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { flakyAttempts, sleepStats, testRegistry } from '../testing/kinds.js';
+import { flakyAttempts, sleepStats, TEST_KINDS, testRegistry } from '../testing/kinds.js';
 import { type RunOptions, reusableOutputs, startRun } from './run-flow.js';
 
 const registry = testRegistry();
@@ -185,6 +194,41 @@ describe('startRun', () => {
     cancelled.handle.cancel();
     expect((await cancelled.result).status).toBe('cancelled');
     expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a node whose outputs cannot be delivered fails once: no node.failed after its node.completed, no double count', async () => {
+    const broken = defineNode({
+      spec: {
+        type: 'test-broken-docs',
+        title: 'Broken documents',
+        category: 'data',
+        description: 'Returns documents that cannot be joined into text.',
+        inputs: [],
+        outputs: [{ name: 'documents', dataType: 'documents' }],
+        params: [],
+      },
+      async execute() {
+        return { documents: [null] as never };
+      },
+    });
+    const withBroken = new NodeRegistry([...BUILTIN_KINDS, ...TEST_KINDS, broken]);
+    const f = flow(
+      [
+        { id: 'b', type: 'test-broken-docs', position: at },
+        { id: 'p', type: 'prompt', position: at, params: { template: '{{context}}' } },
+        { id: 'o', type: 'output', position: at, params: { name: 'answer' } },
+      ],
+      [
+        ['b', 'documents', 'p', 'context'],
+        ['p', 'prompt', 'o', 'value'],
+      ],
+    );
+    const { events, result } = run(f, { registry: withBroken });
+    const done = await result;
+    expect(done.status).toBe('failed');
+    expect(done.error?.details).toMatchObject([{ nodeId: 'b' }]);
+    expect(types(events, 'b')).toEqual(['node.started', 'node.failed']);
+    expect(types(events, 'p')).toEqual(['node.failed']);
   });
 
   it('times a node out with NODE_TIMEOUT', async () => {

@@ -309,6 +309,8 @@ class Run implements ContextHost {
         const outputs = await node.definition.execute({ inputs, params: node.params } as never, ctx);
         ctx.flush();
         if (this.#finished) return;
+        // Before node.completed: outputs that cannot cross their edges fail the node here, once.
+        const values = this.#edgeValues(node, outputs);
         const durationMs = msSince(t0);
         this.#trace.emit(
           'node.completed',
@@ -320,7 +322,7 @@ class Run implements ContextHost {
           },
           span,
         );
-        this.#complete(node, state, outputs);
+        this.#complete(node, state, outputs, values);
         return;
       } catch (err) {
         ctx.flush();
@@ -352,11 +354,14 @@ class Run implements ContextHost {
     }
   }
 
-  #complete(node: PlanNode, state: NodeState, outputs: Values): void {
+  #complete(node: PlanNode, state: NodeState, outputs: Values, values = this.#edgeValues(node, outputs)): void {
     if (node.flowIO === 'output') this.#outputs[String(node.params.name)] = outputs.value;
     state.state = State.Done;
     this.#settled++;
-    this.#deliver(node, outputs);
+    for (let i = 0; i < node.out.length; i++) {
+      const edge = node.out[i] as PlanNode['out'][number];
+      this.#arrive(edge.target, edge.port, values[i]);
+    }
   }
 
   #newSpanId(): string {
@@ -432,17 +437,13 @@ class Run implements ContextHost {
     for (const edge of node.out) this.#arrive(edge.target, edge.port, FAILED, node.id);
   }
 
-  #deliver(node: PlanNode, outputs: Values): void {
-    for (const edge of node.out) {
+  /** The value each outgoing edge carries (coerced to its target's type; SKIPPED for a branch not taken). Throws. */
+  #edgeValues(node: PlanNode, outputs: Values): unknown[] {
+    return node.out.map((edge) => {
       const value = outputs[edge.sourcePort];
-      if (value === undefined && node.branching) this.#arrive(edge.target, edge.port, SKIPPED);
-      else
-        this.#arrive(
-          edge.target,
-          edge.port,
-          edge.fromType === edge.toType ? value : coerce(value, edge.fromType, edge.toType),
-        );
-    }
+      if (value === undefined && node.branching) return SKIPPED;
+      return edge.fromType === edge.toType ? value : coerce(value, edge.fromType, edge.toType);
+    });
   }
 
   #arrive(target: number, port: number, value: unknown, failedFrom?: string): void {
