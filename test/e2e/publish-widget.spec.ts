@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type APIRequestContext, expect, flowFixture, putFlow, test } from '../fixtures/editor';
+import type { APIRequestContext } from '@playwright/test';
+import { expect, flowFixture, putFlow, test } from '../fixtures/editor';
 
 // The chat widget on a plain HTML page served by a separate tiny server (another origin), so the browser's CORS
 // rules are exercised for real: the runtime allows only the origins listed in the published version.
