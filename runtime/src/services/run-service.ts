@@ -58,8 +58,9 @@ export interface RunDetail {
 
 /**
  * Starts runs of stored or given flows, records them (row at start and end, events batched per tick) and keeps the
- * live ones findable. A run stays "live" here until its last event and final row are written, so a reader that
- * misses it here finds it complete in the store: nothing is lost or repeated between the two.
+ * live ones findable. A run stays "live" here until its last event and final row are handed to the store, whose reads
+ * flush what is queued first, so a reader that misses it here finds it complete in the store: nothing is lost or
+ * repeated between the two.
  */
 export class RunService {
   readonly registry = new RunRegistry();

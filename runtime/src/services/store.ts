@@ -215,6 +215,8 @@ export class Store {
   #queue: TraceEvent[] = [];
   /** Run rows waiting for the next write, so a run's row and its first events share one transaction. */
   #pendingRuns: RunStart[] = [];
+  /** Final states waiting for the next write: every run ending in the same tick shares one commit. */
+  #pendingFinishes: { runId: string; end: RunEnd }[] = [];
   #flushScheduled = false;
   #closed = false;
   readonly #sql: Statements;
@@ -359,20 +361,26 @@ export class Store {
   }
 
   /** Writes queued rows and events, then the run's final state, in one transaction. */
+  /**
+   * Queues a run's final state; it is committed with the tick's other rows and events (group commit). Reads flush
+   * first, so every reader sees it at once; only a crash within that tick would leave the run to crash recovery.
+   */
   finishRun(runId: string, end: RunEnd): void {
     if (this.#closed) return;
-    this.#commitQueued(() => {
-      this.#writeQueued();
-      this.#sql.finishRun.run({
-        runId,
-        status: end.status,
-        outputs: end.outputs === undefined ? null : JSON.stringify(end.outputs),
-        error: end.error === undefined ? null : JSON.stringify(end.error),
-        usage: end.usage === undefined ? null : JSON.stringify(end.usage),
-        cost: end.costUsd ?? null,
-        endedAt: end.endedAt,
-        durationMs: Math.round(end.durationMs),
-      });
+    this.#pendingFinishes.push({ runId, end });
+    this.#scheduleFlush();
+  }
+
+  #writeFinish(runId: string, end: RunEnd): void {
+    this.#sql.finishRun.run({
+      runId,
+      status: end.status,
+      outputs: end.outputs === undefined ? null : JSON.stringify(end.outputs),
+      error: end.error === undefined ? null : JSON.stringify(end.error),
+      usage: end.usage === undefined ? null : JSON.stringify(end.usage),
+      cost: end.costUsd ?? null,
+      endedAt: end.endedAt,
+      durationMs: Math.round(end.durationMs),
     });
   }
 
@@ -415,7 +423,8 @@ export class Store {
   /** Writes every queued run row and event in one transaction. */
   flushEvents(): void {
     this.#flushScheduled = false;
-    if ((this.#queue.length === 0 && this.#pendingRuns.length === 0) || this.#closed) return;
+    if (this.#closed) return;
+    if (this.#queue.length === 0 && this.#pendingRuns.length === 0 && this.#pendingFinishes.length === 0) return;
     this.#commitQueued(() => this.#writeQueued());
   }
 
@@ -424,6 +433,7 @@ export class Store {
     for (const run of this.#pendingRuns) this.#writeRun(run);
     for (const event of this.#queue)
       this.#sql.insertEvent.run(event.runId, event.seq, event.type, JSON.stringify(event));
+    for (const { runId, end } of this.#pendingFinishes) this.#writeFinish(runId, end);
   }
 
   /**
@@ -434,6 +444,7 @@ export class Store {
     this.db.transaction(write)();
     this.#pendingRuns = [];
     this.#queue = [];
+    this.#pendingFinishes = [];
   }
 
   appendEvents(events: readonly TraceEvent[]): void {
