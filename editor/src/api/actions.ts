@@ -2,7 +2,7 @@ import { type FlowFile, serializeFlow, type TraceEvent } from '@flowloom/nodes/s
 import { canvasToFlow, copySelection, isFlowLike } from '../store/graph-ops';
 import { isFlowNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
-import { api, HttpError, streamRun } from './http';
+import { api, HttpError, streamRerun, streamRun } from './http';
 import { unwatchFlow, watchFlow } from './traces';
 
 const get = () => useEditor.getState();
@@ -124,7 +124,27 @@ export function startAutosave(): () => void {
 let runAbort: AbortController | null = null;
 
 /** Saves, then runs the flow, streaming its events onto the canvas. */
-export async function runFlow(inputs: Record<string, unknown>): Promise<void> {
+export function runFlow(inputs: Record<string, unknown>): Promise<void> {
+  return streamOntoCanvas((onEvent, signal) => streamRun(currentId(), inputs, onEvent, signal));
+}
+
+/**
+ * Saves, then reruns the run on the canvas from one node: what is upstream keeps its outputs (shown as reused), the
+ * node and its downstream run again with the current draft.
+ */
+export function rerunFromNode(nodeId: string): Promise<void> {
+  const runId = get().runId;
+  if (!runId) return Promise.resolve();
+  return streamOntoCanvas((onEvent, signal) => streamRerun(runId, nodeId, onEvent, signal));
+}
+
+function currentId(): string {
+  return get().meta?.id ?? '';
+}
+
+async function streamOntoCanvas(
+  open: (onEvent: (event: TraceEvent) => void, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
   const isSaved = await saveNow();
   const s = get();
   if (!isSaved || !s.meta) {
@@ -134,22 +154,16 @@ export async function runFlow(inputs: Record<string, unknown>): Promise<void> {
     );
     return;
   }
-  const flowId = s.meta.id;
   const nodeIds = s.nodes.filter(isFlowNode).map((n) => n.id);
   s.requestRun();
   s.openBottom('trace');
   runAbort = new AbortController();
   try {
-    await streamRun(
-      flowId,
-      inputs,
-      (event: TraceEvent) => {
-        const now = get();
-        if (now.isRunPending && now.runId === null) now.beginRun(event.runId, nodeIds);
-        get().applyTrace(event);
-      },
-      runAbort.signal,
-    );
+    await open((event: TraceEvent) => {
+      const now = get();
+      if (now.isRunPending && now.runId === null) now.beginRun(event.runId, nodeIds);
+      get().applyTrace(event);
+    }, runAbort.signal);
   } catch (err) {
     if ((err as Error).name === 'AbortError') return;
     const message = err instanceof HttpError ? describeError(err) : String(err);

@@ -117,16 +117,38 @@ export const api = {
  * Starts a run of the saved draft and streams its events as SSE (CONTRACTS §3), calling `onEvent` for each.
  * Resolves when the stream ends. Only this run's events arrive here, so nothing can be confused with another run.
  */
-export async function streamRun(
+export function streamRun(
   flowId: string,
   inputs: Record<string, unknown>,
   onEvent: (event: TraceEvent) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const response = await fetch(`/api/flows/${enc(flowId)}/runs`, {
+  return streamSse(`/api/flows/${enc(flowId)}/runs`, { inputs }, onEvent, signal);
+}
+
+/**
+ * Reruns a finished run from one node (`POST /api/runs/:runId/rerun`): upstream nodes keep that run's outputs, the
+ * node and what depends on it run again. Streams the new run's events like `streamRun`.
+ */
+export function streamRerun(
+  runId: string,
+  fromNode: string,
+  onEvent: (event: TraceEvent) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  return streamSse(`/api/runs/${enc(runId)}/rerun`, { fromNode }, onEvent, signal);
+}
+
+async function streamSse(
+  url: string,
+  body: unknown,
+  onEvent: (event: TraceEvent) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...authHeaders() },
-    body: JSON.stringify({ inputs }),
+    body: JSON.stringify(body),
     signal,
   });
   if (!response.ok) {

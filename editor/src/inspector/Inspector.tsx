@@ -1,6 +1,7 @@
 import { checkParams, isParamActive, type NodeSettings, resolveOutputs, withDefaults } from '@flowloom/nodes/spec';
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { rerunFromNode } from '../api/actions';
 import { api } from '../api/http';
 import { categoryMeta } from '../canvas/colors';
 import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
@@ -205,14 +206,28 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
 /** What the node received and produced in the run on the canvas. */
 function LastRun({ nodeId }: { nodeId: string }) {
   const run = useEditor((s) => s.nodeRuns[nodeId]);
+  const isRunOver = useEditor((s) => s.runId !== null && s.run.status !== 'running' && s.run.status !== 'queued');
   if (!run || run.status === 'idle' || run.status === 'queued') return null;
-  const meta = [formatMs(run.durationMs), formatTokens(run.usage), formatCost(run.costUsd)].filter(Boolean).join(' · ');
+  const meta = run.isReused
+    ? 'outputs reused from the earlier run'
+    : [formatMs(run.durationMs), formatTokens(run.usage), formatCost(run.costUsd)].filter(Boolean).join(' · ');
   return (
     <div className="last-run" data-testid="inspector-last-run">
       <div className="section-title">
         Last run <span className={`pill status-${run.status}`}>{run.status}</span>
         {meta ? <span className="muted small"> {meta}</span> : null}
       </div>
+      {isRunOver ? (
+        <button
+          type="button"
+          className="btn btn-sm"
+          data-testid="rerun-from-node"
+          title="Run this node and everything after it again; nodes before it keep this run's outputs"
+          onClick={() => void rerunFromNode(nodeId)}
+        >
+          Run from here
+        </button>
+      ) : null}
       {run.error ? <div className="callout callout-error">{run.error.message}</div> : null}
       {run.inputs && Object.keys(run.inputs).length > 0 ? (
         <>

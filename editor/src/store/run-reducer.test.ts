@@ -42,6 +42,20 @@ describe('reduceNodeRuns', () => {
     expect(runs.out).toBe(before); // other records are untouched, so their components do not re-render
   });
 
+  it('marks a node completed with reused outputs (rerun from a later node)', () => {
+    let runs = queuedNodeRuns(['prompt']);
+    runs = reduceNodeRuns(runs, ev('node.started', { inputs: {} }, { nodeId: 'prompt', spanId: 's1' }));
+    runs = reduceNodeRuns(
+      runs,
+      ev(
+        'node.completed',
+        { outputs: { prompt: 'p' }, durationMs: 0, reused: true },
+        { nodeId: 'prompt', spanId: 's1' },
+      ),
+    );
+    expect(runs.prompt).toMatchObject({ status: 'completed', isReused: true, outputs: { prompt: 'p' } });
+  });
+
   it('marks failures and skips, and resets unreached nodes at the end of the run', () => {
     let runs = queuedNodeRuns(['a', 'b', 'c']);
     runs = reduceNodeRuns(runs, ev('node.started', { inputs: {} }, { nodeId: 'a', spanId: 'sa' }));

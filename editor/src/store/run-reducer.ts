@@ -21,6 +21,8 @@ export interface NodeRun {
   usage?: Usage;
   costUsd?: number;
   reason?: string;
+  /** Completed with an earlier run's outputs (rerun from a node downstream of it). */
+  isReused?: boolean;
   logs: LogLine[];
 }
 
@@ -114,6 +116,7 @@ export function reduceNodeRuns(
         durationMs: event.data.durationMs,
         usage: event.data.usage,
         costUsd: event.data.costUsd,
+        ...(event.data.reused && { isReused: true }),
       };
       break;
     case 'node.skipped':
