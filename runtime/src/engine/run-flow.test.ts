@@ -10,7 +10,7 @@ import {
   type TraceEvent,
 } from '@flowloom/nodes';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { flakyAttempts, sleepStats, TEST_KINDS, testRegistry } from '../testing/kinds.js';
+import { flakyAttempts, sleepStats, TEST_KINDS, testFlow, testRegistry } from '../testing/kinds.js';
 import { type RunOptions, reusableOutputs, startRun } from './run-flow.js';
 
 const registry = testRegistry();
@@ -22,21 +22,7 @@ const noLlm: LlmService = {
 };
 const services: NodeServices = { llm: noLlm };
 
-function flow(nodes: FlowFile['nodes'], edges: [string, string, string, string][] = []): FlowFile {
-  return {
-    format: 'flowloom.flow/v1',
-    id: 'test',
-    name: 'Test',
-    nodes,
-    edges: edges.map(([source, sourcePort, target, targetPort], i) => ({
-      id: `e${i}`,
-      source,
-      sourcePort,
-      target,
-      targetPort,
-    })),
-  };
-}
+const flow = testFlow;
 
 function run(f: FlowFile, options: Partial<RunOptions> = {}) {
   const handle = startRun(f, { registry, services, inputs: {}, ...options });

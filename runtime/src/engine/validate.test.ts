@@ -1,26 +1,11 @@
-import type { FlowFile } from '@flowloom/nodes';
 import { describe, expect, it } from 'vitest';
-import { testRegistry } from '../testing/kinds.js';
+import { testFlow, testRegistry } from '../testing/kinds.js';
 import { findCycles, validateFlow } from './validate.js';
 
 const registry = testRegistry();
 const at = { x: 0, y: 0 };
 
-function flow(nodes: FlowFile['nodes'], edges: [string, string, string, string][] = []): FlowFile {
-  return {
-    format: 'flowloom.flow/v1',
-    id: 'test',
-    name: 'Test',
-    nodes,
-    edges: edges.map(([source, sourcePort, target, targetPort], i) => ({
-      id: `e${i}`,
-      source,
-      sourcePort,
-      target,
-      targetPort,
-    })),
-  };
-}
+const flow = testFlow;
 
 const chat = flow(
   [

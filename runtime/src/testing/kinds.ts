@@ -1,4 +1,4 @@
-import { AppError, BUILTIN_KINDS, defineNode, NodeRegistry } from '@flowloom/nodes';
+import { AppError, BUILTIN_KINDS, defineNode, type FlowFile, NodeRegistry } from '@flowloom/nodes';
 
 /** Node kinds for engine tests and benchmarks: deterministic, controllable, no services needed. */
 export const passThrough = defineNode({
@@ -144,4 +144,21 @@ export const TEST_KINDS = [passThrough, sleepKind, flaky, streamer, gate, collec
 /** The built-in kinds plus the test kinds. */
 export function testRegistry(): NodeRegistry {
   return new NodeRegistry([...BUILTIN_KINDS, ...TEST_KINDS]);
+}
+
+/** A flow for tests: nodes as given, edges as `[source, sourcePort, target, targetPort]` tuples. */
+export function testFlow(nodes: FlowFile['nodes'], edges: [string, string, string, string][] = []): FlowFile {
+  return {
+    format: 'flowloom.flow/v1',
+    id: 'test',
+    name: 'Test',
+    nodes,
+    edges: edges.map(([source, sourcePort, target, targetPort], i) => ({
+      id: `e${i}`,
+      source,
+      sourcePort,
+      target,
+      targetPort,
+    })),
+  };
 }

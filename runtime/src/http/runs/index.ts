@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StartedRun } from '../../services/run-service.js';
 import type { RunRecord } from '../../services/store.js';
 import { errorResponses } from '../errors.js';
+import { openEventStream } from '../sse.js';
 import {
   FeedbackBody,
   FeedbackResponse,
@@ -48,15 +49,7 @@ export function answerOf(run: RunRecord) {
  */
 export function streamRun(reply: FastifyReply, started: StartedRun): void {
   const { handle, done } = started;
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-run-id': handle.runId,
-  });
+  const raw = openEventStream(reply, handle.runId);
   raw.flushHeaders();
   let unsubscribe: (() => void) | undefined;
   let hasEnded = false;

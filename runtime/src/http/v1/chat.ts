@@ -7,6 +7,7 @@ import type { ChatShape } from '../../services/published.js';
 import { type StartedPublishedRun, startPublishedRun } from '../../services/publishing.js';
 import type { RunRecord } from '../../services/store.js';
 import { toHttpError } from '../errors.js';
+import { openEventStream } from '../sse.js';
 import { anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { v1ErrorBody } from './errors.js';
 import type { ChatCompletionBody } from './schemas.js';
@@ -148,15 +149,7 @@ function streamChat(reply: FastifyReply, started: StartedPublishedRun, shape: Ch
   const flowId = handle.flowId;
   const id = `chatcmpl-${handle.runId}`;
   const created = Math.floor(Date.now() / 1000);
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-run-id': handle.runId,
-  });
+  const raw = openEventStream(reply, handle.runId);
   const send = (data: unknown) => {
     if (!raw.destroyed && !raw.writableEnded) raw.write(`data: ${JSON.stringify(data)}\n\n`);
   };
