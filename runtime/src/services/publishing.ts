@@ -56,7 +56,9 @@ export function startPublishedRun(
     flow,
     {
       inputs: request.inputs,
-      sessionId: request.sessionId,
+      // Sessions (chat memory) belong to the key that made them: a caller with another key cannot read one by
+      // guessing its id.
+      sessionId: request.sessionId === undefined ? undefined : `key:${caller.keyId}:${request.sessionId}`,
       signal: controller.signal,
       request: { published: { version: published.version, keyId: caller.keyId } },
     },

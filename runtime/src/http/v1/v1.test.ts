@@ -65,6 +65,42 @@ function runCount(): number {
 }
 
 describe('POST /api/v1/flows/:id/run', () => {
+  it("keeps chat memory per API key: another key's caller cannot read a session by guessing its id", async () => {
+    const remember: FlowFile = {
+      format: 'flowloom.flow/v1',
+      id: 'remember',
+      name: 'Remember',
+      nodes: [
+        { id: 'question', type: 'input', position: { x: 0, y: 0 } },
+        { id: 'memory', type: 'memory', position: { x: 260, y: 0 }, params: { mode: 'append', window: 10 } },
+        { id: 'answer', type: 'output', position: { x: 520, y: 0 } },
+      ],
+      edges: [
+        { id: 'e1', source: 'question', sourcePort: 'value', target: 'memory', targetPort: 'text' },
+        { id: 'e2', source: 'memory', sourcePort: 'messages', target: 'answer', targetPort: 'value' },
+      ],
+    };
+    expect((await t.app.inject({ method: 'POST', url: '/api/flows', payload: remember })).statusCode).toBe(201);
+    expect((await post('/api/flows/remember/publish', {})).statusCode).toBe(201);
+    const other = await createKey({ name: 'other app' });
+    const contents = (res: { json(): { outputs: { answer: { content: string }[] } } }) =>
+      res.json().outputs.answer.map((m) => m.content);
+
+    expect(contents(await run('remember', { inputs: { question: 'secret one' }, sessionId: 's1' }))).toEqual([
+      'secret one',
+    ]);
+    expect(contents(await run('remember', { inputs: { question: 'two' }, sessionId: 's1' }))).toEqual([
+      'secret one',
+      'two',
+    ]);
+    const intruder = await run(
+      'remember',
+      { inputs: { question: 'hi' }, sessionId: 's1' },
+      { authorization: `Bearer ${other}` },
+    );
+    expect(contents(intruder)).toEqual(['hi']);
+  });
+
   it('runs the published version and answers like a draft run; the run is in the history with its trace', async () => {
     const res = await run('chat', { inputs: { question: 'hello' } });
     expect(res.statusCode).toBe(200);
