@@ -38,4 +38,5 @@ test('reruns from a node: upstream outputs are reused, the node and what follows
   // The inspector says which outputs were reused.
   await editor.select('prompt');
   await expect(page.getByTestId('inspector-last-run')).toContainText('reused');
+  await page.screenshot({ path: test.info().outputPath('rerun.png') });
 });

@@ -209,7 +209,7 @@ function LastRun({ nodeId }: { nodeId: string }) {
   const isRunOver = useEditor((s) => s.runId !== null && s.run.status !== 'running' && s.run.status !== 'queued');
   if (!run || run.status === 'idle' || run.status === 'queued') return null;
   const meta = run.isReused
-    ? 'outputs reused from the earlier run'
+    ? 'reused'
     : [formatMs(run.durationMs), formatTokens(run.usage), formatCost(run.costUsd)].filter(Boolean).join(' · ');
   return (
     <div className="last-run" data-testid="inspector-last-run">
@@ -217,6 +217,9 @@ function LastRun({ nodeId }: { nodeId: string }) {
         Last run <span className={`pill status-${run.status}`}>{run.status}</span>
         {meta ? <span className="muted small"> {meta}</span> : null}
       </div>
+      {run.isReused ? (
+        <div className="muted small">Outputs reused from the earlier run, not computed again.</div>
+      ) : null}
       {isRunOver ? (
         <button
           type="button"

@@ -157,6 +157,27 @@ describe('reduceSpans and spanTree', () => {
     expect((a.end ?? 0) - a.start).toBe(300);
   });
 
+  it('keeps spans that started in the same millisecond in event order, whatever their durations', () => {
+    let state = { spans: {} as Record<string, Span>, order: [] as string[] };
+    const apply = (e: TraceEvent) => {
+      state = reduceSpans(state.spans, state.order, e);
+    };
+    const t0 = '2026-01-01T00:00:00.010Z';
+    apply(ev('node.started', { inputs: {} }, { nodeId: 'prompt', spanId: 'p' }, t0));
+    apply(ev('node.completed', { outputs: {}, durationMs: 0 }, { nodeId: 'prompt', spanId: 'p' }, t0));
+    apply(ev('node.started', { inputs: {} }, { nodeId: 'llm', spanId: 'l' }, t0));
+    // Ends 18 whole ms later after 18.4 ms of work: the start must not move before the prompt's.
+    apply(
+      ev(
+        'node.completed',
+        { outputs: {}, durationMs: 18.4 },
+        { nodeId: 'llm', spanId: 'l' },
+        '2026-01-01T00:00:00.028Z',
+      ),
+    );
+    expect(spanTree(state.spans, state.order).map((r) => r.span.name)).toEqual(['prompt', 'llm']);
+  });
+
   it('ignores run-level events', () => {
     const spans = {};
     const order: string[] = [];

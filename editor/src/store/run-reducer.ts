@@ -185,8 +185,9 @@ export function reduceSpans(
         costUsd: event.data.costUsd,
       };
       if (event.data.model) next.model = event.data.model;
-      // The engine's own measure is more exact than the event timestamps.
-      next.start = Math.min(existing.start, at - event.data.durationMs);
+      // The engine's own measure is more exact than the event timestamps; those are whole milliseconds, so round up
+      // to stay within the span's true range and not jump ahead of a span that started in the same millisecond.
+      next.start = Math.min(existing.start, Math.ceil(at - event.data.durationMs));
       break;
     case 'node.failed':
       next = { ...existing, status: 'failed', end: at, error: event.data.error };
