@@ -80,7 +80,9 @@ test('script-tag widget streams answers across origins and keeps the session', a
     );
     expect(sessionId).toEqual(expect.any(String));
     const runs = await (await request.get(`/api/runs?flowId=${flowId}`)).json();
-    expect(runs.runs[0]).toMatchObject({ status: 'completed', sessionId });
+    // Sessions are scoped to the API key that made them: `key:<key id>:<the widget's session id>`.
+    const scoped = `key:${key.split('_')[1]}:${sessionId}`;
+    expect(runs.runs[0]).toMatchObject({ status: 'completed', sessionId: scoped });
 
     // A reload keeps the conversation and the session.
     await browser.reload();
@@ -91,7 +93,7 @@ test('script-tag widget streams answers across origins and keeps the session', a
     await expect(log.locator('.msg[data-role="assistant"]').nth(1)).toContainText('Question: And when?');
     const after = await (await request.get(`/api/runs?flowId=${flowId}`)).json();
     expect(after.runs).toHaveLength(2);
-    expect(after.runs[0].sessionId).toBe(sessionId);
+    expect(after.runs[0].sessionId).toBe(scoped);
     await browser.screenshot({ path: test.info().outputPath('widget.png') });
   } finally {
     await real.close();
