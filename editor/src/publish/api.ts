@@ -1,23 +1,9 @@
-import type { ErrorBody, FlowFile } from '@flowloom/nodes/spec';
+import type { ApiKey, ErrorBody, FlowFile, PublishedSummary, PublishSettings } from '@flowloom/nodes/spec';
+
+export type { ApiKey, PublishedSummary, PublishSettings };
+
 import { HttpError } from '../api/http';
 import { authHeaders, reportUnauthorized } from '../auth/token';
-
-/** Settings stored with a published version. */
-export interface PublishSettings {
-  allowedOrigins: string[];
-  timeoutMs: number;
-  overridable: string[];
-}
-
-export interface PublishedSummary {
-  flowId: string;
-  version: number;
-  flowVersion: number | null;
-  rollbackOf: number | null;
-  note: string | null;
-  settings: PublishSettings;
-  publishedAt: string;
-}
 
 export interface PublishAnswer extends PublishedSummary {
   endpoint: string;
@@ -60,17 +46,6 @@ export interface FlowInputInfo {
   required: boolean;
   default?: unknown;
   description?: string;
-}
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  flows: string[];
-  rateLimit: number | null;
-  preview: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {

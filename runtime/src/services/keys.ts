@@ -1,5 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AppError } from '@flowloom/nodes';
+import { type ApiKey, AppError } from '@flowloom/nodes';
+
+export type { ApiKey };
+
 import type Database from 'better-sqlite3';
 
 /** Every secret starts with this, so leaked keys are easy to recognise (and to scan for). */
@@ -8,21 +11,6 @@ export const KEY_PREFIX = 'flk_';
 const ID_PATTERN = /^[0-9a-f]{12}$/;
 /** `flk_<id>_<secret>`: the id finds the row in O(1), the secret (32 random bytes, base64url) proves possession. */
 const KEY_PATTERN = /^flk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
-
-/** An API key as listed: never the secret or its hash. */
-export interface ApiKey {
-  id: string;
-  name: string;
-  /** Flow ids the key may call; empty = every published flow. */
-  flows: string[];
-  /** Requests per minute for this key; null = the runtime default. */
-  rateLimit: number | null;
-  /** The first characters of the secret, to recognise it (`flk_3fa2c9d01b7e_…`). */
-  preview: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
 
 /** The one answer that holds the secret: right after creation. */
 export interface CreatedKey extends ApiKey {

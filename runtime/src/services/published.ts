@@ -3,6 +3,8 @@ import {
   type FlowFile,
   findParam,
   type NodeRegistry,
+  type PublishedSummary,
+  type PublishSettings,
   resolveOutputs,
   serializeFlow,
   type Values,
@@ -11,28 +13,7 @@ import type Database from 'better-sqlite3';
 import { flowInputs, flowOutputs, validateFlow } from '../engine/index.js';
 import type { Store } from './store.js';
 
-/** How a published version may be called: stored with the version, so a rollback restores it too. */
-export interface PublishSettings {
-  /** Browser origins allowed to call the endpoint (`https://example.com`); `*` allows any. Empty: none. */
-  allowedOrigins: string[];
-  /** A run of this version is cancelled after this many ms (RUN_TIMEOUT). */
-  timeoutMs: number;
-  /** Params callers may override besides those the catalog marks `overridable`, as `nodeId.param`. */
-  overridable: string[];
-}
-
-/** A published version without its flow (version lists). */
-export interface PublishedSummary {
-  flowId: string;
-  version: number;
-  /** The draft version it froze. */
-  flowVersion: number | null;
-  /** Set when this version republished an older published one (rollback). */
-  rollbackOf: number | null;
-  note: string | null;
-  settings: PublishSettings;
-  publishedAt: string;
-}
+export type { PublishedSummary, PublishSettings };
 
 export interface PublishedVersion extends PublishedSummary {
   flow: FlowFile;

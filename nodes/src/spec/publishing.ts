@@ -1,0 +1,39 @@
+/** Public shapes of the publishing API (issue #5), shared by the runtime and the editor. */
+
+/** How a published version may be called: stored with the version, so a rollback restores it too. */
+export interface PublishSettings {
+  /** Browser origins allowed to call the endpoint (`https://example.com`); `*` allows any. Empty: none. */
+  allowedOrigins: string[];
+  /** A run of this version is cancelled after this many ms (RUN_TIMEOUT). */
+  timeoutMs: number;
+  /** Params callers may override besides those the catalog marks `overridable`, as `nodeId.param`. */
+  overridable: string[];
+}
+
+/** A published version without its flow (version lists). */
+export interface PublishedSummary {
+  flowId: string;
+  version: number;
+  /** The draft version it froze. */
+  flowVersion: number | null;
+  /** Set when this version republished an older published one (rollback). */
+  rollbackOf: number | null;
+  note: string | null;
+  settings: PublishSettings;
+  publishedAt: string;
+}
+
+/** An API key as listed: never the secret or its hash. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** Flow ids the key may call; empty = every published flow. */
+  flows: string[];
+  /** Requests per minute for this key; null = the runtime default. */
+  rateLimit: number | null;
+  /** The first characters of the secret, to recognise it (`flk_3fa2c9d01b7e_…`). */
+  preview: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
