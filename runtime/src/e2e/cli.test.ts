@@ -1,32 +1,20 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serializeFlow } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../services/store.js';
+import { BIN, buildBin } from '../testing/bin.js';
 import { chatFlow, echoFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
 
 // The built `flowloom` bin, spawned as a user would run it.
-
-const RUNTIME = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(RUNTIME, 'bin', 'flowloom.js');
 
 let fake: FakeOpenAI;
 let dir: string;
 
 beforeAll(async () => {
-  // The bin imports dist/cli.js: build it (incremental, fast). Errors elsewhere in the tree do not block emit.
-  try {
-    execFileSync(process.execPath, [join(RUNTIME, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
-      cwd: RUNTIME,
-      stdio: 'pipe',
-    });
-  } catch {
-    // Reported by the typecheck task; the CLI test only needs dist/cli.js.
-  }
-  expect(existsSync(join(RUNTIME, 'dist', 'cli.js'))).toBe(true);
+  buildBin();
   fake = await startFakeOpenAI();
   dir = tempDir('cli');
   writeFileSync(join(dir, 'chat.flow.json'), serializeFlow(chatFlow()));

@@ -1,31 +1,20 @@
-import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_FILE, Store } from '../services/store.js';
+import { buildBin, startServe } from '../testing/bin.js';
 import { chatFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
 
 // kill -9 in the middle of a run: the database stays intact and the run is marked interrupted at the next start.
-
-const RUNTIME = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(RUNTIME, 'bin', 'flowloom.js');
 
 let fake: FakeOpenAI;
 let dir: string;
 
 beforeAll(async () => {
-  try {
-    execFileSync(process.execPath, [join(RUNTIME, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
-      cwd: RUNTIME,
-      stdio: 'pipe',
-    });
-  } catch {
-    // Type errors elsewhere do not block emit; the test needs dist/cli.js.
-  }
+  buildBin();
   fake = await startFakeOpenAI();
   dir = tempDir('crash');
 });
@@ -60,19 +49,7 @@ describe('crash recovery', () => {
     setup.createFlow(chatFlow());
     setup.close();
 
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir], {
-      env: { PATH: process.env.PATH ?? '', OPENAI_BASE_URL: fake.url },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-        const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-    });
+    const { child, url } = await startServe(dataDir, { OPENAI_BASE_URL: fake.url });
     // A run that blocks in the (slow) model call, answered by nobody: the process dies first.
     fetch(`${url}/api/flows/chat/runs`, {
       method: 'POST',
@@ -117,19 +94,7 @@ describe('crash recovery', () => {
     const setup = Store.open(dataDir);
     setup.createFlow(chatFlow());
     setup.close();
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir], {
-      env: { PATH: process.env.PATH ?? '', OPENAI_BASE_URL: fake.url },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-        const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-    });
+    const { child, url } = await startServe(dataDir, { OPENAI_BASE_URL: fake.url });
     const answer = fetch(`${url}/api/flows/chat/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
