@@ -23,7 +23,9 @@ describe('KeyService', () => {
     expect(created.key.startsWith(KEY_PREFIX)).toBe(true);
     expect(created.key).toMatch(/^flk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     expect(created.key).toContain(created.id);
-    const secret = created.key.split('_')[2] as string;
+    // The secret is what follows `flk_<id>_` (it may itself contain '_').
+    const secret = created.key.slice(`${KEY_PREFIX}${created.id}_`.length);
+    expect(secret).toHaveLength(43);
     const row = store.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(created.id) as Record<string, unknown>;
     const stored = JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
     expect(stored).not.toContain(secret);
@@ -62,6 +64,21 @@ describe('KeyService', () => {
     keys.revoke(scoped.id);
     expect(keys.verify(scoped.key, 'chat')).toEqual({ ok: false, reason: 'revoked' });
     expect(keys.get(scoped.id)?.revokedAt).toEqual(expect.any(String));
+    store.close();
+  });
+
+  it('refuses a key at once when another process revokes it, though its row was cached by earlier checks', () => {
+    const store = openStore();
+    const keys = new KeyService(store.db);
+    const created = keys.create({ name: 'shared' });
+    for (let i = 0; i < 3; i++) expect(keys.verify(created.key)).toMatchObject({ ok: true });
+    // Another server on the same data folder (its own connection) revokes it.
+    const other = new KeyService(new Database(store.path));
+    other.revoke(created.id);
+    expect(keys.verify(created.key)).toEqual({ ok: false, reason: 'revoked' });
+    // And a new key made elsewhere works here at once.
+    const fresh = other.create({ name: 'fresh' });
+    expect(keys.verify(fresh.key)).toMatchObject({ ok: true, key: { id: fresh.id } });
     store.close();
   });
 

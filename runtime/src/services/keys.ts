@@ -75,6 +75,13 @@ export class KeyService {
   readonly #sql;
   readonly #lastUsed = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
+  /**
+   * Rows of keys presented lately, so a check costs a hash and no query. Dropped whenever another connection
+   * committed (`PRAGMA data_version`: another server on the same data folder may have revoked a key) and on every
+   * change made here, so revocation still applies at once.
+   */
+  readonly #cache = new Map<string, { row: KeyRow; key: ApiKey }>();
+  #cacheVersion = -1;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -86,6 +93,7 @@ export class KeyService {
       list: db.prepare('SELECT * FROM api_keys ORDER BY createdAt DESC, id'),
       revoke: db.prepare('UPDATE api_keys SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL'),
       touch: db.prepare('UPDATE api_keys SET lastUsedAt = ? WHERE id = ?'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
     };
   }
 
@@ -123,6 +131,7 @@ export class KeyService {
     const existing = this.get(id);
     if (!existing) throw new AppError('KEY_NOT_FOUND', `API key "${id}" does not exist`);
     this.#sql.revoke.run(new Date().toISOString(), id);
+    this.#cache.clear();
     return this.get(id) as ApiKey;
   }
 
@@ -135,15 +144,32 @@ export class KeyService {
     const match = KEY_PATTERN.exec(presented);
     if (!match) return { ok: false, reason: 'malformed' };
     const [, id, secret] = match as unknown as [string, string, string];
-    const row = this.#sql.get.get(id) as KeyRow | undefined;
-    if (!row) return { ok: false, reason: 'unknown' };
+    const found = this.#cached(id);
+    if (!found) return { ok: false, reason: 'unknown' };
+    const { row, key } = found;
     const hash = hashSecret(row.salt, secret);
     if (hash.length !== row.hash.length || !timingSafeEqual(hash, row.hash)) return { ok: false, reason: 'unknown' };
     if (row.revokedAt !== null) return { ok: false, reason: 'revoked' };
-    const key = toKey(row);
     if (flowId !== undefined && !isInScope(key, flowId)) return { ok: false, reason: 'out-of-scope' };
     this.#markUsed(id);
     return { ok: true, key };
+  }
+
+  #cached(id: string): { row: KeyRow; key: ApiKey } | undefined {
+    const version = this.#sql.dataVersion.get() as number;
+    if (version !== this.#cacheVersion) {
+      this.#cache.clear();
+      this.#cacheVersion = version;
+    }
+    let found = this.#cache.get(id);
+    if (!found) {
+      const row = this.#sql.get.get(id) as KeyRow | undefined;
+      // Unknown ids are not cached: guessing ids must not grow memory.
+      if (!row) return undefined;
+      found = { row, key: Object.freeze(toKey(row)) as ApiKey };
+      this.#cache.set(id, found);
+    }
+    return found;
   }
 
   #withPendingUse(key: ApiKey): ApiKey {
@@ -174,6 +200,7 @@ export class KeyService {
       for (const [id, at] of pending) this.#sql.touch.run(at, id);
     })();
     this.#lastUsed.clear();
+    this.#cache.clear();
   }
 }
 

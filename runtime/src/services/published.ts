@@ -63,6 +63,10 @@ function toSummary(row: Row): PublishedSummary {
 /** `overrides` of a published run: node id → param → value. */
 export type Overrides = Record<string, Record<string, unknown>>;
 
+/** Written with the store's group commit, so idempotent (a commit not known to have happened is tried again). */
+const RECORD_RUN =
+  'INSERT OR IGNORE INTO published_runs (runId, flowId, version, keyId, endpoint) VALUES (?, ?, ?, ?, ?)';
+
 /**
  * Published versions in `published_versions`: immutable snapshots of a flow's draft, numbered per flow from 1.
  * The newest version of each flow is cached in memory (the hot path of every published call reads it).
@@ -73,8 +77,6 @@ export class PublishedService {
   readonly #defaults: PublishSettings;
   readonly #latest = new Map<string, PublishedVersion | null>();
   readonly #chat = new Map<string, ChatShape | null>();
-  #pendingRuns: [string, string, number, string, string][] = [];
-  #isFlushScheduled = false;
   readonly #sql;
 
   constructor(store: Store, registry: NodeRegistry, defaults: Partial<PublishSettings> = {}) {
@@ -93,9 +95,6 @@ export class PublishedService {
       ),
       flows: db.prepare('SELECT DISTINCT flowId FROM published_versions ORDER BY flowId'),
       remove: db.prepare('DELETE FROM published_versions WHERE flowId = ?'),
-      recordRun: db.prepare(
-        'INSERT INTO published_runs (runId, flowId, version, keyId, endpoint) VALUES (?, ?, ?, ?, ?)',
-      ),
     };
   }
 
@@ -186,32 +185,11 @@ export class PublishedService {
   }
 
   /**
-   * Records which version, key and face served a run (the run itself is in `runs`). Rows are queued and written
-   * together on the next tick, one transaction for every run started meanwhile (not one write per request).
+   * Records which version, key and face served a run (the run itself is in `runs`). The row goes with the store's
+   * next group commit, together with the run's own row and events (not one write per request).
    */
   recordRun(runId: string, flowId: string, version: number, keyId: string, endpoint: 'run' | 'chat'): void {
-    this.#pendingRuns.push([runId, flowId, version, keyId, endpoint]);
-    if (!this.#isFlushScheduled) {
-      this.#isFlushScheduled = true;
-      setImmediate(() => {
-        this.#isFlushScheduled = false;
-        // Thrown here it would be an uncaught exception (the server down); the rows stay queued for the next flush.
-        try {
-          this.flushRuns();
-        } catch {}
-      });
-    }
-  }
-
-  /** Writes queued `published_runs` rows (also called on close). */
-  flushRuns(): void {
-    if (this.#pendingRuns.length === 0 || !this.#store.db.open) return;
-    const rows = this.#pendingRuns;
-    // Synchronous: nothing is queued during the write, and the queue is emptied only once it committed.
-    this.#store.db.transaction(() => {
-      for (const row of rows) this.#sql.recordRun.run(...row);
-    })();
-    this.#pendingRuns = [];
+    this.#store.enqueueRow(RECORD_RUN, [runId, flowId, version, keyId, endpoint]);
   }
 
   /** Ids of every flow with at least one published version. */

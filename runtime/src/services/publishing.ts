@@ -105,7 +105,6 @@ export const publishing = fp(
     // Pending last-used times are written before the store closes (onClose hooks run after every preClose).
     app.addHook('preClose', async () => {
       keys.flush();
-      app.published.flushRuns();
     });
   },
   { name: 'flowloom-publishing', dependencies: ['flowloom-services'] },

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { AppError, type ErrorCode, type SandboxRunOptions, type SandboxService } from '@flowloom/nodes';
 import {
   newQuickJSWASMModule,
@@ -8,6 +8,7 @@ import {
   type QuickJSWASMModule,
 } from 'quickjs-emscripten';
 import type { SandboxJob, SandboxReply } from './sandbox-worker.js';
+import { spawnServiceWorker } from './worker-module.js';
 
 /** Limits of the sandbox; node params may lower them, never raise them past the maximums. */
 export interface SandboxConfig {
@@ -231,13 +232,9 @@ interface WorkerSlot {
   job?: PendingJob;
 }
 
-/** A worker thread that loads `sandbox-worker` (through tsx when running from the TypeScript sources in tests). */
+/** A worker thread that loads `sandbox-worker`. */
 function spawnWorker(config: SandboxConfig): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const target = new URL(fromSource ? './sandbox-worker.ts' : './sandbox-worker.js', import.meta.url);
-  if (!fromSource) return new Worker(target, { workerData: config });
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(target.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: config });
+  return spawnServiceWorker('sandbox-worker', { workerData: config });
 }
 
 /**

@@ -123,25 +123,38 @@ describe('flows', () => {
   });
 });
 
-describe('runs', () => {
-  it('batches events into the next tick and writes the final state', async () => {
-    const store = Store.open(tempDir());
-    const startedAt = new Date().toISOString();
-    store.insertRun({
-      runId: 'r_1',
-      flowId: 'echo',
-      flowVersion: 1,
-      status: 'running',
-      inputs: { q: 'hi' },
-      startedAt,
-    });
+function startRun(store: Store, runId: string, inputs: Record<string, unknown> = {}): void {
+  store.insertRun({
+    runId,
+    flowId: 'echo',
+    flowVersion: 1,
+    status: 'running',
+    inputs,
+    startedAt: new Date().toISOString(),
+  });
+}
+
+const count = (db: Database.Database, table: string) =>
+  (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+/** Polls until `check` holds (background commits land on another thread or tick), failing after 5 s. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
+  it('queues rows and events off the hot path, commits them together, and reads see them at once', async () => {
+    const store = Store.open(tempDir(), { writer, flushDelayMs: 0 });
+    startRun(store, 'r_1', { q: 'hi' });
     for (let seq = 0; seq < 5; seq++) store.enqueueEvent(event('r_1', seq));
-    const written = () => (store.db.prepare('SELECT COUNT(*) AS n FROM run_events').get() as { n: number }).n;
-    const rows = () => (store.db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
-    // Nothing is written on the run's hot path: the row and the events go together on the next tick.
-    expect([rows(), written()]).toEqual([0, 0]);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect([rows(), written()]).toEqual([1, 5]);
+    // Nothing is written on the run's hot path: the row and the events go together in the background.
+    expect([count(store.db, 'runs'), count(store.db, 'run_events')]).toEqual([0, 0]);
+    await until(() => count(store.db, 'run_events') === 5, 'the events are committed');
+    expect(count(store.db, 'runs')).toBe(1);
     expect(store.getEvents('r_1').map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
     store.enqueueEvent(event('r_1', 5, 'run.completed'));
     store.finishRun('r_1', {
@@ -150,6 +163,7 @@ describe('runs', () => {
       endedAt: new Date().toISOString(),
       durationMs: 3,
     });
+    // Read right away: the read commits what is queued first.
     expect(store.getEvents('r_1')).toHaveLength(6);
     expect(store.getRun('r_1')).toMatchObject({
       status: 'completed',
@@ -162,6 +176,74 @@ describe('runs', () => {
     store.close();
   });
 
+  it('commits on its own once the flush delay passes, and its own reads never wait for the delay', async () => {
+    const dir = tempDir();
+    const store = Store.open(dir, { writer, flushDelayMs: 5 });
+    startRun(store, 'r_t');
+    store.enqueueEvent(event('r_t', 0, 'run.started'));
+    // Another connection (another process reading the data folder) sees the row once the delay has passed.
+    const other = new Database(join(dir, DB_FILE), { readonly: true });
+    expect(count(other, 'run_events')).toBe(0);
+    await until(() => count(other, 'run_events') === 1, 'another connection sees the event');
+    // With a delay no test waits for, the store's own reads still see everything at once.
+    const slow = Store.open(tempDir(), { writer, flushDelayMs: 60_000 });
+    startRun(slow, 'r_s');
+    slow.enqueueEvent(event('r_s', 0, 'run.started'));
+    expect(slow.getEvents('r_s').map((e) => e.type)).toEqual(['run.started']);
+    expect(slow.getRun('r_s')?.status).toBe('running');
+    other.close();
+    store.close();
+    slow.close();
+  });
+
+  it('does not wait for the delay once a large batch of events is queued', async () => {
+    const store = Store.open(tempDir(), { writer, flushDelayMs: 60_000 });
+    startRun(store, 'r_big');
+    for (let seq = 0; seq < 6000; seq++) store.enqueueEvent(event('r_big', seq));
+    // Committed from the 5000th event on, not after a minute.
+    await until(() => count(store.db, 'run_events') === 6000, 'the large batch is committed');
+    store.close();
+  });
+
+  it('commits what is queued when it closes', () => {
+    const dir = tempDir();
+    const store = Store.open(dir, { writer, flushDelayMs: 60_000 });
+    startRun(store, 'r_close');
+    store.enqueueEvent(event('r_close', 0, 'run.started'));
+    store.finishRun('r_close', { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
+    store.close();
+    const reopened = new Database(join(dir, DB_FILE), { readonly: true });
+    expect(reopened.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'completed' }]);
+    expect(count(reopened, 'run_events')).toBe(1);
+    reopened.close();
+  });
+
+  it('keeps queued rows and events when a commit fails (database locked), and commits them with the next', async () => {
+    const dir = tempDir();
+    const errors: unknown[] = [];
+    const store = Store.open(dir, { writer, flushDelayMs: 0, busyTimeoutMs: 0, onError: (err) => errors.push(err) });
+    // Another connection (e.g. a CLI run on the same data folder) holds the write lock.
+    const other = new Database(join(dir, DB_FILE));
+    other.exec('BEGIN IMMEDIATE');
+    startRun(store, 'r_busy');
+    for (let seq = 0; seq < 3; seq++) store.enqueueEvent(event('r_busy', seq));
+    // The background commit fails: reported, not thrown out of a timer (which would crash the process).
+    await until(() => errors.length === 1, 'the failed commit is reported');
+    expect(String(errors[0])).toMatch(/locked|busy/i);
+    // The final state queues behind them; its commit fails too and keeps everything.
+    store.finishRun('r_busy', { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
+    await until(() => errors.length === 2, 'the second failed commit is reported');
+    // A read while the lock is held says so instead of answering with stale data.
+    expect(() => store.getRun('r_busy')).toThrow(/locked|busy/i);
+    other.exec('COMMIT');
+    other.close();
+    expect(store.getEvents('r_busy').map((e) => e.seq)).toEqual([0, 1, 2]);
+    expect(store.getRun('r_busy')?.status).toBe('completed');
+    store.close();
+  });
+});
+
+describe('runs', () => {
   it('marks runs of a dead process as interrupted, closing their event log', () => {
     const dir = tempDir();
     const store = Store.open(dir);
@@ -188,37 +270,6 @@ describe('runs', () => {
       [2, 'run.failed'],
     ]);
     reopened.close();
-  });
-
-  it('keeps queued rows and events when a write fails (database locked), and writes them on the next flush', async () => {
-    const dir = tempDir();
-    const errors: unknown[] = [];
-    const store = Store.open(dir, { onError: (err) => errors.push(err) });
-    store.db.pragma('busy_timeout = 0');
-    // Another connection (e.g. a CLI run on the same data folder) holds the write lock.
-    const other = new Database(join(dir, DB_FILE));
-    other.exec('BEGIN IMMEDIATE');
-    store.insertRun({
-      runId: 'r_busy',
-      flowId: 'echo',
-      flowVersion: 1,
-      status: 'running',
-      inputs: {},
-      startedAt: new Date().toISOString(),
-    });
-    for (let seq = 0; seq < 3; seq++) store.enqueueEvent(event('r_busy', seq));
-    // The tick's write fails: reported, not thrown out of the timer (which would crash the process).
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(errors).toHaveLength(1);
-    // The final state queues behind them; its tick fails too and keeps everything.
-    store.finishRun('r_busy', { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(errors).toHaveLength(2);
-    other.exec('COMMIT');
-    other.close();
-    expect(store.getEvents('r_busy').map((e) => e.seq)).toEqual([0, 1, 2]);
-    expect(store.getRun('r_busy')?.status).toBe('completed');
-    store.close();
   });
 
   it('leaves runs owned by a live process alone', () => {

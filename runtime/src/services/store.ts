@@ -12,6 +12,8 @@ import {
 } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration, migrate } from './migrations.js';
+import { WriterThread } from './store-writer.js';
+import { BatchWriter, configureConnection, emptyBatch, isEmptyBatch, type WriteBatch } from './store-writes.js';
 
 /** The database file inside the data folder. */
 export const DB_FILE = 'flowloom.db';
@@ -100,7 +102,29 @@ export interface StoreOptions {
   recover?: boolean;
   /** Told when a background write of queued rows and events fails (they stay queued for the next flush). */
   onError?: (err: unknown) => void;
+  /**
+   * How long queued rows and events may wait before they are written (group commit). Default
+   * {@link DEFAULT_FLUSH_DELAY_MS}; 0 writes on the next tick. Reads always flush first, so this only bounds what a
+   * crash (kill -9, power loss) can lose, never what a reader sees.
+   */
+  flushDelayMs?: number;
+  /**
+   * Where run rows and events are committed: `thread` (default) on a writer thread with its own connection, so the
+   * event loop never waits for SQLite; `inline` on this connection, in the event loop.
+   */
+  writer?: 'thread' | 'inline';
+  /** How long a statement waits for another connection's write lock (default 5000 ms). */
+  busyTimeoutMs?: number;
 }
+
+/**
+ * Queued rows and events are committed at most this long after the first of them was queued. One commit costs about
+ * as much as a hundred row inserts, so under load one commit every few ms instead of one per tick is most of the
+ * store's cost saved (docs/performance.md).
+ */
+export const DEFAULT_FLUSH_DELAY_MS = 10;
+/** This many queued events are written at once, without waiting for the delay (bounds memory and commit size). */
+const FLUSH_AT_EVENTS = 5000;
 
 interface RunRow {
   runId: string;
@@ -179,9 +203,6 @@ function prepareStatements(db: Database.Database) {
     deleteVersions: db.prepare('DELETE FROM flow_versions WHERE flowId = ?'),
     listVersions: db.prepare('SELECT version, savedAt FROM flow_versions WHERE flowId = ? ORDER BY version DESC'),
     getVersion: db.prepare('SELECT json, savedAt FROM flow_versions WHERE flowId = ? AND version = ?'),
-    insertRun:
-      db.prepare(`INSERT INTO runs (runId, flowId, flowVersion, status, inputs, startedAt, pid, sessionId, parentRunId, depth)
-      VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @startedAt, @pid, @sessionId, @parentRunId, @depth)`),
     finishRun:
       db.prepare(`UPDATE runs SET status = @status, outputs = @outputs, error = @error, usage = @usage, cost = @cost,
       endedAt = @endedAt, durationMs = @durationMs WHERE runId = @runId`),
@@ -212,12 +233,16 @@ const INTERRUPTED: ErrorBody = {
 export class Store {
   readonly db: Database.Database;
   readonly path: string;
-  #queue: TraceEvent[] = [];
-  /** Run rows waiting for the next write, so a run's row and its first events share one transaction. */
-  #pendingRuns: RunStart[] = [];
-  /** Final states waiting for the next write: every run ending in the same tick shares one commit. */
-  #pendingFinishes: { runId: string; end: RunEnd }[] = [];
-  #flushScheduled = false;
+  /** Run rows, events, final states and other rows waiting for the next group commit. */
+  #batch: WriteBatch = emptyBatch(1);
+  #writer: WriterThread | undefined;
+  /** Commits batches on this connection when there is no writer thread (or it is gone). */
+  readonly #inline: BatchWriter;
+  /** Batches whose inline commit failed, or that a lost writer thread may not have committed: written first next. */
+  #retry: WriteBatch[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushSoon = false;
+  readonly flushDelayMs: number;
   #closed = false;
   readonly #sql: Statements;
   readonly #onError: ((err: unknown) => void) | undefined;
@@ -225,15 +250,26 @@ export class Store {
   private constructor(path: string, options: StoreOptions) {
     this.path = path;
     this.#onError = options.onError;
+    this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL is safe in WAL mode against process crashes; only an OS crash may lose the last commits.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    configureConnection(this.db, busyTimeoutMs);
     migrate(this.db, options.migrations ?? MIGRATIONS);
     this.#sql = prepareStatements(this.db);
+    this.#inline = new BatchWriter(this.db);
     if (options.recover !== false) this.recoverInterrupted();
+    if (options.writer !== 'inline') {
+      const writer = new WriterThread(path, busyTimeoutMs, {
+        onError: (err) => this.#onError?.(err),
+        onExit: (err) => {
+          // Whatever it may not have committed is written here from now on (every write is idempotent).
+          this.#retry.push(...writer.unacked);
+          this.#writer = undefined;
+          if (!this.#closed) this.#onError?.(err);
+        },
+      });
+      this.#writer = writer;
+    }
   }
 
   /** Opens (creating when needed) `flowloom.db` in the data folder and brings its schema up to date. */
@@ -341,12 +377,7 @@ export class Store {
 
   /** Queues a run's row; it is written with the run's first events (reads flush first, so they always see it). */
   insertRun(run: RunStart): void {
-    this.#pendingRuns.push(run);
-    this.#scheduleFlush();
-  }
-
-  #writeRun(run: RunStart): void {
-    this.#sql.insertRun.run({
+    this.#batch.runs.push({
       runId: run.runId,
       flowId: run.flowId,
       flowVersion: run.flowVersion,
@@ -358,21 +389,16 @@ export class Store {
       parentRunId: run.parentRunId ?? null,
       depth: run.depth ?? 0,
     });
-  }
-
-  /** Writes queued rows and events, then the run's final state, in one transaction. */
-  /**
-   * Queues a run's final state; it is committed with the tick's other rows and events (group commit). Reads flush
-   * first, so every reader sees it at once; only a crash within that tick would leave the run to crash recovery.
-   */
-  finishRun(runId: string, end: RunEnd): void {
-    if (this.#closed) return;
-    this.#pendingFinishes.push({ runId, end });
     this.#scheduleFlush();
   }
 
-  #writeFinish(runId: string, end: RunEnd): void {
-    this.#sql.finishRun.run({
+  /**
+   * Queues a run's final state; it is committed with the other queued rows and events (group commit). Reads flush
+   * first, so every reader sees it at once; only a crash before the commit would leave the run to crash recovery.
+   */
+  finishRun(runId: string, end: RunEnd): void {
+    if (this.#closed) return;
+    this.#batch.finishes.push({
       runId,
       status: end.status,
       outputs: end.outputs === undefined ? null : JSON.stringify(end.outputs),
@@ -382,6 +408,7 @@ export class Store {
       endedAt: end.endedAt,
       durationMs: Math.round(end.durationMs),
     });
+    this.#scheduleFlush();
   }
 
   getRun(runId: string): RunRecord | undefined {
@@ -400,51 +427,78 @@ export class Store {
     return rows.map(toRun);
   }
 
-  /** Queues an event; queued events are written together on the next tick (or by `flushEvents`). */
+  /** Queues an event (encoded now, so later changes to its objects do not matter) for the next group commit. */
   enqueueEvent(event: TraceEvent): void {
-    this.#queue.push(event);
+    this.#batch.events.push([event.runId, event.seq, event.type, JSON.stringify(event)]);
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Queues another service's row for the next group commit, e.g. `published_runs`: an idempotent statement (INSERT
+   * OR IGNORE, UPDATE by key), since a commit that is not known to have happened is tried again.
+   */
+  enqueueRow(sql: string, params: unknown[]): void {
+    this.#batch.rows.push([sql, params]);
     this.#scheduleFlush();
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => {
-      // A throw here would be an uncaught exception (the whole server down); the data stays queued instead and
-      // goes with the next write or read.
-      try {
-        this.flushEvents();
-      } catch (err) {
-        this.#onError?.(err);
-      }
-    });
+    if (this.#batch.events.length >= FLUSH_AT_EVENTS && !this.#flushSoon) {
+      // Enough for one big commit: write on the next tick instead of waiting for the timer.
+      this.#flushSoon = true;
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+      setImmediate(this.#backgroundFlush);
+      return;
+    }
+    if (this.#flushTimer !== undefined || this.#flushSoon) return;
+    if (this.flushDelayMs > 0) {
+      this.#flushTimer = setTimeout(this.#backgroundFlush, this.flushDelayMs);
+    } else {
+      this.#flushSoon = true;
+      setImmediate(this.#backgroundFlush);
+    }
   }
 
-  /** Writes every queued run row and event in one transaction. */
-  flushEvents(): void {
-    this.#flushScheduled = false;
-    if (this.#closed) return;
-    if (this.#queue.length === 0 && this.#pendingRuns.length === 0 && this.#pendingFinishes.length === 0) return;
-    this.#commitQueued(() => this.#writeQueued());
-  }
-
-  /** Writes queued rows and events, inside the caller's transaction (see #commitQueued). */
-  #writeQueued(): void {
-    for (const run of this.#pendingRuns) this.#writeRun(run);
-    for (const event of this.#queue)
-      this.#sql.insertEvent.run(event.runId, event.seq, event.type, JSON.stringify(event));
-    for (const { runId, end } of this.#pendingFinishes) this.#writeFinish(runId, end);
-  }
+  readonly #backgroundFlush = (): void => {
+    this.#flushTimer = undefined;
+    this.#flushSoon = false;
+    // A throw here would be an uncaught exception (the whole server down); the data stays queued instead and goes
+    // with the next write or read.
+    try {
+      this.#commitBatch();
+    } catch (err) {
+      this.#onError?.(err);
+    }
+  };
 
   /**
-   * Runs `write` (which calls #writeQueued) in one transaction, and only once it committed empties the queues: a
-   * failed write (database locked, disk full) loses nothing. Writes are synchronous, so nothing is queued meanwhile.
+   * Hands the queued batch to the writer thread, or commits it here when there is none. Inline, a failed commit keeps
+   * the batch for the next one and throws.
    */
-  #commitQueued(write: () => void): void {
-    this.db.transaction(write)();
-    this.#pendingRuns = [];
-    this.#queue = [];
-    this.#pendingFinishes = [];
+  #commitBatch(): void {
+    if (this.#closed) return;
+    const batch = this.#batch;
+    if (isEmptyBatch(batch) && this.#retry.length === 0) return;
+    this.#batch = emptyBatch(batch.seq + 1);
+    if (this.#writer && this.#retry.length === 0) {
+      if (!isEmptyBatch(batch)) this.#writer.post(batch);
+      return;
+    }
+    const batches = isEmptyBatch(batch) ? this.#retry : [...this.#retry, batch];
+    this.#retry = batches;
+    this.#inline.write(batches);
+    this.#retry = [];
+  }
+
+  /** Commits every queued run row, event, final state and row before returning (reads call it first). */
+  flushEvents(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#flushSoon = false;
+    if (this.#closed) return;
+    this.#commitBatch();
+    this.#writer?.sync();
   }
 
   appendEvents(events: readonly TraceEvent[]): void {
@@ -487,6 +541,7 @@ export class Store {
    * folder with a CLI run) are left alone. Returns the ids it marked.
    */
   recoverInterrupted(): string[] {
+    this.flushEvents();
     const endedAt = new Date().toISOString();
     const marked: string[] = [];
     this.db
@@ -526,10 +581,21 @@ export class Store {
   /** Writes what is queued and closes the database. */
   close(): void {
     if (this.#closed) return;
+    clearTimeout(this.#flushTimer);
     try {
-      this.flushEvents();
+      this.#commitBatch();
+      this.#writer?.close();
     } catch (err) {
       this.#onError?.(err);
+      // Last chance for what the thread could not commit: this connection.
+      const writer = this.#writer;
+      if (writer && writer.unacked.length > 0) {
+        try {
+          this.#inline.write([...this.#retry, ...writer.unacked]);
+        } catch (again) {
+          this.#onError?.(again);
+        }
+      }
     }
     this.#closed = true;
     this.db.close();

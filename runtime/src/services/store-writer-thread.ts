@@ -1,0 +1,68 @@
+// The store's writer thread: commits run rows, events and final states on its own SQLite connection, so the
+// server's event loop never waits for a write (see WriterThread in store-writer.ts for the protocol).
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { SyncReply, WriterData, WriterRequest } from './store-writer.js';
+import { BatchWriter, configureConnection, type WriteBatch } from './store-writes.js';
+
+const { path, busyTimeoutMs, signal, syncPort } = workerData as WriterData & { syncPort: MessagePort };
+const db = new Database(path);
+configureConnection(db, busyTimeoutMs);
+const writer = new BatchWriter(db);
+const flag = new Int32Array(signal);
+/** Batches received and not yet committed (a failed commit keeps them for the next try). */
+let pending: WriteBatch[] = [];
+/** The highest batch seq committed. */
+let committed = 0;
+let commitScheduled = false;
+
+/** Commits every pending batch; on failure keeps them and returns the error. */
+function commit(): Error | undefined {
+  if (pending.length === 0) return undefined;
+  try {
+    writer.write(pending);
+    committed = pending[pending.length - 1]?.seq ?? committed;
+    pending = [];
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+function commitInBackground(): void {
+  commitScheduled = false;
+  const error = commit();
+  if (error) parentPort?.postMessage({ type: 'error', message: error.message, code: errorCode(error) });
+  else parentPort?.postMessage({ type: 'ack', committed });
+}
+
+/** Answers a blocked `flush`/`close` on the store: the reply on the sync port, then a wake-up through the flag. */
+function reply(message: SyncReply): void {
+  syncPort.postMessage(message);
+  Atomics.add(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+
+parentPort?.on('message', (request: WriterRequest) => {
+  if (request.type === 'batch') {
+    pending.push(request.batch);
+    // Batches that arrived together share one commit.
+    if (!commitScheduled) {
+      commitScheduled = true;
+      setImmediate(commitInBackground);
+    }
+    return;
+  }
+  const error = commit();
+  if (request.type === 'close' && !error) db.close();
+  reply({
+    id: request.id,
+    committed,
+    ...(error && { error: { message: error.message, code: errorCode(error) } }),
+  });
+});
+
+function errorCode(err: Error): string | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}

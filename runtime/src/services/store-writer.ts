@@ -1,0 +1,149 @@
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
+import type { WriteBatch } from './store-writes.js';
+import { spawnServiceWorker } from './worker-module.js';
+
+/** What the writer thread is started with. */
+export interface WriterData {
+  path: string;
+  busyTimeoutMs: number;
+  /** Int32 [0]: bumped by the thread each time it answers a sync or close request. */
+  signal: SharedArrayBuffer;
+}
+
+export type WriterRequest = { type: 'batch'; batch: WriteBatch } | { type: 'sync' | 'close'; id: number };
+
+/** The thread's answer to a sync or close request, on the sync port. */
+export interface SyncReply {
+  id: number;
+  /** The highest batch seq committed so far. */
+  committed: number;
+  error?: { message: string; code?: string };
+}
+
+/** What the thread tells in the background, on its parent port. */
+type WriterNotice = { type: 'ack'; committed: number } | { type: 'error'; message: string; code?: string };
+
+/** A blocked sync gives up after this long (the thread is stuck or gone). */
+const SYNC_TIMEOUT_MS = 30_000;
+
+export interface WriterThreadHooks {
+  /** A background commit failed; the thread keeps the batches and retries with the next one. */
+  onError: (err: Error) => void;
+  /** The thread is gone (crashed or failed to start): `unacked` holds what may not be committed. */
+  onExit: (err: Error) => void;
+}
+
+/**
+ * The store's writer thread, seen from the store. `post` hands a batch over and returns at once; `sync` blocks the
+ * calling thread (Atomics.wait, about a commit's time) until every batch posted before it is committed, so a read
+ * that follows it sees everything. Batches stay in `unacked` until the thread says they are committed: if it dies
+ * they can be written again elsewhere, since every write in a batch is idempotent.
+ */
+export class WriterThread {
+  readonly #worker: Worker;
+  readonly #flag: Int32Array;
+  readonly #syncPort: MessagePort;
+  readonly #hooks: WriterThreadHooks;
+  #unacked: WriteBatch[] = [];
+  #nextId = 0;
+  #gone = false;
+
+  constructor(path: string, busyTimeoutMs: number, hooks: WriterThreadHooks) {
+    this.#hooks = hooks;
+    const signal = new SharedArrayBuffer(4);
+    this.#flag = new Int32Array(signal);
+    const { port1, port2 } = new MessageChannel();
+    this.#syncPort = port1;
+    const workerData: WriterData & { syncPort: MessagePort } = { path, busyTimeoutMs, signal, syncPort: port2 };
+    this.#worker = spawnServiceWorker('store-writer-thread', { workerData, transferList: [port2] });
+    this.#worker.on('message', (notice: WriterNotice) => {
+      if (notice.type === 'ack') this.#acknowledge(notice.committed);
+      else this.#hooks.onError(toError(notice));
+    });
+    this.#worker.on('error', (err) => this.#lost(err));
+    this.#worker.on('exit', (code) => this.#lost(new Error(`the store's writer thread exited (code ${code})`)));
+    // The thread keeps the process alive only while it holds batches not yet committed (see post/#acknowledge).
+    this.#worker.unref();
+  }
+
+  /** False once the thread is gone (crashed, failed to start, or closed). */
+  get isAlive(): boolean {
+    return !this.#gone;
+  }
+
+  /** Batches posted and not yet known to be committed, oldest first. */
+  get unacked(): readonly WriteBatch[] {
+    return this.#unacked;
+  }
+
+  post(batch: WriteBatch): void {
+    if (this.#unacked.length === 0) this.#worker.ref();
+    this.#unacked.push(batch);
+    this.#worker.postMessage({ type: 'batch', batch } satisfies WriterRequest);
+  }
+
+  /** Blocks until everything posted is committed. Throws what the commit threw (the batches stay queued). */
+  sync(): void {
+    if (this.#unacked.length === 0) return;
+    this.#request('sync');
+  }
+
+  /** Commits what is posted, then stops the thread and its connection. Throws when the last commit fails. */
+  close(): void {
+    if (this.#gone) return;
+    // Nothing to commit: no need to wait for the thread (which may not even have started yet).
+    if (this.#unacked.length > 0) this.#request('close');
+    this.#gone = true;
+    this.#syncPort.close();
+    void this.#worker.terminate();
+  }
+
+  #request(type: 'sync' | 'close'): void {
+    if (this.#gone) throw new Error("the store's writer thread is gone");
+    const id = ++this.#nextId;
+    this.#worker.postMessage({ type, id } satisfies WriterRequest);
+    const deadline = Date.now() + SYNC_TIMEOUT_MS;
+    for (;;) {
+      // Read before looking at the port: a reply posted after the look bumps it, so the wait returns at once.
+      const seen = Atomics.load(this.#flag, 0);
+      // The thread may have answered earlier requests that timed out: skip their replies.
+      let reply: SyncReply | undefined;
+      for (let got = receiveMessageOnPort(this.#syncPort); got; got = receiveMessageOnPort(this.#syncPort)) {
+        const message = got.message as SyncReply;
+        if (message.id === id) {
+          reply = message;
+          break;
+        }
+      }
+      if (reply) {
+        this.#acknowledge(reply.committed);
+        if (reply.error) throw toError(reply.error);
+        return;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`the store's writer thread did not answer within ${SYNC_TIMEOUT_MS} ms`);
+      Atomics.wait(this.#flag, 0, seen, left);
+    }
+  }
+
+  #acknowledge(committed: number): void {
+    let done = 0;
+    while (done < this.#unacked.length && (this.#unacked[done] as WriteBatch).seq <= committed) done++;
+    if (done === 0) return;
+    this.#unacked = this.#unacked.slice(done);
+    if (this.#unacked.length === 0) this.#worker.unref();
+  }
+
+  #lost(err: Error): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#syncPort.close();
+    this.#hooks.onExit(err);
+  }
+}
+
+function toError(body: { message: string; code?: string }): Error {
+  const err = new Error(body.message) as Error & { code?: string };
+  if (body.code !== undefined) err.code = body.code;
+  return err;
+}
