@@ -227,6 +227,18 @@ describe('startRun', () => {
     expect(sleepStats.aborted).toBe(1);
   });
 
+  it('cancels a run past its time limit with RUN_TIMEOUT, aborting what is in flight', async () => {
+    const f = flow([{ id: 'slow', type: 'test-sleep', position: at, params: { ms: 10_000 } }]);
+    const { result, events } = run(f, { timeoutMs: 30, timeoutMessage: 'over the limit of this test' });
+    const done = await result;
+    expect(done).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'RUN_TIMEOUT', message: 'over the limit of this test' },
+    });
+    expect(sleepStats.aborted).toBe(1);
+    expect(events.at(-1)?.type).toBe('run.cancelled');
+  });
+
   it('retries retryable errors with backoff, and not others', async () => {
     const f = flow([
       {

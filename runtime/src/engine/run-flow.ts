@@ -32,6 +32,9 @@ export interface RunOptions {
   concurrency?: number;
   /** Aborting it cancels the run (a parent run's signal, for subflows). */
   signal?: AbortSignal;
+  /** A time limit for the whole run: past it the run is cancelled with RUN_TIMEOUT and `timeoutMessage`. */
+  timeoutMs?: number;
+  timeoutMessage?: string;
   /** Pass your own trace to subscribe before the first event. */
   trace?: RunTrace;
   /** Subflow nesting depth (0 for a top-level run). */
@@ -160,6 +163,7 @@ class Run implements ContextHost {
   #finished = false;
   #resolve!: (result: RunResult) => void;
   #detach?: () => void;
+  #timer?: ReturnType<typeof setTimeout>;
 
   constructor(
     plan: Plan,
@@ -210,6 +214,15 @@ class Run implements ContextHost {
         this.#detach = () => parent.removeEventListener('abort', onAbort);
       }
     }
+    const { timeoutMs } = this.#options;
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      this.#timer = setTimeout(() => {
+        const message = this.#options.timeoutMessage ?? `the run took longer than its limit of ${timeoutMs} ms`;
+        this.cancel(new AppError('RUN_TIMEOUT', message));
+      }, timeoutMs);
+      // A pending time limit alone must not keep the process alive.
+      this.#timer.unref();
+    }
     this.#trace.emit('run.started', { inputs: this.#options.inputs });
     for (const node of this.#plan.nodes) if (node.incoming === 0) this.#ready(node);
     this.#checkDone();
@@ -220,6 +233,7 @@ class Run implements ContextHost {
     if (this.#finished) return;
     this.#finished = true;
     this.#detach?.();
+    clearTimeout(this.#timer);
     const error = isAppError(reason) ? reason : new AppError('RUN_CANCELLED', 'the run was cancelled');
     this.#controller.abort(error);
     const durationMs = this.#elapsed();
@@ -460,6 +474,7 @@ class Run implements ContextHost {
     if (this.#finished || this.#running > 0 || this.#settled < this.#plan.nodes.length) return;
     this.#finished = true;
     this.#detach?.();
+    clearTimeout(this.#timer);
     const durationMs = this.#elapsed();
     let usage: Usage | undefined;
     let costUsd = 0;

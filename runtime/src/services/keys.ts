@@ -61,6 +61,12 @@ function toKey(row: KeyRow): ApiKey {
   };
 }
 
+/**
+ * How often cached key rows are checked against changes by other connections (another server on the same data
+ * folder revoking a key): such a revocation applies within this time; one made here applies at once.
+ */
+const VERSION_CHECK_MS = 20;
+
 /** How often last-used times are written (one transaction for every key used meanwhile). */
 const LAST_USED_FLUSH_MS = 5_000;
 
@@ -76,12 +82,13 @@ export class KeyService {
   readonly #lastUsed = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   /**
-   * Rows of keys presented lately, so a check costs a hash and no query. Dropped whenever another connection
-   * committed (`PRAGMA data_version`: another server on the same data folder may have revoked a key) and on every
-   * change made here, so revocation still applies at once.
+   * Rows of keys presented lately, so a check costs a hash and no query. Dropped on every change made here, and
+   * when another connection committed (`PRAGMA data_version`, looked at every VERSION_CHECK_MS: another server on
+   * the same data folder may have revoked a key).
    */
   readonly #cache = new Map<string, { row: KeyRow; key: ApiKey }>();
   #cacheVersion = -1;
+  #versionCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -156,10 +163,15 @@ export class KeyService {
   }
 
   #cached(id: string): { row: KeyRow; key: ApiKey } | undefined {
-    const version = this.#sql.dataVersion.get() as number;
-    if (version !== this.#cacheVersion) {
-      this.#cache.clear();
-      this.#cacheVersion = version;
+    // Asking SQLite costs more than the rest of the check under write load: at most once per interval.
+    const now = performance.now();
+    if (now - this.#versionCheckedAt >= VERSION_CHECK_MS) {
+      this.#versionCheckedAt = now;
+      const version = this.#sql.dataVersion.get() as number;
+      if (version !== this.#cacheVersion) {
+        this.#cache.clear();
+        this.#cacheVersion = version;
+      }
     }
     let found = this.#cache.get(id);
     if (!found) {

@@ -113,6 +113,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'index only unfinished runs by status',
+    // Crash recovery looks for running and queued runs only; a full index on status was written for every run.
+    sql: `
+      DROP INDEX runs_by_status;
+      CREATE INDEX runs_unfinished ON runs (status) WHERE status IN ('running', 'queued');
+    `,
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

@@ -50,7 +50,6 @@ export function startPublishedRun(
   const published = app.published.latest(flowId);
   if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
   const flow = app.published.applyOverrides(published, request.overrides);
-  const controller = new AbortController();
   const timeoutMs = published.settings.timeoutMs;
   const started = app.runs.start(
     flow,
@@ -59,18 +58,12 @@ export function startPublishedRun(
       // Sessions (chat memory) belong to the key that made them: a caller with another key cannot read one by
       // guessing its id.
       sessionId: request.sessionId === undefined ? undefined : `key:${caller.keyId}:${request.sessionId}`,
-      signal: controller.signal,
+      timeoutMs,
+      timeoutMessage: `the run took longer than ${timeoutMs} ms, the limit of this published version`,
       request: { published: { version: published.version, keyId: caller.keyId } },
     },
     published.flowVersion,
   );
-  const timer = setTimeout(() => {
-    controller.abort(
-      new AppError('RUN_TIMEOUT', `the run took longer than ${timeoutMs} ms, the limit of this published version`),
-    );
-  }, timeoutMs);
-  timer.unref();
-  started.done.finally(() => clearTimeout(timer)).catch(() => {});
   app.published.recordRun(started.handle.runId, flowId, published.version, caller.keyId, caller.endpoint);
   return { ...started, published };
 }

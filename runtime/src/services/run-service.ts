@@ -29,6 +29,9 @@ export interface StartRunOptions {
   depth?: number;
   /** A parent run's signal: aborting it cancels this run. */
   signal?: AbortSignal;
+  /** A time limit for the run: past it the run is cancelled with RUN_TIMEOUT and `timeoutMessage`. */
+  timeoutMs?: number;
+  timeoutMessage?: string;
   parentRunId?: string;
   /** Extra request values for `ctx.request`. */
   request?: Record<string, unknown>;
@@ -142,6 +145,8 @@ export class RunService {
       trace,
       depth,
       signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      timeoutMessage: options.timeoutMessage,
       reuse: options.reuse,
     });
     const record: RunRecord = {

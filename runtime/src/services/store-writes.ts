@@ -9,7 +9,13 @@ export interface WriteBatch {
   /** Increasing per store; the writer thread acknowledges batches by it. */
   seq: number;
   runs: RunRowParams[];
-  events: EventRowParams[];
+  /**
+   * The events, one line each: `runId \t seq \t type \t json`. One string, because posting one string to the
+   * writer thread is a copy, while posting one small array per event costs more than encoding the events.
+   */
+  events: string;
+  /** How many lines `events` holds. */
+  eventCount: number;
   finishes: FinishParams[];
   /** Other services' rows (e.g. `published_runs`): an INSERT OR IGNORE / UPDATE statement and its parameters. */
   rows: [sql: string, params: unknown[]][];
@@ -28,8 +34,6 @@ export interface RunRowParams {
   depth: number;
 }
 
-export type EventRowParams = [runId: string, seq: number, type: string, json: string];
-
 export interface FinishParams {
   runId: string;
   status: string;
@@ -42,11 +46,18 @@ export interface FinishParams {
 }
 
 export function emptyBatch(seq: number): WriteBatch {
-  return { seq, runs: [], events: [], finishes: [], rows: [] };
+  return { seq, runs: [], events: '', eventCount: 0, finishes: [], rows: [] };
 }
 
 export function isEmptyBatch(batch: WriteBatch): boolean {
-  return batch.runs.length + batch.events.length + batch.finishes.length + batch.rows.length === 0;
+  return batch.runs.length + batch.eventCount + batch.finishes.length + batch.rows.length === 0;
+}
+
+/** Adds an event to a batch (JSON encoded now: later changes to its objects do not matter). */
+export function addEvent(batch: WriteBatch, event: { runId: string; seq: number; type: string }): void {
+  // JSON never holds a raw newline or tab, and run ids and event types hold none either.
+  batch.events += `${event.runId}\t${event.seq}\t${event.type}\t${JSON.stringify(event)}\n`;
+  batch.eventCount++;
 }
 
 /** Pragmas every connection to the store's database uses. */
@@ -65,6 +76,7 @@ export function configureConnection(db: Database.Database, busyTimeoutMs: number
 export class BatchWriter {
   readonly #db: Database.Database;
   readonly #insertRun: Database.Statement;
+  readonly #insertFinishedRun: Database.Statement;
   readonly #insertEvent: Database.Statement;
   readonly #finishRun: Database.Statement;
   readonly #statements = new Map<string, Database.Statement>();
@@ -74,6 +86,10 @@ export class BatchWriter {
     this.#insertRun =
       db.prepare(`INSERT OR IGNORE INTO runs (runId, flowId, flowVersion, status, inputs, startedAt, pid, sessionId, parentRunId, depth)
       VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @startedAt, @pid, @sessionId, @parentRunId, @depth)`);
+    this.#insertFinishedRun = db.prepare(`INSERT OR IGNORE INTO runs (runId, flowId, flowVersion, status, inputs,
+      outputs, error, usage, cost, startedAt, endedAt, durationMs, pid, sessionId, parentRunId, depth)
+      VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @outputs, @error, @usage, @cost, @startedAt, @endedAt,
+      @durationMs, @pid, @sessionId, @parentRunId, @depth)`);
     this.#insertEvent = db.prepare('INSERT OR IGNORE INTO run_events (runId, seq, type, json) VALUES (?, ?, ?, ?)');
     this.#finishRun =
       db.prepare(`UPDATE runs SET status = @status, outputs = @outputs, error = @error, usage = @usage, cost = @cost,
@@ -82,18 +98,42 @@ export class BatchWriter {
 
   /**
    * Writes every batch, in order, in one transaction: all of them or (on a throw: database locked, disk full) none.
-   * Within a batch run rows go first and final states last, so a run started and finished in the same batch ends up
-   * finished.
+   * A run that started and finished within these batches (most short runs) is inserted finished: one row write
+   * instead of an insert and an update.
    */
   write(batches: readonly WriteBatch[]): void {
+    const finishes = new Map<string, FinishParams>();
+    for (const batch of batches) for (const finish of batch.finishes) finishes.set(finish.runId, finish);
     this.#db.transaction(() => {
       for (const batch of batches) {
-        for (const run of batch.runs) this.#insertRun.run(run);
-        for (const event of batch.events) this.#insertEvent.run(event);
-        for (const finish of batch.finishes) this.#finishRun.run(finish);
+        for (const run of batch.runs) {
+          const finish = finishes.get(run.runId);
+          if (finish) {
+            this.#insertFinishedRun.run({ ...run, ...finish });
+            finishes.delete(run.runId);
+          } else this.#insertRun.run(run);
+        }
+        this.#writeEvents(batch.events);
         for (const [sql, params] of batch.rows) this.#statement(sql).run(params);
       }
+      // Runs whose row was written by an earlier commit.
+      for (const finish of finishes.values()) this.#finishRun.run(finish);
     })();
+  }
+
+  #writeEvents(lines: string): void {
+    let start = 0;
+    for (let end = lines.indexOf('\n'); end !== -1; start = end + 1, end = lines.indexOf('\n', start)) {
+      const tab1 = lines.indexOf('\t', start);
+      const tab2 = lines.indexOf('\t', tab1 + 1);
+      const tab3 = lines.indexOf('\t', tab2 + 1);
+      this.#insertEvent.run(
+        lines.slice(start, tab1),
+        Number(lines.slice(tab1 + 1, tab2)),
+        lines.slice(tab2 + 1, tab3),
+        lines.slice(tab3 + 1, end),
+      );
+    }
   }
 
   #statement(sql: string): Database.Statement {

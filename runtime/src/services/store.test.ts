@@ -42,6 +42,11 @@ describe('migrations', () => {
       expect.arrayContaining(['schema_migrations', 'flows', 'flow_versions', 'runs', 'run_events', 'run_feedback']),
     );
     expect(schemaVersion(store.db)).toBe(MIGRATIONS.at(-1)?.version);
+    // Crash recovery's query (unfinished runs) uses the partial index, which finished runs never touch.
+    const plan = store.db
+      .prepare("EXPLAIN QUERY PLAN SELECT runId FROM runs WHERE status IN ('running', 'queued')")
+      .all() as { detail: string }[];
+    expect(plan.map((row) => row.detail).join(' ')).toContain('runs_unfinished');
     store.close();
   });
 

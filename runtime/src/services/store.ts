@@ -13,7 +13,14 @@ import {
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration, migrate } from './migrations.js';
 import { WriterThread } from './store-writer.js';
-import { BatchWriter, configureConnection, emptyBatch, isEmptyBatch, type WriteBatch } from './store-writes.js';
+import {
+  addEvent,
+  BatchWriter,
+  configureConnection,
+  emptyBatch,
+  isEmptyBatch,
+  type WriteBatch,
+} from './store-writes.js';
 
 /** The database file inside the data folder. */
 export const DB_FILE = 'flowloom.db';
@@ -429,7 +436,7 @@ export class Store {
 
   /** Queues an event (encoded now, so later changes to its objects do not matter) for the next group commit. */
   enqueueEvent(event: TraceEvent): void {
-    this.#batch.events.push([event.runId, event.seq, event.type, JSON.stringify(event)]);
+    addEvent(this.#batch, event);
     this.#scheduleFlush();
   }
 
@@ -443,7 +450,7 @@ export class Store {
   }
 
   #scheduleFlush(): void {
-    if (this.#batch.events.length >= FLUSH_AT_EVENTS && !this.#flushSoon) {
+    if (this.#batch.eventCount >= FLUSH_AT_EVENTS && !this.#flushSoon) {
       // Enough for one big commit: write on the next tick instead of waiting for the timer.
       this.#flushSoon = true;
       clearTimeout(this.#flushTimer);
