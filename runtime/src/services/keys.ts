@@ -35,6 +35,13 @@ interface KeyRow {
   revokedAt: string | null;
 }
 
+/** A key row as checks use it; `secret` is the last secret that matched its hash (compared in constant time). */
+interface CachedKey {
+  row: KeyRow;
+  key: ApiKey;
+  secret?: Buffer;
+}
+
 /** Why a presented key was refused (the HTTP layer maps these to 401/403). */
 export type KeyCheck =
   | { ok: true; key: ApiKey }
@@ -86,7 +93,7 @@ export class KeyService {
    * when another connection committed (`PRAGMA data_version`, looked at every VERSION_CHECK_MS: another server on
    * the same data folder may have revoked a key).
    */
-  readonly #cache = new Map<string, { row: KeyRow; key: ApiKey }>();
+  readonly #cache = new Map<string, CachedKey>();
   #cacheVersion = -1;
   #versionCheckedAt = Number.NEGATIVE_INFINITY;
 
@@ -154,15 +161,21 @@ export class KeyService {
     const found = this.#cached(id);
     if (!found) return { ok: false, reason: 'unknown' };
     const { row, key } = found;
-    const hash = hashSecret(row.salt, secret);
-    if (hash.length !== row.hash.length || !timingSafeEqual(hash, row.hash)) return { ok: false, reason: 'unknown' };
+    // A secret that matched before is compared as is (hashing costs more than the rest of the check); any other is
+    // hashed. Both comparisons take constant time.
+    const presentedSecret = Buffer.from(secret);
+    if (!found.secret || !timingSafeEqual(presentedSecret, found.secret)) {
+      const hash = hashSecret(row.salt, secret);
+      if (hash.length !== row.hash.length || !timingSafeEqual(hash, row.hash)) return { ok: false, reason: 'unknown' };
+      found.secret = presentedSecret;
+    }
     if (row.revokedAt !== null) return { ok: false, reason: 'revoked' };
     if (flowId !== undefined && !isInScope(key, flowId)) return { ok: false, reason: 'out-of-scope' };
     this.#markUsed(id);
     return { ok: true, key };
   }
 
-  #cached(id: string): { row: KeyRow; key: ApiKey } | undefined {
+  #cached(id: string): CachedKey | undefined {
     // Asking SQLite costs more than the rest of the check under write load: at most once per interval.
     const now = performance.now();
     if (now - this.#versionCheckedAt >= VERSION_CHECK_MS) {
@@ -173,7 +186,7 @@ export class KeyService {
         this.#cacheVersion = version;
       }
     }
-    let found = this.#cache.get(id);
+    let found: CachedKey | undefined = this.#cache.get(id);
     if (!found) {
       const row = this.#sql.get.get(id) as KeyRow | undefined;
       // Unknown ids are not cached: guessing ids must not grow memory.

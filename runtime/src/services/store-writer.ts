@@ -98,6 +98,11 @@ export class WriterThread {
     void this.#worker.terminate();
   }
 
+  /** Stops the thread at once, as a crash would (tests, diagnostics): `onExit` follows. */
+  async kill(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
   #request(type: 'sync' | 'close'): void {
     if (this.#gone) throw new Error("the store's writer thread is gone");
     const id = ++this.#nextId;

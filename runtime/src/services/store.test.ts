@@ -248,6 +248,33 @@ describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
   });
 });
 
+describe('runs, when the writer thread dies', () => {
+  it('writes what the thread may not have committed, and everything after, on its own connection', async () => {
+    const dir = tempDir();
+    const errors: unknown[] = [];
+    const store = Store.open(dir, { flushDelayMs: 0, onError: (err) => errors.push(err) });
+    expect(store.hasWriterThread).toBe(true);
+    startRun(store, 'r_before');
+    for (let seq = 0; seq < 3; seq++) store.enqueueEvent(event('r_before', seq));
+    // Posted to the thread on the next tick; killed right after, committed or not.
+    await new Promise((resolve) => setImmediate(resolve));
+    await store.killWriterThread();
+    await until(() => !store.hasWriterThread, 'the store notices the thread is gone');
+    expect(String(errors[0])).toMatch(/writer thread exited/);
+    startRun(store, 'r_after');
+    store.enqueueEvent(event('r_after', 0, 'run.started'));
+    store.finishRun('r_before', { status: 'completed', endedAt: new Date().toISOString(), durationMs: 2 });
+    expect(store.getEvents('r_before').map((e) => e.seq)).toEqual([0, 1, 2]);
+    expect(store.getRun('r_before')?.status).toBe('completed');
+    expect(store.getEvents('r_after')).toHaveLength(1);
+    store.close();
+    const reopened = new Database(join(dir, DB_FILE), { readonly: true });
+    expect(count(reopened, 'runs')).toBe(2);
+    expect(count(reopened, 'run_events')).toBe(4);
+    reopened.close();
+  });
+});
+
 describe('runs', () => {
   it('marks runs of a dead process as interrupted, closing their event log', () => {
     const dir = tempDir();

@@ -498,6 +498,19 @@ export class Store {
     this.#retry = [];
   }
 
+  /** True while run data is committed on the writer thread (false inline, or once the thread is gone). */
+  get hasWriterThread(): boolean {
+    return this.#writer?.isAlive === true;
+  }
+
+  /**
+   * Stops the writer thread as a crash would (tests, diagnostics). The store goes on committing on its own connection,
+   * starting with whatever the thread may not have committed.
+   */
+  async killWriterThread(): Promise<void> {
+    await this.#writer?.kill();
+  }
+
   /** Commits every queued run row, event, final state and row before returning (reads call it first). */
   flushEvents(): void {
     clearTimeout(this.#flushTimer);
