@@ -11,7 +11,7 @@ import {
 } from '@flowloom/nodes';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flakyAttempts, sleepStats, TEST_KINDS, testFlow, testRegistry } from '../testing/kinds.js';
-import { type RunOptions, reusableOutputs, startRun } from './run-flow.js';
+import { newRunId, type RunOptions, reusableOutputs, startRun } from './run-flow.js';
 
 const registry = testRegistry();
 const at = { x: 0, y: 0 };
@@ -225,6 +225,17 @@ describe('startRun', () => {
     expect(done.status).toBe('failed');
     expect(done.error?.code).toBe('NODE_TIMEOUT');
     expect(sleepStats.aborted).toBe(1);
+  });
+
+  it('makes run ids that sort by start time (indexes keyed by run id then grow at their end)', async () => {
+    const first = newRunId();
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    const ids = Array.from({ length: 100 }, newRunId);
+    expect(new Set(ids).size).toBe(100);
+    for (const id of ids) {
+      expect(id).toMatch(/^r_[0-9a-f]{24}$/);
+      expect(id > first).toBe(true);
+    }
   });
 
   it('cancels a run past its time limit with RUN_TIMEOUT, aborting what is in flight', async () => {
