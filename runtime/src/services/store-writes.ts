@@ -86,10 +86,14 @@ export class BatchWriter {
     this.#insertRun =
       db.prepare(`INSERT OR IGNORE INTO runs (runId, flowId, flowVersion, status, inputs, startedAt, pid, sessionId, parentRunId, depth)
       VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @startedAt, @pid, @sessionId, @parentRunId, @depth)`);
-    this.#insertFinishedRun = db.prepare(`INSERT OR IGNORE INTO runs (runId, flowId, flowVersion, status, inputs,
+    // An upsert: when a batch is written again (its first commit not known to have happened), the row may be there,
+    // still running, and the final state must still land.
+    this.#insertFinishedRun = db.prepare(`INSERT INTO runs (runId, flowId, flowVersion, status, inputs,
       outputs, error, usage, cost, startedAt, endedAt, durationMs, pid, sessionId, parentRunId, depth)
       VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @outputs, @error, @usage, @cost, @startedAt, @endedAt,
-      @durationMs, @pid, @sessionId, @parentRunId, @depth)`);
+      @durationMs, @pid, @sessionId, @parentRunId, @depth)
+      ON CONFLICT (runId) DO UPDATE SET status = excluded.status, outputs = excluded.outputs, error = excluded.error,
+      usage = excluded.usage, cost = excluded.cost, endedAt = excluded.endedAt, durationMs = excluded.durationMs`);
     this.#insertEvent = db.prepare('INSERT OR IGNORE INTO run_events (runId, seq, type, json) VALUES (?, ?, ?, ?)');
     this.#finishRun =
       db.prepare(`UPDATE runs SET status = @status, outputs = @outputs, error = @error, usage = @usage, cost = @cost,
