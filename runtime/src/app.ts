@@ -65,7 +65,13 @@ const validatorCompiler: typeof TypeBoxValidatorCompiler = (route) =>
     : TypeBoxValidatorCompiler(route);
 
 function isAllStrings(schema: unknown): boolean {
-  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  const { properties, patternProperties, additionalProperties } = schema as {
+    properties?: Record<string, { type?: unknown }>;
+    patternProperties?: unknown;
+    additionalProperties?: unknown;
+  };
+  // Extra keys described by a schema of their own might need converting: leave those to TypeBox.
+  if (patternProperties !== undefined || typeof additionalProperties === 'object') return false;
   return properties !== undefined && Object.values(properties).every((property) => property.type === 'string');
 }
 

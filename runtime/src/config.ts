@@ -45,6 +45,15 @@ function parsePort(value: string | undefined, fallback: number): number {
   return port;
 }
 
+/** An optional whole number from `min` to `max`; anything else stops the start with the variable's name. */
+function parseWhole(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (optional(value) === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  return number;
+}
+
 function optional(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
@@ -62,8 +71,9 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
     templatesDir: fileURLToPath(new URL('../flows/', PACKAGE_ROOT)),
     logger: env.NODE_ENV === 'test' ? false : { level: optional(env.LOG_LEVEL) ?? 'info' },
     publish: {
-      runTimeoutMs: optional(env.FLOWLOOM_RUN_TIMEOUT_MS) ? Number(env.FLOWLOOM_RUN_TIMEOUT_MS) : undefined,
-      rateLimitPerMinute: optional(env.FLOWLOOM_KEY_RATE_LIMIT) ? Number(env.FLOWLOOM_KEY_RATE_LIMIT) : undefined,
+      // The bounds a published version's own `timeoutMs` has.
+      runTimeoutMs: parseWhole('FLOWLOOM_RUN_TIMEOUT_MS', env.FLOWLOOM_RUN_TIMEOUT_MS, 100, 3_600_000),
+      rateLimitPerMinute: parseWhole('FLOWLOOM_KEY_RATE_LIMIT', env.FLOWLOOM_KEY_RATE_LIMIT, 1, 1_000_000_000),
     },
     secretKey: optional(env.FLOWLOOM_SECRET_KEY),
     http: httpClientConfigFromEnv(env),

@@ -15,10 +15,15 @@ let pending: WriteBatch[] = [];
 /** The highest batch seq committed. */
 let committed = 0;
 let commitScheduled = false;
+/** After a failed background commit (e.g. another process holds the lock), the next try waits this long. */
+let retryDelayMs = 0;
+let retryTimer: NodeJS.Timeout | undefined;
+const MAX_RETRY_DELAY_MS = 10_000;
 
 /** Commits every pending batch; on failure keeps them and returns the error. */
 function commit(): Error | undefined {
   if (pending.length === 0) return undefined;
+  if (!db.open) return new Error("the store's writer thread was stopped");
   try {
     writer.write(pending);
     committed = pending[pending.length - 1]?.seq ?? committed;
@@ -31,9 +36,19 @@ function commit(): Error | undefined {
 
 function commitInBackground(): void {
   commitScheduled = false;
+  if (!db.open) return;
+  clearTimeout(retryTimer);
+  retryTimer = undefined;
   const error = commit();
-  if (error) parentPort?.postMessage({ type: 'error', message: error.message, code: errorCode(error) });
-  else parentPort?.postMessage({ type: 'ack', committed });
+  if (!error) {
+    retryDelayMs = 0;
+    parentPort?.postMessage({ type: 'ack', committed });
+    return;
+  }
+  parentPort?.postMessage({ type: 'error', message: error.message, code: errorCode(error) });
+  // Try again on its own, backing off, so the batches land once the lock is free even if nothing else comes.
+  retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, retryDelayMs === 0 ? 250 : retryDelayMs * 2);
+  retryTimer = setTimeout(commitInBackground, retryDelayMs);
 }
 
 /** Answers a blocked `flush`/`close` on the store: the reply on the sync port, then a wake-up through the flag. */
@@ -44,6 +59,15 @@ function reply(message: SyncReply): void {
 }
 
 parentPort?.on('message', (request: WriterRequest) => {
+  if (request.type === 'stop') {
+    // The store stopped waiting for this thread: end once idle (no timer, no open port).
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+    if (db.open) db.close();
+    syncPort.close();
+    parentPort?.close();
+    return;
+  }
   if (request.type === 'batch') {
     pending.push(request.batch);
     // Batches that arrived together share one commit.
@@ -54,6 +78,10 @@ parentPort?.on('message', (request: WriterRequest) => {
     return;
   }
   const error = commit();
+  if (!error) {
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+  }
   if (request.type === 'close' && !error) db.close();
   reply({
     id: request.id,

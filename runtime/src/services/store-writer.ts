@@ -10,7 +10,10 @@ export interface WriterData {
   signal: SharedArrayBuffer;
 }
 
-export type WriterRequest = { type: 'batch'; batch: WriteBatch } | { type: 'sync' | 'close'; id: number };
+export type WriterRequest =
+  | { type: 'batch'; batch: WriteBatch }
+  | { type: 'sync' | 'close'; id: number }
+  | { type: 'stop' };
 
 /** The thread's answer to a sync or close request, on the sync port. */
 export interface SyncReply {
@@ -23,8 +26,11 @@ export interface SyncReply {
 /** What the thread tells in the background, on its parent port. */
 type WriterNotice = { type: 'ack'; committed: number } | { type: 'error'; message: string; code?: string };
 
-/** A blocked sync gives up after this long (the thread is stuck or gone). */
-const SYNC_TIMEOUT_MS = 30_000;
+/**
+ * How long a blocked sync waits for the thread beyond twice its busy timeout (a commit may wait that long for another
+ * process's lock, and a retry as long again) before it takes the thread for dead.
+ */
+const SYNC_GRACE_MS = 1000;
 
 export interface WriterThreadHooks {
   /** A background commit failed; the thread keeps the batches and retries with the next one. */
@@ -44,12 +50,14 @@ export class WriterThread {
   readonly #flag: Int32Array;
   readonly #syncPort: MessagePort;
   readonly #hooks: WriterThreadHooks;
+  readonly #syncTimeoutMs: number;
   #unacked: WriteBatch[] = [];
   #nextId = 0;
   #gone = false;
 
   constructor(path: string, busyTimeoutMs: number, hooks: WriterThreadHooks) {
     this.#hooks = hooks;
+    this.#syncTimeoutMs = 2 * busyTimeoutMs + SYNC_GRACE_MS;
     const signal = new SharedArrayBuffer(4);
     this.#flag = new Int32Array(signal);
     const { port1, port2 } = new MessageChannel();
@@ -82,23 +90,46 @@ export class WriterThread {
     this.#worker.postMessage({ type: 'batch', batch } satisfies WriterRequest);
   }
 
-  /** Blocks until everything posted is committed. Throws what the commit threw (the batches stay queued). */
+  /**
+   * Blocks until everything posted is committed. Throws what the commit threw (the batches stay queued). A thread that
+   * does not answer in time is taken for dead: it is stopped and `onExit` runs before this returns.
+   */
   sync(): void {
     if (this.#unacked.length === 0) return;
     this.#request('sync');
   }
 
-  /** Commits what is posted, then stops the thread and its connection. Throws when the last commit fails. */
+  /**
+   * Commits what is posted, then stops the thread and its connection, whatever happens: if the last commit fails it
+   * throws, and `unacked` holds what is not committed.
+   */
   close(): void {
     if (this.#gone) return;
-    // Nothing to commit: no need to wait for the thread (which may not even have started yet).
-    if (this.#unacked.length > 0) this.#request('close');
-    this.#gone = true;
-    this.#syncPort.close();
-    void this.#worker.terminate();
+    try {
+      // Nothing to commit: no need to wait for the thread (which may not even have started yet).
+      if (this.#unacked.length > 0) this.#request('close');
+    } finally {
+      this.#stop();
+    }
   }
 
-  /** Stops the thread at once, as a crash would (tests, diagnostics): `onExit` follows. */
+  /**
+   * Asks the thread to stop (it closes its connection and ends once idle) and stops waiting for it. Never
+   * `terminate()`: a thread stopped inside a failing SQLite call (e.g. waiting for a lock) brings the whole process
+   * down (better-sqlite3 cannot throw into a terminating isolate). A thread that is stuck stops when it comes back;
+   * whatever it writes meanwhile is written again by the store, harmlessly (every write is idempotent).
+   */
+  #stop(): void {
+    this.#gone = true;
+    this.#syncPort.close();
+    this.#worker.postMessage({ type: 'stop' } satisfies WriterRequest);
+    this.#worker.unref();
+  }
+
+  /**
+   * Stops the thread at once, as a crash would (tests, diagnostics): `onExit` follows. Only while no commit can fail
+   * (see #stop).
+   */
   async kill(): Promise<void> {
     await this.#worker.terminate();
   }
@@ -107,7 +138,7 @@ export class WriterThread {
     if (this.#gone) throw new Error("the store's writer thread is gone");
     const id = ++this.#nextId;
     this.#worker.postMessage({ type, id } satisfies WriterRequest);
-    const deadline = Date.now() + SYNC_TIMEOUT_MS;
+    const deadline = Date.now() + this.#syncTimeoutMs;
     for (;;) {
       // Read before looking at the port: a reply posted after the look bumps it, so the wait returns at once.
       const seen = Atomics.load(this.#flag, 0);
@@ -126,7 +157,11 @@ export class WriterThread {
         return;
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the store's writer thread did not answer within ${SYNC_TIMEOUT_MS} ms`);
+      if (left <= 0) {
+        // Dead or stuck (its exit event cannot reach a blocked event loop): stop it, and the store takes over.
+        this.#lost(new Error(`the store's writer thread did not answer within ${this.#syncTimeoutMs} ms`));
+        return;
+      }
       Atomics.wait(this.#flag, 0, seen, left);
     }
   }
@@ -141,8 +176,7 @@ export class WriterThread {
 
   #lost(err: Error): void {
     if (this.#gone) return;
-    this.#gone = true;
-    this.#syncPort.close();
+    this.#stop();
     this.#hooks.onExit(err);
   }
 }

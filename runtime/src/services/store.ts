@@ -249,6 +249,8 @@ export class Store {
   #retry: WriteBatch[] = [];
   #flushTimer: NodeJS.Timeout | undefined;
   #flushSoon = false;
+  /** After a failed background commit (inline), the next try waits this long. */
+  #retryDelayMs = 0;
   readonly flushDelayMs: number;
   #closed = false;
   readonly #sql: Statements;
@@ -471,13 +473,23 @@ export class Store {
     this.#flushTimer = undefined;
     this.#flushSoon = false;
     // A throw here would be an uncaught exception (the whole server down); the data stays queued instead and goes
-    // with the next write or read.
+    // with the next write or read, or the retry below, backing off, so it lands once the lock is free.
     try {
       this.#commitBatch();
+      this.#retryDelayMs = 0;
     } catch (err) {
       this.#onError?.(err);
+      this.#retryLater();
     }
   };
+
+  /** After a failed inline commit: try again on a timer, backing off (the thread has its own retry). */
+  #retryLater(): void {
+    this.#retryDelayMs = Math.min(10_000, this.#retryDelayMs === 0 ? 250 : this.#retryDelayMs * 2);
+    if (this.#flushTimer === undefined && !this.#flushSoon) {
+      this.#flushTimer = setTimeout(this.#backgroundFlush, this.#retryDelayMs);
+    }
+  }
 
   /**
    * Hands the queued batch to the writer thread, or commits it here when there is none. Inline, a failed commit keeps
@@ -517,8 +529,16 @@ export class Store {
     this.#flushTimer = undefined;
     this.#flushSoon = false;
     if (this.#closed) return;
-    this.#commitBatch();
-    this.#writer?.sync();
+    try {
+      this.#commitBatch();
+      this.#writer?.sync();
+      // The thread was lost during the sync: what it may not have committed is written here.
+      if (!this.#writer && this.#retry.length > 0) this.#commitBatch();
+    } catch (err) {
+      // The read fails, saying why; the data stays queued and is tried again on its own.
+      if (!this.#writer) this.#retryLater();
+      throw err;
+    }
   }
 
   appendEvents(events: readonly TraceEvent[]): void {
@@ -604,18 +624,21 @@ export class Store {
     clearTimeout(this.#flushTimer);
     try {
       this.#commitBatch();
-      this.#writer?.close();
-    } catch (err) {
-      this.#onError?.(err);
-      // Last chance for what the thread could not commit: this connection.
       const writer = this.#writer;
-      if (writer && writer.unacked.length > 0) {
+      if (writer) {
         try {
-          this.#inline.write([...this.#retry, ...writer.unacked]);
-        } catch (again) {
-          this.#onError?.(again);
+          writer.close();
+        } catch (err) {
+          this.#onError?.(err);
+          // Last chance for what the thread could not commit: this connection.
+          this.#retry.push(...writer.unacked);
+          this.#writer = undefined;
         }
       }
+      // Whatever a lost or failed thread left: written here.
+      if (this.#retry.length > 0) this.#commitBatch();
+    } catch (err) {
+      this.#onError?.(err);
     }
     this.#closed = true;
     this.db.close();

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { configFromEnv } from './config.js';
+
+describe('configFromEnv', () => {
+  it('reads the publishing limits as whole numbers', () => {
+    const config = configFromEnv({ FLOWLOOM_RUN_TIMEOUT_MS: '5000', FLOWLOOM_KEY_RATE_LIMIT: '60', PORT: '8080' });
+    expect(config.publish).toEqual({ runTimeoutMs: 5000, rateLimitPerMinute: 60 });
+    expect(config.port).toBe(8080);
+    expect(configFromEnv({ FLOWLOOM_RUN_TIMEOUT_MS: ' ' }).publish?.runTimeoutMs).toBeUndefined();
+  });
+
+  it('refuses a bad value with the variable it came from, instead of starting with no limit', () => {
+    expect(() => configFromEnv({ FLOWLOOM_RUN_TIMEOUT_MS: 'abc' })).toThrow(
+      'FLOWLOOM_RUN_TIMEOUT_MS must be a whole number from 100 to 3600000, got "abc"',
+    );
+    expect(() => configFromEnv({ FLOWLOOM_RUN_TIMEOUT_MS: '0' })).toThrow(/FLOWLOOM_RUN_TIMEOUT_MS/);
+    expect(() => configFromEnv({ FLOWLOOM_RUN_TIMEOUT_MS: '99999999999' })).toThrow(/FLOWLOOM_RUN_TIMEOUT_MS/);
+    expect(() => configFromEnv({ FLOWLOOM_KEY_RATE_LIMIT: '1.5' })).toThrow(/FLOWLOOM_KEY_RATE_LIMIT/);
+    expect(() => configFromEnv({ PORT: '70000' })).toThrow(/PORT/);
+  });
+});
