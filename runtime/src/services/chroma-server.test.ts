@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChromaClient } from 'chromadb';
@@ -63,6 +63,55 @@ describe('ChromaServer', () => {
       expect(server.url).toBe(url);
       const again = await clientFor(url).getCollection({ name: 'survives' });
       expect(await again.get({ ids: ['x'] })).toMatchObject({ documents: ['kept'] });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('runs one server per data folder: a second user shares it, and takes over when its owner stops', async () => {
+    const path = join(dataRoot, 'shared');
+    const owner = new ChromaServer({ path });
+    const other = new ChromaServer({ path, watchIntervalMs: 100 });
+    try {
+      const url = await owner.start();
+      // A second server on the same files would overwrite the first one's index: the second user shares instead.
+      expect(await other.start()).toBe(url);
+      expect(other.health()).toMatchObject({ status: 'ok', url, pid: null, sharedWith: process.pid });
+      const collection = await clientFor(url).createCollection({ name: 'one', embeddingFunction: null });
+      await collection.add({ ids: ['x'], embeddings: [[1, 0, 0]], documents: ['kept'] });
+      const ownerPid = owner.pid as number;
+      await owner.stop();
+      expect(isAlive(ownerPid)).toBe(false);
+      // The sharer notices, starts its own server on the same folder, and finds the data there.
+      await vi.waitFor(() => expect(other.health()).toMatchObject({ status: 'ok', pid: expect.any(Number) }), {
+        timeout: 30_000,
+        interval: 50,
+      });
+      expect(other.health().sharedWith).toBeUndefined();
+      const again = await clientFor(await other.start()).getCollection({ name: 'one' });
+      expect(await again.get({ ids: ['x'] })).toMatchObject({ documents: ['kept'] });
+      expect(JSON.parse(await readFile(`${path}.owner.json`, 'utf8'))).toMatchObject({ pid: process.pid });
+    } finally {
+      await owner.stop();
+      await other.stop();
+    }
+    // The last owner gave the folder up.
+    await expect(readFile(`${path}.owner.json`, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('replaces the record of an owner that is gone (a crashed process) and starts its own server', async () => {
+    const path = join(dataRoot, 'stale');
+    await mkdir(path, { recursive: true });
+    await writeFile(`${path}.owner.json`, JSON.stringify({ pid: 2147483646, port: 1 }));
+    const server = new ChromaServer({ path });
+    try {
+      const url = await server.start();
+      expect(server.health()).toMatchObject({ status: 'ok', pid: expect.any(Number) });
+      expect(server.health().sharedWith).toBeUndefined();
+      expect(JSON.parse(await readFile(`${path}.owner.json`, 'utf8'))).toEqual({
+        pid: process.pid,
+        port: Number(new URL(url).port),
+      });
     } finally {
       await server.stop();
     }

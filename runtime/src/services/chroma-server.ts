@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '@flowloom/nodes';
+import { isProcessAlive } from './process-alive.js';
 
 /** What `GET /api/health` reports as `vectorStore.status`. `idle`: managed server not started yet (lazy). */
 export type VectorStoreStatus = 'idle' | 'starting' | 'ok' | 'down';
@@ -16,6 +17,11 @@ export type VectorStoreHealth = {
   pid?: number | null;
   /** Times the managed server was restarted after dying. */
   restarts?: number;
+  /**
+   * Set when another process (e.g. `flowloom serve` next to a CLI run) already runs the Chroma server of this data
+   * folder and this one uses it: that process's pid.
+   */
+  sharedWith?: number;
   error?: string;
 };
 
@@ -31,6 +37,14 @@ export interface ChromaServerOptions {
   startTimeoutMs?: number;
   /** Restart the server when it dies (default true). */
   restart?: boolean;
+  /** How often a server shared with another process is checked (default 2000 ms). */
+  watchIntervalMs?: number;
+}
+
+/** Who runs the Chroma server of a data folder: written next to it, exclusively, by the process that spawns it. */
+interface OwnerRecord {
+  pid: number;
+  port: number;
 }
 
 // Runs in the child before cli(): cli() blocks the child's JS thread, so only a worker thread can notice that the
@@ -67,6 +81,11 @@ export async function freePort(): Promise<number> {
  * A Chroma server run from the npm binding as a child process. Started on first `start()` (idempotent),
  * restarted with backoff when it dies, stopped with SIGTERM (it ignores SIGINT). A watchdog thread in the
  * child ends it within about a second when this process dies, so no orphan keeps the port.
+ *
+ * One server per data folder: two servers on the same files would each overwrite the other's index. The process
+ * that spawns one records itself in `<path>.owner.json` (created exclusively); another process (a CLI run next to
+ * `flowloom serve`) finds the record, uses that server, and checks on it; when its owner stops or dies, it takes
+ * over and spawns its own.
  */
 export class ChromaServer {
   readonly #options: ChromaServerOptions;
@@ -80,11 +99,17 @@ export class ChromaServer {
   #stopped = false;
   #upSince: number | undefined;
   #restartTimer: NodeJS.Timeout | null = null;
+  /** True while this instance holds the owner record (it spawns the server). */
+  #owns = false;
+  /** The owner whose server this instance uses, and the timer that checks on it. */
+  #shared: { owner: OwnerRecord; timer: NodeJS.Timeout } | null = null;
+  readonly #ownerFile: string;
   readonly #killOnExit = () => this.#child?.kill('SIGTERM');
 
   constructor(options: ChromaServerOptions) {
     this.#options = options;
     this.#port = options.port;
+    this.#ownerFile = `${options.path}.owner.json`;
   }
 
   get url(): string | null {
@@ -103,6 +128,7 @@ export class ChromaServer {
       pid: this.pid,
       restarts: this.#restarts,
     };
+    if (this.#shared) health.sharedWith = this.#shared.owner.pid;
     if (this.#error && this.#status !== 'ok') health.error = this.#error;
     return health;
   }
@@ -125,6 +151,7 @@ export class ChromaServer {
     this.#stopped = true;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
     this.#restartTimer = null;
+    this.#unshare();
     const child = this.#child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -134,6 +161,7 @@ export class ChromaServer {
       clearTimeout(timer);
     }
     process.removeListener('exit', this.#killOnExit);
+    await this.#release();
     this.#status = 'down';
   }
 
@@ -142,6 +170,8 @@ export class ChromaServer {
     try {
       await mkdir(this.#options.path, { recursive: true });
       this.#port ??= await freePort();
+      const owner = this.#owns ? null : await this.#claim(this.#port);
+      if (owner) return await this.#share(owner);
       const url = await this.#spawn(this.#port);
       this.#status = 'ok';
       this.#upSince = Date.now();
@@ -156,6 +186,102 @@ export class ChromaServer {
         cause: err,
         retryable: true,
       });
+    }
+  }
+
+  /**
+   * Becomes the owner of this data folder's server (null), or returns the live owner whose server to use. A record
+   * left by a process that is gone is removed first.
+   */
+  async #claim(port: number): Promise<OwnerRecord | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await writeFile(this.#ownerFile, JSON.stringify({ pid: process.pid, port } satisfies OwnerRecord), {
+          flag: 'wx',
+        });
+        this.#owns = true;
+        return null;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const text = await readFile(this.#ownerFile, 'utf8').catch(() => '');
+      const owner = parseOwner(text);
+      if (owner && isProcessAlive(owner.pid)) return owner;
+      // Stale (its process is gone) or unreadable: remove it unless someone replaced it meanwhile, and try again.
+      if ((await readFile(this.#ownerFile, 'utf8').catch(() => null)) === text) {
+        await unlink(this.#ownerFile).catch(() => {});
+      }
+    }
+    throw new Error(`could not claim ${this.#ownerFile}`);
+  }
+
+  /** Uses the owner's server once it answers, and watches it: when it goes, this instance takes over. */
+  async #share(owner: OwnerRecord): Promise<string> {
+    const url = `http://127.0.0.1:${owner.port}`;
+    // The owner may still be starting it.
+    await this.#waitForHeartbeat(url, () => !isProcessAlive(owner.pid));
+    this.#unshare();
+    const timer = setInterval(() => void this.#checkOwner(owner), this.#options.watchIntervalMs ?? 2_000);
+    timer.unref();
+    this.#shared = { owner, timer };
+    this.#port = owner.port;
+    this.#status = 'ok';
+    this.#error = undefined;
+    this.#options.log?.('info', `chroma: using the server of process ${owner.pid} on ${url}`);
+    return url;
+  }
+
+  async #checkOwner(owner: OwnerRecord): Promise<void> {
+    if (!this.#shared || this.#shared.owner !== owner) return;
+    const current = parseOwner(await readFile(this.#ownerFile, 'utf8').catch(() => ''));
+    const same = current?.pid === owner.pid && current.port === owner.port;
+    if (same && isProcessAlive(owner.pid) && (await this.#answers(`http://127.0.0.1:${owner.port}`))) return;
+    if (!this.#shared || this.#shared.owner !== owner) return;
+    // The owner stopped or died: run our own server from now on.
+    this.#unshare();
+    this.#ready = null;
+    this.#status = 'down';
+    this.#error = `the Chroma server of process ${owner.pid} is gone`;
+    if (this.#options.port === undefined) this.#port = undefined;
+    this.#options.log?.('warn', `chroma: ${this.#error}; starting one here`);
+    this.#scheduleRestart();
+  }
+
+  #unshare(): void {
+    if (this.#shared) clearInterval(this.#shared.timer);
+    this.#shared = null;
+  }
+
+  /** Gives up the owner record (when this instance stops its server for good). */
+  async #release(): Promise<void> {
+    if (!this.#owns) return;
+    this.#owns = false;
+    const owner = parseOwner(await readFile(this.#ownerFile, 'utf8').catch(() => ''));
+    if (owner?.pid === process.pid && owner.port === this.#port) await unlink(this.#ownerFile).catch(() => {});
+  }
+
+  async #answers(url: string): Promise<boolean> {
+    try {
+      const answer = await fetch(`${url}/api/v2/heartbeat`, { signal: AbortSignal.timeout(1_000) });
+      return answer.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Resolves once `url` answers heartbeats; throws when `isGone()` says it never will, or at the start deadline. */
+  async #waitForHeartbeat(url: string, isGone: () => boolean, onTimeout?: () => void): Promise<void> {
+    const timeoutMs = this.#options.startTimeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.#stopped) throw new Error('stopped while starting');
+      if (await this.#answers(url)) return;
+      if (isGone()) throw new Error(`the server on ${url} went away while starting`);
+      if (Date.now() > deadline) {
+        onTimeout?.();
+        throw new Error(`no heartbeat on ${url} within ${timeoutMs} ms`);
+      }
+      await sleep(50);
     }
   }
 
@@ -193,22 +319,17 @@ export class ChromaServer {
     });
 
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + (this.#options.startTimeoutMs ?? 60_000);
-    while (!exited) {
-      if (this.#stopped) throw new Error('stopped while starting');
-      try {
-        const answer = await fetch(`${url}/api/v2/heartbeat`, { signal: AbortSignal.timeout(1_000) });
-        if (answer.ok) return url;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`no heartbeat on ${url} within ${this.#options.startTimeoutMs ?? 60_000} ms`);
-      }
-      await sleep(50);
+    try {
+      await this.#waitForHeartbeat(
+        url,
+        () => exited,
+        () => child.kill('SIGKILL'),
+      );
+    } catch (err) {
+      if (exited) throw new Error(`Chroma exited during start (code ${child.exitCode ?? child.signalCode})`);
+      throw err;
     }
-    throw new Error(`Chroma exited during start (code ${child.exitCode ?? child.signalCode})`);
+    return url;
   }
 
   #begin(): Promise<string> {
@@ -233,5 +354,14 @@ export class ChromaServer {
       this.#begin().catch(() => {});
     }, delay);
     this.#restartTimer.unref();
+  }
+}
+
+function parseOwner(text: string): OwnerRecord | null {
+  try {
+    const value = JSON.parse(text) as Partial<OwnerRecord>;
+    return Number.isInteger(value.pid) && Number.isInteger(value.port) ? (value as OwnerRecord) : null;
+  } catch {
+    return null;
   }
 }

@@ -12,6 +12,7 @@ import {
 } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration, migrate } from './migrations.js';
+import { isProcessAlive } from './process-alive.js';
 import { WriterThread } from './store-writer.js';
 import {
   addEvent,
@@ -183,16 +184,6 @@ function toRun(row: RunRow): RunRecord {
   if (row.sessionId !== null) run.sessionId = row.sessionId;
   if (row.parentRunId !== null) run.parentRunId = row.parentRunId;
   return run;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function prepareStatements(db: Database.Database) {
@@ -588,7 +579,7 @@ export class Store {
       .transaction(() => {
         const rows = this.#sql.unfinishedRuns.all() as { runId: string; pid: number | null; startedAt: string }[];
         for (const row of rows) {
-          if (row.pid !== null && row.pid !== process.pid && isAlive(row.pid)) continue;
+          if (row.pid !== null && row.pid !== process.pid && isProcessAlive(row.pid)) continue;
           const durationMs = Math.max(0, Date.parse(endedAt) - Date.parse(row.startedAt));
           const run = this.getRun(row.runId) as RunRecord;
           const last = (this.#sql.lastSeq.get(row.runId) as { seq: number | null }).seq;
