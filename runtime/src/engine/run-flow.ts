@@ -236,14 +236,19 @@ class Run implements ContextHost {
 
   cancel(reason?: unknown): void {
     if (this.#finished) return;
-    this.#finished = true;
-    this.#detach?.();
-    clearTimeout(this.#timer);
+    this.#end();
     const error = isAppError(reason) ? reason : new AppError('RUN_CANCELLED', 'the run was cancelled');
     this.#controller.abort(error);
     const durationMs = this.#elapsed();
     this.#trace.emit('run.cancelled', { durationMs });
     this.#resolve(this.#result('cancelled', durationMs, toErrorBody(error)));
+  }
+
+  /** Marks the run finished and lets go of what could still reach it: the parent's signal, the time limit. */
+  #end(): void {
+    this.#finished = true;
+    this.#detach?.();
+    clearTimeout(this.#timer);
   }
 
   #elapsed(): number {
@@ -477,9 +482,7 @@ class Run implements ContextHost {
 
   #checkDone(): void {
     if (this.#finished || this.#running > 0 || this.#settled < this.#plan.nodes.length) return;
-    this.#finished = true;
-    this.#detach?.();
-    clearTimeout(this.#timer);
+    this.#end();
     const durationMs = this.#elapsed();
     let usage: Usage | undefined;
     let costUsd = 0;

@@ -201,15 +201,11 @@ function prepareStatements(db: Database.Database) {
     deleteVersions: db.prepare('DELETE FROM flow_versions WHERE flowId = ?'),
     listVersions: db.prepare('SELECT version, savedAt FROM flow_versions WHERE flowId = ? ORDER BY version DESC'),
     getVersion: db.prepare('SELECT json, savedAt FROM flow_versions WHERE flowId = ? AND version = ?'),
-    finishRun:
-      db.prepare(`UPDATE runs SET status = @status, outputs = @outputs, error = @error, usage = @usage, cost = @cost,
-      endedAt = @endedAt, durationMs = @durationMs WHERE runId = @runId`),
     getRun: db.prepare('SELECT * FROM runs WHERE runId = ?'),
     listRuns:
       db.prepare(`SELECT * FROM runs WHERE (@flowId IS NULL OR flowId = @flowId) AND (@status IS NULL OR status = @status)
       ORDER BY startedAt DESC, rowid DESC LIMIT @limit`),
     unfinishedRuns: db.prepare("SELECT runId, pid, startedAt FROM runs WHERE status IN ('running', 'queued')"),
-    insertEvent: db.prepare('INSERT OR IGNORE INTO run_events (runId, seq, type, json) VALUES (?, ?, ?, ?)'),
     getEvents: db.prepare('SELECT json FROM run_events WHERE runId = ? ORDER BY seq'),
     lastSeq: db.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE runId = ?'),
     insertFeedback: db.prepare('INSERT INTO run_feedback (runId, score, comment, createdAt) VALUES (?, ?, ?, ?)'),
@@ -443,21 +439,16 @@ export class Store {
   }
 
   #scheduleFlush(): void {
-    if (this.#batch.eventCount >= FLUSH_AT_EVENTS && !this.#flushSoon) {
-      // Enough for one big commit: write on the next tick instead of waiting for the timer.
-      this.#flushSoon = true;
-      clearTimeout(this.#flushTimer);
-      this.#flushTimer = undefined;
-      setImmediate(this.#backgroundFlush);
+    if (this.#flushSoon) return;
+    // A large batch (it bounds memory and commit size) or no delay: write on the next tick.
+    if (this.flushDelayMs > 0 && this.#batch.eventCount < FLUSH_AT_EVENTS) {
+      this.#flushTimer ??= setTimeout(this.#backgroundFlush, this.flushDelayMs);
       return;
     }
-    if (this.#flushTimer !== undefined || this.#flushSoon) return;
-    if (this.flushDelayMs > 0) {
-      this.#flushTimer = setTimeout(this.#backgroundFlush, this.flushDelayMs);
-    } else {
-      this.#flushSoon = true;
-      setImmediate(this.#backgroundFlush);
-    }
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#flushSoon = true;
+    setImmediate(this.#backgroundFlush);
   }
 
   readonly #backgroundFlush = (): void => {
@@ -532,10 +523,11 @@ export class Store {
     }
   }
 
+  /** Writes events at once, on this connection (not queued). */
   appendEvents(events: readonly TraceEvent[]): void {
-    this.db.transaction(() => {
-      for (const event of events) this.#sql.insertEvent.run(event.runId, event.seq, event.type, JSON.stringify(event));
-    })();
+    const batch = emptyBatch(0);
+    for (const event of events) addEvent(batch, event);
+    this.#inline.write([batch]);
   }
 
   getEvents(runId: string): TraceEvent[] {
@@ -578,21 +570,21 @@ export class Store {
     this.db
       .transaction(() => {
         const rows = this.#sql.unfinishedRuns.all() as { runId: string; pid: number | null; startedAt: string }[];
+        const batch = emptyBatch(0);
         for (const row of rows) {
           if (row.pid !== null && row.pid !== process.pid && isProcessAlive(row.pid)) continue;
           const durationMs = Math.max(0, Date.parse(endedAt) - Date.parse(row.startedAt));
           const run = this.getRun(row.runId) as RunRecord;
           const last = (this.#sql.lastSeq.get(row.runId) as { seq: number | null }).seq;
-          const event = {
+          addEvent(batch, {
             runId: row.runId,
             seq: last === null ? 0 : last + 1,
             at: endedAt,
             type: 'run.failed',
             flowId: run.flowId,
             data: { error: INTERRUPTED, durationMs },
-          } as TraceEvent;
-          this.#sql.insertEvent.run(row.runId, event.seq, event.type, JSON.stringify(event));
-          this.#sql.finishRun.run({
+          } as TraceEvent);
+          batch.finishes.push({
             runId: row.runId,
             status: 'failed',
             outputs: null,
@@ -604,6 +596,7 @@ export class Store {
           });
           marked.push(row.runId);
         }
+        this.#inline.write([batch]);
       })
       .immediate();
     return marked;
