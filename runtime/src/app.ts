@@ -107,9 +107,16 @@ export async function buildApp(config: Config): Promise<App> {
       ],
     },
   });
-  for (const plugin of SERVICE_PLUGINS) await app.register(plugin, config);
-  for (const feature of FEATURE_PLUGINS) await app.register(feature, { prefix: '/api' });
-  await app.register(widget);
+  try {
+    for (const plugin of SERVICE_PLUGINS) await app.register(plugin, config);
+    for (const feature of FEATURE_PLUGINS) await app.register(feature, { prefix: '/api' });
+    await app.register(widget);
+  } catch (err) {
+    // A refused configuration (e.g. no admin token on a public host): close what the plugins before it opened (the
+    // store and its writer thread, a Chroma server), so nothing is left running or writing in the data folder.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
 
   const editorIndex = join(config.editorDir, 'index.html');
   const hasEditor = existsSync(editorIndex);

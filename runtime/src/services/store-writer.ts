@@ -54,6 +54,8 @@ export class WriterThread {
   #unacked: WriteBatch[] = [];
   #nextId = 0;
   #gone = false;
+  /** Settles when the thread has ended (closed, stopped or crashed). */
+  readonly exited: Promise<void>;
 
   constructor(path: string, busyTimeoutMs: number, hooks: WriterThreadHooks) {
     this.#hooks = hooks;
@@ -69,6 +71,7 @@ export class WriterThread {
       else this.#hooks.onError(toError(notice));
     });
     this.#worker.on('error', (err) => this.#lost(err));
+    this.exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.on('exit', (code) => this.#lost(new Error(`the store's writer thread exited (code ${code})`)));
     // The thread keeps the process alive only while it holds batches not yet committed (see post/#acknowledge).
     this.#worker.unref();
@@ -101,13 +104,14 @@ export class WriterThread {
 
   /**
    * Commits what is posted, then stops the thread and its connection, whatever happens: if the last commit fails it
-   * throws, and `unacked` holds what is not committed.
+   * throws, and `unacked` holds what is not committed. Waits for the thread to close its connection even with nothing
+   * to commit: a thread still starting would otherwise open (and create) the database after the caller moved or
+   * removed its folder.
    */
   close(): void {
     if (this.#gone) return;
     try {
-      // Nothing to commit: no need to wait for the thread (which may not even have started yet).
-      if (this.#unacked.length > 0) this.#request('close');
+      this.#request('close');
     } finally {
       this.#stop();
     }

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type FlowFile, serializeFlow, type TraceEvent } from '@flowloom/nodes';
@@ -235,6 +235,18 @@ describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
     expect(reopened.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'completed' }]);
     expect(count(reopened, 'run_events')).toBe(1);
     reopened.close();
+  });
+
+  it('has closed every connection when close returns, even right after opening (its folder can go at once)', async () => {
+    const dir = tempDir();
+    const { store, done } = openStore(dir);
+    // A thread may still be starting: close waits for it to open and close its connection, so the last connection
+    // to close (the store's own) removes the WAL, and no file is created again after the caller removes them.
+    done();
+    expect(readdirSync(dir)).toEqual([DB_FILE]);
+    rmSync(join(dir, DB_FILE));
+    await store.writerThreadExited();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('keeps queued rows and events when a commit fails (database locked), and commits them with the next', async () => {

@@ -505,6 +505,11 @@ export class Store {
     await this.#writer?.kill();
   }
 
+  /** Settles once the writer thread, if there was one, has ended (tests: nothing touches the files after this). */
+  async writerThreadExited(): Promise<void> {
+    await this.#writer?.exited;
+  }
+
   /** Commits every queued run row, event, final state and row before returning (reads call it first). */
   flushEvents(): void {
     clearTimeout(this.#flushTimer);

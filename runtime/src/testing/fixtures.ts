@@ -30,8 +30,14 @@ export interface TestApp {
 /** An app on a fresh data folder; no model provider unless `openai`/`llm` is given. */
 export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const dataDir = tempDir();
-  const app = await buildApp(testConfig({ dataDir, templatesDir: join(dataDir, 'no-templates'), ...overrides }));
-  await app.ready();
+  let app: App;
+  try {
+    app = await buildApp(testConfig({ dataDir, templatesDir: join(dataDir, 'no-templates'), ...overrides }));
+    await app.ready();
+  } catch (err) {
+    removeTempDir(dataDir);
+    throw err;
+  }
   return {
     app,
     dataDir,

@@ -1,6 +1,11 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { echoFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { buildApp } from '../../app.js';
+import { testConfig } from '../../config.js';
+import { DB_FILE } from '../../services/store.js';
+import { echoFlow, removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -96,8 +101,16 @@ describe('admin token', () => {
     expect(await attempt('sesame')).toBe('connected');
   });
 
-  it('refuses to start on a non-loopback host without a token', async () => {
-    await expect(startTestApp({ host: '0.0.0.0' })).rejects.toMatchObject({ code: 'SERVICE_NOT_CONFIGURED' });
+  it('refuses to start on a non-loopback host without a token, leaving nothing open', async () => {
+    const dataDir = tempDir();
+    try {
+      const config = testConfig({ dataDir, host: '0.0.0.0', templatesDir: join(dataDir, 'none') });
+      await expect(buildApp(config)).rejects.toMatchObject({ code: 'SERVICE_NOT_CONFIGURED' });
+      // The store opened before the refusal is closed again: every connection gone, so its WAL is gone too.
+      expect(readdirSync(dataDir).filter((name) => name.startsWith(DB_FILE))).toEqual([DB_FILE]);
+    } finally {
+      removeTempDir(dataDir);
+    }
     t = await startTestApp({ host: '0.0.0.0', adminToken: 'sesame' });
     expect((await t.app.inject({ method: 'GET', url: '/api/flows' })).statusCode).toBe(401);
   });
