@@ -1,6 +1,5 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   AppError,
@@ -14,6 +13,7 @@ import {
 } from '@flowloom/nodes';
 import { type Config, configFromEnv, VERSION } from './config.js';
 import { checkRunInputs, flowInputs, type Problem, validateFlow } from './engine/index.js';
+import { isEntryPoint } from './entry-point.js';
 
 /** Exit codes (CONTRACTS §5). */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -346,16 +346,6 @@ export async function cli(
   }
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 /** Entry of `bin/flowloom.js`: exits with the CLI's code (a server keeps running). */
 export async function main(): Promise<void> {
   const code = await cli(process.argv.slice(2), process.env);
@@ -365,4 +355,4 @@ export async function main(): Promise<void> {
   setTimeout(() => process.exit(code), 2000).unref();
 }
 
-if (isEntryPoint()) await main();
+if (isEntryPoint(import.meta.url)) await main();

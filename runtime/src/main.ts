@@ -1,7 +1,6 @@
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type App, buildApp } from './app.js';
 import { type Config, configFromEnv } from './config.js';
+import { isEntryPoint } from './entry-point.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -35,17 +34,7 @@ export async function startServer(config: Config): Promise<App> {
   return app;
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   try {
     await startServer(configFromEnv(process.env));
   } catch (err) {
