@@ -123,18 +123,26 @@ export function startAutosave(): () => void {
 
 let runAbort: AbortController | null = null;
 
-/** Saves, then runs the flow, streaming its events onto the canvas. */
-export function runFlow(inputs: Record<string, unknown>): Promise<void> {
-  return streamOntoCanvas((onEvent, signal) => streamRun(currentId(), inputs, onEvent, signal));
+export interface RunOptions {
+  /** Called with the run's id once its first event arrives: from then on the canvas shows this run. */
+  onBegin?: (runId: string) => void;
+}
+
+/** How a run asked for from the editor went: the run it started, or why none started (also toasted). */
+export type RunStart = { runId: string } | { runId: null; error: string };
+
+/** Saves, then runs the flow, streaming its events onto the canvas; resolves once the stream ends. */
+export function runFlow(inputs: Record<string, unknown>, options: RunOptions = {}): Promise<RunStart> {
+  return streamOntoCanvas((onEvent, signal) => streamRun(currentId(), inputs, onEvent, signal), options);
 }
 
 /**
  * Saves, then reruns the run on the canvas from one node: what is upstream keeps its outputs (shown as reused), the
  * node and its downstream run again with the current draft.
  */
-export function rerunFromNode(nodeId: string): Promise<void> {
+export function rerunFromNode(nodeId: string): Promise<RunStart> {
   const runId = get().runId;
-  if (!runId) return Promise.resolve();
+  if (!runId) return Promise.resolve({ runId: null, error: 'No run to rerun.' });
   return streamOntoCanvas((onEvent, signal) => streamRerun(runId, nodeId, onEvent, signal));
 }
 
@@ -144,35 +152,43 @@ function currentId(): string {
 
 async function streamOntoCanvas(
   open: (onEvent: (event: TraceEvent) => void, signal: AbortSignal) => Promise<void>,
-): Promise<void> {
+  { onBegin }: RunOptions = {},
+): Promise<RunStart> {
   const isSaved = await saveNow();
   const s = get();
   if (!isSaved || !s.meta) {
-    s.toast(
-      'error',
-      s.saveConflict ? 'Resolve the save conflict before running.' : 'Save failed: the run needs the saved flow.',
-    );
-    return;
+    const error = s.saveConflict
+      ? 'Resolve the save conflict before running.'
+      : 'Save failed: the run needs the saved flow.';
+    s.toast('error', error);
+    return { runId: null, error };
   }
   const nodeIds = s.nodes.filter(isFlowNode).map((n) => n.id);
   s.requestRun();
   s.openBottom('trace');
   runAbort = new AbortController();
+  let started: RunStart = { runId: null, error: 'The run ended without events.' };
   try {
     await open((event: TraceEvent) => {
       const now = get();
-      if (now.isRunPending && now.runId === null) now.beginRun(event.runId, nodeIds);
+      if (now.isRunPending && now.runId === null) {
+        now.beginRun(event.runId, nodeIds);
+        started = { runId: event.runId };
+        onBegin?.(event.runId);
+      }
       get().applyTrace(event);
     }, runAbort.signal);
   } catch (err) {
-    if ((err as Error).name === 'AbortError') return;
+    if ((err as Error).name === 'AbortError') return started;
     const message = err instanceof HttpError ? describeError(err) : String(err);
     get().failRequest(message);
     get().toast('error', message);
+    if (started.runId === null) started = { runId: null, error: message };
   } finally {
     runAbort = null;
     if (get().isRunPending) get().failRequest('The run ended without events.');
   }
+  return started;
 }
 
 function describeError(err: HttpError): string {

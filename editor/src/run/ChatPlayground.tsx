@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { cancelRun, runFlow } from '../api/actions';
 import { chatShape } from '../store/graph-ops';
@@ -25,31 +25,34 @@ export function ChatPlayground() {
   const feederId = useEditor((s) => s.edges.find((e) => e.target === outputNodeId)?.source);
   const streamed = useEditor((s) => (feederId ? (s.nodeRuns[feederId]?.text ?? '') : ''));
   const run = useEditor((s) => s.run);
+  const runId = useEditor((s) => s.runId);
   const isRunning = useEditor(selectIsRunning);
   const [turns, setTurns] = useState<Turn[]>([]);
   const [draft, setDraft] = useState('');
-  const [waiting, setWaiting] = useState(false);
+  // The message waiting for its answer, and the run it started once that run's first event names it: the canvas may
+  // still show the previous run while the flow saves, and that run's answer is not this message's.
+  const [awaited, setAwaited] = useState<{ runId: string | null } | null>(null);
+  const waiting = awaited !== null;
+  const isOwnRun = awaited?.runId != null && awaited.runId === runId;
+  const shownText = isOwnRun ? streamed : '';
   const list = useRef<HTMLDivElement>(null);
   const seq = useRef(0);
 
-  // When the run we started ends, its answer becomes a turn.
+  const addAnswer = useCallback(
+    (text: string, isError: boolean, meta?: string) =>
+      setTurns((t) => [...t, { id: ++seq.current, role: 'assistant', text, isError, meta }]),
+    [],
+  );
+
+  // When the run this message started ends, its answer becomes a turn.
   useEffect(() => {
-    if (!waiting || run.status === 'running' || run.status === 'queued' || run.status === 'idle') return;
-    setWaiting(false);
+    if (!isOwnRun || run.status === 'running' || run.status === 'queued' || run.status === 'idle') return;
+    setAwaited(null);
     const answer = run.outputs?.[outputName];
     const text =
       run.status === 'completed' ? (answer === undefined ? '' : pretty(answer)) : (run.error?.message ?? run.status);
-    setTurns((t) => [
-      ...t,
-      {
-        id: ++seq.current,
-        role: 'assistant',
-        text,
-        isError: run.status !== 'completed',
-        meta: formatMs(run.durationMs),
-      },
-    ]);
-  }, [waiting, run, outputName]);
+    addAnswer(text, run.status !== 'completed', formatMs(run.durationMs));
+  }, [isOwnRun, run, outputName, addAnswer]);
 
   useEffect(() => {
     list.current?.scrollTo({ top: list.current.scrollHeight });
@@ -58,11 +61,15 @@ export function ChatPlayground() {
   const send = (e: FormEvent) => {
     e.preventDefault();
     const text = draft.trim();
-    if (!text || isRunning) return;
+    if (!text || isRunning || waiting) return;
     setTurns((t) => [...t, { id: ++seq.current, role: 'user', text }]);
     setDraft('');
-    setWaiting(true);
-    void runFlow({ [inputName]: text });
+    setAwaited({ runId: null });
+    void runFlow({ [inputName]: text }, { onBegin: (id) => setAwaited({ runId: id }) }).then((start) => {
+      if (start.runId !== null) return;
+      setAwaited(null);
+      addAnswer(start.error, true);
+    });
   };
 
   return (
@@ -89,8 +96,8 @@ export function ChatPlayground() {
         {waiting ? (
           <div className="chat-msg chat-assistant is-streaming" data-testid="chat-streaming">
             <div className="chat-bubble">
-              {streamed || <span className="typing" role="status" aria-label="Waiting for the answer" />}
-              {streamed ? <span className="caret" aria-hidden /> : null}
+              {shownText || <span className="typing" role="status" aria-label="Waiting for the answer" />}
+              {shownText ? <span className="caret" aria-hidden /> : null}
             </div>
           </div>
         ) : null}
