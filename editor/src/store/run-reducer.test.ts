@@ -42,6 +42,26 @@ describe('reduceNodeRuns', () => {
     expect(runs.out).toBe(before); // other records are untouched, so their components do not re-render
   });
 
+  it('drops the text of a failed attempt when the engine retries it, in the node and in its span', () => {
+    const span = { nodeId: 'llm', spanId: 's1' };
+    const events = [
+      ev('node.started', { inputs: {} }, span),
+      ev('node.delta', { text: 'half an ans' }, span),
+      ev('node.log', { level: 'warn', message: 'attempt 1 failed', data: { code: 'X', retry: { attempt: 2 } } }, span),
+      ev('node.delta', { text: 'a whole answer' }, span),
+      ev('node.log', { level: 'info', message: 'a plain log keeps the text' }, span),
+    ];
+    let runs = queuedNodeRuns(['llm']);
+    let state: { spans: Record<string, Span>; order: string[] } = { spans: {}, order: [] };
+    for (const e of events) {
+      runs = reduceNodeRuns(runs, e);
+      state = reduceSpans(state.spans, state.order, e);
+    }
+    expect(runs.llm?.text).toBe('a whole answer');
+    expect(runs.llm?.logs).toHaveLength(2);
+    expect(state.spans.s1?.text).toBe('a whole answer');
+  });
+
   it('marks a node completed with reused outputs (rerun from a later node)', () => {
     let runs = queuedNodeRuns(['prompt']);
     runs = reduceNodeRuns(runs, ev('node.started', { inputs: {} }, { nodeId: 'prompt', spanId: 's1' }));

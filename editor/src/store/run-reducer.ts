@@ -106,7 +106,7 @@ export function reduceNodeRuns(
       next = { ...run, text: run.text + event.data.text };
       break;
     case 'node.log':
-      next = { ...run, logs: [...run.logs, logLine(event)] };
+      next = { ...run, logs: [...run.logs, logLine(event)], ...(isRetry(event) && { text: '' }) };
       break;
     case 'node.completed':
       next = {
@@ -129,6 +129,12 @@ export function reduceNodeRuns(
       return nodeRuns as Record<string, NodeRun>;
   }
   return { ...nodeRuns, [id]: next };
+}
+
+/** A failed attempt about to be retried (`data.retry`): the text the span streamed so far is discarded. */
+function isRetry(event: Extract<TraceEvent, { type: 'node.log' }>): boolean {
+  const data = event.data.data;
+  return typeof data === 'object' && data !== null && 'retry' in data;
 }
 
 function logLine(event: Extract<TraceEvent, { type: 'node.log' }>): LogLine {
@@ -173,7 +179,7 @@ export function reduceSpans(
       next = { ...existing, text: existing.text + event.data.text };
       break;
     case 'node.log':
-      next = { ...existing, logs: [...existing.logs, logLine(event)] };
+      next = { ...existing, logs: [...existing.logs, logLine(event)], ...(isRetry(event) && { text: '' }) };
       break;
     case 'node.completed':
       next = {

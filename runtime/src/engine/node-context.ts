@@ -38,6 +38,8 @@ export class RunContext implements NodeContext {
   readonly request: NodeContext['request'];
   /** The model the node reported with its usage, for `node.completed`. */
   model?: string;
+  /** True once this execution has streamed any text (`delta`). */
+  hasStreamed = false;
   #buffer = '';
   #lastFlush = 0;
   #timer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -72,6 +74,7 @@ export class RunContext implements NodeContext {
   // Leading and trailing throttle: the first chunk goes out at once, then at most one event per interval.
   delta(text: string): void {
     if (this.host.isFinished || text === '') return;
+    this.hasStreamed = true;
     this.#buffer += text;
     if (this.#timer) return;
     const wait = DELTA_INTERVAL_MS - (performance.now() - this.#lastFlush);

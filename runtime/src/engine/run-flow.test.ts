@@ -283,6 +283,38 @@ describe('startRun', () => {
     expect(types(events, 'gives-up')).toEqual(['node.started', 'node.log', 'node.failed']);
   });
 
+  it('marks a retry as discarding the text streamed so far, and does not retry text a client cannot take back', async () => {
+    const streams = { streams: true, failTimes: 1 };
+    const f = flow([
+      { id: 'again', type: 'test-flaky', position: at, params: streams, settings: { retries: 2, retryBackoffMs: 1 } },
+      { id: 'kept', type: 'test-flaky', position: at, params: streams, settings: { retries: 2, retryBackoffMs: 1 } },
+      {
+        id: 'quiet',
+        type: 'test-flaky',
+        position: at,
+        params: { failTimes: 1 },
+        settings: { retries: 2, retryBackoffMs: 1 },
+      },
+    ]);
+    const { events, result } = run(f, { streamedToClient: new Set(['kept', 'quiet']) });
+    await result;
+    // Retried: the log says which attempt comes next; the text before it belongs to the failed attempt.
+    expect(types(events, 'again')).toEqual(['node.started', 'node.delta', 'node.log', 'node.delta', 'node.completed']);
+    const log = events.find((e) => e.nodeId === 'again' && e.type === 'node.log');
+    expect(log?.data).toMatchObject({
+      level: 'warn',
+      data: { code: 'PROVIDER_RATE_LIMITED', retry: { attempt: 2, delayMs: expect.any(Number) } },
+    });
+    const text = (id: string) =>
+      events.filter((e) => e.nodeId === id && e.type === 'node.delta').map((e) => (e.data as { text: string }).text);
+    expect(text('again')).toEqual(['attempt 1 ', 'attempt 2 ']);
+    // Streamed to a client that cannot take text back: the failure is final.
+    expect(flakyAttempts.get('kept')).toBe(1);
+    expect(types(events, 'kept')).toEqual(['node.started', 'node.delta', 'node.failed']);
+    // Nothing streamed yet: retried as usual.
+    expect(flakyAttempts.get('quiet')).toBe(2);
+  });
+
   it('batches streamed text into few node.delta events and loses none', async () => {
     const f = flow([{ id: 's', type: 'test-stream', position: at, params: { chunks: 500 } }]);
     const { events, result } = run(f);

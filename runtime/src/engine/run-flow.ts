@@ -44,6 +44,12 @@ export interface RunOptions {
    * its earlier outputs). See `reusableOutputs`.
    */
   reuse?: ReadonlyMap<string, Values>;
+  /**
+   * Nodes whose streamed text goes to a client that cannot take it back (the OpenAI-compatible stream): once such a
+   * node has streamed text, a failure is final instead of retried. Every other consumer is told by the retry's
+   * `node.log` (`data.retry`) that the span's text so far is discarded.
+   */
+  streamedToClient?: ReadonlySet<string>;
 }
 
 /** The outcome of a run, as the HTTP API answers it. */
@@ -354,14 +360,20 @@ class Run implements ContextHost {
         let error = err;
         if (timeout?.aborted && !this.#controller.signal.aborted) {
           error = new AppError('NODE_TIMEOUT', `node "${node.id}" timed out after ${timeoutMs} ms`, { cause: err });
-        } else if (attempt < retries && isRetryable(err)) {
+        } else if (
+          attempt < retries &&
+          isRetryable(err) &&
+          !(ctx.hasStreamed && this.#options.streamedToClient?.has(node.id))
+        ) {
           const delay = Math.round(retryBackoffMs * 2 ** attempt * (0.8 + Math.random() * 0.4));
+          // `retry` tells consumers that the text this span streamed so far is discarded: the next attempt streams
+          // the node's text again from the start.
           this.#trace.emit(
             'node.log',
             {
               level: 'warn',
               message: `attempt ${attempt + 1} failed (${toErrorBody(err).code}); retrying in ${delay} ms`,
-              data: toErrorBody(err),
+              data: { ...toErrorBody(err), retry: { attempt: attempt + 2, delayMs: delay } },
             },
             span,
           );

@@ -6,7 +6,7 @@ import { adminAuthMode, adminTokenHook, RateLimiter } from './auth.js';
 import { KeyService } from './keys.js';
 import { ProviderSettings, settingsLlm } from './provider-settings.js';
 import { type Overrides, PublishedService, type PublishedVersion } from './published.js';
-import type { StartedRun } from './run-service.js';
+import type { StartedRun, StartRunOptions } from './run-service.js';
 import { SecretBox } from './secrets.js';
 
 declare module 'fastify' {
@@ -46,6 +46,7 @@ export function startPublishedRun(
   flowId: string,
   request: PublishedRunRequest,
   caller: { keyId: string; endpoint: 'run' | 'chat' },
+  options: Pick<StartRunOptions, 'streamedToClient'> = {},
 ): StartedPublishedRun {
   const published = app.published.latest(flowId);
   if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
@@ -61,6 +62,7 @@ export function startPublishedRun(
       timeoutMs,
       timeoutMessage: `the run took longer than ${timeoutMs} ms, the limit of this published version`,
       request: { published: { version: published.version, keyId: caller.keyId } },
+      ...options,
     },
     published.flowVersion,
   );

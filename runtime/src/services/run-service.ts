@@ -37,6 +37,8 @@ export interface StartRunOptions {
   request?: Record<string, unknown>;
   /** Run-from-node: outputs to reuse instead of executing, by node id (see the engine's `reusableOutputs`). */
   reuse?: ReadonlyMap<string, Values>;
+  /** Nodes not retried once they streamed text (see the engine's `RunOptions.streamedToClient`). */
+  streamedToClient?: ReadonlySet<string>;
 }
 
 /** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
@@ -148,6 +150,7 @@ export class RunService {
       timeoutMs: options.timeoutMs,
       timeoutMessage: options.timeoutMessage,
       reuse: options.reuse,
+      streamedToClient: options.streamedToClient,
     });
     const record: RunRecord = {
       runId,

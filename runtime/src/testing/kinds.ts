@@ -55,17 +55,20 @@ export const flaky = defineNode({
     type: 'test-flaky',
     title: 'Flaky',
     category: 'data',
-    description: 'Fails a number of times, then succeeds.',
+    description: 'Fails a number of times (optionally after streaming some text), then succeeds.',
     inputs: [{ name: 'in', dataType: 'any' }],
     outputs: [{ name: 'out', dataType: 'any' }],
     params: [
       { name: 'failTimes', kind: 'number', default: 1 },
       { name: 'retryable', kind: 'boolean', default: true },
+      { name: 'streams', kind: 'boolean', default: false },
     ],
   },
   async execute({ inputs, params }, ctx) {
     const attempt = (flakyAttempts.get(ctx.nodeId) ?? 0) + 1;
     flakyAttempts.set(ctx.nodeId, attempt);
+    // Like a model stream cut in the middle: some text first, then the failure.
+    if (params.streams) ctx.delta(`attempt ${attempt} `);
     if (attempt <= params.failTimes) {
       throw new AppError(params.retryable ? 'PROVIDER_RATE_LIMITED' : 'PROVIDER_ERROR', `attempt ${attempt} failed`, {
         retryable: params.retryable,

@@ -114,6 +114,8 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
     flowId,
     { inputs: chatInputs(shape, body.messages), sessionId },
     { keyId: key.id, endpoint: 'chat' },
+    // A streamed answer cannot be taken back: once the answer node has streamed text, it is not retried.
+    body.stream ? { streamedToClient: new Set([shape.answerNodeId]) } : {},
   );
   if (body.stream) {
     streamChat(reply, started, shape, body.stream_options?.include_usage === true);

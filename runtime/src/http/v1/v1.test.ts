@@ -384,6 +384,29 @@ describe('OpenAI-compatible face, through the official openai SDK', () => {
     expect(usage?.total_tokens).toBeGreaterThan(0);
   });
 
+  it('retries a model stream cut mid-answer, unless that answer was already streamed to the caller', async () => {
+    const answered = await client.chat.completions.create({
+      model: 'chat',
+      messages: [{ role: 'user', content: '[[error:cutx1]] whole' }],
+    });
+    expect(answered.choices[0]?.message.content).toMatch(/^echo: Q: +whole$/);
+    expect(fake.chatRequests()).toHaveLength(2);
+    // Streamed: the first attempt's text is with the caller, who cannot take it back, so a retry would send the
+    // answer twice. The cut is final: the text so far, then the error, and the model is called once.
+    const stream = await client.chat.completions.create({
+      model: 'chat',
+      messages: [{ role: 'user', content: '[[error:cutx1]] streamed' }],
+      stream: true,
+    });
+    let text = '';
+    const drained = (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })();
+    await expect(drained).rejects.toBeInstanceOf(OpenAI.APIError);
+    expect(fake.chatRequests()).toHaveLength(3);
+    expect(text.match(/echo/g)?.length ?? 0).toBeLessThanOrEqual(1);
+  });
+
   it('passes earlier messages to the flow history input and the last user message as the question', async () => {
     const completion = await client.chat.completions.create({
       model: 'history',
