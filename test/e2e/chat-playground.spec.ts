@@ -20,3 +20,79 @@ test('each chat message gets the answer of the run it started', async ({ page, r
     /Question: third$/,
   ]);
 });
+
+/** A chat flow with memory: the question is stored before the model sees the history, the answer after. */
+const memoryFlow = {
+  format: 'flowloom.flow/v1',
+  id: 'e2e-chat-memory',
+  name: 'Chat with memory',
+  nodes: [
+    { id: 'question', type: 'input', position: { x: 0, y: 80 } },
+    { id: 'history', type: 'memory', position: { x: 280, y: 80 }, params: { mode: 'append' } },
+    { id: 'llm', type: 'llm', position: { x: 560, y: 80 } },
+    { id: 'answer', type: 'output', position: { x: 840, y: 80 } },
+    { id: 'remember', type: 'memory', position: { x: 840, y: 300 }, params: { mode: 'append', role: 'assistant' } },
+  ],
+  edges: [
+    { id: 'e1', source: 'question', sourcePort: 'value', target: 'history', targetPort: 'text' },
+    { id: 'e2', source: 'history', sourcePort: 'messages', target: 'llm', targetPort: 'messages' },
+    { id: 'e3', source: 'llm', sourcePort: 'text', target: 'answer', targetPort: 'value' },
+    { id: 'e4', source: 'llm', sourcePort: 'text', target: 'remember', targetPort: 'text' },
+  ],
+};
+
+test('a chat keeps one memory session per conversation', async ({ page, request, editor }) => {
+  const fake = `http://127.0.0.1:${process.env.E2E_FAKE_OPENAI_PORT}/_fake`;
+  /** What the model was sent last, as role: content lines. */
+  const lastConversation = async () => {
+    const { requests } = (await (await request.get(`${fake}/requests`)).json()) as {
+      requests: { path: string; body: { messages: { role: string; content: string }[] } }[];
+    };
+    const last = requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1);
+    return last?.body.messages.map((m) => `${m.role}: ${m.content}`);
+  };
+  await putFlow(request, memoryFlow);
+  await editor.open('e2e-chat-memory');
+  await page.getByTestId('run-button').click();
+  const answers = page.getByTestId('chat-message-assistant').locator('.chat-bubble');
+
+  await page.getByTestId('chat-input').fill('my name is Ada');
+  await page.getByTestId('chat-send').click();
+  await expect(answers).toHaveText(['echo: my name is Ada']);
+  await page.getByTestId('chat-input').fill('what is my name?');
+  await page.getByTestId('chat-send').click();
+  await expect(answers).toHaveText(['echo: my name is Ada', 'echo: what is my name?']);
+  // The second run read the first one's turns from memory.
+  expect(await lastConversation()).toEqual([
+    'user: my name is Ada',
+    'assistant: echo: my name is Ada',
+    'user: what is my name?',
+  ]);
+
+  // A new chat is a new session: nothing remembered.
+  const firstSession = await page.getByTestId('chat-session').textContent();
+  await page.getByTestId('chat-new').click();
+  await expect(answers).toHaveCount(0);
+  await page.getByTestId('chat-input').fill('who am I?');
+  await page.getByTestId('chat-send').click();
+  await expect(answers).toHaveText(['echo: who am I?']);
+  expect(await lastConversation()).toEqual(['user: who am I?']);
+  await expect(page.getByTestId('chat-session')).not.toHaveText(firstSession ?? '');
+  await page.screenshot({ path: test.info().outputPath('chat-memory.png') });
+
+  // The Inputs form sends the session typed in its run options.
+  await page.getByTestId('run-mode-form').click();
+  await page.getByText('Run options').click();
+  await page.getByTestId('run-session').fill('form-session');
+  for (const question of ['I like tea', 'what do I like?']) {
+    await page.getByTestId('run-input-question').fill(question);
+    await page.getByTestId('run-submit').click();
+    await expect(page.getByTestId('run-outputs')).toContainText(`echo: ${question}`);
+  }
+  expect(await lastConversation()).toEqual([
+    'user: I like tea',
+    'assistant: echo: I like tea',
+    'user: what do I like?',
+  ]);
+  await page.screenshot({ path: test.info().outputPath('run-form-session.png') });
+});

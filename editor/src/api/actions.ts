@@ -124,6 +124,8 @@ export function startAutosave(): () => void {
 let runAbort: AbortController | null = null;
 
 export interface RunOptions {
+  /** Runs with the same session share chat memory (memory nodes need one). */
+  sessionId?: string;
   /** Called with the run's id once its first event arrives: from then on the canvas shows this run. */
   onBegin?: (runId: string) => void;
 }
@@ -133,7 +135,8 @@ export type RunStart = { runId: string } | { runId: null; error: string };
 
 /** Saves, then runs the flow, streaming its events onto the canvas; resolves once the stream ends. */
 export function runFlow(inputs: Record<string, unknown>, options: RunOptions = {}): Promise<RunStart> {
-  return streamOntoCanvas((onEvent, signal) => streamRun(currentId(), inputs, onEvent, signal), options);
+  const body = options.sessionId ? { inputs, sessionId: options.sessionId } : { inputs };
+  return streamOntoCanvas((onEvent, signal) => streamRun(currentId(), body, onEvent, signal), options);
 }
 
 /**

@@ -113,17 +113,23 @@ export const api = {
   collections: () => request<{ collections: Collection[] }>('GET', '/api/collections').then((r) => r.collections),
 };
 
+/** The body of `POST /api/flows/:id/runs`: runs with one `sessionId` share chat memory. */
+export interface RunRequest {
+  inputs: Record<string, unknown>;
+  sessionId?: string;
+}
+
 /**
  * Starts a run of the saved draft and streams its events as SSE (CONTRACTS §3), calling `onEvent` for each.
  * Resolves when the stream ends. Only this run's events arrive here, so nothing can be confused with another run.
  */
 export function streamRun(
   flowId: string,
-  inputs: Record<string, unknown>,
+  body: RunRequest,
   onEvent: (event: TraceEvent) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  return streamSse(`/api/flows/${enc(flowId)}/runs`, { inputs }, onEvent, signal);
+  return streamSse(`/api/flows/${enc(flowId)}/runs`, body, onEvent, signal);
 }
 
 /**

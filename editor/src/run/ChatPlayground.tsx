@@ -15,6 +15,12 @@ interface Turn {
   meta?: string;
 }
 
+/** A fresh chat session id: each conversation has its own chat memory. */
+export function newSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  return `chat-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 /** Chat with a chat flow (one text input named question/message, one output); answers stream in. */
 export function ChatPlayground() {
   const shape = useEditor(useShallow((s) => chatShape(s.nodes, s.catalog)));
@@ -29,6 +35,7 @@ export function ChatPlayground() {
   const isRunning = useEditor(selectIsRunning);
   const [turns, setTurns] = useState<Turn[]>([]);
   const [draft, setDraft] = useState('');
+  const [sessionId, setSessionId] = useState(newSessionId);
   // The message waiting for its answer, and the run it started once that run's first event names it: the canvas may
   // still show the previous run while the flow saves, and that run's answer is not this message's.
   const [awaited, setAwaited] = useState<{ runId: string | null } | null>(null);
@@ -65,15 +72,37 @@ export function ChatPlayground() {
     setTurns((t) => [...t, { id: ++seq.current, role: 'user', text }]);
     setDraft('');
     setAwaited({ runId: null });
-    void runFlow({ [inputName]: text }, { onBegin: (id) => setAwaited({ runId: id }) }).then((start) => {
+    const onBegin = (id: string) => setAwaited({ runId: id });
+    void runFlow({ [inputName]: text }, { sessionId, onBegin }).then((start) => {
       if (start.runId !== null) return;
       setAwaited(null);
       addAnswer(start.error, true);
     });
   };
 
+  const startOver = () => {
+    setTurns([]);
+    setSessionId(newSessionId());
+  };
+
   return (
     <div className="chat" data-testid="chat">
+      {turns.length > 0 ? (
+        <div className="chat-head">
+          <span className="chat-session" title={`Session ${sessionId}: runs in this chat share chat memory`}>
+            Session <code data-testid="chat-session">{sessionId}</code>
+          </span>
+          <button
+            type="button"
+            className="btn btn-ghost btn-sm"
+            onClick={startOver}
+            disabled={waiting}
+            data-testid="chat-new"
+          >
+            New chat
+          </button>
+        </div>
+      ) : null}
       <div className="chat-list" ref={list}>
         {turns.length === 0 && !waiting ? (
           <div className="chat-empty">

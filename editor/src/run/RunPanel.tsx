@@ -94,6 +94,7 @@ function RunForm() {
   const outputs = useEditor((s) => s.run.outputs);
   const runError = useEditor((s) => s.run.error);
   const [values, setValues] = useState<Record<string, string | boolean>>({});
+  const [sessionId, setSessionId] = useState('');
   const [error, setError] = useState<string | null>(null);
 
   const submit = (e: FormEvent) => {
@@ -111,7 +112,7 @@ function RunForm() {
       return;
     }
     setError(null);
-    void runFlow(inputs);
+    void runFlow(inputs, { sessionId: sessionId.trim() || undefined });
   };
 
   return (
@@ -152,6 +153,24 @@ function RunForm() {
           </div>
         );
       })}
+      <details className="advanced">
+        <summary>Run options</summary>
+        <div className="field">
+          <label className="field-label" htmlFor="run-session">
+            Session id
+          </label>
+          <input
+            id="run-session"
+            className="input"
+            maxLength={200}
+            placeholder="Optional, e.g. user-42"
+            value={sessionId}
+            onChange={(e) => setSessionId(e.target.value)}
+            data-testid="run-session"
+          />
+          <div className="field-help">Runs with the same session share chat memory; memory nodes need one.</div>
+        </div>
+      </details>
       {error ? (
         <div className="callout callout-error" role="alert">
           {error}
