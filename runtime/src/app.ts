@@ -86,6 +86,9 @@ export async function buildApp(config: Config): Promise<App> {
   // TypeBox checks every part and converts only querystring, params and headers: bodies are never coerced.
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(sendError);
+  // Bodies are JSON (or multipart uploads, registered where they are taken): anything else is a 415, not a string
+  // that then fails the schema as "body must be object".
+  app.removeContentTypeParser('text/plain');
 
   await app.register(swagger, {
     openapi: {

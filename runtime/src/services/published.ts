@@ -1,5 +1,6 @@
 import {
   AppError,
+  checkParams,
   type FlowFile,
   findParam,
   type NodeRegistry,
@@ -246,13 +247,31 @@ export class PublishedService {
         details: refused,
       });
     }
-    return {
+    const flow = {
       ...published.flow,
       nodes: published.flow.nodes.map((node) => {
         const extra = overrides[node.id];
         return extra ? { ...node, params: { ...node.params, ...(extra as Values) } } : node;
       }),
     };
+    // Values the param's spec refuses are the caller's mistake, named as such (not a broken flow).
+    const invalid: { field: string; message: string }[] = [];
+    for (const node of flow.nodes) {
+      const given = overrides[node.id];
+      const spec = given && this.#registry.get(node.type)?.spec;
+      if (!spec) continue;
+      for (const problem of checkParams(spec, node.params)) {
+        if (problem.param in given) {
+          invalid.push({ field: `body.overrides.${node.id}.${problem.param}`, message: problem.message });
+        }
+      }
+    }
+    if (invalid.length > 0) {
+      throw new AppError('VALIDATION_FAILED', invalid.map((p) => `${p.field}: ${p.message}`).join('; '), {
+        details: invalid,
+      });
+    }
+    return flow;
   }
 
   #checkOverridable(flow: FlowFile, overridable: readonly string[]): void {

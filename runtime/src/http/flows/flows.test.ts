@@ -207,10 +207,18 @@ describe('flows: bad input leaves the store unchanged', () => {
     expect(storedState()).toBe(before);
   });
 
-  it('a wrong content type → 4xx with the error shape', async () => {
-    const res = await inject('POST', '/api/flows', 'format=x', { 'content-type': 'application/x-www-form-urlencoded' });
-    expect(res.statusCode).toBe(415);
-    expect(res.json().error.code).toBe('BAD_REQUEST');
+  it('a wrong content type → 415 with the error shape, text/plain included', async () => {
+    const form = await inject('POST', '/api/flows', 'format=x', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(form.statusCode).toBe(415);
+    expect(form.json().error.code).toBe('BAD_REQUEST');
+    const text = await inject('POST', '/api/flows/echo/runs', '{"inputs":{}}', { 'content-type': 'text/plain' });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('application/json'),
+    });
   });
 });
 

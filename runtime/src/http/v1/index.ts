@@ -52,8 +52,18 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
   // Key and rate limit first, before the body is read: anonymous or throttled callers cost no parse.
   app.addHook('onRequest', async (request, reply) => {
     if (request.method === 'OPTIONS') return;
+    // First, so that the errors from here on (401, 429 with retry-after, a malformed body) are readable by an allowed
+    // browser origin, not an opaque network error. The handlers narrow it to the flow's own list.
+    if (request.headers.origin !== undefined) applyCors(request, reply, originsOf(request));
     request.apiKey = authenticateKey(app.keys, app.rateLimiter, request, reply);
   });
+
+  /** The allow-list for a request: its flow's (from the URL), or any published flow's when the flow is in the body. */
+  function originsOf(request: FastifyRequest): readonly string[] {
+    const { id, model } = request.params as { id?: string; model?: string };
+    const flowId = id ?? model;
+    return flowId === undefined ? anyFlowOrigins(app) : (app.published.latest(flowId)?.settings.allowedOrigins ?? []);
+  }
 
   app.options('/v1/flows/:id/run', { schema: { hide: true, params: FlowParams } }, async (request, reply) =>
     answerPreflight(request, reply, app.published.latest(request.params.id)?.settings.allowedOrigins ?? []),

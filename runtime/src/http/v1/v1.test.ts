@@ -162,6 +162,22 @@ describe('POST /api/v1/flows/:id/run', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('refuses override values the param does not take with 400 naming body.overrides.<node>.<param>', async () => {
+    const before = runCount();
+    const res = await run('chat', {
+      inputs: { question: 'x' },
+      overrides: { llm: { temperature: 'hot', model: '' } },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('VALIDATION_FAILED');
+    expect(res.json().error.details).toEqual([
+      { field: 'body.overrides.llm.model', message: 'param "model" is required' },
+      { field: 'body.overrides.llm.temperature', message: 'param "temperature" must be a number' },
+    ]);
+    expect(runCount()).toBe(before);
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('allows a param the published version lists as overridable', async () => {
     await post('/api/flows/chat/publish', { settings: { overridable: ['prompt.template'] } });
     const res = await run('chat', {
@@ -309,6 +325,30 @@ describe('CORS per flow', () => {
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('lets an allowed origin read the errors that come before the handler: 401, 400 malformed body, 429', async () => {
+    const shop = { origin: 'https://shop.example', 'content-type': 'application/json' };
+    const errors = [
+      await post('/api/v1/flows/echo/run', { inputs: { question: 'x' } }, shop),
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/flows/echo/run',
+        payload: '{"inputs": ',
+        headers: { ...shop, authorization: `Bearer ${key}` },
+      }),
+      await post('/api/v1/chat/completions', { model: 'echo', messages: [] }, shop),
+    ];
+    const limited = { ...shop, authorization: `Bearer ${await createKey({ name: 'slow', rateLimit: 1 })}` };
+    await post('/api/v1/flows/echo/run', { inputs: { question: 'x' } }, limited);
+    errors.push(await post('/api/v1/flows/echo/run', { inputs: { question: 'x' } }, limited));
+    expect(errors.map((res) => res.statusCode)).toEqual([401, 400, 401, 429]);
+    for (const res of errors) expect(res.headers['access-control-allow-origin']).toBe('https://shop.example');
+    expect(errors[3]?.headers['access-control-expose-headers']).toContain('retry-after');
+    // Another origin still reads nothing.
+    const evil = await post('/api/v1/flows/echo/run', {}, { origin: 'https://evil.example' });
+    expect(evil.statusCode).toBe(401);
+    expect(evil.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('refuses a browser request from another origin with 403 and runs nothing', async () => {
