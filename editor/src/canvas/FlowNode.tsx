@@ -7,6 +7,7 @@ import { useEditor } from '../store/index';
 import { formatCost, formatMs, formatTokens, preview } from '../ui/format';
 import { Icon } from '../ui/icons';
 import { categoryMeta } from './colors';
+import { mergeNodeProblems } from './node-problems';
 import { PortHandle } from './PortHandle';
 
 const STATUS_LABEL: Record<string, string> = {
@@ -49,7 +50,8 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
   const category = categoryMeta(spec.category);
   const portProblem = (name: string) => problems?.find((p) => p.port === name)?.message;
   const nodeProblems = problems?.filter((p) => !p.port) ?? [];
-  const problemCount = (problems?.length ?? 0) + paramProblems.length;
+  const badgeProblems = useMemo(() => mergeNodeProblems(problems, paramProblems), [problems, paramProblems]);
+  const problemCount = badgeProblems.length;
   const summary = summaryParams(spec);
   return (
     <div
@@ -74,7 +76,7 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
         ) : problemCount > 0 ? (
           <span
             className="node-problem-badge"
-            title={[...(problems ?? []).map((p) => p.message), ...paramProblems.map((p) => p.message)].join('\n')}
+            title={badgeProblems.map((p) => p.message).join('\n')}
             data-testid={`node-problems-${id}`}
           >
             {problemCount}

@@ -5,6 +5,8 @@ export interface Problem {
   nodeId?: string;
   port?: string;
   edgeId?: string;
+  /** Where in the flow file, e.g. `params.temperature`. */
+  path?: string;
   code?: string;
   message: string;
 }
