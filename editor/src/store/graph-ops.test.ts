@@ -169,6 +169,11 @@ describe('helpers', () => {
     expect(slugify('My Support Bot!')).toBe('my-support-bot');
     expect(slugify('  ')).toBe('flow');
   });
+  it('slugs accented and compatibility letters to their plain letters', () => {
+    expect(slugify('QA Flow №1 — ünïcode')).toBe('qa-flow-no1-unicode');
+    expect(slugify('Crème Brûlée ﬁle')).toBe('creme-brulee-file');
+    expect(slugify('Ärger İstanbul')).toBe('arger-istanbul');
+  });
   it('recognises chat flows', () => {
     const { nodes } = flowToCanvas(chat);
     expect(chatShape(nodes, catalog)).toEqual({ inputName: 'question', outputName: 'answer', outputNodeId: 'answer' });

@@ -145,9 +145,11 @@ export function uniqueId(base: string, taken: ReadonlySet<string>): string {
 
 /** A lowercase slug usable as a flow id (CONTRACTS §1). */
 export function slugify(name: string): string {
+  // Decompose (ü → u + ¨, № → No, ﬁ → fi) and drop the combining marks, which would otherwise become dashes.
   const slug = name
-    .toLowerCase()
     .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 48);
