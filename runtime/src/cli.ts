@@ -187,7 +187,7 @@ async function runCommand(args: string[], env: Record<string, string | undefined
   const [target, ...extra] = positionals;
   if (!target)
     throw new UsageError(
-      'run: give a flow file or a flow id, e.g. flowloom run flows/echo.flow.json --input question=hi',
+      'run: give a flow file or a flow id, e.g. flowloom run flows/chat.flow.json --input question=hi',
     );
   if (extra.length > 0)
     throw new UsageError(`run: unexpected argument "${extra[0]}" (inputs go in --input name=value)`);
@@ -203,8 +203,9 @@ async function runCommand(args: string[], env: Record<string, string | undefined
   if (fromFile) {
     const problems = validateFlow(fromFile, registry);
     if (problems.length > 0) {
-      for (const problem of problems) io.stderr(`${formatProblem(problem)}\n`);
-      throw new AppError('FLOW_INVALID', `${target} has ${problems.length} problem(s)`);
+      throw new AppError('FLOW_INVALID', `${target} has ${problems.length} problem(s)`, {
+        details: problems.map((problem) => ({ message: formatProblem(problem) })),
+      });
     }
   }
   const flow = fromFile ?? (await storedFlow(config.dataDir, target));
@@ -253,7 +254,7 @@ function validateCommand(args: string[], env: Record<string, string | undefined>
     return EXIT.ok;
   }
   const [path, ...extra] = positionals;
-  if (!path) throw new UsageError('validate: give a flow file, e.g. flowloom validate flows/echo.flow.json');
+  if (!path) throw new UsageError('validate: give a flow file, e.g. flowloom validate flows/chat.flow.json');
   if (extra.length > 0) throw new UsageError(`validate: unexpected argument "${extra[0]}"`);
   const problems = validateFlow(readFlowFile(fromCwd(env, path)), new NodeRegistry());
   if (values.json) io.stdout(`${JSON.stringify({ ok: problems.length === 0, problems }, null, 2)}\n`);
@@ -329,7 +330,7 @@ export async function cli(
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`flowloom ${err.message}\nRun "flowloom --help" for usage.\n`);
+      io.stderr(`flowloom: ${err.message}\nRun "flowloom --help" for usage.\n`);
       return EXIT.badInput;
     }
     if (isAppError(err) && err.status < 500) {

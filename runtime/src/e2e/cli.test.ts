@@ -120,6 +120,8 @@ describe('flowloom run', () => {
     it(`exits 2 on ${name}`, async () => {
       const result = await flowloom(args);
       expect(result.stderr).toMatch(message);
+      // One form for every bad-input message: "flowloom: <what>: <why>".
+      expect(result.stderr).toMatch(/^flowloom: \S/);
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
     });

@@ -117,6 +117,13 @@ export class RunService {
     if (!earlier) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     if (earlier.isLive) throw new AppError('CONFLICT', `run "${runId}" is still running`, { status: 409 });
     const { flow, version } = this.savedFlow(earlier.run.flowId);
+    if (!flow.nodes.some((node) => node.id === fromNode)) {
+      // A value of the request that names nothing: the caller's mistake (400), not a missing resource.
+      const message = `node "${fromNode}" is not in flow "${flow.id}"`;
+      throw new AppError('VALIDATION_FAILED', `body.fromNode: ${message}`, {
+        details: [{ field: 'body.fromNode', message }],
+      });
+    }
     const reuse = reusableOutputs(flow, this.#nodes, earlier.events, fromNode);
     return this.start(flow, { ...options, inputs: options.inputs ?? earlier.run.inputs ?? {}, reuse }, version);
   }

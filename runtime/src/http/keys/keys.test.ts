@@ -48,6 +48,12 @@ describe('/api/keys', () => {
     const missing = await t.app.inject({ method: 'DELETE', url: '/api/keys/0123456789ab' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe('KEY_NOT_FOUND');
+    // Not a key id at all (e.g. the secret pasted instead): 400 naming the param, nothing revoked.
+    const { key } = (await t.app.inject({ method: 'POST', url: '/api/keys', payload: { name: 'kept' } })).json();
+    const malformed = await t.app.inject({ method: 'DELETE', url: `/api/keys/${key}` });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error.details).toEqual([expect.objectContaining({ field: 'params.id' })]);
+    expect((await t.app.inject({ method: 'GET', url: '/api/keys' })).json().keys[0].revokedAt).toBeNull();
   });
 });
 

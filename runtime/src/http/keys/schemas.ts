@@ -35,5 +35,7 @@ export const CreatedKeyResponse = Type.Object({
   key: Type.String({ description: 'The secret (flk_...): shown only in this answer' }),
 });
 export const KeysResponse = Type.Object({ keys: Type.Array(ApiKeySchema) });
-export const KeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const KeyParams = Type.Object({
+  id: Type.String({ pattern: '^[0-9a-f]{12}$', description: 'The key id: 12 hex digits, as listed (not the secret)' }),
+});
 export const RevokedResponse = Type.Object({ key: ApiKeySchema });

@@ -147,7 +147,8 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "Runs the flow's current draft again from one node: nodes upstream of it keep the earlier run's outputs " +
           '(their `node.completed` events say `reused: true`), the node and everything downstream execute. Answers ' +
-          'like a run request (JSON or SSE). 404 when the run or node is unknown, 409 while the run is still going.',
+          'like a run request (JSON or SSE). 404 when the run is unknown, 400 naming `body.fromNode` when the node ' +
+          'is not in the flow, 409 while the run is still going.',
         params: RunIdParams,
         body: RerunBody,
         response: runResponses,

@@ -338,12 +338,15 @@ describe('POST /api/runs/:runId/rerun', () => {
     expect(fake.chatRequests().length).toBe(callsBefore + 1);
   });
 
-  it('answers 404 for an unknown run or node, 400 for a bad body', async () => {
+  it('answers 404 for an unknown run, 400 naming body.fromNode for an unknown node, 400 for a bad body', async () => {
     const first = (await post('/api/flows/echo/runs', { inputs: { question: 'x' } })).json();
     expect((await post('/api/runs/r_000000000000000000000000/rerun', { fromNode: 'answer' })).statusCode).toBe(404);
     const unknownNode = await post(`/api/runs/${first.runId}/rerun`, { fromNode: 'nope' });
-    expect(unknownNode.statusCode).toBe(404);
-    expect(unknownNode.json().error.message).toContain('nope');
+    expect(unknownNode.statusCode).toBe(400);
+    expect(unknownNode.json().error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'body.fromNode', message: 'node "nope" is not in flow "echo"' }],
+    });
     const bad = await post(`/api/runs/${first.runId}/rerun`, { from: 'answer' });
     expect(bad.statusCode).toBe(400);
   });
