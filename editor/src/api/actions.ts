@@ -58,23 +58,34 @@ export async function saveNow(options: { overwrite?: boolean } = {}): Promise<bo
   const s = get();
   if (!s.meta || (s.saveConflict && !options.overwrite)) return false;
   if (s.revision === s.savedRevision && !options.overwrite) return true;
-  saving = doSave(options.overwrite === true);
-  try {
-    return await saving;
-  } finally {
-    saving = null;
-  }
+  return track(doSave(options.overwrite === true));
 }
 
-async function doSave(overwrite: boolean): Promise<boolean> {
-  const s = get();
-  const revision = s.revision;
+/** Makes `save` the one later saves wait for. */
+function track(save: Promise<boolean>): Promise<boolean> {
+  saving = save;
+  void save.finally(() => {
+    if (saving === save) saving = null;
+  });
+  return save;
+}
+
+function doSave(overwrite: boolean): Promise<boolean> {
+  const revision = get().revision;
   const flow = currentFlow();
-  if (!flow) return false;
-  s.setSaving(true);
-  try {
+  if (!flow) return Promise.resolve(false);
+  const request = (async () => {
     if (overwrite) flow.version = (await api.flow(flow.id)).version; // the user chose to replace the other edit
-    const saved = await api.saveFlow(flow);
+    return api.saveFlow(flow);
+  })();
+  return settleSave(revision, request);
+}
+
+/** Applies the answer to a save of `revision`, once `after` (an earlier save) has settled. */
+async function settleSave(revision: number, request: Promise<FlowFile>, after?: Promise<unknown>): Promise<boolean> {
+  get().setSaving(true);
+  try {
+    const [saved] = await Promise.all([request, after]);
     get().markSaved(revision, saved?.version);
     get().setSaveError(null);
     get().setSaveConflict(false);
@@ -86,6 +97,43 @@ async function doSave(overwrite: boolean): Promise<boolean> {
   } finally {
     get().setSaving(false);
   }
+}
+
+/** What a keepalive request may carry: browsers refuse bodies above 64 KiB (all such requests of the page together). */
+const KEEPALIVE_MAX_BYTES = 60_000;
+let flushedRevision = -1;
+
+/**
+ * The page is going away (closed, reloaded or hidden): sends the unsaved edits at once, with `keepalive` so that the
+ * request outlives the page, instead of waiting for autosave. Returns false when the edits may be lost: a conflict,
+ * a save that failed last time, or a flow too large for keepalive; the caller then asks the user to stay.
+ */
+export function flushSave(): boolean {
+  const s = get();
+  if (!s.meta || s.revision === s.savedRevision || s.revision === flushedRevision) return true;
+  const flow = currentFlow();
+  if (!flow || s.saveConflict) return false;
+  // A save still on its way may or may not land before the page goes, so the version it makes is unknown: this one
+  // replaces the draft whatever its version (it holds every edit of that save too).
+  if (saving) delete flow.version;
+  const body = JSON.stringify(flow);
+  if (new TextEncoder().encode(body).length > KEEPALIVE_MAX_BYTES) return false;
+  clearTimeout(saveTimer);
+  flushedRevision = s.revision;
+  track(settleSave(s.revision, api.saveFlow(flow, { keepalive: true }), saving ?? undefined));
+  return s.saveError === null;
+}
+
+function onPageHide(): void {
+  flushSave();
+}
+
+function onVisibilityChange(): void {
+  if (document.visibilityState === 'hidden') flushSave();
+}
+
+function onBeforeUnload(event: BeforeUnloadEvent): void {
+  if (!flushSave()) event.preventDefault(); // the browser asks whether to leave
 }
 
 /** Reloads the stored flow, dropping local edits (conflict resolution "use theirs"). */
@@ -108,15 +156,27 @@ export async function validateNow(): Promise<void> {
   }
 }
 
-/** Schedules autosave and validation after each edit; returns the unsubscribe function. */
+/**
+ * Schedules autosave and validation after each edit, and saves at once when the page goes away; returns the function
+ * that stops both.
+ */
 export function startAutosave(): () => void {
-  return useEditor.subscribe((s, prev) => {
+  const unsubscribe = useEditor.subscribe((s, prev) => {
     if (s.revision === prev.revision || !s.meta || s.revision === s.savedRevision) return;
     clearTimeout(saveTimer);
     clearTimeout(validateTimer);
     saveTimer = setTimeout(() => void saveNow(), AUTOSAVE_MS);
     validateTimer = setTimeout(() => void validateNow(), 400);
   });
+  window.addEventListener('beforeunload', onBeforeUnload);
+  window.addEventListener('pagehide', onPageHide);
+  document.addEventListener('visibilitychange', onVisibilityChange);
+  return () => {
+    unsubscribe();
+    window.removeEventListener('beforeunload', onBeforeUnload);
+    window.removeEventListener('pagehide', onPageHide);
+    document.removeEventListener('visibilitychange', onVisibilityChange);
+  };
 }
 
 // --- running --------------------------------------------------------------------------------------------------

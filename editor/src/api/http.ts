@@ -101,7 +101,7 @@ export const api = {
   template: (id: string) => request<FlowFile>('GET', `/api/templates/${enc(id)}`),
   flow: (id: string) => request<FlowFile>('GET', `/api/flows/${enc(id)}`),
   createFlow: (flow: FlowFile) => request<FlowFile>('POST', '/api/flows', flow),
-  saveFlow: (flow: FlowFile) => request<FlowFile>('PUT', `/api/flows/${enc(flow.id)}`, flow),
+  saveFlow: (flow: FlowFile, init?: RequestInit) => request<FlowFile>('PUT', `/api/flows/${enc(flow.id)}`, flow, init),
   deleteFlow: (id: string) => request<unknown>('DELETE', `/api/flows/${enc(id)}`),
   validate: (flow: FlowFile) => request<ValidateResult>('POST', '/api/validate', flow),
   runs: (flowId: string, limit = 30) =>
