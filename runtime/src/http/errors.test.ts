@@ -1,10 +1,10 @@
-import { Type } from 'typebox';
+import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { describe, expect, it } from 'vitest';
 import { validationProblems } from './errors.js';
 
 /** The problems the API would answer for `value` against `schema` (TypeBox's own issues, as Fastify gets them). */
-function problems(schema: Parameters<typeof Compile>[0], value: unknown) {
+function problems(schema: TSchema, value: unknown) {
   return validationProblems('body', [...Compile(schema).Errors(value)]);
 }
 
