@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError, type FlowFile } from '@flowloom/nodes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { diffFlows } from '../../services/flow-diff.js';
+import { diffFlows, diffValues } from '../../services/flow-diff.js';
 import type { PublishedVersion } from '../../services/published.js';
 import { errorResponses } from '../errors.js';
 import {
@@ -45,6 +45,10 @@ function publishAnswer(app: FastifyInstance, published: PublishedVersion) {
       endpoint: '/api/v1/chat/completions',
     },
   };
+}
+
+function isDraft(ref: string): boolean {
+  return ref === 'draft' || ref.startsWith('draft:');
 }
 
 /** Resolves a diff side: `draft`, `draft:N` (a saved draft version) or `N` (a published version). */
@@ -182,7 +186,21 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
       const latest = app.published.latest(id);
       const from = request.query.from ?? (latest ? String(latest.version) : 'draft');
       const to = request.query.to ?? 'draft';
-      return { flowId: id, from, to, ...diffFlows(flowAt(app, id, from), flowAt(app, id, to)) };
+      const diff = diffFlows(flowAt(app, id, from), flowAt(app, id, to));
+      // Two published versions also differ in their settings (origins, time limit, overridable params): listed with
+      // the top-level fields as `settings.<name>`, and they change what callers get.
+      if (!isDraft(from) && !isDraft(to)) {
+        const settings = diffValues(
+          { ...app.published.get(id, Number(from)).settings },
+          { ...app.published.get(id, Number(to)).settings },
+        ).map((change) => ({ ...change, name: `settings.${change.name}` }));
+        if (settings.length > 0) {
+          diff.fields.push(...settings);
+          diff.isSameBehaviour = false;
+          diff.isEmpty = false;
+        }
+      }
+      return { flowId: id, from, to, ...diff };
     },
   );
 };

@@ -107,6 +107,22 @@ describe('POST /api/flows/:id/publish', () => {
     expect((await get('/api/flows/echo/diff?from=2&to=draft')).json().isEmpty).toBe(true);
   });
 
+  it('lists settings that differ between two published versions of the same flow', async () => {
+    await post('/api/flows/echo/publish', {});
+    await post('/api/flows/echo/publish', { settings: { allowedOrigins: ['https://shop.example'], timeoutMs: 5000 } });
+    const diff = (await get('/api/flows/echo/diff?from=1&to=2')).json();
+    expect(diff).toMatchObject({
+      isEmpty: false,
+      isSameBehaviour: false,
+      nodes: { added: [], removed: [], changed: [] },
+    });
+    expect(diff.fields).toEqual([
+      { name: 'settings.allowedOrigins', change: 'changed', from: [], to: ['https://shop.example'] },
+      { name: 'settings.timeoutMs', change: 'changed', from: 120000, to: 5000 },
+    ]);
+    expect((await get('/api/flows/echo/diff?from=2&to=2')).json().isEmpty).toBe(true);
+  });
+
   it('rolls back by republishing an older version as the newest', async () => {
     await post('/api/flows/echo/publish', { settings: { allowedOrigins: ['https://a.example'] } });
     await editEcho('v2: ');
