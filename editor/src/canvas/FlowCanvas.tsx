@@ -12,13 +12,14 @@ import {
   useStore,
   type Viewport,
 } from '@xyflow/react';
-import { type DragEvent, useCallback, useMemo, useState } from 'react';
+import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { connectionProblem } from '../store/graph-ops';
 import type { CanvasEdge, CanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import { ConnectionHint } from './ConnectionHint';
 import { categoryMeta } from './colors';
 import { cullEdges, cullKey, cullNodes, keyToRect, withHiddenFollowers } from './culling';
+import { CLEAR_OF_MINIMAP, isClearInPane, MINIMAP } from './keep-in-view';
 import { edgeTypes, nodeTypes } from './node-types';
 import { KIND_MIME } from './Palette';
 
@@ -28,6 +29,7 @@ const MULTI_SELECT = ['Shift', 'Meta', 'Control'];
 const FIT_OPTIONS = { padding: 0.2, maxZoom: 1.1 };
 
 const NO_NODES: CanvasNode[] = [];
+const MINIMAP_STYLE = { background: '#12151d', width: MINIMAP.width, height: MINIMAP.height };
 
 /** Above this many nodes only the visible ones are drawn, and the flow opens on its top-left corner. */
 export const LARGE_FLOW = 150;
@@ -159,12 +161,37 @@ export function FlowCanvas() {
           zoomable
           nodeColor={minimapColor}
           maskColor="rgba(10, 12, 18, 0.7)"
-          style={{ background: '#12151d' }}
+          style={MINIMAP_STYLE}
           ariaLabel="Minimap"
         />
+        <KeepInView />
         <Controls showInteractive={false} position="bottom-left" />
         <ConnectionHint />
       </ReactFlow>
     </div>
   );
+}
+
+/**
+ * When the canvas shrinks (a bottom panel opens, the window narrows), a flow that was wholly in view and clear of the
+ * minimap is fitted again, never zooming in, so that no node ends up hidden or under the minimap.
+ */
+function KeepInView() {
+  const width = useStore((s) => s.width);
+  const height = useStore((s) => s.height);
+  const { fitView, getViewport } = useReactFlow();
+  const before = useRef({ width, height });
+  useEffect(() => {
+    const previous = before.current;
+    before.current = { width, height };
+    if (width >= previous.width && height >= previous.height) return;
+    const nodes = useEditor.getState().nodes;
+    if (nodes.length > LARGE_FLOW) return;
+    const { x, y, zoom } = getViewport();
+    // A resize keeps the viewport, so the same transform tells how the flow sat on the pane before it.
+    const wasClear = isClearInPane(nodes, [x, y, zoom], previous.width, previous.height);
+    if (!wasClear || isClearInPane(nodes, [x, y, zoom], width, height)) return;
+    void fitView({ padding: CLEAR_OF_MINIMAP, maxZoom: zoom, duration: 200 });
+  }, [width, height, fitView, getViewport]);
+  return null;
 }

@@ -4,7 +4,7 @@ import type { CanvasEdge, CanvasNode } from '../store/graph-types';
 /** Size assumed for a node React Flow has not measured yet. */
 const GUESS = { width: 236, height: 160 };
 
-function sizeOf(node: CanvasNode): { width: number; height: number } {
+export function sizeOf(node: CanvasNode): { width: number; height: number } {
   return {
     width: node.measured?.width ?? node.width ?? GUESS.width,
     height: node.measured?.height ?? node.height ?? GUESS.height,
