@@ -33,6 +33,23 @@ describe('validateFlow', () => {
     expect(problems.find((p) => p.path?.startsWith('/nodes/0'))?.nodeId).toBe('q');
   });
 
+  it('names a missing or unknown field itself, not the object that holds it', () => {
+    const { format: _format, ...noFormat } = chat;
+    const nodes = [{ ...chat.nodes[0], colour: 'red' }, ...chat.nodes.slice(1)];
+    const problems = validateFlow({ ...noFormat, nodes }, registry);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: '/format', message: '/format is required', nodeId: null }),
+        expect.objectContaining({
+          path: '/nodes/0/colour',
+          message: '/nodes/0/colour is not an allowed field',
+          nodeId: 'q',
+        }),
+      ]),
+    );
+    expect(validateFlow(42, registry)).toEqual([expect.objectContaining({ message: 'the flow must be object' })]);
+  });
+
   it('reports every graph problem at once, each tied to its node and port', () => {
     const bad = flow(
       [

@@ -47,13 +47,25 @@ function schemaProblems(flow: unknown): Problem[] {
   return (checkSchema.errors ?? []).map((err) => {
     const match = /^\/nodes\/(\d+)/.exec(err.instancePath);
     const node = match && Array.isArray(nodes) ? (nodes[Number(match[1])] as { id?: unknown } | undefined) : undefined;
-    const where = err.instancePath || '(flow)';
-    const extra = err.keyword === 'additionalProperties' ? ` "${String(err.params.additionalProperty)}"` : '';
+    // Name the field itself for a missing or unknown one (`/format is required`), not the object holding it.
+    const field =
+      err.keyword === 'required'
+        ? String(err.params.missingProperty)
+        : err.keyword === 'additionalProperties'
+          ? String(err.params.additionalProperty)
+          : undefined;
+    const path = field === undefined ? err.instancePath : `${err.instancePath}/${field}`;
+    const message =
+      err.keyword === 'required'
+        ? 'is required'
+        : err.keyword === 'additionalProperties'
+          ? 'is not an allowed field'
+          : (err.message ?? 'is invalid');
     return {
       nodeId: node && typeof node.id === 'string' ? node.id : null,
-      path: err.instancePath,
+      path,
       code: 'SCHEMA',
-      message: `${where} ${err.message ?? 'is invalid'}${extra}`,
+      message: `${path || 'the flow'} ${message}`,
     };
   });
 }
