@@ -13,9 +13,14 @@ export function formatTokens(usage: Usage | undefined): string {
   return `${total.toLocaleString()} tok`;
 }
 
+/** Dollars with two significant digits below a cent (`$0.000052`), three decimals above; `$0` for free calls. */
 export function formatCost(cost: number | undefined): string {
   if (cost === undefined || cost === null) return '';
-  return cost < 0.01 ? `$${cost.toFixed(5)}` : `$${cost.toFixed(3)}`;
+  if (cost === 0) return '$0';
+  if (cost < 1e-6) return '< $0.000001';
+  if (cost >= 0.01) return `$${cost.toFixed(3)}`;
+  const decimals = 1 - Math.floor(Math.log10(cost));
+  return `$${cost.toFixed(decimals).replace(/0+$/, '')}`;
 }
 
 /** A one-line preview of any value, for edge badges and tables. */
