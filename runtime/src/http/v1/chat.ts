@@ -49,7 +49,7 @@ export function chatInputs(shape: ChatShape, messages: readonly RequestMessage[]
   if (shape.historyInput) {
     inputs[shape.historyInput] = messages.slice(0, last).map(
       (m): ChatMessage => ({
-        role: (ROLES.has(m.role) ? m.role : 'user') as ChatMessage['role'],
+        role: (m.role === 'developer' ? 'system' : ROLES.has(m.role) ? m.role : 'user') as ChatMessage['role'],
         content: textOf(m.content),
       }),
     );

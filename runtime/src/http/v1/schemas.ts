@@ -40,7 +40,10 @@ const ContentPart = Type.Object(
 );
 const ChatMessageSchema = Type.Object(
   {
-    role: Type.String({ minLength: 1 }),
+    // OpenAI's roles; `developer` and `function` reach the flow's history as `system` and `user`.
+    role: Type.Union(
+      ['system', 'developer', 'user', 'assistant', 'tool', 'function'].map((role) => Type.Literal(role)),
+    ),
     content: Type.Optional(Type.Union([Type.String(), Type.Array(ContentPart), Type.Null()])),
   },
   { additionalProperties: true },

@@ -452,6 +452,7 @@ describe('OpenAI-compatible face, through the official openai SDK', () => {
       model: 'history',
       messages: [
         { role: 'system', content: 'be nice' },
+        { role: 'developer', content: 'be brief' },
         { role: 'user', content: 'my name is Ada' },
         { role: 'assistant', content: 'hi Ada' },
         { role: 'user', content: 'what is my name?' },
@@ -460,6 +461,7 @@ describe('OpenAI-compatible face, through the official openai SDK', () => {
     expect(completion.choices[0]?.message.content).toBe('echo: what is my name?');
     expect(fake.chatRequests().at(-1)?.messages).toEqual([
       { role: 'system', content: 'be nice' },
+      { role: 'system', content: 'be brief' },
       { role: 'user', content: 'my name is Ada' },
       { role: 'assistant', content: 'hi Ada' },
       { role: 'user', content: 'what is my name?' },
@@ -485,6 +487,12 @@ describe('OpenAI-compatible face, through the official openai SDK', () => {
     await expect(
       client.chat.completions.create({ model: 'chat', messages: [{ role: 'assistant', content: 'x' }] }),
     ).rejects.toMatchObject({ status: 400, param: 'messages' });
+    const wizard = [{ role: 'wizard', content: 'x' }] as unknown as OpenAI.ChatCompletionMessageParam[];
+    await expect(client.chat.completions.create({ model: 'chat', messages: wizard })).rejects.toMatchObject({
+      status: 400,
+      param: 'messages.0.role',
+      message: expect.stringContaining('must be one of "system", "developer", "user"'),
+    });
     await expect(
       client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: '[[error:400]]' }] }),
     ).rejects.toBeInstanceOf(OpenAI.APIError);
