@@ -32,16 +32,19 @@ export const PortHandle = memo(function PortHandle({ nodeId, port, side, problem
         data-testid={testId}
         data-datatype={port.dataType}
       />
-      <span className="port-name">
-        {port.name}
-        {port.required && side === 'in' ? (
-          <span className="port-required" title="required">
-            *
-          </span>
-        ) : null}
-      </span>
-      <span className="port-type" style={{ color }}>
-        {port.dataType}
+      {/* The type tag wraps onto a hidden second line when name and tag do not both fit. */}
+      <span className="port-label">
+        <span className="port-name">
+          {port.name}
+          {port.required && side === 'in' ? (
+            <span className="port-required" title="required">
+              *
+            </span>
+          ) : null}
+        </span>
+        <span className="port-type" style={{ color }}>
+          {port.dataType}
+        </span>
       </span>
     </div>
   );
