@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, type FlowSummary } from '../api/http';
 import { type ApiKey, publishApi } from '../publish/api';
+import { Field } from '../ui/Field';
 import { timeAgo } from '../ui/format';
 import '../publish/publish.css';
 
@@ -57,108 +58,128 @@ export function KeysPage() {
     setScope((s) => (s.includes(flowId) ? s.filter((id) => id !== flowId) : [...s, flowId]));
 
   return (
-    <div className="keys-page" data-testid="keys-page">
-      <p>
-        <a href="#/">← Flows</a>
-      </p>
-      <h1>API keys</h1>
-      <p className="muted">
-        Keys let programs call published flows (<code>Authorization: Bearer flk_…</code>). A key's secret is shown once,
-        when it is created; the runtime keeps only a salted hash.
-      </p>
-      <form className="keys-form" onSubmit={create}>
-        <label>
-          Name
-          <input
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            aria-label="Key name"
-            required
-            maxLength={100}
-          />
-        </label>
-        <label>
-          Requests per minute
-          <input
-            type="number"
-            min={1}
-            value={rateLimit}
-            onChange={(e) => setRateLimit(e.target.value)}
-            placeholder="default"
-            aria-label="Requests per minute"
-          />
-        </label>
-        <fieldset>
-          <legend>Flows (none checked: every flow)</legend>
-          {flows.map((flow) => (
-            <label key={flow.id} style={{ flexDirection: 'row', display: 'inline-flex', marginRight: 10 }}>
-              <input type="checkbox" checked={scope.includes(flow.id)} onChange={() => toggleScope(flow.id)} />
-              {flow.id}
-            </label>
-          ))}
-        </fieldset>
-        <button type="submit" className="btn btn-primary" disabled={name.trim() === ''} data-testid="create-key">
-          Create key
-        </button>
-      </form>
-      {secret && (
-        <div className="keys-secret" role="status" data-testid="key-secret">
-          <p>Copy the secret of “{secret.name}” now: it will not be shown again.</p>
-          <code>{secret.key}</code>{' '}
-          <button type="button" className="btn btn-sm" onClick={() => void navigator.clipboard?.writeText(secret.key)}>
-            Copy
-          </button>{' '}
-          <button type="button" className="btn btn-ghost btn-sm" onClick={() => setSecret(null)}>
-            Done
-          </button>
-        </div>
-      )}
-      {error && (
-        <p role="alert" className="error-text">
-          {error}
+    <div className="flows-page" data-testid="keys-page">
+      <header className="flows-header">
+        <a className="brand" href="#/" aria-label="Flowloom: back to flows">
+          <span className="brand-mark" aria-hidden />
+          <span className="brand-name">Flowloom</span>
+        </a>
+        <span className="crumb-sep">/</span>
+        <span className="keys-crumb">API keys</span>
+        <span className="spacer" />
+        <a className="btn btn-ghost" href="#/">
+          ← Flows
+        </a>
+      </header>
+      <main className="keys-main">
+        <h1>API keys</h1>
+        <p className="muted">
+          Keys let programs call published flows (<code>Authorization: Bearer flk_…</code>). A key's secret is shown
+          once, when it is created; the runtime keeps only a salted hash.
         </p>
-      )}
-      <table className="publish-versions" data-testid="keys-table">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Key</th>
-            <th>Flows</th>
-            <th>Limit</th>
-            <th>Created</th>
-            <th>Last used</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <tr key={key.id} data-testid={`key-${key.id}`}>
-              <td>{key.name}</td>
-              <td>
-                <code>{key.preview}</code>
-              </td>
-              <td>{key.flows.length === 0 ? 'all' : key.flows.join(', ')}</td>
-              <td>{key.rateLimit === null ? 'default' : `${key.rateLimit}/min`}</td>
-              <td className="muted">{timeAgo(key.createdAt)}</td>
-              <td className="muted">{key.lastUsedAt ? timeAgo(key.lastUsedAt) : 'never'}</td>
-              <td>
-                {key.revokedAt ? (
-                  <span className="muted">revoked</span>
-                ) : (
-                  <button
-                    type="button"
-                    className="btn btn-ghost btn-sm"
-                    onClick={() => revoke(key)}
-                    data-testid={`revoke-${key.id}`}
-                  >
-                    Revoke
-                  </button>
-                )}
-              </td>
+        <form className="keys-form" onSubmit={create}>
+          <Field id="key-name" label="Key name">
+            <input
+              id="key-name"
+              className="input"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              placeholder="e.g. website chat"
+              required
+              maxLength={100}
+            />
+          </Field>
+          <Field id="key-rate" label="Requests per minute">
+            <input
+              id="key-rate"
+              className="input"
+              type="number"
+              min={1}
+              value={rateLimit}
+              onChange={(e) => setRateLimit(e.target.value)}
+              placeholder="default"
+            />
+          </Field>
+          <fieldset className="keys-scope">
+            <legend className="field-label">Flows it may call (none checked: every flow)</legend>
+            <div className="keys-scope-list">
+              {flows.map((flow) => (
+                <label key={flow.id} className="keys-flow">
+                  <input type="checkbox" checked={scope.includes(flow.id)} onChange={() => toggleScope(flow.id)} />
+                  {flow.id}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <div className="keys-form-actions">
+            <button type="submit" className="btn btn-primary" disabled={name.trim() === ''} data-testid="create-key">
+              Create key
+            </button>
+          </div>
+        </form>
+        {secret && (
+          <div className="keys-secret" role="status" data-testid="key-secret">
+            <p>Copy the secret of “{secret.name}” now: it will not be shown again.</p>
+            <code>{secret.key}</code>{' '}
+            <button
+              type="button"
+              className="btn btn-sm"
+              onClick={() => void navigator.clipboard?.writeText(secret.key)}
+            >
+              Copy
+            </button>{' '}
+            <button type="button" className="btn btn-ghost btn-sm" onClick={() => setSecret(null)}>
+              Done
+            </button>
+          </div>
+        )}
+        {error && (
+          <div role="alert" className="callout callout-error">
+            {error}
+          </div>
+        )}
+        <table className="publish-versions" data-testid="keys-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Key</th>
+              <th>Flows</th>
+              <th>Limit</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th />
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {keys.map((key) => (
+              <tr key={key.id} data-testid={`key-${key.id}`}>
+                <td>{key.name}</td>
+                <td>
+                  <code>{key.preview}</code>
+                </td>
+                <td>{key.flows.length === 0 ? 'all' : key.flows.join(', ')}</td>
+                <td>{key.rateLimit === null ? 'default' : `${key.rateLimit}/min`}</td>
+                <td className="muted">{timeAgo(key.createdAt)}</td>
+                <td className="muted">{key.lastUsedAt ? timeAgo(key.lastUsedAt) : 'never'}</td>
+                <td>
+                  {key.revokedAt ? (
+                    <span className="muted">revoked</span>
+                  ) : (
+                    <button
+                      type="button"
+                      className="btn btn-ghost btn-sm"
+                      onClick={() => revoke(key)}
+                      data-testid={`revoke-${key.id}`}
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </main>
     </div>
   );
 }

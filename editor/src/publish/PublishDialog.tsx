@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
+import { Field } from '../ui/Field';
 import { timeAgo } from '../ui/format';
 import { Modal } from '../ui/Modal';
 import { type FlowDiff, type FlowInputInfo, type PublishAnswer, type PublishedSummary, publishApi } from './api';
 import { DiffView } from './DiffView';
+import { describePublishError, type PublishErrorView, type PublishField } from './errors';
 import { curlSnippet, javascriptSnippet, openaiSnippet, pythonSnippet, widgetSnippet } from './snippets';
 import './publish.css';
 
@@ -15,8 +17,11 @@ const SNIPPET_LABEL: Record<SnippetKind, string> = {
   widget: 'Chat widget',
 };
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+function parseOrigins(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
 }
 
 /**
@@ -41,7 +46,7 @@ export function PublishDialog({
   const [timeoutSec, setTimeoutSec] = useState('120');
   const [snippet, setSnippet] = useState<SnippetKind>('curl');
   const [diff, setDiff] = useState<FlowDiff | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<PublishErrorView | null>(null);
   const [isBusy, setBusy] = useState(false);
 
   const reload = useCallback(async () => {
@@ -56,7 +61,7 @@ export function PublishDialog({
   }, [flowId]);
 
   useEffect(() => {
-    reload().catch((err: unknown) => setError(errorText(err)));
+    reload().catch((err: unknown) => setError(describePublishError(err, [])));
   }, [reload]);
 
   const act = async (fn: () => Promise<void>) => {
@@ -65,7 +70,7 @@ export function PublishDialog({
     try {
       await fn();
     } catch (err) {
-      setError(errorText(err));
+      setError(describePublishError(err, parseOrigins(origins)));
     } finally {
       setBusy(false);
     }
@@ -73,11 +78,9 @@ export function PublishDialog({
 
   const publish = () =>
     act(async () => {
+      setLast(null);
       await beforePublish?.();
-      const allowedOrigins = origins
-        .split(/[\s,]+/)
-        .map((o) => o.trim().replace(/\/+$/, ''))
-        .filter(Boolean);
+      const allowedOrigins = parseOrigins(origins);
       const answer = await publishApi.publish(flowId, {
         ...(note.trim() && { note: note.trim() }),
         settings: { allowedOrigins, timeoutMs: Math.max(1, Number(timeoutSec) || 120) * 1000 },
@@ -96,6 +99,22 @@ export function PublishDialog({
     });
 
   const showDiff = (from: string, to: string) => act(async () => setDiff(await publishApi.diff(flowId, from, to)));
+
+  const invalid = (field: PublishField) =>
+    error?.fields[field]
+      ? { 'aria-invalid': true, 'aria-describedby': `publish-${field}-error` }
+      : { 'aria-invalid': undefined };
+  const fieldErrors = (field: PublishField) => {
+    const messages = error?.fields[field];
+    if (!messages) return null;
+    return (
+      <div className="field-error" id={`publish-${field}-error`} data-testid={`publish-error-${field}`}>
+        {messages.map((m) => (
+          <div key={m}>{m}</div>
+        ))}
+      </div>
+    );
+  };
 
   const latest = versions[0];
   const origin = window.location.origin;
@@ -124,30 +143,64 @@ export function PublishDialog({
             editing the draft changes nothing for them until you publish again.
           </p>
           <div className="publish-form">
-            <label>
-              Note
-              <input value={note} onChange={(e) => setNote(e.target.value)} placeholder="What changed (optional)" />
-            </label>
-            <label>
-              Allowed browser origins (one per line; * for any)
+            <Field id="publish-note" label="Note" error={fieldErrors('note')} className="publish-note">
+              <input
+                id="publish-note"
+                className="input"
+                value={note}
+                onChange={(e) => setNote(e.target.value)}
+                placeholder="What changed (optional)"
+                {...invalid('note')}
+              />
+            </Field>
+            <Field
+              id="publish-origins"
+              label="Allowed origins"
+              error={fieldErrors('origins')}
+              help="Browser pages that may call it, one per line as scheme://host[:port]; * for any."
+            >
               <textarea
+                id="publish-origins"
+                className="input textarea mono"
                 value={origins}
                 onChange={(e) => setOrigins(e.target.value)}
-                rows={2}
-                placeholder="https://www.example.com"
-                aria-label="Allowed origins"
+                rows={3}
+                placeholder="https://example.com"
+                {...invalid('origins')}
               />
-            </label>
-            <label>
-              Run time limit (seconds)
+            </Field>
+            <Field id="publish-timeout" label="Run time limit (seconds)" error={fieldErrors('timeout')}>
               <input
+                id="publish-timeout"
+                className="input"
                 type="number"
                 min={1}
                 value={timeoutSec}
                 onChange={(e) => setTimeoutSec(e.target.value)}
-                aria-label="Run time limit"
+                {...invalid('timeout')}
               />
-            </label>
+            </Field>
+          </div>
+          {error && (
+            <div role="alert" className="callout callout-error" data-testid="publish-error">
+              {error.message}
+              {error.problems.length > 0 && (
+                <ul className="publish-problems" data-testid="publish-problems">
+                  {error.problems.map((problem) => (
+                    <li key={problem}>{problem}</li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+          <div className="publish-submit-row">
+            {last && (
+              <p className="publish-ok" role="status" data-testid="publish-result">
+                Published v{last.version}
+                {last.rollbackOf !== null && ` (rollback of v${last.rollbackOf})`} at{' '}
+                <code>{origin + last.endpoint}</code>
+              </p>
+            )}
             <button
               type="button"
               className="btn btn-primary"
@@ -158,18 +211,6 @@ export function PublishDialog({
               Publish {latest ? `v${latest.version + 1}` : 'v1'}
             </button>
           </div>
-          {last && (
-            <p className="publish-ok" role="status" data-testid="publish-result">
-              Published v{last.version}
-              {last.rollbackOf !== null && ` (rollback of v${last.rollbackOf})`} at{' '}
-              <code>{origin + last.endpoint}</code>
-            </p>
-          )}
-          {error && (
-            <p role="alert" className="error-text" data-testid="publish-error">
-              {error}
-            </p>
-          )}
         </section>
 
         <section>

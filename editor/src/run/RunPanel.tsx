@@ -6,6 +6,7 @@ import { isFlowNode } from '../store/graph-types';
 import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
 import { selectIsRunning } from '../store/selectors';
+import { Field } from '../ui/Field';
 import { pretty } from '../ui/format';
 import { ChatPlayground } from './ChatPlayground';
 
@@ -155,10 +156,11 @@ function RunForm() {
       })}
       <details className="advanced">
         <summary>Run options</summary>
-        <div className="field">
-          <label className="field-label" htmlFor="run-session">
-            Session id
-          </label>
+        <Field
+          id="run-session"
+          label="Session id"
+          help="Runs with the same session share chat memory; memory nodes need one."
+        >
           <input
             id="run-session"
             className="input"
@@ -168,8 +170,7 @@ function RunForm() {
             onChange={(e) => setSessionId(e.target.value)}
             data-testid="run-session"
           />
-          <div className="field-help">Runs with the same session share chat memory; memory nodes need one.</div>
-        </div>
+        </Field>
       </details>
       {error ? (
         <div className="callout callout-error" role="alert">
