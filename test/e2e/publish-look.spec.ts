@@ -39,6 +39,14 @@ test('publish dialog: themed controls, a bad origin marked on its field, the flo
   await expect(dialog.getByTestId('publish-error')).not.toContainText('body.settings');
   await page.screenshot({ path: test.info().outputPath('publish-origin-error.png') });
 
+  // A time limit out of range is refused on its field, in seconds, and nothing is published.
+  await dialog.getByLabel('Allowed origins').fill('https://ok.example');
+  await dialog.getByLabel('Run time limit (seconds)').fill('99999');
+  await dialog.getByTestId('publish-submit').click();
+  await expect(dialog.getByTestId('publish-error-timeout')).toHaveText('a number of seconds from 0.1 to 3600');
+  expect((await (await request.get(`/api/flows/${flowId}/published`)).json()).versions).toEqual([]);
+  await dialog.getByLabel('Run time limit (seconds)').fill('120');
+
   // A draft with a problem: the problem itself is listed.
   await putFlow(request, { ...flow, edges: flow.edges.slice(1) });
   await page.goto('/#/');

@@ -8,6 +8,9 @@ import { describePublishError, type PublishErrorView, type PublishField } from '
 import { curlSnippet, javascriptSnippet, openaiSnippet, pythonSnippet, widgetSnippet } from './snippets';
 import './publish.css';
 
+/** The longest run a published version may allow (the API's 3,600,000 ms). */
+const MAX_TIMEOUT_SECONDS = 3600;
+
 type SnippetKind = 'curl' | 'javascript' | 'python' | 'openai' | 'widget';
 const SNIPPET_LABEL: Record<SnippetKind, string> = {
   curl: 'curl',
@@ -76,20 +79,31 @@ export function PublishDialog({
     }
   };
 
-  const publish = () =>
-    act(async () => {
+  const publish = () => {
+    // Checked here, in seconds: the API's limit is in milliseconds, and a value like "abc" must not become a default.
+    const seconds = Number(timeoutSec);
+    if (timeoutSec.trim() === '' || !Number.isFinite(seconds) || seconds < 0.1 || seconds > MAX_TIMEOUT_SECONDS) {
+      setError({
+        message: 'Check the marked fields.',
+        fields: { timeout: [`a number of seconds from 0.1 to ${MAX_TIMEOUT_SECONDS}`] },
+        problems: [],
+      });
+      return;
+    }
+    return act(async () => {
       setLast(null);
       await beforePublish?.();
       const allowedOrigins = parseOrigins(origins);
       const answer = await publishApi.publish(flowId, {
         ...(note.trim() && { note: note.trim() }),
-        settings: { allowedOrigins, timeoutMs: Math.max(1, Number(timeoutSec) || 120) * 1000 },
+        settings: { allowedOrigins, timeoutMs: Math.round(seconds * 1000) },
       });
       setLast(answer);
       setNote('');
       setDiff(null);
       await reload();
     });
+  };
 
   const rollback = (version: number) =>
     act(async () => {
@@ -174,7 +188,9 @@ export function PublishDialog({
                 id="publish-timeout"
                 className="input"
                 type="number"
-                min={1}
+                min={0.1}
+                max={MAX_TIMEOUT_SECONDS}
+                step="any"
                 value={timeoutSec}
                 onChange={(e) => setTimeoutSec(e.target.value)}
                 {...invalid('timeout')}
