@@ -26,6 +26,7 @@ export async function openFlow(id: string): Promise<void> {
   s.setSaveError(null);
   s.setProblems([]);
   s.loadFlow(flow);
+  flushed = null;
   watchFlow(id);
   void validateNow();
 }
@@ -35,6 +36,7 @@ export function closeFlow(flowId?: string): void {
   if (flowId !== undefined && get().meta?.id !== flowId) return;
   cancelAutosave();
   unwatchFlow();
+  flushed = null;
   get().clearRun();
   get().closeFlow();
 }
@@ -54,7 +56,8 @@ function cancelAutosave(): void {
 /** Saves the canvas now (Ctrl+S). Resolves true when the stored flow matches the canvas. */
 export async function saveNow(options: { overwrite?: boolean } = {}): Promise<boolean> {
   clearTimeout(saveTimer);
-  if (saving) await saving;
+  // Every save in flight first (another may start while this one waits): two saves of one version would conflict.
+  while (saving) await saving;
   const s = get();
   if (!s.meta || (s.saveConflict && !options.overwrite)) return false;
   if (s.revision === s.savedRevision && !options.overwrite) return true;
@@ -81,16 +84,20 @@ function doSave(overwrite: boolean): Promise<boolean> {
   return settleSave(revision, request);
 }
 
-/** Applies the answer to a save of `revision`, once `after` (an earlier save) has settled. */
-async function settleSave(revision: number, request: Promise<FlowFile>, after?: Promise<unknown>): Promise<boolean> {
+/** Applies the answer to a save of `revision`, unless another flow has been opened meanwhile. */
+async function settleSave(revision: number, request: Promise<FlowFile>): Promise<boolean> {
+  const flowId = get().meta?.id;
+  const isStillOpen = () => get().meta?.id === flowId;
   get().setSaving(true);
   try {
-    const [saved] = await Promise.all([request, after]);
-    get().markSaved(revision, saved?.version);
+    const saved = await request;
+    if (!isStillOpen()) return true;
+    get().markSaved(revision, saved.version);
     get().setSaveError(null);
     get().setSaveConflict(false);
     return get().revision === revision;
   } catch (err) {
+    if (!isStillOpen()) return false;
     if (err instanceof HttpError && err.status === 409) get().setSaveConflict(true);
     else get().setSaveError(err instanceof Error ? err.message : String(err));
     return false;
@@ -101,26 +108,30 @@ async function settleSave(revision: number, request: Promise<FlowFile>, after?: 
 
 /** What a keepalive request may carry: browsers refuse bodies above 64 KiB (all such requests of the page together). */
 const KEEPALIVE_MAX_BYTES = 60_000;
-let flushedRevision = -1;
+/** The flow and revision the last flush sent, so that one page exit (beforeunload, then pagehide) sends it once. */
+let flushed: { flowId: string; revision: number } | null = null;
 
 /**
  * The page is going away (closed, reloaded or hidden): sends the unsaved edits at once, with `keepalive` so that the
- * request outlives the page, instead of waiting for autosave. Returns false when the edits may be lost: a conflict,
- * a save that failed last time, or a flow too large for keepalive; the caller then asks the user to stay.
+ * request outlives the page, instead of waiting for autosave. Always with the version it was edited from, so it
+ * never replaces someone else's newer draft. Returns false when the edits may be lost, and the caller then asks the
+ * user to stay: a save still on its way (its version is not known yet), a conflict, a save that failed last time,
+ * or a flow too large for keepalive.
  */
 export function flushSave(): boolean {
   const s = get();
-  if (!s.meta || s.revision === s.savedRevision || s.revision === flushedRevision) return true;
+  if (!s.meta || s.revision === s.savedRevision) return true;
+  if (flushed?.flowId === s.meta.id && flushed.revision === s.revision) return true;
+  if (saving || s.saveConflict) return false;
   const flow = currentFlow();
-  if (!flow || s.saveConflict) return false;
-  // A save still on its way may or may not land before the page goes, so the version it makes is unknown: this one
-  // replaces the draft whatever its version (it holds every edit of that save too).
-  if (saving) delete flow.version;
-  const body = JSON.stringify(flow);
-  if (new TextEncoder().encode(body).length > KEEPALIVE_MAX_BYTES) return false;
+  if (!flow) return false;
+  if (new TextEncoder().encode(JSON.stringify(flow)).length > KEEPALIVE_MAX_BYTES) return false;
   clearTimeout(saveTimer);
-  flushedRevision = s.revision;
-  track(settleSave(s.revision, api.saveFlow(flow, { keepalive: true }), saving ?? undefined));
+  const sent = { flowId: flow.id, revision: s.revision };
+  flushed = sent;
+  void track(settleSave(s.revision, api.saveFlow(flow, { keepalive: true }))).then((ok) => {
+    if (!ok && flushed === sent) flushed = null; // not saved: the next exit tries again
+  });
   return s.saveError === null;
 }
 
