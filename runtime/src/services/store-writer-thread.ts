@@ -3,13 +3,33 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { SyncReply, WriterData, WriterRequest } from './store-writer.js';
-import { BatchWriter, configureConnection, type WriteBatch } from './store-writes.js';
+import { BatchWriter, configureConnection, FAILED_TO_START, STARTED, type WriteBatch } from './store-writes.js';
 
 const { path, busyTimeoutMs, signal, syncPort } = workerData as WriterData & { syncPort: MessagePort };
-const db = new Database(path);
-configureConnection(db, busyTimeoutMs);
-const writer = new BatchWriter(db);
 const flag = new Int32Array(signal);
+
+/**
+ * Opens the thread's connection and says so in the signal. If it cannot, the signal says that too (a request blocked
+ * on this thread stops waiting at once) and the error ends the thread (the store then writes on its own connection).
+ */
+function open(): { db: Database.Database; writer: BatchWriter } {
+  let db: Database.Database | undefined;
+  try {
+    // The store created and migrated the file before starting this thread: never create one (say, in a folder
+    // that is being removed).
+    db = new Database(path, { fileMustExist: true });
+    configureConnection(db, busyTimeoutMs);
+    return { db, writer: new BatchWriter(db) };
+  } catch (err) {
+    db?.close();
+    throw err;
+  } finally {
+    Atomics.store(flag, 1, db?.open ? STARTED : FAILED_TO_START);
+    Atomics.add(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  }
+}
+const { db, writer } = open();
 /** Batches received and not yet committed (a failed commit keeps them for the next try). */
 let pending: WriteBatch[] = [];
 /** The highest batch seq committed. */

@@ -1,12 +1,15 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
-import type { WriteBatch } from './store-writes.js';
+import { FAILED_TO_START, type WriteBatch } from './store-writes.js';
 import { spawnServiceWorker } from './worker-module.js';
 
 /** What the writer thread is started with. */
 export interface WriterData {
   path: string;
   busyTimeoutMs: number;
-  /** Int32 [0]: bumped by the thread each time it answers a sync or close request. */
+  /**
+   * Int32 [0]: bumped by the thread each time it answers a sync or close request, and once when it has started.
+   * Int32 [1]: 0 while the thread starts, then STARTED or FAILED_TO_START (store-writes.ts).
+   */
   signal: SharedArrayBuffer;
 }
 
@@ -31,6 +34,8 @@ type WriterNotice = { type: 'ack'; committed: number } | { type: 'error'; messag
  * process's lock, and a retry as long again) before it takes the thread for dead.
  */
 const SYNC_GRACE_MS = 1000;
+/** How long a blocked request waits for a thread that is still starting (loading its module, opening the file). */
+const STARTUP_TIMEOUT_MS = 30_000;
 
 export interface WriterThreadHooks {
   /** A background commit failed; the thread keeps the batches and retries with the next one. */
@@ -60,7 +65,7 @@ export class WriterThread {
   constructor(path: string, busyTimeoutMs: number, hooks: WriterThreadHooks) {
     this.#hooks = hooks;
     this.#syncTimeoutMs = 2 * busyTimeoutMs + SYNC_GRACE_MS;
-    const signal = new SharedArrayBuffer(4);
+    const signal = new SharedArrayBuffer(8);
     this.#flag = new Int32Array(signal);
     const { port1, port2 } = new MessageChannel();
     this.#syncPort = port1;
@@ -142,8 +147,18 @@ export class WriterThread {
     if (this.#gone) throw new Error("the store's writer thread is gone");
     const id = ++this.#nextId;
     this.#worker.postMessage({ type, id } satisfies WriterRequest);
-    const deadline = Date.now() + this.#syncTimeoutMs;
+    // The answer time counts from when the thread is up: starting it (seconds under load) is not a sign of death.
+    const askedAt = Date.now();
+    let upAt: number | undefined;
     for (;;) {
+      const state = Atomics.load(this.#flag, 1);
+      if (state === FAILED_TO_START) {
+        this.#lost(new Error("the store's writer thread could not open the database"));
+        return;
+      }
+      if (upAt === undefined && state !== 0) upAt = Date.now();
+      const deadline =
+        upAt === undefined ? askedAt + STARTUP_TIMEOUT_MS : Math.max(askedAt, upAt) + this.#syncTimeoutMs;
       // Read before looking at the port: a reply posted after the look bumps it, so the wait returns at once.
       const seen = Atomics.load(this.#flag, 0);
       // The thread may have answered earlier requests that timed out: skip their replies.
@@ -163,7 +178,8 @@ export class WriterThread {
       const left = deadline - Date.now();
       if (left <= 0) {
         // Dead or stuck (its exit event cannot reach a blocked event loop): stop it, and the store takes over.
-        this.#lost(new Error(`the store's writer thread did not answer within ${this.#syncTimeoutMs} ms`));
+        const what = upAt === undefined ? `start within ${STARTUP_TIMEOUT_MS}` : `answer within ${this.#syncTimeoutMs}`;
+        this.#lost(new Error(`the store's writer thread did not ${what} ms`));
         return;
       }
       Atomics.wait(this.#flag, 0, seen, left);

@@ -61,6 +61,10 @@ export function addEvent(batch: WriteBatch, event: { runId: string; seq: number;
 }
 
 /** Pragmas every connection to the store's database uses. */
+/** The writer thread's start, as it tells it in the second slot of its signal (see WriterData). */
+export const STARTED = 1;
+export const FAILED_TO_START = 2;
+
 export function configureConnection(db: Database.Database, busyTimeoutMs: number): void {
   db.pragma('journal_mode = WAL');
   // NORMAL is safe in WAL mode against process crashes; only an OS crash may lose the last commits.

@@ -323,6 +323,22 @@ describe('runs, when the writer thread fails', () => {
     store.close();
   });
 
+  it('takes over at once when the thread cannot open the database, instead of waiting for it', () => {
+    const dir = tempDir();
+    const errors: unknown[] = [];
+    const store = Store.open(dir, { flushDelayMs: 60_000, onError: (err) => errors.push(err) });
+    // Gone before the thread (still starting) opens it: the thread never creates a database of its own.
+    for (const name of readdirSync(dir)) rmSync(join(dir, name));
+    startRun(store, 'r_alone');
+    store.enqueueEvent(event('r_alone', 0, 'run.started'));
+    // The read blocks on the thread, which says it failed: the store answers from its own connection.
+    expect(store.getEvents('r_alone')).toHaveLength(1);
+    expect(store.hasWriterThread).toBe(false);
+    expect(errors.map(String).join(' ')).toMatch(/could not open the database/);
+    expect(readdirSync(dir)).toEqual([]);
+    store.close();
+  });
+
   it('stops the thread when its last commit fails at close, so the process can exit, and keeps the data', () => {
     const dir = tempDir();
     const errors: unknown[] = [];
