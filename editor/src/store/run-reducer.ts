@@ -133,8 +133,8 @@ export function reduceNodeRuns(
 
 /** A failed attempt about to be retried (`data.retry`): the text the span streamed so far is discarded. */
 function isRetry(event: Extract<TraceEvent, { type: 'node.log' }>): boolean {
-  const data = event.data.data;
-  return typeof data === 'object' && data !== null && 'retry' in data;
+  const data = event.data.data as { retry?: { attempt?: unknown } } | null | undefined;
+  return event.data.level === 'warn' && typeof data?.retry?.attempt === 'number';
 }
 
 function logLine(event: Extract<TraceEvent, { type: 'node.log' }>): LogLine {

@@ -24,6 +24,15 @@ describe('validationProblems', () => {
     expect(problems(Body, { content: 5 })).toEqual([{ field: 'body.content', message: 'must be string or array' }]);
   });
 
+  it('reports what is wrong inside the alternative the value took, not the other alternatives', () => {
+    const Message = Type.Object({
+      content: Type.Union([Type.String(), Type.Array(Type.Object({ text: Type.String() })), Type.Null()]),
+    });
+    expect(problems(Message, { content: [{ text: 5 }] })).toEqual([
+      { field: 'body.content.0.text', message: 'must be string' },
+    ]);
+  });
+
   it('names the value a constant field takes', () => {
     expect(problems(Body, { format: 'v2' })).toEqual([{ field: 'body.format', message: 'must be "flowloom.flow/v1"' }]);
   });

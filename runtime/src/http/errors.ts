@@ -54,6 +54,16 @@ function mergeUnions(issues: readonly SchemaIssue[]): SchemaIssue[] {
     const branches = issues.filter(
       (issue) => issue.instancePath === union.instancePath && issue.schemaPath?.startsWith(prefix),
     );
+    // An alternative that took the value's type but failed inside it is what the caller meant: its deeper issues
+    // say what is wrong, and the other alternatives ("must be string or null") would only mislead.
+    const inside = `${union.instancePath ?? ''}/`;
+    const isDeeper = issues.some(
+      (issue) => issue.schemaPath?.startsWith(prefix) && issue.instancePath?.startsWith(inside) === true,
+    );
+    if (isDeeper) {
+      for (const issue of [union, ...branches]) merged.set(issue, null);
+      continue;
+    }
     const phrases = branches.map(wanted);
     if (branches.length === 0 || phrases.some((phrase) => phrase === undefined)) continue;
     const isEnum = branches.every((branch) => branch.keyword === 'const');

@@ -261,7 +261,7 @@ export class PublishedService {
       const spec = given && this.#registry.get(node.type)?.spec;
       if (!spec) continue;
       for (const problem of checkParams(spec, node.params)) {
-        if (problem.param in given) {
+        if (Object.hasOwn(given, problem.param)) {
           invalid.push({ field: `body.overrides.${node.id}.${problem.param}`, message: problem.message });
         }
       }

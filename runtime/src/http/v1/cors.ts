@@ -27,7 +27,12 @@ export function isOriginRefused(request: FastifyRequest, origins: readonly strin
 export function applyCors(request: FastifyRequest, reply: FastifyReply, origins: readonly string[]): void {
   const origin = allowedOrigin(request, origins);
   reply.raw.setHeader('vary', 'Origin');
-  if (!origin) return;
+  if (!origin) {
+    // A wider list may have allowed it earlier in the request (the published API's onRequest hook): narrow it.
+    reply.raw.removeHeader('access-control-allow-origin');
+    reply.raw.removeHeader('access-control-expose-headers');
+    return;
+  }
   reply.raw.setHeader('access-control-allow-origin', origin);
   reply.raw.setHeader('access-control-expose-headers', EXPOSE_HEADERS);
 }

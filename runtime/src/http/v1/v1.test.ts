@@ -349,6 +349,14 @@ describe('CORS per flow', () => {
     const evil = await post('/api/v1/flows/echo/run', {}, { origin: 'https://evil.example' });
     expect(evil.statusCode).toBe(401);
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
+    // Allowed by some flow (echo) but not by the one asked for (chat): refused, and unreadable by that origin.
+    const other = await post(
+      '/api/v1/chat/completions',
+      { model: 'chat', messages: [{ role: 'user', content: 'x' }] },
+      { ...shop, authorization: `Bearer ${key}` },
+    );
+    expect(other.statusCode).toBe(403);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('refuses a browser request from another origin with 403 and runs nothing', async () => {
