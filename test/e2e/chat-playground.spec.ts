@@ -96,3 +96,30 @@ test('a chat keeps one memory session per conversation', async ({ page, request,
   ]);
   await page.screenshot({ path: test.info().outputPath('run-form-session.png') });
 });
+
+test('a chat answer still arrives when a past run is replayed while it runs', async ({ page, request, editor }) => {
+  await putFlow(request, flowFixture('chat', 'e2e-chat-replay'));
+  await editor.open('e2e-chat-replay');
+  await page.getByTestId('run-button').click();
+  const answers = page.getByTestId('chat-message-assistant');
+  await page.getByTestId('chat-input').fill('quick');
+  await page.getByTestId('chat-send').click();
+  await expect(answers).toHaveCount(1);
+  const [past] = (await (await request.get('/api/runs?flowId=e2e-chat-replay')).json()).runs as { runId: string }[];
+  if (!past) throw new Error('no past run');
+
+  // A slow answer; while it runs, the canvas moves to the past run.
+  await page.getByTestId('chat-input').fill('[[latency:1500]] slow');
+  await page.getByTestId('chat-send').click();
+  await expect(editor.node('llm')).toHaveAttribute('data-status', 'running');
+  await page.getByTestId('bottom-tab-history').click();
+  await page.getByTestId(`run-history-item-${past.runId}`).click();
+  await expect(page.getByTestId('run-status')).toHaveText('completed');
+
+  await expect(answers).toHaveCount(2);
+  await expect(answers.nth(1)).toContainText('slow');
+  // Not stuck waiting: the next message is sent and answered.
+  await page.getByTestId('chat-input').fill('next');
+  await page.getByTestId('chat-send').click();
+  await expect(answers).toHaveCount(3);
+});

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { cancelRun, runFlow } from '../api/actions';
+import { api } from '../api/http';
 import { chatShape } from '../store/graph-ops';
 import { useEditor } from '../store/index';
 import { selectIsRunning } from '../store/selectors';
@@ -13,6 +14,14 @@ interface Turn {
   text: string;
   isError?: boolean;
   meta?: string;
+}
+
+/** What a chat answer is made of: a finished run, from the canvas or from the store. */
+interface Ended {
+  status: string;
+  outputs?: Record<string, unknown>;
+  error?: { message: string };
+  durationMs?: number | null;
 }
 
 /** A fresh chat session id: each conversation has its own chat memory. */
@@ -51,15 +60,23 @@ export function ChatPlayground() {
     [],
   );
 
+  /** A finished run's answer (or its error) as a turn. */
+  const answerWith = useCallback(
+    (ended: Ended) => {
+      const answer = ended.outputs?.[outputName];
+      const isDone = ended.status === 'completed';
+      const text = isDone ? (answer === undefined ? '' : pretty(answer)) : (ended.error?.message ?? ended.status);
+      addAnswer(text, !isDone, formatMs(ended.durationMs ?? undefined));
+    },
+    [outputName, addAnswer],
+  );
+
   // When the run this message started ends, its answer becomes a turn.
   useEffect(() => {
     if (!isOwnRun || run.status === 'running' || run.status === 'queued' || run.status === 'idle') return;
     setAwaited(null);
-    const answer = run.outputs?.[outputName];
-    const text =
-      run.status === 'completed' ? (answer === undefined ? '' : pretty(answer)) : (run.error?.message ?? run.status);
-    addAnswer(text, run.status !== 'completed', formatMs(run.durationMs));
-  }, [isOwnRun, run, outputName, addAnswer]);
+    answerWith(run);
+  }, [isOwnRun, run, answerWith]);
 
   useEffect(() => {
     list.current?.scrollTo({ top: list.current.scrollHeight });
@@ -73,10 +90,21 @@ export function ChatPlayground() {
     setDraft('');
     setAwaited({ runId: null });
     const onBegin = (id: string) => setAwaited({ runId: id });
-    void runFlow({ [inputName]: text }, { sessionId, onBegin }).then((start) => {
-      if (start.runId !== null) return;
+    void runFlow({ [inputName]: text }, { sessionId, onBegin }).then(async (start) => {
+      if (start.runId === null) {
+        setAwaited(null);
+        addAnswer(start.error, true);
+        return;
+      }
+      // Still on the canvas: the effect above answers. The canvas moved on (a run replayed from history meanwhile):
+      // answer from the stored run, so the chat does not wait forever.
+      if (useEditor.getState().runId === start.runId) return;
       setAwaited(null);
-      addAnswer(start.error, true);
+      try {
+        answerWith((await api.run(start.runId)) as Ended);
+      } catch (err) {
+        addAnswer(err instanceof Error ? err.message : String(err), true);
+      }
     });
   };
 
