@@ -191,7 +191,8 @@ function KeepInView() {
     // A resize keeps the viewport, so the same transform tells how the flow sat on the pane before it.
     const wasClear = isClearInPane(nodes, [x, y, zoom], previous.width, previous.height);
     if (!wasClear || isClearInPane(nodes, [x, y, zoom], width, height)) return;
-    void fitView({ padding: CLEAR_OF_MINIMAP, maxZoom: zoom, duration: 200 });
+    // At once, not animated: the layout itself just jumped, and a drag started now must land where it aims.
+    void fitView({ padding: CLEAR_OF_MINIMAP, maxZoom: zoom });
   }, [width, height, fitView, getViewport]);
   return null;
 }
