@@ -123,3 +123,27 @@ test('a chat answer still arrives when a past run is replayed while it runs', as
   await page.getByTestId('chat-send').click();
   await expect(answers).toHaveCount(3);
 });
+
+test('the chat survives leaving its tab, even while an answer is on its way', async ({ page, request, editor }) => {
+  await putFlow(request, flowFixture('chat', 'e2e-chat-tabs'));
+  await editor.open('e2e-chat-tabs');
+  await page.getByTestId('run-button').click();
+  const answers = page.getByTestId('chat-message-assistant');
+  await page.getByTestId('chat-input').fill('kept');
+  await page.getByTestId('chat-send').click();
+  await expect(answers).toHaveCount(1);
+  const session = await page.getByTestId('chat-session').textContent();
+
+  // Away while a slow answer runs, back after it ended: the conversation, its session and the answer are there.
+  await page.getByTestId('chat-input').fill('[[latency:800]] later');
+  await page.getByTestId('chat-send').click();
+  await expect(editor.node('llm')).toHaveAttribute('data-status', 'running');
+  await page.getByTestId('run-mode-form').click();
+  await expect(page.getByTestId('chat')).toHaveCount(0);
+  await expect(page.getByTestId('run-status')).toHaveText('completed');
+  await page.getByTestId('run-mode-chat').click();
+  await expect(page.getByTestId('chat-message-user')).toHaveText(['kept', '[[latency:800]] later']);
+  await expect(answers).toHaveCount(2);
+  await expect(answers.nth(1)).toContainText('later');
+  await expect(page.getByTestId('chat-session')).toHaveText(session ?? '');
+});

@@ -7,14 +7,9 @@ import { useEditor } from '../store/index';
 import { selectIsRunning } from '../store/selectors';
 import { formatMs, pretty } from '../ui/format';
 import { Icon } from '../ui/icons';
+import { type Conversation, newSessionId, useChats } from './chat-store';
 
-interface Turn {
-  id: number;
-  role: 'user' | 'assistant';
-  text: string;
-  isError?: boolean;
-  meta?: string;
-}
+const NO_CONVERSATION: Conversation = { turns: [], sessionId: '', awaited: null };
 
 /** What a chat answer is made of: a finished run, from the canvas or from the store. */
 interface Ended {
@@ -22,12 +17,6 @@ interface Ended {
   outputs?: Record<string, unknown>;
   error?: { message: string };
   durationMs?: number | null;
-}
-
-/** A fresh chat session id: each conversation has its own chat memory. */
-export function newSessionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(9));
-  return `chat-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** Chat with a chat flow (one text input named question/message, one output); answers stream in. */
@@ -42,22 +31,25 @@ export function ChatPlayground() {
   const run = useEditor((s) => s.run);
   const runId = useEditor((s) => s.runId);
   const isRunning = useEditor(selectIsRunning);
-  const [turns, setTurns] = useState<Turn[]>([]);
+  // The conversation lives in its own store, by flow: leaving this tab (or the flow) and coming back keeps it.
+  const flowId = useEditor((s) => s.meta?.id ?? '');
+  const { turns, sessionId, awaited } = useChats((s) => s.byFlow[flowId]) ?? NO_CONVERSATION;
   const [draft, setDraft] = useState('');
-  const [sessionId, setSessionId] = useState(newSessionId);
-  // The message waiting for its answer, and the run it started once that run's first event names it: the canvas may
-  // still show the previous run while the flow saves, and that run's answer is not this message's.
-  const [awaited, setAwaited] = useState<{ runId: string | null } | null>(null);
+  // `awaited`: the message waiting for its answer, and the run it started once that run's first event names it. The
+  // canvas may still show the previous run while the flow saves, and that run's answer is not this message's.
   const waiting = awaited !== null;
   const isOwnRun = awaited?.runId != null && awaited.runId === runId;
   const shownText = isOwnRun ? streamed : '';
   const list = useRef<HTMLDivElement>(null);
-  const seq = useRef(0);
 
   const addAnswer = useCallback(
     (text: string, isError: boolean, meta?: string) =>
-      setTurns((t) => [...t, { id: ++seq.current, role: 'assistant', text, isError, meta }]),
-    [],
+      useChats.getState().addTurn(flowId, { role: 'assistant', text, isError, meta }),
+    [flowId],
+  );
+  const setAwaited = useCallback(
+    (next: Conversation['awaited']) => useChats.getState().update(flowId, () => ({ awaited: next })),
+    [flowId],
   );
 
   /** A finished run's answer (or its error) as a turn. */
@@ -76,7 +68,7 @@ export function ChatPlayground() {
     if (!isOwnRun || run.status === 'running' || run.status === 'queued' || run.status === 'idle') return;
     setAwaited(null);
     answerWith(run);
-  }, [isOwnRun, run, answerWith]);
+  }, [isOwnRun, run, answerWith, setAwaited]);
 
   useEffect(() => {
     list.current?.scrollTo({ top: list.current.scrollHeight });
@@ -86,7 +78,9 @@ export function ChatPlayground() {
     e.preventDefault();
     const text = draft.trim();
     if (!text || isRunning || waiting) return;
-    setTurns((t) => [...t, { id: ++seq.current, role: 'user', text }]);
+    const chats = useChats.getState();
+    const { sessionId } = chats.ensure(flowId);
+    chats.addTurn(flowId, { role: 'user', text });
     setDraft('');
     setAwaited({ runId: null });
     const onBegin = (id: string) => setAwaited({ runId: id });
@@ -101,17 +95,17 @@ export function ChatPlayground() {
       if (useEditor.getState().runId === start.runId) return;
       setAwaited(null);
       try {
-        answerWith((await api.run(start.runId)) as Ended);
+        const stored = (await api.run(start.runId)) as Ended;
+        if (stored.status === 'running' || stored.status === 'queued') {
+          addAnswer(`Still running when the chat lost sight of it: see run ${start.runId} in History.`, true);
+        } else answerWith(stored);
       } catch (err) {
         addAnswer(err instanceof Error ? err.message : String(err), true);
       }
     });
   };
 
-  const startOver = () => {
-    setTurns([]);
-    setSessionId(newSessionId());
-  };
+  const startOver = () => useChats.getState().update(flowId, () => ({ turns: [], sessionId: newSessionId() }));
 
   return (
     <div className="chat" data-testid="chat">

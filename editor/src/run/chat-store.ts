@@ -1,0 +1,51 @@
+import { create } from 'zustand';
+
+export interface Turn {
+  id: number;
+  role: 'user' | 'assistant';
+  text: string;
+  isError?: boolean;
+  meta?: string;
+}
+
+/** One flow's chat: its turns, its memory session, and the message waiting for its answer (with the run it began). */
+export interface Conversation {
+  turns: Turn[];
+  sessionId: string;
+  awaited: { runId: string | null } | null;
+}
+
+/** A fresh chat session id: each conversation has its own chat memory. */
+export function newSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  return `chat-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+let turnId = 0;
+
+interface Chats {
+  /** Conversations by flow id, kept while the page lives: leaving the chat tab (or the flow) and coming back keeps it. */
+  byFlow: Record<string, Conversation>;
+  /** The flow's conversation, started (with a new session) if it has none. */
+  ensure(flowId: string): Conversation;
+  update(flowId: string, change: (conversation: Conversation) => Partial<Conversation>): void;
+  addTurn(flowId: string, turn: Omit<Turn, 'id'>): void;
+}
+
+export const useChats = create<Chats>((set, get) => ({
+  byFlow: {},
+  ensure(flowId) {
+    const existing = get().byFlow[flowId];
+    if (existing) return existing;
+    const created: Conversation = { turns: [], sessionId: newSessionId(), awaited: null };
+    set((s) => ({ byFlow: { ...s.byFlow, [flowId]: created } }));
+    return created;
+  },
+  update(flowId, change) {
+    const current = get().ensure(flowId);
+    set((s) => ({ byFlow: { ...s.byFlow, [flowId]: { ...current, ...change(current) } } }));
+  },
+  addTurn(flowId, turn) {
+    get().update(flowId, (c) => ({ turns: [...c.turns, { ...turn, id: ++turnId }] }));
+  },
+}));
