@@ -8,6 +8,7 @@ import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
 import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
 import { selectSelectedNodeId, selectSelectionCount } from '../store/selectors';
+import { Field } from '../ui/Field';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
 import { Icon } from '../ui/icons';
 import { ParamField } from './ParamField';
@@ -131,10 +132,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
           ))}
         </div>
       ) : null}
-      <div className="field">
-        <label className="field-label" htmlFor={`label-${nodeId}`}>
-          Label on canvas
-        </label>
+      <Field id={`label-${nodeId}`} label="Label on canvas">
         <input
           id={`label-${nodeId}`}
           className="input"
@@ -144,7 +142,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
           onBlur={endGesture}
           data-testid="node-label-input"
         />
-      </div>
+      </Field>
       <div className="section-title">Parameters</div>
       {spec.params.length === 0 ? <p className="muted small">This kind has no parameters.</p> : null}
       {spec.params
@@ -172,10 +170,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
             ['retryBackoffMs', 'Retry backoff (ms)', 'First wait before a retry; doubles each time.'],
           ] as const
         ).map(([key, label, help]) => (
-          <div className="field" key={key}>
-            <label className="field-label" htmlFor={`setting-${key}`}>
-              {label}
-            </label>
+          <Field key={key} id={`setting-${key}`} label={label} help={help}>
             <input
               id={`setting-${key}`}
               className="input"
@@ -188,8 +183,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
               onBlur={endGesture}
               data-testid={`setting-${key}`}
             />
-            <div className="field-help">{help}</div>
-          </div>
+          </Field>
         ))}
         <div className="field-help">
           Outputs:{' '}
