@@ -150,6 +150,11 @@ describe('edge cases, against sacrebleu', () => {
     expect(bleu('', [''])).toMatchObject({ score: 0, bp: 1, sysLen: 0, refLen: 0 });
   });
 
+  it('refuses an unknown smoothing or tokenizer, as sacrebleu asserts', () => {
+    expect(() => bleu('a', ['a'], { smoothing: 'toString' as BleuOptions['smoothing'] })).toThrow(RangeError);
+    expect(() => bleu('a', ['a'], { tokenize: 'intl' as BleuOptions['tokenize'] })).toThrow(RangeError);
+  });
+
   it('refuses a prediction without references, or lists that do not pair up', () => {
     expect(() => bleu('a test', [])).toThrow(RangeError);
     expect(() => corpusBleu([], [])).toThrow(RangeError);

@@ -95,7 +95,8 @@ export function computeBleu(
   options: Pick<BleuOptions, 'smoothing' | 'smoothValue' | 'effectiveOrder' | 'maxNgramOrder'> = {},
 ): BleuScore {
   const smoothing = options.smoothing ?? 'none';
-  if (!(smoothing in DEFAULT_SMOOTH_VALUE)) throw new RangeError(`Unknown BLEU smoothing: ${String(smoothing)}`);
+  if (!Object.hasOwn(DEFAULT_SMOOTH_VALUE, smoothing))
+    throw new RangeError(`Unknown BLEU smoothing: ${String(smoothing)}`);
   const smoothValue = options.smoothValue ?? DEFAULT_SMOOTH_VALUE[smoothing] ?? 0;
   const maxOrder = checkedMaxOrder(options.maxNgramOrder);
   const { sysLen, refLen } = statistics;
