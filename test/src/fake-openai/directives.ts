@@ -1,0 +1,72 @@
+import type { FakeError, FakeToolCall } from './types.js';
+
+/** Directives found in one message. */
+export interface Directives {
+  reply?: string;
+  latencyMs?: number;
+  chunkDelayMs?: number;
+  error?: FakeError;
+  retryAfterMs?: number;
+  toolCalls: FakeToolCall[];
+  hang: boolean;
+}
+
+const DIRECTIVE = /\[\[([a-z-]+)(?::((?:(?!\]\]).)*))?\]\]/gs;
+
+/**
+ * Reads `[[name:arg]]` directives from a message:
+ * - `[[reply:TEXT]]`: answer exactly TEXT (may contain anything but `]]`).
+ * - `[[latency:MS]]`: wait MS before answering. `[[chunk-delay:MS]]`: wait MS between streamed chunks.
+ * - `[[error:STATUS]]` answers every such request with STATUS (e.g. 429, 500, 401); `[[error:STATUSxN]]` only
+ *   the first N requests carrying the same message, then answers normally (retry tests). STATUS may be `drop`
+ *   (close the socket) or `cut` (start the stream, then close the socket). `[[retry-after:MS]]` sets the
+ *   `retry-after-ms` header of that error.
+ * - `[[tool:NAME {json args}]]`: answer with a call of tool NAME (several = parallel calls). Without JSON the
+ *   arguments are generated from the tool's parameter schema. Tool directives apply only while the conversation
+ *   has no tool result after the last user message; once results are back, the answer is
+ *   `tool results: <content> | <content>` (or the `[[reply:...]]` text).
+ * - `[[hang]]`: never answer; the request ends only when the client aborts.
+ */
+export function parseDirectives(text: string): Directives {
+  const found: Directives = { toolCalls: [], hang: false };
+  for (const match of text.matchAll(DIRECTIVE)) {
+    const name = match[1];
+    const arg = (match[2] ?? '').trim();
+    if (name === 'reply') found.reply = match[2] ?? '';
+    else if (name === 'latency') found.latencyMs = toMs(arg);
+    else if (name === 'chunk-delay') found.chunkDelayMs = toMs(arg);
+    else if (name === 'retry-after') found.retryAfterMs = toMs(arg);
+    else if (name === 'hang') found.hang = true;
+    else if (name === 'error') {
+      const parsed = /^(\d{3}|drop|cut)(?:x(\d+))?$/.exec(arg);
+      if (parsed) {
+        const status = parsed[1] === 'drop' || parsed[1] === 'cut' ? parsed[1] : Number(parsed[1]);
+        found.error = parsed[2] ? { status, times: Number(parsed[2]) } : { status };
+      }
+    } else if (name === 'tool') {
+      const space = arg.search(/\s/);
+      const toolName = space < 0 ? arg : arg.slice(0, space);
+      const json = space < 0 ? '' : arg.slice(space + 1).trim();
+      found.toolCalls.push(json ? { name: toolName, arguments: json } : { name: toolName });
+    }
+  }
+  if (found.error && found.retryAfterMs !== undefined) found.error.retryAfterMs = found.retryAfterMs;
+  return found;
+}
+
+/** A non-negative number from a directive argument; anything else is 0. */
+function toMs(arg: string): number {
+  const ms = Number(arg);
+  return Number.isFinite(ms) && ms >= 0 ? ms : 0;
+}
+
+/** Removes directives and collapses whitespace. */
+export function stripDirectives(text: string): string {
+  return text.replace(DIRECTIVE, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Deterministic token count: whitespace-separated words. */
+export function countTokens(text: string): number {
+  const trimmed = text.trim();
+  return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
+}

@@ -1,0 +1,13 @@
+export type { Directives } from './directives.js';
+export { countTokens, parseDirectives, stripDirectives } from './directives.js';
+export { fakeEmbedding } from './embeddings.js';
+export { startFakeOpenAI } from './server.js';
+export type {
+  ChatBody,
+  FakeError,
+  FakeOpenAI,
+  FakeOpenAIOptions,
+  FakeReply,
+  FakeToolCall,
+  RecordedRequest,
+} from './types.js';

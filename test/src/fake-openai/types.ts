@@ -1,0 +1,104 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { JsonSchema } from './json-schema-sample.js';
+
+/** An error answer: an HTTP status in OpenAI's error JSON shape, `drop` (the socket closes without an answer) or
+ * `cut` (a streamed answer starts, then the socket is destroyed; for plain requests the same as `drop`). */
+export interface FakeError {
+  status: number | 'drop' | 'cut';
+  /** How many requests get this error before the reply is answered normally; default 1 (queue) / always (directive). */
+  times?: number;
+  message?: string;
+  /** Sent as `retry-after-ms` and (rounded up to seconds) `retry-after` on 429 and 5xx answers; default 0. */
+  retryAfterMs?: number;
+}
+
+/** A tool call the fake model makes. `arguments` may be an object (serialised as JSON) or a raw JSON string. */
+export interface FakeToolCall {
+  name: string;
+  arguments?: Record<string, unknown> | string;
+  id?: string;
+}
+
+/** One scripted answer. Unset fields fall back to the default behaviour. */
+export interface FakeReply {
+  /** The answer text (for `response_format` requests, the JSON text to answer). */
+  text?: string;
+  /** Tool calls to answer with (several = parallel tool calls); `finish_reason` becomes `tool_calls`. */
+  toolCalls?: FakeToolCall[];
+  error?: FakeError;
+  /** Wait before answering (before the first byte). */
+  latencyMs?: number;
+  /** Wait between streamed chunks. */
+  chunkDelayMs?: number;
+  /** Never answer; the request ends only when the client aborts (or the server closes). */
+  hang?: boolean;
+}
+
+/** One request as the fake received it. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  /** ISO time the request arrived. */
+  at: string;
+  /** Set when the client went away before the answer was complete. */
+  aborted: boolean;
+}
+
+export interface FakeOpenAIOptions {
+  /** Default 0 (a random free port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default latency of every chat and embeddings answer, in ms. */
+  latencyMs?: number;
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` or get a 401. */
+  apiKey?: string;
+  /** Embedding dimensions when the request gives none; default 64. */
+  embeddingDimensions?: number;
+}
+
+export interface FakeOpenAI {
+  /** The base URL to give the SDK, e.g. `http://127.0.0.1:41234/v1`. */
+  readonly url: string;
+  readonly port: number;
+  /** Every `/v1` chat and embeddings request received, in arrival order. */
+  readonly requests: RecordedRequest[];
+  /** How many `/v1` requests the client abandoned before their answer was complete. */
+  readonly aborted: number;
+  /** How many `/v1` requests are being answered right now; `maxInFlight` is the highest seen. */
+  readonly inFlight: number;
+  readonly maxInFlight: number;
+  /** Queues scripted answers, consumed in order by chat completion requests. */
+  enqueue(...replies: FakeReply[]): void;
+  /** Default latency for all models, or for one model when `model` is given. */
+  setLatency(ms: number, model?: string): void;
+  /** Chat completion request bodies received so far. */
+  chatRequests(): ChatBody[];
+  /** Clears the queue, recorded requests, counters, latencies and directive error counts. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** The parts of a chat completion request body the fake reads. */
+export interface ChatBody {
+  model: string;
+  messages: WireMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean } | null;
+  tools?: { type: 'function'; function: { name: string; description?: string; parameters?: JsonSchema } }[];
+  tool_choice?: 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+  response_format?: {
+    type: 'text' | 'json_object' | 'json_schema';
+    json_schema?: { name?: string; schema?: JsonSchema };
+  };
+  [key: string]: unknown;
+}
+
+export interface WireMessage {
+  role: string;
+  content?: string | { type: string; text?: string }[] | null;
+  tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+}
