@@ -31,6 +31,16 @@ describe('directive parsing', () => {
     expect(parseDirectives('[[error:drop]] [[hang]]')).toMatchObject({ error: { status: 'drop' }, hang: true });
     expect(stripDirectives('  say  [[latency:3]] hello\n world ')).toBe('say hello world');
   });
+
+  it('reads the broken-provider and timing directives, ignoring unknown garbage kinds', () => {
+    expect(parseDirectives('[[garbage:json-sse]] [[huge:2000]] [[first-token-delay:200]]')).toMatchObject({
+      garbage: 'json-sse',
+      hugeBytes: 2000,
+      firstTokenDelayMs: 200,
+    });
+    expect(parseDirectives('[[garbage:nonsense]]').garbage).toBeUndefined();
+    expect(stripDirectives('a [[garbage:html]] b')).toBe('a b');
+  });
 });
 
 describe('chat completions', () => {

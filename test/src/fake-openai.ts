@@ -10,8 +10,10 @@
  * - By default a chat answer is `echo: <last user message>` (directives removed, whitespace collapsed).
  * - Programmatically, `fake.enqueue(reply)` queues answers consumed in order by chat requests (`FakeReply`).
  * - Inside the last user message, directives `[[name:arg]]` (documented on `parseDirectives`) control one request:
- *   `[[reply:text]]`, `[[latency:300]]`, `[[chunk-delay:20]]`, `[[error:429x2]]`, `[[retry-after:100]]`,
- *   `[[tool:get_weather {"city":"Paris"}]]`, `[[hang]]`.
+ *   `[[reply:text]]`, `[[latency:300]]`, `[[chunk-delay:20]]`, `[[first-token-delay:200]]`, `[[error:429x2]]`,
+ *   `[[retry-after:100]]`, `[[tool:get_weather {"city":"Paris"}]]`, `[[hang]]`, `[[huge:20000000]]`, and
+ *   `[[garbage:html|shape|json|empty|shape-sse|json-sse|no-done]]` (a broken provider answering 200; see
+ *   `GARBAGE_KINDS`).
  * - Control endpoints under `/_fake` (state, requests, reset, enqueue, latency) script a fake running in another
  *   process.
  * Token usage is whitespace word counts; every `/v1` chat and embeddings request is recorded in `fake.requests`.

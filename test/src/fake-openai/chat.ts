@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { badRequest, type FakeContext, sendFakeError, type Tracked, wait } from './context.js';
+import { badRequest, type FakeContext, sendFakeError, type Tracked, wait, write } from './context.js';
 import { countTokens, parseDirectives, stripDirectives } from './directives.js';
+import { cutInHalf, type GarbageKind, sendGarbage } from './garbage.js';
 import { sampleFromSchema } from './json-schema-sample.js';
 import type { ChatBody, FakeError, FakeReply, FakeToolCall, WireMessage } from './types.js';
 
@@ -10,10 +11,17 @@ interface Plan {
   text: string;
   toolCalls: { id: string; name: string; arguments: string }[];
   error?: FakeError;
+  garbage?: GarbageKind;
+  /** Set for `huge` answers: the text's word count, known without splitting megabytes. */
+  textTokens?: number;
   latencyMs: number;
   chunkDelayMs: number;
+  firstTokenDelayMs: number;
   hang: boolean;
 }
+
+const HUGE_WORD = 'lorem ';
+const HUGE_CHUNK = 16 * 1024;
 
 function contentText(content: WireMessage['content']): string {
   if (typeof content === 'string') return content;
@@ -35,10 +43,13 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext) {
     const result: Plan = {
       text: '',
       toolCalls: [],
+      garbage: directives.garbage,
       latencyMs: directives.latencyMs ?? ctx.latencyFor(body.model),
       chunkDelayMs: directives.chunkDelayMs ?? 0,
+      firstTokenDelayMs: directives.firstTokenDelayMs ?? 0,
       hang: directives.hang,
     };
+    let hugeBytes = directives.hugeBytes;
 
     let scripted: FakeReply | undefined;
     const head = ctx.queue[0];
@@ -63,7 +74,15 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext) {
       if (scripted.error) result.error = scripted.error;
       if (scripted.latencyMs !== undefined) result.latencyMs = scripted.latencyMs;
       if (scripted.chunkDelayMs !== undefined) result.chunkDelayMs = scripted.chunkDelayMs;
+      if (scripted.firstTokenDelayMs !== undefined) result.firstTokenDelayMs = scripted.firstTokenDelayMs;
+      if (scripted.garbage !== undefined) result.garbage = scripted.garbage;
+      if (scripted.hugeBytes !== undefined) hugeBytes = scripted.hugeBytes;
       if (scripted.hang) result.hang = true;
+    }
+    if (hugeBytes !== undefined) {
+      result.text = HUGE_WORD.repeat(Math.ceil(hugeBytes / HUGE_WORD.length)).slice(0, hugeBytes);
+      result.textTokens = Math.ceil(hugeBytes / HUGE_WORD.length);
+      return result;
     }
 
     const toolByName = new Map((body.tools ?? []).map((tool) => [tool.function.name, tool.function]));
@@ -105,7 +124,7 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext) {
       for (const call of message.tool_calls ?? [])
         prompt += countTokens(`${call.function.name} ${call.function.arguments}`);
     }
-    let completion = countTokens(answer.text);
+    let completion = answer.textTokens ?? countTokens(answer.text);
     for (const call of answer.toolCalls) completion += countTokens(`${call.name} ${call.arguments}`);
     return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
   }
@@ -120,7 +139,7 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext) {
     }
     const answer = plan(body);
     const res = reply.raw;
-    await wait(answer.latencyMs, res);
+    await wait(answer.latencyMs + (body.stream ? 0 : answer.firstTokenDelayMs), res);
     if (answer.hang) {
       reply.hijack();
       await new Promise<void>((resolve) => res.once('close', () => resolve()));
@@ -160,11 +179,15 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext) {
                 : {}),
             },
             logprobs: null,
-            finish_reason: finishReason,
+            finish_reason: answer.garbage === 'no-done' ? null : finishReason,
           },
         ],
         usage: usageOf(body, answer),
       };
+      if (answer.garbage && answer.garbage !== 'no-done') {
+        reply.hijack();
+        return sendGarbage(res, answer.garbage, false, cutInHalf(JSON.stringify(completion)));
+      }
       return completion;
     }
     reply.hijack();
@@ -186,8 +209,19 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext) {
       ...(includeUsage ? { usage: null } : {}),
     });
     const chunks: unknown[] = [chunk({ role: 'assistant', content: '', refusal: null })];
-    // Words with their trailing whitespace, so the chunks concatenate back to the exact text.
-    for (const piece of answer.text.match(/\S+\s*|\s+/g) ?? []) chunks.push(chunk({ content: piece }));
+    if (answer.garbage && answer.garbage !== 'no-done') {
+      const cut = cutInHalf(JSON.stringify(chunk({ content: answer.text })));
+      return sendGarbage(res, answer.garbage, true, cut);
+    }
+    // Words with their trailing whitespace, so the chunks concatenate back to the exact text; huge answers in
+    // fixed-size slices.
+    const pieces =
+      answer.textTokens === undefined
+        ? (answer.text.match(/\S+\s*|\s+/g) ?? [])
+        : Array.from({ length: Math.ceil(answer.text.length / HUGE_CHUNK) }, (_, i) =>
+            answer.text.slice(i * HUGE_CHUNK, (i + 1) * HUGE_CHUNK),
+          );
+    for (const piece of pieces) chunks.push(chunk({ content: piece }));
     answer.toolCalls.forEach((call, index) => {
       chunks.push(
         chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }),
@@ -196,8 +230,11 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext) {
         chunks.push(chunk({ tool_calls: [{ index, function: { arguments: call.arguments.slice(at, at + 8) } }] }));
       }
     });
-    chunks.push(chunk({}, finishReason));
-    if (includeUsage) chunks.push({ ...base, choices: [], usage: usageOf(body, answer) });
+    const isComplete = answer.garbage !== 'no-done';
+    if (isComplete) {
+      chunks.push(chunk({}, finishReason));
+      if (includeUsage) chunks.push({ ...base, choices: [], usage: usageOf(body, answer) });
+    }
 
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -213,10 +250,12 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext) {
         ctx.destroy(res);
         return;
       }
-      if (i > 0 && answer.chunkDelayMs > 0) await wait(answer.chunkDelayMs, res);
+      const delay = i === 1 ? answer.firstTokenDelayMs + answer.chunkDelayMs : i > 0 ? answer.chunkDelayMs : 0;
+      if (delay > 0) await wait(delay, res);
       if (isGone()) return;
-      res.write(`data: ${JSON.stringify(chunks[i])}\n\n`);
+      await write(res, `data: ${JSON.stringify(chunks[i])}\n\n`);
     }
-    res.end('data: [DONE]\n\n');
+    if (isGone()) return;
+    res.end(isComplete ? 'data: [DONE]\n\n' : undefined);
   }
 }

@@ -114,6 +114,20 @@ export function wait(ms: number, res: ServerResponse): Promise<void> {
   });
 }
 
+/** Writes to a raw response, waiting for `drain` when the socket's buffer is full (large answers). */
+export function write(res: ServerResponse, data: string): Promise<void> | undefined {
+  if (res.write(data)) return undefined;
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
 /** Sends an error in OpenAI's JSON shape. */
 export function sendOpenAIError(
   reply: FastifyReply,

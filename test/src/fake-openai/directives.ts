@@ -1,3 +1,4 @@
+import { GARBAGE_KINDS, type GarbageKind } from './garbage.js';
 import type { FakeError, FakeToolCall } from './types.js';
 
 /** Directives found in one message. */
@@ -5,8 +6,11 @@ export interface Directives {
   reply?: string;
   latencyMs?: number;
   chunkDelayMs?: number;
+  firstTokenDelayMs?: number;
   error?: FakeError;
   retryAfterMs?: number;
+  garbage?: GarbageKind;
+  hugeBytes?: number;
   toolCalls: FakeToolCall[];
   hang: boolean;
 }
@@ -17,10 +21,14 @@ const DIRECTIVE = /\[\[([a-z-]+)(?::((?:(?!\]\]).)*))?\]\]/gs;
  * Reads `[[name:arg]]` directives from a message:
  * - `[[reply:TEXT]]`: answer exactly TEXT (may contain anything but `]]`).
  * - `[[latency:MS]]`: wait MS before answering. `[[chunk-delay:MS]]`: wait MS between streamed chunks.
+ *   `[[first-token-delay:MS]]`: a stream sends its headers and first (role) chunk at once, then waits MS before the
+ *   first token; a plain answer waits MS more.
  * - `[[error:STATUS]]` answers every such request with STATUS (e.g. 429, 500, 401); `[[error:STATUSxN]]` only
  *   the first N requests carrying the same message, then answers normally (retry tests). STATUS may be `drop`
  *   (close the socket) or `cut` (start the stream, then close the socket). `[[retry-after:MS]]` sets the
  *   `retry-after-ms` header of that error.
+ * - `[[garbage:KIND]]`: answer 200 as a broken provider would; KIND is one of `GARBAGE_KINDS` (see `garbage.ts`).
+ * - `[[huge:BYTES]]`: answer BYTES bytes of text, streamed in 16 KiB chunks.
  * - `[[tool:NAME {json args}]]`: answer with a call of tool NAME (several = parallel calls). Without JSON the
  *   arguments are generated from the tool's parameter schema. Tool directives apply only while the conversation
  *   has no tool result after the last user message; once results are back, the answer is
@@ -35,9 +43,14 @@ export function parseDirectives(text: string): Directives {
     if (name === 'reply') found.reply = match[2] ?? '';
     else if (name === 'latency') found.latencyMs = toMs(arg);
     else if (name === 'chunk-delay') found.chunkDelayMs = toMs(arg);
+    else if (name === 'first-token-delay') found.firstTokenDelayMs = toMs(arg);
     else if (name === 'retry-after') found.retryAfterMs = toMs(arg);
     else if (name === 'hang') found.hang = true;
-    else if (name === 'error') {
+    else if (name === 'huge') found.hugeBytes = Math.floor(toMs(arg));
+    else if (name === 'garbage') {
+      const kind = GARBAGE_KINDS.find((known) => known === arg);
+      if (kind) found.garbage = kind;
+    } else if (name === 'error') {
       const parsed = /^(\d{3}|drop|cut)(?:x(\d+))?$/.exec(arg);
       if (parsed) {
         const status = parsed[1] === 'drop' || parsed[1] === 'cut' ? parsed[1] : Number(parsed[1]);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest, type FakeContext, sendFakeError, wait } from './context.js';
 import { countTokens, parseDirectives } from './directives.js';
+import { cutInHalf, sendGarbage } from './garbage.js';
 
 /**
  * Deterministic embedding: words hashed into `dimensions` buckets (feature hashing), L2-normalised, so texts
@@ -20,7 +21,7 @@ export function fakeEmbedding(text: string, dimensions: number): number[] {
   return vector.map((v) => v / norm);
 }
 
-/** Serves `POST /v1/embeddings`; directives in the input texts apply (latency, error). */
+/** Serves `POST /v1/embeddings`; directives in the input texts apply (latency, error, garbage). */
 export function registerEmbeddings(app: FastifyInstance, ctx: FakeContext) {
   const dimensionsDefault = ctx.options.embeddingDimensions ?? 64;
 
@@ -51,7 +52,7 @@ export function registerEmbeddings(app: FastifyInstance, ctx: FakeContext) {
     }
     const base64 = body.encoding_format === 'base64';
     const tokens = input.reduce((sum, text) => sum + countTokens(text), 0);
-    return {
+    const answer = {
       object: 'list',
       model: body.model,
       data: input.map((text, index) => {
@@ -64,5 +65,11 @@ export function registerEmbeddings(app: FastifyInstance, ctx: FakeContext) {
       }),
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     };
+    // Embeddings are never streamed: `no-done` has no meaning here.
+    if (directives.garbage && directives.garbage !== 'no-done') {
+      reply.hijack();
+      return sendGarbage(reply.raw, directives.garbage, false, cutInHalf(JSON.stringify(answer)));
+    }
+    return answer;
   });
 }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { GarbageKind } from './garbage.js';
 import type { JsonSchema } from './json-schema-sample.js';
 
 /** An error answer: an HTTP status in OpenAI's error JSON shape, `drop` (the socket closes without an answer) or
@@ -32,6 +33,13 @@ export interface FakeReply {
   chunkDelayMs?: number;
   /** Never answer; the request ends only when the client aborts (or the server closes). */
   hang?: boolean;
+  /** Streams: wait between the first chunk (headers and the assistant role) and the first token. Plain answers:
+   * added to the latency. */
+  firstTokenDelayMs?: number;
+  /** Answer with status 200 as a broken provider or proxy would (see `GarbageKind`). */
+  garbage?: GarbageKind;
+  /** Answer this many bytes of text (`lorem ` repeated), streamed in 16 KiB chunks. */
+  hugeBytes?: number;
 }
 
 /** One request as the fake received it. */
