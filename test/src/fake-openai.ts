@@ -7,7 +7,9 @@
  * `stream_options.include_usage` chunk), embeddings, models, error answers in OpenAI's shape.
  *
  * What it answers is deterministic and scriptable:
- * - By default a chat answer is `echo: <last user message>` (directives removed, whitespace collapsed).
+ * - By default a chat answer is `echo: <last user message>` (directives removed, whitespace collapsed);
+ *   `json_schema` requests get a small instance of the schema (`sampleFromSchema`), e.g. a judge's
+ *   `{score: 0.5, reasoning: ...}` for a score within [0, 1].
  * - Programmatically, `fake.enqueue(reply)` queues answers consumed in order by chat requests (`FakeReply`).
  * - Inside the last user message, directives `[[name:arg]]` (documented on `parseDirectives`) control one request:
  *   `[[reply:text]]`, `[[latency:300]]`, `[[chunk-delay:20]]`, `[[first-token-delay:200]]`, `[[error:429x2]]`,
