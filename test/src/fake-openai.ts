@@ -4,7 +4,10 @@
  * The modules are in `fake-openai/`; this file is the package's entry (`@flowloom/test/fake-openai`) and the CLI.
  *
  * Endpoints: chat completions (plain and streamed, tool calls, `response_format`, usage and the
- * `stream_options.include_usage` chunk), embeddings, models, error answers in OpenAI's shape.
+ * `stream_options.include_usage` chunk), embeddings, models (list, retrieve, delete fine-tuned ones), files (upload
+ * as multipart, list, retrieve, content, delete; `fine-tune` uploads are checked line by line), fine-tuning jobs
+ * (create, list, retrieve, events, cancel; the status moves validating_files → queued → running → succeeded over
+ * `stepMs` each, and the `ft:` model then lists and answers chat), error answers in OpenAI's shape.
  *
  * What it answers is deterministic and scriptable:
  * - By default a chat answer is `echo: <last user message>` (directives removed, whitespace collapsed);
@@ -16,9 +19,9 @@
  *   `[[retry-after:100]]`, `[[tool:get_weather {"city":"Paris"}]]`, `[[hang]]`, `[[huge:20000000]]`, and
  *   `[[garbage:html|shape|json|empty|shape-sse|json-sse|no-done]]` (a broken provider answering 200; see
  *   `GARBAGE_KINDS`).
- * - Control endpoints under `/_fake` (state, requests, reset, enqueue, latency) script a fake running in another
- *   process.
- * Token usage is whitespace word counts; every `/v1` chat and embeddings request is recorded in `fake.requests`.
+ * - Control endpoints under `/_fake` (state, requests, reset, enqueue, latency, fine-tuning) script a fake running
+ *   in another process.
+ * Token usage is whitespace word counts; every `/v1` request but model listings is recorded in `fake.requests`.
  */
 import { pathToFileURL } from 'node:url';
 import { startFakeOpenAI } from './fake-openai/index.js';

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { badRequest, type FakeContext, sendFakeError, type Tracked, wait, write } from './context.js';
+import { badRequest, type FakeContext, sendFakeError, sendOpenAIError, type Tracked, wait, write } from './context.js';
 import { countTokens, parseDirectives, stripDirectives } from './directives.js';
 import { cutInHalf, type GarbageKind, sendGarbage } from './garbage.js';
 import { sampleFromSchema } from './json-schema-sample.js';
@@ -29,8 +29,8 @@ function contentText(content: WireMessage['content']): string {
   return '';
 }
 
-/** Serves `POST /v1/chat/completions`. */
-export function registerChat(app: FastifyInstance, ctx: FakeContext) {
+/** Serves `POST /v1/chat/completions`; `isModelServed` refuses fine-tuned models that do not exist (yet). */
+export function registerChat(app: FastifyInstance, ctx: FakeContext, isModelServed: (model: string) => boolean) {
   /** Decides the answer to a chat request: queue first, then directives, then the default echo. */
   function plan(body: ChatBody): Plan {
     const messages = body.messages;
@@ -136,6 +136,16 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext) {
     if (typeof body.model !== 'string' || body.model === '') return badRequest(reply, 'model is required.', 'model');
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return badRequest(reply, 'messages must be a non-empty array.', 'messages');
+    }
+    if (!isModelServed(body.model)) {
+      return sendOpenAIError(
+        reply,
+        404,
+        `The model \`${body.model}\` does not exist or you do not have access to it.`,
+        {
+          code: 'model_not_found',
+        },
+      );
     }
     const answer = plan(body);
     const res = reply.raw;

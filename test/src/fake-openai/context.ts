@@ -23,7 +23,7 @@ export interface FakeContext {
   readonly openResponses: Set<ServerResponse>;
   readonly counters: { aborted: number; inFlight: number; maxInFlight: number };
   /** Records one `/v1` request, counts it in flight and notices a client that goes away. */
-  track(request: FastifyRequest, reply: FastifyReply): Tracked;
+  track(request: FastifyRequest, reply: FastifyReply, body?: unknown): Tracked;
   /** Destroys a response on purpose (`drop`, `cut`): not counted as a client abort. */
   destroy(res: ServerResponse): void;
   latencyFor(model: string): number;
@@ -46,12 +46,12 @@ export function createContext(options: FakeOpenAIOptions): FakeContext {
     directiveErrors: new Map(),
     openResponses: new Set(),
     counters: { aborted: 0, inFlight: 0, maxInFlight: 0 },
-    track(request, reply) {
+    track(request, reply, body = request.body) {
       const record: RecordedRequest = {
         method: request.method,
         path: request.url.split('?')[0] ?? request.url,
         headers: request.headers,
-        body: request.body,
+        body,
         at: new Date().toISOString(),
         aborted: false,
       };

@@ -2,13 +2,17 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { registerChat } from './chat.js';
 import { createContext, sendFakeError } from './context.js';
 import { registerEmbeddings } from './embeddings.js';
+import { createFileStore } from './files.js';
+import { createFineTuning } from './fine-tuning.js';
 import { registerModels } from './models.js';
-import type { ChatBody, FakeOpenAI, FakeOpenAIOptions, FakeReply } from './types.js';
+import type { ChatBody, FakeOpenAI, FakeOpenAIOptions, FakeReply, FineTuningSettings } from './types.js';
 
 /** Starts the fake on 127.0.0.1 (port 0 by default) and resolves once it listens. */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: true });
   const ctx = createContext(options);
+  const files = createFileStore(ctx);
+  const fineTuning = createFineTuning(ctx, files);
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/') || options.apiKey === undefined) return;
@@ -17,9 +21,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     return reply;
   });
 
-  registerModels(app);
-  registerChat(app, ctx);
+  registerModels(app, ctx, fineTuning);
+  registerChat(app, ctx, fineTuning.isServed);
   registerEmbeddings(app, ctx);
+  files.register(app);
+  fineTuning.register(app);
 
   // Control endpoints for a fake running in another process (Playwright, benchmarks).
   app.get('/_fake/state', async () => ({
@@ -41,6 +47,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   app.post('/_fake/latency', async (request) => {
     const body = request.body as { ms: number; model?: string };
     fake.setLatency(Number(body.ms) || 0, body.model);
+    return { ok: true };
+  });
+  app.post('/_fake/fine-tuning', async (request) => {
+    fake.setFineTuning(request.body as Partial<FineTuningSettings>);
     return { ok: true };
   });
 
@@ -82,10 +92,18 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       for (const reply of replies) ctx.queue.push({ reply, errorsLeft: reply.error ? (reply.error.times ?? 1) : 0 });
     },
     setLatency: ctx.setLatency,
+    setFineTuning: fineTuning.setSettings,
     chatRequests() {
       return ctx.requests.filter((r) => r.path === '/v1/chat/completions').map((r) => r.body as ChatBody);
     },
-    reset: ctx.resetCounters,
+    files: () => files.list().map((file) => file.object),
+    fileText: (id) => files.get(id)?.content.toString('utf8'),
+    fineTuningJobs: fineTuning.jobs,
+    reset() {
+      ctx.resetCounters();
+      files.clear();
+      fineTuning.clear();
+    },
     async close() {
       for (const res of ctx.openResponses) res.destroy();
       await app.close();

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type OpenAI from 'openai';
 import type { GarbageKind } from './garbage.js';
 import type { JsonSchema } from './json-schema-sample.js';
 
@@ -47,11 +48,20 @@ export interface RecordedRequest {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** The JSON body; for a file upload `{ purpose, filename, bytes }`. */
   body: unknown;
   /** ISO time the request arrived. */
   at: string;
   /** Set when the client went away before the answer was complete. */
   aborted: boolean;
+}
+
+/** How simulated fine-tuning jobs behave. */
+export interface FineTuningSettings {
+  /** How long a job stays in each of validating_files, queued and running; default 50 ms. */
+  stepMs: number;
+  /** Fewer examples in the training file fail the job while validating, as OpenAI does (10); default 1. */
+  minExamples: number;
 }
 
 export interface FakeOpenAIOptions {
@@ -65,13 +75,14 @@ export interface FakeOpenAIOptions {
   apiKey?: string;
   /** Embedding dimensions when the request gives none; default 64. */
   embeddingDimensions?: number;
+  fineTuning?: Partial<FineTuningSettings>;
 }
 
 export interface FakeOpenAI {
   /** The base URL to give the SDK, e.g. `http://127.0.0.1:41234/v1`. */
   readonly url: string;
   readonly port: number;
-  /** Every `/v1` chat and embeddings request received, in arrival order. */
+  /** Every `/v1` request received except model listings, in arrival order. */
   readonly requests: RecordedRequest[];
   /** How many `/v1` requests the client abandoned before their answer was complete. */
   readonly aborted: number;
@@ -82,9 +93,18 @@ export interface FakeOpenAI {
   enqueue(...replies: FakeReply[]): void;
   /** Default latency for all models, or for one model when `model` is given. */
   setLatency(ms: number, model?: string): void;
+  /** Changes how fine-tuning jobs created from now on behave. */
+  setFineTuning(settings: Partial<FineTuningSettings>): void;
   /** Chat completion request bodies received so far. */
   chatRequests(): ChatBody[];
-  /** Clears the queue, recorded requests, counters, latencies and directive error counts. */
+  /** Uploaded files (not deleted), oldest first. */
+  files(): OpenAI.FileObject[];
+  /** The bytes of an uploaded file as UTF-8 text, or undefined when there is no such file. */
+  fileText(id: string): string | undefined;
+  /** Fine-tuning jobs as they stand now, oldest first. */
+  fineTuningJobs(): OpenAI.FineTuning.FineTuningJob[];
+  /** Clears the queue, recorded requests, counters, latencies, directive error counts, files, fine-tuning jobs and
+   * settings. */
   reset(): void;
   close(): Promise<void>;
 }
