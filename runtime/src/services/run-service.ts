@@ -7,15 +7,7 @@ import {
   type TraceEvent,
   type Values,
 } from '@flowloom/nodes';
-import {
-  newRunId,
-  type RunHandle,
-  RunRegistry,
-  type RunResult,
-  RunTrace,
-  reusableOutputs,
-  startRun,
-} from '../engine/index.js';
+import { newRunId, type RunHandle, type RunResult, RunTrace, reusableOutputs, startRun } from '../engine/index.js';
 import { describeFlow } from './flow-describe.js';
 import type { RunRecord, Store } from './store.js';
 
@@ -68,7 +60,6 @@ export interface RunDetail {
  * repeated between the two.
  */
 export class RunService {
-  readonly registry = new RunRegistry();
   readonly #live = new Map<string, { handle: RunHandle; record: RunRecord; done: Promise<RunRecord> }>();
   readonly #store: Store;
   readonly #nodes: NodeRegistry;
@@ -175,7 +166,6 @@ export class RunService {
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
-    this.registry.add(handle);
     for (const listener of this.#listeners) {
       try {
         listener(handle);
