@@ -6,7 +6,7 @@ import { type Namespace, Server, type Socket } from 'socket.io';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { RunHandle, RunTrace } from '../engine/index.js';
-import { validationProblems } from '../http/errors.js';
+import { validationProblems } from '../schema-problems.js';
 import { CorkingWebSocketServer } from './ws-engine.js';
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { describe, expect, it } from 'vitest';
-import { validationProblems } from './errors.js';
+import { validationProblems } from './schema-problems.js';
 
 /** The problems the API would answer for `value` against `schema` (TypeBox's own issues, as Fastify gets them). */
 function problems(schema: TSchema, value: unknown) {
