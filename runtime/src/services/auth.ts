@@ -40,9 +40,9 @@ export function bearerOf(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** Constant-time equality of a presented token and the expected one. */
-export function tokenMatches(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
+/** Constant-time equality of a presented token (a header, a socket.io handshake value) and the expected one. */
+export function tokenMatches(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

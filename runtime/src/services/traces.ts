@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { AppError, type ErrorBody, FLOW_ID_PATTERN, isRunEnd, type TraceEvent, toErrorBody } from '@flowloom/nodes';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -7,6 +6,7 @@ import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { RunHandle, RunTrace } from '../engine/index.js';
 import { validationProblems } from '../schema-problems.js';
+import { tokenMatches } from './auth.js';
 import { CorkingWebSocketServer } from './ws-engine.js';
 
 declare module 'fastify' {
@@ -44,13 +44,6 @@ function parsePayload(payload: unknown): Target {
   if (checkPayload.Check(payload)) return payload as Target;
   const details = validationProblems('payload', checkPayload.Errors(payload));
   throw new AppError('VALIDATION_FAILED', 'subscribe takes {runId: "r_..."} or {flowId: "<flow id>"}', { details });
-}
-
-function tokenMatches(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 interface RunSubscription {
