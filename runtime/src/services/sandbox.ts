@@ -234,7 +234,7 @@ interface WorkerSlot {
 
 /** A worker thread that loads `sandbox-worker`. */
 function spawnWorker(config: SandboxConfig): Worker {
-  return spawnServiceWorker('sandbox-worker', { workerData: config });
+  return spawnServiceWorker(import.meta.url, 'sandbox-worker', { workerData: config });
 }
 
 /**

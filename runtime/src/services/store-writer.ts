@@ -70,7 +70,7 @@ export class WriterThread {
     const { port1, port2 } = new MessageChannel();
     this.#syncPort = port1;
     const workerData: WriterData & { syncPort: MessagePort } = { path, busyTimeoutMs, signal, syncPort: port2 };
-    this.#worker = spawnServiceWorker('store-writer-thread', { workerData, transferList: [port2] });
+    this.#worker = spawnServiceWorker(import.meta.url, 'store-writer-thread', { workerData, transferList: [port2] });
     this.#worker.on('message', (notice: WriterNotice) => {
       if (notice.type === 'ack') this.#acknowledge(notice.committed);
       else this.#hooks.onError(toError(notice));
