@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { buildApp } from '../../runtime/dist/app.js';
+import { buildApp } from '../../runtime/dist/http/app.js';
 import { testConfig } from '../../runtime/dist/config.js';
-import { createLlmService } from '../../runtime/dist/services/openai.js';
+import { createLlmService } from '../../runtime/dist/providers/openai.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;

@@ -163,7 +163,7 @@ function fromCwd(env: Record<string, string | undefined>, path: string): string 
 
 /** A flow saved in the data folder, or FLOW_NOT_FOUND. */
 async function storedFlow(dataDir: string, flowId: string): Promise<FlowFile> {
-  const { Store } = await import('./services/store.js');
+  const { Store } = await import('./store/store.js');
   const store = Store.open(dataDir);
   try {
     const stored = store.getFlow(flowId);
@@ -219,7 +219,7 @@ async function runCommand(args: string[], env: Record<string, string | undefined
   checkRunInputs(specs, inputs);
 
   // Loaded on demand so `validate` and bad input answer fast.
-  const { buildApp } = await import('./app.js');
+  const { buildApp } = await import('./http/app.js');
   const app = await buildApp(config);
   try {
     await app.ready();

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { LlmService } from '@flowloom/nodes';
 import type { FastifyServerOptions } from 'fastify';
-import { type HttpClientConfig, httpClientConfigFromEnv } from './services/http-client.js';
-import type { SandboxConfig } from './services/sandbox.js';
+import { type HttpClientConfig, httpClientConfigFromEnv } from './net/http-client.js';
+import type { SandboxConfig } from './sandbox/sandbox.js';
 
 /** Everything the runtime needs to start. Built from the environment by `main.ts`/`cli.ts`, or by hand in tests. */
 export interface Config {

@@ -1,6 +1,6 @@
-import { type App, buildApp } from './app.js';
 import { type Config, configFromEnv } from './config.js';
 import { isEntryPoint } from './entry-point.js';
+import { type App, buildApp } from './http/app.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 

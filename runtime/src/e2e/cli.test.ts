@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { serializeFlow } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../services/store.js';
+import { Store } from '../store/store.js';
 import { BIN, buildBin } from '../testing/bin.js';
 import { chatFlow, echoFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
 

@@ -2,8 +2,8 @@ import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../app.js';
 import { testConfig } from '../config.js';
+import { type App, buildApp } from '../http/app.js';
 import { chatFlow, echoFlow, parseSse, removeTempDir, tempDir } from '../testing/fixtures.js';
 
 // A really listening server (port 0): SSE over HTTP, socket.io clients, and the same run seen both ways.

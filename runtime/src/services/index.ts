@@ -2,9 +2,9 @@ import { type LlmService, NodeRegistry, type NodeServices } from '@flowloom/node
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { createLlmService } from './openai.js';
-import { RunService } from './run-service.js';
-import { Store } from './store.js';
+import { createLlmService } from '../providers/openai.js';
+import { RunService } from '../runs/run-service.js';
+import { Store } from '../store/store.js';
 
 /** A component's state in `GET /api/health`. */
 export interface ComponentHealth {

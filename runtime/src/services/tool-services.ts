@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { createHttpClient } from './http-client.js';
-import { createMemoryService } from './memory.js';
-import { createSandbox } from './sandbox.js';
+import { createMemoryService } from '../memory/memory.js';
+import { createHttpClient } from '../net/http-client.js';
+import { createSandbox } from '../sandbox/sandbox.js';
 
 /**
  * The node services of issue #3 (tools, control flow, data): the QuickJS sandbox (code, tool-code, regex

@@ -2,8 +2,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowFile } from '@flowloom/nodes';
-import { type App, buildApp } from '../app.js';
 import { type Config, testConfig } from '../config.js';
+import { type App, buildApp } from '../http/app.js';
 
 // Test helpers (not used by the runtime itself): package-local temp folders and small flows.
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makePdf } from '../../services/documents/make-pdf.js';
+import { makePdf } from '../../rag/documents/make-pdf.js';
 import { startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 let fake: FakeOpenAI;

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../app.js';
 import { testConfig } from '../../config.js';
 import { removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
+import { buildApp } from '../app.js';
 
 let t: TestApp;
 beforeEach(async () => {

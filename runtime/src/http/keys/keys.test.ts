@@ -2,10 +2,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../app.js';
 import { testConfig } from '../../config.js';
-import { DB_FILE } from '../../services/store.js';
+import { DB_FILE } from '../../store/store.js';
 import { echoFlow, removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
+import { buildApp } from '../app.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {

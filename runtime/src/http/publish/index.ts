@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError, type FlowFile } from '@flowloom/nodes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { diffFlows, diffValues } from '../../services/flow-diff.js';
-import type { PublishedVersion } from '../../services/published.js';
+import { diffFlows, diffValues } from '../../publishing/flow-diff.js';
+import type { PublishedVersion } from '../../publishing/versions.js';
 import { errorResponses } from '../errors.js';
 import {
   DiffQuery,

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError, isRunEnd, type TraceEvent, type Values } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { StartedRun } from '../../services/run-service.js';
-import type { RunRecord } from '../../services/store.js';
+import { openEventStream } from '../../live/sse.js';
+import type { StartedRun } from '../../runs/run-service.js';
+import type { RunRecord } from '../../store/store.js';
 import { errorResponses } from '../errors.js';
-import { openEventStream } from '../sse.js';
 import {
   FeedbackBody,
   FeedbackResponse,

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SECRET_KEY_FILE, SecretBox } from '../../services/secrets.js';
+import { SECRET_KEY_FILE, SecretBox } from '../../providers/secrets.js';
 import { chatFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 const SECRET = 'sk-provider-0123456789abcdef';

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '@flowloom/nodes';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from '../platform/process-alive.js';
 
 /** What `GET /api/health` reports as `vectorStore.status`. `idle`: managed server not started yet (lazy). */
 export type VectorStoreStatus = 'idle' | 'starting' | 'ok' | 'down';

@@ -5,8 +5,8 @@ import { type Namespace, Server, type Socket } from 'socket.io';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { RunHandle, RunTrace } from '../engine/index.js';
+import { tokenMatches } from '../publishing/auth.js';
 import { validationProblems } from '../schema-problems.js';
-import { tokenMatches } from './auth.js';
 import { CorkingWebSocketServer } from './ws-engine.js';
 
 declare module 'fastify' {

@@ -11,17 +11,10 @@ import {
   type Values,
 } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
+import { isProcessAlive } from '../platform/process-alive.js';
+import { WriterThread } from './group-commit.js';
 import { MIGRATIONS, type Migration, migrate } from './migrations.js';
-import { isProcessAlive } from './process-alive.js';
-import { WriterThread } from './store-writer.js';
-import {
-  addEvent,
-  BatchWriter,
-  configureConnection,
-  emptyBatch,
-  isEmptyBatch,
-  type WriteBatch,
-} from './store-writes.js';
+import { addEvent, BatchWriter, configureConnection, emptyBatch, isEmptyBatch, type WriteBatch } from './row-writes.js';
 
 /** The database file inside the data folder. */
 export const DB_FILE = 'flowloom.db';

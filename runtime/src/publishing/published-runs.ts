@@ -2,12 +2,12 @@ import { AppError, type Values } from '@flowloom/nodes';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { ProviderSettings, settingsLlm } from '../providers/provider-settings.js';
+import { SecretBox } from '../providers/secrets.js';
+import type { StartedRun, StartRunOptions } from '../runs/run-service.js';
 import { adminAuthMode, adminTokenHook, RateLimiter } from './auth.js';
 import { KeyService } from './keys.js';
-import { ProviderSettings, settingsLlm } from './provider-settings.js';
-import { type Overrides, PublishedService, type PublishedVersion } from './published.js';
-import type { StartedRun, StartRunOptions } from './run-service.js';
-import { SecretBox } from './secrets.js';
+import { type Overrides, PublishedService, type PublishedVersion } from './versions.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

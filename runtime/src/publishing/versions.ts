@@ -12,7 +12,7 @@ import {
 } from '@flowloom/nodes';
 import type Database from 'better-sqlite3';
 import { flowInputs, flowOutputs, validateFlow } from '../engine/index.js';
-import type { Store } from './store.js';
+import type { Store } from '../store/store.js';
 
 export type { PublishedSummary, PublishSettings };
 

@@ -8,8 +8,8 @@ import {
   type Values,
 } from '@flowloom/nodes';
 import { newRunId, type RunHandle, type RunResult, RunTrace, reusableOutputs, startRun } from '../engine/index.js';
+import type { RunRecord, Store } from '../store/store.js';
 import { describeFlow } from './flow-describe.js';
-import type { RunRecord, Store } from './store.js';
 
 /** How deep subflows may nest before a run is refused (a flow calling itself, directly or not). */
 export const MAX_SUBFLOW_DEPTH = 8;

@@ -9,24 +9,24 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { type Config, VERSION } from './config.js';
-import { collections } from './http/collections/index.js';
-import { docs } from './http/docs/index.js';
-import { sendError, sendNotFound } from './http/errors.js';
-import { flows } from './http/flows/index.js';
-import { health } from './http/health/index.js';
-import { keys } from './http/keys/index.js';
-import { nodes } from './http/nodes/index.js';
-import { publish } from './http/publish/index.js';
-import { runs } from './http/runs/index.js';
-import { settings } from './http/settings/index.js';
-import { v1 } from './http/v1/index.js';
-import { widget } from './http/widget/index.js';
-import { services } from './services/index.js';
-import { publishing } from './services/publishing.js';
-import { toolServices } from './services/tool-services.js';
-import { traces } from './services/traces.js';
-import { vectorStore } from './services/vectors.js';
+import { type Config, VERSION } from '../config.js';
+import { traces } from '../live/traces.js';
+import { publishing } from '../publishing/published-runs.js';
+import { vectorStore } from '../rag/vectors.js';
+import { services } from '../services/index.js';
+import { toolServices } from '../services/tool-services.js';
+import { collections } from './collections/index.js';
+import { docs } from './docs/index.js';
+import { sendError, sendNotFound } from './errors.js';
+import { flows } from './flows/index.js';
+import { health } from './health/index.js';
+import { keys } from './keys/index.js';
+import { nodes } from './nodes/index.js';
+import { publish } from './publish/index.js';
+import { runs } from './runs/index.js';
+import { settings } from './settings/index.js';
+import { v1 } from './v1/index.js';
+import { widget } from './widget/index.js';
 
 /** The largest request body accepted (413 BODY_TOO_LARGE beyond). */
 export const BODY_LIMIT = 1024 * 1024;

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Store } from '../store/store.js';
 import { isInScope, KEY_PREFIX, KeyService } from './keys.js';
-import { Store } from './store.js';
 
 const root = fileURLToPath(new URL('../../.tmp-keys/', import.meta.url));
 let counter = 0;

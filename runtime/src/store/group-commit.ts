@@ -1,6 +1,6 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
-import { FAILED_TO_START, type WriteBatch } from './store-writes.js';
-import { spawnServiceWorker } from './worker-module.js';
+import { spawnServiceWorker } from '../platform/worker-module.js';
+import { FAILED_TO_START, type WriteBatch } from './row-writes.js';
 
 /** What the writer thread is started with. */
 export interface WriterData {
@@ -8,7 +8,7 @@ export interface WriterData {
   busyTimeoutMs: number;
   /**
    * Int32 [0]: bumped by the thread each time it answers a sync or close request, and once when it has started.
-   * Int32 [1]: 0 while the thread starts, then STARTED or FAILED_TO_START (store-writes.ts).
+   * Int32 [1]: 0 while the thread starts, then STARTED or FAILED_TO_START (row-writes.ts).
    */
   signal: SharedArrayBuffer;
 }
@@ -70,7 +70,7 @@ export class WriterThread {
     const { port1, port2 } = new MessageChannel();
     this.#syncPort = port1;
     const workerData: WriterData & { syncPort: MessagePort } = { path, busyTimeoutMs, signal, syncPort: port2 };
-    this.#worker = spawnServiceWorker(import.meta.url, 'store-writer-thread', { workerData, transferList: [port2] });
+    this.#worker = spawnServiceWorker(import.meta.url, 'writer-thread', { workerData, transferList: [port2] });
     this.#worker.on('message', (notice: WriterNotice) => {
       if (notice.type === 'ack') this.#acknowledge(notice.committed);
       else this.#hooks.onError(toError(notice));

@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { NodeRegistry } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DB_FILE, Store } from '../store/store.js';
 import { removeTempDir, tempDir } from '../testing/fixtures.js';
-import { PublishedService } from './published.js';
-import { DB_FILE, Store } from './store.js';
+import { PublishedService } from './versions.js';
 
 const dirs: string[] = [];
 afterAll(() => {

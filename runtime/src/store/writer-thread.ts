@@ -1,9 +1,9 @@
 // The store's writer thread: commits run rows, events and final states on its own SQLite connection, so the
-// server's event loop never waits for a write (see WriterThread in store-writer.ts for the protocol).
+// server's event loop never waits for a write (see WriterThread in group-commit.ts for the protocol).
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { SyncReply, WriterData, WriterRequest } from './store-writer.js';
-import { BatchWriter, configureConnection, FAILED_TO_START, STARTED, type WriteBatch } from './store-writes.js';
+import type { SyncReply, WriterData, WriterRequest } from './group-commit.js';
+import { BatchWriter, configureConnection, FAILED_TO_START, STARTED, type WriteBatch } from './row-writes.js';
 
 const { path, busyTimeoutMs, signal, syncPort } = workerData as WriterData & { syncPort: MessagePort };
 const flag = new Int32Array(signal);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDir, tempDir } from '../testing/fixtures.js';
+import { addEvent, BatchWriter, emptyBatch, type WriteBatch } from './row-writes.js';
 import { Store } from './store.js';
-import { addEvent, BatchWriter, emptyBatch, type WriteBatch } from './store-writes.js';
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -119,7 +119,7 @@ describe('ChromaServer', () => {
 
   it('leaves no orphan when its parent is killed with SIGKILL', async () => {
     const script = [
-      `import { ChromaServer } from ${JSON.stringify(join(runtimeDir, 'src/services/chroma-server.ts'))};`,
+      `import { ChromaServer } from ${JSON.stringify(join(runtimeDir, 'src/rag/chroma-server.ts'))};`,
       `const server = new ChromaServer({ path: ${JSON.stringify(join(dataRoot, 'c'))} });`,
       'await server.start();',
       'console.log(JSON.stringify({ pid: server.pid }));',

@@ -7,8 +7,8 @@ import {
   type QuickJSRuntime,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten';
+import { spawnServiceWorker } from '../platform/worker-module.js';
 import type { SandboxJob, SandboxReply } from './sandbox-worker.js';
-import { spawnServiceWorker } from './worker-module.js';
 
 /** Limits of the sandbox; node params may lower them, never raise them past the maximums. */
 export interface SandboxConfig {

@@ -21,10 +21,10 @@ import {
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { createOpenAIEmbeddings } from '../providers/openai.js';
 import { type ChromaLog, ChromaServer, type VectorStoreHealth } from './chroma-server.js';
 import { Documents } from './documents/index.js';
 import { Embeddings, parseEmbedder } from './embeddings.js';
-import { createOpenAIEmbeddings } from './openai.js';
 
 export type { VectorStoreHealth, VectorStoreStatus } from './chroma-server.js';
 
