@@ -1,23 +1,11 @@
 import { AppError, type ChatMessage, type MemoryService } from '@flowloom/nodes';
-import type Database from 'better-sqlite3';
+import type { MemoryTable } from '../store/memory.js';
 
 /** Limits of stored chat history. */
 export interface MemoryConfig {
   /** Messages kept per session and namespace; older ones are pruned on append. */
   maxMessagesPerSession?: number;
 }
-
-// Its own table, created if missing, so the store's numbered migrations stay untouched.
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS chat_memory (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    sessionId TEXT NOT NULL,
-    namespace TEXT NOT NULL,
-    message TEXT NOT NULL,
-    createdAt TEXT NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS chat_memory_by_session ON chat_memory (sessionId, namespace, id);
-`;
 
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 const MAX_KEY_LENGTH = 200;
@@ -31,32 +19,14 @@ function checkKey(kind: string, value: string): void {
   }
 }
 
-/** Chat history per session in SQLite (the store's database), for the memory node. */
-export class SqliteMemory implements MemoryService {
-  readonly #select: Database.Statement;
-  readonly #insert: Database.Statement;
-  readonly #prune: Database.Statement;
-  readonly #clear: Database.Statement;
-  readonly #appendMany: (sessionId: string, namespace: string, messages: ChatMessage[]) => void;
+/** Chat history per session in the store (`chat_memory`), for the memory node. */
+export class ChatMemory implements MemoryService {
+  readonly #table: MemoryTable;
+  readonly #keep: number;
 
-  constructor(db: Database.Database, config: MemoryConfig = {}) {
-    db.exec(SCHEMA);
-    const keep = config.maxMessagesPerSession ?? 10_000;
-    this.#select = db.prepare(
-      `SELECT message FROM (SELECT id, message FROM chat_memory WHERE sessionId = ? AND namespace = ? ORDER BY id DESC LIMIT ?)
-       ORDER BY id ASC`,
-    );
-    this.#insert = db.prepare('INSERT INTO chat_memory (sessionId, namespace, message, createdAt) VALUES (?, ?, ?, ?)');
-    this.#prune = db.prepare(
-      `DELETE FROM chat_memory WHERE sessionId = ? AND namespace = ? AND id <= (
-         SELECT id FROM chat_memory WHERE sessionId = ? AND namespace = ? ORDER BY id DESC LIMIT 1 OFFSET ${keep})`,
-    );
-    this.#clear = db.prepare('DELETE FROM chat_memory WHERE sessionId = ?');
-    this.#appendMany = db.transaction((sessionId: string, namespace: string, messages: ChatMessage[]) => {
-      const at = new Date().toISOString();
-      for (const message of messages) this.#insert.run(sessionId, namespace, JSON.stringify(message), at);
-      this.#prune.run(sessionId, namespace, sessionId, namespace);
-    });
+  constructor(table: MemoryTable, config: MemoryConfig = {}) {
+    this.#table = table;
+    this.#keep = config.maxMessagesPerSession ?? 10_000;
   }
 
   async read(sessionId: string, options: { namespace: string; limit: number }): Promise<ChatMessage[]> {
@@ -64,8 +34,7 @@ export class SqliteMemory implements MemoryService {
     checkKey('namespace', options.namespace);
     const limit = Math.max(0, Math.floor(options.limit));
     if (limit === 0) return [];
-    const rows = this.#select.all(sessionId, options.namespace, limit) as { message: string }[];
-    return rows.map((row) => JSON.parse(row.message) as ChatMessage);
+    return this.#table.read(sessionId, options.namespace, limit).map((message) => JSON.parse(message) as ChatMessage);
   }
 
   async append(sessionId: string, messages: ChatMessage[], options: { namespace: string }): Promise<void> {
@@ -76,16 +45,19 @@ export class SqliteMemory implements MemoryService {
         throw new AppError('NODE_INPUT_INVALID', 'each message needs a role of system, user, assistant or tool');
       }
     }
-    if (messages.length > 0) this.#appendMany(sessionId, options.namespace, messages);
+    if (messages.length > 0) {
+      const encoded = messages.map((message) => JSON.stringify(message));
+      this.#table.append(sessionId, options.namespace, encoded, this.#keep);
+    }
   }
 
   /** Forgets a session's history in every namespace. */
   async clear(sessionId: string): Promise<void> {
-    this.#clear.run(sessionId);
+    this.#table.clear(sessionId);
   }
 }
 
-/** The memory service on an open SQLite database (e.g. `store.db`). */
-export function createMemoryService(db: Database.Database, config: MemoryConfig = {}): SqliteMemory {
-  return new SqliteMemory(db, config);
+/** The memory service on the store's `chat_memory` table (`store.memory`). */
+export function createMemoryService(table: MemoryTable, config: MemoryConfig = {}): ChatMemory {
+  return new ChatMemory(table, config);
 }

@@ -1,5 +1,5 @@
 import type { ChatOptions, ChatRequest, ChatResult, LlmService } from '@flowloom/nodes';
-import type Database from 'better-sqlite3';
+import type { SettingsTable } from '../store/settings.js';
 import { createLlmService } from './openai.js';
 import { maskSecret, type Sealed, type SecretBox } from './secrets.js';
 
@@ -26,13 +26,13 @@ const NAME = 'provider';
  * sealed by `SecretBox`. Used by model calls only when the environment configures no provider.
  */
 export class ProviderSettings {
-  readonly #db: Database.Database;
+  readonly #table: SettingsTable;
   readonly #box: SecretBox;
   readonly #isEnvConfigured: boolean;
   #revision = 0;
 
-  constructor(db: Database.Database, box: SecretBox, isEnvConfigured: boolean) {
-    this.#db = db;
+  constructor(table: SettingsTable, box: SecretBox, isEnvConfigured: boolean) {
+    this.#table = table;
     this.#box = box;
     this.#isEnvConfigured = isEnvConfigured;
   }
@@ -43,9 +43,7 @@ export class ProviderSettings {
   }
 
   #read(): { stored: Stored; updatedAt: string } | undefined {
-    const row = this.#db.prepare('SELECT value, updatedAt FROM settings WHERE name = ?').get(NAME) as
-      | { value: string; updatedAt: string }
-      | undefined;
+    const row = this.#table.get(NAME);
     return row && { stored: JSON.parse(row.value) as Stored, updatedAt: row.updatedAt };
   }
 
@@ -72,11 +70,7 @@ export class ProviderSettings {
       next.apiKey = change.apiKey === null ? null : this.#box.seal(change.apiKey);
       next.preview = change.apiKey === null ? null : maskSecret(change.apiKey);
     }
-    this.#db
-      .prepare(
-        'INSERT INTO settings (name, value, updatedAt) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt',
-      )
-      .run(NAME, JSON.stringify(next), new Date().toISOString());
+    this.#table.put(NAME, JSON.stringify(next), new Date().toISOString());
     this.#revision++;
     return this.view();
   }

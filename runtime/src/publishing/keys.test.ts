@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { KeyTable } from '../store/keys.js';
 import { Store } from '../store/store.js';
 import { isInScope, KEY_PREFIX, KeyService } from './keys.js';
 
@@ -18,7 +19,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('KeyService', () => {
   it('shows the secret once, with a recognisable prefix, and stores only a salted hash', () => {
     const store = openStore();
-    const keys = new KeyService(store.db);
+    const keys = new KeyService(store.keys);
     const created = keys.create({ name: 'website', flows: ['chat'] });
     expect(created.key.startsWith(KEY_PREFIX)).toBe(true);
     expect(created.key).toMatch(/^flk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
@@ -38,7 +39,7 @@ describe('KeyService', () => {
 
   it('uses a different salt per key, so equal secrets would hash differently', () => {
     const store = openStore();
-    const keys = new KeyService(store.db);
+    const keys = new KeyService(store.keys);
     const a = keys.create({ name: 'a' });
     const b = keys.create({ name: 'b' });
     const salts = store.db.prepare('SELECT salt FROM api_keys WHERE id IN (?, ?)').all(a.id, b.id) as {
@@ -50,7 +51,7 @@ describe('KeyService', () => {
 
   it('verifies good keys and refuses missing, malformed, wrong, revoked and out-of-scope ones', () => {
     const store = openStore();
-    const keys = new KeyService(store.db);
+    const keys = new KeyService(store.keys);
     const scoped = keys.create({ name: 'scoped', flows: ['chat'] });
     const any = keys.create({ name: 'any' });
     expect(keys.verify(scoped.key, 'chat')).toMatchObject({ ok: true, key: { id: scoped.id, flows: ['chat'] } });
@@ -69,11 +70,11 @@ describe('KeyService', () => {
 
   it('refuses a key revoked by another process within moments, though its row was cached by earlier checks', async () => {
     const store = openStore();
-    const keys = new KeyService(store.db);
+    const keys = new KeyService(store.keys);
     const created = keys.create({ name: 'shared' });
     for (let i = 0; i < 3; i++) expect(keys.verify(created.key)).toMatchObject({ ok: true });
     // Another server on the same data folder (its own connection) revokes it.
-    const other = new KeyService(new Database(store.path));
+    const other = new KeyService(new KeyTable(new Database(store.path)));
     other.revoke(created.id);
     // Other connections' changes are looked for every 20 ms (a revocation made here applies at once, see above).
     await new Promise((resolve) => setTimeout(resolve, 40));
@@ -86,7 +87,7 @@ describe('KeyService', () => {
 
   it('records last use in memory and writes it in one batch', () => {
     const store = openStore();
-    const keys = new KeyService(store.db);
+    const keys = new KeyService(store.keys);
     const created = keys.create({ name: 'k' });
     expect(keys.get(created.id)?.lastUsedAt).toBeNull();
     keys.verify(created.key);
@@ -104,7 +105,7 @@ describe('KeyService', () => {
 
   it('refuses to revoke an unknown key', () => {
     const store = openStore();
-    const keys = new KeyService(store.db);
+    const keys = new KeyService(store.keys);
     expect(() => keys.revoke('0123456789ab')).toThrow(expect.objectContaining({ code: 'KEY_NOT_FOUND' }));
     expect(() => keys.revoke('not-an-id')).toThrow(expect.objectContaining({ code: 'KEY_NOT_FOUND' }));
     store.close();
@@ -117,18 +118,20 @@ describe('KeyService', () => {
 });
 
 describe('last-used times', () => {
-  it('keeps pending last-used times when the timed write fails (database locked), instead of crashing', () => {
+  it('keeps pending last-used times when the timed write fails (database locked), reports it and does not crash', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       const store = openStore();
       store.db.pragma('busy_timeout = 0');
-      const keys = new KeyService(store.db);
+      const errors: unknown[] = [];
+      const keys = new KeyService(store.keys, { onFlushError: (err) => errors.push(err) });
       const created = keys.create({ name: 'ci' });
       const other = new Database(store.path);
       other.exec('BEGIN IMMEDIATE');
       expect(keys.verify(created.key).ok).toBe(true);
       // The batched write fires while the lock is held; before the fix it threw out of the timer.
       expect(() => vi.runAllTimers()).not.toThrow();
+      expect(errors).toEqual([expect.objectContaining({ code: 'SQLITE_BUSY' })]);
       other.exec('COMMIT');
       other.close();
       keys.flush();

@@ -1,9 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type ApiKey, AppError } from '@flowloom/nodes';
+import type { KeyRow, KeyTable } from '../store/keys.js';
 
 export type { ApiKey };
-
-import type Database from 'better-sqlite3';
 
 /** Every secret starts with this, so leaked keys are easy to recognise (and to scan for). */
 export const KEY_PREFIX = 'flk_';
@@ -21,18 +20,6 @@ export interface CreateKeyInput {
   name: string;
   flows?: string[];
   rateLimit?: number | null;
-}
-
-interface KeyRow {
-  id: string;
-  name: string;
-  flows: string;
-  rateLimit: number | null;
-  salt: Buffer;
-  hash: Buffer;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
 }
 
 /** A key row as checks use it; `secret` is the last secret that matched its hash (compared in constant time). */
@@ -84,8 +71,8 @@ const LAST_USED_FLUSH_MS = 5_000;
  * Last-used times are kept in memory and written in batches.
  */
 export class KeyService {
-  readonly #db: Database.Database;
-  readonly #sql;
+  readonly #table: KeyTable;
+  readonly #onFlushError: (err: unknown) => void;
   readonly #lastUsed = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   /**
@@ -97,28 +84,20 @@ export class KeyService {
   #cacheVersion = -1;
   #versionCheckedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(db: Database.Database) {
-    this.#db = db;
-    this.#sql = {
-      insert: db.prepare(
-        'INSERT INTO api_keys (id, name, flows, rateLimit, salt, hash, createdAt) VALUES (@id, @name, @flows, @rateLimit, @salt, @hash, @createdAt)',
-      ),
-      get: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
-      list: db.prepare('SELECT * FROM api_keys ORDER BY createdAt DESC, id'),
-      revoke: db.prepare('UPDATE api_keys SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL'),
-      touch: db.prepare('UPDATE api_keys SET lastUsedAt = ? WHERE id = ?'),
-      dataVersion: db.prepare('PRAGMA data_version').pluck(),
-    };
+  /** `onFlushError` hears of a background write of last-used times that failed (they stay pending). */
+  constructor(table: KeyTable, options: { onFlushError?: (err: unknown) => void } = {}) {
+    this.#table = table;
+    this.#onFlushError = options.onFlushError ?? (() => {});
   }
 
   create(input: CreateKeyInput): CreatedKey {
     let id = randomBytes(6).toString('hex');
-    while (this.#sql.get.get(id)) id = randomBytes(6).toString('hex');
+    while (this.#table.get(id)) id = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const salt = randomBytes(16);
     const createdAt = new Date().toISOString();
     const flows = [...new Set(input.flows ?? [])].sort();
-    this.#sql.insert.run({
+    this.#table.insert({
       id,
       name: input.name,
       flows: JSON.stringify(flows),
@@ -127,16 +106,16 @@ export class KeyService {
       hash: hashSecret(salt, secret),
       createdAt,
     });
-    const key = toKey(this.#sql.get.get(id) as KeyRow);
+    const key = toKey(this.#table.get(id) as KeyRow);
     return { ...key, key: `${KEY_PREFIX}${id}_${secret}` };
   }
 
   list(): ApiKey[] {
-    return (this.#sql.list.all() as KeyRow[]).map((row) => this.#withPendingUse(toKey(row)));
+    return this.#table.list().map((row) => this.#withPendingUse(toKey(row)));
   }
 
   get(id: string): ApiKey | undefined {
-    const row = ID_PATTERN.test(id) ? (this.#sql.get.get(id) as KeyRow | undefined) : undefined;
+    const row = ID_PATTERN.test(id) ? this.#table.get(id) : undefined;
     return row && this.#withPendingUse(toKey(row));
   }
 
@@ -144,7 +123,7 @@ export class KeyService {
   revoke(id: string): ApiKey {
     const existing = this.get(id);
     if (!existing) throw new AppError('KEY_NOT_FOUND', `API key "${id}" does not exist`);
-    this.#sql.revoke.run(new Date().toISOString(), id);
+    this.#table.revoke(id, new Date().toISOString());
     this.#cache.clear();
     return this.get(id) as ApiKey;
   }
@@ -180,7 +159,7 @@ export class KeyService {
     const now = performance.now();
     if (now - this.#versionCheckedAt >= VERSION_CHECK_MS) {
       this.#versionCheckedAt = now;
-      const version = this.#sql.dataVersion.get() as number;
+      const version = this.#table.dataVersion();
       if (version !== this.#cacheVersion) {
         this.#cache.clear();
         this.#cacheVersion = version;
@@ -188,7 +167,7 @@ export class KeyService {
     }
     let found: CachedKey | undefined = this.#cache.get(id);
     if (!found) {
-      const row = this.#sql.get.get(id) as KeyRow | undefined;
+      const row = this.#table.get(id);
       // Unknown ids are not cached: guessing ids must not grow memory.
       if (!row) return undefined;
       found = { row, key: Object.freeze(toKey(row)) as ApiKey };
@@ -209,7 +188,9 @@ export class KeyService {
       // Thrown here it would be an uncaught exception (the server down); the times stay pending for the next flush.
       try {
         this.flush();
-      } catch {}
+      } catch (err) {
+        this.#onFlushError(err);
+      }
     }, LAST_USED_FLUSH_MS);
     this.#timer.unref();
   }
@@ -218,12 +199,9 @@ export class KeyService {
   flush(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#lastUsed.size === 0 || !this.#db.open) return;
-    const pending = [...this.#lastUsed];
+    if (this.#lastUsed.size === 0) return;
     // Synchronous: nothing is marked during the write, and the times are dropped only once it committed.
-    this.#db.transaction(() => {
-      for (const [id, at] of pending) this.#sql.touch.run(at, id);
-    })();
+    if (!this.#table.touch([...this.#lastUsed])) return;
     this.#lastUsed.clear();
     this.#cache.clear();
   }

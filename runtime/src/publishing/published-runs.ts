@@ -79,7 +79,9 @@ export const publishing = fp(
   async (app: FastifyInstance, config: Config) => {
     const mode = adminAuthMode(config.host, config.adminToken);
     if (mode === 'token' && config.adminToken) app.addHook('onRequest', adminTokenHook(config.adminToken));
-    const keys = new KeyService(app.store.db);
+    const keys = new KeyService(app.store.keys, {
+      onFlushError: (err) => app.log.error({ err }, 'writing API key last-used times failed; they stay pending'),
+    });
     app.decorate('keys', keys);
     app.decorate(
       'published',
@@ -91,7 +93,7 @@ export const publishing = fp(
     // Provider credentials from the editor, sealed at rest; model calls use them only when the env sets none.
     const isEnvProvider = Boolean(config.llm || config.openai.apiKey || config.openai.baseURL);
     const provider = new ProviderSettings(
-      app.store.db,
+      app.store.settings,
       SecretBox.open(config.dataDir, config.secretKey),
       isEnvProvider,
     );

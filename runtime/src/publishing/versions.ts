@@ -10,8 +10,8 @@ import {
   serializeFlow,
   type Values,
 } from '@flowloom/nodes';
-import type Database from 'better-sqlite3';
 import { flowInputs, flowOutputs, validateFlow } from '../engine/index.js';
+import type { PublishedRow } from '../store/published.js';
 import type { Store } from '../store/store.js';
 
 export type { PublishedSummary, PublishSettings };
@@ -38,18 +38,7 @@ export interface ChatShape {
   historyInput?: string;
 }
 
-interface Row {
-  flowId: string;
-  version: number;
-  json: string;
-  flowVersion: number | null;
-  rollbackOf: number | null;
-  note: string | null;
-  settings: string;
-  publishedAt: string;
-}
-
-function toSummary(row: Row): PublishedSummary {
+function toSummary(row: Omit<PublishedRow, 'json'>): PublishedSummary {
   return {
     flowId: row.flowId,
     version: row.version,
@@ -64,10 +53,6 @@ function toSummary(row: Row): PublishedSummary {
 /** `overrides` of a published run: node id → param → value. */
 export type Overrides = Record<string, Record<string, unknown>>;
 
-/** Written with the store's group commit, so idempotent (a commit not known to have happened is tried again). */
-const RECORD_RUN =
-  'INSERT OR IGNORE INTO published_runs (runId, flowId, version, keyId, endpoint) VALUES (?, ?, ?, ?, ?)';
-
 /**
  * Published versions in `published_versions`: immutable snapshots of a flow's draft, numbered per flow from 1.
  * The newest version of each flow is cached in memory (the hot path of every published call reads it).
@@ -78,25 +63,11 @@ export class PublishedService {
   readonly #defaults: PublishSettings;
   readonly #latest = new Map<string, PublishedVersion | null>();
   readonly #chat = new Map<string, ChatShape | null>();
-  readonly #sql;
 
   constructor(store: Store, registry: NodeRegistry, defaults: Partial<PublishSettings> = {}) {
     this.#store = store;
     this.#registry = registry;
     this.#defaults = { allowedOrigins: [], timeoutMs: 120_000, overridable: [], ...defaults };
-    const db: Database.Database = store.db;
-    this.#sql = {
-      insert:
-        db.prepare(`INSERT INTO published_versions (flowId, version, json, flowVersion, rollbackOf, note, settings, publishedAt)
-        VALUES (@flowId, @version, @json, @flowVersion, @rollbackOf, @note, @settings, @publishedAt)`),
-      get: db.prepare('SELECT * FROM published_versions WHERE flowId = ? AND version = ?'),
-      latest: db.prepare('SELECT * FROM published_versions WHERE flowId = ? ORDER BY version DESC LIMIT 1'),
-      list: db.prepare(
-        'SELECT flowId, version, flowVersion, rollbackOf, note, settings, publishedAt FROM published_versions WHERE flowId = ? ORDER BY version DESC',
-      ),
-      flows: db.prepare('SELECT DISTINCT flowId FROM published_versions ORDER BY flowId'),
-      remove: db.prepare('DELETE FROM published_versions WHERE flowId = ?'),
-    };
   }
 
   /**
@@ -135,25 +106,16 @@ export class PublishedService {
     this.#checkOverridable(flow, settings.overridable);
     const publishedAt = new Date().toISOString();
     const version = (previous?.version ?? 0) + 1;
-    this.#store.db
-      .transaction(() => {
-        // Inside the transaction: a concurrent publish of the same flow gets the next number or a conflict.
-        const last = this.#sql.latest.get(flowId) as Row | undefined;
-        if ((last?.version ?? 0) !== version - 1) {
-          throw new AppError('CONFLICT', `flow "${flowId}" was published meanwhile (now version ${last?.version})`);
-        }
-        this.#sql.insert.run({
-          flowId,
-          version,
-          json: serializeFlow(flow),
-          flowVersion,
-          rollbackOf,
-          note: options.note ?? null,
-          settings: JSON.stringify(settings),
-          publishedAt,
-        });
-      })
-      .immediate();
+    this.#store.published.insertNext({
+      flowId,
+      version,
+      json: serializeFlow(flow),
+      flowVersion,
+      rollbackOf,
+      note: options.note ?? null,
+      settings: JSON.stringify(settings),
+      publishedAt,
+    });
     this.#latest.delete(flowId);
     this.#chat.delete(flowId);
     return this.get(flowId, version);
@@ -163,7 +125,7 @@ export class PublishedService {
   latest(flowId: string): PublishedVersion | undefined {
     let cached = this.#latest.get(flowId);
     if (cached === undefined) {
-      const row = this.#sql.latest.get(flowId) as Row | undefined;
+      const row = this.#store.published.latest(flowId);
       cached = row ? { ...toSummary(row), flow: JSON.parse(row.json) as FlowFile } : null;
       this.#latest.set(flowId, cached);
     }
@@ -172,7 +134,7 @@ export class PublishedService {
 
   /** One published version. Throws VERSION_NOT_FOUND (or FLOW_NOT_FOUND when nothing of the flow is published). */
   get(flowId: string, version: number): PublishedVersion {
-    const row = this.#sql.get.get(flowId, version) as Row | undefined;
+    const row = this.#store.published.get(flowId, version);
     if (!row) {
       if (!this.latest(flowId)) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
       throw new AppError('VERSION_NOT_FOUND', `flow "${flowId}" has no published version ${version}`);
@@ -182,7 +144,7 @@ export class PublishedService {
 
   /** Every published version of a flow, newest first (empty when never published). */
   list(flowId: string): PublishedSummary[] {
-    return (this.#sql.list.all(flowId) as Row[]).map(toSummary);
+    return this.#store.published.list(flowId).map(toSummary);
   }
 
   /**
@@ -190,17 +152,17 @@ export class PublishedService {
    * next group commit, together with the run's own row and events (not one write per request).
    */
   recordRun(runId: string, flowId: string, version: number, keyId: string, endpoint: 'run' | 'chat'): void {
-    this.#store.enqueueRow(RECORD_RUN, [runId, flowId, version, keyId, endpoint]);
+    this.#store.published.recordRun({ runId, flowId, version, keyId, endpoint });
   }
 
   /** Ids of every flow with at least one published version. */
   flowIds(): string[] {
-    return (this.#sql.flows.all() as { flowId: string }[]).map((row) => row.flowId);
+    return this.#store.published.flowIds();
   }
 
   /** Removes every published version of a flow: its endpoints answer 404 from now on. False when none existed. */
   unpublish(flowId: string): boolean {
-    const { changes } = this.#sql.remove.run(flowId);
+    const changes = this.#store.published.remove(flowId);
     this.#latest.delete(flowId);
     this.#chat.delete(flowId);
     return changes > 0;

@@ -16,7 +16,7 @@ export const toolServices = fp(
     app.nodeServices.sandbox = sandbox;
     app.addHook('onClose', () => sandbox.close());
     app.nodeServices.http = createHttpClient(config.http);
-    app.nodeServices.memory = createMemoryService(app.store.db);
+    app.nodeServices.memory = createMemoryService(app.store.memory);
   },
   { name: 'flowloom-tool-services', dependencies: ['flowloom-services'] },
 );

@@ -13,8 +13,12 @@ import {
 import Database from 'better-sqlite3';
 import { isProcessAlive } from '../platform/process-alive.js';
 import { WriterThread } from './group-commit.js';
+import { KeyTable } from './keys.js';
+import { MemoryTable } from './memory.js';
 import { MIGRATIONS, type Migration, migrate } from './migrations.js';
+import { PublishedTable } from './published.js';
 import { addEvent, BatchWriter, configureConnection, emptyBatch, isEmptyBatch, type WriteBatch } from './row-writes.js';
+import { SettingsTable } from './settings.js';
 
 /** The database file inside the data folder. */
 export const DB_FILE = 'flowloom.db';
@@ -190,6 +194,7 @@ function prepareStatements(db: Database.Database) {
       'UPDATE flows SET name = @name, version = @version, json = @json, updatedAt = @at WHERE id = @id',
     ),
     deleteFlow: db.prepare('DELETE FROM flows WHERE id = ?'),
+    ping: db.prepare('SELECT 1'),
     insertVersion: db.prepare('INSERT INTO flow_versions (flowId, version, json, savedAt) VALUES (?, ?, ?, ?)'),
     deleteVersions: db.prepare('DELETE FROM flow_versions WHERE flowId = ?'),
     listVersions: db.prepare('SELECT version, savedAt FROM flow_versions WHERE flowId = ? ORDER BY version DESC'),
@@ -220,6 +225,14 @@ const INTERRUPTED: ErrorBody = {
 export class Store {
   readonly db: Database.Database;
   readonly path: string;
+  /** Published versions and the published runs' rows. */
+  readonly published: PublishedTable;
+  /** API keys of published endpoints. */
+  readonly keys: KeyTable;
+  /** Name/value settings (the model provider). */
+  readonly settings: SettingsTable;
+  /** Chat history of the memory node. */
+  readonly memory: MemoryTable;
   /** Run rows, events, final states and other rows waiting for the next group commit. */
   #batch: WriteBatch = emptyBatch(1);
   #writer: WriterThread | undefined;
@@ -245,6 +258,10 @@ export class Store {
     configureConnection(this.db, busyTimeoutMs);
     migrate(this.db, options.migrations ?? MIGRATIONS);
     this.#sql = prepareStatements(this.db);
+    this.published = new PublishedTable(this.db, (sql, params) => this.enqueueRow(sql, params));
+    this.keys = new KeyTable(this.db);
+    this.settings = new SettingsTable(this.db);
+    this.memory = new MemoryTable(this.db);
     this.#inline = new BatchWriter(this.db);
     if (options.recover !== false) this.recoverInterrupted();
     if (options.writer !== 'inline') {
@@ -265,6 +282,16 @@ export class Store {
   static open(dataDir: string, options: StoreOptions = {}): Store {
     mkdirSync(dataDir, { recursive: true });
     return new Store(join(dataDir, DB_FILE), options);
+  }
+
+  /** True when the database answers a query (`GET /api/health`). */
+  isHealthy(): boolean {
+    try {
+      this.#sql.ping.get();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // ---- flows ----

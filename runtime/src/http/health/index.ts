@@ -12,7 +12,7 @@ export const health: FastifyPluginAsyncTypebox = async (app) => {
     async () => {
       let storage: ComponentHealth;
       try {
-        app.store.db.prepare('SELECT 1').get();
+        if (!app.store.isHealthy()) throw new Error('the store does not answer');
         storage = { status: 'ok', kind: 'sqlite' };
       } catch {
         storage = { status: 'unavailable', kind: 'sqlite' };
