@@ -2,11 +2,13 @@ import { AppError, type Values } from '@flowloom/nodes';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { adminTokenHook } from '../http/auth.js';
 import { ProviderSettings, settingsLlm } from '../providers/provider-settings.js';
 import { SecretBox } from '../providers/secrets.js';
 import type { StartedRun, StartRunOptions } from '../runs/run-service.js';
-import { adminAuthMode, adminTokenHook, RateLimiter } from './auth.js';
+import { adminAuthMode } from './auth.js';
 import { KeyService } from './keys.js';
+import { RateLimiter } from './rate-limiter.js';
 import { type Overrides, PublishedService, type PublishedVersion } from './versions.js';
 
 declare module 'fastify' {

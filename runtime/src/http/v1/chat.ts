@@ -2,11 +2,11 @@ import { AppError, type ChatMessage, type TraceEvent, toErrorBody, type Usage, t
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { openEventStream } from '../../live/sse.js';
-import { requireScope } from '../../publishing/auth.js';
 import { type ApiKey, isInScope } from '../../publishing/keys.js';
 import { type StartedPublishedRun, startPublishedRun } from '../../publishing/published-runs.js';
 import type { ChatShape } from '../../publishing/versions.js';
 import type { RunRecord } from '../../store/store.js';
+import { requireScope } from '../auth.js';
 import { toHttpError } from '../errors.js';
 import { anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { v1ErrorBody } from './errors.js';

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateKey, requireScope } from '../../publishing/auth.js';
 import type { ApiKey } from '../../publishing/keys.js';
 import { startPublishedRun } from '../../publishing/published-runs.js';
+import { authenticateKey, requireScope } from '../auth.js';
 import { answerOf, streamRun } from '../runs/index.js';
 import { RunAnswer } from '../runs/schemas.js';
 import { chatCompletions, listModels, retrieveModel } from './chat.js';
