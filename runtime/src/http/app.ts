@@ -4,17 +4,17 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyPluginAsync,
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { type Config, VERSION } from '../config.js';
+import { type HttpConfig, VERSION } from '../config.js';
+import type { Runtime } from '../kernel.js';
 import { traces } from '../live/traces.js';
-import { publishing } from '../publishing/published-runs.js';
-import { vectorStore } from '../rag/vectors.js';
-import { services } from '../services/index.js';
-import { toolServices } from '../services/tool-services.js';
+import { adminAuthMode } from '../publishing/auth.js';
+import { adminTokenHook } from './auth.js';
 import { collections } from './collections/index.js';
 import { docs } from './docs/index.js';
 import { sendError, sendNotFound } from './errors.js';
@@ -28,19 +28,20 @@ import { settings } from './settings/index.js';
 import { v1 } from './v1/index.js';
 import { widget } from './widget/index.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The kernel this app serves: routes read everything through it (`app.runtime.runs`, `app.runtime.store`...). */
+    runtime: Runtime;
+  }
+}
+
 /** The largest request body accepted (413 BODY_TOO_LARGE beyond). */
 export const BODY_LIMIT = 1024 * 1024;
 
 // biome-ignore lint/suspicious/noExplicitAny: plugins take their own option types
 type Plugin = FastifyPluginAsync<any>;
 
-/**
- * Shared service plugins, registered in order with the config as options (decorators via fastify-plugin). Add new
- * services (e.g. the Chroma vector store) here, after `services`, whose decorators they may use.
- */
-export const SERVICE_PLUGINS: Plugin[] = [services, traces, publishing, vectorStore, toolServices];
-
-/** HTTP features, one encapsulated plugin each, registered under `/api`. */
+/** HTTP features, one encapsulated plugin each, registered under `/api` with the HTTP config's `templatesDir`. */
 export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, publish, keys, v1, settings, docs, collections];
 
 const FALLBACK_PAGE = `<!doctype html>
@@ -75,14 +76,28 @@ function isAllStrings(schema: unknown): boolean {
   return properties !== undefined && Object.values(properties).every((property) => property.type === 'string');
 }
 
-/** Builds the runtime: services, socket.io, the `/api` features and the editor. Never listens. */
-export async function buildApp(config: Config): Promise<App> {
+/**
+ * The HTTP shell over a runtime: socket.io traces, the `/api` features and the editor. Never listens. The app owns the
+ * runtime from here on: closing the app closes it (live runs are cancelled first, so their streams end), and so does
+ * a refused configuration (a non-loopback host without an admin token).
+ */
+export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<App> {
+  // The runtime's log, so the app and the kernel write one log; none at all (not even per-request children) without.
+  const loggerInstance: FastifyBaseLogger | undefined = runtime.config.logger === false ? undefined : runtime.log;
   const app = Fastify({
-    logger: config.logger,
+    loggerInstance,
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('runtime', runtime);
+  // Before the server stops: live runs end (cancelled, their final rows written), so their SSE streams close.
+  app.addHook('preClose', async () => {
+    await runtime.runs.cancelAll();
+  });
+  app.addHook('onClose', async () => {
+    await runtime.close();
+  });
   // TypeBox checks every part and converts only querystring, params and headers: bodies are never coerced.
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(sendError);
@@ -90,33 +105,39 @@ export async function buildApp(config: Config): Promise<App> {
   // that then fails the schema as "body must be object".
   app.removeContentTypeParser('text/plain');
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Flowloom runtime API',
-        version: VERSION,
-        description: 'See docs/api.md. Errors: {error: {code, message, details?}}.',
-      },
-      tags: [
-        { name: 'health' },
-        { name: 'nodes' },
-        { name: 'flows' },
-        { name: 'runs' },
-        { name: 'publish' },
-        { name: 'keys' },
-        { name: 'published' },
-        { name: 'settings' },
-      ],
-    },
-  });
   try {
-    for (const plugin of SERVICE_PLUGINS) await app.register(plugin, config);
-    for (const feature of FEATURE_PLUGINS) await app.register(feature, { prefix: '/api' });
+    // The editor API needs the admin token whenever one is set; a non-loopback host without one is refused here.
+    if (adminAuthMode(config.host, config.adminToken) === 'token' && config.adminToken) {
+      app.addHook('onRequest', adminTokenHook(config.adminToken));
+    }
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Flowloom runtime API',
+          version: VERSION,
+          description: 'See docs/api.md. Errors: {error: {code, message, details?}}.',
+        },
+        tags: [
+          { name: 'health' },
+          { name: 'nodes' },
+          { name: 'flows' },
+          { name: 'runs' },
+          { name: 'publish' },
+          { name: 'keys' },
+          { name: 'published' },
+          { name: 'settings' },
+        ],
+      },
+    });
+    await app.register(traces, { adminToken: config.adminToken });
+    for (const feature of FEATURE_PLUGINS) {
+      await app.register(feature, { prefix: '/api', templatesDir: config.templatesDir });
+    }
     await app.register(widget);
   } catch (err) {
-    // A refused configuration (e.g. no admin token on a public host): close what the plugins before it opened (the
-    // store and its writer thread, a Chroma server), so nothing is left running or writing in the data folder.
+    // A refused configuration: close the runtime (the store and its writer thread, a Chroma server), so nothing is
+    // left running or writing in the data folder.
     await app.close().catch(() => undefined);
     throw err;
   }

@@ -118,10 +118,10 @@ class Subscriber {
   #subscribe(target: Target): void {
     if ('flowId' in target) {
       if (this.#flows.has(target.flowId)) return;
-      for (const handle of this.app.runs.liveRuns(target.flowId)) this.#attach(handle, false);
+      for (const handle of this.app.runtime.runs.liveRuns(target.flowId)) this.#attach(handle, false);
       this.#flows.set(
         target.flowId,
-        this.app.runs.onRun((handle) => {
+        this.app.runtime.runs.onRun((handle) => {
           if (handle.flowId === target.flowId) this.#attach(handle, false);
         }),
       );
@@ -133,12 +133,12 @@ class Subscriber {
       existing.isExplicit = true;
       return;
     }
-    const trace = this.app.runs.liveTrace(runId);
+    const trace = this.app.runtime.runs.liveTrace(runId);
     if (trace) {
       this.#attach({ runId, trace }, true);
       return;
     }
-    const detail = this.app.runs.get(runId);
+    const detail = this.app.runtime.runs.get(runId);
     if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     // Finished: its whole log is in the store (a run leaves the live set only after its last event is written).
     for (const event of detail.events) this.#send(event);
@@ -150,7 +150,7 @@ class Subscriber {
       this.#flows.get(target.flowId)?.();
       this.#flows.delete(target.flowId);
       for (const [runId, entry] of this.#runs) {
-        const trace = this.app.runs.liveTrace(runId);
+        const trace = this.app.runtime.runs.liveTrace(runId);
         if (!entry.isExplicit && trace?.flowId === target.flowId) entry.stop();
       }
       return;
@@ -185,7 +185,7 @@ function answer(ack: unknown, fn: () => void): void {
  * after the replay, so when it arrives every past event is already delivered.
  */
 export const traces = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: { adminToken?: string }) => {
     const io = new Server(app.server, {
       serveClient: false,
       cors: { origin: false },
@@ -193,7 +193,7 @@ export const traces = fp(
       wsEngine: CorkingWebSocketServer,
     });
     const namespace: Namespace = io.of(TRACES_NAMESPACE);
-    const token = app.config.adminToken;
+    const token = options.adminToken;
     if (token) {
       // The handshake's auth.token must match FLOWLOOM_ADMIN_TOKEN (checked in constant time).
       namespace.use((socket, next) => {
@@ -216,5 +216,5 @@ export const traces = fp(
       io.engine.close();
     });
   },
-  { name: 'flowloom-traces', dependencies: ['flowloom-services'] },
+  { name: 'flowloom-traces' },
 );

@@ -1,24 +1,6 @@
 import { AppError, type Values } from '@flowloom/nodes';
-import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
-import type { Config } from '../config.js';
-import { adminTokenHook } from '../http/auth.js';
-import { ProviderSettings, settingsLlm } from '../providers/provider-settings.js';
-import { SecretBox } from '../providers/secrets.js';
-import type { StartedRun, StartRunOptions } from '../runs/run-service.js';
-import { adminAuthMode } from './auth.js';
-import { KeyService } from './keys.js';
-import { RateLimiter } from './rate-limiter.js';
-import { type Overrides, PublishedService, type PublishedVersion } from './versions.js';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    keys: KeyService;
-    published: PublishedService;
-    rateLimiter: RateLimiter;
-    providerSettings: ProviderSettings;
-  }
-}
+import type { RunService, StartedRun, StartRunOptions } from '../runs/run-service.js';
+import type { Overrides, PublishedService, PublishedVersion } from './versions.js';
 
 /** Default run time limit of a published version (overridable per version). */
 export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
@@ -44,17 +26,17 @@ export interface StartedPublishedRun extends StartedRun {
  * OVERRIDE_NOT_ALLOWED, FLOW_INVALID or RUN_INPUT_INVALID before anything runs.
  */
 export function startPublishedRun(
-  app: FastifyInstance,
+  { published: versions, runs }: { published: PublishedService; runs: RunService },
   flowId: string,
   request: PublishedRunRequest,
   caller: { keyId: string; endpoint: 'run' | 'chat' },
   options: Pick<StartRunOptions, 'streamedToClient'> = {},
 ): StartedPublishedRun {
-  const published = app.published.latest(flowId);
+  const published = versions.latest(flowId);
   if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
-  const flow = app.published.applyOverrides(published, request.overrides);
+  const flow = versions.applyOverrides(published, request.overrides);
   const timeoutMs = published.settings.timeoutMs;
-  const started = app.runs.start(
+  const started = runs.start(
     flow,
     {
       inputs: request.inputs,
@@ -68,43 +50,6 @@ export function startPublishedRun(
     },
     published.flowVersion,
   );
-  app.published.recordRun(started.handle.runId, flowId, published.version, caller.keyId, caller.endpoint);
+  versions.recordRun(started.handle.runId, flowId, published.version, caller.keyId, caller.endpoint);
   return { ...started, published };
 }
-
-/**
- * Publishing services: published versions, API keys and their rate limiter, provider settings (encrypted at rest),
- * and the admin-token hook on the editor API (on whenever FLOWLOOM_ADMIN_TOKEN is set; a non-loopback HOST without it
- * is refused at startup).
- */
-export const publishing = fp(
-  async (app: FastifyInstance, config: Config) => {
-    const mode = adminAuthMode(config.host, config.adminToken);
-    if (mode === 'token' && config.adminToken) app.addHook('onRequest', adminTokenHook(config.adminToken));
-    const keys = new KeyService(app.store.keys, {
-      onFlushError: (err) => app.log.error({ err }, 'writing API key last-used times failed; they stay pending'),
-    });
-    app.decorate('keys', keys);
-    app.decorate(
-      'published',
-      new PublishedService(app.store, app.registry, {
-        timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
-      }),
-    );
-    app.decorate('rateLimiter', new RateLimiter(config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE));
-    // Provider credentials from the editor, sealed at rest; model calls use them only when the env sets none.
-    const isEnvProvider = Boolean(config.llm || config.openai.apiKey || config.openai.baseURL);
-    const provider = new ProviderSettings(
-      app.store.settings,
-      SecretBox.open(config.dataDir, config.secretKey),
-      isEnvProvider,
-    );
-    app.decorate('providerSettings', provider);
-    if (!isEnvProvider) app.nodeServices.llm = settingsLlm(provider, app.nodeServices.llm);
-    // Pending last-used times are written before the store closes (onClose hooks run after every preClose).
-    app.addHook('preClose', async () => {
-      keys.flush();
-    });
-  },
-  { name: 'flowloom-publishing', dependencies: ['flowloom-services'] },
-);

@@ -18,13 +18,8 @@ import {
   type Metadata,
   type Where,
 } from 'chromadb';
-import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
-import type { Config } from '../config.js';
-import { createOpenAIEmbeddings } from '../providers/openai.js';
 import { type ChromaLog, ChromaServer, type VectorStoreHealth } from './chroma-server.js';
-import { Documents } from './documents/index.js';
-import { Embeddings, parseEmbedder } from './embeddings.js';
+import { parseEmbedder } from './embeddings.js';
 
 export type { VectorStoreHealth, VectorStoreStatus } from './chroma-server.js';
 
@@ -449,41 +444,3 @@ export class ChromaVectors implements VectorService {
     return handle;
   }
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Chroma: the managed server (CHROMA_URL unset) or an external one. */
-    vectors: ChromaVectors;
-    embeddings: Embeddings;
-    /** Uploaded files, loaders and splitters. */
-    documents: Documents;
-  }
-}
-
-/**
- * The RAG services: embeddings (local, or OpenAI-compatible when a provider is configured), Chroma (started lazily
- * on first use when CHROMA_URL is unset, data under `<dataDir>/chroma`) and documents. Adds `vectors`, `embeddings`
- * and `documents` to every run's node services, reports `vectorStore` in health and stops Chroma on close.
- */
-export const vectorStore = fp(
-  async (app: FastifyInstance, config: Config) => {
-    const hasProvider = Boolean(config.openai.apiKey || config.openai.baseURL);
-    const embeddings = new Embeddings(hasProvider ? { openai: createOpenAIEmbeddings(config.openai) } : {});
-    const vectors = new ChromaVectors({
-      url: config.chromaUrl,
-      dataDir: config.dataDir,
-      embeddings,
-      log: (level, message) => app.log[level === 'info' ? 'debug' : level](message),
-    });
-    const documents = new Documents(config.dataDir);
-    app.decorate('vectors', vectors);
-    app.decorate('embeddings', embeddings);
-    app.decorate('documents', documents);
-    Object.assign(app.nodeServices, { vectors, embeddings, documents });
-    app.healthHooks.vectorStore = () => vectors.health();
-    app.addHook('onClose', async () => {
-      await vectors.close();
-    });
-  },
-  { name: 'flowloom-vectors', dependencies: ['flowloom-services'] },
-);
