@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 // The built runtime (tsc output), not the sources through tsx: tsx's keepNames helpers distort closure-heavy code.
 import { startRun } from '../../runtime/dist/engine/index.js';
-import { createLlmService } from '../../runtime/dist/services/openai.js';
+import { createLlmService } from '../../runtime/dist/providers/openai.js';
 import { passThrough, testRegistry } from '../../runtime/dist/testing/kinds.js';
 
 const TARGETS = { perNodeUs: 10, perCallMs: 0.5, branchesRatio: 1.1 };

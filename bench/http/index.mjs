@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { buildApp } from '../../runtime/dist/app.js';
 import { testConfig } from '../../runtime/dist/config.js';
-import { createLlmService } from '../../runtime/dist/services/openai.js';
+import { buildApp } from '../../runtime/dist/http/app.js';
+import { createRuntime } from '../../runtime/dist/kernel.js';
+import { createLlmService } from '../../runtime/dist/providers/openai.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
@@ -69,7 +70,8 @@ async function main() {
   const fake = await startFake();
   const dataDir = join(ROOT, 'bench/results/.tmp-http');
   rmSync(dataDir, { recursive: true, force: true });
-  const app = await buildApp(testConfig({ dataDir, openai: { baseURL: fake.url, apiKey: 'bench' } }));
+  const config = testConfig({ dataDir, openai: { baseURL: fake.url, apiKey: 'bench' } });
+  const app = await buildApp(await createRuntime(config), config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const runtimeUrl = `http://127.0.0.1:${app.server.address().port}`;
   const must = async (res, status) => {

@@ -8,9 +8,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { NodeRegistry } from '@flowloom/nodes';
 import { ChromaClient } from 'chromadb';
-import { Documents } from '../../runtime/dist/services/documents/index.js';
-import { Embeddings, localEmbed } from '../../runtime/dist/services/embeddings.js';
-import { ChromaVectors } from '../../runtime/dist/services/vectors.js';
+import { Documents } from '../../runtime/dist/rag/documents/index.js';
+import { Embeddings, localEmbed } from '../../runtime/dist/rag/embeddings.js';
+import { ChromaVectors } from '../../runtime/dist/rag/vectors.js';
 
 const quick = process.argv.includes('--quick');
 const TARGETS = { ingestSeconds: 30, addedMs: 2 };

@@ -14,6 +14,7 @@ import {
 import { type Config, configFromEnv, VERSION } from './config.js';
 import { checkRunInputs, flowInputs, type Problem, validateFlow } from './engine/index.js';
 import { isEntryPoint } from './entry-point.js';
+import type { StartedRun } from './runs/run-service.js';
 
 /** Exit codes (CONTRACTS §5). */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -161,19 +162,6 @@ function fromCwd(env: Record<string, string | undefined>, path: string): string 
   return isAbsolute(path) ? path : resolve(env.INIT_CWD ?? process.cwd(), path);
 }
 
-/** A flow saved in the data folder, or FLOW_NOT_FOUND. */
-async function storedFlow(dataDir: string, flowId: string): Promise<FlowFile> {
-  const { Store } = await import('./services/store.js');
-  const store = Store.open(dataDir);
-  try {
-    const stored = store.getFlow(flowId);
-    if (!stored) throw new AppError('FLOW_NOT_FOUND', `no flow "${flowId}" in ${dataDir} (and no such file)`);
-    return stored.flow;
-  } finally {
-    store.close();
-  }
-}
-
 function looksLikeFile(target: string, resolved: string): boolean {
   return target.endsWith('.json') || target.includes('/') || target.includes('\\') || existsSync(resolved);
 }
@@ -199,31 +187,34 @@ async function runCommand(args: string[], env: Record<string, string | undefined
 
   const path = fromCwd(env, target);
   const fromFile = looksLikeFile(target, path) ? readFlowFile(path) : undefined;
-  const registry = new NodeRegistry();
+  const inputPairs = (values.input as string[] | undefined) ?? [];
+  const jsonInput = values['json-input'] as string | undefined;
+  let fileRun: { flow: FlowFile; inputs: Values } | undefined;
   if (fromFile) {
+    // A flow file is checked, and its inputs too, before the runtime opens the data folder: bad input fails fast.
+    const registry = new NodeRegistry();
     const problems = validateFlow(fromFile, registry);
     if (problems.length > 0) {
       throw new AppError('FLOW_INVALID', `${target} has ${problems.length} problem(s)`, {
         details: problems.map((problem) => ({ message: formatProblem(problem) })),
       });
     }
+    fileRun = { flow: fromFile, inputs: runInputs(fromFile, registry, inputPairs, jsonInput) };
   }
-  const flow = fromFile ?? (await storedFlow(config.dataDir, target));
-  // Inputs are checked before the whole runtime starts, so bad input fails fast.
-  const specs = flowInputs(flow, registry);
-  const inputs = parseInputs(
-    (values.input as string[] | undefined) ?? [],
-    values['json-input'] as string | undefined,
-    new Map(specs.map((input) => [input.name, input.dataType])),
-  );
-  checkRunInputs(specs, inputs);
 
-  // Loaded on demand so `validate` and bad input answer fast.
-  const { buildApp } = await import('./app.js');
-  const app = await buildApp(config);
+  // The kernel alone: no HTTP app, no port. Loaded on demand so `validate` and bad input answer fast.
+  const { createRuntime } = await import('./kernel.js');
+  const runtime = await createRuntime(config);
   try {
-    await app.ready();
-    const started = fromFile ? app.runs.start(flow, { inputs }) : app.runs.startSaved(flow.id, { inputs });
+    let started: StartedRun;
+    if (fileRun) {
+      started = runtime.runs.start(fileRun.flow, { inputs: fileRun.inputs });
+    } else {
+      const stored = runtime.store.getFlow(target);
+      if (!stored) throw new AppError('FLOW_NOT_FOUND', `no flow "${target}" in ${config.dataDir} (and no such file)`);
+      const inputs = runInputs(stored.flow, runtime.registry, inputPairs, jsonInput);
+      started = runtime.runs.startSaved(target, { inputs });
+    }
     const names = new Map<string, string>();
     started.handle.trace.subscribe((event) => {
       if (event.type === 'node.started' && event.spanId && event.nodeId) names.set(event.spanId, event.nodeId);
@@ -243,8 +234,16 @@ async function runCommand(args: string[], env: Record<string, string | undefined
     io.stderr(`run ${run.runId} ${run.status}: ${reason}\n`);
     return EXIT.failed;
   } finally {
-    await app.close();
+    await runtime.close();
   }
+}
+
+/** The run's inputs from `--input name=value` and `--json-input`, parsed per the flow's inputs and checked. */
+function runInputs(flow: FlowFile, registry: NodeRegistry, pairs: readonly string[], json: string | undefined): Values {
+  const specs = flowInputs(flow, registry);
+  const inputs = parseInputs(pairs, json, new Map(specs.map((input) => [input.name, input.dataType])));
+  checkRunInputs(specs, inputs);
+  return inputs;
 }
 
 function validateCommand(args: string[], env: Record<string, string | undefined>, io: CliIo): number {

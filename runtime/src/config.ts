@@ -1,25 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import type { LlmService } from '@flowloom/nodes';
-import type { FastifyServerOptions } from 'fastify';
-import { type HttpClientConfig, httpClientConfigFromEnv } from './services/http-client.js';
-import type { SandboxConfig } from './services/sandbox.js';
+import type { LoggerOptions } from 'pino';
+import { type HttpClientConfig, httpClientConfigFromEnv } from './net/http-client.js';
+import type { SandboxConfig } from './sandbox/sandbox.js';
 
-/** Everything the runtime needs to start. Built from the environment by `main.ts`/`cli.ts`, or by hand in tests. */
-export interface Config {
+/** What the kernel needs (`createRuntime`): the data folder, providers, the vector store and limits. */
+export interface RuntimeConfig {
   /** The data folder (SQLite database, local Chroma data). */
   dataDir: string;
-  host: string;
-  port: number;
   openai: { apiKey?: string; baseURL?: string };
   /** An external Chroma; unset means the runtime starts its own. */
   chromaUrl?: string;
-  /** When set, the editor API and socket.io handshakes need this token (issue #5). */
-  adminToken?: string;
-  /** The built editor served at `/` (SPA); when missing a minimal page is served. */
-  editorDir: string;
-  /** The `*.flow.json` templates listed at `GET /api/templates`. */
-  templatesDir: string;
-  logger: FastifyServerOptions['logger'];
+  /** pino options of the runtime's log (the HTTP app logs through it too); false: no log. */
+  logger: false | LoggerOptions;
   /** Replaces the OpenAI-backed model service (tests). */
   llm?: LlmService;
   /** Published endpoints (issue #5): default run time limit and per-key rate limit. */
@@ -31,6 +24,21 @@ export interface Config {
   /** Limits of the code sandbox (code, tool-code nodes). */
   sandbox?: SandboxConfig;
 }
+
+/** What the HTTP shell needs (`buildApp`): where it listens, who may use the editor API, what it serves. */
+export interface HttpConfig {
+  host: string;
+  port: number;
+  /** When set, the editor API and socket.io handshakes need this token (issue #5). */
+  adminToken?: string;
+  /** The built editor served at `/` (SPA); when missing a minimal page is served. */
+  editorDir: string;
+  /** The `*.flow.json` templates listed at `GET /api/templates`. */
+  templatesDir: string;
+}
+
+/** Everything the server needs to start. Built from the environment by `main.ts`/`cli.ts`, or by hand in tests. */
+export interface Config extends RuntimeConfig, HttpConfig {}
 
 const PACKAGE_ROOT = new URL('../', import.meta.url);
 

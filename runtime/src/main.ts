@@ -1,15 +1,16 @@
-import { type App, buildApp } from './app.js';
 import { type Config, configFromEnv } from './config.js';
 import { isEntryPoint } from './entry-point.js';
+import { type App, buildApp } from './http/app.js';
+import { createRuntime } from './kernel.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
- * Builds the app, listens, and shuts down gracefully on SIGTERM/SIGINT: live runs are cancelled (and recorded as
- * cancelled), sockets closed, the store flushed and closed. A second signal exits at once.
+ * Builds the runtime, then the app over it, listens, and shuts down gracefully on SIGTERM/SIGINT: live runs are
+ * cancelled (and recorded as cancelled), sockets closed, the store flushed and closed. A second signal exits at once.
  */
 export async function startServer(config: Config): Promise<App> {
-  const app = await buildApp(config);
+  const app = await buildApp(await createRuntime(config), config);
   if (!LOOPBACK.has(config.host) && !config.adminToken) {
     app.log.warn(
       `listening on ${config.host} without FLOWLOOM_ADMIN_TOKEN: anyone who can reach it can edit and run flows`,

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeFlow } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../services/store.js';
+import { Store } from '../store/store.js';
 import { BIN, buildBin } from '../testing/bin.js';
 import { chatFlow, echoFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
 
@@ -35,9 +35,9 @@ interface Result {
   stderr: string;
 }
 
-function flowloom(args: string[], env: Record<string, string> = {}): Promise<Result> {
+function flowloom(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', FLOWLOOM_DATA: join(dir, 'data'), OPENAI_BASE_URL: fake.url, ...env },
     });
@@ -95,6 +95,39 @@ describe('flowloom run', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/✗ llm .*PROVIDER/);
     expect(result.stderr).toMatch(/failed/);
+  });
+
+  it('opens no port and loads neither Fastify nor socket.io: the kernel alone runs the flow', async () => {
+    // Loaded before the CLI: records every listen() (any HTTP or socket.io server goes through net.Server) and, at
+    // exit, the CommonJS modules loaded (fastify and socket.io are CommonJS: imported from ESM they land there too).
+    const probe = join(dir, 'probe.mjs');
+    const report = join(dir, 'probe.json');
+    writeFileSync(
+      probe,
+      `import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+const listens = [];
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  listens.push(args[0] ?? null);
+  return listen.apply(this, args);
+};
+const cache = createRequire(import.meta.url).cache;
+process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify({ listens, modules: Object.keys(cache) })));
+`,
+    );
+    const result = await flowloom(['run', 'chat.flow.json', '--input', 'question=no port'], {}, ['--import', probe]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ answer: 'echo: Q: no port' });
+    const { listens, modules } = JSON.parse(readFileSync(report, 'utf8')) as { listens: unknown[]; modules: string[] };
+    expect(listens).toEqual([]);
+    const packages = new Set(modules.map((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]));
+    // The probe sees CommonJS packages the run does load (the store's driver), so their absence below means something.
+    expect(packages).toContain('better-sqlite3');
+    for (const transport of ['fastify', '@fastify/swagger', 'socket.io', 'engine.io', 'ws']) {
+      expect(packages, transport).not.toContain(transport);
+    }
   });
 
   it('exits 1 with PROVIDER_NOT_CONFIGURED when no model is configured', async () => {

@@ -4,7 +4,7 @@ import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_FILE, Store } from '../services/store.js';
+import { DB_FILE, Store } from '../store/store.js';
 import { buildBin, startServe } from '../testing/bin.js';
 import { chatFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
 

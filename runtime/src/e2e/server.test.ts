@@ -2,9 +2,9 @@ import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../app.js';
 import { testConfig } from '../config.js';
-import { chatFlow, echoFlow, parseSse, removeTempDir, tempDir } from '../testing/fixtures.js';
+import type { App } from '../http/app.js';
+import { buildTestApp, chatFlow, echoFlow, parseSse, removeTempDir, tempDir } from '../testing/fixtures.js';
 
 // A really listening server (port 0): SSE over HTTP, socket.io clients, and the same run seen both ways.
 
@@ -17,7 +17,7 @@ const sockets: Socket[] = [];
 beforeAll(async () => {
   fake = await startFakeOpenAI();
   dataDir = tempDir('e2e');
-  app = await buildApp(testConfig({ dataDir, openai: { baseURL: fake.url, apiKey: 'test' } }));
+  app = await buildTestApp(testConfig({ dataDir, openai: { baseURL: fake.url, apiKey: 'test' } }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -225,7 +225,7 @@ describe('socket.io /traces', () => {
 
   it('requires the admin token in the handshake when FLOWLOOM_ADMIN_TOKEN is set', async () => {
     const dir = tempDir('e2e-auth');
-    const guarded = await buildApp(testConfig({ dataDir: dir, adminToken: 'sesame' }));
+    const guarded = await buildTestApp(testConfig({ dataDir: dir, adminToken: 'sesame' }));
     await guarded.listen({ port: 0, host: '127.0.0.1' });
     try {
       const address = guarded.server.address();

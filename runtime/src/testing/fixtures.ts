@@ -2,8 +2,9 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowFile } from '@flowloom/nodes';
-import { type App, buildApp } from '../app.js';
 import { type Config, testConfig } from '../config.js';
+import { type App, buildApp } from '../http/app.js';
+import { createRuntime } from '../kernel.js';
 
 // Test helpers (not used by the runtime itself): package-local temp folders and small flows.
 
@@ -21,6 +22,11 @@ export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The server as `main.ts` builds it, minus the port: the runtime, then the app over it (closing the app closes both). */
+export async function buildTestApp(config: Config): Promise<App> {
+  return buildApp(await createRuntime(config), config);
+}
+
 export interface TestApp {
   app: App;
   dataDir: string;
@@ -32,7 +38,7 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
   const dataDir = tempDir();
   let app: App;
   try {
-    app = await buildApp(testConfig({ dataDir, templatesDir: join(dataDir, 'no-templates'), ...overrides }));
+    app = await buildTestApp(testConfig({ dataDir, templatesDir: join(dataDir, 'no-templates'), ...overrides }));
     await app.ready();
   } catch (err) {
     removeTempDir(dataDir);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makePdf } from '../../services/documents/make-pdf.js';
+import { makePdf } from '../../rag/documents/make-pdf.js';
 import { startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 let fake: FakeOpenAI;
@@ -296,7 +296,7 @@ describe('tool-retriever under function-call (fake model)', () => {
 
 describe('managed Chroma in the runtime', () => {
   it('comes back after its process is killed, with the data still there', async () => {
-    const pid = t.app.vectors.server!.pid!;
+    const pid = t.app.runtime.vectors.server!.pid!;
     process.kill(pid, 'SIGKILL');
     await vi.waitFor(
       async () => {
@@ -305,15 +305,15 @@ describe('managed Chroma in the runtime', () => {
       },
       { timeout: 30_000, interval: 50 },
     );
-    expect(t.app.vectors.server!.pid).not.toBe(pid);
+    expect(t.app.runtime.vectors.server!.pid).not.toBe(pid);
     const info = await inject('GET', '/api/collections/support');
     expect(info.json()).toMatchObject({ count: 4 });
   });
 
   it('stops with the runtime', async () => {
     const local = await startTestApp();
-    await local.app.vectors.ready();
-    const pid = local.app.vectors.server!.pid!;
+    await local.app.runtime.vectors.ready();
+    const pid = local.app.runtime.vectors.server!.pid!;
     await local.close();
     expect(() => process.kill(pid, 0)).toThrow();
   });

@@ -147,7 +147,7 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/collections',
     { schema: { tags, summary: 'List collections', response: { 200: CollectionsResponse, ...errorResponses } } },
-    async () => ({ collections: await app.vectors.listCollections() }),
+    async () => ({ collections: await app.runtime.vectors.listCollections() }),
   );
 
   app.get(
@@ -160,7 +160,7 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CollectionSchema, ...errorResponses },
       },
     },
-    async (request) => app.vectors.collectionInfo(request.params.name),
+    async (request) => app.runtime.vectors.collectionInfo(request.params.name),
   );
 
   app.delete(
@@ -174,7 +174,7 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await app.vectors.deleteCollection(request.params.name);
+      await app.runtime.vectors.deleteCollection(request.params.name);
       return reply.status(204).send(null);
     },
   );
@@ -195,7 +195,7 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
         ? (await fromMultipart(request)).files
         : fromJson((request.body as { files: JsonFile[] }).files);
       const stored = [];
-      for (const file of files) stored.push((await app.documents.save(file)).file);
+      for (const file of files) stored.push((await app.runtime.documents.save(file)).file);
       return { files: stored };
     },
   );
@@ -232,15 +232,15 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
       const chunks = new Map<string, Document>();
       const report = [];
       for (const upload of files) {
-        const { file, document } = await app.documents.save(upload);
+        const { file, document } = await app.runtime.documents.save(upload);
         const splitter = options.splitter ?? (file.type === 'md' || file.type === 'html' ? 'markdown' : 'recursive');
-        const pieces = app.documents.split(document, { splitter, chunkSize, chunkOverlap });
+        const pieces = app.runtime.documents.split(document, { splitter, chunkSize, chunkOverlap });
         for (const piece of pieces) chunks.set(piece.id, piece);
         report.push({ ...file, chunks: pieces.length });
       }
       if (chunks.size === 0) throw new AppError('BAD_REQUEST', 'the uploaded files contain no text');
       const all = [...chunks.values()];
-      const result = await app.vectors.upsert(request.params.name, all, { signal, embedder: options.embedder });
+      const result = await app.runtime.vectors.upsert(request.params.name, all, { signal, embedder: options.embedder });
       return {
         collection: request.params.name,
         count: all.length,

@@ -1,9 +1,9 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FLOW_SCHEMA, type FlowFile, serializeFlow } from '@flowloom/nodes';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { echoFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { echoFlow, removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -23,9 +23,9 @@ function inject(
 /** Everything stored about flows, to prove a rejected request changed nothing. */
 function storedState(): string {
   return JSON.stringify({
-    flows: t.app.store.listFlows(),
-    texts: t.app.store.listFlows().map((f) => t.app.store.getFlowText(f.id)),
-    versions: t.app.store.listFlows().map((f) => t.app.store.listFlowVersions(f.id)),
+    flows: t.app.runtime.store.listFlows(),
+    texts: t.app.runtime.store.listFlows().map((f) => t.app.runtime.store.getFlowText(f.id)),
+    versions: t.app.runtime.store.listFlows().map((f) => t.app.runtime.store.listFlowVersions(f.id)),
   });
 }
 
@@ -67,11 +67,11 @@ describe('flows CRUD', () => {
     // The input and output params above equal their kind's defaults: the store keeps only real choices.
     const loaded = (await inject('GET', '/api/flows/echo')).json() as FlowFile;
     expect(loaded.nodes.every((node) => node.params === undefined)).toBe(true);
-    const firstText = t.app.store.getFlowText('echo') as string;
+    const firstText = t.app.runtime.store.getFlowText('echo') as string;
     await inject('PUT', '/api/flows/echo', loaded);
     const reloaded = (await inject('GET', '/api/flows/echo')).json() as FlowFile;
     await inject('PUT', '/api/flows/echo', reloaded);
-    const thirdText = t.app.store.getFlowText('echo') as string;
+    const thirdText = t.app.runtime.store.getFlowText('echo') as string;
     expect(thirdText.replace('"version": 3', '"version": 1')).toBe(firstText);
     expect(thirdText).toBe(serializeFlow(reloaded as FlowFile).replace('"version": 2', '"version": 3'));
   });
@@ -235,7 +235,7 @@ describe('validation and schema', () => {
     expect((await inject('POST', '/api/validate', echoFlow())).json()).toEqual({ ok: true, problems: [] });
     const garbage = await inject('POST', '/api/validate', [1, 2]);
     expect(garbage.json().ok).toBe(false);
-    expect(t.app.store.listFlows()).toEqual([]);
+    expect(t.app.runtime.store.listFlows()).toEqual([]);
   });
 
   it('POST /api/flows/:id/validate validates the saved draft; 404 when unknown', async () => {
@@ -263,12 +263,14 @@ describe('validation and schema', () => {
 
 describe('templates', () => {
   it('lists the flows folder as templates (skipping broken files) and creates a flow from one', async () => {
-    const dir = join(t.dataDir, 'templates');
-    mkdirSync(dir);
+    const dir = tempDir('templates');
     writeFileSync(join(dir, 'echo.flow.json'), serializeFlow(echoFlow()));
     writeFileSync(join(dir, 'broken.flow.json'), '{ not json');
     writeFileSync(join(dir, 'README.md'), '# not a flow');
-    t.app.config.templatesDir = dir;
+    // The templates folder is the HTTP shell's config: an app of its own.
+    await t.close();
+    t = await startTestApp({ templatesDir: dir });
+    onTestFinished(() => removeTempDir(dir));
 
     const list = await inject('GET', '/api/templates');
     expect(list.json()).toEqual({ templates: [{ id: 'echo', name: 'Echo', description: 'Returns its question.' }] });
@@ -276,14 +278,15 @@ describe('templates', () => {
     expect(template.id).toBe('echo');
     expect((await inject('GET', '/api/templates/nope')).statusCode).toBe(404);
     // The store starts empty; the editor makes a flow from a template under the id it likes.
-    expect(t.app.store.listFlows()).toEqual([]);
+    expect(t.app.runtime.store.listFlows()).toEqual([]);
     expect((await inject('POST', '/api/flows', { ...template, id: 'my-echo' })).statusCode).toBe(201);
   });
 
   it('offers every flow of the repository as a template that can be created as a flow', async () => {
-    const repo = await startTestApp({ templatesDir: fileURLToPath(new URL('../../../../flows/', import.meta.url)) });
+    const templatesDir = fileURLToPath(new URL('../../../../flows/', import.meta.url));
+    const repo = await startTestApp({ templatesDir });
     try {
-      const files = readdirSync(repo.app.config.templatesDir).filter((name) => name.endsWith('.flow.json'));
+      const files = readdirSync(templatesDir).filter((name) => name.endsWith('.flow.json'));
       const { templates } = (await repo.app.inject({ method: 'GET', url: '/api/templates' })).json();
       expect(templates).toHaveLength(files.length);
       for (const { id } of templates as { id: string }[]) {

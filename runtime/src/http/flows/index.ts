@@ -36,14 +36,14 @@ function parseIfMatch(value: string | undefined): number | undefined {
  * Flows CRUD with version history, validation, the flow JSON Schema and templates. Drafts may have graph problems
  * (work in progress); only schema-valid flows are stored.
  */
-export const flows: FastifyPluginAsyncTypebox = async (app) => {
+export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async (app, { templatesDir }) => {
   const notFound = (id: string) => new AppError('FLOW_NOT_FOUND', `flow "${id}" does not exist`);
 
   app.get(
     '/flows',
     { schema: { tags, summary: 'List flows', response: { 200: FlowsResponse, ...errorResponses } } },
     async () => ({
-      flows: app.store.listFlows(),
+      flows: app.runtime.store.listFlows(),
     }),
   );
 
@@ -51,7 +51,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
     '/flows',
     { schema: { tags, summary: 'Create a flow', body: FlowBody, response: { 201: FlowResponse, ...errorResponses } } },
     async (request, reply) => {
-      const stored = app.store.createFlow(normalizeFlow(request.body, app.registry));
+      const stored = app.runtime.store.createFlow(normalizeFlow(request.body, app.runtime.registry));
       reply.header('location', `/api/flows/${stored.flow.id}`).header('etag', `"${stored.version}"`);
       return reply.status(201).send(stored.flow);
     },
@@ -68,7 +68,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const stored = app.store.getFlow(request.params.id);
+      const stored = app.runtime.store.getFlow(request.params.id);
       if (!stored) throw notFound(request.params.id);
       reply.header('etag', `"${stored.version}"`);
       return stored.flow;
@@ -101,7 +101,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
       const expected = parseIfMatch(request.headers['if-match']) ?? request.body.version;
-      const stored = app.store.updateFlow(normalizeFlow(request.body, app.registry), expected);
+      const stored = app.runtime.store.updateFlow(normalizeFlow(request.body, app.runtime.registry), expected);
       reply.header('etag', `"${stored.version}"`);
       return stored.flow;
     },
@@ -118,7 +118,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      if (!app.store.deleteFlow(request.params.id)) throw notFound(request.params.id);
+      if (!app.runtime.store.deleteFlow(request.params.id)) throw notFound(request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -134,7 +134,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const versions = app.store.listFlowVersions(request.params.id);
+      const versions = app.runtime.store.listFlowVersions(request.params.id);
       if (versions.length === 0) throw notFound(request.params.id);
       return { versions };
     },
@@ -152,9 +152,9 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { id, version } = request.params;
-      const found = app.store.getFlowVersion(id, version);
+      const found = app.runtime.store.getFlowVersion(id, version);
       if (found) return found.flow;
-      if (!app.store.getFlow(id)) throw notFound(id);
+      if (!app.runtime.store.getFlow(id)) throw notFound(id);
       throw new AppError('VERSION_NOT_FOUND', `flow "${id}" has no version ${version}`);
     },
   );
@@ -170,9 +170,12 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const stored = app.store.getFlow(request.params.id);
+      const stored = app.runtime.store.getFlow(request.params.id);
       if (!stored) throw notFound(request.params.id);
-      return { inputs: flowInputs(stored.flow, app.registry), outputs: flowOutputs(stored.flow, app.registry) };
+      return {
+        inputs: flowInputs(stored.flow, app.runtime.registry),
+        outputs: flowOutputs(stored.flow, app.runtime.registry),
+      };
     },
   );
 
@@ -188,9 +191,9 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const flow = request.body ?? app.store.getFlow(request.params.id)?.flow;
+      const flow = request.body ?? app.runtime.store.getFlow(request.params.id)?.flow;
       if (flow === undefined) throw notFound(request.params.id);
-      const problems = validateFlow(flow, app.registry);
+      const problems = validateFlow(flow, app.runtime.registry);
       return { ok: problems.length === 0, problems };
     },
   );
@@ -206,7 +209,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const problems = validateFlow(request.body, app.registry);
+      const problems = validateFlow(request.body, app.runtime.registry);
       return { ok: problems.length === 0, problems };
     },
   );
@@ -221,7 +224,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags, summary: 'Example flows to start from', response: { 200: TemplatesResponse, ...errorResponses } },
     },
     async () => {
-      const templates = await readTemplates(app.config.templatesDir);
+      const templates = await readTemplates(templatesDir);
       return {
         templates: templates.map((flow: FlowFile) => ({
           id: flow.id,
@@ -244,7 +247,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const template = (await readTemplates(app.config.templatesDir)).find((flow) => flow.id === request.params.id);
+      const template = (await readTemplates(templatesDir)).find((flow) => flow.id === request.params.id);
       if (!template) throw new AppError('NOT_FOUND', `no template "${request.params.id}"`);
       return template;
     },

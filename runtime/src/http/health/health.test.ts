@@ -1,9 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../app.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { testConfig } from '../../config.js';
-import { removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
+import { buildTestApp, removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -23,14 +22,17 @@ describe('GET /api/health', () => {
     });
   });
 
-  it('is ok with the vector store disabled (the hook default)', async () => {
-    t.app.healthHooks.vectorStore = () => ({ status: 'disabled' });
+  it('is ok with the vector store disabled', async () => {
+    vi.spyOn(t.app.runtime.vectors, 'health').mockResolvedValue({ status: 'disabled' } as never);
     const res = await t.app.inject({ method: 'GET', url: '/api/health' });
     expect(res.json()).toMatchObject({ status: 'ok', vectorStore: { status: 'disabled' } });
   });
 
-  it('shows what the vector store hook reports, degraded when it is unavailable', async () => {
-    t.app.healthHooks.vectorStore = () => ({ status: 'unavailable', url: 'http://127.0.0.1:1' });
+  it('shows what the vector store reports, degraded when it is unavailable', async () => {
+    vi.spyOn(t.app.runtime.vectors, 'health').mockResolvedValue({
+      status: 'unavailable',
+      url: 'http://127.0.0.1:1',
+    } as never);
     const res = await t.app.inject({ method: 'GET', url: '/api/health' });
     expect(res.json()).toMatchObject({
       status: 'degraded',
@@ -116,7 +118,7 @@ describe('app', () => {
 
   it('answers unexpected faults with 500 INTERNAL and a generic message, and keeps serving', async () => {
     const dataDir = tempDir();
-    const app = await buildApp(testConfig({ dataDir }));
+    const app = await buildTestApp(testConfig({ dataDir }));
     app.get('/api/boom', async () => {
       throw new Error('secret internals: /etc/shadow');
     });

@@ -1,6 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { VERSION } from '../../config.js';
-import type { ComponentHealth } from '../../services/index.js';
 import { errorResponses } from '../errors.js';
 import { HealthResponse } from './schemas.js';
 
@@ -9,22 +7,6 @@ export const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/health',
     { schema: { tags: ['health'], summary: 'Runtime health', response: { 200: HealthResponse, ...errorResponses } } },
-    async () => {
-      let storage: ComponentHealth;
-      try {
-        app.store.db.prepare('SELECT 1').get();
-        storage = { status: 'ok', kind: 'sqlite' };
-      } catch {
-        storage = { status: 'unavailable', kind: 'sqlite' };
-      }
-      let vectorStore: ComponentHealth;
-      try {
-        vectorStore = await app.healthHooks.vectorStore();
-      } catch {
-        vectorStore = { status: 'unavailable' };
-      }
-      const isOk = storage.status === 'ok' && vectorStore.status !== 'unavailable' && vectorStore.status !== 'down';
-      return { status: isOk ? 'ok' : 'degraded', version: VERSION, storage, vectorStore } as const;
-    },
+    async () => app.runtime.health(),
   );
 };

@@ -2,10 +2,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../app.js';
 import { testConfig } from '../../config.js';
-import { DB_FILE } from '../../services/store.js';
-import { echoFlow, removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
+import { DB_FILE } from '../../store/store.js';
+import { buildTestApp, echoFlow, removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -111,7 +110,7 @@ describe('admin token', () => {
     const dataDir = tempDir();
     try {
       const config = testConfig({ dataDir, host: '0.0.0.0', templatesDir: join(dataDir, 'none') });
-      await expect(buildApp(config)).rejects.toMatchObject({ code: 'SERVICE_NOT_CONFIGURED' });
+      await expect(buildTestApp(config)).rejects.toMatchObject({ code: 'SERVICE_NOT_CONFIGURED' });
       // The store opened before the refusal is closed again: every connection gone, so its WAL is gone too.
       expect(readdirSync(dataDir).filter((name) => name.startsWith(DB_FILE))).toEqual([DB_FILE]);
     } finally {

@@ -7,6 +7,6 @@ export const nodes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/nodes',
     { schema: { tags: ['nodes'], summary: 'The node catalog', response: { 200: NodesResponse, ...errorResponses } } },
-    async () => ({ nodes: app.registry.catalog() as never }),
+    async () => ({ nodes: app.runtime.registry.catalog() as never }),
   );
 };

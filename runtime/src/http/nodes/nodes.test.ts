@@ -12,7 +12,7 @@ describe('GET /api/nodes', () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/nodes' });
     expect(res.statusCode).toBe(200);
     const { nodes } = res.json();
-    expect(nodes).toEqual(JSON.parse(JSON.stringify(t.app.registry.catalog())));
+    expect(nodes).toEqual(JSON.parse(JSON.stringify(t.app.runtime.registry.catalog())));
     expect(nodes.map((n: { type: string }) => n.type)).toEqual(
       expect.arrayContaining(['input', 'output', 'prompt', 'llm']),
     );

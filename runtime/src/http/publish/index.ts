@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError, type FlowFile } from '@flowloom/nodes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { diffFlows, diffValues } from '../../services/flow-diff.js';
-import type { PublishedVersion } from '../../services/published.js';
+import { diffFlows, diffValues } from '../../publishing/flow-diff.js';
+import type { PublishedVersion } from '../../publishing/versions.js';
 import { errorResponses } from '../errors.js';
 import {
   DiffQuery,
@@ -34,7 +34,7 @@ function summaryOf({ flow: _flow, ...summary }: PublishedVersion) {
 }
 
 function publishAnswer(app: FastifyInstance, published: PublishedVersion) {
-  const chat = app.published.chatShape(published.flowId);
+  const chat = app.runtime.published.chatShape(published.flowId);
   return {
     ...summaryOf(published),
     endpoint: runEndpoint(published.flowId),
@@ -54,20 +54,20 @@ function isDraft(ref: string): boolean {
 /** Resolves a diff side: `draft`, `draft:N` (a saved draft version) or `N` (a published version). */
 function flowAt(app: FastifyInstance, flowId: string, ref: string): FlowFile {
   if (ref === 'draft') {
-    const stored = app.store.getFlow(flowId);
+    const stored = app.runtime.store.getFlow(flowId);
     if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
     return stored.flow;
   }
   if (ref.startsWith('draft:')) {
     const version = Number(ref.slice('draft:'.length));
-    const saved = app.store.getFlowVersion(flowId, version);
+    const saved = app.runtime.store.getFlowVersion(flowId, version);
     if (!saved) {
-      if (!app.store.getFlow(flowId)) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+      if (!app.runtime.store.getFlow(flowId)) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
       throw new AppError('VERSION_NOT_FOUND', `flow "${flowId}" has no saved draft version ${version}`);
     }
     return saved.flow;
   }
-  return app.published.get(flowId, Number(ref)).flow;
+  return app.runtime.published.get(flowId, Number(ref)).flow;
 }
 
 /**
@@ -91,7 +91,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
       preValidation: emptyBody,
     },
     async (request, reply) => {
-      const published = app.published.publish(request.params.id, request.body ?? {});
+      const published = app.runtime.published.publish(request.params.id, request.body ?? {});
       reply.header('location', `/api/flows/${published.flowId}/published/${published.version}`);
       return reply.status(201).send(publishAnswer(app, published));
     },
@@ -111,7 +111,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id, version } = request.params;
-      const published = app.published.publish(id, { fromVersion: version, note: request.body?.note });
+      const published = app.runtime.published.publish(id, { fromVersion: version, note: request.body?.note });
       return reply.status(201).send(publishAnswer(app, published));
     },
   );
@@ -128,8 +128,8 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { id } = request.params;
-      const versions = app.published.list(id);
-      if (versions.length === 0 && !app.store.getFlow(id)) {
+      const versions = app.runtime.published.list(id);
+      if (versions.length === 0 && !app.runtime.store.getFlow(id)) {
         throw new AppError('FLOW_NOT_FOUND', `flow "${id}" does not exist`);
       }
       return { flowId: id, latest: versions[0]?.version ?? null, endpoint: runEndpoint(id), versions };
@@ -146,7 +146,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: VersionResponse, ...errorResponses },
       },
     },
-    async (request) => app.published.get(request.params.id, request.params.version) as never,
+    async (request) => app.runtime.published.get(request.params.id, request.params.version) as never,
   );
 
   app.delete(
@@ -160,7 +160,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      if (!app.published.unpublish(request.params.id)) {
+      if (!app.runtime.published.unpublish(request.params.id)) {
         throw new AppError('FLOW_NOT_FOUND', `flow "${request.params.id}" is not published`);
       }
       return reply.status(204).send(null);
@@ -183,7 +183,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { id } = request.params;
-      const latest = app.published.latest(id);
+      const latest = app.runtime.published.latest(id);
       const from = request.query.from ?? (latest ? String(latest.version) : 'draft');
       const to = request.query.to ?? 'draft';
       const diff = diffFlows(flowAt(app, id, from), flowAt(app, id, to));
@@ -191,8 +191,8 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
       // the top-level fields as `settings.<name>`, and they change what callers get.
       if (!isDraft(from) && !isDraft(to)) {
         const settings = diffValues(
-          { ...app.published.get(id, Number(from)).settings },
-          { ...app.published.get(id, Number(to)).settings },
+          { ...app.runtime.published.get(id, Number(from)).settings },
+          { ...app.runtime.published.get(id, Number(to)).settings },
         ).map((change) => ({ ...change, name: `settings.${change.name}` }));
         if (settings.length > 0) {
           diff.fields.push(...settings);

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError, isRunEnd, type TraceEvent, type Values } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { StartedRun } from '../../services/run-service.js';
-import type { RunRecord } from '../../services/store.js';
+import { openEventStream } from '../../live/sse.js';
+import type { StartedRun } from '../../runs/run-service.js';
+import type { RunRecord } from '../../store/store.js';
 import { errorResponses } from '../errors.js';
-import { openEventStream } from '../sse.js';
 import {
   FeedbackBody,
   FeedbackResponse,
@@ -89,7 +89,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     return answer(
       request,
       reply,
-      app.runs.startSaved(flowId, { inputs: body.inputs ?? {}, sessionId: body.sessionId }),
+      app.runtime.runs.startSaved(flowId, { inputs: body.inputs ?? {}, sessionId: body.sessionId }),
     );
   }
 
@@ -156,7 +156,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { fromNode, inputs, sessionId } = request.body;
-      return answer(request, reply, app.runs.rerun(request.params.runId, fromNode, { inputs, sessionId }));
+      return answer(request, reply, app.runtime.runs.rerun(request.params.runId, fromNode, { inputs, sessionId }));
     },
   );
 
@@ -170,7 +170,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: RunsResponse, ...errorResponses },
       },
     },
-    async (request) => ({ runs: app.store.listRuns(request.query) }),
+    async (request) => ({ runs: app.runtime.store.listRuns(request.query) }),
   );
 
   app.get(
@@ -184,9 +184,9 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const detail = app.runs.get(request.params.runId);
+      const detail = app.runtime.runs.get(request.params.runId);
       if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${request.params.runId}" does not exist`);
-      return { ...detail.run, events: detail.events, feedback: app.store.listFeedback(request.params.runId) };
+      return { ...detail.run, events: detail.events, feedback: app.runtime.store.listFeedback(request.params.runId) };
     },
   );
 
@@ -201,7 +201,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: RunSummary, ...errorResponses },
       },
     },
-    async (request) => app.runs.cancel(request.params.runId),
+    async (request) => app.runtime.runs.cancel(request.params.runId),
   );
 
   app.post(
@@ -217,8 +217,8 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { runId } = request.params;
-      if (!app.store.getRun(runId)) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
-      const feedback = app.store.addFeedback(runId, request.body.score, request.body.comment);
+      if (!app.runtime.store.getRun(runId)) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+      const feedback = app.runtime.store.addFeedback(runId, request.body.score, request.body.comment);
       return reply.status(201).send({ feedback });
     },
   );

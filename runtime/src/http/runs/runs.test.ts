@@ -28,7 +28,7 @@ function get(url: string) {
 /** Resolves when a live run of the flow has started a node of the given id. */
 function nodeStarted(flowId: string, nodeId: string): Promise<string> {
   return new Promise((resolve) => {
-    const stop = t.app.runs.onRun((handle) => {
+    const stop = t.app.runtime.runs.onRun((handle) => {
       if (handle.flowId !== flowId) return;
       stop();
       handle.trace.subscribe((event) => {
@@ -76,7 +76,7 @@ describe('POST /api/flows/:id/runs (JSON)', () => {
       status: 'failed',
       error: { code: expect.any(String), message: expect.stringContaining('llm') },
     });
-    const stored = t.app.store.getRun(res.json().runId);
+    const stored = t.app.runtime.store.getRun(res.json().runId);
     expect(stored?.status).toBe('failed');
   });
 
@@ -134,7 +134,7 @@ describe('runs: bad input starts nothing and stores nothing', () => {
       const { error } = res.json();
       expect(error.code).toBe(code);
       if (field) expect(JSON.stringify(error.details)).toContain(field);
-      expect(t.app.store.listRuns()).toEqual([]);
+      expect(t.app.runtime.store.listRuns()).toEqual([]);
     });
   }
 
@@ -142,7 +142,7 @@ describe('runs: bad input starts nothing and stores nothing', () => {
     const res = await post('/api/flows/echo/runs', '{"inputs":', { 'content-type': 'application/json' });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('BAD_REQUEST');
-    expect(t.app.store.listRuns()).toEqual([]);
+    expect(t.app.runtime.store.listRuns()).toEqual([]);
   });
 
   it('a draft with graph problems is saved but refuses to run: 400 FLOW_INVALID with every problem', async () => {
@@ -160,7 +160,7 @@ describe('runs: bad input starts nothing and stores nothing', () => {
         expect.objectContaining({ nodeId: 'p', port: 'missing' }),
       ]),
     );
-    expect(t.app.store.listRuns()).toEqual([]);
+    expect(t.app.runtime.store.listRuns()).toEqual([]);
   });
 });
 
@@ -263,7 +263,7 @@ describe('history, detail, cancel, feedback', () => {
 describe('subflows', () => {
   it('ctx.services.flows runs a saved flow one level deeper, recorded as its own run', async () => {
     // A node kind that calls a saved flow, as subflow kinds do.
-    t.app.registry.register(
+    t.app.runtime.registry.register(
       defineNode({
         spec: {
           type: 'test-call-flow',
@@ -298,7 +298,7 @@ describe('subflows', () => {
     expect((await post('/api/flows', outer)).statusCode).toBe(201);
     const res = await post('/api/flows/outer/runs', { inputs: { question: 'inner' } });
     expect(res.json()).toMatchObject({ status: 'completed', outputs: { answer: 'inner' } });
-    const inner = t.app.store.listRuns({ flowId: 'echo' });
+    const inner = t.app.runtime.store.listRuns({ flowId: 'echo' });
     expect(inner).toEqual([expect.objectContaining({ status: 'completed', depth: 1, parentRunId: res.json().runId })]);
 
     // A flow calling itself stops at the depth limit instead of running forever.
@@ -310,7 +310,7 @@ describe('subflows', () => {
     expect((await post('/api/flows', loop)).statusCode).toBe(201);
     const looped = await post('/api/flows/loop/runs', { inputs: { question: 'again' } });
     expect(looped.json()).toMatchObject({ status: 'failed', error: { code: 'SUBFLOW_DEPTH_EXCEEDED' } });
-    expect(t.app.runs.liveRuns()).toEqual([]);
+    expect(t.app.runtime.runs.liveRuns()).toEqual([]);
   });
 });
 

@@ -15,7 +15,7 @@ export const settings: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ProviderResponse, ...errorResponses },
       },
     },
-    async () => app.providerSettings.view(),
+    async () => app.runtime.providerSettings.view(),
   );
 
   app.put(
@@ -28,6 +28,6 @@ export const settings: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ProviderResponse, ...errorResponses },
       },
     },
-    async (request) => app.providerSettings.update(request.body),
+    async (request) => app.runtime.providerSettings.update(request.body),
   );
 };

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SECRET_KEY_FILE, SecretBox } from '../../services/secrets.js';
+import { SECRET_KEY_FILE, SecretBox } from '../../providers/secrets.js';
 import { chatFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 const SECRET = 'sk-provider-0123456789abcdef';
@@ -44,7 +44,9 @@ describe('/api/settings/provider', () => {
     expect(put.body).not.toContain(SECRET);
     const get = await t.app.inject({ method: 'GET', url: '/api/settings/provider' });
     expect(get.body).not.toContain(SECRET);
-    const row = t.app.store.db.prepare("SELECT value FROM settings WHERE name = 'provider'").get() as { value: string };
+    const row = t.app.runtime.store.db.prepare("SELECT value FROM settings WHERE name = 'provider'").get() as {
+      value: string;
+    };
     expect(row.value).not.toContain(SECRET);
     expect(readFileSync(join(t.dataDir, 'flowloom.db')).includes(Buffer.from(SECRET))).toBe(false);
     expect(statSync(join(t.dataDir, SECRET_KEY_FILE)).mode & 0o777).toBe(0o600);

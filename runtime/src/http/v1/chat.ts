@@ -1,13 +1,13 @@
 import { AppError, type ChatMessage, type TraceEvent, toErrorBody, type Usage, type Values } from '@flowloom/nodes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import { requireScope } from '../../services/auth.js';
-import { type ApiKey, isInScope } from '../../services/keys.js';
-import type { ChatShape } from '../../services/published.js';
-import { type StartedPublishedRun, startPublishedRun } from '../../services/publishing.js';
-import type { RunRecord } from '../../services/store.js';
+import { openEventStream } from '../../live/sse.js';
+import { type ApiKey, isInScope } from '../../publishing/keys.js';
+import { type StartedPublishedRun, startPublishedRun } from '../../publishing/published-runs.js';
+import type { ChatShape } from '../../publishing/versions.js';
+import type { RunRecord } from '../../store/store.js';
+import { requireScope } from '../auth.js';
 import { toHttpError } from '../errors.js';
-import { openEventStream } from '../sse.js';
 import { anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { v1ErrorBody } from './errors.js';
 import type { ChatCompletionBody } from './schemas.js';
@@ -79,12 +79,12 @@ function runError(run: RunRecord): AppError {
 }
 
 function chatFlow(app: FastifyInstance, flowId: string): ChatShape {
-  if (!app.published.latest(flowId)) {
+  if (!app.runtime.published.latest(flowId)) {
     throw new AppError('FLOW_NOT_FOUND', `model "${flowId}" does not exist: no published flow has this id`, {
       details: [{ field: 'body.model', message: 'is not a published flow' }],
     });
   }
-  const shape = app.published.chatShape(flowId);
+  const shape = app.runtime.published.chatShape(flowId);
   if (!shape) {
     throw new AppError(
       'BAD_REQUEST',
@@ -102,7 +102,7 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
   const key = request.apiKey as ApiKey;
   requireScope(key, flowId);
   const shape = chatFlow(app, flowId);
-  const origins = app.published.latest(flowId)?.settings.allowedOrigins ?? [];
+  const origins = app.runtime.published.latest(flowId)?.settings.allowedOrigins ?? [];
   applyCors(request, reply, origins);
   if (isOriginRefused(request, origins)) {
     throw new AppError('FORBIDDEN', `origin ${request.headers.origin} is not allowed to call this flow`);
@@ -110,7 +110,7 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
   const header = request.headers['x-flowloom-session'];
   const sessionId = body.session_id ?? (typeof header === 'string' && header !== '' ? header : undefined);
   const started = startPublishedRun(
-    app,
+    app.runtime,
     flowId,
     { inputs: chatInputs(shape, body.messages), sessionId },
     { keyId: key.id, endpoint: 'chat' },
@@ -200,7 +200,7 @@ function streamChat(reply: FastifyReply, started: StartedPublishedRun, shape: Ch
 }
 
 function modelOf(app: FastifyInstance, flowId: string) {
-  const published = app.published.latest(flowId);
+  const published = app.runtime.published.latest(flowId);
   return {
     id: flowId,
     object: 'model' as const,
@@ -213,14 +213,16 @@ function modelOf(app: FastifyInstance, flowId: string) {
 export async function listModels(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
   const key = request.apiKey as ApiKey;
   applyCors(request, reply, anyFlowOrigins(app));
-  const ids = app.published.flowIds().filter((id) => isInScope(key, id) && app.published.chatShape(id) !== null);
+  const ids = app.runtime.published
+    .flowIds()
+    .filter((id) => isInScope(key, id) && app.runtime.published.chatShape(id) !== null);
   return { object: 'list' as const, data: ids.map((id) => modelOf(app, id)) };
 }
 
 /** `GET /v1/models/:model`. */
 export async function retrieveModel(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, model: string) {
   requireScope(request.apiKey as ApiKey, model);
-  applyCors(request, reply, app.published.latest(model)?.settings.allowedOrigins ?? []);
+  applyCors(request, reply, app.runtime.published.latest(model)?.settings.allowedOrigins ?? []);
   chatFlow(app, model);
   return modelOf(app, model);
 }

@@ -54,8 +54,8 @@ export function answerPreflight(request: FastifyRequest, reply: FastifyReply, or
 /** Origins allowed by any published flow (for endpoints whose flow is in the body: chat completions, models). */
 export function anyFlowOrigins(app: FastifyInstance): string[] {
   const origins = new Set<string>();
-  for (const flowId of app.published.flowIds()) {
-    for (const origin of app.published.latest(flowId)?.settings.allowedOrigins ?? []) origins.add(origin);
+  for (const flowId of app.runtime.published.flowIds()) {
+    for (const origin of app.runtime.published.latest(flowId)?.settings.allowedOrigins ?? []) origins.add(origin);
   }
   return [...origins];
 }

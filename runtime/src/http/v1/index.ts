@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateKey, requireScope } from '../../services/auth.js';
-import type { ApiKey } from '../../services/keys.js';
-import { startPublishedRun } from '../../services/publishing.js';
+import type { ApiKey } from '../../publishing/keys.js';
+import { startPublishedRun } from '../../publishing/published-runs.js';
+import { authenticateKey, requireScope } from '../auth.js';
 import { answerOf, streamRun } from '../runs/index.js';
 import { RunAnswer } from '../runs/schemas.js';
 import { chatCompletions, listModels, retrieveModel } from './chat.js';
@@ -55,18 +55,20 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
     // First, so that the errors from here on (401, 429 with retry-after, a malformed body) are readable by an allowed
     // browser origin, not an opaque network error. The handlers narrow it to the flow's own list.
     if (request.headers.origin !== undefined) applyCors(request, reply, originsOf(request));
-    request.apiKey = authenticateKey(app.keys, app.rateLimiter, request, reply);
+    request.apiKey = authenticateKey(app.runtime.keys, app.runtime.rateLimiter, request, reply);
   });
 
   /** The allow-list for a request: its flow's (from the URL), or any published flow's when the flow is in the body. */
   function originsOf(request: FastifyRequest): readonly string[] {
     const { id, model } = request.params as { id?: string; model?: string };
     const flowId = id ?? model;
-    return flowId === undefined ? anyFlowOrigins(app) : (app.published.latest(flowId)?.settings.allowedOrigins ?? []);
+    return flowId === undefined
+      ? anyFlowOrigins(app)
+      : (app.runtime.published.latest(flowId)?.settings.allowedOrigins ?? []);
   }
 
   app.options('/v1/flows/:id/run', { schema: { hide: true, params: FlowParams } }, async (request, reply) =>
-    answerPreflight(request, reply, app.published.latest(request.params.id)?.settings.allowedOrigins ?? []),
+    answerPreflight(request, reply, app.runtime.published.latest(request.params.id)?.settings.allowedOrigins ?? []),
   );
   app.options('/v1/chat/completions', { schema: { hide: true } }, async (request, reply) =>
     answerPreflight(request, reply, anyFlowOrigins(app)),
@@ -93,12 +95,12 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
       const flowId = request.params.id;
       const key = request.apiKey as ApiKey;
       requireScope(key, flowId);
-      const published = app.published.latest(flowId);
+      const published = app.runtime.published.latest(flowId);
       if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
       checkOrigin(request, reply, published.settings.allowedOrigins);
       const { inputs = {}, sessionId, overrides } = request.body;
       const started = startPublishedRun(
-        app,
+        app.runtime,
         flowId,
         { inputs, sessionId, overrides },
         { keyId: key.id, endpoint: 'run' },

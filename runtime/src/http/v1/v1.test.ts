@@ -61,7 +61,7 @@ function run(flowId: string, body: unknown, headers: Record<string, string> = {}
   return post(`/api/v1/flows/${flowId}/run`, body, { authorization: `Bearer ${key}`, ...headers });
 }
 function runCount(): number {
-  return t.app.store.listRuns({ limit: 500 }).length;
+  return t.app.runtime.store.listRuns({ limit: 500 }).length;
 }
 
 describe('POST /api/v1/flows/:id/run', () => {
@@ -111,7 +111,7 @@ describe('POST /api/v1/flows/:id/run', () => {
     const detail = (await t.app.inject({ method: 'GET', url: `/api/runs/${answer.runId}` })).json();
     expect(detail).toMatchObject({ status: 'completed', flowVersion: 1, inputs: { question: 'hello' } });
     expect(detail.events.at(-1).type).toBe('run.completed');
-    const row = t.app.store.db.prepare('SELECT * FROM published_runs WHERE runId = ?').get(answer.runId);
+    const row = t.app.runtime.store.db.prepare('SELECT * FROM published_runs WHERE runId = ?').get(answer.runId);
     expect(row).toMatchObject({ flowId: 'chat', version: 1, endpoint: 'run' });
   });
 
@@ -204,7 +204,7 @@ describe('POST /api/v1/flows/:id/run', () => {
     const res = await run('chat', { inputs: { question: '[[hang]]' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'cancelled', error: { code: 'RUN_TIMEOUT' } });
-    const stored = t.app.store.getRun(res.json().runId);
+    const stored = t.app.runtime.store.getRun(res.json().runId);
     expect(stored).toMatchObject({ status: 'cancelled', error: { code: 'RUN_TIMEOUT' } });
   });
 });
@@ -402,7 +402,7 @@ describe('OpenAI-compatible face, through the official openai SDK', () => {
     );
     expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
     const runId = completion.id.replace('chatcmpl-', '');
-    expect(t.app.store.getRun(runId)).toMatchObject({ status: 'completed', flowId: 'chat' });
+    expect(t.app.runtime.store.getRun(runId)).toMatchObject({ status: 'completed', flowId: 'chat' });
   });
 
   it('streams chunks in OpenAI format, with usage when asked', async () => {

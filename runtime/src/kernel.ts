@@ -1,0 +1,189 @@
+import { type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
+import { type Logger, pino } from 'pino';
+import { type RuntimeConfig, VERSION } from './config.js';
+import { createMemoryService } from './memory/memory.js';
+import { createHttpClient } from './net/http-client.js';
+import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js';
+import { ProviderSettings, settingsLlm } from './providers/provider-settings.js';
+import { SecretBox } from './providers/secrets.js';
+import { KeyService } from './publishing/keys.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS } from './publishing/published-runs.js';
+import { RateLimiter } from './publishing/rate-limiter.js';
+import { PublishedService } from './publishing/versions.js';
+import { Documents } from './rag/documents/index.js';
+import { Embeddings } from './rag/embeddings.js';
+import { ChromaVectors } from './rag/vectors.js';
+import { RunService } from './runs/run-service.js';
+import { createSandbox } from './sandbox/sandbox.js';
+import { Store } from './store/store.js';
+
+/** A component's state in `GET /api/health`. */
+export interface ComponentHealth {
+  status: 'ok' | 'disabled' | 'unavailable' | 'starting' | 'down' | 'idle';
+  [key: string]: unknown;
+}
+
+/** `GET /api/health`: degraded when the store or the vector store does not answer. */
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  version: string;
+  storage: ComponentHealth;
+  vectorStore: ComponentHealth;
+}
+
+/**
+ * The runtime without any transport: the store, the node kinds, the providers, the vector store, the sandbox and the
+ * services built on them. The HTTP app, the CLI and (next) queue workers are shells over one of these.
+ */
+export interface Runtime {
+  readonly config: RuntimeConfig;
+  /** The runtime's log; the HTTP app logs through it too. */
+  readonly log: Logger;
+  /** Node kinds (the catalog). */
+  readonly registry: NodeRegistry;
+  readonly store: Store;
+  /** The model service runs use: the environment's provider, else the one set in the editor's settings. */
+  readonly llm: LlmService;
+  /** The services every run gets (`flows` is added per run): complete when `createRuntime` returns, never changed. */
+  readonly services: Readonly<NodeServices>;
+  readonly runs: RunService;
+  readonly published: PublishedService;
+  readonly keys: KeyService;
+  readonly rateLimiter: RateLimiter;
+  readonly providerSettings: ProviderSettings;
+  /** Chroma: the managed server (started on first use when CHROMA_URL is unset) or an external one. */
+  readonly vectors: ChromaVectors;
+  readonly embeddings: Embeddings;
+  /** Uploaded files, loaders and splitters. */
+  readonly documents: Documents;
+  health(): Promise<HealthReport>;
+  /**
+   * Cancels live runs and waits for their final rows, writes pending key last-used times, then closes the sandbox,
+   * Chroma and the store, in that order. Closes everything even when a step fails, then throws the failures.
+   */
+  close(): Promise<void>;
+}
+
+function createLog(options: RuntimeConfig['logger']): Logger {
+  return options === false ? pino({ enabled: false }) : pino(options);
+}
+
+/**
+ * Builds the runtime in dependency order: store, node kinds, providers, vector store, sandbox, the node services, then
+ * the services on top (runs, publishing). Opens no port. A failure part way closes what was opened.
+ */
+export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
+  const log = createLog(config.logger);
+  /** What `close()` shuts, in the order it was opened (closed in reverse). */
+  const opened: { name: string; close: () => unknown }[] = [];
+  try {
+    const store = Store.open(config.dataDir, {
+      onError: (err) => log.error({ err }, 'writing run rows and events failed; they stay queued for the next write'),
+    });
+    opened.push({ name: 'store', close: () => store.close() });
+    const registry = new NodeRegistry();
+
+    // Provider credentials from the editor, sealed at rest: model calls use them only when the env sets none.
+    const isEnvProvider = Boolean(config.llm || config.openai.apiKey || config.openai.baseURL);
+    const providerSettings = new ProviderSettings(
+      store.settings,
+      SecretBox.open(config.dataDir, config.secretKey),
+      isEnvProvider,
+    );
+    const envLlm = config.llm ?? createLlmService(config.openai);
+    const llm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm);
+
+    const hasOpenAI = Boolean(config.openai.apiKey || config.openai.baseURL);
+    const embeddings = new Embeddings(hasOpenAI ? { openai: createOpenAIEmbeddings(config.openai) } : {});
+    const vectors = new ChromaVectors({
+      url: config.chromaUrl,
+      dataDir: config.dataDir,
+      embeddings,
+      log: (level, message) => log[level === 'info' ? 'debug' : level](message),
+    });
+    opened.push({ name: 'vector store', close: () => vectors.close() });
+    const documents = new Documents(config.dataDir);
+    const sandbox = createSandbox(config.sandbox);
+    opened.push({ name: 'sandbox', close: () => sandbox.close() });
+
+    const services: Readonly<NodeServices> = Object.freeze({
+      llm,
+      embeddings,
+      vectors,
+      documents,
+      sandbox,
+      http: createHttpClient(config.http),
+      memory: createMemoryService(store.memory),
+    });
+    const runs = new RunService({ store, registry, services });
+    const published = new PublishedService(store, registry, {
+      timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+    });
+    const keys = new KeyService(store.keys, {
+      onFlushError: (err) => log.error({ err }, 'writing API key last-used times failed; they stay pending'),
+    });
+    const rateLimiter = new RateLimiter(config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
+
+    let closing: Promise<void> | undefined;
+    const close = async (): Promise<void> => {
+      const failures: unknown[] = [];
+      await runs.cancelAll();
+      try {
+        keys.flush();
+      } catch (err) {
+        failures.push(err);
+      }
+      failures.push(...(await closeAll(opened, log)));
+      if (failures.length > 0) throw new AggregateError(failures, 'closing the runtime failed');
+    };
+
+    return {
+      config,
+      log,
+      registry,
+      store,
+      llm,
+      services,
+      runs,
+      published,
+      keys,
+      rateLimiter,
+      providerSettings,
+      vectors,
+      embeddings,
+      documents,
+      async health() {
+        const storage: ComponentHealth = { status: store.isHealthy() ? 'ok' : 'unavailable', kind: 'sqlite' };
+        let vectorStore: ComponentHealth;
+        try {
+          vectorStore = await vectors.health();
+        } catch {
+          vectorStore = { status: 'unavailable' };
+        }
+        const isOk = storage.status === 'ok' && vectorStore.status !== 'unavailable' && vectorStore.status !== 'down';
+        return { status: isOk ? 'ok' : 'degraded', version: VERSION, storage, vectorStore };
+      },
+      close() {
+        closing ??= close();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await closeAll(opened, log);
+    throw err;
+  }
+}
+
+/** Closes in reverse order of opening, every one even when another fails; answers the failures (also logged). */
+async function closeAll(opened: { name: string; close: () => unknown }[], log: Logger): Promise<unknown[]> {
+  const failures: unknown[] = [];
+  for (const { name, close } of [...opened].reverse()) {
+    try {
+      await close();
+    } catch (err) {
+      log.error({ err }, `closing the ${name} failed`);
+      failures.push(err);
+    }
+  }
+  return failures;
+}

@@ -1,0 +1,220 @@
+import { AppError, type ErrorBody, FLOW_ID_PATTERN, isRunEnd, type TraceEvent, toErrorBody } from '@flowloom/nodes';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { type Namespace, Server, type Socket } from 'socket.io';
+import { Type } from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { RunHandle, RunTrace } from '../engine/index.js';
+import { tokenMatches } from '../publishing/auth.js';
+import { validationProblems } from '../schema-problems.js';
+import { CorkingWebSocketServer } from './ws-engine.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    io: Server;
+  }
+}
+
+/** The socket.io namespace of live traces (CONTRACTS §4). */
+export const TRACES_NAMESPACE = '/traces';
+
+const RUN_ID_PATTERN = '^r_[A-Za-z0-9_-]{1,64}$';
+/**
+ * `subscribe` / `unsubscribe` payload: exactly one of runId or flowId. `batch: true` (an extension) switches the
+ * connection to `traces` messages: arrays of events, in order, one message per server tick instead of one per event.
+ */
+export const SubscribePayload = Type.Union([
+  Type.Object(
+    { runId: Type.String({ pattern: RUN_ID_PATTERN }), batch: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { flowId: Type.String({ pattern: FLOW_ID_PATTERN }), batch: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+]);
+const checkPayload = Compile(SubscribePayload);
+
+export type Ack = { ok: true } | { ok: false; error: ErrorBody };
+type AckFn = (answer: Ack) => void;
+
+type Target = ({ runId: string } | { flowId: string }) & { batch?: boolean };
+
+function parsePayload(payload: unknown): Target {
+  if (checkPayload.Check(payload)) return payload as Target;
+  const details = validationProblems('payload', checkPayload.Errors(payload));
+  throw new AppError('VALIDATION_FAILED', 'subscribe takes {runId: "r_..."} or {flowId: "<flow id>"}', { details });
+}
+
+interface RunSubscription {
+  stop: () => void;
+  /** Subscribed by runId (kept when a flow subscription ends). */
+  isExplicit: boolean;
+}
+
+/** One client's subscriptions; every run is delivered at most once however it was subscribed. */
+class Subscriber {
+  readonly #runs = new Map<string, RunSubscription>();
+  readonly #flows = new Map<string, () => void>();
+  /** Batch mode: events wait in `#buffer` and go out as one `traces` message per tick. */
+  #isBatched = false;
+  #buffer: TraceEvent[] = [];
+  #isFlushScheduled = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly app: FastifyInstance,
+  ) {}
+
+  #send = (event: TraceEvent): void => {
+    if (this.#isBatched) {
+      this.#buffer.push(event);
+      if (!this.#isFlushScheduled) {
+        this.#isFlushScheduled = true;
+        setImmediate(this.#flush);
+      }
+    } else {
+      this.socket.emit('trace', event);
+    }
+    if (isRunEnd(event)) this.#runs.get(event.runId)?.stop();
+  };
+
+  #flush = (): void => {
+    this.#isFlushScheduled = false;
+    if (this.#buffer.length === 0) return;
+    const events = this.#buffer;
+    this.#buffer = [];
+    this.socket.emit('traces', events);
+  };
+
+  #attach(handle: Pick<RunHandle, 'runId'> & { trace: RunTrace }, isExplicit: boolean): void {
+    const existing = this.#runs.get(handle.runId);
+    if (existing) {
+      existing.isExplicit ||= isExplicit;
+      return;
+    }
+    const entry: RunSubscription = { stop: () => {}, isExplicit };
+    this.#runs.set(handle.runId, entry);
+    let unsubscribe: (() => void) | undefined;
+    let isStopped = false;
+    entry.stop = () => {
+      isStopped = true;
+      unsubscribe?.();
+      if (this.#runs.get(handle.runId) === entry) this.#runs.delete(handle.runId);
+    };
+    // Replays past events from memory, then live ones: emit is synchronous, so nothing falls between the two.
+    unsubscribe = handle.trace.subscribe(this.#send);
+    if (isStopped) unsubscribe();
+  }
+
+  subscribe(payload: unknown): void {
+    const target = parsePayload(payload);
+    if (target.batch) this.#isBatched = true;
+    this.#subscribe(target);
+    // Replayed events go out before the ack, so a client that has the ack has the past.
+    this.#flush();
+  }
+
+  #subscribe(target: Target): void {
+    if ('flowId' in target) {
+      if (this.#flows.has(target.flowId)) return;
+      for (const handle of this.app.runtime.runs.liveRuns(target.flowId)) this.#attach(handle, false);
+      this.#flows.set(
+        target.flowId,
+        this.app.runtime.runs.onRun((handle) => {
+          if (handle.flowId === target.flowId) this.#attach(handle, false);
+        }),
+      );
+      return;
+    }
+    const { runId } = target;
+    const existing = this.#runs.get(runId);
+    if (existing) {
+      existing.isExplicit = true;
+      return;
+    }
+    const trace = this.app.runtime.runs.liveTrace(runId);
+    if (trace) {
+      this.#attach({ runId, trace }, true);
+      return;
+    }
+    const detail = this.app.runtime.runs.get(runId);
+    if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+    // Finished: its whole log is in the store (a run leaves the live set only after its last event is written).
+    for (const event of detail.events) this.#send(event);
+  }
+
+  unsubscribe(payload: unknown): void {
+    const target = parsePayload(payload);
+    if ('flowId' in target) {
+      this.#flows.get(target.flowId)?.();
+      this.#flows.delete(target.flowId);
+      for (const [runId, entry] of this.#runs) {
+        const trace = this.app.runtime.runs.liveTrace(runId);
+        if (!entry.isExplicit && trace?.flowId === target.flowId) entry.stop();
+      }
+      return;
+    }
+    this.#runs.get(target.runId)?.stop();
+  }
+
+  close(): void {
+    this.#buffer = [];
+    for (const stop of this.#flows.values()) stop();
+    this.#flows.clear();
+    for (const entry of [...this.#runs.values()]) entry.stop();
+  }
+}
+
+function answer(ack: unknown, fn: () => void): void {
+  let result: Ack;
+  try {
+    fn();
+    result = { ok: true };
+  } catch (err) {
+    result = { ok: false, error: toErrorBody(err) };
+  }
+  if (typeof ack === 'function') (ack as AckFn)(result);
+}
+
+/**
+ * socket.io on the app's HTTP server, namespace `/traces`: `subscribe`/`unsubscribe` with `{runId}` or `{flowId}`,
+ * acknowledged with `{ok: true}` or `{ok: false, error}`; events arrive as `trace` messages. A run subscription first
+ * replays the run's past events (memory for live runs, the store for finished ones), in order, then live ones. A
+ * flow subscription delivers every event of the flow's live runs and of every run started later. The ack comes
+ * after the replay, so when it arrives every past event is already delivered.
+ */
+export const traces = fp(
+  async (app: FastifyInstance, options: { adminToken?: string }) => {
+    const io = new Server(app.server, {
+      serveClient: false,
+      cors: { origin: false },
+      // One write per tick for a connection's frames instead of one per frame (per-event `trace` messages).
+      wsEngine: CorkingWebSocketServer,
+    });
+    const namespace: Namespace = io.of(TRACES_NAMESPACE);
+    const token = options.adminToken;
+    if (token) {
+      // The handshake's auth.token must match FLOWLOOM_ADMIN_TOKEN (checked in constant time).
+      namespace.use((socket, next) => {
+        if (tokenMatches((socket.handshake.auth as { token?: unknown } | undefined)?.token, token)) return next();
+        const error = new Error('unauthorized: pass the admin token as auth.token') as Error & { data: ErrorBody };
+        error.data = { code: 'UNAUTHORIZED', message: 'pass the admin token as auth.token' };
+        next(error);
+      });
+    }
+    namespace.on('connection', (socket) => {
+      const subscriber = new Subscriber(socket, app);
+      socket.on('subscribe', (payload: unknown, ack: unknown) => answer(ack, () => subscriber.subscribe(payload)));
+      socket.on('unsubscribe', (payload: unknown, ack: unknown) => answer(ack, () => subscriber.unsubscribe(payload)));
+      socket.on('disconnect', () => subscriber.close());
+    });
+    app.decorate('io', io);
+    // Close client connections without closing the HTTP server, which Fastify closes itself.
+    app.addHook('preClose', async () => {
+      namespace.disconnectSockets(true);
+      io.engine.close();
+    });
+  },
+  { name: 'flowloom-traces' },
+);

@@ -1,0 +1,107 @@
+import type { ChatOptions, ChatRequest, ChatResult, LlmService } from '@flowloom/nodes';
+import type { SettingsTable } from '../store/settings.js';
+import { createLlmService } from './openai.js';
+import { maskSecret, type Sealed, type SecretBox } from './secrets.js';
+
+/** The provider settings as the API shows them: never the key in clear. */
+export interface ProviderView {
+  baseURL: string | null;
+  apiKey: { isSet: boolean; preview: string | null };
+  /** Where model calls get their provider: the environment wins over the settings. */
+  source: 'env' | 'settings' | 'none';
+  updatedAt: string | null;
+}
+
+interface Stored {
+  baseURL: string | null;
+  apiKey: Sealed | null;
+  /** Kept only to show it masked without decrypting on every GET. */
+  preview: string | null;
+}
+
+const NAME = 'provider';
+
+/**
+ * Provider credentials set in the editor (`PUT /api/settings/provider`), in the `settings` table with the API key
+ * sealed by `SecretBox`. Used by model calls only when the environment configures no provider.
+ */
+export class ProviderSettings {
+  readonly #table: SettingsTable;
+  readonly #box: SecretBox;
+  readonly #isEnvConfigured: boolean;
+  #revision = 0;
+
+  constructor(table: SettingsTable, box: SecretBox, isEnvConfigured: boolean) {
+    this.#table = table;
+    this.#box = box;
+    this.#isEnvConfigured = isEnvConfigured;
+  }
+
+  /** Bumped at every change, so services built from the settings know when to rebuild. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  #read(): { stored: Stored; updatedAt: string } | undefined {
+    const row = this.#table.get(NAME);
+    return row && { stored: JSON.parse(row.value) as Stored, updatedAt: row.updatedAt };
+  }
+
+  view(): ProviderView {
+    const row = this.#read();
+    const isSet = Boolean(row && (row.stored.apiKey || row.stored.baseURL));
+    return {
+      baseURL: row?.stored.baseURL ?? null,
+      apiKey: { isSet: Boolean(row?.stored.apiKey), preview: row?.stored.preview ?? null },
+      source: this.#isEnvConfigured ? 'env' : isSet ? 'settings' : 'none',
+      updatedAt: row?.updatedAt ?? null,
+    };
+  }
+
+  /**
+   * Updates the settings: `undefined` keeps a field, `null` clears it, a string sets it. The key is sealed before it
+   * touches the database.
+   */
+  update(change: { baseURL?: string | null; apiKey?: string | null }): ProviderView {
+    const current = this.#read()?.stored ?? { baseURL: null, apiKey: null, preview: null };
+    const next: Stored = { ...current };
+    if (change.baseURL !== undefined) next.baseURL = change.baseURL;
+    if (change.apiKey !== undefined) {
+      next.apiKey = change.apiKey === null ? null : this.#box.seal(change.apiKey);
+      next.preview = change.apiKey === null ? null : maskSecret(change.apiKey);
+    }
+    this.#table.put(NAME, JSON.stringify(next), new Date().toISOString());
+    this.#revision++;
+    return this.view();
+  }
+
+  /** The decrypted credentials for model calls, or undefined when none are set. */
+  credentials(): { apiKey?: string; baseURL?: string } | undefined {
+    const row = this.#read();
+    if (!row || (!row.stored.apiKey && !row.stored.baseURL)) return undefined;
+    return {
+      ...(row.stored.apiKey && { apiKey: this.#box.open(row.stored.apiKey) }),
+      ...(row.stored.baseURL && { baseURL: row.stored.baseURL }),
+    };
+  }
+}
+
+/**
+ * A model service that reads its provider from the settings, rebuilt when they change; `fallback` answers (usually
+ * PROVIDER_NOT_CONFIGURED) while none is set.
+ */
+export function settingsLlm(settings: ProviderSettings, fallback: LlmService): LlmService {
+  let built: { revision: number; service: LlmService | undefined } | undefined;
+  const current = (): LlmService => {
+    if (!built || built.revision !== settings.revision) {
+      const credentials = settings.credentials();
+      built = { revision: settings.revision, service: credentials && createLlmService(credentials) };
+    }
+    return built.service ?? fallback;
+  };
+  return {
+    chat(request: ChatRequest, options: ChatOptions): Promise<ChatResult> {
+      return current().chat(request, options);
+    },
+  };
+}

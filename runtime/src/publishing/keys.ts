@@ -1,0 +1,213 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type ApiKey, AppError } from '@flowloom/nodes';
+import type { KeyRow, KeyTable } from '../store/keys.js';
+
+export type { ApiKey };
+
+/** Every secret starts with this, so leaked keys are easy to recognise (and to scan for). */
+export const KEY_PREFIX = 'flk_';
+/** A key id: 12 hex digits, public (shown in lists, part of the secret). */
+const ID_PATTERN = /^[0-9a-f]{12}$/;
+/** `flk_<id>_<secret>`: the id finds the row in O(1), the secret (32 random bytes, base64url) proves possession. */
+const KEY_PATTERN = /^flk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+
+/** The one answer that holds the secret: right after creation. */
+export interface CreatedKey extends ApiKey {
+  key: string;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  flows?: string[];
+  rateLimit?: number | null;
+}
+
+/** A key row as checks use it; `secret` is the last secret that matched its hash (compared in constant time). */
+interface CachedKey {
+  row: KeyRow;
+  key: ApiKey;
+  secret?: Buffer;
+}
+
+/** Why a presented key was refused (the HTTP layer maps these to 401/403). */
+export type KeyCheck =
+  | { ok: true; key: ApiKey }
+  | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'out-of-scope' };
+
+/**
+ * The secret is 256 random bits, so a salted SHA-256 is enough (no brute force of the input space is possible;
+ * slow hashes such as scrypt protect low-entropy passwords, and would cost ~50 ms per request here).
+ */
+function hashSecret(salt: Buffer, secret: string): Buffer {
+  return createHash('sha256').update(salt).update(secret).digest();
+}
+
+function toKey(row: KeyRow): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    flows: JSON.parse(row.flows) as string[],
+    rateLimit: row.rateLimit,
+    preview: `${KEY_PREFIX}${row.id}_…`,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+  };
+}
+
+/**
+ * How often cached key rows are checked against changes by other connections (another server on the same data
+ * folder revoking a key): such a revocation applies within this time; one made here applies at once.
+ */
+const VERSION_CHECK_MS = 20;
+
+/** How often last-used times are written (one transaction for every key used meanwhile). */
+const LAST_USED_FLUSH_MS = 5_000;
+
+/**
+ * API keys for published endpoints, in the `api_keys` table. Secrets are shown once and stored only as
+ * `sha256(salt ‖ secret)` with a per-key random salt; verification finds the row by the key's public id (primary
+ * key) and compares hashes in constant time. Revocation is a column, read on every check, so it applies at once.
+ * Last-used times are kept in memory and written in batches.
+ */
+export class KeyService {
+  readonly #table: KeyTable;
+  readonly #onFlushError: (err: unknown) => void;
+  readonly #lastUsed = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+  /**
+   * Rows of keys presented lately, so a check costs a hash and no query. Dropped on every change made here, and
+   * when another connection committed (`PRAGMA data_version`, looked at every VERSION_CHECK_MS: another server on
+   * the same data folder may have revoked a key).
+   */
+  readonly #cache = new Map<string, CachedKey>();
+  #cacheVersion = -1;
+  #versionCheckedAt = Number.NEGATIVE_INFINITY;
+
+  /** `onFlushError` hears of a background write of last-used times that failed (they stay pending). */
+  constructor(table: KeyTable, options: { onFlushError?: (err: unknown) => void } = {}) {
+    this.#table = table;
+    this.#onFlushError = options.onFlushError ?? (() => {});
+  }
+
+  create(input: CreateKeyInput): CreatedKey {
+    let id = randomBytes(6).toString('hex');
+    while (this.#table.get(id)) id = randomBytes(6).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const salt = randomBytes(16);
+    const createdAt = new Date().toISOString();
+    const flows = [...new Set(input.flows ?? [])].sort();
+    this.#table.insert({
+      id,
+      name: input.name,
+      flows: JSON.stringify(flows),
+      rateLimit: input.rateLimit ?? null,
+      salt,
+      hash: hashSecret(salt, secret),
+      createdAt,
+    });
+    const key = toKey(this.#table.get(id) as KeyRow);
+    return { ...key, key: `${KEY_PREFIX}${id}_${secret}` };
+  }
+
+  list(): ApiKey[] {
+    return this.#table.list().map((row) => this.#withPendingUse(toKey(row)));
+  }
+
+  get(id: string): ApiKey | undefined {
+    const row = ID_PATTERN.test(id) ? this.#table.get(id) : undefined;
+    return row && this.#withPendingUse(toKey(row));
+  }
+
+  /** Revokes a key at once. Throws KEY_NOT_FOUND; revoking twice keeps the first time. */
+  revoke(id: string): ApiKey {
+    const existing = this.get(id);
+    if (!existing) throw new AppError('KEY_NOT_FOUND', `API key "${id}" does not exist`);
+    this.#table.revoke(id, new Date().toISOString());
+    this.#cache.clear();
+    return this.get(id) as ApiKey;
+  }
+
+  /**
+   * Checks a presented secret, and its scope when `flowId` is given. Records the use (batched) when it passes.
+   * Malformed, unknown and wrong secrets are told apart only in the returned reason, never to the caller.
+   */
+  verify(presented: string | undefined, flowId?: string): KeyCheck {
+    if (!presented) return { ok: false, reason: 'missing' };
+    const match = KEY_PATTERN.exec(presented);
+    if (!match) return { ok: false, reason: 'malformed' };
+    const [, id, secret] = match as unknown as [string, string, string];
+    const found = this.#cached(id);
+    if (!found) return { ok: false, reason: 'unknown' };
+    const { row, key } = found;
+    // A secret that matched before is compared as is (hashing costs more than the rest of the check); any other is
+    // hashed. Both comparisons take constant time.
+    const presentedSecret = Buffer.from(secret);
+    if (!found.secret || !timingSafeEqual(presentedSecret, found.secret)) {
+      const hash = hashSecret(row.salt, secret);
+      if (hash.length !== row.hash.length || !timingSafeEqual(hash, row.hash)) return { ok: false, reason: 'unknown' };
+      found.secret = presentedSecret;
+    }
+    if (row.revokedAt !== null) return { ok: false, reason: 'revoked' };
+    if (flowId !== undefined && !isInScope(key, flowId)) return { ok: false, reason: 'out-of-scope' };
+    this.#markUsed(id);
+    return { ok: true, key };
+  }
+
+  #cached(id: string): CachedKey | undefined {
+    // Asking SQLite costs more than the rest of the check under write load: at most once per interval.
+    const now = performance.now();
+    if (now - this.#versionCheckedAt >= VERSION_CHECK_MS) {
+      this.#versionCheckedAt = now;
+      const version = this.#table.dataVersion();
+      if (version !== this.#cacheVersion) {
+        this.#cache.clear();
+        this.#cacheVersion = version;
+      }
+    }
+    let found: CachedKey | undefined = this.#cache.get(id);
+    if (!found) {
+      const row = this.#table.get(id);
+      // Unknown ids are not cached: guessing ids must not grow memory.
+      if (!row) return undefined;
+      found = { row, key: Object.freeze(toKey(row)) as ApiKey };
+      this.#cache.set(id, found);
+    }
+    return found;
+  }
+
+  #withPendingUse(key: ApiKey): ApiKey {
+    const pending = this.#lastUsed.get(key.id);
+    return pending ? { ...key, lastUsedAt: pending } : key;
+  }
+
+  #markUsed(id: string): void {
+    this.#lastUsed.set(id, new Date().toISOString());
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      // Thrown here it would be an uncaught exception (the server down); the times stay pending for the next flush.
+      try {
+        this.flush();
+      } catch (err) {
+        this.#onFlushError(err);
+      }
+    }, LAST_USED_FLUSH_MS);
+    this.#timer.unref();
+  }
+
+  /** Writes pending last-used times in one transaction (also called on close). */
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#lastUsed.size === 0) return;
+    // Synchronous: nothing is marked during the write, and the times are dropped only once it committed.
+    if (!this.#table.touch([...this.#lastUsed])) return;
+    this.#lastUsed.clear();
+    this.#cache.clear();
+  }
+}
+
+/** True when the key may call the flow (an empty scope means every flow). */
+export function isInScope(key: Pick<ApiKey, 'flows'>, flowId: string): boolean {
+  return key.flows.length === 0 || key.flows.includes(flowId);
+}

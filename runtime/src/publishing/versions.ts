@@ -1,0 +1,283 @@
+import {
+  AppError,
+  checkParams,
+  type FlowFile,
+  findParam,
+  type NodeRegistry,
+  type PublishedSummary,
+  type PublishSettings,
+  resolveOutputs,
+  serializeFlow,
+  type Values,
+} from '@flowloom/nodes';
+import { flowInputs, flowOutputs, validateFlow } from '../engine/index.js';
+import type { PublishedRow } from '../store/published.js';
+import type { Store } from '../store/store.js';
+
+export type { PublishedSummary, PublishSettings };
+
+export interface PublishedVersion extends PublishedSummary {
+  flow: FlowFile;
+}
+
+export interface PublishOptions {
+  /** Republish this older published version as the newest (rollback) instead of the draft. */
+  fromVersion?: number;
+  note?: string;
+  /** Unset fields keep the previous version's settings (or the defaults for a first version). */
+  settings?: Partial<PublishSettings>;
+}
+
+/** The chat face of a flow (CONTRACTS §1): one text input `question` or `message` and one output. */
+export interface ChatShape {
+  input: string;
+  output: string;
+  /** The node whose text feeds the output: its `node.delta` events are the streamed answer. */
+  answerNodeId: string;
+  /** An optional `messages` input that receives the earlier conversation, when the flow has one. */
+  historyInput?: string;
+}
+
+function toSummary(row: Omit<PublishedRow, 'json'>): PublishedSummary {
+  return {
+    flowId: row.flowId,
+    version: row.version,
+    flowVersion: row.flowVersion,
+    rollbackOf: row.rollbackOf,
+    note: row.note,
+    settings: JSON.parse(row.settings) as PublishSettings,
+    publishedAt: row.publishedAt,
+  };
+}
+
+/** `overrides` of a published run: node id → param → value. */
+export type Overrides = Record<string, Record<string, unknown>>;
+
+/**
+ * Published versions in `published_versions`: immutable snapshots of a flow's draft, numbered per flow from 1.
+ * The newest version of each flow is cached in memory (the hot path of every published call reads it).
+ */
+export class PublishedService {
+  readonly #store: Store;
+  readonly #registry: NodeRegistry;
+  readonly #defaults: PublishSettings;
+  readonly #latest = new Map<string, PublishedVersion | null>();
+  readonly #chat = new Map<string, ChatShape | null>();
+
+  constructor(store: Store, registry: NodeRegistry, defaults: Partial<PublishSettings> = {}) {
+    this.#store = store;
+    this.#registry = registry;
+    this.#defaults = { allowedOrigins: [], timeoutMs: 120_000, overridable: [], ...defaults };
+  }
+
+  /**
+   * Freezes the flow's draft (or, with `fromVersion`, an older published version) as the next version. Refuses a
+   * draft with problems (FLOW_INVALID listing them): a published endpoint must be runnable.
+   */
+  publish(flowId: string, options: PublishOptions = {}): PublishedVersion {
+    const previous = this.latest(flowId);
+    let flow: FlowFile;
+    let flowVersion: number | null;
+    let rollbackOf: number | null = null;
+    let settings = { ...this.#defaults, ...previous?.settings };
+    if (options.fromVersion !== undefined) {
+      const source = this.get(flowId, options.fromVersion);
+      flow = source.flow;
+      flowVersion = source.flowVersion;
+      rollbackOf = source.version;
+      settings = { ...source.settings };
+    } else {
+      const stored = this.#store.getFlow(flowId);
+      if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+      flow = stored.flow;
+      flowVersion = stored.version;
+    }
+    settings = { ...settings, ...options.settings };
+    const problems = validateFlow(flow, this.#registry);
+    if (problems.length > 0) {
+      throw new AppError(
+        'FLOW_INVALID',
+        `flow "${flowId}" has ${problems.length} problem(s): fix them before publishing`,
+        {
+          details: problems,
+        },
+      );
+    }
+    this.#checkOverridable(flow, settings.overridable);
+    const publishedAt = new Date().toISOString();
+    const version = (previous?.version ?? 0) + 1;
+    this.#store.published.insertNext({
+      flowId,
+      version,
+      json: serializeFlow(flow),
+      flowVersion,
+      rollbackOf,
+      note: options.note ?? null,
+      settings: JSON.stringify(settings),
+      publishedAt,
+    });
+    this.#latest.delete(flowId);
+    this.#chat.delete(flowId);
+    return this.get(flowId, version);
+  }
+
+  /** The newest published version of a flow, or undefined when it was never published. Cached. */
+  latest(flowId: string): PublishedVersion | undefined {
+    let cached = this.#latest.get(flowId);
+    if (cached === undefined) {
+      const row = this.#store.published.latest(flowId);
+      cached = row ? { ...toSummary(row), flow: JSON.parse(row.json) as FlowFile } : null;
+      this.#latest.set(flowId, cached);
+    }
+    return cached ?? undefined;
+  }
+
+  /** One published version. Throws VERSION_NOT_FOUND (or FLOW_NOT_FOUND when nothing of the flow is published). */
+  get(flowId: string, version: number): PublishedVersion {
+    const row = this.#store.published.get(flowId, version);
+    if (!row) {
+      if (!this.latest(flowId)) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
+      throw new AppError('VERSION_NOT_FOUND', `flow "${flowId}" has no published version ${version}`);
+    }
+    return { ...toSummary(row), flow: JSON.parse(row.json) as FlowFile };
+  }
+
+  /** Every published version of a flow, newest first (empty when never published). */
+  list(flowId: string): PublishedSummary[] {
+    return this.#store.published.list(flowId).map(toSummary);
+  }
+
+  /**
+   * Records which version, key and face served a run (the run itself is in `runs`). The row goes with the store's
+   * next group commit, together with the run's own row and events (not one write per request).
+   */
+  recordRun(runId: string, flowId: string, version: number, keyId: string, endpoint: 'run' | 'chat'): void {
+    this.#store.published.recordRun({ runId, flowId, version, keyId, endpoint });
+  }
+
+  /** Ids of every flow with at least one published version. */
+  flowIds(): string[] {
+    return this.#store.published.flowIds();
+  }
+
+  /** Removes every published version of a flow: its endpoints answer 404 from now on. False when none existed. */
+  unpublish(flowId: string): boolean {
+    const changes = this.#store.published.remove(flowId);
+    this.#latest.delete(flowId);
+    this.#chat.delete(flowId);
+    return changes > 0;
+  }
+
+  /** The chat shape of the newest published version, or null when it is not a chat flow. Cached. */
+  chatShape(flowId: string): ChatShape | null {
+    let shape = this.#chat.get(flowId);
+    if (shape === undefined) {
+      const published = this.latest(flowId);
+      shape = published ? chatShapeOf(published.flow, this.#registry) : null;
+      this.#chat.set(flowId, shape);
+    }
+    return shape;
+  }
+
+  /**
+   * Applies per-request param overrides to a copy of the flow. Only params the catalog marks `overridable`, or that
+   * the version allows (`nodeId.param`), may change; anything else is refused with OVERRIDE_NOT_ALLOWED naming
+   * every offending `nodeId.param`. The values themselves are checked by the engine like any param.
+   */
+  applyOverrides(published: PublishedVersion, overrides: Overrides | undefined): FlowFile {
+    if (!overrides || Object.keys(overrides).length === 0) return published.flow;
+    const allowed = new Set(published.settings.overridable);
+    const refused: { param: string; message: string }[] = [];
+    const byId = new Map(published.flow.nodes.map((node) => [node.id, node]));
+    for (const [nodeId, params] of Object.entries(overrides)) {
+      const node = byId.get(nodeId);
+      for (const name of Object.keys(params ?? {})) {
+        const path = `${nodeId}.${name}`;
+        if (!node) {
+          refused.push({ param: path, message: `the flow has no node "${nodeId}"` });
+          continue;
+        }
+        const spec = this.#registry.get(node.type)?.spec;
+        const param = spec && findParam(spec, name);
+        if (!param) refused.push({ param: path, message: `node "${nodeId}" (${node.type}) has no param "${name}"` });
+        else if (!param.overridable && !allowed.has(path))
+          refused.push({ param: path, message: `"${path}" is not overridable in this published version` });
+      }
+    }
+    if (refused.length > 0) {
+      throw new AppError('OVERRIDE_NOT_ALLOWED', `overrides not allowed: ${refused.map((r) => r.param).join(', ')}`, {
+        details: refused,
+      });
+    }
+    const flow = {
+      ...published.flow,
+      nodes: published.flow.nodes.map((node) => {
+        const extra = overrides[node.id];
+        return extra ? { ...node, params: { ...node.params, ...(extra as Values) } } : node;
+      }),
+    };
+    // Values the param's spec refuses are the caller's mistake, named as such (not a broken flow).
+    const invalid: { field: string; message: string }[] = [];
+    for (const node of flow.nodes) {
+      const given = overrides[node.id];
+      const spec = given && this.#registry.get(node.type)?.spec;
+      if (!spec) continue;
+      for (const problem of checkParams(spec, node.params)) {
+        if (Object.hasOwn(given, problem.param)) {
+          invalid.push({ field: `body.overrides.${node.id}.${problem.param}`, message: problem.message });
+        }
+      }
+    }
+    if (invalid.length > 0) {
+      throw new AppError('VALIDATION_FAILED', invalid.map((p) => `${p.field}: ${p.message}`).join('; '), {
+        details: invalid,
+      });
+    }
+    return flow;
+  }
+
+  #checkOverridable(flow: FlowFile, overridable: readonly string[]): void {
+    const problems: { param: string; message: string }[] = [];
+    for (const path of overridable) {
+      const [nodeId, name] = path.split('.', 2) as [string, string | undefined];
+      const node = flow.nodes.find((n) => n.id === nodeId);
+      const spec = node && this.#registry.get(node.type)?.spec;
+      if (!spec || !name || !findParam(spec, name)) {
+        problems.push({ param: path, message: `"${path}" names no param of the flow (use nodeId.param)` });
+      }
+    }
+    if (problems.length > 0) {
+      throw new AppError('VALIDATION_FAILED', `settings.overridable: ${problems.map((p) => p.param).join(', ')}`, {
+        details: problems.map((p) => ({ field: 'body.settings.overridable', ...p })),
+      });
+    }
+  }
+}
+
+const CHAT_INPUT_NAMES = new Set(['question', 'message']);
+
+/**
+ * The chat shape of a flow: exactly one text input named `question` or `message` (any other inputs optional, one of
+ * type `messages` taking the history), exactly one output, fed by a text port. Null when the flow is not a chat flow.
+ */
+export function chatShapeOf(flow: FlowFile, registry: NodeRegistry): ChatShape | null {
+  const inputs = flowInputs(flow, registry);
+  const outputs = flowOutputs(flow, registry);
+  const question = inputs.filter((i) => CHAT_INPUT_NAMES.has(i.name) && i.dataType === 'text');
+  if (question.length !== 1 || outputs.length !== 1) return null;
+  const others = inputs.filter((i) => i !== question[0]);
+  if (others.some((i) => i.required)) return null;
+  const output = outputs[0] as { nodeId: string; name: string };
+  const edge = flow.edges.find((e) => e.target === output.nodeId);
+  const source = edge && flow.nodes.find((n) => n.id === edge.source);
+  const spec = source && registry.get(source.type)?.spec;
+  const port = spec && resolveOutputs(spec, source.params).find((p) => p.name === edge.sourcePort);
+  if (!port || (port.dataType !== 'text' && port.dataType !== 'any')) return null;
+  const history = others.find((i) => i.dataType === 'messages');
+  return {
+    input: (question[0] as { name: string }).name,
+    output: output.name,
+    answerNodeId: (source as { id: string }).id,
+    ...(history && { historyInput: history.name }),
+  };
+}

@@ -1,0 +1,274 @@
+import {
+  AppError,
+  type FlowFile,
+  type FlowRunner,
+  type NodeRegistry,
+  type NodeServices,
+  type TraceEvent,
+  type Values,
+} from '@flowloom/nodes';
+import { newRunId, type RunHandle, type RunResult, RunTrace, reusableOutputs, startRun } from '../engine/index.js';
+import type { RunRecord, Store } from '../store/store.js';
+import { describeFlow } from './flow-describe.js';
+
+/** How deep subflows may nest before a run is refused (a flow calling itself, directly or not). */
+export const MAX_SUBFLOW_DEPTH = 8;
+
+export interface StartRunOptions {
+  inputs: Values;
+  sessionId?: string;
+  /** Subflow nesting: 0 for a top-level run. */
+  depth?: number;
+  /** A parent run's signal: aborting it cancels this run. */
+  signal?: AbortSignal;
+  /** A time limit for the run: past it the run is cancelled with RUN_TIMEOUT and `timeoutMessage`. */
+  timeoutMs?: number;
+  timeoutMessage?: string;
+  parentRunId?: string;
+  /** Extra request values for `ctx.request`. */
+  request?: Record<string, unknown>;
+  /** Run-from-node: outputs to reuse instead of executing, by node id (see the engine's `reusableOutputs`). */
+  reuse?: ReadonlyMap<string, Values>;
+  /** Nodes not retried once they streamed text (see the engine's `RunOptions.streamedToClient`). */
+  streamedToClient?: ReadonlySet<string>;
+}
+
+/** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
+export interface StartedRun {
+  handle: RunHandle;
+  done: Promise<RunRecord>;
+}
+
+export interface RunServiceOptions {
+  store: Store;
+  registry: NodeRegistry;
+  /** Services every run gets (llm, and vectors/embeddings when configured); `flows` is added per run. */
+  services: NodeServices;
+}
+
+/** A run as answered by `GET /api/runs/:runId`: the stored row (or live state) and every event so far. */
+export interface RunDetail {
+  run: RunRecord;
+  events: TraceEvent[];
+  isLive: boolean;
+}
+
+/**
+ * Starts runs of stored or given flows, records them (row at start and end, events batched per tick) and keeps the
+ * live ones findable. A run stays "live" here until its last event and final row are handed to the store, whose reads
+ * flush what is queued first, so a reader that misses it here finds it complete in the store: nothing is lost or
+ * repeated between the two.
+ */
+export class RunService {
+  readonly #live = new Map<string, { handle: RunHandle; record: RunRecord; done: Promise<RunRecord> }>();
+  readonly #store: Store;
+  readonly #nodes: NodeRegistry;
+  readonly #services: NodeServices;
+  readonly #listeners = new Set<(handle: RunHandle) => void>();
+  /**
+   * The parsed draft of each flow, keyed by its stored text: the engine caches compiled plans per flow object,
+   * so handing it the same object for the same text skips validation and compilation on every run.
+   */
+  readonly #parsed = new Map<string, { text: string; flow: FlowFile; version: number }>();
+
+  constructor(options: RunServiceOptions) {
+    this.#store = options.store;
+    this.#nodes = options.registry;
+    this.#services = options.services;
+  }
+
+  /** Runs the saved draft of a flow. Throws FLOW_NOT_FOUND, FLOW_INVALID or RUN_INPUT_INVALID before starting. */
+  startSaved(flowId: string, options: StartRunOptions): StartedRun {
+    const { flow, version } = this.savedFlow(flowId);
+    return this.start(flow, options, version);
+  }
+
+  /** The saved draft of a flow, parsed once per stored text. Callers must not mutate it. Throws FLOW_NOT_FOUND. */
+  savedFlow(flowId: string): { flow: FlowFile; version: number } {
+    const text = this.#store.getFlowText(flowId);
+    if (text === undefined) {
+      this.#parsed.delete(flowId);
+      throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+    }
+    const cached = this.#parsed.get(flowId);
+    if (cached?.text === text) return cached;
+    const stored = this.#store.getFlow(flowId);
+    if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+    const entry = { text, flow: stored.flow, version: stored.version };
+    this.#parsed.set(flowId, entry);
+    return entry;
+  }
+
+  /**
+   * Reruns the current draft of an earlier run's flow from one node: everything upstream of it keeps the earlier
+   * run's outputs, the node and what depends on it run again. Inputs default to the earlier run's.
+   */
+  rerun(runId: string, fromNode: string, options: Partial<StartRunOptions> = {}): StartedRun {
+    const earlier = this.get(runId);
+    if (!earlier) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+    if (earlier.isLive) throw new AppError('CONFLICT', `run "${runId}" is still running`, { status: 409 });
+    const { flow, version } = this.savedFlow(earlier.run.flowId);
+    if (!flow.nodes.some((node) => node.id === fromNode)) {
+      // A value of the request that names nothing: the caller's mistake (400), not a missing resource.
+      const message = `node "${fromNode}" is not in flow "${flow.id}"`;
+      throw new AppError('VALIDATION_FAILED', `body.fromNode: ${message}`, {
+        details: [{ field: 'body.fromNode', message }],
+      });
+    }
+    const reuse = reusableOutputs(flow, this.#nodes, earlier.events, fromNode);
+    return this.start(flow, { ...options, inputs: options.inputs ?? earlier.run.inputs ?? {}, reuse }, version);
+  }
+
+  /**
+   * Starts a run of a flow. Validation errors (FLOW_INVALID, RUN_INPUT_INVALID) are thrown synchronously and leave
+   * nothing stored.
+   */
+  start(flow: FlowFile, options: StartRunOptions, flowVersion: number | null = flow.version ?? null): StartedRun {
+    const depth = options.depth ?? 0;
+    if (depth > MAX_SUBFLOW_DEPTH) {
+      throw new AppError(
+        'SUBFLOW_DEPTH_EXCEEDED',
+        `subflows nest deeper than ${MAX_SUBFLOW_DEPTH} levels at flow "${flow.id}"`,
+      );
+    }
+    const runId = newRunId();
+    const trace = new RunTrace(runId, flow.id);
+    const store = this.#store;
+    // Subscribed before the first event: every event is queued for the store, in order.
+    trace.subscribe((event) => store.enqueueEvent(event));
+    const handle = startRun(flow, {
+      registry: this.#nodes,
+      services: { ...this.#services, flows: this.#flowRunner(runId, depth) },
+      inputs: options.inputs,
+      request: { ...options.request, ...(options.sessionId !== undefined && { sessionId: options.sessionId }) },
+      runId,
+      trace,
+      depth,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      timeoutMessage: options.timeoutMessage,
+      reuse: options.reuse,
+      streamedToClient: options.streamedToClient,
+    });
+    const record: RunRecord = {
+      runId,
+      flowId: flow.id,
+      flowVersion,
+      status: 'running',
+      inputs: options.inputs,
+      startedAt: new Date().toISOString(),
+      depth,
+      ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
+      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+    };
+    store.insertRun(record);
+    const done = handle.result.then((result) => this.#finish(record, result));
+    // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
+    done.catch(() => {});
+    this.#live.set(runId, { handle, record, done });
+    for (const listener of this.#listeners) {
+      try {
+        listener(handle);
+      } catch {
+        // A faulty watcher (e.g. a socket going away) must not fail a run that has started.
+      }
+    }
+    return { handle, done };
+  }
+
+  #finish(record: RunRecord, result: RunResult): RunRecord {
+    const endedAt = new Date().toISOString();
+    const end = {
+      status: result.status,
+      outputs: result.outputs,
+      ...(result.error && { error: result.error }),
+      ...(result.usage && { usage: result.usage }),
+      ...(result.costUsd !== undefined && { costUsd: result.costUsd }),
+      endedAt,
+      durationMs: result.durationMs,
+    };
+    try {
+      this.#store.finishRun(record.runId, end);
+    } finally {
+      this.#live.delete(record.runId);
+    }
+    return { ...record, ...end, durationMs: Math.round(result.durationMs) };
+  }
+
+  /** `ctx.services.flows` of one run: runs a saved flow one level deeper, cancelled with its caller. */
+  #flowRunner(parentRunId: string, depth: number): FlowRunner {
+    return {
+      run: async (flowId, inputs, { signal, request, onUsage }) => {
+        const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : undefined;
+        const { done } = this.startSaved(flowId, {
+          inputs,
+          signal,
+          depth: depth + 1,
+          parentRunId,
+          ...(sessionId !== undefined && { sessionId }),
+        });
+        const run = await done;
+        // The nested run's model usage counts on the calling node too (issue #3).
+        if (run.usage && onUsage) onUsage(run.usage, run.costUsd ?? 0);
+        if (run.status === 'completed') return run.outputs ?? {};
+        if (run.error)
+          throw new AppError(run.error.code, `subflow "${flowId}" (${run.runId}): ${run.error.message}`, {
+            details: run.error.details,
+          });
+        throw new AppError('RUN_CANCELLED', `subflow "${flowId}" (${run.runId}) was cancelled`);
+      },
+      describe: async (flowId) => {
+        const stored = this.#store.getFlow(flowId);
+        if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+        return describeFlow(stored.flow, this.#nodes);
+      },
+    };
+  }
+
+  /** The trace of a run still live in this process (or being written), else undefined. */
+  liveTrace(runId: string): RunTrace | undefined {
+    return this.#live.get(runId)?.handle.trace;
+  }
+
+  /** The live handles of one flow's runs. */
+  liveRuns(flowId?: string): RunHandle[] {
+    return [...this.#live.values()].map((l) => l.handle).filter((h) => flowId === undefined || h.flowId === flowId);
+  }
+
+  /** One run and every event so far, from memory when live, else from the store. */
+  get(runId: string): RunDetail | undefined {
+    const live = this.#live.get(runId);
+    if (live) return { run: live.record, events: [...live.handle.trace.events], isLive: true };
+    const run = this.#store.getRun(runId);
+    return run && { run, events: this.#store.getEvents(runId), isLive: false };
+  }
+
+  /** Cancels a live run and waits until its final state is stored. */
+  async cancel(runId: string): Promise<RunRecord> {
+    const live = this.#live.get(runId);
+    if (!live) {
+      const run = this.#store.getRun(runId);
+      if (!run) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+      throw new AppError('RUN_NOT_RUNNING', `run "${runId}" is not running (status ${run.status})`, {
+        details: [{ runId, status: run.status }],
+      });
+    }
+    live.handle.cancel();
+    return live.done;
+  }
+
+  /** Called with every run started from now on. Returns the unsubscribe function. */
+  onRun(listener: (handle: RunHandle) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Cancels every live run and waits for their final states to be stored (shutdown). */
+  async cancelAll(): Promise<void> {
+    const pending = [...this.#live.values()];
+    for (const live of pending) live.handle.cancel();
+    await Promise.allSettled(pending.map((live) => live.done));
+  }
+}
