@@ -3,16 +3,19 @@ import { isAbsolute, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   AppError,
+  checkRunInputs,
   type DataType,
   type FlowFile,
+  flowInputs,
   isAppError,
   NodeRegistry,
+  type Problem,
   type TraceEvent,
   toErrorBody,
   type Values,
+  validateFlow,
 } from '@flowloom/nodes';
 import { type Config, configFromEnv, VERSION } from './config.js';
-import { checkRunInputs, flowInputs, type Problem, validateFlow } from './engine/index.js';
 import { isEntryPoint } from './entry-point.js';
 
 /** Exit codes (CONTRACTS §5). */

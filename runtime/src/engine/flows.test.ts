@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { BUILTIN_KINDS, NodeRegistry, serializeFlow } from '@flowloom/nodes';
+import { BUILTIN_KINDS, NodeRegistry, serializeFlow, validateFlow } from '@flowloom/nodes';
 import { describe, expect, it } from 'vitest';
-import { validateFlow } from './validate.js';
 
 const dir = new URL('../../../flows/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.flow.json'));

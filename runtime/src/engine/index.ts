@@ -1,6 +1,4 @@
-export * from './inputs.js';
 export * from './plan.js';
 export * from './run-flow.js';
 export * from './run-registry.js';
 export * from './run-trace.js';
-export * from './validate.js';

@@ -3,12 +3,15 @@ import {
   AppError,
   type DataType,
   type FlowFile,
+  type FlowInputSpec,
+  flowInputs,
+  type NodePorts,
   type NodeRegistry,
   type NodeSettings,
+  nodePorts,
+  validateFlow,
   withDefaults,
 } from '@flowloom/nodes';
-import { type FlowInputSpec, flowInputs } from './inputs.js';
-import { type NodePorts, nodePorts, validateFlow } from './validate.js';
 
 /** An edge leaving a node, resolved to indexes so the hot path does no lookups. */
 export interface PlanEdge {

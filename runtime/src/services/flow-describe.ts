@@ -1,5 +1,4 @@
-import type { FlowDescription, FlowFile, NodeRegistry } from '@flowloom/nodes';
-import { flowInputs, flowOutputs } from '../engine/index.js';
+import { type FlowDescription, type FlowFile, flowInputs, flowOutputs, type NodeRegistry } from '@flowloom/nodes';
 
 /** A saved flow's public face for `FlowRunner.describe` (tool-flow derives its parameters from it). */
 export function describeFlow(flow: FlowFile, registry: NodeRegistry): FlowDescription {

@@ -3,15 +3,17 @@ import {
   checkParams,
   type FlowFile,
   findParam,
+  flowInputs,
+  flowOutputs,
   type NodeRegistry,
   type PublishedSummary,
   type PublishSettings,
   resolveOutputs,
   serializeFlow,
   type Values,
+  validateFlow,
 } from '@flowloom/nodes';
 import type Database from 'better-sqlite3';
-import { flowInputs, flowOutputs, validateFlow } from '../engine/index.js';
 import type { Store } from './store.js';
 
 export type { PublishedSummary, PublishSettings };

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError, FLOW_SCHEMA, type FlowFile } from '@flowloom/nodes';
+import { AppError, FLOW_SCHEMA, type FlowFile, flowInputs, flowOutputs, validateFlow } from '@flowloom/nodes';
 import { Type } from 'typebox';
-import { flowInputs, flowOutputs, validateFlow } from '../../engine/index.js';
 import { errorResponses } from '../errors.js';
 import { normalizeFlow } from './normalize.js';
 import {

@@ -1,4 +1,8 @@
-import { AppError, type DataType, type FlowFile, type NodeRegistry, withDefaults } from '@flowloom/nodes';
+import type { NodeRegistry } from '../registry.js';
+import { AppError } from './errors.js';
+import type { FlowFile } from './flow.js';
+import { withDefaults } from './ports.js';
+import type { DataType } from './values.js';
 
 /** One run input of a flow, from one of its `input` nodes. */
 export interface FlowInputSpec {

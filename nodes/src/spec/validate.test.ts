@@ -1,11 +1,59 @@
 import { describe, expect, it } from 'vitest';
-import { testFlow, testRegistry } from '../testing/kinds.js';
+import { defineNode } from '../define.js';
+import { BUILTIN_KINDS, NodeRegistry } from '../registry.js';
+import type { FlowFile } from './flow.js';
 import { findCycles, validateFlow } from './validate.js';
 
-const registry = testRegistry();
+/** The built-in kinds plus a pass-through and a branching kind, enough for graph checks. */
+const testKinds = [
+  defineNode({
+    spec: {
+      type: 'test-pass',
+      title: 'Pass',
+      category: 'data',
+      description: 'Returns its input.',
+      inputs: [{ name: 'in', dataType: 'any' }],
+      outputs: [{ name: 'out', dataType: 'any' }],
+      params: [{ name: 'value', kind: 'json' }],
+    },
+    execute: async ({ inputs }) => ({ out: inputs.in }),
+  }),
+  defineNode({
+    spec: {
+      type: 'test-gate',
+      title: 'Gate',
+      category: 'logic',
+      description: 'Sends the input to yes when truthy, else to no.',
+      branching: true,
+      inputs: [{ name: 'in', dataType: 'any', required: true }],
+      outputs: [
+        { name: 'yes', dataType: 'any' },
+        { name: 'no', dataType: 'any' },
+      ],
+      params: [],
+    },
+    execute: async ({ inputs }) => (inputs.in ? { yes: inputs.in } : { no: inputs.in }),
+  }),
+];
+const registry = new NodeRegistry([...BUILTIN_KINDS, ...testKinds]);
 const at = { x: 0, y: 0 };
 
-const flow = testFlow;
+/** A flow: nodes as given, edges as `[source, sourcePort, target, targetPort]` tuples. */
+function flow(nodes: FlowFile['nodes'], edges: [string, string, string, string][] = []): FlowFile {
+  return {
+    format: 'flowloom.flow/v1',
+    id: 'test',
+    name: 'Test',
+    nodes,
+    edges: edges.map(([source, sourcePort, target, targetPort], i) => ({
+      id: `e${i}`,
+      source,
+      sourcePort,
+      target,
+      targetPort,
+    })),
+  };
+}
 
 const chat = flow(
   [

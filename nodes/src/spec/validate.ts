@@ -1,15 +1,10 @@
-import {
-  checkParams,
-  connectProblem,
-  FLOW_SCHEMA,
-  type FlowFile,
-  type NodeRegistry,
-  type NodeSpec,
-  type PortSpec,
-  resolveInputs,
-  resolveOutputs,
-} from '@flowloom/nodes';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { NodeRegistry } from '../registry.js';
+import { connectProblem } from './compat.js';
+import type { FlowFile } from './flow.js';
+import { FLOW_SCHEMA } from './flow-schema.js';
+import type { NodeSpec, PortSpec } from './node-spec.js';
+import { checkParams, resolveInputs, resolveOutputs } from './ports.js';
 
 /** One static problem of a flow, tied to the node (and port or edge) it concerns; `nodeId` is null for flow-level ones. */
 export interface Problem {
