@@ -19,7 +19,7 @@ import { toolCode } from './kinds/tool-code.js';
 import { toolFlow } from './kinds/tool-flow.js';
 import { toolHttp } from './kinds/tool-http.js';
 import { toolRetriever } from './kinds/tool-retriever.js';
-import type { NodeSpec } from './spec/index.js';
+import type { NodeSpec, SpecLookup } from './spec/index.js';
 
 /** Every built-in kind. Order is the palette order within a category. */
 export const BUILTIN_KINDS: readonly AnyNodeDefinition[] = [
@@ -48,6 +48,8 @@ export const BUILTIN_KINDS: readonly AnyNodeDefinition[] = [
 /** Node kinds by type. Registering a type twice throws. */
 export class NodeRegistry {
   readonly #kinds = new Map<string, AnyNodeDefinition>();
+  /** A kind's spec by type, for the flow model functions of `spec/` (bound: pass it around as is). */
+  readonly lookup: SpecLookup = (type) => this.#kinds.get(type)?.spec;
 
   constructor(kinds: readonly AnyNodeDefinition[] = BUILTIN_KINDS) {
     for (const kind of kinds) this.register(kind);

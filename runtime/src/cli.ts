@@ -204,7 +204,7 @@ async function runCommand(args: string[], env: Record<string, string | undefined
   const fromFile = looksLikeFile(target, path) ? readFlowFile(path) : undefined;
   const registry = new NodeRegistry();
   if (fromFile) {
-    const problems = validateFlow(fromFile, registry);
+    const problems = validateFlow(fromFile, registry.lookup);
     if (problems.length > 0) {
       throw new AppError('FLOW_INVALID', `${target} has ${problems.length} problem(s)`, {
         details: problems.map((problem) => ({ message: formatProblem(problem) })),
@@ -213,7 +213,7 @@ async function runCommand(args: string[], env: Record<string, string | undefined
   }
   const flow = fromFile ?? (await storedFlow(config.dataDir, target));
   // Inputs are checked before the whole runtime starts, so bad input fails fast.
-  const specs = flowInputs(flow, registry);
+  const specs = flowInputs(flow, registry.lookup);
   const inputs = parseInputs(
     (values.input as string[] | undefined) ?? [],
     values['json-input'] as string | undefined,
@@ -259,7 +259,7 @@ function validateCommand(args: string[], env: Record<string, string | undefined>
   const [path, ...extra] = positionals;
   if (!path) throw new UsageError('validate: give a flow file, e.g. flowloom validate flows/chat.flow.json');
   if (extra.length > 0) throw new UsageError(`validate: unexpected argument "${extra[0]}"`);
-  const problems = validateFlow(readFlowFile(fromCwd(env, path)), new NodeRegistry());
+  const problems = validateFlow(readFlowFile(fromCwd(env, path)), new NodeRegistry().lookup);
   if (values.json) io.stdout(`${JSON.stringify({ ok: problems.length === 0, problems }, null, 2)}\n`);
   else if (problems.length === 0) io.stdout(`${path}: ok\n`);
   else for (const problem of problems) io.stdout(`${path}: ${formatProblem(problem)}\n`);

@@ -1,6 +1,6 @@
-import type { NodeRegistry } from '../registry.js';
 import { AppError } from './errors.js';
 import type { FlowFile } from './flow.js';
+import type { SpecLookup } from './node-spec.js';
 import { withDefaults } from './ports.js';
 import type { DataType } from './values.js';
 
@@ -15,10 +15,10 @@ export interface FlowInputSpec {
 }
 
 /** The flow's inputs, from its nodes whose kind has `flowIO: 'input'`. */
-export function flowInputs(flow: FlowFile, registry: NodeRegistry): FlowInputSpec[] {
+export function flowInputs(flow: FlowFile, lookup: SpecLookup): FlowInputSpec[] {
   const out: FlowInputSpec[] = [];
   for (const node of flow.nodes) {
-    const spec = registry.get(node.type)?.spec;
+    const spec = lookup(node.type);
     if (spec?.flowIO !== 'input') continue;
     const params = withDefaults(spec, node.params);
     const value = spec.outputs[0];
@@ -35,11 +35,17 @@ export function flowInputs(flow: FlowFile, registry: NodeRegistry): FlowInputSpe
   return out;
 }
 
+/** One run output of a flow, from one of its `output` nodes. */
+export interface FlowOutputSpec {
+  nodeId: string;
+  name: string;
+}
+
 /** The flow's output names, from its nodes whose kind has `flowIO: 'output'`. */
-export function flowOutputs(flow: FlowFile, registry: NodeRegistry): { nodeId: string; name: string }[] {
-  const out: { nodeId: string; name: string }[] = [];
+export function flowOutputs(flow: FlowFile, lookup: SpecLookup): FlowOutputSpec[] {
+  const out: FlowOutputSpec[] = [];
   for (const node of flow.nodes) {
-    const spec = registry.get(node.type)?.spec;
+    const spec = lookup(node.type);
     if (spec?.flowIO === 'output') out.push({ nodeId: node.id, name: String(withDefaults(spec, node.params).name) });
   }
   return out;

@@ -88,6 +88,9 @@ export interface NodeSpec {
   defaults?: NodeSettings;
 }
 
+/** Finds a kind's spec by type: the registry's `lookup`, or one the editor builds from the catalog. */
+export type SpecLookup = (type: string) => NodeSpec | undefined;
+
 /** Per-node engine settings, stored on the flow node as `settings`. */
 export interface NodeSettings {
   /** Abort the node after this many milliseconds (0 = no limit). */

@@ -35,7 +35,7 @@ const testKinds = [
     execute: async ({ inputs }) => (inputs.in ? { yes: inputs.in } : { no: inputs.in }),
   }),
 ];
-const registry = new NodeRegistry([...BUILTIN_KINDS, ...testKinds]);
+const { lookup } = new NodeRegistry([...BUILTIN_KINDS, ...testKinds]);
 const at = { x: 0, y: 0 };
 
 /** A flow: nodes as given, edges as `[source, sourcePort, target, targetPort]` tuples. */
@@ -71,12 +71,12 @@ const chat = flow(
 
 describe('validateFlow', () => {
   it('accepts a well-formed chat flow', () => {
-    expect(validateFlow(chat, registry)).toEqual([]);
+    expect(validateFlow(chat, lookup)).toEqual([]);
   });
 
   it('reports schema problems with the node they concern', () => {
     const bad = { ...chat, id: '../etc', nodes: [{ ...chat.nodes[0], position: { x: 'a' } }] };
-    const problems = validateFlow(bad, registry);
+    const problems = validateFlow(bad, lookup);
     expect(problems.some((p) => p.path === '/id')).toBe(true);
     expect(problems.find((p) => p.path?.startsWith('/nodes/0'))?.nodeId).toBe('q');
   });
@@ -84,7 +84,7 @@ describe('validateFlow', () => {
   it('names a missing or unknown field itself, not the object that holds it', () => {
     const { format: _format, ...noFormat } = chat;
     const nodes = [{ ...chat.nodes[0], colour: 'red' }, ...chat.nodes.slice(1)];
-    const problems = validateFlow({ ...noFormat, nodes }, registry);
+    const problems = validateFlow({ ...noFormat, nodes }, lookup);
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ path: '/format', message: '/format is required', nodeId: null }),
@@ -95,7 +95,7 @@ describe('validateFlow', () => {
         }),
       ]),
     );
-    expect(validateFlow(42, registry)).toEqual([expect.objectContaining({ message: 'the flow must be object' })]);
+    expect(validateFlow(42, lookup)).toEqual([expect.objectContaining({ message: 'the flow must be object' })]);
   });
 
   it('reports every graph problem at once, each tied to its node and port', () => {
@@ -118,7 +118,7 @@ describe('validateFlow', () => {
         ['q', 'value', 'l', 'prompt'],
       ],
     );
-    const problems = validateFlow(bad, registry);
+    const problems = validateFlow(bad, lookup);
     const codes = problems.map((p) => `${p.code}:${p.nodeId}:${p.port ?? ''}`);
     expect(codes).toContain('DUPLICATE_NODE_ID:q:');
     expect(codes).toContain('NODE_TYPE_UNKNOWN:x:');
@@ -134,7 +134,7 @@ describe('validateFlow', () => {
 
   it('reports a {{variable}} with no input', () => {
     const bad = flow([{ id: 'p', type: 'prompt', position: at, params: { template: 'Hi {{name}}' } }]);
-    expect(validateFlow(bad, registry)).toEqual([
+    expect(validateFlow(bad, lookup)).toEqual([
       expect.objectContaining({ nodeId: 'p', port: 'name', code: 'TEMPLATE_VARIABLE_UNBOUND' }),
     ]);
   });
@@ -151,7 +151,7 @@ describe('validateFlow', () => {
         ['d', 'value', 'p', 'd'],
       ],
     );
-    expect(validateFlow(ok, registry)).toEqual([]);
+    expect(validateFlow(ok, lookup)).toEqual([]);
     const bad = flow(
       [
         { id: 'n', type: 'input', position: at, params: { name: 'n', dataType: 'number' } },
@@ -159,7 +159,7 @@ describe('validateFlow', () => {
       ],
       [['n', 'value', 'l', 'messages']],
     );
-    expect(validateFlow(bad, registry)[0]).toMatchObject({ code: 'TYPE_MISMATCH', nodeId: 'l', port: 'messages' });
+    expect(validateFlow(bad, lookup)[0]).toMatchObject({ code: 'TYPE_MISMATCH', nodeId: 'l', port: 'messages' });
   });
 
   it('names the nodes on each cycle', () => {
@@ -177,7 +177,7 @@ describe('validateFlow', () => {
         ['c', 'out', 'd', 'in'],
       ],
     );
-    const problems = validateFlow(cyclic, registry).filter((p) => p.code === 'CYCLE');
+    const problems = validateFlow(cyclic, lookup).filter((p) => p.code === 'CYCLE');
     expect(problems.map((p) => p.nodeId).sort()).toEqual(['a', 'b', 'c']);
     expect(problems[0]?.message).toContain('"a" → "b" → "c"');
   });
@@ -195,7 +195,7 @@ describe('validateFlow', () => {
         ['g', 'no', 'o', 'value'],
       ],
     );
-    expect(validateFlow(merged, registry)).toEqual([]);
+    expect(validateFlow(merged, lookup)).toEqual([]);
   });
 
   it('finds cycles in long chains without overflowing the stack', () => {

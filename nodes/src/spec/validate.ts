@@ -1,9 +1,8 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { NodeRegistry } from '../registry.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { connectProblem } from './compat.js';
 import type { FlowFile } from './flow.js';
 import { FLOW_SCHEMA } from './flow-schema.js';
-import type { NodeSpec, PortSpec } from './node-spec.js';
+import type { NodeSpec, PortSpec, SpecLookup } from './node-spec.js';
 import { checkParams, resolveInputs, resolveOutputs } from './ports.js';
 
 /** One static problem of a flow, tied to the node (and port or edge) it concerns; `nodeId` is null for flow-level ones. */
@@ -17,8 +16,14 @@ export interface Problem {
   message: string;
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-const checkSchema = ajv.compile(FLOW_SCHEMA);
+let schemaCheck: ValidateFunction | undefined;
+
+/** The flow schema's validator, compiled on first use: importing the spec compiles (and costs) nothing. */
+function checkSchema(flow: unknown): ValidateFunction {
+  schemaCheck ??= new Ajv2020({ allErrors: true, strict: false }).compile(FLOW_SCHEMA);
+  schemaCheck(flow);
+  return schemaCheck;
+}
 
 /** Resolved ports of every node whose kind is known, computed once per validation or plan. */
 export interface NodePorts {
@@ -37,9 +42,10 @@ export function nodePorts(spec: NodeSpec, params: Record<string, unknown> | unde
 }
 
 function schemaProblems(flow: unknown): Problem[] {
-  if (checkSchema(flow)) return [];
+  const errors = checkSchema(flow).errors;
+  if (!errors) return [];
   const nodes = (flow as { nodes?: unknown }).nodes;
-  return (checkSchema.errors ?? []).map((err) => {
+  return errors.map((err) => {
     const match = /^\/nodes\/(\d+)/.exec(err.instancePath);
     const node = match && Array.isArray(nodes) ? (nodes[Number(match[1])] as { id?: unknown } | undefined) : undefined;
     // Name the field itself for a missing or unknown one (`/format is required`), not the object holding it.
@@ -65,22 +71,12 @@ function schemaProblems(flow: unknown): Problem[] {
   });
 }
 
-/** Whether a flow is schema-valid; the graph may still have problems (see validateFlow). */
-export function isFlowShaped(flow: unknown): flow is FlowFile {
-  return checkSchema(flow) === true;
-}
-
-/** Problems of the flow file's shape only (JSON Schema), for stores that accept drafts with graph problems. */
-export function validateShape(flow: unknown): Problem[] {
-  return schemaProblems(flow);
-}
-
 /**
  * Every static problem of a flow at once: schema errors, duplicate ids, unknown kinds and ports, dangling edges,
  * incompatible types, open required inputs, template variables with no input, several edges into a single-valued
  * input, invalid params and cycles (naming the nodes on each).
  */
-export function validateFlow(flow: unknown, registry: NodeRegistry): Problem[] {
+export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
   const schema = schemaProblems(flow);
   if (schema.length > 0) return schema;
   const file = flow as FlowFile;
@@ -94,7 +90,7 @@ export function validateFlow(flow: unknown, registry: NodeRegistry): Problem[] {
       continue;
     }
     seen.add(node.id);
-    const spec = registry.get(node.type)?.spec;
+    const spec = lookup(node.type);
     if (!spec) {
       problems.push({ nodeId: node.id, code: 'NODE_TYPE_UNKNOWN', message: `unknown node kind "${node.type}"` });
       continue;

@@ -70,7 +70,7 @@ export function compileFlow(flow: FlowFile, registry: NodeRegistry): Plan {
   const cached = plans.get(flow);
   if (cached) return cached;
 
-  const problems = validateFlow(flow, registry);
+  const problems = validateFlow(flow, registry.lookup);
   if (problems.length > 0) {
     throw new AppError(
       'FLOW_INVALID',
@@ -120,7 +120,7 @@ export function compileFlow(flow: FlowFile, registry: NodeRegistry): Plan {
       toType: targetPorts.inputs.get(edge.targetPort)?.dataType ?? 'any',
     });
   }
-  const plan: Plan = { flow, nodes, byId, inputs: flowInputs(flow, registry) };
+  const plan: Plan = { flow, nodes, byId, inputs: flowInputs(flow, registry.lookup) };
   plans.set(flow, plan);
   return plan;
 }

@@ -6,13 +6,13 @@ export function describeFlow(flow: FlowFile, registry: NodeRegistry): FlowDescri
     id: flow.id,
     name: flow.name,
     ...(flow.description && { description: flow.description }),
-    inputs: flowInputs(flow, registry).map((input) => ({
+    inputs: flowInputs(flow, registry.lookup).map((input) => ({
       name: input.name,
       dataType: input.dataType,
       required: input.required,
       ...(input.description !== undefined && { description: input.description }),
       ...(input.default !== undefined && { default: input.default }),
     })),
-    outputs: flowOutputs(flow, registry).map((output) => ({ name: output.name })),
+    outputs: flowOutputs(flow, registry.lookup).map((output) => ({ name: output.name })),
   };
 }

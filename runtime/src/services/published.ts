@@ -124,7 +124,7 @@ export class PublishedService {
       flowVersion = stored.version;
     }
     settings = { ...settings, ...options.settings };
-    const problems = validateFlow(flow, this.#registry);
+    const problems = validateFlow(flow, this.#registry.lookup);
     if (problems.length > 0) {
       throw new AppError(
         'FLOW_INVALID',
@@ -301,8 +301,8 @@ const CHAT_INPUT_NAMES = new Set(['question', 'message']);
  * type `messages` taking the history), exactly one output, fed by a text port. Null when the flow is not a chat flow.
  */
 export function chatShapeOf(flow: FlowFile, registry: NodeRegistry): ChatShape | null {
-  const inputs = flowInputs(flow, registry);
-  const outputs = flowOutputs(flow, registry);
+  const inputs = flowInputs(flow, registry.lookup);
+  const outputs = flowOutputs(flow, registry.lookup);
   const question = inputs.filter((i) => CHAT_INPUT_NAMES.has(i.name) && i.dataType === 'text');
   if (question.length !== 1 || outputs.length !== 1) return null;
   const others = inputs.filter((i) => i !== question[0]);

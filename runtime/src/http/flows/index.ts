@@ -171,7 +171,10 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const stored = app.store.getFlow(request.params.id);
       if (!stored) throw notFound(request.params.id);
-      return { inputs: flowInputs(stored.flow, app.registry), outputs: flowOutputs(stored.flow, app.registry) };
+      return {
+        inputs: flowInputs(stored.flow, app.registry.lookup),
+        outputs: flowOutputs(stored.flow, app.registry.lookup),
+      };
     },
   );
 
@@ -189,7 +192,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const flow = request.body ?? app.store.getFlow(request.params.id)?.flow;
       if (flow === undefined) throw notFound(request.params.id);
-      const problems = validateFlow(flow, app.registry);
+      const problems = validateFlow(flow, app.registry.lookup);
       return { ok: problems.length === 0, problems };
     },
   );
@@ -205,7 +208,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const problems = validateFlow(request.body, app.registry);
+      const problems = validateFlow(request.body, app.registry.lookup);
       return { ok: problems.length === 0, problems };
     },
   );
