@@ -1,14 +1,13 @@
 import {
   AppError,
+  type ChatShape,
+  chatShape,
   checkParams,
   type FlowFile,
   findParam,
-  flowInputs,
-  flowOutputs,
   type NodeRegistry,
   type PublishedSummary,
   type PublishSettings,
-  resolveOutputs,
   serializeFlow,
   type Values,
   validateFlow,
@@ -28,16 +27,6 @@ export interface PublishOptions {
   note?: string;
   /** Unset fields keep the previous version's settings (or the defaults for a first version). */
   settings?: Partial<PublishSettings>;
-}
-
-/** The chat face of a flow (CONTRACTS §1): one text input `question` or `message` and one output. */
-export interface ChatShape {
-  input: string;
-  output: string;
-  /** The node whose text feeds the output: its `node.delta` events are the streamed answer. */
-  answerNodeId: string;
-  /** An optional `messages` input that receives the earlier conversation, when the flow has one. */
-  historyInput?: string;
 }
 
 interface Row {
@@ -213,7 +202,7 @@ export class PublishedService {
     let shape = this.#chat.get(flowId);
     if (shape === undefined) {
       const published = this.latest(flowId);
-      shape = published ? chatShapeOf(published.flow, this.#registry) : null;
+      shape = published ? chatShape(published.flow, this.#registry.lookup) : null;
       this.#chat.set(flowId, shape);
     }
     return shape;
@@ -292,32 +281,4 @@ export class PublishedService {
       });
     }
   }
-}
-
-const CHAT_INPUT_NAMES = new Set(['question', 'message']);
-
-/**
- * The chat shape of a flow: exactly one text input named `question` or `message` (any other inputs optional, one of
- * type `messages` taking the history), exactly one output, fed by a text port. Null when the flow is not a chat flow.
- */
-export function chatShapeOf(flow: FlowFile, registry: NodeRegistry): ChatShape | null {
-  const inputs = flowInputs(flow, registry.lookup);
-  const outputs = flowOutputs(flow, registry.lookup);
-  const question = inputs.filter((i) => CHAT_INPUT_NAMES.has(i.name) && i.dataType === 'text');
-  if (question.length !== 1 || outputs.length !== 1) return null;
-  const others = inputs.filter((i) => i !== question[0]);
-  if (others.some((i) => i.required)) return null;
-  const output = outputs[0] as { nodeId: string; name: string };
-  const edge = flow.edges.find((e) => e.target === output.nodeId);
-  const source = edge && flow.nodes.find((n) => n.id === edge.source);
-  const spec = source && registry.get(source.type)?.spec;
-  const port = spec && resolveOutputs(spec, source.params).find((p) => p.name === edge.sourcePort);
-  if (!port || (port.dataType !== 'text' && port.dataType !== 'any')) return null;
-  const history = others.find((i) => i.dataType === 'messages');
-  return {
-    input: (question[0] as { name: string }).name,
-    output: output.name,
-    answerNodeId: (source as { id: string }).id,
-    ...(history && { historyInput: history.name }),
-  };
 }

@@ -1,9 +1,16 @@
-import { AppError, type ChatMessage, type TraceEvent, toErrorBody, type Usage, type Values } from '@flowloom/nodes';
+import {
+  AppError,
+  type ChatMessage,
+  type ChatShape,
+  type TraceEvent,
+  toErrorBody,
+  type Usage,
+  type Values,
+} from '@flowloom/nodes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { requireScope } from '../../services/auth.js';
 import { type ApiKey, isInScope } from '../../services/keys.js';
-import type { ChatShape } from '../../services/published.js';
 import { type StartedPublishedRun, startPublishedRun } from '../../services/publishing.js';
 import type { RunRecord } from '../../services/store.js';
 import { toHttpError } from '../errors.js';
