@@ -4,6 +4,7 @@ export * from './flow.js';
 export * from './flow-io.js';
 export * from './flow-schema.js';
 export * from './node-spec.js';
+export * from './normalize.js';
 export * from './ports.js';
 export * from './publishing.js';
 export * from './template.js';

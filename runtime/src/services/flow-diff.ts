@@ -1,4 +1,4 @@
-import type { FlowEdge, FlowFile, FlowNode } from '@flowloom/nodes';
+import { type FlowEdge, type FlowFile, type FlowNode, isDeepEqual } from '@flowloom/nodes';
 
 /** One param (or setting) that differs between two versions of a node. */
 export interface ValueChange {
@@ -46,20 +46,6 @@ export interface FlowDiff {
   isEmpty: boolean;
 }
 
-/** JSON text with object keys sorted at every depth, so equal values compare equal whatever their key order. */
-function stable(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)));
-    }
-    return v;
-  });
-}
-
-function isEqual(a: unknown, b: unknown): boolean {
-  return stable(a) === stable(b);
-}
-
 /** Differences between two records of values (params or settings), sorted by name. */
 export function diffValues(
   from: Record<string, unknown> | undefined,
@@ -74,7 +60,7 @@ export function diffValues(
     const hasB = b[name] !== undefined;
     if (hasA && !hasB) changes.push({ name, change: 'removed', from: a[name] });
     else if (!hasA && hasB) changes.push({ name, change: 'added', to: b[name] });
-    else if (hasA && hasB && !isEqual(a[name], b[name]))
+    else if (hasA && hasB && !isDeepEqual(a[name], b[name]))
       changes.push({ name, change: 'changed', from: a[name], to: b[name] });
   }
   return changes;

@@ -1,8 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError, FLOW_SCHEMA, type FlowFile, flowInputs, flowOutputs, validateFlow } from '@flowloom/nodes';
+import {
+  AppError,
+  FLOW_SCHEMA,
+  type FlowFile,
+  flowInputs,
+  flowOutputs,
+  normalizeFlow,
+  validateFlow,
+} from '@flowloom/nodes';
 import { Type } from 'typebox';
 import { errorResponses } from '../errors.js';
-import { normalizeFlow } from './normalize.js';
 import {
   AnyBody,
   FlowBody,
@@ -50,7 +57,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
     '/flows',
     { schema: { tags, summary: 'Create a flow', body: FlowBody, response: { 201: FlowResponse, ...errorResponses } } },
     async (request, reply) => {
-      const stored = app.store.createFlow(normalizeFlow(request.body, app.registry));
+      const stored = app.store.createFlow(normalizeFlow(request.body, app.registry.lookup));
       reply.header('location', `/api/flows/${stored.flow.id}`).header('etag', `"${stored.version}"`);
       return reply.status(201).send(stored.flow);
     },
@@ -100,7 +107,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
       const expected = parseIfMatch(request.headers['if-match']) ?? request.body.version;
-      const stored = app.store.updateFlow(normalizeFlow(request.body, app.registry), expected);
+      const stored = app.store.updateFlow(normalizeFlow(request.body, app.registry.lookup), expected);
       reply.header('etag', `"${stored.version}"`);
       return stored.flow;
     },

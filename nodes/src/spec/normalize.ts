@@ -1,0 +1,41 @@
+import type { FlowFile } from './flow.js';
+import type { SpecLookup } from './node-spec.js';
+
+/**
+ * Deep equality of JSON values: objects are equal when they hold the same keys with equal values, in any key order
+ * (a key holding `undefined` counts as absent, as in JSON); arrays when they hold equal values in the same order.
+ */
+export function isDeepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((value, i) => isDeepEqual(value, b[i]));
+  }
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left).filter((key) => left[key] !== undefined);
+  if (keys.length !== Object.keys(right).filter((key) => right[key] !== undefined).length) return false;
+  return keys.every((key) => Object.hasOwn(right, key) && isDeepEqual(left[key], right[key]));
+}
+
+/**
+ * What a flow file keeps of a node's params: params equal to their kind's default are dropped (a flow file holds only
+ * the user's choices, CONTRACTS §1), and so are undefined ones. Unknown kinds keep every param.
+ */
+export function normalizeFlow(flow: FlowFile, lookup: SpecLookup): FlowFile {
+  const nodes = flow.nodes.map((node) => {
+    const spec = lookup(node.type);
+    if (!spec || !node.params) return node;
+    const params: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(node.params)) {
+      if (value === undefined) continue;
+      const param = spec.params.find((p) => p.name === name);
+      if (param && param.default !== undefined && isDeepEqual(param.default, value)) continue;
+      params[name] = value;
+    }
+    const { params: _dropped, ...rest } = node;
+    return Object.keys(params).length > 0 ? { ...rest, params } : rest;
+  });
+  return { ...flow, nodes };
+}
