@@ -1,3 +1,4 @@
+export * from './api.js';
 export * from './compat.js';
 export * from './errors.js';
 export * from './flow.js';

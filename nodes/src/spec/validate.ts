@@ -1,20 +1,10 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Problem } from './api.js';
 import { connectProblem } from './compat.js';
 import type { FlowFile } from './flow.js';
 import { FLOW_SCHEMA } from './flow-schema.js';
 import type { NodeSpec, PortSpec, SpecLookup } from './node-spec.js';
 import { checkParams, resolveInputs, resolveOutputs } from './ports.js';
-
-/** One static problem of a flow, tied to the node (and port or edge) it concerns; `nodeId` is null for flow-level ones. */
-export interface Problem {
-  nodeId: string | null;
-  port?: string;
-  edgeId?: string;
-  /** JSON pointer into the flow file, for schema problems. */
-  path?: string;
-  code: string;
-  message: string;
-}
 
 let schemaCheck: ValidateFunction | undefined;
 

@@ -7,6 +7,7 @@ import {
   findParam,
   type NodeRegistry,
   type PublishedSummary,
+  type PublishedVersion,
   type PublishSettings,
   serializeFlow,
   type Values,
@@ -15,11 +16,7 @@ import {
 import type Database from 'better-sqlite3';
 import type { Store } from './store.js';
 
-export type { PublishedSummary, PublishSettings };
-
-export interface PublishedVersion extends PublishedSummary {
-  flow: FlowFile;
-}
+export type { PublishedSummary, PublishedVersion, PublishSettings };
 
 export interface PublishOptions {
   /** Republish this older published version as the newest (rollback) instead of the draft. */

@@ -3,9 +3,11 @@ import {
   AppError,
   FLOW_SCHEMA,
   type FlowFile,
+  type FlowInputsAnswer,
   flowInputs,
   flowOutputs,
   normalizeFlow,
+  type ValidateAnswer,
   validateFlow,
 } from '@flowloom/nodes';
 import { Type } from 'typebox';
@@ -175,7 +177,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: InputsResponse, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request): Promise<FlowInputsAnswer> => {
       const stored = app.store.getFlow(request.params.id);
       if (!stored) throw notFound(request.params.id);
       return {
@@ -196,7 +198,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ValidateResponse, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request): Promise<ValidateAnswer> => {
       const flow = request.body ?? app.store.getFlow(request.params.id)?.flow;
       if (flow === undefined) throw notFound(request.params.id);
       const problems = validateFlow(flow, app.registry.lookup);
@@ -214,7 +216,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ValidateResponse, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request): Promise<ValidateAnswer> => {
       const problems = validateFlow(request.body, app.registry.lookup);
       return { ok: problems.length === 0, problems };
     },

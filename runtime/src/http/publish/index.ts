@@ -1,8 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError, type FlowFile } from '@flowloom/nodes';
+import {
+  AppError,
+  type FlowDiffAnswer,
+  type FlowFile,
+  type PublishAnswer,
+  type PublishedVersion,
+  type PublishedVersionsAnswer,
+} from '@flowloom/nodes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { diffFlows, diffValues } from '../../services/flow-diff.js';
-import type { PublishedVersion } from '../../services/published.js';
 import { errorResponses } from '../errors.js';
 import {
   DiffQuery,
@@ -33,7 +39,7 @@ function summaryOf({ flow: _flow, ...summary }: PublishedVersion) {
   return summary;
 }
 
-function publishAnswer(app: FastifyInstance, published: PublishedVersion) {
+function publishAnswer(app: FastifyInstance, published: PublishedVersion): PublishAnswer {
   const chat = app.published.chatShape(published.flowId);
   return {
     ...summaryOf(published),
@@ -126,7 +132,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: VersionsResponse, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request): Promise<PublishedVersionsAnswer> => {
       const { id } = request.params;
       const versions = app.published.list(id);
       if (versions.length === 0 && !app.store.getFlow(id)) {
@@ -200,7 +206,8 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
           diff.isEmpty = false;
         }
       }
-      return { flowId: id, from, to, ...diff };
+      const answer: FlowDiffAnswer = { flowId: id, from, to, ...diff };
+      return answer;
     },
   );
 };
