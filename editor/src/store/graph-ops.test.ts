@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   addConnection,
   canvasToFlow,
-  chatShape,
   connectionProblem,
   copySelection,
   flowToCanvas,
@@ -173,13 +172,5 @@ describe('helpers', () => {
     expect(slugify('QA Flow №1 — ünïcode')).toBe('qa-flow-no1-unicode');
     expect(slugify('Crème Brûlée ﬁle')).toBe('creme-brulee-file');
     expect(slugify('Ärger İstanbul')).toBe('arger-istanbul');
-  });
-  it('recognises chat flows', () => {
-    const { nodes } = flowToCanvas(chat);
-    expect(chatShape(nodes, catalog)).toEqual({ inputName: 'question', outputName: 'answer', outputNodeId: 'answer' });
-    const renamed = nodes.map((n) =>
-      n.id === 'question' && n.type === 'flow' ? { ...n, data: { ...n.data, params: { name: 'topic' } } } : n,
-    );
-    expect(chatShape(renamed, catalog)).toBeNull();
   });
 });

@@ -34,16 +34,18 @@ describe('normalizeFlow', () => {
         params: { parameters: { additionalProperties: false, properties: {}, type: 'object' }, name: 'lookup' },
       },
       { id: 'llm', type: 'llm', position: at, params: { temperature: 0.7, model: 'gpt-4o-mini', system: undefined } },
-      { id: 'x', type: 'no-such-kind', position: at, params: { a: 1 } },
+      { id: 'x', type: 'no-such-kind', position: at, params: { a: 1, b: undefined } },
+      { id: 'y', type: 'no-such-kind', position: at, params: {} },
     ],
     edges: [],
   };
 
-  it('drops params equal to their default, in any key order, and empty params', () => {
+  it('drops params equal to their default (in any key order), undefined ones and empty params; unknown kinds keep theirs', () => {
     expect(normalizeFlow(flow, lookup).nodes).toEqual([
       { id: 'tool', type: 'tool-code', position: at, params: { name: 'lookup' } },
       { id: 'llm', type: 'llm', position: at },
       { id: 'x', type: 'no-such-kind', position: at, params: { a: 1 } },
+      { id: 'y', type: 'no-such-kind', position: at },
     ]);
   });
 

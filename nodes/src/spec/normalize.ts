@@ -21,16 +21,16 @@ export function isDeepEqual(a: unknown, b: unknown): boolean {
 
 /**
  * What a flow file keeps of a node's params: params equal to their kind's default are dropped (a flow file holds only
- * the user's choices, CONTRACTS §1), and so are undefined ones. Unknown kinds keep every param.
+ * the user's choices, CONTRACTS §1), and so are undefined ones and an empty `params`. Unknown kinds keep every param.
  */
 export function normalizeFlow(flow: FlowFile, lookup: SpecLookup): FlowFile {
   const nodes = flow.nodes.map((node) => {
+    if (!node.params) return node;
     const spec = lookup(node.type);
-    if (!spec || !node.params) return node;
     const params: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(node.params)) {
       if (value === undefined) continue;
-      const param = spec.params.find((p) => p.name === name);
+      const param = spec?.params.find((p) => p.name === name);
       if (param && param.default !== undefined && isDeepEqual(param.default, value)) continue;
       params[name] = value;
     }
