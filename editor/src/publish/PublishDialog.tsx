@@ -1,4 +1,4 @@
-import type { FlowDiffAnswer, FlowInputSpec, PublishAnswer } from '@flowloom/nodes/spec';
+import type { ChatShape, FlowDiffAnswer, FlowInputSpec, PublishAnswer } from '@flowloom/nodes/spec';
 import { useCallback, useEffect, useState } from 'react';
 import { Field } from '../ui/Field';
 import { timeAgo } from '../ui/format';
@@ -44,6 +44,7 @@ export function PublishDialog({
 }) {
   const [versions, setVersions] = useState<PublishedSummary[]>([]);
   const [inputs, setInputs] = useState<FlowInputSpec[]>([]);
+  const [chat, setChat] = useState<ChatShape | null>(null);
   const [last, setLast] = useState<PublishAnswer | null>(null);
   const [note, setNote] = useState('');
   const [origins, setOrigins] = useState('');
@@ -57,6 +58,7 @@ export function PublishDialog({
     const [list, io] = await Promise.all([publishApi.versions(flowId), publishApi.inputs(flowId)]);
     setVersions(list.versions);
     setInputs(io.inputs);
+    setChat(io.chat);
     const newest = list.versions[0];
     if (newest) {
       setOrigins(newest.settings.allowedOrigins.join('\n'));
@@ -133,9 +135,7 @@ export function PublishDialog({
 
   const latest = versions[0];
   const origin = window.location.origin;
-  const isChat = last
-    ? last.chat !== null
-    : inputs.filter((i) => i.required).length === 1 && inputs.some((i) => ['question', 'message'].includes(i.name));
+  const isChat = (last ?? { chat }).chat !== null;
   const kinds: SnippetKind[] = isChat
     ? ['curl', 'javascript', 'python', 'openai', 'widget']
     : ['curl', 'javascript', 'python'];

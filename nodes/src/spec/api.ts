@@ -4,7 +4,7 @@
  * OpenAPI document.
  */
 import type { FlowFile } from './flow.js';
-import type { FlowInputSpec, FlowOutputSpec } from './flow-io.js';
+import type { ChatShape, FlowInputSpec, FlowOutputSpec } from './flow-io.js';
 import type { PublishedSummary } from './publishing.js';
 
 /** One static problem of a flow, tied to the node (and port or edge) it concerns; `nodeId` is null for flow-level ones. */
@@ -24,10 +24,11 @@ export interface ValidateAnswer {
   problems: Problem[];
 }
 
-/** `GET /api/flows/:id/inputs`: the run inputs and outputs of the saved draft. */
+/** `GET /api/flows/:id/inputs`: the run inputs and outputs of the saved draft, and its chat face if it is a chat flow. */
 export interface FlowInputsAnswer {
   inputs: FlowInputSpec[];
   outputs: FlowOutputSpec[];
+  chat: ChatShape | null;
 }
 
 /** One param (or setting, or top-level field) that differs between two versions. */

@@ -244,13 +244,18 @@ describe('validation and schema', () => {
     expect((await inject('POST', '/api/flows/nope/validate')).statusCode).toBe(404);
   });
 
-  it('GET /api/flows/:id/inputs lists run inputs and outputs', async () => {
+  it('GET /api/flows/:id/inputs lists run inputs and outputs, and the chat face', async () => {
     await inject('POST', '/api/flows', echoFlow());
     const res = await inject('GET', '/api/flows/echo/inputs');
     expect(res.json()).toEqual({
       inputs: [expect.objectContaining({ name: 'question', dataType: 'text', required: true, nodeId: 'question' })],
       outputs: [{ nodeId: 'answer', name: 'answer' }],
+      chat: { input: 'question', output: 'answer', answerNodeId: 'question' },
     });
+    const other = echoFlow('other');
+    other.nodes.push({ id: 'n', type: 'input', position: { x: 0, y: 0 }, params: { name: 'other' } });
+    await inject('POST', '/api/flows', other);
+    expect((await inject('GET', '/api/flows/other/inputs')).json()).toMatchObject({ chat: null });
   });
 
   it('GET /api/schema/flow.json serves the flow JSON Schema', async () => {

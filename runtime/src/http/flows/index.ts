@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AppError,
+  chatShape,
   FLOW_SCHEMA,
   type FlowFile,
   type FlowInputsAnswer,
@@ -172,7 +173,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Run inputs and outputs of a flow',
+        summary: 'Run inputs and outputs of a flow, and its chat face',
         params: FlowParams,
         response: { 200: InputsResponse, ...errorResponses },
       },
@@ -183,6 +184,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       return {
         inputs: flowInputs(stored.flow, app.registry.lookup),
         outputs: flowOutputs(stored.flow, app.registry.lookup),
+        chat: chatShape(stored.flow, app.registry.lookup),
       };
     },
   );
