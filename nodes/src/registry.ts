@@ -56,7 +56,15 @@ export class NodeRegistry {
   }
 
   register(kind: AnyNodeDefinition): void {
-    if (this.#kinds.has(kind.spec.type)) throw new Error(`node kind "${kind.spec.type}" is registered twice`);
+    const { type, version } = kind.spec;
+    if (this.#kinds.has(type)) throw new Error(`node kind "${type}" is registered twice`);
+    if (!Number.isInteger(version) || version < 1) throw new Error(`node kind "${type}" has version ${version}`);
+    for (const to of Object.keys(kind.migrations ?? {})) {
+      const n = Number(to);
+      if (!Number.isInteger(n) || n < 2 || n > version) {
+        throw new Error(`node kind "${type}" (version ${version}) has a migration to version ${to}`);
+      }
+    }
     this.#kinds.set(kind.spec.type, kind);
   }
 

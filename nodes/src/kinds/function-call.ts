@@ -15,6 +15,7 @@ interface CallOutcome {
 export const functionCall = defineNode({
   spec: {
     type: 'function-call',
+    version: 1,
     title: 'Function calling',
     category: 'tools',
     description:

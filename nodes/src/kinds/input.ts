@@ -3,6 +3,7 @@ import { defineNode } from '../define.js';
 export const input = defineNode({
   spec: {
     type: 'input',
+    version: 1,
     title: 'Input',
     category: 'io',
     description:

@@ -6,6 +6,7 @@ import { chatMessages, maxTokensParam, modelParam, systemParam, temperatureParam
 export const llm = defineNode({
   spec: {
     type: 'llm',
+    version: 1,
     title: 'LLM',
     category: 'models',
     description: 'Calls a chat model with a prompt or a conversation and streams its answer.',

@@ -14,6 +14,7 @@ import { isToolName } from './shared/tool.js';
 export const toolRetriever = defineNode({
   spec: {
     type: 'tool-retriever',
+    version: 1,
     title: 'Retriever tool',
     category: 'tools',
     description:

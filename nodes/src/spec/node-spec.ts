@@ -70,6 +70,11 @@ export interface DynamicOutputs {
 /** The catalog entry of one node kind (CONTRACTS §2). Plain JSON. */
 export interface NodeSpec {
   type: string;
+  /**
+   * The kind's version, from 1. Bumped when a param is renamed or its default changes, with a migration (the kind's
+   * `migrations`) that rewrites nodes saved by the older version; saved nodes record it as `typeVersion`.
+   */
+  version: number;
   title: string;
   category: NodeCategory;
   description: string;

@@ -9,6 +9,7 @@ const testKinds = [
   defineNode({
     spec: {
       type: 'test-pass',
+      version: 1,
       title: 'Pass',
       category: 'data',
       description: 'Returns its input.',
@@ -21,6 +22,7 @@ const testKinds = [
   defineNode({
     spec: {
       type: 'test-gate',
+      version: 1,
       title: 'Gate',
       category: 'logic',
       description: 'Sends the input to yes when truthy, else to no.',

@@ -62,9 +62,10 @@ function schemaProblems(flow: unknown): Problem[] {
 }
 
 /**
- * Every static problem of a flow at once: schema errors, duplicate ids, unknown kinds and ports, dangling edges,
- * incompatible types, open required inputs, template variables with no input, several edges into a single-valued
- * input, invalid params and cycles (naming the nodes on each).
+ * Every static problem of a flow at once: schema errors, duplicate ids, unknown kinds, nodes saved by a newer
+ * version of their kind, unknown ports, dangling edges, incompatible types, open required inputs, template variables
+ * with no input, several edges into a single-valued input, invalid params and cycles (naming the nodes on each).
+ * Validate a migrated flow (`migrateFlow`): a node of an older kind version is checked against the current one.
  */
 export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
   const schema = schemaProblems(flow);
@@ -83,6 +84,15 @@ export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
     const spec = lookup(node.type);
     if (!spec) {
       problems.push({ nodeId: node.id, code: 'NODE_TYPE_UNKNOWN', message: `unknown node kind "${node.type}"` });
+      continue;
+    }
+    // Saved by a newer version of the kind than this one knows: its params may mean something else here.
+    if (node.typeVersion !== undefined && node.typeVersion > spec.version) {
+      problems.push({
+        nodeId: node.id,
+        code: 'NODE_TYPE_VERSION_UNSUPPORTED',
+        message: `node "${node.id}" was saved by version ${node.typeVersion} of kind "${node.type}", newer than version ${spec.version} here`,
+      });
       continue;
     }
     ports.set(node.id, nodePorts(spec, node.params));
