@@ -8,6 +8,7 @@ import {
   type FlowFile,
   flowInputs,
   isAppError,
+  migrateFlow,
   NodeRegistry,
   type Problem,
   type TraceEvent,
@@ -73,7 +74,8 @@ function parse(command: string, args: string[]): Parsed {
   }
 }
 
-function readFlowFile(path: string): FlowFile {
+/** A flow file from disk, its nodes migrated to the registry's kind versions (see `migrateFlow`). */
+function readFlowFile(path: string, registry: NodeRegistry): FlowFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -83,11 +85,13 @@ function readFlowFile(path: string): FlowFile {
       `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
   }
+  let flow: FlowFile;
   try {
-    return JSON.parse(text) as FlowFile;
+    flow = JSON.parse(text) as FlowFile;
   } catch (err) {
     throw new AppError('FLOW_FILE_UNREADABLE', `${path} is not valid JSON: ${(err as Error).message}`);
   }
+  return migrateFlow(flow, registry).flow;
 }
 
 function formatProblem(problem: Problem): string {
@@ -201,8 +205,8 @@ async function runCommand(args: string[], env: Record<string, string | undefined
   const config: Config = { ...base, dataDir: fromCwd(env, base.dataDir) };
 
   const path = fromCwd(env, target);
-  const fromFile = looksLikeFile(target, path) ? readFlowFile(path) : undefined;
   const registry = new NodeRegistry();
+  const fromFile = looksLikeFile(target, path) ? readFlowFile(path, registry) : undefined;
   if (fromFile) {
     const problems = validateFlow(fromFile, registry.lookup);
     if (problems.length > 0) {
@@ -259,7 +263,8 @@ function validateCommand(args: string[], env: Record<string, string | undefined>
   const [path, ...extra] = positionals;
   if (!path) throw new UsageError('validate: give a flow file, e.g. flowloom validate flows/chat.flow.json');
   if (extra.length > 0) throw new UsageError(`validate: unexpected argument "${extra[0]}"`);
-  const problems = validateFlow(readFlowFile(fromCwd(env, path)), new NodeRegistry().lookup);
+  const registry = new NodeRegistry();
+  const problems = validateFlow(readFlowFile(fromCwd(env, path), registry), registry.lookup);
   if (values.json) io.stdout(`${JSON.stringify({ ok: problems.length === 0, problems }, null, 2)}\n`);
   else if (problems.length === 0) io.stdout(`${path}: ok\n`);
   else for (const problem of problems) io.stdout(`${path}: ${formatProblem(problem)}\n`);

@@ -44,11 +44,12 @@ function createLlm(config: Config): LlmService {
  */
 export const services = fp(
   async (app: FastifyInstance, config: Config) => {
+    const registry = new NodeRegistry();
     const store = Store.open(config.dataDir, {
+      registry,
       onError: (err) =>
         app.log.error({ err }, 'writing run rows and events failed; they stay queued for the next write'),
     });
-    const registry = new NodeRegistry();
     const llm = createLlm(config);
     const nodeServices: NodeServices = { llm };
     app.decorate('config', config);

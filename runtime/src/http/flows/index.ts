@@ -7,6 +7,7 @@ import {
   type FlowInputsAnswer,
   flowInputs,
   flowOutputs,
+  migrateFlow,
   normalizeFlow,
   type ValidateAnswer,
   validateFlow,
@@ -47,6 +48,10 @@ function parseIfMatch(value: string | undefined): number | undefined {
  */
 export const flows: FastifyPluginAsyncTypebox = async (app) => {
   const notFound = (id: string) => new AppError('FLOW_NOT_FOUND', `flow "${id}" does not exist`);
+  /** A flow as it comes in (a body, a template), its nodes upgraded to their kinds' versions. */
+  const migrated = (flow: FlowFile) => migrateFlow(flow, app.registry).flow;
+  /** What the store keeps of a flow that comes in: migrated, then only the user's choices. */
+  const toStore = (flow: FlowFile) => normalizeFlow(migrated(flow), app.registry.lookup);
 
   app.get(
     '/flows',
@@ -60,7 +65,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
     '/flows',
     { schema: { tags, summary: 'Create a flow', body: FlowBody, response: { 201: FlowResponse, ...errorResponses } } },
     async (request, reply) => {
-      const stored = app.store.createFlow(normalizeFlow(request.body, app.registry.lookup));
+      const stored = app.store.createFlow(toStore(request.body));
       reply.header('location', `/api/flows/${stored.flow.id}`).header('etag', `"${stored.version}"`);
       return reply.status(201).send(stored.flow);
     },
@@ -110,7 +115,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
       const expected = parseIfMatch(request.headers['if-match']) ?? request.body.version;
-      const stored = app.store.updateFlow(normalizeFlow(request.body, app.registry.lookup), expected);
+      const stored = app.store.updateFlow(toStore(request.body), expected);
       reply.header('etag', `"${stored.version}"`);
       return stored.flow;
     },
@@ -203,7 +208,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
     async (request): Promise<ValidateAnswer> => {
       const flow = request.body ?? app.store.getFlow(request.params.id)?.flow;
       if (flow === undefined) throw notFound(request.params.id);
-      const problems = validateFlow(flow, app.registry.lookup);
+      const problems = validateFlow(migrated(flow as FlowFile), app.registry.lookup);
       return { ok: problems.length === 0, problems };
     },
   );
@@ -219,7 +224,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request): Promise<ValidateAnswer> => {
-      const problems = validateFlow(request.body, app.registry.lookup);
+      const problems = validateFlow(migrated(request.body as FlowFile), app.registry.lookup);
       return { ok: problems.length === 0, problems };
     },
   );
@@ -259,7 +264,7 @@ export const flows: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const template = (await readTemplates(app.config.templatesDir)).find((flow) => flow.id === request.params.id);
       if (!template) throw new AppError('NOT_FOUND', `no template "${request.params.id}"`);
-      return template;
+      return migrated(template);
     },
   );
 };
