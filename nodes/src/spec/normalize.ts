@@ -1,5 +1,6 @@
 import type { FlowFile } from './flow.js';
 import type { SpecLookup } from './node-spec.js';
+import { withDefaults } from './ports.js';
 
 /**
  * Deep equality of JSON values: objects are equal when they hold the same keys with equal values, in any key order
@@ -36,6 +37,22 @@ export function normalizeFlow(flow: FlowFile, lookup: SpecLookup): FlowFile {
     }
     const { params: _dropped, ...rest } = node;
     return Object.keys(params).length > 0 ? { ...rest, params } : rest;
+  });
+  return { ...flow, nodes };
+}
+
+/**
+ * The flow with every node's params complete: each param its kind defines, with the kind's default where the node
+ * leaves it out, and the kind's version as `typeVersion`. What a published version freezes, so that a later change of
+ * a kind's default never changes a published endpoint (`normalizeFlow` is the way back). Unknown kinds stay as they are.
+ */
+export function fillDefaults(flow: FlowFile, lookup: SpecLookup): FlowFile {
+  const nodes = flow.nodes.map((node) => {
+    const spec = lookup(node.type);
+    if (!spec) return node;
+    const params = withDefaults(spec, node.params);
+    const { params: _given, ...rest } = node;
+    return { ...rest, typeVersion: spec.version, ...(Object.keys(params).length > 0 && { params }) };
   });
   return { ...flow, nodes };
 }

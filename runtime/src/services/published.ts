@@ -4,7 +4,9 @@ import {
   chatShape,
   checkParams,
   type FlowFile,
+  fillDefaults,
   findParam,
+  migrateFlow,
   type NodeRegistry,
   type PublishedSummary,
   type PublishedVersion,
@@ -88,8 +90,10 @@ export class PublishedService {
   }
 
   /**
-   * Freezes the flow's draft (or, with `fromVersion`, an older published version) as the next version. Refuses a
-   * draft with problems (FLOW_INVALID listing them): a published endpoint must be runnable.
+   * Freezes the flow's draft (or, with `fromVersion`, an older published version) as the next version, with full
+   * params (`fillDefaults`: every default written in, every node's kind version recorded), so a later change of a
+   * kind's default never changes what the version runs. Refuses a draft with problems (FLOW_INVALID listing them): a
+   * published endpoint must be runnable.
    */
   publish(flowId: string, options: PublishOptions = {}): PublishedVersion {
     const previous = this.latest(flowId);
@@ -133,7 +137,7 @@ export class PublishedService {
         this.#sql.insert.run({
           flowId,
           version,
-          json: serializeFlow(flow),
+          json: serializeFlow(fillDefaults(flow, this.#registry.lookup)),
           flowVersion,
           rollbackOf,
           note: options.note ?? null,
@@ -152,7 +156,7 @@ export class PublishedService {
     let cached = this.#latest.get(flowId);
     if (cached === undefined) {
       const row = this.#sql.latest.get(flowId) as Row | undefined;
-      cached = row ? { ...toSummary(row), flow: JSON.parse(row.json) as FlowFile } : null;
+      cached = row ? this.#toVersion(row) : null;
       this.#latest.set(flowId, cached);
     }
     return cached ?? undefined;
@@ -165,7 +169,12 @@ export class PublishedService {
       if (!this.latest(flowId)) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
       throw new AppError('VERSION_NOT_FOUND', `flow "${flowId}" has no published version ${version}`);
     }
-    return { ...toSummary(row), flow: JSON.parse(row.json) as FlowFile };
+    return this.#toVersion(row);
+  }
+
+  /** A stored version, its nodes migrated to their kinds' current versions (it may predate a kind's new version). */
+  #toVersion(row: Row): PublishedVersion {
+    return { ...toSummary(row), flow: migrateFlow(JSON.parse(row.json) as FlowFile, this.#registry).flow };
   }
 
   /** Every published version of a flow, newest first (empty when never published). */

@@ -3,6 +3,7 @@ import {
   AppError,
   type FlowDiffAnswer,
   type FlowFile,
+  normalizeFlow,
   type PublishAnswer,
   type PublishedVersion,
   type PublishedVersionsAnswer,
@@ -57,8 +58,15 @@ function isDraft(ref: string): boolean {
   return ref === 'draft' || ref.startsWith('draft:');
 }
 
-/** Resolves a diff side: `draft`, `draft:N` (a saved draft version) or `N` (a published version). */
+/**
+ * Resolves a diff side: `draft`, `draft:N` (a saved draft version) or `N` (a published version), normalized: a
+ * published version keeps every param (defaults included), a draft only the user's choices, and a diff compares choices.
+ */
 function flowAt(app: FastifyInstance, flowId: string, ref: string): FlowFile {
+  return normalizeFlow(storedFlowAt(app, flowId, ref), app.registry.lookup);
+}
+
+function storedFlowAt(app: FastifyInstance, flowId: string, ref: string): FlowFile {
   if (ref === 'draft') {
     const stored = app.store.getFlow(flowId);
     if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
