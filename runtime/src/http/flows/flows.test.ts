@@ -1,9 +1,10 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FLOW_SCHEMA, type FlowFile, serializeFlow } from '@flowloom/nodes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { echoFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { greet } from '../../testing/kinds.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -299,5 +300,40 @@ describe('templates', () => {
     } finally {
       await repo.close();
     }
+  });
+});
+
+describe('node kind versions', () => {
+  const fixture = fileURLToPath(new URL('../../testing/flows/greet-v1.flow.json', import.meta.url));
+  const greetNode = (flow: FlowFile, id: string) => flow.nodes.find((node) => node.id === id);
+
+  it('migrates a flow saved by an older kind version on create, validate and template load; saves typeVersion', async () => {
+    t.app.registry.register(greet);
+    const old = JSON.parse(readFileSync(fixture, 'utf8')) as FlowFile;
+    expect((await inject('POST', '/api/validate', old)).json()).toEqual({ ok: true, problems: [] });
+    const created = (await inject('POST', '/api/flows', old)).json() as FlowFile;
+    expect(greetNode(created, 'default')).toMatchObject({ typeVersion: 2, params: { salutation: 'Hello' } });
+    expect(greetNode(created, 'custom')).toMatchObject({ typeVersion: 2, params: { salutation: 'Howdy' } });
+    expect(created.nodes.every((node) => node.typeVersion !== undefined)).toBe(true);
+    const run = await inject('POST', '/api/flows/greet-v1/runs', { inputs: { name: 'Ada' } });
+    expect(run.json()).toMatchObject({ status: 'completed', outputs: { plain: 'Hello, Ada', fancy: 'Howdy, Ada' } });
+
+    const dir = join(t.dataDir, 'templates');
+    mkdirSync(dir);
+    copyFileSync(fixture, join(dir, 'greet-v1.flow.json'));
+    t.app.config.templatesDir = dir;
+    const template = (await inject('GET', '/api/templates/greet-v1')).json() as FlowFile;
+    expect(greetNode(template, 'default')).toMatchObject({ typeVersion: 2, params: { salutation: 'Hello' } });
+  });
+
+  it('answers a node newer than its kind with NODE_TYPE_VERSION_UNSUPPORTED, and keeps it as it is in a draft', async () => {
+    const flow = echoFlow('future');
+    flow.nodes[1] = { ...(flow.nodes[1] as FlowFile['nodes'][number]), typeVersion: 7 };
+    expect((await inject('POST', '/api/validate', flow)).json()).toMatchObject({
+      ok: false,
+      problems: [{ nodeId: 'answer', code: 'NODE_TYPE_VERSION_UNSUPPORTED' }],
+    });
+    const created = (await inject('POST', '/api/flows', flow)).json() as FlowFile;
+    expect(greetNode(created, 'answer')?.typeVersion).toBe(7);
   });
 });
