@@ -23,7 +23,14 @@ const chat: FlowFile = {
   version: 3,
   nodes: [
     { id: 'question', type: 'input', position: { x: 0, y: 0 } },
-    { id: 'llm', type: 'llm', position: { x: 300, y: 0 }, params: { temperature: 0 }, settings: { retries: 1 } },
+    {
+      id: 'llm',
+      type: 'llm',
+      typeVersion: 1,
+      position: { x: 300, y: 0 },
+      params: { temperature: 0 },
+      settings: { retries: 1 },
+    },
     { id: 'answer', type: 'output', position: { x: 600, y: 0 } },
   ],
   edges: [
@@ -58,6 +65,7 @@ describe('flow file round trip', () => {
     expect(flow.nodes[1]).toEqual({
       id: 'llm',
       type: 'llm',
+      typeVersion: 1,
       position: { x: 300, y: 0 },
       params: { temperature: 1.2 },
       settings: { retries: 1 },

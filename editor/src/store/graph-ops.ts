@@ -47,6 +47,7 @@ function toCanvasEdge(edge: {
 
 function toCanvasNode(node: FlowNode): FlowCanvasNode {
   const data: FlowCanvasNode['data'] = { type: node.type, params: { ...(node.params ?? {}) } };
+  if (node.typeVersion !== undefined) data.typeVersion = node.typeVersion;
   if (node.label !== undefined) data.label = node.label;
   if (node.settings !== undefined) data.settings = { ...node.settings };
   // A size guess until React Flow measures the node, so a large flow can skip drawing what is off screen.
@@ -97,6 +98,7 @@ export function canvasToFlow(meta: FlowMeta, doc: GraphDoc, catalog: Catalog): F
     const position = { x: round(node.position.x), y: round(node.position.y) };
     if (isFlowNode(node)) {
       const out: FlowNode = { id: node.id, type: node.data.type, position, params: node.data.params };
+      if (node.data.typeVersion !== undefined) out.typeVersion = node.data.typeVersion;
       if (node.data.label) out.label = node.data.label;
       if (node.data.settings && Object.keys(node.data.settings).length > 0) out.settings = node.data.settings;
       flow.nodes.push(out);

@@ -16,6 +16,8 @@ describe('graph slice', () => {
   it('adds, connects, edits and undoes every step', () => {
     const input = get().addNode('input', { x: 0, y: 0 });
     const llm = get().addNode('llm', { x: 300, y: 0 });
+    // A node added here is written for the catalog's version of its kind.
+    expect(get().nodes.find((n) => n.id === llm)?.data).toMatchObject({ type: 'llm', typeVersion: 1 });
     expect(get().connect({ source: input, sourceHandle: 'value', target: llm, targetHandle: 'prompt' })).toBeNull();
     expect(get().edges).toHaveLength(1);
     expect(get().connect({ source: llm, sourceHandle: 'messages', target: llm, targetHandle: 'prompt' })).toBe(
