@@ -7,7 +7,7 @@ export const input = defineNode({
     title: 'Input',
     category: 'io',
     description:
-      'A value given to the flow when it runs, by name. Chat flows take one text input named "question" or "message".',
+      'A value given to the flow when it runs, by name. Chat flows take one text input named "question" or "message", and may take the conversation so far in an optional messages input.',
     flowIO: 'input',
     inputs: [],
     outputs: [{ name: 'value', dataType: 'text', dataTypeFromParam: 'dataType' }],
