@@ -124,7 +124,7 @@ export function canvasToFlow(meta: FlowMeta, doc: GraphDoc, catalog: Catalog): F
   if (notes.length > 0) flow.notes = notes;
   if (meta.groups !== undefined) flow.groups = meta.groups;
   if (meta.meta !== undefined) flow.meta = meta.meta;
-  // Only what differs from the kinds' defaults (CONTRACTS §1), by the same rule the runtime stores flows with.
+  // Only what differs from the kinds' defaults (docs/contracts.md §1), by the same rule the runtime stores flows with.
   return normalizeFlow(flow, catalogLookup(catalog));
 }
 

@@ -1,5 +1,5 @@
 /**
- * The data the HTTP API answers and the editor reads (CONTRACTS §3): one TypeScript type per answer, shared by both
+ * The data the HTTP API answers and the editor reads (docs/contracts.md §3): one TypeScript type per answer, shared by both
  * sides so they cannot drift. The runtime's route schemas (TypeBox) describe the same shapes for validation and the
  * OpenAPI document.
  */

@@ -104,7 +104,7 @@ export function checkRunInputs(specs: readonly FlowInputSpec[], inputs: Record<s
   }
 }
 
-/** The chat face of a flow (CONTRACTS §1): which input takes the question and which output is the answer. */
+/** The chat face of a flow (docs/contracts.md §1): which input takes the question and which output is the answer. */
 export interface ChatShape {
   input: string;
   output: string;

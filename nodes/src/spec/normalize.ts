@@ -22,7 +22,7 @@ export function isDeepEqual(a: unknown, b: unknown): boolean {
 
 /**
  * What a flow file keeps of a node's params: params equal to their kind's default are dropped (a flow file holds only
- * the user's choices, CONTRACTS §1), and so are undefined ones and an empty `params`. Unknown kinds keep every param.
+ * the user's choices, docs/contracts.md §1), and so are undefined ones and an empty `params`. Unknown kinds keep every param.
  */
 export function normalizeFlow(flow: FlowFile, lookup: SpecLookup): FlowFile {
   const nodes = flow.nodes.map((node) => {
