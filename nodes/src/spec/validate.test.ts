@@ -1,60 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { defineNode } from '../define.js';
-import { BUILTIN_KINDS, NodeRegistry } from '../registry.js';
+import { NodeRegistry } from '../registry.js';
 import type { FlowFile } from './flow.js';
 import { findCycles, validateFlow } from './validate.js';
 
-/** The built-in kinds plus a pass-through and a branching kind, enough for graph checks. */
-const testKinds = [
-  defineNode({
-    spec: {
-      type: 'test-pass',
-      version: 1,
-      title: 'Pass',
-      category: 'data',
-      description: 'Returns its input.',
-      inputs: [{ name: 'in', dataType: 'any' }],
-      outputs: [{ name: 'out', dataType: 'any' }],
-      params: [{ name: 'value', kind: 'json' }],
-    },
-    execute: async ({ inputs }) => ({ out: inputs.in }),
-  }),
-  defineNode({
-    spec: {
-      type: 'test-gate',
-      version: 1,
-      title: 'Gate',
-      category: 'logic',
-      description: 'Sends the input to yes when truthy, else to no.',
-      branching: true,
-      inputs: [{ name: 'in', dataType: 'any', required: true }],
-      outputs: [
-        { name: 'yes', dataType: 'any' },
-        { name: 'no', dataType: 'any' },
-      ],
-      params: [],
-    },
-    execute: async ({ inputs }) => (inputs.in ? { yes: inputs.in } : { no: inputs.in }),
-  }),
-];
-const { lookup } = new NodeRegistry([...BUILTIN_KINDS, ...testKinds]);
+const { lookup } = new NodeRegistry();
 const at = { x: 0, y: 0 };
 
+type EdgeTuple = [source: string, sourcePort: string, target: string, targetPort: string];
+
 /** A flow: nodes as given, edges as `[source, sourcePort, target, targetPort]` tuples. */
-function flow(nodes: FlowFile['nodes'], edges: [string, string, string, string][] = []): FlowFile {
-  return {
-    format: 'flowloom.flow/v1',
-    id: 'test',
-    name: 'Test',
-    nodes,
-    edges: edges.map(([source, sourcePort, target, targetPort], i) => ({
-      id: `e${i}`,
-      source,
-      sourcePort,
-      target,
-      targetPort,
-    })),
-  };
+function flow(nodes: FlowFile['nodes'], edges: EdgeTuple[] = []): FlowFile {
+  const toEdge = ([source, sourcePort, target, targetPort]: EdgeTuple, i: number) => ({
+    id: `e${i}`,
+    source,
+    sourcePort,
+    target,
+    targetPort,
+  });
+  return { format: 'flowloom.flow/v1', id: 'test', name: 'Test', nodes, edges: edges.map(toEdge) };
 }
 
 const chat = flow(
@@ -109,14 +72,14 @@ describe('validateFlow', () => {
         { id: 'p', type: 'prompt', position: at, params: { template: '{{a}} and {{b}}' } },
         { id: 'l', type: 'llm', position: at, params: { temperature: 9 } },
         { id: 'o', type: 'output', position: at },
-        { id: 'n', type: 'test-pass', position: at },
+        { id: 'n', type: 'text', position: at },
       ],
       [
         ['q', 'value', 'p', 'a'],
         ['q', 'nope', 'p', 'b'],
         ['q', 'value', 'ghost', 'in'],
         ['l', 'messages', 'p', 'a'],
-        ['n', 'out', 'l', 'prompt'],
+        ['n', 'text', 'l', 'prompt'],
         ['q', 'value', 'l', 'prompt'],
       ],
     );
@@ -167,16 +130,16 @@ describe('validateFlow', () => {
   it('names the nodes on each cycle', () => {
     const cyclic = flow(
       [
-        { id: 'a', type: 'test-pass', position: at },
-        { id: 'b', type: 'test-pass', position: at },
-        { id: 'c', type: 'test-pass', position: at },
-        { id: 'd', type: 'test-pass', position: at },
+        { id: 'a', type: 'json', position: at },
+        { id: 'b', type: 'json', position: at },
+        { id: 'c', type: 'json', position: at },
+        { id: 'd', type: 'json', position: at },
       ],
       [
-        ['a', 'out', 'b', 'in'],
-        ['b', 'out', 'c', 'in'],
-        ['c', 'out', 'a', 'in'],
-        ['c', 'out', 'd', 'in'],
+        ['a', 'value', 'b', 'value'],
+        ['b', 'value', 'c', 'value'],
+        ['c', 'value', 'a', 'value'],
+        ['c', 'value', 'd', 'value'],
       ],
     );
     const problems = validateFlow(cyclic, lookup).filter((p) => p.code === 'CYCLE');
@@ -187,14 +150,14 @@ describe('validateFlow', () => {
   it('allows several edges into one input when they come from alternative branches', () => {
     const merged = flow(
       [
-        { id: 'g', type: 'test-gate', position: at },
+        { id: 'g', type: 'condition', position: at },
         { id: 'i', type: 'input', position: at, params: { name: 'x', dataType: 'boolean' } },
         { id: 'o', type: 'output', position: at },
       ],
       [
-        ['i', 'value', 'g', 'in'],
-        ['g', 'yes', 'o', 'value'],
-        ['g', 'no', 'o', 'value'],
+        ['i', 'value', 'g', 'value'],
+        ['g', 'true', 'o', 'value'],
+        ['g', 'false', 'o', 'value'],
       ],
     );
     expect(validateFlow(merged, lookup)).toEqual([]);
