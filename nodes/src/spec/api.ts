@@ -51,6 +51,7 @@ export interface NodeChange {
   isMoved: boolean;
 }
 
+/** A node added or removed between two versions. */
 export interface NodeRef {
   nodeId: string;
   type: string;
