@@ -66,7 +66,16 @@ export interface NodeDefinition<S extends NodeSpec = NodeSpec> {
    * `args` is the parsed arguments object; the result goes back to the model (strings as they are, else JSON).
    */
   invoke?(args: Record<string, unknown>, call: ExecuteArgs<S>, ctx: NodeContext): Promise<unknown>;
+  /**
+   * How nodes saved by an older version of the kind become current: `migrations[n]` turns version n-1 params into
+   * version n params (rename a param, write the old default into nodes that relied on it). Versions without an entry
+   * changed nothing in the params. Run on load by `migrateFlow`, server side only.
+   */
+  migrations?: Readonly<Record<number, ParamsMigration>>;
 }
+
+/** Turns a node's params as one version of its kind saved them into the next version's. Pure: returns new params. */
+export type ParamsMigration = (params: Record<string, unknown>) => Record<string, unknown>;
 
 /** Any node definition, with the spec's literal types erased. */
 export type AnyNodeDefinition = NodeDefinition<NodeSpec>;

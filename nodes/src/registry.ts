@@ -19,7 +19,7 @@ import { toolCode } from './kinds/tool-code.js';
 import { toolFlow } from './kinds/tool-flow.js';
 import { toolHttp } from './kinds/tool-http.js';
 import { toolRetriever } from './kinds/tool-retriever.js';
-import type { NodeSpec } from './spec/index.js';
+import type { NodeSpec, SpecLookup } from './spec/index.js';
 
 /** Every built-in kind. Order is the palette order within a category. */
 export const BUILTIN_KINDS: readonly AnyNodeDefinition[] = [
@@ -48,13 +48,23 @@ export const BUILTIN_KINDS: readonly AnyNodeDefinition[] = [
 /** Node kinds by type. Registering a type twice throws. */
 export class NodeRegistry {
   readonly #kinds = new Map<string, AnyNodeDefinition>();
+  /** A kind's spec by type, for the flow model functions of `spec/` (bound: pass it around as is). */
+  readonly lookup: SpecLookup = (type) => this.#kinds.get(type)?.spec;
 
   constructor(kinds: readonly AnyNodeDefinition[] = BUILTIN_KINDS) {
     for (const kind of kinds) this.register(kind);
   }
 
   register(kind: AnyNodeDefinition): void {
-    if (this.#kinds.has(kind.spec.type)) throw new Error(`node kind "${kind.spec.type}" is registered twice`);
+    const { type, version } = kind.spec;
+    if (this.#kinds.has(type)) throw new Error(`node kind "${type}" is registered twice`);
+    if (!Number.isInteger(version) || version < 1) throw new Error(`node kind "${type}" has version ${version}`);
+    for (const to of Object.keys(kind.migrations ?? {})) {
+      const n = Number(to);
+      if (!Number.isInteger(n) || n < 2 || n > version) {
+        throw new Error(`node kind "${type}" (version ${version}) has a migration to version ${to}`);
+      }
+    }
     this.#kinds.set(kind.spec.type, kind);
   }
 

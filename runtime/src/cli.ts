@@ -3,16 +3,20 @@ import { isAbsolute, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   AppError,
+  checkRunInputs,
   type DataType,
   type FlowFile,
+  flowInputs,
   isAppError,
+  migrateFlow,
   NodeRegistry,
+  type Problem,
   type TraceEvent,
   toErrorBody,
   type Values,
+  validateFlow,
 } from '@flowloom/nodes';
 import { type Config, configFromEnv, VERSION } from './config.js';
-import { checkRunInputs, flowInputs, type Problem, validateFlow } from './engine/index.js';
 import { isEntryPoint } from './entry-point.js';
 import type { StartedRun } from './runs/run-service.js';
 
@@ -71,7 +75,8 @@ function parse(command: string, args: string[]): Parsed {
   }
 }
 
-function readFlowFile(path: string): FlowFile {
+/** A flow file from disk, its nodes migrated to the registry's kind versions (see `migrateFlow`). */
+function readFlowFile(path: string, registry: NodeRegistry): FlowFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -81,11 +86,13 @@ function readFlowFile(path: string): FlowFile {
       `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
   }
+  let flow: FlowFile;
   try {
-    return JSON.parse(text) as FlowFile;
+    flow = JSON.parse(text) as FlowFile;
   } catch (err) {
     throw new AppError('FLOW_FILE_UNREADABLE', `${path} is not valid JSON: ${(err as Error).message}`);
   }
+  return migrateFlow(flow, registry).flow;
 }
 
 function formatProblem(problem: Problem): string {
@@ -186,14 +193,14 @@ async function runCommand(args: string[], env: Record<string, string | undefined
   const config: Config = { ...base, dataDir: fromCwd(env, base.dataDir) };
 
   const path = fromCwd(env, target);
-  const fromFile = looksLikeFile(target, path) ? readFlowFile(path) : undefined;
+  const registry = new NodeRegistry();
+  const fromFile = looksLikeFile(target, path) ? readFlowFile(path, registry) : undefined;
   const inputPairs = (values.input as string[] | undefined) ?? [];
   const jsonInput = values['json-input'] as string | undefined;
   let fileRun: { flow: FlowFile; inputs: Values } | undefined;
   if (fromFile) {
     // A flow file is checked, and its inputs too, before the runtime opens the data folder: bad input fails fast.
-    const registry = new NodeRegistry();
-    const problems = validateFlow(fromFile, registry);
+    const problems = validateFlow(fromFile, registry.lookup);
     if (problems.length > 0) {
       throw new AppError('FLOW_INVALID', `${target} has ${problems.length} problem(s)`, {
         details: problems.map((problem) => ({ message: formatProblem(problem) })),
@@ -240,7 +247,7 @@ async function runCommand(args: string[], env: Record<string, string | undefined
 
 /** The run's inputs from `--input name=value` and `--json-input`, parsed per the flow's inputs and checked. */
 function runInputs(flow: FlowFile, registry: NodeRegistry, pairs: readonly string[], json: string | undefined): Values {
-  const specs = flowInputs(flow, registry);
+  const specs = flowInputs(flow, registry.lookup);
   const inputs = parseInputs(pairs, json, new Map(specs.map((input) => [input.name, input.dataType])));
   checkRunInputs(specs, inputs);
   return inputs;
@@ -255,7 +262,8 @@ function validateCommand(args: string[], env: Record<string, string | undefined>
   const [path, ...extra] = positionals;
   if (!path) throw new UsageError('validate: give a flow file, e.g. flowloom validate flows/chat.flow.json');
   if (extra.length > 0) throw new UsageError(`validate: unexpected argument "${extra[0]}"`);
-  const problems = validateFlow(readFlowFile(fromCwd(env, path)), new NodeRegistry());
+  const registry = new NodeRegistry();
+  const problems = validateFlow(readFlowFile(fromCwd(env, path), registry), registry.lookup);
   if (values.json) io.stdout(`${JSON.stringify({ ok: problems.length === 0, problems }, null, 2)}\n`);
   else if (problems.length === 0) io.stdout(`${path}: ok\n`);
   else for (const problem of problems) io.stdout(`${path}: ${formatProblem(problem)}\n`);

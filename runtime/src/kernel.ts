@@ -77,11 +77,12 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
   /** What `close()` shuts, in the order it was opened (closed in reverse). */
   const opened: { name: string; close: () => unknown }[] = [];
   try {
+    const registry = new NodeRegistry();
     const store = Store.open(config.dataDir, {
+      registry,
       onError: (err) => log.error({ err }, 'writing run rows and events failed; they stay queued for the next write'),
     });
     opened.push({ name: 'store', close: () => store.close() });
-    const registry = new NodeRegistry();
 
     // Provider credentials from the editor, sealed at rest: model calls use them only when the env sets none.
     const isEnvProvider = Boolean(config.llm || config.openai.apiKey || config.openai.baseURL);

@@ -1,3 +1,4 @@
+import type { APIRequestContext } from '@playwright/test';
 import { expect, flowFixture, putFlow, test } from '../fixtures/editor';
 
 test('each chat message gets the answer of the run it started', async ({ page, request, editor }) => {
@@ -41,16 +42,18 @@ const memoryFlow = {
   ],
 };
 
-test('a chat keeps one memory session per conversation', async ({ page, request, editor }) => {
+/** What the fake model was sent last, as role: content lines. */
+async function lastConversationOf(request: APIRequestContext): Promise<string[] | undefined> {
   const fake = `http://127.0.0.1:${process.env.E2E_FAKE_OPENAI_PORT}/_fake`;
-  /** What the model was sent last, as role: content lines. */
-  const lastConversation = async () => {
-    const { requests } = (await (await request.get(`${fake}/requests`)).json()) as {
-      requests: { path: string; body: { messages: { role: string; content: string }[] } }[];
-    };
-    const last = requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1);
-    return last?.body.messages.map((m) => `${m.role}: ${m.content}`);
+  const { requests } = (await (await request.get(`${fake}/requests`)).json()) as {
+    requests: { path: string; body: { messages: { role: string; content: string }[] } }[];
   };
+  const last = requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1);
+  return last?.body.messages.map((m) => `${m.role}: ${m.content}`);
+}
+
+test('a chat keeps one memory session per conversation', async ({ page, request, editor }) => {
+  const lastConversation = () => lastConversationOf(request);
   await putFlow(request, memoryFlow);
   await editor.open('e2e-chat-memory');
   await page.getByTestId('run-button').click();
@@ -146,4 +149,41 @@ test('the chat survives leaving its tab, even while an answer is on its way', as
   await expect(answers).toHaveCount(2);
   await expect(answers.nth(1)).toContainText('later');
   await expect(page.getByTestId('chat-session')).toHaveText(session ?? '');
+});
+
+test('a question + history flow chats with the conversation in its history input, and has the OpenAI face', async ({
+  page,
+  request,
+  editor,
+}) => {
+  await putFlow(request, flowFixture('chat-history', 'e2e-chat-history'));
+  await editor.open('e2e-chat-history');
+  await page.getByTestId('run-button').click();
+  // A chat flow by the one rule (a second, optional messages input is the history): the playground, not the form.
+  await expect(page.getByTestId('chat')).toContainText('the conversation so far goes to history');
+  const answers = page.getByTestId('chat-message-assistant').locator('.chat-bubble');
+
+  await page.getByTestId('chat-input').fill('my name is Ada');
+  await page.getByTestId('chat-send').click();
+  await expect(answers).toHaveText(['echo: my name is Ada']);
+  expect(await lastConversationOf(request)).toEqual(['user: my name is Ada']);
+  await page.getByTestId('chat-input').fill('what is my name?');
+  await page.getByTestId('chat-send').click();
+  await expect(answers).toHaveText(['echo: my name is Ada', 'echo: what is my name?']);
+  // No memory node: the earlier turns reached the model through the history input only.
+  expect(await lastConversationOf(request)).toEqual([
+    'user: my name is Ada',
+    'assistant: echo: my name is Ada',
+    'user: what is my name?',
+  ]);
+  await page.screenshot({ path: test.info().outputPath('chat-history.png') });
+
+  // The same flow has the OpenAI-compatible face: the publish dialog offers its snippet before and after publishing.
+  await page.getByTestId('publish-button').click();
+  const dialog = page.getByTestId('publish-dialog');
+  await expect(dialog.getByTestId('snippet-tab-openai')).toBeVisible();
+  await dialog.getByTestId('publish-submit').click();
+  await expect(dialog.getByTestId('publish-result')).toContainText('Published v1');
+  await dialog.getByTestId('snippet-tab-openai').click();
+  await expect(dialog.getByTestId('snippet')).toContainText('e2e-chat-history');
 });

@@ -1,6 +1,5 @@
-import type { ErrorBody, FlowFile, NodeSpec, RunStatus, TraceEvent } from '@flowloom/nodes/spec';
+import type { ErrorBody, FlowFile, NodeSpec, RunStatus, TraceEvent, ValidateAnswer } from '@flowloom/nodes/spec';
 import { authHeaders, reportUnauthorized } from '../auth/token';
-import type { Problem } from '../store/ui-slice';
 
 /** An HTTP answer that was not 2xx, with the runtime's error body (CONTRACTS §3). */
 export class HttpError extends Error {
@@ -87,11 +86,6 @@ export interface Collection {
   count?: number;
 }
 
-export interface ValidateResult {
-  ok: boolean;
-  problems: Problem[];
-}
-
 const enc = encodeURIComponent;
 
 export const api = {
@@ -103,7 +97,7 @@ export const api = {
   createFlow: (flow: FlowFile) => request<FlowFile>('POST', '/api/flows', flow),
   saveFlow: (flow: FlowFile, init?: RequestInit) => request<FlowFile>('PUT', `/api/flows/${enc(flow.id)}`, flow, init),
   deleteFlow: (id: string) => request<unknown>('DELETE', `/api/flows/${enc(id)}`),
-  validate: (flow: FlowFile) => request<ValidateResult>('POST', '/api/validate', flow),
+  validate: (flow: FlowFile) => request<ValidateAnswer>('POST', '/api/validate', flow),
   runs: (flowId: string, limit = 30) =>
     request<{ runs: RunSummary[] }>('GET', `/api/runs?flowId=${enc(flowId)}&limit=${limit}`).then((r) => r.runs),
   run: (runId: string) => request<RunSummary & { events?: TraceEvent[] }>('GET', `/api/runs/${enc(runId)}`),

@@ -1,4 +1,4 @@
-import type { Problem } from '../store/ui-slice';
+import type { Problem } from '@flowloom/nodes/spec';
 
 /** A problem of one node as its badge lists it. */
 export interface NodeProblem {

@@ -14,7 +14,7 @@ type Dialog =
   | { kind: 'create'; template?: TemplateSummary }
   | { kind: 'rename'; flow: FlowSummary }
   | { kind: 'delete'; flow: FlowSummary }
-  | { kind: 'import-problems'; fileName: string; problems: Problem[] }
+  | { kind: 'import-problems'; fileName: string; problems: (Partial<Problem> & { message: string })[] }
   | null;
 
 function toast(kind: 'info' | 'error' | 'success', message: string) {

@@ -1,5 +1,5 @@
+import type { FlowDiffAnswer, ValueChange } from '@flowloom/nodes/spec';
 import { preview } from '../ui/format';
-import type { FlowDiff, ValueChange } from './api';
 
 function Change({ change }: { change: ValueChange }) {
   if (change.change === 'added')
@@ -22,7 +22,7 @@ function Change({ change }: { change: ValueChange }) {
 }
 
 /** What changed between two versions: nodes, edges, params, and whether the behaviour is the same. */
-export function DiffView({ diff }: { diff: FlowDiff }) {
+export function DiffView({ diff }: { diff: FlowDiffAnswer }) {
   const label = (ref: string) =>
     ref === 'draft' ? 'the draft' : ref.startsWith('draft:') ? `draft v${ref.slice(6)}` : `v${ref}`;
   if (diff.isEmpty) {

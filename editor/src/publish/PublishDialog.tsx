@@ -1,8 +1,9 @@
+import type { ChatShape, FlowDiffAnswer, FlowInputSpec, PublishAnswer } from '@flowloom/nodes/spec';
 import { useCallback, useEffect, useState } from 'react';
 import { Field } from '../ui/Field';
 import { timeAgo } from '../ui/format';
 import { Modal } from '../ui/Modal';
-import { type FlowDiff, type FlowInputInfo, type PublishAnswer, type PublishedSummary, publishApi } from './api';
+import { type PublishedSummary, publishApi } from './api';
 import { DiffView } from './DiffView';
 import { describePublishError, type PublishErrorView, type PublishField } from './errors';
 import { curlSnippet, javascriptSnippet, openaiSnippet, pythonSnippet, widgetSnippet } from './snippets';
@@ -42,13 +43,14 @@ export function PublishDialog({
   beforePublish?: () => Promise<unknown>;
 }) {
   const [versions, setVersions] = useState<PublishedSummary[]>([]);
-  const [inputs, setInputs] = useState<FlowInputInfo[]>([]);
+  const [inputs, setInputs] = useState<FlowInputSpec[]>([]);
+  const [chat, setChat] = useState<ChatShape | null>(null);
   const [last, setLast] = useState<PublishAnswer | null>(null);
   const [note, setNote] = useState('');
   const [origins, setOrigins] = useState('');
   const [timeoutSec, setTimeoutSec] = useState('120');
   const [snippet, setSnippet] = useState<SnippetKind>('curl');
-  const [diff, setDiff] = useState<FlowDiff | null>(null);
+  const [diff, setDiff] = useState<FlowDiffAnswer | null>(null);
   const [error, setError] = useState<PublishErrorView | null>(null);
   const [isBusy, setBusy] = useState(false);
 
@@ -56,6 +58,7 @@ export function PublishDialog({
     const [list, io] = await Promise.all([publishApi.versions(flowId), publishApi.inputs(flowId)]);
     setVersions(list.versions);
     setInputs(io.inputs);
+    setChat(io.chat);
     const newest = list.versions[0];
     if (newest) {
       setOrigins(newest.settings.allowedOrigins.join('\n'));
@@ -132,9 +135,7 @@ export function PublishDialog({
 
   const latest = versions[0];
   const origin = window.location.origin;
-  const isChat = last
-    ? last.chat !== null
-    : inputs.filter((i) => i.required).length === 1 && inputs.some((i) => ['question', 'message'].includes(i.name));
+  const isChat = (last ?? { chat }).chat !== null;
   const kinds: SnippetKind[] = isChat
     ? ['curl', 'javascript', 'python', 'openai', 'widget']
     : ['curl', 'javascript', 'python'];

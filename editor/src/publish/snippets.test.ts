@@ -1,11 +1,11 @@
+import type { FlowInputSpec } from '@flowloom/nodes/spec';
 import { describe, expect, it } from 'vitest';
-import type { FlowInputInfo } from './api';
 import { curlSnippet, javascriptSnippet, pythonSnippet, sampleInputs, widgetSnippet } from './snippets';
 
-const inputs: FlowInputInfo[] = [
-  { name: 'question', dataType: 'text', required: true },
-  { name: 'topK', dataType: 'number', required: false, default: 3 },
-  { name: 'strict', dataType: 'boolean', required: false },
+const inputs: FlowInputSpec[] = [
+  { nodeId: 'question', name: 'question', dataType: 'text', required: true },
+  { nodeId: 'topK', name: 'topK', dataType: 'number', required: false, default: 3 },
+  { nodeId: 'strict', name: 'strict', dataType: 'boolean', required: false },
 ];
 const options = { origin: 'https://flows.example.com', flowId: 'support', inputs };
 
@@ -25,7 +25,7 @@ describe('snippets', () => {
   it('escapes single quotes in curl bodies', () => {
     const text = curlSnippet({
       ...options,
-      inputs: [{ name: 'q', dataType: 'text', required: true, default: "it's" }],
+      inputs: [{ nodeId: 'q', name: 'q', dataType: 'text', required: true, default: "it's" }],
     });
     expect(text).toContain(`"q":"it'\\''s"`);
   });

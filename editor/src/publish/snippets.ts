@@ -1,7 +1,7 @@
-import type { FlowInputInfo } from './api';
+import type { FlowInputSpec } from '@flowloom/nodes/spec';
 
 /** A sample value for an input, from its default or its data type. */
-export function sampleValue(input: FlowInputInfo): unknown {
+export function sampleValue(input: FlowInputSpec): unknown {
   if (input.default !== undefined) return input.default;
   switch (input.dataType) {
     case 'number':
@@ -20,7 +20,7 @@ export function sampleValue(input: FlowInputInfo): unknown {
 }
 
 /** The `inputs` object of a request: every required input, and optional ones with their sample values. */
-export function sampleInputs(inputs: readonly FlowInputInfo[]): Record<string, unknown> {
+export function sampleInputs(inputs: readonly FlowInputSpec[]): Record<string, unknown> {
   return Object.fromEntries(inputs.map((input) => [input.name, sampleValue(input)]));
 }
 
@@ -28,7 +28,7 @@ export interface SnippetOptions {
   /** The runtime's origin, e.g. `https://flows.example.com`. */
   origin: string;
   flowId: string;
-  inputs: readonly FlowInputInfo[];
+  inputs: readonly FlowInputSpec[];
   /** A key to show; a placeholder when not given. */
   apiKey?: string;
 }

@@ -1,13 +1,11 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { useShallow } from 'zustand/react/shallow';
 import { cancelRun, runFlow } from '../api/actions';
 import { api } from '../api/http';
-import { chatShape } from '../store/graph-ops';
 import { useEditor } from '../store/index';
-import { selectIsRunning } from '../store/selectors';
+import { selectChatShape, selectIsRunning } from '../store/selectors';
 import { formatMs, pretty } from '../ui/format';
 import { Icon } from '../ui/icons';
-import { type Conversation, newSessionId, useChats } from './chat-store';
+import { type Conversation, historyMessages, newSessionId, useChats } from './chat-store';
 
 const NO_CONVERSATION: Conversation = { turns: [], sessionId: '', awaited: null };
 
@@ -19,14 +17,17 @@ interface Ended {
   durationMs?: number | null;
 }
 
-/** Chat with a chat flow (one text input named question/message, one output); answers stream in. */
+/**
+ * Chat with a chat flow (`chatShape`: a text input named question/message, one output, maybe a messages input for
+ * the history); answers stream in.
+ */
 export function ChatPlayground() {
-  const shape = useEditor(useShallow((s) => chatShape(s.nodes, s.catalog)));
-  const inputName = shape?.inputName ?? 'question';
-  const outputName = shape?.outputName ?? 'answer';
-  const outputNodeId = shape?.outputNodeId;
+  const shape = useEditor(selectChatShape);
+  const inputName = shape?.input ?? 'question';
+  const outputName = shape?.output ?? 'answer';
+  const historyInput = shape?.historyInput;
   // The node feeding the output streams the answer; its text shows while the run goes.
-  const feederId = useEditor((s) => s.edges.find((e) => e.target === outputNodeId)?.source);
+  const feederId = shape?.answerNodeId;
   const streamed = useEditor((s) => (feederId ? (s.nodeRuns[feederId]?.text ?? '') : ''));
   const run = useEditor((s) => s.run);
   const runId = useEditor((s) => s.runId);
@@ -79,12 +80,15 @@ export function ChatPlayground() {
     const text = draft.trim();
     if (!text || isRunning || waiting) return;
     const chats = useChats.getState();
-    const { sessionId } = chats.ensure(flowId);
+    const { sessionId, turns: earlier } = chats.ensure(flowId);
+    const inputs: Record<string, unknown> = { [inputName]: text };
+    // A flow with a history input gets the conversation so far, as the OpenAI-compatible face passes it.
+    if (historyInput) inputs[historyInput] = historyMessages(earlier);
     chats.addTurn(flowId, { role: 'user', text });
     setDraft('');
     setAwaited({ runId: null });
     const onBegin = (id: string) => setAwaited({ runId: id });
-    void runFlow({ [inputName]: text }, { sessionId, onBegin }).then(async (start) => {
+    void runFlow(inputs, { sessionId, onBegin }).then(async (start) => {
       if (start.runId === null) {
         setAwaited(null);
         addAnswer(start.error, true);
@@ -131,7 +135,13 @@ export function ChatPlayground() {
             <div className="empty-icon" aria-hidden>
               <Icon name="chat" size={28} />
             </div>
-            Ask something: each message runs the flow with <code>{inputName}</code> and shows <code>{outputName}</code>.
+            Ask something: each message runs the flow with <code>{inputName}</code> and shows <code>{outputName}</code>
+            {historyInput ? (
+              <>
+                ; the conversation so far goes to <code>{historyInput}</code>
+              </>
+            ) : null}
+            .
           </div>
         ) : null}
         {turns.map((turn) => (

@@ -1,44 +1,20 @@
-import { resolveOutputs, withDefaults } from '@flowloom/nodes/spec';
+import type { FlowInputSpec } from '@flowloom/nodes/spec';
 import { type FormEvent, useMemo, useState } from 'react';
 import { runFlow } from '../api/actions';
-import { chatShape } from '../store/graph-ops';
-import { isFlowNode } from '../store/graph-types';
 import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
-import { selectIsRunning } from '../store/selectors';
+import { selectChatShape, selectFlowInputs, selectIsRunning } from '../store/selectors';
 import { Field } from '../ui/Field';
 import { pretty } from '../ui/format';
 import { ChatPlayground } from './ChatPlayground';
 
-export interface InputField {
-  name: string;
-  dataType: string;
-  required: boolean;
-  description: string;
-  defaultValue: unknown;
-}
-
-/** The run inputs of the flow (its input nodes), as a JSON string so the selector result compares by value. */
+/** The run inputs of the flow (`flowInputs`), as a JSON string so the selector result compares by value. */
 export function selectInputFieldsKey(s: EditorState): string {
-  const fields: InputField[] = [];
-  for (const node of s.nodes) {
-    if (!isFlowNode(node)) continue;
-    const spec = s.catalog[node.data.type];
-    if (spec?.flowIO !== 'input') continue;
-    const values = withDefaults(spec, node.data.params);
-    fields.push({
-      name: String(values.name ?? node.id),
-      dataType: resolveOutputs(spec, node.data.params)[0]?.dataType ?? 'text',
-      required: values.required !== false && values.default === undefined,
-      description: typeof values.description === 'string' ? values.description : '',
-      defaultValue: values.default,
-    });
-  }
-  return JSON.stringify(fields);
+  return JSON.stringify(selectFlowInputs(s));
 }
 
 /** Turns form text into the run input value for its data type; throws with a message on bad JSON. */
-export function parseInput(field: InputField, raw: string | boolean): unknown {
+export function parseInput(field: FlowInputSpec, raw: string | boolean): unknown {
   if (field.dataType === 'boolean') return raw === true;
   if (typeof raw !== 'string') return raw;
   if (raw === '') return undefined;
@@ -56,7 +32,7 @@ export function parseInput(field: InputField, raw: string | boolean): unknown {
 }
 
 export function RunPanel() {
-  const isChat = useEditor((s) => chatShape(s.nodes, s.catalog) !== null);
+  const isChat = useEditor((s) => selectChatShape(s) !== null);
   const [mode, setMode] = useState<'chat' | 'form'>('chat');
   const showChat = isChat && mode === 'chat';
   return (
@@ -90,7 +66,7 @@ export function RunPanel() {
 
 function RunForm() {
   const key = useEditor(selectInputFieldsKey);
-  const fields = useMemo(() => JSON.parse(key) as InputField[], [key]);
+  const fields = useMemo(() => JSON.parse(key) as FlowInputSpec[], [key]);
   const isRunning = useEditor(selectIsRunning);
   const outputs = useEditor((s) => s.run.outputs);
   const runError = useEditor((s) => s.run.error);
@@ -144,7 +120,7 @@ function RunForm() {
                 id={id}
                 className={`input textarea${field.dataType === 'text' ? '' : ' mono'}`}
                 rows={field.dataType === 'text' || field.dataType === 'number' ? 2 : 5}
-                placeholder={field.defaultValue !== undefined ? `Default: ${pretty(field.defaultValue)}` : undefined}
+                placeholder={field.default !== undefined ? `Default: ${pretty(field.default)}` : undefined}
                 value={typeof raw === 'string' ? raw : ''}
                 onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
                 data-testid={id}

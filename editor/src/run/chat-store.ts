@@ -1,3 +1,4 @@
+import type { ChatMessage } from '@flowloom/nodes/spec';
 import { create } from 'zustand';
 
 export interface Turn {
@@ -19,6 +20,20 @@ export interface Conversation {
 export function newSessionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(9));
   return `chat-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * The conversation so far as OpenAI chat messages, for a flow's history input: each question that got an answer, then
+ * that answer. A question whose run failed is left out with its error, as if it had not been asked.
+ */
+export function historyMessages(turns: readonly Turn[]): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  turns.forEach((turn, i) => {
+    const answer = turns[i + 1];
+    if (turn.role !== 'user' || answer?.role !== 'assistant' || answer.isError) return;
+    messages.push({ role: 'user', content: turn.text }, { role: 'assistant', content: answer.text });
+  });
+  return messages;
 }
 
 let turnId = 0;

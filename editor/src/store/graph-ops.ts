@@ -4,9 +4,11 @@ import {
   type FlowFile,
   type FlowNode,
   type NodeSpec,
+  normalizeFlow,
   type PortSpec,
   resolveInputs,
   resolveOutputs,
+  type SpecLookup,
 } from '@flowloom/nodes/spec';
 import type { Connection } from '@xyflow/react';
 import {
@@ -45,6 +47,7 @@ function toCanvasEdge(edge: {
 
 function toCanvasNode(node: FlowNode): FlowCanvasNode {
   const data: FlowCanvasNode['data'] = { type: node.type, params: { ...(node.params ?? {}) } };
+  if (node.typeVersion !== undefined) data.typeVersion = node.typeVersion;
   if (node.label !== undefined) data.label = node.label;
   if (node.settings !== undefined) data.settings = { ...node.settings };
   // A size guess until React Flow measures the node, so a large flow can skip drawing what is off screen.
@@ -77,20 +80,9 @@ export function flowToCanvas(flow: FlowFile): GraphDoc & { meta: FlowMeta } {
   return { nodes, edges: flow.edges.map(toCanvasEdge), meta };
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Only what differs from the kind's defaults (CONTRACTS §1). Unknown kinds keep every param. */
-export function stripDefaults(spec: NodeSpec | undefined, params: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(params)) {
-    if (value === undefined) continue;
-    const param = spec?.params.find((p) => p.name === name);
-    if (param && param.default !== undefined && sameValue(param.default, value)) continue;
-    out[name] = value;
-  }
-  return out;
+/** A SpecLookup over the catalog, for the flow model functions of `@flowloom/nodes/spec`. */
+export function catalogLookup(catalog: Catalog): SpecLookup {
+  return (type) => (Object.hasOwn(catalog, type) ? catalog[type] : undefined);
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -105,9 +97,8 @@ export function canvasToFlow(meta: FlowMeta, doc: GraphDoc, catalog: Catalog): F
   for (const node of doc.nodes) {
     const position = { x: round(node.position.x), y: round(node.position.y) };
     if (isFlowNode(node)) {
-      const out: FlowNode = { id: node.id, type: node.data.type, position };
-      const params = stripDefaults(catalog[node.data.type], node.data.params);
-      if (Object.keys(params).length > 0) out.params = params;
+      const out: FlowNode = { id: node.id, type: node.data.type, position, params: node.data.params };
+      if (node.data.typeVersion !== undefined) out.typeVersion = node.data.typeVersion;
       if (node.data.label) out.label = node.data.label;
       if (node.data.settings && Object.keys(node.data.settings).length > 0) out.settings = node.data.settings;
       flow.nodes.push(out);
@@ -133,7 +124,8 @@ export function canvasToFlow(meta: FlowMeta, doc: GraphDoc, catalog: Catalog): F
   if (notes.length > 0) flow.notes = notes;
   if (meta.groups !== undefined) flow.groups = meta.groups;
   if (meta.meta !== undefined) flow.meta = meta.meta;
-  return flow;
+  // Only what differs from the kinds' defaults (docs/contracts.md §1), by the same rule the runtime stores flows with.
+  return normalizeFlow(flow, catalogLookup(catalog));
 }
 
 /** `base`, or `base-2`, `base-3`... whichever is free. */
@@ -267,28 +259,4 @@ export function isFlowLike(value: unknown): value is FlowFile {
   if (!value || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
   return v.format === FLOW_FORMAT && Array.isArray(v.nodes) && Array.isArray(v.edges);
-}
-
-/** A flow is a chat flow when it has one text input named question or message and one text output (CONTRACTS §1). */
-export function chatShape(
-  nodes: readonly CanvasNode[],
-  catalog: Catalog,
-): { inputName: string; outputName: string; outputNodeId: string } | null {
-  const flowNodes = nodes.filter(isFlowNode);
-  const inputs = flowNodes.filter((n) => catalog[n.data.type]?.flowIO === 'input');
-  const outputs = flowNodes.filter((n) => catalog[n.data.type]?.flowIO === 'output');
-  if (inputs.length !== 1 || outputs.length !== 1) return null;
-  const input = inputs[0] as FlowCanvasNode;
-  const output = outputs[0] as FlowCanvasNode;
-  const inputSpec = catalog[input.data.type] as NodeSpec;
-  const inputPort = resolveOutputs(inputSpec, input.data.params)[0];
-  const inputName = String({ ...defaults(inputSpec), ...input.data.params }.name ?? '');
-  if (inputPort?.dataType !== 'text' || (inputName !== 'question' && inputName !== 'message')) return null;
-  const outputSpec = catalog[output.data.type] as NodeSpec;
-  const outputName = String({ ...defaults(outputSpec), ...output.data.params }.name ?? '');
-  return { inputName, outputName, outputNodeId: output.id };
-}
-
-function defaults(spec: NodeSpec): Record<string, unknown> {
-  return Object.fromEntries(spec.params.filter((p) => p.default !== undefined).map((p) => [p.name, p.default]));
 }

@@ -124,7 +124,10 @@ export const createGraphSlice: SliceCreator<GraphSlice> = (set, get) => ({
   addNode: (type, position) => {
     const s = get();
     const id = uniqueId(type, new Set(s.nodes.map((n) => n.id)));
-    const node: CanvasNode = { id, type: 'flow', position, data: { type, params: {} }, selected: true };
+    // Written for the catalog's version of the kind: the runtime migrates only nodes saved by an older one.
+    const typeVersion = s.catalog[type]?.version;
+    const data = { type, params: {}, ...(typeVersion !== undefined && { typeVersion }) };
+    const node: CanvasNode = { id, type: 'flow', position, data, selected: true };
     const nodes = [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
     commit(set, get, null, { nodes }, 'addNode');
     return id;

@@ -4,6 +4,8 @@ import type { Edge, Node } from '@xyflow/react';
 /** React Flow data of a flow node: only the user's choices; spec and run state are looked up by type and id. */
 export type FlowNodeData = {
   type: string;
+  /** The kind version the node's params are written for: as loaded, or the catalog's for a node added here. */
+  typeVersion?: number;
   params: Record<string, unknown>;
   label?: string;
   settings?: NodeSettings;

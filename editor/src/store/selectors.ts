@@ -1,3 +1,5 @@
+import { type ChatShape, chatShape, type FlowFile, type FlowInputSpec, flowInputs } from '@flowloom/nodes/spec';
+import { canvasToFlow, catalogLookup } from './graph-ops';
 import { isFlowNode } from './graph-types';
 import type { EditorState } from './index';
 
@@ -32,3 +34,43 @@ export const selectCanRedo = (s: EditorState) => s.history.future.length > 0;
 export const selectNodeRun = (id: string) => (s: EditorState) => s.nodeRuns[id];
 export const selectIsRunning = (s: EditorState) =>
   s.isRunPending || s.run.status === 'running' || s.run.status === 'queued';
+
+/** The last canvas turned into a flow file, and what was read from it: selectors run on every store update. */
+let derived: {
+  source: Pick<EditorState, 'meta' | 'nodes' | 'edges' | 'catalog'>;
+  flow: FlowFile | null;
+  chat?: ChatShape | null;
+  inputs?: FlowInputSpec[];
+} | null = null;
+
+function derive(s: EditorState): NonNullable<typeof derived> {
+  const source = derived?.source;
+  if (
+    derived &&
+    source?.meta === s.meta &&
+    source.nodes === s.nodes &&
+    source.edges === s.edges &&
+    source.catalog === s.catalog
+  )
+    return derived;
+  const flow = s.meta ? canvasToFlow(s.meta, { nodes: s.nodes, edges: s.edges }, s.catalog) : null;
+  derived = { source: { meta: s.meta, nodes: s.nodes, edges: s.edges, catalog: s.catalog }, flow };
+  return derived;
+}
+
+/** The flow on the canvas as a flow file (null with no flow open); the same object until the canvas changes. */
+export const selectFlow = (s: EditorState): FlowFile | null => derive(s).flow;
+
+/** The chat shape of the flow on the canvas (`chatShape` of the spec, the runtime's rule); null when not a chat flow. */
+export const selectChatShape = (s: EditorState): ChatShape | null => {
+  const d = derive(s);
+  if (d.chat === undefined) d.chat = d.flow ? chatShape(d.flow, catalogLookup(s.catalog)) : null;
+  return d.chat;
+};
+
+/** The run inputs of the flow on the canvas (`flowInputs` of the spec); the same array until the canvas changes. */
+export const selectFlowInputs = (s: EditorState): FlowInputSpec[] => {
+  const d = derive(s);
+  d.inputs ??= d.flow ? flowInputs(d.flow, catalogLookup(s.catalog)) : [];
+  return d.inputs;
+};

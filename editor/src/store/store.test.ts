@@ -1,7 +1,7 @@
-import { FLOW_FORMAT, type TraceEvent } from '@flowloom/nodes/spec';
+import { FLOW_FORMAT, type FlowFile, type TraceEvent } from '@flowloom/nodes/spec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initialEditorState, useEditor } from './index';
-import { selectSaveStatus, selectSelectedNodeId } from './selectors';
+import { selectChatShape, selectFlow, selectFlowInputs, selectSaveStatus, selectSelectedNodeId } from './selectors';
 import { TEST_KINDS } from './test-catalog';
 
 const get = () => useEditor.getState();
@@ -16,6 +16,8 @@ describe('graph slice', () => {
   it('adds, connects, edits and undoes every step', () => {
     const input = get().addNode('input', { x: 0, y: 0 });
     const llm = get().addNode('llm', { x: 300, y: 0 });
+    // A node added here is written for the catalog's version of its kind.
+    expect(get().nodes.find((n) => n.id === llm)?.data).toMatchObject({ type: 'llm', typeVersion: 1 });
     expect(get().connect({ source: input, sourceHandle: 'value', target: llm, targetHandle: 'prompt' })).toBeNull();
     expect(get().edges).toHaveLength(1);
     expect(get().connect({ source: llm, sourceHandle: 'messages', target: llm, targetHandle: 'prompt' })).toBe(
@@ -101,5 +103,65 @@ describe('run slice', () => {
     get().applyTrace(event(4, 'run.completed', { outputs: { answer: 1 }, durationMs: 5 }));
     expect(get().run).toMatchObject({ status: 'completed', outputs: { answer: 1 } });
     expect(get().spanOrder).toEqual(['s-a']);
+  });
+});
+
+describe('the flow model on the canvas', () => {
+  /** question (+ optional history) → llm → answer. */
+  const chat = (withHistory: boolean): FlowFile => ({
+    format: FLOW_FORMAT,
+    id: 'chat',
+    name: 'Chat',
+    version: 1,
+    nodes: [
+      { id: 'question', type: 'input', position: { x: 0, y: 0 } },
+      ...(withHistory
+        ? [
+            {
+              id: 'history',
+              type: 'input',
+              position: { x: 0, y: 100 },
+              params: { name: 'history', dataType: 'messages', required: false },
+            },
+          ]
+        : []),
+      { id: 'llm', type: 'llm', position: { x: 300, y: 0 } },
+      { id: 'answer', type: 'output', position: { x: 600, y: 0 } },
+    ],
+    edges: [
+      { id: 'e1', source: 'question', sourcePort: 'value', target: 'llm', targetPort: 'prompt' },
+      { id: 'e2', source: 'llm', sourcePort: 'text', target: 'answer', targetPort: 'value' },
+      ...(withHistory
+        ? [{ id: 'e3', source: 'history', sourcePort: 'value', target: 'llm', targetPort: 'messages' }]
+        : []),
+    ],
+  });
+
+  it('is a chat flow by the runtime’s rule, a history input included', () => {
+    get().loadFlow(chat(false));
+    expect(selectChatShape(get())).toEqual({ input: 'question', output: 'answer', answerNodeId: 'llm' });
+    get().loadFlow(chat(true));
+    expect(selectChatShape(get())).toEqual({
+      input: 'question',
+      output: 'answer',
+      answerNodeId: 'llm',
+      historyInput: 'history',
+    });
+    expect(selectFlowInputs(get()).map((i) => [i.name, i.dataType, i.required])).toEqual([
+      ['question', 'text', true],
+      ['history', 'messages', false],
+    ]);
+    get().setParam('question', 'name', 'topic');
+    expect(selectChatShape(get())).toBeNull();
+  });
+
+  it('derives the flow once per canvas change, not once per store update', () => {
+    get().loadFlow(chat(true));
+    const flow = selectFlow(get());
+    get().toast('info', 'unrelated');
+    expect(selectFlow(get())).toBe(flow);
+    expect(selectChatShape(get())).toBe(selectChatShape(get()));
+    get().setParam('llm', 'temperature', 0.1);
+    expect(selectFlow(get())).not.toBe(flow);
   });
 });

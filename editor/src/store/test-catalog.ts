@@ -4,6 +4,7 @@ import type { NodeSpec } from '@flowloom/nodes/spec';
 export const TEST_KINDS: NodeSpec[] = [
   {
     type: 'input',
+    version: 1,
     title: 'Input',
     category: 'io',
     description: 'A run input.',
@@ -17,6 +18,7 @@ export const TEST_KINDS: NodeSpec[] = [
   },
   {
     type: 'prompt',
+    version: 1,
     title: 'Prompt',
     category: 'prompts',
     description: 'Fills a template.',
@@ -30,6 +32,7 @@ export const TEST_KINDS: NodeSpec[] = [
   },
   {
     type: 'llm',
+    version: 1,
     title: 'LLM',
     category: 'models',
     description: 'Calls a model.',
@@ -49,6 +52,7 @@ export const TEST_KINDS: NodeSpec[] = [
   },
   {
     type: 'output',
+    version: 1,
     title: 'Output',
     category: 'io',
     description: 'A result.',
@@ -59,6 +63,7 @@ export const TEST_KINDS: NodeSpec[] = [
   },
   {
     type: 'merge',
+    version: 1,
     title: 'Merge',
     category: 'data',
     description: 'Collects values.',

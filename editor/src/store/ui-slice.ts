@@ -1,15 +1,7 @@
+import type { Problem } from '@flowloom/nodes/spec';
 import type { SliceCreator } from './index';
 
-/** A static problem of the flow (POST /api/validate), placed on the node and port it concerns. */
-export interface Problem {
-  nodeId?: string;
-  port?: string;
-  edgeId?: string;
-  /** Where in the flow file, e.g. `params.temperature`. */
-  path?: string;
-  code?: string;
-  message: string;
-}
+export type { Problem };
 
 export interface Toast {
   id: number;

@@ -6,6 +6,7 @@ import { service } from './shared/services.js';
 export const code = defineNode({
   spec: {
     type: 'code',
+    version: 1,
     title: 'Code',
     category: 'data',
     description:

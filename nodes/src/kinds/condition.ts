@@ -26,6 +26,7 @@ const REGEX_TIMEOUT_MS = 1_000;
 export const condition = defineNode({
   spec: {
     type: 'condition',
+    version: 1,
     title: 'Condition',
     category: 'logic',
     description:

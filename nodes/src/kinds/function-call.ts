@@ -1,9 +1,9 @@
 import { defineNode } from '../define.js';
-import { AppError, type ChatMessage, type ToolCall, type ToolRef, toErrorBody } from '../spec/index.js';
-import { maxTokensParam, modelParam, systemParam, temperatureParam } from './shared/model.js';
+import { AppError, type ToolCall, type ToolRef, toErrorBody } from '../spec/index.js';
+import { chatMessages, maxTokensParam, modelParam, systemParam, temperatureParam } from './shared/model.js';
 import { service } from './shared/services.js';
+import { isToolName } from './shared/tool.js';
 
-const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_RESULT_CHARS = 100_000;
 
 /** What a tool call gave back to the model: its text, and whether it was an error. */
@@ -15,6 +15,7 @@ interface CallOutcome {
 export const functionCall = defineNode({
   spec: {
     type: 'function-call',
+    version: 1,
     title: 'Function calling',
     category: 'tools',
     description:
@@ -55,7 +56,7 @@ export const functionCall = defineNode({
     const tools = (inputs.tools ?? []) as ToolRef[];
     const byName = new Map<string, ToolRef>();
     for (const tool of tools) {
-      if (!tool || typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name)) {
+      if (!tool || !isToolName(tool.name)) {
         throw new AppError(
           'NODE_INPUT_INVALID',
           `tool name "${String(tool?.name)}" must be 1-64 letters, digits, _ or -`,
@@ -64,13 +65,7 @@ export const functionCall = defineNode({
       if (byName.has(tool.name)) throw new AppError('NODE_INPUT_INVALID', `two tools are named "${tool.name}"`);
       byName.set(tool.name, tool);
     }
-    const messages: ChatMessage[] = [];
-    if (params.system) messages.push({ role: 'system', content: params.system });
-    if (inputs.messages) messages.push(...inputs.messages);
-    if (inputs.prompt !== undefined) messages.push({ role: 'user', content: inputs.prompt });
-    if (messages.length === 0 || messages.every((m) => m.role === 'system')) {
-      throw new AppError('NODE_INPUT_INVALID', 'function-call needs a prompt or messages input');
-    }
+    const messages = chatMessages('function-call', params.system, inputs);
     const history: { name: string; arguments: unknown; result?: unknown; error?: { code: string; message: string } }[] =
       [];
 

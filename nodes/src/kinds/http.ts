@@ -7,6 +7,7 @@ const MAX_ERROR_BODY = 500;
 export const http = defineNode({
   spec: {
     type: 'http',
+    version: 1,
     title: 'HTTP request',
     category: 'data',
     description:

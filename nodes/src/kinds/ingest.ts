@@ -40,6 +40,7 @@ function asDocuments(value: unknown): Document[] {
 export const ingest = defineNode({
   spec: {
     type: 'ingest',
+    version: 1,
     title: 'Ingest',
     category: 'retrieval',
     description:

@@ -3,10 +3,11 @@ import { defineNode } from '../define.js';
 export const input = defineNode({
   spec: {
     type: 'input',
+    version: 1,
     title: 'Input',
     category: 'io',
     description:
-      'A value given to the flow when it runs, by name. Chat flows take one text input named "question" or "message".',
+      'A value given to the flow when it runs, by name. Chat flows take one text input named "question" or "message", and may take the conversation so far in an optional messages input.',
     flowIO: 'input',
     inputs: [],
     outputs: [{ name: 'value', dataType: 'text', dataTypeFromParam: 'dataType' }],

@@ -7,6 +7,7 @@ const MAX_PARSE_CHARS = 20_000_000;
 export const json = defineNode({
   spec: {
     type: 'json',
+    version: 1,
     title: 'JSON',
     category: 'data',
     description:

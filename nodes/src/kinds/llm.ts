@@ -1,11 +1,12 @@
 import { defineNode } from '../define.js';
-import { AppError, type ChatMessage } from '../spec/index.js';
+import { AppError } from '../spec/index.js';
 import { compileSchema, schemaProblems } from './shared/json-schema.js';
-import { maxTokensParam, modelParam, systemParam, temperatureParam } from './shared/model.js';
+import { chatMessages, maxTokensParam, modelParam, systemParam, temperatureParam } from './shared/model.js';
 
 export const llm = defineNode({
   spec: {
     type: 'llm',
+    version: 1,
     title: 'LLM',
     category: 'models',
     description: 'Calls a chat model with a prompt or a conversation and streams its answer.',
@@ -35,13 +36,7 @@ export const llm = defineNode({
     defaults: { retries: 2, retryBackoffMs: 500 },
   },
   async execute({ inputs, params }, ctx) {
-    const messages: ChatMessage[] = [];
-    if (params.system) messages.push({ role: 'system', content: params.system });
-    if (inputs.messages) messages.push(...inputs.messages);
-    if (inputs.prompt !== undefined) messages.push({ role: 'user', content: inputs.prompt });
-    if (messages.length === 0 || messages.every((m) => m.role === 'system')) {
-      throw new AppError('NODE_INPUT_INVALID', 'llm needs a prompt or messages input');
-    }
+    const messages = chatMessages('llm', params.system, inputs);
     const schema = params.jsonSchema ?? undefined;
     const validate = schema === undefined ? undefined : compileSchema(schema, 'jsonSchema');
     const responseFormat =

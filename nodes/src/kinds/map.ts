@@ -5,6 +5,7 @@ import { flowIdParam, runSavedFlow } from './shared/flows.js';
 export const map = defineNode({
   spec: {
     type: 'map',
+    version: 1,
     title: 'Map',
     category: 'flows',
     description:

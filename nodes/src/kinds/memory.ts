@@ -5,6 +5,7 @@ import { service } from './shared/services.js';
 export const memory = defineNode({
   spec: {
     type: 'memory',
+    version: 1,
     title: 'Chat memory',
     category: 'data',
     description:

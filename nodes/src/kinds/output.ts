@@ -3,6 +3,7 @@ import { defineNode } from '../define.js';
 export const output = defineNode({
   spec: {
     type: 'output',
+    version: 1,
     title: 'Output',
     category: 'io',
     description: 'A result of the flow, by name. The run answer holds one field per output node.',

@@ -4,6 +4,7 @@ import { renderTemplate } from '../spec/index.js';
 export const prompt = defineNode({
   spec: {
     type: 'prompt',
+    version: 1,
     title: 'Prompt',
     category: 'prompts',
     description: 'Fills a text template. Each {{variable}} in the template becomes an input port.',

@@ -13,6 +13,7 @@ import {
 export const retriever = defineNode({
   spec: {
     type: 'retriever',
+    version: 1,
     title: 'Retriever',
     category: 'retrieval',
     description:

@@ -66,6 +66,7 @@ export function pickRoute(answer: string, routes: Route[]): string | undefined {
 export const router = defineNode({
   spec: {
     type: 'router',
+    version: 1,
     title: 'Router',
     category: 'logic',
     description:

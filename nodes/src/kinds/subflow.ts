@@ -5,6 +5,7 @@ import { flowIdParam, runSavedFlow } from './shared/flows.js';
 export const subflow = defineNode({
   spec: {
     type: 'subflow',
+    version: 1,
     title: 'Subflow',
     category: 'flows',
     description:

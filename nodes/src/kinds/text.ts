@@ -20,6 +20,7 @@ function itemText(item: unknown): string {
 export const text = defineNode({
   spec: {
     type: 'text',
+    version: 1,
     title: 'Text',
     category: 'data',
     description:

@@ -5,6 +5,7 @@ import { checkArguments, checkTool, toolDescriptionParam, toolNameParam, toolPar
 export const toolCode = defineNode({
   spec: {
     type: 'tool-code',
+    version: 1,
     title: 'Code tool',
     category: 'tools',
     description:

@@ -31,6 +31,7 @@ export function flowParameters(flow: FlowDescription): Record<string, unknown> {
 export const toolFlow = defineNode({
   spec: {
     type: 'tool-flow',
+    version: 1,
     title: 'Flow tool',
     category: 'tools',
     description:

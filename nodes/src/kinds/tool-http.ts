@@ -8,6 +8,7 @@ const MAX_ERROR_BODY = 500;
 export const toolHttp = defineNode({
   spec: {
     type: 'tool-http',
+    version: 1,
     title: 'HTTP tool',
     category: 'tools',
     description:

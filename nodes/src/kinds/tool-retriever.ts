@@ -9,12 +9,12 @@ import {
   whereOf,
   whereParam,
 } from './shared/retrieval.js';
-
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+import { isToolName } from './shared/tool.js';
 
 export const toolRetriever = defineNode({
   spec: {
     type: 'tool-retriever',
+    version: 1,
     title: 'Retriever tool',
     category: 'tools',
     description:
@@ -45,7 +45,7 @@ export const toolRetriever = defineNode({
     ],
   },
   async execute({ params }, ctx) {
-    if (!TOOL_NAME.test(params.name)) {
+    if (!isToolName(params.name)) {
       throw new AppError('NODE_PARAM_INVALID', 'param "name" must be 1-64 letters, digits, "_" or "-"', {
         details: [{ param: 'name', message: 'invalid tool name' }],
       });

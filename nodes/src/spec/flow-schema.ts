@@ -33,6 +33,7 @@ export const FLOW_SCHEMA = {
         properties: {
           id: { ...ID, pattern: '^[A-Za-z0-9_.-]+$' },
           type: { type: 'string', minLength: 1, maxLength: 64 },
+          typeVersion: { type: 'integer', minimum: 1 },
           label: { type: 'string', maxLength: 200 },
           position: POSITION,
           params: { type: 'object' },

@@ -12,6 +12,8 @@ export interface Position {
 export interface FlowNode {
   id: string;
   type: string;
+  /** The version of the kind the node was saved by (`NodeSpec.version`); absent means 1. */
+  typeVersion?: number;
   position: Position;
   /** Only what differs from the kind's defaults. */
   params?: Record<string, unknown>;
@@ -64,7 +66,7 @@ const TOP_ORDER = [
   'groups',
   'meta',
 ];
-const NODE_ORDER = ['id', 'type', 'label', 'position', 'params', 'settings'];
+const NODE_ORDER = ['id', 'type', 'typeVersion', 'label', 'position', 'params', 'settings'];
 const EDGE_ORDER = ['id', 'source', 'sourcePort', 'target', 'targetPort'];
 const NOTE_ORDER = ['id', 'text', 'position', 'size'];
 const POSITION_ORDER = ['x', 'y'];

@@ -70,6 +70,11 @@ export interface DynamicOutputs {
 /** The catalog entry of one node kind (CONTRACTS §2). Plain JSON. */
 export interface NodeSpec {
   type: string;
+  /**
+   * The kind's version, from 1. Bumped when a param is renamed or its default changes, with a migration (the kind's
+   * `migrations`) that rewrites nodes saved by the older version; saved nodes record it as `typeVersion`.
+   */
+  version: number;
   title: string;
   category: NodeCategory;
   description: string;
@@ -87,6 +92,9 @@ export interface NodeSpec {
   /** Per-node engine settings defaults. */
   defaults?: NodeSettings;
 }
+
+/** Finds a kind's spec by type: the registry's `lookup`, or one the editor builds from the catalog. */
+export type SpecLookup = (type: string) => NodeSpec | undefined;
 
 /** Per-node engine settings, stored on the flow node as `settings`. */
 export interface NodeSettings {

@@ -49,19 +49,6 @@ export interface TraceEnvelope {
 /** A trace event (CONTRACTS §4). The same objects travel over socket.io, SSE and `GET /api/runs/:runId`. */
 export type TraceEvent = { [T in TraceType]: TraceEnvelope & { type: T; data: TraceData[T] } }[TraceType];
 
-export const TRACE_TYPES: readonly TraceType[] = [
-  'run.started',
-  'node.started',
-  'node.delta',
-  'node.log',
-  'node.completed',
-  'node.skipped',
-  'node.failed',
-  'run.completed',
-  'run.failed',
-  'run.cancelled',
-];
-
 /** Whether an event ends its run. */
 export function isRunEnd(event: TraceEvent): boolean {
   return event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled';

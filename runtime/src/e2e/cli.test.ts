@@ -22,6 +22,9 @@ beforeAll(async () => {
   invalid.edges = [];
   writeFileSync(join(dir, 'invalid.flow.json'), serializeFlow(invalid));
   writeFileSync(join(dir, 'not-json.flow.json'), '{ "format": ');
+  const future = chatFlow('future');
+  future.nodes = future.nodes.map((node) => (node.id === 'llm' ? { ...node, typeVersion: 99 } : node));
+  writeFileSync(join(dir, 'future.flow.json'), serializeFlow(future));
 });
 
 afterAll(async () => {
@@ -177,6 +180,14 @@ describe('flowloom validate', () => {
       ok: false,
       problems: [expect.objectContaining({ nodeId: 'answer' })],
     });
+  });
+
+  it('names a node saved by a newer version of its kind than this runtime has', async () => {
+    const result = await flowloom(['validate', 'future.flow.json']);
+    expect(result.stdout).toContain(
+      'llm: node "llm" was saved by version 99 of kind "llm", newer than version 1 here [NODE_TYPE_VERSION_UNSUPPORTED]',
+    );
+    expect(result.code).toBe(1);
   });
 
   it('exits 2 for unreadable files and unknown flags', async () => {

@@ -1,5 +1,3 @@
-export * from './inputs.js';
 export * from './plan.js';
 export * from './run-flow.js';
 export * from './run-trace.js';
-export * from './validate.js';

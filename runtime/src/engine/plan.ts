@@ -3,12 +3,15 @@ import {
   AppError,
   type DataType,
   type FlowFile,
+  type FlowInputSpec,
+  flowInputs,
+  type NodePorts,
   type NodeRegistry,
   type NodeSettings,
+  nodePorts,
+  validateFlow,
   withDefaults,
 } from '@flowloom/nodes';
-import { type FlowInputSpec, flowInputs } from './inputs.js';
-import { type NodePorts, nodePorts, validateFlow } from './validate.js';
 
 /** An edge leaving a node, resolved to indexes so the hot path does no lookups. */
 export interface PlanEdge {
@@ -67,7 +70,7 @@ export function compileFlow(flow: FlowFile, registry: NodeRegistry): Plan {
   const cached = plans.get(flow);
   if (cached) return cached;
 
-  const problems = validateFlow(flow, registry);
+  const problems = validateFlow(flow, registry.lookup);
   if (problems.length > 0) {
     throw new AppError(
       'FLOW_INVALID',
@@ -117,7 +120,7 @@ export function compileFlow(flow: FlowFile, registry: NodeRegistry): Plan {
       toType: targetPorts.inputs.get(edge.targetPort)?.dataType ?? 'any',
     });
   }
-  const plan: Plan = { flow, nodes, byId, inputs: flowInputs(flow, registry) };
+  const plan: Plan = { flow, nodes, byId, inputs: flowInputs(flow, registry.lookup) };
   plans.set(flow, plan);
   return plan;
 }

@@ -186,6 +186,7 @@ describe('startRun', () => {
     const broken = defineNode({
       spec: {
         type: 'test-broken-docs',
+        version: 1,
         title: 'Broken documents',
         category: 'data',
         description: 'Returns documents that cannot be joined into text.',

@@ -1,6 +1,7 @@
 import {
   AppError,
   addUsage,
+  checkRunInputs,
   coerce,
   type ErrorBody,
   type FlowFile,
@@ -15,7 +16,6 @@ import {
   type Usage,
   type Values,
 } from '@flowloom/nodes';
-import { checkRunInputs } from './inputs.js';
 import { type ContextHost, RunContext, type UsageSink } from './node-context.js';
 import { compileFlow, type Plan, type PlanNode } from './plan.js';
 import { RunTrace } from './run-trace.js';

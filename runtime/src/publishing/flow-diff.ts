@@ -1,64 +1,14 @@
-import type { FlowEdge, FlowFile, FlowNode } from '@flowloom/nodes';
-
-/** One param (or setting) that differs between two versions of a node. */
-export interface ValueChange {
-  name: string;
-  change: 'added' | 'removed' | 'changed';
-  from?: unknown;
-  to?: unknown;
-}
-
-/** A node present in both versions whose user choices differ. */
-export interface NodeChange {
-  nodeId: string;
-  /** Set when the node's kind changed (same id, another type). */
-  type?: { from: string; to: string };
-  label?: { from?: string; to?: string };
-  params: ValueChange[];
-  settings: ValueChange[];
-  /** Only the position changed (or also it): layout, no effect on runs. */
-  isMoved: boolean;
-}
-
-export interface NodeRef {
-  nodeId: string;
-  type: string;
-}
-
-/** An edge, named by what it connects (ids of edges are not stable across edits). */
-export interface EdgeRef {
-  id: string;
-  source: string;
-  sourcePort: string;
-  target: string;
-  targetPort: string;
-}
-
-/** What changed from one flow version to another. Pure data: the editor renders it as is. */
-export interface FlowDiff {
-  nodes: { added: NodeRef[]; removed: NodeRef[]; changed: NodeChange[] };
-  edges: { added: EdgeRef[]; removed: EdgeRef[] };
-  /** Top-level fields that differ (name, description, tags, meta, notes, groups). */
-  fields: ValueChange[];
-  /** True when the two versions behave the same (only layout, notes or descriptive fields differ, or nothing). */
-  isSameBehaviour: boolean;
-  /** True when nothing at all differs (positions included). */
-  isEmpty: boolean;
-}
-
-/** JSON text with object keys sorted at every depth, so equal values compare equal whatever their key order. */
-function stable(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)));
-    }
-    return v;
-  });
-}
-
-function isEqual(a: unknown, b: unknown): boolean {
-  return stable(a) === stable(b);
-}
+import {
+  type EdgeRef,
+  type FlowDiff,
+  type FlowEdge,
+  type FlowFile,
+  type FlowNode,
+  isDeepEqual,
+  type NodeChange,
+  type NodeRef,
+  type ValueChange,
+} from '@flowloom/nodes';
 
 /** Differences between two records of values (params or settings), sorted by name. */
 export function diffValues(
@@ -74,7 +24,7 @@ export function diffValues(
     const hasB = b[name] !== undefined;
     if (hasA && !hasB) changes.push({ name, change: 'removed', from: a[name] });
     else if (!hasA && hasB) changes.push({ name, change: 'added', to: b[name] });
-    else if (hasA && hasB && !isEqual(a[name], b[name]))
+    else if (hasA && hasB && !isDeepEqual(a[name], b[name]))
       changes.push({ name, change: 'changed', from: a[name], to: b[name] });
   }
   return changes;

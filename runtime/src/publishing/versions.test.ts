@@ -1,9 +1,11 @@
 import { join } from 'node:path';
-import { NodeRegistry } from '@flowloom/nodes';
+import { AppError, BUILTIN_KINDS, defineNode, type FlowFile, NodeRegistry } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RunService } from '../runs/run-service.js';
 import { DB_FILE, Store } from '../store/store.js';
 import { removeTempDir, tempDir } from '../testing/fixtures.js';
+import { greet, TEST_KINDS, testRegistry } from '../testing/kinds.js';
 import { PublishedService } from './versions.js';
 
 const dirs: string[] = [];
@@ -56,6 +58,61 @@ describe('PublishedService.recordRun', () => {
     store.flushEvents();
     const rows = store.db.prepare('SELECT runId, flowId, version, keyId, endpoint FROM published_runs').all();
     expect(rows).toEqual([{ runId: 'r_locked', flowId: 'echo', version: 1, keyId: 'abcdefabcdef', endpoint: 'run' }]);
+    store.close();
+  });
+});
+
+describe('publishing freezes full params', () => {
+  /** name → test-greet (default salutation) → text. */
+  const greetFlow: FlowFile = {
+    format: 'flowloom.flow/v1',
+    id: 'greet',
+    name: 'Greet',
+    nodes: [
+      { id: 'name', type: 'input', position: { x: 0, y: 0 }, params: { name: 'name' } },
+      { id: 'greet', type: 'test-greet', typeVersion: 2, position: { x: 260, y: 0 } },
+      { id: 'text', type: 'output', position: { x: 520, y: 0 }, params: { name: 'text' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'name', sourcePort: 'value', target: 'greet', targetPort: 'name' },
+      { id: 'e2', source: 'greet', sourcePort: 'text', target: 'text', targetPort: 'value' },
+    ],
+  };
+  const services = {
+    llm: {
+      chat: async () => {
+        throw new AppError('PROVIDER_NOT_CONFIGURED', 'no model');
+      },
+    },
+  };
+
+  it('a published version keeps the default it was published with; the draft takes the kind’s new one', async () => {
+    const dir = tempDir('published');
+    dirs.push(dir);
+    const registry = testRegistry();
+    const store = Store.open(dir, { registry, flushDelayMs: 0, writer: 'inline' });
+    store.createFlow(greetFlow);
+    const version = new PublishedService(store, registry).publish('greet');
+    // Every param written in, with the kind version: nothing left for a default to decide later.
+    expect(version.flow.nodes.find((n) => n.id === 'greet')).toMatchObject({
+      typeVersion: 2,
+      params: { salutation: 'Hi' },
+    });
+
+    // The next release changes the kind's default (without a new version: exactly what must not reach an endpoint).
+    const changed = defineNode({
+      ...greet,
+      spec: { ...greet.spec, params: [{ name: 'salutation', kind: 'string', default: 'Hey' }] },
+    });
+    const next = new NodeRegistry([...BUILTIN_KINDS, ...TEST_KINDS.filter((k) => k !== greet), changed]);
+    const published = new PublishedService(store, next);
+    const runs = new RunService({ store, registry: next, services });
+    const latest = published.latest('greet');
+    if (!latest) throw new Error('not published');
+    const frozen = await runs.start(latest.flow, { inputs: { name: 'Ada' } }).done;
+    const draft = await runs.startSaved('greet', { inputs: { name: 'Ada' } }).done;
+    expect(frozen.outputs).toEqual({ text: 'Hi, Ada' });
+    expect(draft.outputs).toEqual({ text: 'Hey, Ada' });
     store.close();
   });
 });

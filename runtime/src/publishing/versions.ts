@@ -1,24 +1,24 @@
 import {
   AppError,
+  type ChatShape,
+  chatShape,
   checkParams,
   type FlowFile,
+  fillDefaults,
   findParam,
+  migrateFlow,
   type NodeRegistry,
   type PublishedSummary,
+  type PublishedVersion,
   type PublishSettings,
-  resolveOutputs,
   serializeFlow,
   type Values,
+  validateFlow,
 } from '@flowloom/nodes';
-import { flowInputs, flowOutputs, validateFlow } from '../engine/index.js';
 import type { PublishedRow } from '../store/published.js';
 import type { Store } from '../store/store.js';
 
-export type { PublishedSummary, PublishSettings };
-
-export interface PublishedVersion extends PublishedSummary {
-  flow: FlowFile;
-}
+export type { PublishedSummary, PublishedVersion, PublishSettings };
 
 export interface PublishOptions {
   /** Republish this older published version as the newest (rollback) instead of the draft. */
@@ -26,16 +26,6 @@ export interface PublishOptions {
   note?: string;
   /** Unset fields keep the previous version's settings (or the defaults for a first version). */
   settings?: Partial<PublishSettings>;
-}
-
-/** The chat face of a flow (CONTRACTS §1): one text input `question` or `message` and one output. */
-export interface ChatShape {
-  input: string;
-  output: string;
-  /** The node whose text feeds the output: its `node.delta` events are the streamed answer. */
-  answerNodeId: string;
-  /** An optional `messages` input that receives the earlier conversation, when the flow has one. */
-  historyInput?: string;
 }
 
 function toSummary(row: Omit<PublishedRow, 'json'>): PublishedSummary {
@@ -71,8 +61,10 @@ export class PublishedService {
   }
 
   /**
-   * Freezes the flow's draft (or, with `fromVersion`, an older published version) as the next version. Refuses a
-   * draft with problems (FLOW_INVALID listing them): a published endpoint must be runnable.
+   * Freezes the flow's draft (or, with `fromVersion`, an older published version) as the next version, with full
+   * params (`fillDefaults`: every default written in, every node's kind version recorded), so a later change of a
+   * kind's default never changes what the version runs. Refuses a draft with problems (FLOW_INVALID listing them): a
+   * published endpoint must be runnable.
    */
   publish(flowId: string, options: PublishOptions = {}): PublishedVersion {
     const previous = this.latest(flowId);
@@ -93,7 +85,7 @@ export class PublishedService {
       flowVersion = stored.version;
     }
     settings = { ...settings, ...options.settings };
-    const problems = validateFlow(flow, this.#registry);
+    const problems = validateFlow(flow, this.#registry.lookup);
     if (problems.length > 0) {
       throw new AppError(
         'FLOW_INVALID',
@@ -109,7 +101,7 @@ export class PublishedService {
     this.#store.published.insertNext({
       flowId,
       version,
-      json: serializeFlow(flow),
+      json: serializeFlow(fillDefaults(flow, this.#registry.lookup)),
       flowVersion,
       rollbackOf,
       note: options.note ?? null,
@@ -126,7 +118,7 @@ export class PublishedService {
     let cached = this.#latest.get(flowId);
     if (cached === undefined) {
       const row = this.#store.published.latest(flowId);
-      cached = row ? { ...toSummary(row), flow: JSON.parse(row.json) as FlowFile } : null;
+      cached = row ? this.#toVersion(row) : null;
       this.#latest.set(flowId, cached);
     }
     return cached ?? undefined;
@@ -139,7 +131,12 @@ export class PublishedService {
       if (!this.latest(flowId)) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
       throw new AppError('VERSION_NOT_FOUND', `flow "${flowId}" has no published version ${version}`);
     }
-    return { ...toSummary(row), flow: JSON.parse(row.json) as FlowFile };
+    return this.#toVersion(row);
+  }
+
+  /** A stored version, its nodes migrated to their kinds' current versions (it may predate a kind's new version). */
+  #toVersion(row: PublishedRow): PublishedVersion {
+    return { ...toSummary(row), flow: migrateFlow(JSON.parse(row.json) as FlowFile, this.#registry).flow };
   }
 
   /** Every published version of a flow, newest first (empty when never published). */
@@ -173,7 +170,7 @@ export class PublishedService {
     let shape = this.#chat.get(flowId);
     if (shape === undefined) {
       const published = this.latest(flowId);
-      shape = published ? chatShapeOf(published.flow, this.#registry) : null;
+      shape = published ? chatShape(published.flow, this.#registry.lookup) : null;
       this.#chat.set(flowId, shape);
     }
     return shape;
@@ -252,32 +249,4 @@ export class PublishedService {
       });
     }
   }
-}
-
-const CHAT_INPUT_NAMES = new Set(['question', 'message']);
-
-/**
- * The chat shape of a flow: exactly one text input named `question` or `message` (any other inputs optional, one of
- * type `messages` taking the history), exactly one output, fed by a text port. Null when the flow is not a chat flow.
- */
-export function chatShapeOf(flow: FlowFile, registry: NodeRegistry): ChatShape | null {
-  const inputs = flowInputs(flow, registry);
-  const outputs = flowOutputs(flow, registry);
-  const question = inputs.filter((i) => CHAT_INPUT_NAMES.has(i.name) && i.dataType === 'text');
-  if (question.length !== 1 || outputs.length !== 1) return null;
-  const others = inputs.filter((i) => i !== question[0]);
-  if (others.some((i) => i.required)) return null;
-  const output = outputs[0] as { nodeId: string; name: string };
-  const edge = flow.edges.find((e) => e.target === output.nodeId);
-  const source = edge && flow.nodes.find((n) => n.id === edge.source);
-  const spec = source && registry.get(source.type)?.spec;
-  const port = spec && resolveOutputs(spec, source.params).find((p) => p.name === edge.sourcePort);
-  if (!port || (port.dataType !== 'text' && port.dataType !== 'any')) return null;
-  const history = others.find((i) => i.dataType === 'messages');
-  return {
-    input: (question[0] as { name: string }).name,
-    output: output.name,
-    answerNodeId: (source as { id: string }).id,
-    ...(history && { historyInput: history.name }),
-  };
 }

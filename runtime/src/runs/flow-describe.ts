@@ -1,5 +1,4 @@
-import type { FlowDescription, FlowFile, NodeRegistry } from '@flowloom/nodes';
-import { flowInputs, flowOutputs } from '../engine/index.js';
+import { type FlowDescription, type FlowFile, flowInputs, flowOutputs, type NodeRegistry } from '@flowloom/nodes';
 
 /** A saved flow's public face for `FlowRunner.describe` (tool-flow derives its parameters from it). */
 export function describeFlow(flow: FlowFile, registry: NodeRegistry): FlowDescription {
@@ -7,13 +6,13 @@ export function describeFlow(flow: FlowFile, registry: NodeRegistry): FlowDescri
     id: flow.id,
     name: flow.name,
     ...(flow.description && { description: flow.description }),
-    inputs: flowInputs(flow, registry).map((input) => ({
+    inputs: flowInputs(flow, registry.lookup).map((input) => ({
       name: input.name,
       dataType: input.dataType,
       required: input.required,
       ...(input.description !== undefined && { description: input.description }),
       ...(input.default !== undefined && { default: input.default }),
     })),
-    outputs: flowOutputs(flow, registry).map((output) => ({ name: output.name })),
+    outputs: flowOutputs(flow, registry.lookup).map((output) => ({ name: output.name })),
   };
 }

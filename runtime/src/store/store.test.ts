@@ -98,7 +98,7 @@ describe('migrations', () => {
 });
 
 describe('flows', () => {
-  it('keeps every saved version and bumps the draft', () => {
+  it('keeps every saved version and bumps the draft; writes every node with its kind version', () => {
     const store = Store.open(tempDir());
     expect(store.createFlow(flow).version).toBe(1);
     const renamed = store.updateFlow({ ...flow, name: 'Echo 2' });
@@ -106,7 +106,8 @@ describe('flows', () => {
     expect(renamed.flow.version).toBe(2);
     expect(store.listFlowVersions('echo').map((v) => v.version)).toEqual([2, 1]);
     expect(store.getFlowVersion('echo', 1)?.flow.name).toBe('Echo');
-    expect(store.getFlowText('echo')).toBe(serializeFlow({ ...flow, name: 'Echo 2', version: 2 }));
+    const nodes = flow.nodes.map((node) => ({ ...node, typeVersion: 1 }));
+    expect(store.getFlowText('echo')).toBe(serializeFlow({ ...flow, name: 'Echo 2', version: 2, nodes }));
     store.close();
   });
 

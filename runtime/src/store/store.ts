@@ -4,6 +4,8 @@ import {
   AppError,
   type ErrorBody,
   type FlowFile,
+  migrateFlow,
+  NodeRegistry,
   type RunStatus,
   serializeFlow,
   type TraceEvent,
@@ -101,6 +103,11 @@ export interface Feedback {
 }
 
 export interface StoreOptions {
+  /**
+   * The node kinds flows are migrated to (`migrateFlow`) when read and written, so every flow the store hands out or
+   * keeps is at its kinds' current versions. Default: the built-in kinds.
+   */
+  registry?: NodeRegistry;
   /** Only for tests: the schema history to apply (defaults to every migration). */
   migrations?: readonly Migration[];
   /** Mark runs left running by dead processes as failed (RUN_INTERRUPTED). Default true. */
@@ -248,9 +255,11 @@ export class Store {
   #closed = false;
   readonly #sql: Statements;
   readonly #onError: ((err: unknown) => void) | undefined;
+  readonly #registry: NodeRegistry;
 
   private constructor(path: string, options: StoreOptions) {
     this.path = path;
+    this.#registry = options.registry ?? new NodeRegistry();
     this.#onError = options.onError;
     this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     this.db = new Database(path);
@@ -312,11 +321,16 @@ export class Store {
     });
   }
 
+  /** A flow as stored by an older kind version is upgraded on the way out (see `StoreOptions.registry`). */
+  #migrated(flow: FlowFile): FlowFile {
+    return migrateFlow(flow, this.#registry).flow;
+  }
+
   getFlow(id: string): StoredFlow | undefined {
     const row = this.#sql.getFlow.get(id) as FlowRow | undefined;
     if (!row) return undefined;
     return {
-      flow: JSON.parse(row.json) as FlowFile,
+      flow: this.#migrated(JSON.parse(row.json) as FlowFile),
       version: row.version,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
@@ -328,10 +342,10 @@ export class Store {
     return (this.#sql.getFlow.get(id) as FlowRow | undefined)?.json;
   }
 
-  /** Stores a new flow as version 1. Throws FLOW_EXISTS when the id is taken. */
+  /** Stores a new flow as version 1, every node with its kind's version. Throws FLOW_EXISTS when the id is taken. */
   createFlow(flow: FlowFile): StoredFlow {
     const at = new Date().toISOString();
-    const stored = { ...flow, version: 1 };
+    const stored = { ...this.#migrated(flow), version: 1 };
     const json = serializeFlow(stored);
     this.db
       .transaction(() => {
@@ -361,7 +375,7 @@ export class Store {
           );
         }
         const version = row.version + 1;
-        const json = serializeFlow({ ...flow, version });
+        const json = serializeFlow({ ...this.#migrated(flow), version });
         this.#sql.updateFlow.run({ id: flow.id, name: flow.name, version, json, at });
         this.#sql.insertVersion.run(flow.id, version, json, at);
       })
@@ -386,7 +400,7 @@ export class Store {
 
   getFlowVersion(id: string, version: number): { flow: FlowFile; savedAt: string } | undefined {
     const row = this.#sql.getVersion.get(id, version) as { json: string; savedAt: string } | undefined;
-    return row && { flow: JSON.parse(row.json) as FlowFile, savedAt: row.savedAt };
+    return row && { flow: this.#migrated(JSON.parse(row.json) as FlowFile), savedAt: row.savedAt };
   }
 
   // ---- runs ----

@@ -4,6 +4,7 @@ import { AppError, BUILTIN_KINDS, defineNode, type FlowFile, NodeRegistry } from
 export const passThrough = defineNode({
   spec: {
     type: 'test-pass',
+    version: 1,
     title: 'Pass',
     category: 'data',
     description: 'Returns its input.',
@@ -21,6 +22,7 @@ export const sleepStats = { active: 0, maxActive: 0, aborted: 0, started: 0 };
 export const sleepKind = defineNode({
   spec: {
     type: 'test-sleep',
+    version: 1,
     title: 'Sleep',
     category: 'data',
     description: 'Waits, then returns its input.',
@@ -53,6 +55,7 @@ export const flakyAttempts = new Map<string, number>();
 export const flaky = defineNode({
   spec: {
     type: 'test-flaky',
+    version: 1,
     title: 'Flaky',
     category: 'data',
     description: 'Fails a number of times (optionally after streaming some text), then succeeds.',
@@ -82,6 +85,7 @@ export const flaky = defineNode({
 export const streamer = defineNode({
   spec: {
     type: 'test-stream',
+    version: 1,
     title: 'Stream',
     category: 'data',
     description: 'Streams numbered chunks.',
@@ -110,6 +114,7 @@ export const streamer = defineNode({
 export const gate = defineNode({
   spec: {
     type: 'test-gate',
+    version: 1,
     title: 'Gate',
     category: 'logic',
     description: 'Sends the input to yes when truthy, else to no.',
@@ -130,6 +135,7 @@ export const gate = defineNode({
 export const collect = defineNode({
   spec: {
     type: 'test-collect',
+    version: 1,
     title: 'Collect',
     category: 'data',
     description: 'Outputs the list of its inputs.',
@@ -142,7 +148,31 @@ export const collect = defineNode({
   },
 });
 
-export const TEST_KINDS = [passThrough, sleepKind, flaky, streamer, gate, collect];
+/**
+ * A kind at version 2, to prove kind versions. Version 1 had a param `greeting` with default "Hello"; version 2 renamed
+ * it `salutation` and changed the default to "Hi". Its migration renames the param and writes the old default into
+ * nodes that relied on it, so a flow saved by version 1 still greets with "Hello".
+ */
+export const greet = defineNode({
+  spec: {
+    type: 'test-greet',
+    version: 2,
+    title: 'Greet',
+    category: 'data',
+    description: 'Greets a name.',
+    inputs: [{ name: 'name', dataType: 'text', required: true }],
+    outputs: [{ name: 'text', dataType: 'text' }],
+    params: [{ name: 'salutation', kind: 'string', default: 'Hi' }],
+  },
+  migrations: {
+    2: ({ greeting, ...rest }) => ({ ...rest, salutation: greeting ?? 'Hello' }),
+  },
+  async execute({ inputs, params }) {
+    return { text: `${params.salutation}, ${inputs.name}` };
+  },
+});
+
+export const TEST_KINDS = [passThrough, sleepKind, flaky, streamer, gate, collect, greet];
 
 /** The built-in kinds plus the test kinds. */
 export function testRegistry(): NodeRegistry {

@@ -18,4 +18,13 @@ describe('docs/nodes.md', () => {
       for (const param of spec.params) expect(text).toContain(`| \`${param.name}\` | ${param.kind} |`);
     }
   });
+
+  it('names the version of a kind past its first', () => {
+    const [first] = catalog;
+    if (!first) throw new Error('empty catalog');
+    expect(renderCatalog([first])).not.toContain('Version 1');
+    expect(renderCatalog([{ ...first, version: 3 }])).toContain(
+      'Version 3: nodes saved by an older version are migrated when loaded.',
+    );
+  });
 });

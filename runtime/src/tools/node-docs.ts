@@ -63,6 +63,8 @@ function renderKind(spec: NodeSpec): string {
     notes.push(`One ${spec.dynamicOutputs.dataType} output per name listed in \`${spec.dynamicOutputs.fromParam}\`.`);
   if (spec.branching) notes.push('Branching: outputs left empty skip the nodes they feed.');
   if (spec.streams) notes.push('Streams text as it is generated.');
+  if (spec.version > 1)
+    notes.push(`Version ${spec.version}: nodes saved by an older version are migrated when loaded.`);
   if (spec.defaults && Object.keys(spec.defaults).length > 0) {
     notes.push(
       `Engine defaults: ${Object.entries(spec.defaults)

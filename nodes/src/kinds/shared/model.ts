@@ -1,4 +1,4 @@
-import type { ParamSpec } from '../../spec/index.js';
+import { AppError, type ChatMessage, type ParamSpec } from '../../spec/index.js';
 
 /** The model choice, shared by every kind that calls a chat model. */
 export const modelParam = {
@@ -35,3 +35,22 @@ export const systemParam = {
   default: '',
   description: 'System message sent before the conversation.',
 } as const satisfies ParamSpec;
+
+/**
+ * The conversation a chat-model kind sends: its system message, the `messages` input, then the `prompt` input as the
+ * last user message. Throws NODE_INPUT_INVALID when there is nothing but a system message to send.
+ */
+export function chatMessages(
+  kind: string,
+  system: string | undefined,
+  inputs: { messages?: readonly ChatMessage[]; prompt?: string },
+): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  if (system) messages.push({ role: 'system', content: system });
+  if (inputs.messages) messages.push(...inputs.messages);
+  if (inputs.prompt !== undefined) messages.push({ role: 'user', content: inputs.prompt });
+  if (messages.length === 0 || messages.every((m) => m.role === 'system')) {
+    throw new AppError('NODE_INPUT_INVALID', `${kind} needs a prompt or messages input`);
+  }
+  return messages;
+}

@@ -3,6 +3,11 @@ import { compileSchema, schemaProblems } from './json-schema.js';
 
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Whether a model API accepts this as a function name: 1-64 letters, digits, `_` or `-`. */
+export function isToolName(name: unknown): name is string {
+  return typeof name === 'string' && TOOL_NAME.test(name);
+}
+
 /** The params every tool kind has: how the model sees the tool. */
 export const toolNameParam = {
   name: 'name',
@@ -31,7 +36,7 @@ export const toolParametersParam = {
 
 /** Checks a tool's name and parameters schema (NODE_PARAM_INVALID) and returns the schema. */
 export function checkTool(name: string, parameters: unknown): Record<string, unknown> {
-  if (!TOOL_NAME.test(name)) {
+  if (!isToolName(name)) {
     throw new AppError('NODE_PARAM_INVALID', `param "name" must be 1-64 letters, digits, _ or - (got "${name}")`);
   }
   compileSchema(parameters, 'parameters');

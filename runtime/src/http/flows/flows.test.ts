@@ -1,9 +1,10 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FLOW_SCHEMA, type FlowFile, serializeFlow } from '@flowloom/nodes';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { echoFlow, removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
+import { greet } from '../../testing/kinds.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -244,13 +245,18 @@ describe('validation and schema', () => {
     expect((await inject('POST', '/api/flows/nope/validate')).statusCode).toBe(404);
   });
 
-  it('GET /api/flows/:id/inputs lists run inputs and outputs', async () => {
+  it('GET /api/flows/:id/inputs lists run inputs and outputs, and the chat face', async () => {
     await inject('POST', '/api/flows', echoFlow());
     const res = await inject('GET', '/api/flows/echo/inputs');
     expect(res.json()).toEqual({
       inputs: [expect.objectContaining({ name: 'question', dataType: 'text', required: true, nodeId: 'question' })],
       outputs: [{ nodeId: 'answer', name: 'answer' }],
+      chat: { input: 'question', output: 'answer', answerNodeId: 'question' },
     });
+    const other = echoFlow('other');
+    other.nodes.push({ id: 'n', type: 'input', position: { x: 0, y: 0 }, params: { name: 'other' } });
+    await inject('POST', '/api/flows', other);
+    expect((await inject('GET', '/api/flows/other/inputs')).json()).toMatchObject({ chat: null });
   });
 
   it('GET /api/schema/flow.json serves the flow JSON Schema', async () => {
@@ -297,5 +303,42 @@ describe('templates', () => {
     } finally {
       await repo.close();
     }
+  });
+});
+
+describe('node kind versions', () => {
+  const fixture = fileURLToPath(new URL('../../testing/flows/greet-v1.flow.json', import.meta.url));
+  const greetNode = (flow: FlowFile, id: string) => flow.nodes.find((node) => node.id === id);
+
+  it('migrates a flow saved by an older kind version on create, validate and template load; saves typeVersion', async () => {
+    t.app.runtime.registry.register(greet);
+    const old = JSON.parse(readFileSync(fixture, 'utf8')) as FlowFile;
+    expect((await inject('POST', '/api/validate', old)).json()).toEqual({ ok: true, problems: [] });
+    const created = (await inject('POST', '/api/flows', old)).json() as FlowFile;
+    expect(greetNode(created, 'default')).toMatchObject({ typeVersion: 2, params: { salutation: 'Hello' } });
+    expect(greetNode(created, 'custom')).toMatchObject({ typeVersion: 2, params: { salutation: 'Howdy' } });
+    expect(created.nodes.every((node) => node.typeVersion !== undefined)).toBe(true);
+    const run = await inject('POST', '/api/flows/greet-v1/runs', { inputs: { name: 'Ada' } });
+    expect(run.json()).toMatchObject({ status: 'completed', outputs: { plain: 'Hello, Ada', fancy: 'Howdy, Ada' } });
+
+    const dir = tempDir('templates');
+    onTestFinished(() => removeTempDir(dir));
+    copyFileSync(fixture, join(dir, 'greet-v1.flow.json'));
+    await t.close();
+    t = await startTestApp({ templatesDir: dir });
+    t.app.runtime.registry.register(greet);
+    const template = (await inject('GET', '/api/templates/greet-v1')).json() as FlowFile;
+    expect(greetNode(template, 'default')).toMatchObject({ typeVersion: 2, params: { salutation: 'Hello' } });
+  });
+
+  it('answers a node newer than its kind with NODE_TYPE_VERSION_UNSUPPORTED, and keeps it as it is in a draft', async () => {
+    const flow = echoFlow('future');
+    flow.nodes[1] = { ...(flow.nodes[1] as FlowFile['nodes'][number]), typeVersion: 7 };
+    expect((await inject('POST', '/api/validate', flow)).json()).toMatchObject({
+      ok: false,
+      problems: [{ nodeId: 'answer', code: 'NODE_TYPE_VERSION_UNSUPPORTED' }],
+    });
+    const created = (await inject('POST', '/api/flows', flow)).json() as FlowFile;
+    expect(greetNode(created, 'answer')?.typeVersion).toBe(7);
   });
 });

@@ -1,9 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError, FLOW_SCHEMA, type FlowFile } from '@flowloom/nodes';
+import {
+  AppError,
+  chatShape,
+  FLOW_SCHEMA,
+  type FlowFile,
+  type FlowInputsAnswer,
+  flowInputs,
+  flowOutputs,
+  migrateFlow,
+  normalizeFlow,
+  type ValidateAnswer,
+  validateFlow,
+} from '@flowloom/nodes';
 import { Type } from 'typebox';
-import { flowInputs, flowOutputs, validateFlow } from '../../engine/index.js';
 import { errorResponses } from '../errors.js';
-import { normalizeFlow } from './normalize.js';
 import {
   AnyBody,
   FlowBody,
@@ -38,6 +48,10 @@ function parseIfMatch(value: string | undefined): number | undefined {
  */
 export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async (app, { templatesDir }) => {
   const notFound = (id: string) => new AppError('FLOW_NOT_FOUND', `flow "${id}" does not exist`);
+  /** A flow as it comes in (a body, a template), its nodes upgraded to their kinds' versions. */
+  const migrated = (flow: FlowFile) => migrateFlow(flow, app.runtime.registry).flow;
+  /** What the store keeps of a flow that comes in: migrated, then only the user's choices. */
+  const toStore = (flow: FlowFile) => normalizeFlow(migrated(flow), app.runtime.registry.lookup);
 
   app.get(
     '/flows',
@@ -51,7 +65,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
     '/flows',
     { schema: { tags, summary: 'Create a flow', body: FlowBody, response: { 201: FlowResponse, ...errorResponses } } },
     async (request, reply) => {
-      const stored = app.runtime.store.createFlow(normalizeFlow(request.body, app.runtime.registry));
+      const stored = app.runtime.store.createFlow(toStore(request.body));
       reply.header('location', `/api/flows/${stored.flow.id}`).header('etag', `"${stored.version}"`);
       return reply.status(201).send(stored.flow);
     },
@@ -101,7 +115,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
         );
       }
       const expected = parseIfMatch(request.headers['if-match']) ?? request.body.version;
-      const stored = app.runtime.store.updateFlow(normalizeFlow(request.body, app.runtime.registry), expected);
+      const stored = app.runtime.store.updateFlow(toStore(request.body), expected);
       reply.header('etag', `"${stored.version}"`);
       return stored.flow;
     },
@@ -164,17 +178,18 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
     {
       schema: {
         tags,
-        summary: 'Run inputs and outputs of a flow',
+        summary: 'Run inputs and outputs of a flow, and its chat face',
         params: FlowParams,
         response: { 200: InputsResponse, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request): Promise<FlowInputsAnswer> => {
       const stored = app.runtime.store.getFlow(request.params.id);
       if (!stored) throw notFound(request.params.id);
       return {
-        inputs: flowInputs(stored.flow, app.runtime.registry),
-        outputs: flowOutputs(stored.flow, app.runtime.registry),
+        inputs: flowInputs(stored.flow, app.runtime.registry.lookup),
+        outputs: flowOutputs(stored.flow, app.runtime.registry.lookup),
+        chat: chatShape(stored.flow, app.runtime.registry.lookup),
       };
     },
   );
@@ -190,10 +205,10 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
         response: { 200: ValidateResponse, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request): Promise<ValidateAnswer> => {
       const flow = request.body ?? app.runtime.store.getFlow(request.params.id)?.flow;
       if (flow === undefined) throw notFound(request.params.id);
-      const problems = validateFlow(flow, app.runtime.registry);
+      const problems = validateFlow(migrated(flow as FlowFile), app.runtime.registry.lookup);
       return { ok: problems.length === 0, problems };
     },
   );
@@ -208,8 +223,8 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
         response: { 200: ValidateResponse, ...errorResponses },
       },
     },
-    async (request) => {
-      const problems = validateFlow(request.body, app.runtime.registry);
+    async (request): Promise<ValidateAnswer> => {
+      const problems = validateFlow(migrated(request.body as FlowFile), app.runtime.registry.lookup);
       return { ok: problems.length === 0, problems };
     },
   );
@@ -249,7 +264,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
     async (request) => {
       const template = (await readTemplates(templatesDir)).find((flow) => flow.id === request.params.id);
       if (!template) throw new AppError('NOT_FOUND', `no template "${request.params.id}"`);
-      return template;
+      return migrated(template);
     },
   );
 };

@@ -64,9 +64,21 @@ export const FlowInput = Type.Object(
   },
   { additionalProperties: true },
 );
+export const ChatShapeSchema = Type.Object(
+  {
+    input: Type.String({ description: 'The text input that takes the question' }),
+    output: Type.String(),
+    answerNodeId: Type.String({ description: 'The node whose streamed text is the answer' }),
+    historyInput: Type.Optional(Type.String({ description: 'The messages input that takes the earlier conversation' })),
+  },
+  { additionalProperties: true },
+);
 export const InputsResponse = Type.Object({
   inputs: Type.Array(FlowInput),
   outputs: Type.Array(Type.Object({ nodeId: Type.String(), name: Type.String() })),
+  chat: Type.Union([ChatShapeSchema, Type.Null()], {
+    description: 'How the chat playground and the OpenAI-compatible face call it; null when it is not a chat flow',
+  }),
 });
 
 export const TemplateSummary = Type.Object({

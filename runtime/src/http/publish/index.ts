@@ -1,8 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError, type FlowFile } from '@flowloom/nodes';
+import {
+  AppError,
+  type FlowDiffAnswer,
+  type FlowFile,
+  normalizeFlow,
+  type PublishAnswer,
+  type PublishedVersion,
+  type PublishedVersionsAnswer,
+} from '@flowloom/nodes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { diffFlows, diffValues } from '../../publishing/flow-diff.js';
-import type { PublishedVersion } from '../../publishing/versions.js';
 import { errorResponses } from '../errors.js';
 import {
   DiffQuery,
@@ -33,7 +40,7 @@ function summaryOf({ flow: _flow, ...summary }: PublishedVersion) {
   return summary;
 }
 
-function publishAnswer(app: FastifyInstance, published: PublishedVersion) {
+function publishAnswer(app: FastifyInstance, published: PublishedVersion): PublishAnswer {
   const chat = app.runtime.published.chatShape(published.flowId);
   return {
     ...summaryOf(published),
@@ -51,8 +58,15 @@ function isDraft(ref: string): boolean {
   return ref === 'draft' || ref.startsWith('draft:');
 }
 
-/** Resolves a diff side: `draft`, `draft:N` (a saved draft version) or `N` (a published version). */
+/**
+ * Resolves a diff side: `draft`, `draft:N` (a saved draft version) or `N` (a published version), normalized: a
+ * published version keeps every param (defaults included), a draft only the user's choices, and a diff compares choices.
+ */
 function flowAt(app: FastifyInstance, flowId: string, ref: string): FlowFile {
+  return normalizeFlow(storedFlowAt(app, flowId, ref), app.runtime.registry.lookup);
+}
+
+function storedFlowAt(app: FastifyInstance, flowId: string, ref: string): FlowFile {
   if (ref === 'draft') {
     const stored = app.runtime.store.getFlow(flowId);
     if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
@@ -126,7 +140,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: VersionsResponse, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request): Promise<PublishedVersionsAnswer> => {
       const { id } = request.params;
       const versions = app.runtime.published.list(id);
       if (versions.length === 0 && !app.runtime.store.getFlow(id)) {
@@ -200,7 +214,8 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
           diff.isEmpty = false;
         }
       }
-      return { flowId: id, from, to, ...diff };
+      const answer: FlowDiffAnswer = { flowId: id, from, to, ...diff };
+      return answer;
     },
   );
 };

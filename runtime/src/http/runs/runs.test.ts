@@ -267,6 +267,7 @@ describe('subflows', () => {
       defineNode({
         spec: {
           type: 'test-call-flow',
+          version: 1,
           title: 'Call flow',
           category: 'flows',
           description: 'Runs a saved flow.',

@@ -1,10 +1,17 @@
-import { AppError, type ChatMessage, type TraceEvent, toErrorBody, type Usage, type Values } from '@flowloom/nodes';
+import {
+  AppError,
+  type ChatMessage,
+  type ChatShape,
+  type TraceEvent,
+  toErrorBody,
+  type Usage,
+  type Values,
+} from '@flowloom/nodes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { openEventStream } from '../../live/sse.js';
 import { type ApiKey, isInScope } from '../../publishing/keys.js';
 import { type StartedPublishedRun, startPublishedRun } from '../../publishing/published-runs.js';
-import type { ChatShape } from '../../publishing/versions.js';
 import type { RunRecord } from '../../store/store.js';
 import { requireScope } from '../auth.js';
 import { toHttpError } from '../errors.js';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FlowFile, TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import OpenAI from 'openai';
@@ -24,29 +25,13 @@ beforeEach(async () => {
 });
 afterEach(async () => t.close());
 
-/** question + optional history (messages) → llm → answer. */
+/**
+ * question + optional history (messages) → llm → answer: the repository's `flows/chat-history.flow.json`, the same
+ * flow the editor's chat playground e2e drives, so both faces of one question + history flow are tested.
+ */
 function historyFlow(): FlowFile {
-  return {
-    format: 'flowloom.flow/v1',
-    id: 'history',
-    name: 'Chat with history',
-    nodes: [
-      { id: 'question', type: 'input', position: { x: 0, y: 0 } },
-      {
-        id: 'history',
-        type: 'input',
-        position: { x: 0, y: 100 },
-        params: { name: 'history', dataType: 'messages', required: false, default: [] },
-      },
-      { id: 'llm', type: 'llm', position: { x: 260, y: 0 } },
-      { id: 'answer', type: 'output', position: { x: 520, y: 0 } },
-    ],
-    edges: [
-      { id: 'e1', source: 'question', sourcePort: 'value', target: 'llm', targetPort: 'prompt' },
-      { id: 'e2', source: 'history', sourcePort: 'value', target: 'llm', targetPort: 'messages' },
-      { id: 'e3', source: 'llm', sourcePort: 'text', target: 'answer', targetPort: 'value' },
-    ],
-  };
+  const file = new URL('../../../../flows/chat-history.flow.json', import.meta.url);
+  return { ...(JSON.parse(readFileSync(file, 'utf8')) as FlowFile), id: 'history' };
 }
 
 function post(url: string, payload?: unknown, headers?: Record<string, string>) {

@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { testFlow, testRegistry } from '../testing/kinds.js';
+import { NodeRegistry } from '../registry.js';
+import type { FlowFile } from './flow.js';
 import { findCycles, validateFlow } from './validate.js';
 
-const registry = testRegistry();
+const { lookup } = new NodeRegistry();
 const at = { x: 0, y: 0 };
 
-const flow = testFlow;
+type EdgeTuple = [source: string, sourcePort: string, target: string, targetPort: string];
+
+/** A flow: nodes as given, edges as `[source, sourcePort, target, targetPort]` tuples. */
+function flow(nodes: FlowFile['nodes'], edges: EdgeTuple[] = []): FlowFile {
+  const toEdge = ([source, sourcePort, target, targetPort]: EdgeTuple, i: number) => ({
+    id: `e${i}`,
+    source,
+    sourcePort,
+    target,
+    targetPort,
+  });
+  return { format: 'flowloom.flow/v1', id: 'test', name: 'Test', nodes, edges: edges.map(toEdge) };
+}
 
 const chat = flow(
   [
@@ -23,12 +36,12 @@ const chat = flow(
 
 describe('validateFlow', () => {
   it('accepts a well-formed chat flow', () => {
-    expect(validateFlow(chat, registry)).toEqual([]);
+    expect(validateFlow(chat, lookup)).toEqual([]);
   });
 
   it('reports schema problems with the node they concern', () => {
     const bad = { ...chat, id: '../etc', nodes: [{ ...chat.nodes[0], position: { x: 'a' } }] };
-    const problems = validateFlow(bad, registry);
+    const problems = validateFlow(bad, lookup);
     expect(problems.some((p) => p.path === '/id')).toBe(true);
     expect(problems.find((p) => p.path?.startsWith('/nodes/0'))?.nodeId).toBe('q');
   });
@@ -36,7 +49,7 @@ describe('validateFlow', () => {
   it('names a missing or unknown field itself, not the object that holds it', () => {
     const { format: _format, ...noFormat } = chat;
     const nodes = [{ ...chat.nodes[0], colour: 'red' }, ...chat.nodes.slice(1)];
-    const problems = validateFlow({ ...noFormat, nodes }, registry);
+    const problems = validateFlow({ ...noFormat, nodes }, lookup);
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ path: '/format', message: '/format is required', nodeId: null }),
@@ -47,7 +60,7 @@ describe('validateFlow', () => {
         }),
       ]),
     );
-    expect(validateFlow(42, registry)).toEqual([expect.objectContaining({ message: 'the flow must be object' })]);
+    expect(validateFlow(42, lookup)).toEqual([expect.objectContaining({ message: 'the flow must be object' })]);
   });
 
   it('reports every graph problem at once, each tied to its node and port', () => {
@@ -59,18 +72,18 @@ describe('validateFlow', () => {
         { id: 'p', type: 'prompt', position: at, params: { template: '{{a}} and {{b}}' } },
         { id: 'l', type: 'llm', position: at, params: { temperature: 9 } },
         { id: 'o', type: 'output', position: at },
-        { id: 'n', type: 'test-pass', position: at },
+        { id: 'n', type: 'text', position: at },
       ],
       [
         ['q', 'value', 'p', 'a'],
         ['q', 'nope', 'p', 'b'],
         ['q', 'value', 'ghost', 'in'],
         ['l', 'messages', 'p', 'a'],
-        ['n', 'out', 'l', 'prompt'],
+        ['n', 'text', 'l', 'prompt'],
         ['q', 'value', 'l', 'prompt'],
       ],
     );
-    const problems = validateFlow(bad, registry);
+    const problems = validateFlow(bad, lookup);
     const codes = problems.map((p) => `${p.code}:${p.nodeId}:${p.port ?? ''}`);
     expect(codes).toContain('DUPLICATE_NODE_ID:q:');
     expect(codes).toContain('NODE_TYPE_UNKNOWN:x:');
@@ -86,7 +99,7 @@ describe('validateFlow', () => {
 
   it('reports a {{variable}} with no input', () => {
     const bad = flow([{ id: 'p', type: 'prompt', position: at, params: { template: 'Hi {{name}}' } }]);
-    expect(validateFlow(bad, registry)).toEqual([
+    expect(validateFlow(bad, lookup)).toEqual([
       expect.objectContaining({ nodeId: 'p', port: 'name', code: 'TEMPLATE_VARIABLE_UNBOUND' }),
     ]);
   });
@@ -103,7 +116,7 @@ describe('validateFlow', () => {
         ['d', 'value', 'p', 'd'],
       ],
     );
-    expect(validateFlow(ok, registry)).toEqual([]);
+    expect(validateFlow(ok, lookup)).toEqual([]);
     const bad = flow(
       [
         { id: 'n', type: 'input', position: at, params: { name: 'n', dataType: 'number' } },
@@ -111,25 +124,25 @@ describe('validateFlow', () => {
       ],
       [['n', 'value', 'l', 'messages']],
     );
-    expect(validateFlow(bad, registry)[0]).toMatchObject({ code: 'TYPE_MISMATCH', nodeId: 'l', port: 'messages' });
+    expect(validateFlow(bad, lookup)[0]).toMatchObject({ code: 'TYPE_MISMATCH', nodeId: 'l', port: 'messages' });
   });
 
   it('names the nodes on each cycle', () => {
     const cyclic = flow(
       [
-        { id: 'a', type: 'test-pass', position: at },
-        { id: 'b', type: 'test-pass', position: at },
-        { id: 'c', type: 'test-pass', position: at },
-        { id: 'd', type: 'test-pass', position: at },
+        { id: 'a', type: 'json', position: at },
+        { id: 'b', type: 'json', position: at },
+        { id: 'c', type: 'json', position: at },
+        { id: 'd', type: 'json', position: at },
       ],
       [
-        ['a', 'out', 'b', 'in'],
-        ['b', 'out', 'c', 'in'],
-        ['c', 'out', 'a', 'in'],
-        ['c', 'out', 'd', 'in'],
+        ['a', 'value', 'b', 'value'],
+        ['b', 'value', 'c', 'value'],
+        ['c', 'value', 'a', 'value'],
+        ['c', 'value', 'd', 'value'],
       ],
     );
-    const problems = validateFlow(cyclic, registry).filter((p) => p.code === 'CYCLE');
+    const problems = validateFlow(cyclic, lookup).filter((p) => p.code === 'CYCLE');
     expect(problems.map((p) => p.nodeId).sort()).toEqual(['a', 'b', 'c']);
     expect(problems[0]?.message).toContain('"a" → "b" → "c"');
   });
@@ -137,17 +150,17 @@ describe('validateFlow', () => {
   it('allows several edges into one input when they come from alternative branches', () => {
     const merged = flow(
       [
-        { id: 'g', type: 'test-gate', position: at },
+        { id: 'g', type: 'condition', position: at },
         { id: 'i', type: 'input', position: at, params: { name: 'x', dataType: 'boolean' } },
         { id: 'o', type: 'output', position: at },
       ],
       [
-        ['i', 'value', 'g', 'in'],
-        ['g', 'yes', 'o', 'value'],
-        ['g', 'no', 'o', 'value'],
+        ['i', 'value', 'g', 'value'],
+        ['g', 'true', 'o', 'value'],
+        ['g', 'false', 'o', 'value'],
       ],
     );
-    expect(validateFlow(merged, registry)).toEqual([]);
+    expect(validateFlow(merged, lookup)).toEqual([]);
   });
 
   it('finds cycles in long chains without overflowing the stack', () => {

@@ -1,4 +1,8 @@
-import { AppError, type DataType, type FlowFile, type NodeRegistry, withDefaults } from '@flowloom/nodes';
+import { AppError } from './errors.js';
+import type { FlowFile } from './flow.js';
+import type { SpecLookup } from './node-spec.js';
+import { resolveOutputs, withDefaults } from './ports.js';
+import type { DataType } from './values.js';
 
 /** One run input of a flow, from one of its `input` nodes. */
 export interface FlowInputSpec {
@@ -11,10 +15,10 @@ export interface FlowInputSpec {
 }
 
 /** The flow's inputs, from its nodes whose kind has `flowIO: 'input'`. */
-export function flowInputs(flow: FlowFile, registry: NodeRegistry): FlowInputSpec[] {
+export function flowInputs(flow: FlowFile, lookup: SpecLookup): FlowInputSpec[] {
   const out: FlowInputSpec[] = [];
   for (const node of flow.nodes) {
-    const spec = registry.get(node.type)?.spec;
+    const spec = lookup(node.type);
     if (spec?.flowIO !== 'input') continue;
     const params = withDefaults(spec, node.params);
     const value = spec.outputs[0];
@@ -31,11 +35,17 @@ export function flowInputs(flow: FlowFile, registry: NodeRegistry): FlowInputSpe
   return out;
 }
 
+/** One run output of a flow, from one of its `output` nodes. */
+export interface FlowOutputSpec {
+  nodeId: string;
+  name: string;
+}
+
 /** The flow's output names, from its nodes whose kind has `flowIO: 'output'`. */
-export function flowOutputs(flow: FlowFile, registry: NodeRegistry): { nodeId: string; name: string }[] {
-  const out: { nodeId: string; name: string }[] = [];
+export function flowOutputs(flow: FlowFile, lookup: SpecLookup): FlowOutputSpec[] {
+  const out: FlowOutputSpec[] = [];
   for (const node of flow.nodes) {
-    const spec = registry.get(node.type)?.spec;
+    const spec = lookup(node.type);
     if (spec?.flowIO === 'output') out.push({ nodeId: node.id, name: String(withDefaults(spec, node.params).name) });
   }
   return out;
@@ -92,4 +102,43 @@ export function checkRunInputs(specs: readonly FlowInputSpec[], inputs: Record<s
   if (problems.length > 0) {
     throw new AppError('RUN_INPUT_INVALID', problems.map((p) => p.message).join('; '), { details: problems });
   }
+}
+
+/** The chat face of a flow (docs/contracts.md §1): which input takes the question and which output is the answer. */
+export interface ChatShape {
+  input: string;
+  output: string;
+  /** The node whose text feeds the output: its `node.delta` events are the streamed answer. */
+  answerNodeId: string;
+  /** An optional `messages` input that receives the earlier conversation, when the flow has one. */
+  historyInput?: string;
+}
+
+const CHAT_INPUT_NAMES = new Set(['question', 'message']);
+
+/**
+ * The chat shape of a flow: exactly one text input named `question` or `message` (any other inputs optional, one of
+ * type `messages` taking the history), exactly one output, fed by a text port. Null when the flow is not a chat flow.
+ * The one rule for the chat playground, the OpenAI-compatible face and the publish dialog.
+ */
+export function chatShape(flow: FlowFile, lookup: SpecLookup): ChatShape | null {
+  const inputs = flowInputs(flow, lookup);
+  const outputs = flowOutputs(flow, lookup);
+  const question = inputs.filter((i) => CHAT_INPUT_NAMES.has(i.name) && i.dataType === 'text');
+  if (question.length !== 1 || outputs.length !== 1) return null;
+  const others = inputs.filter((i) => i !== question[0]);
+  if (others.some((i) => i.required)) return null;
+  const output = outputs[0] as FlowOutputSpec;
+  const edge = flow.edges.find((e) => e.target === output.nodeId);
+  const source = edge && flow.nodes.find((n) => n.id === edge.source);
+  const spec = source && lookup(source.type);
+  const port = spec && resolveOutputs(spec, source.params).find((p) => p.name === edge.sourcePort);
+  if (!port || (port.dataType !== 'text' && port.dataType !== 'any')) return null;
+  const history = others.find((i) => i.dataType === 'messages');
+  return {
+    input: (question[0] as FlowInputSpec).name,
+    output: output.name,
+    answerNodeId: (source as { id: string }).id,
+    ...(history && { historyInput: history.name }),
+  };
 }

@@ -1,29 +1,19 @@
-import {
-  checkParams,
-  connectProblem,
-  FLOW_SCHEMA,
-  type FlowFile,
-  type NodeRegistry,
-  type NodeSpec,
-  type PortSpec,
-  resolveInputs,
-  resolveOutputs,
-} from '@flowloom/nodes';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Problem } from './api.js';
+import { connectProblem } from './compat.js';
+import type { FlowFile } from './flow.js';
+import { FLOW_SCHEMA } from './flow-schema.js';
+import type { NodeSpec, PortSpec, SpecLookup } from './node-spec.js';
+import { checkParams, resolveInputs, resolveOutputs } from './ports.js';
 
-/** One static problem of a flow, tied to the node (and port or edge) it concerns; `nodeId` is null for flow-level ones. */
-export interface Problem {
-  nodeId: string | null;
-  port?: string;
-  edgeId?: string;
-  /** JSON pointer into the flow file, for schema problems. */
-  path?: string;
-  code: string;
-  message: string;
+let schemaCheck: ValidateFunction | undefined;
+
+/** The flow schema's validator, compiled on first use: importing the spec compiles (and costs) nothing. */
+function checkSchema(flow: unknown): ValidateFunction {
+  schemaCheck ??= new Ajv2020({ allErrors: true, strict: false }).compile(FLOW_SCHEMA);
+  schemaCheck(flow);
+  return schemaCheck;
 }
-
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-const checkSchema = ajv.compile(FLOW_SCHEMA);
 
 /** Resolved ports of every node whose kind is known, computed once per validation or plan. */
 export interface NodePorts {
@@ -42,9 +32,10 @@ export function nodePorts(spec: NodeSpec, params: Record<string, unknown> | unde
 }
 
 function schemaProblems(flow: unknown): Problem[] {
-  if (checkSchema(flow)) return [];
+  const errors = checkSchema(flow).errors;
+  if (!errors) return [];
   const nodes = (flow as { nodes?: unknown }).nodes;
-  return (checkSchema.errors ?? []).map((err) => {
+  return errors.map((err) => {
     const match = /^\/nodes\/(\d+)/.exec(err.instancePath);
     const node = match && Array.isArray(nodes) ? (nodes[Number(match[1])] as { id?: unknown } | undefined) : undefined;
     // Name the field itself for a missing or unknown one (`/format is required`), not the object holding it.
@@ -70,22 +61,13 @@ function schemaProblems(flow: unknown): Problem[] {
   });
 }
 
-/** Whether a flow is schema-valid; the graph may still have problems (see validateFlow). */
-export function isFlowShaped(flow: unknown): flow is FlowFile {
-  return checkSchema(flow) === true;
-}
-
-/** Problems of the flow file's shape only (JSON Schema), for stores that accept drafts with graph problems. */
-export function validateShape(flow: unknown): Problem[] {
-  return schemaProblems(flow);
-}
-
 /**
- * Every static problem of a flow at once: schema errors, duplicate ids, unknown kinds and ports, dangling edges,
- * incompatible types, open required inputs, template variables with no input, several edges into a single-valued
- * input, invalid params and cycles (naming the nodes on each).
+ * Every static problem of a flow at once: schema errors, duplicate ids, unknown kinds, nodes saved by a newer
+ * version of their kind, unknown ports, dangling edges, incompatible types, open required inputs, template variables
+ * with no input, several edges into a single-valued input, invalid params and cycles (naming the nodes on each).
+ * Validate a migrated flow (`migrateFlow`): a node of an older kind version is checked against the current one.
  */
-export function validateFlow(flow: unknown, registry: NodeRegistry): Problem[] {
+export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
   const schema = schemaProblems(flow);
   if (schema.length > 0) return schema;
   const file = flow as FlowFile;
@@ -99,9 +81,18 @@ export function validateFlow(flow: unknown, registry: NodeRegistry): Problem[] {
       continue;
     }
     seen.add(node.id);
-    const spec = registry.get(node.type)?.spec;
+    const spec = lookup(node.type);
     if (!spec) {
       problems.push({ nodeId: node.id, code: 'NODE_TYPE_UNKNOWN', message: `unknown node kind "${node.type}"` });
+      continue;
+    }
+    // Saved by a newer version of the kind than this one knows: its params may mean something else here.
+    if (node.typeVersion !== undefined && node.typeVersion > spec.version) {
+      problems.push({
+        nodeId: node.id,
+        code: 'NODE_TYPE_VERSION_UNSUPPORTED',
+        message: `node "${node.id}" was saved by version ${node.typeVersion} of kind "${node.type}", newer than version ${spec.version} here`,
+      });
       continue;
     }
     ports.set(node.id, nodePorts(spec, node.params));
