@@ -1,7 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { cancelRun, runFlow } from '../api/actions';
-import { api } from '../api/http';
 import { chatShape } from '../store/graph-ops';
 import { useEditor } from '../store/index';
 import { selectIsRunning } from '../store/selectors';
@@ -11,7 +10,7 @@ import { type Conversation, newSessionId, useChats } from './chat-store';
 
 const NO_CONVERSATION: Conversation = { turns: [], sessionId: '', awaited: null };
 
-/** What a chat answer is made of: a finished run, from the canvas or from the store. */
+/** What a chat answer is made of: a finished run, from the canvas or from its end event. */
 interface Ended {
   status: string;
   outputs?: Record<string, unknown>;
@@ -84,24 +83,17 @@ export function ChatPlayground() {
     setDraft('');
     setAwaited({ runId: null });
     const onBegin = (id: string) => setAwaited({ runId: id });
-    void runFlow({ [inputName]: text }, { sessionId, onBegin }).then(async (start) => {
+    void runFlow({ [inputName]: text }, { sessionId, onBegin }).then((start) => {
       if (start.runId === null) {
         setAwaited(null);
         addAnswer(start.error, true);
         return;
       }
       // Still on the canvas: the effect above answers. The canvas moved on (a run replayed from history meanwhile):
-      // answer from the stored run, so the chat does not wait forever.
+      // answer from how the run ended, so the chat does not wait forever.
       if (useEditor.getState().runId === start.runId) return;
       setAwaited(null);
-      try {
-        const stored = (await api.run(start.runId)) as Ended;
-        if (stored.status === 'running' || stored.status === 'queued') {
-          addAnswer(`Still running when the chat lost sight of it: see run ${start.runId} in History.`, true);
-        } else answerWith(stored);
-      } catch (err) {
-        addAnswer(err instanceof Error ? err.message : String(err), true);
-      }
+      answerWith(start.ended);
     });
   };
 
