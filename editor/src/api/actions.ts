@@ -330,16 +330,6 @@ export function pasteText(text: string | null | undefined, at?: { x: number; y: 
   return true;
 }
 
-export async function pasteFromClipboard(at?: { x: number; y: number }): Promise<void> {
-  let text: string | null = null;
-  try {
-    text = await navigator.clipboard.readText();
-  } catch {
-    text = null;
-  }
-  if (!pasteText(text, at) && text !== lastCopied) pasteText(lastCopied, at);
-}
-
 // --- files ---------------------------------------------------------------------------------------------------
 
 export function download(filename: string, text: string): void {
