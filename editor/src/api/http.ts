@@ -16,7 +16,17 @@ export class HttpError extends Error {
 /** Options of one request: `fetch`'s, with headers added to the JSON and auth ones. */
 export type RequestOptions = Omit<RequestInit, 'method' | 'body' | 'headers'> & { headers?: Record<string, string> };
 
-async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+/**
+ * The editor's one fetch wrapper: JSON in and out, the admin token, a 401 reported to the sign-in screen. Every
+ * failure is an `HttpError`: status 0 when the runtime cannot be reached, the runtime's error body otherwise (an
+ * answer that is not JSON reads as no body).
+ */
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: RequestOptions = {},
+): Promise<T> {
   const { headers: extra, ...init } = options;
   const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(), ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
