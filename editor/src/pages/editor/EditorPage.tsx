@@ -11,19 +11,19 @@ import {
   runFlow,
   saveNow,
   startAutosave,
-} from '../api/actions';
-import { boundsOf } from '../canvas/culling';
-import { FlowCanvas } from '../canvas/FlowCanvas';
-import { Palette } from '../canvas/Palette';
-import { Inspector } from '../inspector/Inspector';
-import { PublishButton } from '../publish/PublishButton';
-import { ProblemsPanel } from '../run/ProblemsPanel';
-import { RunHistory } from '../run/RunHistory';
-import { RunPanel, selectInputFieldsKey } from '../run/RunPanel';
-import { TracePanel } from '../run/TracePanel';
-import { useEditor } from '../store/index';
-import { selectCanRedo, selectCanUndo, selectIsRunning, selectSaveStatus } from '../store/selectors';
-import { navigate } from '../ui/router';
+} from '../../api/actions';
+import { boundsOf } from '../../canvas/culling';
+import { FlowCanvas } from '../../canvas/FlowCanvas';
+import { Palette } from '../../canvas/Palette';
+import { Inspector } from '../../inspector/Inspector';
+import { PublishButton } from '../../publish/PublishButton';
+import { ProblemsPanel } from '../../run/ProblemsPanel';
+import { RunHistory } from '../../run/RunHistory';
+import { RunPanel, selectInputFieldsKey } from '../../run/RunPanel';
+import { TracePanel } from '../../run/TracePanel';
+import { useEditor } from '../../store/index';
+import { selectCanRedo, selectCanUndo, selectIsRunning, selectSaveStatus } from '../../store/selectors';
+import { navigate } from '../../ui/router';
 
 function isEditable(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -205,7 +205,7 @@ function TopBar() {
 
   const layout = async () => {
     // dagre is loaded on first use, keeping it out of the editor's first load.
-    const { layoutPositions } = await import('../canvas/layout');
+    const { layoutPositions } = await import('../../canvas/layout');
     const s = useEditor.getState();
     moveNodes(layoutPositions(s.nodes, s.edges));
     requestAnimationFrame(fit);

@@ -1,14 +1,14 @@
 import { FLOW_FORMAT, type FlowFile, serializeFlow } from '@flowloom/nodes/spec';
 import { type ChangeEvent, type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { download } from '../api/actions';
-import { api, type FlowSummary, HttpError, type TemplateSummary } from '../api/http';
-import { isFlowLike, slugify } from '../store/graph-ops';
-import { useEditor } from '../store/index';
-import type { Problem } from '../store/ui-slice';
-import { timeAgo } from '../ui/format';
-import { Icon } from '../ui/icons';
-import { Modal } from '../ui/Modal';
-import { navigate } from '../ui/router';
+import { download } from '../../api/actions';
+import { api, type FlowSummary, HttpError, type TemplateSummary } from '../../api/http';
+import { isFlowLike, slugify } from '../../store/graph-ops';
+import { useEditor } from '../../store/index';
+import type { Problem } from '../../store/ui-slice';
+import { timeAgo } from '../../ui/format';
+import { Icon } from '../../ui/icons';
+import { Modal } from '../../ui/Modal';
+import { navigate } from '../../ui/router';
 
 type Dialog =
   | { kind: 'create'; template?: TemplateSummary }
