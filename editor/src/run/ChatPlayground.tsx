@@ -1,11 +1,12 @@
-import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { cancelRun, runFlow } from '../api/actions';
+import { runFlow } from '../api/actions';
 import { chatShape } from '../store/graph-ops';
 import { useEditor } from '../store/index';
 import { selectIsRunning } from '../store/selectors';
 import { formatMs, pretty } from '../ui/format';
-import { Icon } from '../ui/icons';
+import { ChatComposer } from './ChatComposer';
+import { ChatHead, ChatTurns } from './ChatTurns';
 import { type Conversation, newSessionId, useChats } from './chat-store';
 
 const NO_CONVERSATION: Conversation = { turns: [], sessionId: '', awaited: null };
@@ -33,13 +34,11 @@ export function ChatPlayground() {
   // The conversation lives in its own store, by flow: leaving this tab (or the flow) and coming back keeps it.
   const flowId = useEditor((s) => s.meta?.id ?? '');
   const { turns, sessionId, awaited } = useChats((s) => s.byFlow[flowId]) ?? NO_CONVERSATION;
-  const [draft, setDraft] = useState('');
-  // `awaited`: the message waiting for its answer, and the run it started once that run's first event names it. The
-  // canvas may still show the previous run while the flow saves, and that run's answer is not this message's.
+  // `awaited`: the message waiting for its answer, and the run it started once the run request answers. The canvas
+  // may still show the previous run while the flow saves, and that run's answer is not this message's.
   const waiting = awaited !== null;
   const isOwnRun = awaited?.runId != null && awaited.runId === runId;
   const shownText = isOwnRun ? streamed : '';
-  const list = useRef<HTMLDivElement>(null);
 
   const addAnswer = useCallback(
     (text: string, isError: boolean, meta?: string) =>
@@ -69,18 +68,12 @@ export function ChatPlayground() {
     answerWith(run);
   }, [isOwnRun, run, answerWith, setAwaited]);
 
-  useEffect(() => {
-    list.current?.scrollTo({ top: list.current.scrollHeight });
-  });
-
-  const send = (e: FormEvent) => {
-    e.preventDefault();
-    const text = draft.trim();
-    if (!text || isRunning || waiting) return;
+  /** Sends a message, unless a run goes or an answer is awaited. */
+  const send = (text: string): boolean => {
+    if (isRunning || waiting) return false;
     const chats = useChats.getState();
     const { sessionId } = chats.ensure(flowId);
     chats.addTurn(flowId, { role: 'user', text });
-    setDraft('');
     setAwaited({ runId: null });
     const onBegin = (id: string) => setAwaited({ runId: id });
     void runFlow({ [inputName]: text }, { sessionId, onBegin }).then((start) => {
@@ -95,79 +88,22 @@ export function ChatPlayground() {
       setAwaited(null);
       answerWith(start.ended);
     });
+    return true;
   };
 
   const startOver = () => useChats.getState().update(flowId, () => ({ turns: [], sessionId: newSessionId() }));
 
   return (
     <div className="chat" data-testid="chat">
-      {turns.length > 0 ? (
-        <div className="chat-head">
-          <span className="chat-session" title={`Session ${sessionId}: runs in this chat share chat memory`}>
-            Session <code data-testid="chat-session">{sessionId}</code>
-          </span>
-          <button
-            type="button"
-            className="btn btn-ghost btn-sm"
-            onClick={startOver}
-            disabled={waiting}
-            data-testid="chat-new"
-          >
-            New chat
-          </button>
-        </div>
-      ) : null}
-      <div className="chat-list" ref={list}>
-        {turns.length === 0 && !waiting ? (
-          <div className="chat-empty">
-            <div className="empty-icon" aria-hidden>
-              <Icon name="chat" size={28} />
-            </div>
-            Ask something: each message runs the flow with <code>{inputName}</code> and shows <code>{outputName}</code>.
-          </div>
-        ) : null}
-        {turns.map((turn) => (
-          <div
-            key={turn.id}
-            className={`chat-msg chat-${turn.role}${turn.isError ? ' is-error' : ''}`}
-            data-testid={`chat-message-${turn.role}`}
-          >
-            <div className="chat-bubble">{turn.text || <span className="muted">(empty answer)</span>}</div>
-            {turn.meta ? <div className="chat-meta">{turn.meta}</div> : null}
-          </div>
-        ))}
-        {waiting ? (
-          <div className="chat-msg chat-assistant is-streaming" data-testid="chat-streaming">
-            <div className="chat-bubble">
-              {shownText || <span className="typing" role="status" aria-label="Waiting for the answer" />}
-              {shownText ? <span className="caret" aria-hidden /> : null}
-            </div>
-          </div>
-        ) : null}
-      </div>
-      <form className="chat-form" onSubmit={send}>
-        <textarea
-          className="input chat-input"
-          rows={2}
-          placeholder="Send a message…  (Enter to send, Shift+Enter for a new line)"
-          aria-label="Chat message"
-          value={draft}
-          onChange={(e) => setDraft(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey) send(e);
-          }}
-          data-testid="chat-input"
-        />
-        {isRunning ? (
-          <button type="button" className="btn btn-danger" onClick={() => void cancelRun()} data-testid="chat-stop">
-            Stop
-          </button>
-        ) : (
-          <button type="submit" className="btn btn-primary" disabled={!draft.trim()} data-testid="chat-send">
-            Send
-          </button>
-        )}
-      </form>
+      {turns.length > 0 ? <ChatHead sessionId={sessionId} isWaiting={waiting} onStartOver={startOver} /> : null}
+      <ChatTurns
+        turns={turns}
+        isWaiting={waiting}
+        streamedText={shownText}
+        inputName={inputName}
+        outputName={outputName}
+      />
+      <ChatComposer isRunning={isRunning} onSend={send} />
     </div>
   );
 }
