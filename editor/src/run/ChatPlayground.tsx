@@ -8,6 +8,7 @@ import { formatMs, pretty } from '../ui/format';
 import { ChatComposer } from './ChatComposer';
 import { ChatHead, ChatTurns } from './ChatTurns';
 import { type Conversation, newSessionId, useChats } from './chat-store';
+import './chat.css';
 
 const NO_CONVERSATION: Conversation = { turns: [], sessionId: '', awaited: null };
 

@@ -9,6 +9,7 @@ import { selectIsRunning } from '../store/selectors';
 import { Field } from '../ui/Field';
 import { pretty } from '../ui/format';
 import { ChatPlayground } from './ChatPlayground';
+import './run-panel.css';
 
 export interface InputField {
   name: string;

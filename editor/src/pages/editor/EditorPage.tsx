@@ -10,6 +10,8 @@ import { BottomPanel } from './BottomPanel';
 import { ConflictBanner } from './ConflictBanner';
 import { TopBar } from './TopBar';
 import { useEditorKeys } from './use-editor-keys';
+import '../../ui/page.css';
+import './editor-page.css';
 
 export function EditorPage({ flowId }: { flowId: string }) {
   const [error, setError] = useState<string | null>(null);

@@ -9,6 +9,8 @@ import { FlowCard } from './FlowCard';
 import { duplicateFlow, errorMessage, exportFlow, importFlowFile, toast } from './flow-actions';
 import { ImportProblemsDialog } from './ImportProblemsDialog';
 import { RenameDialog } from './RenameDialog';
+import '../../ui/page.css';
+import './flows-page.css';
 
 type Dialog =
   | { kind: 'create'; template?: TemplateSummary }
