@@ -241,6 +241,14 @@ describe('Prefer: respond-async', () => {
     expect(t.app.store.listRuns()).toEqual([]);
   });
 
+  it('is documented: the 202 answer of run and rerun requests in the OpenAPI document', async () => {
+    const doc = (await get('/api/docs')).json();
+    for (const path of ['/api/flows/{id}/runs', '/api/runs', '/api/runs/{runId}/rerun']) {
+      expect(doc.paths[path].post.responses, path).toHaveProperty(['202']);
+      expect(doc.paths[path].post.description, path).toContain('Prefer: respond-async');
+    }
+  });
+
   it('a rerun answers 202 too', async () => {
     const first = (await post('/api/flows/echo/runs', { inputs: { question: 'x' } })).json();
     const res = await post(`/api/runs/${first.runId}/rerun`, { fromNode: 'answer' }, prefer);
