@@ -1,18 +1,10 @@
-import type { ParamSpec } from '@flowloom/nodes/spec';
 import { type ComponentType, memo } from 'react';
 import { LineInput, PARAM_INPUTS, type ParamInputProps } from './param-inputs';
 
-interface Props {
+type Props = Omit<ParamInputProps, 'id' | 'testId' | 'invalid'> & {
   nodeId: string;
-  param: ParamSpec;
-  value: unknown;
   problem?: string;
-  onChange: (value: unknown) => void;
-  onCommit: () => void;
-  variables: readonly string[];
-  collections: readonly string[];
-  models: readonly string[];
-}
+};
 
 /** One field of the inspector: label, the input of the param's kind (`PARAM_INPUTS`), its problem or help. */
 export const ParamField = memo(function ParamField({ nodeId, problem, ...input }: Props) {

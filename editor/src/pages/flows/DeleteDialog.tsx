@@ -1,17 +1,9 @@
-import { api, type FlowSummary } from '../../api/http';
+import { api } from '../../api/http';
 import { Modal } from '../../ui/Modal';
-import { errorMessage, toast } from './flow-actions';
+import { errorMessage, type FlowDialogProps, toast } from './flow-actions';
 
 /** Asks before deleting a flow; `onDone` follows the attempt, whatever came of it (a failure is toasted). */
-export function DeleteDialog({
-  flow,
-  onClose,
-  onDone,
-}: {
-  flow: FlowSummary;
-  onClose: () => void;
-  onDone: () => void;
-}) {
+export function DeleteDialog({ flow, onClose, onDone }: FlowDialogProps) {
   return (
     <Modal
       title="Delete flow?"

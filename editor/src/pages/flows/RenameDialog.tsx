@@ -1,18 +1,10 @@
 import { type FormEvent, useState } from 'react';
-import { api, type FlowSummary } from '../../api/http';
+import { api } from '../../api/http';
 import { Modal } from '../../ui/Modal';
-import { errorMessage } from './flow-actions';
+import { errorMessage, type FlowDialogProps } from './flow-actions';
 
 /** Renames a flow; its id stays. */
-export function RenameDialog({
-  flow,
-  onClose,
-  onDone,
-}: {
-  flow: FlowSummary;
-  onClose: () => void;
-  onDone: () => void;
-}) {
+export function RenameDialog({ flow, onClose, onDone }: FlowDialogProps) {
   const [name, setName] = useState(flow.name);
   const [error, setError] = useState<string | null>(null);
   const submit = async (e: FormEvent) => {

@@ -5,6 +5,13 @@ import { isFlowLike, slugify } from '../../store/graph-ops';
 import { useEditor } from '../../store/index';
 import type { Problem } from '../../store/ui-slice';
 
+/** A dialog about one flow of the list; `onDone` closes it and reloads the list. */
+export interface FlowDialogProps {
+  flow: FlowSummary;
+  onClose: () => void;
+  onDone: () => void;
+}
+
 export function toast(kind: 'info' | 'error' | 'success', message: string) {
   useEditor.getState().toast(kind, message);
 }
