@@ -138,7 +138,7 @@ test('the chat survives leaving its tab, even while an answer is on its way', as
   const session = await page.getByTestId('chat-session').textContent();
 
   // Away while a slow answer runs, back after it ended: the conversation, its session and the answer are there.
-  await page.getByTestId('chat-input').fill('[[latency:800]] later');
+  await page.getByTestId('chat-input').fill('[[latency:2500]] later');
   await page.getByTestId('chat-send').click();
   // On the canvas and not ended (queued until the run's first events arrive over its subscription).
   await expect(editor.node('llm')).toHaveAttribute('data-status', /^(queued|running)$/);
@@ -146,7 +146,7 @@ test('the chat survives leaving its tab, even while an answer is on its way', as
   await expect(page.getByTestId('chat')).toHaveCount(0);
   await expect(page.getByTestId('run-status')).toHaveText('completed');
   await page.getByTestId('run-mode-chat').click();
-  await expect(page.getByTestId('chat-message-user')).toHaveText(['kept', '[[latency:800]] later']);
+  await expect(page.getByTestId('chat-message-user')).toHaveText(['kept', '[[latency:2500]] later']);
   await expect(answers).toHaveCount(2);
   await expect(answers.nth(1)).toContainText('later');
   await expect(page.getByTestId('chat-session')).toHaveText(session ?? '');
