@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'COLLECTION_NOT_FOUND'
   | 'EMBEDDER_MISMATCH'
   | 'VECTOR_STORE_UNAVAILABLE'
+  | 'STORE_UNAVAILABLE'
   | 'SANDBOX_ERROR'
   | 'SANDBOX_TIMEOUT'
   | 'SANDBOX_MEMORY'
@@ -81,6 +82,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   RATE_LIMITED: 429,
   PROVIDER_NOT_CONFIGURED: 503,
   VECTOR_STORE_UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
 };
 
 export interface AppErrorOptions {
