@@ -217,10 +217,12 @@ async function runCommand(args: string[], env: Record<string, string | undefined
     if (fileRun) {
       started = runtime.runs.start(fileRun.flow, { inputs: fileRun.inputs });
     } else {
-      const stored = runtime.store.getFlow(target);
-      if (!stored) throw new AppError('FLOW_NOT_FOUND', `no flow "${target}" in ${config.dataDir} (and no such file)`);
+      const stored = await runtime.store.getFlow(target);
+      if (!stored) {
+        throw new AppError('FLOW_NOT_FOUND', `no flow "${target}" in ${runtime.store.location} (and no such file)`);
+      }
       const inputs = runInputs(stored.flow, runtime.registry, inputPairs, jsonInput);
-      started = runtime.runs.startSaved(target, { inputs });
+      started = await runtime.runs.startSaved(target, { inputs });
     }
     const names = new Map<string, string>();
     started.handle.trace.subscribe((event) => {

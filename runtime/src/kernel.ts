@@ -15,7 +15,7 @@ import { Embeddings } from './rag/embeddings.js';
 import { ChromaVectors } from './rag/vectors.js';
 import { RunService } from './runs/run-service.js';
 import { createSandbox } from './sandbox/sandbox.js';
-import { Store } from './store/store.js';
+import { openStore, type Store } from './store/index.js';
 
 /** A component's state in `GET /api/health`. */
 export interface ComponentHealth {
@@ -78,7 +78,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
   const opened: { name: string; close: () => unknown }[] = [];
   try {
     const registry = new NodeRegistry();
-    const store = Store.open(config.dataDir, {
+    const store = await openStore({
+      dataDir: config.dataDir,
       registry,
       onError: (err) => log.error({ err }, 'writing run rows and events failed; they stay queued for the next write'),
     });
@@ -130,7 +131,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       const failures: unknown[] = [];
       await runs.cancelAll();
       try {
-        keys.flush();
+        await keys.flush();
       } catch (err) {
         failures.push(err);
       }
@@ -154,7 +155,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       embeddings,
       documents,
       async health() {
-        const storage: ComponentHealth = { status: store.isHealthy() ? 'ok' : 'unavailable', kind: 'sqlite' };
+        const storage: ComponentHealth = { status: (await isStoreUp(store)) ? 'ok' : 'unavailable', kind: store.kind };
         let vectorStore: ComponentHealth;
         try {
           vectorStore = await vectors.health();
@@ -172,6 +173,27 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
   } catch (err) {
     await closeAll(opened, log);
     throw err;
+  }
+}
+
+/** How long health waits for the store's answer: a database that stops answering must not stall health checks. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+/** False at once when the store knows its database is unreachable, else whether it answers in time. */
+async function isStoreUp(store: Store): Promise<boolean> {
+  try {
+    store.assertAvailable();
+  } catch {
+    return false;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([store.ping(), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

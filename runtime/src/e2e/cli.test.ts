@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { serializeFlow } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../store/store.js';
+import { SqliteStore } from '../store/store.js';
 import { BIN, buildBin } from '../testing/bin.js';
 import { chatFlow, echoFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
 
@@ -78,16 +78,16 @@ describe('flowloom run', () => {
     ]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ answer: 'echo: Q: from json' });
-    const store = Store.open(dataDir);
-    expect(store.listRuns()).toEqual([expect.objectContaining({ flowId: 'chat', status: 'completed' })]);
-    store.close();
+    const store = SqliteStore.open(dataDir);
+    expect(await store.listRuns()).toEqual([expect.objectContaining({ flowId: 'chat', status: 'completed' })]);
+    await store.close();
   });
 
   it('runs a stored flow by id', async () => {
     const dataDir = join(dir, 'data-id');
-    const store = Store.open(dataDir);
-    store.createFlow(echoFlow('stored-echo'));
-    store.close();
+    const store = SqliteStore.open(dataDir);
+    await store.createFlow(echoFlow('stored-echo'));
+    await store.close();
     const result = await flowloom(['run', 'stored-echo', '--input', 'question=by id', '--data', dataDir]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ answer: 'by id' });

@@ -4,7 +4,7 @@ import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_FILE, Store } from '../store/store.js';
+import { DB_FILE, SqliteStore } from '../store/store.js';
 import { buildBin, startServe } from '../testing/bin.js';
 import { chatFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
 
@@ -45,9 +45,9 @@ async function waitForRow(path: string, sql: string, ...params: unknown[]): Prom
 describe('crash recovery', () => {
   it('after kill -9 mid-run the store is intact and the run is failed with RUN_INTERRUPTED', async () => {
     const dataDir = join(dir, 'data');
-    const setup = Store.open(dataDir);
-    setup.createFlow(chatFlow());
-    setup.close();
+    const setup = SqliteStore.open(dataDir);
+    await setup.createFlow(chatFlow());
+    await setup.close();
 
     const { child, url } = await startServe(dataDir, { OPENAI_BASE_URL: fake.url });
     // A run that blocks in the (slow) model call, answered by nobody: the process dies first.
@@ -72,28 +72,28 @@ describe('crash recovery', () => {
     expect(before.prepare('SELECT status FROM runs WHERE runId = ?').get(row.runId)).toEqual({ status: 'running' });
     before.close();
 
-    const store = Store.open(dataDir);
+    const store = SqliteStore.open(dataDir);
     try {
       expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
-      expect(store.getFlow('chat')?.version).toBe(1);
-      const run = store.getRun(row.runId);
+      expect((await store.getFlow('chat'))?.version).toBe(1);
+      const run = await store.getRun(row.runId);
       expect(run).toMatchObject({ status: 'failed', error: { code: 'RUN_INTERRUPTED' } });
       expect(run?.endedAt).toBeDefined();
-      const events = store.getEvents(row.runId);
+      const events = await store.getEvents(row.runId);
       expect(events.slice(0, eventsBefore.length)).toEqual(eventsBefore);
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
       expect(events[0]?.type).toBe('run.started');
       expect(events.at(-1)).toMatchObject({ type: 'run.failed', data: { error: { code: 'RUN_INTERRUPTED' } } });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
   it('on SIGTERM the server cancels live runs, records them as cancelled and exits 0', async () => {
     const dataDir = join(dir, 'data-term');
-    const setup = Store.open(dataDir);
-    setup.createFlow(chatFlow());
-    setup.close();
+    const setup = SqliteStore.open(dataDir);
+    await setup.createFlow(chatFlow());
+    await setup.close();
     const { child, url } = await startServe(dataDir, { OPENAI_BASE_URL: fake.url });
     const answer = fetch(`${url}/api/flows/chat/runs`, {
       method: 'POST',
@@ -110,12 +110,12 @@ describe('crash recovery', () => {
     // The pending request is answered with the cancelled run before the server goes.
     expect(await answer).toMatchObject({ runId: row.runId, status: 'cancelled' });
     expect(await exited).toBe(0);
-    const store = Store.open(dataDir);
+    const store = SqliteStore.open(dataDir);
     try {
-      expect(store.getRun(row.runId)).toMatchObject({ status: 'cancelled' });
-      expect(store.getEvents(row.runId).at(-1)?.type).toBe('run.cancelled');
+      expect(await store.getRun(row.runId)).toMatchObject({ status: 'cancelled' });
+      expect((await store.getEvents(row.runId)).at(-1)?.type).toBe('run.cancelled');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

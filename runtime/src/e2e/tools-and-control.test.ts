@@ -319,7 +319,7 @@ describe('code node safety through the runtime', () => {
         ['q.value→spin.input', 'spin.result→o.value'],
       ),
     );
-    const { handle, done } = t.app.runtime.runs.startSaved('code-spin', { inputs: { question: 'x' } });
+    const { handle, done } = await t.app.runtime.runs.startSaved('code-spin', { inputs: { question: 'x' } });
     await new Promise<void>((resolve) => {
       handle.trace.subscribe((event) => {
         if (event.type === 'node.started' && event.nodeId === 'spin') resolve();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { AppError, type FlowFile, migrateFlow, type NodeServices, validateFlow } from '@flowloom/nodes';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Store } from '../store/store.js';
+import { SqliteStore } from '../store/store.js';
 import { removeTempDir, tempDir } from '../testing/fixtures.js';
 import { testRegistry } from '../testing/kinds.js';
 import { startRun } from './run-flow.js';
@@ -53,12 +53,12 @@ describe('a flow file of an older kind version', () => {
     expect(await outputsOf(flow)).toEqual({ plain: 'Hi, Ada', fancy: 'Howdy, Ada' });
   });
 
-  it('is stored migrated, with every node’s kind version, and an old stored row is migrated when read', () => {
+  it('is stored migrated, with every node’s kind version, and an old stored row is migrated when read', async () => {
     const dir = tempDir('kind-versions');
     dirs.push(dir);
-    const store = Store.open(dir, { registry, writer: 'inline' });
+    const store = SqliteStore.open(dir, { registry, writer: 'inline' });
     try {
-      const stored = store.createFlow(readFixture()).flow;
+      const stored = (await store.createFlow(readFixture())).flow;
       expect(stored.nodes.map((n) => [n.id, n.typeVersion])).toEqual([
         ['name', 1],
         ['default', 2],
@@ -66,15 +66,15 @@ describe('a flow file of an older kind version', () => {
         ['plain', 1],
         ['fancy', 1],
       ]);
-      expect(store.getFlowText('greet-v1')).toContain('"typeVersion": 2');
+      expect(await store.getFlowText('greet-v1')).toContain('"typeVersion": 2');
       // A row written before the kind's version 2 (as an older runtime left it) is upgraded on the way out.
       store.db.prepare('UPDATE flows SET json = ? WHERE id = ?').run(JSON.stringify(readFixture()), 'greet-v1');
-      expect(store.getFlow('greet-v1')?.flow.nodes.find((n) => n.id === 'default')).toMatchObject({
+      expect((await store.getFlow('greet-v1'))?.flow.nodes.find((n) => n.id === 'default')).toMatchObject({
         typeVersion: 2,
         params: { salutation: 'Hello' },
       });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

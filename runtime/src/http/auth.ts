@@ -47,13 +47,13 @@ const REFUSALS = {
  * `onRequest` hook, before the body is read: an anonymous caller gets 401 (or 429) without costing a parse.
  * Throws UNAUTHORIZED (401) or RATE_LIMITED (429, with `retry-after`): nothing runs then.
  */
-export function authenticateKey(
+export async function authenticateKey(
   keys: KeyService,
   limiter: RateLimiter,
   request: FastifyRequest,
   reply: FastifyReply,
-): ApiKey {
-  const check = keys.verify(bearerOf(request));
+): Promise<ApiKey> {
+  const check = await keys.verify(bearerOf(request));
   if (!check.ok) {
     reply.header('www-authenticate', 'Bearer realm="flowloom"');
     throw new AppError('UNAUTHORIZED', REFUSALS[check.reason as keyof typeof REFUSALS]);

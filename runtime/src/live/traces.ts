@@ -122,15 +122,15 @@ class Subscriber {
     if (isStopped) unsubscribe();
   }
 
-  subscribe(payload: unknown): void {
+  async subscribe(payload: unknown): Promise<void> {
     const target = parsePayload(payload);
     if (target.batch) this.#isBatched = true;
-    this.#subscribe(target);
+    await this.#subscribe(target);
     // Replayed events go out before the ack, so a client that has the ack has the past.
     this.#flush();
   }
 
-  #subscribe(target: Target): void {
+  async #subscribe(target: Target): Promise<void> {
     if ('flowId' in target) {
       if (this.#flows.has(target.flowId)) return;
       for (const handle of this.app.runtime.runs.liveRuns(target.flowId)) this.#attach(handle, false);
@@ -160,12 +160,9 @@ class Subscriber {
       this.#attach({ runId, trace }, true, afterSeq);
       return;
     }
-    const detail = this.app.runtime.runs.get(runId);
-    if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
-    // Finished: its whole log is in the store (a run leaves the live set only after its last event is written).
-    for (const event of detail.events) {
-      if (event.seq > (afterSeq ?? -1)) this.#send(event);
-    }
+    // Finished: its whole log is in the store (a run leaves the live set only after its last event is queued, and
+    // the store's reads see what is queued). Throws RUN_NOT_FOUND.
+    for (const event of await this.app.runtime.runs.storedEvents(runId, afterSeq ?? -1)) this.#send(event);
   }
 
   unsubscribe(payload: unknown): void {
@@ -190,10 +187,10 @@ class Subscriber {
   }
 }
 
-function answer(ack: unknown, fn: () => void): void {
+async function answer(ack: unknown, fn: () => void | Promise<void>): Promise<void> {
   let result: Ack;
   try {
-    fn();
+    await fn();
     result = { ok: true };
   } catch (err) {
     result = { ok: false, error: toErrorBody(err) };
@@ -231,9 +228,18 @@ export const traces = fp(
     }
     namespace.on('connection', (socket) => {
       const subscriber = new Subscriber(socket, app);
-      socket.on('subscribe', (payload: unknown, ack: unknown) => answer(ack, () => subscriber.subscribe(payload)));
-      socket.on('unsubscribe', (payload: unknown, ack: unknown) => answer(ack, () => subscriber.unsubscribe(payload)));
-      socket.on('disconnect', () => subscriber.close());
+      // A socket's requests are handled one after the other, in the order sent, even when one waits for the store.
+      let queue = Promise.resolve();
+      const inTurn = (fn: () => Promise<void>) => {
+        queue = queue.then(fn);
+      };
+      socket.on('subscribe', (payload: unknown, ack: unknown) =>
+        inTurn(() => answer(ack, () => subscriber.subscribe(payload))),
+      );
+      socket.on('unsubscribe', (payload: unknown, ack: unknown) =>
+        inTurn(() => answer(ack, () => subscriber.unsubscribe(payload))),
+      );
+      socket.on('disconnect', () => inTurn(async () => subscriber.close()));
     });
     app.decorate('io', io);
     // Close client connections without closing the HTTP server, which Fastify closes itself.

@@ -1,5 +1,5 @@
 import { AppError, type ChatMessage, type MemoryService } from '@flowloom/nodes';
-import type { MemoryTable } from '../store/memory.js';
+import type { MemoryTable } from '../store/types.js';
 
 /** Limits of stored chat history. */
 export interface MemoryConfig {
@@ -34,7 +34,8 @@ export class ChatMemory implements MemoryService {
     checkKey('namespace', options.namespace);
     const limit = Math.max(0, Math.floor(options.limit));
     if (limit === 0) return [];
-    return this.#table.read(sessionId, options.namespace, limit).map((message) => JSON.parse(message) as ChatMessage);
+    const messages = await this.#table.read(sessionId, options.namespace, limit);
+    return messages.map((message) => JSON.parse(message) as ChatMessage);
   }
 
   async append(sessionId: string, messages: ChatMessage[], options: { namespace: string }): Promise<void> {
@@ -47,13 +48,13 @@ export class ChatMemory implements MemoryService {
     }
     if (messages.length > 0) {
       const encoded = messages.map((message) => JSON.stringify(message));
-      this.#table.append(sessionId, options.namespace, encoded, this.#keep);
+      await this.#table.append(sessionId, options.namespace, encoded, this.#keep);
     }
   }
 
   /** Forgets a session's history in every namespace. */
   async clear(sessionId: string): Promise<void> {
-    this.#table.clear(sessionId);
+    await this.#table.clear(sessionId);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ChatOptions, ChatRequest, ChatResult, LlmService } from '@flowloom/nodes';
-import type { SettingsTable } from '../store/settings.js';
+import type { SettingsTable } from '../store/types.js';
 import { createLlmService } from './openai.js';
 import { maskSecret, type Sealed, type SecretBox } from './secrets.js';
 
@@ -42,13 +42,13 @@ export class ProviderSettings {
     return this.#revision;
   }
 
-  #read(): { stored: Stored; updatedAt: string } | undefined {
-    const row = this.#table.get(NAME);
+  async #read(): Promise<{ stored: Stored; updatedAt: string } | undefined> {
+    const row = await this.#table.get(NAME);
     return row && { stored: JSON.parse(row.value) as Stored, updatedAt: row.updatedAt };
   }
 
-  view(): ProviderView {
-    const row = this.#read();
+  async view(): Promise<ProviderView> {
+    const row = await this.#read();
     const isSet = Boolean(row && (row.stored.apiKey || row.stored.baseURL));
     return {
       baseURL: row?.stored.baseURL ?? null,
@@ -62,22 +62,22 @@ export class ProviderSettings {
    * Updates the settings: `undefined` keeps a field, `null` clears it, a string sets it. The key is sealed before it
    * touches the database.
    */
-  update(change: { baseURL?: string | null; apiKey?: string | null }): ProviderView {
-    const current = this.#read()?.stored ?? { baseURL: null, apiKey: null, preview: null };
+  async update(change: { baseURL?: string | null; apiKey?: string | null }): Promise<ProviderView> {
+    const current = (await this.#read())?.stored ?? { baseURL: null, apiKey: null, preview: null };
     const next: Stored = { ...current };
     if (change.baseURL !== undefined) next.baseURL = change.baseURL;
     if (change.apiKey !== undefined) {
       next.apiKey = change.apiKey === null ? null : this.#box.seal(change.apiKey);
       next.preview = change.apiKey === null ? null : maskSecret(change.apiKey);
     }
-    this.#table.put(NAME, JSON.stringify(next), new Date().toISOString());
+    await this.#table.put(NAME, JSON.stringify(next), new Date().toISOString());
     this.#revision++;
     return this.view();
   }
 
   /** The decrypted credentials for model calls, or undefined when none are set. */
-  credentials(): { apiKey?: string; baseURL?: string } | undefined {
-    const row = this.#read();
+  async credentials(): Promise<{ apiKey?: string; baseURL?: string } | undefined> {
+    const row = await this.#read();
     if (!row || (!row.stored.apiKey && !row.stored.baseURL)) return undefined;
     return {
       ...(row.stored.apiKey && { apiKey: this.#box.open(row.stored.apiKey) }),
@@ -92,16 +92,17 @@ export class ProviderSettings {
  */
 export function settingsLlm(settings: ProviderSettings, fallback: LlmService): LlmService {
   let built: { revision: number; service: LlmService | undefined } | undefined;
-  const current = (): LlmService => {
+  const current = async (): Promise<LlmService> => {
     if (!built || built.revision !== settings.revision) {
-      const credentials = settings.credentials();
-      built = { revision: settings.revision, service: credentials && createLlmService(credentials) };
+      const revision = settings.revision;
+      const credentials = await settings.credentials();
+      built = { revision, service: credentials && createLlmService(credentials) };
     }
     return built.service ?? fallback;
   };
   return {
-    chat(request: ChatRequest, options: ChatOptions): Promise<ChatResult> {
-      return current().chat(request, options);
+    async chat(request: ChatRequest, options: ChatOptions): Promise<ChatResult> {
+      return (await current()).chat(request, options);
     },
   };
 }

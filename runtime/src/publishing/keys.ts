@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type ApiKey, AppError } from '@flowloom/nodes';
-import type { KeyRow, KeyTable } from '../store/keys.js';
+import type { KeyRow } from '../store/keys.js';
+import type { KeyTable } from '../store/types.js';
 
 export type { ApiKey };
 
@@ -90,14 +91,14 @@ export class KeyService {
     this.#onFlushError = options.onFlushError ?? (() => {});
   }
 
-  create(input: CreateKeyInput): CreatedKey {
+  async create(input: CreateKeyInput): Promise<CreatedKey> {
     let id = randomBytes(6).toString('hex');
-    while (this.#table.get(id)) id = randomBytes(6).toString('hex');
+    while (await this.#table.get(id)) id = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const salt = randomBytes(16);
     const createdAt = new Date().toISOString();
     const flows = [...new Set(input.flows ?? [])].sort();
-    this.#table.insert({
+    await this.#table.insert({
       id,
       name: input.name,
       flows: JSON.stringify(flows),
@@ -106,38 +107,43 @@ export class KeyService {
       hash: hashSecret(salt, secret),
       createdAt,
     });
-    const key = toKey(this.#table.get(id) as KeyRow);
+    const key = toKey((await this.#table.get(id)) as KeyRow);
     return { ...key, key: `${KEY_PREFIX}${id}_${secret}` };
   }
 
-  list(): ApiKey[] {
-    return this.#table.list().map((row) => this.#withPendingUse(toKey(row)));
+  async list(): Promise<ApiKey[]> {
+    return (await this.#table.list()).map((row) => this.#withPendingUse(toKey(row)));
   }
 
-  get(id: string): ApiKey | undefined {
-    const row = ID_PATTERN.test(id) ? this.#table.get(id) : undefined;
+  async get(id: string): Promise<ApiKey | undefined> {
+    const row = ID_PATTERN.test(id) ? await this.#table.get(id) : undefined;
     return row && this.#withPendingUse(toKey(row));
   }
 
   /** Revokes a key at once. Throws KEY_NOT_FOUND; revoking twice keeps the first time. */
-  revoke(id: string): ApiKey {
-    const existing = this.get(id);
+  async revoke(id: string): Promise<ApiKey> {
+    const existing = await this.get(id);
     if (!existing) throw new AppError('KEY_NOT_FOUND', `API key "${id}" does not exist`);
-    this.#table.revoke(id, new Date().toISOString());
+    await this.#table.revoke(id, new Date().toISOString());
     this.#cache.clear();
-    return this.get(id) as ApiKey;
+    return (await this.get(id)) as ApiKey;
   }
 
   /**
    * Checks a presented secret, and its scope when `flowId` is given. Records the use (batched) when it passes.
    * Malformed, unknown and wrong secrets are told apart only in the returned reason, never to the caller.
    */
-  verify(presented: string | undefined, flowId?: string): KeyCheck {
+  async verify(presented: string | undefined, flowId?: string): Promise<KeyCheck> {
     if (!presented) return { ok: false, reason: 'missing' };
     const match = KEY_PATTERN.exec(presented);
     if (!match) return { ok: false, reason: 'malformed' };
     const [, id, secret] = match as unknown as [string, string, string];
-    const found = this.#cached(id);
+    // A key checked lately answers from memory, without waiting for anything.
+    const found = this.#isVersionCheckDue() ? undefined : this.#cache.get(id);
+    return this.#check(found ?? (await this.#cached(id)), secret, flowId, id);
+  }
+
+  #check(found: CachedKey | undefined, secret: string, flowId: string | undefined, id: string): KeyCheck {
     if (!found) return { ok: false, reason: 'unknown' };
     const { row, key } = found;
     // A secret that matched before is compared as is (hashing costs more than the rest of the check); any other is
@@ -154,12 +160,15 @@ export class KeyService {
     return { ok: true, key };
   }
 
-  #cached(id: string): CachedKey | undefined {
-    // Asking SQLite costs more than the rest of the check under write load: at most once per interval.
-    const now = performance.now();
-    if (now - this.#versionCheckedAt >= VERSION_CHECK_MS) {
-      this.#versionCheckedAt = now;
-      const version = this.#table.dataVersion();
+  #isVersionCheckDue(): boolean {
+    return performance.now() - this.#versionCheckedAt >= VERSION_CHECK_MS;
+  }
+
+  async #cached(id: string): Promise<CachedKey | undefined> {
+    // Asking the database costs more than the rest of the check under write load: at most once per interval.
+    if (this.#isVersionCheckDue()) {
+      this.#versionCheckedAt = performance.now();
+      const version = await this.#table.changeToken();
       if (version !== this.#cacheVersion) {
         this.#cache.clear();
         this.#cacheVersion = version;
@@ -167,7 +176,7 @@ export class KeyService {
     }
     let found: CachedKey | undefined = this.#cache.get(id);
     if (!found) {
-      const row = this.#table.get(id);
+      const row = await this.#table.get(id);
       // Unknown ids are not cached: guessing ids must not grow memory.
       if (!row) return undefined;
       found = { row, key: Object.freeze(toKey(row)) as ApiKey };
@@ -186,23 +195,20 @@ export class KeyService {
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       // Thrown here it would be an uncaught exception (the server down); the times stay pending for the next flush.
-      try {
-        this.flush();
-      } catch (err) {
-        this.#onFlushError(err);
-      }
+      this.flush().catch(this.#onFlushError);
     }, LAST_USED_FLUSH_MS);
     this.#timer.unref();
   }
 
   /** Writes pending last-used times in one transaction (also called on close). */
-  flush(): void {
+  async flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#lastUsed.size === 0) return;
-    // Synchronous: nothing is marked during the write, and the times are dropped only once it committed.
-    if (!this.#table.touch([...this.#lastUsed])) return;
-    this.#lastUsed.clear();
+    const written = [...this.#lastUsed];
+    if (!(await this.#table.touch(written))) return;
+    // Only the times written are dropped: a key used again during the write keeps its newer time pending.
+    for (const [id, at] of written) if (this.#lastUsed.get(id) === at) this.#lastUsed.delete(id);
     this.#cache.clear();
   }
 }

@@ -3,7 +3,7 @@ import { AppError, BUILTIN_KINDS, defineNode, type FlowFile, NodeRegistry } from
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunService } from '../runs/run-service.js';
-import { DB_FILE, Store } from '../store/store.js';
+import { DB_FILE, SqliteStore } from '../store/store.js';
 import { removeTempDir, tempDir } from '../testing/fixtures.js';
 import { greet, TEST_KINDS, testRegistry } from '../testing/kinds.js';
 import { PublishedService } from './versions.js';
@@ -14,10 +14,10 @@ afterAll(() => {
 });
 
 describe('PublishedService.recordRun', () => {
-  it('writes the published_runs row in the same commit as the run row', () => {
+  it('writes the published_runs row in the same commit as the run row', async () => {
     const dir = tempDir('published');
     dirs.push(dir);
-    const store = Store.open(dir, { flushDelayMs: 60_000, writer: 'inline' });
+    const store = SqliteStore.open(dir, { flushDelayMs: 60_000, writer: 'inline' });
     const published = new PublishedService(store, new NodeRegistry());
     store.insertRun({
       runId: 'r_same',
@@ -31,16 +31,16 @@ describe('PublishedService.recordRun', () => {
     const count = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     // Queued, not yet written: both wait for the group commit.
     expect([count('runs'), count('published_runs')]).toEqual([0, 0]);
-    store.flushEvents();
+    await store.flush();
     expect([count('runs'), count('published_runs')]).toEqual([1, 1]);
-    store.close();
+    await store.close();
   });
 
   it('keeps queued published_runs rows when the group commit fails (database locked), instead of crashing', async () => {
     const dir = tempDir('published');
     dirs.push(dir);
     const errors: unknown[] = [];
-    const store = Store.open(dir, {
+    const store = SqliteStore.open(dir, {
       flushDelayMs: 0,
       writer: 'inline',
       busyTimeoutMs: 0,
@@ -55,10 +55,10 @@ describe('PublishedService.recordRun', () => {
     expect(errors).toHaveLength(1);
     other.exec('COMMIT');
     other.close();
-    store.flushEvents();
+    await store.flush();
     const rows = store.db.prepare('SELECT runId, flowId, version, keyId, endpoint FROM published_runs').all();
     expect(rows).toEqual([{ runId: 'r_locked', flowId: 'echo', version: 1, keyId: 'abcdefabcdef', endpoint: 'run' }]);
-    store.close();
+    await store.close();
   });
 });
 
@@ -90,9 +90,9 @@ describe('publishing freezes full params', () => {
     const dir = tempDir('published');
     dirs.push(dir);
     const registry = testRegistry();
-    const store = Store.open(dir, { registry, flushDelayMs: 0, writer: 'inline' });
-    store.createFlow(greetFlow);
-    const version = new PublishedService(store, registry).publish('greet');
+    const store = SqliteStore.open(dir, { registry, flushDelayMs: 0, writer: 'inline' });
+    await store.createFlow(greetFlow);
+    const version = await new PublishedService(store, registry).publish('greet');
     // Every param written in, with the kind version: nothing left for a default to decide later.
     expect(version.flow.nodes.find((n) => n.id === 'greet')).toMatchObject({
       typeVersion: 2,
@@ -107,12 +107,12 @@ describe('publishing freezes full params', () => {
     const next = new NodeRegistry([...BUILTIN_KINDS, ...TEST_KINDS.filter((k) => k !== greet), changed]);
     const published = new PublishedService(store, next);
     const runs = new RunService({ store, registry: next, services });
-    const latest = published.latest('greet');
+    const latest = await published.latest('greet');
     if (!latest) throw new Error('not published');
     const frozen = await runs.start(latest.flow, { inputs: { name: 'Ada' } }).done;
-    const draft = await runs.startSaved('greet', { inputs: { name: 'Ada' } }).done;
+    const draft = await (await runs.startSaved('greet', { inputs: { name: 'Ada' } })).done;
     expect(frozen.outputs).toEqual({ text: 'Hi, Ada' });
     expect(draft.outputs).toEqual({ text: 'Hey, Ada' });
-    store.close();
+    await store.close();
   });
 });

@@ -16,7 +16,7 @@ import {
   validateFlow,
 } from '@flowloom/nodes';
 import type { PublishedRow } from '../store/published.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/types.js';
 
 export type { PublishedSummary, PublishedVersion, PublishSettings };
 
@@ -45,14 +45,20 @@ export type Overrides = Record<string, Record<string, unknown>>;
 
 /**
  * Published versions in `published_versions`: immutable snapshots of a flow's draft, numbered per flow from 1.
- * The newest version of each flow is cached in memory (the hot path of every published call reads it).
+ * The newest version of each flow, and the list of published flows, are cached in memory (the hot path of every
+ * published call reads them): a call answered from the cache waits for nothing. Changes made here drop the cache at
+ * once; changes made by another process (Postgres shared by several) are not seen yet (the queue phase adds that).
  */
 export class PublishedService {
   readonly #store: Store;
   readonly #registry: NodeRegistry;
   readonly #defaults: PublishSettings;
   readonly #latest = new Map<string, PublishedVersion | null>();
-  readonly #chat = new Map<string, ChatShape | null>();
+  /** The chat shape of each cached version (versions are immutable). */
+  readonly #chat = new WeakMap<PublishedVersion, ChatShape | null>();
+  #flowIds: string[] | undefined;
+  /** Bumped by every publish and unpublish: a read that started before one does not fill the cache. */
+  #changes = 0;
 
   constructor(store: Store, registry: NodeRegistry, defaults: Partial<PublishSettings> = {}) {
     this.#store = store;
@@ -66,20 +72,20 @@ export class PublishedService {
    * kind's default never changes what the version runs. Refuses a draft with problems (FLOW_INVALID listing them): a
    * published endpoint must be runnable.
    */
-  publish(flowId: string, options: PublishOptions = {}): PublishedVersion {
-    const previous = this.latest(flowId);
+  async publish(flowId: string, options: PublishOptions = {}): Promise<PublishedVersion> {
+    const previous = await this.latest(flowId);
     let flow: FlowFile;
     let flowVersion: number | null;
     let rollbackOf: number | null = null;
     let settings = { ...this.#defaults, ...previous?.settings };
     if (options.fromVersion !== undefined) {
-      const source = this.get(flowId, options.fromVersion);
+      const source = await this.get(flowId, options.fromVersion);
       flow = source.flow;
       flowVersion = source.flowVersion;
       rollbackOf = source.version;
       settings = { ...source.settings };
     } else {
-      const stored = this.#store.getFlow(flowId);
+      const stored = await this.#store.getFlow(flowId);
       if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
       flow = stored.flow;
       flowVersion = stored.version;
@@ -98,7 +104,8 @@ export class PublishedService {
     this.#checkOverridable(flow, settings.overridable);
     const publishedAt = new Date().toISOString();
     const version = (previous?.version ?? 0) + 1;
-    this.#store.published.insertNext({
+    this.#changes++;
+    await this.#store.published.insertNext({
       flowId,
       version,
       json: serializeFlow(fillDefaults(flow, this.#registry.lookup)),
@@ -108,27 +115,34 @@ export class PublishedService {
       settings: JSON.stringify(settings),
       publishedAt,
     });
-    this.#latest.delete(flowId);
-    this.#chat.delete(flowId);
+    this.#forget(flowId);
     return this.get(flowId, version);
   }
 
+  /**
+   * The newest published version of a flow when the cache has it, without waiting (undefined: not cached, or not
+   * published; then ask `latest`). The published endpoints' hot path.
+   */
+  cachedLatest(flowId: string): PublishedVersion | undefined {
+    return this.#latest.get(flowId) ?? undefined;
+  }
+
   /** The newest published version of a flow, or undefined when it was never published. Cached. */
-  latest(flowId: string): PublishedVersion | undefined {
-    let cached = this.#latest.get(flowId);
-    if (cached === undefined) {
-      const row = this.#store.published.latest(flowId);
-      cached = row ? this.#toVersion(row) : null;
-      this.#latest.set(flowId, cached);
-    }
-    return cached ?? undefined;
+  async latest(flowId: string): Promise<PublishedVersion | undefined> {
+    const cached = this.#latest.get(flowId);
+    if (cached !== undefined) return cached ?? undefined;
+    const changes = this.#changes;
+    const row = await this.#store.published.latest(flowId);
+    const version = row ? this.#toVersion(row) : null;
+    if (changes === this.#changes) this.#latest.set(flowId, version);
+    return version ?? undefined;
   }
 
   /** One published version. Throws VERSION_NOT_FOUND (or FLOW_NOT_FOUND when nothing of the flow is published). */
-  get(flowId: string, version: number): PublishedVersion {
-    const row = this.#store.published.get(flowId, version);
+  async get(flowId: string, version: number): Promise<PublishedVersion> {
+    const row = await this.#store.published.get(flowId, version);
     if (!row) {
-      if (!this.latest(flowId)) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
+      if (!(await this.latest(flowId))) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
       throw new AppError('VERSION_NOT_FOUND', `flow "${flowId}" has no published version ${version}`);
     }
     return this.#toVersion(row);
@@ -140,8 +154,8 @@ export class PublishedService {
   }
 
   /** Every published version of a flow, newest first (empty when never published). */
-  list(flowId: string): PublishedSummary[] {
-    return this.#store.published.list(flowId).map(toSummary);
+  async list(flowId: string): Promise<PublishedSummary[]> {
+    return (await this.#store.published.list(flowId)).map(toSummary);
   }
 
   /**
@@ -152,26 +166,35 @@ export class PublishedService {
     this.#store.published.recordRun({ runId, flowId, version, keyId, endpoint });
   }
 
-  /** Ids of every flow with at least one published version. */
-  flowIds(): string[] {
-    return this.#store.published.flowIds();
+  /** Ids of every flow with at least one published version. Cached. */
+  async flowIds(): Promise<string[]> {
+    if (this.#flowIds) return this.#flowIds;
+    const changes = this.#changes;
+    const ids = await this.#store.published.flowIds();
+    if (changes === this.#changes) this.#flowIds = ids;
+    return ids;
   }
 
   /** Removes every published version of a flow: its endpoints answer 404 from now on. False when none existed. */
-  unpublish(flowId: string): boolean {
-    const changes = this.#store.published.remove(flowId);
-    this.#latest.delete(flowId);
-    this.#chat.delete(flowId);
-    return changes > 0;
+  async unpublish(flowId: string): Promise<boolean> {
+    this.#changes++;
+    const removed = await this.#store.published.remove(flowId);
+    this.#forget(flowId);
+    return removed > 0;
   }
 
-  /** The chat shape of the newest published version, or null when it is not a chat flow. Cached. */
-  chatShape(flowId: string): ChatShape | null {
-    let shape = this.#chat.get(flowId);
+  #forget(flowId: string): void {
+    this.#changes++;
+    this.#latest.delete(flowId);
+    this.#flowIds = undefined;
+  }
+
+  /** The chat shape of a published version, or null when it is not a chat flow. Cached per version. */
+  chatShape(published: PublishedVersion): ChatShape | null {
+    let shape = this.#chat.get(published);
     if (shape === undefined) {
-      const published = this.latest(flowId);
-      shape = published ? chatShape(published.flow, this.#registry.lookup) : null;
-      this.#chat.set(flowId, shape);
+      shape = chatShape(published.flow, this.#registry.lookup);
+      this.#chat.set(published, shape);
     }
     return shape;
   }

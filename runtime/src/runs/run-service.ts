@@ -8,8 +8,11 @@ import {
   type Values,
 } from '@flowloom/nodes';
 import { newRunId, type RunHandle, type RunResult, RunTrace, reusableOutputs, startRun } from '../engine/index.js';
-import type { RunRecord, Store } from '../store/store.js';
+import type { RunRecord, Store } from '../store/types.js';
 import { describeFlow } from './flow-describe.js';
+
+/** The attempt of a run executed by the process that started it (a queued run is claimed later: attempt 0 → 1). */
+const FIRST_ATTEMPT = 1;
 
 /** How deep subflows may nest before a run is refused (a flow calling itself, directly or not). */
 export const MAX_SUBFLOW_DEPTH = 8;
@@ -78,21 +81,21 @@ export class RunService {
   }
 
   /** Runs the saved draft of a flow. Throws FLOW_NOT_FOUND, FLOW_INVALID or RUN_INPUT_INVALID before starting. */
-  startSaved(flowId: string, options: StartRunOptions): StartedRun {
-    const { flow, version } = this.savedFlow(flowId);
+  async startSaved(flowId: string, options: StartRunOptions): Promise<StartedRun> {
+    const { flow, version } = await this.savedFlow(flowId);
     return this.start(flow, options, version);
   }
 
   /** The saved draft of a flow, parsed once per stored text. Callers must not mutate it. Throws FLOW_NOT_FOUND. */
-  savedFlow(flowId: string): { flow: FlowFile; version: number } {
-    const text = this.#store.getFlowText(flowId);
+  async savedFlow(flowId: string): Promise<{ flow: FlowFile; version: number }> {
+    const text = await this.#store.getFlowText(flowId);
     if (text === undefined) {
       this.#parsed.delete(flowId);
       throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
     }
     const cached = this.#parsed.get(flowId);
     if (cached?.text === text) return cached;
-    const stored = this.#store.getFlow(flowId);
+    const stored = await this.#store.getFlow(flowId);
     if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
     const entry = { text, flow: stored.flow, version: stored.version };
     this.#parsed.set(flowId, entry);
@@ -103,11 +106,11 @@ export class RunService {
    * Reruns the current draft of an earlier run's flow from one node: everything upstream of it keeps the earlier
    * run's outputs, the node and what depends on it run again. Inputs default to the earlier run's.
    */
-  rerun(runId: string, fromNode: string, options: Partial<StartRunOptions> = {}): StartedRun {
-    const earlier = this.get(runId);
+  async rerun(runId: string, fromNode: string, options: Partial<StartRunOptions> = {}): Promise<StartedRun> {
+    const earlier = await this.get(runId);
     if (!earlier) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     if (earlier.isLive) throw new AppError('CONFLICT', `run "${runId}" is still running`, { status: 409 });
-    const { flow, version } = this.savedFlow(earlier.run.flowId);
+    const { flow, version } = await this.savedFlow(earlier.run.flowId);
     if (!flow.nodes.some((node) => node.id === fromNode)) {
       // A value of the request that names nothing: the caller's mistake (400), not a missing resource.
       const message = `node "${fromNode}" is not in flow "${flow.id}"`;
@@ -121,9 +124,11 @@ export class RunService {
 
   /**
    * Starts a run of a flow. Validation errors (FLOW_INVALID, RUN_INPUT_INVALID) are thrown synchronously and leave
-   * nothing stored.
+   * nothing stored; so is STORE_UNAVAILABLE when the store knows its database is unreachable (nothing could be
+   * recorded).
    */
   start(flow: FlowFile, options: StartRunOptions, flowVersion: number | null = flow.version ?? null): StartedRun {
+    this.#store.assertAvailable();
     const depth = options.depth ?? 0;
     if (depth > MAX_SUBFLOW_DEPTH) {
       throw new AppError(
@@ -134,8 +139,9 @@ export class RunService {
     const runId = newRunId();
     const trace = new RunTrace(runId, flow.id);
     const store = this.#store;
-    // Subscribed before the first event: every event is queued for the store, in order.
-    trace.subscribe((event) => store.enqueueEvent(event));
+    // Subscribed before the first event: every event is queued for the store, in order. A run executed here is its
+    // first attempt.
+    trace.subscribe((event) => store.enqueueEvent(event, FIRST_ATTEMPT));
     const handle = startRun(flow, {
       registry: this.#nodes,
       services: { ...this.#services, flows: this.#flowRunner(runId, depth) },
@@ -158,6 +164,7 @@ export class RunService {
       inputs: options.inputs,
       startedAt: new Date().toISOString(),
       depth,
+      attempt: FIRST_ATTEMPT,
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
     };
@@ -188,7 +195,7 @@ export class RunService {
       durationMs: result.durationMs,
     };
     try {
-      this.#store.finishRun(record.runId, end);
+      this.#store.finishRun(record.runId, record.attempt, end);
     } finally {
       this.#live.delete(record.runId);
     }
@@ -200,7 +207,7 @@ export class RunService {
     return {
       run: async (flowId, inputs, { signal, request, onUsage }) => {
         const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : undefined;
-        const { done } = this.startSaved(flowId, {
+        const { done } = await this.startSaved(flowId, {
           inputs,
           signal,
           depth: depth + 1,
@@ -218,7 +225,7 @@ export class RunService {
         throw new AppError('RUN_CANCELLED', `subflow "${flowId}" (${run.runId}) was cancelled`);
       },
       describe: async (flowId) => {
-        const stored = this.#store.getFlow(flowId);
+        const stored = await this.#store.getFlow(flowId);
         if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
         return describeFlow(stored.flow, this.#nodes);
       },
@@ -236,18 +243,28 @@ export class RunService {
   }
 
   /** One run and every event so far, from memory when live, else from the store. */
-  get(runId: string): RunDetail | undefined {
+  async get(runId: string): Promise<RunDetail | undefined> {
     const live = this.#live.get(runId);
     if (live) return { run: live.record, events: [...live.handle.trace.events], isLive: true };
-    const run = this.#store.getRun(runId);
-    return run && { run, events: this.#store.getEvents(runId), isLive: false };
+    const [run, events] = await Promise.all([this.#store.getRun(runId), this.#store.getEvents(runId)]);
+    return run && { run, events, isLive: false };
+  }
+
+  /**
+   * The stored events of a run that is not live here, after `afterSeq`. Throws RUN_NOT_FOUND for an unknown run. (A
+   * run leaves the live set only once its last event is queued, and the store's reads see what is queued.)
+   */
+  async storedEvents(runId: string, afterSeq = -1): Promise<TraceEvent[]> {
+    const [run, events] = await Promise.all([this.#store.getRun(runId), this.#store.getEvents(runId, afterSeq)]);
+    if (!run) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+    return events;
   }
 
   /** Cancels a live run and waits until its final state is stored. */
   async cancel(runId: string): Promise<RunRecord> {
     const live = this.#live.get(runId);
     if (!live) {
-      const run = this.#store.getRun(runId);
+      const run = await this.#store.getRun(runId);
       if (!run) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
       throw new AppError('RUN_NOT_RUNNING', `run "${runId}" is not running (status ${run.status})`, {
         details: [{ runId, status: run.status }],

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { KeyTable } from './types.js';
 
 /** A row of `api_keys`: the secret only as `sha256(salt ‖ secret)`. */
 export interface KeyRow {
@@ -14,8 +15,8 @@ export interface KeyRow {
   revokedAt: string | null;
 }
 
-/** The `api_keys` table (API keys of published endpoints); the key service holds the rules. */
-export class KeyTable {
+/** The `api_keys` table in SQLite (API keys of published endpoints); the key service holds the rules. */
+export class SqliteKeyTable implements KeyTable {
   readonly #db: Database.Database;
   readonly #sql;
 
@@ -33,26 +34,23 @@ export class KeyTable {
     };
   }
 
-  insert(row: Omit<KeyRow, 'lastUsedAt' | 'revokedAt'>): void {
+  async insert(row: Omit<KeyRow, 'lastUsedAt' | 'revokedAt'>): Promise<void> {
     this.#sql.insert.run(row);
   }
 
-  get(id: string): KeyRow | undefined {
+  async get(id: string): Promise<KeyRow | undefined> {
     return this.#sql.get.get(id) as KeyRow | undefined;
   }
 
-  /** Newest first. */
-  list(): KeyRow[] {
+  async list(): Promise<KeyRow[]> {
     return this.#sql.list.all() as KeyRow[];
   }
 
-  /** Sets `revokedAt` unless the key is revoked already (the first time stays). */
-  revoke(id: string, at: string): void {
+  async revoke(id: string, at: string): Promise<void> {
     this.#sql.revoke.run(at, id);
   }
 
-  /** Writes last-used times in one transaction. False when the database is closed already (nothing written). */
-  touch(times: readonly (readonly [id: string, at: string])[]): boolean {
+  async touch(times: readonly (readonly [id: string, at: string])[]): Promise<boolean> {
     if (!this.#db.open) return false;
     this.#db.transaction(() => {
       for (const [id, at] of times) this.#sql.touch.run(at, id);
@@ -60,8 +58,8 @@ export class KeyTable {
     return true;
   }
 
-  /** Changes when another connection commits (`PRAGMA data_version`): cached rows may be stale then. */
-  dataVersion(): number {
+  /** `PRAGMA data_version`: changes when another connection commits. */
+  async changeToken(): Promise<number> {
     return this.#sql.dataVersion.get() as number;
   }
 }

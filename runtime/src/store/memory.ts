@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
+import type { MemoryTable } from './types.js';
 
-// Its own table, created if missing, so the store's numbered migrations stay untouched.
-const SCHEMA = `
+/** The `chat_memory` table (migration 6; also created here, so the table works on a bare database). */
+export const CHAT_MEMORY_SCHEMA = `
   CREATE TABLE IF NOT EXISTS chat_memory (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     sessionId TEXT NOT NULL,
@@ -12,8 +13,8 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS chat_memory_by_session ON chat_memory (sessionId, namespace, id);
 `;
 
-/** The `chat_memory` table: chat messages (JSON) per session and namespace, for the memory node. */
-export class MemoryTable {
+/** The `chat_memory` table in SQLite: chat messages (JSON) per session and namespace, for the memory node. */
+export class SqliteMemoryTable implements MemoryTable {
   readonly #select: Database.Statement;
   readonly #insert: Database.Statement;
   readonly #prune: Database.Statement;
@@ -21,7 +22,7 @@ export class MemoryTable {
   readonly #appendMany: (sessionId: string, namespace: string, messages: readonly string[], keep: number) => void;
 
   constructor(db: Database.Database) {
-    db.exec(SCHEMA);
+    db.exec(CHAT_MEMORY_SCHEMA);
     this.#select = db.prepare(
       `SELECT message FROM (SELECT id, message FROM chat_memory WHERE sessionId = ? AND namespace = ? ORDER BY id DESC LIMIT ?)
        ORDER BY id ASC`,
@@ -39,18 +40,15 @@ export class MemoryTable {
     });
   }
 
-  /** The latest `limit` messages of a session's namespace, oldest first. */
-  read(sessionId: string, namespace: string, limit: number): string[] {
+  async read(sessionId: string, namespace: string, limit: number): Promise<string[]> {
     return (this.#select.all(sessionId, namespace, limit) as { message: string }[]).map((row) => row.message);
   }
 
-  /** Appends messages in one transaction, then drops all but the latest `keep` of the session's namespace. */
-  append(sessionId: string, namespace: string, messages: readonly string[], keep: number): void {
+  async append(sessionId: string, namespace: string, messages: readonly string[], keep: number): Promise<void> {
     this.#appendMany(sessionId, namespace, messages, keep);
   }
 
-  /** Forgets a session in every namespace. */
-  clear(sessionId: string): void {
+  async clear(sessionId: string): Promise<void> {
     this.#clear.run(sessionId);
   }
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { CHAT_MEMORY_SCHEMA } from './memory.js';
 
 /** One numbered schema change. Applied once, in order, each inside its own transaction. */
 export interface Migration {
@@ -7,7 +8,10 @@ export interface Migration {
   sql: string;
 }
 
-/** The store's schema history. Append only: never edit a migration that has shipped. */
+/**
+ * The SQLite store's schema history. Append only: never edit a migration that has shipped. Postgres has its own
+ * (postgres/migrations.ts) with the same versions and names: a new migration here is written there too.
+ */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -121,6 +125,19 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX runs_by_status;
       CREATE INDEX runs_unfinished ON runs (status) WHERE status IN ('running', 'queued');
     `,
+  },
+  {
+    version: 5,
+    name: 'run attempts: claims and fenced writes',
+    // Rows from before ran once. Every later write of a run carries its attempt and is ignored once the row has a
+    // newer one (a worker that lost the run cannot overwrite it).
+    sql: 'ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;',
+  },
+  {
+    version: 6,
+    name: 'chat memory in the numbered migrations',
+    // The memory table used to create itself (IF NOT EXISTS), so older databases may have it already.
+    sql: CHAT_MEMORY_SCHEMA,
   },
 ];
 

@@ -1,5 +1,6 @@
 import { AppError } from '@flowloom/nodes';
 import type Database from 'better-sqlite3';
+import type { PublishedTable } from './types.js';
 
 /** A row of `published_versions`: a frozen flow (`json`) and its settings (`settings`, JSON). */
 export interface PublishedRow {
@@ -22,20 +23,21 @@ export interface PublishedRunRow {
   endpoint: 'run' | 'chat';
 }
 
-/** Written with the store's group commit, so idempotent (a commit not known to have happened is tried again). */
-const RECORD_RUN =
-  'INSERT OR IGNORE INTO published_runs (runId, flowId, version, keyId, endpoint) VALUES (?, ?, ?, ?, ?)';
+/** The CONFLICT of a publish that lost the race for a version number. */
+export function publishConflict(flowId: string, latest: number | undefined): AppError {
+  return new AppError('CONFLICT', `flow "${flowId}" was published meanwhile (now version ${latest})`);
+}
 
-/** `published_versions` and `published_runs`; the published service holds the rules. */
-export class PublishedTable {
+/** `published_versions` and `published_runs` in SQLite; the published service holds the rules. */
+export class SqlitePublishedTable implements PublishedTable {
   readonly #db: Database.Database;
-  readonly #enqueue: (sql: string, params: unknown[]) => void;
+  readonly #record: (run: PublishedRunRow) => void;
   readonly #sql;
 
-  /** `enqueue` queues a row for the store's next group commit. */
-  constructor(db: Database.Database, enqueue: (sql: string, params: unknown[]) => void) {
+  /** `record` queues a `published_runs` row for the store's next group commit. */
+  constructor(db: Database.Database, record: (run: PublishedRunRow) => void) {
     this.#db = db;
-    this.#enqueue = enqueue;
+    this.#record = record;
     this.#sql = {
       insert:
         db.prepare(`INSERT INTO published_versions (flowId, version, json, flowVersion, rollbackOf, note, settings, publishedAt)
@@ -50,47 +52,42 @@ export class PublishedTable {
     };
   }
 
-  /**
-   * Inserts the next version of a flow. Inside the transaction, so a concurrent publish of the same flow gets the
-   * next number or CONFLICT.
-   */
-  insertNext(row: PublishedRow): void {
+  /** Inside an IMMEDIATE transaction, so a concurrent publish of the same flow gets the next number or CONFLICT. */
+  async insertNext(row: PublishedRow): Promise<void> {
     this.#db
       .transaction(() => {
-        const last = this.latest(row.flowId);
-        if ((last?.version ?? 0) !== row.version - 1) {
-          throw new AppError('CONFLICT', `flow "${row.flowId}" was published meanwhile (now version ${last?.version})`);
-        }
+        const last = this.#latest(row.flowId);
+        if ((last?.version ?? 0) !== row.version - 1) throw publishConflict(row.flowId, last?.version);
         this.#sql.insert.run(row);
       })
       .immediate();
   }
 
-  get(flowId: string, version: number): PublishedRow | undefined {
+  async get(flowId: string, version: number): Promise<PublishedRow | undefined> {
     return this.#sql.get.get(flowId, version) as PublishedRow | undefined;
   }
 
-  latest(flowId: string): PublishedRow | undefined {
+  async latest(flowId: string): Promise<PublishedRow | undefined> {
+    return this.#latest(flowId);
+  }
+
+  #latest(flowId: string): PublishedRow | undefined {
     return this.#sql.latest.get(flowId) as PublishedRow | undefined;
   }
 
-  /** Every version of a flow without its frozen flow, newest first. */
-  list(flowId: string): Omit<PublishedRow, 'json'>[] {
+  async list(flowId: string): Promise<Omit<PublishedRow, 'json'>[]> {
     return this.#sql.list.all(flowId) as Omit<PublishedRow, 'json'>[];
   }
 
-  /** Ids of every flow with at least one published version. */
-  flowIds(): string[] {
+  async flowIds(): Promise<string[]> {
     return (this.#sql.flows.all() as { flowId: string }[]).map((row) => row.flowId);
   }
 
-  /** Deletes every version of a flow; answers how many there were. */
-  remove(flowId: string): number {
+  async remove(flowId: string): Promise<number> {
     return this.#sql.remove.run(flowId).changes;
   }
 
-  /** Queues the run's `published_runs` row: it is committed together with the run's own row and events. */
   recordRun(run: PublishedRunRow): void {
-    this.#enqueue(RECORD_RUN, [run.runId, run.flowId, run.version, run.keyId, run.endpoint]);
+    this.#record(run);
   }
 }

@@ -1,17 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDir, tempDir } from '../testing/fixtures.js';
 import { addEvent, BatchWriter, emptyBatch, type WriteBatch } from './row-writes.js';
-import { Store } from './store.js';
+import { SqliteStore } from './store.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) removeTempDir(dir);
 });
 
-function openStore(): Store {
+function openStore(): SqliteStore {
   const dir = tempDir('writes');
   dirs.push(dir);
-  return Store.open(dir, { writer: 'inline', flushDelayMs: 60_000 });
+  return SqliteStore.open(dir, { writer: 'inline', flushDelayMs: 60_000 });
 }
 
 function runRow(runId: string) {
@@ -26,12 +26,14 @@ function runRow(runId: string) {
     sessionId: null,
     parentRunId: null,
     depth: 0,
+    attempt: 1,
   };
 }
 
 function finish(runId: string) {
   return {
     runId,
+    attempt: 1,
     status: 'completed',
     outputs: '{"a":1}',
     error: null,
@@ -43,34 +45,33 @@ function finish(runId: string) {
 }
 
 describe('BatchWriter', () => {
-  it('lands the final state when batches are written again after their first commit (a lost writer thread)', () => {
+  it('lands the final state when batches are written again after their first commit (a lost writer thread)', async () => {
     const store = openStore();
     const writer = new BatchWriter(store.db);
     const first: WriteBatch = { ...emptyBatch(1), runs: [runRow('r_again')] };
-    addEvent(first, { runId: 'r_again', seq: 0, type: 'run.started' });
+    addEvent(first, { runId: 'r_again', seq: 0, type: 'run.started' }, 1);
     const second: WriteBatch = { ...emptyBatch(2), finishes: [finish('r_again')] };
-    addEvent(second, { runId: 'r_again', seq: 1, type: 'run.completed' });
+    addEvent(second, { runId: 'r_again', seq: 1, type: 'run.completed' }, 1);
     // The thread committed the first batch but died before saying so: both are written again, together.
     writer.write([first]);
     writer.write([first, second]);
-    expect(store.getRun('r_again')).toMatchObject({ status: 'completed', outputs: { a: 1 }, durationMs: 5 });
-    expect(store.getEvents('r_again').map((e) => e.seq)).toEqual([0, 1]);
-    store.close();
+    expect(await store.getRun('r_again')).toMatchObject({ status: 'completed', outputs: { a: 1 }, durationMs: 5 });
+    expect((await store.getEvents('r_again')).map((e) => e.seq)).toEqual([0, 1]);
+    await store.close();
   });
 
-  it('keeps events whose text holds tabs, newlines and non-ASCII exactly', () => {
+  it('writes nothing of an older attempt when its batches come again after the run was claimed', async () => {
     const store = openStore();
     const writer = new BatchWriter(store.db);
-    const batch: WriteBatch = { ...emptyBatch(1), runs: [runRow('r_text')] };
-    const tricky = 'a\tb\nc\r\n“quoted” — ünïcode 🧵 \u2028 end';
-    addEvent(batch, { runId: 'r_text', seq: 0, type: 'node.log', data: { message: tricky } } as never);
-    addEvent(batch, { runId: 'r_text', seq: 1, type: 'node.log', data: { message: '' } } as never);
-    writer.write([batch]);
-    const events = store.getEvents('r_text') as unknown as { seq: number; data: { message: string } }[];
-    expect(events.map((e) => [e.seq, e.data.message])).toEqual([
-      [0, tricky],
-      [1, ''],
-    ]);
-    store.close();
+    const first: WriteBatch = { ...emptyBatch(1), runs: [runRow('r_claimed')] };
+    addEvent(first, { runId: 'r_claimed', seq: 0, type: 'run.started' }, 1);
+    writer.write([first]);
+    expect(await store.claimRun('r_claimed')).toBe(2);
+    const late: WriteBatch = { ...emptyBatch(2), finishes: [finish('r_claimed')] };
+    addEvent(late, { runId: 'r_claimed', seq: 1, type: 'run.completed' }, 1);
+    writer.write([first, late]);
+    expect(await store.getRun('r_claimed')).toMatchObject({ status: 'running', attempt: 2 });
+    expect((await store.getEvents('r_claimed')).map((e) => e.seq)).toEqual([0]);
+    await store.close();
   });
 });

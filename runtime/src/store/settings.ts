@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
+import type { SettingsTable } from './types.js';
 
-/** The `settings` table: one JSON value per name (e.g. `provider`), with the time it was last set. */
-export class SettingsTable {
+/** The `settings` table in SQLite: one JSON value per name (e.g. `provider`), with the time it was last set. */
+export class SqliteSettingsTable implements SettingsTable {
   readonly #sql;
 
   constructor(db: Database.Database) {
@@ -13,11 +14,11 @@ export class SettingsTable {
     };
   }
 
-  get(name: string): { value: string; updatedAt: string } | undefined {
+  async get(name: string): Promise<{ value: string; updatedAt: string } | undefined> {
     return this.#sql.get.get(name) as { value: string; updatedAt: string } | undefined;
   }
 
-  put(name: string, value: string, updatedAt: string): void {
+  async put(name: string, value: string, updatedAt: string): Promise<void> {
     this.#sql.put.run(name, value, updatedAt);
   }
 }

@@ -1,11 +1,11 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type FlowFile, serializeFlow, type TraceEvent } from '@flowloom/nodes';
+import type { FlowFile, TraceEvent } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.js';
-import { DB_FILE, Store, type StoreOptions } from './store.js';
+import { DB_FILE, SqliteStore, type SqliteStoreOptions } from './store.js';
 
 const root = fileURLToPath(new URL('../../.tmp-store/', import.meta.url));
 let counter = 0;
@@ -32,8 +32,8 @@ function event(runId: string, seq: number, type: TraceEvent['type'] = 'node.log'
 }
 
 describe('migrations', () => {
-  it('creates every table on a new database, in WAL mode', () => {
-    const store = Store.open(tempDir());
+  it('creates every table on a new database, in WAL mode', async () => {
+    const store = SqliteStore.open(tempDir());
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     const tables = (
       store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
@@ -47,23 +47,23 @@ describe('migrations', () => {
       .prepare("EXPLAIN QUERY PLAN SELECT runId FROM runs WHERE status IN ('running', 'queued')")
       .all() as { detail: string }[];
     expect(plan.map((row) => row.detail).join(' ')).toContain('runs_unfinished');
-    store.close();
+    await store.close();
   });
 
-  it('re-opening an up-to-date database applies nothing and keeps the data', () => {
+  it('re-opening an up-to-date database applies nothing and keeps the data', async () => {
     const dir = tempDir();
-    const first = Store.open(dir);
-    first.createFlow(flow);
-    first.close();
+    const first = SqliteStore.open(dir);
+    await first.createFlow(flow);
+    await first.close();
     const db = new Database(join(dir, DB_FILE));
     expect(migrate(db)).toEqual([]);
     db.close();
-    const second = Store.open(dir);
-    expect(second.getFlow('echo')?.version).toBe(1);
-    second.close();
+    const second = SqliteStore.open(dir);
+    expect((await second.getFlow('echo'))?.version).toBe(1);
+    await second.close();
   });
 
-  it('migrates a version-1 database with data to the latest version', () => {
+  it('migrates a version-1 database with data to the latest version', async () => {
     const dir = tempDir();
     const db = new Database(join(dir, DB_FILE));
     expect(migrate(db, MIGRATIONS.slice(0, 1))).toEqual([1]);
@@ -75,15 +75,15 @@ describe('migrations', () => {
     );
     db.close();
 
-    const store = Store.open(dir);
+    const store = SqliteStore.open(dir);
     expect(schemaVersion(store.db)).toBe(MIGRATIONS.at(-1)?.version);
-    expect(store.getRun('r_old')).toMatchObject({ runId: 'r_old', status: 'completed', depth: 0 });
-    expect(store.getEvents('r_old')).toHaveLength(1);
-    expect(store.addFeedback('r_old', 1).score).toBe(1);
-    store.close();
+    expect(await store.getRun('r_old')).toMatchObject({ runId: 'r_old', status: 'completed', depth: 0 });
+    expect(await store.getEvents('r_old')).toHaveLength(1);
+    expect((await store.addFeedback('r_old', 1)).score).toBe(1);
+    await store.close();
   });
 
-  it('rolls back a failing migration as a whole', () => {
+  it('rolls back a failing migration as a whole', async () => {
     const dir = tempDir();
     const db = new Database(join(dir, DB_FILE));
     const broken = [
@@ -97,39 +97,7 @@ describe('migrations', () => {
   });
 });
 
-describe('flows', () => {
-  it('keeps every saved version and bumps the draft; writes every node with its kind version', () => {
-    const store = Store.open(tempDir());
-    expect(store.createFlow(flow).version).toBe(1);
-    const renamed = store.updateFlow({ ...flow, name: 'Echo 2' });
-    expect(renamed.version).toBe(2);
-    expect(renamed.flow.version).toBe(2);
-    expect(store.listFlowVersions('echo').map((v) => v.version)).toEqual([2, 1]);
-    expect(store.getFlowVersion('echo', 1)?.flow.name).toBe('Echo');
-    const nodes = flow.nodes.map((node) => ({ ...node, typeVersion: 1 }));
-    expect(store.getFlowText('echo')).toBe(serializeFlow({ ...flow, name: 'Echo 2', version: 2, nodes }));
-    store.close();
-  });
-
-  it('refuses a duplicate id, a stale version and an unknown flow without writing', () => {
-    const store = Store.open(tempDir());
-    store.createFlow(flow);
-    expect(() => store.createFlow(flow)).toThrow(expect.objectContaining({ code: 'FLOW_EXISTS' }));
-    expect(() => store.updateFlow(flow, 7)).toThrow(
-      expect.objectContaining({ code: 'FLOW_VERSION_CONFLICT', status: 409 }),
-    );
-    expect(() => store.updateFlow({ ...flow, id: 'nope' })).toThrow(
-      expect.objectContaining({ code: 'FLOW_NOT_FOUND' }),
-    );
-    expect(store.listFlowVersions('echo')).toHaveLength(1);
-    expect(store.deleteFlow('echo')).toBe(true);
-    expect(store.deleteFlow('echo')).toBe(false);
-    expect(store.listFlowVersions('echo')).toEqual([]);
-    store.close();
-  });
-});
-
-function startRun(store: Store, runId: string, inputs: Record<string, unknown> = {}): void {
+function startRun(store: SqliteStore, runId: string, inputs: Record<string, unknown> = {}): void {
   store.insertRun({
     runId,
     flowId: 'echo',
@@ -154,14 +122,14 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
   /** A store of this writer kind that collects background errors; `done` checks the kind held and nothing failed. */
-  function openStore(dir: string, options: StoreOptions = {}) {
+  function openStore(dir: string, options: SqliteStoreOptions = {}) {
     const errors: unknown[] = [];
-    const store = Store.open(dir, { writer, onError: (err) => errors.push(err), ...options });
+    const store = SqliteStore.open(dir, { writer, onError: (err) => errors.push(err), ...options });
     expect(store.hasWriterThread).toBe(writer === 'thread');
-    const done = () => {
+    const done = async () => {
       expect(store.hasWriterThread).toBe(writer === 'thread');
       expect(errors).toEqual([]);
-      store.close();
+      await store.close();
     };
     return { store, errors, done };
   }
@@ -169,37 +137,37 @@ describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
   it('queues rows and events off the hot path, commits them together, and reads see them at once', async () => {
     const { store, done } = openStore(tempDir(), { flushDelayMs: 0 });
     startRun(store, 'r_1', { q: 'hi' });
-    for (let seq = 0; seq < 5; seq++) store.enqueueEvent(event('r_1', seq));
+    for (let seq = 0; seq < 5; seq++) store.enqueueEvent(event('r_1', seq), 1);
     // Nothing is written on the run's hot path: the row and the events go together in the background.
     expect([count(store.db, 'runs'), count(store.db, 'run_events')]).toEqual([0, 0]);
     await until(() => count(store.db, 'run_events') === 5, 'the events are committed');
     expect(count(store.db, 'runs')).toBe(1);
-    expect(store.getEvents('r_1').map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
-    store.enqueueEvent(event('r_1', 5, 'run.completed'));
-    store.finishRun('r_1', {
+    expect((await store.getEvents('r_1')).map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
+    store.enqueueEvent(event('r_1', 5, 'run.completed'), 1);
+    store.finishRun('r_1', 1, {
       status: 'completed',
       outputs: { a: 'hi' },
       endedAt: new Date().toISOString(),
       durationMs: 3,
     });
     // Read right away: the read commits what is queued first.
-    expect(store.getEvents('r_1')).toHaveLength(6);
-    expect(store.getRun('r_1')).toMatchObject({
+    expect(await store.getEvents('r_1')).toHaveLength(6);
+    expect(await store.getRun('r_1')).toMatchObject({
       status: 'completed',
       outputs: { a: 'hi' },
       durationMs: 3,
       inputs: { q: 'hi' },
     });
-    expect(store.listRuns({ flowId: 'echo', status: 'completed' }).map((r) => r.runId)).toEqual(['r_1']);
-    expect(store.listRuns({ status: 'failed' })).toEqual([]);
-    done();
+    expect((await store.listRuns({ flowId: 'echo', status: 'completed' })).map((r) => r.runId)).toEqual(['r_1']);
+    expect(await store.listRuns({ status: 'failed' })).toEqual([]);
+    await done();
   });
 
   it('commits on its own once the flush delay passes, not before, and its own reads never wait for it', async () => {
     const dir = tempDir();
     const { store, done } = openStore(dir, { flushDelayMs: 300 });
     startRun(store, 'r_t');
-    store.enqueueEvent(event('r_t', 0, 'run.started'));
+    store.enqueueEvent(event('r_t', 0, 'run.started'), 1);
     // Another connection (another process reading the data folder) sees the row once the delay has passed.
     const other = new Database(join(dir, DB_FILE), { readonly: true });
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -208,30 +176,30 @@ describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
     // With a delay no test waits for, the store's own reads still see everything at once.
     const slow = openStore(tempDir(), { flushDelayMs: 60_000 });
     startRun(slow.store, 'r_s');
-    slow.store.enqueueEvent(event('r_s', 0, 'run.started'));
-    expect(slow.store.getEvents('r_s').map((e) => e.type)).toEqual(['run.started']);
-    expect(slow.store.getRun('r_s')?.status).toBe('running');
+    slow.store.enqueueEvent(event('r_s', 0, 'run.started'), 1);
+    expect((await slow.store.getEvents('r_s')).map((e) => e.type)).toEqual(['run.started']);
+    expect((await slow.store.getRun('r_s'))?.status).toBe('running');
     other.close();
-    done();
-    slow.done();
+    await done();
+    await slow.done();
   });
 
   it('does not wait for the delay once a large batch of events is queued', async () => {
     const { store, done } = openStore(tempDir(), { flushDelayMs: 60_000 });
     startRun(store, 'r_big');
-    for (let seq = 0; seq < 6000; seq++) store.enqueueEvent(event('r_big', seq));
+    for (let seq = 0; seq < 6000; seq++) store.enqueueEvent(event('r_big', seq), 1);
     // Committed from the 5000th event on, not after a minute.
     await until(() => count(store.db, 'run_events') === 6000, 'the large batch is committed');
-    done();
+    await done();
   });
 
-  it('commits what is queued when it closes', () => {
+  it('commits what is queued when it closes', async () => {
     const dir = tempDir();
     const { store, done } = openStore(dir, { flushDelayMs: 60_000 });
     startRun(store, 'r_close');
-    store.enqueueEvent(event('r_close', 0, 'run.started'));
-    store.finishRun('r_close', { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
-    done();
+    store.enqueueEvent(event('r_close', 0, 'run.started'), 1);
+    store.finishRun('r_close', 1, { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
+    await done();
     const reopened = new Database(join(dir, DB_FILE), { readonly: true });
     expect(reopened.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'completed' }]);
     expect(count(reopened, 'run_events')).toBe(1);
@@ -243,7 +211,7 @@ describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
     const { store, done } = openStore(dir);
     // A thread may still be starting: close waits for it to open and close its connection, so the last connection
     // to close (the store's own) removes the WAL, and no file is created again after the caller removes them.
-    done();
+    await done();
     expect(readdirSync(dir)).toEqual([DB_FILE]);
     rmSync(join(dir, DB_FILE));
     await store.writerThreadExited();
@@ -257,15 +225,15 @@ describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
     const other = new Database(join(dir, DB_FILE));
     other.exec('BEGIN IMMEDIATE');
     startRun(store, 'r_busy');
-    for (let seq = 0; seq < 3; seq++) store.enqueueEvent(event('r_busy', seq));
+    for (let seq = 0; seq < 3; seq++) store.enqueueEvent(event('r_busy', seq), 1);
     // The background commit fails: reported, not thrown out of a timer (which would crash the process).
     await until(() => errors.length === 1, 'the failed commit is reported');
     expect(String(errors[0])).toMatch(/locked|busy/i);
     // The final state queues behind them; its commit fails too and keeps everything.
-    store.finishRun('r_busy', { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
+    store.finishRun('r_busy', 1, { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
     await until(() => errors.length === 2, 'the second failed commit is reported');
     // A read while the lock is held says so instead of answering with stale data.
-    expect(() => store.getRun('r_busy')).toThrow(/locked|busy/i);
+    await expect(store.getRun('r_busy')).rejects.toThrow(/locked|busy/i);
     other.exec('COMMIT');
     other.close();
     // Once the lock is free the store tries again on its own: another process sees the run without any read here.
@@ -273,8 +241,8 @@ describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
     await until(() => count(reader, 'run_events') === 3, 'the retry commits the queued events');
     expect(reader.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'completed' }]);
     reader.close();
-    expect(store.getEvents('r_busy').map((e) => e.seq)).toEqual([0, 1, 2]);
-    store.close();
+    expect((await store.getEvents('r_busy')).map((e) => e.seq)).toEqual([0, 1, 2]);
+    await store.close();
   });
 });
 
@@ -282,24 +250,24 @@ describe('runs, when the writer thread fails', () => {
   it('writes what the thread may not have committed, and everything after, on its own connection', async () => {
     const dir = tempDir();
     const errors: unknown[] = [];
-    const store = Store.open(dir, { flushDelayMs: 0, onError: (err) => errors.push(err) });
+    const store = SqliteStore.open(dir, { flushDelayMs: 0, onError: (err) => errors.push(err) });
     // A live thread first: it has committed something.
     startRun(store, 'r_first');
     await until(() => count(store.db, 'runs') === 1, 'the thread commits');
     startRun(store, 'r_before');
-    for (let seq = 0; seq < 3; seq++) store.enqueueEvent(event('r_before', seq));
+    for (let seq = 0; seq < 3; seq++) store.enqueueEvent(event('r_before', seq), 1);
     // Posted to the thread on the next tick; killed right after, committed or not.
     await new Promise((resolve) => setImmediate(resolve));
     await store.killWriterThread();
     await until(() => !store.hasWriterThread, 'the store notices the thread is gone');
     expect(String(errors[0])).toMatch(/writer thread exited/);
     startRun(store, 'r_after');
-    store.enqueueEvent(event('r_after', 0, 'run.started'));
-    store.finishRun('r_before', { status: 'completed', endedAt: new Date().toISOString(), durationMs: 2 });
-    expect(store.getEvents('r_before').map((e) => e.seq)).toEqual([0, 1, 2]);
-    expect(store.getRun('r_before')?.status).toBe('completed');
-    expect(store.getEvents('r_after')).toHaveLength(1);
-    store.close();
+    store.enqueueEvent(event('r_after', 0, 'run.started'), 1);
+    store.finishRun('r_before', 1, { status: 'completed', endedAt: new Date().toISOString(), durationMs: 2 });
+    expect((await store.getEvents('r_before')).map((e) => e.seq)).toEqual([0, 1, 2]);
+    expect((await store.getRun('r_before'))?.status).toBe('completed');
+    expect(await store.getEvents('r_after')).toHaveLength(1);
+    await store.close();
     const reopened = new Database(join(dir, DB_FILE), { readonly: true });
     expect(count(reopened, 'runs')).toBe(3);
     expect(count(reopened, 'run_events')).toBe(4);
@@ -310,98 +278,58 @@ describe('runs, when the writer thread fails', () => {
     const dir = tempDir();
     const errors: unknown[] = [];
     // A short busy timeout: a silent thread is given up on after 2 × 100 ms + 1 s.
-    const store = Store.open(dir, { flushDelayMs: 60_000, busyTimeoutMs: 100, onError: (err) => errors.push(err) });
+    const store = SqliteStore.open(dir, {
+      flushDelayMs: 60_000,
+      busyTimeoutMs: 100,
+      onError: (err) => errors.push(err),
+    });
     startRun(store, 'r_live');
-    await until(() => (store.getRun('r_live') ? count(store.db, 'runs') === 1 : false), 'the thread commits');
+    await store.flush();
+    await until(() => count(store.db, 'runs') === 1, 'the thread commits');
     startRun(store, 'r_orphan');
-    store.enqueueEvent(event('r_orphan', 0, 'run.started'));
+    store.enqueueEvent(event('r_orphan', 0, 'run.started'), 1);
     // The thread is stopped while this thread blocks in the read: its exit event cannot be handled meanwhile.
     void store.killWriterThread();
-    expect(store.getRun('r_orphan')?.status).toBe('running');
-    expect(store.getEvents('r_orphan')).toHaveLength(1);
+    expect((await store.getRun('r_orphan'))?.status).toBe('running');
+    expect(await store.getEvents('r_orphan')).toHaveLength(1);
     expect(store.hasWriterThread).toBe(false);
     expect(errors.map(String).join(' ')).toMatch(/writer thread (did not answer|exited)/);
-    store.close();
+    await store.close();
   });
 
-  it('takes over at once when the thread cannot open the database, instead of waiting for it', () => {
+  it('takes over at once when the thread cannot open the database, instead of waiting for it', async () => {
     const dir = tempDir();
     const errors: unknown[] = [];
-    const store = Store.open(dir, { flushDelayMs: 60_000, onError: (err) => errors.push(err) });
+    const store = SqliteStore.open(dir, { flushDelayMs: 60_000, onError: (err) => errors.push(err) });
     // Gone before the thread (still starting) opens it: the thread never creates a database of its own.
     for (const name of readdirSync(dir)) rmSync(join(dir, name));
     startRun(store, 'r_alone');
-    store.enqueueEvent(event('r_alone', 0, 'run.started'));
+    store.enqueueEvent(event('r_alone', 0, 'run.started'), 1);
     // The read blocks on the thread, which says it failed: the store answers from its own connection.
-    expect(store.getEvents('r_alone')).toHaveLength(1);
+    expect(await store.getEvents('r_alone')).toHaveLength(1);
     expect(store.hasWriterThread).toBe(false);
     expect(errors.map(String).join(' ')).toMatch(/could not open the database/);
     expect(readdirSync(dir)).toEqual([]);
-    store.close();
+    await store.close();
   });
 
-  it('stops the thread when its last commit fails at close, so the process can exit, and keeps the data', () => {
+  it('stops the thread when its last commit fails at close, so the process can exit, and keeps the data', async () => {
     const dir = tempDir();
     const errors: unknown[] = [];
-    const store = Store.open(dir, { flushDelayMs: 60_000, busyTimeoutMs: 50, onError: (err) => errors.push(err) });
+    const store = SqliteStore.open(dir, {
+      flushDelayMs: 60_000,
+      busyTimeoutMs: 50,
+      onError: (err) => errors.push(err),
+    });
     const other = new Database(join(dir, DB_FILE));
     other.exec('BEGIN IMMEDIATE');
     startRun(store, 'r_at_close');
-    store.close();
+    await store.close();
     // Both the thread and the fallback on the store's own connection met the lock: reported, not thrown.
     expect(errors.length).toBeGreaterThanOrEqual(1);
     expect(String(errors[0])).toMatch(/locked|busy/i);
     expect(store.hasWriterThread).toBe(false);
     other.exec('ROLLBACK');
     other.close();
-  });
-});
-
-describe('runs', () => {
-  it('marks runs of a dead process as interrupted, closing their event log', () => {
-    const dir = tempDir();
-    const store = Store.open(dir);
-    store.insertRun({
-      runId: 'r_dead',
-      flowId: 'echo',
-      flowVersion: 1,
-      status: 'running',
-      inputs: {},
-      startedAt: new Date().toISOString(),
-    });
-    store.appendEvents([event('r_dead', 0, 'run.started'), event('r_dead', 1)]);
-    // A pid no process has: the owner is gone.
-    store.db.prepare('UPDATE runs SET pid = 2147483646').run();
-    store.close();
-
-    const reopened = Store.open(dir);
-    const run = reopened.getRun('r_dead');
-    expect(run).toMatchObject({ status: 'failed', error: { code: 'RUN_INTERRUPTED' } });
-    const events = reopened.getEvents('r_dead');
-    expect(events.map((e) => [e.seq, e.type])).toEqual([
-      [0, 'run.started'],
-      [1, 'node.log'],
-      [2, 'run.failed'],
-    ]);
-    reopened.close();
-  });
-
-  it('leaves runs owned by a live process alone', () => {
-    const dir = tempDir();
-    const store = Store.open(dir);
-    store.insertRun({
-      runId: 'r_live',
-      flowId: 'echo',
-      flowVersion: 1,
-      status: 'running',
-      inputs: {},
-      startedAt: new Date().toISOString(),
-    });
-    store.flushEvents();
-    store.db.prepare('UPDATE runs SET pid = ?').run(process.ppid);
-    const other = Store.open(dir);
-    expect(other.getRun('r_live')?.status).toBe('running');
-    other.close();
-    store.close();
   });
 });

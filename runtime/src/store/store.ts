@@ -1,108 +1,54 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AppError,
-  type ErrorBody,
-  type FlowFile,
-  migrateFlow,
-  NodeRegistry,
-  type RunStatus,
-  serializeFlow,
-  type TraceEvent,
-  type Usage,
-  type Values,
-} from '@flowloom/nodes';
+import { AppError, type FlowFile, migrateFlow, NodeRegistry, serializeFlow, type TraceEvent } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
 import { isProcessAlive } from '../platform/process-alive.js';
 import { WriterThread } from './group-commit.js';
-import { KeyTable } from './keys.js';
-import { MemoryTable } from './memory.js';
+import { SqliteKeyTable } from './keys.js';
+import { SqliteMemoryTable } from './memory.js';
 import { MIGRATIONS, type Migration, migrate } from './migrations.js';
-import { PublishedTable } from './published.js';
-import { addEvent, BatchWriter, configureConnection, emptyBatch, isEmptyBatch, type WriteBatch } from './row-writes.js';
-import { SettingsTable } from './settings.js';
+import { SqlitePublishedTable } from './published.js';
+import {
+  type FeedbackRow,
+  type FlowRow,
+  INTERRUPTED,
+  interruptedDuration,
+  interruptedEvent,
+  migratedFlow,
+  parseEvent,
+  type RunRow,
+  toFeedback,
+  toFlowSummary,
+  toRun,
+  toStoredFlow,
+} from './records.js';
+import {
+  addEvent,
+  addFinish,
+  addRun,
+  BatchWriter,
+  configureConnection,
+  emptyBatch,
+  isEmptyBatch,
+  type WriteBatch,
+} from './row-writes.js';
+import { SqliteSettingsTable } from './settings.js';
+import type {
+  Feedback,
+  FlowSummary,
+  FlowVersionInfo,
+  RunEnd,
+  RunQuery,
+  RunRecord,
+  RunStart,
+  Store,
+  StoredFlow,
+} from './types.js';
 
 /** The database file inside the data folder. */
 export const DB_FILE = 'flowloom.db';
 
-export interface FlowSummary {
-  id: string;
-  name: string;
-  description?: string;
-  tags?: string[];
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface StoredFlow {
-  flow: FlowFile;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface FlowVersionInfo {
-  version: number;
-  savedAt: string;
-}
-
-/** A run as stored: the row of `runs`, JSON columns parsed. */
-export interface RunRecord {
-  runId: string;
-  flowId: string;
-  flowVersion: number | null;
-  status: RunStatus;
-  inputs: Values;
-  outputs?: Values;
-  error?: ErrorBody;
-  usage?: Usage;
-  costUsd?: number;
-  startedAt: string;
-  endedAt?: string;
-  durationMs?: number;
-  sessionId?: string;
-  parentRunId?: string;
-  depth: number;
-}
-
-export interface RunStart {
-  runId: string;
-  flowId: string;
-  flowVersion: number | null;
-  status: RunStatus;
-  inputs: Values;
-  startedAt: string;
-  sessionId?: string;
-  parentRunId?: string;
-  depth?: number;
-}
-
-export interface RunEnd {
-  status: RunStatus;
-  outputs?: Values;
-  error?: ErrorBody;
-  usage?: Usage;
-  costUsd?: number;
-  endedAt: string;
-  durationMs: number;
-}
-
-export interface RunQuery {
-  flowId?: string;
-  status?: RunStatus;
-  limit?: number;
-}
-
-export interface Feedback {
-  id: number;
-  runId: string;
-  score: number;
-  comment?: string;
-  createdAt: string;
-}
-
-export interface StoreOptions {
+export interface SqliteStoreOptions {
   /**
    * The node kinds flows are migrated to (`migrateFlow`) when read and written, so every flow the store hands out or
    * keeps is at its kinds' current versions. Default: the built-in kinds.
@@ -136,59 +82,7 @@ export interface StoreOptions {
  */
 export const DEFAULT_FLUSH_DELAY_MS = 10;
 /** This many queued events are written at once, without waiting for the delay (bounds memory and commit size). */
-const FLUSH_AT_EVENTS = 5000;
-
-interface RunRow {
-  runId: string;
-  flowId: string;
-  flowVersion: number | null;
-  status: RunStatus;
-  inputs: string;
-  outputs: string | null;
-  error: string | null;
-  usage: string | null;
-  cost: number | null;
-  startedAt: string;
-  endedAt: string | null;
-  durationMs: number | null;
-  sessionId: string | null;
-  parentRunId: string | null;
-  depth: number;
-}
-
-interface FlowRow {
-  id: string;
-  name: string;
-  version: number;
-  json: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-function parse<T>(json: string | null): T | undefined {
-  return json === null ? undefined : (JSON.parse(json) as T);
-}
-
-function toRun(row: RunRow): RunRecord {
-  const run: RunRecord = {
-    runId: row.runId,
-    flowId: row.flowId,
-    flowVersion: row.flowVersion,
-    status: row.status,
-    inputs: parse<Values>(row.inputs) ?? {},
-    startedAt: row.startedAt,
-    depth: row.depth,
-  };
-  if (row.outputs !== null) run.outputs = parse<Values>(row.outputs);
-  if (row.error !== null) run.error = parse<ErrorBody>(row.error);
-  if (row.usage !== null) run.usage = parse<Usage>(row.usage);
-  if (row.cost !== null) run.costUsd = row.cost;
-  if (row.endedAt !== null) run.endedAt = row.endedAt;
-  if (row.durationMs !== null) run.durationMs = row.durationMs;
-  if (row.sessionId !== null) run.sessionId = row.sessionId;
-  if (row.parentRunId !== null) run.parentRunId = row.parentRunId;
-  return run;
-}
+export const FLUSH_AT_EVENTS = 5000;
 
 function prepareStatements(db: Database.Database) {
   return {
@@ -210,8 +104,12 @@ function prepareStatements(db: Database.Database) {
     listRuns:
       db.prepare(`SELECT * FROM runs WHERE (@flowId IS NULL OR flowId = @flowId) AND (@status IS NULL OR status = @status)
       ORDER BY startedAt DESC, rowid DESC LIMIT @limit`),
-    unfinishedRuns: db.prepare("SELECT runId, pid, startedAt FROM runs WHERE status IN ('running', 'queued')"),
-    getEvents: db.prepare('SELECT json FROM run_events WHERE runId = ? ORDER BY seq'),
+    unfinishedRuns: db.prepare(
+      "SELECT runId, flowId, pid, startedAt, attempt FROM runs WHERE status IN ('running', 'queued')",
+    ),
+    claimRun: db.prepare(`UPDATE runs SET attempt = attempt + 1, status = 'running', pid = ?
+      WHERE runId = ? AND status IN ('queued', 'running') RETURNING attempt`),
+    getEvents: db.prepare('SELECT json FROM run_events WHERE runId = ? AND seq > ? ORDER BY seq'),
     lastSeq: db.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE runId = ?'),
     insertFeedback: db.prepare('INSERT INTO run_feedback (runId, score, comment, createdAt) VALUES (?, ?, ?, ?)'),
     listFeedback: db.prepare('SELECT * FROM run_feedback WHERE runId = ? ORDER BY id'),
@@ -220,26 +118,21 @@ function prepareStatements(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-const INTERRUPTED: ErrorBody = {
-  code: 'RUN_INTERRUPTED',
-  message: 'The runtime stopped (crash, kill or restart) while this run was in progress.',
-};
-
 /**
- * Flows, their version history, runs and run events in SQLite (WAL). Statements are prepared once; trace events
- * are queued and written in one transaction per tick so the run's hot path only pushes to an array.
+ * The embedded store: SQLite (better-sqlite3, WAL) in the data folder. Statements are prepared once; run rows, events
+ * and final states are queued and committed in one transaction every few ms on a writer thread with its own
+ * connection (group commit), so the run's hot path only pushes to an array and the event loop never waits for a
+ * disk write. The async methods do their work synchronously (better-sqlite3 is synchronous) and answer settled
+ * promises.
  */
-export class Store {
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   readonly path: string;
-  /** Published versions and the published runs' rows. */
-  readonly published: PublishedTable;
-  /** API keys of published endpoints. */
-  readonly keys: KeyTable;
-  /** Name/value settings (the model provider). */
-  readonly settings: SettingsTable;
-  /** Chat history of the memory node. */
-  readonly memory: MemoryTable;
+  readonly published: SqlitePublishedTable;
+  readonly keys: SqliteKeyTable;
+  readonly settings: SqliteSettingsTable;
+  readonly memory: SqliteMemoryTable;
   /** Run rows, events, final states and other rows waiting for the next group commit. */
   #batch: WriteBatch = emptyBatch(1);
   #writer: WriterThread | undefined;
@@ -257,7 +150,7 @@ export class Store {
   readonly #onError: ((err: unknown) => void) | undefined;
   readonly #registry: NodeRegistry;
 
-  private constructor(path: string, options: StoreOptions) {
+  private constructor(path: string, options: SqliteStoreOptions) {
     this.path = path;
     this.#registry = options.registry ?? new NodeRegistry();
     this.#onError = options.onError;
@@ -267,12 +160,15 @@ export class Store {
     configureConnection(this.db, busyTimeoutMs);
     migrate(this.db, options.migrations ?? MIGRATIONS);
     this.#sql = prepareStatements(this.db);
-    this.published = new PublishedTable(this.db, (sql, params) => this.enqueueRow(sql, params));
-    this.keys = new KeyTable(this.db);
-    this.settings = new SettingsTable(this.db);
-    this.memory = new MemoryTable(this.db);
+    this.published = new SqlitePublishedTable(this.db, (run) => {
+      this.#batch.publishedRuns.push(run);
+      this.#scheduleFlush();
+    });
+    this.keys = new SqliteKeyTable(this.db);
+    this.settings = new SqliteSettingsTable(this.db);
+    this.memory = new SqliteMemoryTable(this.db);
     this.#inline = new BatchWriter(this.db);
-    if (options.recover !== false) this.recoverInterrupted();
+    if (options.recover !== false) this.#recoverInterrupted();
     if (options.writer !== 'inline') {
       const writer = new WriterThread(path, busyTimeoutMs, {
         onError: (err) => this.#onError?.(err),
@@ -288,13 +184,16 @@ export class Store {
   }
 
   /** Opens (creating when needed) `flowloom.db` in the data folder and brings its schema up to date. */
-  static open(dataDir: string, options: StoreOptions = {}): Store {
+  static open(dataDir: string, options: SqliteStoreOptions = {}): SqliteStore {
     mkdirSync(dataDir, { recursive: true });
-    return new Store(join(dataDir, DB_FILE), options);
+    return new SqliteStore(join(dataDir, DB_FILE), options);
   }
 
-  /** True when the database answers a query (`GET /api/health`). */
-  isHealthy(): boolean {
+  get location(): string {
+    return this.path;
+  }
+
+  async ping(): Promise<boolean> {
     try {
       this.#sql.ping.get();
       return true;
@@ -303,88 +202,56 @@ export class Store {
     }
   }
 
+  /** A local file: there is no connection to lose. */
+  assertAvailable(): void {}
+
   // ---- flows ----
 
-  listFlows(): FlowSummary[] {
-    return (this.#sql.listFlows.all() as FlowRow[]).map((row) => {
-      const flow = JSON.parse(row.json) as FlowFile;
-      const summary: FlowSummary = {
-        id: row.id,
-        name: row.name,
-        version: row.version,
-        createdAt: row.createdAt,
-        updatedAt: row.updatedAt,
-      };
-      if (flow.description !== undefined) summary.description = flow.description;
-      if (flow.tags !== undefined) summary.tags = flow.tags;
-      return summary;
-    });
+  async listFlows(): Promise<FlowSummary[]> {
+    return (this.#sql.listFlows.all() as FlowRow[]).map(toFlowSummary);
   }
 
-  /** A flow as stored by an older kind version is upgraded on the way out (see `StoreOptions.registry`). */
-  #migrated(flow: FlowFile): FlowFile {
-    return migrateFlow(flow, this.#registry).flow;
+  async getFlow(id: string): Promise<StoredFlow | undefined> {
+    return this.#getFlow(id);
   }
 
-  getFlow(id: string): StoredFlow | undefined {
+  #getFlow(id: string): StoredFlow | undefined {
     const row = this.#sql.getFlow.get(id) as FlowRow | undefined;
-    if (!row) return undefined;
-    return {
-      flow: this.#migrated(JSON.parse(row.json) as FlowFile),
-      version: row.version,
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-    };
+    return row && toStoredFlow(row, this.#registry);
   }
 
-  /** The stored text of the current draft (canonical, as `serializeFlow` writes it). */
-  getFlowText(id: string): string | undefined {
+  async getFlowText(id: string): Promise<string | undefined> {
     return (this.#sql.getFlow.get(id) as FlowRow | undefined)?.json;
   }
 
-  /** Stores a new flow as version 1, every node with its kind's version. Throws FLOW_EXISTS when the id is taken. */
-  createFlow(flow: FlowFile): StoredFlow {
+  async createFlow(flow: FlowFile): Promise<StoredFlow> {
     const at = new Date().toISOString();
-    const stored = { ...this.#migrated(flow), version: 1 };
-    const json = serializeFlow(stored);
+    const json = serializeFlow({ ...this.#migrated(flow), version: 1 });
     this.db
       .transaction(() => {
-        if (this.#sql.getFlow.get(flow.id)) throw new AppError('FLOW_EXISTS', `flow "${flow.id}" already exists`);
+        if (this.#sql.getFlow.get(flow.id)) throw flowExists(flow.id);
         this.#sql.insertFlow.run({ id: flow.id, name: flow.name, version: 1, json, at });
         this.#sql.insertVersion.run(flow.id, 1, json, at);
       })
       .immediate();
-    return this.getFlow(flow.id) as StoredFlow;
+    return this.#getFlow(flow.id) as StoredFlow;
   }
 
-  /**
-   * Replaces the draft, bumping its version and keeping the old one in the history. With `expectedVersion`, refuses
-   * (FLOW_VERSION_CONFLICT) when someone saved in between.
-   */
-  updateFlow(flow: FlowFile, expectedVersion?: number): StoredFlow {
+  async updateFlow(flow: FlowFile, expectedVersion?: number): Promise<StoredFlow> {
     const at = new Date().toISOString();
     this.db
       .transaction(() => {
         const row = this.#sql.getFlow.get(flow.id) as FlowRow | undefined;
-        if (!row) throw new AppError('FLOW_NOT_FOUND', `flow "${flow.id}" does not exist`);
-        if (expectedVersion !== undefined && expectedVersion !== row.version) {
-          throw new AppError(
-            'FLOW_VERSION_CONFLICT',
-            `flow "${flow.id}" is at version ${row.version}, not ${expectedVersion}: it was saved elsewhere meanwhile`,
-            { details: [{ currentVersion: row.version, yourVersion: expectedVersion }] },
-          );
-        }
-        const version = row.version + 1;
+        const version = nextFlowVersion(flow.id, row?.version, expectedVersion);
         const json = serializeFlow({ ...this.#migrated(flow), version });
         this.#sql.updateFlow.run({ id: flow.id, name: flow.name, version, json, at });
         this.#sql.insertVersion.run(flow.id, version, json, at);
       })
       .immediate();
-    return this.getFlow(flow.id) as StoredFlow;
+    return this.#getFlow(flow.id) as StoredFlow;
   }
 
-  /** Deletes a flow and its history (its runs stay). False when it did not exist. */
-  deleteFlow(id: string): boolean {
+  async deleteFlow(id: string): Promise<boolean> {
     return this.db
       .transaction(() => {
         const { changes } = this.#sql.deleteFlow.run(id);
@@ -394,31 +261,25 @@ export class Store {
       .immediate();
   }
 
-  listFlowVersions(id: string): FlowVersionInfo[] {
+  async listFlowVersions(id: string): Promise<FlowVersionInfo[]> {
     return this.#sql.listVersions.all(id) as FlowVersionInfo[];
   }
 
-  getFlowVersion(id: string, version: number): { flow: FlowFile; savedAt: string } | undefined {
+  async getFlowVersion(id: string, version: number): Promise<{ flow: FlowFile; savedAt: string } | undefined> {
     const row = this.#sql.getVersion.get(id, version) as { json: string; savedAt: string } | undefined;
-    return row && { flow: this.#migrated(JSON.parse(row.json) as FlowFile), savedAt: row.savedAt };
+    return row && { flow: migratedFlow(row.json, this.#registry), savedAt: row.savedAt };
+  }
+
+  /** A flow as it comes in, upgraded to its kinds' current versions (see `SqliteStoreOptions.registry`). */
+  #migrated(flow: FlowFile): FlowFile {
+    return migrateFlow(flow, this.#registry).flow;
   }
 
   // ---- runs ----
 
   /** Queues a run's row; it is written with the run's first events (reads flush first, so they always see it). */
   insertRun(run: RunStart): void {
-    this.#batch.runs.push({
-      runId: run.runId,
-      flowId: run.flowId,
-      flowVersion: run.flowVersion,
-      status: run.status,
-      inputs: JSON.stringify(run.inputs ?? {}),
-      startedAt: run.startedAt,
-      pid: process.pid,
-      sessionId: run.sessionId ?? null,
-      parentRunId: run.parentRunId ?? null,
-      depth: run.depth ?? 0,
-    });
+    addRun(this.#batch, run);
     this.#scheduleFlush();
   }
 
@@ -426,29 +287,29 @@ export class Store {
    * Queues a run's final state; it is committed with the other queued rows and events (group commit). Reads flush
    * first, so every reader sees it at once; only a crash before the commit would leave the run to crash recovery.
    */
-  finishRun(runId: string, end: RunEnd): void {
+  finishRun(runId: string, attempt: number, end: RunEnd): void {
     if (this.#closed) return;
-    this.#batch.finishes.push({
-      runId,
-      status: end.status,
-      outputs: end.outputs === undefined ? null : JSON.stringify(end.outputs),
-      error: end.error === undefined ? null : JSON.stringify(end.error),
-      usage: end.usage === undefined ? null : JSON.stringify(end.usage),
-      cost: end.costUsd ?? null,
-      endedAt: end.endedAt,
-      durationMs: Math.round(end.durationMs),
-    });
+    addFinish(this.#batch, runId, attempt, end);
     this.#scheduleFlush();
   }
 
-  getRun(runId: string): RunRecord | undefined {
-    this.flushEvents();
+  async claimRun(runId: string): Promise<number | undefined> {
+    this.#flushSync();
+    return (this.#sql.claimRun.get(process.pid, runId) as { attempt: number } | undefined)?.attempt;
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    this.#flushSync();
+    return this.#getRun(runId);
+  }
+
+  #getRun(runId: string): RunRecord | undefined {
     const row = this.#sql.getRun.get(runId) as RunRow | undefined;
     return row && toRun(row);
   }
 
-  listRuns(query: RunQuery = {}): RunRecord[] {
-    this.flushEvents();
+  async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+    this.#flushSync();
     const rows = this.#sql.listRuns.all({
       flowId: query.flowId ?? null,
       status: query.status ?? null,
@@ -458,17 +319,8 @@ export class Store {
   }
 
   /** Queues an event (encoded now, so later changes to its objects do not matter) for the next group commit. */
-  enqueueEvent(event: TraceEvent): void {
-    addEvent(this.#batch, event);
-    this.#scheduleFlush();
-  }
-
-  /**
-   * Queues another service's row for the next group commit, e.g. `published_runs`: an idempotent statement (INSERT
-   * OR IGNORE, UPDATE by key), since a commit that is not known to have happened is tried again.
-   */
-  enqueueRow(sql: string, params: unknown[]): void {
-    this.#batch.rows.push([sql, params]);
+  enqueueEvent(event: TraceEvent, attempt: number): void {
+    addEvent(this.#batch, event, attempt);
     this.#scheduleFlush();
   }
 
@@ -544,8 +396,15 @@ export class Store {
     await this.#writer?.exited;
   }
 
-  /** Commits every queued run row, event, final state and row before returning (reads call it first). */
-  flushEvents(): void {
+  async flush(): Promise<void> {
+    this.#flushSync();
+  }
+
+  /**
+   * Commits every queued run row, event, final state and row before returning (reads call it first): blocks until the
+   * writer thread has committed them (about one commit's time).
+   */
+  #flushSync(): void {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     this.#flushSoon = false;
@@ -562,77 +421,54 @@ export class Store {
     }
   }
 
-  /** Writes events at once, on this connection (not queued). */
-  appendEvents(events: readonly TraceEvent[]): void {
+  /** Writes events at once, on this connection (not queued; tests). */
+  appendEvents(events: readonly TraceEvent[], attempt = 1): void {
     const batch = emptyBatch(0);
-    for (const event of events) addEvent(batch, event);
+    for (const event of events) addEvent(batch, event, attempt);
     this.#inline.write([batch]);
   }
 
-  getEvents(runId: string): TraceEvent[] {
-    this.flushEvents();
-    return (this.#sql.getEvents.all(runId) as { json: string }[]).map((row) => JSON.parse(row.json) as TraceEvent);
+  async getEvents(runId: string, afterSeq = -1): Promise<TraceEvent[]> {
+    this.#flushSync();
+    return (this.#sql.getEvents.all(runId, afterSeq) as { json: string }[]).map((row) => parseEvent(row.json));
   }
 
-  addFeedback(runId: string, score: number, comment?: string): Feedback {
+  async addFeedback(runId: string, score: number, comment?: string): Promise<Feedback> {
     const createdAt = new Date().toISOString();
     const { lastInsertRowid } = this.#sql.insertFeedback.run(runId, score, comment ?? null, createdAt);
-    const feedback: Feedback = { id: Number(lastInsertRowid), runId, score, createdAt };
-    if (comment !== undefined) feedback.comment = comment;
-    return feedback;
+    return toFeedback({ id: Number(lastInsertRowid), runId, score, comment: comment ?? null, createdAt });
   }
 
-  listFeedback(runId: string): Feedback[] {
-    const rows = this.#sql.listFeedback.all(runId) as {
-      id: number;
-      runId: string;
-      score: number;
-      comment: string | null;
-      createdAt: string;
-    }[];
-    return rows.map((row) => {
-      const feedback: Feedback = { id: row.id, runId: row.runId, score: row.score, createdAt: row.createdAt };
-      if (row.comment !== null) feedback.comment = row.comment;
-      return feedback;
-    });
+  async listFeedback(runId: string): Promise<Feedback[]> {
+    return (this.#sql.listFeedback.all(runId) as FeedbackRow[]).map(toFeedback);
   }
 
-  /**
-   * Runs left `running`/`queued` by a process that is gone (crash, kill -9) become `failed` with RUN_INTERRUPTED,
-   * and their event log gets a closing `run.failed`. Runs owned by a live process (a server sharing the data
-   * folder with a CLI run) are left alone. Returns the ids it marked.
-   */
-  recoverInterrupted(): string[] {
-    this.flushEvents();
+  async recoverInterrupted(): Promise<string[]> {
+    return this.#recoverInterrupted();
+  }
+
+  /** Runs of a process that is gone (the data folder is local: every pid is of this machine). */
+  #recoverInterrupted(): string[] {
+    this.#flushSync();
     const endedAt = new Date().toISOString();
     const marked: string[] = [];
     this.db
       .transaction(() => {
-        const rows = this.#sql.unfinishedRuns.all() as { runId: string; pid: number | null; startedAt: string }[];
+        const rows = this.#sql.unfinishedRuns.all() as {
+          runId: string;
+          flowId: string;
+          pid: number | null;
+          startedAt: string;
+          attempt: number;
+        }[];
         const batch = emptyBatch(0);
         for (const row of rows) {
           if (row.pid !== null && row.pid !== process.pid && isProcessAlive(row.pid)) continue;
-          const durationMs = Math.max(0, Date.parse(endedAt) - Date.parse(row.startedAt));
-          const run = this.getRun(row.runId) as RunRecord;
+          const durationMs = interruptedDuration(row.startedAt, endedAt);
           const last = (this.#sql.lastSeq.get(row.runId) as { seq: number | null }).seq;
-          addEvent(batch, {
-            runId: row.runId,
-            seq: last === null ? 0 : last + 1,
-            at: endedAt,
-            type: 'run.failed',
-            flowId: run.flowId,
-            data: { error: INTERRUPTED, durationMs },
-          } as TraceEvent);
-          batch.finishes.push({
-            runId: row.runId,
-            status: 'failed',
-            outputs: null,
-            error: JSON.stringify(INTERRUPTED),
-            usage: null,
-            cost: null,
-            endedAt,
-            durationMs,
-          });
+          const seq = last === null ? 0 : last + 1;
+          addEvent(batch, interruptedEvent(row.runId, row.flowId, seq, endedAt, durationMs), row.attempt);
+          addFinish(batch, row.runId, row.attempt, { status: 'failed', error: INTERRUPTED, endedAt, durationMs });
           marked.push(row.runId);
         }
         this.#inline.write([batch]);
@@ -642,7 +478,7 @@ export class Store {
   }
 
   /** Writes what is queued and closes the database. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     clearTimeout(this.#flushTimer);
     try {
@@ -666,4 +502,25 @@ export class Store {
     this.#closed = true;
     this.db.close();
   }
+}
+
+/** FLOW_EXISTS for a create whose id is taken. */
+export function flowExists(id: string): AppError {
+  return new AppError('FLOW_EXISTS', `flow "${id}" already exists`);
+}
+
+/**
+ * The version an update of a flow gets: the stored one plus one. Throws FLOW_NOT_FOUND when there is none, and
+ * FLOW_VERSION_CONFLICT when the caller expected another.
+ */
+export function nextFlowVersion(id: string, stored: number | undefined, expected: number | undefined): number {
+  if (stored === undefined) throw new AppError('FLOW_NOT_FOUND', `flow "${id}" does not exist`);
+  if (expected !== undefined && expected !== stored) {
+    throw new AppError(
+      'FLOW_VERSION_CONFLICT',
+      `flow "${id}" is at version ${stored}, not ${expected}: it was saved elsewhere meanwhile`,
+      { details: [{ currentVersion: stored, yourVersion: expected }] },
+    );
+  }
+  return stored + 1;
 }

@@ -2,9 +2,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowFile } from '@flowloom/nodes';
+import type Database from 'better-sqlite3';
 import { type Config, testConfig } from '../config.js';
 import { type App, buildApp } from '../http/app.js';
 import { createRuntime } from '../kernel.js';
+import { SqliteStore } from '../store/store.js';
 
 // Test helpers (not used by the runtime itself): package-local temp folders and small flows.
 
@@ -52,6 +54,13 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
       removeTempDir(dataDir);
     },
   };
+}
+
+/** The SQLite connection of an app's store (tests that look at rows the API does not show). */
+export function sqliteDb(app: App): Database.Database {
+  const { store } = app.runtime;
+  if (!(store instanceof SqliteStore)) throw new Error(`this test reads SQLite rows; the store is ${store.kind}`);
+  return store.db;
 }
 
 /** question (text) → answer: no model involved. */

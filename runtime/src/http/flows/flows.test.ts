@@ -22,11 +22,13 @@ function inject(
 }
 
 /** Everything stored about flows, to prove a rejected request changed nothing. */
-function storedState(): string {
+async function storedState(): Promise<string> {
+  const { store } = t.app.runtime;
+  const flows = await store.listFlows();
   return JSON.stringify({
-    flows: t.app.runtime.store.listFlows(),
-    texts: t.app.runtime.store.listFlows().map((f) => t.app.runtime.store.getFlowText(f.id)),
-    versions: t.app.runtime.store.listFlows().map((f) => t.app.runtime.store.listFlowVersions(f.id)),
+    flows,
+    texts: await Promise.all(flows.map((f) => store.getFlowText(f.id))),
+    versions: await Promise.all(flows.map((f) => store.listFlowVersions(f.id))),
   });
 }
 
@@ -68,11 +70,11 @@ describe('flows CRUD', () => {
     // The input and output params above equal their kind's defaults: the store keeps only real choices.
     const loaded = (await inject('GET', '/api/flows/echo')).json() as FlowFile;
     expect(loaded.nodes.every((node) => node.params === undefined)).toBe(true);
-    const firstText = t.app.runtime.store.getFlowText('echo') as string;
+    const firstText = (await t.app.runtime.store.getFlowText('echo')) as string;
     await inject('PUT', '/api/flows/echo', loaded);
     const reloaded = (await inject('GET', '/api/flows/echo')).json() as FlowFile;
     await inject('PUT', '/api/flows/echo', reloaded);
-    const thirdText = t.app.runtime.store.getFlowText('echo') as string;
+    const thirdText = (await t.app.runtime.store.getFlowText('echo')) as string;
     expect(thirdText.replace('"version": 3', '"version": 1')).toBe(firstText);
     expect(thirdText).toBe(serializeFlow(reloaded as FlowFile).replace('"version": 2', '"version": 3'));
   });
@@ -102,7 +104,7 @@ describe('flows CRUD', () => {
     await inject('POST', '/api/flows', echoFlow());
     const mine = (await inject('GET', '/api/flows/echo')).json() as FlowFile;
     expect((await inject('PUT', '/api/flows/echo', { ...mine, name: 'theirs' })).statusCode).toBe(200);
-    const before = storedState();
+    const before = await storedState();
 
     const stale = await inject('PUT', '/api/flows/echo', { ...mine, name: 'mine' });
     expect(stale.statusCode).toBe(409);
@@ -113,7 +115,7 @@ describe('flows CRUD', () => {
 
     const staleHeader = await inject('PUT', '/api/flows/echo', { ...echoFlow(), name: 'mine' }, { 'if-match': '"1"' });
     expect(staleHeader.statusCode).toBe(409);
-    expect(storedState()).toBe(before);
+    expect(await storedState()).toBe(before);
 
     const badHeader = await inject('PUT', '/api/flows/echo', echoFlow(), { 'if-match': 'yesterday' });
     expect(badHeader.statusCode).toBe(400);
@@ -131,17 +133,17 @@ describe('flows: bad input leaves the store unchanged', () => {
   });
 
   it('malformed JSON → 400 BAD_REQUEST', async () => {
-    const before = storedState();
+    const before = await storedState();
     const res = await inject('POST', '/api/flows', '{"format": ', { 'content-type': 'application/json' });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('BAD_REQUEST');
     const put = await inject('PUT', '/api/flows/echo', '{nope}', { 'content-type': 'application/json' });
     expect(put.statusCode).toBe(400);
-    expect(storedState()).toBe(before);
+    expect(await storedState()).toBe(before);
   });
 
   it('a schema-invalid flow → 400 VALIDATION_FAILED listing every field at fault', async () => {
-    const before = storedState();
+    const before = await storedState();
     const bad = {
       ...echoFlow('other'),
       format: 'flowloom.flow/v0',
@@ -163,11 +165,11 @@ describe('flows: bad input leaves the store unchanged', () => {
         'body.extra',
       ]),
     );
-    expect(storedState()).toBe(before);
+    expect(await storedState()).toBe(before);
   });
 
   it('ids with path characters → 400 naming the field', async () => {
-    const before = storedState();
+    const before = await storedState();
     const body = await inject('POST', '/api/flows', echoFlow('../etc/passwd'));
     expect(body.statusCode).toBe(400);
     expect(body.json().error.details).toEqual([expect.objectContaining({ field: 'body.id' })]);
@@ -177,35 +179,35 @@ describe('flows: bad input leaves the store unchanged', () => {
       expect(res.json().error.details, url).toEqual([expect.objectContaining({ field: 'params.id' })]);
     }
     expect((await inject('DELETE', '/api/flows/..%2Fecho')).statusCode).toBe(400);
-    expect(storedState()).toBe(before);
+    expect(await storedState()).toBe(before);
   });
 
   it('a body over 1 MiB → 413 BODY_TOO_LARGE', async () => {
-    const before = storedState();
+    const before = await storedState();
     const huge = { ...echoFlow('huge'), description: 'x'.repeat(1024 * 1024 + 10) };
     const res = await inject('POST', '/api/flows', huge);
     expect(res.statusCode).toBe(413);
     expect(res.json().error.code).toBe('BODY_TOO_LARGE');
-    expect(storedState()).toBe(before);
+    expect(await storedState()).toBe(before);
   });
 
   it('creating an existing id → 409 FLOW_EXISTS', async () => {
-    const before = storedState();
+    const before = await storedState();
     const res = await inject('POST', '/api/flows', { ...echoFlow(), name: 'Overwrite?' });
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('FLOW_EXISTS');
-    expect(storedState()).toBe(before);
+    expect(await storedState()).toBe(before);
   });
 
   it('PUT to an unknown flow → 404; with another id in the body → 400 naming body.id', async () => {
-    const before = storedState();
+    const before = await storedState();
     const unknown = await inject('PUT', '/api/flows/nope', echoFlow('nope'));
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error.code).toBe('FLOW_NOT_FOUND');
     const mismatch = await inject('PUT', '/api/flows/echo', echoFlow('other'));
     expect(mismatch.statusCode).toBe(400);
     expect(mismatch.json().error.details).toEqual([expect.objectContaining({ field: 'body.id' })]);
-    expect(storedState()).toBe(before);
+    expect(await storedState()).toBe(before);
   });
 
   it('a wrong content type → 415 with the error shape, text/plain included', async () => {
@@ -236,7 +238,7 @@ describe('validation and schema', () => {
     expect((await inject('POST', '/api/validate', echoFlow())).json()).toEqual({ ok: true, problems: [] });
     const garbage = await inject('POST', '/api/validate', [1, 2]);
     expect(garbage.json().ok).toBe(false);
-    expect(t.app.runtime.store.listFlows()).toEqual([]);
+    expect(await t.app.runtime.store.listFlows()).toEqual([]);
   });
 
   it('POST /api/flows/:id/validate validates the saved draft; 404 when unknown', async () => {
@@ -284,7 +286,7 @@ describe('templates', () => {
     expect(template.id).toBe('echo');
     expect((await inject('GET', '/api/templates/nope')).statusCode).toBe(404);
     // The store starts empty; the editor makes a flow from a template under the id it likes.
-    expect(t.app.runtime.store.listFlows()).toEqual([]);
+    expect(await t.app.runtime.store.listFlows()).toEqual([]);
     expect((await inject('POST', '/api/flows', { ...template, id: 'my-echo' })).statusCode).toBe(201);
   });
 

@@ -57,7 +57,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
     '/flows',
     { schema: { tags, summary: 'List flows', response: { 200: FlowsResponse, ...errorResponses } } },
     async () => ({
-      flows: app.runtime.store.listFlows(),
+      flows: await app.runtime.store.listFlows(),
     }),
   );
 
@@ -65,7 +65,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
     '/flows',
     { schema: { tags, summary: 'Create a flow', body: FlowBody, response: { 201: FlowResponse, ...errorResponses } } },
     async (request, reply) => {
-      const stored = app.runtime.store.createFlow(toStore(request.body));
+      const stored = await app.runtime.store.createFlow(toStore(request.body));
       reply.header('location', `/api/flows/${stored.flow.id}`).header('etag', `"${stored.version}"`);
       return reply.status(201).send(stored.flow);
     },
@@ -82,7 +82,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
       },
     },
     async (request, reply) => {
-      const stored = app.runtime.store.getFlow(request.params.id);
+      const stored = await app.runtime.store.getFlow(request.params.id);
       if (!stored) throw notFound(request.params.id);
       reply.header('etag', `"${stored.version}"`);
       return stored.flow;
@@ -115,7 +115,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
         );
       }
       const expected = parseIfMatch(request.headers['if-match']) ?? request.body.version;
-      const stored = app.runtime.store.updateFlow(toStore(request.body), expected);
+      const stored = await app.runtime.store.updateFlow(toStore(request.body), expected);
       reply.header('etag', `"${stored.version}"`);
       return stored.flow;
     },
@@ -132,7 +132,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
       },
     },
     async (request, reply) => {
-      if (!app.runtime.store.deleteFlow(request.params.id)) throw notFound(request.params.id);
+      if (!(await app.runtime.store.deleteFlow(request.params.id))) throw notFound(request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -148,7 +148,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
       },
     },
     async (request) => {
-      const versions = app.runtime.store.listFlowVersions(request.params.id);
+      const versions = await app.runtime.store.listFlowVersions(request.params.id);
       if (versions.length === 0) throw notFound(request.params.id);
       return { versions };
     },
@@ -166,9 +166,9 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
     },
     async (request) => {
       const { id, version } = request.params;
-      const found = app.runtime.store.getFlowVersion(id, version);
+      const found = await app.runtime.store.getFlowVersion(id, version);
       if (found) return found.flow;
-      if (!app.runtime.store.getFlow(id)) throw notFound(id);
+      if (!(await app.runtime.store.getFlow(id))) throw notFound(id);
       throw new AppError('VERSION_NOT_FOUND', `flow "${id}" has no version ${version}`);
     },
   );
@@ -184,7 +184,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
       },
     },
     async (request): Promise<FlowInputsAnswer> => {
-      const stored = app.runtime.store.getFlow(request.params.id);
+      const stored = await app.runtime.store.getFlow(request.params.id);
       if (!stored) throw notFound(request.params.id);
       return {
         inputs: flowInputs(stored.flow, app.runtime.registry.lookup),
@@ -206,7 +206,7 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
       },
     },
     async (request): Promise<ValidateAnswer> => {
-      const flow = request.body ?? app.runtime.store.getFlow(request.params.id)?.flow;
+      const flow = request.body ?? (await app.runtime.store.getFlow(request.params.id))?.flow;
       if (flow === undefined) throw notFound(request.params.id);
       const problems = validateFlow(migrated(flow as FlowFile), app.runtime.registry.lookup);
       return { ok: problems.length === 0, problems };

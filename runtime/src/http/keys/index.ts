@@ -17,7 +17,7 @@ export const keys: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: CreatedKeyResponse, ...errorResponses },
       },
     },
-    async (request, reply) => reply.status(201).send(app.runtime.keys.create(request.body)),
+    async (request, reply) => reply.status(201).send(await app.runtime.keys.create(request.body)),
   );
 
   app.get(
@@ -29,7 +29,7 @@ export const keys: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: KeysResponse, ...errorResponses },
       },
     },
-    async () => ({ keys: app.runtime.keys.list() }),
+    async () => ({ keys: await app.runtime.keys.list() }),
   );
 
   app.delete(
@@ -43,6 +43,6 @@ export const keys: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: RevokedResponse, ...errorResponses },
       },
     },
-    async (request) => ({ key: app.runtime.keys.revoke(request.params.id) }),
+    async (request) => ({ key: await app.runtime.keys.revoke(request.params.id) }),
   );
 };

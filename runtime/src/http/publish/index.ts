@@ -41,7 +41,7 @@ function summaryOf({ flow: _flow, ...summary }: PublishedVersion) {
 }
 
 function publishAnswer(app: FastifyInstance, published: PublishedVersion): PublishAnswer {
-  const chat = app.runtime.published.chatShape(published.flowId);
+  const chat = app.runtime.published.chatShape(published);
   return {
     ...summaryOf(published),
     endpoint: runEndpoint(published.flowId),
@@ -62,26 +62,27 @@ function isDraft(ref: string): boolean {
  * Resolves a diff side: `draft`, `draft:N` (a saved draft version) or `N` (a published version), normalized: a
  * published version keeps every param (defaults included), a draft only the user's choices, and a diff compares choices.
  */
-function flowAt(app: FastifyInstance, flowId: string, ref: string): FlowFile {
-  return normalizeFlow(storedFlowAt(app, flowId, ref), app.runtime.registry.lookup);
+async function flowAt(app: FastifyInstance, flowId: string, ref: string): Promise<FlowFile> {
+  return normalizeFlow(await storedFlowAt(app, flowId, ref), app.runtime.registry.lookup);
 }
 
-function storedFlowAt(app: FastifyInstance, flowId: string, ref: string): FlowFile {
+async function storedFlowAt(app: FastifyInstance, flowId: string, ref: string): Promise<FlowFile> {
   if (ref === 'draft') {
-    const stored = app.runtime.store.getFlow(flowId);
+    const stored = await app.runtime.store.getFlow(flowId);
     if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
     return stored.flow;
   }
   if (ref.startsWith('draft:')) {
     const version = Number(ref.slice('draft:'.length));
-    const saved = app.runtime.store.getFlowVersion(flowId, version);
+    const saved = await app.runtime.store.getFlowVersion(flowId, version);
     if (!saved) {
-      if (!app.runtime.store.getFlow(flowId)) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
+      if (!(await app.runtime.store.getFlow(flowId)))
+        throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
       throw new AppError('VERSION_NOT_FOUND', `flow "${flowId}" has no saved draft version ${version}`);
     }
     return saved.flow;
   }
-  return app.runtime.published.get(flowId, Number(ref)).flow;
+  return (await app.runtime.published.get(flowId, Number(ref))).flow;
 }
 
 /**
@@ -105,7 +106,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
       preValidation: emptyBody,
     },
     async (request, reply) => {
-      const published = app.runtime.published.publish(request.params.id, request.body ?? {});
+      const published = await app.runtime.published.publish(request.params.id, request.body ?? {});
       reply.header('location', `/api/flows/${published.flowId}/published/${published.version}`);
       return reply.status(201).send(publishAnswer(app, published));
     },
@@ -125,7 +126,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id, version } = request.params;
-      const published = app.runtime.published.publish(id, { fromVersion: version, note: request.body?.note });
+      const published = await app.runtime.published.publish(id, { fromVersion: version, note: request.body?.note });
       return reply.status(201).send(publishAnswer(app, published));
     },
   );
@@ -142,8 +143,8 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request): Promise<PublishedVersionsAnswer> => {
       const { id } = request.params;
-      const versions = app.runtime.published.list(id);
-      if (versions.length === 0 && !app.runtime.store.getFlow(id)) {
+      const versions = await app.runtime.published.list(id);
+      if (versions.length === 0 && !(await app.runtime.store.getFlow(id))) {
         throw new AppError('FLOW_NOT_FOUND', `flow "${id}" does not exist`);
       }
       return { flowId: id, latest: versions[0]?.version ?? null, endpoint: runEndpoint(id), versions };
@@ -174,7 +175,7 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      if (!app.runtime.published.unpublish(request.params.id)) {
+      if (!(await app.runtime.published.unpublish(request.params.id))) {
         throw new AppError('FLOW_NOT_FOUND', `flow "${request.params.id}" is not published`);
       }
       return reply.status(204).send(null);
@@ -197,16 +198,16 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { id } = request.params;
-      const latest = app.runtime.published.latest(id);
+      const latest = await app.runtime.published.latest(id);
       const from = request.query.from ?? (latest ? String(latest.version) : 'draft');
       const to = request.query.to ?? 'draft';
-      const diff = diffFlows(flowAt(app, id, from), flowAt(app, id, to));
+      const diff = diffFlows(await flowAt(app, id, from), await flowAt(app, id, to));
       // Two published versions also differ in their settings (origins, time limit, overridable params): listed with
       // the top-level fields as `settings.<name>`, and they change what callers get.
       if (!isDraft(from) && !isDraft(to)) {
         const settings = diffValues(
-          { ...app.runtime.published.get(id, Number(from)).settings },
-          { ...app.runtime.published.get(id, Number(to)).settings },
+          { ...(await app.runtime.published.get(id, Number(from))).settings },
+          { ...(await app.runtime.published.get(id, Number(to))).settings },
         ).map((change) => ({ ...change, name: `settings.${change.name}` }));
         if (settings.length > 0) {
           diff.fields.push(...settings);

@@ -3,7 +3,7 @@ import { AppError, isRunEnd, type TraceEvent, type Values } from '@flowloom/node
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { openEventStream } from '../../live/sse.js';
 import type { StartedRun } from '../../runs/run-service.js';
-import type { RunRecord } from '../../store/store.js';
+import type { RunRecord } from '../../store/types.js';
 import { errorResponses } from '../errors.js';
 import {
   FeedbackBody,
@@ -99,7 +99,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     return answer(
       request,
       reply,
-      app.runtime.runs.startSaved(flowId, { inputs: body.inputs ?? {}, sessionId: body.sessionId }),
+      await app.runtime.runs.startSaved(flowId, { inputs: body.inputs ?? {}, sessionId: body.sessionId }),
     );
   }
 
@@ -175,7 +175,11 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { fromNode, inputs, sessionId } = request.body;
-      return answer(request, reply, app.runtime.runs.rerun(request.params.runId, fromNode, { inputs, sessionId }));
+      return answer(
+        request,
+        reply,
+        await app.runtime.runs.rerun(request.params.runId, fromNode, { inputs, sessionId }),
+      );
     },
   );
 
@@ -189,7 +193,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: RunsResponse, ...errorResponses },
       },
     },
-    async (request) => ({ runs: app.runtime.store.listRuns(request.query) }),
+    async (request) => ({ runs: await app.runtime.store.listRuns(request.query) }),
   );
 
   app.get(
@@ -203,9 +207,12 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const detail = app.runtime.runs.get(request.params.runId);
+      const [detail, feedback] = await Promise.all([
+        app.runtime.runs.get(request.params.runId),
+        app.runtime.store.listFeedback(request.params.runId),
+      ]);
       if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${request.params.runId}" does not exist`);
-      return { ...detail.run, events: detail.events, feedback: app.runtime.store.listFeedback(request.params.runId) };
+      return { ...detail.run, events: detail.events, feedback };
     },
   );
 
@@ -236,8 +243,9 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { runId } = request.params;
-      if (!app.runtime.store.getRun(runId)) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
-      const feedback = app.runtime.store.addFeedback(runId, request.body.score, request.body.comment);
+      if (!(await app.runtime.store.getRun(runId)))
+        throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+      const feedback = await app.runtime.store.addFeedback(runId, request.body.score, request.body.comment);
       return reply.status(201).send({ feedback });
     },
   );

@@ -76,7 +76,7 @@ describe('POST /api/flows/:id/runs (JSON)', () => {
       status: 'failed',
       error: { code: expect.any(String), message: expect.stringContaining('llm') },
     });
-    const stored = t.app.runtime.store.getRun(res.json().runId);
+    const stored = await t.app.runtime.store.getRun(res.json().runId);
     expect(stored?.status).toBe('failed');
   });
 
@@ -134,7 +134,7 @@ describe('runs: bad input starts nothing and stores nothing', () => {
       const { error } = res.json();
       expect(error.code).toBe(code);
       if (field) expect(JSON.stringify(error.details)).toContain(field);
-      expect(t.app.runtime.store.listRuns()).toEqual([]);
+      expect(await t.app.runtime.store.listRuns()).toEqual([]);
     });
   }
 
@@ -142,7 +142,7 @@ describe('runs: bad input starts nothing and stores nothing', () => {
     const res = await post('/api/flows/echo/runs', '{"inputs":', { 'content-type': 'application/json' });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('BAD_REQUEST');
-    expect(t.app.runtime.store.listRuns()).toEqual([]);
+    expect(await t.app.runtime.store.listRuns()).toEqual([]);
   });
 
   it('a draft with graph problems is saved but refuses to run: 400 FLOW_INVALID with every problem', async () => {
@@ -160,7 +160,7 @@ describe('runs: bad input starts nothing and stores nothing', () => {
         expect.objectContaining({ nodeId: 'p', port: 'missing' }),
       ]),
     );
-    expect(t.app.runtime.store.listRuns()).toEqual([]);
+    expect(await t.app.runtime.store.listRuns()).toEqual([]);
   });
 });
 
@@ -238,7 +238,7 @@ describe('Prefer: respond-async', () => {
     expect((await post('/api/runs/r_000000000000000000000000/rerun', { fromNode: 'answer' }, prefer)).statusCode).toBe(
       404,
     );
-    expect(t.app.runtime.store.listRuns()).toEqual([]);
+    expect(await t.app.runtime.store.listRuns()).toEqual([]);
   });
 
   it('is documented: the 202 answer of run and rerun requests in the OpenAPI document', async () => {
@@ -365,7 +365,7 @@ describe('subflows', () => {
     expect((await post('/api/flows', outer)).statusCode).toBe(201);
     const res = await post('/api/flows/outer/runs', { inputs: { question: 'inner' } });
     expect(res.json()).toMatchObject({ status: 'completed', outputs: { answer: 'inner' } });
-    const inner = t.app.runtime.store.listRuns({ flowId: 'echo' });
+    const inner = await t.app.runtime.store.listRuns({ flowId: 'echo' });
     expect(inner).toEqual([expect.objectContaining({ status: 'completed', depth: 1, parentRunId: res.json().runId })]);
 
     // A flow calling itself stops at the depth limit instead of running forever.

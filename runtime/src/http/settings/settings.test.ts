@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_KEY_FILE, SecretBox } from '../../providers/secrets.js';
-import { chatFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { chatFlow, sqliteDb, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 const SECRET = 'sk-provider-0123456789abcdef';
 let fake: FakeOpenAI;
@@ -44,7 +44,7 @@ describe('/api/settings/provider', () => {
     expect(put.body).not.toContain(SECRET);
     const get = await t.app.inject({ method: 'GET', url: '/api/settings/provider' });
     expect(get.body).not.toContain(SECRET);
-    const row = t.app.runtime.store.db.prepare("SELECT value FROM settings WHERE name = 'provider'").get() as {
+    const row = sqliteDb(t.app).prepare("SELECT value FROM settings WHERE name = 'provider'").get() as {
       value: string;
     };
     expect(row.value).not.toContain(SECRET);

@@ -12,7 +12,8 @@ import type { Static } from 'typebox';
 import { openEventStream } from '../../live/sse.js';
 import { type ApiKey, isInScope } from '../../publishing/keys.js';
 import { type StartedPublishedRun, startPublishedRun } from '../../publishing/published-runs.js';
-import type { RunRecord } from '../../store/store.js';
+import type { PublishedVersion } from '../../publishing/versions.js';
+import type { RunRecord } from '../../store/types.js';
 import { requireScope } from '../auth.js';
 import { toHttpError } from '../errors.js';
 import { anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
@@ -85,17 +86,24 @@ function runError(run: RunRecord): AppError {
   });
 }
 
-function chatFlow(app: FastifyInstance, flowId: string): ChatShape {
-  if (!app.runtime.published.latest(flowId)) {
+/** The newest published version of a flow named as a model; FLOW_NOT_FOUND naming `body.model` when there is none. */
+async function publishedModel(app: FastifyInstance, flowId: string): Promise<PublishedVersion> {
+  const published = await app.runtime.published.latest(flowId);
+  if (!published) {
     throw new AppError('FLOW_NOT_FOUND', `model "${flowId}" does not exist: no published flow has this id`, {
       details: [{ field: 'body.model', message: 'is not a published flow' }],
     });
   }
-  const shape = app.runtime.published.chatShape(flowId);
+  return published;
+}
+
+/** The chat shape of a published version; BAD_REQUEST naming `body.model` when it is not a chat flow. */
+function chatShapeOf(app: FastifyInstance, published: PublishedVersion): ChatShape {
+  const shape = app.runtime.published.chatShape(published);
   if (!shape) {
     throw new AppError(
       'BAD_REQUEST',
-      `flow "${flowId}" is not a chat flow (one text input named question or message, one output)`,
+      `flow "${published.flowId}" is not a chat flow (one text input named question or message, one output)`,
       { details: [{ field: 'body.model', message: 'is not a chat flow' }] },
     );
   }
@@ -108,8 +116,10 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
   const flowId = body.model;
   const key = request.apiKey as ApiKey;
   requireScope(key, flowId);
-  const shape = chatFlow(app, flowId);
-  const origins = app.runtime.published.latest(flowId)?.settings.allowedOrigins ?? [];
+  // From the cache without waiting when it has the version (the hot path).
+  const published = app.runtime.published.cachedLatest(flowId) ?? (await publishedModel(app, flowId));
+  const shape = chatShapeOf(app, published);
+  const origins = published.settings.allowedOrigins;
   applyCors(request, reply, origins);
   if (isOriginRefused(request, origins)) {
     throw new AppError('FORBIDDEN', `origin ${request.headers.origin} is not allowed to call this flow`);
@@ -118,7 +128,7 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
   const sessionId = body.session_id ?? (typeof header === 'string' && header !== '' ? header : undefined);
   const started = startPublishedRun(
     app.runtime,
-    flowId,
+    published,
     { inputs: chatInputs(shape, body.messages), sessionId },
     { keyId: key.id, endpoint: 'chat' },
     // A streamed answer cannot be taken back: once the answer node has streamed text, it is not retried.
@@ -206,8 +216,7 @@ function streamChat(reply: FastifyReply, started: StartedPublishedRun, shape: Ch
   );
 }
 
-function modelOf(app: FastifyInstance, flowId: string) {
-  const published = app.runtime.published.latest(flowId);
+function modelOf(flowId: string, published: PublishedVersion | undefined) {
   return {
     id: flowId,
     object: 'model' as const,
@@ -219,17 +228,22 @@ function modelOf(app: FastifyInstance, flowId: string) {
 /** `GET /v1/models`: the published chat flows this key may call. */
 export async function listModels(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
   const key = request.apiKey as ApiKey;
-  applyCors(request, reply, anyFlowOrigins(app));
-  const ids = app.runtime.published
-    .flowIds()
-    .filter((id) => isInScope(key, id) && app.runtime.published.chatShape(id) !== null);
-  return { object: 'list' as const, data: ids.map((id) => modelOf(app, id)) };
+  const { published: versions } = app.runtime;
+  applyCors(request, reply, await anyFlowOrigins(app));
+  const data = [];
+  for (const id of await versions.flowIds()) {
+    if (!isInScope(key, id)) continue;
+    const published = versions.cachedLatest(id) ?? (await versions.latest(id));
+    if (published && versions.chatShape(published) !== null) data.push(modelOf(id, published));
+  }
+  return { object: 'list' as const, data };
 }
 
 /** `GET /v1/models/:model`. */
 export async function retrieveModel(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, model: string) {
   requireScope(request.apiKey as ApiKey, model);
-  applyCors(request, reply, app.runtime.published.latest(model)?.settings.allowedOrigins ?? []);
-  chatFlow(app, model);
-  return modelOf(app, model);
+  const latest = app.runtime.published.cachedLatest(model) ?? (await app.runtime.published.latest(model));
+  applyCors(request, reply, latest?.settings.allowedOrigins ?? []);
+  chatShapeOf(app, latest ?? (await publishedModel(app, model)));
+  return modelOf(model, latest);
 }

@@ -52,10 +52,12 @@ export function answerPreflight(request: FastifyRequest, reply: FastifyReply, or
 }
 
 /** Origins allowed by any published flow (for endpoints whose flow is in the body: chat completions, models). */
-export function anyFlowOrigins(app: FastifyInstance): string[] {
+export async function anyFlowOrigins(app: FastifyInstance): Promise<string[]> {
+  const { published } = app.runtime;
   const origins = new Set<string>();
-  for (const flowId of app.runtime.published.flowIds()) {
-    for (const origin of app.runtime.published.latest(flowId)?.settings.allowedOrigins ?? []) origins.add(origin);
+  for (const flowId of await published.flowIds()) {
+    const latest = published.cachedLatest(flowId) ?? (await published.latest(flowId));
+    for (const origin of latest?.settings.allowedOrigins ?? []) origins.add(origin);
   }
   return [...origins];
 }

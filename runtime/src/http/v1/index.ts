@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey } from '../../publishing/keys.js';
-import { startPublishedRun } from '../../publishing/published-runs.js';
+import { latestPublished, startPublishedRun } from '../../publishing/published-runs.js';
 import { authenticateKey, requireScope } from '../auth.js';
 import { answerOf, streamRun } from '../runs/index.js';
 import { RunAnswer } from '../runs/schemas.js';
@@ -54,27 +54,32 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
     if (request.method === 'OPTIONS') return;
     // First, so that the errors from here on (401, 429 with retry-after, a malformed body) are readable by an allowed
     // browser origin, not an opaque network error. The handlers narrow it to the flow's own list.
-    if (request.headers.origin !== undefined) applyCors(request, reply, originsOf(request));
-    request.apiKey = authenticateKey(app.runtime.keys, app.runtime.rateLimiter, request, reply);
+    if (request.headers.origin !== undefined) applyCors(request, reply, await originsOf(request));
+    request.apiKey = await authenticateKey(app.runtime.keys, app.runtime.rateLimiter, request, reply);
   });
 
+  /** The allow-list of one flow's newest published version (none when it is not published). */
+  async function flowOrigins(flowId: string): Promise<readonly string[]> {
+    const { published } = app.runtime;
+    const latest = published.cachedLatest(flowId) ?? (await published.latest(flowId));
+    return latest?.settings.allowedOrigins ?? [];
+  }
+
   /** The allow-list for a request: its flow's (from the URL), or any published flow's when the flow is in the body. */
-  function originsOf(request: FastifyRequest): readonly string[] {
+  function originsOf(request: FastifyRequest): Promise<readonly string[]> {
     const { id, model } = request.params as { id?: string; model?: string };
     const flowId = id ?? model;
-    return flowId === undefined
-      ? anyFlowOrigins(app)
-      : (app.runtime.published.latest(flowId)?.settings.allowedOrigins ?? []);
+    return flowId === undefined ? anyFlowOrigins(app) : flowOrigins(flowId);
   }
 
   app.options('/v1/flows/:id/run', { schema: { hide: true, params: FlowParams } }, async (request, reply) =>
-    answerPreflight(request, reply, app.runtime.published.latest(request.params.id)?.settings.allowedOrigins ?? []),
+    answerPreflight(request, reply, await flowOrigins(request.params.id)),
   );
   app.options('/v1/chat/completions', { schema: { hide: true } }, async (request, reply) =>
-    answerPreflight(request, reply, anyFlowOrigins(app)),
+    answerPreflight(request, reply, await anyFlowOrigins(app)),
   );
   app.options('/v1/models', { schema: { hide: true } }, async (request, reply) =>
-    answerPreflight(request, reply, anyFlowOrigins(app)),
+    answerPreflight(request, reply, await anyFlowOrigins(app)),
   );
 
   app.post(
@@ -95,13 +100,14 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
       const flowId = request.params.id;
       const key = request.apiKey as ApiKey;
       requireScope(key, flowId);
-      const published = app.runtime.published.latest(flowId);
-      if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
+      // From the cache without waiting when it has the version (the hot path).
+      const published =
+        app.runtime.published.cachedLatest(flowId) ?? (await latestPublished(app.runtime.published, flowId));
       checkOrigin(request, reply, published.settings.allowedOrigins);
       const { inputs = {}, sessionId, overrides } = request.body;
       const started = startPublishedRun(
         app.runtime,
-        flowId,
+        published,
         { inputs, sessionId, overrides },
         { keyId: key.id, endpoint: 'run' },
       );

@@ -3,7 +3,7 @@ import type { FlowFile, TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chatFlow, echoFlow, parseSse, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { chatFlow, echoFlow, parseSse, sqliteDb, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 let fake: FakeOpenAI;
 let t: TestApp;
@@ -45,8 +45,8 @@ async function createKey(body: Record<string, unknown>): Promise<string> {
 function run(flowId: string, body: unknown, headers: Record<string, string> = {}) {
   return post(`/api/v1/flows/${flowId}/run`, body, { authorization: `Bearer ${key}`, ...headers });
 }
-function runCount(): number {
-  return t.app.runtime.store.listRuns({ limit: 500 }).length;
+async function runCount(): Promise<number> {
+  return (await t.app.runtime.store.listRuns({ limit: 500 })).length;
 }
 
 describe('POST /api/v1/flows/:id/run', () => {
@@ -96,7 +96,7 @@ describe('POST /api/v1/flows/:id/run', () => {
     const detail = (await t.app.inject({ method: 'GET', url: `/api/runs/${answer.runId}` })).json();
     expect(detail).toMatchObject({ status: 'completed', flowVersion: 1, inputs: { question: 'hello' } });
     expect(detail.events.at(-1).type).toBe('run.completed');
-    const row = t.app.runtime.store.db.prepare('SELECT * FROM published_runs WHERE runId = ?').get(answer.runId);
+    const row = sqliteDb(t.app).prepare('SELECT * FROM published_runs WHERE runId = ?').get(answer.runId);
     expect(row).toMatchObject({ flowId: 'chat', version: 1, endpoint: 'run' });
   });
 
@@ -130,7 +130,7 @@ describe('POST /api/v1/flows/:id/run', () => {
   });
 
   it('refuses overrides of other params with 400 OVERRIDE_NOT_ALLOWED naming each, and runs nothing', async () => {
-    const before = runCount();
+    const before = await runCount();
     const res = await run('chat', {
       inputs: { question: 'x' },
       overrides: { prompt: { template: 'leak {{question}}' }, llm: { system: 'evil' }, ghost: { a: 1 } },
@@ -143,12 +143,12 @@ describe('POST /api/v1/flows/:id/run', () => {
         .error.details.map((d: { param: string }) => d.param)
         .sort(),
     ).toEqual(['ghost.a', 'llm.system', 'prompt.template']);
-    expect(runCount()).toBe(before);
+    expect(await runCount()).toBe(before);
     expect(fake.requests).toHaveLength(0);
   });
 
   it('refuses override values the param does not take with 400 naming body.overrides.<node>.<param>', async () => {
-    const before = runCount();
+    const before = await runCount();
     const res = await run('chat', {
       inputs: { question: 'x' },
       overrides: { llm: { temperature: 'hot', model: '' } },
@@ -159,7 +159,7 @@ describe('POST /api/v1/flows/:id/run', () => {
       { field: 'body.overrides.llm.model', message: 'param "model" is required' },
       { field: 'body.overrides.llm.temperature', message: 'param "temperature" must be a number' },
     ]);
-    expect(runCount()).toBe(before);
+    expect(await runCount()).toBe(before);
     expect(fake.requests).toHaveLength(0);
   });
 
@@ -189,7 +189,7 @@ describe('POST /api/v1/flows/:id/run', () => {
     const res = await run('chat', { inputs: { question: '[[hang]]' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'cancelled', error: { code: 'RUN_TIMEOUT' } });
-    const stored = t.app.runtime.store.getRun(res.json().runId);
+    const stored = await t.app.runtime.store.getRun(res.json().runId);
     expect(stored).toMatchObject({ status: 'cancelled', error: { code: 'RUN_TIMEOUT' } });
   });
 });
@@ -199,7 +199,7 @@ describe('published endpoints: keys and bad requests', () => {
     const scoped = await createKey({ name: 'only echo', flows: ['echo'] });
     const revoked = await post('/api/keys', { name: 'gone' });
     await t.app.inject({ method: 'DELETE', url: `/api/keys/${revoked.json().id}` });
-    const before = runCount();
+    const before = await runCount();
     const cases: [Record<string, string>, number][] = [
       [{}, 401],
       [{ authorization: 'Basic abc' }, 401],
@@ -213,7 +213,7 @@ describe('published endpoints: keys and bad requests', () => {
       expect(res.statusCode, JSON.stringify(headers)).toBe(status);
       expect(res.json().error.code).toBe(status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN');
     }
-    expect(runCount()).toBe(before);
+    expect(await runCount()).toBe(before);
     expect(fake.requests).toHaveLength(0);
     // The scoped key works on its flow.
     const ok = await post(
@@ -345,10 +345,10 @@ describe('CORS per flow', () => {
   });
 
   it('refuses a browser request from another origin with 403 and runs nothing', async () => {
-    const before = runCount();
+    const before = await runCount();
     const res = await run('echo', { inputs: { question: 'x' } }, { origin: 'https://evil.example' });
     expect(res.statusCode).toBe(403);
-    expect(runCount()).toBe(before);
+    expect(await runCount()).toBe(before);
     const ok = await run('echo', { inputs: { question: 'x' } }, { origin: 'https://shop.example' });
     expect(ok.statusCode).toBe(200);
     expect(ok.headers['access-control-allow-origin']).toBe('https://shop.example');
@@ -387,7 +387,7 @@ describe('OpenAI-compatible face, through the official openai SDK', () => {
     );
     expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
     const runId = completion.id.replace('chatcmpl-', '');
-    expect(t.app.runtime.store.getRun(runId)).toMatchObject({ status: 'completed', flowId: 'chat' });
+    expect(await t.app.runtime.store.getRun(runId)).toMatchObject({ status: 'completed', flowId: 'chat' });
   });
 
   it('streams chunks in OpenAI format, with usage when asked', async () => {
