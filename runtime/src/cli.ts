@@ -40,7 +40,7 @@ Commands:
   validate <file.flow.json> [--json]
       Print the flow's static problems. Exit 0 when there are none, 1 when there are, 2 when unreadable.
 
-Environment: PORT, HOST, FLOWLOOM_DATA, OPENAI_API_KEY, OPENAI_BASE_URL, CHROMA_URL, FLOWLOOM_ADMIN_TOKEN.`;
+Environment: PORT, HOST, FLOWLOOM_DATA, DATABASE_URL, OPENAI_API_KEY, OPENAI_BASE_URL, CHROMA_URL, FLOWLOOM_ADMIN_TOKEN.`;
 
 /** A usage error: exit code 2 with a message. */
 class UsageError extends Error {}

@@ -18,4 +18,23 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ FLOWLOOM_KEY_RATE_LIMIT: '1.5' })).toThrow(/FLOWLOOM_KEY_RATE_LIMIT/);
     expect(() => configFromEnv({ PORT: '70000' })).toThrow(/PORT/);
   });
+
+  it('takes a postgres:// DATABASE_URL, and refuses anything else in one line naming it, without the password', () => {
+    expect(configFromEnv({}).databaseUrl).toBeUndefined();
+    expect(configFromEnv({ DATABASE_URL: ' ' }).databaseUrl).toBeUndefined();
+    const url = 'postgres://flowloom:secret@db.internal:5432/flowloom';
+    expect(configFromEnv({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(configFromEnv({ DATABASE_URL: 'postgresql://127.0.0.1/x' }).databaseUrl).toBe('postgresql://127.0.0.1/x');
+    for (const bad of ['mysql://root:secret@host/db', 'not a url', 'postgres://', 'sqlite:///tmp/x.db']) {
+      let message = '';
+      try {
+        configFromEnv({ DATABASE_URL: bad });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^DATABASE_URL must be a postgres:\/\/ URL/);
+      expect(message).not.toContain('\n');
+      expect(message).not.toContain('secret');
+    }
+  });
 });

@@ -8,6 +8,10 @@ import type { SandboxConfig } from './sandbox/sandbox.js';
 export interface RuntimeConfig {
   /** The data folder (SQLite database, local Chroma data). */
   dataDir: string;
+  /** `postgres://…` (DATABASE_URL): the store on Postgres; unset: SQLite in the data folder. */
+  databaseUrl?: string;
+  /** Postgres connection limits and schema (tests). */
+  postgres?: { connectTimeoutMs?: number; queryTimeoutMs?: number; maxConnections?: number; schema?: string };
   openai: { apiKey?: string; baseURL?: string };
   /** An external Chroma; unset means the runtime starts its own. */
   chromaUrl?: string;
@@ -62,6 +66,28 @@ function parseWhole(name: string, value: string | undefined, min: number, max: n
   return number;
 }
 
+/**
+ * DATABASE_URL: a `postgres://` (or `postgresql://`) URL, or unset. Anything else stops the start with one line that
+ * names the variable (and never echoes a password).
+ */
+function parseDatabaseUrl(value: string | undefined): string | undefined {
+  const url = optional(value);
+  if (url === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') || !parsed.hostname) {
+    const shown = parsed ? `${parsed.protocol}//${parsed.host}${parsed.pathname}` : 'a value that is not a URL';
+    throw new Error(
+      `DATABASE_URL must be a postgres:// URL (postgres://user:password@host:5432/database), got ${shown}`,
+    );
+  }
+  return url;
+}
+
 function optional(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
@@ -70,6 +96,7 @@ function optional(value: string | undefined): string | undefined {
 export function configFromEnv(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Config {
   return {
     dataDir: optional(env.FLOWLOOM_DATA) ?? '.flowloom',
+    databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
     host: optional(env.HOST) ?? '127.0.0.1',
     port: parsePort(env.PORT, 3000),
     openai: { apiKey: optional(env.OPENAI_API_KEY), baseURL: optional(env.OPENAI_BASE_URL) },

@@ -6,6 +6,7 @@ export { RunService, type StartedRun, type StartRunOptions } from './runs/run-se
 export {
   type OpenStoreOptions,
   openStore,
+  PostgresStore,
   SqliteStore,
   type Store,
   type StoreKind,

@@ -80,6 +80,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     const registry = new NodeRegistry();
     const store = await openStore({
       dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      postgres: config.postgres,
       registry,
       onError: (err) => log.error({ err }, 'writing run rows and events failed; they stay queued for the next write'),
     });

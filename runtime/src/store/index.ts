@@ -1,21 +1,47 @@
 import type { NodeRegistry } from '@flowloom/nodes';
+import { describeUrl } from './postgres/db.js';
+import { PostgresStore } from './postgres/store.js';
 import { SqliteStore } from './store.js';
 import type { Store } from './types.js';
 
+export { PostgresStore } from './postgres/store.js';
 export { SqliteStore } from './store.js';
 export type * from './types.js';
 
 /** What `openStore` needs: where the data goes, and what the store tells. */
 export interface OpenStoreOptions {
-  /** The data folder: SQLite's file goes here. */
+  /** The data folder: SQLite's file goes here when there is no `databaseUrl`. */
   dataDir: string;
+  /** `postgres://…` (DATABASE_URL): the store on Postgres. */
+  databaseUrl?: string;
+  /** Postgres connection limits (tests shorten them). */
+  postgres?: { connectTimeoutMs?: number; queryTimeoutMs?: number; maxConnections?: number; schema?: string };
   /** The node kinds flows are migrated to when read and written. */
   registry?: NodeRegistry;
   /** Told when a background commit of run rows and events fails (they stay queued for the next). */
   onError?: (err: unknown) => void;
 }
 
-/** Opens the store: SQLite in the data folder, migrated to the current schema, interrupted runs recovered. */
+/**
+ * Opens the store the configuration asks for: Postgres when `databaseUrl` is set, else SQLite in the data folder.
+ * Both are migrated to the current schema and have recovered the runs that a dead process of this machine left
+ * running. A Postgres that cannot be reached stops the start with an error naming DATABASE_URL.
+ */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  return SqliteStore.open(options.dataDir, { registry: options.registry, onError: options.onError });
+  if (options.databaseUrl === undefined) {
+    return SqliteStore.open(options.dataDir, { registry: options.registry, onError: options.onError });
+  }
+  try {
+    return await PostgresStore.open({
+      url: options.databaseUrl,
+      ...options.postgres,
+      registry: options.registry,
+      onError: options.onError,
+    });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`DATABASE_URL: cannot open the Postgres store at ${describeUrl(options.databaseUrl)}: ${reason}`, {
+      cause: err,
+    });
+  }
 }

@@ -1,0 +1,478 @@
+import type { FlowFile, RunStatus, TraceEvent } from '@flowloom/nodes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORE_BACKENDS, type StoreBackend, type StorePlace, type TestStoreOptions } from '../testing/stores.js';
+import { MIGRATIONS } from './migrations.js';
+import { PG_MIGRATIONS } from './postgres/migrations.js';
+import type { Store } from './types.js';
+
+// The Store interface, the same tests on both backends: whatever the runtime does through a store behaves alike on
+// SQLite and Postgres.
+
+const flow: FlowFile = {
+  format: 'flowloom.flow/v1',
+  id: 'echo',
+  name: 'Echo',
+  description: 'Says it again.',
+  tags: ['demo'],
+  nodes: [
+    { id: 'q', type: 'input', position: { x: 0, y: 0 } },
+    { id: 'a', type: 'output', position: { x: 200, y: 0 } },
+  ],
+  edges: [{ id: 'e1', source: 'q', sourcePort: 'value', target: 'a', targetPort: 'value' }],
+};
+
+function event(runId: string, seq: number, type: TraceEvent['type'] = 'node.log', message = `m${seq}`): TraceEvent {
+  return { runId, seq, at: new Date().toISOString(), type, flowId: 'echo', data: { message } } as TraceEvent;
+}
+
+function insertRun(store: Store, runId: string, extra: { status?: RunStatus; startedAt?: string } = {}): void {
+  store.insertRun({
+    runId,
+    flowId: 'echo',
+    flowVersion: 1,
+    status: extra.status ?? 'running',
+    inputs: { q: runId },
+    startedAt: extra.startedAt ?? new Date().toISOString(),
+  });
+}
+
+function end(status: RunStatus = 'completed') {
+  return { status, outputs: { a: 'done' }, endedAt: new Date().toISOString(), durationMs: 12.4 };
+}
+
+it('both backends have the same schema history: every SQLite migration is written for Postgres too', () => {
+  const history = (list: typeof MIGRATIONS) => list.map(({ version, name }) => ({ version, name }));
+  expect(history(PG_MIGRATIONS)).toEqual(history(MIGRATIONS));
+});
+
+describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
+  let backend: StoreBackend;
+  beforeAll(() => {
+    backend = create();
+  });
+  afterAll(() => backend.cleanup());
+
+  /** A store on a fresh place, collecting background errors (none expected). */
+  async function fresh(
+    options: TestStoreOptions = {},
+  ): Promise<{ store: Store; place: StorePlace; errors: unknown[] }> {
+    const place = await backend.place();
+    const errors: unknown[] = [];
+    const store = await place.open({ onError: (err) => errors.push(err), ...options });
+    return { store, place, errors };
+  }
+
+  it(`is a ${kind} store at the current schema version, and reopening keeps the data`, async () => {
+    const { store, place } = await fresh();
+    expect(store.kind).toBe(kind);
+    expect(await store.ping()).toBe(true);
+    expect(() => store.assertAvailable()).not.toThrow();
+    await store.createFlow(flow);
+    await store.close();
+    const versions = await place.sql({
+      sqlite: 'SELECT MAX(version) AS version FROM schema_migrations',
+      postgres: 'SELECT MAX(version) AS version FROM schema_migrations',
+    });
+    expect(versions).toEqual([{ version: MIGRATIONS.at(-1)?.version }]);
+    const again = await place.open();
+    expect((await again.getFlow('echo'))?.version).toBe(1);
+  });
+
+  describe('flows', () => {
+    it('keeps every saved version, bumps the draft, and lists summaries', async () => {
+      const { store } = await fresh();
+      const created = await store.createFlow(flow);
+      expect(created).toMatchObject({ version: 1, flow: { id: 'echo', version: 1 } });
+      expect(created.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      const renamed = await store.updateFlow({ ...flow, name: 'Echo 2' });
+      expect(renamed.version).toBe(2);
+      expect(renamed.flow).toMatchObject({ name: 'Echo 2', version: 2 });
+      expect(renamed.createdAt).toBe(created.createdAt);
+      expect((await store.listFlowVersions('echo')).map((v) => v.version)).toEqual([2, 1]);
+      expect((await store.getFlowVersion('echo', 1))?.flow.name).toBe('Echo');
+      expect(await store.getFlowVersion('echo', 9)).toBeUndefined();
+      expect(await store.getFlowText('echo')).toContain('"name": "Echo 2"');
+      expect(await store.listFlows()).toEqual([
+        {
+          id: 'echo',
+          name: 'Echo 2',
+          description: 'Says it again.',
+          tags: ['demo'],
+          version: 2,
+          createdAt: created.createdAt,
+          updatedAt: renamed.updatedAt,
+        },
+      ]);
+    });
+
+    it('refuses a duplicate id, a stale version and an unknown flow without writing', async () => {
+      const { store } = await fresh();
+      await store.createFlow(flow);
+      await expect(store.createFlow(flow)).rejects.toMatchObject({ code: 'FLOW_EXISTS' });
+      await expect(store.updateFlow(flow, 7)).rejects.toMatchObject({ code: 'FLOW_VERSION_CONFLICT', status: 409 });
+      await expect(store.updateFlow({ ...flow, id: 'nope' })).rejects.toMatchObject({ code: 'FLOW_NOT_FOUND' });
+      expect(await store.listFlowVersions('echo')).toHaveLength(1);
+      expect(await store.deleteFlow('echo')).toBe(true);
+      expect(await store.deleteFlow('echo')).toBe(false);
+      expect(await store.listFlowVersions('echo')).toEqual([]);
+      expect(await store.getFlow('echo')).toBeUndefined();
+      expect(await store.getFlowText('echo')).toBeUndefined();
+    });
+
+    it('lets one of two saves of the same version through and refuses the other', async () => {
+      const { store } = await fresh();
+      await store.createFlow(flow);
+      const saves = await Promise.allSettled([
+        store.updateFlow({ ...flow, name: 'A' }, 1),
+        store.updateFlow({ ...flow, name: 'B' }, 1),
+      ]);
+      expect(saves.map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(saves.find((s) => s.status === 'rejected')).toMatchObject({
+        reason: { code: 'FLOW_VERSION_CONFLICT' },
+      });
+      expect((await store.listFlowVersions('echo')).map((v) => v.version)).toEqual([2, 1]);
+    });
+  });
+
+  describe('runs (group commit)', () => {
+    it('queues rows, events and final states, and reads see them at once', async () => {
+      const { store, errors } = await fresh({ flushDelayMs: 60_000 });
+      store.insertRun({
+        runId: 'r_1',
+        flowId: 'echo',
+        flowVersion: 1,
+        status: 'running',
+        inputs: { q: 'hi' },
+        startedAt: new Date().toISOString(),
+        sessionId: 's1',
+        parentRunId: 'r_0',
+        depth: 1,
+      });
+      for (let seq = 0; seq < 5; seq++) store.enqueueEvent(event('r_1', seq), 1);
+      expect((await store.getEvents('r_1')).map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
+      expect(await store.getRun('r_1')).toMatchObject({ status: 'running', attempt: 1, inputs: { q: 'hi' } });
+      store.enqueueEvent(event('r_1', 5, 'run.completed'), 1);
+      store.finishRun('r_1', 1, {
+        ...end(),
+        error: { code: 'PROVIDER_ERROR', message: 'x' },
+        usage: { promptTokens: 3, completionTokens: 4 },
+        costUsd: 0.25,
+      });
+      expect(await store.getEvents('r_1')).toHaveLength(6);
+      expect((await store.getEvents('r_1', 3)).map((e) => e.seq)).toEqual([4, 5]);
+      expect(await store.getEvents('r_1', 5)).toEqual([]);
+      const run = await store.getRun('r_1');
+      expect(run).toEqual({
+        runId: 'r_1',
+        flowId: 'echo',
+        flowVersion: 1,
+        status: 'completed',
+        inputs: { q: 'hi' },
+        outputs: { a: 'done' },
+        error: { code: 'PROVIDER_ERROR', message: 'x' },
+        usage: { promptTokens: 3, completionTokens: 4 },
+        costUsd: 0.25,
+        startedAt: expect.any(String),
+        endedAt: expect.any(String),
+        durationMs: 12,
+        sessionId: 's1',
+        parentRunId: 'r_0',
+        depth: 1,
+        attempt: 1,
+      });
+      expect(errors).toEqual([]);
+    });
+
+    it('inserts a run that starts and ends in one batch finished, and one from an earlier batch is updated', async () => {
+      const { store } = await fresh({ flushDelayMs: 60_000 });
+      insertRun(store, 'r_short');
+      store.enqueueEvent(event('r_short', 0, 'run.started'), 1);
+      store.finishRun('r_short', 1, end());
+      insertRun(store, 'r_long');
+      await store.flush();
+      store.finishRun('r_long', 1, end('failed'));
+      expect(await store.getRun('r_short')).toMatchObject({ status: 'completed', outputs: { a: 'done' } });
+      expect(await store.getRun('r_long')).toMatchObject({ status: 'failed', durationMs: 12 });
+    });
+
+    it('lists runs newest first, filtered by flow and status, up to a limit', async () => {
+      const { store } = await fresh();
+      const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+      insertRun(store, 'r_a', { startedAt: at(1) });
+      insertRun(store, 'r_b', { startedAt: at(2) });
+      insertRun(store, 'r_c', { startedAt: at(3) });
+      store.insertRun({
+        runId: 'r_x',
+        flowId: 'other',
+        flowVersion: null,
+        status: 'running',
+        inputs: {},
+        startedAt: at(4),
+      });
+      store.finishRun('r_b', 1, end());
+      expect((await store.listRuns()).map((r) => r.runId)).toEqual(['r_x', 'r_c', 'r_b', 'r_a']);
+      expect((await store.listRuns({ flowId: 'echo', limit: 2 })).map((r) => r.runId)).toEqual(['r_c', 'r_b']);
+      expect((await store.listRuns({ status: 'completed' })).map((r) => r.runId)).toEqual(['r_b']);
+      expect((await store.listRuns({ flowId: 'other' }))[0]).toMatchObject({ flowVersion: null, startedAt: at(4) });
+      expect(await store.getRun('r_nope')).toBeUndefined();
+    });
+
+    it('keeps the first of two writes of one event (a batch written again changes nothing)', async () => {
+      const { store } = await fresh();
+      insertRun(store, 'r_dup');
+      store.enqueueEvent(event('r_dup', 0, 'node.log', 'first'), 1);
+      await store.flush();
+      store.enqueueEvent(event('r_dup', 0, 'node.log', 'again'), 1);
+      store.enqueueEvent(event('r_dup', 1), 1);
+      const events = (await store.getEvents('r_dup')) as unknown as { seq: number; data: { message: string } }[];
+      expect(events.map((e) => [e.seq, e.data.message])).toEqual([
+        [0, 'first'],
+        [1, 'm1'],
+      ]);
+    });
+
+    it('keeps what is queued when it closes', async () => {
+      const { store, place } = await fresh({ flushDelayMs: 60_000 });
+      insertRun(store, 'r_close');
+      store.enqueueEvent(event('r_close', 0, 'run.started'), 1);
+      store.finishRun('r_close', 1, end());
+      await store.close();
+      const again = await place.open();
+      expect(await again.getRun('r_close')).toMatchObject({ status: 'completed' });
+      expect(await again.getEvents('r_close')).toHaveLength(1);
+    });
+
+    it('stores text with tabs, newlines and non-ASCII exactly', async () => {
+      const { store } = await fresh();
+      insertRun(store, 'r_text');
+      const tricky = 'a\tb\nc\r\n“quoted” — ünïcode 🧵 \u2028 end';
+      store.enqueueEvent(event('r_text', 0, 'node.log', tricky), 1);
+      const [stored] = (await store.getEvents('r_text')) as unknown as { data: { message: string } }[];
+      expect(stored?.data.message).toBe(tricky);
+    });
+  });
+
+  describe('attempts and fencing', () => {
+    it('claims a run by bumping its attempt, and ignores the writes of the attempt it replaced', async () => {
+      const { store } = await fresh();
+      insertRun(store, 'r_f');
+      store.enqueueEvent(event('r_f', 0, 'run.started'), 1);
+      store.enqueueEvent(event('r_f', 1, 'node.log', 'attempt 1'), 1);
+      expect(await store.claimRun('r_f')).toBe(2);
+      expect(await store.getRun('r_f')).toMatchObject({ status: 'running', attempt: 2 });
+      // The first worker, unaware it lost the run, writes on: none of it lands.
+      store.enqueueEvent(event('r_f', 2, 'node.log', 'stale'), 1);
+      store.finishRun('r_f', 1, end('failed'));
+      // The new attempt goes on from the committed events.
+      store.enqueueEvent(event('r_f', 2, 'node.log', 'attempt 2'), 2);
+      store.enqueueEvent(event('r_f', 3, 'run.completed'), 2);
+      await store.flush();
+      expect(await store.getRun('r_f')).toMatchObject({ status: 'running', attempt: 2 });
+      store.finishRun('r_f', 2, end());
+      const events = (await store.getEvents('r_f')) as unknown as { seq: number; data: { message?: string } }[];
+      expect(events.map((e) => [e.seq, e.data.message])).toEqual([
+        [0, 'm0'],
+        [1, 'attempt 1'],
+        [2, 'attempt 2'],
+        [3, 'm3'],
+      ]);
+      expect(await store.getRun('r_f')).toMatchObject({ status: 'completed', attempt: 2 });
+    });
+
+    it('starts a queued run at attempt 0; claims nothing that is unknown or over', async () => {
+      const { store } = await fresh();
+      insertRun(store, 'r_q', { status: 'queued' });
+      expect(await store.getRun('r_q')).toMatchObject({ status: 'queued', attempt: 0 });
+      expect(await store.claimRun('r_q')).toBe(1);
+      expect(await store.claimRun('r_q')).toBe(2);
+      expect(await store.claimRun('r_none')).toBeUndefined();
+      store.finishRun('r_q', 2, end());
+      expect(await store.claimRun('r_q')).toBeUndefined();
+      expect(await store.getRun('r_q')).toMatchObject({ status: 'completed', attempt: 2 });
+    });
+
+    it('gives two claims at the same moment different attempts (the older one is fenced)', async () => {
+      const { store, place } = await fresh();
+      insertRun(store, 'r_race', { status: 'queued' });
+      await store.flush();
+      const other = await place.open({ recover: false });
+      const attempts = await Promise.all([store.claimRun('r_race'), other.claimRun('r_race')]);
+      expect(attempts.sort()).toEqual([1, 2]);
+    });
+  });
+
+  describe('crash recovery', () => {
+    it('fails the runs of a dead process, closing their event log, and leaves a live one alone', async () => {
+      const { store, place } = await fresh();
+      insertRun(store, 'r_dead');
+      insertRun(store, 'r_alive');
+      store.enqueueEvent(event('r_dead', 0, 'run.started'), 1);
+      store.enqueueEvent(event('r_dead', 1), 1);
+      await store.close();
+      // r_dead's process is gone (a pid no process has); r_alive's is this test's parent, alive.
+      await place.sql(
+        {
+          sqlite: "UPDATE runs SET pid = CASE runId WHEN 'r_dead' THEN 2147483646 ELSE ? END",
+          postgres: "UPDATE runs SET pid = CASE run_id WHEN 'r_dead' THEN 2147483646 ELSE $1 END",
+        },
+        [process.ppid],
+      );
+      const reopened = await place.open();
+      expect(await reopened.getRun('r_dead')).toMatchObject({
+        status: 'failed',
+        error: { code: 'RUN_INTERRUPTED' },
+        endedAt: expect.any(String),
+      });
+      expect((await reopened.getEvents('r_dead')).map((e) => [e.seq, e.type])).toEqual([
+        [0, 'run.started'],
+        [1, 'node.log'],
+        [2, 'run.failed'],
+      ]);
+      expect(await reopened.getRun('r_alive')).toMatchObject({ status: 'running' });
+      expect(await reopened.recoverInterrupted()).toEqual([]);
+    });
+  });
+
+  describe('feedback', () => {
+    it('adds and lists a run’s feedback in order', async () => {
+      const { store } = await fresh();
+      const first = await store.addFeedback('r_1', 1, 'good');
+      const second = await store.addFeedback('r_1', -0.5);
+      await store.addFeedback('r_2', 0);
+      expect(first).toEqual({
+        id: expect.any(Number),
+        runId: 'r_1',
+        score: 1,
+        comment: 'good',
+        createdAt: expect.any(String),
+      });
+      expect(second.id).toBeGreaterThan(first.id);
+      expect(await store.listFeedback('r_1')).toEqual([first, second]);
+    });
+  });
+
+  describe('published versions', () => {
+    const row = (version: number) => ({
+      flowId: 'echo',
+      version,
+      json: `{"v":${version}}`,
+      flowVersion: 3,
+      rollbackOf: null,
+      note: version === 1 ? 'first' : null,
+      settings: '{}',
+      publishedAt: new Date(Date.UTC(2026, 0, version)).toISOString(),
+    });
+
+    it('numbers versions, refuses a stale number, lists, reads and removes them', async () => {
+      const { store } = await fresh();
+      await store.published.insertNext(row(1));
+      await store.published.insertNext(row(2));
+      await expect(store.published.insertNext(row(2))).rejects.toMatchObject({ code: 'CONFLICT' });
+      await expect(store.published.insertNext(row(4))).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await store.published.latest('echo')).toEqual(row(2));
+      expect(await store.published.get('echo', 1)).toEqual(row(1));
+      expect(await store.published.get('echo', 3)).toBeUndefined();
+      const { json: _json, ...summary } = row(2);
+      expect((await store.published.list('echo'))[0]).toEqual(summary);
+      expect(await store.published.flowIds()).toEqual(['echo']);
+      expect(await store.published.remove('echo')).toBe(2);
+      expect(await store.published.latest('echo')).toBeUndefined();
+      expect(await store.published.flowIds()).toEqual([]);
+    });
+
+    it('lets one of two publishes of the same number through', async () => {
+      const { store, place } = await fresh();
+      const other = await place.open({ recover: false });
+      const results = await Promise.allSettled([
+        store.published.insertNext(row(1)),
+        other.published.insertNext(row(1)),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'CONFLICT' } });
+    });
+
+    it('records a published run with the run’s own group commit', async () => {
+      const { store, place } = await fresh({ flushDelayMs: 60_000 });
+      insertRun(store, 'r_pub');
+      store.published.recordRun({
+        runId: 'r_pub',
+        flowId: 'echo',
+        version: 1,
+        keyId: 'abcdefabcdef',
+        endpoint: 'chat',
+      });
+      await store.flush();
+      const rows = await place.sql({
+        sqlite: 'SELECT runId, keyId, endpoint FROM published_runs',
+        postgres: 'SELECT run_id AS "runId", key_id AS "keyId", endpoint FROM published_runs',
+      });
+      expect(rows).toEqual([{ runId: 'r_pub', keyId: 'abcdefabcdef', endpoint: 'chat' }]);
+    });
+  });
+
+  describe('API keys', () => {
+    const key = (id: string, createdAt: string) => ({
+      id,
+      name: `key ${id}`,
+      flows: '["echo"]',
+      rateLimit: id === 'aaaaaaaaaaaa' ? 10 : null,
+      salt: Buffer.from('salt-of-sixteen!'),
+      hash: Buffer.alloc(32, 7),
+      createdAt,
+    });
+
+    it('inserts, reads, lists newest first, revokes once and writes last-used times', async () => {
+      const { store } = await fresh();
+      await store.keys.insert(key('aaaaaaaaaaaa', '2026-01-01T00:00:00.000Z'));
+      await store.keys.insert(key('bbbbbbbbbbbb', '2026-01-02T00:00:00.000Z'));
+      expect(await store.keys.get('aaaaaaaaaaaa')).toEqual({
+        ...key('aaaaaaaaaaaa', '2026-01-01T00:00:00.000Z'),
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+      expect(await store.keys.get('cccccccccccc')).toBeUndefined();
+      expect((await store.keys.list()).map((k) => k.id)).toEqual(['bbbbbbbbbbbb', 'aaaaaaaaaaaa']);
+      await store.keys.revoke('aaaaaaaaaaaa', '2026-02-01T00:00:00.000Z');
+      await store.keys.revoke('aaaaaaaaaaaa', '2026-03-01T00:00:00.000Z');
+      expect((await store.keys.get('aaaaaaaaaaaa'))?.revokedAt).toBe('2026-02-01T00:00:00.000Z');
+      expect(await store.keys.touch([['bbbbbbbbbbbb', '2026-02-02T00:00:00.000Z']])).toBe(true);
+      expect((await store.keys.get('bbbbbbbbbbbb'))?.lastUsedAt).toBe('2026-02-02T00:00:00.000Z');
+      await store.close();
+      expect(await store.keys.touch([['bbbbbbbbbbbb', '2026-02-03T00:00:00.000Z']])).toBe(false);
+    });
+
+    it('changes its change token when another connection revokes a key', async () => {
+      const { store, place } = await fresh();
+      await store.keys.insert(key('aaaaaaaaaaaa', '2026-01-01T00:00:00.000Z'));
+      const before = await store.keys.changeToken();
+      expect(await store.keys.changeToken()).toBe(before);
+      const other = await place.open({ recover: false });
+      await other.keys.revoke('aaaaaaaaaaaa', '2026-02-01T00:00:00.000Z');
+      expect(await store.keys.changeToken()).not.toBe(before);
+    });
+  });
+
+  describe('settings and chat memory', () => {
+    it('keeps one value per setting name', async () => {
+      const { store } = await fresh();
+      expect(await store.settings.get('provider')).toBeUndefined();
+      await store.settings.put('provider', '{"a":1}', '2026-01-01T00:00:00.000Z');
+      await store.settings.put('provider', '{"a":2}', '2026-01-02T00:00:00.000Z');
+      expect(await store.settings.get('provider')).toEqual({ value: '{"a":2}', updatedAt: '2026-01-02T00:00:00.000Z' });
+    });
+
+    it('reads a window of the latest messages per session and namespace, prunes past the cap, and clears', async () => {
+      const { store } = await fresh();
+      await store.memory.append('s1', 'n', ['m0', 'm1', 'm2'], 10);
+      await store.memory.append('s1', 'n', ['m3', 'm4'], 4);
+      await store.memory.append('s1', 'other', ['x'], 10);
+      await store.memory.append('s2', 'n', ['y'], 10);
+      expect(await store.memory.read('s1', 'n', 2)).toEqual(['m3', 'm4']);
+      expect(await store.memory.read('s1', 'n', 100)).toEqual(['m1', 'm2', 'm3', 'm4']);
+      await store.memory.clear('s1');
+      expect(await store.memory.read('s1', 'n', 100)).toEqual([]);
+      expect(await store.memory.read('s1', 'other', 100)).toEqual([]);
+      expect(await store.memory.read('s2', 'n', 100)).toEqual(['y']);
+    });
+  });
+});

@@ -1,0 +1,157 @@
+import type { FlowFile, TraceEvent } from '@flowloom/nodes';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/postgres.js';
+import { startTcpProxy, type TcpProxy } from '../../testing/tcp-proxy.js';
+import { PG_MIGRATIONS } from './migrations.js';
+import { PostgresStore } from './store.js';
+
+// What only Postgres has: a database on the other side of a network that can go away. The store sits behind a TCP
+// proxy the test controls (the shared server itself is never stopped).
+
+const flow: FlowFile = {
+  format: 'flowloom.flow/v1',
+  id: 'echo',
+  name: 'Echo',
+  nodes: [{ id: 'q', type: 'input', position: { x: 0, y: 0 } }],
+  edges: [],
+};
+
+function event(runId: string, seq: number): TraceEvent {
+  return { runId, seq, at: new Date().toISOString(), type: 'node.log', flowId: 'echo', data: { message: 'm' } };
+}
+
+/** Polls until `check` holds, failing after `ms`. */
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+let database: TestDatabase;
+let proxy: TcpProxy;
+const opened: PostgresStore[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const target = new URL(database.url);
+  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+});
+afterAll(async () => {
+  await proxy.restore();
+  for (const store of opened) await store.close();
+  await proxy.close();
+  await database.drop();
+});
+
+/** A store that reaches the database through the proxy, with short time limits. */
+async function behindProxy(schema: string, errors: unknown[] = []): Promise<PostgresStore> {
+  const url = new URL(database.url);
+  url.port = String(proxy.port);
+  const store = await PostgresStore.open({
+    url: url.toString(),
+    schema,
+    connectTimeoutMs: 500,
+    queryTimeoutMs: 500,
+    flushDelayMs: 0,
+    onError: (err) => errors.push(err),
+  });
+  opened.push(store);
+  return store;
+}
+
+/** How many rows a table has, asked on a direct connection (not through the proxy). */
+async function countDirect(schema: string, table: string, where = 'true'): Promise<number> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT COUNT(*)::int AS n FROM ${schema}.${table} WHERE ${where}`);
+    return (rows[0] as { n: number }).n;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('a Postgres that goes away', () => {
+  it('answers STORE_UNAVAILABLE while it refuses connections, keeps queued runs, and commits them once it is back', async () => {
+    const schema = database.schema();
+    const errors: unknown[] = [];
+    const store = await behindProxy(schema, errors);
+    await store.createFlow(flow);
+    await proxy.refuse();
+
+    await expect(store.getFlow('echo')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
+    expect(() => store.assertAvailable()).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE' }));
+    expect(await store.ping()).toBe(false);
+    // A run that was already going when it went away: its rows wait in memory, the commit is tried again.
+    store.insertRun({
+      runId: 'r_down',
+      flowId: 'echo',
+      flowVersion: 1,
+      status: 'running',
+      inputs: {},
+      startedAt: new Date().toISOString(),
+    });
+    store.enqueueEvent(event('r_down', 0), 1);
+    store.finishRun('r_down', 1, { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
+    await until(() => errors.length > 0, 'the failed commit is reported');
+    expect(errors[0]).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(store.flush()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+
+    await proxy.restore();
+    // The pool reconnects on its own: the probe clears the flag and the retry lands the queued rows.
+    await until(() => {
+      try {
+        store.assertAvailable();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the store is available again');
+    await until(async () => (await countDirect(schema, 'runs', "status = 'completed'")) === 1, 'the run is committed');
+    expect(await countDirect(schema, 'run_events')).toBe(1);
+    expect((await store.getFlow('echo'))?.version).toBe(1);
+  });
+
+  it('answers STORE_UNAVAILABLE when it stops answering, within the query time limit', async () => {
+    const schema = database.schema();
+    const store = await behindProxy(schema);
+    await store.createFlow(flow);
+    proxy.mute();
+    const startedAt = Date.now();
+    await expect(store.getFlowText('echo')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+    await expect(store.listFlows()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await proxy.restore();
+    await until(async () => (await store.ping()) === true, 'it answers again');
+    expect((await store.listFlows()).map((f) => f.id)).toEqual(['echo']);
+  });
+});
+
+describe('schema', () => {
+  it('applies each migration once when two processes open a new schema at the same moment', async () => {
+    const schema = database.schema();
+    const [a, b] = await Promise.all([
+      PostgresStore.open({ url: database.url, schema }),
+      PostgresStore.open({ url: database.url, schema }),
+    ]);
+    opened.push(a, b);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+      expect(rows.map((row) => row.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('refuses a schema name that is not plain', async () => {
+    await expect(PostgresStore.open({ url: database.url, schema: 'x; DROP TABLE runs' })).rejects.toThrow(
+      /not a plain schema name/,
+    );
+  });
+});
