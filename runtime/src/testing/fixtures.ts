@@ -2,10 +2,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowFile } from '@flowloom/nodes';
-import type Database from 'better-sqlite3';
+import { inject } from 'vitest';
 import { type Config, testConfig } from '../config.js';
 import { type App, buildApp } from '../http/app.js';
 import { createRuntime } from '../kernel.js';
+import { PostgresStore } from '../store/postgres/store.js';
 import { SqliteStore } from '../store/store.js';
 
 // Test helpers (not used by the runtime itself): package-local temp folders and small flows.
@@ -35,12 +36,26 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** An app on a fresh data folder; no model provider unless `openai`/`llm` is given. */
+let schemas = 0;
+
+/**
+ * The store settings of a test app: SQLite in its data folder, or (FLOWLOOM_TEST_DATABASE=postgres) a schema of its
+ * own in the run's test database.
+ */
+function testStore(): Partial<Config> {
+  const url = inject('testDatabaseUrl');
+  if (url === undefined) return {};
+  return { databaseUrl: url, postgres: { schema: `app_${process.pid}_${Date.now().toString(36)}_${schemas++}` } };
+}
+
+/** An app on a fresh data folder (and schema); no model provider unless `openai`/`llm` is given. */
 export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const dataDir = tempDir();
   let app: App;
   try {
-    app = await buildTestApp(testConfig({ dataDir, templatesDir: join(dataDir, 'no-templates'), ...overrides }));
+    app = await buildTestApp(
+      testConfig({ dataDir, templatesDir: join(dataDir, 'no-templates'), ...testStore(), ...overrides }),
+    );
     await app.ready();
   } catch (err) {
     removeTempDir(dataDir);
@@ -56,11 +71,20 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
   };
 }
 
-/** The SQLite connection of an app's store (tests that look at rows the API does not show). */
-export function sqliteDb(app: App): Database.Database {
+/**
+ * Rows of an app's store that the API does not show, read with the statement of its backend (`?` and `$1`
+ * parameters respectively).
+ */
+export async function storedRows(
+  app: App,
+  statements: { sqlite: string; postgres: string },
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
   const { store } = app.runtime;
-  if (!(store instanceof SqliteStore)) throw new Error(`this test reads SQLite rows; the store is ${store.kind}`);
-  return store.db;
+  if (store instanceof SqliteStore)
+    return store.db.prepare(statements.sqlite).all(...params) as Record<string, unknown>[];
+  if (store instanceof PostgresStore) return (await store.pool.query(statements.postgres, params)).rows;
+  throw new Error(`no rows to read from a ${store.kind} store`);
 }
 
 /** question (text) → answer: no model involved. */

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { testConfig } from '../../config.js';
 import { buildTestApp, removeTempDir, startTestApp, type TestApp, tempDir } from '../../testing/fixtures.js';
 
@@ -17,7 +17,7 @@ describe('GET /api/health', () => {
     expect(res.json()).toEqual({
       status: expect.stringMatching(/^(ok|degraded)$/),
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
-      storage: { status: 'ok', kind: 'sqlite' },
+      storage: { status: 'ok', kind: inject('testDatabaseUrl') === undefined ? 'sqlite' : 'postgres' },
       vectorStore: expect.objectContaining({ status: expect.any(String) }),
     });
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_KEY_FILE, SecretBox } from '../../providers/secrets.js';
-import { chatFlow, sqliteDb, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { chatFlow, startTestApp, storedRows, type TestApp } from '../../testing/fixtures.js';
 
 const SECRET = 'sk-provider-0123456789abcdef';
 let fake: FakeOpenAI;
@@ -44,11 +44,15 @@ describe('/api/settings/provider', () => {
     expect(put.body).not.toContain(SECRET);
     const get = await t.app.inject({ method: 'GET', url: '/api/settings/provider' });
     expect(get.body).not.toContain(SECRET);
-    const row = sqliteDb(t.app).prepare("SELECT value FROM settings WHERE name = 'provider'").get() as {
-      value: string;
-    };
-    expect(row.value).not.toContain(SECRET);
-    expect(readFileSync(join(t.dataDir, 'flowloom.db')).includes(Buffer.from(SECRET))).toBe(false);
+    const rows = await storedRows(t.app, {
+      sqlite: "SELECT value FROM settings WHERE name = 'provider'",
+      postgres: "SELECT value FROM settings WHERE name = 'provider'",
+    });
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(SECRET);
+    if (t.app.runtime.store.kind === 'sqlite') {
+      expect(readFileSync(join(t.dataDir, 'flowloom.db')).includes(Buffer.from(SECRET))).toBe(false);
+    }
     expect(statSync(join(t.dataDir, SECRET_KEY_FILE)).mode & 0o777).toBe(0o600);
 
     const run = await t.app.inject({

@@ -3,7 +3,7 @@ import type { FlowFile, TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chatFlow, echoFlow, parseSse, sqliteDb, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { chatFlow, echoFlow, parseSse, startTestApp, storedRows, type TestApp } from '../../testing/fixtures.js';
 
 let fake: FakeOpenAI;
 let t: TestApp;
@@ -96,8 +96,15 @@ describe('POST /api/v1/flows/:id/run', () => {
     const detail = (await t.app.inject({ method: 'GET', url: `/api/runs/${answer.runId}` })).json();
     expect(detail).toMatchObject({ status: 'completed', flowVersion: 1, inputs: { question: 'hello' } });
     expect(detail.events.at(-1).type).toBe('run.completed');
-    const row = sqliteDb(t.app).prepare('SELECT * FROM published_runs WHERE runId = ?').get(answer.runId);
-    expect(row).toMatchObject({ flowId: 'chat', version: 1, endpoint: 'run' });
+    const rows = await storedRows(
+      t.app,
+      {
+        sqlite: 'SELECT flowId, version, endpoint FROM published_runs WHERE runId = ?',
+        postgres: 'SELECT flow_id AS "flowId", version, endpoint FROM published_runs WHERE run_id = $1',
+      },
+      [answer.runId],
+    );
+    expect(rows).toEqual([{ flowId: 'chat', version: 1, endpoint: 'run' }]);
   });
 
   it('streams as SSE on Accept: text/event-stream, the same events as a draft run', async () => {
