@@ -25,10 +25,13 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await proxy.restore();
-  await t?.close();
-  await proxy.close();
-  await database.drop();
+  try {
+    await proxy?.restore();
+    await t?.close();
+    await proxy?.close();
+  } finally {
+    await database?.drop();
+  }
 });
 
 function inject(method: 'GET' | 'POST', url: string, payload?: object, headers: Record<string, string> = {}) {

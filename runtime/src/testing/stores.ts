@@ -93,8 +93,11 @@ function postgresBackend(): StoreBackend {
       };
     },
     async cleanup() {
-      for (const store of opened) await store.close();
-      if (database) await (await database).drop();
+      try {
+        for (const store of opened) await store.close();
+      } finally {
+        if (database) await (await database).drop();
+      }
     },
   };
 }

@@ -41,10 +41,13 @@ beforeAll(async () => {
   proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
 });
 afterAll(async () => {
-  await proxy.restore();
-  for (const store of opened) await store.close();
-  await proxy.close();
-  await database.drop();
+  try {
+    await proxy?.restore();
+    for (const store of opened) await store.close();
+    await proxy?.close();
+  } finally {
+    await database?.drop();
+  }
 });
 
 /** A store that reaches the database through the proxy, with short time limits. */
