@@ -2,11 +2,6 @@ import { AppError, type Values } from '@flowloom/nodes';
 import type { RunService, StartedRun, StartRunOptions } from '../runs/run-service.js';
 import type { Overrides, PublishedService, PublishedVersion } from './versions.js';
 
-/** Default run time limit of a published version (overridable per version). */
-export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
-/** Default requests per minute per API key (overridable per key). */
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
-
 /** A request to a published endpoint, whichever face it came through. */
 export interface PublishedRunRequest {
   inputs: Values;
