@@ -20,6 +20,7 @@ const GENERATED: { path: string; update: (document: string) => string }[] = (() 
       update: (document) => withBlock(document, 'overridable', 'the catalog', renderOverridable(catalog)),
     },
     { path: 'docs/api.md', update: environment },
+    { path: 'docs/contracts.md', update: environment },
     { path: 'README.md', update: environment },
   ];
 })();
