@@ -209,7 +209,7 @@ export class RunService {
           ...(sessionId !== undefined && { sessionId }),
         });
         const run = await done;
-        // The nested run's model usage counts on the calling node too (issue #3).
+        // The nested run's model usage counts on the calling node too, so a flow's cost includes its subflows'.
         if (run.usage && onUsage) onUsage(run.usage, run.costUsd ?? 0);
         if (run.status === 'completed') return run.outputs ?? {};
         if (run.error)
