@@ -19,7 +19,7 @@ interface ParamBase {
   description?: string;
   /** Shown (and validated) only when another param has a given value. */
   showIf?: { param: string; equals: unknown };
-  /** Published endpoints may override this param per request (issue #5). */
+  /** Published endpoints may override this param per request (docs/publishing.md, overrides). */
   overridable?: boolean;
 }
 
@@ -67,7 +67,7 @@ export interface DynamicOutputs {
   dataType: DataType;
 }
 
-/** The catalog entry of one node kind (CONTRACTS §2). Plain JSON. */
+/** The catalog entry of one node kind (docs/contracts.md §2). Plain JSON. */
 export interface NodeSpec {
   type: string;
   /**

@@ -1,4 +1,4 @@
-/** Public shapes of the publishing API (issue #5), shared by the runtime and the editor. */
+/** Public shapes of the publishing API (docs/publishing.md), shared by the runtime and the editor. */
 
 /** How a published version may be called: stored with the version, so a rollback restores it too. */
 export interface PublishSettings {

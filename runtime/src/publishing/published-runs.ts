@@ -2,11 +2,6 @@ import { AppError, type Values } from '@flowloom/nodes';
 import type { RunService, StartedRun, StartRunOptions } from '../runs/run-service.js';
 import type { Overrides, PublishedService, PublishedVersion } from './versions.js';
 
-/** Default run time limit of a published version (overridable per version). */
-export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
-/** Default requests per minute per API key (overridable per key). */
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
-
 /** A request to a published endpoint, whichever face it came through. */
 export interface PublishedRunRequest {
   inputs: Values;
@@ -20,10 +15,11 @@ export interface StartedPublishedRun extends StartedRun {
 }
 
 /**
- * Starts a run of a flow's newest published version (never the draft) with the version's run time limit: past it
- * the run is cancelled with RUN_TIMEOUT. The run is recorded like any run (history, trace, socket.io), plus a
- * `published_runs` row naming the version, the key and the endpoint. Throws FLOW_NOT_FOUND when nothing is published,
- * OVERRIDE_NOT_ALLOWED, FLOW_INVALID or RUN_INPUT_INVALID before anything runs.
+ * Starts a run of a flow's newest published version (never the draft) with the version's run time limit, at most the
+ * server's (FLOWLOOM_RUN_TIMEOUT_MS): past it the run is cancelled with RUN_TIMEOUT. The run is recorded like any run
+ * (history, trace, socket.io), plus a `published_runs` row naming the version, the key and the endpoint. Throws
+ * FLOW_NOT_FOUND when nothing is published, OVERRIDE_NOT_ALLOWED, FLOW_INVALID or RUN_INPUT_INVALID before anything
+ * runs.
  */
 export function startPublishedRun(
   { published: versions, runs }: { published: PublishedService; runs: RunService },
@@ -35,7 +31,9 @@ export function startPublishedRun(
   const published = versions.latest(flowId);
   if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
   const flow = versions.applyOverrides(published, request.overrides);
-  const timeoutMs = published.settings.timeoutMs;
+  // A version published under a higher ceiling (FLOWLOOM_RUN_TIMEOUT_MS lowered since) runs within today's.
+  const ceilingMs = versions.runTimeoutCeilingMs;
+  const timeoutMs = Math.min(published.settings.timeoutMs, ceilingMs);
   const started = runs.start(
     flow,
     {
@@ -44,7 +42,7 @@ export function startPublishedRun(
       // guessing its id.
       sessionId: request.sessionId === undefined ? undefined : `key:${caller.keyId}:${request.sessionId}`,
       timeoutMs,
-      timeoutMessage: `the run took longer than ${timeoutMs} ms, the limit of this published version`,
+      timeoutMessage: `the run took longer than ${timeoutMs} ms, the limit of ${timeoutMs < published.settings.timeoutMs ? 'this server (FLOWLOOM_RUN_TIMEOUT_MS)' : 'this published version'}`,
       request: { published: { version: published.version, keyId: caller.keyId } },
       ...options,
     },

@@ -40,6 +40,13 @@ function toSummary(row: Omit<PublishedRow, 'json'>): PublishedSummary {
   };
 }
 
+function timeoutAboveCeiling(ceilingMs: number): AppError {
+  const message = `must be at most ${ceilingMs} ms, the server's limit (FLOWLOOM_RUN_TIMEOUT_MS)`;
+  return new AppError('VALIDATION_FAILED', `body.settings.timeoutMs ${message}`, {
+    details: [{ field: 'body.settings.timeoutMs', message }],
+  });
+}
+
 /** `overrides` of a published run: node id → param → value. */
 export type Overrides = Record<string, Record<string, unknown>>;
 
@@ -85,6 +92,8 @@ export class PublishedService {
       flowVersion = stored.version;
     }
     settings = { ...settings, ...options.settings };
+    if ((options.settings?.timeoutMs ?? 0) > this.runTimeoutCeilingMs)
+      throw timeoutAboveCeiling(this.runTimeoutCeilingMs);
     const problems = validateFlow(flow, this.#registry.lookup);
     if (problems.length > 0) {
       throw new AppError(
@@ -111,6 +120,14 @@ export class PublishedService {
     this.#latest.delete(flowId);
     this.#chat.delete(flowId);
     return this.get(flowId, version);
+  }
+
+  /**
+   * The longest any published run may take (FLOWLOOM_RUN_TIMEOUT_MS): the limit of a version that sets none, and the
+   * most one may set.
+   */
+  get runTimeoutCeilingMs(): number {
+    return this.#defaults.timeoutMs;
   }
 
   /** The newest published version of a flow, or undefined when it was never published. Cached. */

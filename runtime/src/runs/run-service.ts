@@ -100,8 +100,9 @@ export class RunService {
   }
 
   /**
-   * Reruns the current draft of an earlier run's flow from one node: everything upstream of it keeps the earlier
-   * run's outputs, the node and what depends on it run again. Inputs default to the earlier run's.
+   * Reruns the current draft of an earlier run's flow from one node: what completed upstream of it keeps the earlier
+   * run's outputs, except input nodes (see `reusableOutputs`); the node and what depends on it run again. Inputs default
+   * to the earlier run's. CONFLICT (409) while the earlier run is still live.
    */
   rerun(runId: string, fromNode: string, options: Partial<StartRunOptions> = {}): StartedRun {
     const earlier = this.get(runId);
@@ -208,7 +209,7 @@ export class RunService {
           ...(sessionId !== undefined && { sessionId }),
         });
         const run = await done;
-        // The nested run's model usage counts on the calling node too (issue #3).
+        // The nested run's model usage counts on the calling node too, so a flow's cost includes its subflows'.
         if (run.usage && onUsage) onUsage(run.usage, run.costUsd ?? 0);
         if (run.status === 'completed') return run.outputs ?? {};
         if (run.error)

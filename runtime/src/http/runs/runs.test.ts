@@ -405,6 +405,25 @@ describe('POST /api/runs/:runId/rerun', () => {
     expect(fake.chatRequests().length).toBe(callsBefore + 1);
   });
 
+  it('reuses what completed upstream except input nodes, which take the rerun inputs; 409 CONFLICT while live', async () => {
+    const first = (await post('/api/flows/chat/runs', { inputs: { question: 'first' } })).json();
+    const again = (await post(`/api/runs/${first.runId}/rerun`, { fromNode: 'answer' })).json();
+    const completed = ((await get(`/api/runs/${again.runId}`)).json().events as TraceEvent[]).filter(
+      (e) => e.type === 'node.completed',
+    );
+    const reused = completed.filter((e) => e.type === 'node.completed' && e.data.reused).map((e) => e.nodeId);
+    expect(reused.sort()).toEqual(['llm', 'prompt']);
+    expect(completed.map((e) => e.nodeId).sort()).toEqual(['answer', 'llm', 'prompt', 'question']);
+
+    const started = nodeStarted('chat', 'llm');
+    const running = post('/api/flows/chat/runs', { inputs: { question: 'wait [[hang]]' } });
+    const runId = await started;
+    const live = await post(`/api/runs/${runId}/rerun`, { fromNode: 'answer' });
+    expect([live.statusCode, live.json().error.code]).toEqual([409, 'CONFLICT']);
+    await post(`/api/runs/${runId}/cancel`);
+    await running;
+  });
+
   it('answers 404 for an unknown run, 400 naming body.fromNode for an unknown node, 400 for a bad body', async () => {
     const first = (await post('/api/flows/echo/runs', { inputs: { question: 'x' } })).json();
     expect((await post('/api/runs/r_000000000000000000000000/rerun', { fromNode: 'answer' })).statusCode).toBe(404);
