@@ -10,7 +10,8 @@ export const flowIdParam = {
   name: 'flowId',
   kind: 'flow',
   required: true,
-  description: 'Id of the saved flow to run.',
+  description:
+    'The saved flow to run. A published version runs the copy it froze when it was published, not the draft.',
 } as const;
 
 /**
