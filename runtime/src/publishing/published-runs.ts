@@ -1,6 +1,6 @@
 import { AppError, type Values } from '@flowloom/nodes';
 import type { RunService, StartedRun, StartRunOptions } from '../runs/run-service.js';
-import type { Overrides, PublishedService, PublishedVersion } from './versions.js';
+import type { FrozenVersion, Overrides, PublishedService } from './versions.js';
 
 /** Default run time limit of a published version (overridable per version). */
 export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
@@ -16,14 +16,15 @@ export interface PublishedRunRequest {
 
 /** A started run of a published version. */
 export interface StartedPublishedRun extends StartedRun {
-  published: PublishedVersion;
+  published: FrozenVersion;
 }
 
 /**
- * Starts a run of a flow's newest published version (never the draft) with the version's run time limit: past it
- * the run is cancelled with RUN_TIMEOUT. The run is recorded like any run (history, trace, socket.io), plus a
- * `published_runs` row naming the version, the key and the endpoint. Throws FLOW_NOT_FOUND when nothing is published,
- * OVERRIDE_NOT_ALLOWED, FLOW_INVALID or RUN_INPUT_INVALID before anything runs.
+ * Starts a run of a flow's newest published version (never a draft, not even of the flows it calls: those resolve in
+ * the version's bundle) with the version's run time limit: past it the run is cancelled with RUN_TIMEOUT. The run
+ * is recorded like any run (history, trace, socket.io), plus a `published_runs` row naming the version, the key and
+ * the endpoint. Throws FLOW_NOT_FOUND when nothing is published, OVERRIDE_NOT_ALLOWED, FLOW_INVALID or
+ * RUN_INPUT_INVALID before anything runs.
  */
 export function startPublishedRun(
   { published: versions, runs }: { published: PublishedService; runs: RunService },
@@ -46,6 +47,8 @@ export function startPublishedRun(
       timeoutMs,
       timeoutMessage: `the run took longer than ${timeoutMs} ms, the limit of this published version`,
       request: { published: { version: published.version, keyId: caller.keyId } },
+      // Every flow call of the run, at any depth, resolves in the version's bundle: never to a draft.
+      bundle: published.frozen,
       ...options,
     },
     published.flowVersion,
