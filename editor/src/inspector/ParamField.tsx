@@ -1,6 +1,7 @@
 import type { ParamSpec } from '@flowloom/nodes/spec';
 import { type ComponentProps, lazy, memo, Suspense, useState } from 'react';
 import type { CodeLanguage } from './CodeField';
+import { FlowPicker } from './FlowPicker';
 
 // CodeMirror is most of the bundle: load it with the first code field, not with the canvas.
 const LazyCodeField = lazy(() => import('./CodeField').then((m) => ({ default: m.CodeField })));
@@ -164,6 +165,10 @@ function FieldInput({
           onChange={(e) => onChange(e.target.value)}
           onBlur={onCommit}
         />
+      );
+    case 'flow':
+      return (
+        <FlowPicker id={id} testId={testId} value={value} onChange={onChange} onCommit={onCommit} invalid={invalid} />
       );
     case 'secret':
       return (
