@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../registry.js';
 import type { FlowFile, FlowNode } from './flow.js';
 import { collectFlowCalls, flowCalls } from './flow-calls.js';
+import { checkParams } from './ports.js';
 
 const { lookup } = new NodeRegistry();
 const at = { x: 0, y: 0 };
@@ -36,10 +37,17 @@ describe('flowCalls', () => {
     ]);
   });
 
-  it('is a param kind of the catalog', () => {
+  it('is a param kind of the catalog, checked like a string', () => {
     for (const type of ['subflow', 'map', 'tool-flow']) {
       expect(lookup(type)?.params.find((p) => p.name === 'flowId')?.kind).toBe('flow');
     }
+    const subflow = lookup('subflow');
+    if (!subflow) throw new Error('no subflow kind');
+    expect(checkParams(subflow, { flowId: 'a' })).toEqual([]);
+    expect(checkParams(subflow, { flowId: 3 })).toEqual([
+      { param: 'flowId', message: 'param "flowId" must be a string' },
+    ]);
+    expect(checkParams(subflow, {})).toEqual([{ param: 'flowId', message: 'param "flowId" is required' }]);
   });
 });
 
