@@ -1,7 +1,7 @@
 import { SignIn, useNeedsSignIn } from './auth/SignIn';
 import { KeysPage } from './keys/KeysPage';
-import { EditorPage } from './pages/EditorPage';
-import { FlowsPage } from './pages/FlowsPage';
+import { EditorPage } from './pages/editor/EditorPage';
+import { FlowsPage } from './pages/flows/FlowsPage';
 import { parseHash, useHash } from './ui/router';
 import { Toasts } from './ui/Toasts';
 

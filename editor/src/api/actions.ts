@@ -1,9 +1,10 @@
-import { type FlowFile, serializeFlow, type TraceEvent } from '@flowloom/nodes/spec';
+import { type FlowFile, serializeFlow } from '@flowloom/nodes/spec';
 import { canvasToFlow, copySelection, isFlowLike } from '../store/graph-ops';
 import { isFlowNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
-import { api, HttpError, streamRerun, streamRun } from './http';
-import { unwatchFlow, watchFlow } from './traces';
+import type { RunInfo } from '../store/run-reducer';
+import { api, HttpError, type RunAccepted } from './http';
+import { followRun, unwatchFlow, watchFlow } from './traces';
 
 const get = () => useEditor.getState();
 
@@ -192,22 +193,23 @@ export function startAutosave(): () => void {
 
 // --- running --------------------------------------------------------------------------------------------------
 
-let runAbort: AbortController | null = null;
-
 export interface RunOptions {
   /** Runs with the same session share chat memory (memory nodes need one). */
   sessionId?: string;
-  /** Called with the run's id once its first event arrives: from then on the canvas shows this run. */
+  /** Called with the run's id once it has started: from then on the canvas shows this run. */
   onBegin?: (runId: string) => void;
 }
 
-/** How a run asked for from the editor went: the run it started, or why none started (also toasted). */
-export type RunStart = { runId: string } | { runId: null; error: string };
+/** How a run asked for from the editor went: the run it started and how it ended, or why none started (also toasted). */
+export type RunStart = { runId: string; ended: RunInfo } | { runId: null; error: string };
 
-/** Saves, then runs the flow, streaming its events onto the canvas; resolves once the stream ends. */
+/**
+ * Saves, then runs the flow; its events come over socket.io onto the canvas. Resolves once the run has ended (or
+ * with the reason none started).
+ */
 export function runFlow(inputs: Record<string, unknown>, options: RunOptions = {}): Promise<RunStart> {
   const body = options.sessionId ? { inputs, sessionId: options.sessionId } : { inputs };
-  return streamOntoCanvas((onEvent, signal) => streamRun(currentId(), body, onEvent, signal), options);
+  return runOnCanvas(() => api.startRun(currentId(), body), options);
 }
 
 /**
@@ -217,17 +219,19 @@ export function runFlow(inputs: Record<string, unknown>, options: RunOptions = {
 export function rerunFromNode(nodeId: string): Promise<RunStart> {
   const runId = get().runId;
   if (!runId) return Promise.resolve({ runId: null, error: 'No run to rerun.' });
-  return streamOntoCanvas((onEvent, signal) => streamRerun(runId, nodeId, onEvent, signal));
+  return runOnCanvas(() => api.rerun(runId, nodeId));
 }
 
 function currentId(): string {
   return get().meta?.id ?? '';
 }
 
-async function streamOntoCanvas(
-  open: (onEvent: (event: TraceEvent) => void, signal: AbortSignal) => Promise<void>,
-  { onBegin }: RunOptions = {},
-): Promise<RunStart> {
+/**
+ * One channel per run (docs/contracts.md §4): the request answers as soon as the run has started, then the canvas
+ * subscribes to the run by id from its first event. The flow subscription's events of this run that came before are
+ * ignored meanwhile (the run was not the canvas' yet); the run subscription replays them.
+ */
+async function runOnCanvas(start: () => Promise<RunAccepted>, { onBegin }: RunOptions = {}): Promise<RunStart> {
   const isSaved = await saveNow();
   const s = get();
   if (!isSaved || !s.meta) {
@@ -240,29 +244,22 @@ async function streamOntoCanvas(
   const nodeIds = s.nodes.filter(isFlowNode).map((n) => n.id);
   s.requestRun();
   s.openBottom('trace');
-  runAbort = new AbortController();
-  let started: RunStart = { runId: null, error: 'The run ended without events.' };
+  let runId: string;
   try {
-    await open((event: TraceEvent) => {
-      const now = get();
-      if (now.isRunPending && now.runId === null) {
-        now.beginRun(event.runId, nodeIds);
-        started = { runId: event.runId };
-        onBegin?.(event.runId);
-      }
-      get().applyTrace(event);
-    }, runAbort.signal);
+    ({ runId } = await start());
   } catch (err) {
-    if ((err as Error).name === 'AbortError') return started;
     const message = err instanceof HttpError ? describeError(err) : String(err);
-    get().failRequest(message);
+    if (get().isRunPending) get().failRequest(message);
     get().toast('error', message);
-    if (started.runId === null) started = { runId: null, error: message };
-  } finally {
-    runAbort = null;
-    if (get().isRunPending) get().failRequest('The run ended without events.');
+    return { runId: null, error: message };
   }
-  return started;
+  const now = get();
+  // The canvas may have moved on meanwhile (a run replayed from history): then the run goes on off the canvas.
+  if (now.isRunPending && now.runId === null) {
+    now.beginRun(runId, nodeIds);
+    onBegin?.(runId);
+  }
+  return { runId, ended: await followRun(runId) };
 }
 
 function describeError(err: HttpError): string {
@@ -331,16 +328,6 @@ export function pasteText(text: string | null | undefined, at?: { x: number; y: 
   const offset = at ? { x: at.x - first.x, y: at.y - first.y } : { x: 40 * pasteCount, y: 40 * pasteCount };
   get().paste(fragment, offset);
   return true;
-}
-
-export async function pasteFromClipboard(at?: { x: number; y: number }): Promise<void> {
-  let text: string | null = null;
-  try {
-    text = await navigator.clipboard.readText();
-  } catch {
-    text = null;
-  }
-  if (!pasteText(text, at) && text !== lastCopied) pasteText(lastCopied, at);
 }
 
 // --- files ---------------------------------------------------------------------------------------------------

@@ -12,16 +12,30 @@ export class HttpError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
+/** Options of one request: `fetch`'s, with headers added to the JSON and auth ones. */
+export type RequestOptions = Omit<RequestInit, 'method' | 'body' | 'headers'> & { headers?: Record<string, string> };
+
+/**
+ * The editor's one fetch wrapper: JSON in and out, the admin token, a 401 reported to the sign-in screen. Every
+ * failure is an `HttpError`: status 0 when the runtime cannot be reached, the runtime's error body otherwise (an
+ * answer that is not JSON reads as no body).
+ */
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: RequestOptions = {},
+): Promise<T> {
+  const { headers: extra, ...init } = options;
+  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(), ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
     response = await fetch(path, {
+      ...init,
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      ...init,
     });
   } catch (err) {
     throw new HttpError(0, { code: 'INTERNAL', message: `The runtime cannot be reached (${String(err)})` });
@@ -73,12 +87,10 @@ export interface RunSummary {
   durationMs?: number | null;
 }
 
-export interface RunResult {
+/** A run that has started (`Prefer: respond-async`): its events come over socket.io. */
+export interface RunAccepted {
   runId: string;
-  status: RunStatus;
-  outputs?: Record<string, unknown>;
-  error?: ErrorBody;
-  durationMs?: number;
+  status: 'running';
 }
 
 export interface Collection {
@@ -87,6 +99,8 @@ export interface Collection {
 }
 
 const enc = encodeURIComponent;
+/** Run requests answer 202 at once; the run's events come over socket.io (docs/contracts.md §3, §4). */
+const RESPOND_ASYNC = { prefer: 'respond-async' };
 
 export const api = {
   nodes: () => request<{ nodes: NodeSpec[] }>('GET', '/api/nodes').then((r) => r.nodes),
@@ -95,14 +109,22 @@ export const api = {
   template: (id: string) => request<FlowFile>('GET', `/api/templates/${enc(id)}`),
   flow: (id: string) => request<FlowFile>('GET', `/api/flows/${enc(id)}`),
   createFlow: (flow: FlowFile) => request<FlowFile>('POST', '/api/flows', flow),
-  saveFlow: (flow: FlowFile, init?: RequestInit) => request<FlowFile>('PUT', `/api/flows/${enc(flow.id)}`, flow, init),
+  saveFlow: (flow: FlowFile, init?: RequestOptions) =>
+    request<FlowFile>('PUT', `/api/flows/${enc(flow.id)}`, flow, init),
   deleteFlow: (id: string) => request<unknown>('DELETE', `/api/flows/${enc(id)}`),
   validate: (flow: FlowFile) => request<ValidateAnswer>('POST', '/api/validate', flow),
   runs: (flowId: string, limit = 30) =>
     request<{ runs: RunSummary[] }>('GET', `/api/runs?flowId=${enc(flowId)}&limit=${limit}`).then((r) => r.runs),
   run: (runId: string) => request<RunSummary & { events?: TraceEvent[] }>('GET', `/api/runs/${enc(runId)}`),
-  startRun: (flowId: string, inputs: Record<string, unknown>) =>
-    request<RunResult>('POST', `/api/flows/${enc(flowId)}/runs`, { inputs }),
+  /** Starts a run of the saved draft; answers once it has started. */
+  startRun: (flowId: string, body: RunRequest) =>
+    request<RunAccepted>('POST', `/api/flows/${enc(flowId)}/runs`, body, { headers: RESPOND_ASYNC }),
+  /**
+   * Reruns a finished run from one node (`POST /api/runs/:runId/rerun`): upstream nodes keep that run's outputs, the
+   * node and what depends on it run again. Answers once the new run has started.
+   */
+  rerun: (runId: string, fromNode: string) =>
+    request<RunAccepted>('POST', `/api/runs/${enc(runId)}/rerun`, { fromNode }, { headers: RESPOND_ASYNC }),
   cancelRun: (runId: string) => request<unknown>('POST', `/api/runs/${enc(runId)}/cancel`, {}),
   collections: () => request<{ collections: Collection[] }>('GET', '/api/collections').then((r) => r.collections),
 };
@@ -111,80 +133,4 @@ export const api = {
 export interface RunRequest {
   inputs: Record<string, unknown>;
   sessionId?: string;
-}
-
-/**
- * Starts a run of the saved draft and streams its events as SSE (CONTRACTS §3), calling `onEvent` for each.
- * Resolves when the stream ends. Only this run's events arrive here, so nothing can be confused with another run.
- */
-export function streamRun(
-  flowId: string,
-  body: RunRequest,
-  onEvent: (event: TraceEvent) => void,
-  signal?: AbortSignal,
-): Promise<void> {
-  return streamSse(`/api/flows/${enc(flowId)}/runs`, body, onEvent, signal);
-}
-
-/**
- * Reruns a finished run from one node (`POST /api/runs/:runId/rerun`): upstream nodes keep that run's outputs, the
- * node and what depends on it run again. Streams the new run's events like `streamRun`.
- */
-export function streamRerun(
-  runId: string,
-  fromNode: string,
-  onEvent: (event: TraceEvent) => void,
-  signal?: AbortSignal,
-): Promise<void> {
-  return streamSse(`/api/runs/${enc(runId)}/rerun`, { fromNode }, onEvent, signal);
-}
-
-async function streamSse(
-  url: string,
-  body: unknown,
-  onEvent: (event: TraceEvent) => void,
-  signal?: AbortSignal,
-): Promise<void> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...authHeaders() },
-    body: JSON.stringify(body),
-    signal,
-  });
-  if (!response.ok) {
-    const json = safeParse(await response.text()) as { error?: ErrorBody } | undefined;
-    throw new HttpError(response.status, json?.error ?? { code: 'INTERNAL', message: `HTTP ${response.status}` });
-  }
-  if (!response.headers.get('content-type')?.includes('text/event-stream') || !response.body) {
-    // A runtime without SSE answers with the final result: replay its stored events instead.
-    const result = safeParse(await response.text()) as RunResult | undefined;
-    if (result?.runId) for (const event of (await api.run(result.runId)).events ?? []) onEvent(event);
-    return;
-  }
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let cut = buffer.indexOf('\n\n');
-    while (cut >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const data = parseSseData(block);
-      if (data !== undefined) onEvent(data as TraceEvent);
-      cut = buffer.indexOf('\n\n');
-    }
-  }
-}
-
-/** The JSON of an SSE block's `data:` lines; undefined for comments, keep-alives and other fields. */
-export function parseSseData(block: string): unknown {
-  const lines = block
-    .split('\n')
-    .filter((l) => l.startsWith('data:'))
-    .map((l) => l.slice(5).replace(/^ /, ''));
-  if (lines.length === 0) return undefined;
-  const parsed = safeParse(lines.join('\n'));
-  return parsed && typeof parsed === 'object' && 'type' in parsed ? parsed : undefined;
 }

@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { getAdminToken, onUnauthorized, setAdminToken } from './token';
+import '../ui/page.css';
 
 /** True once an editor API call was refused for want of the admin token (until a good token is entered). */
 export function useNeedsSignIn(): boolean {

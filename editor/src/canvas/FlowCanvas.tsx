@@ -22,6 +22,7 @@ import { cullEdges, cullKey, cullNodes, keyToRect, withHiddenFollowers } from '.
 import { CLEAR_OF_MINIMAP, isClearInPane, MINIMAP } from './keep-in-view';
 import { edgeTypes, nodeTypes } from './node-types';
 import { KIND_MIME } from './Palette';
+import './canvas.css';
 
 const PRO_OPTIONS = { hideAttribution: true };
 const SNAP: [number, number] = [10, 10];

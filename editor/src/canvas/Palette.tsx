@@ -3,6 +3,7 @@ import { memo, useMemo, useState } from 'react';
 import { useEditor } from '../store/index';
 import { Icon } from '../ui/icons';
 import { categoryMeta } from './colors';
+import './palette.css';
 
 export const KIND_MIME = 'application/x-flowloom-kind';
 

@@ -12,6 +12,7 @@ import { Field } from '../ui/Field';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
 import { Icon } from '../ui/icons';
 import { ParamField } from './ParamField';
+import './inspector.css';
 
 const COMMON_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'gpt-4.1', 'o4-mini'];
 

@@ -4,6 +4,7 @@ import { type ApiKey, publishApi } from '../publish/api';
 import { Field } from '../ui/Field';
 import { timeAgo } from '../ui/format';
 import '../publish/publish.css';
+import '../ui/page.css';
 
 /** API keys for published endpoints: create (the secret is shown once), scope to flows, rate limit, revoke. */
 export function KeysPage() {

@@ -1,15 +1,16 @@
-import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { cancelRun, runFlow } from '../api/actions';
-import { api } from '../api/http';
+import { useCallback, useEffect } from 'react';
+import { runFlow } from '../api/actions';
 import { useEditor } from '../store/index';
 import { selectChatShape, selectIsRunning } from '../store/selectors';
 import { formatMs, pretty } from '../ui/format';
-import { Icon } from '../ui/icons';
+import { ChatComposer } from './ChatComposer';
+import { ChatHead, ChatTurns } from './ChatTurns';
 import { type Conversation, historyMessages, newSessionId, useChats } from './chat-store';
+import './chat.css';
 
 const NO_CONVERSATION: Conversation = { turns: [], sessionId: '', awaited: null };
 
-/** What a chat answer is made of: a finished run, from the canvas or from the store. */
+/** What a chat answer is made of: a finished run, from the canvas or from its end event. */
 interface Ended {
   status: string;
   outputs?: Record<string, unknown>;
@@ -35,13 +36,11 @@ export function ChatPlayground() {
   // The conversation lives in its own store, by flow: leaving this tab (or the flow) and coming back keeps it.
   const flowId = useEditor((s) => s.meta?.id ?? '');
   const { turns, sessionId, awaited } = useChats((s) => s.byFlow[flowId]) ?? NO_CONVERSATION;
-  const [draft, setDraft] = useState('');
-  // `awaited`: the message waiting for its answer, and the run it started once that run's first event names it. The
-  // canvas may still show the previous run while the flow saves, and that run's answer is not this message's.
+  // `awaited`: the message waiting for its answer, and the run it started once the run request answers. The canvas
+  // may still show the previous run while the flow saves, and that run's answer is not this message's.
   const waiting = awaited !== null;
   const isOwnRun = awaited?.runId != null && awaited.runId === runId;
   const shownText = isOwnRun ? streamed : '';
-  const list = useRef<HTMLDivElement>(null);
 
   const addAnswer = useCallback(
     (text: string, isError: boolean, meta?: string) =>
@@ -71,121 +70,46 @@ export function ChatPlayground() {
     answerWith(run);
   }, [isOwnRun, run, answerWith, setAwaited]);
 
-  useEffect(() => {
-    list.current?.scrollTo({ top: list.current.scrollHeight });
-  });
-
-  const send = (e: FormEvent) => {
-    e.preventDefault();
-    const text = draft.trim();
-    if (!text || isRunning || waiting) return;
+  /** Sends a message, unless a run goes or an answer is awaited. */
+  const send = (text: string): boolean => {
+    if (isRunning || waiting) return false;
     const chats = useChats.getState();
     const { sessionId, turns: earlier } = chats.ensure(flowId);
     const inputs: Record<string, unknown> = { [inputName]: text };
     // A flow with a history input gets the conversation so far, as the OpenAI-compatible face passes it.
     if (historyInput) inputs[historyInput] = historyMessages(earlier);
     chats.addTurn(flowId, { role: 'user', text });
-    setDraft('');
     setAwaited({ runId: null });
     const onBegin = (id: string) => setAwaited({ runId: id });
-    void runFlow(inputs, { sessionId, onBegin }).then(async (start) => {
+    void runFlow(inputs, { sessionId, onBegin }).then((start) => {
       if (start.runId === null) {
         setAwaited(null);
         addAnswer(start.error, true);
         return;
       }
       // Still on the canvas: the effect above answers. The canvas moved on (a run replayed from history meanwhile):
-      // answer from the stored run, so the chat does not wait forever.
+      // answer from how the run ended, so the chat does not wait forever.
       if (useEditor.getState().runId === start.runId) return;
       setAwaited(null);
-      try {
-        const stored = (await api.run(start.runId)) as Ended;
-        if (stored.status === 'running' || stored.status === 'queued') {
-          addAnswer(`Still running when the chat lost sight of it: see run ${start.runId} in History.`, true);
-        } else answerWith(stored);
-      } catch (err) {
-        addAnswer(err instanceof Error ? err.message : String(err), true);
-      }
+      answerWith(start.ended);
     });
+    return true;
   };
 
   const startOver = () => useChats.getState().update(flowId, () => ({ turns: [], sessionId: newSessionId() }));
 
   return (
     <div className="chat" data-testid="chat">
-      {turns.length > 0 ? (
-        <div className="chat-head">
-          <span className="chat-session" title={`Session ${sessionId}: runs in this chat share chat memory`}>
-            Session <code data-testid="chat-session">{sessionId}</code>
-          </span>
-          <button
-            type="button"
-            className="btn btn-ghost btn-sm"
-            onClick={startOver}
-            disabled={waiting}
-            data-testid="chat-new"
-          >
-            New chat
-          </button>
-        </div>
-      ) : null}
-      <div className="chat-list" ref={list}>
-        {turns.length === 0 && !waiting ? (
-          <div className="chat-empty">
-            <div className="empty-icon" aria-hidden>
-              <Icon name="chat" size={28} />
-            </div>
-            Ask something: each message runs the flow with <code>{inputName}</code> and shows <code>{outputName}</code>
-            {historyInput ? (
-              <>
-                ; the conversation so far goes to <code>{historyInput}</code>
-              </>
-            ) : null}
-            .
-          </div>
-        ) : null}
-        {turns.map((turn) => (
-          <div
-            key={turn.id}
-            className={`chat-msg chat-${turn.role}${turn.isError ? ' is-error' : ''}`}
-            data-testid={`chat-message-${turn.role}`}
-          >
-            <div className="chat-bubble">{turn.text || <span className="muted">(empty answer)</span>}</div>
-            {turn.meta ? <div className="chat-meta">{turn.meta}</div> : null}
-          </div>
-        ))}
-        {waiting ? (
-          <div className="chat-msg chat-assistant is-streaming" data-testid="chat-streaming">
-            <div className="chat-bubble">
-              {shownText || <span className="typing" role="status" aria-label="Waiting for the answer" />}
-              {shownText ? <span className="caret" aria-hidden /> : null}
-            </div>
-          </div>
-        ) : null}
-      </div>
-      <form className="chat-form" onSubmit={send}>
-        <textarea
-          className="input chat-input"
-          rows={2}
-          placeholder="Send a message…  (Enter to send, Shift+Enter for a new line)"
-          aria-label="Chat message"
-          value={draft}
-          onChange={(e) => setDraft(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey) send(e);
-          }}
-          data-testid="chat-input"
-        />
-        {isRunning ? (
-          <button type="button" className="btn btn-danger" onClick={() => void cancelRun()} data-testid="chat-stop">
-            Stop
-          </button>
-        ) : (
-          <button type="submit" className="btn btn-primary" disabled={!draft.trim()} data-testid="chat-send">
-            Send
-          </button>
-        )}
-      </form>
+      {turns.length > 0 ? <ChatHead sessionId={sessionId} isWaiting={waiting} onStartOver={startOver} /> : null}
+      <ChatTurns
+        turns={turns}
+        isWaiting={waiting}
+        streamedText={shownText}
+        inputName={inputName}
+        outputName={outputName}
+        historyInput={historyInput}
+      />
+      <ChatComposer isRunning={isRunning} onSend={send} />
     </div>
   );
 }

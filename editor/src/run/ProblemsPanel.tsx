@@ -1,5 +1,6 @@
 import { useReactFlow } from '@xyflow/react';
 import { useEditor } from '../store/index';
+import './problems.css';
 
 /** Static problems of the flow; a click selects the node concerned and centres it. */
 export function ProblemsPanel() {

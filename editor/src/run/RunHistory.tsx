@@ -3,6 +3,7 @@ import { replayRun } from '../api/actions';
 import { api, type RunSummary } from '../api/http';
 import { useEditor } from '../store/index';
 import { formatMs, timeAgo } from '../ui/format';
+import './history.css';
 
 /** Past runs of the flow (GET /api/runs?flowId=); any one replays onto the canvas. */
 export function RunHistory() {

@@ -7,6 +7,7 @@ import { selectChatShape, selectFlowInputs, selectIsRunning } from '../store/sel
 import { Field } from '../ui/Field';
 import { pretty } from '../ui/format';
 import { ChatPlayground } from './ChatPlayground';
+import './run-panel.css';
 
 /** The run inputs of the flow (`flowInputs`), as a JSON string so the selector result compares by value. */
 export function selectInputFieldsKey(s: EditorState): string {

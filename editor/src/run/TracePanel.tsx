@@ -4,6 +4,7 @@ import { useEditor } from '../store/index';
 import { type Span, spanTree } from '../store/run-reducer';
 import { selectIsRunning } from '../store/selectors';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
+import './trace.css';
 
 /** The run on the canvas as a waterfall of spans on one time axis, and the selected span's details. */
 export function TracePanel() {

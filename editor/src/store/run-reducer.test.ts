@@ -1,15 +1,6 @@
 import type { TraceEvent } from '@flowloom/nodes/spec';
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_EARLY,
-  queuedNodeRuns,
-  reduceNodeRuns,
-  reduceRunInfo,
-  reduceSpans,
-  type Span,
-  spanTree,
-  takeInOrder,
-} from './run-reducer';
+import { queuedNodeRuns, reduceNodeRuns, reduceRunInfo, reduceSpans, type Span, spanTree } from './run-reducer';
 
 let seq = 0;
 function ev<T extends TraceEvent['type']>(
@@ -212,25 +203,5 @@ describe('reduceRunInfo', () => {
     expect(info.status).toBe('running');
     info = reduceRunInfo(info, ev('run.completed', { outputs: { answer: 'y' }, durationMs: 9 }));
     expect(info).toMatchObject({ status: 'completed', outputs: { answer: 'y' }, durationMs: 9, inputs: { q: 'x' } });
-  });
-});
-
-describe('takeInOrder', () => {
-  const at = (n: number) =>
-    ({ runId: 'r', flowId: 'f', seq: n, at: '', type: 'node.delta', data: { text: String(n) } }) as TraceEvent;
-  it('holds an early event until its predecessor comes, then releases both in order', () => {
-    const first = takeInOrder(0, {}, at(2));
-    expect(first.ready).toEqual([]);
-    const second = takeInOrder(0, first.early, at(1));
-    expect(second.ready.map((e) => e.seq)).toEqual([1, 2]);
-    expect(second.early).toEqual({});
-  });
-  it('gives up on a lost event when too many wait', () => {
-    let early = {};
-    for (let i = 2; i <= MAX_EARLY + 1; i++) early = takeInOrder(0, early, at(i)).early;
-    expect(Object.keys(early).length).toBe(MAX_EARLY);
-    const out = takeInOrder(0, early, at(MAX_EARLY + 2));
-    expect(out.ready[0]?.seq).toBe(2);
-    expect(out.ready.length).toBe(MAX_EARLY + 1);
   });
 });

@@ -255,33 +255,3 @@ export function spanTree(
   walk(null, 0);
   return out;
 }
-
-/** Beyond this many waiting events a missing one is given up on, so a lost event cannot freeze the canvas. */
-export const MAX_EARLY = 256;
-
-/**
- * Orders events by their gap-free `seq`: returns those now applicable in order after `lastSeq`, and those that
- * must wait for a missing predecessor. Pure.
- */
-export function takeInOrder(
-  lastSeq: number,
-  early: Readonly<Record<number, TraceEvent>>,
-  event: TraceEvent,
-): { ready: TraceEvent[]; early: Record<number, TraceEvent> } {
-  const waiting: Record<number, TraceEvent> = { ...early, [event.seq]: event };
-  const ready: TraceEvent[] = [];
-  let next = lastSeq + 1;
-  const drain = () => {
-    while (waiting[next]) {
-      ready.push(waiting[next] as TraceEvent);
-      delete waiting[next];
-      next++;
-    }
-  };
-  drain();
-  if (Object.keys(waiting).length > MAX_EARLY) {
-    next = Math.min(...Object.keys(waiting).map(Number));
-    drain();
-  }
-  return { ready, early: waiting };
-}

@@ -8,7 +8,6 @@ import {
   reduceRunInfo,
   reduceSpans,
   type Span,
-  takeInOrder,
 } from './run-reducer';
 
 export interface RunSlice {
@@ -23,8 +22,6 @@ export interface RunSlice {
   selectedSpanId: string | null;
   /** Whether the run on the canvas is a replay from history. */
   isReplay: boolean;
-  /** Events that arrived before the one preceding them, by seq. */
-  earlyEvents: Record<number, TraceEvent>;
   requestRun: () => void;
   beginRun: (runId: string, nodeIds: readonly string[], isReplay?: boolean) => void;
   applyTrace: (event: TraceEvent) => void;
@@ -43,7 +40,6 @@ const cleared = {
   spanOrder: [],
   selectedSpanId: null,
   isReplay: false,
-  earlyEvents: {},
 } satisfies Partial<RunSlice>;
 
 export const createRunSlice: SliceCreator<RunSlice> = (set, get) => ({
@@ -57,23 +53,22 @@ export const createRunSlice: SliceCreator<RunSlice> = (set, get) => ({
     ),
   applyTrace: (event) => {
     const s = get();
-    if (event.runId !== s.runId || event.seq <= s.lastSeq) return; // another run, or a replay
-    // Events may come over two channels (SSE and socket.io): apply them strictly in seq order.
-    const { ready, early } = takeInOrder(s.lastSeq, s.earlyEvents, event);
-    if (ready.length === 0) {
-      set({ earlyEvents: early }, false, 'applyTrace/early');
-      return;
-    }
-    let { nodeRuns, spans, spanOrder, run } = s;
-    for (const e of ready) {
-      nodeRuns = reduceNodeRuns(nodeRuns, e, spans);
-      const next = reduceSpans(spans, spanOrder, e);
-      spans = next.spans;
-      spanOrder = next.order;
-      run = reduceRunInfo(run, e);
-    }
-    const lastSeq = (ready[ready.length - 1] as TraceEvent).seq;
-    set({ lastSeq, nodeRuns, spans, spanOrder, run, earlyEvents: early, isRunPending: false }, false, 'applyTrace');
+    // Only this run's next event. An older seq is a copy (a replay); a later one was sent before our subscription to
+    // the run, which replays it in order after the ones missing here (docs/contracts.md §4).
+    if (event.runId !== s.runId || event.seq !== s.lastSeq + 1) return;
+    const { spans, order } = reduceSpans(s.spans, s.spanOrder, event);
+    set(
+      {
+        lastSeq: event.seq,
+        nodeRuns: reduceNodeRuns(s.nodeRuns, event, s.spans),
+        spans,
+        spanOrder: order,
+        run: reduceRunInfo(s.run, event),
+        isRunPending: false,
+      },
+      false,
+      'applyTrace',
+    );
   },
   failRequest: (message) =>
     set(

@@ -31,7 +31,6 @@ export const selectSelectionCount = (s: EditorState): number => {
 
 export const selectCanUndo = (s: EditorState) => s.history.past.length > 0;
 export const selectCanRedo = (s: EditorState) => s.history.future.length > 0;
-export const selectNodeRun = (id: string) => (s: EditorState) => s.nodeRuns[id];
 export const selectIsRunning = (s: EditorState) =>
   s.isRunPending || s.run.status === 'running' || s.run.status === 'queued';
 

@@ -1,4 +1,5 @@
 import { useEditor } from '../store/index';
+import './toasts.css';
 
 export function Toasts() {
   const toasts = useEditor((s) => s.toasts);

@@ -198,6 +198,110 @@ describe('socket.io /traces', () => {
     expect(replayed).toEqual([stored]);
   });
 
+  it('subscribe {runId, afterSeq} sends the events after afterSeq, then live ones; from the store once finished', async () => {
+    const watcher = collect(await client());
+    expect(await sockets.at(-1)?.emitWithAck('subscribe', { flowId: 'chat' })).toEqual({ ok: true });
+    const { runId } = await body(await postRun('chat', { question: 'hold on [[hang]]' }, { prefer: 'respond-async' }));
+    await watcher.when((e) => e.runId === runId && e.type === 'node.started' && e.nodeId === 'llm');
+
+    const socket = await client();
+    const late = collect(socket);
+    expect(await socket.emitWithAck('subscribe', { runId, afterSeq: 1 })).toEqual({ ok: true });
+    expect(late.of(runId).map((e) => e.seq)).toEqual(
+      watcher
+        .of(runId)
+        .map((e) => e.seq)
+        .filter((seq) => seq > 1),
+    );
+
+    expect((await fetch(`${base}/api/runs/${runId}/cancel`, { method: 'POST' })).status).toBe(200);
+    await late.until(runId);
+    const stored = (await body(await fetch(`${base}/api/runs/${runId}`))).events;
+    expect(late.of(runId)).toEqual(stored.filter((e) => e.seq > 1));
+
+    const afterSocket = await client();
+    const after = collect(afterSocket);
+    expect(await afterSocket.emitWithAck('subscribe', { runId, afterSeq: 3 })).toEqual({ ok: true });
+    expect(after.of(runId)).toEqual(stored.filter((e) => e.seq > 3));
+  });
+
+  it('subscribe {runId, afterSeq} replays even what a flow subscription sent, then every live event once', async () => {
+    const socket = await client();
+    const seen = collect(socket);
+    expect(await socket.emitWithAck('subscribe', { flowId: 'chat' })).toEqual({ ok: true });
+    const { runId } = await body(await postRun('chat', { question: 'mine [[hang]]' }, { prefer: 'respond-async' }));
+    await seen.when((e) => e.runId === runId && e.type === 'node.started' && e.nodeId === 'llm');
+    const before = seen.of(runId).length;
+
+    // The editor ignored those (its run request had not answered yet) and asks for the run from the start.
+    expect(await socket.emitWithAck('subscribe', { runId, afterSeq: -1 })).toEqual({ ok: true });
+    expect(
+      seen
+        .of(runId)
+        .slice(before)
+        .map((e) => e.seq),
+    ).toEqual(
+      seen
+        .of(runId)
+        .slice(0, before)
+        .map((e) => e.seq),
+    );
+    // Asking again with a later seq replays only what follows it.
+    const replayed = seen.of(runId).length;
+    expect(await socket.emitWithAck('subscribe', { runId, afterSeq: 1 })).toEqual({ ok: true });
+    expect(
+      seen
+        .of(runId)
+        .slice(replayed)
+        .map((e) => e.seq),
+    ).toEqual(
+      seen
+        .of(runId)
+        .slice(0, before)
+        .map((e) => e.seq)
+        .filter((seq) => seq > 1),
+    );
+    const again = seen.of(runId).length;
+
+    expect((await fetch(`${base}/api/runs/${runId}/cancel`, { method: 'POST' })).status).toBe(200);
+    await seen.until(runId);
+    const stored = (await body(await fetch(`${base}/api/runs/${runId}`))).events;
+    // Live events after the requests came once, though the socket has the run both by flow and by id.
+    expect(seen.of(runId).slice(again)).toEqual(stored.slice(before));
+  });
+
+  it('a client that reconnects and subscribes with the last seq it has misses nothing', async () => {
+    const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ');
+    const { runId } = await body(
+      await postRun('chat', { question: `${words} [[chunk-delay:15]]` }, { prefer: 'respond-async' }),
+    );
+    const socket = await client();
+    const got: TraceEvent[] = [];
+    const ended = new Promise<void>((resolve) => {
+      socket.on('traces', (events: TraceEvent[]) => {
+        for (const event of events) {
+          // What a client keeps: the next event in order (a copy of an older one is dropped).
+          if (event.seq !== (got.at(-1)?.seq ?? -1) + 1) continue;
+          got.push(event);
+          if (event.type === 'run.completed') resolve();
+        }
+      });
+    });
+    expect(await socket.emitWithAck('subscribe', { runId, afterSeq: -1, batch: true })).toEqual({ ok: true });
+    await expect.poll(() => got.some((e) => e.type === 'node.delta')).toBe(true);
+    socket.disconnect();
+    const atDisconnect = got.length;
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    socket.connect();
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const afterSeq = got.at(-1)?.seq ?? -1;
+    expect(await socket.emitWithAck('subscribe', { runId, afterSeq, batch: true })).toEqual({ ok: true });
+    await ended;
+    const stored = (await body(await fetch(`${base}/api/runs/${runId}`))).events;
+    expect(got).toEqual(stored);
+    expect(atDisconnect).toBeLessThan(stored.length);
+  });
+
   it('validates payloads and answers errors in the ack', async () => {
     const socket = await client();
     const invalid = [
@@ -206,6 +310,10 @@ describe('socket.io /traces', () => {
       { flowId: '../x' },
       { runId: 'r_1', flowId: 'echo' },
       { flowId: 'echo', batch: 1 },
+      { runId: 'r_1', afterSeq: -2 },
+      { runId: 'r_1', afterSeq: 1.5 },
+      { runId: 'r_1', afterSeq: '3' },
+      { flowId: 'echo', afterSeq: 1 },
       'r_1',
       null,
     ];
@@ -253,10 +361,10 @@ async function body(res: Response): Promise<RunJson> {
   return (await res.json()) as RunJson;
 }
 
-function postRun(flowId: string, inputs: Record<string, unknown>) {
+function postRun(flowId: string, inputs: Record<string, unknown>, headers: Record<string, string> = {}) {
   return fetch(`${base}/api/flows/${flowId}/runs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ inputs }),
   });
 }

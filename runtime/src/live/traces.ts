@@ -22,10 +22,16 @@ const RUN_ID_PATTERN = '^r_[A-Za-z0-9_-]{1,64}$';
 /**
  * `subscribe` / `unsubscribe` payload: exactly one of runId or flowId. `batch: true` (an extension) switches the
  * connection to `traces` messages: arrays of events, in order, one message per server tick instead of one per event.
+ * `afterSeq` (with runId) asks for the run's events with a greater seq only: -1 for all of them, or the last seq the
+ * client has (after a reconnect).
  */
 export const SubscribePayload = Type.Union([
   Type.Object(
-    { runId: Type.String({ pattern: RUN_ID_PATTERN }), batch: Type.Optional(Type.Boolean()) },
+    {
+      runId: Type.String({ pattern: RUN_ID_PATTERN }),
+      afterSeq: Type.Optional(Type.Integer({ minimum: -1 })),
+      batch: Type.Optional(Type.Boolean()),
+    },
     { additionalProperties: false },
   ),
   Type.Object(
@@ -38,18 +44,23 @@ const checkPayload = Compile(SubscribePayload);
 export type Ack = { ok: true } | { ok: false; error: ErrorBody };
 type AckFn = (answer: Ack) => void;
 
-type Target = ({ runId: string } | { flowId: string }) & { batch?: boolean };
+type Target = ({ runId: string; afterSeq?: number } | { flowId: string }) & { batch?: boolean };
 
 function parsePayload(payload: unknown): Target {
   if (checkPayload.Check(payload)) return payload as Target;
   const details = validationProblems('payload', checkPayload.Errors(payload));
-  throw new AppError('VALIDATION_FAILED', 'subscribe takes {runId: "r_..."} or {flowId: "<flow id>"}', { details });
+  throw new AppError('VALIDATION_FAILED', 'subscribe takes {runId: "r_...", afterSeq?} or {flowId: "<flow id>"}', {
+    details,
+  });
 }
 
 interface RunSubscription {
   stop: () => void;
   /** Subscribed by runId (kept when a flow subscription ends). */
   isExplicit: boolean;
+  trace: RunTrace;
+  /** The run's events up to this seq are sent, or were not asked for (`afterSeq`). */
+  sentSeq: number;
 }
 
 /** One client's subscriptions; every run is delivered at most once however it was subscribed. */
@@ -87,13 +98,13 @@ class Subscriber {
     this.socket.emit('traces', events);
   };
 
-  #attach(handle: Pick<RunHandle, 'runId'> & { trace: RunTrace }, isExplicit: boolean): void {
+  #attach(handle: Pick<RunHandle, 'runId'> & { trace: RunTrace }, isExplicit: boolean, afterSeq = -1): void {
     const existing = this.#runs.get(handle.runId);
     if (existing) {
       existing.isExplicit ||= isExplicit;
       return;
     }
-    const entry: RunSubscription = { stop: () => {}, isExplicit };
+    const entry: RunSubscription = { stop: () => {}, isExplicit, trace: handle.trace, sentSeq: afterSeq };
     this.#runs.set(handle.runId, entry);
     let unsubscribe: (() => void) | undefined;
     let isStopped = false;
@@ -103,7 +114,11 @@ class Subscriber {
       if (this.#runs.get(handle.runId) === entry) this.#runs.delete(handle.runId);
     };
     // Replays past events from memory, then live ones: emit is synchronous, so nothing falls between the two.
-    unsubscribe = handle.trace.subscribe(this.#send);
+    unsubscribe = handle.trace.subscribe((event) => {
+      if (event.seq <= entry.sentSeq) return;
+      entry.sentSeq = event.seq;
+      this.#send(event);
+    });
     if (isStopped) unsubscribe();
   }
 
@@ -127,21 +142,30 @@ class Subscriber {
       );
       return;
     }
-    const { runId } = target;
+    const { runId, afterSeq } = target;
     const existing = this.#runs.get(runId);
     if (existing) {
       existing.isExplicit = true;
+      if (afterSeq === undefined) return;
+      // Already coming (through a flow subscription): the client asks again for what it has not kept. What was sent
+      // goes again from memory; later events keep coming once, through the one listener.
+      for (const event of existing.trace.events) {
+        if (event.seq > afterSeq && event.seq <= existing.sentSeq) this.#send(event);
+      }
+      existing.sentSeq = Math.max(existing.sentSeq, afterSeq);
       return;
     }
     const trace = this.app.runtime.runs.liveTrace(runId);
     if (trace) {
-      this.#attach({ runId, trace }, true);
+      this.#attach({ runId, trace }, true, afterSeq);
       return;
     }
     const detail = this.app.runtime.runs.get(runId);
     if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     // Finished: its whole log is in the store (a run leaves the live set only after its last event is written).
-    for (const event of detail.events) this.#send(event);
+    for (const event of detail.events) {
+      if (event.seq > (afterSeq ?? -1)) this.#send(event);
+    }
   }
 
   unsubscribe(payload: unknown): void {
@@ -180,9 +204,11 @@ function answer(ack: unknown, fn: () => void): void {
 /**
  * socket.io on the app's HTTP server, namespace `/traces`: `subscribe`/`unsubscribe` with `{runId}` or `{flowId}`,
  * acknowledged with `{ok: true}` or `{ok: false, error}`; events arrive as `trace` messages. A run subscription first
- * replays the run's past events (memory for live runs, the store for finished ones), in order, then live ones. A
- * flow subscription delivers every event of the flow's live runs and of every run started later. The ack comes
- * after the replay, so when it arrives every past event is already delivered.
+ * replays the run's past events (memory for live runs, the store for finished ones), in order, then live ones;
+ * with `afterSeq` only those with a greater seq, even when a flow subscription has sent them already. A flow
+ * subscription delivers every event of the flow's live runs and of every run started later. Each event reaches a
+ * socket once per subscription request, in seq order. The ack comes after the replay, so when it arrives every past
+ * event is already delivered.
  */
 export const traces = fp(
   async (app: FastifyInstance, options: { adminToken?: string }) => {

@@ -10,6 +10,7 @@ import {
   FeedbackResponse,
   FlowParams,
   RerunBody,
+  RunAccepted,
   RunAnswer,
   RunBody,
   RunDetailResponse,
@@ -25,6 +26,15 @@ const SSE_HEARTBEAT_MS = 15_000;
 
 function wantsStream(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('text/event-stream');
+}
+
+/** `Prefer: respond-async` (RFC 7240), alone or among other preferences. */
+function prefersAsync(request: FastifyRequest): boolean {
+  const prefer = request.headers.prefer;
+  const values = Array.isArray(prefer) ? prefer : [prefer ?? ''];
+  return values.some((value) =>
+    value.split(',').some((preference) => preference.split(/[;=]/)[0]?.trim().toLowerCase() === 'respond-async'),
+  );
 }
 
 /** The JSON answer of a run request, from the stored run. */
@@ -77,7 +87,7 @@ export function streamRun(reply: FastifyReply, started: StartedRun): void {
   if (hasEnded) unsubscribe();
 }
 
-/** Runs (JSON or SSE), run history, one run with its events, cancel and feedback. */
+/** Runs (JSON, SSE or accepted), run history, one run with its events, cancel and feedback. */
 export const runs: FastifyPluginAsyncTypebox = async (app) => {
   async function run(
     request: FastifyRequest,
@@ -94,6 +104,12 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   async function answer(request: FastifyRequest, reply: FastifyReply, started: StartedRun) {
+    if (prefersAsync(request)) {
+      // The run goes on; its events are watched over socket.io (`subscribe {runId, afterSeq: -1}`).
+      const { runId } = started.handle;
+      reply.header('preference-applied', 'respond-async').header('location', `/api/runs/${runId}`);
+      return reply.status(202).send({ runId, status: 'running' as const });
+    }
     if (wantsStream(request)) {
       streamRun(reply, started);
       return reply;
@@ -103,11 +119,14 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
 
   const runResponses = {
     200: RunAnswer,
+    202: RunAccepted,
     ...errorResponses,
   };
   const runDescription =
     'Runs the saved draft and answers its final state (a failed flow is a 200 with status failed). With ' +
-    '`Accept: text/event-stream` the run streams as server-sent events instead, one `data: <trace event JSON>` each.';
+    '`Accept: text/event-stream` the run streams as server-sent events instead, one `data: <trace event JSON>` each. ' +
+    'With `Prefer: respond-async` it answers 202 `{runId, status}` as soon as the run has started (bad input is ' +
+    'still a 400 or 404 first); watch it over socket.io `/traces` with `subscribe {runId, afterSeq: -1}`.';
 
   app.post(
     '/flows/:id/runs',
@@ -147,8 +166,8 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "Runs the flow's current draft again from one node: nodes upstream of it keep the earlier run's outputs " +
           '(their `node.completed` events say `reused: true`), the node and everything downstream execute. Answers ' +
-          'like a run request (JSON or SSE). 404 when the run is unknown, 400 naming `body.fromNode` when the node ' +
-          'is not in the flow, 409 while the run is still going.',
+          'like a run request (JSON, SSE, or 202 with `Prefer: respond-async`). 404 when the run is unknown, 400 ' +
+          'naming `body.fromNode` when the node is not in the flow, 409 while the run is still going.',
         params: RunIdParams,
         body: RerunBody,
         response: runResponses,

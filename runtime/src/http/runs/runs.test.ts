@@ -192,6 +192,72 @@ describe('SSE', () => {
   });
 });
 
+describe('Prefer: respond-async', () => {
+  const prefer = { prefer: 'respond-async' };
+  /** The stored run once it has ended. */
+  async function ended(runId: string) {
+    await expect.poll(async () => (await get(`/api/runs/${runId}`)).json().status).not.toBe('running');
+    return (await get(`/api/runs/${runId}`)).json();
+  }
+
+  it('answers 202 {runId, status: running} at once; the run goes on and is stored', async () => {
+    const res = await post('/api/flows/chat/runs', { inputs: { question: 'wait [[hang]]' } }, prefer);
+    expect(res.statusCode).toBe(202);
+    const { runId } = res.json();
+    expect(res.json()).toEqual({ runId: expect.stringMatching(/^r_/), status: 'running' });
+    expect(res.headers['preference-applied']).toBe('respond-async');
+    expect(res.headers.location).toBe(`/api/runs/${runId}`);
+    // The model call hangs: the answer came while the run is still going.
+    expect(t.app.runtime.runs.liveTrace(runId)).toBeDefined();
+    expect((await get(`/api/runs/${runId}`)).json().status).toBe('running');
+
+    expect((await post(`/api/runs/${runId}/cancel`)).json()).toMatchObject({ runId, status: 'cancelled' });
+    const events = (await get(`/api/runs/${runId}`)).json().events as TraceEvent[];
+    expect(events[0]?.type).toBe('run.started');
+    expect(events.at(-1)?.type).toBe('run.cancelled');
+  });
+
+  it('is found among other preferences, before an SSE Accept', async () => {
+    const res = await post(
+      '/api/flows/echo/runs',
+      { inputs: { question: 'x' } },
+      { prefer: 'wait=10, Respond-Async', accept: 'text/event-stream' },
+    );
+    expect(res.statusCode).toBe(202);
+    expect(res.headers['content-type']).toContain('application/json');
+    expect(await ended(res.json().runId)).toMatchObject({ status: 'completed', outputs: { answer: 'x' } });
+  });
+
+  it('bad input is still a 400 or 404 before anything starts', async () => {
+    const missing = await post('/api/flows/echo/runs', { inputs: {} }, prefer);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.code).toBe('RUN_INPUT_INVALID');
+    const unknown = await post('/api/flows/nope/runs', { inputs: {} }, prefer);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('FLOW_NOT_FOUND');
+    expect((await post('/api/runs/r_000000000000000000000000/rerun', { fromNode: 'answer' }, prefer)).statusCode).toBe(
+      404,
+    );
+    expect(t.app.runtime.store.listRuns()).toEqual([]);
+  });
+
+  it('is documented: the 202 answer of run and rerun requests in the OpenAPI document', async () => {
+    const doc = (await get('/api/docs')).json();
+    for (const path of ['/api/flows/{id}/runs', '/api/runs', '/api/runs/{runId}/rerun']) {
+      expect(doc.paths[path].post.responses, path).toHaveProperty(['202']);
+      expect(doc.paths[path].post.description, path).toContain('Prefer: respond-async');
+    }
+  });
+
+  it('a rerun answers 202 too', async () => {
+    const first = (await post('/api/flows/echo/runs', { inputs: { question: 'x' } })).json();
+    const res = await post(`/api/runs/${first.runId}/rerun`, { fromNode: 'answer' }, prefer);
+    expect(res.statusCode).toBe(202);
+    expect(res.json().runId).not.toBe(first.runId);
+    expect(await ended(res.json().runId)).toMatchObject({ status: 'completed' });
+  });
+});
+
 describe('history, detail, cancel, feedback', () => {
   it('lists runs newest first, filtered by flow and status, limited', async () => {
     for (const question of ['a', 'b', 'c']) await post('/api/flows/echo/runs', { inputs: { question } });

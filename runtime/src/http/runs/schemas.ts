@@ -70,6 +70,12 @@ export const RunAnswer = Type.Object({
   costUsd: Type.Optional(Type.Number()),
 });
 
+/** The answer of a run request with `Prefer: respond-async`: the run has started and goes on. */
+export const RunAccepted = Type.Object({
+  runId: Type.String(),
+  status: Type.Literal('running'),
+});
+
 export const RunSummary = Type.Object({
   runId: Type.String(),
   flowId: Type.String(),

@@ -1,0 +1,272 @@
+import type { ParamKind, ParamSpec } from '@flowloom/nodes/spec';
+import { type ComponentProps, type ComponentType, lazy, Suspense, useState } from 'react';
+import { FlowPicker } from './FlowPicker';
+
+// CodeMirror is most of the bundle: load it with the first code field, not with the canvas.
+const LazyCodeField = lazy(() => import('./CodeField').then((m) => ({ default: m.CodeField })));
+
+function CodeField(props: ComponentProps<typeof LazyCodeField>) {
+  return (
+    <Suspense fallback={<div className="code-field is-loading" style={{ minHeight: props.minHeight ?? 80 }} />}>
+      <LazyCodeField {...props} />
+    </Suspense>
+  );
+}
+
+/** What every param input gets: its param (of the kind it was chosen for), the value, and the form's context. */
+export interface ParamInputProps<K extends ParamKind = ParamKind> {
+  id: string;
+  testId: string;
+  param: ParamSpec & { kind: K };
+  value: unknown;
+  invalid?: true;
+  onChange: (value: unknown) => void;
+  onCommit: () => void;
+  /** Names a template may use. */
+  variables: readonly string[];
+  collections: readonly string[];
+  models: readonly string[];
+}
+
+/** Keeps what the user is typing while the stored value only takes valid states (numbers, JSON). */
+function useDraft(stored: string): [string, (text: string) => void] {
+  const [draft, setDraft] = useState(stored);
+  const [last, setLast] = useState(stored);
+  if (stored !== last) {
+    setLast(stored);
+    setDraft(stored);
+  }
+  return [draft, setDraft];
+}
+
+function NumberInput({ param, ...p }: ParamInputProps<'number'>) {
+  const [draft, setDraft] = useDraft(typeof p.value === 'number' ? String(p.value) : '');
+  const bounds = [param.min !== undefined ? `min ${param.min}` : '', param.max !== undefined ? `max ${param.max}` : '']
+    .filter(Boolean)
+    .join(' · ');
+  return (
+    <div className="number-row">
+      <input
+        id={p.id}
+        className="input"
+        type="number"
+        inputMode="decimal"
+        data-testid={p.testId}
+        aria-invalid={p.invalid}
+        min={param.min}
+        max={param.max}
+        step={param.integer ? 1 : 'any'}
+        value={draft}
+        onChange={(e) => {
+          setDraft(e.target.value);
+          if (e.target.value === '') p.onChange(undefined);
+          else if (Number.isFinite(Number(e.target.value))) p.onChange(Number(e.target.value));
+        }}
+        onBlur={p.onCommit}
+      />
+      {bounds ? <span className="number-bounds">{bounds}</span> : null}
+    </div>
+  );
+}
+
+function SwitchInput({ id, testId, value, onChange, onCommit }: ParamInputProps<'boolean'>) {
+  const checked = value === true;
+  return (
+    <button
+      id={id}
+      type="button"
+      role="switch"
+      aria-checked={checked}
+      className={`switch${checked ? ' is-on' : ''}`}
+      data-testid={testId}
+      onClick={() => {
+        onChange(!checked);
+        onCommit();
+      }}
+    >
+      <span className="switch-knob" />
+      <span className="switch-text">{checked ? 'On' : 'Off'}</span>
+    </button>
+  );
+}
+
+function SelectInput({ id, testId, param, value, invalid, onChange, onCommit }: ParamInputProps<'select'>) {
+  return (
+    <select
+      id={id}
+      className="input"
+      data-testid={testId}
+      aria-invalid={invalid}
+      value={typeof value === 'string' ? value : ''}
+      onChange={(e) => {
+        onChange(e.target.value);
+        onCommit();
+      }}
+    >
+      {value === undefined ? <option value="">—</option> : null}
+      {param.options.map((o) => (
+        <option key={o} value={o}>
+          {o}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+function JsonInput(p: ParamInputProps<'json'>) {
+  const stored = p.value === undefined ? '' : JSON.stringify(p.value, null, 2);
+  const [draft, setDraft] = useDraft(stored);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <>
+      <CodeField
+        id={p.id}
+        testId={p.testId}
+        ariaLabel="JSON value"
+        language="json"
+        value={draft}
+        isInvalid={p.invalid || error !== null}
+        onBlur={p.onCommit}
+        onChange={(text) => {
+          setDraft(text);
+          if (text.trim() === '') {
+            setError(null);
+            p.onChange(undefined);
+            return;
+          }
+          try {
+            p.onChange(JSON.parse(text));
+            setError(null);
+          } catch (err) {
+            setError((err as Error).message);
+          }
+        }}
+      />
+      {error ? <div className="field-error">Invalid JSON: {error}</div> : null}
+    </>
+  );
+}
+
+/** Templates and code: CodeMirror, with `{{variable}}` completion in templates. */
+function CodeInput({
+  id,
+  testId,
+  param,
+  value,
+  invalid,
+  onChange,
+  onCommit,
+  variables,
+}: ParamInputProps<'code' | 'template'>) {
+  const isTemplate = param.kind === 'template';
+  return (
+    <CodeField
+      id={id}
+      testId={testId}
+      ariaLabel={param.label ?? param.name}
+      value={typeof value === 'string' ? value : ''}
+      onChange={(text) => onChange(text)}
+      onBlur={onCommit}
+      language={isTemplate ? 'template' : (param.language ?? 'javascript')}
+      variables={variables}
+      isInvalid={invalid}
+      minHeight={isTemplate ? 110 : 140}
+      placeholder={isTemplate ? 'Type {{ to insert a variable' : undefined}
+    />
+  );
+}
+
+function TextAreaInput({ id, testId, value, invalid, onChange, onCommit }: ParamInputProps<'text'>) {
+  return (
+    <textarea
+      id={id}
+      className="input textarea"
+      data-testid={testId}
+      aria-invalid={invalid}
+      rows={4}
+      value={typeof value === 'string' ? value : ''}
+      onChange={(e) => onChange(e.target.value)}
+      onBlur={onCommit}
+    />
+  );
+}
+
+function SecretInput(p: ParamInputProps<'secret'>) {
+  const [isShown, setShown] = useState(false);
+  return (
+    <div className="secret-row">
+      <input
+        id={p.id}
+        className="input"
+        type={isShown ? 'text' : 'password'}
+        autoComplete="off"
+        data-testid={p.testId}
+        aria-invalid={p.invalid}
+        value={typeof p.value === 'string' ? p.value : ''}
+        onChange={(e) => p.onChange(e.target.value === '' ? undefined : e.target.value)}
+        onBlur={p.onCommit}
+      />
+      <button type="button" className="btn btn-ghost btn-sm" onClick={() => setShown(!isShown)} aria-pressed={isShown}>
+        {isShown ? 'Hide' : 'Show'}
+      </button>
+    </div>
+  );
+}
+
+/** One line of text; collections and models offer the known names as suggestions. */
+export function LineInput({
+  id,
+  testId,
+  param,
+  value,
+  invalid,
+  onChange,
+  onCommit,
+  collections,
+  models,
+}: ParamInputProps) {
+  const list = param.kind === 'collection' ? collections : param.kind === 'model' ? models : null;
+  return (
+    <>
+      <input
+        id={id}
+        className="input"
+        data-testid={testId}
+        aria-invalid={invalid}
+        list={list ? `${id}-list` : undefined}
+        value={typeof value === 'string' ? value : value === undefined ? '' : String(value)}
+        placeholder={
+          param.kind === 'collection' ? 'Pick a collection' : param.kind === 'model' ? 'Model name' : undefined
+        }
+        onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
+        onBlur={onCommit}
+      />
+      {list ? (
+        <datalist id={`${id}-list`}>
+          {list.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * The input of each param kind (docs/contracts.md §2). A kind this editor does not know yet (a newer runtime's
+ * catalog) gets a `LineInput`.
+ */
+export const PARAM_INPUTS: { [K in ParamKind]: ComponentType<ParamInputProps<K>> } = {
+  number: NumberInput,
+  boolean: SwitchInput,
+  select: SelectInput,
+  json: JsonInput,
+  template: CodeInput,
+  code: CodeInput,
+  text: TextAreaInput,
+  secret: SecretInput,
+  string: LineInput,
+  collection: LineInput,
+  model: LineInput,
+  flow: FlowPicker,
+};

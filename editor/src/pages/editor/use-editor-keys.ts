@@ -1,0 +1,57 @@
+import { useEffect } from 'react';
+import { copyToClipboard, pasteText, saveNow } from '../../api/actions';
+import { useEditor } from '../../store/index';
+
+function isEditable(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el) return false;
+  return (
+    el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) || el.closest('.cm-editor') !== null
+  );
+}
+
+/** Shortcuts: save, undo/redo, delete, select all, copy/cut/paste (flow JSON on the clipboard). */
+export function useEditorKeys(centre: () => { x: number; y: number }) {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      const s = useEditor.getState();
+      if (mod && key === 's') {
+        e.preventDefault();
+        void saveNow();
+        return;
+      }
+      if (isEditable(e.target)) return;
+      if (mod && key === 'z') {
+        e.preventDefault();
+        if (e.shiftKey) s.redo();
+        else s.undo();
+      } else if (mod && key === 'y') {
+        e.preventDefault();
+        s.redo();
+      } else if (mod && key === 'a') {
+        e.preventDefault();
+        s.selectAll();
+      } else if (mod && (key === 'c' || key === 'x')) {
+        void copyToClipboard(key === 'x');
+      } else if (e.key === 'Delete' || e.key === 'Backspace') {
+        e.preventDefault();
+        s.deleteSelection();
+      } else if (e.key === 'Escape') {
+        s.selectOnly(null);
+      }
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      if (isEditable(e.target)) return;
+      e.preventDefault();
+      if (!pasteText(e.clipboardData?.getData('text/plain'), centre())) pasteText(null, centre());
+    };
+    window.addEventListener('keydown', onKey);
+    document.addEventListener('paste', onPaste);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      document.removeEventListener('paste', onPaste);
+    };
+  }, [centre]);
+}

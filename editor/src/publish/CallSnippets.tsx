@@ -1,0 +1,72 @@
+import type { ChatShape, FlowInputSpec, PublishAnswer } from '@flowloom/nodes/spec';
+import { useState } from 'react';
+import { curlSnippet, javascriptSnippet, openaiSnippet, pythonSnippet, widgetSnippet } from './snippets';
+
+type SnippetKind = 'curl' | 'javascript' | 'python' | 'openai' | 'widget';
+const SNIPPET_LABEL: Record<SnippetKind, string> = {
+  curl: 'curl',
+  javascript: 'JavaScript',
+  python: 'Python',
+  openai: 'OpenAI SDK',
+  widget: 'Chat widget',
+};
+const SNIPPETS = {
+  curl: curlSnippet,
+  javascript: javascriptSnippet,
+  python: pythonSnippet,
+  openai: openaiSnippet,
+  widget: widgetSnippet,
+} satisfies Record<SnippetKind, unknown>;
+
+/** "Call it": the endpoint and ready snippets using the flow's real inputs (the OpenAI face for chat flows). */
+export function CallSnippets({
+  flowId,
+  inputs,
+  chat,
+  last,
+}: {
+  flowId: string;
+  inputs: FlowInputSpec[];
+  /** The draft's chat face (`chatShape`), until a publish answer says what the published version has. */
+  chat: ChatShape | null;
+  /** The last publish answer, which says whether the published version has a chat face. */
+  last: PublishAnswer | null;
+}) {
+  const [snippet, setSnippet] = useState<SnippetKind>('curl');
+  const origin = window.location.origin;
+  const isChat = (last ?? { chat }).chat !== null;
+  const kinds: SnippetKind[] = isChat
+    ? ['curl', 'javascript', 'python', 'openai', 'widget']
+    : ['curl', 'javascript', 'python'];
+  const code = SNIPPETS[snippet]({ origin, flowId, inputs });
+
+  return (
+    <section>
+      <h3>Call it</h3>
+      <p className="muted">
+        Endpoint: <code data-testid="publish-endpoint">{`${origin}/api/v1/flows/${flowId}/run`}</code> with an API key
+        from the <a href="#/keys">keys page</a>.
+      </p>
+      <div className="tabs" role="tablist" aria-label="Snippet language">
+        {kinds.map((kind) => (
+          <button
+            key={kind}
+            type="button"
+            role="tab"
+            aria-selected={snippet === kind}
+            onClick={() => setSnippet(kind)}
+            data-testid={`snippet-tab-${kind}`}
+          >
+            {SNIPPET_LABEL[kind]}
+          </button>
+        ))}
+      </div>
+      <pre className="publish-snippet" data-testid="snippet">
+        {code}
+      </pre>
+      <button type="button" className="btn btn-sm" onClick={() => void navigator.clipboard?.writeText(code)}>
+        Copy
+      </button>
+    </section>
+  );
+}

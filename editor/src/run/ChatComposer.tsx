@@ -1,0 +1,40 @@
+import { type FormEvent, useState } from 'react';
+import { cancelRun } from '../api/actions';
+
+/**
+ * The message box: Enter sends (Shift+Enter is a new line), Stop cancels the run while one goes. `onSend` answers
+ * whether the message was taken (then the box empties).
+ */
+export function ChatComposer({ isRunning, onSend }: { isRunning: boolean; onSend: (text: string) => boolean }) {
+  const [draft, setDraft] = useState('');
+  const send = (e: FormEvent) => {
+    e.preventDefault();
+    const text = draft.trim();
+    if (text && onSend(text)) setDraft('');
+  };
+  return (
+    <form className="chat-form" onSubmit={send}>
+      <textarea
+        className="input chat-input"
+        rows={2}
+        placeholder="Send a message…  (Enter to send, Shift+Enter for a new line)"
+        aria-label="Chat message"
+        value={draft}
+        onChange={(e) => setDraft(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey) send(e);
+        }}
+        data-testid="chat-input"
+      />
+      {isRunning ? (
+        <button type="button" className="btn btn-danger" onClick={() => void cancelRun()} data-testid="chat-stop">
+          Stop
+        </button>
+      ) : (
+        <button type="submit" className="btn btn-primary" disabled={!draft.trim()} data-testid="chat-send">
+          Send
+        </button>
+      )}
+    </form>
+  );
+}
