@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, type FlowSummary } from '../api/http';
+import { type Choice, ChoiceSelect } from './ChoiceSelect';
 
 /** The props it uses of a param field's: those of the inspector's param inputs. */
 export interface FlowPickerProps {
@@ -11,25 +12,19 @@ export interface FlowPickerProps {
   onCommit: () => void;
 }
 
-/** One choice of the picker. */
-export interface FlowOption {
-  id: string;
-  label: string;
-}
-
 /**
  * The choices for a param of kind `flow`: the stored flows by name, and the current value when it names none of
  * them (a deleted flow, or the list not loaded yet), so the field never shows another flow than the one it holds.
  */
-export function flowOptions(flows: readonly Pick<FlowSummary, 'id' | 'name'>[] | null, value: unknown): FlowOption[] {
-  const options = (flows ?? []).map((flow) => ({
-    id: flow.id,
+export function flowChoices(flows: readonly Pick<FlowSummary, 'id' | 'name'>[] | null, value: unknown): Choice[] {
+  const choices = (flows ?? []).map((flow) => ({
+    value: flow.id,
     label: flow.name && flow.name !== flow.id ? `${flow.name} (${flow.id})` : flow.id,
   }));
-  if (typeof value === 'string' && value !== '' && !options.some((o) => o.id === value)) {
-    options.unshift({ id: value, label: flows ? `${value} (no such flow)` : value });
+  if (typeof value === 'string' && value !== '' && !choices.some((c) => c.value === value)) {
+    choices.unshift({ value, label: flows ? `${value} (no such flow)` : value });
   }
-  return options;
+  return choices;
 }
 
 /** The field of a param of kind `flow` (subflow, map, tool-flow): a select of the stored flows. */
@@ -46,24 +41,16 @@ export function FlowPicker({ id, testId, value, invalid, onChange, onCommit }: F
     };
   }, []);
   return (
-    <select
+    <ChoiceSelect
       id={id}
-      className="input"
-      data-testid={testId}
-      aria-invalid={invalid}
-      aria-busy={flows === null}
-      value={typeof value === 'string' ? value : ''}
-      onChange={(e) => {
-        onChange(e.target.value === '' ? undefined : e.target.value);
-        onCommit();
-      }}
-    >
-      <option value="">{flows === null ? 'Loading flows…' : 'Pick a flow'}</option>
-      {flowOptions(flows, value).map((option) => (
-        <option key={option.id} value={option.id}>
-          {option.label}
-        </option>
-      ))}
-    </select>
+      testId={testId}
+      value={value}
+      invalid={invalid}
+      isBusy={flows === null}
+      choices={flowChoices(flows, value)}
+      placeholder={flows === null ? 'Loading flows…' : 'Pick a flow'}
+      onChange={(picked) => onChange(picked === '' ? undefined : picked)}
+      onCommit={onCommit}
+    />
   );
 }
