@@ -23,6 +23,16 @@ export interface PublishedSummary {
   publishedAt: string;
 }
 
+/**
+ * A flow a published version calls (through a param of kind `flow`, directly or through another called flow),
+ * frozen with it: published runs resolve calls of it to this frozen copy, never to the draft.
+ */
+export interface BundledFlow {
+  flowId: string;
+  /** The draft version that was frozen. */
+  flowVersion: number;
+}
+
 /** An API key as listed: never the secret or its hash. */
 export interface ApiKey {
   id: string;

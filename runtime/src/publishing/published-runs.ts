@@ -1,6 +1,6 @@
 import { AppError, type Values } from '@flowloom/nodes';
 import type { RunService, StartedRun, StartRunOptions } from '../runs/run-service.js';
-import type { Overrides, PublishedService, PublishedVersion } from './versions.js';
+import type { FrozenVersion, Overrides, PublishedService } from './versions.js';
 
 /** A request to a published endpoint, whichever face it came through. */
 export interface PublishedRunRequest {
@@ -11,15 +11,15 @@ export interface PublishedRunRequest {
 
 /** A started run of a published version. */
 export interface StartedPublishedRun extends StartedRun {
-  published: PublishedVersion;
+  published: FrozenVersion;
 }
 
 /**
- * Starts a run of a flow's newest published version (never the draft) with the version's run time limit, at most the
- * server's (FLOWLOOM_RUN_TIMEOUT_MS): past it the run is cancelled with RUN_TIMEOUT. The run is recorded like any run
- * (history, trace, socket.io), plus a `published_runs` row naming the version, the key and the endpoint. Throws
- * FLOW_NOT_FOUND when nothing is published, OVERRIDE_NOT_ALLOWED, FLOW_INVALID or RUN_INPUT_INVALID before anything
- * runs.
+ * Starts a run of a flow's newest published version (never a draft, not even of the flows it calls: those resolve in
+ * the version's bundle) with the version's run time limit, at most the server's (FLOWLOOM_RUN_TIMEOUT_MS): past it
+ * the run is cancelled with RUN_TIMEOUT. The run is recorded like any run (history, trace, socket.io), plus a
+ * `published_runs` row naming the version, the key and the endpoint. Throws FLOW_NOT_FOUND when nothing is published,
+ * OVERRIDE_NOT_ALLOWED, FLOW_INVALID or RUN_INPUT_INVALID before anything runs.
  */
 export function startPublishedRun(
   { published: versions, runs }: { published: PublishedService; runs: RunService },
@@ -44,6 +44,8 @@ export function startPublishedRun(
       timeoutMs,
       timeoutMessage: `the run took longer than ${timeoutMs} ms, the limit of ${timeoutMs < published.settings.timeoutMs ? 'this server (FLOWLOOM_RUN_TIMEOUT_MS)' : 'this published version'}`,
       request: { published: { version: published.version, keyId: caller.keyId } },
+      // Every flow call of the run, at any depth, resolves in the version's bundle: never to a draft.
+      bundle: published.frozen,
       ...options,
     },
     published.flowVersion,

@@ -1,10 +1,20 @@
+import { NodeRegistry } from '@flowloom/nodes';
 import type Database from 'better-sqlite3';
+import { freezeLegacyBundles } from './published.js';
+
+/** What a migration's data step may need besides the database. */
+export interface MigrationContext {
+  /** The node kinds: a data step that reads flows migrates them to their kinds' current versions. */
+  registry: NodeRegistry;
+}
 
 /** One numbered schema change. Applied once, in order, each inside its own transaction. */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** A data step run after `sql`, in the same transaction, for what SQL alone cannot do. */
+  run?: (db: Database.Database, context: MigrationContext) => void;
 }
 
 /** The store's schema history. Append only: never edit a migration that has shipped. */
@@ -122,6 +132,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_unfinished ON runs (status) WHERE status IN ('running', 'queued');
     `,
   },
+  {
+    version: 5,
+    name: 'published bundles: the flows a published version calls, frozen with it',
+    // Versions published before kept following the drafts of the flows they call: freeze those drafts once, now.
+    sql: 'ALTER TABLE published_versions ADD COLUMN bundle TEXT;',
+    run: (db, { registry }) => freezeLegacyBundles(db, registry),
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */
@@ -136,7 +153,11 @@ export function schemaVersion(db: Database.Database): number {
  * Applies every migration newer than the database's version, each in its own IMMEDIATE transaction together with
  * its `schema_migrations` row, so a crash leaves the database at a whole version. Returns the versions applied.
  */
-export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  context: MigrationContext = { registry: new NodeRegistry() },
+): number[] {
   const current = schemaVersion(db);
   const applied: number[] = [];
   const record = db.prepare('INSERT INTO schema_migrations (version, name, appliedAt) VALUES (?, ?, ?)');
@@ -144,6 +165,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
     if (migration.version <= current) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.run?.(db, context);
       record.run(migration.version, migration.name, new Date().toISOString());
     }).immediate();
     applied.push(migration.version);

@@ -265,7 +265,7 @@ export class Store {
     this.db = new Database(path);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     configureConnection(this.db, busyTimeoutMs);
-    migrate(this.db, options.migrations ?? MIGRATIONS);
+    migrate(this.db, options.migrations ?? MIGRATIONS, { registry: this.#registry });
     this.#sql = prepareStatements(this.db);
     this.published = new PublishedTable(this.db, (sql, params) => this.enqueueRow(sql, params));
     this.keys = new KeyTable(this.db);

@@ -1,7 +1,8 @@
-import { defineNode, type FlowRunner, type TraceEvent } from '@flowloom/nodes';
+import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chatFlow, echoFlow, parseSse, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { callFlow } from '../../testing/kinds.js';
 
 let fake: FakeOpenAI;
 let t: TestApp;
@@ -329,28 +330,7 @@ describe('history, detail, cancel, feedback', () => {
 describe('subflows', () => {
   it('ctx.services.flows runs a saved flow one level deeper, recorded as its own run', async () => {
     // A node kind that calls a saved flow, as subflow kinds do.
-    t.app.runtime.registry.register(
-      defineNode({
-        spec: {
-          type: 'test-call-flow',
-          version: 1,
-          title: 'Call flow',
-          category: 'flows',
-          description: 'Runs a saved flow.',
-          inputs: [{ name: 'value', dataType: 'text', required: true }],
-          outputs: [{ name: 'value', dataType: 'any' }],
-          params: [{ name: 'flowId', kind: 'string', required: true }],
-        },
-        async execute({ inputs, params }, ctx) {
-          const outputs = await (ctx.services.flows as FlowRunner).run(
-            String(params.flowId),
-            { question: inputs.value },
-            { signal: ctx.signal },
-          );
-          return { value: outputs.answer };
-        },
-      }),
-    );
+    t.app.runtime.registry.register(callFlow);
     const outer = echoFlow('outer');
     outer.nodes.splice(1, 0, {
       id: 'call',
