@@ -72,7 +72,7 @@ export class NodeRegistry {
     return this.#kinds.get(type);
   }
 
-  /** The catalog (CONTRACTS §2): every spec, as served at `GET /api/nodes`. */
+  /** The catalog (docs/contracts.md §2): every spec, as served at `GET /api/nodes`. */
   catalog(): NodeSpec[] {
     return [...this.#kinds.values()].map((kind) => kind.spec);
   }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `flowloom` command (CONTRACTS §5): a shim over the built CLI.
+// The `flowloom` command (docs/contracts.md §5): a shim over the built CLI.
 try {
   const { main } = await import('../dist/cli.js');
   await main();

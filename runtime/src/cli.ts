@@ -16,17 +16,37 @@ import {
   type Values,
   validateFlow,
 } from '@flowloom/nodes';
-import { type Config, configFromEnv, VERSION } from './config.js';
+import { type Config, configFromEnv, ENVIRONMENT, VERSION } from './config.js';
 import { isEntryPoint } from './entry-point.js';
 import type { StartedRun } from './runs/run-service.js';
 
-/** Exit codes (CONTRACTS §5). */
+/** Exit codes (docs/contracts.md §5). */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+}
+
+/** Lines of `--help` listing every environment variable (`ENVIRONMENT`), its meaning wrapped, and its default. */
+function environmentHelp(width = 100): string {
+  const indent = 31;
+  const lines = ['Environment:'];
+  for (const variable of ENVIRONMENT) {
+    const meaning =
+      variable.meaning.replaceAll('`', '') + ('default' in variable ? ` Default: ${variable.default}.` : '');
+    let line = `  ${variable.name.padEnd(indent - 3)} `;
+    for (const word of meaning.split(' ')) {
+      if (line.length + word.length + 1 > width && line.trim() !== '') {
+        lines.push(line.trimEnd());
+        line = ' '.repeat(indent);
+      }
+      line += `${word} `;
+    }
+    lines.push(line.trimEnd());
+  }
+  return lines.join('\n');
 }
 
 const USAGE = `Usage: flowloom <command> [options]
@@ -40,7 +60,7 @@ Commands:
   validate <file.flow.json> [--json]
       Print the flow's static problems. Exit 0 when there are none, 1 when there are, 2 when unreadable.
 
-Environment: PORT, HOST, FLOWLOOM_DATA, DATABASE_URL, OPENAI_API_KEY, OPENAI_BASE_URL, CHROMA_URL, FLOWLOOM_ADMIN_TOKEN.`;
+${environmentHelp()}`;
 
 /** A usage error: exit code 2 with a message. */
 class UsageError extends Error {}

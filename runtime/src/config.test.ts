@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv } from './config.js';
+import { configFromEnv, ENVIRONMENT } from './config.js';
 
 describe('configFromEnv', () => {
   it('reads the publishing limits as whole numbers', () => {
@@ -17,6 +17,37 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ FLOWLOOM_RUN_TIMEOUT_MS: '99999999999' })).toThrow(/FLOWLOOM_RUN_TIMEOUT_MS/);
     expect(() => configFromEnv({ FLOWLOOM_KEY_RATE_LIMIT: '1.5' })).toThrow(/FLOWLOOM_KEY_RATE_LIMIT/);
     expect(() => configFromEnv({ PORT: '70000' })).toThrow(/PORT/);
+  });
+
+  it('reads the variables of ENVIRONMENT and nothing else, with their documented defaults', () => {
+    const read = new Set<string>();
+    const env = new Proxy({} as Record<string, string | undefined>, {
+      get: (_target, name) => {
+        read.add(String(name));
+        return undefined;
+      },
+    });
+    const config = configFromEnv(env);
+    expect([...read].sort()).toEqual(ENVIRONMENT.map((variable) => variable.name).sort());
+    const defaults = Object.fromEntries(
+      ENVIRONMENT.map((variable) => [variable.name, (variable as { default?: string }).default]),
+    );
+    expect([String(config.port), config.host, config.dataDir]).toEqual([
+      defaults.PORT,
+      defaults.HOST,
+      defaults.FLOWLOOM_DATA,
+    ]);
+    expect(config.logger).toEqual({ level: defaults.LOG_LEVEL });
+  });
+
+  it('reads the SSRF allowances of http nodes', () => {
+    expect(
+      configFromEnv({ FLOWLOOM_HTTP_ALLOW_PRIVATE: '1', FLOWLOOM_HTTP_ALLOW_HOSTS: 'a.internal, 10.0.0.0/8' }).http,
+    ).toEqual({
+      allowPrivate: true,
+      allowHosts: ['a.internal', '10.0.0.0/8'],
+    });
+    expect(configFromEnv({}).http).toEqual({ allowPrivate: false, allowHosts: [] });
   });
 
   it('takes a postgres:// DATABASE_URL, and refuses anything else in one line naming it, without the password', () => {

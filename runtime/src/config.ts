@@ -19,7 +19,10 @@ export interface RuntimeConfig {
   logger: false | LoggerOptions;
   /** Replaces the OpenAI-backed model service (tests). */
   llm?: LlmService;
-  /** Published endpoints (issue #5): default run time limit and per-key rate limit. */
+  /**
+   * Published endpoints: the run time limit (a version's default and its ceiling) and the default requests per
+   * minute per API key.
+   */
   publish?: { runTimeoutMs?: number; rateLimitPerMinute?: number };
   /** Key for provider credentials at rest (FLOWLOOM_SECRET_KEY); unset: a generated key file in the data folder. */
   secretKey?: string;
@@ -33,7 +36,7 @@ export interface RuntimeConfig {
 export interface HttpConfig {
   host: string;
   port: number;
-  /** When set, the editor API and socket.io handshakes need this token (issue #5). */
+  /** When set, the editor API and socket.io handshakes need this token (docs/publishing.md, admin token). */
   adminToken?: string;
   /** The built editor served at `/` (SPA); when missing a minimal page is served. */
   editorDir: string;
@@ -49,8 +52,113 @@ const PACKAGE_ROOT = new URL('../', import.meta.url);
 /** The runtime's version (from its package.json at build time of the process). */
 export const VERSION = '0.1.0';
 
-function parsePort(value: string | undefined, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
+/** The run time limit of a published version when it sets none, and the most it may set (FLOWLOOM_RUN_TIMEOUT_MS). */
+export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
+/** Requests per minute per API key when the key sets none (FLOWLOOM_KEY_RATE_LIMIT). */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+
+/** One environment variable the runtime reads. */
+export interface EnvVariable {
+  readonly name: string;
+  /** The value used when the variable is unset or empty, as documented; absent: nothing. */
+  readonly default?: string;
+  /** What it does, in Markdown (one sentence or two): docs tables and `flowloom --help` print it. */
+  readonly meaning: string;
+}
+
+/**
+ * Every environment variable the runtime reads, in the order the docs list them: the one list `configFromEnv` reads
+ * through (nothing else is visible to it), `flowloom --help` prints, and `npm run docs:generate` writes into README.md,
+ * docs/api.md and docs/contracts.md (a test fails when they differ).
+ */
+export const ENVIRONMENT = [
+  { name: 'PORT', default: '3000', meaning: 'HTTP port (`flowloom serve --port`).' },
+  {
+    name: 'HOST',
+    default: '127.0.0.1',
+    meaning:
+      'Address to listen on (`--host`). A non-loopback address requires `FLOWLOOM_ADMIN_TOKEN`: without it the runtime refuses to start.',
+  },
+  {
+    name: 'FLOWLOOM_DATA',
+    default: '.flowloom',
+    meaning: 'Data folder (`--data`): the SQLite database, uploads, the local Chroma data, the secret key file.',
+  },
+  {
+    name: 'DATABASE_URL',
+    meaning:
+      '`postgres://user:password@host:5432/database`: the store on Postgres instead of SQLite in the data folder (the runtime creates its tables). Anything but a `postgres://` URL, or a Postgres that cannot be reached, stops the start; a Postgres lost later gives 503 `STORE_UNAVAILABLE`.',
+  },
+  { name: 'OPENAI_API_KEY', meaning: "Key for OpenAI's models." },
+  {
+    name: 'OPENAI_BASE_URL',
+    meaning: 'Any OpenAI-compatible server instead of OpenAI (a local model server works the same way; no key needed).',
+  },
+  {
+    name: 'CHROMA_URL',
+    meaning:
+      'An external Chroma server. When unset the runtime starts its own on first use, from the npm package, listening on 127.0.0.1 on a free port picked at start (`GET /api/health` shows it as `vectorStore.url`), data under the data folder.',
+  },
+  {
+    name: 'FLOWLOOM_ADMIN_TOKEN',
+    meaning:
+      'When set, the editor API and socket.io need it (`Authorization: Bearer …`, socket `auth.token`); published endpoints use API keys instead.',
+  },
+  {
+    name: 'FLOWLOOM_KEY_RATE_LIMIT',
+    default: String(DEFAULT_RATE_LIMIT_PER_MINUTE),
+    meaning:
+      'Requests per minute per API key on published endpoints, for keys that set no `rateLimit` (429 `RATE_LIMITED` with `retry-after` beyond); a whole number from 1.',
+  },
+  {
+    name: 'FLOWLOOM_RUN_TIMEOUT_MS',
+    default: String(DEFAULT_RUN_TIMEOUT_MS),
+    meaning:
+      'The longest a published run may take: the limit of a version that sets none, and the ceiling of those that do (publishing a higher `settings.timeoutMs` is a 400). The run then ends `cancelled` with `RUN_TIMEOUT`. 100 to 3600000.',
+  },
+  {
+    name: 'FLOWLOOM_SECRET_KEY',
+    meaning:
+      'Key that encrypts provider credentials set in the editor (AES-256-GCM). When unset, a random key is kept in `<data>/secret.key` (mode 0600).',
+  },
+  {
+    name: 'FLOWLOOM_HTTP_ALLOW_PRIVATE',
+    meaning:
+      '`1` or `true` lets `http` and `tool-http` nodes reach private, loopback and link-local addresses (refused by default: SSRF guard).',
+  },
+  {
+    name: 'FLOWLOOM_HTTP_ALLOW_HOSTS',
+    meaning:
+      'Comma-separated host names (`api.internal`, `*.corp.example`), addresses or CIDR ranges that `http` and `tool-http` nodes may reach even when private.',
+  },
+  {
+    name: 'LOG_LEVEL',
+    default: 'info',
+    meaning:
+      'Log level (pino) of the runtime and its HTTP server: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.',
+  },
+  { name: 'NODE_ENV', meaning: '`test` turns the log off entirely (the test suites set it).' },
+] as const satisfies readonly EnvVariable[];
+
+/** The name of a variable in `ENVIRONMENT`. */
+export type EnvName = (typeof ENVIRONMENT)[number]['name'];
+
+/** The listed variables of an environment, empty or blank values as unset: all `configFromEnv` sees. */
+function listedVariables(env: Record<string, string | undefined>): Partial<Record<EnvName, string>> {
+  const vars: Partial<Record<EnvName, string>> = {};
+  for (const { name } of ENVIRONMENT) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') vars[name] = value;
+  }
+  return vars;
+}
+
+/** A variable's documented default. */
+function defaultOf(name: EnvName): string | undefined {
+  return (ENVIRONMENT as readonly EnvVariable[]).find((variable) => variable.name === name)?.default;
+}
+
+function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a number from 0 to 65535, got "${value}"`);
@@ -58,8 +166,8 @@ function parsePort(value: string | undefined, fallback: number): number {
 }
 
 /** An optional whole number from `min` to `max`; anything else stops the start with the variable's name. */
-function parseWhole(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (optional(value) === undefined) return undefined;
+function parseWhole(name: EnvName, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
   const number = Number(value);
   if (!Number.isInteger(number) || number < min || number > max)
     throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
@@ -70,8 +178,7 @@ function parseWhole(name: string, value: string | undefined, min: number, max: n
  * DATABASE_URL: a `postgres://` (or `postgresql://`) URL, or unset. Anything else stops the start with one line that
  * names the variable (and never echoes a password).
  */
-function parseDatabaseUrl(value: string | undefined): string | undefined {
-  const url = optional(value);
+function parseDatabaseUrl(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;
   let parsed: URL | undefined;
   try {
@@ -88,30 +195,32 @@ function parseDatabaseUrl(value: string | undefined): string | undefined {
   return url;
 }
 
-function optional(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-/** Reads CONTRACTS §6 variables from an environment object (never from process.env directly). */
+/**
+ * The configuration from an environment object (never from process.env directly): the variables of `ENVIRONMENT`
+ * (docs/contracts.md §6), nothing else. `overrides` win (flags of the CLI, tests).
+ */
 export function configFromEnv(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Config {
+  const vars = listedVariables(env);
+  const valueOrDefault = (name: 'PORT' | 'HOST' | 'FLOWLOOM_DATA' | 'LOG_LEVEL') =>
+    vars[name] ?? (defaultOf(name) as string);
   return {
-    dataDir: optional(env.FLOWLOOM_DATA) ?? '.flowloom',
-    databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
-    host: optional(env.HOST) ?? '127.0.0.1',
-    port: parsePort(env.PORT, 3000),
-    openai: { apiKey: optional(env.OPENAI_API_KEY), baseURL: optional(env.OPENAI_BASE_URL) },
-    chromaUrl: optional(env.CHROMA_URL),
-    adminToken: optional(env.FLOWLOOM_ADMIN_TOKEN),
+    dataDir: valueOrDefault('FLOWLOOM_DATA'),
+    databaseUrl: parseDatabaseUrl(vars.DATABASE_URL),
+    host: valueOrDefault('HOST'),
+    port: parsePort(valueOrDefault('PORT')),
+    openai: { apiKey: vars.OPENAI_API_KEY, baseURL: vars.OPENAI_BASE_URL },
+    chromaUrl: vars.CHROMA_URL,
+    adminToken: vars.FLOWLOOM_ADMIN_TOKEN,
     editorDir: fileURLToPath(new URL('../editor/dist/', PACKAGE_ROOT)),
     templatesDir: fileURLToPath(new URL('../flows/', PACKAGE_ROOT)),
-    logger: env.NODE_ENV === 'test' ? false : { level: optional(env.LOG_LEVEL) ?? 'info' },
+    logger: vars.NODE_ENV === 'test' ? false : { level: valueOrDefault('LOG_LEVEL') },
     publish: {
-      // The bounds a published version's own `timeoutMs` has.
-      runTimeoutMs: parseWhole('FLOWLOOM_RUN_TIMEOUT_MS', env.FLOWLOOM_RUN_TIMEOUT_MS, 100, 3_600_000),
-      rateLimitPerMinute: parseWhole('FLOWLOOM_KEY_RATE_LIMIT', env.FLOWLOOM_KEY_RATE_LIMIT, 1, 1_000_000_000),
+      // Within the bounds a published version's own `timeoutMs` has.
+      runTimeoutMs: parseWhole('FLOWLOOM_RUN_TIMEOUT_MS', vars.FLOWLOOM_RUN_TIMEOUT_MS, 100, 3_600_000),
+      rateLimitPerMinute: parseWhole('FLOWLOOM_KEY_RATE_LIMIT', vars.FLOWLOOM_KEY_RATE_LIMIT, 1, 1_000_000_000),
     },
-    secretKey: optional(env.FLOWLOOM_SECRET_KEY),
-    http: httpClientConfigFromEnv(env),
+    secretKey: vars.FLOWLOOM_SECRET_KEY,
+    http: httpClientConfigFromEnv(vars),
     ...overrides,
   };
 }

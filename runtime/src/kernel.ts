@@ -1,13 +1,12 @@
 import { type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
 import { type Logger, pino } from 'pino';
-import { type RuntimeConfig, VERSION } from './config.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS, type RuntimeConfig, VERSION } from './config.js';
 import { createMemoryService } from './memory/memory.js';
 import { createHttpClient } from './net/http-client.js';
 import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js';
 import { ProviderSettings, settingsLlm } from './providers/provider-settings.js';
 import { SecretBox } from './providers/secrets.js';
 import { KeyService } from './publishing/keys.js';
-import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS } from './publishing/published-runs.js';
 import { RateLimiter } from './publishing/rate-limiter.js';
 import { PublishedService } from './publishing/versions.js';
 import { Documents } from './rag/documents/index.js';

@@ -1,7 +1,7 @@
 import type { ErrorBody, FlowFile, NodeSpec, RunStatus, TraceEvent, ValidateAnswer } from '@flowloom/nodes/spec';
 import { authHeaders, reportUnauthorized } from '../auth/token';
 
-/** An HTTP answer that was not 2xx, with the runtime's error body (CONTRACTS §3). */
+/** An HTTP answer that was not 2xx, with the runtime's error body (docs/contracts.md §3). */
 export class HttpError extends Error {
   constructor(
     readonly status: number,

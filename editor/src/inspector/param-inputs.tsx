@@ -1,5 +1,7 @@
 import type { ParamKind, ParamSpec } from '@flowloom/nodes/spec';
 import { type ComponentProps, type ComponentType, lazy, Suspense, useState } from 'react';
+import { ChoiceSelect } from './ChoiceSelect';
+import { FlowPicker } from './FlowPicker';
 
 // CodeMirror is most of the bundle: load it with the first code field, not with the canvas.
 const LazyCodeField = lazy(() => import('./CodeField').then((m) => ({ default: m.CodeField })));
@@ -91,24 +93,16 @@ function SwitchInput({ id, testId, value, onChange, onCommit }: ParamInputProps<
 
 function SelectInput({ id, testId, param, value, invalid, onChange, onCommit }: ParamInputProps<'select'>) {
   return (
-    <select
+    <ChoiceSelect
       id={id}
-      className="input"
-      data-testid={testId}
-      aria-invalid={invalid}
-      value={typeof value === 'string' ? value : ''}
-      onChange={(e) => {
-        onChange(e.target.value);
-        onCommit();
-      }}
-    >
-      {value === undefined ? <option value="">—</option> : null}
-      {param.options.map((o) => (
-        <option key={o} value={o}>
-          {o}
-        </option>
-      ))}
-    </select>
+      testId={testId}
+      value={value}
+      invalid={invalid}
+      choices={param.options.map((o) => ({ value: o, label: o }))}
+      placeholder={value === undefined ? '—' : null}
+      onChange={onChange}
+      onCommit={onCommit}
+    />
   );
 }
 
@@ -267,4 +261,5 @@ export const PARAM_INPUTS: { [K in ParamKind]: ComponentType<ParamInputProps<K>>
   string: LineInput,
   collection: LineInput,
   model: LineInput,
+  flow: FlowPicker,
 };

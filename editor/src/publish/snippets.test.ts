@@ -1,6 +1,6 @@
 import type { FlowInputSpec } from '@flowloom/nodes/spec';
 import { describe, expect, it } from 'vitest';
-import { curlSnippet, javascriptSnippet, pythonSnippet, sampleInputs, widgetSnippet } from './snippets';
+import { curlSnippet, javascriptSnippet, openaiSnippet, pythonSnippet, sampleInputs, widgetSnippet } from './snippets';
 
 const inputs: FlowInputSpec[] = [
   { nodeId: 'question', name: 'question', dataType: 'text', required: true },
@@ -39,6 +39,13 @@ describe('snippets', () => {
     expect(py).toContain('"question": "What can you do?"');
     expect(py).toContain('"strict": True');
     expect(py).toContain('os.environ["FLOWLOOM_API_KEY"]');
+  });
+
+  it('Python that reads os.environ imports os first, and runs as pasted (no NameError)', () => {
+    for (const snippet of [pythonSnippet(options), openaiSnippet(options)]) {
+      expect(snippet).toContain('os.environ["FLOWLOOM_API_KEY"]');
+      expect(snippet.split('\n')[0]).toBe('import os');
+    }
   });
 
   it('the widget embed names the flow and the key', () => {

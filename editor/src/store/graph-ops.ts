@@ -135,7 +135,7 @@ export function uniqueId(base: string, taken: ReadonlySet<string>): string {
   for (let i = 2; ; i++) if (!taken.has(`${clean}-${i}`)) return `${clean}-${i}`;
 }
 
-/** A lowercase slug usable as a flow id (CONTRACTS §1). */
+/** A lowercase slug usable as a flow id (docs/contracts.md §1). */
 export function slugify(name: string): string {
   // Decompose (ü → u + ¨, № → No, ﬁ → fi) and drop the combining marks, which would otherwise become dashes.
   const slug = name

@@ -5,7 +5,7 @@
  */
 import type { FlowFile } from './flow.js';
 import type { ChatShape, FlowInputSpec, FlowOutputSpec } from './flow-io.js';
-import type { PublishedSummary } from './publishing.js';
+import type { BundledFlow, PublishedSummary } from './publishing.js';
 
 /** One static problem of a flow, tied to the node (and port or edge) it concerns; `nodeId` is null for flow-level ones. */
 export interface Problem {
@@ -14,6 +14,10 @@ export interface Problem {
   edgeId?: string;
   /** JSON pointer into the flow file for schema problems, `params.<name>` for param problems. */
   path?: string;
+  /** Publishing: the flow the node belongs to, when it is a flow the published one calls rather than itself. */
+  flowId?: string;
+  /** Publishing: the flow the node calls, which is missing or has problems (`FLOW_CALL_NOT_FOUND`, `FLOW_CALL_INVALID`). */
+  calledFlowId?: string;
   code: string;
   message: string;
 }
@@ -88,10 +92,17 @@ export interface FlowDiffAnswer extends FlowDiff {
 /** A published version with its frozen flow (`GET /api/flows/:id/published/:version`). */
 export interface PublishedVersion extends PublishedSummary {
   flow: FlowFile;
+  /** The flows it calls, frozen with it, sorted by id (empty when it calls none). */
+  bundle: BundledFlow[];
 }
 
-/** `POST /api/flows/:id/publish` and rollback: the new version, its run endpoint and its chat face if it has one. */
+/**
+ * `POST /api/flows/:id/publish` and rollback: the new version, the flows it froze with it, its run endpoint and its
+ * chat face if it has one.
+ */
 export interface PublishAnswer extends PublishedSummary {
+  /** The flows it calls, frozen with it, sorted by id (empty when it calls none). */
+  bundle: BundledFlow[];
   endpoint: string;
   chat: { model: string; input: string; output: string; endpoint: string } | null;
 }

@@ -1,7 +1,7 @@
 import type { DataType, Document } from './values.js';
 
 /**
- * Whether an output of type `from` may feed an input of type `to` (CONTRACTS §2): `any` connects to everything,
+ * Whether an output of type `from` may feed an input of type `to` (docs/contracts.md §2): `any` connects to everything,
  * `text` accepts `number` and `boolean`, and `documents` may feed `text` (joined).
  */
 export function canConnect(from: DataType, to: DataType): boolean {

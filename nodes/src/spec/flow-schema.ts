@@ -9,7 +9,7 @@ const POSITION = {
 } as const;
 
 /**
- * JSON Schema (draft 2020-12 subset understood by Ajv) of a flow file, CONTRACTS §1.
+ * JSON Schema (draft 2020-12 subset understood by Ajv) of a flow file, docs/contracts.md §1.
  * Served at `GET /api/schema/flow.json`; the runtime validates every stored or run flow against it.
  */
 export const FLOW_SCHEMA = {

@@ -1,7 +1,7 @@
 import type { NodeSettings } from './node-spec.js';
 
 export const FLOW_FORMAT = 'flowloom.flow/v1';
-/** Flow ids (CONTRACTS §1). */
+/** Flow ids (docs/contracts.md §1). */
 export const FLOW_ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 
 export interface Position {
@@ -38,7 +38,7 @@ export interface StickyNote {
   size?: { width: number; height: number };
 }
 
-/** A flow file (`*.flow.json`, CONTRACTS §1). */
+/** A flow file (`*.flow.json`, docs/contracts.md §1). */
 export interface FlowFile {
   format: typeof FLOW_FORMAT;
   id: string;

@@ -2,6 +2,7 @@ export * from './api.js';
 export * from './compat.js';
 export * from './errors.js';
 export * from './flow.js';
+export * from './flow-calls.js';
 export * from './flow-io.js';
 export * from './flow-schema.js';
 export * from './node-spec.js';

@@ -19,7 +19,10 @@ interface ParamBase {
   description?: string;
   /** Shown (and validated) only when another param has a given value. */
   showIf?: { param: string; equals: unknown };
-  /** Published endpoints may override this param per request (issue #5). */
+  /**
+   * Published endpoints may override this param per request. Ignored for `flow` params: which flow a published
+   * version calls is frozen with it (docs/publishing.md), so they are never overridable.
+   */
   overridable?: boolean;
 }
 
@@ -31,7 +34,8 @@ export type ParamSpec = ParamBase &
     | { kind: 'select'; options: readonly string[]; default?: string }
     | { kind: 'json'; default?: unknown; schema?: Record<string, unknown> }
     | {
-        kind: 'string' | 'text' | 'code' | 'template' | 'secret' | 'collection' | 'model';
+        /** `flow`: the id of a saved flow this node calls (subflow, map, tool-flow); a published version freezes it. */
+        kind: 'string' | 'text' | 'code' | 'template' | 'secret' | 'collection' | 'model' | 'flow';
         default?: string;
         /** For code params: the language, for highlighting. */
         language?: 'javascript' | 'json' | 'markdown';
@@ -67,7 +71,7 @@ export interface DynamicOutputs {
   dataType: DataType;
 }
 
-/** The catalog entry of one node kind (CONTRACTS §2). Plain JSON. */
+/** The catalog entry of one node kind (docs/contracts.md §2). Plain JSON. */
 export interface NodeSpec {
   type: string;
   /**

@@ -1,4 +1,4 @@
-/** Public shapes of the publishing API (issue #5), shared by the runtime and the editor. */
+/** Public shapes of the publishing API (docs/publishing.md), shared by the runtime and the editor. */
 
 /** How a published version may be called: stored with the version, so a rollback restores it too. */
 export interface PublishSettings {
@@ -21,6 +21,16 @@ export interface PublishedSummary {
   note: string | null;
   settings: PublishSettings;
   publishedAt: string;
+}
+
+/**
+ * A flow a published version calls (through a param of kind `flow`, directly or through another called flow),
+ * frozen with it: published runs resolve calls of it to this frozen copy, never to the draft.
+ */
+export interface BundledFlow {
+  flowId: string;
+  /** The draft version that was frozen. */
+  flowVersion: number;
 }
 
 /** An API key as listed: never the secret or its hash. */

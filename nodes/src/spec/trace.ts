@@ -1,10 +1,10 @@
 import type { ErrorBody } from './errors.js';
 import type { Usage, Values } from './values.js';
 
-/** Run lifecycle states (CONTRACTS §3). */
+/** Run lifecycle states (docs/contracts.md §3). */
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
-/** One payload per trace event type; the envelope is CONTRACTS §4. */
+/** One payload per trace event type; the envelope is docs/contracts.md §4. */
 export interface TraceData {
   'run.started': { inputs: Values };
   /** `name` labels child spans (a tool call, a map item, a subflow run). */
@@ -46,7 +46,7 @@ export interface TraceEnvelope {
   parentSpanId?: string | null;
 }
 
-/** A trace event (CONTRACTS §4). The same objects travel over socket.io, SSE and `GET /api/runs/:runId`. */
+/** A trace event (docs/contracts.md §4). The same objects travel over socket.io, SSE and `GET /api/runs/:runId`. */
 export type TraceEvent = { [T in TraceType]: TraceEnvelope & { type: T; data: TraceData[T] } }[TraceType];
 
 /** Whether an event ends its run. */

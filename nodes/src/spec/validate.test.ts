@@ -46,6 +46,14 @@ describe('validateFlow', () => {
     expect(problems.find((p) => p.path?.startsWith('/nodes/0'))?.nodeId).toBe('q');
   });
 
+  it('answers any JSON value with a problem, null included, instead of throwing', () => {
+    for (const value of [null, 1, 'flow', [], true]) {
+      expect(validateFlow(value, lookup), JSON.stringify(value)).toEqual([
+        { nodeId: null, path: '', code: 'SCHEMA', message: 'the flow must be object' },
+      ]);
+    }
+  });
+
   it('names a missing or unknown field itself, not the object that holds it', () => {
     const { format: _format, ...noFormat } = chat;
     const nodes = [{ ...chat.nodes[0], colour: 'red' }, ...chat.nodes.slice(1)];

@@ -34,7 +34,8 @@ export function nodePorts(spec: NodeSpec, params: Record<string, unknown> | unde
 function schemaProblems(flow: unknown): Problem[] {
   const errors = checkSchema(flow).errors;
   if (!errors) return [];
-  const nodes = (flow as { nodes?: unknown }).nodes;
+  // Any JSON may arrive here (`null` included): only an object has nodes to name.
+  const nodes = typeof flow === 'object' && flow !== null ? (flow as { nodes?: unknown }).nodes : undefined;
   return errors.map((err) => {
     const match = /^\/nodes\/(\d+)/.exec(err.instancePath);
     const node = match && Array.isArray(nodes) ? (nodes[Number(match[1])] as { id?: unknown } | undefined) : undefined;

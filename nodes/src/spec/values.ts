@@ -1,4 +1,4 @@
-/** Port data types (CONTRACTS §2). */
+/** Port data types (docs/contracts.md §2). */
 export const DATA_TYPES = [
   'text',
   'number',

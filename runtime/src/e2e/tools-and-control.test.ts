@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FlowFile, TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../testing/fixtures.js';
+import { flowOf as flow, startTestApp, type TestApp } from '../testing/fixtures.js';
 
 // Issue #3 end to end: the example flows and the tool, control-flow and data kinds, run through the real app
 // (Fastify, SQLite store, engine, QuickJS, HTTP client) with the fake model behind the real openai SDK.
@@ -75,27 +75,6 @@ async function events(runId: string, app = t): Promise<TraceEvent[]> {
 async function healthy(app = t) {
   const res = await app.app.inject({ method: 'GET', url: '/api/health' });
   expect(res.statusCode).toBe(200);
-}
-
-/** A flow from nodes and `source.port→target.port` edges; positions do not matter here. */
-function flow(id: string, nodes: [string, string, Record<string, unknown>?][], edges: string[]): FlowFile {
-  return {
-    format: 'flowloom.flow/v1',
-    id,
-    name: id,
-    nodes: nodes.map(([nodeId, type, params], i) => ({
-      id: nodeId,
-      type,
-      position: { x: i * 200, y: 0 },
-      ...(params && { params }),
-    })),
-    edges: edges.map((text, i) => {
-      const [from, to] = text.split('→') as [string, string];
-      const [source, sourcePort] = from.split('.') as [string, string];
-      const [target, targetPort] = to.split('.') as [string, string];
-      return { id: `e${i}`, source, sourcePort, target, targetPort };
-    }),
-  };
 }
 
 describe('support-agent (function-call with tools)', () => {

@@ -40,8 +40,8 @@ export interface RunOptions {
   /** Subflow nesting depth (0 for a top-level run). */
   depth?: number;
   /**
-   * Outputs to reuse instead of executing, by node id (run-from-node: everything upstream of the node to rerun keeps
-   * its earlier outputs). See `reusableOutputs`.
+   * Outputs to reuse instead of executing, by node id (run-from-node: what completed upstream of the node to rerun,
+   * input nodes aside, keeps its earlier outputs). See `reusableOutputs`.
    */
   reuse?: ReadonlyMap<string, Values>;
   /**
@@ -538,8 +538,10 @@ class Run implements ContextHost {
 }
 
 /**
- * For run-from-node: the outputs of an earlier run's top-level spans for every node that is not `fromNodeId` or
- * downstream of it. Rerunning with them executes only the chosen node and what depends on it.
+ * For run-from-node: the outputs an earlier run's top-level spans completed with, for every node that is neither
+ * `fromNodeId`, nor downstream of it, nor an input node. Input nodes run again, so the new run's inputs reach the
+ * chosen node (a reused node keeps the output it had); upstream nodes that did not complete before (failed, skipped)
+ * run again too. Rerunning with them executes only those, the chosen node and what depends on it.
  */
 export function reusableOutputs(
   flow: FlowFile,

@@ -59,11 +59,15 @@ export type App = FastifyInstance;
  * TypeBox's validator, minus the conversion where there is nothing to convert: URL params and query strings arrive as
  * strings, and converting them (TypeBox's interpreted `Value.Convert`) costs more than the check itself. Parts whose
  * properties are all strings are only checked; others (e.g. a numeric `:version`) are converted, then checked.
+ * Multipart bodies are not checked here (see below).
  */
-const validatorCompiler: typeof TypeBoxValidatorCompiler = (route) =>
-  route.httpPart !== 'body' && isAllStrings(route.schema)
+const validatorCompiler: typeof TypeBoxValidatorCompiler = (route) => {
+  // A multipart body streams to its handler, which checks the parts itself: its schema only documents the form.
+  if (route.httpPart === 'body' && route.contentType === 'multipart/form-data') return (value: unknown) => ({ value });
+  return route.httpPart !== 'body' && isAllStrings(route.schema)
     ? TypeBoxValidatorCompiler({ ...route, httpPart: 'body' })
     : TypeBoxValidatorCompiler(route);
+};
 
 function isAllStrings(schema: unknown): boolean {
   const { properties, patternProperties, additionalProperties } = schema as {

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { type SchemaIssue, validationProblems } from '../schema-problems.js';
 
-/** The error answer of every route (CONTRACTS §3). */
+/** The error answer of every route (docs/contracts.md §3). */
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
@@ -32,7 +32,7 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'BAD_REQUEST', message: 'The content-length does not match the body' },
 };
 
-/** Maps any error to the CONTRACTS error shape and status; the only error handler of the app. */
+/** Maps any error to the error shape and status of docs/contracts.md §3; the only error handler of the app. */
 export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
   if (isAppError(err)) return { status: err.status, body: toErrorBody(err) };
   const fastifyError = err as Partial<FastifyError> & { validationContext?: string };

@@ -15,7 +15,7 @@ declare module 'fastify' {
   }
 }
 
-/** The socket.io namespace of live traces (CONTRACTS §4). */
+/** The socket.io namespace of live traces (docs/contracts.md §4). */
 export const TRACES_NAMESPACE = '/traces';
 
 const RUN_ID_PATTERN = '^r_[A-Za-z0-9_-]{1,64}$';
@@ -61,6 +61,13 @@ interface RunSubscription {
   trace: RunTrace;
   /** The run's events up to this seq are sent, or were not asked for (`afterSeq`). */
   sentSeq: number;
+}
+
+/** A flow one can watch: it has a draft, a published version (a draft may be deleted) or a live run. */
+async function flowExists(app: FastifyInstance, flowId: string): Promise<boolean> {
+  const { store, published, runs } = app.runtime;
+  if (runs.liveRuns(flowId).length > 0 || published.cachedLatest(flowId)) return true;
+  return (await store.getFlowText(flowId)) !== undefined || (await published.latest(flowId)) !== undefined;
 }
 
 /** One client's subscriptions; every run is delivered at most once however it was subscribed. */
@@ -133,6 +140,8 @@ class Subscriber {
   async #subscribe(target: Target): Promise<void> {
     if ('flowId' in target) {
       if (this.#flows.has(target.flowId)) return;
+      if (!(await flowExists(this.app, target.flowId)))
+        throw new AppError('FLOW_NOT_FOUND', `flow "${target.flowId}" does not exist`);
       for (const handle of this.app.runtime.runs.liveRuns(target.flowId)) this.#attach(handle, false);
       this.#flows.set(
         target.flowId,

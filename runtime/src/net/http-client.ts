@@ -29,7 +29,7 @@ const DEFAULTS = {
   userAgent: 'flowloom',
 };
 
-/** Reads the HTTP settings from the environment (for main.ts / cli.ts, the only readers of process.env). */
+/** The HTTP settings from environment variables (`configFromEnv` passes those of its ENVIRONMENT list). */
 export function httpClientConfigFromEnv(env: Record<string, string | undefined>): HttpClientConfig {
   const allow = env.FLOWLOOM_HTTP_ALLOW_PRIVATE;
   return {

@@ -12,7 +12,7 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * Whether the editor API needs the admin token: whenever one is configured. Listening on a non-loopback host without
- * one is refused at startup (CONTRACTS §6), so an exposed runtime is never open.
+ * one is refused at startup (docs/contracts.md §6), so an exposed runtime is never open.
  */
 export function adminAuthMode(host: string, adminToken: string | undefined): 'token' | 'open' {
   if (adminToken) return 'token';

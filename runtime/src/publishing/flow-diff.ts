@@ -109,3 +109,25 @@ export function diffFlows(from: FlowFile, to: FlowFile): FlowDiff {
     isEmpty: isSameBehaviour && changed.length === 0 && fields.length === 0,
   };
 }
+
+/** One side of a bundle diff: each called flow's draft version and its flow (normalized, like `diffFlows`' sides). */
+export type BundleSide = ReadonlyMap<string, { flowVersion: number; flow: FlowFile }>;
+
+/**
+ * The called flows that differ between two bundles, as `bundle.<flowId>` changes from one draft version to the
+ * other: added, removed, or frozen at another version (or, at the same number, with other content: a flow deleted
+ * and created again). Sorted by flow id.
+ */
+export function diffBundles(from: BundleSide, to: BundleSide): ValueChange[] {
+  const changes: ValueChange[] = [];
+  for (const flowId of [...new Set([...from.keys(), ...to.keys()])].sort()) {
+    const a = from.get(flowId);
+    const b = to.get(flowId);
+    const name = `bundle.${flowId}`;
+    if (a && !b) changes.push({ name, change: 'removed', from: a.flowVersion });
+    else if (!a && b) changes.push({ name, change: 'added', to: b.flowVersion });
+    else if (a && b && (a.flowVersion !== b.flowVersion || !isDeepEqual(a.flow, b.flow)))
+      changes.push({ name, change: 'changed', from: a.flowVersion, to: b.flowVersion });
+  }
+  return changes;
+}

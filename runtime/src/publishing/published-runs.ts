@@ -1,11 +1,6 @@
 import { AppError, type Values } from '@flowloom/nodes';
 import type { RunService, StartedRun, StartRunOptions } from '../runs/run-service.js';
-import type { Overrides, PublishedService, PublishedVersion } from './versions.js';
-
-/** Default run time limit of a published version (overridable per version). */
-export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
-/** Default requests per minute per API key (overridable per key). */
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+import type { FrozenVersion, Overrides, PublishedService } from './versions.js';
 
 /** A request to a published endpoint, whichever face it came through. */
 export interface PublishedRunRequest {
@@ -16,35 +11,38 @@ export interface PublishedRunRequest {
 
 /** A started run of a published version. */
 export interface StartedPublishedRun extends StartedRun {
-  published: PublishedVersion;
+  published: FrozenVersion;
 }
 
 /**
  * The newest published version of a flow: from the cache without waiting when it has it. Throws FLOW_NOT_FOUND when
  * nothing is published.
  */
-export async function latestPublished(versions: PublishedService, flowId: string): Promise<PublishedVersion> {
+export async function latestPublished(versions: PublishedService, flowId: string): Promise<FrozenVersion> {
   const published = versions.cachedLatest(flowId) ?? (await versions.latest(flowId));
   if (!published) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
   return published;
 }
 
 /**
- * Starts a run of a published version (the newest: `latestPublished`; never the draft) with the version's run time
- * limit: past it the run is cancelled with RUN_TIMEOUT. The run is recorded like any run (history, trace, socket.io),
- * plus a `published_runs` row naming the version, the key and the endpoint. Throws OVERRIDE_NOT_ALLOWED, FLOW_INVALID
- * or RUN_INPUT_INVALID (and STORE_UNAVAILABLE) before anything runs.
+ * Starts a run of a published version (the newest: `latestPublished`; never a draft, not even of the flows it calls:
+ * those resolve in the version's bundle) with the version's run time limit, at most the server's
+ * (FLOWLOOM_RUN_TIMEOUT_MS): past it the run is cancelled with RUN_TIMEOUT. The run is recorded like any run
+ * (history, trace, socket.io), plus a `published_runs` row naming the version, the key and the endpoint. Throws
+ * OVERRIDE_NOT_ALLOWED, FLOW_INVALID or RUN_INPUT_INVALID (and STORE_UNAVAILABLE) before anything runs.
  */
 export function startPublishedRun(
   { published: versions, runs }: { published: PublishedService; runs: RunService },
-  published: PublishedVersion,
+  published: FrozenVersion,
   request: PublishedRunRequest,
   caller: { keyId: string; endpoint: 'run' | 'chat' },
   options: Pick<StartRunOptions, 'streamedToClient'> = {},
 ): StartedPublishedRun {
   const flowId = published.flowId;
   const flow = versions.applyOverrides(published, request.overrides);
-  const timeoutMs = published.settings.timeoutMs;
+  // A version published under a higher ceiling (FLOWLOOM_RUN_TIMEOUT_MS lowered since) runs within today's.
+  const ceilingMs = versions.runTimeoutCeilingMs;
+  const timeoutMs = Math.min(published.settings.timeoutMs, ceilingMs);
   const started = runs.start(
     flow,
     {
@@ -53,8 +51,10 @@ export function startPublishedRun(
       // guessing its id.
       sessionId: request.sessionId === undefined ? undefined : `key:${caller.keyId}:${request.sessionId}`,
       timeoutMs,
-      timeoutMessage: `the run took longer than ${timeoutMs} ms, the limit of this published version`,
+      timeoutMessage: `the run took longer than ${timeoutMs} ms, the limit of ${timeoutMs < published.settings.timeoutMs ? 'this server (FLOWLOOM_RUN_TIMEOUT_MS)' : 'this published version'}`,
       request: { published: { version: published.version, keyId: caller.keyId } },
+      // Every flow call of the run, at any depth, resolves in the version's bundle: never to a draft.
+      bundle: published.frozen,
       ...options,
     },
     published.flowVersion,

@@ -1,24 +1,34 @@
 import {
   AppError,
+  type CalledFlow,
   type ChatShape,
   chatShape,
   checkParams,
+  collectFlowCalls,
   type FlowFile,
   fillDefaults,
   findParam,
   migrateFlow,
   type NodeRegistry,
+  type Problem,
   type PublishedSummary,
   type PublishedVersion,
   type PublishSettings,
+  type SpecLookup,
   serializeFlow,
   type Values,
   validateFlow,
 } from '@flowloom/nodes';
-import type { PublishedRow } from '../store/published.js';
-import type { Store } from '../store/types.js';
+import { bundleOf, decodeBundle, encodeBundle, type FrozenFlow, type PublishedRow } from '../store/published.js';
+import type { Store, StoredFlow } from '../store/types.js';
+import { FrozenBundle } from './frozen-bundle.js';
 
 export type { PublishedSummary, PublishedVersion, PublishSettings };
+
+/** A published version as the runtime holds it: its data, and the frozen bundle its flow calls resolve in. */
+export interface FrozenVersion extends PublishedVersion {
+  readonly frozen: FrozenBundle;
+}
 
 export interface PublishOptions {
   /** Republish this older published version as the newest (rollback) instead of the draft. */
@@ -28,7 +38,7 @@ export interface PublishOptions {
   settings?: Partial<PublishSettings>;
 }
 
-function toSummary(row: Omit<PublishedRow, 'json'>): PublishedSummary {
+function toSummary(row: Omit<PublishedRow, 'json' | 'bundle'>): PublishedSummary {
   return {
     flowId: row.flowId,
     version: row.version,
@@ -38,6 +48,41 @@ function toSummary(row: Omit<PublishedRow, 'json'>): PublishedSummary {
     settings: JSON.parse(row.settings) as PublishSettings,
     publishedAt: row.publishedAt,
   };
+}
+
+function timeoutAboveCeiling(ceilingMs: number): AppError {
+  const message = `must be at most ${ceilingMs} ms, the server's limit (FLOWLOOM_RUN_TIMEOUT_MS)`;
+  return new AppError('VALIDATION_FAILED', `body.settings.timeoutMs ${message}`, {
+    details: [{ field: 'body.settings.timeoutMs', message }],
+  });
+}
+
+/**
+ * The drafts a flow calls, directly or not, read from the store ahead of `collectFlowCalls` (which reads
+ * synchronously): one round of reads per level of calls. Answers the loader to hand it.
+ */
+export async function readCalledDrafts(
+  store: Pick<Store, 'getFlow'>,
+  flow: FlowFile,
+  lookup: SpecLookup,
+): Promise<(flowId: string) => StoredFlow | undefined> {
+  const drafts = new Map<string, StoredFlow | undefined>();
+  for (;;) {
+    const missing: string[] = [];
+    collectFlowCalls(
+      flow,
+      (id) => {
+        if (!drafts.has(id)) missing.push(id);
+        return drafts.get(id);
+      },
+      lookup,
+    );
+    if (missing.length === 0) return (id) => drafts.get(id);
+    const read = await Promise.all(missing.map((id) => store.getFlow(id)));
+    missing.forEach((id, i) => {
+      drafts.set(id, read[i]);
+    });
+  }
 }
 
 /** `overrides` of a published run: node id → param → value. */
@@ -53,7 +98,7 @@ export class PublishedService {
   readonly #store: Store;
   readonly #registry: NodeRegistry;
   readonly #defaults: PublishSettings;
-  readonly #latest = new Map<string, PublishedVersion | null>();
+  readonly #latest = new Map<string, FrozenVersion | null>();
   /** The chat shape of each cached version (versions are immutable). */
   readonly #chat = new WeakMap<PublishedVersion, ChatShape | null>();
   #flowIds: string[] | undefined;
@@ -67,31 +112,42 @@ export class PublishedService {
   }
 
   /**
-   * Freezes the flow's draft (or, with `fromVersion`, an older published version) as the next version, with full
-   * params (`fillDefaults`: every default written in, every node's kind version recorded), so a later change of a
-   * kind's default never changes what the version runs. Refuses a draft with problems (FLOW_INVALID listing them): a
-   * published endpoint must be runnable.
+   * Freezes the flow's draft (or, with `fromVersion`, an older published version) as the next version, with its
+   * bundle: every flow it calls through params of kind `flow`, directly or not, as their current drafts (or, for a
+   * rollback, as the older version froze them). Everything with full params (`fillDefaults`: every default written
+   * in, every node's kind version recorded), so neither a draft nor a kind's default changes what the version runs.
+   * Refuses a flow with problems, or one calling a flow that is missing or has problems (FLOW_INVALID listing them
+   * all): a published endpoint must be runnable.
    */
-  async publish(flowId: string, options: PublishOptions = {}): Promise<PublishedVersion> {
+  async publish(flowId: string, options: PublishOptions = {}): Promise<FrozenVersion> {
     const previous = await this.latest(flowId);
     let flow: FlowFile;
     let flowVersion: number | null;
     let rollbackOf: number | null = null;
     let settings = { ...this.#defaults, ...previous?.settings };
+    let load: (calledFlowId: string) => { flow: FlowFile; version: number } | undefined;
     if (options.fromVersion !== undefined) {
       const source = await this.get(flowId, options.fromVersion);
       flow = source.flow;
       flowVersion = source.flowVersion;
       rollbackOf = source.version;
       settings = { ...source.settings };
+      load = (id) => {
+        const frozen = source.frozen.frozen(id);
+        return frozen && { flow: frozen.flow, version: frozen.flowVersion };
+      };
     } else {
       const stored = await this.#store.getFlow(flowId);
       if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
       flow = stored.flow;
       flowVersion = stored.version;
+      load = await readCalledDrafts(this.#store, flow, this.#registry.lookup);
     }
     settings = { ...settings, ...options.settings };
-    const problems = validateFlow(flow, this.#registry.lookup);
+    if ((options.settings?.timeoutMs ?? 0) > this.runTimeoutCeilingMs)
+      throw timeoutAboveCeiling(this.runTimeoutCeilingMs);
+    const called = collectFlowCalls(flow, load, this.#registry.lookup);
+    const problems = [...validateFlow(flow, this.#registry.lookup), ...this.#callProblems(flowId, called)];
     if (problems.length > 0) {
       throw new AppError(
         'FLOW_INVALID',
@@ -109,6 +165,7 @@ export class PublishedService {
       flowId,
       version,
       json: serializeFlow(fillDefaults(flow, this.#registry.lookup)),
+      bundle: encodeBundle(bundleOf(called), this.#registry.lookup),
       flowVersion,
       rollbackOf,
       note: options.note ?? null,
@@ -120,15 +177,56 @@ export class PublishedService {
   }
 
   /**
+   * The longest any published run may take (FLOWLOOM_RUN_TIMEOUT_MS): the limit of a version that sets none, and the
+   * most one may set.
+   */
+  get runTimeoutCeilingMs(): number {
+    return this.#defaults.timeoutMs;
+  }
+
+  /** A problem per called flow that is missing or has problems, on the node that calls it. */
+  #callProblems(rootId: string, called: readonly CalledFlow<{ flow: FlowFile }>[]): Problem[] {
+    const problems: Problem[] = [];
+    for (const { call, loaded } of called) {
+      const where = {
+        nodeId: call.nodeId,
+        path: `params.${call.param}`,
+        ...(call.flowId !== rootId && { flowId: call.flowId }),
+        calledFlowId: call.calledFlowId,
+      };
+      const caller =
+        call.flowId === rootId ? `node "${call.nodeId}"` : `node "${call.nodeId}" of flow "${call.flowId}"`;
+      if (!loaded) {
+        problems.push({
+          ...where,
+          code: 'FLOW_CALL_NOT_FOUND',
+          message: `${caller} calls flow "${call.calledFlowId}", which does not exist`,
+        });
+        continue;
+      }
+      const found = validateFlow(loaded.flow, this.#registry.lookup);
+      if (found.length === 0) continue;
+      problems.push({
+        ...where,
+        code: 'FLOW_CALL_INVALID',
+        message: `${caller} calls flow "${call.calledFlowId}", which has ${found.length} problem(s): ${found
+          .map((p) => (p.nodeId ? `${p.nodeId}: ${p.message}` : p.message))
+          .join('; ')}`,
+      });
+    }
+    return problems;
+  }
+
+  /**
    * The newest published version of a flow when the cache has it, without waiting (undefined: not cached, or not
    * published; then ask `latest`). The published endpoints' hot path.
    */
-  cachedLatest(flowId: string): PublishedVersion | undefined {
+  cachedLatest(flowId: string): FrozenVersion | undefined {
     return this.#latest.get(flowId) ?? undefined;
   }
 
   /** The newest published version of a flow, or undefined when it was never published. Cached. */
-  async latest(flowId: string): Promise<PublishedVersion | undefined> {
+  async latest(flowId: string): Promise<FrozenVersion | undefined> {
     const cached = this.#latest.get(flowId);
     if (cached !== undefined) return cached ?? undefined;
     const changes = this.#changes;
@@ -139,7 +237,7 @@ export class PublishedService {
   }
 
   /** One published version. Throws VERSION_NOT_FOUND (or FLOW_NOT_FOUND when nothing of the flow is published). */
-  async get(flowId: string, version: number): Promise<PublishedVersion> {
+  async get(flowId: string, version: number): Promise<FrozenVersion> {
     const row = await this.#store.published.get(flowId, version);
     if (!row) {
       if (!(await this.latest(flowId))) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not published`);
@@ -148,9 +246,17 @@ export class PublishedService {
     return this.#toVersion(row);
   }
 
-  /** A stored version, its nodes migrated to their kinds' current versions (it may predate a kind's new version). */
-  #toVersion(row: PublishedRow): PublishedVersion {
-    return { ...toSummary(row), flow: migrateFlow(JSON.parse(row.json) as FlowFile, this.#registry).flow };
+  /**
+   * A stored version with its bundle, every flow's nodes migrated to their kinds' current versions (it may predate a
+   * kind's new version). Parsed once per read: the cached newest version hands runs the same flow objects every time.
+   */
+  #toVersion(row: PublishedRow): FrozenVersion {
+    const migrated = (json: FlowFile) => migrateFlow(json, this.#registry).flow;
+    const summary = toSummary(row);
+    const flow = migrated(JSON.parse(row.json) as FlowFile);
+    const flows: FrozenFlow[] = decodeBundle(row.bundle).map((frozen) => ({ ...frozen, flow: migrated(frozen.flow) }));
+    const frozen = new FrozenBundle({ ...summary, flow }, flows);
+    return { ...summary, flow, bundle: frozen.refs(), frozen };
   }
 
   /** Every published version of a flow, newest first (empty when never published). */
@@ -201,8 +307,9 @@ export class PublishedService {
 
   /**
    * Applies per-request param overrides to a copy of the flow. Only params the catalog marks `overridable`, or that
-   * the version allows (`nodeId.param`), may change; anything else is refused with OVERRIDE_NOT_ALLOWED naming
-   * every offending `nodeId.param`. The values themselves are checked by the engine like any param.
+   * the version allows (`nodeId.param`), may change, and never a param of kind `flow` (the flows a version calls are
+   * frozen with it); anything else is refused with OVERRIDE_NOT_ALLOWED naming every offending `nodeId.param`. The
+   * values themselves are checked by the engine like any param.
    */
   applyOverrides(published: PublishedVersion, overrides: Overrides | undefined): FlowFile {
     if (!overrides || Object.keys(overrides).length === 0) return published.flow;
@@ -220,6 +327,8 @@ export class PublishedService {
         const spec = this.#registry.get(node.type)?.spec;
         const param = spec && findParam(spec, name);
         if (!param) refused.push({ param: path, message: `node "${nodeId}" (${node.type}) has no param "${name}"` });
+        else if (param.kind === 'flow')
+          refused.push({ param: path, message: `"${path}" names a flow, frozen with the published version` });
         else if (!param.overridable && !allowed.has(path))
           refused.push({ param: path, message: `"${path}" is not overridable in this published version` });
       }
@@ -262,8 +371,14 @@ export class PublishedService {
       const [nodeId, name] = path.split('.', 2) as [string, string | undefined];
       const node = flow.nodes.find((n) => n.id === nodeId);
       const spec = node && this.#registry.get(node.type)?.spec;
-      if (!spec || !name || !findParam(spec, name)) {
+      const param = spec && name ? findParam(spec, name) : undefined;
+      if (!param) {
         problems.push({ param: path, message: `"${path}" names no param of the flow (use nodeId.param)` });
+      } else if (param.kind === 'flow') {
+        problems.push({
+          param: path,
+          message: `"${path}" names a flow: which flows a published version calls is frozen with it, never overridable`,
+        });
       }
     }
     if (problems.length > 0) {

@@ -17,8 +17,19 @@ const FIRST_ATTEMPT = 1;
 /** How deep subflows may nest before a run is refused (a flow calling itself, directly or not). */
 export const MAX_SUBFLOW_DEPTH = 8;
 
+/**
+ * The flows a run may call, frozen (a published version's bundle): the run's flow calls, at every depth, resolve here
+ * and never to a draft.
+ */
+export interface FlowBundle {
+  /** The frozen flow and the draft version it froze. Throws FLOW_NOT_FOUND for a flow outside the bundle. */
+  resolve(flowId: string): { flow: FlowFile; version: number | null };
+}
+
 export interface StartRunOptions {
   inputs: Values;
+  /** Where the run's flow calls resolve (subflow, map, tool-flow, and theirs); unset: to the current drafts. */
+  bundle?: FlowBundle;
   sessionId?: string;
   /** Subflow nesting: 0 for a top-level run. */
   depth?: number;
@@ -103,8 +114,9 @@ export class RunService {
   }
 
   /**
-   * Reruns the current draft of an earlier run's flow from one node: everything upstream of it keeps the earlier
-   * run's outputs, the node and what depends on it run again. Inputs default to the earlier run's.
+   * Reruns the current draft of an earlier run's flow from one node: what completed upstream of it keeps the earlier
+   * run's outputs, except input nodes (see `reusableOutputs`); the node and what depends on it run again. Inputs default
+   * to the earlier run's. CONFLICT (409) while the earlier run is still live.
    */
   async rerun(runId: string, fromNode: string, options: Partial<StartRunOptions> = {}): Promise<StartedRun> {
     const earlier = await this.get(runId);
@@ -144,7 +156,7 @@ export class RunService {
     trace.subscribe((event) => store.enqueueEvent(event, FIRST_ATTEMPT));
     const handle = startRun(flow, {
       registry: this.#nodes,
-      services: { ...this.#services, flows: this.#flowRunner(runId, depth) },
+      services: { ...this.#services, flows: this.#flowRunner(runId, depth, options.bundle) },
       inputs: options.inputs,
       request: { ...options.request, ...(options.sessionId !== undefined && { sessionId: options.sessionId }) },
       runId,
@@ -202,20 +214,30 @@ export class RunService {
     return { ...record, ...end, durationMs: Math.round(result.durationMs) };
   }
 
-  /** `ctx.services.flows` of one run: runs a saved flow one level deeper, cancelled with its caller. */
-  #flowRunner(parentRunId: string, depth: number): FlowRunner {
+  /**
+   * `ctx.services.flows` of one run: runs a flow one level deeper, cancelled with its caller. The flow is the
+   * bundle's frozen copy when the run has a bundle (passed on to the nested run), else the saved draft.
+   */
+  #flowRunner(parentRunId: string, depth: number, bundle: FlowBundle | undefined): FlowRunner {
+    const resolve = async (flowId: string) => (bundle ? bundle.resolve(flowId) : await this.savedFlow(flowId));
     return {
       run: async (flowId, inputs, { signal, request, onUsage }) => {
         const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : undefined;
-        const { done } = await this.startSaved(flowId, {
-          inputs,
-          signal,
-          depth: depth + 1,
-          parentRunId,
-          ...(sessionId !== undefined && { sessionId }),
-        });
+        const { flow, version } = await resolve(flowId);
+        const { done } = this.start(
+          flow,
+          {
+            inputs,
+            signal,
+            depth: depth + 1,
+            parentRunId,
+            ...(bundle && { bundle }),
+            ...(sessionId !== undefined && { sessionId }),
+          },
+          version,
+        );
         const run = await done;
-        // The nested run's model usage counts on the calling node too (issue #3).
+        // The nested run's model usage counts on the calling node too, so a flow's cost includes its subflows'.
         if (run.usage && onUsage) onUsage(run.usage, run.costUsd ?? 0);
         if (run.status === 'completed') return run.outputs ?? {};
         if (run.error)
@@ -224,11 +246,7 @@ export class RunService {
           });
         throw new AppError('RUN_CANCELLED', `subflow "${flowId}" (${run.runId}) was cancelled`);
       },
-      describe: async (flowId) => {
-        const stored = await this.#store.getFlow(flowId);
-        if (!stored) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" does not exist`);
-        return describeFlow(stored.flow, this.#nodes);
-      },
+      describe: async (flowId) => describeFlow((await resolve(flowId)).flow, this.#nodes),
     };
   }
 

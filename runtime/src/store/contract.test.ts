@@ -356,6 +356,7 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       flowId: 'echo',
       version,
       json: `{"v":${version}}`,
+      bundle: version === 1 ? null : '[{"flowId":"inner","flowVersion":2,"flow":{}}]',
       flowVersion: 3,
       rollbackOf: null,
       note: version === 1 ? 'first' : null,
@@ -372,7 +373,7 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       expect(await store.published.latest('echo')).toEqual(row(2));
       expect(await store.published.get('echo', 1)).toEqual(row(1));
       expect(await store.published.get('echo', 3)).toBeUndefined();
-      const { json: _json, ...summary } = row(2);
+      const { json: _json, bundle: _bundle, ...summary } = row(2);
       expect((await store.published.list('echo'))[0]).toEqual(summary);
       expect(await store.published.flowIds()).toEqual(['echo']);
       expect(await store.published.remove('echo')).toBe(2);

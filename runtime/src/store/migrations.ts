@@ -1,11 +1,21 @@
+import { NodeRegistry } from '@flowloom/nodes';
 import type Database from 'better-sqlite3';
 import { CHAT_MEMORY_SCHEMA } from './memory.js';
+import { freezeLegacyBundles } from './published.js';
+
+/** What a migration's data step may need besides the database. */
+export interface MigrationContext {
+  /** The node kinds: a data step that reads flows migrates them to their kinds' current versions. */
+  registry: NodeRegistry;
+}
 
 /** One numbered schema change. Applied once, in order, each inside its own transaction. */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** A data step run after `sql`, in the same transaction, for what SQL alone cannot do. */
+  run?: (db: Database.Database, context: MigrationContext) => void;
 }
 
 /**
@@ -128,13 +138,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'published bundles: the flows a published version calls, frozen with it',
+    // Versions published before kept following the drafts of the flows they call: freeze those drafts once, now.
+    sql: 'ALTER TABLE published_versions ADD COLUMN bundle TEXT;',
+    run: (db, { registry }) => freezeLegacyBundles(db, registry),
+  },
+  {
+    version: 6,
     name: 'run attempts: claims and fenced writes',
     // Rows from before ran once. Every later write of a run carries its attempt and is ignored once the row has a
     // newer one (a worker that lost the run cannot overwrite it).
     sql: 'ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;',
   },
   {
-    version: 6,
+    version: 7,
     name: 'chat memory in the numbered migrations',
     // The memory table used to create itself (IF NOT EXISTS), so older databases may have it already.
     sql: CHAT_MEMORY_SCHEMA,
@@ -153,7 +170,11 @@ export function schemaVersion(db: Database.Database): number {
  * Applies every migration newer than the database's version, each in its own IMMEDIATE transaction together with
  * its `schema_migrations` row, so a crash leaves the database at a whole version. Returns the versions applied.
  */
-export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  context: MigrationContext = { registry: new NodeRegistry() },
+): number[] {
   const current = schemaVersion(db);
   const applied: number[] = [];
   const record = db.prepare('INSERT INTO schema_migrations (version, name, appliedAt) VALUES (?, ?, ?)');
@@ -161,6 +182,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
     if (migration.version <= current) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.run?.(db, context);
       record.run(migration.version, migration.name, new Date().toISOString());
     }).immediate();
     applied.push(migration.version);

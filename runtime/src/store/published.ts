@@ -1,12 +1,27 @@
-import { AppError } from '@flowloom/nodes';
+import {
+  AppError,
+  type CalledFlow,
+  collectFlowCalls,
+  type FlowFile,
+  fillDefaults,
+  migrateFlow,
+  type NodeRegistry,
+  type SpecLookup,
+  serializeFlow,
+} from '@flowloom/nodes';
 import type Database from 'better-sqlite3';
 import type { PublishedTable } from './types.js';
 
-/** A row of `published_versions`: a frozen flow (`json`) and its settings (`settings`, JSON). */
+/**
+ * A row of `published_versions`: a frozen flow (`json`), the flows it calls frozen with it (`bundle`, see
+ * `encodeBundle`) and its settings (`settings`, JSON).
+ */
 export interface PublishedRow {
   flowId: string;
   version: number;
   json: string;
+  /** Null only in a row an older runtime wrote after migration 5: it calls nothing (published runs read no draft). */
+  bundle: string | null;
   flowVersion: number | null;
   rollbackOf: number | null;
   note: string | null;
@@ -21,6 +36,69 @@ export interface PublishedRunRow {
   version: number;
   keyId: string;
   endpoint: 'run' | 'chat';
+}
+
+/** A flow frozen in a published version's bundle: a called flow's draft, with full params, and its draft version. */
+export interface FrozenFlow {
+  flowId: string;
+  flowVersion: number;
+  flow: FlowFile;
+}
+
+/** The called flows `collectFlowCalls` found (those it could load), as a bundle: sorted by id. */
+export function bundleOf(called: readonly CalledFlow<{ flow: FlowFile; version: number }>[]): FrozenFlow[] {
+  return called
+    .flatMap(({ call, loaded }) =>
+      loaded ? [{ flowId: call.calledFlowId, flowVersion: loaded.version, flow: loaded.flow }] : [],
+    )
+    .sort((a, b) => (a.flowId < b.flowId ? -1 : a.flowId > b.flowId ? 1 : 0));
+}
+
+/** The `bundle` column's text: each flow with full params (`fillDefaults`), so no kind default change reaches it. */
+export function encodeBundle(flows: readonly FrozenFlow[], lookup: SpecLookup): string {
+  return JSON.stringify(flows.map((frozen) => ({ ...frozen, flow: fillDefaults(frozen.flow, lookup) })));
+}
+
+/** The frozen flows of a `bundle` column (none when null). */
+export function decodeBundle(text: string | null): FrozenFlow[] {
+  return text === null ? [] : (JSON.parse(text) as FrozenFlow[]);
+}
+
+/**
+ * Migration 5's data step: a version published before bundles existed ran the current drafts of the flows it calls.
+ * Freezes those drafts now (full params, kinds migrated), once, and writes the version's own flow with full params
+ * too, so from now on it changes with neither drafts nor kind defaults. A called flow that no longer exists stays
+ * out of the bundle: calling it fails as it did before (FLOW_NOT_FOUND).
+ */
+export function freezeLegacyBundles(db: Database.Database, registry: NodeRegistry): void {
+  const rows = db.prepare('SELECT flowId, version, json FROM published_versions WHERE bundle IS NULL').all() as {
+    flowId: string;
+    version: number;
+    json: string;
+  }[];
+  const readDraft = db.prepare('SELECT version, json FROM flows WHERE id = ?');
+  const update = db.prepare('UPDATE published_versions SET json = ?, bundle = ? WHERE flowId = ? AND version = ?');
+  const drafts = new Map<string, { flow: FlowFile; version: number } | undefined>();
+  const load = (flowId: string) => {
+    if (!drafts.has(flowId)) {
+      const row = readDraft.get(flowId) as { version: number; json: string } | undefined;
+      drafts.set(
+        flowId,
+        row && { flow: migrateFlow(JSON.parse(row.json) as FlowFile, registry).flow, version: row.version },
+      );
+    }
+    return drafts.get(flowId);
+  };
+  for (const row of rows) {
+    const flow = migrateFlow(JSON.parse(row.json) as FlowFile, registry).flow;
+    const bundle = bundleOf(collectFlowCalls(flow, load, registry.lookup));
+    update.run(
+      serializeFlow(fillDefaults(flow, registry.lookup)),
+      encodeBundle(bundle, registry.lookup),
+      row.flowId,
+      row.version,
+    );
+  }
 }
 
 /** The CONFLICT of a publish that lost the race for a version number. */
@@ -40,8 +118,8 @@ export class SqlitePublishedTable implements PublishedTable {
     this.#record = record;
     this.#sql = {
       insert:
-        db.prepare(`INSERT INTO published_versions (flowId, version, json, flowVersion, rollbackOf, note, settings, publishedAt)
-        VALUES (@flowId, @version, @json, @flowVersion, @rollbackOf, @note, @settings, @publishedAt)`),
+        db.prepare(`INSERT INTO published_versions (flowId, version, json, bundle, flowVersion, rollbackOf, note, settings, publishedAt)
+        VALUES (@flowId, @version, @json, @bundle, @flowVersion, @rollbackOf, @note, @settings, @publishedAt)`),
       get: db.prepare('SELECT * FROM published_versions WHERE flowId = ? AND version = ?'),
       latest: db.prepare('SELECT * FROM published_versions WHERE flowId = ? ORDER BY version DESC LIMIT 1'),
       list: db.prepare(
@@ -75,8 +153,8 @@ export class SqlitePublishedTable implements PublishedTable {
     return this.#sql.latest.get(flowId) as PublishedRow | undefined;
   }
 
-  async list(flowId: string): Promise<Omit<PublishedRow, 'json'>[]> {
-    return this.#sql.list.all(flowId) as Omit<PublishedRow, 'json'>[];
+  async list(flowId: string): Promise<Omit<PublishedRow, 'json' | 'bundle'>[]> {
+    return this.#sql.list.all(flowId) as Omit<PublishedRow, 'json' | 'bundle'>[];
   }
 
   async flowIds(): Promise<string[]> {

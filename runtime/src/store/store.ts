@@ -158,7 +158,7 @@ export class SqliteStore implements Store {
     this.db = new Database(path);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     configureConnection(this.db, busyTimeoutMs);
-    migrate(this.db, options.migrations ?? MIGRATIONS);
+    migrate(this.db, options.migrations ?? MIGRATIONS, { registry: this.#registry });
     this.#sql = prepareStatements(this.db);
     this.published = new SqlitePublishedTable(this.db, (run) => {
       this.#batch.publishedRuns.push(run);

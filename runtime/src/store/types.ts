@@ -95,8 +95,8 @@ export interface PublishedTable {
   insertNext(row: PublishedRow): Promise<void>;
   get(flowId: string, version: number): Promise<PublishedRow | undefined>;
   latest(flowId: string): Promise<PublishedRow | undefined>;
-  /** Every version of a flow without its frozen flow, newest first. */
-  list(flowId: string): Promise<Omit<PublishedRow, 'json'>[]>;
+  /** Every version of a flow without its frozen flows, newest first. */
+  list(flowId: string): Promise<Omit<PublishedRow, 'json' | 'bundle'>[]>;
   /** Ids of every flow with at least one published version, sorted. */
   flowIds(): Promise<string[]>;
   /** Deletes every version of a flow; answers how many there were. */

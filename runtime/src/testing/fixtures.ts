@@ -122,6 +122,27 @@ export function chatFlow(id = 'chat', model = 'gpt-4o-mini'): FlowFile {
   };
 }
 
+/** A flow from nodes and `source.port→target.port` edges; positions do not matter here. */
+export function flowOf(id: string, nodes: [string, string, Record<string, unknown>?][], edges: string[]): FlowFile {
+  return {
+    format: 'flowloom.flow/v1',
+    id,
+    name: id,
+    nodes: nodes.map(([nodeId, type, params], i) => ({
+      id: nodeId,
+      type,
+      position: { x: i * 200, y: 0 },
+      ...(params && { params }),
+    })),
+    edges: edges.map((text, i) => {
+      const [from, to] = text.split('→') as [string, string];
+      const [source, sourcePort] = from.split('.') as [string, string];
+      const [target, targetPort] = to.split('.') as [string, string];
+      return { id: `e${i}`, source, sourcePort, target, targetPort };
+    }),
+  };
+}
+
 /** Parses a server-sent event stream body into its `data:` JSON payloads. */
 export function parseSse(body: string): unknown[] {
   return body

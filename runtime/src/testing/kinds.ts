@@ -1,4 +1,4 @@
-import { AppError, BUILTIN_KINDS, defineNode, type FlowFile, NodeRegistry } from '@flowloom/nodes';
+import { AppError, BUILTIN_KINDS, defineNode, type FlowFile, type FlowRunner, NodeRegistry } from '@flowloom/nodes';
 
 /** Node kinds for engine tests and benchmarks: deterministic, controllable, no services needed. */
 export const passThrough = defineNode({
@@ -169,6 +169,28 @@ export const greet = defineNode({
   },
   async execute({ inputs, params }) {
     return { text: `${params.salutation}, ${inputs.name}` };
+  },
+});
+
+/**
+ * Runs the saved flow its `flowId` names, as subflow kinds do, through `ctx.services.flows` (registered by the app
+ * tests that need it). The param is a plain string, not of kind `flow`: publishing does not freeze what it names.
+ */
+export const callFlow = defineNode({
+  spec: {
+    type: 'test-call-flow',
+    version: 1,
+    title: 'Call flow',
+    category: 'flows',
+    description: 'Runs a saved flow.',
+    inputs: [{ name: 'value', dataType: 'text', required: true }],
+    outputs: [{ name: 'value', dataType: 'any' }],
+    params: [{ name: 'flowId', kind: 'string', required: true }],
+  },
+  async execute({ inputs, params }, ctx) {
+    const flows = ctx.services.flows as FlowRunner;
+    const outputs = await flows.run(params.flowId, { question: inputs.value }, { signal: ctx.signal });
+    return { value: outputs.answer };
   },
 });
 

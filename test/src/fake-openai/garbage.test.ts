@@ -3,7 +3,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { GARBAGE_KINDS, HTML_PAGE, WRONG_SHAPE } from './garbage.js';
 import { startFakeOpenAI } from './server.js';
 
-// Broken providers (issue 14 item 4), seen on the wire with fetch and through the SDK that callers use.
+// Broken providers (answers that are not what an OpenAI-compatible server sends), seen on the wire with fetch and
+// through the SDK that callers use.
 const fake = await startFakeOpenAI();
 const client = new OpenAI({ baseURL: fake.url, apiKey: 'test', maxRetries: 0 });
 afterEach(() => fake.reset());

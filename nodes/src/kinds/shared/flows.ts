@@ -5,12 +5,13 @@ import { service } from './services.js';
 /** How deep flows may call flows (subflow, map, tool-flow) before the call is refused. */
 export const MAX_FLOW_DEPTH = 8;
 
-/** The saved-flow param shared by subflow, map and tool-flow. */
+/** The saved-flow param shared by subflow, map and tool-flow: of kind `flow`, so publishing freezes what it names. */
 export const flowIdParam = {
   name: 'flowId',
-  kind: 'string',
+  kind: 'flow',
   required: true,
-  description: 'Id of the saved flow to run.',
+  description:
+    'The saved flow to run. A published version runs the copy it froze when it was published, not the draft.',
 } as const;
 
 /**

@@ -9,7 +9,7 @@ const raw = (smoothValue?: number): BleuOptions => ({
   effectiveOrder: true,
 });
 
-describe('the vectors of issue 11', () => {
+describe('small hand-checked vectors', () => {
   it('scores n-gram statistics', () => {
     const score = computeBleu({ correct: [9, 7, 5, 3], total: [10, 8, 6, 4], sysLen: 11, refLen: 11 });
     expect(score.score).toBeCloseTo(0.8375922397, 10);

@@ -154,7 +154,61 @@ describe('POST /api/collections/:name/documents', () => {
   });
 });
 
+describe('upload routes and their fields', () => {
+  it('POST /api/uploads takes files only: split options are refused as fields, JSON or multipart', async () => {
+    const json = await inject('POST', '/api/uploads', { files: [{ name: 'a.txt', text: 'x' }], chunkSize: 800 });
+    expect([json.statusCode, json.json().error.details]).toEqual([
+      400,
+      [{ field: 'body.chunkSize', message: 'is not an allowed field' }],
+    ]);
+    const { payload, headers } = multipart([
+      { file: 'a.txt', data: new TextEncoder().encode('hello') },
+      { field: 'splitter', value: 'markdown' },
+    ]);
+    const form = await t.app.inject({ method: 'POST', url: '/api/uploads', payload, headers });
+    expect([form.statusCode, form.json().error.details]).toEqual([
+      400,
+      [{ field: 'body.splitter', message: 'is not an allowed field' }],
+    ]);
+  });
+
+  it('a JSON body is at most 1 MiB (413 BODY_TOO_LARGE); larger files go as multipart, up to 20 MiB each', async () => {
+    const big = 'x'.repeat(1_500_000);
+    for (const url of ['/api/uploads', '/api/collections/big/documents']) {
+      const res = await inject('POST', url, { files: [{ name: 'big.txt', text: big }] });
+      expect([res.statusCode, res.json().error.code], url).toEqual([413, 'BODY_TOO_LARGE']);
+    }
+    const { payload, headers } = multipart([{ file: 'big.txt', data: new TextEncoder().encode(big) }]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/uploads', payload, headers });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().files).toEqual([expect.objectContaining({ name: 'big.txt', size: 1_500_000 })]);
+  });
+
+  it('the OpenAPI document lists both forms of both routes, with their fields', async () => {
+    const paths = (await inject('GET', '/api/docs')).json().paths;
+    const form = (path: string, type: string) => {
+      const schema = paths[path].post.requestBody.content[type].schema;
+      return Object.keys(schema.properties).sort();
+    };
+    expect(form('/api/uploads', 'application/json')).toEqual(['files']);
+    expect(form('/api/uploads', 'multipart/form-data')).toEqual(['file']);
+    const options = ['chunkOverlap', 'chunkSize', 'embedder', 'splitter'];
+    expect(form('/api/collections/{name}/documents', 'application/json')).toEqual([...options, 'files'].sort());
+    expect(form('/api/collections/{name}/documents', 'multipart/form-data')).toEqual([...options, 'file'].sort());
+  });
+});
+
 describe('collections', () => {
+  it('GET /api/collections answers 503 VECTOR_STORE_UNAVAILABLE when Chroma cannot be reached', async () => {
+    const down = await startTestApp({ chromaUrl: 'http://127.0.0.1:9' });
+    try {
+      const res = await down.app.inject({ method: 'GET', url: '/api/collections' });
+      expect([res.statusCode, res.json().error.code]).toEqual([503, 'VECTOR_STORE_UNAVAILABLE']);
+    } finally {
+      await down.close();
+    }
+  });
+
   it('GET and DELETE an unknown collection → 404 COLLECTION_NOT_FOUND', async () => {
     for (const method of ['GET', 'DELETE'] as const) {
       const res = await inject(method, '/api/collections/nothing-here');

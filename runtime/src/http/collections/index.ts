@@ -8,17 +8,17 @@ import {
   CollectionParams,
   Collection as CollectionSchema,
   CollectionsResponse,
+  IngestForm,
   IngestJsonBody,
   IngestResponse,
+  UploadForm,
   UploadJsonBody,
   UploadResponse,
 } from './schemas.js';
 
-/** Largest uploaded file. */
+/** Largest file of a multipart upload (a JSON body, files included, is at most 1 MiB like every JSON body). */
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const MAX_FILES = 20;
-// A JSON upload carries base64 (4/3 of the bytes) for up to a few files.
-const JSON_BODY_LIMIT = 48 * 1024 * 1024;
 
 interface UploadedFile {
   name: string;
@@ -45,11 +45,6 @@ function fromJson(files: JsonFile[]): UploadedFile[] {
       file.text !== undefined
         ? new TextEncoder().encode(file.text)
         : new Uint8Array(Buffer.from(file.contentBase64!, 'base64'));
-    if (data.byteLength > MAX_FILE_BYTES) {
-      throw new AppError('BODY_TOO_LARGE', `${file.name} is larger than ${MAX_FILE_BYTES} bytes`, {
-        details: [{ field: `body.files.${i}`, message: 'file too large' }],
-      });
-    }
     return file.mediaType ? { name: file.name, data, mediaType: file.mediaType } : { name: file.name, data };
   });
 }
@@ -123,6 +118,16 @@ function optionsFromFields(fields: Record<string, string>): {
   return out;
 }
 
+/**
+ * `POST /api/uploads` only stores files: a text field (a split option, say) would do nothing there, so it is refused
+ * like an unknown JSON field. Split options belong to the ingest node, or to `POST /api/collections/:name/documents`.
+ */
+function refuseFields(fields: Record<string, string>): void {
+  const details = Object.keys(fields).map((name) => ({ field: `body.${name}`, message: 'is not an allowed field' }));
+  const [first] = details;
+  if (first) throw new AppError('VALIDATION_FAILED', `${first.field} ${first.message}`, { details });
+}
+
 /** Aborted when the client goes away before the answer is sent. */
 function requestSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
@@ -135,8 +140,8 @@ function requestSignal(reply: FastifyReply): AbortSignal {
 /**
  * Collections for the editor (`GET /api/collections` with counts and embedders) and file uploads: `POST /api/uploads`
  * stores files for ingest nodes (by id); `POST /api/collections/:name/documents` stores, splits, embeds and upserts
- * them in one go. Both take multipart/form-data (file parts plus text fields) or JSON (`files: [{name, text |
- * contentBase64}]`).
+ * them in one go. Both take multipart/form-data (file parts; the ingest route also the text fields of its options) or
+ * JSON (`files: [{name, text | contentBase64}]`, at most 1 MiB like every JSON body).
  */
 export const collections: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(multipart, {
@@ -182,18 +187,30 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/uploads',
     {
-      bodyLimit: JSON_BODY_LIMIT,
       schema: {
         tags,
         summary: 'Upload files for ingest nodes',
-        body: { content: { 'application/json': { schema: UploadJsonBody } } },
+        description:
+          'Stores files, nothing more: how they are split and embedded is up to the ingest node that takes their ids. ' +
+          'multipart/form-data (file parts, up to 20 files of 20 MiB) or JSON (at most 1 MiB in all).',
+        body: {
+          content: {
+            'application/json': { schema: UploadJsonBody },
+            'multipart/form-data': { schema: UploadForm },
+          },
+        },
         response: { 200: UploadResponse, ...errorResponses },
       },
     },
     async (request) => {
-      const files = request.isMultipart()
-        ? (await fromMultipart(request)).files
-        : fromJson((request.body as { files: JsonFile[] }).files);
+      let files: UploadedFile[];
+      if (request.isMultipart()) {
+        const upload = await fromMultipart(request);
+        refuseFields(upload.fields);
+        files = upload.files;
+      } else {
+        files = fromJson((request.body as { files: JsonFile[] }).files);
+      }
       const stored = [];
       for (const file of files) stored.push((await app.runtime.documents.save(file)).file);
       return { files: stored };
@@ -203,12 +220,19 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/collections/:name/documents',
     {
-      bodyLimit: JSON_BODY_LIMIT,
       schema: {
         tags,
         summary: 'Ingest files into a collection',
+        description:
+          'Stores, splits, embeds and upserts files in one go. multipart/form-data (file parts, up to 20 files of ' +
+          '20 MiB, and the text fields splitter, chunkSize, chunkOverlap, embedder) or JSON (at most 1 MiB in all).',
         params: CollectionParams,
-        body: { content: { 'application/json': { schema: IngestJsonBody } } },
+        body: {
+          content: {
+            'application/json': { schema: IngestJsonBody },
+            'multipart/form-data': { schema: IngestForm },
+          },
+        },
         response: { 200: IngestResponse, ...errorResponses },
       },
     },

@@ -44,6 +44,24 @@ export const UploadJsonBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** A file part of a multipart upload; any field name (`file`, `files`) is taken. */
+const FilePart = Type.String({ format: 'binary', description: 'A file part; its file name picks the loader.' });
+
+/**
+ * The multipart form of `POST /api/uploads`, for the OpenAPI document: the handler reads the parts as they stream in
+ * and checks them itself (schemas of multipart bodies are not used for validation, see http/app.ts).
+ */
+export const UploadForm = Type.Object({ file: Type.Array(FilePart, { minItems: 1, maxItems: 20 }) });
+
+/** The multipart form of `POST /api/collections/:name/documents`: file parts and the ingest options as text fields. */
+export const IngestForm = Type.Object({
+  file: Type.Array(FilePart, { minItems: 1, maxItems: 20 }),
+  splitter: IngestOptions.splitter,
+  chunkSize: Type.Optional(Type.String({ description: 'A whole number from 100 to 8000 (default 1000).' })),
+  chunkOverlap: Type.Optional(Type.String({ description: 'A whole number from 0 to 4000, less than chunkSize.' })),
+  embedder: IngestOptions.embedder,
+});
+
 export const IngestJsonBody = Type.Object(
   { files: Type.Array(JsonFile, { minItems: 1, maxItems: 20 }), ...IngestOptions },
   { additionalProperties: false },

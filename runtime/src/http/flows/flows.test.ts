@@ -238,6 +238,16 @@ describe('validation and schema', () => {
     expect((await inject('POST', '/api/validate', echoFlow())).json()).toEqual({ ok: true, problems: [] });
     const garbage = await inject('POST', '/api/validate', [1, 2]);
     expect(garbage.json().ok).toBe(false);
+    // Any JSON at all, `null` included, is a 200 with problems (never a 400 or a 500).
+    for (const payload of ['null', '1', '"flow"']) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/validate',
+        payload,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect([res.statusCode, res.json().ok, res.json().problems[0]?.code], payload).toEqual([200, false, 'SCHEMA']);
+    }
     expect(await t.app.runtime.store.listFlows()).toEqual([]);
   });
 

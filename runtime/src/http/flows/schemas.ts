@@ -10,7 +10,7 @@ export const FlowBody = Type.Unsafe<FlowFile>(flowSchema);
 export const FlowResponse = Type.Unsafe<FlowFile>({
   type: 'object',
   additionalProperties: true,
-  description: 'A flow file (CONTRACTS §1); its JSON Schema is served at GET /api/schema/flow.json',
+  description: 'A flow file (docs/contracts.md §1); its JSON Schema is served at GET /api/schema/flow.json',
 });
 
 export const FlowId = Type.String({ pattern: FLOW_ID_PATTERN, description: 'Flow id: lowercase slug' });

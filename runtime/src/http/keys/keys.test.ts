@@ -32,6 +32,9 @@ describe('/api/keys', () => {
     const revoked = await t.app.inject({ method: 'DELETE', url: `/api/keys/${body.id}` });
     expect(revoked.statusCode).toBe(200);
     expect(revoked.json().key.revokedAt).toEqual(expect.any(String));
+    // Revoking is idempotent: a second DELETE answers 200 with the key as it was revoked the first time.
+    const again = await t.app.inject({ method: 'DELETE', url: `/api/keys/${body.id}` });
+    expect([again.statusCode, again.json()]).toEqual([200, revoked.json()]);
   });
 
   it('answers 400 naming the field, and 404 for unknown keys', async () => {

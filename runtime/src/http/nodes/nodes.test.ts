@@ -17,6 +17,9 @@ describe('GET /api/nodes', () => {
       expect.arrayContaining(['input', 'output', 'prompt', 'llm']),
     );
     const prompt = nodes.find((n: { type: string }) => n.type === 'prompt');
+    // Params that name a flow are of kind flow: the editor shows a flow picker, publishing freezes the flow.
+    const subflow = nodes.find((n: { type: string }) => n.type === 'subflow');
+    expect(subflow.params[0]).toMatchObject({ name: 'flowId', kind: 'flow', required: true });
     expect(prompt.dynamicInputs).toEqual({
       fromParam: 'template',
       source: 'template',

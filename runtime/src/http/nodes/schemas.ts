@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 
-/** A catalog entry (CONTRACTS §2); free-form beyond the documented fields so kinds can add data. */
+/** A catalog entry (docs/contracts.md §2); free-form beyond the documented fields so kinds can add data. */
 export const NodeSpecSchema = Type.Object(
   {
     type: Type.String(),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AppError,
+  collectFlowCalls,
   type FlowDiffAnswer,
   type FlowFile,
   normalizeFlow,
@@ -9,7 +10,8 @@ import {
   type PublishedVersionsAnswer,
 } from '@flowloom/nodes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { diffFlows, diffValues } from '../../publishing/flow-diff.js';
+import { type BundleSide, diffBundles, diffFlows, diffValues } from '../../publishing/flow-diff.js';
+import { type FrozenVersion, readCalledDrafts } from '../../publishing/versions.js';
 import { errorResponses } from '../errors.js';
 import {
   DiffQuery,
@@ -36,11 +38,16 @@ export function runEndpoint(flowId: string): string {
   return `/api/v1/flows/${flowId}/run`;
 }
 
-function summaryOf({ flow: _flow, ...summary }: PublishedVersion) {
+function summaryOf({ flow: _flow, frozen: _frozen, ...summary }: FrozenVersion) {
   return summary;
 }
 
-function publishAnswer(app: FastifyInstance, published: PublishedVersion): PublishAnswer {
+/** `GET .../published/:version`: the version's data, without the runtime's frozen bundle object. */
+function versionAnswer({ frozen: _frozen, ...version }: FrozenVersion): PublishedVersion {
+  return version;
+}
+
+function publishAnswer(app: FastifyInstance, published: FrozenVersion): PublishAnswer {
   const chat = app.runtime.published.chatShape(published);
   return {
     ...summaryOf(published),
@@ -83,6 +90,29 @@ async function storedFlowAt(app: FastifyInstance, flowId: string, ref: string): 
     return saved.flow;
   }
   return (await app.runtime.published.get(flowId, Number(ref))).flow;
+}
+
+/**
+ * The flows a diff side calls, normalized like the side itself: a published version's frozen bundle, or for a draft
+ * side what publishing it would freeze now (the current drafts of the flows it calls, directly or not).
+ */
+async function bundleAt(app: FastifyInstance, flowId: string, ref: string, flow: FlowFile): Promise<BundleSide> {
+  const { lookup } = app.runtime.registry;
+  const side = new Map<string, { flowVersion: number; flow: FlowFile }>();
+  if (isDraft(ref)) {
+    const load = await readCalledDrafts(app.runtime.store, flow, lookup);
+    for (const { call, loaded } of collectFlowCalls(flow, load, lookup)) {
+      if (loaded)
+        side.set(call.calledFlowId, { flowVersion: loaded.version, flow: normalizeFlow(loaded.flow, lookup) });
+    }
+    return side;
+  }
+  const published = await app.runtime.published.get(flowId, Number(ref));
+  for (const { flowId: calledFlowId, flowVersion } of published.bundle) {
+    const frozen = published.frozen.frozen(calledFlowId);
+    if (frozen) side.set(calledFlowId, { flowVersion, flow: normalizeFlow(frozen.flow, lookup) });
+  }
+  return side;
 }
 
 /**
@@ -161,7 +191,8 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: VersionResponse, ...errorResponses },
       },
     },
-    async (request) => app.runtime.published.get(request.params.id, request.params.version) as never,
+    async (request) =>
+      versionAnswer(await app.runtime.published.get(request.params.id, request.params.version)) as never,
   );
 
   app.delete(
@@ -201,7 +232,16 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
       const latest = await app.runtime.published.latest(id);
       const from = request.query.from ?? (latest ? String(latest.version) : 'draft');
       const to = request.query.to ?? 'draft';
-      const diff = diffFlows(await flowAt(app, id, from), await flowAt(app, id, to));
+      const before = await flowAt(app, id, from);
+      const after = await flowAt(app, id, to);
+      const diff = diffFlows(before, after);
+      // A called flow frozen at another version changes what the flow does, though none of its own nodes changed.
+      const bundle = diffBundles(await bundleAt(app, id, from, before), await bundleAt(app, id, to, after));
+      if (bundle.length > 0) {
+        diff.fields.push(...bundle);
+        diff.isSameBehaviour = false;
+        diff.isEmpty = false;
+      }
       // Two published versions also differ in their settings (origins, time limit, overridable params): listed with
       // the top-level fields as `settings.<name>`, and they change what callers get.
       if (!isDraft(from) && !isDraft(to)) {

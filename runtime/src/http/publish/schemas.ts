@@ -47,8 +47,20 @@ const Summary = {
 };
 export const PublishedSummarySchema = Type.Object(Summary);
 
+const Bundle = Type.Array(
+  Type.Object({
+    flowId: Type.String(),
+    flowVersion: Type.Integer({ description: 'The draft version of the called flow that was frozen' }),
+  }),
+  {
+    description:
+      'The flows this version calls (subflow, map, tool-flow; directly or not), frozen with it, sorted by id: its runs use these, never the drafts',
+  },
+);
+
 export const PublishResponse = Type.Object({
   ...Summary,
+  bundle: Bundle,
   endpoint: Type.String({ description: 'Path of the published run endpoint' }),
   chat: Type.Union([
     Type.Object({ model: Type.String(), input: Type.String(), output: Type.String(), endpoint: Type.String() }),
@@ -65,6 +77,7 @@ export const VersionsResponse = Type.Object({
 
 export const VersionResponse = Type.Object({
   ...Summary,
+  bundle: Bundle,
   flow: Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true }),
 });
 

@@ -1,7 +1,8 @@
-import { defineNode, type FlowRunner, type TraceEvent } from '@flowloom/nodes';
+import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chatFlow, echoFlow, parseSse, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { callFlow } from '../../testing/kinds.js';
 
 let fake: FakeOpenAI;
 let t: TestApp;
@@ -329,28 +330,7 @@ describe('history, detail, cancel, feedback', () => {
 describe('subflows', () => {
   it('ctx.services.flows runs a saved flow one level deeper, recorded as its own run', async () => {
     // A node kind that calls a saved flow, as subflow kinds do.
-    t.app.runtime.registry.register(
-      defineNode({
-        spec: {
-          type: 'test-call-flow',
-          version: 1,
-          title: 'Call flow',
-          category: 'flows',
-          description: 'Runs a saved flow.',
-          inputs: [{ name: 'value', dataType: 'text', required: true }],
-          outputs: [{ name: 'value', dataType: 'any' }],
-          params: [{ name: 'flowId', kind: 'string', required: true }],
-        },
-        async execute({ inputs, params }, ctx) {
-          const outputs = await (ctx.services.flows as FlowRunner).run(
-            String(params.flowId),
-            { question: inputs.value },
-            { signal: ctx.signal },
-          );
-          return { value: outputs.answer };
-        },
-      }),
-    );
+    t.app.runtime.registry.register(callFlow);
     const outer = echoFlow('outer');
     outer.nodes.splice(1, 0, {
       id: 'call',
@@ -403,6 +383,25 @@ describe('POST /api/runs/:runId/rerun', () => {
     ).json();
     expect(fromModel.status).toBe('completed');
     expect(fake.chatRequests().length).toBe(callsBefore + 1);
+  });
+
+  it('reuses what completed upstream except input nodes, which take the rerun inputs; 409 CONFLICT while live', async () => {
+    const first = (await post('/api/flows/chat/runs', { inputs: { question: 'first' } })).json();
+    const again = (await post(`/api/runs/${first.runId}/rerun`, { fromNode: 'answer' })).json();
+    const completed = ((await get(`/api/runs/${again.runId}`)).json().events as TraceEvent[]).filter(
+      (e) => e.type === 'node.completed',
+    );
+    const reused = completed.filter((e) => e.type === 'node.completed' && e.data.reused).map((e) => e.nodeId);
+    expect(reused.sort()).toEqual(['llm', 'prompt']);
+    expect(completed.map((e) => e.nodeId).sort()).toEqual(['answer', 'llm', 'prompt', 'question']);
+
+    const started = nodeStarted('chat', 'llm');
+    const running = post('/api/flows/chat/runs', { inputs: { question: 'wait [[hang]]' } });
+    const runId = await started;
+    const live = await post(`/api/runs/${runId}/rerun`, { fromNode: 'answer' });
+    expect([live.statusCode, live.json().error.code]).toEqual([409, 'CONFLICT']);
+    await post(`/api/runs/${runId}/cancel`);
+    await running;
   });
 
   it('answers 404 for an unknown run, 400 naming body.fromNode for an unknown node, 400 for a bad body', async () => {

@@ -94,7 +94,7 @@ export const RunSummary = Type.Object({
   depth: Type.Integer(),
 });
 
-/** A trace event (CONTRACTS §4). */
+/** A trace event (docs/contracts.md §4). */
 export const TraceEventSchema = Type.Object(
   {
     runId: Type.String(),

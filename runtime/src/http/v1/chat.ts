@@ -12,7 +12,7 @@ import type { Static } from 'typebox';
 import { openEventStream } from '../../live/sse.js';
 import { type ApiKey, isInScope } from '../../publishing/keys.js';
 import { type StartedPublishedRun, startPublishedRun } from '../../publishing/published-runs.js';
-import type { PublishedVersion } from '../../publishing/versions.js';
+import type { FrozenVersion, PublishedVersion } from '../../publishing/versions.js';
 import type { RunRecord } from '../../store/types.js';
 import { requireScope } from '../auth.js';
 import { toHttpError } from '../errors.js';
@@ -87,7 +87,7 @@ function runError(run: RunRecord): AppError {
 }
 
 /** The newest published version of a flow named as a model; FLOW_NOT_FOUND naming `body.model` when there is none. */
-async function publishedModel(app: FastifyInstance, flowId: string): Promise<PublishedVersion> {
+async function publishedModel(app: FastifyInstance, flowId: string): Promise<FrozenVersion> {
   const published = await app.runtime.published.latest(flowId);
   if (!published) {
     throw new AppError('FLOW_NOT_FOUND', `model "${flowId}" does not exist: no published flow has this id`, {

@@ -18,7 +18,7 @@ function paramOf(body: ErrorBody): string | null {
   return field ? field.replace(/^body\./, '') : null;
 }
 
-/** An error body in both shapes at once: CONTRACTS `{code, message, details?}` and OpenAI `{type, param}`. */
+/** An error body in both shapes at once: docs/contracts.md §3 `{code, message, details?}` and OpenAI `{type, param}`. */
 export function v1ErrorBody(status: number, body: ErrorBody) {
   return { error: { ...body, type: openaiErrorType(status), param: paramOf(body) } };
 }

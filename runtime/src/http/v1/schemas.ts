@@ -2,7 +2,7 @@ import { FLOW_ID_PATTERN } from '@flowloom/nodes';
 import { Type } from 'typebox';
 
 /**
- * Errors of the published API: the CONTRACTS shape `{error: {code, message, details?}}`, plus OpenAI's `type` and
+ * Errors of the published API: the shape of docs/contracts.md §3, `{error: {code, message, details?}}`, plus OpenAI's `type` and
  * `param`, so OpenAI clients read them as their own.
  */
 export const V1ErrorResponse = Type.Object({

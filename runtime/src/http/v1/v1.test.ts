@@ -3,7 +3,18 @@ import type { FlowFile, TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chatFlow, echoFlow, parseSse, startTestApp, storedRows, type TestApp } from '../../testing/fixtures.js';
+import { testConfig } from '../../config.js';
+import {
+  buildTestApp,
+  chatFlow,
+  echoFlow,
+  parseSse,
+  removeTempDir,
+  startTestApp,
+  storedRows,
+  type TestApp,
+  tempDir,
+} from '../../testing/fixtures.js';
 
 let fake: FakeOpenAI;
 let t: TestApp;
@@ -198,6 +209,64 @@ describe('POST /api/v1/flows/:id/run', () => {
     expect(res.json()).toMatchObject({ status: 'cancelled', error: { code: 'RUN_TIMEOUT' } });
     const stored = await t.app.runtime.store.getRun(res.json().runId);
     expect(stored).toMatchObject({ status: 'cancelled', error: { code: 'RUN_TIMEOUT' } });
+  });
+});
+
+describe('FLOWLOOM_RUN_TIMEOUT_MS, the ceiling of every published run', () => {
+  it('is the default of a version; publishing a higher timeoutMs is a 400 naming the field and the ceiling', async () => {
+    const limited = await startTestApp({ publish: { runTimeoutMs: 300 } });
+    try {
+      const inject = (url: string, payload: object) => limited.app.inject({ method: 'POST', url, payload });
+      expect((await inject('/api/flows', echoFlow())).statusCode).toBe(201);
+      const refused = await inject('/api/flows/echo/publish', { settings: { timeoutMs: 5000 } });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().error).toEqual({
+        code: 'VALIDATION_FAILED',
+        message: "body.settings.timeoutMs must be at most 300 ms, the server's limit (FLOWLOOM_RUN_TIMEOUT_MS)",
+        details: [
+          {
+            field: 'body.settings.timeoutMs',
+            message: "must be at most 300 ms, the server's limit (FLOWLOOM_RUN_TIMEOUT_MS)",
+          },
+        ],
+      });
+      expect(await limited.app.runtime.published.latest('echo')).toBeUndefined();
+      expect((await inject('/api/flows/echo/publish', {})).json().settings.timeoutMs).toBe(300);
+      expect((await inject('/api/flows/echo/publish', { settings: { timeoutMs: 300 } })).statusCode).toBe(201);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('caps a version published under a higher ceiling', async () => {
+    const dataDir = tempDir('ceiling');
+    const config = { dataDir, templatesDir: dataDir, openai: { baseURL: fake.url, apiKey: 'test' } };
+    try {
+      const before = await buildTestApp(testConfig(config));
+      expect((await before.inject({ method: 'POST', url: '/api/flows', payload: chatFlow() })).statusCode).toBe(201);
+      const payload = { settings: { timeoutMs: 60_000 } };
+      expect((await before.inject({ method: 'POST', url: '/api/flows/chat/publish', payload })).statusCode).toBe(201);
+      await before.close();
+
+      const after = await buildTestApp(testConfig({ ...config, publish: { runTimeoutMs: 200 } }));
+      try {
+        const created = await after.inject({ method: 'POST', url: '/api/keys', payload: { name: 'k' } });
+        const res = await after.inject({
+          method: 'POST',
+          url: '/api/v1/flows/chat/run',
+          payload: { inputs: { question: '[[hang]]' } },
+          headers: { authorization: `Bearer ${created.json().key}` },
+        });
+        expect(res.json()).toMatchObject({
+          status: 'cancelled',
+          error: { code: 'RUN_TIMEOUT', message: expect.stringContaining('200 ms, the limit of this server') },
+        });
+      } finally {
+        await after.close();
+      }
+    } finally {
+      removeTempDir(dataDir);
+    }
   });
 });
 

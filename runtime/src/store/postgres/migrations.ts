@@ -125,11 +125,18 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'published bundles: the flows a published version calls, frozen with it',
+    // SQLite's data step (freezing the called drafts of versions published before bundles) has nothing to do here:
+    // the Postgres store came with bundles, so no version on Postgres was published without one.
+    sql: 'ALTER TABLE published_versions ADD COLUMN bundle text;',
+  },
+  {
+    version: 6,
     name: 'run attempts: claims and fenced writes',
     sql: 'ALTER TABLE runs ADD COLUMN attempt integer NOT NULL DEFAULT 1;',
   },
   {
-    version: 6,
+    version: 7,
     name: 'chat memory in the numbered migrations',
     sql: `
       CREATE TABLE chat_memory (

@@ -34,9 +34,20 @@ export class PgPublishedTable implements PublishedTable {
         const latest = rows[0]?.version ?? undefined;
         if ((latest ?? 0) !== row.version - 1) throw publishConflict(row.flowId, latest);
         await client.query(
-          `INSERT INTO published_versions (flow_id, version, json, flow_version, rollback_of, note, settings, published_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [row.flowId, row.version, row.json, row.flowVersion, row.rollbackOf, row.note, row.settings, row.publishedAt],
+          `INSERT INTO published_versions (flow_id, version, json, bundle, flow_version, rollback_of, note, settings,
+             published_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [
+            row.flowId,
+            row.version,
+            row.json,
+            row.bundle,
+            row.flowVersion,
+            row.rollbackOf,
+            row.note,
+            row.settings,
+            row.publishedAt,
+          ],
         );
       });
     } catch (err) {
@@ -47,7 +58,7 @@ export class PgPublishedTable implements PublishedTable {
 
   async get(flowId: string, version: number): Promise<PublishedRow | undefined> {
     const rows = await this.#db.query<PublishedRow>(
-      `SELECT ${PUBLISHED_COLUMNS}, json FROM published_versions WHERE flow_id = $1 AND version = $2`,
+      `SELECT ${PUBLISHED_COLUMNS}, json, bundle FROM published_versions WHERE flow_id = $1 AND version = $2`,
       [flowId, version],
     );
     return rows[0];
@@ -55,14 +66,14 @@ export class PgPublishedTable implements PublishedTable {
 
   async latest(flowId: string): Promise<PublishedRow | undefined> {
     const rows = await this.#db.query<PublishedRow>(
-      `SELECT ${PUBLISHED_COLUMNS}, json FROM published_versions WHERE flow_id = $1 ORDER BY version DESC LIMIT 1`,
+      `SELECT ${PUBLISHED_COLUMNS}, json, bundle FROM published_versions WHERE flow_id = $1 ORDER BY version DESC LIMIT 1`,
       [flowId],
     );
     return rows[0];
   }
 
-  async list(flowId: string): Promise<Omit<PublishedRow, 'json'>[]> {
-    return this.#db.query<Omit<PublishedRow, 'json'>>(
+  async list(flowId: string): Promise<Omit<PublishedRow, 'json' | 'bundle'>[]> {
+    return this.#db.query<Omit<PublishedRow, 'json' | 'bundle'>>(
       `SELECT ${PUBLISHED_COLUMNS} FROM published_versions WHERE flow_id = $1 ORDER BY version DESC`,
       [flowId],
     );
