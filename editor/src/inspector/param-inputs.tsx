@@ -19,6 +19,8 @@ export interface ParamInputProps<K extends ParamKind = ParamKind> {
   param: ParamSpec & { kind: K };
   value: unknown;
   invalid?: true;
+  /** An element that says more about the input (how Tab behaves in code fields). */
+  describedBy?: string;
   onChange: (value: unknown) => void;
   onCommit: () => void;
   /** Names a template may use. */
@@ -52,6 +54,7 @@ function NumberInput({ param, ...p }: ParamInputProps<'number'>) {
         inputMode="decimal"
         data-testid={p.testId}
         aria-invalid={p.invalid}
+        aria-required={param.required || undefined}
         min={param.min}
         max={param.max}
         step={param.integer ? 1 : 'any'}
@@ -96,6 +99,7 @@ function SelectInput({ id, testId, param, value, invalid, onChange, onCommit }: 
       className="input"
       data-testid={testId}
       aria-invalid={invalid}
+      aria-required={param.required || undefined}
       value={typeof value === 'string' ? value : ''}
       onChange={(e) => {
         onChange(e.target.value);
@@ -121,7 +125,9 @@ function JsonInput(p: ParamInputProps<'json'>) {
       <CodeField
         id={p.id}
         testId={p.testId}
-        ariaLabel="JSON value"
+        ariaLabel={p.param.label ?? p.param.name}
+        describedBy={p.describedBy}
+        isRequired={p.param.required}
         language="json"
         value={draft}
         isInvalid={p.invalid || error !== null}
@@ -156,6 +162,7 @@ function CodeInput({
   onChange,
   onCommit,
   variables,
+  describedBy,
 }: ParamInputProps<'code' | 'template'>) {
   const isTemplate = param.kind === 'template';
   return (
@@ -163,6 +170,8 @@ function CodeInput({
       id={id}
       testId={testId}
       ariaLabel={param.label ?? param.name}
+      describedBy={describedBy}
+      isRequired={param.required}
       value={typeof value === 'string' ? value : ''}
       onChange={(text) => onChange(text)}
       onBlur={onCommit}
@@ -175,13 +184,14 @@ function CodeInput({
   );
 }
 
-function TextAreaInput({ id, testId, value, invalid, onChange, onCommit }: ParamInputProps<'text'>) {
+function TextAreaInput({ id, testId, param, value, invalid, onChange, onCommit }: ParamInputProps<'text'>) {
   return (
     <textarea
       id={id}
       className="input textarea"
       data-testid={testId}
       aria-invalid={invalid}
+      aria-required={param.required || undefined}
       rows={4}
       value={typeof value === 'string' ? value : ''}
       onChange={(e) => onChange(e.target.value)}
@@ -201,6 +211,7 @@ function SecretInput(p: ParamInputProps<'secret'>) {
         autoComplete="off"
         data-testid={p.testId}
         aria-invalid={p.invalid}
+        aria-required={p.param.required || undefined}
         value={typeof p.value === 'string' ? p.value : ''}
         onChange={(e) => p.onChange(e.target.value === '' ? undefined : e.target.value)}
         onBlur={p.onCommit}
@@ -232,6 +243,7 @@ export function LineInput({
         className="input"
         data-testid={testId}
         aria-invalid={invalid}
+        aria-required={param.required || undefined}
         list={list ? `${id}-list` : undefined}
         value={typeof value === 'string' ? value : value === undefined ? '' : String(value)}
         placeholder={
