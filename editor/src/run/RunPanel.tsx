@@ -104,7 +104,11 @@ function RunForm() {
             <div className="field-label-row">
               <label className="field-label" htmlFor={id}>
                 {field.name}
-                {field.required ? <span className="required-mark">*</span> : null}
+                {field.required ? (
+                  <span className="required-mark" aria-hidden>
+                    *
+                  </span>
+                ) : null}
               </label>
               <span className="field-kind">{field.dataType}</span>
             </div>
@@ -113,6 +117,7 @@ function RunForm() {
                 id={id}
                 type="checkbox"
                 checked={raw === true}
+                aria-required={field.required || undefined}
                 onChange={(e) => setValues({ ...values, [field.name]: e.target.checked })}
                 data-testid={id}
               />
@@ -123,6 +128,7 @@ function RunForm() {
                 rows={field.dataType === 'text' || field.dataType === 'number' ? 2 : 5}
                 placeholder={field.default !== undefined ? `Default: ${pretty(field.default)}` : undefined}
                 value={typeof raw === 'string' ? raw : ''}
+                aria-required={field.required || undefined}
                 onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
                 data-testid={id}
               />
