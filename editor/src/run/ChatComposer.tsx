@@ -36,7 +36,13 @@ export function ChatComposer({ isRunning, onSend }: { isRunning: boolean; onSend
           Stop
         </button>
       ) : (
-        <button type="submit" className="btn btn-primary" disabled={!draft.trim()} data-testid="chat-send">
+        // aria-disabled, not disabled: Stop turns back into this button when the run ends, and focus must stay on it.
+        <button
+          type="submit"
+          className="btn btn-primary"
+          aria-disabled={!draft.trim() || undefined}
+          data-testid="chat-send"
+        >
           Send
         </button>
       )}
