@@ -192,6 +192,16 @@ test('builds input → prompt → llm → output and runs it with the keyboard a
 
   const stored = await (await request.get('/api/flows/a11y-keys')).json();
   expect(stored.edges).toHaveLength(3);
+
+  // An edge: Enter selects it, Delete removes it, Ctrl+Z brings it back.
+  const edge = page.getByRole('group', { name: 'Edge from llm to output' });
+  await tabTo(page, edge, { back: true });
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Delete');
+  await expect(editor.edgeCount()).toHaveCount(2);
+  await page.keyboard.press('Control+Z');
+  await expect(editor.edgeCount()).toHaveCount(3);
+  expect(await pointerPresses(page)).toBe(0);
 });
 
 /** Tab and Shift+Tab a few times round the dialog: focus never leaves it. */
