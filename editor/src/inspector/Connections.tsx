@@ -4,6 +4,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { type SourceChoice, sourceChoices } from '../store/graph-ops';
 import type { FlowCanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
+import { FieldLabelRow } from '../ui/Field';
 
 const NOT_CONNECTED = '';
 
@@ -58,17 +59,9 @@ const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string
   const disconnect = useEditor((s) => s.disconnect);
   const id = `connect-${nodeId}-${port.name}`;
   const label = (
-    <div className="field-label-row">
-      <label className="field-label" htmlFor={id}>
-        {port.name}
-        {port.required ? (
-          <span className="required-mark" aria-hidden>
-            *
-          </span>
-        ) : null}
-      </label>
+    <FieldLabelRow htmlFor={id} label={port.name} isRequired={port.required}>
       <span className="field-kind">{port.dataType}</span>
-    </div>
+    </FieldLabelRow>
   );
 
   if (port.multiple) {

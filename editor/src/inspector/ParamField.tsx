@@ -1,4 +1,5 @@
 import { type ComponentType, memo } from 'react';
+import { FieldLabelRow } from '../ui/Field';
 import { LineInput, PARAM_INPUTS, type ParamInputProps } from './param-inputs';
 
 /** Kinds edited in CodeMirror, where Tab indents: their field says how to leave it. */
@@ -19,22 +20,14 @@ export const ParamField = memo(function ParamField({ nodeId, problem, ...input }
   const hasTabHint = CODE_KINDS.has(param.kind);
   return (
     <div className={`field${problem ? ' is-invalid' : ''}`} data-testid={`field-${param.name}`}>
-      <div className="field-label-row">
-        <label className="field-label" htmlFor={id}>
-          {label}
-          {param.required ? (
-            <span className="required-mark" aria-hidden>
-              *
-            </span>
-          ) : null}
-        </label>
+      <FieldLabelRow htmlFor={id} label={label} isRequired={param.required}>
         <span className={`field-kind${hasTabHint ? ' has-tab-hint' : ''}`}>{param.kind}</span>
         {hasTabHint ? (
           <span className="tab-hint" id={`${id}-tab-hint`}>
             Tab indents · <kbd>Esc</kbd> then <kbd>Tab</kbd> leaves
           </span>
         ) : null}
-      </div>
+      </FieldLabelRow>
       <Input
         {...input}
         id={id}

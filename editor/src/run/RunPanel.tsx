@@ -5,7 +5,7 @@ import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
 import { selectChatShape, selectFlowInputs, selectIsRunning } from '../store/selectors';
 import { CodeBlock } from '../ui/CodeBlock';
-import { Field } from '../ui/Field';
+import { Field, FieldLabelRow } from '../ui/Field';
 import { pretty } from '../ui/format';
 import { type TabItem, TabList, TabPanel } from '../ui/Tabs';
 import { ChatPlayground } from './ChatPlayground';
@@ -103,17 +103,9 @@ function RunForm() {
         const raw = values[field.name];
         return (
           <div className="field" key={field.name}>
-            <div className="field-label-row">
-              <label className="field-label" htmlFor={id}>
-                {field.name}
-                {field.required ? (
-                  <span className="required-mark" aria-hidden>
-                    *
-                  </span>
-                ) : null}
-              </label>
+            <FieldLabelRow htmlFor={id} label={field.name} isRequired={field.required}>
               <span className="field-kind">{field.dataType}</span>
-            </div>
+            </FieldLabelRow>
             {field.dataType === 'boolean' ? (
               <input
                 id={id}
