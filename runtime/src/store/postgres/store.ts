@@ -104,7 +104,12 @@ export class PostgresStore implements Store {
     const db = new PgDatabase(options);
     try {
       if (options.schema !== undefined) {
-        await db.query(`CREATE SCHEMA IF NOT EXISTS ${checkSchemaName(options.schema)}`);
+        const schema = checkSchemaName(options.schema);
+        // IF NOT EXISTS alone is not safe when two processes create it at once (a unique violation): take turns.
+        await db.transaction(async (client) => {
+          await client.query("SELECT pg_advisory_xact_lock(hashtext('flowloom-schema:' || $1))", [schema]);
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        });
       }
       await migratePg(db, options.migrations ?? PG_MIGRATIONS);
       const store = new PostgresStore(db, options);
