@@ -82,7 +82,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       databaseUrl: config.databaseUrl,
       postgres: config.postgres,
       registry,
-      onError: (err) => log.error({ err }, 'writing run rows and events failed; they stay queued for the next write'),
+      onError: (err) =>
+        log.error({ err }, 'the store failed in the background (queued run rows and events are written again)'),
     });
     opened.push({ name: 'store', close: () => store.close() });
 
