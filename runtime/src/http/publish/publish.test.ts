@@ -99,7 +99,12 @@ describe('POST /api/flows/:id/publish', () => {
     await editEcho('v2: ');
     await post('/api/flows/echo/publish', {});
     const list = (await get('/api/flows/echo/published')).json();
-    expect(list).toMatchObject({ flowId: 'echo', latest: 2, endpoint: '/api/v1/flows/echo/run' });
+    expect(list).toMatchObject({
+      flowId: 'echo',
+      latest: 2,
+      endpoint: '/api/v1/flows/echo/run',
+      runTimeoutCeilingMs: 120_000,
+    });
     expect(list.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
     const one = (await get('/api/flows/echo/published/1')).json();
     expect(one.version).toBe(1);
