@@ -42,11 +42,11 @@ header button { background: transparent; border: 1px solid rgba(255,255,255,.4);
 .msg[data-role="error"] { align-self: stretch; background: #ffe3e3; color: #8a1c1c; border: 1px solid #ffa8a8; }
 form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #d9e2ec; }
 textarea { flex: 1; resize: none; height: 38px; padding: 8px; border: 1px solid #bcccdc; border-radius: 8px; font: inherit; }
-form button { padding: 0 14px; border: 0; border-radius: 8px; background: #2680c2; color: #fff; font: inherit; cursor: pointer; }
+form button { padding: 0 14px; border: 0; border-radius: 8px; background: #1f6fae; color: #fff; font: inherit; cursor: pointer; }
 form button:disabled { background: #9fb3c8; cursor: default; }
 .toggle { display: none; }
 :host([floating]) .toggle { display: block; margin-left: auto; margin-top: 10px; width: 56px; height: 56px;
-  border-radius: 50%; border: 0; background: #2680c2; color: #fff; font-size: 24px; cursor: pointer;
+  border-radius: 50%; border: 0; background: #1f6fae; color: #fff; font-size: 24px; cursor: pointer;
   box-shadow: 0 4px 14px rgba(15, 23, 42, .25); }
 `;
 
@@ -98,6 +98,7 @@ form button:disabled { background: #9fb3c8; cursor: default; }
     #input!: HTMLTextAreaElement;
     #send!: HTMLButtonElement;
     #panel!: HTMLElement;
+    #toggle!: HTMLButtonElement;
     #messages: ChatMessage[] = [];
     #busy = false;
 
@@ -133,22 +134,27 @@ form button:disabled { background: #9fb3c8; cursor: default; }
       if (this.#log) return;
       const title = this.getAttribute('chat-title') ?? 'Chat';
       this.#root.innerHTML = `<style>${STYLE}</style>
-<section class="panel" part="panel" aria-label="${title.replace(/"/g, '&quot;')}">
+<section class="panel" part="panel" id="panel" aria-label="${title.replace(/"/g, '&quot;')}">
   <header><h2></h2><button type="button" class="reset" title="Start a new conversation">New chat</button></header>
   <div class="log" role="log" aria-live="polite" aria-label="Conversation"></div>
   <form><textarea aria-label="Message" placeholder="Ask a question…" rows="1"></textarea>
   <button type="submit">Send</button></form>
 </section>
-<button type="button" class="toggle" aria-label="Open chat">💬</button>`;
+<button type="button" class="toggle" aria-label="Open chat" aria-controls="panel" aria-expanded="false">💬</button>`;
       (this.#root.querySelector('h2') as HTMLElement).textContent = title;
       this.#panel = this.#root.querySelector('.panel') as HTMLElement;
       this.#log = this.#root.querySelector('.log') as HTMLElement;
       this.#input = this.#root.querySelector('textarea') as HTMLTextAreaElement;
       this.#send = this.#root.querySelector('form button') as HTMLButtonElement;
+      this.#toggle = this.#root.querySelector('.toggle') as HTMLButtonElement;
       if (this.hasAttribute('floating')) this.#panel.hidden = true;
-      (this.#root.querySelector('.toggle') as HTMLButtonElement).addEventListener('click', () => {
-        this.#panel.hidden = !this.#panel.hidden;
-        if (!this.#panel.hidden) this.#input.focus();
+      this.#toggle.addEventListener('click', () => this.#setOpen(this.#panel.hidden === true));
+      // Escape closes a floating chat and gives focus back to its button.
+      this.#panel.addEventListener('keydown', (event) => {
+        if (event.key !== 'Escape' || !this.hasAttribute('floating')) return;
+        event.preventDefault();
+        this.#setOpen(false);
+        this.#toggle.focus();
       });
       (this.#root.querySelector('.reset') as HTMLButtonElement).addEventListener('click', () => this.reset());
       (this.#root.querySelector('form') as HTMLFormElement).addEventListener('submit', (event) => {
@@ -163,6 +169,13 @@ form button:disabled { background: #9fb3c8; cursor: default; }
       });
       this.#messages = readJson<ChatMessage[]>(`${this.#storageKey}:messages`, []);
       for (const message of this.#messages) this.#bubble(message.role, message.content);
+    }
+
+    /** Shows or hides the floating panel; the toggle says which (`aria-expanded`). */
+    #setOpen(isOpen: boolean): void {
+      this.#panel.hidden = !isOpen;
+      this.#toggle.setAttribute('aria-expanded', String(isOpen));
+      if (isOpen) this.#input.focus();
     }
 
     /** Forgets the conversation and starts a new session. */
@@ -192,6 +205,8 @@ form button:disabled { background: #9fb3c8; cursor: default; }
       const question = text.trim();
       if (!question || this.#busy) return;
       this.#busy = true;
+      // A disabled button loses focus: keep it in the message box.
+      if (this.#root.activeElement === this.#send) this.#input.focus();
       this.#send.disabled = true;
       this.#input.value = '';
       this.#messages.push({ role: 'user', content: question });

@@ -1,4 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
+import { useDocumentTitle } from '../ui/use-document-title';
 import { getAdminToken, onUnauthorized, setAdminToken } from './token';
 import '../ui/page.css';
 
@@ -14,6 +15,7 @@ export function SignIn() {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(getAdminToken() ? 'The stored token was refused.' : null);
   const [isBusy, setBusy] = useState(false);
+  useDocumentTitle('Sign in');
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -35,8 +37,8 @@ export function SignIn() {
   };
 
   return (
-    <div className="page-error" data-testid="sign-in">
-      <h2>Sign in</h2>
+    <main className="page-error" data-testid="sign-in">
+      <h1>Sign in</h1>
       <p className="muted">This runtime is protected by an admin token (FLOWLOOM_ADMIN_TOKEN). Enter it to continue.</p>
       <form onSubmit={submit} style={{ display: 'flex', gap: 8, marginTop: 12 }}>
         <input
@@ -56,6 +58,6 @@ export function SignIn() {
           {error}
         </p>
       )}
-    </div>
+    </main>
   );
 }

@@ -1,4 +1,4 @@
-import { useConnection } from '@xyflow/react';
+import { useConnection, useStore } from '@xyflow/react';
 import { connectionProblem } from '../store/graph-ops';
 import { useEditor } from '../store/index';
 
@@ -17,6 +17,18 @@ export function ConnectionHint() {
     const [source = '', sourceHandle = '', target = '', targetHandle = ''] = key.split('\u0000');
     return connectionProblem(s.catalog, s.nodes, s.edges, { source, sourceHandle, target, targetHandle });
   });
+  const clickStart = useStore((s) => {
+    const start = s.connectionClickStartHandle;
+    return start ? `${start.nodeId}.${start.id ?? ''}` : null;
+  });
+  if (!reason && clickStart) {
+    // A connection begun with a click or Enter on a port, waiting for its other end.
+    return (
+      <div className="connect-hint is-pending" data-testid="connect-pending">
+        Connecting from <code>{clickStart}</code>: pick a port to connect to, or press Escape.
+      </div>
+    );
+  }
   if (!reason) return null;
   return (
     <div className="connect-hint" role="status" data-testid="connect-hint">

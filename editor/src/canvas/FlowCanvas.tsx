@@ -99,7 +99,9 @@ export function FlowCanvas() {
   const onConnect = useCallback(
     (c: Connection) => {
       const problem = connect(c);
-      if (problem) useEditor.getState().toast('error', `Can’t connect: ${problem}`);
+      const s = useEditor.getState();
+      if (problem) s.toast('error', `Can’t connect: ${problem}`);
+      else s.announce(`Connected ${c.source}.${c.sourceHandle ?? ''} to ${c.target}.${c.targetHandle ?? ''}.`);
     },
     [connect],
   );
@@ -123,15 +125,28 @@ export function FlowCanvas() {
   );
 
   return (
-    <div
+    // React Flow's own wrapper is the one role=application; this section names it and says how to use it. Focusable
+    // from script only: the "Skip to canvas" link lands here when there is no node yet.
+    <section
       className="canvas"
-      role="application"
-      aria-label="Flow canvas"
+      aria-labelledby="canvas-heading"
+      tabIndex={-1}
       data-testid="canvas"
       onDragOver={onDragOver}
       onDrop={onDrop}
     >
+      <h2 id="canvas-heading" className="sr-only">
+        Canvas
+      </h2>
+      <p id="canvas-help" className="sr-only">
+        Tab moves through the nodes and their ports. Enter selects a node; arrow keys move it. To connect, press Enter
+        on an output port, then on an input port; Escape cancels. The inspector also connects the selected node's
+        inputs.
+      </p>
       <ReactFlow<CanvasNode, CanvasEdge>
+        aria-label="Flow canvas"
+        aria-describedby="canvas-help"
+        connectOnClick
         nodes={shownNodes}
         edges={isLarge ? shownEdges : edges}
         nodeTypes={nodeTypes}
@@ -169,7 +184,7 @@ export function FlowCanvas() {
         <Controls showInteractive={false} position="bottom-left" />
         <ConnectionHint />
       </ReactFlow>
-    </div>
+    </section>
   );
 }
 

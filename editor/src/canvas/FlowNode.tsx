@@ -1,6 +1,13 @@
-import { checkParams, type NodeSpec, type ParamSpec, resolveInputs, resolveOutputs } from '@flowloom/nodes/spec';
-import type { NodeProps } from '@xyflow/react';
-import { memo, useMemo } from 'react';
+import {
+  checkParams,
+  type NodeSpec,
+  type ParamSpec,
+  type PortSpec,
+  resolveInputs,
+  resolveOutputs,
+} from '@flowloom/nodes/spec';
+import { type NodeProps, useUpdateNodeInternals } from '@xyflow/react';
+import { memo, useEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { FlowCanvasNode, FlowNodeData } from '../store/graph-types';
 import { useEditor } from '../store/index';
@@ -9,6 +16,7 @@ import { Icon } from '../ui/icons';
 import { categoryMeta } from './colors';
 import { mergeNodeProblems } from './node-problems';
 import { PortHandle } from './PortHandle';
+import { useWrapperLabel } from './wrapper-label';
 
 const STATUS_LABEL: Record<string, string> = {
   queued: 'Queued',
@@ -30,6 +38,17 @@ export const FlowNode = memo(function FlowNode({ id, data, selected }: NodeProps
   );
 });
 
+/** "LLM node summarise, done, 1 problem": kind, name, run status, problems. */
+export function nodeAriaLabel(kind: string, name: string, status: string, problemCount: number): string {
+  return [
+    `${kind} node ${name}`,
+    status !== 'idle' ? (STATUS_LABEL[status] ?? status).toLowerCase() : '',
+    problemCount > 0 ? `${problemCount} problem${problemCount > 1 ? 's' : ''}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 function summaryParams(spec: NodeSpec): ParamSpec[] {
   return spec.params.filter((p) => p.kind !== 'secret' && p.kind !== 'json' && p.kind !== 'boolean').slice(0, 3);
 }
@@ -46,6 +65,7 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
   const inputs = useMemo(() => resolveInputs(spec, data.params), [spec, data.params]);
   const outputs = useMemo(() => resolveOutputs(spec, data.params), [spec, data.params]);
   const paramProblems = useMemo(() => checkParams(spec, data.params), [spec, data.params]);
+  usePortsMeasured(id, inputs, outputs);
   const problems = useEditor((s) => s.problemsByNode[id]);
   const category = categoryMeta(spec.category);
   const portProblem = (name: string) => problems?.find((p) => p.port === name)?.message;
@@ -53,8 +73,11 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
   const badgeProblems = useMemo(() => mergeNodeProblems(problems, paramProblems), [problems, paramProblems]);
   const problemCount = badgeProblems.length;
   const summary = summaryParams(spec);
+  const nodeName = `${spec.title} ${data.label || id}`;
+  const ref = useWrapperLabel(nodeAriaLabel(spec.title, data.label || id, status, problemCount));
   return (
     <div
+      ref={ref}
       className={`flow-node status-${status}${isSelected ? ' is-selected' : ''}${problemCount ? ' has-problems' : ''}`}
       data-testid={`node-${id}`}
       data-status={status}
@@ -101,12 +124,19 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
       <div className="node-ports">
         <div className="node-inputs">
           {inputs.map((port) => (
-            <PortHandle key={port.name} nodeId={id} port={port} side="in" problem={portProblem(port.name)} />
+            <PortHandle
+              key={port.name}
+              nodeId={id}
+              nodeName={nodeName}
+              port={port}
+              side="in"
+              problem={portProblem(port.name)}
+            />
           ))}
         </div>
         <div className="node-outputs">
           {outputs.map((port) => (
-            <PortHandle key={port.name} nodeId={id} port={port} side="out" />
+            <PortHandle key={port.name} nodeId={id} nodeName={nodeName} port={port} side="out" />
           ))}
         </div>
       </div>
@@ -121,6 +151,21 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
     </div>
   );
 });
+
+/**
+ * React Flow measures a node's handles when the node resizes. A port can come and go without a resize (a template's
+ * `{{variable}}` retyped): its edge would then stay undrawn. So a change in the ports asks React Flow to measure again.
+ */
+function usePortsMeasured(id: string, inputs: readonly PortSpec[], outputs: readonly PortSpec[]) {
+  const updateNodeInternals = useUpdateNodeInternals();
+  const key = `${inputs.map((p) => p.name).join('\u0000')}|${outputs.map((p) => p.name).join('\u0000')}`;
+  const measured = useRef(key);
+  useEffect(() => {
+    if (measured.current === key) return;
+    measured.current = key;
+    updateNodeInternals(id);
+  }, [id, key, updateNodeInternals]);
+}
 
 /** The live part of a node: streamed text, error, duration and tokens. Re-renders only for its own node. */
 const RunDetails = memo(function RunDetails({ id }: { id: string }) {
@@ -164,10 +209,11 @@ const RunDetails = memo(function RunDetails({ id }: { id: string }) {
 });
 
 function UnknownKind({ id, type }: { id: string; type: string }) {
+  const ref = useWrapperLabel(`Unknown kind ${type} node ${id}`);
   return (
-    <div className="flow-node unknown-kind" data-testid={`node-${id}`}>
+    <div ref={ref} className="flow-node unknown-kind" data-testid={`node-${id}`}>
       <div className="node-header">
-        <span className="node-glyph">
+        <span className="node-glyph" aria-hidden>
           <Icon name="unknown" size={15} />
         </span>
         <div className="node-titles">

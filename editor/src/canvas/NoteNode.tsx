@@ -2,14 +2,16 @@ import { type NodeProps, NodeResizer } from '@xyflow/react';
 import { memo } from 'react';
 import { NOTE_PREFIX, type NoteCanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
+import { useWrapperLabel } from './wrapper-label';
 
 /** A sticky note: free text on the canvas, saved in the flow file's `notes`. */
 export const NoteNode = memo(function NoteNode({ id, data, selected }: NodeProps<NoteCanvasNode>) {
   const setNoteText = useEditor((s) => s.setNoteText);
   const endGesture = useEditor((s) => s.endGesture);
   const noteId = id.slice(NOTE_PREFIX.length);
+  const ref = useWrapperLabel('Sticky note');
   return (
-    <div className={`note-node${selected ? ' is-selected' : ''}`} data-testid={`note-${noteId}`}>
+    <div ref={ref} className={`note-node${selected ? ' is-selected' : ''}`} data-testid={`note-${noteId}`}>
       <NodeResizer isVisible={selected === true} minWidth={140} minHeight={80} color="#eab308" />
       <div className="note-grip" aria-hidden>
         Note

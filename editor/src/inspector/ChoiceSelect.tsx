@@ -12,19 +12,32 @@ interface Props {
   /** The text of a first, empty choice; none when null. */
   placeholder: string | null;
   invalid?: boolean;
+  isRequired?: boolean;
   isBusy?: boolean;
   onChange: (value: string) => void;
   onCommit: () => void;
 }
 
 /** A select of a param's choices that commits on every pick (select params, the flow picker). */
-export function ChoiceSelect({ id, testId, value, choices, placeholder, invalid, isBusy, onChange, onCommit }: Props) {
+export function ChoiceSelect({
+  id,
+  testId,
+  value,
+  choices,
+  placeholder,
+  invalid,
+  isRequired,
+  isBusy,
+  onChange,
+  onCommit,
+}: Props) {
   return (
     <select
       id={id}
       className="input"
       data-testid={testId}
       aria-invalid={invalid}
+      aria-required={isRequired || undefined}
       aria-busy={isBusy}
       value={typeof value === 'string' ? value : ''}
       onChange={(e) => {

@@ -2,7 +2,7 @@ import { autocompletion, type CompletionContext, type CompletionResult } from '@
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { javascript } from '@codemirror/lang-javascript';
 import { json } from '@codemirror/lang-json';
-import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from '@codemirror/language';
+import { bracketMatching, syntaxHighlighting } from '@codemirror/language';
 import { Compartment, EditorState, type Extension } from '@codemirror/state';
 import {
   Decoration,
@@ -15,6 +15,7 @@ import {
   type ViewUpdate,
 } from '@codemirror/view';
 import { useEffect, useRef } from 'react';
+import { darkHighlightStyle } from './code-highlight';
 
 export type CodeLanguage = 'template' | 'javascript' | 'json' | 'markdown' | 'text';
 
@@ -28,6 +29,9 @@ interface Props {
   variables?: readonly string[];
   isInvalid?: boolean;
   ariaLabel: string;
+  /** The id of the element that says how Tab behaves here (Tab indents; Escape then Tab leaves). */
+  describedBy?: string;
+  isRequired?: boolean;
   testId?: string;
   placeholder?: string;
   minHeight?: number;
@@ -80,8 +84,8 @@ const theme = EditorView.theme(
     '&.cm-focused': { outline: 'none' },
     '.cm-scroller': { lineHeight: '1.55' },
     '.cm-tooltip': { backgroundColor: '#1b2030', border: '1px solid #2d3446' },
-    '.cm-tooltip-autocomplete > ul > li[aria-selected]': { backgroundColor: '#7c5cff', color: 'white' },
-    '.cm-placeholder': { color: '#5b6478' },
+    '.cm-tooltip-autocomplete > ul > li[aria-selected]': { backgroundColor: 'var(--accent-solid)', color: 'white' },
+    '.cm-placeholder': { color: 'var(--text-faint)' },
   },
   { dark: true },
 );
@@ -108,9 +112,11 @@ export function CodeField(props: Props) {
       doc: props.value,
       extensions: [
         history(),
+        // Tab indents, as in any code editor; CodeMirror lets Escape then Tab (or Ctrl+M, which toggles it) move
+        // focus on, and the field says so (`describedBy`).
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         bracketMatching(),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        syntaxHighlighting(darkHighlightStyle, { fallback: true }),
         EditorView.lineWrapping,
         theme,
         language.current.of(languageExtension(props.language)),
@@ -123,7 +129,12 @@ export function CodeField(props: Props) {
             })
           : [],
         props.placeholder ? placeholderExt(props.placeholder) : [],
-        EditorView.contentAttributes.of({ 'aria-label': props.ariaLabel, id: props.id }),
+        EditorView.contentAttributes.of({
+          'aria-label': props.ariaLabel,
+          id: props.id,
+          ...(props.describedBy && { 'aria-describedby': props.describedBy }),
+          ...(props.isRequired && { 'aria-required': 'true' }),
+        }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) latest.current.onChange(update.state.doc.toString());
           if (update.focusChanged && !update.view.hasFocus) latest.current.onBlur?.();
@@ -144,6 +155,12 @@ export function CodeField(props: Props) {
       v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: props.value } });
     }
   }, [props.value]);
+
+  useEffect(() => {
+    const content = view.current?.contentDOM;
+    if (props.isInvalid) content?.setAttribute('aria-invalid', 'true');
+    else content?.removeAttribute('aria-invalid');
+  }, [props.isInvalid]);
 
   return (
     <div

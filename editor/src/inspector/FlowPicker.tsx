@@ -8,6 +8,7 @@ export interface FlowPickerProps {
   testId: string;
   value: unknown;
   invalid?: boolean;
+  param?: { required?: boolean };
   onChange: (value: unknown) => void;
   onCommit: () => void;
 }
@@ -28,7 +29,7 @@ export function flowChoices(flows: readonly Pick<FlowSummary, 'id' | 'name'>[] |
 }
 
 /** The field of a param of kind `flow` (subflow, map, tool-flow): a select of the stored flows. */
-export function FlowPicker({ id, testId, value, invalid, onChange, onCommit }: FlowPickerProps) {
+export function FlowPicker({ id, testId, value, invalid, param, onChange, onCommit }: FlowPickerProps) {
   const [flows, setFlows] = useState<FlowSummary[] | null>(null);
   useEffect(() => {
     let isCurrent = true;
@@ -46,6 +47,7 @@ export function FlowPicker({ id, testId, value, invalid, onChange, onCommit }: F
       testId={testId}
       value={value}
       invalid={invalid}
+      isRequired={param?.required}
       isBusy={flows === null}
       choices={flowChoices(flows, value)}
       placeholder={flows === null ? 'Loading flows…' : 'Pick a flow'}

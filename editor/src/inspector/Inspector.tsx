@@ -8,9 +8,11 @@ import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
 import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
 import { selectSelectedNodeId, selectSelectionCount } from '../store/selectors';
+import { CodeBlock } from '../ui/CodeBlock';
 import { Field } from '../ui/Field';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
 import { Icon } from '../ui/icons';
+import { Connections } from './Connections';
 import { ParamField } from './ParamField';
 import './inspector.css';
 
@@ -70,7 +72,8 @@ export function Inspector() {
         </div>
         <p>{count > 1 ? `${count} items selected.` : 'Select a node to edit its settings.'}</p>
         <p className="muted small">
-          Drag kinds from the palette, connect ports by dragging, and press <kbd>Ctrl</kbd>+<kbd>S</kbd> to save.
+          Drag kinds from the palette (or press Enter on one), connect ports by dragging (or Enter on an output, then on
+          an input), and press <kbd>Ctrl</kbd>+<kbd>S</kbd> to save.
         </p>
       </div>
     );
@@ -119,7 +122,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
           <Icon name={spec.category} size={18} />
         </span>
         <div>
-          <div className="inspector-title">{spec.title}</div>
+          <h3 className="inspector-title">{spec.title}</h3>
           <div className="muted small">
             {category.label} · <code>{nodeId}</code>
           </div>
@@ -144,7 +147,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
           data-testid="node-label-input"
         />
       </Field>
-      <div className="section-title">Parameters</div>
+      <h3 className="section-title">Parameters</h3>
       {spec.params.length === 0 ? <p className="muted small">This kind has no parameters.</p> : null}
       {spec.params
         .filter((p) => isParamActive(p, values))
@@ -162,6 +165,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
             models={models}
           />
         ))}
+      <Connections node={node} />
       <details className="advanced">
         <summary>Advanced</summary>
         {(
@@ -230,26 +234,26 @@ function LastRun({ nodeId }: { nodeId: string }) {
       {run.inputs && Object.keys(run.inputs).length > 0 ? (
         <>
           <div className="mini-title">Inputs</div>
-          <pre className="code-block">{pretty(run.inputs)}</pre>
+          <CodeBlock label="Inputs of the last run">{pretty(run.inputs)}</CodeBlock>
         </>
       ) : null}
       {run.outputs ? (
         <>
           <div className="mini-title">Outputs</div>
-          <pre className="code-block" data-testid="inspector-outputs">
+          <CodeBlock label="Outputs of the last run" testId="inspector-outputs">
             {pretty(run.outputs)}
-          </pre>
+          </CodeBlock>
         </>
       ) : run.text ? (
         <>
           <div className="mini-title">Streaming</div>
-          <pre className="code-block">{run.text}</pre>
+          <CodeBlock label="Streamed text">{run.text}</CodeBlock>
         </>
       ) : null}
       {run.logs.length > 0 ? (
         <>
           <div className="mini-title">Logs</div>
-          <pre className="code-block">{run.logs.map((l) => l.message).join('\n')}</pre>
+          <CodeBlock label="Logs">{run.logs.map((l) => l.message).join('\n')}</CodeBlock>
         </>
       ) : null}
     </div>

@@ -1,7 +1,11 @@
 import { type ComponentType, memo } from 'react';
+import { FieldLabelRow } from '../ui/Field';
 import { LineInput, PARAM_INPUTS, type ParamInputProps } from './param-inputs';
 
-type Props = Omit<ParamInputProps, 'id' | 'testId' | 'invalid'> & {
+/** Kinds edited in CodeMirror, where Tab indents: their field says how to leave it. */
+const CODE_KINDS = new Set(['json', 'code', 'template']);
+
+type Props = Omit<ParamInputProps, 'id' | 'testId' | 'invalid' | 'describedBy'> & {
   nodeId: string;
   problem?: string;
 };
@@ -13,16 +17,24 @@ export const ParamField = memo(function ParamField({ nodeId, problem, ...input }
   const label = param.label ?? param.name;
   // The map gives each kind the input made for it, so `param` is of the kind the input expects.
   const Input = (PARAM_INPUTS[param.kind] ?? LineInput) as ComponentType<ParamInputProps>;
+  const hasTabHint = CODE_KINDS.has(param.kind);
   return (
     <div className={`field${problem ? ' is-invalid' : ''}`} data-testid={`field-${param.name}`}>
-      <div className="field-label-row">
-        <label className="field-label" htmlFor={id}>
-          {label}
-          {param.required ? <span className="required-mark">*</span> : null}
-        </label>
-        <span className="field-kind">{param.kind}</span>
-      </div>
-      <Input {...input} id={id} testId={`param-${param.name}`} invalid={problem ? true : undefined} />
+      <FieldLabelRow htmlFor={id} label={label} isRequired={param.required}>
+        <span className={`field-kind${hasTabHint ? ' has-tab-hint' : ''}`}>{param.kind}</span>
+        {hasTabHint ? (
+          <span className="tab-hint" id={`${id}-tab-hint`}>
+            Tab indents · <kbd>Esc</kbd> then <kbd>Tab</kbd> leaves
+          </span>
+        ) : null}
+      </FieldLabelRow>
+      <Input
+        {...input}
+        id={id}
+        testId={`param-${param.name}`}
+        invalid={problem ? true : undefined}
+        describedBy={hasTabHint ? `${id}-tab-hint` : undefined}
+      />
       {problem ? (
         <div className="field-error" role="alert" data-testid={`param-error-${param.name}`}>
           {problem}

@@ -21,6 +21,8 @@ export interface ParamInputProps<K extends ParamKind = ParamKind> {
   param: ParamSpec & { kind: K };
   value: unknown;
   invalid?: true;
+  /** An element that says more about the input (how Tab behaves in code fields). */
+  describedBy?: string;
   onChange: (value: unknown) => void;
   onCommit: () => void;
   /** Names a template may use. */
@@ -54,6 +56,7 @@ function NumberInput({ param, ...p }: ParamInputProps<'number'>) {
         inputMode="decimal"
         data-testid={p.testId}
         aria-invalid={p.invalid}
+        aria-required={param.required || undefined}
         min={param.min}
         max={param.max}
         step={param.integer ? 1 : 'any'}
@@ -98,6 +101,7 @@ function SelectInput({ id, testId, param, value, invalid, onChange, onCommit }: 
       testId={testId}
       value={value}
       invalid={invalid}
+      isRequired={param.required}
       choices={param.options.map((o) => ({ value: o, label: o }))}
       placeholder={value === undefined ? '—' : null}
       onChange={onChange}
@@ -115,7 +119,9 @@ function JsonInput(p: ParamInputProps<'json'>) {
       <CodeField
         id={p.id}
         testId={p.testId}
-        ariaLabel="JSON value"
+        ariaLabel={p.param.label ?? p.param.name}
+        describedBy={p.describedBy}
+        isRequired={p.param.required}
         language="json"
         value={draft}
         isInvalid={p.invalid || error !== null}
@@ -150,6 +156,7 @@ function CodeInput({
   onChange,
   onCommit,
   variables,
+  describedBy,
 }: ParamInputProps<'code' | 'template'>) {
   const isTemplate = param.kind === 'template';
   return (
@@ -157,6 +164,8 @@ function CodeInput({
       id={id}
       testId={testId}
       ariaLabel={param.label ?? param.name}
+      describedBy={describedBy}
+      isRequired={param.required}
       value={typeof value === 'string' ? value : ''}
       onChange={(text) => onChange(text)}
       onBlur={onCommit}
@@ -169,13 +178,14 @@ function CodeInput({
   );
 }
 
-function TextAreaInput({ id, testId, value, invalid, onChange, onCommit }: ParamInputProps<'text'>) {
+function TextAreaInput({ id, testId, param, value, invalid, onChange, onCommit }: ParamInputProps<'text'>) {
   return (
     <textarea
       id={id}
       className="input textarea"
       data-testid={testId}
       aria-invalid={invalid}
+      aria-required={param.required || undefined}
       rows={4}
       value={typeof value === 'string' ? value : ''}
       onChange={(e) => onChange(e.target.value)}
@@ -195,6 +205,7 @@ function SecretInput(p: ParamInputProps<'secret'>) {
         autoComplete="off"
         data-testid={p.testId}
         aria-invalid={p.invalid}
+        aria-required={p.param.required || undefined}
         value={typeof p.value === 'string' ? p.value : ''}
         onChange={(e) => p.onChange(e.target.value === '' ? undefined : e.target.value)}
         onBlur={p.onCommit}
@@ -226,6 +237,7 @@ export function LineInput({
         className="input"
         data-testid={testId}
         aria-invalid={invalid}
+        aria-required={param.required || undefined}
         list={list ? `${id}-list` : undefined}
         value={typeof value === 'string' ? value : value === undefined ? '' : String(value)}
         placeholder={

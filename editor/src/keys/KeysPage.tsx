@@ -3,6 +3,7 @@ import { api, type FlowSummary } from '../api/http';
 import { type ApiKey, publishApi } from '../publish/api';
 import { Field } from '../ui/Field';
 import { timeAgo } from '../ui/format';
+import { useDocumentTitle } from '../ui/use-document-title';
 import '../publish/publish.css';
 import '../ui/page.css';
 
@@ -15,6 +16,7 @@ export function KeysPage() {
   const [rateLimit, setRateLimit] = useState('');
   const [secret, setSecret] = useState<{ name: string; key: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  useDocumentTitle('API keys');
 
   const reload = useCallback(async () => {
     const [list, allFlows] = await Promise.all([publishApi.keys(), api.flows()]);

@@ -1,5 +1,6 @@
 import type { ChatShape, FlowInputSpec, PublishAnswer } from '@flowloom/nodes/spec';
 import { useState } from 'react';
+import { TabList, TabPanel } from '../ui/Tabs';
 import { curlSnippet, javascriptSnippet, openaiSnippet, pythonSnippet, widgetSnippet } from './snippets';
 
 type SnippetKind = 'curl' | 'javascript' | 'python' | 'openai' | 'widget';
@@ -47,23 +48,18 @@ export function CallSnippets({
         Endpoint: <code data-testid="publish-endpoint">{`${origin}/api/v1/flows/${flowId}/run`}</code> with an API key
         from the <a href="#/keys">keys page</a>.
       </p>
-      <div className="tabs" role="tablist" aria-label="Snippet language">
-        {kinds.map((kind) => (
-          <button
-            key={kind}
-            type="button"
-            role="tab"
-            aria-selected={snippet === kind}
-            onClick={() => setSnippet(kind)}
-            data-testid={`snippet-tab-${kind}`}
-          >
-            {SNIPPET_LABEL[kind]}
-          </button>
-        ))}
-      </div>
-      <pre className="publish-snippet" data-testid="snippet">
+      <TabList
+        idBase="snippet"
+        label="Snippet language"
+        tabs={kinds.map((kind) => ({ id: kind, label: SNIPPET_LABEL[kind], testId: `snippet-tab-${kind}` }))}
+        selected={snippet}
+        onSelect={setSnippet}
+        className="tabs"
+      />
+      {/* Focusable: a long snippet scrolls sideways. */}
+      <TabPanel idBase="snippet" tab={snippet} as="pre" className="publish-snippet" tabIndex={0} data-testid="snippet">
         {code}
-      </pre>
+      </TabPanel>
       <button type="button" className="btn btn-sm" onClick={() => void navigator.clipboard?.writeText(code)}>
         Copy
       </button>

@@ -98,18 +98,24 @@ export function PublishForm({
         </div>
       )}
       <div className="publish-submit-row">
-        {last && (
-          <p className="publish-ok" role="status" data-testid="publish-result">
-            Published v{last.version}
-            {last.rollbackOf !== null && ` (rollback of v${last.rollbackOf})`} at{' '}
-            <code>{window.location.origin + last.endpoint}</code>
-          </p>
-        )}
+        {/* Always there, so that what it says when a publish ends is read out. */}
+        <div className="publish-status" role="status">
+          {last && (
+            <p className="publish-ok" data-testid="publish-result">
+              Published v{last.version}
+              {last.rollbackOf !== null && ` (rollback of v${last.rollbackOf})`} at{' '}
+              <code>{window.location.origin + last.endpoint}</code>
+            </p>
+          )}
+        </div>
+        {/* aria-disabled, not disabled, while busy: focus stays on the button instead of falling to the page. */}
         <button
           type="button"
           className="btn btn-primary"
-          onClick={publish}
-          disabled={isBusy}
+          onClick={() => {
+            if (!isBusy) void publish();
+          }}
+          aria-disabled={isBusy || undefined}
           data-testid="publish-submit"
         >
           Publish {latest ? `v${latest.version + 1}` : 'v1'}

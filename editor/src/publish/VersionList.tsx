@@ -24,13 +24,22 @@ export function VersionList({
         <p className="muted">Not published yet.</p>
       ) : (
         <table className="publish-versions" data-testid="versions">
+          {/* For screen readers; the look is the list's own. */}
+          <thead className="sr-only">
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Published</th>
+              <th scope="col">Note</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
           <tbody>
             {versions.map((v, i) => (
               <tr key={v.version} data-testid={`version-${v.version}`}>
-                <td>
+                <th scope="row">
                   <strong>v{v.version}</strong>
                   {i === 0 && <span className="badge">live</span>}
-                </td>
+                </th>
                 <td className="muted">{timeAgo(v.publishedAt)}</td>
                 <td>
                   {v.note ?? ''}
@@ -59,8 +68,10 @@ export function VersionList({
                     <button
                       type="button"
                       className="btn btn-sm"
-                      onClick={() => onRollback(v.version)}
-                      disabled={isBusy}
+                      onClick={() => {
+                        if (!isBusy) onRollback(v.version);
+                      }}
+                      aria-disabled={isBusy || undefined}
                       data-testid={`rollback-${v.version}`}
                     >
                       Roll back to this

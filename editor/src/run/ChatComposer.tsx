@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { cancelRun } from '../api/actions';
 
 /**
@@ -7,10 +7,14 @@ import { cancelRun } from '../api/actions';
  */
 export function ChatComposer({ isRunning, onSend }: { isRunning: boolean; onSend: (text: string) => boolean }) {
   const [draft, setDraft] = useState('');
+  const box = useRef<HTMLTextAreaElement>(null);
   const send = (e: FormEvent) => {
     e.preventDefault();
     const text = draft.trim();
-    if (text && onSend(text)) setDraft('');
+    if (!text || !onSend(text)) return;
+    setDraft('');
+    // Sent from the button, which an empty box disables: the next message is typed here.
+    box.current?.focus();
   };
   return (
     <form className="chat-form" onSubmit={send}>
@@ -19,6 +23,7 @@ export function ChatComposer({ isRunning, onSend }: { isRunning: boolean; onSend
         rows={2}
         placeholder="Send a message…  (Enter to send, Shift+Enter for a new line)"
         aria-label="Chat message"
+        ref={box}
         value={draft}
         onChange={(e) => setDraft(e.target.value)}
         onKeyDown={(e) => {
@@ -31,7 +36,13 @@ export function ChatComposer({ isRunning, onSend }: { isRunning: boolean; onSend
           Stop
         </button>
       ) : (
-        <button type="submit" className="btn btn-primary" disabled={!draft.trim()} data-testid="chat-send">
+        // aria-disabled, not disabled: Stop turns back into this button when the run ends, and focus must stay on it.
+        <button
+          type="submit"
+          className="btn btn-primary"
+          aria-disabled={!draft.trim() || undefined}
+          data-testid="chat-send"
+        >
           Send
         </button>
       )}

@@ -53,7 +53,15 @@ export function ChatTurns({
     list.current?.scrollTo({ top: list.current.scrollHeight });
   });
   return (
-    <div className="chat-list" ref={list}>
+    // A log, as in the widget: new turns are read out; the streaming answer is read once whole (aria-busy).
+    <div
+      className="chat-list"
+      ref={list}
+      role="log"
+      aria-live="polite"
+      aria-label="Conversation"
+      data-testid="chat-log"
+    >
       {turns.length === 0 && !isWaiting ? (
         <div className="chat-empty">
           <div className="empty-icon" aria-hidden>
@@ -79,7 +87,7 @@ export function ChatTurns({
         </div>
       ))}
       {isWaiting ? (
-        <div className="chat-msg chat-assistant is-streaming" data-testid="chat-streaming">
+        <div className="chat-msg chat-assistant is-streaming" aria-busy="true" data-testid="chat-streaming">
           <div className="chat-bubble">
             {streamedText || <span className="typing" role="status" aria-label="Waiting for the answer" />}
             {streamedText ? <span className="caret" aria-hidden /> : null}

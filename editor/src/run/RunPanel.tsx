@@ -4,8 +4,10 @@ import { runFlow } from '../api/actions';
 import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
 import { selectChatShape, selectFlowInputs, selectIsRunning } from '../store/selectors';
-import { Field } from '../ui/Field';
+import { CodeBlock } from '../ui/CodeBlock';
+import { Field, FieldLabelRow } from '../ui/Field';
 import { pretty } from '../ui/format';
+import { type TabItem, TabList, TabPanel } from '../ui/Tabs';
 import { ChatPlayground } from './ChatPlayground';
 import './run-panel.css';
 
@@ -32,6 +34,11 @@ export function parseInput(field: FlowInputSpec, raw: string | boolean): unknown
   }
 }
 
+const RUN_MODES: TabItem<'chat' | 'form'>[] = [
+  { id: 'chat', label: 'Chat', testId: 'run-mode-chat' },
+  { id: 'form', label: 'Inputs', testId: 'run-mode-form' },
+];
+
 export function RunPanel() {
   const isChat = useEditor((s) => selectChatShape(s) !== null);
   const [mode, setMode] = useState<'chat' | 'form'>('chat');
@@ -39,28 +46,22 @@ export function RunPanel() {
   return (
     <div className="run-panel">
       {isChat ? (
-        <div className="segmented" role="tablist" aria-label="Run mode">
-          <button
-            type="button"
-            role="tab"
-            aria-selected={showChat}
-            onClick={() => setMode('chat')}
-            data-testid="run-mode-chat"
-          >
-            Chat
-          </button>
-          <button
-            type="button"
-            role="tab"
-            aria-selected={!showChat}
-            onClick={() => setMode('form')}
-            data-testid="run-mode-form"
-          >
-            Inputs
-          </button>
-        </div>
-      ) : null}
-      {showChat ? <ChatPlayground /> : <RunForm />}
+        <>
+          <TabList
+            idBase="run-mode"
+            label="Run mode"
+            tabs={RUN_MODES}
+            selected={mode}
+            onSelect={setMode}
+            className="segmented"
+          />
+          <TabPanel idBase="run-mode" tab={mode}>
+            {showChat ? <ChatPlayground /> : <RunForm />}
+          </TabPanel>
+        </>
+      ) : (
+        <RunForm />
+      )}
     </div>
   );
 }
@@ -77,6 +78,7 @@ function RunForm() {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (isRunning) return;
     const inputs: Record<string, unknown> = {};
     try {
       for (const field of fields) {
@@ -101,18 +103,15 @@ function RunForm() {
         const raw = values[field.name];
         return (
           <div className="field" key={field.name}>
-            <div className="field-label-row">
-              <label className="field-label" htmlFor={id}>
-                {field.name}
-                {field.required ? <span className="required-mark">*</span> : null}
-              </label>
+            <FieldLabelRow htmlFor={id} label={field.name} isRequired={field.required}>
               <span className="field-kind">{field.dataType}</span>
-            </div>
+            </FieldLabelRow>
             {field.dataType === 'boolean' ? (
               <input
                 id={id}
                 type="checkbox"
                 checked={raw === true}
+                aria-required={field.required || undefined}
                 onChange={(e) => setValues({ ...values, [field.name]: e.target.checked })}
                 data-testid={id}
               />
@@ -123,6 +122,7 @@ function RunForm() {
                 rows={field.dataType === 'text' || field.dataType === 'number' ? 2 : 5}
                 placeholder={field.default !== undefined ? `Default: ${pretty(field.default)}` : undefined}
                 value={typeof raw === 'string' ? raw : ''}
+                aria-required={field.required || undefined}
                 onChange={(e) => setValues({ ...values, [field.name]: e.target.value })}
                 data-testid={id}
               />
@@ -154,25 +154,33 @@ function RunForm() {
           {error}
         </div>
       ) : null}
-      <button type="submit" className="btn btn-primary btn-block" disabled={isRunning} data-testid="run-submit">
+      {/* aria-disabled, not disabled: a disabled button drops its focus to the page, and the result is read out. */}
+      <button
+        type="submit"
+        className="btn btn-primary btn-block"
+        aria-disabled={isRunning || undefined}
+        data-testid="run-submit"
+      >
         {isRunning ? 'Running…' : 'Run flow'}
       </button>
-      {runError ? (
-        <div className="callout callout-error" data-testid="run-error">
-          <strong>{runError.code}</strong> {runError.message}
-        </div>
-      ) : null}
-      {outputs ? (
-        <div className="run-outputs" data-testid="run-outputs">
-          <div className="section-title">Outputs</div>
-          {Object.entries(outputs).map(([name, value]) => (
-            <div key={name} className="output-item">
-              <div className="mini-title">{name}</div>
-              <pre className="code-block">{pretty(value)}</pre>
-            </div>
-          ))}
-        </div>
-      ) : null}
+      <div role="log" aria-live="polite" aria-busy={isRunning} aria-label="Run result" data-testid="run-result">
+        {runError ? (
+          <div className="callout callout-error" data-testid="run-error">
+            <strong>{runError.code}</strong> {runError.message}
+          </div>
+        ) : null}
+        {outputs ? (
+          <div className="run-outputs" data-testid="run-outputs">
+            <div className="section-title">Outputs</div>
+            {Object.entries(outputs).map(([name, value]) => (
+              <div key={name} className="output-item">
+                <div className="mini-title">{name}</div>
+                <CodeBlock label={`Output ${name}`}>{pretty(value)}</CodeBlock>
+              </div>
+            ))}
+          </div>
+        ) : null}
+      </div>
     </form>
   );
 }

@@ -1,9 +1,12 @@
-import { memo, useMemo } from 'react';
+import { type KeyboardEvent, memo, useMemo, useRef, useState } from 'react';
 import { cancelRun } from '../api/actions';
 import { useEditor } from '../store/index';
 import { type Span, spanTree } from '../store/run-reducer';
 import { selectIsRunning } from '../store/selectors';
+import { CodeBlock } from '../ui/CodeBlock';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
+import { useScrollFocus } from '../ui/use-scroll-focus';
+import { TREE_KEYS, treeKeyTarget } from './tree-keys';
 import './trace.css';
 
 /** The run on the canvas as a waterfall of spans on one time axis, and the selected span's details. */
@@ -80,9 +83,27 @@ const Waterfall = memo(function Waterfall() {
     return { start: min, total: Math.max(1, max - min) };
   }, [rows, runStart, runEnd]);
   const ticks = [0, 0.25, 0.5, 0.75, 1];
+  const tree = useRef<HTMLDivElement>(null);
+  // The row holding the tree's one Tab stop: the last one focused, else the selected span, else the first.
+  const [focused, setFocused] = useState<string | null>(null);
+  const ids = rows.map((r) => r.span.spanId);
+  const stop = [focused, selected, ids[0]].find((id) => id != null && ids.includes(id));
+  const onRowKey = (e: KeyboardEvent<HTMLButtonElement>, index: number) => {
+    if (!TREE_KEYS.has(e.key)) return;
+    e.preventDefault();
+    const target = treeKeyTarget(
+      e.key,
+      rows.map((r) => r.depth),
+      index,
+    );
+    const id = ids[target];
+    if (id === undefined) return;
+    setFocused(id);
+    tree.current?.querySelectorAll<HTMLElement>('[role="treeitem"]')[target]?.focus();
+  };
   return (
-    <div className="waterfall" data-testid="waterfall" role="tree" aria-label="Trace spans">
-      <div className="waterfall-axis">
+    <div className="waterfall" data-testid="waterfall">
+      <div className="waterfall-axis" aria-hidden>
         <div className="waterfall-label-col" />
         <div className="waterfall-track">
           {ticks.map((t) => (
@@ -93,47 +114,54 @@ const Waterfall = memo(function Waterfall() {
         </div>
       </div>
       {rows.length === 0 ? <div className="muted small pad">Waiting for the first node…</div> : null}
-      {rows.map(({ span, depth }) => {
-        const left = ((span.start - start) / total) * 100;
-        const width = Math.max(0.6, (((span.end ?? start + total) - span.start) / total) * 100);
-        return (
-          <button
-            type="button"
-            role="treeitem"
-            aria-selected={selected === span.spanId}
-            key={span.spanId}
-            className={`waterfall-row${selected === span.spanId ? ' is-selected' : ''}`}
-            onClick={() => {
-              selectSpan(span.spanId);
-              if (span.nodeId) selectOnly(span.nodeId);
-            }}
-            data-testid={`span-${span.nodeId ?? span.spanId}`}
-          >
-            <div className="waterfall-label-col" style={{ paddingLeft: 8 + depth * 14 }}>
-              <span className={`status-dot status-${span.status}`} />
-              <span className="span-name">{span.name}</span>
-            </div>
-            <div className="waterfall-track">
-              <span
-                className={`span-bar status-${span.status}${depth > 0 ? ' is-child' : ''}`}
-                style={{ left: `${Math.min(left, 99.4)}%`, width: `${Math.min(width, 100 - left)}%` }}
-              />
-              <span
-                className={`span-time${left + width <= 78 ? '' : width > 12 ? ' is-inside' : ' is-before'}`}
-                style={
-                  left + width <= 78
-                    ? { left: `${left + width}%` }
-                    : width > 12
-                      ? { right: `${Math.max(0, 100 - left - width)}%` }
-                      : { right: `${100 - left}%` }
-                }
-              >
-                {span.end ? formatMs(span.end - span.start) : ''}
-              </span>
-            </div>
-          </button>
-        );
-      })}
+      <div role="tree" aria-label="Trace spans" ref={tree}>
+        {rows.map(({ span, depth }, index) => {
+          const left = ((span.start - start) / total) * 100;
+          const width = Math.max(0.6, (((span.end ?? start + total) - span.start) / total) * 100);
+          return (
+            <button
+              type="button"
+              role="treeitem"
+              aria-selected={selected === span.spanId}
+              aria-level={depth + 1}
+              tabIndex={span.spanId === stop ? 0 : -1}
+              key={span.spanId}
+              className={`waterfall-row${selected === span.spanId ? ' is-selected' : ''}`}
+              onClick={() => {
+                selectSpan(span.spanId);
+                if (span.nodeId) selectOnly(span.nodeId);
+              }}
+              onFocus={() => setFocused(span.spanId)}
+              onKeyDown={(e) => onRowKey(e, index)}
+              data-testid={`span-${span.nodeId ?? span.spanId}`}
+            >
+              <div className="waterfall-label-col" style={{ paddingLeft: 8 + depth * 14 }}>
+                <span className={`status-dot status-${span.status}`} aria-hidden />
+                <span className="span-name">{span.name}</span>
+                <span className="sr-only">, {span.status},</span>
+              </div>
+              <div className="waterfall-track">
+                <span
+                  className={`span-bar status-${span.status}${depth > 0 ? ' is-child' : ''}`}
+                  style={{ left: `${Math.min(left, 99.4)}%`, width: `${Math.min(width, 100 - left)}%` }}
+                />
+                <span
+                  className={`span-time${left + width <= 78 ? '' : width > 12 ? ' is-inside' : ' is-before'}`}
+                  style={
+                    left + width <= 78
+                      ? { left: `${left + width}%` }
+                      : width > 12
+                        ? { right: `${Math.max(0, 100 - left - width)}%` }
+                        : { right: `${100 - left}%` }
+                  }
+                >
+                  {span.end ? formatMs(span.end - span.start) : ''}
+                </span>
+              </div>
+            </button>
+          );
+        })}
+      </div>
     </div>
   );
 });
@@ -146,6 +174,7 @@ function SpanInspector() {
 }
 
 function SpanDetails({ span }: { span: Span }) {
+  const scroll = useScrollFocus<HTMLDivElement>(`Span ${span.name}`);
   const meta = [
     span.end ? formatMs(span.end - span.start) : 'running',
     span.usage ? `${span.usage.promptTokens} in · ${span.usage.completionTokens} out tokens` : '',
@@ -155,7 +184,7 @@ function SpanDetails({ span }: { span: Span }) {
     .filter(Boolean)
     .join(' · ');
   return (
-    <div className="span-inspector" data-testid="span-inspector">
+    <div {...scroll} className="span-inspector" data-testid="span-inspector">
       <div className="span-inspector-head">
         <span className={`pill status-${span.status}`}>{span.status}</span>
         <strong>{span.name}</strong>
@@ -178,7 +207,11 @@ function SpanDetails({ span }: { span: Span }) {
               // biome-ignore lint/suspicious/noArrayIndexKey: logs only ever grow at the end
               <div key={`${log.at}-${i}`} className={`log-line level-${log.level ?? 'info'}`}>
                 <span className="log-time">{log.at.slice(11, 23)}</span> {log.message}
-                {log.data !== undefined ? <pre className="code-block small">{pretty(log.data)}</pre> : null}
+                {log.data !== undefined ? (
+                  <CodeBlock label="Log data" className="small">
+                    {pretty(log.data)}
+                  </CodeBlock>
+                ) : null}
               </div>
             ))}
           </div>
@@ -194,9 +227,9 @@ function Block({ title, value, testId }: { title: string; value: unknown; testId
   return (
     <>
       <div className="mini-title">{title}</div>
-      <pre className="code-block" data-testid={testId}>
+      <CodeBlock label={title} testId={testId}>
         {pretty(value)}
-      </pre>
+      </CodeBlock>
     </>
   );
 }

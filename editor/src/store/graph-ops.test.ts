@@ -9,6 +9,7 @@ import {
   isFlowLike,
   pasteFragment,
   slugify,
+  sourceChoices,
   uniqueId,
   wouldCycle,
 } from './graph-ops';
@@ -104,6 +105,18 @@ describe('connections', () => {
         targetHandle: 'question',
       }),
     ).toBeNull();
+  });
+
+  it('lists the outputs an input accepts, as a drag would: no type mismatch, no cycle, not the node itself', () => {
+    const pick = (target: string, port: string) =>
+      sourceChoices(catalog, nodes, edges, target, port).map((c) => `${c.source}.${c.sourceHandle}`);
+    expect(pick('answer', 'value')).toEqual(['question.value', 'llm.text', 'llm.messages']);
+    // The answer feeds nothing back; question → llm is text; llm's own outputs are not offered.
+    expect(pick('llm', 'prompt')).toEqual(['question.value']);
+    expect(sourceChoices(catalog, nodes, edges, 'answer', 'value')[1]).toMatchObject({
+      nodeName: 'llm',
+      dataType: 'text',
+    });
   });
 
   it('refuses cycles', () => {

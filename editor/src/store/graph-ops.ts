@@ -192,6 +192,45 @@ export function connectionProblem(
   return null;
 }
 
+/** An output that may feed a given input: its node, port and data type. */
+export interface SourceChoice {
+  source: string;
+  sourceHandle: string;
+  /** The node's label, else its id. */
+  nodeName: string;
+  dataType: string;
+}
+
+/**
+ * Every output of another node that the input `targetPort` of `target` accepts, by the same rules as a drag
+ * (`connectionProblem`: types, cycles), in the order of the nodes.
+ */
+export function sourceChoices(
+  catalog: Catalog,
+  nodes: readonly CanvasNode[],
+  edges: readonly CanvasEdge[],
+  target: string,
+  targetPort: string,
+): SourceChoice[] {
+  const choices: SourceChoice[] = [];
+  for (const node of nodes) {
+    if (!isFlowNode(node) || node.id === target) continue;
+    const spec = catalog[node.data.type];
+    if (!spec) continue;
+    for (const out of resolveOutputs(spec, node.data.params)) {
+      const connection = { source: node.id, sourceHandle: out.name, target, targetHandle: targetPort };
+      if (connectionProblem(catalog, nodes, edges, connection) !== null) continue;
+      choices.push({
+        source: node.id,
+        sourceHandle: out.name,
+        nodeName: node.data.label || node.id,
+        dataType: out.dataType,
+      });
+    }
+  }
+  return choices;
+}
+
 /**
  * Adds an edge for a valid connection. A port that takes one value has its old edge replaced; a port marked
  * `multiple` collects edges. Connecting the same ports twice changes nothing.

@@ -25,8 +25,13 @@ export interface GraphSlice {
   setMeta: (patch: Partial<Pick<FlowMeta, 'name' | 'description'>>) => void;
   onNodesChange: (changes: NodeChange<CanvasNode>[]) => void;
   onEdgesChange: (changes: EdgeChange<CanvasEdge>[]) => void;
-  /** Adds an edge unless the connection is refused; returns the refusal reason or null. */
-  connect: (connection: Connection) => string | null;
+  /**
+   * Adds an edge unless the connection is refused; returns the refusal reason or null. Edits with the same
+   * `historyKey` less than a second apart are one undo step (arrowing through a list of sources).
+   */
+  connect: (connection: Connection, historyKey?: string) => string | null;
+  /** Removes edges by id (one undo step). */
+  disconnect: (edgeIds: readonly string[]) => void;
   addNode: (type: string, position: XYPosition) => string;
   setParam: (nodeId: string, name: string, value: unknown) => void;
   setSettings: (nodeId: string, settings: NodeSettings) => void;
@@ -112,13 +117,19 @@ export const createGraphSlice: SliceCreator<GraphSlice> = (set, get) => ({
     else set({ edges }, false, 'edges/select');
   },
 
-  connect: (connection) => {
+  connect: (connection, historyKey) => {
     const s = get();
     const problem = connectionProblem(s.catalog, s.nodes, s.edges, connection);
     if (problem) return problem;
     const edges = addConnection(s.catalog, s.nodes, s.edges, connection);
-    if (edges !== s.edges) commit(set, get, null, { edges }, 'connect');
+    if (edges !== s.edges) commit(set, get, historyKey ?? null, { edges }, 'connect');
     return null;
+  },
+
+  disconnect: (edgeIds) => {
+    const gone = new Set(edgeIds);
+    const edges = get().edges.filter((e) => !gone.has(e.id));
+    if (edges.length !== get().edges.length) commit(set, get, null, { edges }, 'disconnect');
   },
 
   addNode: (type, position) => {

@@ -1,4 +1,5 @@
 import { type ChatShape, chatShape, type FlowFile, type FlowInputSpec, flowInputs } from '@flowloom/nodes/spec';
+import { formatMs } from '../ui/format';
 import { canvasToFlow, catalogLookup } from './graph-ops';
 import { isFlowNode } from './graph-types';
 import type { EditorState } from './index';
@@ -72,4 +73,26 @@ export const selectFlowInputs = (s: EditorState): FlowInputSpec[] => {
   const d = derive(s);
   d.inputs ??= d.flow ? flowInputs(d.flow, catalogLookup(s.catalog)) : [];
   return d.inputs;
+};
+
+/** The run on the canvas in words, for the screen-reader status line: '' when there is none. */
+export const selectRunStatusText = (s: EditorState): string => {
+  if (s.isRunPending) return 'Starting the run…';
+  if (!s.runId) return '';
+  const run = s.isReplay ? 'Replayed run' : 'Run';
+  switch (s.run.status) {
+    case 'queued':
+    case 'running':
+      return `${run} running…`;
+    case 'completed': {
+      const took = formatMs(s.run.durationMs);
+      return `${run} completed${took ? ` in ${took}` : ''}.`;
+    }
+    case 'failed':
+      return `${run} failed: ${s.run.error?.message ?? 'unknown error'}`;
+    case 'cancelled':
+      return `${run} cancelled.`;
+    default:
+      return '';
+  }
 };

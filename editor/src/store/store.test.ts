@@ -36,6 +36,28 @@ describe('graph slice', () => {
     expect(get().nodes.find((n) => n.id === llm)?.data).toMatchObject({ params: { temperature: 1.5 } });
   });
 
+  it('disconnects edges as one undo step', () => {
+    const input = get().addNode('input', { x: 0, y: 0 });
+    const llm = get().addNode('llm', { x: 300, y: 0 });
+    get().connect({ source: input, sourceHandle: 'value', target: llm, targetHandle: 'prompt' });
+    const [edge] = get().edges;
+    get().disconnect([edge?.id ?? '', 'no-such-edge']);
+    expect(get().edges).toHaveLength(0);
+    get().undo();
+    expect(get().edges.map((e) => e.id)).toEqual([edge?.id]);
+  });
+
+  it('connects the choices of one picker in a row as one undo step', () => {
+    const input = get().addNode('input', { x: 0, y: 0 });
+    const prompt = get().addNode('prompt', { x: 0, y: 200 });
+    const llm = get().addNode('llm', { x: 300, y: 0 });
+    get().connect({ source: input, sourceHandle: 'value', target: llm, targetHandle: 'prompt' }, 'pick');
+    get().connect({ source: prompt, sourceHandle: 'prompt', target: llm, targetHandle: 'prompt' }, 'pick');
+    expect(get().edges.map((e) => e.source)).toEqual([prompt]);
+    get().undo();
+    expect(get().edges).toHaveLength(0);
+  });
+
   it('moves by drag as one undo step', () => {
     const id = get().addNode('input', { x: 0, y: 0 });
     for (let x = 1; x <= 5; x++)

@@ -27,6 +27,8 @@ export interface UiSlice {
   /** Why the connection being dragged would be refused. */
   connectHint: string | null;
   toasts: Toast[];
+  /** The last message for screen readers (a node added, a connection made); `id` changes even when the text does not. */
+  announcement: { id: number; text: string };
   setSaving: (isSaving: boolean) => void;
   setSaveError: (message: string | null) => void;
   setSaveConflict: (isConflict: boolean) => void;
@@ -37,6 +39,7 @@ export interface UiSlice {
   setConnectHint: (hint: string | null) => void;
   toast: (kind: Toast['kind'], message: string) => void;
   dismissToast: (id: number) => void;
+  announce: (text: string) => void;
 }
 
 let toastSeq = 0;
@@ -60,6 +63,7 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
   isBottomOpen: false,
   connectHint: null,
   toasts: [],
+  announcement: { id: 0, text: '' },
   setSaving: (isSaving) => set({ isSaving }, false, 'setSaving'),
   setSaveError: (saveError) => set({ saveError }, false, 'setSaveError'),
   setSaveConflict: (saveConflict) => set({ saveConflict }, false, 'setSaveConflict'),
@@ -85,4 +89,5 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
     setTimeout(() => get().dismissToast(id), kind === 'error' ? 7000 : 3500);
   },
   dismissToast: (id) => set({ toasts: get().toasts.filter((t) => t.id !== id) }, false, 'dismissToast'),
+  announce: (text) => set({ announcement: { id: get().announcement.id + 1, text } }, false, 'announce'),
 });

@@ -24,3 +24,33 @@ export function Field({ id, label, help, error, className, children }: Props) {
     </div>
   );
 }
+
+/**
+ * A field's label row: the label, with a required mark that screen readers skip (the control says `aria-required`),
+ * and on the right what `children` adds (the kind, a hint).
+ */
+export function FieldLabelRow({
+  htmlFor,
+  label,
+  isRequired,
+  children,
+}: {
+  htmlFor: string;
+  label: ReactNode;
+  isRequired?: boolean;
+  children?: ReactNode;
+}) {
+  return (
+    <div className="field-label-row">
+      <label className="field-label" htmlFor={htmlFor}>
+        {label}
+        {isRequired ? (
+          <span className="required-mark" aria-hidden>
+            *
+          </span>
+        ) : null}
+      </label>
+      {children}
+    </div>
+  );
+}

@@ -6,12 +6,22 @@ import { Palette } from '../../canvas/Palette';
 import { Inspector } from '../../inspector/Inspector';
 import { RunPanel } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
+import type { RightTab } from '../../store/ui-slice';
+import { type TabItem, TabList, TabPanel } from '../../ui/Tabs';
+import { useDocumentTitle } from '../../ui/use-document-title';
+import { Announcer } from './Announcer';
 import { BottomPanel } from './BottomPanel';
 import { ConflictBanner } from './ConflictBanner';
+import { SkipLinks } from './SkipLinks';
 import { TopBar } from './TopBar';
 import { useEditorKeys } from './use-editor-keys';
 import '../../ui/page.css';
 import './editor-page.css';
+
+const RIGHT_TABS: TabItem<RightTab>[] = [
+  { id: 'inspect', label: 'Inspector', testId: 'tab-inspect' },
+  { id: 'run', label: 'Run', testId: 'tab-run' },
+];
 
 export function EditorPage({ flowId }: { flowId: string }) {
   const [error, setError] = useState<string | null>(null);
@@ -26,18 +36,20 @@ export function EditorPage({ flowId }: { flowId: string }) {
       void saveNow().finally(() => closeFlow(flowId));
     };
   }, [flowId]);
+  const title = useEditor((s) => (s.meta?.id === flowId ? s.meta.name || flowId : ''));
+  useDocumentTitle(error ? `Cannot open “${flowId}”` : title || 'Loading flow…');
   if (error) {
     return (
-      <div className="page-error">
+      <main className="page-error">
         <h2>Cannot open “{flowId}”</h2>
         <p className="muted">{error}</p>
         <a className="btn" href="#/">
           ← Back to flows
         </a>
-      </div>
+      </main>
     );
   }
-  if (!isLoaded) return <div className="page-loading">Loading flow…</div>;
+  if (!isLoaded) return <main className="page-loading">Loading flow…</main>;
   return (
     <ReactFlowProvider>
       <EditorLayout />
@@ -61,8 +73,10 @@ function EditorLayout() {
   const addAtCentre = useCallback(
     (type: string) => {
       const at = centre();
-      const jitter = (useEditor.getState().nodes.length % 5) * 24;
-      addNode(type, { x: Math.round(at.x - 120 + jitter), y: Math.round(at.y - 40 + jitter) });
+      const s = useEditor.getState();
+      const jitter = (s.nodes.length % 5) * 24;
+      const id = addNode(type, { x: Math.round(at.x - 120 + jitter), y: Math.round(at.y - 40 + jitter) });
+      s.announce(`Added ${s.catalog[type]?.title ?? type} node ${id}, selected.`);
     },
     [addNode, centre],
   );
@@ -71,38 +85,33 @@ function EditorLayout() {
 
   return (
     <div className="editor">
+      <SkipLinks />
       <TopBar />
       <ConflictBanner />
-      <div className="editor-body">
+      <main className="editor-body">
         <Palette onAdd={addAtCentre} />
         <div className={`editor-centre${isBottomOpen ? ' has-bottom' : ''}`}>
           <FlowCanvas />
           <BottomPanel />
         </div>
-        <aside className="right-panel" aria-label="Inspector and run">
-          <div className="tabs" role="tablist">
-            <button
-              type="button"
-              role="tab"
-              aria-selected={rightTab === 'inspect'}
-              onClick={() => setRightTab('inspect')}
-              data-testid="tab-inspect"
-            >
-              Inspector
-            </button>
-            <button
-              type="button"
-              role="tab"
-              aria-selected={rightTab === 'run'}
-              onClick={() => setRightTab('run')}
-              data-testid="tab-run"
-            >
-              Run
-            </button>
-          </div>
-          <div className="right-panel-body">{rightTab === 'inspect' ? <Inspector /> : <RunPanel />}</div>
+        <aside className="right-panel" aria-labelledby="right-heading">
+          <h2 id="right-heading" className="sr-only">
+            Inspector and run
+          </h2>
+          <TabList
+            idBase="right"
+            label="Inspector and run"
+            tabs={RIGHT_TABS}
+            selected={rightTab}
+            onSelect={setRightTab}
+            className="tabs"
+          />
+          <TabPanel idBase="right" tab={rightTab} className="right-panel-body" tabIndex={-1}>
+            {rightTab === 'inspect' ? <Inspector /> : <RunPanel />}
+          </TabPanel>
         </aside>
-      </div>
+      </main>
+      <Announcer />
     </div>
   );
 }

@@ -44,7 +44,10 @@ function FlowTitle() {
       >
         <span className="brand-mark small" aria-hidden /> Flows
       </button>
-      <span className="crumb-sep">/</span>
+      <span className="crumb-sep" aria-hidden>
+        /
+      </span>
+      <h1 className="sr-only">{name}</h1>
       <input
         className="flow-name-input"
         aria-label="Flow name"
@@ -157,7 +160,13 @@ function RunControls() {
     const s = useEditor.getState();
     const fields = JSON.parse(selectInputFieldsKey(s)) as unknown[];
     if (fields.length === 0) void runFlow({});
-    else s.setRightTab('run');
+    else {
+      // The run needs inputs: go to them (the chat box or the form's first field), as a mouse user's eye would.
+      s.setRightTab('run');
+      requestAnimationFrame(() =>
+        document.querySelector<HTMLElement>('#right-panel-run textarea, #right-panel-run input')?.focus(),
+      );
+    }
   };
   return (
     <>

@@ -1,3 +1,4 @@
+import { useStoreApi } from '@xyflow/react';
 import { useEffect } from 'react';
 import { copyToClipboard, pasteText, saveNow } from '../../api/actions';
 import { useEditor } from '../../store/index';
@@ -12,6 +13,7 @@ function isEditable(target: EventTarget | null): boolean {
 
 /** Shortcuts: save, undo/redo, delete, select all, copy/cut/paste (flow JSON on the clipboard). */
 export function useEditorKeys(centre: () => { x: number; y: number }) {
+  const flow = useStoreApi();
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const mod = e.ctrlKey || e.metaKey;
@@ -39,7 +41,11 @@ export function useEditorKeys(centre: () => { x: number; y: number }) {
         e.preventDefault();
         s.deleteSelection();
       } else if (e.key === 'Escape') {
-        s.selectOnly(null);
+        // First a connection begun with Enter or a click on a port, then the selection.
+        if (flow.getState().connectionClickStartHandle) {
+          flow.setState({ connectionClickStartHandle: null });
+          s.announce('Connection cancelled.');
+        } else s.selectOnly(null);
       }
     };
     const onPaste = (e: ClipboardEvent) => {
@@ -53,5 +59,5 @@ export function useEditorKeys(centre: () => { x: number; y: number }) {
       window.removeEventListener('keydown', onKey);
       document.removeEventListener('paste', onPaste);
     };
-  }, [centre]);
+  }, [centre, flow]);
 }

@@ -2,6 +2,7 @@ import { type ChangeEvent, useCallback, useEffect, useMemo, useRef, useState } f
 import { api, type FlowSummary, type TemplateSummary } from '../../api/http';
 import { Icon } from '../../ui/icons';
 import { navigate } from '../../ui/router';
+import { useDocumentTitle } from '../../ui/use-document-title';
 import { CreateDialog } from './CreateDialog';
 import { DeleteDialog } from './DeleteDialog';
 import { FlowCard } from './FlowCard';
@@ -25,6 +26,7 @@ export function FlowsPage() {
   const [query, setQuery] = useState('');
   const [dialog, setDialog] = useState<Dialog>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  useDocumentTitle('Flows');
 
   const taken = useMemo(() => new Set((flows ?? []).map((f) => f.id)), [flows]);
   const visible = useMemo(() => {
@@ -191,7 +193,6 @@ function useFlowList() {
   useEffect(() => {
     refresh();
     api.templates().then(setTemplates, () => setTemplates([]));
-    document.title = 'Flows · Flowloom';
   }, [refresh]);
   return { flows, templates, loadError, refresh };
 }

@@ -1,0 +1,164 @@
+import { type PortSpec, resolveInputs } from '@flowloom/nodes/spec';
+import { memo, useMemo, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { type SourceChoice, sourceChoices } from '../store/graph-ops';
+import type { FlowCanvasNode } from '../store/graph-types';
+import { useEditor } from '../store/index';
+import { FieldLabelRow } from '../ui/Field';
+
+const NOT_CONNECTED = '';
+
+/** An option's value: the source node and port, as JSON (ids may hold any character). */
+const choiceValue = (source: string, sourceHandle: string | null | undefined) =>
+  JSON.stringify([source, sourceHandle ?? '']);
+
+function choiceText(c: SourceChoice): string {
+  return `${c.nodeName} · ${c.sourceHandle} (${c.dataType})`;
+}
+
+/** Connects `source` to the input and says how it went (a refusal is toasted, as for a drag). */
+function connectFrom(value: string, target: string, targetPort: string): void {
+  const [source = '', sourceHandle = ''] = JSON.parse(value) as string[];
+  const s = useEditor.getState();
+  // Arrowing through the list connects each choice in turn: one undo step for the lot.
+  const problem = s.connect(
+    { source, sourceHandle, target, targetHandle: targetPort },
+    `connect:${target}.${targetPort}`,
+  );
+  if (problem) s.toast('error', `Can’t connect: ${problem}`);
+  else s.announce(`Connected ${source}.${sourceHandle} to ${target}.${targetPort}.`);
+}
+
+/**
+ * The selected node's inputs, each with what feeds it, chosen from the outputs it accepts (the same rules as a drag:
+ * `sourceChoices`). The keyboard's way to connect without the canvas; a mouse user may use it too.
+ */
+export function Connections({ node }: { node: FlowCanvasNode }) {
+  const spec = useEditor((s) => s.catalog[node.data.type]);
+  const inputs = useMemo(() => (spec ? resolveInputs(spec, node.data.params) : []), [spec, node.data.params]);
+  if (inputs.length === 0) return null;
+  return (
+    <section className="connections" aria-labelledby={`connections-${node.id}`} data-testid="connections">
+      <h3 className="section-title" id={`connections-${node.id}`}>
+        Connections
+      </h3>
+      {inputs.map((port) => (
+        <PortSources key={port.name} nodeId={node.id} port={port} />
+      ))}
+    </section>
+  );
+}
+
+const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string; port: PortSpec }) {
+  // A string, so that the list re-renders only when the choices change, not on every drag.
+  const key = useEditor((s) => JSON.stringify(sourceChoices(s.catalog, s.nodes, s.edges, nodeId, port.name)));
+  const choices = useMemo(() => JSON.parse(key) as SourceChoice[], [key]);
+  const incoming = useEditor(
+    useShallow((s) => s.edges.filter((e) => e.target === nodeId && e.targetHandle === port.name)),
+  );
+  const disconnect = useEditor((s) => s.disconnect);
+  const id = `connect-${nodeId}-${port.name}`;
+  const label = (
+    <FieldLabelRow htmlFor={id} label={port.name} isRequired={port.required}>
+      <span className="field-kind">{port.dataType}</span>
+    </FieldLabelRow>
+  );
+
+  if (port.multiple) {
+    return (
+      <div className="field" data-testid={`connect-${port.name}`}>
+        {label}
+        {incoming.length > 0 ? (
+          <ul className="connection-list" aria-label={`Connected to ${port.name}`}>
+            {incoming.map((edge) => (
+              <li key={edge.id}>
+                <code>
+                  {edge.source}.{edge.sourceHandle}
+                </code>
+                <button
+                  type="button"
+                  className="btn btn-ghost btn-sm"
+                  onClick={() => disconnect([edge.id])}
+                  aria-label={`Disconnect ${edge.source}.${edge.sourceHandle}`}
+                >
+                  Disconnect
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+        <AddSource id={id} choices={choices} nodeId={nodeId} port={port} />
+      </div>
+    );
+  }
+
+  const current = incoming[0];
+  const value = current ? choiceValue(current.source, current.sourceHandle) : NOT_CONNECTED;
+  const isListed = current === undefined || choices.some((c) => choiceValue(c.source, c.sourceHandle) === value);
+  return (
+    <div className="field" data-testid={`connect-${port.name}`}>
+      {label}
+      <select
+        id={id}
+        className="input"
+        value={value}
+        aria-required={port.required || undefined}
+        onChange={(e) => {
+          if (e.target.value === NOT_CONNECTED) disconnect(incoming.map((edge) => edge.id));
+          else connectFrom(e.target.value, nodeId, port.name);
+        }}
+      >
+        <option value={NOT_CONNECTED}>Not connected</option>
+        {/* An edge the rules would now refuse (its source's type changed) still shows what it is. */}
+        {current && !isListed ? (
+          <option value={value}>
+            {current.source} · {current.sourceHandle}
+          </option>
+        ) : null}
+        {choices.map((c) => (
+          <option key={`${c.source}.${c.sourceHandle}`} value={choiceValue(c.source, c.sourceHandle)}>
+            {choiceText(c)}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+});
+
+/** A port that collects many edges: pick one more source, then Connect (arrowing through the list adds nothing). */
+function AddSource({
+  id,
+  choices,
+  nodeId,
+  port,
+}: {
+  id: string;
+  choices: readonly SourceChoice[];
+  nodeId: string;
+  port: PortSpec;
+}) {
+  const [picked, setPicked] = useState(NOT_CONNECTED);
+  return (
+    <div className="connection-add">
+      <select id={id} className="input" value={picked} onChange={(e) => setPicked(e.target.value)}>
+        <option value={NOT_CONNECTED}>Add a source…</option>
+        {choices.map((c) => (
+          <option key={`${c.source}.${c.sourceHandle}`} value={choiceValue(c.source, c.sourceHandle)}>
+            {choiceText(c)}
+          </option>
+        ))}
+      </select>
+      <button
+        type="button"
+        className="btn btn-sm"
+        onClick={() => {
+          if (picked === NOT_CONNECTED) return;
+          connectFrom(picked, nodeId, port.name);
+          setPicked(NOT_CONNECTED);
+        }}
+      >
+        Connect
+      </button>
+    </div>
+  );
+}
