@@ -156,7 +156,11 @@ describe('replaying a run that is still live (history list)', () => {
 describe('a run that ended by crash recovery, after a reconnect', () => {
   const failed = (runId: string, seq: number) =>
     event(runId, seq, 'run.failed', { error: { code: 'RUN_INTERRUPTED', message: 'interrupted' }, durationMs: 5 });
-  const seen = (runId: string) =>
+  /** Our run on the canvas, seen live up to seq 4, then the socket reconnects: resolves like `followRun`. */
+  const seenThenReconnected = (runId: string) => {
+    get().requestRun();
+    get().beginRun(runId, []);
+    const ended = followRun(runId);
     deliver(
       event(runId, 0, 'run.started', { inputs: {} }),
       event(runId, 1, 'node.started', { inputs: {} }),
@@ -164,14 +168,13 @@ describe('a run that ended by crash recovery, after a reconnect', () => {
       event(runId, 3, 'node.delta', { text: 'b' }),
       event(runId, 4, 'node.delta', { text: 'c' }),
     );
-
-  it('ends the run on its end event even at a seq it has passed', async () => {
-    get().requestRun();
-    get().beginRun('r8', []);
-    const ended = followRun('r8');
-    seen('r8');
     fake.emitted.length = 0;
     fake.handlers.get('connect')?.();
+    return ended;
+  };
+
+  it('ends the run on its end event even at a seq it has passed', async () => {
+    const ended = seenThenReconnected('r8');
     expect(subscriptions()[0]).toEqual({ runId: 'r8', afterSeq: 4, batch: true });
     deliver(failed('r8', 3)); // what the runtime sends to afterSeq 4 for a run that ended at seq 3
     expect(get().run).toMatchObject({ status: 'failed', error: { code: 'RUN_INTERRUPTED' } });
@@ -182,12 +185,7 @@ describe('a run that ended by crash recovery, after a reconnect', () => {
   });
 
   it('reads the stored run when the ack comes and the run still waits, and settles it if it has ended', async () => {
-    get().requestRun();
-    get().beginRun('r9', []);
-    const ended = followRun('r9');
-    seen('r9');
-    fake.emitted.length = 0;
-    fake.handlers.get('connect')?.();
+    const ended = seenThenReconnected('r9');
     const subscribe = fake.emitted.find((e) => e.name === 'subscribe' && (e.payload as { runId?: string }).runId);
     expect(subscribe?.payload).toEqual({ runId: 'r9', afterSeq: 4, batch: true });
 
@@ -209,12 +207,7 @@ describe('a run that ended by crash recovery, after a reconnect', () => {
   });
 
   it('leaves a run that is still going to its events when the store says so', async () => {
-    get().requestRun();
-    get().beginRun('r10', []);
-    void followRun('r10');
-    seen('r10');
-    fake.emitted.length = 0;
-    fake.handlers.get('connect')?.();
+    void seenThenReconnected('r10');
     let answered: () => void = () => {};
     const read = new Promise<void>((resolve) => (answered = resolve));
     vi.stubGlobal('fetch', async () => {
