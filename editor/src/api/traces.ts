@@ -71,8 +71,6 @@ function isAwaited(runId: string): boolean {
   return followed.has(runId) || (useEditor.getState().runId === runId && isLive());
 }
 
-const FINAL: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
-
 async function settleFromStore(runId: string): Promise<void> {
   let stored: { status: RunStatus; events?: TraceEvent[] };
   try {
@@ -80,7 +78,7 @@ async function settleFromStore(runId: string): Promise<void> {
   } catch {
     return; // the runtime is away again: the next reconnect asks again
   }
-  if (!FINAL.includes(stored.status)) return; // still going: its events keep coming
+  if (isRunLive(stored)) return; // still going: its events keep coming
   for (const event of [...(stored.events ?? [])].sort((a, b) => a.seq - b.seq)) deliver(event);
 }
 
