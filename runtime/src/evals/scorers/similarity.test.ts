@@ -12,7 +12,9 @@ let services: EvalServices;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
-  services = { embeddings: new Embeddings({ openai: createOpenAIEmbeddings({ baseURL: fake.url }) }) } as unknown as EvalServices;
+  services = {
+    embeddings: new Embeddings({ openai: createOpenAIEmbeddings({ baseURL: fake.url }) }),
+  } as unknown as EvalServices;
 });
 afterAll(() => fake.close());
 
