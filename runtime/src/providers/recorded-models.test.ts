@@ -99,11 +99,24 @@ describe('recording and replaying chat', () => {
         onDelta: (delta) => deltas.push(delta),
       }),
     );
-    const entry = Object.values(JSON.parse(text).recordings)[0] as { responses: { message: ChatMessage }[] };
-    expect(entry.responses[0]?.message.tool_calls?.[0]?.function).toEqual({
-      name: 'get_weather',
-      arguments: '{"city":"Paris"}',
+    const [key, entry] = Object.entries(JSON.parse(text).recordings)[0] as [
+      string,
+      { responses: { message: ChatMessage }[] },
+    ];
+    expect(entry.responses[0]?.message.tool_calls?.[0]).toEqual({
+      id: `call_${key}_0`,
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
     });
+  });
+
+  it('gives tool calls ids that follow from the request, so recording again writes the same file', async () => {
+    const call = (llm: ReturnType<typeof recordedLlm>) =>
+      llm.chat(request('[[tool:get_weather {"city":"Oslo"}]] [[tool:get_time]]', { tools: [] }), { signal: signal() });
+    const first = await recordWith(call);
+    const second = await recordWith(call); // the fake numbers its ids on: they differ from the first time
+    expect(second).toBe(first);
+    expect(first).toMatch(/"id": "call_[0-9a-f]{16}_1"/);
   });
 
   it('keeps every answer to a request asked again, and replays them in order (cycling)', async () => {

@@ -127,7 +127,7 @@ export function recordedLlm(inner: LlmService, active: () => ModelRecordings | u
       const recordings = active();
       if (!recordings) return inner.chat(request, options);
       if (recordings.mode === 'record') {
-        const result = await inner.chat(request, options);
+        const result = stableToolCallIds(request, await inner.chat(request, options));
         recordings.record('chat', request, result);
         return result;
       }
@@ -163,6 +163,20 @@ export function recordedEmbeddings(
       return recordings.replay('embeddings', request, `${embedder} embeddings`);
     },
   };
+}
+
+/**
+ * The answer with its tool calls' ids replaced by `call_<request key>_<n>`. Providers make up a new id each time,
+ * and the ids go into the next request (and so its key): with ids that follow from the request, recording the same
+ * answers again writes the same file. The flow passes the ids on to the provider's next request unchanged, so they
+ * still match up.
+ */
+function stableToolCallIds(request: ChatRequest, result: ChatResult): ChatResult {
+  const calls = result.message.tool_calls;
+  if (!calls || calls.length === 0) return result;
+  const key = recordingKey('chat', request);
+  const toolCalls = calls.map((call, index) => ({ ...call, id: `call_${key}_${index}` }));
+  return { ...result, message: { ...result.message, tool_calls: toolCalls } };
 }
 
 /** Words with the whitespace after them, so the chunks join back into the exact text. */
