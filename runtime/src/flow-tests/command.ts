@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NodeRegistry } from '@flowloom/nodes';
 import { type Config, configFromEnv } from '../config.js';
-import { createRuntime } from '../kernel.js';
+import { createRuntime, type Runtime } from '../kernel.js';
 import { ModelRecordings, recordedEmbeddings, recordedLlm } from '../providers/recorded-models.js';
 import { junitXml } from './junit.js';
 import { caseLines, suiteLine, summaryLine, totalsOf } from './report.js';
@@ -65,7 +65,13 @@ export async function testCommand(options: TestCommandOptions): Promise<number> 
       embeddings: (embeddings) => recordedEmbeddings(embeddings, () => active.getStore()),
     },
   };
-  const runtime = await createRuntime(config);
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime(config);
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const results: SuiteResult[] = [];
   try {
     // Chroma, its first collection and the sandbox's first worker take seconds to start: start them now, in the
