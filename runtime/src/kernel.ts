@@ -70,7 +70,8 @@ function createLog(options: RuntimeConfig['logger']): Logger {
 
 /**
  * Builds the runtime in dependency order: store, node kinds, providers, vector store, sandbox, the node services, then
- * the services on top (runs, publishing). Opens no port. A failure part way closes what was opened.
+ * the services on top (runs, publishing). Opens no port itself (the managed Chroma starts on first use, not here). A
+ * failure part way closes what was opened.
  */
 export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
   const log = createLog(config.logger);

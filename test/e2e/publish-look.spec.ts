@@ -39,11 +39,19 @@ test('publish dialog: themed controls, a bad origin marked on its field, the flo
   await expect(dialog.getByTestId('publish-error')).not.toContainText('body.settings');
   await page.screenshot({ path: test.info().outputPath('publish-origin-error.png') });
 
-  // A time limit out of range is refused on its field, in seconds, and nothing is published.
+  // A time limit out of range is refused on its field, in seconds, and nothing is published: above the server's
+  // ceiling (FLOWLOOM_RUN_TIMEOUT_MS, 120 s by default), which the field tells, or below 0.1 s.
   await dialog.getByLabel('Allowed origins').fill('https://ok.example');
-  await dialog.getByLabel('Run time limit (seconds)').fill('99999');
+  await expect(dialog.getByTestId('publish-timeout-help')).toHaveText('At most 120 s on this server.');
+  await expect(dialog.getByLabel('Run time limit (seconds)')).toHaveValue('120');
+  await dialog.getByLabel('Run time limit (seconds)').fill('600');
   await dialog.getByTestId('publish-submit').click();
-  await expect(dialog.getByTestId('publish-error-timeout')).toHaveText('a number of seconds from 0.1 to 3600');
+  await expect(dialog.getByTestId('publish-error-timeout')).toHaveText(
+    'at most 120 seconds: the longest run this server allows (FLOWLOOM_RUN_TIMEOUT_MS)',
+  );
+  await dialog.getByLabel('Run time limit (seconds)').fill('0.01');
+  await dialog.getByTestId('publish-submit').click();
+  await expect(dialog.getByTestId('publish-error-timeout')).toHaveText('a number of seconds from 0.1 to 120');
   expect((await (await request.get(`/api/flows/${flowId}/published`)).json()).versions).toEqual([]);
   await dialog.getByLabel('Run time limit (seconds)').fill('120');
 

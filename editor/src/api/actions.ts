@@ -4,7 +4,7 @@ import { isFlowNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import type { RunInfo } from '../store/run-reducer';
 import { api, HttpError, type RunAccepted } from './http';
-import { followRun, unwatchFlow, watchFlow } from './traces';
+import { followRun, replayOnCanvas, unwatchFlow, watchFlow } from './traces';
 
 const get = () => useEditor.getState();
 
@@ -279,16 +279,12 @@ export async function cancelRun(): Promise<void> {
   }
 }
 
-/** Replays a past run onto the canvas through the same reducer as live events. */
+/**
+ * Replays a run from history onto the canvas through the same reducer as live events; one still going is followed to
+ * its end.
+ */
 export async function replayRun(runId: string): Promise<void> {
-  const detail = await api.run(runId);
-  const s = get();
-  s.beginRun(
-    runId,
-    s.nodes.filter(isFlowNode).map((n) => n.id),
-    true,
-  );
-  for (const event of [...(detail.events ?? [])].sort((a, b) => a.seq - b.seq)) get().applyTrace(event);
+  await replayOnCanvas(runId, () => api.run(runId));
   get().openBottom('trace');
 }
 

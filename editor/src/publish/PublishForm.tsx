@@ -1,10 +1,11 @@
 import { Field } from '../ui/Field';
 import type { PublishField } from './errors';
-import { MAX_TIMEOUT_SECONDS, type Publishing } from './use-publishing';
+import { toSeconds } from './timeout';
+import type { Publishing } from './use-publishing';
 
 /** "Publish the draft": note, allowed origins, time limit; the error or the published version; the button. */
 export function PublishForm({
-  publishing: { form, setForm, error, last, versions, isBusy, publish },
+  publishing: { form, setForm, timeoutCeilingMs, loweredTimeout, error, last, versions, isBusy, publish },
 }: {
   publishing: Publishing;
 }) {
@@ -59,13 +60,24 @@ export function PublishForm({
             {...invalid('origins')}
           />
         </Field>
-        <Field id="publish-timeout" label="Run time limit (seconds)" error={fieldErrors('timeout')}>
+        <Field
+          id="publish-timeout"
+          label="Run time limit (seconds)"
+          error={fieldErrors('timeout')}
+          help={
+            <span data-testid="publish-timeout-help">
+              {loweredTimeout &&
+                `v${loweredTimeout.version} allowed ${toSeconds(loweredTimeout.fromMs)} s, more than this server allows: lowered. `}
+              At most {toSeconds(timeoutCeilingMs)} s on this server.
+            </span>
+          }
+        >
           <input
             id="publish-timeout"
             className="input"
             type="number"
             min={0.1}
-            max={MAX_TIMEOUT_SECONDS}
+            max={toSeconds(timeoutCeilingMs)}
             step="any"
             value={form.timeoutSec}
             onChange={(e) => setForm({ ...form, timeoutSec: e.target.value })}

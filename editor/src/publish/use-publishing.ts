@@ -2,9 +2,7 @@ import type { ChatShape, FlowDiffAnswer, FlowInputSpec, PublishAnswer } from '@f
 import { useCallback, useEffect, useState } from 'react';
 import { type PublishedSummary, publishApi } from './api';
 import { describePublishError, type PublishErrorView } from './errors';
-
-/** The longest run a published version may allow (the API's 3,600,000 ms). */
-export const MAX_TIMEOUT_SECONDS = 3600;
+import { initialTimeout, MAX_TIMEOUT_MS, timeoutProblem, toSeconds } from './timeout';
 
 function parseOrigins(text: string): string[] {
   return text
@@ -30,7 +28,11 @@ export function usePublishing(flowId: string, beforePublish?: () => Promise<unkn
   const [inputs, setInputs] = useState<FlowInputSpec[]>([]);
   const [chat, setChat] = useState<ChatShape | null>(null);
   const [last, setLast] = useState<PublishAnswer | null>(null);
-  const [form, setForm] = useState<PublishForm>({ note: '', origins: '', timeoutSec: '120' });
+  const [form, setForm] = useState<PublishForm>({ note: '', origins: '', timeoutSec: toSeconds(120_000) });
+  /** The longest run the server allows (FLOWLOOM_RUN_TIMEOUT_MS), once the versions are read. */
+  const [timeoutCeilingMs, setTimeoutCeilingMs] = useState(MAX_TIMEOUT_MS);
+  /** Set when the newest version's limit was above the ceiling, and the form starts lowered to it. */
+  const [loweredTimeout, setLoweredTimeout] = useState<{ version: number; fromMs: number } | null>(null);
   const [diff, setDiff] = useState<FlowDiffAnswer | null>(null);
   const [error, setError] = useState<PublishErrorView | null>(null);
   const [isBusy, setBusy] = useState(false);
@@ -40,14 +42,17 @@ export function usePublishing(flowId: string, beforePublish?: () => Promise<unkn
     setVersions(list.versions);
     setInputs(io.inputs);
     setChat(io.chat);
+    setTimeoutCeilingMs(list.runTimeoutCeilingMs);
     const newest = list.versions[0];
-    if (newest) {
-      setForm((f) => ({
-        ...f,
-        origins: newest.settings.allowedOrigins.join('\n'),
-        timeoutSec: String(Math.round(newest.settings.timeoutMs / 1000)),
-      }));
-    }
+    const timeout = initialTimeout(newest?.settings.timeoutMs, list.runTimeoutCeilingMs);
+    setLoweredTimeout(
+      newest && timeout.loweredFromMs !== undefined ? { version: newest.version, fromMs: timeout.loweredFromMs } : null,
+    );
+    setForm((f) => ({
+      ...f,
+      ...(newest && { origins: newest.settings.allowedOrigins.join('\n') }),
+      timeoutSec: timeout.seconds,
+    }));
   }, [flowId]);
 
   useEffect(() => {
@@ -67,16 +72,12 @@ export function usePublishing(flowId: string, beforePublish?: () => Promise<unkn
   };
 
   const publish = () => {
-    // Checked here, in seconds: the API's limit is in milliseconds, and a value like "abc" must not become a default.
-    const seconds = Number(form.timeoutSec);
-    if (form.timeoutSec.trim() === '' || !Number.isFinite(seconds) || seconds < 0.1 || seconds > MAX_TIMEOUT_SECONDS) {
-      setError({
-        message: 'Check the marked fields.',
-        fields: { timeout: [`a number of seconds from 0.1 to ${MAX_TIMEOUT_SECONDS}`] },
-        problems: [],
-      });
+    const problem = timeoutProblem(form.timeoutSec, timeoutCeilingMs);
+    if (problem) {
+      setError({ message: 'Check the marked fields.', fields: { timeout: [problem] }, problems: [] });
       return;
     }
+    const seconds = Number(form.timeoutSec);
     return act(async () => {
       setLast(null);
       await beforePublish?.();
@@ -102,7 +103,22 @@ export function usePublishing(flowId: string, beforePublish?: () => Promise<unkn
 
   const showDiff = (from: string, to: string) => act(async () => setDiff(await publishApi.diff(flowId, from, to)));
 
-  return { versions, inputs, chat, last, form, setForm, diff, error, isBusy, publish, rollback, showDiff };
+  return {
+    versions,
+    inputs,
+    chat,
+    last,
+    form,
+    setForm,
+    timeoutCeilingMs,
+    loweredTimeout,
+    diff,
+    error,
+    isBusy,
+    publish,
+    rollback,
+    showDiff,
+  };
 }
 
 export type Publishing = ReturnType<typeof usePublishing>;

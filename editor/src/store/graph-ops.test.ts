@@ -1,4 +1,4 @@
-import { FLOW_FORMAT, type FlowFile } from '@flowloom/nodes/spec';
+import { FLOW_FORMAT, type FlowFile, type NodeSpec } from '@flowloom/nodes/spec';
 import { describe, expect, it } from 'vitest';
 import {
   addConnection,
@@ -180,6 +180,44 @@ describe('clipboard', () => {
     expect(pasted.nodes.map((n) => n.id)).toEqual(['llm-2', 'answer-2']);
     expect(pasted.nodes[0]?.position).toEqual({ x: 310, y: 10 });
     expect(pasted.edges[0]).toMatchObject({ source: 'llm-2', target: 'answer-2', sourceHandle: 'text' });
+  });
+
+  it('saves nodes pasted from a file of an older kind version with their params as written (the runtime migrates them)', () => {
+    // A runtime whose kind `rv-tone` is at version 2: v2 changed the default of `tone` from 'formal' to 'casual' (and
+    // its migration writes 'formal' into v1 nodes that leave `tone` out).
+    const tone: NodeSpec = {
+      type: 'rv-tone',
+      version: 2,
+      title: 'Tone',
+      category: 'data',
+      description: 'test',
+      inputs: [],
+      outputs: [{ name: 'out', dataType: 'text' }],
+      params: [{ name: 'tone', kind: 'string', default: 'casual' }],
+    };
+    // Copied from an old export, saved by version 1 (no typeVersion), where 'casual' was the user's choice; and a
+    // node of the current version, whose default is dropped as always.
+    const fragment: FlowFile = {
+      format: FLOW_FORMAT,
+      id: 'old',
+      name: 'old',
+      nodes: [
+        { id: 'old', type: 'rv-tone', position: { x: 0, y: 0 }, params: { tone: 'casual' } },
+        { id: 'new', type: 'rv-tone', typeVersion: 2, position: { x: 0, y: 0 }, params: { tone: 'casual' } },
+      ],
+      edges: [],
+    };
+    const empty = flowToCanvas({ format: FLOW_FORMAT, id: 'f', name: 'F', version: 1, nodes: [], edges: [] });
+    const pasted = pasteFragment(fragment, { nodes: empty.nodes, edges: empty.edges }, { x: 0, y: 0 });
+    const saved = canvasToFlow(empty.meta, pasted, { 'rv-tone': tone });
+    // Dropping 'casual' (v2's default) from the v1 node would let the v1→v2 migration write 'formal' into it.
+    expect(saved.nodes[0]).toEqual({
+      id: 'old',
+      type: 'rv-tone',
+      position: { x: 0, y: 0 },
+      params: { tone: 'casual' },
+    });
+    expect(saved.nodes[1]).toEqual({ id: 'new', type: 'rv-tone', typeVersion: 2, position: { x: 0, y: 0 } });
   });
 });
 

@@ -59,6 +59,11 @@ export interface RunInfo {
   durationMs?: number;
 }
 
+/** Whether a run has not ended yet: queued or running. */
+export function isRunLive(run: RunInfo): boolean {
+  return run.status === 'running' || run.status === 'queued';
+}
+
 const idleRun = (): NodeRun => ({ status: 'idle', text: '', logs: [] });
 
 /** Every node of the flow waiting for the run to reach it. */

@@ -1,6 +1,7 @@
-import type { TraceEvent } from '@flowloom/nodes/spec';
+import { isRunEnd, type TraceEvent } from '@flowloom/nodes/spec';
 import type { SliceCreator } from './index';
 import {
+  isRunLive,
   type NodeRun,
   queuedNodeRuns,
   type RunInfo,
@@ -54,12 +55,16 @@ export const createRunSlice: SliceCreator<RunSlice> = (set, get) => ({
   applyTrace: (event) => {
     const s = get();
     // Only this run's next event. An older seq is a copy (a replay); a later one was sent before our subscription to
-    // the run, which replays it in order after the ones missing here (docs/contracts.md §4).
-    if (event.runId !== s.runId || event.seq !== s.lastSeq + 1) return;
+    // the run, which replays it in order after the ones missing here (docs/contracts.md §4). Except the end of a run
+    // that has not ended here, whatever its seq: a run interrupted by a crash ends at the seq after its last stored
+    // event, which the canvas may have passed live (the events after it were lost with the process).
+    if (event.runId !== s.runId) return;
+    const isPassedEnd = event.seq <= s.lastSeq && isRunEnd(event) && isRunLive(s.run);
+    if (event.seq !== s.lastSeq + 1 && !isPassedEnd) return;
     const { spans, order } = reduceSpans(s.spans, s.spanOrder, event);
     set(
       {
-        lastSeq: event.seq,
+        lastSeq: Math.max(s.lastSeq, event.seq),
         nodeRuns: reduceNodeRuns(s.nodeRuns, event, s.spans),
         spans,
         spanOrder: order,

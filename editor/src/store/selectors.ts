@@ -3,6 +3,7 @@ import { formatMs } from '../ui/format';
 import { canvasToFlow, catalogLookup } from './graph-ops';
 import { isFlowNode } from './graph-types';
 import type { EditorState } from './index';
+import { isRunLive } from './run-reducer';
 
 export type SaveStatus = 'saved' | 'unsaved' | 'saving' | 'conflict' | 'error';
 
@@ -32,8 +33,7 @@ export const selectSelectionCount = (s: EditorState): number => {
 
 export const selectCanUndo = (s: EditorState) => s.history.past.length > 0;
 export const selectCanRedo = (s: EditorState) => s.history.future.length > 0;
-export const selectIsRunning = (s: EditorState) =>
-  s.isRunPending || s.run.status === 'running' || s.run.status === 'queued';
+export const selectIsRunning = (s: EditorState) => s.isRunPending || isRunLive(s.run);
 
 /** The last canvas turned into a flow file, and what was read from it: selectors run on every store update. */
 let derived: {

@@ -113,4 +113,9 @@ export interface PublishedVersionsAnswer {
   latest: number | null;
   endpoint: string;
   versions: PublishedSummary[];
+  /**
+   * The most `settings.timeoutMs` may be: the server's `FLOWLOOM_RUN_TIMEOUT_MS`, the limit of every published run
+   * and of a version that sets none.
+   */
+  runTimeoutCeilingMs: number;
 }

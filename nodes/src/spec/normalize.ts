@@ -1,5 +1,5 @@
-import type { FlowFile } from './flow.js';
-import type { SpecLookup } from './node-spec.js';
+import type { FlowFile, FlowNode } from './flow.js';
+import type { NodeSpec, SpecLookup } from './node-spec.js';
 import { withDefaults } from './ports.js';
 
 /**
@@ -20,18 +20,27 @@ export function isDeepEqual(a: unknown, b: unknown): boolean {
   return keys.every((key) => Object.hasOwn(right, key) && isDeepEqual(left[key], right[key]));
 }
 
+/** Whether a node was written for its kind's current version (`typeVersion` absent means 1). */
+function isAtKindVersion(node: FlowNode, spec: NodeSpec): boolean {
+  return (node.typeVersion ?? 1) === spec.version;
+}
+
 /**
  * What a flow file keeps of a node's params: params equal to their kind's default are dropped (a flow file holds only
- * the user's choices, docs/contracts.md §1), and so are undefined ones and an empty `params`. Unknown kinds keep every param.
+ * the user's choices, docs/contracts.md §1), and so are undefined ones and an empty `params`. Only a node at its
+ * kind's version is compared with the defaults: an older node's params were chosen against the older defaults (its
+ * migration may write the old default into a param it leaves out), a newer node's against newer ones, so those keep
+ * every param, like nodes of unknown kinds.
  */
 export function normalizeFlow(flow: FlowFile, lookup: SpecLookup): FlowFile {
   const nodes = flow.nodes.map((node) => {
     if (!node.params) return node;
     const spec = lookup(node.type);
+    const defaults = spec && isAtKindVersion(node, spec) ? spec.params : [];
     const params: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(node.params)) {
       if (value === undefined) continue;
-      const param = spec?.params.find((p) => p.name === name);
+      const param = defaults.find((p) => p.name === name);
       if (param && param.default !== undefined && isDeepEqual(param.default, value)) continue;
       params[name] = value;
     }
@@ -44,12 +53,15 @@ export function normalizeFlow(flow: FlowFile, lookup: SpecLookup): FlowFile {
 /**
  * The flow with every node's params complete: each param its kind defines, with the kind's default where the node
  * leaves it out, and the kind's version as `typeVersion`. What a published version freezes, so that a later change of
- * a kind's default never changes a published endpoint (`normalizeFlow` is the way back). Unknown kinds stay as they are.
+ * a kind's default never changes a published endpoint (`normalizeFlow` is the way back). Only nodes at their kind's
+ * version are filled: migrate the flow first (`migrateFlow`), since an older node's missing params mean the older
+ * defaults. Nodes of another version (a newer one stays newer, validation reports it) and of unknown kinds stay as
+ * they are.
  */
 export function fillDefaults(flow: FlowFile, lookup: SpecLookup): FlowFile {
   const nodes = flow.nodes.map((node) => {
     const spec = lookup(node.type);
-    if (!spec) return node;
+    if (!spec || !isAtKindVersion(node, spec)) return node;
     const params = withDefaults(spec, node.params);
     const { params: _given, ...rest } = node;
     return { ...rest, typeVersion: spec.version, ...(Object.keys(params).length > 0 && { params }) };

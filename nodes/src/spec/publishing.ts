@@ -1,4 +1,8 @@
-/** Public shapes of the publishing API (docs/publishing.md), shared by the runtime and the editor. */
+/** Public shapes of the publishing API (docs/publishing.md), shared by the runtime and the editor, and its rules. */
+
+import type { FlowFile } from './flow.js';
+import type { ParamSpec, SpecLookup } from './node-spec.js';
+import { findParam } from './ports.js';
 
 /** How a published version may be called: stored with the version, so a rollback restores it too. */
 export interface PublishSettings {
@@ -8,6 +12,17 @@ export interface PublishSettings {
   timeoutMs: number;
   /** Params callers may override besides those the catalog marks `overridable`, as `nodeId.param`. */
   overridable: string[];
+}
+
+/**
+ * The param an entry of `settings.overridable` (`nodeId.param`) names in a flow, or undefined when it names none. A
+ * param of kind `flow` is never overridable: which flows a published version calls is frozen with it.
+ */
+export function overridableParam(flow: FlowFile, path: string, lookup: SpecLookup): ParamSpec | undefined {
+  const [nodeId, name] = path.split('.', 2) as [string, string | undefined];
+  const node = flow.nodes.find((n) => n.id === nodeId);
+  const spec = node && lookup(node.type);
+  return spec && name ? findParam(spec, name) : undefined;
 }
 
 /** A published version without its flow (version lists). */

@@ -173,9 +173,12 @@ class Subscriber {
     const detail = this.app.runtime.runs.get(runId);
     if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     // Finished: its whole log is in the store (a run leaves the live set only after its last event is written).
-    for (const event of detail.events) {
-      if (event.seq > (afterSeq ?? -1)) this.#send(event);
-    }
+    const after = detail.events.filter((event) => event.seq > (afterSeq ?? -1));
+    // A client at or past the last seq still gets the end: a run recovered after a crash ends at the seq after the
+    // last stored event, which a client that saw later events live (lost with the last group commit) has passed.
+    const end = detail.events.at(-1);
+    if (after.length === 0 && end && isRunEnd(end)) after.push(end);
+    for (const event of after) this.#send(event);
   }
 
   unsubscribe(payload: unknown): void {
@@ -215,7 +218,8 @@ function answer(ack: unknown, fn: () => void): void {
  * socket.io on the app's HTTP server, namespace `/traces`: `subscribe`/`unsubscribe` with `{runId}` or `{flowId}`,
  * acknowledged with `{ok: true}` or `{ok: false, error}`; events arrive as `trace` messages. A run subscription first
  * replays the run's past events (memory for live runs, the store for finished ones), in order, then live ones;
- * with `afterSeq` only those with a greater seq, even when a flow subscription has sent them already. A flow
+ * with `afterSeq` only those with a greater seq, even when a flow subscription has sent them already (a finished run
+ * whose last seq is at or below `afterSeq` sends its end event still). A flow
  * subscription delivers every event of the flow's live runs and of every run started later. Each event reaches a
  * socket once per subscription request, in seq order. The ack comes after the replay, so when it arrives every past
  * event is already delivered.

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunService } from '../runs/run-service.js';
 import { DB_FILE, Store } from '../store/store.js';
-import { removeTempDir, tempDir } from '../testing/fixtures.js';
+import { flowOf, removeTempDir, tempDir } from '../testing/fixtures.js';
 import { greet, TEST_KINDS, testRegistry } from '../testing/kinds.js';
 import { PublishedService } from './versions.js';
 
@@ -113,6 +113,65 @@ describe('publishing freezes full params', () => {
     const draft = await runs.startSaved('greet', { inputs: { name: 'Ada' } }).done;
     expect(frozen.outputs).toEqual({ text: 'Hi, Ada' });
     expect(draft.outputs).toEqual({ text: 'Hey, Ada' });
+    store.close();
+  });
+});
+
+describe('settings.overridable across versions', () => {
+  const inner = flowOf(
+    'inner',
+    [
+      ['q', 'input', { name: 'question', dataType: 'text' }],
+      ['out', 'output', { name: 'answer' }],
+    ],
+    ['q.value→out.value'],
+  );
+  const outer = flowOf(
+    'outer',
+    [
+      ['q', 'input', { name: 'question', dataType: 'text' }],
+      ['sub', 'subflow', { flowId: 'inner', inputNames: ['question'], outputNames: ['answer'] }],
+      ['out', 'output', { name: 'answer' }],
+    ],
+    ['q.value→sub.question', 'sub.answer→out.value'],
+  );
+
+  it('drops inherited entries the flow no longer allows, and refuses them only when the request gives them', () => {
+    const dir = tempDir('published');
+    dirs.push(dir);
+    const registry = new NodeRegistry();
+    const store = Store.open(dir, { registry, writer: 'inline' });
+    store.createFlow(inner);
+    store.createFlow(outer);
+    // A version stored with entries no publish accepts today: a flow param, and a node the draft no longer has.
+    store.published.insertNext({
+      flowId: 'outer',
+      version: 1,
+      json: JSON.stringify(outer),
+      bundle: JSON.stringify([{ flowId: 'inner', flowVersion: 1, flow: inner }]),
+      flowVersion: 1,
+      rollbackOf: null,
+      note: null,
+      settings: JSON.stringify({
+        allowedOrigins: [],
+        timeoutMs: 120_000,
+        overridable: ['sub.flowId', 'gone.x', 'q.name'],
+      }),
+      publishedAt: new Date().toISOString(),
+    });
+    const published = new PublishedService(store, registry);
+    expect(published.publish('outer', { settings: { timeoutMs: 5000 } }).settings).toEqual({
+      allowedOrigins: [],
+      timeoutMs: 5000,
+      overridable: ['q.name'],
+    });
+    expect(published.publish('outer', { fromVersion: 1 }).settings.overridable).toEqual(['q.name']);
+    expect(() => published.publish('outer', { settings: { overridable: ['sub.flowId', 'q.name'] } })).toThrow(
+      expect.objectContaining({
+        code: 'VALIDATION_FAILED',
+        details: [expect.objectContaining({ field: 'body.settings.overridable', param: 'sub.flowId' })],
+      }),
+    );
     store.close();
   });
 });

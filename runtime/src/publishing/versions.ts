@@ -10,6 +10,7 @@ import {
   findParam,
   migrateFlow,
   type NodeRegistry,
+  overridableParam,
   type Problem,
   type PublishedSummary,
   type PublishedVersion,
@@ -33,7 +34,11 @@ export interface PublishOptions {
   /** Republish this older published version as the newest (rollback) instead of the draft. */
   fromVersion?: number;
   note?: string;
-  /** Unset fields keep the previous version's settings (or the defaults for a first version). */
+  /**
+   * Unset fields keep the previous version's settings (or the defaults for a first version); of the `overridable`
+   * entries kept, those the flow no longer allows are dropped. Given entries that name no param, or a flow param, are
+   * refused.
+   */
   settings?: Partial<PublishSettings>;
 }
 
@@ -108,9 +113,8 @@ export class PublishedService {
       flowVersion = stored.version;
       load = (id) => this.#store.getFlow(id);
     }
-    settings = { ...settings, ...options.settings };
-    if ((options.settings?.timeoutMs ?? 0) > this.runTimeoutCeilingMs)
-      throw timeoutAboveCeiling(this.runTimeoutCeilingMs);
+    const given = options.settings ?? {};
+    if ((given.timeoutMs ?? 0) > this.runTimeoutCeilingMs) throw timeoutAboveCeiling(this.runTimeoutCeilingMs);
     const called = collectFlowCalls(flow, load, this.#registry.lookup);
     const problems = [...validateFlow(flow, this.#registry.lookup), ...this.#callProblems(flowId, called)];
     if (problems.length > 0) {
@@ -122,7 +126,11 @@ export class PublishedService {
         },
       );
     }
-    this.#checkOverridable(flow, settings.overridable);
+    if (given.overridable) this.#checkOverridable(flow, given.overridable);
+    // Inherited entries the flow no longer allows (a flow param listed before versions froze the flows they call, a
+    // node since removed from the draft) are dropped: only what this request gives is refused.
+    const overridable = given.overridable ?? settings.overridable.filter((path) => this.#isOverridable(flow, path));
+    settings = { ...settings, ...given, overridable };
     const publishedAt = new Date().toISOString();
     const version = (previous?.version ?? 0) + 1;
     this.#store.published.insertNext({
@@ -313,13 +321,15 @@ export class PublishedService {
     return flow;
   }
 
+  #isOverridable(flow: FlowFile, path: string): boolean {
+    const param = overridableParam(flow, path, this.#registry.lookup);
+    return param !== undefined && param.kind !== 'flow';
+  }
+
   #checkOverridable(flow: FlowFile, overridable: readonly string[]): void {
     const problems: { param: string; message: string }[] = [];
     for (const path of overridable) {
-      const [nodeId, name] = path.split('.', 2) as [string, string | undefined];
-      const node = flow.nodes.find((n) => n.id === nodeId);
-      const spec = node && this.#registry.get(node.type)?.spec;
-      const param = spec && name ? findParam(spec, name) : undefined;
+      const param = overridableParam(flow, path, this.#registry.lookup);
       if (!param) {
         problems.push({ param: path, message: `"${path}" names no param of the flow (use nodeId.param)` });
       } else if (param.kind === 'flow') {

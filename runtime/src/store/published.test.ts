@@ -54,4 +54,18 @@ describe('migration 5: published versions stored before bundles', () => {
     expect(reopened.published.latest('outer')?.bundle).toBe(row?.bundle);
     reopened.close();
   });
+
+  it('drops params naming a flow from settings.overridable (never overridable now), keeping the others', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const settings = { allowedOrigins: ['https://a.example'], timeoutMs: 5000, overridable: ['sub.flowId', 'q.name'] };
+    writeLegacyStore(dir, [inner, outer], [outer], settings);
+
+    const store = Store.open(dir, { writer: 'inline' });
+    expect(JSON.parse(store.published.latest('outer')?.settings ?? '{}')).toEqual({
+      ...settings,
+      overridable: ['q.name'],
+    });
+    store.close();
+  });
 });

@@ -6,6 +6,7 @@ import {
   fillDefaults,
   migrateFlow,
   type NodeRegistry,
+  overridableParam,
   type SpecLookup,
   serializeFlow,
 } from '@flowloom/nodes';
@@ -67,16 +68,18 @@ export function decodeBundle(text: string | null): FrozenFlow[] {
  * Migration 5's data step: a version published before bundles existed ran the current drafts of the flows it calls.
  * Freezes those drafts now (full params, kinds migrated), once, and writes the version's own flow with full params
  * too, so from now on it changes with neither drafts nor kind defaults. A called flow that no longer exists stays
- * out of the bundle: calling it fails as it did before (FLOW_NOT_FOUND).
+ * out of the bundle: calling it fails as it did before (FLOW_NOT_FOUND), and rolling back to the version is refused
+ * (FLOW_CALL_NOT_FOUND). Params naming a flow leave `settings.overridable`: they could be listed then, and are never
+ * overridable now (a version publishing inherits them from would be refused).
  */
 export function freezeLegacyBundles(db: Database.Database, registry: NodeRegistry): void {
-  const rows = db.prepare('SELECT flowId, version, json FROM published_versions WHERE bundle IS NULL').all() as {
-    flowId: string;
-    version: number;
-    json: string;
-  }[];
+  const rows = db
+    .prepare('SELECT flowId, version, json, settings FROM published_versions WHERE bundle IS NULL')
+    .all() as { flowId: string; version: number; json: string; settings: string }[];
   const readDraft = db.prepare('SELECT version, json FROM flows WHERE id = ?');
-  const update = db.prepare('UPDATE published_versions SET json = ?, bundle = ? WHERE flowId = ? AND version = ?');
+  const update = db.prepare(
+    'UPDATE published_versions SET json = ?, bundle = ?, settings = ? WHERE flowId = ? AND version = ?',
+  );
   const drafts = new Map<string, { flow: FlowFile; version: number } | undefined>();
   const load = (flowId: string) => {
     if (!drafts.has(flowId)) {
@@ -91,9 +94,14 @@ export function freezeLegacyBundles(db: Database.Database, registry: NodeRegistr
   for (const row of rows) {
     const flow = migrateFlow(JSON.parse(row.json) as FlowFile, registry).flow;
     const bundle = bundleOf(collectFlowCalls(flow, load, registry.lookup));
+    const settings = JSON.parse(row.settings) as { overridable?: string[] };
+    const overridable = settings.overridable?.filter(
+      (path) => overridableParam(flow, path, registry.lookup)?.kind !== 'flow',
+    );
     update.run(
       serializeFlow(fillDefaults(flow, registry.lookup)),
       encodeBundle(bundle, registry.lookup),
+      JSON.stringify(overridable ? { ...settings, overridable } : settings),
       row.flowId,
       row.version,
     );

@@ -4,12 +4,24 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate } from '../store/migrations.js';
 import { DB_FILE } from '../store/store.js';
 
+/** A published version's settings as that runtime stored them (it let a flow param be overridable). */
+export interface LegacySettings {
+  allowedOrigins: string[];
+  timeoutMs: number;
+  overridable: string[];
+}
+
 /**
  * Writes a data folder as the runtime wrote it before published bundles (schema version 4): drafts at version 1 and
- * published versions holding only their flow, as given (no bundle, defaults left out). Opening a store on it applies
- * the newer migrations.
+ * published versions holding only their flow, as given (no bundle, defaults left out), with `settings`. Opening a
+ * store on it applies the newer migrations.
  */
-export function writeLegacyStore(dataDir: string, drafts: readonly FlowFile[], published: readonly FlowFile[]): void {
+export function writeLegacyStore(
+  dataDir: string,
+  drafts: readonly FlowFile[],
+  published: readonly FlowFile[],
+  settings: LegacySettings = { allowedOrigins: [], timeoutMs: 120_000, overridable: [] },
+): void {
   const db = new Database(join(dataDir, DB_FILE));
   try {
     migrate(
@@ -25,8 +37,7 @@ export function writeLegacyStore(dataDir: string, drafts: readonly FlowFile[], p
       `INSERT INTO published_versions (flowId, version, json, flowVersion, rollbackOf, note, settings, publishedAt)
        VALUES (?, 1, ?, 1, NULL, NULL, ?, ?)`,
     );
-    const settings = JSON.stringify({ allowedOrigins: [], timeoutMs: 120_000, overridable: [] });
-    for (const flow of published) insertVersion.run(flow.id, JSON.stringify(flow), settings, now);
+    for (const flow of published) insertVersion.run(flow.id, JSON.stringify(flow), JSON.stringify(settings), now);
   } finally {
     db.close();
   }

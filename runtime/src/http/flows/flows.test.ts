@@ -349,6 +349,7 @@ describe('node kind versions', () => {
       problems: [{ nodeId: 'answer', code: 'NODE_TYPE_VERSION_UNSUPPORTED' }],
     });
     const created = (await inject('POST', '/api/flows', flow)).json() as FlowFile;
-    expect(greetNode(created, 'answer')?.typeVersion).toBe(7);
+    // Every param kept, even one equal to this runtime's default ('answer'): version 7 may have another default.
+    expect(greetNode(created, 'answer')).toMatchObject({ typeVersion: 7, params: { name: 'answer' } });
   });
 });

@@ -175,7 +175,13 @@ export const publish: FastifyPluginAsyncTypebox = async (app) => {
       if (versions.length === 0 && !app.runtime.store.getFlow(id)) {
         throw new AppError('FLOW_NOT_FOUND', `flow "${id}" does not exist`);
       }
-      return { flowId: id, latest: versions[0]?.version ?? null, endpoint: runEndpoint(id), versions };
+      return {
+        flowId: id,
+        latest: versions[0]?.version ?? null,
+        endpoint: runEndpoint(id),
+        versions,
+        runTimeoutCeilingMs: app.runtime.published.runTimeoutCeilingMs,
+      };
     },
   );
 

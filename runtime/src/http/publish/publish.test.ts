@@ -99,7 +99,12 @@ describe('POST /api/flows/:id/publish', () => {
     await editEcho('v2: ');
     await post('/api/flows/echo/publish', {});
     const list = (await get('/api/flows/echo/published')).json();
-    expect(list).toMatchObject({ flowId: 'echo', latest: 2, endpoint: '/api/v1/flows/echo/run' });
+    expect(list).toMatchObject({
+      flowId: 'echo',
+      latest: 2,
+      endpoint: '/api/v1/flows/echo/run',
+      runTimeoutCeilingMs: 120_000,
+    });
     expect(list.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
     const one = (await get('/api/flows/echo/published/1')).json();
     expect(one.version).toBe(1);
@@ -536,6 +541,71 @@ describe('versions published before bundles', () => {
           headers: { authorization: `Bearer ${apiKey}` },
         });
         expect(res.json()).toMatchObject({ status: 'completed', outputs: { answer: 'A: x' } });
+      } finally {
+        await app.close();
+      }
+    } finally {
+      removeTempDir(dataDir);
+    }
+  });
+});
+
+describe('versions published before bundles, with a flow param in settings.overridable (allowed then)', () => {
+  const legacySettings = { allowedOrigins: [], timeoutMs: 120_000, overridable: ['sub.flowId', 'q.name'] };
+
+  it('can be republished from the editor (which sends only origins and timeout) and rolled back to', async () => {
+    const dataDir = tempDir();
+    try {
+      writeLegacyStore(dataDir, [inner(), caller('outer', 'inner')], [caller('outer', 'inner')], legacySettings);
+      const app = await buildTestApp(testConfig({ dataDir, templatesDir: join(dataDir, 'no-templates') }));
+      try {
+        // The flow param is dropped when the store opens; the others stay.
+        const v1 = (await app.inject({ method: 'GET', url: '/api/flows/outer/published/1' })).json();
+        expect(v1.settings.overridable).toEqual(['q.name']);
+        // What the editor's publish dialog sends.
+        const republish = await app.inject({
+          method: 'POST',
+          url: '/api/flows/outer/publish',
+          payload: { settings: { allowedOrigins: [], timeoutMs: 120_000 } },
+        });
+        expect(republish.statusCode, republish.body).toBe(201);
+        expect(republish.json().settings.overridable).toEqual(['q.name']);
+        const rollback = await app.inject({
+          method: 'POST',
+          url: '/api/flows/outer/published/1/rollback',
+          payload: {},
+        });
+        expect(rollback.statusCode, rollback.body).toBe(201);
+        expect(rollback.json()).toMatchObject({
+          version: 3,
+          rollbackOf: 1,
+          bundle: [{ flowId: 'inner', flowVersion: 1 }],
+        });
+      } finally {
+        await app.close();
+      }
+    } finally {
+      removeTempDir(dataDir);
+    }
+  });
+
+  it('cannot be rolled back to when the flow it calls was deleted before the store was migrated', async () => {
+    const dataDir = tempDir();
+    try {
+      // `inner` is gone: the version's bundle could not freeze it, so the version calls nothing it could run.
+      writeLegacyStore(dataDir, [caller('outer', 'inner')], [caller('outer', 'inner')], legacySettings);
+      const app = await buildTestApp(testConfig({ dataDir, templatesDir: join(dataDir, 'no-templates') }));
+      try {
+        const rollback = await app.inject({
+          method: 'POST',
+          url: '/api/flows/outer/published/1/rollback',
+          payload: {},
+        });
+        expect(rollback.statusCode).toBe(400);
+        expect(rollback.json().error).toMatchObject({
+          code: 'FLOW_INVALID',
+          details: [expect.objectContaining({ nodeId: 'sub', calledFlowId: 'inner', code: 'FLOW_CALL_NOT_FOUND' })],
+        });
       } finally {
         await app.close();
       }

@@ -73,6 +73,10 @@ export const VersionsResponse = Type.Object({
   latest: Type.Union([Type.Integer(), Type.Null()]),
   endpoint: Type.String(),
   versions: Type.Array(PublishedSummarySchema),
+  runTimeoutCeilingMs: Type.Integer({
+    description:
+      'The most settings.timeoutMs may be (FLOWLOOM_RUN_TIMEOUT_MS): the limit of every published run, and of a version that sets none',
+  }),
 });
 
 export const VersionResponse = Type.Object({

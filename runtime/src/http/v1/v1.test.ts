@@ -210,6 +210,9 @@ describe('FLOWLOOM_RUN_TIMEOUT_MS, the ceiling of every published run', () => {
     try {
       const inject = (url: string, payload: object) => limited.app.inject({ method: 'POST', url, payload });
       expect((await inject('/api/flows', echoFlow())).statusCode).toBe(201);
+      // The publish dialog reads the ceiling with the versions, to bound its time limit field.
+      const listed = await limited.app.inject({ method: 'GET', url: '/api/flows/echo/published' });
+      expect(listed.json()).toMatchObject({ latest: null, versions: [], runTimeoutCeilingMs: 300 });
       const refused = await inject('/api/flows/echo/publish', { settings: { timeoutMs: 5000 } });
       expect(refused.statusCode).toBe(400);
       expect(refused.json().error).toEqual({
