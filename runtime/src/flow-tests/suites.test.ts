@@ -9,43 +9,23 @@ import { FLOW_TEST_FORMAT } from './test-file.js';
 let dir: string;
 const registry = new NodeRegistry();
 
-/** chat (question → prompt → llm → answer) calls nothing; outer calls chat through a subflow node. */
-const outer = flowOf(
-  'outer',
-  [
-    ['question', 'input'],
-    ['call', 'subflow', { flowId: 'chat', inputNames: ['question'], outputNames: ['answer'] }],
-    ['answer', 'output'],
-  ],
-  ['question.value→call.question', 'call.answer→answer.value'],
-);
-const lonely = flowOf(
-  'lonely',
-  [
-    ['question', 'input'],
-    ['call', 'subflow', { flowId: 'elsewhere', inputNames: ['question'], outputNames: ['answer'] }],
-    ['answer', 'output'],
-  ],
-  ['question.value→call.question', 'call.answer→answer.value'],
-);
-const rag = flowOf(
-  'rag',
-  [
-    ['question', 'input'],
-    ['search', 'retriever', { collection: 'docs' }],
-    ['found', 'output'],
-  ],
-  ['question.value→search.query', 'search.documents→found.value'],
-);
-const scripted = flowOf(
-  'scripted',
-  [
-    ['question', 'input'],
-    ['run', 'code', { code: 'return inputs.input;' }],
-    ['answer', 'output'],
-  ],
-  ['question.value→run.input', 'run.result→answer.value'],
-);
+/** question → one node (its input and output port) → answer. */
+const oneStep = (id: string, node: [string, string, Record<string, unknown>], [input, output]: [string, string]) =>
+  flowOf(
+    id,
+    [['question', 'input'], node, ['answer', 'output']],
+    [`question.value→${node[0]}.${input}`, `${node[0]}.${output}→answer.value`],
+  );
+const calling = (id: string, flowId: string) =>
+  oneStep(
+    id,
+    ['call', 'subflow', { flowId, inputNames: ['question'], outputNames: ['answer'] }],
+    ['question', 'answer'],
+  );
+const outer = calling('outer', 'chat');
+const lonely = calling('lonely', 'elsewhere');
+const rag = oneStep('rag', ['search', 'retriever', { collection: 'docs' }], ['query', 'documents']);
+const scripted = oneStep('scripted', ['run', 'code', { code: 'return inputs.input;' }], ['input', 'result']);
 
 function write(path: string, value: unknown): string {
   const full = join(dir, path);

@@ -30,15 +30,6 @@ const request = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest
   ...extra,
 });
 
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
-
 /** Records `calls` through the real SDK against the fake, then answers the recordings file's text. */
 async function recordWith(calls: (llm: ReturnType<typeof recordedLlm>) => Promise<unknown>): Promise<string> {
   const recordings = ModelRecordings.recording('x.flowtest.recordings.json');
@@ -135,15 +126,18 @@ describe('recording and replaying chat', () => {
 
   it('fails a call with no recording with RECORDING_NOT_FOUND naming the file and --record', async () => {
     const recordings = ModelRecordings.replaying('flows/chat.flowtest.recordings.json', undefined);
-    const err = await failure(
-      recordedLlm(createLlmService({ baseURL: fake.url }), () => recordings).chat(request('never recorded'), {
+    const call = recordedLlm(createLlmService({ baseURL: fake.url }), () => recordings).chat(
+      request('never recorded'),
+      {
         signal: signal(),
-      }),
+      },
     );
-    expect(err.code).toBe('RECORDING_NOT_FOUND');
-    expect(err.retryable).toBe(false);
-    expect(err.message).toContain('flows/chat.flowtest.recordings.json');
-    expect(err.message).toContain('--record');
+    await expect(call).rejects.toBeInstanceOf(AppError);
+    await expect(call).rejects.toMatchObject({
+      code: 'RECORDING_NOT_FOUND',
+      retryable: false,
+      message: expect.stringMatching(/in flows\/chat\.flowtest\.recordings\.json: run flowloom test --record/),
+    });
     expect(fake.chatRequests()).toHaveLength(0);
   });
 
@@ -188,10 +182,9 @@ describe('recording and replaying embeddings', () => {
       embedder: 'openai:text-embedding-3-small',
     });
     expect(replayed.vectors).toEqual(recorded.vectors);
-    const missing = await failure(
+    await expect(
       offline.embed(['other'], { signal: signal(), embedder: 'openai:text-embedding-3-small' }),
-    );
-    expect(missing.code).toBe('RECORDING_NOT_FOUND');
+    ).rejects.toMatchObject({ code: 'RECORDING_NOT_FOUND' });
     expect((await offline.embed(['x'], { signal: signal(), embedder: 'local' })).embedder).toBe('local');
   });
 });
