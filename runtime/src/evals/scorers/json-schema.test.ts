@@ -35,4 +35,13 @@ describe('json_schema', () => {
       true,
     );
   });
+
+  it('compiles a schema used again (an $id included) once', () => {
+    const withId = { $id: 'https://example.com/person.json', type: 'object' };
+    const [first] = parseEvaluators([{ type: 'json_schema', schema: withId }]);
+    const [second] = parseEvaluators([{ type: 'json_schema', schema: { type: 'object', $id: withId.$id } }]);
+    expect(first?.type === 'json_schema' && second?.type === 'json_schema' && first.validate === second.validate).toBe(
+      true,
+    );
+  });
 });

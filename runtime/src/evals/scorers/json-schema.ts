@@ -1,5 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { stableJson } from '../../platform/stable-json.js';
 import { outputOf } from '../sample.js';
 import type { Scorer } from '../types.js';
 
@@ -8,9 +9,19 @@ const addFormats = addFormatsModule.default;
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
 
+// One validator per schema text: the same schema in many cases (or a schema with an `$id`) is compiled once.
+const compiled = new Map<string, ValidateFunction>();
+
 /** Compiles an evaluator's JSON Schema (draft-07, with the standard formats); throws ajv's error when it is invalid. */
 export function compileEvaluatorSchema(schema: Record<string, unknown>): ValidateFunction {
-  return ajv.compile(schema);
+  const key = stableJson(schema);
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    if (compiled.size >= 1000) compiled.clear();
+    compiled.set(key, validate);
+  }
+  return validate;
 }
 
 /**
