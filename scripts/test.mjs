@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: lint, build, typecheck, unit/integration tests, then browser (e2e) tests, and one final line
+// `npm test`: lint, build, typecheck, unit/integration tests, the example flows' tests (`flowloom test flows`, on
+// their recorded model calls), then browser (e2e) tests, and one final line
 // `N passed, N failed[, N skipped]`. Exits non-zero when anything failed.
 //
 // Counts come from the runners' own summary lines (vitest's "Tests  3 failed | 40 passed (43)", Playwright's
@@ -163,6 +164,23 @@ async function turbo(tasks, env) {
 }
 
 await turbo(['build', 'typecheck', 'test']);
+
+/** The tests of flows/ through the built CLI, counted from its last line "flowloom test: N passed, N failed[, N skipped]". */
+async function flowTests() {
+  // An absolute path: npm may have been started in a package folder (INIT_CWD).
+  const result = await run('node', [resolve(ROOT, 'runtime/bin/flowloom.js'), 'test', resolve(ROOT, 'flows')]);
+  const summary = result.lines
+    .map((line) => /^flowloom test: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(line))
+    .findLast(Boolean);
+  if (!summary) {
+    stepFailures.push('flow tests (flowloom test flows)');
+    return;
+  }
+  const [, passed, failed, skipped] = summary.map(Number);
+  allTasks.set('flows#flowloom test', { passed, failed, skipped: skipped || 0, summaries: 1 });
+}
+
+await flowTests();
 await turbo(['e2e'], { CHROMIUM_PATH: chromium });
 
 const totals = { passed: 0, failed: stepFailures.length, skipped: 0 };

@@ -7,7 +7,12 @@ describe('flowloom --help', () => {
     let out = '';
     const code = await cli(['--help'], {}, { stdout: (text) => (out += text), stderr: () => {} });
     expect(code).toBe(0);
-    for (const command of ['serve', 'run <file.flow.json|flow-id>', 'validate <file.flow.json>']) {
+    for (const command of [
+      'serve',
+      'run <file.flow.json|flow-id>',
+      'validate <file.flow.json>',
+      'test [files or folders]',
+    ]) {
       expect(out).toContain(`  ${command}`);
     }
     for (const variable of ENVIRONMENT) expect(out).toMatch(new RegExp(`^  ${variable.name} `, 'm'));

@@ -59,6 +59,11 @@ Commands:
       Exit 0 when the run completes, 1 when it fails or is cancelled, 2 on bad input.
   validate <file.flow.json> [--json]
       Print the flow's static problems. Exit 0 when there are none, 1 when there are, 2 when unreadable.
+  test [files or folders] [--record] [--junit FILE] [--threshold 0..1]
+      Run flow tests (*.flowtest.json; default: all below the current folder) on recorded model calls,
+      so no provider or key is needed; --record calls the provider and rewrites each test's recordings.
+      A line per case on stderr, the totals on stdout, JUnit XML with --junit. Exit 0 when the pass rate
+      reaches --threshold (default 1: every case), 1 when it does not, 2 on bad input.
 
 ${environmentHelp()}`;
 
@@ -81,6 +86,12 @@ const COMMAND_OPTIONS: Record<string, Options> = {
     help: { type: 'boolean', short: 'h' },
   },
   validate: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  test: {
+    record: { type: 'boolean' },
+    junit: { type: 'string' },
+    threshold: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
 };
 
 type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
@@ -292,6 +303,42 @@ function validateCommand(args: string[], env: Record<string, string | undefined>
   return problems.length === 0 ? EXIT.ok : EXIT.failed;
 }
 
+async function testCommand(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
+  const { values, positionals } = parse('test', args);
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  let threshold = 1;
+  if (values.threshold !== undefined) {
+    const raw = String(values.threshold);
+    threshold = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(threshold) || threshold < 0 || threshold > 1)
+      throw new UsageError(`test: --threshold must be a pass rate from 0 to 1, got "${raw}"`);
+  }
+  if (values.junit === '') throw new UsageError('test: --junit needs a file name');
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    // Loaded on demand, like the kernel for `run`.
+    const { testCommand: runTests } = await import('./flow-tests/command.js');
+    return await runTests({
+      paths: positionals,
+      cwd: env.INIT_CWD ?? process.cwd(),
+      env,
+      isRecording: values.record === true,
+      ...(values.junit !== undefined && { junit: String(values.junit) }),
+      threshold,
+      signal: controller.signal,
+      stdout: io.stdout,
+      stderr: io.stderr,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
 async function serveCommand(
   args: string[],
   env: Record<string, string | undefined>,
@@ -340,6 +387,8 @@ export async function cli(
         return await runCommand(args, env, io);
       case 'validate':
         return validateCommand(args, env, io);
+      case 'test':
+        return await testCommand(args, env, io);
       case undefined:
       case 'help':
       case '--help':
@@ -366,8 +415,9 @@ export async function cli(
       const body = toErrorBody(err);
       io.stderr(`flowloom: ${body.code}: ${body.message}\n`);
       for (const detail of body.details ?? []) {
-        const d = detail as { input?: string; message?: string };
-        if (d.message) io.stderr(`  ${d.input ? `${d.input}: ` : ''}${d.message}\n`);
+        const d = detail as { input?: string; field?: string; message?: string };
+        const at = d.input ?? d.field;
+        if (d.message) io.stderr(`  ${at ? `${at}: ` : ''}${d.message}\n`);
       }
       return EXIT.badInput;
     }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { LlmService } from '@flowloom/nodes';
+import type { EmbeddingService, LlmService } from '@flowloom/nodes';
 import type { LoggerOptions } from 'pino';
 import { type HttpClientConfig, httpClientConfigFromEnv } from './net/http-client.js';
 import type { SandboxConfig } from './sandbox/sandbox.js';
@@ -20,6 +20,11 @@ export interface RuntimeConfig {
   /** Replaces the OpenAI-backed model service (tests). */
   llm?: LlmService;
   /**
+   * Wraps the model services once built, so every run and evaluator calls through the wrapper and the engine never
+   * knows: `flowloom test` records and replays model calls this way (providers/recorded-models.ts).
+   */
+  wrapModels?: ModelWrappers;
+  /**
    * Published endpoints: the run time limit (a version's default and its ceiling) and the default requests per
    * minute per API key.
    */
@@ -30,6 +35,12 @@ export interface RuntimeConfig {
   http?: HttpClientConfig;
   /** Limits of the code sandbox (code, tool-code nodes). */
   sandbox?: SandboxConfig;
+}
+
+/** Wrappers of the model services (chat models, and the embeddings of RAG and evaluators). */
+export interface ModelWrappers {
+  llm?: (llm: LlmService) => LlmService;
+  embeddings?: (embeddings: EmbeddingService) => EmbeddingService;
 }
 
 /** What the HTTP shell needs (`buildApp`): where it listens, who may use the editor API, what it serves. */

@@ -1,4 +1,4 @@
-import { type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
+import { type EmbeddingService, type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
 import { type Logger, pino } from 'pino';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS, type RuntimeConfig, VERSION } from './config.js';
 import { createMemoryService } from './memory/memory.js';
@@ -52,7 +52,8 @@ export interface Runtime {
   readonly providerSettings: ProviderSettings;
   /** Chroma: the managed server (started on first use when CHROMA_URL is unset) or an external one. */
   readonly vectors: ChromaVectors;
-  readonly embeddings: Embeddings;
+  /** Text embeddings: the local embedder, or the configured provider's models (`openai:<model>`). */
+  readonly embeddings: EmbeddingService;
   /** Uploaded files, loaders and splitters. */
   readonly documents: Documents;
   health(): Promise<HealthReport>;
@@ -96,10 +97,12 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       isEnvProvider,
     );
     const envLlm = config.llm ?? createLlmService(config.openai);
-    const llm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm);
+    const providerLlm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm);
+    const llm = config.wrapModels?.llm?.(providerLlm) ?? providerLlm;
 
     const hasOpenAI = Boolean(config.openai.apiKey || config.openai.baseURL);
-    const embeddings = new Embeddings(hasOpenAI ? { openai: createOpenAIEmbeddings(config.openai) } : {});
+    const providerEmbeddings = new Embeddings(hasOpenAI ? { openai: createOpenAIEmbeddings(config.openai) } : {});
+    const embeddings = config.wrapModels?.embeddings?.(providerEmbeddings) ?? providerEmbeddings;
     const vectors = new ChromaVectors({
       url: config.chromaUrl,
       dataDir: config.dataDir,

@@ -51,6 +51,7 @@ export const ERROR_CODES = [
   'KEY_NOT_FOUND',
   'VERSION_NOT_FOUND',
   'OVERRIDE_NOT_ALLOWED',
+  'RECORDING_NOT_FOUND',
 ] as const;
 
 /** One of `ERROR_CODES`. */

@@ -233,3 +233,36 @@ describe('flowloom serve', () => {
     expect(result.stderr).toContain('--port');
   });
 });
+
+describe('flowloom test', () => {
+  it('records with the provider, replays with none (exit 0), fails a missing recording (exit 1), refuses bad files (exit 2)', async () => {
+    const test = (question: string) =>
+      JSON.stringify({
+        format: 'flowloom.test/v1',
+        flow: 'chat',
+        cases: [
+          { name: 'echoes', inputs: { question }, expected: `echo: Q: ${question}`, expect: [{ type: 'exact' }] },
+        ],
+      });
+    writeFileSync(join(dir, 'chat.flowtest.json'), test('recorded'));
+    const recorded = await flowloom(['test', 'chat.flowtest.json', '--record']);
+    expect(recorded.code).toBe(0);
+    expect(existsSync(join(dir, 'chat.flowtest.recordings.json'))).toBe(true);
+
+    const replayed = await flowloom(['test', 'chat.flowtest.json', '--junit', 'junit.xml'], { OPENAI_BASE_URL: '' });
+    expect(replayed.stderr).toMatch(/ {2}✓ echoes {2}\d+ ms\n/);
+    expect(replayed.stdout).toMatch(/^flowloom test: 1 passed, 0 failed/);
+    expect(replayed.code).toBe(0);
+    expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain('<testcase name="echoes" classname="chat"');
+
+    writeFileSync(join(dir, 'chat.flowtest.json'), test('not recorded'));
+    const missing = await flowloom(['test', 'chat.flowtest.json'], { OPENAI_BASE_URL: '' });
+    expect(missing.stderr).toContain('RECORDING_NOT_FOUND: node "llm" failed');
+    expect(missing.code).toBe(1);
+
+    writeFileSync(join(dir, 'chat.flowtest.json'), '{"format": "flowloom.test/v2"}');
+    const bad = await flowloom(['test', 'chat.flowtest.json']);
+    expect(bad.stderr).toContain('chat.flowtest.json: format: must be "flowloom.test/v1"');
+    expect(bad.code).toBe(2);
+  });
+});
