@@ -106,7 +106,7 @@ describe('flow', () => {
     const evaluators = parseEvaluators([{ type: 'flow', flowId: 'grader', output: 'answer' }]);
     const { flow: verdict } = await evaluate(evaluators, sample, services, { signal: signal() });
     expect(verdict).toEqual({ score: 1, pass: true, reason: 'looked for shipped', runId: expect.any(String) });
-    const run = runtime.runs.get(verdict?.runId as string)?.run;
+    const run = (await runtime.runs.get(verdict?.runId as string))?.run;
     expect(run).toMatchObject({
       flowId: 'grader',
       parentRunId: 'r_evaluated',

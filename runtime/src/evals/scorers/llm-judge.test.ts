@@ -65,7 +65,7 @@ describe('llm_judge', () => {
     const evaluators = parseEvaluators([{ type: 'llm_judge', rubric: 'Status and delay?', model: 'gpt-4o' }]);
     const { llm_judge: verdict } = await evaluate(evaluators, sample, services, { signal: signal() });
     expect(verdict).toEqual({ score: 0.9, pass: true, reason: 'Gives both.', runId: expect.any(String) });
-    const detail = runtime.runs.get(verdict?.runId as string);
+    const detail = await runtime.runs.get(verdict?.runId as string);
     expect(detail?.run).toMatchObject({ flowId: JUDGE_FLOW_ID, status: 'completed', parentRunId: 'r_evaluated' });
     const completed = detail?.events.find((event) => event.type === 'node.completed' && event.nodeId === 'judge');
     expect(completed?.data).toMatchObject({ usage: { promptTokens: expect.any(Number) }, costUsd: expect.any(Number) });
