@@ -24,6 +24,8 @@ export interface UiSlice {
   rightTab: RightTab;
   bottomTab: BottomTab;
   isBottomOpen: boolean;
+  /** The keyboard shortcuts sheet (`?`) is open. */
+  isShortcutsOpen: boolean;
   /** Why the connection being dragged would be refused. */
   connectHint: string | null;
   toasts: Toast[];
@@ -36,6 +38,7 @@ export interface UiSlice {
   setRightTab: (tab: RightTab) => void;
   openBottom: (tab: BottomTab) => void;
   toggleBottom: () => void;
+  setShortcutsOpen: (isOpen: boolean) => void;
   setConnectHint: (hint: string | null) => void;
   toast: (kind: Toast['kind'], message: string) => void;
   dismissToast: (id: number) => void;
@@ -61,6 +64,7 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
   rightTab: 'inspect',
   bottomTab: 'trace',
   isBottomOpen: false,
+  isShortcutsOpen: false,
   connectHint: null,
   toasts: [],
   announcement: { id: 0, text: '' },
@@ -80,6 +84,7 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
   setRightTab: (rightTab) => set({ rightTab }, false, 'setRightTab'),
   openBottom: (bottomTab) => set({ bottomTab, isBottomOpen: true }, false, 'openBottom'),
   toggleBottom: () => set({ isBottomOpen: !get().isBottomOpen }, false, 'toggleBottom'),
+  setShortcutsOpen: (isShortcutsOpen) => set({ isShortcutsOpen }, false, 'setShortcutsOpen'),
   setConnectHint: (connectHint) => {
     if (get().connectHint !== connectHint) set({ connectHint }, false, 'setConnectHint');
   },

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { closeFlow, openFlow, saveNow, startAutosave } from '../../api/actions';
 import { FlowCanvas } from '../../canvas/FlowCanvas';
 import { Palette } from '../../canvas/Palette';
+import { ESTIMATED_SIZE, placeBeside } from '../../canvas/placement';
 import { Inspector } from '../../inspector/Inspector';
 import { RunPanel } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
@@ -12,6 +13,7 @@ import { useDocumentTitle } from '../../ui/use-document-title';
 import { Announcer } from './Announcer';
 import { BottomPanel } from './BottomPanel';
 import { ConflictBanner } from './ConflictBanner';
+import { ShortcutsDialog } from './ShortcutsDialog';
 import { SkipLinks } from './SkipLinks';
 import { TopBar } from './TopBar';
 import { useEditorKeys } from './use-editor-keys';
@@ -74,8 +76,9 @@ function EditorLayout() {
     (type: string) => {
       const at = centre();
       const s = useEditor.getState();
-      const jitter = (s.nodes.length % 5) * 24;
-      const id = addNode(type, { x: Math.round(at.x - 120 + jitter), y: Math.round(at.y - 40 + jitter) });
+      // Beside the selection, else at the centre of the view; never on top of a node.
+      const fallback = { x: at.x - ESTIMATED_SIZE.width / 2, y: at.y - ESTIMATED_SIZE.height / 2 };
+      const id = addNode(type, placeBeside(s.nodes, fallback));
       s.announce(`Added ${s.catalog[type]?.title ?? type} node ${id}, selected.`);
     },
     [addNode, centre],
@@ -112,6 +115,7 @@ function EditorLayout() {
         </aside>
       </main>
       <Announcer />
+      <ShortcutsDialog />
     </div>
   );
 }
