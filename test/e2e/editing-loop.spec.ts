@@ -35,7 +35,11 @@ test('opens flows at a readable zoom, shows it, and goes back to 100 % from it',
   await expect(level).toHaveText('100%');
 });
 
-test('duplicates the selection beside it with Ctrl+D, edges included, one undo step', async ({ page, request, editor }) => {
+test('duplicates the selection beside it with Ctrl+D, edges included, one undo step', async ({
+  page,
+  request,
+  editor,
+}) => {
   await putFlow(request, flowFixture('chat', 'e2e-duplicate'));
   await editor.open('e2e-duplicate');
   await expect(editor.edgeCount()).toHaveCount(3);
