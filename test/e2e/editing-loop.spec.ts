@@ -113,3 +113,25 @@ test('lists every shortcut on ? and closes with Escape', async ({ page, request,
   await page.getByTestId('shortcuts-button').click();
   await expect(dialog).toBeVisible();
 });
+
+test('the inspector follows the selection, and what was typed in the Run tab stays', async ({
+  page,
+  request,
+  editor,
+}) => {
+  await putFlow(request, flowFixture('chat', 'e2e-follow'));
+  await editor.open('e2e-follow');
+  await page.getByTestId('tab-run').click();
+  await page.getByTestId('chat-input').fill('half a question');
+  await page.getByTestId('run-mode-form').click();
+  await page.getByTestId('run-input-question').fill('typed in the form');
+  // Selecting a node while the Run tab is open shows its settings.
+  await editor.node('llm').locator('.node-header').click();
+  await expect(page.getByTestId('inspector')).toBeVisible();
+  await expect(page.getByTestId('tab-inspect')).toHaveAttribute('aria-selected', 'true');
+  // Back on Run: the same mode, the same values.
+  await page.getByTestId('tab-run').click();
+  await expect(page.getByTestId('run-input-question')).toHaveValue('typed in the form');
+  await page.getByTestId('run-mode-chat').click();
+  await expect(page.getByTestId('chat-input')).toHaveValue('half a question');
+});

@@ -7,6 +7,7 @@ import { ESTIMATED_SIZE, placeBeside } from '../../canvas/placement';
 import { Inspector } from '../../inspector/Inspector';
 import { RunPanel } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
+import { selectSelectedNodeId } from '../../store/selectors';
 import type { RightTab } from '../../store/ui-slice';
 import { type TabItem, TabList, TabPanel } from '../../ui/Tabs';
 import { useDocumentTitle } from '../../ui/use-document-title';
@@ -85,6 +86,13 @@ function EditorLayout() {
   );
 
   useEditorKeys(centre);
+
+  // The inspector follows the selection: selecting a node shows its settings, whichever tab was open. What was typed
+  // in the Run tab stays (it lives in the store).
+  const selectedId = useEditor(selectSelectedNodeId);
+  useEffect(() => {
+    if (selectedId !== null) useEditor.getState().setRightTab('inspect');
+  }, [selectedId]);
 
   return (
     <div className="editor">
