@@ -12,6 +12,7 @@ import { PublishedService } from './publishing/versions.js';
 import { Documents } from './rag/documents/index.js';
 import { Embeddings } from './rag/embeddings.js';
 import { ChromaVectors } from './rag/vectors.js';
+import { FeedbackService } from './runs/feedback.js';
 import { RunService } from './runs/run-service.js';
 import { createSandbox } from './sandbox/sandbox.js';
 import { openStore, type Store } from './store/index.js';
@@ -46,6 +47,8 @@ export interface Runtime {
   /** The services every run gets (`flows` is added per run): complete when `createRuntime` returns, never changed. */
   readonly services: Readonly<NodeServices>;
   readonly runs: RunService;
+  /** Feedback on runs (the editor's, and published callers' on their own runs). */
+  readonly feedback: FeedbackService;
   readonly published: PublishedService;
   readonly keys: KeyService;
   readonly rateLimiter: RateLimiter;
@@ -124,6 +127,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       memory: createMemoryService(store.memory),
     });
     const runs = new RunService({ store, registry, services });
+    const feedback = new FeedbackService(store, runs);
     const published = new PublishedService(store, registry, {
       timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
     });
@@ -153,6 +157,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       llm,
       services,
       runs,
+      feedback,
       published,
       keys,
       rateLimiter,
