@@ -1,6 +1,7 @@
 import { type EmbeddingService, type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
 import { type Logger, pino } from 'pino';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS, type RuntimeConfig, VERSION } from './config.js';
+import { DatasetService } from './datasets/dataset-service.js';
 import { createMemoryService } from './memory/memory.js';
 import { createHttpClient } from './net/http-client.js';
 import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js';
@@ -49,6 +50,8 @@ export interface Runtime {
   readonly runs: RunService;
   /** Feedback on runs (the editor's, and published callers' on their own runs). */
   readonly feedback: FeedbackService;
+  /** Datasets and their items. */
+  readonly datasets: DatasetService;
   readonly published: PublishedService;
   readonly keys: KeyService;
   readonly rateLimiter: RateLimiter;
@@ -128,6 +131,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     });
     const runs = new RunService({ store, registry, services });
     const feedback = new FeedbackService(store, runs);
+    const datasets = new DatasetService(store, runs);
     const published = new PublishedService(store, registry, {
       timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
     });
@@ -158,6 +162,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       services,
       runs,
       feedback,
+      datasets,
       published,
       keys,
       rateLimiter,

@@ -16,6 +16,7 @@ import { traces } from '../live/traces.js';
 import { adminAuthMode } from '../publishing/auth.js';
 import { adminTokenHook } from './auth.js';
 import { collections } from './collections/index.js';
+import { datasets } from './datasets/index.js';
 import { docs } from './docs/index.js';
 import { sendError, sendNotFound } from './errors.js';
 import { flows } from './flows/index.js';
@@ -42,7 +43,19 @@ export const BODY_LIMIT = 1024 * 1024;
 type Plugin = FastifyPluginAsync<any>;
 
 /** HTTP features, one encapsulated plugin each, registered under `/api` with the HTTP config's `templatesDir`. */
-export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, publish, keys, v1, settings, docs, collections];
+export const FEATURE_PLUGINS: Plugin[] = [
+  health,
+  nodes,
+  flows,
+  runs,
+  publish,
+  keys,
+  v1,
+  settings,
+  docs,
+  collections,
+  datasets,
+];
 
 const FALLBACK_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Flowloom</title></head>
@@ -131,6 +144,7 @@ export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<Ap
           { name: 'keys' },
           { name: 'published' },
           { name: 'settings' },
+          { name: 'datasets' },
         ],
       },
     });
