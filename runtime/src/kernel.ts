@@ -2,6 +2,7 @@ import { type EmbeddingService, type LlmService, NodeRegistry, type NodeServices
 import { type Logger, pino } from 'pino';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS, type RuntimeConfig, VERSION } from './config.js';
 import { DatasetService } from './datasets/dataset-service.js';
+import { ExperimentService } from './experiments/experiment-service.js';
 import { createMemoryService } from './memory/memory.js';
 import { createHttpClient } from './net/http-client.js';
 import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js';
@@ -52,6 +53,8 @@ export interface Runtime {
   readonly feedback: FeedbackService;
   /** Datasets and their items. */
   readonly datasets: DatasetService;
+  /** Experiments: datasets × flow versions × evaluators, each cell a run. */
+  readonly experiments: ExperimentService;
   readonly published: PublishedService;
   readonly keys: KeyService;
   readonly rateLimiter: RateLimiter;
@@ -135,6 +138,15 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     const published = new PublishedService(store, registry, {
       timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
     });
+    const experiments = new ExperimentService({
+      store,
+      runs,
+      published,
+      datasets,
+      registry,
+      embeddings,
+      onError: (err, message) => log.error({ err }, message),
+    });
     const keys = new KeyService(store.keys, {
       onFlushError: (err) => log.error({ err }, 'writing API key last-used times failed; they stay pending'),
     });
@@ -143,6 +155,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
       const failures: unknown[] = [];
+      // Experiments first: they are let go (not ended), so the next start goes on with them.
+      await experiments.close();
       await runs.cancelAll();
       try {
         await keys.flush();
@@ -163,6 +177,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       runs,
       feedback,
       datasets,
+      experiments,
       published,
       keys,
       rateLimiter,

@@ -19,6 +19,7 @@ import { collections } from './collections/index.js';
 import { datasets } from './datasets/index.js';
 import { docs } from './docs/index.js';
 import { sendError, sendNotFound } from './errors.js';
+import { experiments } from './experiments/index.js';
 import { flows } from './flows/index.js';
 import { health } from './health/index.js';
 import { keys } from './keys/index.js';
@@ -55,6 +56,7 @@ export const FEATURE_PLUGINS: Plugin[] = [
   docs,
   collections,
   datasets,
+  experiments,
 ];
 
 const FALLBACK_PAGE = `<!doctype html>
@@ -110,6 +112,8 @@ export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<Ap
   app.decorate('runtime', runtime);
   // Before the server stops: live runs end (cancelled, their final rows written), so their SSE streams close.
   app.addHook('preClose', async () => {
+    // Experiments first: they are let go with their cells pending (a cancelled run would be an error cell).
+    await runtime.experiments.close();
     await runtime.runs.cancelAll();
   });
   app.addHook('onClose', async () => {
@@ -145,6 +149,7 @@ export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<Ap
           { name: 'published' },
           { name: 'settings' },
           { name: 'datasets' },
+          { name: 'experiments' },
         ],
       },
     });

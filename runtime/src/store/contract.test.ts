@@ -531,6 +531,15 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       expect(cells[2]).toEqual(failed);
       expect(cells[0]).toEqual({ seq: 1, target: 0, repetition: 0, status: 'pending' });
       expect((await store.experiments.cells('x1', { fromSeq: 2, toSeq: 2 })).map((c) => c.seq)).toEqual([2, 2]);
+      expect(await store.experiments.counts('x1')).toEqual({ finished: 2, errors: 1 });
+      expect(await store.experiments.cellOfRun('r_2')).toEqual({
+        experimentId: 'x1',
+        itemId: 'q2',
+        target: 0,
+        repetition: 0,
+      });
+      expect(await store.experiments.cellOfRun('r_9')).toBeUndefined();
+      expect(await store.experiments.counts('nope')).toEqual({ finished: 0, errors: 0 });
 
       const me = { host: 'h', pid: 42 };
       expect(await store.experiments.claim('x1', me, {})).toBe(true);

@@ -55,6 +55,14 @@ export class SqliteExperimentTable implements ExperimentTable {
            endedAt = @endedAt
          WHERE experimentId = @experimentId AND seq = @seq AND target = @target AND repetition = @repetition`,
       ),
+      cellOfRun: db.prepare(
+        `SELECT c.experimentId, i.itemId, c.target, c.repetition FROM experiment_cells c
+         JOIN experiment_items i ON i.experimentId = c.experimentId AND i.seq = c.seq WHERE c.runId = ?`,
+      ),
+      counts: db.prepare(
+        `SELECT COUNT(*) FILTER (WHERE status != 'pending') AS finished, COUNT(*) FILTER (WHERE status = 'error') AS errors
+         FROM experiment_cells WHERE experimentId = ?`,
+      ),
       remove: db.prepare('DELETE FROM experiments WHERE id = ?'),
       removeItems: db.prepare('DELETE FROM experiment_items WHERE experimentId = ?'),
       removeCells: db.prepare('DELETE FROM experiment_cells WHERE experimentId = ?'),
@@ -165,6 +173,18 @@ export class SqliteExperimentTable implements ExperimentTable {
         }
       })
       .immediate();
+  }
+
+  async cellOfRun(
+    runId: string,
+  ): Promise<{ experimentId: string; itemId: string; target: number; repetition: number } | undefined> {
+    return this.#sql.cellOfRun.get(runId) as
+      | { experimentId: string; itemId: string; target: number; repetition: number }
+      | undefined;
+  }
+
+  async counts(id: string): Promise<{ finished: number; errors: number }> {
+    return this.#sql.counts.get(id) as { finished: number; errors: number };
   }
 
   async remove(id: string): Promise<boolean> {

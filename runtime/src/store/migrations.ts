@@ -244,6 +244,7 @@ export const MIGRATIONS: readonly Migration[] = [
         endedAt TEXT,
         PRIMARY KEY (experimentId, seq, target, repetition)
       ) WITHOUT ROWID;
+      CREATE INDEX experiment_cells_by_run ON experiment_cells (runId) WHERE runId IS NOT NULL;
     `,
   },
 ];

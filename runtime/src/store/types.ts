@@ -251,6 +251,12 @@ export interface ExperimentTable {
   cells(id: string, range?: { fromSeq?: number; toSeq?: number }): Promise<ExperimentCell[]>;
   /** Writes finished cells in one transaction. */
   saveCells(id: string, cells: readonly ExperimentCell[]): Promise<void>;
+  /** The cell a run was made for: which experiment, item, target and repetition (undefined for other runs). */
+  cellOfRun(
+    runId: string,
+  ): Promise<{ experimentId: string; itemId: string; target: number; repetition: number } | undefined>;
+  /** How many cells are finished (done or error) and how many of those are errors. */
+  counts(id: string): Promise<{ finished: number; errors: number }>;
   /** Deletes an experiment with its items and cells (its runs stay); false when it did not exist. */
   remove(id: string): Promise<boolean>;
 }

@@ -207,12 +207,13 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const [detail, feedback] = await Promise.all([
+      const [detail, feedback, experiment] = await Promise.all([
         app.runtime.runs.get(request.params.runId),
         app.runtime.feedback.list(request.params.runId),
+        app.runtime.store.experiments.cellOfRun(request.params.runId),
       ]);
       if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${request.params.runId}" does not exist`);
-      return { ...detail.run, events: detail.events, feedback };
+      return { ...detail.run, events: detail.events, feedback, ...(experiment && { experiment }) };
     },
   );
 

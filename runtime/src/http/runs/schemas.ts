@@ -127,6 +127,12 @@ export const RunDetailResponse = Type.Object({
   ...RunSummary.properties,
   events: Type.Array(TraceEventSchema),
   feedback: Type.Array(FeedbackSchema),
+  experiment: Type.Optional(
+    Type.Object(
+      { experimentId: Type.String(), itemId: Type.String(), target: Type.Integer(), repetition: Type.Integer() },
+      { description: 'The experiment cell this run was made for (docs/contracts.md §7)' },
+    ),
+  ),
 });
 
 export const RunsQuery = Type.Object(

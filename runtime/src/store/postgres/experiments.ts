@@ -167,6 +167,27 @@ export class PgExperimentTable implements ExperimentTable {
     );
   }
 
+  async cellOfRun(
+    runId: string,
+  ): Promise<{ experimentId: string; itemId: string; target: number; repetition: number } | undefined> {
+    const rows = await this.#db.query<{ experimentId: string; itemId: string; target: number; repetition: number }>(
+      `SELECT c.experiment_id AS "experimentId", i.item_id AS "itemId", c.target, c.repetition
+       FROM experiment_cells c JOIN experiment_items i ON i.experiment_id = c.experiment_id AND i.seq = c.seq
+       WHERE c.run_id = $1`,
+      [runId],
+    );
+    return rows[0];
+  }
+
+  async counts(id: string): Promise<{ finished: number; errors: number }> {
+    const rows = await this.#db.query<{ finished: number; errors: number }>(
+      `SELECT COUNT(*) FILTER (WHERE status <> 'pending') AS finished, COUNT(*) FILTER (WHERE status = 'error') AS errors
+       FROM experiment_cells WHERE experiment_id = $1`,
+      [id],
+    );
+    return rows[0] ?? { finished: 0, errors: 0 };
+  }
+
   async remove(id: string): Promise<boolean> {
     return this.#db.transaction(async (client) => {
       await client.query('DELETE FROM experiment_cells WHERE experiment_id = $1', [id]);

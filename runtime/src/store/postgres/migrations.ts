@@ -235,6 +235,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
         ended_at timestamptz,
         PRIMARY KEY (experiment_id, seq, target, repetition)
       );
+      CREATE INDEX experiment_cells_by_run ON experiment_cells (run_id) WHERE run_id IS NOT NULL;
     `,
   },
 ];
