@@ -1,21 +1,9 @@
 import { FLOW_ID_PATTERN } from '@flowloom/nodes';
 import { Type } from 'typebox';
 import { ITEM_ID_PATTERN, SPLIT_PATTERN } from '../../datasets/import.js';
+import { ErrorBody, RunStatus } from '../runs/schemas.js';
 
-const ErrorBody = Type.Object(
-  { code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Unknown())) },
-  { additionalProperties: true },
-);
-const Status = Type.Union(
-  [
-    Type.Literal('queued'),
-    Type.Literal('running'),
-    Type.Literal('completed'),
-    Type.Literal('failed'),
-    Type.Literal('cancelled'),
-  ],
-  { description: 'queued, running, completed, failed or cancelled' },
-);
+const Status = RunStatus;
 const Version = Type.Union([Type.Literal('draft'), Type.Integer({ minimum: 1 })], {
   description: '"draft" (the saved draft as it is now) or a published version',
 });

@@ -2,7 +2,7 @@ import { FLOW_ID_PATTERN } from '@flowloom/nodes';
 import { Type } from 'typebox';
 
 const Values = Type.Record(Type.String(), Type.Unknown());
-const RunStatus = Type.Union(
+export const RunStatus = Type.Union(
   [
     Type.Literal('queued'),
     Type.Literal('running'),
@@ -12,7 +12,7 @@ const RunStatus = Type.Union(
   ],
   { description: 'queued, running, completed, failed or cancelled' },
 );
-const ErrorBody = Type.Object(
+export const ErrorBody = Type.Object(
   { code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Unknown())) },
   { additionalProperties: true },
 );
