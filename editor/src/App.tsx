@@ -1,4 +1,6 @@
 import { SignIn, useNeedsSignIn } from './auth/SignIn';
+import { DatasetsPage } from './datasets/DatasetsPage';
+import { ExperimentsPage } from './experiments/ExperimentsPage';
 import { KeysPage } from './keys/KeysPage';
 import { EditorPage } from './pages/editor/EditorPage';
 import { FlowsPage } from './pages/flows/FlowsPage';
@@ -12,9 +14,13 @@ export function App() {
   return (
     <>
       {route.page === 'editor' ? (
-        <EditorPage key={route.flowId} flowId={route.flowId} />
+        <EditorPage key={route.flowId} flowId={route.flowId} runId={route.runId} />
       ) : route.page === 'keys' ? (
         <KeysPage />
+      ) : route.page === 'datasets' ? (
+        <DatasetsPage datasetId={route.datasetId} />
+      ) : route.page === 'experiments' ? (
+        <ExperimentsPage experimentId={route.experimentId} />
       ) : (
         <FlowsPage />
       )}

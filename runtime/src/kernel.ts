@@ -1,6 +1,8 @@
 import { type EmbeddingService, type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
 import { type Logger, pino } from 'pino';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS, type RuntimeConfig, VERSION } from './config.js';
+import { DatasetService } from './datasets/dataset-service.js';
+import { ExperimentService } from './experiments/experiment-service.js';
 import { createMemoryService } from './memory/memory.js';
 import { createHttpClient } from './net/http-client.js';
 import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js';
@@ -12,6 +14,7 @@ import { PublishedService } from './publishing/versions.js';
 import { Documents } from './rag/documents/index.js';
 import { Embeddings } from './rag/embeddings.js';
 import { ChromaVectors } from './rag/vectors.js';
+import { FeedbackService } from './runs/feedback.js';
 import { RunService } from './runs/run-service.js';
 import { createSandbox } from './sandbox/sandbox.js';
 import { openStore, type Store } from './store/index.js';
@@ -46,6 +49,12 @@ export interface Runtime {
   /** The services every run gets (`flows` is added per run): complete when `createRuntime` returns, never changed. */
   readonly services: Readonly<NodeServices>;
   readonly runs: RunService;
+  /** Feedback on runs (the editor's, and published callers' on their own runs). */
+  readonly feedback: FeedbackService;
+  /** Datasets and their items. */
+  readonly datasets: DatasetService;
+  /** Experiments: datasets × flow versions × evaluators, each cell a run. */
+  readonly experiments: ExperimentService;
   readonly published: PublishedService;
   readonly keys: KeyService;
   readonly rateLimiter: RateLimiter;
@@ -124,8 +133,19 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       memory: createMemoryService(store.memory),
     });
     const runs = new RunService({ store, registry, services });
+    const feedback = new FeedbackService(store, runs);
+    const datasets = new DatasetService(store, runs);
     const published = new PublishedService(store, registry, {
       timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+    });
+    const experiments = new ExperimentService({
+      store,
+      runs,
+      published,
+      datasets,
+      registry,
+      embeddings,
+      onError: (err, message) => log.error({ err }, message),
     });
     const keys = new KeyService(store.keys, {
       onFlushError: (err) => log.error({ err }, 'writing API key last-used times failed; they stay pending'),
@@ -135,6 +155,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
       const failures: unknown[] = [];
+      // Experiments first: they are let go (not ended), so the next start goes on with them.
+      await experiments.close();
       await runs.cancelAll();
       try {
         await keys.flush();
@@ -153,6 +175,9 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       llm,
       services,
       runs,
+      feedback,
+      datasets,
+      experiments,
       published,
       keys,
       rateLimiter,

@@ -17,6 +17,9 @@ export async function startServer(config: Config): Promise<App> {
     );
   }
   await app.listen({ port: config.port, host: config.host });
+  // Experiments a process left unfinished (a crash, a restart) go on with their pending cells.
+  const resumed = await app.runtime.experiments.resume();
+  if (resumed.length > 0) app.log.info(`resumed experiments ${resumed.join(', ')}`);
   let isClosing = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (isClosing) process.exit(1);

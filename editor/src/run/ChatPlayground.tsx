@@ -43,8 +43,10 @@ export function ChatPlayground() {
   const shownText = isOwnRun ? streamed : '';
 
   const addAnswer = useCallback(
-    (text: string, isError: boolean, meta?: string) =>
-      useChats.getState().addTurn(flowId, { role: 'assistant', text, isError, meta }),
+    (text: string, isError: boolean, meta?: string, answeredBy?: string) =>
+      useChats
+        .getState()
+        .addTurn(flowId, { role: 'assistant', text, isError, meta, ...(answeredBy && { runId: answeredBy }) }),
     [flowId],
   );
   const setAwaited = useCallback(
@@ -54,11 +56,11 @@ export function ChatPlayground() {
 
   /** A finished run's answer (or its error) as a turn. */
   const answerWith = useCallback(
-    (ended: Ended) => {
+    (ended: Ended, answeredBy: string | undefined) => {
       const answer = ended.outputs?.[outputName];
       const isDone = ended.status === 'completed';
       const text = isDone ? (answer === undefined ? '' : pretty(answer)) : (ended.error?.message ?? ended.status);
-      addAnswer(text, !isDone, formatMs(ended.durationMs ?? undefined));
+      addAnswer(text, !isDone, formatMs(ended.durationMs ?? undefined), answeredBy);
     },
     [outputName, addAnswer],
   );
@@ -67,8 +69,8 @@ export function ChatPlayground() {
   useEffect(() => {
     if (!isOwnRun || run.status === 'running' || run.status === 'queued' || run.status === 'idle') return;
     setAwaited(null);
-    answerWith(run);
-  }, [isOwnRun, run, answerWith, setAwaited]);
+    answerWith(run, runId ?? undefined);
+  }, [isOwnRun, run, runId, answerWith, setAwaited]);
 
   /** Sends a message, unless a run goes or an answer is awaited. */
   const send = (text: string): boolean => {
@@ -91,7 +93,7 @@ export function ChatPlayground() {
       // answer from how the run ended, so the chat does not wait forever.
       if (useEditor.getState().runId === start.runId) return;
       setAwaited(null);
-      answerWith(start.ended);
+      answerWith(start.ended, start.runId);
     });
     return true;
   };

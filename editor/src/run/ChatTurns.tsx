@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { FeedbackBar } from '../feedback/FeedbackBar';
 import { Icon } from '../ui/icons';
 import type { Turn } from './chat-store';
 
@@ -84,6 +85,9 @@ export function ChatTurns({
         >
           <div className="chat-bubble">{turn.text || <span className="muted">(empty answer)</span>}</div>
           {turn.meta ? <div className="chat-meta">{turn.meta}</div> : null}
+          {turn.role === 'assistant' && turn.runId ? (
+            <FeedbackBar runId={turn.runId} label="answer" testId="chat-feedback" />
+          ) : null}
         </div>
       ))}
       {isWaiting ? (

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { replayRun } from '../api/actions';
 import { api, type RunSummary } from '../api/http';
+import { AddToDataset } from '../datasets/AddToDataset';
+import { FeedbackBar } from '../feedback/FeedbackBar';
 import { useEditor } from '../store/index';
 import { formatMs, timeAgo } from '../ui/format';
 import './history.css';
@@ -36,22 +38,31 @@ export function RunHistory() {
       {runs?.length === 0 ? <div className="muted small pad">No runs yet.</div> : null}
       <div className="history-list">
         {runs?.map((run) => (
-          <button
-            type="button"
-            key={run.runId}
-            className={`history-item${run.runId === currentRunId ? ' is-current' : ''}`}
-            onClick={() =>
-              void replayRun(run.runId).catch((err: Error) => useEditor.getState().toast('error', err.message))
-            }
-            data-testid={`run-history-item-${run.runId}`}
-          >
-            <span className={`status-dot status-${run.status}`} />
-            <span className="history-status">{run.status}</span>
-            <code className="muted small">{run.runId}</code>
-            <span className="spacer" />
-            <span className="muted small">{formatMs(run.durationMs ?? undefined)}</span>
-            <span className="muted small">{timeAgo(run.startedAt)}</span>
-          </button>
+          <div key={run.runId} className="history-entry">
+            <button
+              type="button"
+              className={`history-item${run.runId === currentRunId ? ' is-current' : ''}`}
+              onClick={() =>
+                void replayRun(run.runId).catch((err: Error) => useEditor.getState().toast('error', err.message))
+              }
+              data-testid={`run-history-item-${run.runId}`}
+            >
+              <span className={`status-dot status-${run.status}`} />
+              <span className="history-status">{run.status}</span>
+              <code className="muted small">{run.runId}</code>
+              <span className="spacer" />
+              <span className="muted small">{formatMs(run.durationMs ?? undefined)}</span>
+              <span className="muted small">{timeAgo(run.startedAt)}</span>
+            </button>
+            {run.runId === currentRunId ? (
+              <div className="history-actions">
+                <FeedbackBar runId={run.runId} label={`run ${run.runId}`} testId="history-feedback" />
+                {run.status === 'completed' ? (
+                  <AddToDataset runId={run.runId} expected="output" testId="history-to-dataset" />
+                ) : null}
+              </div>
+            ) : null}
+          </div>
         ))}
       </div>
     </div>

@@ -1,5 +1,7 @@
 import { type KeyboardEvent, memo, useMemo, useRef, useState } from 'react';
 import { cancelRun } from '../api/actions';
+import { AddToDataset } from '../datasets/AddToDataset';
+import { FeedbackBar } from '../feedback/FeedbackBar';
 import { useEditor } from '../store/index';
 import { type Span, spanTree } from '../store/run-reducer';
 import { selectIsRunning } from '../store/selectors';
@@ -174,6 +176,8 @@ function SpanInspector() {
 }
 
 function SpanDetails({ span }: { span: Span }) {
+  const runId = useEditor((s) => s.runId);
+  const isRunning = useEditor(selectIsRunning);
   const scroll = useScrollFocus<HTMLDivElement>(`Span ${span.name}`);
   const meta = [
     span.end ? formatMs(span.end - span.start) : 'running',
@@ -196,6 +200,26 @@ function SpanDetails({ span }: { span: Span }) {
         </div>
       ) : null}
       {span.reason ? <div className="callout">{span.reason}</div> : null}
+      {runId && span.nodeId && !isRunning ? (
+        <div className="span-feedback">
+          <FeedbackBar
+            key={`${runId}-${span.nodeId}`}
+            runId={runId}
+            nodeId={span.nodeId}
+            label={`span ${span.name}`}
+            testId="span-feedback"
+          />
+          {span.outputs ? (
+            <AddToDataset
+              key={`${runId}-${span.nodeId}-add`}
+              runId={runId}
+              nodeId={span.nodeId}
+              expected="output"
+              testId="span-to-dataset"
+            />
+          ) : null}
+        </div>
+      ) : null}
       <Block title="Inputs" value={span.inputs} />
       <Block title="Outputs" value={span.outputs} testId="span-outputs" />
       {!span.outputs && span.text ? <Block title="Streamed" value={span.text} /> : null}

@@ -7,6 +7,8 @@ export interface Turn {
   text: string;
   isError?: boolean;
   meta?: string;
+  /** The run that answered (assistant turns): feedback and "add to dataset" are about it. */
+  runId?: string;
 }
 
 /** One flow's chat: its turns, its memory session, and the message waiting for its answer (with the run it began). */

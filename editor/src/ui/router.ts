@@ -1,12 +1,51 @@
 import { useSyncExternalStore } from 'react';
 
-export type Route = { page: 'flows' } | { page: 'keys' } | { page: 'editor'; flowId: string };
+export type Route =
+  | { page: 'flows' }
+  | { page: 'keys' }
+  | { page: 'datasets'; datasetId?: string }
+  | { page: 'experiments'; experimentId?: string }
+  | { page: 'editor'; flowId: string; runId?: string };
 
-/** Hash routes: `#/` the flows page, `#/flows/:id` the editor. Pure. */
+const decode = (part: string | undefined) => (part ? decodeURIComponent(part) : undefined);
+
+/**
+ * Hash routes: `#/` the flows page, `#/flows/:id` the editor (`?run=<runId>` replays that run on the canvas),
+ * `#/keys`, `#/datasets[/:id]`, `#/experiments[/:id]`. Pure.
+ */
 export function parseHash(hash: string): Route {
   if (/^#\/keys\b/.test(hash)) return { page: 'keys' };
-  const match = /^#\/flows\/([^/?#]+)/.exec(hash);
-  return match?.[1] ? { page: 'editor', flowId: decodeURIComponent(match[1]) } : { page: 'flows' };
+  const datasets = /^#\/datasets(?:\/([^/?#]+))?/.exec(hash);
+  if (datasets) {
+    const datasetId = decode(datasets[1]);
+    return datasetId ? { page: 'datasets', datasetId } : { page: 'datasets' };
+  }
+  const experiments = /^#\/experiments(?:\/([^/?#]+))?/.exec(hash);
+  if (experiments) {
+    const experimentId = decode(experiments[1]);
+    return experimentId ? { page: 'experiments', experimentId } : { page: 'experiments' };
+  }
+  const match = /^#\/flows\/([^/?#]+)(?:\?run=([^&#]+))?/.exec(hash);
+  if (!match?.[1]) return { page: 'flows' };
+  const runId = decode(match[2]);
+  return { page: 'editor', flowId: decodeURIComponent(match[1]), ...(runId && { runId }) };
+}
+
+/** The hash of a route (what `parseHash` reads back). */
+export function hrefOf(route: Route): string {
+  const enc = encodeURIComponent;
+  switch (route.page) {
+    case 'keys':
+      return '#/keys';
+    case 'datasets':
+      return route.datasetId ? `#/datasets/${enc(route.datasetId)}` : '#/datasets';
+    case 'experiments':
+      return route.experimentId ? `#/experiments/${enc(route.experimentId)}` : '#/experiments';
+    case 'editor':
+      return `#/flows/${enc(route.flowId)}${route.runId ? `?run=${enc(route.runId)}` : ''}`;
+    default:
+      return '#/';
+  }
 }
 
 function subscribe(onChange: () => void): () => void {
@@ -19,6 +58,5 @@ export function useHash(): string {
 }
 
 export function navigate(route: Route): void {
-  if (route.page === 'keys') window.location.hash = '#/keys';
-  else window.location.hash = route.page === 'editor' ? `#/flows/${encodeURIComponent(route.flowId)}` : '#/';
+  window.location.hash = hrefOf(route);
 }

@@ -16,8 +16,10 @@ import { traces } from '../live/traces.js';
 import { adminAuthMode } from '../publishing/auth.js';
 import { adminTokenHook } from './auth.js';
 import { collections } from './collections/index.js';
+import { datasets } from './datasets/index.js';
 import { docs } from './docs/index.js';
 import { sendError, sendNotFound } from './errors.js';
+import { experiments } from './experiments/index.js';
 import { flows } from './flows/index.js';
 import { health } from './health/index.js';
 import { keys } from './keys/index.js';
@@ -42,7 +44,20 @@ export const BODY_LIMIT = 1024 * 1024;
 type Plugin = FastifyPluginAsync<any>;
 
 /** HTTP features, one encapsulated plugin each, registered under `/api` with the HTTP config's `templatesDir`. */
-export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, publish, keys, v1, settings, docs, collections];
+export const FEATURE_PLUGINS: Plugin[] = [
+  health,
+  nodes,
+  flows,
+  runs,
+  publish,
+  keys,
+  v1,
+  settings,
+  docs,
+  collections,
+  datasets,
+  experiments,
+];
 
 const FALLBACK_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Flowloom</title></head>
@@ -97,6 +112,8 @@ export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<Ap
   app.decorate('runtime', runtime);
   // Before the server stops: live runs end (cancelled, their final rows written), so their SSE streams close.
   app.addHook('preClose', async () => {
+    // Experiments first: they are let go with their cells pending (a cancelled run would be an error cell).
+    await runtime.experiments.close();
     await runtime.runs.cancelAll();
   });
   app.addHook('onClose', async () => {
@@ -131,6 +148,8 @@ export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<Ap
           { name: 'keys' },
           { name: 'published' },
           { name: 'settings' },
+          { name: 'datasets' },
+          { name: 'experiments' },
         ],
       },
     });

@@ -3,7 +3,8 @@ import type { FastifyReply } from 'fastify';
 
 /**
  * Takes the response over from Fastify and opens a server-sent event stream for a run: no buffering by proxies,
- * the run id in `x-run-id`. Returns the raw response to write `data:` lines to.
+ * the run id in `x-run-id` and `x-flowloom-run-id` (docs/contracts.md §7). Returns the raw response to write `data:`
+ * lines to.
  */
 export function openEventStream(reply: FastifyReply, runId: string): ServerResponse {
   reply.hijack();
@@ -14,6 +15,7 @@ export function openEventStream(reply: FastifyReply, runId: string): ServerRespo
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
     'x-run-id': runId,
+    'x-flowloom-run-id': runId,
   });
   return raw;
 }

@@ -19,6 +19,7 @@ declare module 'fastify' {
 export const TRACES_NAMESPACE = '/traces';
 
 const RUN_ID_PATTERN = '^r_[A-Za-z0-9_-]{1,64}$';
+const EXPERIMENT_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,100}$';
 /**
  * `subscribe` / `unsubscribe` payload: exactly one of runId or flowId. `batch: true` (an extension) switches the
  * connection to `traces` messages: arrays of events, in order, one message per server tick instead of one per event.
@@ -38,20 +39,30 @@ export const SubscribePayload = Type.Union([
     { flowId: Type.String({ pattern: FLOW_ID_PATTERN }), batch: Type.Optional(Type.Boolean()) },
     { additionalProperties: false },
   ),
+  Type.Object(
+    { experimentId: Type.String({ pattern: EXPERIMENT_ID_PATTERN }), batch: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
 ]);
 const checkPayload = Compile(SubscribePayload);
 
 export type Ack = { ok: true } | { ok: false; error: ErrorBody };
 type AckFn = (answer: Ack) => void;
 
-type Target = ({ runId: string; afterSeq?: number } | { flowId: string }) & { batch?: boolean };
+type Target = ({ runId: string; afterSeq?: number } | { flowId: string } | { experimentId: string }) & {
+  batch?: boolean;
+};
 
 function parsePayload(payload: unknown): Target {
   if (checkPayload.Check(payload)) return payload as Target;
   const details = validationProblems('payload', checkPayload.Errors(payload));
-  throw new AppError('VALIDATION_FAILED', 'subscribe takes {runId: "r_...", afterSeq?} or {flowId: "<flow id>"}', {
-    details,
-  });
+  throw new AppError(
+    'VALIDATION_FAILED',
+    'subscribe takes {runId: "r_...", afterSeq?}, {flowId: "<flow id>"} or {experimentId: "<experiment id>"}',
+    {
+      details,
+    },
+  );
 }
 
 interface RunSubscription {
@@ -74,6 +85,7 @@ async function flowExists(app: FastifyInstance, flowId: string): Promise<boolean
 class Subscriber {
   readonly #runs = new Map<string, RunSubscription>();
   readonly #flows = new Map<string, () => void>();
+  readonly #experiments = new Map<string, () => void>();
   /** Batch mode: events wait in `#buffer` and go out as one `traces` message per tick. */
   #isBatched = false;
   #buffer: TraceEvent[] = [];
@@ -138,6 +150,10 @@ class Subscriber {
   }
 
   async #subscribe(target: Target): Promise<void> {
+    if ('experimentId' in target) {
+      await this.#watchExperiment(target.experimentId);
+      return;
+    }
     if ('flowId' in target) {
       if (this.#flows.has(target.flowId)) return;
       if (!(await flowExists(this.app, target.flowId)))
@@ -182,8 +198,44 @@ class Subscriber {
     for (const event of after) this.#send(event);
   }
 
+  /**
+   * An experiment's progress (`experiment.progress`) as it goes, starting with where it is now, and its end
+   * (`experiment.completed`, once). Throws EXPERIMENT_NOT_FOUND.
+   */
+  async #watchExperiment(experimentId: string): Promise<void> {
+    if (this.#experiments.has(experimentId)) return;
+    const { experiments } = this.app.runtime;
+    let hasEnded = false;
+    // Listening before reading the state: nothing falls between the two.
+    const stop = experiments.onEvent((event) => {
+      if (event.experimentId !== experimentId || hasEnded) return;
+      const { type, ...data } = event;
+      if (type === 'experiment.completed') hasEnded = true;
+      this.socket.emit(type, data);
+    });
+    this.#experiments.set(experimentId, stop);
+    try {
+      const { status, progress } = await experiments.watchState(experimentId);
+      if (hasEnded) return;
+      this.socket.emit('experiment.progress', { experimentId, ...progress });
+      if (status !== 'queued' && status !== 'running') {
+        hasEnded = true;
+        this.socket.emit('experiment.completed', { experimentId, status, progress });
+      }
+    } catch (err) {
+      stop();
+      this.#experiments.delete(experimentId);
+      throw err;
+    }
+  }
+
   unsubscribe(payload: unknown): void {
     const target = parsePayload(payload);
+    if ('experimentId' in target) {
+      this.#experiments.get(target.experimentId)?.();
+      this.#experiments.delete(target.experimentId);
+      return;
+    }
     if ('flowId' in target) {
       this.#flows.get(target.flowId)?.();
       this.#flows.delete(target.flowId);
@@ -200,6 +252,8 @@ class Subscriber {
     this.#buffer = [];
     for (const stop of this.#flows.values()) stop();
     this.#flows.clear();
+    for (const stop of this.#experiments.values()) stop();
+    this.#experiments.clear();
     for (const entry of [...this.#runs.values()]) entry.stop();
   }
 }

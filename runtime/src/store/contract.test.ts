@@ -334,20 +334,235 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
   });
 
   describe('feedback', () => {
-    it('adds and lists a run’s feedback in order', async () => {
+    const write = (id: string, runId: string, score: number | null, extra: Record<string, unknown> = {}) => ({
+      id,
+      runId,
+      key: 'user',
+      score,
+      source: 'editor',
+      at: new Date().toISOString(),
+      ...extra,
+    });
+
+    it('adds, replaces by id, withdraws with a null score and lists a run’s feedback in order', async () => {
       const { store } = await fresh();
-      const first = await store.addFeedback('r_1', 1, 'good');
-      const second = await store.addFeedback('r_1', -0.5);
-      await store.addFeedback('r_2', 0);
+      const first = await store.putFeedback(write('fb_1', 'r_1', 1, { comment: 'good' }));
       expect(first).toEqual({
-        id: expect.any(Number),
+        id: 'fb_1',
         runId: 'r_1',
+        key: 'user',
         score: 1,
         comment: 'good',
+        source: 'editor',
         createdAt: expect.any(String),
+        updatedAt: first.createdAt,
       });
-      expect(second.id).toBeGreaterThan(first.id);
-      expect(await store.listFeedback('r_1')).toEqual([first, second]);
+      const node = await store.putFeedback(
+        write('fb_2', 'r_1', -1, { key: 'retrieval', nodeId: 'search', correction: { answer: 'Paris' } }),
+      );
+      expect(node).toMatchObject({ nodeId: 'search', correction: { answer: 'Paris' }, key: 'retrieval' });
+      await store.putFeedback(write('fb_3', 'r_2', 0));
+      expect(await store.listFeedback('r_1')).toEqual([first, node]);
+
+      const replaced = await store.putFeedback({ ...write('fb_1', 'r_1', -0.5), at: '2099-01-01T00:00:00.000Z' });
+      expect(replaced).toMatchObject({
+        score: -0.5,
+        createdAt: first.createdAt,
+        updatedAt: '2099-01-01T00:00:00.000Z',
+      });
+      expect(replaced.comment).toBeUndefined();
+      expect((await store.listFeedback('r_1')).map((f) => f.score)).toEqual([-0.5, -1]);
+
+      expect((await store.putFeedback(write('fb_2', 'r_1', null))).score).toBeNull();
+      expect((await store.listFeedback('r_1')).map((f) => f.id)).toEqual(['fb_1']);
+      await expect(store.putFeedback(write('fb_3', 'r_1', 1))).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect((await store.listFeedback('r_2'))[0]?.score).toBe(0);
+    });
+  });
+
+  describe('datasets', () => {
+    const at = (day: number) => new Date(Date.UTC(2026, 0, day)).toISOString();
+    const item = (id: string, extra: Record<string, unknown> = {}) => ({ id, input: { question: id }, ...extra });
+
+    it('creates, lists newest first, renames (bumping the revision) and refuses a taken id', async () => {
+      const { store } = await fresh();
+      const first = await store.datasets.create({ id: 'ds-a', name: 'A', description: 'first', at: at(1) });
+      expect(first).toEqual({
+        id: 'ds-a',
+        name: 'A',
+        description: 'first',
+        revision: 1,
+        itemCount: 0,
+        createdAt: at(1),
+        updatedAt: at(1),
+      });
+      await store.datasets.create({ id: 'ds-b', name: 'B', at: at(2) });
+      await expect(store.datasets.create({ id: 'ds-a', name: 'again', at: at(3) })).rejects.toMatchObject({
+        code: 'CONFLICT',
+      });
+      expect((await store.datasets.list()).map((d) => d.id)).toEqual(['ds-b', 'ds-a']);
+      const renamed = await store.datasets.update('ds-a', { name: 'A2', description: null }, at(4));
+      expect(renamed).toMatchObject({ name: 'A2', revision: 2, updatedAt: at(4) });
+      expect(renamed?.description).toBeUndefined();
+      expect(await store.datasets.update('nope', { name: 'x' }, at(4))).toBeUndefined();
+    });
+
+    it('adds items all or nothing, in order, pages them by cursor and split, edits and removes them', async () => {
+      const { store } = await fresh();
+      await store.datasets.create({ id: 'ds', name: 'D', at: at(1) });
+      const added = await store.datasets.addItems(
+        'ds',
+        [
+          item('q1', { expected: 'a1', split: 'train', metadata: { tag: 'x' } }),
+          item('q2', { expected: { json: [1, 'two'] }, sourceRunId: 'r_1', sourceNodeId: 'llm' }),
+          item('q3', { split: 'test' }),
+        ],
+        at(2),
+      );
+      expect(added).toMatchObject({ revision: 2, itemCount: 3 });
+      await expect(store.datasets.addItems('ds', [item('q4'), item('q2')], at(3))).rejects.toMatchObject({
+        code: 'CONFLICT',
+        details: [{ itemId: 'q2' }],
+      });
+      expect(await store.datasets.addItems('nope', [item('x')], at(3))).toBeUndefined();
+      expect((await store.datasets.get('ds'))?.itemCount).toBe(3);
+
+      const page1 = await store.datasets.listItems('ds', { limit: 2 });
+      expect(page1.map((i) => i.id)).toEqual(['q1', 'q2']);
+      expect(page1[1]).toMatchObject({ expected: { json: [1, 'two'] }, sourceRunId: 'r_1', sourceNodeId: 'llm' });
+      const page2 = await store.datasets.listItems('ds', { limit: 2, afterSeq: page1[1]?.seq });
+      expect(page2.map((i) => i.id)).toEqual(['q3']);
+      expect((await store.datasets.listItems('ds', { limit: 10, split: 'train' })).map((i) => i.id)).toEqual(['q1']);
+
+      const edited = await store.datasets.updateItem(
+        'ds',
+        'q1',
+        { expected: 'b1', split: null, metadata: null },
+        at(5),
+      );
+      expect(edited).toEqual({
+        id: 'q1',
+        input: { question: 'q1' },
+        expected: 'b1',
+        createdAt: at(2),
+        updatedAt: at(5),
+      });
+      expect(await store.datasets.getItem('ds', 'q1')).toEqual(edited);
+      expect(await store.datasets.updateItem('ds', 'zz', { expected: 1 }, at(5))).toBeUndefined();
+      expect(await store.datasets.removeItem('ds', 'q2', at(6))).toBe(true);
+      expect(await store.datasets.removeItem('ds', 'q2', at(6))).toBe(false);
+      expect(await store.datasets.get('ds')).toMatchObject({ revision: 4, itemCount: 2 });
+      // New items come after every earlier one, also after a removal.
+      await store.datasets.addItems('ds', [item('q2')], at(7));
+      expect((await store.datasets.listItems('ds', { limit: 10 })).map((i) => i.id)).toEqual(['q1', 'q3', 'q2']);
+      expect(await store.datasets.remove('ds')).toBe(true);
+      expect(await store.datasets.remove('ds')).toBe(false);
+      expect(await store.datasets.listItems('ds', { limit: 10 })).toEqual([]);
+    });
+  });
+
+  describe('experiments', () => {
+    const row = (id: string, createdAt: string) => ({
+      id,
+      name: `exp ${id}`,
+      status: 'queued' as const,
+      datasetId: 'ds',
+      split: 'test',
+      datasetRevision: 3,
+      spec: '{"targets":[]}',
+      total: 4,
+      createdAt,
+    });
+    const items = [
+      { seq: 1, itemId: 'q1', input: { question: 'one' }, expected: 'a1' },
+      { seq: 2, itemId: 'q2', input: { question: 'two' } },
+    ];
+
+    it('creates an experiment with its frozen items and a pending cell per item, target and repetition', async () => {
+      const { store } = await fresh();
+      await store.experiments.create(row('x1', '2026-01-01T00:00:00.000Z'), items, { targets: 2, repetitions: 1 });
+      await store.experiments.create(row('x2', '2026-01-02T00:00:00.000Z'), items.slice(0, 1), {
+        targets: 1,
+        repetitions: 2,
+      });
+      expect(await store.experiments.get('x1')).toEqual(row('x1', '2026-01-01T00:00:00.000Z'));
+      expect((await store.experiments.list(10)).map((e) => e.id)).toEqual(['x2', 'x1']);
+      expect(await store.experiments.items('x1')).toEqual(items);
+      expect(await store.experiments.items('x1', { afterSeq: 1, limit: 5 })).toEqual([items[1]]);
+      expect((await store.experiments.cells('x1')).map((c) => [c.seq, c.target, c.repetition, c.status])).toEqual([
+        [1, 0, 0, 'pending'],
+        [1, 1, 0, 'pending'],
+        [2, 0, 0, 'pending'],
+        [2, 1, 0, 'pending'],
+      ]);
+      expect((await store.experiments.cells('x2')).map((c) => c.repetition)).toEqual([0, 1]);
+    });
+
+    it('saves finished cells, reads them by item range, updates the status and claims by compare and set', async () => {
+      const { store } = await fresh();
+      await store.experiments.create(row('x1', '2026-01-01T00:00:00.000Z'), items, { targets: 2, repetitions: 1 });
+      const done = {
+        seq: 1,
+        target: 1,
+        repetition: 0,
+        status: 'done' as const,
+        runId: 'r_1',
+        output: { answer: 'a1' },
+        scores: { exact: { score: 1, pass: true } },
+        isPassed: true,
+        durationMs: 12.5,
+        tokens: 30,
+        costUsd: 0.001,
+        endedAt: '2026-01-01T00:00:01.000Z',
+      };
+      const failed = {
+        seq: 2,
+        target: 0,
+        repetition: 0,
+        status: 'error' as const,
+        runId: 'r_2',
+        error: { code: 'PROVIDER_ERROR' as const, message: 'down' },
+        isPassed: false,
+        endedAt: '2026-01-01T00:00:02.000Z',
+      };
+      await store.experiments.saveCells('x1', [done, failed]);
+      const cells = await store.experiments.cells('x1');
+      expect(cells[1]).toEqual(done);
+      expect(cells[2]).toEqual(failed);
+      expect(cells[0]).toEqual({ seq: 1, target: 0, repetition: 0, status: 'pending' });
+      expect((await store.experiments.cells('x1', { fromSeq: 2, toSeq: 2 })).map((c) => c.seq)).toEqual([2, 2]);
+      expect(await store.experiments.counts('x1')).toEqual({ finished: 2, errors: 1 });
+      expect(await store.experiments.cellOfRun('r_2')).toEqual({
+        experimentId: 'x1',
+        itemId: 'q2',
+        target: 0,
+        repetition: 0,
+      });
+      expect(await store.experiments.cellOfRun('r_9')).toBeUndefined();
+      expect(await store.experiments.counts('nope')).toEqual({ finished: 0, errors: 0 });
+
+      const me = { host: 'h', pid: 42 };
+      expect(await store.experiments.claim('x1', me, {})).toBe(true);
+      expect(await store.experiments.claim('x1', { host: 'h', pid: 43 }, {})).toBe(false);
+      expect(await store.experiments.get('x1')).toMatchObject({ ownerHost: 'h', ownerPid: 42 });
+      expect((await store.experiments.unfinished()).map((e) => e.id)).toEqual(['x1']);
+      await store.experiments.update('x1', { status: 'running', startedAt: '2026-01-01T00:00:00.500Z' });
+      await store.experiments.update('x1', {
+        status: 'failed',
+        endedAt: '2026-01-01T00:00:03.000Z',
+        error: { code: 'INTERNAL', message: 'x' },
+      });
+      expect(await store.experiments.get('x1')).toMatchObject({
+        status: 'failed',
+        startedAt: '2026-01-01T00:00:00.500Z',
+        endedAt: '2026-01-01T00:00:03.000Z',
+        error: { code: 'INTERNAL' },
+      });
+      expect(await store.experiments.unfinished()).toEqual([]);
+      expect(await store.experiments.claim('x1', null, me)).toBe(false);
+      expect(await store.experiments.remove('x1')).toBe(true);
+      expect(await store.experiments.cells('x1')).toEqual([]);
+      expect(await store.experiments.get('x1')).toBeUndefined();
     });
   });
 
@@ -408,6 +623,15 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
         postgres: 'SELECT run_id AS "runId", key_id AS "keyId", endpoint FROM published_runs',
       });
       expect(rows).toEqual([{ runId: 'r_pub', keyId: 'abcdefabcdef', endpoint: 'chat' }]);
+    });
+
+    it('reads a published run’s row, committing what is queued first', async () => {
+      const { store } = await fresh({ flushDelayMs: 60_000 });
+      insertRun(store, 'r_pub');
+      const published = { runId: 'r_pub', flowId: 'echo', version: 2, keyId: 'abcdefabcdef', endpoint: 'run' as const };
+      store.published.recordRun(published);
+      expect(await store.published.getRun('r_pub')).toEqual(published);
+      expect(await store.published.getRun('r_other')).toBeUndefined();
     });
   });
 

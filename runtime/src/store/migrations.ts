@@ -156,6 +156,97 @@ export const MIGRATIONS: readonly Migration[] = [
     // The memory table used to create itself (IF NOT EXISTS), so older databases may have it already.
     sql: CHAT_MEMORY_SCHEMA,
   },
+  {
+    version: 9,
+    name: 'the LLMOps loop: feedback, datasets and experiments',
+    // Feedback moves to a table of its own: ids given by the client (a repeated id updates), a withdrawn score (null),
+    // a key, a correction, a node and a source. Older rows keep their score and comment, as key "user".
+    sql: `
+      CREATE TABLE feedback (
+        id TEXT PRIMARY KEY,
+        runId TEXT NOT NULL,
+        nodeId TEXT,
+        key TEXT NOT NULL,
+        score REAL,
+        comment TEXT,
+        correction TEXT,
+        source TEXT NOT NULL,
+        createdAt TEXT NOT NULL,
+        updatedAt TEXT NOT NULL
+      );
+      CREATE INDEX feedback_by_run ON feedback (runId, createdAt);
+      INSERT INTO feedback (id, runId, key, score, comment, source, createdAt, updatedAt)
+        SELECT 'fb_' || id, runId, 'user', score, comment, 'api', createdAt, createdAt FROM run_feedback;
+      DROP TABLE run_feedback;
+      CREATE TABLE datasets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        description TEXT,
+        revision INTEGER NOT NULL,
+        nextSeq INTEGER NOT NULL,
+        createdAt TEXT NOT NULL,
+        updatedAt TEXT NOT NULL
+      );
+      CREATE TABLE dataset_items (
+        datasetId TEXT NOT NULL,
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        input TEXT NOT NULL,
+        expected TEXT,
+        metadata TEXT,
+        split TEXT,
+        sourceRunId TEXT,
+        sourceNodeId TEXT,
+        createdAt TEXT NOT NULL,
+        updatedAt TEXT NOT NULL,
+        PRIMARY KEY (datasetId, id)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX dataset_items_by_seq ON dataset_items (datasetId, seq);
+      CREATE TABLE experiments (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        status TEXT NOT NULL,
+        datasetId TEXT NOT NULL,
+        split TEXT,
+        datasetRevision INTEGER NOT NULL,
+        spec TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        error TEXT,
+        createdAt TEXT NOT NULL,
+        startedAt TEXT,
+        endedAt TEXT,
+        ownerHost TEXT,
+        ownerPid INTEGER
+      );
+      CREATE INDEX experiments_unfinished ON experiments (status) WHERE status IN ('queued', 'running');
+      CREATE TABLE experiment_items (
+        experimentId TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        itemId TEXT NOT NULL,
+        input TEXT NOT NULL,
+        expected TEXT,
+        PRIMARY KEY (experimentId, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE experiment_cells (
+        experimentId TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        target INTEGER NOT NULL,
+        repetition INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        runId TEXT,
+        output TEXT,
+        scores TEXT,
+        error TEXT,
+        passed INTEGER,
+        durationMs REAL,
+        tokens INTEGER,
+        costUsd REAL,
+        endedAt TEXT,
+        PRIMARY KEY (experimentId, seq, target, repetition)
+      ) WITHOUT ROWID;
+      CREATE INDEX experiment_cells_by_run ON experiment_cells (runId) WHERE runId IS NOT NULL;
+    `,
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

@@ -118,12 +118,17 @@ export function publishConflict(flowId: string, latest: number | undefined): App
 export class SqlitePublishedTable implements PublishedTable {
   readonly #db: Database.Database;
   readonly #record: (run: PublishedRunRow) => void;
+  readonly #flush: () => void;
   readonly #sql;
 
-  /** `record` queues a `published_runs` row for the store's next group commit. */
-  constructor(db: Database.Database, record: (run: PublishedRunRow) => void) {
+  /**
+   * `record` queues a `published_runs` row for the store's next group commit; `flush` commits what is queued (before
+   * a read of those rows).
+   */
+  constructor(db: Database.Database, record: (run: PublishedRunRow) => void, flush: () => void = () => {}) {
     this.#db = db;
     this.#record = record;
+    this.#flush = flush;
     this.#sql = {
       insert:
         db.prepare(`INSERT INTO published_versions (flowId, version, json, bundle, flowVersion, rollbackOf, note, settings, publishedAt)
@@ -135,6 +140,7 @@ export class SqlitePublishedTable implements PublishedTable {
       ),
       flows: db.prepare('SELECT DISTINCT flowId FROM published_versions ORDER BY flowId'),
       remove: db.prepare('DELETE FROM published_versions WHERE flowId = ?'),
+      getRun: db.prepare('SELECT runId, flowId, version, keyId, endpoint FROM published_runs WHERE runId = ?'),
     };
   }
 
@@ -175,5 +181,10 @@ export class SqlitePublishedTable implements PublishedTable {
 
   recordRun(run: PublishedRunRow): void {
     this.#record(run);
+  }
+
+  async getRun(runId: string): Promise<PublishedRunRow | undefined> {
+    this.#flush();
+    return this.#sql.getRun.get(runId) as PublishedRunRow | undefined;
   }
 }

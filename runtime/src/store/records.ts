@@ -1,4 +1,5 @@
 import {
+  AppError,
   type ErrorBody,
   type FlowFile,
   migrateFlow,
@@ -8,7 +9,21 @@ import {
   type Usage,
   type Values,
 } from '@flowloom/nodes';
-import type { Feedback, FlowSummary, RunRecord, StoredFlow } from './types.js';
+import type {
+  DatasetItem,
+  DatasetItemPatch,
+  DatasetRecord,
+  ExperimentCell,
+  ExperimentItem,
+  ExperimentRow,
+  ExperimentStatus,
+  Feedback,
+  FeedbackWrite,
+  FlowSummary,
+  NewDatasetItem,
+  RunRecord,
+  StoredFlow,
+} from './types.js';
 
 // Row shapes both backends read into (Postgres selects its snake_case columns under these names), and their mapping
 // to the records the store answers: written once.
@@ -42,11 +57,80 @@ export interface FlowRow {
 }
 
 export interface FeedbackRow {
-  id: number;
+  id: string;
   runId: string;
-  score: number;
+  nodeId: string | null;
+  key: string;
+  score: number | null;
   comment: string | null;
+  correction: string | null;
+  source: string;
   createdAt: string;
+  updatedAt: string;
+}
+
+export interface DatasetRow {
+  id: string;
+  name: string;
+  description: string | null;
+  revision: number;
+  itemCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DatasetItemRow {
+  id: string;
+  seq: number;
+  input: string;
+  expected: string | null;
+  metadata: string | null;
+  split: string | null;
+  sourceRunId: string | null;
+  sourceNodeId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ExperimentDbRow {
+  id: string;
+  name: string | null;
+  status: ExperimentStatus;
+  datasetId: string;
+  split: string | null;
+  datasetRevision: number;
+  spec: string;
+  total: number;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  ownerHost: string | null;
+  ownerPid: number | null;
+}
+
+export interface ExperimentItemRow {
+  seq: number;
+  itemId: string;
+  input: string;
+  expected: string | null;
+}
+
+export interface ExperimentCellRow {
+  seq: number;
+  target: number;
+  repetition: number;
+  status: ExperimentCell['status'];
+  runId: string | null;
+  output: string | null;
+  scores: string | null;
+  error: string | null;
+  /** 0/1 in SQLite, a boolean in Postgres. */
+  passed: number | boolean | null;
+  durationMs: number | null;
+  tokens: number | null;
+  costUsd: number | null;
+  endedAt: string | null;
 }
 
 function parse<T>(json: string | null): T | undefined {
@@ -104,9 +188,151 @@ export function migratedFlow(json: string, registry: NodeRegistry): FlowFile {
 }
 
 export function toFeedback(row: FeedbackRow): Feedback {
-  const feedback: Feedback = { id: row.id, runId: row.runId, score: row.score, createdAt: row.createdAt };
+  const feedback: Feedback = {
+    id: row.id,
+    runId: row.runId,
+    key: row.key,
+    score: row.score,
+    source: row.source,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
   if (row.comment !== null) feedback.comment = row.comment;
+  if (row.correction !== null) feedback.correction = parse(row.correction);
+  if (row.nodeId !== null) feedback.nodeId = row.nodeId;
   return feedback;
+}
+
+/** The columns of a feedback write. */
+export function feedbackColumns(write: FeedbackWrite) {
+  return {
+    id: write.id,
+    runId: write.runId,
+    nodeId: write.nodeId ?? null,
+    key: write.key,
+    score: write.score,
+    comment: write.comment ?? null,
+    correction: jsonOrNull(write.correction),
+    source: write.source,
+    at: write.at,
+  };
+}
+
+/** CONFLICT for a feedback id that belongs to another run. */
+export function feedbackOfAnotherRun(id: string): AppError {
+  return new AppError('CONFLICT', `feedback "${id}" is about another run`, {
+    details: [{ field: 'body.id', message: 'is the id of feedback on another run' }],
+  });
+}
+
+/** JSON text of an optional value (null when absent). */
+export function jsonOrNull(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+
+export function toDataset(row: DatasetRow): DatasetRecord {
+  const dataset: DatasetRecord = {
+    id: row.id,
+    name: row.name,
+    revision: row.revision,
+    itemCount: row.itemCount,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+  if (row.description !== null) dataset.description = row.description;
+  return dataset;
+}
+
+export function toDatasetItem(row: DatasetItemRow): DatasetItem & { seq: number } {
+  const item: DatasetItem & { seq: number } = {
+    id: row.id,
+    seq: row.seq,
+    input: parse<Values>(row.input) ?? {},
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+  if (row.expected !== null) item.expected = parse(row.expected);
+  if (row.metadata !== null) item.metadata = parse(row.metadata);
+  if (row.split !== null) item.split = row.split;
+  if (row.sourceRunId !== null) item.sourceRunId = row.sourceRunId;
+  if (row.sourceNodeId !== null) item.sourceNodeId = row.sourceNodeId;
+  return item;
+}
+
+/** An item's columns after a patch (a field left out keeps its stored value). */
+export function patchedItem(row: DatasetItemRow, patch: DatasetItemPatch) {
+  return {
+    input: patch.input === undefined ? row.input : JSON.stringify(patch.input),
+    expected: patch.expected === undefined ? row.expected : jsonOrNull(patch.expected),
+    metadata: patch.metadata === undefined ? row.metadata : jsonOrNull(patch.metadata),
+    split: patch.split === undefined ? row.split : patch.split,
+  };
+}
+
+export function toExperiment(row: ExperimentDbRow): ExperimentRow {
+  const experiment: ExperimentRow = {
+    id: row.id,
+    status: row.status,
+    datasetId: row.datasetId,
+    datasetRevision: row.datasetRevision,
+    spec: row.spec,
+    total: row.total,
+    createdAt: row.createdAt,
+  };
+  if (row.name !== null) experiment.name = row.name;
+  if (row.split !== null) experiment.split = row.split;
+  if (row.error !== null) experiment.error = parse<ErrorBody>(row.error);
+  if (row.startedAt !== null) experiment.startedAt = row.startedAt;
+  if (row.endedAt !== null) experiment.endedAt = row.endedAt;
+  if (row.ownerHost !== null) experiment.ownerHost = row.ownerHost;
+  if (row.ownerPid !== null) experiment.ownerPid = row.ownerPid;
+  return experiment;
+}
+
+export function toExperimentItem(row: ExperimentItemRow): ExperimentItem {
+  const item: ExperimentItem = { seq: row.seq, itemId: row.itemId, input: parse<Values>(row.input) ?? {} };
+  if (row.expected !== null) item.expected = parse(row.expected);
+  return item;
+}
+
+export function toExperimentCell(row: ExperimentCellRow): ExperimentCell {
+  const cell: ExperimentCell = { seq: row.seq, target: row.target, repetition: row.repetition, status: row.status };
+  if (row.runId !== null) cell.runId = row.runId;
+  if (row.output !== null) cell.output = parse(row.output);
+  if (row.scores !== null) cell.scores = parse(row.scores);
+  if (row.error !== null) cell.error = parse<ErrorBody>(row.error);
+  if (row.passed !== null) cell.isPassed = row.passed === true || row.passed === 1;
+  if (row.durationMs !== null) cell.durationMs = row.durationMs;
+  if (row.tokens !== null) cell.tokens = row.tokens;
+  if (row.costUsd !== null) cell.costUsd = row.costUsd;
+  if (row.endedAt !== null) cell.endedAt = row.endedAt;
+  return cell;
+}
+
+/** A finished cell's columns. */
+export function cellColumns(cell: ExperimentCell) {
+  return {
+    seq: cell.seq,
+    target: cell.target,
+    repetition: cell.repetition,
+    status: cell.status,
+    runId: cell.runId ?? null,
+    output: cell.output === undefined ? null : JSON.stringify(cell.output),
+    scores: jsonOrNull(cell.scores),
+    error: jsonOrNull(cell.error),
+    passed: cell.isPassed === undefined ? null : cell.isPassed,
+    durationMs: cell.durationMs ?? null,
+    tokens: cell.tokens ?? null,
+    costUsd: cell.costUsd ?? null,
+    endedAt: cell.endedAt ?? null,
+  };
+}
+
+/** CONFLICT naming the item ids that a dataset has already. */
+export function itemsExist(datasetId: string, ids: readonly string[]): AppError {
+  return new AppError('CONFLICT', `dataset "${datasetId}" has items ${ids.map((id) => `"${id}"`).join(', ')} already`, {
+    details: ids.map((id) => ({ itemId: id, message: 'an item of this id exists' })),
+  });
 }
 
 export function parseEvent(json: string): TraceEvent {
@@ -133,4 +359,29 @@ export function interruptedEvent(runId: string, flowId: string, seq: number, at:
 /** How long a run had been going when it is found interrupted. */
 export function interruptedDuration(startedAt: string, endedAt: string): number {
   return Math.max(0, Date.parse(endedAt) - Date.parse(startedAt));
+}
+
+/** A new item's columns. */
+export function itemColumns(item: NewDatasetItem) {
+  return {
+    id: item.id,
+    input: JSON.stringify(item.input),
+    expected: jsonOrNull(item.expected),
+    metadata: jsonOrNull(item.metadata),
+    split: item.split ?? null,
+    sourceRunId: item.sourceRunId ?? null,
+    sourceNodeId: item.sourceNodeId ?? null,
+  };
+}
+
+/** An item without its position (the store's cursor, not part of the item). */
+export function withoutSeq({ seq: _seq, ...item }: DatasetItem & { seq: number }): DatasetItem {
+  return item;
+}
+
+/** CONFLICT for a dataset id that is taken. */
+export function datasetExists(id: string): AppError {
+  return new AppError('CONFLICT', `dataset "${id}" already exists`, {
+    details: [{ field: 'body.id', message: 'a dataset of this id exists' }],
+  });
 }

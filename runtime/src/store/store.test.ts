@@ -39,7 +39,7 @@ describe('migrations', () => {
       store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
     ).map((t) => t.name);
     expect(tables).toEqual(
-      expect.arrayContaining(['schema_migrations', 'flows', 'flow_versions', 'runs', 'run_events', 'run_feedback']),
+      expect.arrayContaining(['schema_migrations', 'flows', 'flow_versions', 'runs', 'run_events', 'feedback']),
     );
     expect(schemaVersion(store.db)).toBe(MIGRATIONS.at(-1)?.version);
     // Crash recovery's query (unfinished runs) uses the partial index, which finished runs never touch.
@@ -79,7 +79,10 @@ describe('migrations', () => {
     expect(schemaVersion(store.db)).toBe(MIGRATIONS.at(-1)?.version);
     expect(await store.getRun('r_old')).toMatchObject({ runId: 'r_old', status: 'completed', depth: 0 });
     expect(await store.getEvents('r_old')).toHaveLength(1);
-    expect((await store.addFeedback('r_old', 1)).score).toBe(1);
+    expect(
+      (await store.putFeedback({ id: 'f', runId: 'r_old', key: 'user', score: 1, source: 'api', at: '2026-01-01' }))
+        .score,
+    ).toBe(1);
     await store.close();
   });
 

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { AppError, type FlowFile, migrateFlow, NodeRegistry, serializeFlow, type TraceEvent } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
 import { isProcessAlive } from '../platform/process-alive.js';
+import { SqliteDatasetTable } from './datasets.js';
+import { SqliteExperimentTable } from './experiments.js';
 import { WriterThread } from './group-commit.js';
 import { SqliteKeyTable } from './keys.js';
 import { SqliteMemoryTable } from './memory.js';
@@ -11,6 +13,8 @@ import { SqlitePublishedTable } from './published.js';
 import {
   type FeedbackRow,
   type FlowRow,
+  feedbackColumns,
+  feedbackOfAnotherRun,
   INTERRUPTED,
   interruptedDuration,
   interruptedEvent,
@@ -35,6 +39,7 @@ import {
 import { SqliteSettingsTable } from './settings.js';
 import type {
   Feedback,
+  FeedbackWrite,
   FlowSummary,
   FlowVersionInfo,
   RunEnd,
@@ -111,8 +116,15 @@ function prepareStatements(db: Database.Database) {
       WHERE runId = ? AND status IN ('queued', 'running') RETURNING attempt`),
     getEvents: db.prepare('SELECT json FROM run_events WHERE runId = ? AND seq > ? ORDER BY seq'),
     lastSeq: db.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE runId = ?'),
-    insertFeedback: db.prepare('INSERT INTO run_feedback (runId, score, comment, createdAt) VALUES (?, ?, ?, ?)'),
-    listFeedback: db.prepare('SELECT * FROM run_feedback WHERE runId = ? ORDER BY id'),
+    getFeedback: db.prepare('SELECT * FROM feedback WHERE id = ?'),
+    putFeedback: db.prepare(
+      `INSERT INTO feedback (id, runId, nodeId, key, score, comment, correction, source, createdAt, updatedAt)
+       VALUES (@id, @runId, @nodeId, @key, @score, @comment, @correction, @source, @at, @at)
+       ON CONFLICT (id) DO UPDATE SET nodeId = excluded.nodeId, key = excluded.key, score = excluded.score,
+         comment = excluded.comment, correction = excluded.correction, source = excluded.source,
+         updatedAt = excluded.updatedAt`,
+    ),
+    listFeedback: db.prepare('SELECT * FROM feedback WHERE runId = ? AND score IS NOT NULL ORDER BY createdAt, id'),
   };
 }
 
@@ -133,6 +145,8 @@ export class SqliteStore implements Store {
   readonly keys: SqliteKeyTable;
   readonly settings: SqliteSettingsTable;
   readonly memory: SqliteMemoryTable;
+  readonly datasets: SqliteDatasetTable;
+  readonly experiments: SqliteExperimentTable;
   /** Run rows, events, final states and other rows waiting for the next group commit. */
   #batch: WriteBatch = emptyBatch(1);
   #writer: WriterThread | undefined;
@@ -160,13 +174,19 @@ export class SqliteStore implements Store {
     configureConnection(this.db, busyTimeoutMs);
     migrate(this.db, options.migrations ?? MIGRATIONS, { registry: this.#registry });
     this.#sql = prepareStatements(this.db);
-    this.published = new SqlitePublishedTable(this.db, (run) => {
-      this.#batch.publishedRuns.push(run);
-      this.#scheduleFlush();
-    });
+    this.published = new SqlitePublishedTable(
+      this.db,
+      (run) => {
+        this.#batch.publishedRuns.push(run);
+        this.#scheduleFlush();
+      },
+      () => this.#flushSync(),
+    );
     this.keys = new SqliteKeyTable(this.db);
     this.settings = new SqliteSettingsTable(this.db);
     this.memory = new SqliteMemoryTable(this.db);
+    this.datasets = new SqliteDatasetTable(this.db);
+    this.experiments = new SqliteExperimentTable(this.db);
     this.#inline = new BatchWriter(this.db);
     if (options.recover !== false) this.#recoverInterrupted();
     if (options.writer !== 'inline') {
@@ -433,10 +453,15 @@ export class SqliteStore implements Store {
     return (this.#sql.getEvents.all(runId, afterSeq) as { json: string }[]).map((row) => parseEvent(row.json));
   }
 
-  async addFeedback(runId: string, score: number, comment?: string): Promise<Feedback> {
-    const createdAt = new Date().toISOString();
-    const { lastInsertRowid } = this.#sql.insertFeedback.run(runId, score, comment ?? null, createdAt);
-    return toFeedback({ id: Number(lastInsertRowid), runId, score, comment: comment ?? null, createdAt });
+  async putFeedback(write: FeedbackWrite): Promise<Feedback> {
+    return this.db
+      .transaction(() => {
+        const existing = this.#sql.getFeedback.get(write.id) as FeedbackRow | undefined;
+        if (existing && existing.runId !== write.runId) throw feedbackOfAnotherRun(write.id);
+        this.#sql.putFeedback.run(feedbackColumns(write));
+        return toFeedback(this.#sql.getFeedback.get(write.id) as FeedbackRow);
+      })
+      .immediate();
   }
 
   async listFeedback(runId: string): Promise<Feedback[]> {

@@ -78,12 +78,187 @@ export interface RunQuery {
   limit?: number;
 }
 
+/**
+ * Feedback on a run, or on one node of it (docs/contracts.md §7). `id` is the caller's own (or made up by the
+ * runtime): giving it again updates the feedback; a `score` of null withdraws it.
+ */
 export interface Feedback {
-  id: number;
+  id: string;
   runId: string;
-  score: number;
+  /** What is rated (`user` for thumbs; any name for other kinds of feedback). */
+  key: string;
+  /** -1 (bad) to 1 (good); null once withdrawn. */
+  score: number | null;
   comment?: string;
+  /** What the answer should have been. */
+  correction?: unknown;
+  nodeId?: string;
+  /** Who gave it: `editor`, `widget`, `api`... */
+  source: string;
   createdAt: string;
+  updatedAt: string;
+}
+
+/** Feedback as written: every field (a write replaces the feedback of that id), `at` the time of the write. */
+export type FeedbackWrite = Omit<Feedback, 'createdAt' | 'updatedAt'> & { at: string };
+
+/** A dataset (docs/contracts.md §7): its `revision` goes up with every change to it or its items. */
+export interface DatasetRecord {
+  id: string;
+  name: string;
+  description?: string;
+  revision: number;
+  itemCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One dataset item: flow inputs, and what a good answer is. */
+export interface DatasetItem {
+  id: string;
+  input: Values;
+  expected?: unknown;
+  metadata?: Record<string, unknown>;
+  split?: string;
+  sourceRunId?: string;
+  sourceNodeId?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A new item as the store writes it (ids are given; the store keeps the order they come in). */
+export type NewDatasetItem = Omit<DatasetItem, 'createdAt' | 'updatedAt'>;
+
+/** A change to an item: a field left out stays; `null` clears an optional one. */
+export interface DatasetItemPatch {
+  input?: Values;
+  expected?: unknown;
+  metadata?: Record<string, unknown> | null;
+  split?: string | null;
+}
+
+/** The `datasets` and `dataset_items` tables; the dataset service (datasets/) holds the rules. */
+export interface DatasetTable {
+  /** CONFLICT when the id is taken. */
+  create(row: { id: string; name: string; description?: string; at: string }): Promise<DatasetRecord>;
+  get(id: string): Promise<DatasetRecord | undefined>;
+  /** Newest first. */
+  list(): Promise<DatasetRecord[]>;
+  /** Renames or redescribes (`description: null` clears it), bumping the revision; undefined when unknown. */
+  update(
+    id: string,
+    patch: { name?: string; description?: string | null },
+    at: string,
+  ): Promise<DatasetRecord | undefined>;
+  /** Deletes a dataset and its items; false when it did not exist. */
+  remove(id: string): Promise<boolean>;
+  /**
+   * Appends items in one transaction, in order, bumping the revision once: all or none. Undefined when the dataset
+   * is unknown; CONFLICT (details: the ids) when an item id is taken.
+   */
+  addItems(datasetId: string, items: readonly NewDatasetItem[], at: string): Promise<DatasetRecord | undefined>;
+  /** Items in the order they were added, after the cursor (`afterSeq`); with `split`, that split's only. */
+  listItems(
+    datasetId: string,
+    query: { split?: string; limit: number; afterSeq?: number },
+  ): Promise<(DatasetItem & { seq: number })[]>;
+  getItem(datasetId: string, itemId: string): Promise<DatasetItem | undefined>;
+  /** Undefined when the item is unknown; bumps the dataset's revision. */
+  updateItem(datasetId: string, itemId: string, patch: DatasetItemPatch, at: string): Promise<DatasetItem | undefined>;
+  /** False when the item is unknown; bumps the dataset's revision. */
+  removeItem(datasetId: string, itemId: string, at: string): Promise<boolean>;
+}
+
+/** An experiment's status: a run's, but never paused. */
+export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A row of `experiments`; `spec` (JSON) is the experiment service's to read (targets, evaluators, settings). */
+export interface ExperimentRow {
+  id: string;
+  name?: string;
+  status: ExperimentStatus;
+  datasetId: string;
+  split?: string;
+  datasetRevision: number;
+  spec: string;
+  /** Cells in all: items × targets × repetitions. */
+  total: number;
+  error?: ErrorBody;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  /** The process running it (host name and pid), while one does. */
+  ownerHost?: string;
+  ownerPid?: number;
+}
+
+/** An item as an experiment froze it when it was created (later changes to the dataset do not reach it). */
+export interface ExperimentItem {
+  seq: number;
+  itemId: string;
+  input: Values;
+  expected?: unknown;
+}
+
+/** One item × target × repetition: pending until its run has ended and been scored. */
+export interface ExperimentCell {
+  seq: number;
+  target: number;
+  repetition: number;
+  status: 'pending' | 'done' | 'error';
+  runId?: string;
+  output?: unknown;
+  /** The verdicts by evaluator name (the evaluator layer's shape, kept as JSON here). */
+  scores?: Record<string, unknown>;
+  error?: ErrorBody;
+  isPassed?: boolean;
+  durationMs?: number;
+  tokens?: number;
+  costUsd?: number;
+  endedAt?: string;
+}
+
+/** The `experiments`, `experiment_items` and `experiment_cells` tables; the experiment service holds the rules. */
+export interface ExperimentTable {
+  /** The experiment, its frozen items and a pending cell per item × target × repetition, in one transaction. */
+  create(
+    row: ExperimentRow,
+    items: readonly ExperimentItem[],
+    shape: { targets: number; repetitions: number },
+  ): Promise<void>;
+  get(id: string): Promise<ExperimentRow | undefined>;
+  /** Newest first. */
+  list(limit: number): Promise<ExperimentRow[]>;
+  /** Sets the status and times (and the error of a failed one). */
+  update(
+    id: string,
+    fields: { status: ExperimentStatus; startedAt?: string; endedAt?: string; error?: ErrorBody },
+  ): Promise<void>;
+  /**
+   * Takes the experiment over for `owner` (null: lets it go) if it is still queued or running and its owner is still
+   * `previous` (compare and set): true when it is now the owner's.
+   */
+  claim(
+    id: string,
+    owner: { host: string; pid: number } | null,
+    previous: { host?: string; pid?: number },
+  ): Promise<boolean>;
+  /** Experiments queued or running (to resume after a restart). */
+  unfinished(): Promise<ExperimentRow[]>;
+  /** Frozen items in order; with `afterSeq` and `limit`, a page of them. */
+  items(id: string, page?: { afterSeq?: number; limit?: number }): Promise<ExperimentItem[]>;
+  /** Cells ordered by item, target and repetition; with `fromSeq`/`toSeq`, those of the items in that range only. */
+  cells(id: string, range?: { fromSeq?: number; toSeq?: number }): Promise<ExperimentCell[]>;
+  /** Writes finished cells in one transaction. */
+  saveCells(id: string, cells: readonly ExperimentCell[]): Promise<void>;
+  /** The cell a run was made for: which experiment, item, target and repetition (undefined for other runs). */
+  cellOfRun(
+    runId: string,
+  ): Promise<{ experimentId: string; itemId: string; target: number; repetition: number } | undefined>;
+  /** How many cells are finished (done or error) and how many of those are errors. */
+  counts(id: string): Promise<{ finished: number; errors: number }>;
+  /** Deletes an experiment with its items and cells (its runs stay); false when it did not exist. */
+  remove(id: string): Promise<boolean>;
 }
 
 /** `published_versions` and `published_runs`; the published service (publishing/versions.ts) holds the rules. */
@@ -103,6 +278,8 @@ export interface PublishedTable {
   remove(flowId: string): Promise<number>;
   /** Queues the run's `published_runs` row: it is committed with the run's own row and events (group commit). */
   recordRun(run: PublishedRunRow): void;
+  /** The `published_runs` row of a run (undefined for a run not made through a published endpoint). Flushes first. */
+  getRun(runId: string): Promise<PublishedRunRow | undefined>;
 }
 
 /** The `api_keys` table (API keys of published endpoints); the key service (publishing/keys.ts) holds the rules. */
@@ -140,7 +317,7 @@ export interface MemoryTable {
 
 /**
  * Everything the runtime keeps: flows and their versions, runs and their events, feedback, published versions, API
- * keys, settings and chat memory. Two implementations: `SqliteStore` (embedded, the default) and `PostgresStore`
+ * keys, settings, chat memory, datasets and experiments. Two implementations: `SqliteStore` (embedded, the default) and `PostgresStore`
  * (`DATABASE_URL`); `openStore` picks one. Reads, and writes that answer something, are async. Run rows, events and
  * final states are fire-and-forget: queued, then committed together in one transaction every few ms (group commit),
  * idempotently (a batch not known to be committed is written again). Reads (`getRun`, `listRuns`, `getEvents`)
@@ -197,7 +374,12 @@ export interface Store {
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
   /** A run's events in seq order; with `afterSeq`, only those after it. */
   getEvents(runId: string, afterSeq?: number): Promise<TraceEvent[]>;
-  addFeedback(runId: string, score: number, comment?: string): Promise<Feedback>;
+  /**
+   * Writes feedback: a new id adds it, a known one replaces it (keeping `createdAt`). CONFLICT when the id is the
+   * feedback of another run.
+   */
+  putFeedback(write: FeedbackWrite): Promise<Feedback>;
+  /** A run's feedback that is not withdrawn, oldest first. */
   listFeedback(runId: string): Promise<Feedback[]>;
   /**
    * Runs left `running`/`queued` by a process of this machine that is gone (crash, kill -9) become `failed` with
@@ -210,6 +392,8 @@ export interface Store {
   readonly keys: KeyTable;
   readonly settings: SettingsTable;
   readonly memory: MemoryTable;
+  readonly datasets: DatasetTable;
+  readonly experiments: ExperimentTable;
 
   /** Commits what is queued (as far as the database lets it) and closes the connections. */
   close(): Promise<void>;

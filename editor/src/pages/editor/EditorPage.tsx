@@ -1,6 +1,6 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useState } from 'react';
-import { closeFlow, openFlow, saveNow, startAutosave } from '../../api/actions';
+import { closeFlow, openFlow, replayRun, saveNow, startAutosave } from '../../api/actions';
 import { FlowCanvas } from '../../canvas/FlowCanvas';
 import { Palette } from '../../canvas/Palette';
 import { ESTIMATED_SIZE, placeBeside } from '../../canvas/placement';
@@ -26,9 +26,14 @@ const RIGHT_TABS: TabItem<RightTab>[] = [
   { id: 'run', label: 'Run', testId: 'tab-run' },
 ];
 
-export function EditorPage({ flowId }: { flowId: string }) {
+/** The editor of one flow; with `runId` (an experiment's cell, a link), that run is replayed on the canvas. */
+export function EditorPage({ flowId, runId }: { flowId: string; runId?: string }) {
   const [error, setError] = useState<string | null>(null);
   const isLoaded = useEditor((s) => s.meta?.id === flowId);
+  useEffect(() => {
+    if (!isLoaded || !runId) return;
+    replayRun(runId).catch((err: Error) => useEditor.getState().toast('error', err.message));
+  }, [isLoaded, runId]);
   useEffect(() => {
     setError(null);
     openFlow(flowId).catch((err: Error) => setError(err.message));

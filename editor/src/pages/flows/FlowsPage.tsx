@@ -91,6 +91,12 @@ export function FlowsPage() {
           onChange={importFile}
           data-testid="import-input"
         />
+        <a className="btn btn-ghost" href="#/datasets" data-testid="datasets-link">
+          Datasets
+        </a>
+        <a className="btn btn-ghost" href="#/experiments" data-testid="experiments-link">
+          Experiments
+        </a>
         <a className="btn btn-ghost" href="#/keys" data-testid="keys-link">
           API keys
         </a>

@@ -207,12 +207,13 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const [detail, feedback] = await Promise.all([
+      const [detail, feedback, experiment] = await Promise.all([
         app.runtime.runs.get(request.params.runId),
-        app.runtime.store.listFeedback(request.params.runId),
+        app.runtime.feedback.list(request.params.runId),
+        app.runtime.store.experiments.cellOfRun(request.params.runId),
       ]);
       if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${request.params.runId}" does not exist`);
-      return { ...detail.run, events: detail.events, feedback };
+      return { ...detail.run, events: detail.events, feedback, ...(experiment && { experiment }) };
     },
   );
 
@@ -235,17 +236,19 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Rate a run',
+        summary: 'Rate a run or one of its nodes',
+        description:
+          'Thumbs, a comment, a correction, on the run or on one node of it (`nodeId`). A repeated `id` replaces that ' +
+          'feedback; `score: null` withdraws it. The older body `{score, comment?}` works as before. 404 for an ' +
+          'unknown run; 400 naming `body.nodeId` for a node the run did not reach; 409 when `id` is feedback on ' +
+          'another run.',
         params: RunIdParams,
         body: FeedbackBody,
         response: { 201: FeedbackResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { runId } = request.params;
-      if (!(await app.runtime.store.getRun(runId)))
-        throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
-      const feedback = await app.runtime.store.addFeedback(runId, request.body.score, request.body.comment);
+      const feedback = await app.runtime.feedback.give(request.params.runId, request.body, 'api');
       return reply.status(201).send({ feedback });
     },
   );

@@ -2,7 +2,7 @@ import { FLOW_ID_PATTERN } from '@flowloom/nodes';
 import { Type } from 'typebox';
 
 const Values = Type.Record(Type.String(), Type.Unknown());
-const RunStatus = Type.Union(
+export const RunStatus = Type.Union(
   [
     Type.Literal('queued'),
     Type.Literal('running'),
@@ -12,7 +12,7 @@ const RunStatus = Type.Union(
   ],
   { description: 'queued, running, completed, failed or cancelled' },
 );
-const ErrorBody = Type.Object(
+export const ErrorBody = Type.Object(
   { code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Unknown())) },
   { additionalProperties: true },
 );
@@ -111,17 +111,28 @@ export const TraceEventSchema = Type.Object(
 );
 
 export const FeedbackSchema = Type.Object({
-  id: Type.Integer(),
+  id: Type.String(),
   runId: Type.String(),
-  score: Type.Number(),
+  key: Type.String(),
+  score: Type.Union([Type.Number(), Type.Null()]),
   comment: Type.Optional(Type.String()),
+  correction: Type.Optional(Type.Unknown()),
+  nodeId: Type.Optional(Type.String()),
+  source: Type.String(),
   createdAt: Type.String(),
+  updatedAt: Type.String(),
 });
 
 export const RunDetailResponse = Type.Object({
   ...RunSummary.properties,
   events: Type.Array(TraceEventSchema),
   feedback: Type.Array(FeedbackSchema),
+  experiment: Type.Optional(
+    Type.Object(
+      { experimentId: Type.String(), itemId: Type.String(), target: Type.Integer(), repetition: Type.Integer() },
+      { description: 'The experiment cell this run was made for (docs/contracts.md §7)' },
+    ),
+  ),
 });
 
 export const RunsQuery = Type.Object(
@@ -136,8 +147,24 @@ export const RunsResponse = Type.Object({ runs: Type.Array(RunSummary) });
 
 export const FeedbackBody = Type.Object(
   {
-    score: Type.Number({ minimum: -1, maximum: 1, description: '-1 (bad) to 1 (good)' }),
+    id: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_.:-]{1,100}$',
+        description: 'Your id for this feedback: sending it again replaces it. Default: a new one.',
+      }),
+    ),
+    key: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'What is rated (default "user": thumbs)' }),
+    ),
+    score: Type.Union([Type.Number({ minimum: -1, maximum: 1 }), Type.Null()], {
+      description: '-1 (bad) to 1 (good); null withdraws the feedback of this id',
+    }),
     comment: Type.Optional(Type.String({ maxLength: 5000 })),
+    correction: Type.Optional(Type.Unknown({ description: 'What the answer should have been' })),
+    nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'A node of the run' })),
+    source: Type.Optional(
+      Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$', description: 'Who gives it: editor, widget, api...' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -18,7 +18,7 @@ import { requireScope } from '../auth.js';
 import { toHttpError } from '../errors.js';
 import { anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { v1ErrorBody } from './errors.js';
-import type { ChatCompletionBody } from './schemas.js';
+import { type ChatCompletionBody, RUN_ID_HEADER } from './schemas.js';
 
 type Body = Static<typeof ChatCompletionBody>;
 type RequestMessage = Body['messages'][number];
@@ -138,8 +138,9 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
     streamChat(reply, started, shape, body.stream_options?.include_usage === true);
     return reply;
   }
+  // Before the answer, so that an error answer (a failed run: 502, 504) names the run too.
+  reply.header('x-run-id', started.handle.runId).header(RUN_ID_HEADER, started.handle.runId);
   const run = await started.done;
-  reply.header('x-run-id', run.runId);
   if (run.status !== 'completed') throw runError(run);
   return {
     id: `chatcmpl-${run.runId}`,

@@ -5,7 +5,7 @@ import type { ApiKey } from '../../publishing/keys.js';
 import { latestPublished, startPublishedRun } from '../../publishing/published-runs.js';
 import { authenticateKey, requireScope } from '../auth.js';
 import { answerOf, streamRun } from '../runs/index.js';
-import { RunAnswer } from '../runs/schemas.js';
+import { FeedbackBody, FeedbackResponse, RunAnswer } from '../runs/schemas.js';
 import { chatCompletions, listModels, retrieveModel } from './chat.js';
 import { answerPreflight, anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { sendV1Error } from './errors.js';
@@ -17,6 +17,8 @@ import {
   ModelResponse,
   ModelsResponse,
   PublishedRunBody,
+  PublishedRunParams,
+  RUN_ID_HEADER,
   v1ErrorResponses,
 } from './schemas.js';
 
@@ -115,7 +117,7 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
         streamRun(reply, started);
         return reply;
       }
-      reply.header('x-run-id', started.handle.runId);
+      reply.header('x-run-id', started.handle.runId).header(RUN_ID_HEADER, started.handle.runId);
       return answerOf(await started.done);
     },
   );
@@ -134,6 +136,38 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => chatCompletions(app, request, reply),
+  );
+
+  app.options(
+    '/v1/runs/:runId/feedback',
+    { schema: { hide: true, params: PublishedRunParams } },
+    async (request, reply) => answerPreflight(request, reply, await anyFlowOrigins(app)),
+  );
+
+  app.post(
+    '/v1/runs/:runId/feedback',
+    {
+      schema: {
+        tags,
+        summary: 'Rate a run of a published flow',
+        description:
+          'Feedback on a run made through a published endpoint (`runId` from the answer: its `runId`, the ' +
+          '`x-flowloom-run-id` header, or the OpenAI face’s `id`), with the API key that made it; any other run is ' +
+          'a 404. Same body and answer as `POST /api/runs/:runId/feedback`; `source` defaults to `api`.',
+        params: PublishedRunParams,
+        body: FeedbackBody,
+        response: { 201: FeedbackResponse, ...v1ErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const runId = request.params.runId.replace(/^chatcmpl-/, '');
+      const { feedback } = app.runtime;
+      const flowId = await feedback.publishedFlowOf(runId);
+      if (flowId !== undefined && request.headers.origin !== undefined)
+        checkOrigin(request, reply, await flowOrigins(flowId));
+      const given = await feedback.giveAsCaller((request.apiKey as ApiKey).id, runId, request.body);
+      return reply.status(201).send({ feedback: given });
+    },
   );
 
   app.get(

@@ -101,3 +101,14 @@ const Model = Type.Object({
 export const ModelsResponse = Type.Object({ object: Type.Literal('list'), data: Type.Array(Model) });
 export const ModelResponse = Model;
 export const ModelParams = Type.Object({ model: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/** The header naming the run on every published answer (docs/contracts.md §7). */
+export const RUN_ID_HEADER = 'x-flowloom-run-id';
+
+/** A run of a published flow: its id, or the OpenAI face's answer id (`chatcmpl-<runId>`). */
+export const PublishedRunParams = Type.Object({
+  runId: Type.String({
+    pattern: '^(chatcmpl-)?r_[A-Za-z0-9_-]{1,64}$',
+    description: 'The run id (r_...), or the id of an OpenAI-compatible answer (chatcmpl-r_...)',
+  }),
+});

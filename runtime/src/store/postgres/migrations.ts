@@ -149,6 +149,95 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX chat_memory_by_session ON chat_memory (session_id, namespace, id);
     `,
   },
+  {
+    version: 9,
+    name: 'the LLMOps loop: feedback, datasets and experiments',
+    sql: `
+      CREATE TABLE feedback (
+        id text PRIMARY KEY,
+        run_id text NOT NULL,
+        node_id text,
+        key text NOT NULL,
+        score double precision,
+        comment text,
+        correction text,
+        source text NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE INDEX feedback_by_run ON feedback (run_id, created_at);
+      INSERT INTO feedback (id, run_id, key, score, comment, source, created_at, updated_at)
+        SELECT 'fb_' || id, run_id, 'user', score, comment, 'api', created_at, created_at FROM run_feedback;
+      DROP TABLE run_feedback;
+      CREATE TABLE datasets (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        description text,
+        revision integer NOT NULL,
+        next_seq integer NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE TABLE dataset_items (
+        dataset_id text NOT NULL,
+        id text NOT NULL,
+        seq integer NOT NULL,
+        input text NOT NULL,
+        expected text,
+        metadata text,
+        split text,
+        source_run_id text,
+        source_node_id text,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        PRIMARY KEY (dataset_id, id)
+      );
+      CREATE UNIQUE INDEX dataset_items_by_seq ON dataset_items (dataset_id, seq);
+      CREATE TABLE experiments (
+        id text PRIMARY KEY,
+        name text,
+        status text NOT NULL,
+        dataset_id text NOT NULL,
+        split text,
+        dataset_revision integer NOT NULL,
+        spec text NOT NULL,
+        total integer NOT NULL,
+        error text,
+        created_at timestamptz NOT NULL,
+        started_at timestamptz,
+        ended_at timestamptz,
+        owner_host text,
+        owner_pid integer
+      );
+      CREATE INDEX experiments_unfinished ON experiments (status) WHERE status IN ('queued', 'running');
+      CREATE TABLE experiment_items (
+        experiment_id text NOT NULL,
+        seq integer NOT NULL,
+        item_id text NOT NULL,
+        input text NOT NULL,
+        expected text,
+        PRIMARY KEY (experiment_id, seq)
+      );
+      CREATE TABLE experiment_cells (
+        experiment_id text NOT NULL,
+        seq integer NOT NULL,
+        target integer NOT NULL,
+        repetition integer NOT NULL,
+        status text NOT NULL,
+        run_id text,
+        output text,
+        scores text,
+        error text,
+        passed boolean,
+        duration_ms double precision,
+        tokens integer,
+        cost_usd double precision,
+        ended_at timestamptz,
+        PRIMARY KEY (experiment_id, seq, target, repetition)
+      );
+      CREATE INDEX experiment_cells_by_run ON experiment_cells (run_id) WHERE run_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** The highest applied migration version of the connection's schema (0 for a new one). */

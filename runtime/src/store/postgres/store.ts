@@ -5,6 +5,8 @@ import type { Migration } from '../migrations.js';
 import {
   type FeedbackRow,
   type FlowRow,
+  feedbackColumns,
+  feedbackOfAnotherRun,
   INTERRUPTED,
   interruptedDuration,
   interruptedEvent,
@@ -20,6 +22,7 @@ import { addEvent, addFinish, addRun, emptyBatch, isEmptyBatch, type WriteBatch 
 import { DEFAULT_FLUSH_DELAY_MS, FLUSH_AT_EVENTS, flowExists, nextFlowVersion } from '../store.js';
 import type {
   Feedback,
+  FeedbackWrite,
   FlowSummary,
   FlowVersionInfo,
   RunEnd,
@@ -30,7 +33,9 @@ import type {
   StoredFlow,
 } from '../types.js';
 import { writeBatches } from './batch.js';
+import { PgDatasetTable } from './datasets.js';
 import { checkSchemaName, type PgConnectOptions, PgDatabase } from './db.js';
+import { PgExperimentTable } from './experiments.js';
 import { migratePg, PG_MIGRATIONS } from './migrations.js';
 import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgSettingsTable } from './tables.js';
 
@@ -51,6 +56,8 @@ const RUN_COLUMNS = `run_id AS "runId", flow_id AS "flowId", flow_version AS "fl
   error, usage, cost, started_at AS "startedAt", ended_at AS "endedAt", duration_ms AS "durationMs",
   session_id AS "sessionId", parent_run_id AS "parentRunId", depth, attempt`;
 const FLOW_COLUMNS = 'id, name, version, json, created_at AS "createdAt", updated_at AS "updatedAt"';
+const FEEDBACK_COLUMNS = `id, run_id AS "runId", node_id AS "nodeId", key, score, comment, correction, source,
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /**
  * The store on Postgres (`DATABASE_URL`), through a pg Pool. Run rows, events and final states are queued like
@@ -65,6 +72,8 @@ export class PostgresStore implements Store {
   readonly keys: PgKeyTable;
   readonly settings: PgSettingsTable;
   readonly memory: PgMemoryTable;
+  readonly datasets: PgDatasetTable;
+  readonly experiments: PgExperimentTable;
   readonly flushDelayMs: number;
   readonly #db: PgDatabase;
   readonly #registry: NodeRegistry;
@@ -87,13 +96,19 @@ export class PostgresStore implements Store {
     this.#registry = options.registry ?? new NodeRegistry();
     this.#onError = options.onError ?? (() => {});
     this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
-    this.published = new PgPublishedTable(db, (run) => {
-      this.#batch.publishedRuns.push(run);
-      this.#scheduleCommit();
-    });
+    this.published = new PgPublishedTable(
+      db,
+      (run) => {
+        this.#batch.publishedRuns.push(run);
+        this.#scheduleCommit();
+      },
+      () => this.flush(),
+    );
     this.keys = new PgKeyTable(db);
     this.settings = new PgSettingsTable(db);
     this.memory = new PgMemoryTable(db);
+    this.datasets = new PgDatasetTable(db);
+    this.experiments = new PgExperimentTable(db);
   }
 
   /**
@@ -344,20 +359,36 @@ export class PostgresStore implements Store {
     return rows.map((row) => parseEvent(row.json));
   }
 
-  async addFeedback(runId: string, score: number, comment?: string): Promise<Feedback> {
-    const createdAt = new Date().toISOString();
+  async putFeedback(write: FeedbackWrite): Promise<Feedback> {
+    const columns = feedbackColumns(write);
     const rows = await this.#db.query<FeedbackRow>(
-      `INSERT INTO run_feedback (run_id, score, comment, created_at) VALUES ($1, $2, $3, $4)
-       RETURNING id, run_id AS "runId", score, comment, created_at AS "createdAt"`,
-      [runId, score, comment ?? null, createdAt],
+      `INSERT INTO feedback (id, run_id, node_id, key, score, comment, correction, source, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+       ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, key = excluded.key, score = excluded.score,
+         comment = excluded.comment, correction = excluded.correction, source = excluded.source,
+         updated_at = excluded.updated_at
+         WHERE feedback.run_id = excluded.run_id
+       RETURNING ${FEEDBACK_COLUMNS}`,
+      [
+        columns.id,
+        columns.runId,
+        columns.nodeId,
+        columns.key,
+        columns.score,
+        columns.comment,
+        columns.correction,
+        columns.source,
+        columns.at,
+      ],
     );
-    return toFeedback(rows[0] as FeedbackRow);
+    // No row: the id is taken by feedback on another run (the update's condition kept it).
+    if (!rows[0]) throw feedbackOfAnotherRun(write.id);
+    return toFeedback(rows[0]);
   }
 
   async listFeedback(runId: string): Promise<Feedback[]> {
     const rows = await this.#db.query<FeedbackRow>(
-      `SELECT id, run_id AS "runId", score, comment, created_at AS "createdAt" FROM run_feedback WHERE run_id = $1
-       ORDER BY id`,
+      `SELECT ${FEEDBACK_COLUMNS} FROM feedback WHERE run_id = $1 AND score IS NOT NULL ORDER BY created_at, id`,
       [runId],
     );
     return rows.map(toFeedback);

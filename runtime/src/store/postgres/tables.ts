@@ -13,11 +13,16 @@ const PUBLISHED_COLUMNS = `flow_id AS "flowId", version, flow_version AS "flowVe
 export class PgPublishedTable implements PublishedTable {
   readonly #db: PgDatabase;
   readonly #record: (run: PublishedRunRow) => void;
+  readonly #flush: () => Promise<void>;
 
-  /** `record` queues a `published_runs` row for the store's next group commit. */
-  constructor(db: PgDatabase, record: (run: PublishedRunRow) => void) {
+  /**
+   * `record` queues a `published_runs` row for the store's next group commit; `flush` commits what is queued (before
+   * a read of those rows).
+   */
+  constructor(db: PgDatabase, record: (run: PublishedRunRow) => void, flush: () => Promise<void> = async () => {}) {
     this.#db = db;
     this.#record = record;
+    this.#flush = flush;
   }
 
   /**
@@ -96,6 +101,15 @@ export class PgPublishedTable implements PublishedTable {
 
   recordRun(run: PublishedRunRow): void {
     this.#record(run);
+  }
+
+  async getRun(runId: string): Promise<PublishedRunRow | undefined> {
+    await this.#flush();
+    const rows = await this.#db.query<PublishedRunRow>(
+      'SELECT run_id AS "runId", flow_id AS "flowId", version, key_id AS "keyId", endpoint FROM published_runs WHERE run_id = $1',
+      [runId],
+    );
+    return rows[0];
   }
 }
 

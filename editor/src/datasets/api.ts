@@ -1,0 +1,79 @@
+import { request } from '../api/http';
+import { authHeaders } from '../auth/token';
+
+/** A dataset (docs/contracts.md §7). */
+export interface Dataset {
+  id: string;
+  name: string;
+  description?: string;
+  revision: number;
+  itemCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DatasetItem {
+  id: string;
+  input: Record<string, unknown>;
+  expected?: unknown;
+  metadata?: Record<string, unknown>;
+  split?: string;
+  sourceRunId?: string;
+  sourceNodeId?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A problem with one line of an imported file (a 400's details). */
+export interface ImportProblem {
+  line?: number;
+  column?: string;
+  field?: string;
+  message: string;
+}
+
+export type ColumnRef = string | { column: string; as?: 'text' | 'number' | 'boolean' | 'json' };
+export interface CsvMapping {
+  id?: ColumnRef;
+  input?: Record<string, ColumnRef>;
+  expected?: ColumnRef;
+  split?: ColumnRef;
+  metadata?: string[];
+}
+
+const enc = encodeURIComponent;
+
+export const datasetsApi = {
+  list: () => request<{ datasets: Dataset[] }>('GET', '/api/datasets').then((r) => r.datasets),
+  get: (id: string) => request<Dataset>('GET', `/api/datasets/${enc(id)}`),
+  create: (body: { id?: string; name: string; description?: string }) =>
+    request<Dataset>('POST', '/api/datasets', body),
+  update: (id: string, body: { name?: string; description?: string | null }) =>
+    request<Dataset>('PATCH', `/api/datasets/${enc(id)}`, body),
+  remove: (id: string) => request<unknown>('DELETE', `/api/datasets/${enc(id)}`),
+  items: (id: string, cursor?: string, limit = 100) =>
+    request<{ items: DatasetItem[]; cursor?: string }>(
+      'GET',
+      `/api/datasets/${enc(id)}/items?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+    ),
+  addItems: (id: string, items: Omit<DatasetItem, 'id' | 'createdAt' | 'updatedAt'>[]) =>
+    request<{ dataset: Dataset; items: DatasetItem[] }>('POST', `/api/datasets/${enc(id)}/items`, { items }),
+  updateItem: (
+    id: string,
+    itemId: string,
+    patch: { input?: Record<string, unknown>; expected?: unknown; split?: string | null },
+  ) => request<{ item: DatasetItem }>('PATCH', `/api/datasets/${enc(id)}/items/${enc(itemId)}`, patch),
+  removeItem: (id: string, itemId: string) =>
+    request<unknown>('DELETE', `/api/datasets/${enc(id)}/items/${enc(itemId)}`),
+  /** Items from runs: their inputs (or a node span's) with the output or the newest correction as expected. */
+  fromRuns: (id: string, body: { runIds: string[]; expected: 'output' | 'correction'; nodeId?: string }) =>
+    request<{ dataset: Dataset; items: DatasetItem[] }>('POST', `/api/datasets/${enc(id)}/items/from-runs`, body),
+  importFile: (id: string, body: { format: 'csv' | 'jsonl'; content: string; mapping?: CsvMapping; split?: string }) =>
+    request<{ dataset: Dataset; added: number }>('POST', `/api/datasets/${enc(id)}/import`, body),
+  /** The export file's text (fetched with the admin token, then saved by the browser). */
+  exportFile: async (id: string, format: 'jsonl' | 'csv'): Promise<string> => {
+    const response = await fetch(`/api/datasets/${enc(id)}/export?format=${format}`, { headers: authHeaders() });
+    if (!response.ok) throw new Error(`export failed: HTTP ${response.status}`);
+    return response.text();
+  },
+};

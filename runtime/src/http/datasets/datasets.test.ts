@@ -1,0 +1,281 @@
+import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { chatFlow, echoFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
+
+// Datasets over HTTP with the real store (docs/contracts.md §7).
+
+let fake: FakeOpenAI;
+let t: TestApp;
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => fake.close());
+beforeEach(async () => {
+  fake.reset();
+  t = await startTestApp({ openai: { baseURL: fake.url, apiKey: 'test' } });
+  for (const flow of [echoFlow(), chatFlow()]) expect((await send('POST', '/api/flows', flow)).statusCode).toBe(201);
+});
+afterEach(async () => t.close());
+
+function send(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
+  return t.app.inject({ method, url, payload: payload as object });
+}
+async function dataset(id = 'qa'): Promise<void> {
+  expect((await send('POST', '/api/datasets', { id, name: 'Questions' })).statusCode).toBe(201);
+}
+async function revision(id = 'qa'): Promise<number> {
+  return (await send('GET', `/api/datasets/${id}`)).json().revision;
+}
+
+describe('datasets and items', () => {
+  it('creates, lists, renames and deletes datasets; every change bumps the revision', async () => {
+    const created = await send('POST', '/api/datasets', { name: 'Support questions', description: 'from tickets' });
+    expect(created.statusCode).toBe(201);
+    const { id } = created.json();
+    expect(created.json()).toMatchObject({ id: expect.stringMatching(/^ds_/), revision: 1, itemCount: 0 });
+    await dataset('qa');
+    expect((await send('POST', '/api/datasets', { id: 'qa', name: 'again' })).statusCode).toBe(409);
+    expect(
+      (await send('GET', '/api/datasets'))
+        .json()
+        .datasets.map((d: { id: string }) => d.id)
+        .sort(),
+    ).toEqual([id, 'qa'].sort());
+    const renamed = await send('PATCH', '/api/datasets/qa', { name: 'QA', description: null });
+    expect(renamed.json()).toMatchObject({ name: 'QA', revision: 2 });
+    expect((await send('DELETE', `/api/datasets/${id}`)).statusCode).toBe(204);
+    const gone = await send('GET', `/api/datasets/${id}`);
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().error.code).toBe('DATASET_NOT_FOUND');
+    expect((await send('DELETE', `/api/datasets/${id}`)).statusCode).toBe(404);
+  });
+
+  it('adds items all or none, pages them with a cursor, edits and deletes them', async () => {
+    await dataset();
+    const added = await send('POST', '/api/datasets/qa/items', {
+      items: [
+        { id: 'a', input: { question: 'one' }, expected: '1', split: 'train' },
+        { input: { question: 'two' }, expected: { n: 2 }, metadata: { tag: 'x' } },
+        { id: 'c', input: { question: 'three' }, split: 'test' },
+      ],
+    });
+    expect(added.statusCode).toBe(201);
+    expect(added.json().dataset).toMatchObject({ revision: 2, itemCount: 3 });
+    const generated = added.json().items[1].id;
+    expect(generated).toMatch(/^it_/);
+
+    const taken = await send('POST', '/api/datasets/qa/items', {
+      items: [
+        { id: 'd', input: {} },
+        { id: 'a', input: {} },
+      ],
+    });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().error.details).toEqual([{ itemId: 'a', message: expect.any(String) }]);
+    const bad = await send('POST', '/api/datasets/qa/items', {
+      items: [{ input: 'text' }, { input: {}, split: 'a b' }],
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.map((d: { field: string }) => d.field)).toEqual(
+      expect.arrayContaining(['body.items.0.input', 'body.items.1.split']),
+    );
+    const twice = await send('POST', '/api/datasets/qa/items', {
+      items: [
+        { id: 'x', input: {} },
+        { id: 'x', input: {} },
+      ],
+    });
+    expect(twice.json().error.details).toEqual([{ field: 'body.items.1.id', message: expect.any(String) }]);
+    expect(await revision()).toBe(2);
+
+    const first = (await send('GET', '/api/datasets/qa/items?limit=2')).json();
+    expect(first.items.map((i: { id: string }) => i.id)).toEqual(['a', generated]);
+    const second = (await send('GET', `/api/datasets/qa/items?limit=2&cursor=${first.cursor}`)).json();
+    expect(second).toEqual({ items: [expect.objectContaining({ id: 'c' })] });
+    const test = (await send('GET', '/api/datasets/qa/items?split=test')).json();
+    expect(test.items.map((i: { id: string }) => i.id)).toEqual(['c']);
+
+    const edited = await send('PATCH', '/api/datasets/qa/items/a', {
+      expected: null,
+      split: 'test',
+      input: { question: '1?' },
+    });
+    expect(edited.json().item).toMatchObject({ id: 'a', input: { question: '1?' }, split: 'test' });
+    expect(edited.json().item.expected).toBeUndefined();
+    expect((await send('DELETE', '/api/datasets/qa/items/c')).statusCode).toBe(204);
+    const missing = await send('DELETE', '/api/datasets/qa/items/c');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('DATASET_ITEM_NOT_FOUND');
+    expect((await send('PATCH', '/api/datasets/nope/items/a', { split: null })).json().error.code).toBe(
+      'DATASET_NOT_FOUND',
+    );
+    expect(await revision()).toBe(4);
+  });
+});
+
+describe('items from runs', () => {
+  it('takes run inputs with the output, or with a correction given as feedback, and a node span', async () => {
+    await dataset();
+    const chat = (await send('POST', '/api/flows/chat/runs', { inputs: { question: 'ping' } })).json();
+    const echo = (await send('POST', '/api/flows/echo/runs', { inputs: { question: 'hello' } })).json();
+    const fromOutputs = await send('POST', '/api/datasets/qa/items/from-runs', {
+      runIds: [chat.runId, echo.runId],
+      expected: 'output',
+      split: 'train',
+    });
+    expect(fromOutputs.statusCode).toBe(201);
+    expect(fromOutputs.json().items).toEqual([
+      expect.objectContaining({ input: { question: 'ping' }, expected: 'echo: Q: ping', sourceRunId: chat.runId }),
+      expect.objectContaining({ input: { question: 'hello' }, expected: 'hello', split: 'train' }),
+    ]);
+
+    await send('POST', `/api/runs/${chat.runId}/feedback`, { score: -1, correction: 'pong' });
+    const fromCorrection = await send('POST', '/api/datasets/qa/items/from-runs', {
+      runIds: [chat.runId],
+      expected: 'correction',
+    });
+    expect(fromCorrection.json().items[0]).toMatchObject({ input: { question: 'ping' }, expected: 'pong' });
+
+    const span = await send('POST', '/api/datasets/qa/items/from-runs', {
+      runIds: [chat.runId],
+      expected: 'output',
+      nodeId: 'prompt',
+    });
+    expect(span.json().items[0]).toMatchObject({
+      input: { question: 'ping' },
+      // A node with several outputs: all of them, by port.
+      expected: { prompt: 'Q: ping', messages: [{ role: 'user', content: 'Q: ping' }] },
+      sourceRunId: chat.runId,
+      sourceNodeId: 'prompt',
+    });
+    expect((await send('GET', '/api/datasets/qa')).json().itemCount).toBe(4);
+  });
+
+  it('adds nothing when one run lacks what is asked or does not exist', async () => {
+    await dataset();
+    const echo = (await send('POST', '/api/flows/echo/runs', { inputs: { question: 'hello' } })).json();
+    const noCorrection = await send('POST', '/api/datasets/qa/items/from-runs', {
+      runIds: [echo.runId],
+      expected: 'correction',
+    });
+    expect(noCorrection.statusCode).toBe(400);
+    expect(noCorrection.json().error.details).toEqual([{ field: 'body.runIds.0', message: expect.any(String) }]);
+    const unknown = await send('POST', '/api/datasets/qa/items/from-runs', {
+      runIds: [echo.runId, 'r_000000000000000000000000'],
+      expected: 'output',
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('RUN_NOT_FOUND');
+    const noNode = await send('POST', '/api/datasets/qa/items/from-runs', {
+      runIds: [echo.runId],
+      expected: 'output',
+      nodeId: 'llm',
+    });
+    expect(noNode.statusCode).toBe(400);
+    expect((await send('GET', '/api/datasets/qa')).json()).toMatchObject({ itemCount: 0, revision: 1 });
+  });
+});
+
+describe('import and export', () => {
+  it('imports CSV with a column mapping and JSONL, and exports both so they import back the same', async () => {
+    await dataset();
+    const csv = await send('POST', '/api/datasets/qa/import', {
+      format: 'csv',
+      content: 'qid,q,gold,level\nq1,What is 2+2?,4,1\nq2,"Capital, of France?",Paris,2\n',
+      mapping: { id: 'qid', input: { question: 'q' }, expected: 'gold', metadata: ['level'] },
+      split: 'test',
+    });
+    expect(csv.statusCode).toBe(201);
+    expect(csv.json()).toMatchObject({ added: 2, dataset: { revision: 2, itemCount: 2 } });
+    const jsonl = await send('POST', '/api/datasets/qa/import', {
+      format: 'jsonl',
+      content: '{"id":"j1","input":{"question":"Why?"},"expected":{"because":true}}\n',
+    });
+    expect(jsonl.json()).toMatchObject({ added: 1, dataset: { itemCount: 3 } });
+
+    const exported = await send('GET', '/api/datasets/qa/export?format=jsonl');
+    expect(exported.headers['content-type']).toContain('application/x-ndjson');
+    expect(exported.headers['content-disposition']).toBe('attachment; filename="qa.jsonl"');
+    const lines = exported.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      { id: 'q1', input: { question: 'What is 2+2?' }, expected: '4', metadata: { level: '1' }, split: 'test' },
+      {
+        id: 'q2',
+        input: { question: 'Capital, of France?' },
+        expected: 'Paris',
+        metadata: { level: '2' },
+        split: 'test',
+      },
+      { id: 'j1', input: { question: 'Why?' }, expected: { because: true } },
+    ]);
+    const testOnly = await send('GET', '/api/datasets/qa/export?format=csv&split=test');
+    expect(testOnly.headers['content-disposition']).toBe('attachment; filename="qa-test.csv"');
+    expect(testOnly.body).toBe(
+      'id,input.question,expected,split,metadata,sourceRunId\r\n' +
+        'q1,What is 2+2?,4,test,"{""level"":""1""}",\r\n' +
+        'q2,"Capital, of France?",Paris,test,"{""level"":""2""}",\r\n',
+    );
+
+    await dataset('copy');
+    expect(
+      (await send('POST', '/api/datasets/copy/import', { format: 'jsonl', content: exported.body })).statusCode,
+    ).toBe(201);
+    expect(
+      (
+        await send('POST', '/api/datasets/copy/import', { format: 'csv', content: testOnly.body.replaceAll('q', 'Q') })
+      ).json(),
+    ).toMatchObject({ added: 2 });
+    const copied = (await send('GET', '/api/datasets/copy/export?format=jsonl')).body.trim().split('\n');
+    expect(copied.slice(0, 3).map((line) => JSON.parse(line))).toEqual(lines);
+  });
+
+  it('imports nothing when a line is bad, naming the line and the column', async () => {
+    await dataset();
+    const csv = await send('POST', '/api/datasets/qa/import', {
+      format: 'csv',
+      content: 'question,expected,n\nok,1,1\nfine,2,two\n',
+      mapping: { input: { question: 'question', n: { column: 'n', as: 'number' } }, expected: 'expected' },
+    });
+    expect(csv.statusCode).toBe(400);
+    expect(csv.json().error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('line 3, column "n"'),
+      details: [{ line: 3, column: 'n', message: '"two" is not a number' }],
+    });
+    const jsonl = await send('POST', '/api/datasets/qa/import', {
+      format: 'jsonl',
+      content: '{"input":{"question":"a"}}\n{"input":{"question":"b"}\n',
+    });
+    expect(jsonl.json().error.details).toEqual([
+      { line: 2, column: expect.stringMatching(/^character/), message: expect.stringContaining('not JSON') },
+    ]);
+    const mapping = await send('POST', '/api/datasets/qa/import', {
+      format: 'csv',
+      content: 'a\n1\n',
+      mapping: { input: { question: 'b' } },
+    });
+    expect(mapping.json().error.details).toEqual([
+      { field: 'body.mapping.input.question', message: expect.any(String) },
+    ]);
+
+    await send('POST', '/api/datasets/qa/items', { items: [{ id: 'dup', input: { question: 'x' } }] });
+    const taken = await send('POST', '/api/datasets/qa/import', {
+      format: 'jsonl',
+      content: '{"id":"new","input":{}}\n{"id":"dup","input":{}}\n{"id":"new","input":{}}\n',
+    });
+    expect(taken.json().error.details).toEqual([{ line: 3, column: 'id', message: expect.stringContaining('line 1') }]);
+    const existing = await send('POST', '/api/datasets/qa/import', {
+      format: 'jsonl',
+      content: '{"id":"new","input":{}}\n{"id":"dup","input":{}}\n',
+    });
+    expect(existing.statusCode).toBe(400);
+    expect(existing.json().error.details).toEqual([
+      { line: 2, column: 'id', message: expect.stringContaining('"dup"') },
+    ]);
+    expect((await send('GET', '/api/datasets/qa')).json()).toMatchObject({ itemCount: 1, revision: 2 });
+    expect((await send('POST', '/api/datasets/nope/import', { format: 'jsonl', content: '{}' })).statusCode).toBe(404);
+  });
+});
