@@ -5,6 +5,7 @@ import {
   coerce,
   type ErrorBody,
   type FlowFile,
+  findValueProblem,
   isAppError,
   type NodeContext,
   type NodeRegistry,
@@ -90,6 +91,17 @@ const DEFAULT_CONCURRENCY = 32;
 export function newRunId(): string {
   const time = Date.now().toString(16).padStart(12, '0');
   return `r_${time}${globalThis.crypto.randomUUID().slice(24)}`;
+}
+
+/**
+ * Throws VALUE_TOO_DEEP when a value about to enter the trace (a node's outputs, a child span's inputs) nests deeper
+ * than `MAX_VALUE_DEPTH`: storing or streaming it would overflow the stack (docs/contracts.md §2).
+ */
+function assertStorable(values: Values, what: 'input' | 'output'): void {
+  for (const [port, value] of Object.entries(values)) {
+    const found = findValueProblem(value, { prefix: port });
+    if (found) throw new AppError('VALUE_TOO_DEEP', `${what} ${found.path} ${found.message}`);
+  }
 }
 
 /** Marker values that travel over edges instead of data. */
@@ -339,6 +351,7 @@ class Run implements ContextHost {
         const outputs = await node.definition.execute({ inputs, params: node.params } as never, ctx);
         ctx.flush();
         if (this.#finished) return;
+        assertStorable(outputs, 'output');
         // Before node.completed: outputs that cannot cross their edges fail the node here, once.
         const values = this.#edgeValues(node, outputs);
         const durationMs = msSince(t0);
@@ -416,11 +429,14 @@ class Run implements ContextHost {
     const span = { nodeId, spanId, parentSpanId: parent.spanId };
     const sink: UsageSink = { costUsd: 0, parent: parent.sink };
     const child = new RunContext(this, nodeId, spanId, parent.spanId, parent.signal, sink);
+    // Tool arguments come from a model: refused before they reach the trace.
+    assertStorable(inputs, 'input');
     this.#trace.emit('node.started', { inputs, name }, span);
     const t0 = performance.now();
     try {
       const outputs = await fn(child);
       child.flush();
+      assertStorable(outputs, 'output');
       this.#trace.emit(
         'node.completed',
         { outputs, durationMs: msSince(t0), ...(sink.usage && { usage: sink.usage, costUsd: sink.costUsd }) },

@@ -20,6 +20,7 @@ import { docs } from './docs/index.js';
 import { sendError, sendNotFound } from './errors.js';
 import { flows } from './flows/index.js';
 import { health } from './health/index.js';
+import { useJsonBodyParser } from './json-body.js';
 import { keys } from './keys/index.js';
 import { nodes } from './nodes/index.js';
 import { publish } from './publish/index.js';
@@ -108,6 +109,7 @@ export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<Ap
   // Bodies are JSON (or multipart uploads, registered where they are taken): anything else is a 415, not a string
   // that then fails the schema as "body must be object".
   app.removeContentTypeParser('text/plain');
+  useJsonBodyParser(app);
 
   try {
     // The editor API needs the admin token whenever one is set; a non-loopback host without one is refused here.

@@ -8,7 +8,7 @@ import {
   type Values,
 } from '@flowloom/nodes';
 import { newRunId, type RunHandle, type RunResult, RunTrace, reusableOutputs, startRun } from '../engine/index.js';
-import type { RunRecord, Store } from '../store/types.js';
+import type { RunEnd, RunRecord, Store } from '../store/types.js';
 import { describeFlow } from './flow-describe.js';
 
 /** The attempt of a run executed by the process that started it (a queued run is claimed later: attempt 0 → 1). */
@@ -53,8 +53,15 @@ export interface StartedRun {
   done: Promise<RunRecord>;
 }
 
+/** Where the run service reports what it cannot tell a caller (a run's end that could not be stored). */
+export interface RunServiceLog {
+  error(data: { err: unknown; runId: string }, message: string): void;
+}
+
 export interface RunServiceOptions {
   store: Store;
+  /** Default: nothing is logged. */
+  log?: RunServiceLog;
   registry: NodeRegistry;
   /** Services every run gets (llm, and vectors/embeddings when configured); `flows` is added per run. */
   services: NodeServices;
@@ -78,6 +85,7 @@ export class RunService {
   readonly #store: Store;
   readonly #nodes: NodeRegistry;
   readonly #services: NodeServices;
+  readonly #log?: RunServiceLog;
   readonly #listeners = new Set<(handle: RunHandle) => void>();
   /**
    * The parsed draft of each flow, keyed by its stored text: the engine caches compiled plans per flow object,
@@ -89,6 +97,7 @@ export class RunService {
     this.#store = options.store;
     this.#nodes = options.registry;
     this.#services = options.services;
+    this.#log = options.log;
   }
 
   /** Runs the saved draft of a flow. Throws FLOW_NOT_FOUND, FLOW_INVALID or RUN_INPUT_INVALID before starting. */
@@ -152,8 +161,16 @@ export class RunService {
     const trace = new RunTrace(runId, flow.id);
     const store = this.#store;
     // Subscribed before the first event: every event is queued for the store, in order. A run executed here is its
-    // first attempt.
-    trace.subscribe((event) => store.enqueueEvent(event, FIRST_ATTEMPT));
+    // first attempt. An event that cannot be queued (never expected: values are checked where they enter) fails the
+    // run when it ends, with the reason, instead of being lost without a word.
+    const unstored: { err?: unknown; seq?: number } = {};
+    trace.subscribe((event) => {
+      try {
+        store.enqueueEvent(event, FIRST_ATTEMPT);
+      } catch (err) {
+        if (unstored.err === undefined) Object.assign(unstored, { err, seq: event.seq });
+      }
+    });
     const handle = startRun(flow, {
       registry: this.#nodes,
       services: { ...this.#services, flows: this.#flowRunner(runId, depth, options.bundle) },
@@ -181,7 +198,7 @@ export class RunService {
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
     };
     store.insertRun(record);
-    const done = handle.result.then((result) => this.#finish(record, result));
+    const done = handle.result.then((result) => this.#finish(record, result, unstored));
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
@@ -195,9 +212,14 @@ export class RunService {
     return { handle, done };
   }
 
-  #finish(record: RunRecord, result: RunResult): RunRecord {
+  /**
+   * Queues a run's final state. It never fails silently: an end that cannot be stored (an event that could not be
+   * queued, or the end itself) is stored as `failed` with the reason instead, and logged; only a store that refuses
+   * even that rejects `done` (the run still leaves the live set, so nothing waits on it forever).
+   */
+  #finish(record: RunRecord, result: RunResult, unstored: { err?: unknown; seq?: number }): RunRecord {
     const endedAt = new Date().toISOString();
-    const end = {
+    let end: RunEnd = {
       status: result.status,
       outputs: result.outputs,
       ...(result.error && { error: result.error }),
@@ -207,7 +229,17 @@ export class RunService {
       durationMs: result.durationMs,
     };
     try {
-      this.#store.finishRun(record.runId, record.attempt, end);
+      if (unstored.err !== undefined) {
+        this.#log?.error({ err: unstored.err, runId: record.runId }, `event ${unstored.seq} of the run was not stored`);
+        end = unstorableEnd(end, `its event ${unstored.seq} could not be stored`, unstored.err);
+      }
+      try {
+        this.#store.finishRun(record.runId, record.attempt, end);
+      } catch (err) {
+        this.#log?.error({ err, runId: record.runId }, "the run's final state could not be stored");
+        end = unstorableEnd(end, 'its final state could not be stored', err);
+        this.#store.finishRun(record.runId, record.attempt, end);
+      }
     } finally {
       this.#live.delete(record.runId);
     }
@@ -306,4 +338,18 @@ export class RunService {
     for (const live of pending) live.handle.cancel();
     await Promise.allSettled(pending.map((live) => live.done));
   }
+}
+
+/** A run's end replaced by `failed` with INTERNAL and the reason: what is stored when the real end cannot be. */
+function unstorableEnd(end: RunEnd, why: string, err: unknown): RunEnd {
+  const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return {
+    status: 'failed',
+    outputs: {},
+    error: { code: 'INTERNAL', message: `the run ended ${end.status}, but ${why} (${reason})` },
+    ...(end.usage && { usage: end.usage }),
+    ...(end.costUsd !== undefined && { costUsd: end.costUsd }),
+    endedAt: end.endedAt,
+    durationMs: end.durationMs,
+  };
 }

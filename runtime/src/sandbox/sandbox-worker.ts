@@ -35,7 +35,16 @@ if (port) {
         memoryBytes: job.memoryBytes,
         onLog: (line) => send({ type: 'log', id: job.id, line }),
       });
-      send({ type: 'done', id: job.id, value });
+      try {
+        send({ type: 'done', id: job.id, value });
+      } catch (err) {
+        // A value that cannot be posted (it never reaches the host): the job still gets an answer.
+        send({
+          type: 'error',
+          id: job.id,
+          error: { code: 'SANDBOX_ERROR', message: `the script's result cannot be sent: ${String(err)}` },
+        });
+      }
     } catch (err) {
       const error = isAppError(err)
         ? { code: err.code, message: err.message, ...(err.details && { details: err.details }) }

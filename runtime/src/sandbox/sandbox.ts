@@ -1,5 +1,11 @@
 import type { Worker } from 'node:worker_threads';
-import { AppError, type ErrorCode, type SandboxRunOptions, type SandboxService } from '@flowloom/nodes';
+import {
+  AppError,
+  type ErrorCode,
+  findValueProblem,
+  type SandboxRunOptions,
+  type SandboxService,
+} from '@flowloom/nodes';
 import {
   newQuickJSWASMModule,
   type QuickJSContext,
@@ -161,7 +167,11 @@ export class QuickJsSandbox implements SandboxService {
           `the script's result is larger than ${config.maxResultBytes} bytes of JSON`,
         );
       }
-      return JSON.parse(out) as unknown;
+      // JSON.parse is iterative; a value nested deeper than values may be fails here, before it crosses a thread.
+      const result = JSON.parse(out) as unknown;
+      const deep = findValueProblem(result, { prefix: 'result' });
+      if (deep) throw new AppError('VALUE_TOO_DEEP', `the script's ${deep.path} ${deep.message}`);
+      return result;
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (options.signal.aborted) throw options.signal.reason;
@@ -334,6 +344,15 @@ export class WorkerSandbox implements SandboxService {
       this.#pump();
     };
     worker.on('error', (err) => lost(err.message));
+    // An answer that cannot be read on this side (never expected: results are checked in the worker) ends the job.
+    worker.on('messageerror', (err) => {
+      const pending = slot.job;
+      this.#kill(slot);
+      if (pending)
+        this.#settle(pending, () =>
+          pending.reject(new AppError('SANDBOX_ERROR', `the script's answer could not be read: ${err.message}`)),
+        );
+    });
     worker.on('exit', (code) => lost(`exit code ${code}`));
     return slot;
   }
