@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { EmbeddingService, LlmService } from '@flowloom/nodes';
 import type { LoggerOptions } from 'pino';
 import { type HttpClientConfig, httpClientConfigFromEnv } from './net/http-client.js';
+import { DEFAULT_MAX_ANSWER_BYTES } from './providers/answer-guard.js';
 import type { SandboxConfig } from './sandbox/sandbox.js';
 
 /** What the kernel needs (`createRuntime`): the data folder, providers, the vector store and limits. */
@@ -12,7 +13,8 @@ export interface RuntimeConfig {
   databaseUrl?: string;
   /** Postgres connection limits and schema (tests). */
   postgres?: { connectTimeoutMs?: number; queryTimeoutMs?: number; maxConnections?: number; schema?: string };
-  openai: { apiKey?: string; baseURL?: string };
+  /** The model provider; `maxAnswerBytes` bounds one answer (FLOWLOOM_MAX_ANSWER_BYTES). */
+  openai: { apiKey?: string; baseURL?: string; maxAnswerBytes?: number };
   /** An external Chroma; unset means the runtime starts its own. */
   chromaUrl?: string;
   /** pino options of the runtime's log (the HTTP app logs through it too); false: no log. */
@@ -128,6 +130,12 @@ export const ENVIRONMENT = [
       'The longest a published run may take: the limit of a version that sets none, and the ceiling of those that do (publishing a higher `settings.timeoutMs` is a 400). The run then ends `cancelled` with `RUN_TIMEOUT`. 100 to 3600000.',
   },
   {
+    name: 'FLOWLOOM_MAX_ANSWER_BYTES',
+    default: String(DEFAULT_MAX_ANSWER_BYTES),
+    meaning:
+      'The largest answer taken from the model provider, streamed or not: past it the node fails with `PROVIDER_ERROR` and the rest is not read. 1024 to 1073741824.',
+  },
+  {
     name: 'FLOWLOOM_SECRET_KEY',
     meaning:
       'Key that encrypts provider credentials set in the editor (AES-256-GCM). When unset, a random key is kept in `<data>/secret.key` (mode 0600).',
@@ -219,7 +227,11 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
     databaseUrl: parseDatabaseUrl(vars.DATABASE_URL),
     host: valueOrDefault('HOST'),
     port: parsePort(valueOrDefault('PORT')),
-    openai: { apiKey: vars.OPENAI_API_KEY, baseURL: vars.OPENAI_BASE_URL },
+    openai: {
+      apiKey: vars.OPENAI_API_KEY,
+      baseURL: vars.OPENAI_BASE_URL,
+      maxAnswerBytes: parseWhole('FLOWLOOM_MAX_ANSWER_BYTES', vars.FLOWLOOM_MAX_ANSWER_BYTES, 1024, 1024 ** 3),
+    },
     chromaUrl: vars.CHROMA_URL,
     adminToken: vars.FLOWLOOM_ADMIN_TOKEN,
     editorDir: fileURLToPath(new URL('../editor/dist/', PACKAGE_ROOT)),

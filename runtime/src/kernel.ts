@@ -97,7 +97,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       isEnvProvider,
     );
     const envLlm = config.llm ?? createLlmService(config.openai);
-    const providerLlm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm);
+    const providerLlm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm, config.openai.maxAnswerBytes);
     const llm = config.wrapModels?.llm?.(providerLlm) ?? providerLlm;
 
     const hasOpenAI = Boolean(config.openai.apiKey || config.openai.baseURL);
