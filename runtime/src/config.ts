@@ -3,6 +3,7 @@ import type { EmbeddingService, LlmService } from '@flowloom/nodes';
 import type { LoggerOptions } from 'pino';
 import { type HttpClientConfig, httpClientConfigFromEnv } from './net/http-client.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from './providers/answer-guard.js';
+import { DEFAULT_MAX_NODE_RUNS } from './runs/run-service.js';
 import type { SandboxConfig } from './sandbox/sandbox.js';
 
 /** What the kernel needs (`createRuntime`): the data folder, providers, the vector store and limits. */
@@ -37,6 +38,8 @@ export interface RuntimeConfig {
   http?: HttpClientConfig;
   /** Limits of the code sandbox (code, tool-code nodes). */
   sandbox?: SandboxConfig;
+  /** Node executions of one root run, its child runs included (FLOWLOOM_MAX_NODE_RUNS). */
+  maxNodeRuns?: number;
 }
 
 /** Wrappers of the model services (chat models, and the embeddings of RAG and evaluators). */
@@ -128,6 +131,12 @@ export const ENVIRONMENT = [
     default: String(DEFAULT_RUN_TIMEOUT_MS),
     meaning:
       'The longest a published run may take: the limit of a version that sets none, and the ceiling of those that do (publishing a higher `settings.timeoutMs` is a 400). The run then ends `cancelled` with `RUN_TIMEOUT`. 100 to 3600000.',
+  },
+  {
+    name: 'FLOWLOOM_MAX_NODE_RUNS',
+    default: String(DEFAULT_MAX_NODE_RUNS),
+    meaning:
+      'The most node executions (tool calls included) one run may make, the runs it starts through `subflow`, `map` and `tool-flow` nodes included, at every depth: past it nodes fail with `RUN_NODE_LIMIT` and no further child run starts. 1 to 1000000000.',
   },
   {
     name: 'FLOWLOOM_MAX_ANSWER_BYTES',
@@ -242,6 +251,7 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
       runTimeoutMs: parseWhole('FLOWLOOM_RUN_TIMEOUT_MS', vars.FLOWLOOM_RUN_TIMEOUT_MS, 100, 3_600_000),
       rateLimitPerMinute: parseWhole('FLOWLOOM_KEY_RATE_LIMIT', vars.FLOWLOOM_KEY_RATE_LIMIT, 1, 1_000_000_000),
     },
+    maxNodeRuns: parseWhole('FLOWLOOM_MAX_NODE_RUNS', vars.FLOWLOOM_MAX_NODE_RUNS, 1, 1_000_000_000),
     secretKey: vars.FLOWLOOM_SECRET_KEY,
     http: httpClientConfigFromEnv(vars),
     ...overrides,

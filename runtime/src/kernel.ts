@@ -123,7 +123,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       http: createHttpClient(config.http),
       memory: createMemoryService(store.memory),
     });
-    const runs = new RunService({ store, registry, services, log });
+    const runs = new RunService({ store, registry, services, log, maxNodeRuns: config.maxNodeRuns });
     const published = new PublishedService(store, registry, {
       timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
     });

@@ -53,6 +53,7 @@ export const ERROR_CODES = [
   'OVERRIDE_NOT_ALLOWED',
   'RECORDING_NOT_FOUND',
   'VALUE_TOO_DEEP',
+  'RUN_NODE_LIMIT',
 ] as const;
 
 /** One of `ERROR_CODES`. */

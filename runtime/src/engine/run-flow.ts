@@ -51,6 +51,11 @@ export interface RunOptions {
    * `node.log` (`data.retry`) that the span's text so far is discarded.
    */
   streamedToClient?: ReadonlySet<string>;
+  /**
+   * Called before every node execution and tool call; a throw fails that node with the error instead (the run
+   * service counts a run tree's node executions against FLOWLOOM_MAX_NODE_RUNS here).
+   */
+  beforeNode?: (nodeId: string) => void;
 }
 
 /** The outcome of a run, as the HTTP API answers it. */
@@ -72,8 +77,11 @@ export interface RunHandle {
   flowId: string;
   trace: RunTrace;
   result: Promise<RunResult>;
-  /** Stops the run at once: nothing new starts, in-flight calls are aborted, one `run.cancelled` is emitted. */
-  cancel(): void;
+  /**
+   * Stops the run at once: nothing new starts, in-flight calls are aborted, one `run.cancelled` is emitted. An
+   * AppError as `reason` (e.g. RUN_TIMEOUT) becomes the run's error; default RUN_CANCELLED.
+   */
+  cancel(reason?: unknown): void;
 }
 
 /** Calls tool nodes on behalf of a node (function-call): runs the tool node's `invoke` as a child span. */
@@ -249,7 +257,13 @@ class Run implements ContextHost {
     this.#trace.emit('run.started', { inputs: this.#options.inputs });
     for (const node of this.#plan.nodes) if (node.incoming === 0) this.#ready(node);
     this.#checkDone();
-    return { runId: this.runId, flowId: this.#plan.flow.id, trace: this.#trace, result, cancel: () => this.cancel() };
+    return {
+      runId: this.runId,
+      flowId: this.#plan.flow.id,
+      trace: this.#trace,
+      result,
+      cancel: (reason) => this.cancel(reason),
+    };
   }
 
   cancel(reason?: unknown): void {
@@ -339,6 +353,12 @@ class Run implements ContextHost {
     if (reused) {
       this.#trace.emit('node.completed', { outputs: reused, durationMs: 0, reused: true }, span);
       this.#complete(node, state, reused);
+      return;
+    }
+    try {
+      this.#options.beforeNode?.(node.id);
+    } catch (err) {
+      this.#fail(node, state, err, 0, false);
       return;
     }
     const t0 = performance.now();
@@ -457,6 +477,7 @@ class Run implements ContextHost {
     if (!toolNode || !call || !invoke || !(caller instanceof RunContext)) {
       throw new AppError('TOOL_FAILED', `tool "${ref.name}" has no node "${ref.nodeId}" that can answer it`);
     }
+    this.#options.beforeNode?.(toolNode.id);
     // A child span of the caller whose events carry the tool node's id, so the tool lights up on the canvas too.
     const out = await this.childSpan(caller, toolNode.id, `tool ${ref.name}`, args, async (child) => ({
       result: await invoke({ ...args }, call as never, child),

@@ -17,6 +17,23 @@ const FIRST_ATTEMPT = 1;
 /** How deep subflows may nest before a run is refused (a flow calling itself, directly or not). */
 export const MAX_SUBFLOW_DEPTH = 8;
 
+/** Node executions of one root run, its child runs included, when FLOWLOOM_MAX_NODE_RUNS is unset. */
+export const DEFAULT_MAX_NODE_RUNS = 10_000;
+
+/**
+ * What a root run and every run under it (subflow, map, tool-flow, at every depth) share: one budget of node
+ * executions and one deadline, so a request cannot fan out without bound or outlive its time limit in child runs.
+ */
+interface RunTree {
+  nodeRuns: number;
+  readonly maxNodeRuns: number;
+  /** `Date.now()` past which the tree's time limit is over; undefined: none. */
+  readonly deadline?: number;
+  readonly timeoutMessage: string;
+  /** Cancels the root run with RUN_TIMEOUT (which cancels every run under it). */
+  expire?: () => void;
+}
+
 /**
  * The flows a run may call, frozen (a published version's bundle): the run's flow calls, at every depth, resolve here
  * and never to a draft.
@@ -45,6 +62,8 @@ export interface StartRunOptions {
   reuse?: ReadonlyMap<string, Values>;
   /** Nodes not retried once they streamed text (see the engine's `RunOptions.streamedToClient`). */
   streamedToClient?: ReadonlySet<string>;
+  /** The tree of a child run (set by the flow runner): its budget and deadline are its root's. */
+  tree?: RunTree;
 }
 
 /** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
@@ -62,6 +81,8 @@ export interface RunServiceOptions {
   store: Store;
   /** Default: nothing is logged. */
   log?: RunServiceLog;
+  /** Node executions of a root run, its child runs included (FLOWLOOM_MAX_NODE_RUNS; default 10,000). */
+  maxNodeRuns?: number;
   registry: NodeRegistry;
   /** Services every run gets (llm, and vectors/embeddings when configured); `flows` is added per run. */
   services: NodeServices;
@@ -86,6 +107,7 @@ export class RunService {
   readonly #nodes: NodeRegistry;
   readonly #services: NodeServices;
   readonly #log?: RunServiceLog;
+  readonly #maxNodeRuns: number;
   readonly #listeners = new Set<(handle: RunHandle) => void>();
   /**
    * The parsed draft of each flow, keyed by its stored text: the engine caches compiled plans per flow object,
@@ -98,6 +120,7 @@ export class RunService {
     this.#nodes = options.registry;
     this.#services = options.services;
     this.#log = options.log;
+    this.#maxNodeRuns = options.maxNodeRuns ?? DEFAULT_MAX_NODE_RUNS;
   }
 
   /** Runs the saved draft of a flow. Throws FLOW_NOT_FOUND, FLOW_INVALID or RUN_INPUT_INVALID before starting. */
@@ -157,6 +180,11 @@ export class RunService {
         `subflows nest deeper than ${MAX_SUBFLOW_DEPTH} levels at flow "${flow.id}"`,
       );
     }
+    const tree = options.tree ?? this.#newTree(options);
+    // A child run is refused before anything is stored once its tree is out of node executions or time. (The root's
+    // timer cancels the tree, children included, through their signals; this holds when the timer is late, e.g. on
+    // a busy event loop.)
+    if (options.tree) checkTree(tree);
     const runId = newRunId();
     const trace = new RunTrace(runId, flow.id);
     const store = this.#store;
@@ -173,7 +201,7 @@ export class RunService {
     });
     const handle = startRun(flow, {
       registry: this.#nodes,
-      services: { ...this.#services, flows: this.#flowRunner(runId, depth, options.bundle) },
+      services: { ...this.#services, flows: this.#flowRunner(runId, depth, options.bundle, tree) },
       inputs: options.inputs,
       request: { ...options.request, ...(options.sessionId !== undefined && { sessionId: options.sessionId }) },
       runId,
@@ -184,7 +212,14 @@ export class RunService {
       timeoutMessage: options.timeoutMessage,
       reuse: options.reuse,
       streamedToClient: options.streamedToClient,
+      beforeNode: () => {
+        checkTree(tree);
+        tree.nodeRuns++;
+      },
     });
+    if (!options.tree && tree.deadline !== undefined) {
+      tree.expire = () => handle.cancel(new AppError('RUN_TIMEOUT', tree.timeoutMessage));
+    }
     const record: RunRecord = {
       runId,
       flowId: flow.id,
@@ -250,7 +285,19 @@ export class RunService {
    * `ctx.services.flows` of one run: runs a flow one level deeper, cancelled with its caller. The flow is the
    * bundle's frozen copy when the run has a bundle (passed on to the nested run), else the saved draft.
    */
-  #flowRunner(parentRunId: string, depth: number, bundle: FlowBundle | undefined): FlowRunner {
+  /** The tree of a root run: a fresh budget, and its own time limit as the deadline of every run under it. */
+  #newTree(options: StartRunOptions): RunTree {
+    const { timeoutMs } = options;
+    return {
+      nodeRuns: 0,
+      maxNodeRuns: this.#maxNodeRuns,
+      ...(timeoutMs !== undefined && timeoutMs > 0 && { deadline: Date.now() + timeoutMs }),
+      // The engine's own message for its timer, so both ends of the limit say the same.
+      timeoutMessage: options.timeoutMessage ?? `the run took longer than its limit of ${timeoutMs} ms`,
+    };
+  }
+
+  #flowRunner(parentRunId: string, depth: number, bundle: FlowBundle | undefined, tree: RunTree): FlowRunner {
     const resolve = async (flowId: string) => (bundle ? bundle.resolve(flowId) : await this.savedFlow(flowId));
     return {
       run: async (flowId, inputs, { signal, request, onUsage }) => {
@@ -263,6 +310,7 @@ export class RunService {
             signal,
             depth: depth + 1,
             parentRunId,
+            tree,
             ...(bundle && { bundle }),
             ...(sessionId !== undefined && { sessionId }),
           },
@@ -352,4 +400,21 @@ function unstorableEnd(end: RunEnd, why: string, err: unknown): RunEnd {
     endedAt: end.endedAt,
     durationMs: end.durationMs,
   };
+}
+
+/**
+ * Throws RUN_NODE_LIMIT once a tree has used its node executions, and RUN_TIMEOUT once it is past its deadline (then
+ * cancelling the root run, so the whole tree ends `cancelled` with RUN_TIMEOUT at once).
+ */
+function checkTree(tree: RunTree): void {
+  if (tree.nodeRuns >= tree.maxNodeRuns) {
+    throw new AppError(
+      'RUN_NODE_LIMIT',
+      `the run reached its limit of ${tree.maxNodeRuns} node executions, its child runs included (FLOWLOOM_MAX_NODE_RUNS)`,
+    );
+  }
+  if (tree.deadline !== undefined && Date.now() >= tree.deadline) {
+    tree.expire?.();
+    throw new AppError('RUN_TIMEOUT', tree.timeoutMessage);
+  }
 }
