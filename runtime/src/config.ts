@@ -4,7 +4,7 @@ import type { LoggerOptions } from 'pino';
 import { type HttpClientConfig, httpClientConfigFromEnv } from './net/http-client.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from './providers/answer-guard.js';
 import { DEFAULT_MAX_NODE_RUNS } from './runs/run-service.js';
-import type { SandboxConfig } from './sandbox/sandbox.js';
+import { DEFAULT_SANDBOX_WORKERS, type WorkerSandboxConfig } from './sandbox/sandbox.js';
 
 /** What the kernel needs (`createRuntime`): the data folder, providers, the vector store and limits. */
 export interface RuntimeConfig {
@@ -36,8 +36,8 @@ export interface RuntimeConfig {
   secretKey?: string;
   /** Outgoing HTTP of http/tool-http nodes: the SSRF allowances (FLOWLOOM_HTTP_ALLOW_PRIVATE, FLOWLOOM_HTTP_ALLOW_HOSTS). */
   http?: HttpClientConfig;
-  /** Limits of the code sandbox (code, tool-code nodes). */
-  sandbox?: SandboxConfig;
+  /** Limits and workers of the code sandbox (code, tool-code nodes; FLOWLOOM_SANDBOX_WORKERS). */
+  sandbox?: WorkerSandboxConfig;
   /** Node executions of one root run, its child runs included (FLOWLOOM_MAX_NODE_RUNS). */
   maxNodeRuns?: number;
 }
@@ -137,6 +137,12 @@ export const ENVIRONMENT = [
     default: String(DEFAULT_MAX_NODE_RUNS),
     meaning:
       'The most node executions (tool calls included) one run may make, the runs it starts through `subflow`, `map` and `tool-flow` nodes included, at every depth: past it nodes fail with `RUN_NODE_LIMIT` and no further child run starts. 1 to 1000000000.',
+  },
+  {
+    name: 'FLOWLOOM_SANDBOX_WORKERS',
+    default: String(DEFAULT_SANDBOX_WORKERS),
+    meaning:
+      'Worker threads running `code` and `tool-code` scripts at once. Scripts are queued fairly between runs, and one run holds at most all workers but one. 1 to 64.',
   },
   {
     name: 'FLOWLOOM_MAX_ANSWER_BYTES',
@@ -252,6 +258,7 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
       rateLimitPerMinute: parseWhole('FLOWLOOM_KEY_RATE_LIMIT', vars.FLOWLOOM_KEY_RATE_LIMIT, 1, 1_000_000_000),
     },
     maxNodeRuns: parseWhole('FLOWLOOM_MAX_NODE_RUNS', vars.FLOWLOOM_MAX_NODE_RUNS, 1, 1_000_000_000),
+    sandbox: { workers: parseWhole('FLOWLOOM_SANDBOX_WORKERS', vars.FLOWLOOM_SANDBOX_WORKERS, 1, 64) },
     secretKey: vars.FLOWLOOM_SECRET_KEY,
     http: httpClientConfigFromEnv(vars),
     ...overrides,

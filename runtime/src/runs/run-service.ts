@@ -4,6 +4,7 @@ import {
   type FlowRunner,
   type NodeRegistry,
   type NodeServices,
+  type SandboxService,
   type TraceEvent,
   type Values,
 } from '@flowloom/nodes';
@@ -25,6 +26,8 @@ export const DEFAULT_MAX_NODE_RUNS = 10_000;
  * executions and one deadline, so a request cannot fan out without bound or outlive its time limit in child runs.
  */
 interface RunTree {
+  /** The root run: the sandbox queues the tree's scripts under its id (fair between trees). */
+  readonly rootRunId: string;
   nodeRuns: number;
   readonly maxNodeRuns: number;
   /** `Date.now()` past which the tree's time limit is over; undefined: none. */
@@ -180,12 +183,12 @@ export class RunService {
         `subflows nest deeper than ${MAX_SUBFLOW_DEPTH} levels at flow "${flow.id}"`,
       );
     }
-    const tree = options.tree ?? this.#newTree(options);
+    const runId = newRunId();
+    const tree = options.tree ?? this.#newTree(runId, options);
     // A child run is refused before anything is stored once its tree is out of node executions or time. (The root's
     // timer cancels the tree, children included, through their signals; this holds when the timer is late, e.g. on
     // a busy event loop.)
     if (options.tree) checkTree(tree);
-    const runId = newRunId();
     const trace = new RunTrace(runId, flow.id);
     const store = this.#store;
     // Subscribed before the first event: every event is queued for the store, in order. A run executed here is its
@@ -201,7 +204,11 @@ export class RunService {
     });
     const handle = startRun(flow, {
       registry: this.#nodes,
-      services: { ...this.#services, flows: this.#flowRunner(runId, depth, options.bundle, tree) },
+      services: {
+        ...this.#services,
+        flows: this.#flowRunner(runId, depth, options.bundle, tree),
+        ...(this.#services.sandbox && { sandbox: keyedSandbox(this.#services.sandbox, tree.rootRunId) }),
+      },
       inputs: options.inputs,
       request: { ...options.request, ...(options.sessionId !== undefined && { sessionId: options.sessionId }) },
       runId,
@@ -286,9 +293,10 @@ export class RunService {
    * bundle's frozen copy when the run has a bundle (passed on to the nested run), else the saved draft.
    */
   /** The tree of a root run: a fresh budget, and its own time limit as the deadline of every run under it. */
-  #newTree(options: StartRunOptions): RunTree {
+  #newTree(rootRunId: string, options: StartRunOptions): RunTree {
     const { timeoutMs } = options;
     return {
+      rootRunId,
       nodeRuns: 0,
       maxNodeRuns: this.#maxNodeRuns,
       ...(timeoutMs !== undefined && timeoutMs > 0 && { deadline: Date.now() + timeoutMs }),
@@ -400,6 +408,11 @@ function unstorableEnd(end: RunEnd, why: string, err: unknown): RunEnd {
     endedAt: end.endedAt,
     durationMs: end.durationMs,
   };
+}
+
+/** The sandbox as one run tree sees it: its scripts are queued under the root run's id (fair between trees). */
+function keyedSandbox(sandbox: SandboxService, key: string): SandboxService {
+  return { run: (code, args, options) => sandbox.run(code, args, { ...options, key }) };
 }
 
 /**
