@@ -2,7 +2,9 @@ import { fileURLToPath } from 'node:url';
 import type { EmbeddingService, LlmService } from '@flowloom/nodes';
 import type { LoggerOptions } from 'pino';
 import { type HttpClientConfig, httpClientConfigFromEnv } from './net/http-client.js';
-import type { SandboxConfig } from './sandbox/sandbox.js';
+import { DEFAULT_MAX_ANSWER_BYTES } from './providers/answer-guard.js';
+import { DEFAULT_MAX_NODE_RUNS } from './runs/run-service.js';
+import { DEFAULT_SANDBOX_WORKERS, type WorkerSandboxConfig } from './sandbox/sandbox.js';
 
 /** What the kernel needs (`createRuntime`): the data folder, providers, the vector store and limits. */
 export interface RuntimeConfig {
@@ -12,7 +14,8 @@ export interface RuntimeConfig {
   databaseUrl?: string;
   /** Postgres connection limits and schema (tests). */
   postgres?: { connectTimeoutMs?: number; queryTimeoutMs?: number; maxConnections?: number; schema?: string };
-  openai: { apiKey?: string; baseURL?: string };
+  /** The model provider; `maxAnswerBytes` bounds one answer (FLOWLOOM_MAX_ANSWER_BYTES). */
+  openai: { apiKey?: string; baseURL?: string; maxAnswerBytes?: number };
   /** An external Chroma; unset means the runtime starts its own. */
   chromaUrl?: string;
   /** pino options of the runtime's log (the HTTP app logs through it too); false: no log. */
@@ -33,8 +36,10 @@ export interface RuntimeConfig {
   secretKey?: string;
   /** Outgoing HTTP of http/tool-http nodes: the SSRF allowances (FLOWLOOM_HTTP_ALLOW_PRIVATE, FLOWLOOM_HTTP_ALLOW_HOSTS). */
   http?: HttpClientConfig;
-  /** Limits of the code sandbox (code, tool-code nodes). */
-  sandbox?: SandboxConfig;
+  /** Limits and workers of the code sandbox (code, tool-code nodes; FLOWLOOM_SANDBOX_WORKERS). */
+  sandbox?: WorkerSandboxConfig;
+  /** Node executions of one root run, its child runs included (FLOWLOOM_MAX_NODE_RUNS). */
+  maxNodeRuns?: number;
 }
 
 /** Wrappers of the model services (chat models, and the embeddings of RAG and evaluators). */
@@ -128,6 +133,24 @@ export const ENVIRONMENT = [
       'The longest a published run may take: the limit of a version that sets none, and the ceiling of those that do (publishing a higher `settings.timeoutMs` is a 400). The run then ends `cancelled` with `RUN_TIMEOUT`. 100 to 3600000.',
   },
   {
+    name: 'FLOWLOOM_MAX_NODE_RUNS',
+    default: String(DEFAULT_MAX_NODE_RUNS),
+    meaning:
+      'The most node executions (tool calls included) one run may make, the runs it starts through `subflow`, `map` and `tool-flow` nodes included, at every depth: past it nodes fail with `RUN_NODE_LIMIT` and no further child run starts. 1 to 1000000000.',
+  },
+  {
+    name: 'FLOWLOOM_SANDBOX_WORKERS',
+    default: String(DEFAULT_SANDBOX_WORKERS),
+    meaning:
+      'Worker threads running `code` and `tool-code` scripts at once. Scripts are queued fairly between runs, and one run holds at most all workers but one. 1 to 64.',
+  },
+  {
+    name: 'FLOWLOOM_MAX_ANSWER_BYTES',
+    default: String(DEFAULT_MAX_ANSWER_BYTES),
+    meaning:
+      'The largest answer taken from the model provider, streamed or not: past it the node fails with `PROVIDER_ERROR` and the rest is not read. 1024 to 1073741824.',
+  },
+  {
     name: 'FLOWLOOM_SECRET_KEY',
     meaning:
       'Key that encrypts provider credentials set in the editor (AES-256-GCM). When unset, a random key is kept in `<data>/secret.key` (mode 0600).',
@@ -219,7 +242,11 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
     databaseUrl: parseDatabaseUrl(vars.DATABASE_URL),
     host: valueOrDefault('HOST'),
     port: parsePort(valueOrDefault('PORT')),
-    openai: { apiKey: vars.OPENAI_API_KEY, baseURL: vars.OPENAI_BASE_URL },
+    openai: {
+      apiKey: vars.OPENAI_API_KEY,
+      baseURL: vars.OPENAI_BASE_URL,
+      maxAnswerBytes: parseWhole('FLOWLOOM_MAX_ANSWER_BYTES', vars.FLOWLOOM_MAX_ANSWER_BYTES, 1024, 1024 ** 3),
+    },
     chromaUrl: vars.CHROMA_URL,
     adminToken: vars.FLOWLOOM_ADMIN_TOKEN,
     editorDir: fileURLToPath(new URL('../editor/dist/', PACKAGE_ROOT)),
@@ -230,6 +257,8 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
       runTimeoutMs: parseWhole('FLOWLOOM_RUN_TIMEOUT_MS', vars.FLOWLOOM_RUN_TIMEOUT_MS, 100, 3_600_000),
       rateLimitPerMinute: parseWhole('FLOWLOOM_KEY_RATE_LIMIT', vars.FLOWLOOM_KEY_RATE_LIMIT, 1, 1_000_000_000),
     },
+    maxNodeRuns: parseWhole('FLOWLOOM_MAX_NODE_RUNS', vars.FLOWLOOM_MAX_NODE_RUNS, 1, 1_000_000_000),
+    sandbox: { workers: parseWhole('FLOWLOOM_SANDBOX_WORKERS', vars.FLOWLOOM_SANDBOX_WORKERS, 1, 64) },
     secretKey: vars.FLOWLOOM_SECRET_KEY,
     http: httpClientConfigFromEnv(vars),
     ...overrides,

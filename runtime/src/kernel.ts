@@ -106,7 +106,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       isEnvProvider,
     );
     const envLlm = config.llm ?? createLlmService(config.openai);
-    const providerLlm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm);
+    const providerLlm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm, config.openai.maxAnswerBytes);
     const llm = config.wrapModels?.llm?.(providerLlm) ?? providerLlm;
 
     const hasOpenAI = Boolean(config.openai.apiKey || config.openai.baseURL);
@@ -132,7 +132,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       http: createHttpClient(config.http),
       memory: createMemoryService(store.memory),
     });
-    const runs = new RunService({ store, registry, services });
+    const runs = new RunService({ store, registry, services, log, maxNodeRuns: config.maxNodeRuns });
     const feedback = new FeedbackService(store, runs);
     const datasets = new DatasetService(store, runs);
     const published = new PublishedService(store, registry, {
