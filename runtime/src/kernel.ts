@@ -15,6 +15,7 @@ import { ChromaVectors } from './rag/vectors.js';
 import { RunService } from './runs/run-service.js';
 import { createSandbox } from './sandbox/sandbox.js';
 import { openStore, type Store } from './store/index.js';
+import { startTraceExport } from './telemetry/otlp-export.js';
 
 /** A component's state in `GET /api/health`. */
 export interface ComponentHealth {
@@ -124,6 +125,11 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       memory: createMemoryService(store.memory),
     });
     const runs = new RunService({ store, registry, services });
+    if (config.otlp) {
+      // Off by default; on, the OpenTelemetry SDK is loaded here, not before (docs/contracts.md §8).
+      const traces = await startTraceExport(runs, config.otlp, log);
+      opened.push({ name: 'OpenTelemetry export', close: () => traces.close() });
+    }
     const published = new PublishedService(store, registry, {
       timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
     });

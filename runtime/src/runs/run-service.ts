@@ -39,12 +39,22 @@ export interface StartRunOptions {
   timeoutMs?: number;
   timeoutMessage?: string;
   parentRunId?: string;
+  /** The span of the parent run that started this one (a subflow, map item or tool-flow call). */
+  parentSpanId?: string;
   /** Extra request values for `ctx.request`. */
   request?: Record<string, unknown>;
   /** Run-from-node: outputs to reuse instead of executing, by node id (see the engine's `reusableOutputs`). */
   reuse?: ReadonlyMap<string, Values>;
   /** Nodes not retried once they streamed text (see the engine's `RunOptions.streamedToClient`). */
   streamedToClient?: ReadonlySet<string>;
+}
+
+/** What run watchers (`onRun`) learn of a run as it starts, besides its handle. */
+export interface RunStartInfo {
+  flow: FlowFile;
+  flowVersion: number | null;
+  parentRunId?: string;
+  parentSpanId?: string;
 }
 
 /** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
@@ -78,7 +88,7 @@ export class RunService {
   readonly #store: Store;
   readonly #nodes: NodeRegistry;
   readonly #services: NodeServices;
-  readonly #listeners = new Set<(handle: RunHandle) => void>();
+  readonly #listeners = new Set<(handle: RunHandle, info: RunStartInfo) => void>();
   /**
    * The parsed draft of each flow, keyed by its stored text: the engine caches compiled plans per flow object,
    * so handing it the same object for the same text skips validation and compilation on every run.
@@ -185,9 +195,15 @@ export class RunService {
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
+    const info: RunStartInfo = {
+      flow,
+      flowVersion,
+      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+      ...(options.parentSpanId !== undefined && { parentSpanId: options.parentSpanId }),
+    };
     for (const listener of this.#listeners) {
       try {
-        listener(handle);
+        listener(handle, info);
       } catch {
         // A faulty watcher (e.g. a socket going away) must not fail a run that has started.
       }
@@ -221,7 +237,7 @@ export class RunService {
   #flowRunner(parentRunId: string, depth: number, bundle: FlowBundle | undefined): FlowRunner {
     const resolve = async (flowId: string) => (bundle ? bundle.resolve(flowId) : await this.savedFlow(flowId));
     return {
-      run: async (flowId, inputs, { signal, request, onUsage }) => {
+      run: async (flowId, inputs, { signal, request, onUsage, parentSpanId }) => {
         const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : undefined;
         const { flow, version } = await resolve(flowId);
         const { done } = this.start(
@@ -231,6 +247,7 @@ export class RunService {
             signal,
             depth: depth + 1,
             parentRunId,
+            ...(parentSpanId !== undefined && { parentSpanId }),
             ...(bundle && { bundle }),
             ...(sessionId !== undefined && { sessionId }),
           },
@@ -292,8 +309,11 @@ export class RunService {
     return live.done;
   }
 
-  /** Called with every run started from now on. Returns the unsubscribe function. */
-  onRun(listener: (handle: RunHandle) => void): () => void {
+  /**
+   * Called with every run started from now on, as it starts (its first events may be in its trace already:
+   * `trace.subscribe` replays them). Returns the unsubscribe function.
+   */
+  onRun(listener: (handle: RunHandle, info: RunStartInfo) => void): () => void {
     this.#listeners.add(listener);
     return () => {
       this.#listeners.delete(listener);
