@@ -59,6 +59,8 @@ export interface StartRunOptions {
   timeoutMs?: number;
   timeoutMessage?: string;
   parentRunId?: string;
+  /** The span of the parent run that started this one (a subflow, map item or tool-flow call). */
+  parentSpanId?: string;
   /** Extra request values for `ctx.request`. */
   request?: Record<string, unknown>;
   /** Run-from-node: outputs to reuse instead of executing, by node id (see the engine's `reusableOutputs`). */
@@ -67,6 +69,14 @@ export interface StartRunOptions {
   streamedToClient?: ReadonlySet<string>;
   /** The tree of a child run (set by the flow runner): its budget and deadline are its root's. */
   tree?: RunTree;
+}
+
+/** What run watchers (`onRun`) learn of a run as it starts, besides its handle. */
+export interface RunStartInfo {
+  flow: FlowFile;
+  flowVersion: number | null;
+  parentRunId?: string;
+  parentSpanId?: string;
 }
 
 /** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
@@ -111,7 +121,7 @@ export class RunService {
   readonly #services: NodeServices;
   readonly #log?: RunServiceLog;
   readonly #maxNodeRuns: number;
-  readonly #listeners = new Set<(handle: RunHandle) => void>();
+  readonly #listeners = new Set<(handle: RunHandle, info: RunStartInfo) => void>();
   /**
    * The parsed draft of each flow, keyed by its stored text: the engine caches compiled plans per flow object,
    * so handing it the same object for the same text skips validation and compilation on every run.
@@ -244,9 +254,15 @@ export class RunService {
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
+    const info: RunStartInfo = {
+      flow,
+      flowVersion,
+      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+      ...(options.parentSpanId !== undefined && { parentSpanId: options.parentSpanId }),
+    };
     for (const listener of this.#listeners) {
       try {
-        listener(handle);
+        listener(handle, info);
       } catch {
         // A faulty watcher (e.g. a socket going away) must not fail a run that has started.
       }
@@ -308,7 +324,7 @@ export class RunService {
   #flowRunner(parentRunId: string, depth: number, bundle: FlowBundle | undefined, tree: RunTree): FlowRunner {
     const resolve = async (flowId: string) => (bundle ? bundle.resolve(flowId) : await this.savedFlow(flowId));
     return {
-      run: async (flowId, inputs, { signal, request, onUsage }) => {
+      run: async (flowId, inputs, { signal, request, onUsage, parentSpanId }) => {
         const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : undefined;
         const { flow, version } = await resolve(flowId);
         const { done } = this.start(
@@ -319,6 +335,7 @@ export class RunService {
             depth: depth + 1,
             parentRunId,
             tree,
+            ...(parentSpanId !== undefined && { parentSpanId }),
             ...(bundle && { bundle }),
             ...(sessionId !== undefined && { sessionId }),
           },
@@ -380,8 +397,11 @@ export class RunService {
     return live.done;
   }
 
-  /** Called with every run started from now on. Returns the unsubscribe function. */
-  onRun(listener: (handle: RunHandle) => void): () => void {
+  /**
+   * Called with every run started from now on, as it starts (its first events may be in its trace already:
+   * `trace.subscribe` replays them). Returns the unsubscribe function.
+   */
+  onRun(listener: (handle: RunHandle, info: RunStartInfo) => void): () => void {
     this.#listeners.add(listener);
     return () => {
       this.#listeners.delete(listener);
