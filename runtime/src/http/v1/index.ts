@@ -174,6 +174,8 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
       const given = await feedback.giveAsCaller((request.apiKey as ApiKey).id, runId, request.body);
       return reply.status(201).send({ feedback: given });
     },
+  );
+
   app.post(
     '/v1/responses',
     {
