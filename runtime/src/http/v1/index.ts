@@ -19,9 +19,9 @@ import {
   ModelsResponse,
   PublishedRunBody,
   PublishedRunParams,
-  RUN_ID_HEADER,
   ResponseObject,
   ResponsesBody,
+  RUN_ID_HEADER,
   v1ErrorResponses,
 } from './schemas.js';
 
