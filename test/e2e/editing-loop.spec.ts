@@ -135,3 +135,45 @@ test('the inspector follows the selection, and what was typed in the Run tab sta
   await page.getByTestId('run-mode-chat').click();
   await expect(page.getByTestId('chat-input')).toHaveValue('half a question');
 });
+
+test('lays unwired nodes out in a grid, and undoing the layout brings the nodes back into view', async ({
+  page,
+  request,
+  editor,
+}) => {
+  // Nine nodes wired to nothing, strewn far apart.
+  const loose = Array.from({ length: 9 }, (_, i) => ({
+    id: `t${i}`,
+    type: 'text',
+    position: { x: 3000 + i * 40, y: 3000 + i * 700 },
+    params: {},
+  }));
+  await putFlow(request, { format: 'flowloom.flow/v1', id: 'e2e-layout', name: 'Layout', nodes: loose, edges: [] });
+  await editor.open('e2e-layout');
+  await page.getByTestId('auto-layout').click();
+  await expect
+    .poll(
+      async () => new Set(await Promise.all(loose.map(async (n) => (await editor.node(n.id).boundingBox())?.x))).size,
+    )
+    .toBe(3);
+  expect(overlapping(await nodeBoxes(page))).toEqual([]);
+  // Undo: the nodes go back where they were, and the view follows them.
+  await page.keyboard.press('Control+Z');
+  const canvas = (await editor.canvas.boundingBox()) as { x: number; y: number; width: number; height: number };
+  await expect
+    .poll(async () => {
+      for (const node of await page.locator('.react-flow__node').all()) {
+        const box = await node.boundingBox();
+        if (
+          box &&
+          box.x < canvas.x + canvas.width &&
+          box.x + box.width > canvas.x &&
+          box.y < canvas.y + canvas.height &&
+          box.y + box.height > canvas.y
+        )
+          return true;
+      }
+      return false;
+    })
+    .toBe(true);
+});

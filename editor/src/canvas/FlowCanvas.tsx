@@ -18,7 +18,7 @@ import type { CanvasEdge, CanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import { ConnectionHint } from './ConnectionHint';
 import { categoryMeta } from './colors';
-import { cullEdges, cullKey, cullNodes, keyToRect, withHiddenFollowers } from './culling';
+import { boundsOf, cullEdges, cullKey, cullNodes, keyToRect, sizeOf, withHiddenFollowers } from './culling';
 import { CLEAR_OF_MINIMAP, isClearInPane, MINIMAP } from './keep-in-view';
 import { edgeTypes, nodeTypes } from './node-types';
 import { KIND_MIME } from './Palette';
@@ -197,6 +197,7 @@ export function FlowCanvas() {
           ariaLabel="Minimap"
         />
         <KeepInView />
+        <ViewAfterUndo />
         <Controls showInteractive={false} position="bottom-left">
           <ZoomLevel />
         </Controls>
@@ -228,5 +229,37 @@ function KeepInView() {
     // At once, not animated: the layout itself just jumped, and a drag started now must land where it aims.
     void fitView({ padding: CLEAR_OF_MINIMAP, maxZoom: zoom });
   }, [width, height, fitView, getViewport]);
+  return null;
+}
+
+/**
+ * After an undo or redo (of a layout, say) that leaves no node in view, the view goes to the nodes, animated, as it
+ * was before the step that moved them: the user never lands on an empty canvas.
+ */
+function ViewAfterUndo() {
+  const undoCount = useEditor((s) => s.undoCount);
+  const { fitBounds, getViewport } = useReactFlow();
+  const width = useStore((s) => s.width);
+  const height = useStore((s) => s.height);
+  const seen = useRef(undoCount);
+  useEffect(() => {
+    if (seen.current === undoCount) return;
+    seen.current = undoCount;
+    const nodes = useEditor.getState().nodes;
+    const bounds = boundsOf(nodes);
+    if (!bounds) return;
+    const { x, y, zoom } = getViewport();
+    const view = { x: -x / zoom, y: -y / zoom, width: width / zoom, height: height / zoom };
+    const isAnyInView = nodes.some((n) => {
+      const size = sizeOf(n);
+      return (
+        n.position.x < view.x + view.width &&
+        n.position.x + size.width > view.x &&
+        n.position.y < view.y + view.height &&
+        n.position.y + size.height > view.y
+      );
+    });
+    if (!isAnyInView) void fitBounds(bounds, { padding: 0.15, duration: 250 });
+  }, [undoCount, fitBounds, getViewport, width, height]);
   return null;
 }

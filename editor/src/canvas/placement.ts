@@ -1,5 +1,6 @@
 import type { XYPosition } from '@xyflow/react';
 import type { CanvasNode } from '../store/graph-types';
+import { sizeOf } from './culling';
 
 /** A node's size before React Flow has measured it (a new node, a pasted one): generous, the tallest kinds' height. */
 export const ESTIMATED_SIZE = { width: 250, height: 230 };
@@ -13,14 +14,9 @@ export interface Box {
   height: number;
 }
 
-/** The box a node takes on the canvas, measured when it has been drawn, else estimated. */
+/** The box a node takes on the canvas, measured when it has been drawn, else guessed. */
 export function boxOf(node: CanvasNode): Box {
-  return {
-    x: node.position.x,
-    y: node.position.y,
-    width: node.measured?.width ?? node.width ?? ESTIMATED_SIZE.width,
-    height: node.measured?.height ?? node.height ?? ESTIMATED_SIZE.height,
-  };
+  return { ...node.position, ...sizeOf(node) };
 }
 
 /** The smallest box around all of `boxes` (none: undefined). */

@@ -46,6 +46,8 @@ export interface GraphSlice {
   moveNodes: (positions: Record<string, XYPosition>) => void;
   undo: () => void;
   redo: () => void;
+  /** Counts undos and redos: the canvas brings the nodes back into view after one (an undone layout moves them all). */
+  undoCount: number;
   endGesture: () => void;
   markSaved: (revision: number, version: number | undefined) => void;
 }
@@ -76,6 +78,7 @@ export const createGraphSlice: SliceCreator<GraphSlice> = (set, get) => ({
   meta: null,
   nodes: [],
   edges: [],
+  undoCount: 0,
   history: emptyHistory(),
   revision: 0,
   savedRevision: 0,
@@ -224,12 +227,22 @@ export const createGraphSlice: SliceCreator<GraphSlice> = (set, get) => ({
   undo: () => {
     const s = get();
     const result = undoEdit(s.history, { nodes: s.nodes, edges: s.edges });
-    if (result) set({ ...result.doc, history: result.history, revision: s.revision + 1 }, false, 'undo');
+    if (result)
+      set(
+        { ...result.doc, history: result.history, revision: s.revision + 1, undoCount: s.undoCount + 1 },
+        false,
+        'undo',
+      );
   },
   redo: () => {
     const s = get();
     const result = redoEdit(s.history, { nodes: s.nodes, edges: s.edges });
-    if (result) set({ ...result.doc, history: result.history, revision: s.revision + 1 }, false, 'redo');
+    if (result)
+      set(
+        { ...result.doc, history: result.history, revision: s.revision + 1, undoCount: s.undoCount + 1 },
+        false,
+        'redo',
+      );
   },
   endGesture: () => set({ history: breakCoalescing(get().history) }, false, 'endGesture'),
 
