@@ -178,7 +178,15 @@ test('lays unwired nodes out in a grid, and undoing the layout brings the nodes 
     .toBe(true);
 });
 
-for (const name of ['chat', 'chat-history', 'compare-answers', 'map-summarize', 'rag-qa', 'support-agent', 'triage-router'])
+for (const name of [
+  'chat',
+  'chat-history',
+  'compare-answers',
+  'map-summarize',
+  'rag-qa',
+  'support-agent',
+  'triage-router',
+])
   test(`the ${name} template opens with no node on top of another`, async ({ page, request, editor }) => {
     await putFlow(request, flowFixture(name, `e2e-tpl-${name}`));
     await editor.open(`e2e-tpl-${name}`);
