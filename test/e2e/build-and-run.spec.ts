@@ -5,6 +5,8 @@ test('builds a chat flow from scratch, saves, runs it live and inspects an outpu
   request,
   editor,
 }) => {
+  // A whole user journey in one test: three times the usual time limit, for a loaded machine.
+  test.slow();
   await putFlow(request, blankFlow('e2e-build', 'Built by hand'));
   await editor.open('e2e-build');
 
