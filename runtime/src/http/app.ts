@@ -21,6 +21,7 @@ import { sendError, sendNotFound } from './errors.js';
 import { flows } from './flows/index.js';
 import { health } from './health/index.js';
 import { keys } from './keys/index.js';
+import { metrics } from './metrics/index.js';
 import { nodes } from './nodes/index.js';
 import { publish } from './publish/index.js';
 import { runs } from './runs/index.js';
@@ -42,7 +43,19 @@ export const BODY_LIMIT = 1024 * 1024;
 type Plugin = FastifyPluginAsync<any>;
 
 /** HTTP features, one encapsulated plugin each, registered under `/api` with the HTTP config's `templatesDir`. */
-export const FEATURE_PLUGINS: Plugin[] = [health, nodes, flows, runs, publish, keys, v1, settings, docs, collections];
+export const FEATURE_PLUGINS: Plugin[] = [
+  health,
+  nodes,
+  flows,
+  runs,
+  publish,
+  keys,
+  v1,
+  settings,
+  docs,
+  collections,
+  metrics,
+];
 
 const FALLBACK_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Flowloom</title></head>

@@ -4,6 +4,7 @@ import {
   type FlowRunner,
   type NodeRegistry,
   type NodeServices,
+  type RunSource,
   type TraceEvent,
   type Values,
 } from '@flowloom/nodes';
@@ -41,6 +42,8 @@ export interface StartRunOptions {
   parentRunId?: string;
   /** The span of the parent run that started this one (a subflow, map item or tool-flow call). */
   parentSpanId?: string;
+  /** Where the run came from (docs/contracts.md §7); nested runs take their caller's. */
+  source?: RunSource;
   /** Extra request values for `ctx.request`. */
   request?: Record<string, unknown>;
   /** Run-from-node: outputs to reuse instead of executing, by node id (see the engine's `reusableOutputs`). */
@@ -55,6 +58,7 @@ export interface RunStartInfo {
   flowVersion: number | null;
   parentRunId?: string;
   parentSpanId?: string;
+  source?: RunSource;
 }
 
 /** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
@@ -161,12 +165,17 @@ export class RunService {
     const runId = newRunId();
     const trace = new RunTrace(runId, flow.id);
     const store = this.#store;
+    const t0 = performance.now();
+    let ttftMs: number | undefined;
     // Subscribed before the first event: every event is queued for the store, in order. A run executed here is its
-    // first attempt.
-    trace.subscribe((event) => store.enqueueEvent(event, FIRST_ATTEMPT));
+    // first attempt. The first streamed text of any node is the run's time to first token.
+    trace.subscribe((event) => {
+      if (ttftMs === undefined && event.type === 'node.delta') ttftMs = Math.round((performance.now() - t0) * 10) / 10;
+      store.enqueueEvent(event, FIRST_ATTEMPT);
+    });
     const handle = startRun(flow, {
       registry: this.#nodes,
-      services: { ...this.#services, flows: this.#flowRunner(runId, depth, options.bundle) },
+      services: { ...this.#services, flows: this.#flowRunner(runId, depth, options.bundle, options.source) },
       inputs: options.inputs,
       request: { ...options.request, ...(options.sessionId !== undefined && { sessionId: options.sessionId }) },
       runId,
@@ -189,9 +198,10 @@ export class RunService {
       attempt: FIRST_ATTEMPT,
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+      ...(options.source !== undefined && { source: options.source }),
     };
     store.insertRun(record);
-    const done = handle.result.then((result) => this.#finish(record, result));
+    const done = handle.result.then((result) => this.#finish(record, result, ttftMs));
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
@@ -200,6 +210,7 @@ export class RunService {
       flowVersion,
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
       ...(options.parentSpanId !== undefined && { parentSpanId: options.parentSpanId }),
+      ...(options.source !== undefined && { source: options.source }),
     };
     for (const listener of this.#listeners) {
       try {
@@ -211,7 +222,7 @@ export class RunService {
     return { handle, done };
   }
 
-  #finish(record: RunRecord, result: RunResult): RunRecord {
+  #finish(record: RunRecord, result: RunResult, ttftMs: number | undefined): RunRecord {
     const endedAt = new Date().toISOString();
     const end = {
       status: result.status,
@@ -221,6 +232,7 @@ export class RunService {
       ...(result.costUsd !== undefined && { costUsd: result.costUsd }),
       endedAt,
       durationMs: result.durationMs,
+      ...(ttftMs !== undefined && { ttftMs }),
     };
     try {
       this.#store.finishRun(record.runId, record.attempt, end);
@@ -234,7 +246,12 @@ export class RunService {
    * `ctx.services.flows` of one run: runs a flow one level deeper, cancelled with its caller. The flow is the
    * bundle's frozen copy when the run has a bundle (passed on to the nested run), else the saved draft.
    */
-  #flowRunner(parentRunId: string, depth: number, bundle: FlowBundle | undefined): FlowRunner {
+  #flowRunner(
+    parentRunId: string,
+    depth: number,
+    bundle: FlowBundle | undefined,
+    source: RunSource | undefined,
+  ): FlowRunner {
     const resolve = async (flowId: string) => (bundle ? bundle.resolve(flowId) : await this.savedFlow(flowId));
     return {
       run: async (flowId, inputs, { signal, request, onUsage, parentSpanId }) => {
@@ -248,6 +265,7 @@ export class RunService {
             depth: depth + 1,
             parentRunId,
             ...(parentSpanId !== undefined && { parentSpanId }),
+            ...(source !== undefined && { source }),
             ...(bundle && { bundle }),
             ...(sessionId !== undefined && { sessionId }),
           },

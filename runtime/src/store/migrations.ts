@@ -156,6 +156,30 @@ export const MIGRATIONS: readonly Migration[] = [
     // The memory table used to create itself (IF NOT EXISTS), so older databases may have it already.
     sql: CHAT_MEMORY_SCHEMA,
   },
+  {
+    version: 11,
+    name: 'run sources and time to first token (monitoring), fine-tuning jobs',
+    // Runs from before have no source (shown as unknown); `ttftMs` is the time from the run's start to its first
+    // streamed text.
+    sql: `
+      ALTER TABLE runs ADD COLUMN source TEXT;
+      ALTER TABLE runs ADD COLUMN ttftMs REAL;
+      CREATE TABLE fine_tune_jobs (
+        id TEXT PRIMARY KEY,
+        fileId TEXT NOT NULL,
+        baseModel TEXT NOT NULL,
+        status TEXT NOT NULL,
+        fineTunedModel TEXT,
+        error TEXT,
+        method TEXT NOT NULL,
+        examples INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        suffix TEXT,
+        createdAt TEXT NOT NULL,
+        updatedAt TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

@@ -1,4 +1,4 @@
-import type { ErrorBody, FlowFile, RunStatus, TraceEvent, Usage, Values } from '@flowloom/nodes';
+import type { ErrorBody, FlowFile, RunSource, RunStatus, TraceEvent, Usage, Values } from '@flowloom/nodes';
 import type { KeyRow } from './keys.js';
 import type { PublishedRow, PublishedRunRow } from './published.js';
 
@@ -46,6 +46,14 @@ export interface RunRecord {
   depth: number;
   /** 0 while queued; each claim (`claimRun`) adds one, so the first execution is attempt 1. */
   attempt: number;
+  /** Where the run came from (docs/contracts.md §7); unset for runs stored before sources were recorded. */
+  source?: RunSource;
+  /** Milliseconds from the run's start to its first streamed text, when it streamed any. */
+  ttftMs?: number;
+  /** The published version that served the run (run lists only). */
+  publishedVersion?: number;
+  /** The run's feedback, when it has any (run lists only): how many and their mean score. */
+  feedback?: { count: number; mean: number };
 }
 
 export interface RunStart {
@@ -60,6 +68,7 @@ export interface RunStart {
   depth?: number;
   /** Default: 0 for a `queued` run (a worker claims it later), 1 for a run that executes right away. */
   attempt?: number;
+  source?: RunSource;
 }
 
 export interface RunEnd {
@@ -70,12 +79,55 @@ export interface RunEnd {
   costUsd?: number;
   endedAt: string;
   durationMs: number;
+  ttftMs?: number;
 }
+
+/** Feedback a listed run must have: `positive` (a mean score above 0), `negative` (below 0), `any`, `none`. */
+export type FeedbackFilter = 'positive' | 'negative' | 'any' | 'none';
 
 export interface RunQuery {
   flowId?: string;
   status?: RunStatus;
   limit?: number;
+  /** Runs from any of these sources. */
+  sources?: readonly RunSource[];
+  /** Runs served by this published version. */
+  version?: number;
+  feedback?: FeedbackFilter;
+  /** Text the run's inputs contain (case-insensitive). */
+  text?: string;
+  /** Only runs started before this time (paging: the last `startedAt` of the previous page). */
+  before?: string;
+}
+
+/** Which runs monitoring looks at: top-level runs (not subflow runs) started in `[from, to)`. */
+export interface MetricsQuery {
+  flowId?: string;
+  version?: number;
+  sources?: readonly RunSource[];
+  from: string;
+  to: string;
+}
+
+/** One run as monitoring counts it. */
+export interface RunSample {
+  startedAt: string;
+  status: RunStatus;
+  durationMs: number | null;
+  ttftMs: number | null;
+  tokens: number;
+  costUsd: number;
+  feedbackCount: number;
+  feedbackSum: number;
+}
+
+/** One execution of a node (its top-level span) as monitoring counts it. */
+export interface NodeSample {
+  at: string;
+  failed: boolean;
+  durationMs: number | null;
+  tokens: number;
+  costUsd: number;
 }
 
 export interface Feedback {
@@ -198,6 +250,10 @@ export interface Store {
   /** A run's events in seq order; with `afterSeq`, only those after it. */
   getEvents(runId: string, afterSeq?: number): Promise<TraceEvent[]>;
   addFeedback(runId: string, score: number, comment?: string): Promise<Feedback>;
+  /** The runs monitoring counts (docs/contracts.md §7 `GET /api/metrics`), oldest first. */
+  runSamples(query: MetricsQuery): Promise<RunSample[]>;
+  /** The executions of one node in the runs monitoring counts, oldest first. */
+  nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]>;
   listFeedback(runId: string): Promise<Feedback[]>;
   /**
    * Runs left `running`/`queued` by a process of this machine that is gone (crash, kill -9) become `failed` with

@@ -22,9 +22,12 @@ import type {
   Feedback,
   FlowSummary,
   FlowVersionInfo,
+  MetricsQuery,
+  NodeSample,
   RunEnd,
   RunQuery,
   RunRecord,
+  RunSample,
   RunStart,
   Store,
   StoredFlow,
@@ -32,6 +35,7 @@ import type {
 import { writeBatches } from './batch.js';
 import { checkSchemaName, type PgConnectOptions, PgDatabase } from './db.js';
 import { migratePg, PG_MIGRATIONS } from './migrations.js';
+import { pgNodeSamples, pgRunSamples } from './monitoring.js';
 import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgSettingsTable } from './tables.js';
 
 export interface PostgresStoreOptions extends PgConnectOptions {
@@ -49,7 +53,7 @@ export interface PostgresStoreOptions extends PgConnectOptions {
 
 const RUN_COLUMNS = `run_id AS "runId", flow_id AS "flowId", flow_version AS "flowVersion", status, inputs, outputs,
   error, usage, cost, started_at AS "startedAt", ended_at AS "endedAt", duration_ms AS "durationMs",
-  session_id AS "sessionId", parent_run_id AS "parentRunId", depth, attempt`;
+  session_id AS "sessionId", parent_run_id AS "parentRunId", depth, attempt, source, ttft_ms AS "ttftMs"`;
 const FLOW_COLUMNS = 'id, name, version, json, created_at AS "createdAt", updated_at AS "updatedAt"';
 
 /**
@@ -327,11 +331,43 @@ export class PostgresStore implements Store {
   async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
     await this.flush();
     const rows = await this.#db.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE ($1::text IS NULL OR flow_id = $1) AND ($2::text IS NULL OR status = $2)
+      `SELECT ${RUN_COLUMNS},
+         (SELECT version FROM published_runs p WHERE p.run_id = r.run_id) AS "publishedVersion",
+         (SELECT count(*) FROM run_feedback f WHERE f.run_id = r.run_id)::int AS "feedbackCount",
+         (SELECT avg(score) FROM run_feedback f WHERE f.run_id = r.run_id) AS "feedbackMean"
+       FROM runs r WHERE ($1::text IS NULL OR flow_id = $1) AND ($2::text IS NULL OR status = $2)
+         AND ($4::text[] IS NULL OR source = ANY($4::text[]))
+         AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM published_runs p WHERE p.run_id = r.run_id AND p.version = $5))
+         AND ($6::text IS NULL OR strpos(lower(inputs), lower($6)) > 0)
+         AND ($7::timestamptz IS NULL OR started_at < $7)
+         AND ($8::text IS NULL
+           OR ($8 = 'none' AND NOT EXISTS (SELECT 1 FROM run_feedback f WHERE f.run_id = r.run_id))
+           OR ($8 = 'any' AND EXISTS (SELECT 1 FROM run_feedback f WHERE f.run_id = r.run_id))
+           OR ($8 = 'positive' AND (SELECT avg(score) FROM run_feedback f WHERE f.run_id = r.run_id) > 0)
+           OR ($8 = 'negative' AND (SELECT avg(score) FROM run_feedback f WHERE f.run_id = r.run_id) < 0))
        ORDER BY started_at DESC, run_id DESC LIMIT $3`,
-      [query.flowId ?? null, query.status ?? null, query.limit ?? 50],
+      [
+        query.flowId ?? null,
+        query.status ?? null,
+        query.limit ?? 50,
+        query.sources ?? null,
+        query.version ?? null,
+        query.text ?? null,
+        query.before ?? null,
+        query.feedback ?? null,
+      ],
     );
     return rows.map(toRun);
+  }
+
+  async runSamples(query: MetricsQuery): Promise<RunSample[]> {
+    await this.flush();
+    return pgRunSamples(this.#db, query);
+  }
+
+  async nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]> {
+    await this.flush();
+    return pgNodeSamples(this.#db, query);
   }
 
   async getEvents(runId: string, afterSeq = -1): Promise<TraceEvent[]> {
