@@ -1,9 +1,13 @@
+import { lazy, Suspense } from 'react';
 import { SignIn, useNeedsSignIn } from './auth/SignIn';
 import { KeysPage } from './keys/KeysPage';
 import { EditorPage } from './pages/editor/EditorPage';
 import { FlowsPage } from './pages/flows/FlowsPage';
 import { parseHash, useHash } from './ui/router';
 import { Toasts } from './ui/Toasts';
+
+// Its chart library (uPlot) loads with the page, not with the editor.
+const MonitoringPage = lazy(() => import('./monitoring/MonitoringPage').then((m) => ({ default: m.MonitoringPage })));
 
 export function App() {
   const route = parseHash(useHash());
@@ -15,6 +19,10 @@ export function App() {
         <EditorPage key={route.flowId} flowId={route.flowId} />
       ) : route.page === 'keys' ? (
         <KeysPage />
+      ) : route.page === 'monitoring' ? (
+        <Suspense fallback={<div className="page-loading">Loading…</div>}>
+          <MonitoringPage key={route.flowId ?? ''} flowId={route.flowId} />
+        </Suspense>
       ) : (
         <FlowsPage />
       )}

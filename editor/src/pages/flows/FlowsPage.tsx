@@ -91,6 +91,9 @@ export function FlowsPage() {
           onChange={importFile}
           data-testid="import-input"
         />
+        <a className="btn btn-ghost" href="#/monitoring" data-testid="monitoring-link">
+          Monitoring
+        </a>
         <a className="btn btn-ghost" href="#/keys" data-testid="keys-link">
           API keys
         </a>
