@@ -1,6 +1,7 @@
 import { type EmbeddingService, type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
 import { type Logger, pino } from 'pino';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS, type RuntimeConfig, VERSION } from './config.js';
+import { FineTuneService } from './finetune/jobs.js';
 import { createMemoryService } from './memory/memory.js';
 import { createHttpClient } from './net/http-client.js';
 import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js';
@@ -47,6 +48,8 @@ export interface Runtime {
   /** The services every run gets (`flows` is added per run): complete when `createRuntime` returns, never changed. */
   readonly services: Readonly<NodeServices>;
   readonly runs: RunService;
+  /** Fine-tuning: exports of runs as training data, jobs at the provider. */
+  readonly fineTunes: FineTuneService;
   readonly published: PublishedService;
   readonly keys: KeyService;
   readonly rateLimiter: RateLimiter;
@@ -136,6 +139,9 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     const keys = new KeyService(store.keys, {
       onFlushError: (err) => log.error({ err }, 'writing API key last-used times failed; they stay pending'),
     });
+    const fineTunes = new FineTuneService(store, async () =>
+      config.openai.apiKey || config.openai.baseURL ? config.openai : await providerSettings.credentials(),
+    );
     const rateLimiter = new RateLimiter(config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
 
     let closing: Promise<void> | undefined;
@@ -159,6 +165,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       llm,
       services,
       runs,
+      fineTunes,
       published,
       keys,
       rateLimiter,

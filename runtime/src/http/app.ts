@@ -18,6 +18,7 @@ import { adminTokenHook } from './auth.js';
 import { collections } from './collections/index.js';
 import { docs } from './docs/index.js';
 import { sendError, sendNotFound } from './errors.js';
+import { fineTuning } from './finetune/index.js';
 import { flows } from './flows/index.js';
 import { health } from './health/index.js';
 import { keys } from './keys/index.js';
@@ -55,6 +56,7 @@ export const FEATURE_PLUGINS: Plugin[] = [
   docs,
   collections,
   metrics,
+  fineTuning,
 ];
 
 const FALLBACK_PAGE = `<!doctype html>

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AppError, type FlowFile, migrateFlow, NodeRegistry, serializeFlow, type TraceEvent } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
 import { isProcessAlive } from '../platform/process-alive.js';
+import { SqliteFineTunes } from './finetune.js';
 import { WriterThread } from './group-commit.js';
 import { SqliteKeyTable } from './keys.js';
 import { SqliteMemoryTable } from './memory.js';
@@ -35,6 +36,8 @@ import {
 } from './row-writes.js';
 import { SqliteSettingsTable } from './settings.js';
 import type {
+  ExportQuery,
+  ExportRun,
   Feedback,
   FlowSummary,
   FlowVersionInfo,
@@ -148,6 +151,7 @@ export class SqliteStore implements Store {
   readonly published: SqlitePublishedTable;
   readonly keys: SqliteKeyTable;
   readonly settings: SqliteSettingsTable;
+  readonly fineTunes: SqliteFineTunes;
   readonly memory: SqliteMemoryTable;
   /** Run rows, events, final states and other rows waiting for the next group commit. */
   #batch: WriteBatch = emptyBatch(1);
@@ -178,6 +182,7 @@ export class SqliteStore implements Store {
     migrate(this.db, options.migrations ?? MIGRATIONS, { registry: this.#registry });
     this.#sql = prepareStatements(this.db);
     this.#monitoring = new SqliteMonitoring(this.db);
+    this.fineTunes = new SqliteFineTunes(this.db);
     this.published = new SqlitePublishedTable(this.db, (run) => {
       this.#batch.publishedRuns.push(run);
       this.#scheduleFlush();
@@ -349,6 +354,11 @@ export class SqliteStore implements Store {
   async nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]> {
     this.#flushSync();
     return this.#monitoring.nodeSamples(query);
+  }
+
+  async exportRuns(query: ExportQuery): Promise<ExportRun[]> {
+    this.#flushSync();
+    return this.fineTunes.exportRuns(query);
   }
 
   /** Queues an event (encoded now, so later changes to its objects do not matter) for the next group commit. */

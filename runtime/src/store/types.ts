@@ -138,6 +138,52 @@ export interface Feedback {
   createdAt: string;
 }
 
+/** Which runs a fine-tuning export reads: completed runs started in `[since, until)`, of a flow. */
+export interface ExportQuery {
+  flowId?: string;
+  since?: string;
+  until?: string;
+  /** Only this node's events. */
+  nodeId?: string;
+}
+
+/** A completed run as a fine-tuning export reads it: its feedback, and its top-level node events. */
+export interface ExportRun {
+  runId: string;
+  flowId: string;
+  flowVersion: number | null;
+  startedAt: string;
+  feedbackCount: number;
+  feedbackMean: number | null;
+  /** The JSON of its top-level `node.started` and `node.completed` events, in seq order. */
+  events: string[];
+}
+
+/** A fine-tuning job started from Flowloom (`fine_tune_jobs`), as last seen at the provider. */
+export interface FineTuneJobRow {
+  id: string;
+  fileId: string;
+  baseModel: string;
+  status: string;
+  fineTunedModel: string | null;
+  error: string | null;
+  method: 'supervised' | 'dpo';
+  examples: number;
+  tokens: number;
+  suffix: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The `fine_tune_jobs` table. */
+export interface FineTuneTable {
+  insert(row: FineTuneJobRow): Promise<void>;
+  update(id: string, change: Pick<FineTuneJobRow, 'status' | 'fineTunedModel' | 'error' | 'updatedAt'>): Promise<void>;
+  get(id: string): Promise<FineTuneJobRow | undefined>;
+  /** Newest first. */
+  list(): Promise<FineTuneJobRow[]>;
+}
+
 /** `published_versions` and `published_runs`; the published service (publishing/versions.ts) holds the rules. */
 export interface PublishedTable {
   /**
@@ -254,6 +300,8 @@ export interface Store {
   runSamples(query: MetricsQuery): Promise<RunSample[]>;
   /** The executions of one node in the runs monitoring counts, oldest first. */
   nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]>;
+  /** Completed runs and their node events for a fine-tuning export, oldest first. */
+  exportRuns(query: ExportQuery): Promise<ExportRun[]>;
   listFeedback(runId: string): Promise<Feedback[]>;
   /**
    * Runs left `running`/`queued` by a process of this machine that is gone (crash, kill -9) become `failed` with
@@ -266,6 +314,7 @@ export interface Store {
   readonly keys: KeyTable;
   readonly settings: SettingsTable;
   readonly memory: MemoryTable;
+  readonly fineTunes: FineTuneTable;
 
   /** Commits what is queued (as far as the database lets it) and closes the connections. */
   close(): Promise<void>;

@@ -19,6 +19,8 @@ import {
 import { addEvent, addFinish, addRun, emptyBatch, isEmptyBatch, type WriteBatch } from '../row-writes.js';
 import { DEFAULT_FLUSH_DELAY_MS, FLUSH_AT_EVENTS, flowExists, nextFlowVersion } from '../store.js';
 import type {
+  ExportQuery,
+  ExportRun,
   Feedback,
   FlowSummary,
   FlowVersionInfo,
@@ -34,6 +36,7 @@ import type {
 } from '../types.js';
 import { writeBatches } from './batch.js';
 import { checkSchemaName, type PgConnectOptions, PgDatabase } from './db.js';
+import { PgFineTuneTable, pgExportRuns } from './finetune.js';
 import { migratePg, PG_MIGRATIONS } from './migrations.js';
 import { pgNodeSamples, pgRunSamples } from './monitoring.js';
 import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgSettingsTable } from './tables.js';
@@ -69,6 +72,7 @@ export class PostgresStore implements Store {
   readonly keys: PgKeyTable;
   readonly settings: PgSettingsTable;
   readonly memory: PgMemoryTable;
+  readonly fineTunes: PgFineTuneTable;
   readonly flushDelayMs: number;
   readonly #db: PgDatabase;
   readonly #registry: NodeRegistry;
@@ -98,6 +102,7 @@ export class PostgresStore implements Store {
     this.keys = new PgKeyTable(db);
     this.settings = new PgSettingsTable(db);
     this.memory = new PgMemoryTable(db);
+    this.fineTunes = new PgFineTuneTable(db);
   }
 
   /**
@@ -368,6 +373,11 @@ export class PostgresStore implements Store {
   async nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]> {
     await this.flush();
     return pgNodeSamples(this.#db, query);
+  }
+
+  async exportRuns(query: ExportQuery): Promise<ExportRun[]> {
+    await this.flush();
+    return pgExportRuns(this.#db, query);
   }
 
   async getEvents(runId: string, afterSeq = -1): Promise<TraceEvent[]> {
