@@ -43,6 +43,9 @@ interface ModelCall {
   feedbackMean: number | null;
 }
 
+/** The span id in an event's JSON (ids are `s_` and base-36 digits: no escaping). */
+const SPAN_ID = /"spanId":"([^"]+)"/;
+
 function isMessage(value: unknown): value is ChatMessage {
   return typeof value === 'object' && value !== null && typeof (value as ChatMessage).role === 'string';
 }
@@ -81,15 +84,24 @@ function toolOf(value: unknown): TrainingTool | undefined {
  * it offered (its `tools` input).
  */
 function modelCalls(run: ExportRun, flow: FlowFile | undefined): ModelCall[] {
-  const started = new Map<string, Extract<TraceEvent, { type: 'node.started' }>>();
+  // Most events are of nodes that call no model: only the model calls' events are parsed (a run's events are the
+  // bulk of an export's time). The started events are kept as text by span id until their node turns out to be one.
+  const started = new Map<string, string>();
   const calls: ModelCall[] = [];
   for (const json of run.events) {
+    const spanId = SPAN_ID.exec(json)?.[1];
+    if (spanId === undefined) continue;
+    if (json.includes('"type":"node.started"')) {
+      started.set(spanId, json);
+      continue;
+    }
+    if (!json.includes('"model":')) continue;
     const event = JSON.parse(json) as TraceEvent;
-    if (event.type === 'node.started' && event.spanId) started.set(event.spanId, event);
-    if (event.type !== 'node.completed' || !event.data.model || !event.spanId || !event.nodeId) continue;
+    if (event.type !== 'node.completed' || !event.data.model || !event.nodeId) continue;
     const output = event.data.outputs?.messages;
-    const begin = started.get(event.spanId);
-    if (!Array.isArray(output) || !begin) continue;
+    const startedJson = started.get(spanId);
+    if (!Array.isArray(output) || startedJson === undefined) continue;
+    const begin = JSON.parse(startedJson) as Extract<TraceEvent, { type: 'node.started' }>;
     const inputs = begin.data.inputs ?? {};
     const history = Array.isArray(inputs.messages) ? inputs.messages.filter(isMessage) : [];
     const prompt = typeof inputs.prompt === 'string' ? inputs.prompt : undefined;

@@ -5,7 +5,8 @@ import type { TrainingExample, TrainingMessage } from './format.js';
 
 // Token counts with OpenAI's own encodings (js-tiktoken: the ranks ship in the package, nothing is downloaded).
 
-let encoders: { o200k: Tiktoken; cl100k: Tiktoken } | undefined;
+/** Built on first use, each (building one reads its ranks: about a second for o200k_base). */
+const encoders: { o200k?: Tiktoken; cl100k?: Tiktoken } = {};
 
 /** The encoding of a model: o200k_base for the GPT-4o, GPT-4.1, GPT-5 and o-series families, cl100k_base before. */
 export function encodingFor(model: string): 'o200k' | 'cl100k' {
@@ -13,14 +14,27 @@ export function encodingFor(model: string): 'o200k' | 'cl100k' {
   return /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o\d|chatgpt-4o)/.test(base) ? 'o200k' : 'cl100k';
 }
 
-function encoder(model: string): Tiktoken {
-  encoders ??= { o200k: new Tiktoken(o200k), cl100k: new Tiktoken(cl100k) };
-  return encoders[encodingFor(model)];
+function encoder(encoding: 'o200k' | 'cl100k'): Tiktoken {
+  encoders[encoding] ??= new Tiktoken(encoding === 'o200k' ? o200k : cl100k);
+  return encoders[encoding];
 }
+
+/** Counts of texts seen lately, per encoding: system prompts and conversation openings repeat across examples. */
+const cache = { o200k: new Map<string, number>(), cl100k: new Map<string, number>() };
+const CACHE_SIZE = 20_000;
 
 /** Tokens of one text under a model's encoding. */
 export function countTokens(text: string, model: string): number {
-  return encoder(model).encode(text).length;
+  if (text === '') return 0;
+  const encoding = encodingFor(model);
+  const seen = cache[encoding];
+  let count = seen.get(text);
+  if (count === undefined) {
+    count = encoder(encoding).encode(text).length;
+    if (seen.size >= CACHE_SIZE) seen.clear();
+    seen.set(text, count);
+  }
+  return count;
 }
 
 function messageTokens(message: TrainingMessage, model: string): number {

@@ -5,6 +5,16 @@ import type { ExportQuery, ExportRun, FineTuneJobRow, FineTuneTable } from './ty
 const EXPORTED = `r.status = 'completed' AND (@flowId IS NULL OR r.flowId = @flowId)
   AND (@since IS NULL OR r.startedAt >= @since) AND (@until IS NULL OR r.startedAt < @until)`;
 
+/**
+ * Which events of the exported runs an export keeps: top-level spans only (tool calls and map items are inside their
+ * node's messages already), of one node when asked. Tested on the JSON text, which is much cheaper than a JSON function
+ * per row in SQL (events are written by `JSON.stringify`: no spaces, `parentSpanId` null at the top level).
+ */
+export function exportedEvent(nodeId: string | undefined): (json: string) => boolean {
+  const node = nodeId === undefined ? undefined : `"nodeId":${JSON.stringify(nodeId)},`;
+  return (json) => !json.includes('"parentSpanId":"') && (node === undefined || json.includes(node));
+}
+
 /** Fine-tuning exports and jobs in SQLite. */
 export class SqliteFineTunes implements FineTuneTable {
   readonly #sql;
@@ -15,12 +25,8 @@ export class SqliteFineTunes implements FineTuneTable {
           (SELECT COUNT(*) FROM run_feedback f WHERE f.runId = r.runId) AS feedbackCount,
           (SELECT AVG(score) FROM run_feedback f WHERE f.runId = r.runId) AS feedbackMean
         FROM runs r WHERE ${EXPORTED} ORDER BY r.startedAt, r.runId`),
-      // Top-level spans only: tool calls and map items are inside their node's messages already.
       events: db.prepare(`SELECT e.runId, e.json FROM runs r JOIN run_events e ON e.runId = r.runId
-        WHERE ${EXPORTED} AND e.type IN ('node.started', 'node.completed')
-          AND json_extract(e.json, '$.parentSpanId') IS NULL
-          AND (@nodeId IS NULL OR json_extract(e.json, '$.nodeId') = @nodeId)
-        ORDER BY e.runId, e.seq`),
+        WHERE ${EXPORTED} AND e.type IN ('node.started', 'node.completed') ORDER BY e.runId, e.seq`),
       insert: db.prepare(`INSERT INTO fine_tune_jobs (id, fileId, baseModel, status, fineTunedModel, error, method,
         examples, tokens, suffix, createdAt, updatedAt) VALUES (@id, @fileId, @baseModel, @status, @fineTunedModel,
         @error, @method, @examples, @tokens, @suffix, @createdAt, @updatedAt)`),
@@ -43,8 +49,9 @@ export class SqliteFineTunes implements FineTuneTable {
       events: [] as string[],
     }));
     const byId = new Map(runs.map((run) => [run.runId, run]));
-    for (const row of this.#sql.events.iterate(params) as Iterable<{ runId: string; json: string }>) {
-      byId.get(row.runId)?.events.push(row.json);
+    const keep = exportedEvent(query.nodeId);
+    for (const row of this.#sql.events.all(params) as { runId: string; json: string }[]) {
+      if (keep(row.json)) byId.get(row.runId)?.events.push(row.json);
     }
     return runs;
   }

@@ -1,3 +1,4 @@
+import { exportedEvent } from '../finetune.js';
 import type { ExportQuery, ExportRun, FineTuneJobRow, FineTuneTable } from '../types.js';
 import type { PgDatabase } from './db.js';
 
@@ -20,13 +21,12 @@ export async function pgExportRuns(db: PgDatabase, query: ExportQuery): Promise<
   );
   const events = await db.query<{ runId: string; json: string }>(
     `SELECT e.run_id AS "runId", e.json FROM runs r JOIN run_events e ON e.run_id = r.run_id
-      WHERE ${EXPORTED} AND e.type IN ('node.started', 'node.completed')
-        AND (e.json::jsonb->>'parentSpanId') IS NULL AND ($4::text IS NULL OR e.json::jsonb->>'nodeId' = $4)
-      ORDER BY e.run_id, e.seq`,
-    [...params, query.nodeId ?? null],
+      WHERE ${EXPORTED} AND e.type IN ('node.started', 'node.completed') ORDER BY e.run_id, e.seq`,
+    params,
   );
   const byId = new Map(runs.map((run) => [run.runId, { ...run, events: [] as string[] }]));
-  for (const row of events) byId.get(row.runId)?.events.push(row.json);
+  const keep = exportedEvent(query.nodeId);
+  for (const row of events) if (keep(row.json)) byId.get(row.runId)?.events.push(row.json);
   return [...byId.values()];
 }
 
