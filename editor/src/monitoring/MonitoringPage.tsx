@@ -5,6 +5,7 @@ import { publishApi } from '../publish/api';
 import { formatCost, formatMs, preview, timeAgo } from '../ui/format';
 import { useDocumentTitle } from '../ui/use-document-title';
 import { type HistoryFilters, type HistoryRun, type MetricsAnswer, monitoringApi } from './api';
+import { FineTuning } from './FineTuning';
 import { type ChartSeries, MetricsChart } from './MetricsChart';
 import '../publish/publish.css';
 import '../ui/page.css';
@@ -163,6 +164,7 @@ export function MonitoringPage({ flowId }: { flowId?: string }) {
         )}
         {metrics && <Overview metrics={metrics} />}
         <History flowId={flowId} />
+        <FineTuning flowId={flowId} />
       </main>
     </div>
   );
