@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { formatTokens, timeAgo } from '../ui/format';
 import { type ExportCounts, type FineTuneFilters, type FineTuneJob, fineTuneApi } from './api';
+import { SelectField } from './SelectField';
 
 /**
  * Turns a flow's good runs into fine-tuning data (a JSONL download, or a job started at the provider) and lists the
@@ -64,18 +65,16 @@ export function FineTuning({ flowId }: { flowId?: string }) {
         pairs).
       </p>
       <form className="history-filters" onSubmit={start} aria-label="Fine-tuning data">
-        <label>
-          <span className="field-label">Examples</span>
-          <select
-            className="input"
-            value={format}
-            onChange={(e) => setFormat(e.target.value as FineTuneFilters['format'])}
-            data-testid="finetune-format"
-          >
-            <option value="openai-sft">Supervised</option>
-            <option value="openai-dpo">Preference pairs (DPO)</option>
-          </select>
-        </label>
+        <SelectField
+          label="Examples"
+          value={format}
+          onChange={(value) => setFormat(value as FineTuneFilters['format'])}
+          options={[
+            ['openai-sft', 'Supervised'],
+            ['openai-dpo', 'Preference pairs (DPO)'],
+          ]}
+          testId="finetune-format"
+        />
         <label>
           <span className="field-label">Min. feedback score</span>
           <input

@@ -7,6 +7,7 @@ import { useDocumentTitle } from '../ui/use-document-title';
 import { type HistoryFilters, type HistoryRun, type MetricsAnswer, monitoringApi } from './api';
 import { FineTuning } from './FineTuning';
 import { type ChartSeries, MetricsChart } from './MetricsChart';
+import { SelectField } from './SelectField';
 import '../publish/publish.css';
 import '../ui/page.css';
 import './monitoring.css';
@@ -105,54 +106,28 @@ export function MonitoringPage({ flowId }: { flowId?: string }) {
       <main className="monitoring-main">
         <h1>Monitoring</h1>
         <form className="monitoring-controls" onSubmit={(e) => e.preventDefault()} aria-label="What to show">
-          <label>
-            <span className="field-label">Flow</span>
-            <select
-              className="input"
-              value={flowId ?? ''}
-              onChange={(e) => selectFlow(e.target.value)}
-              data-testid="monitoring-flow"
-            >
-              <option value="">All flows</option>
-              {flows.map((flow) => (
-                <option key={flow.id} value={flow.id}>
-                  {flow.name} ({flow.id})
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            <span className="field-label">Range</span>
-            <select
-              className="input"
-              value={range}
-              onChange={(e) => setRange(e.target.value as RangeName)}
-              data-testid="monitoring-range"
-            >
-              {Object.entries(RANGES).map(([name, r]) => (
-                <option key={name} value={name}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            <span className="field-label">Published version</span>
-            <select
-              className="input"
-              value={version ?? ''}
-              onChange={(e) => setVersion(e.target.value === '' ? undefined : Number(e.target.value))}
-              disabled={versions.length === 0}
-              data-testid="monitoring-version"
-            >
-              <option value="">Every version</option>
-              {versions.map((v) => (
-                <option key={v} value={v}>
-                  v{v}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField
+            label="Flow"
+            value={flowId ?? ''}
+            onChange={selectFlow}
+            options={[['', 'All flows'], ...flows.map((flow) => [flow.id, `${flow.name} (${flow.id})`] as const)]}
+            testId="monitoring-flow"
+          />
+          <SelectField
+            label="Range"
+            value={range}
+            onChange={(value) => setRange(value as RangeName)}
+            options={Object.entries(RANGES).map(([name, r]) => [name, r.label] as const)}
+            testId="monitoring-range"
+          />
+          <SelectField
+            label="Published version"
+            value={version === undefined ? '' : String(version)}
+            onChange={(value) => setVersion(value === '' ? undefined : Number(value))}
+            options={[['', 'Every version'], ...versions.map((v) => [String(v), `v${v}`] as const)]}
+            disabled={versions.length === 0}
+            testId="monitoring-version"
+          />
           <button type="button" className="btn" onClick={() => void load()} data-testid="monitoring-refresh">
             Refresh
           </button>
@@ -311,6 +286,13 @@ function ChartFigure(props: {
 
 const SOURCES = ['production', 'editor', 'api', 'openai', 'widget', 'experiment', 'test', 'cli'];
 const STATUSES: RunStatus[] = ['completed', 'failed', 'cancelled', 'running', 'queued'];
+const FEEDBACK_OPTIONS = [
+  ['', 'Any'],
+  ['positive', 'Positive'],
+  ['negative', 'Negative'],
+  ['any', 'With feedback'],
+  ['none', 'Without feedback'],
+] as const;
 
 function History({ flowId }: { flowId?: string }) {
   const [source, setSource] = useState('');
@@ -372,38 +354,20 @@ function History({ flowId }: { flowId?: string }) {
         Run history
       </h2>
       <form className="history-filters" onSubmit={submit} aria-label="Filter runs">
-        <label>
-          <span className="field-label">Source</span>
-          <select
-            className="input"
-            value={source}
-            onChange={(e) => setSource(e.target.value)}
-            data-testid="filter-source"
-          >
-            <option value="">Any source</option>
-            {SOURCES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span className="field-label">Status</span>
-          <select
-            className="input"
-            value={status}
-            onChange={(e) => setStatus(e.target.value)}
-            data-testid="filter-status"
-          >
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label="Source"
+          value={source}
+          onChange={setSource}
+          options={[['', 'Any source'], ...SOURCES.map((s) => [s, s] as const)]}
+          testId="filter-source"
+        />
+        <SelectField
+          label="Status"
+          value={status}
+          onChange={setStatus}
+          options={[['', 'Any status'], ...STATUSES.map((s) => [s, s] as const)]}
+          testId="filter-status"
+        />
         <label>
           <span className="field-label">Version</span>
           <input
@@ -416,21 +380,13 @@ function History({ flowId }: { flowId?: string }) {
             data-testid="filter-version"
           />
         </label>
-        <label>
-          <span className="field-label">Feedback</span>
-          <select
-            className="input"
-            value={feedback}
-            onChange={(e) => setFeedback(e.target.value)}
-            data-testid="filter-feedback"
-          >
-            <option value="">Any</option>
-            <option value="positive">Positive</option>
-            <option value="negative">Negative</option>
-            <option value="any">With feedback</option>
-            <option value="none">Without feedback</option>
-          </select>
-        </label>
+        <SelectField
+          label="Feedback"
+          value={feedback}
+          onChange={setFeedback}
+          options={FEEDBACK_OPTIONS}
+          testId="filter-feedback"
+        />
         <label className="history-text">
           <span className="field-label">Text in inputs</span>
           <input

@@ -1,26 +1,9 @@
-import type { RunSource, RunStatus, Usage, Values } from '@flowloom/nodes/spec';
+import type { MetricsAnswer, RunSource, RunStatus, Usage, Values } from '@flowloom/nodes/spec';
+
+export type { MetricsAnswer };
+
 import { request } from '../api/http';
 import { authHeaders } from '../auth/token';
-
-/** Figures of one time bucket, or of the whole range (`GET /api/metrics`, docs/contracts.md §7). */
-export interface MetricsFigures {
-  runs: number;
-  failed: number;
-  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
-  ttftMs: { p50: number | null; p95: number | null };
-  tokens: number;
-  costUsd: number;
-  feedback: { count: number; mean: number | null };
-  evals: Record<string, number>;
-}
-
-export interface MetricsAnswer {
-  from: string;
-  to: string;
-  bucket: string;
-  buckets: (MetricsFigures & { at: string })[];
-  totals: MetricsFigures;
-}
 
 export interface MetricsParams {
   flowId?: string;

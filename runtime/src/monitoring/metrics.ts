@@ -1,4 +1,10 @@
-import { AppError, PRODUCTION_SOURCES, type RunSource } from '@flowloom/nodes';
+import {
+  AppError,
+  type MetricsFigures,
+  PRODUCTION_SOURCES,
+  type RunSource,
+  type MetricsAnswer as SpecMetricsAnswer,
+} from '@flowloom/nodes';
 import type { MetricsQuery, NodeSample, RunSample, Store } from '../store/types.js';
 
 /** Bucket widths `GET /api/metrics` takes. */
@@ -15,29 +21,12 @@ export type BucketName = keyof typeof BUCKETS;
 /** The most buckets one answer holds (a week of hours, two days of 5-minute buckets...). */
 export const MAX_BUCKETS = 1_000;
 
-/** Figures of one bucket (or of the whole range: `totals`). Percentiles are null where nothing was measured. */
-export interface MetricsFigures {
-  runs: number;
-  failed: number;
-  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
-  ttftMs: { p50: number | null; p95: number | null };
-  tokens: number;
-  costUsd: number;
-  feedback: { count: number; mean: number | null };
-  /** Mean evaluation scores by evaluator name (experiments' evaluators; empty until runs carry scores). */
-  evals: Record<string, number>;
-}
-
 export interface MetricsBucket extends MetricsFigures {
   at: string;
 }
 
-export interface MetricsAnswer {
-  from: string;
-  to: string;
+export interface MetricsAnswer extends Omit<SpecMetricsAnswer, 'bucket'> {
   bucket: BucketName;
-  buckets: MetricsBucket[];
-  totals: MetricsFigures;
 }
 
 export interface MetricsRequest {
