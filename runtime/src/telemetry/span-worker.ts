@@ -4,7 +4,8 @@ import type { CompactRun } from './compact-run.js';
 import { RunSpanBuilder } from './run-spans.js';
 
 // The export worker: builds the spans of finished runs and sends them (OpenTelemetry SDK, batch processor, OTLP/HTTP
-// exporter) off the runtime's main thread. Messages in: `{runs}` (a batch of finished runs), `{close: true}`. Out:
+// exporter) off the runtime's main thread. Messages in: `{runs}` (a batch of finished runs as JSON text),
+// `{close: true}`. Out:
 // `{ready: true}` once it can export, `{error, spans}` for each failed export, `{closed: true}` once everything queued
 // is sent (or given up).
 
@@ -14,8 +15,9 @@ if (!port) throw new Error('span-worker runs as a worker thread');
 const builder = new RunSpanBuilder(config, version, (error, spans) => port.postMessage({ error, spans }));
 port.postMessage({ ready: true });
 
-port.on('message', (message: { runs?: CompactRun[]; close?: boolean }) => {
-  for (const run of message.runs ?? []) {
+port.on('message', (message: { runs?: string; close?: boolean }) => {
+  const runs = message.runs === undefined ? [] : (JSON.parse(message.runs) as CompactRun[]);
+  for (const run of runs) {
     try {
       builder.add(run);
     } catch (err) {
