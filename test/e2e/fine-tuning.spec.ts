@@ -29,6 +29,7 @@ test('starts a fine-tune from the monitoring page and offers its model to the ll
     await page.getByTestId('finetune-refresh').click();
     await expect(jobs).toContainText('succeeded', { timeout: 1000 });
   }).toPass();
+  await page.screenshot({ path: test.info().outputPath('monitoring-fine-tuning.png'), fullPage: true });
   const model = (await jobs.locator('code').first().textContent()) ?? '';
   expect(model).toMatch(/^ft:gpt-4o-mini-2024-07-18:.*support/);
 
