@@ -3,8 +3,10 @@
 // protocol) to a local collector, one not, in the same run at concurrency 1 and 32. The fake OpenAI server, the
 // collector and the load generator (bench/http/load.mjs) each run in their own process. Scenarios alternate over
 // rounds so drift in machine load spreads over both; each figure is the median over rounds.
+// Then, less sensitive to other load on the machine: the CPU time per run of the engine alone (an in-process model
+// that streams two chunks, 32 runs at a time, no HTTP) with the export on and off, alternating over rounds.
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -101,6 +103,63 @@ async function startRuntime(name, fakeUrl, otlp) {
 
 const body = { inputs: { question: 'How fast is the published endpoint with tracing on?' } };
 
+/** A model answering at once in two streamed chunks, in this process (no network between engine and model). */
+const instantModel = {
+  async chat(request, options) {
+    options.onDelta?.('hello ');
+    options.onDelta?.('world');
+    return {
+      message: { role: 'assistant', content: 'hello world' },
+      usage: { promptTokens: 10, completionTokens: 2 },
+      costUsd: 0.00001,
+      model: request.model,
+    };
+  },
+};
+
+/** CPU milliseconds the main thread has used (Linux: /proc/self/task/<pid>/stat, utime + stime), else null. */
+function mainThreadCpuMs() {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // After the command: state is field 3, utime 14 and stime 15 (1-based), in clock ticks (100 a second).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU milliseconds per run of the engine alone (runs 32 at a time, the event loop turning between batches as it does
+ * when serving), the export on or off: the whole process (main thread, store writer thread, export worker) and the
+ * main thread alone, the one that serves requests.
+ */
+async function engineCpuPerRun(name, otlp, runs) {
+  const dataDir = join(ROOT, `bench/results/.tmp-otel-engine-${name}`);
+  rmSync(dataDir, { recursive: true, force: true });
+  const runtime = await createRuntime(testConfig({ dataDir, llm: instantModel, otlp }));
+  const start = async (count) => {
+    for (let done = 0; done < count; done += 32) {
+      await Promise.all(
+        Array.from({ length: Math.min(32, count - done) }, () => runtime.runs.start(chatFlow, body).done),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  await start(300);
+  const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
+  await start(runs);
+  // The batch processor's exports of these runs count too: closing flushes them.
+  await runtime.close();
+  const cpu = process.cpuUsage(cpu0);
+  const main1 = mainThreadCpuMs();
+  rmSync(dataDir, { recursive: true, force: true });
+  return {
+    process: (cpu.user + cpu.system) / 1000 / runs,
+    main: main0 === null || main1 === null ? null : (main1 - main0) / runs,
+  };
+}
+
 async function main() {
   const fake = await startChild(join(ROOT, 'test/dist/fake-openai.js'), ['--port', '0']);
   const collector = await startChild(join(HERE, 'collector.mjs'));
@@ -128,8 +187,21 @@ async function main() {
       }
     }
   }
-  const loadAtEnd = os.loadavg()[0];
   for (const runtime of Object.values(runtimes)) await runtime.close();
+  const engine = { off: [], otlp: [] };
+  const ENGINE_RUNS = quick ? 1000 : 3000;
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? ['off', 'otlp'] : ['otlp', 'off'];
+    for (const name of order) {
+      const otlp = name === 'otlp' ? { url: `${collector.url}/v1/traces`, protocol: 'http/protobuf' } : undefined;
+      engine[name].push(await engineCpuPerRun(name, otlp, ENGINE_RUNS));
+      const last = engine[name].at(-1);
+      console.error(
+        `round ${round + 1} engine ${name.padEnd(5)} ${last.process.toFixed(3)} ms CPU per run (main thread ${last.main?.toFixed(3)})`,
+      );
+    }
+  }
+  const loadAtEnd = os.loadavg()[0];
   const received = JSON.parse((await collector.stop()).trim().split('\n').at(-1) ?? '{}');
   await fake.stop();
 
@@ -156,6 +228,12 @@ async function main() {
       met: on.rps / off.rps >= TARGET.throughputKept,
     };
   }
+  const engineCpuMsPerRun = {};
+  for (const part of ['process', 'main']) {
+    const off = median(engine.off.map((e) => e[part] ?? Number.NaN));
+    const on = median(engine.otlp.map((e) => e[part] ?? Number.NaN));
+    engineCpuMsPerRun[part] = { off, otlp: on, added: on - off };
+  }
   const result = {
     at: new Date().toISOString(),
     node: process.version,
@@ -168,10 +246,13 @@ async function main() {
     collector: received,
     summary,
     verdict,
+    engineCpuMsPerRun,
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench/results/otel.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(JSON.stringify({ summary, verdict, collector: received, loadavg: result.loadavg }, null, 2));
+  console.log(
+    JSON.stringify({ summary, verdict, engineCpuMsPerRun, collector: received, loadavg: result.loadavg }, null, 2),
+  );
 }
 
 await main();

@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { SignIn, useNeedsSignIn } from './auth/SignIn';
 import { DatasetsPage } from './datasets/DatasetsPage';
 import { ExperimentsPage } from './experiments/ExperimentsPage';
@@ -6,6 +7,9 @@ import { EditorPage } from './pages/editor/EditorPage';
 import { FlowsPage } from './pages/flows/FlowsPage';
 import { parseHash, useHash } from './ui/router';
 import { Toasts } from './ui/Toasts';
+
+// Its chart library (uPlot) loads with the page, not with the editor.
+const MonitoringPage = lazy(() => import('./monitoring/MonitoringPage').then((m) => ({ default: m.MonitoringPage })));
 
 export function App() {
   const route = parseHash(useHash());
@@ -21,6 +25,10 @@ export function App() {
         <DatasetsPage datasetId={route.datasetId} />
       ) : route.page === 'experiments' ? (
         <ExperimentsPage experimentId={route.experimentId} />
+      ) : route.page === 'monitoring' ? (
+        <Suspense fallback={<div className="page-loading">Loading…</div>}>
+          <MonitoringPage key={route.flowId ?? ''} flowId={route.flowId} />
+        </Suspense>
       ) : (
         <FlowsPage />
       )}

@@ -246,14 +246,14 @@ async function runCommand(args: string[], env: Record<string, string | undefined
   try {
     let started: StartedRun;
     if (fileRun) {
-      started = runtime.runs.start(fileRun.flow, { inputs: fileRun.inputs });
+      started = runtime.runs.start(fileRun.flow, { inputs: fileRun.inputs, source: 'cli' });
     } else {
       const stored = await runtime.store.getFlow(target);
       if (!stored) {
         throw new AppError('FLOW_NOT_FOUND', `no flow "${target}" in ${runtime.store.location} (and no such file)`);
       }
       const inputs = runInputs(stored.flow, runtime.registry, inputPairs, jsonInput);
-      started = await runtime.runs.startSaved(target, { inputs });
+      started = await runtime.runs.startSaved(target, { inputs, source: 'cli' });
     }
     const names = new Map<string, string>();
     started.handle.trace.subscribe((event) => {

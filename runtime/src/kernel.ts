@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS, type RuntimeConfig, VERSION } from './config.js';
 import { DatasetService } from './datasets/dataset-service.js';
 import { ExperimentService } from './experiments/experiment-service.js';
+import { FineTuneService } from './finetune/jobs.js';
 import { createMemoryService } from './memory/memory.js';
 import { createHttpClient } from './net/http-client.js';
 import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js';
@@ -56,6 +57,8 @@ export interface Runtime {
   readonly datasets: DatasetService;
   /** Experiments: datasets × flow versions × evaluators, each cell a run. */
   readonly experiments: ExperimentService;
+  /** Fine-tuning: exports of runs as training data, jobs at the provider. */
+  readonly fineTunes: FineTuneService;
   readonly published: PublishedService;
   readonly keys: KeyService;
   readonly rateLimiter: RateLimiter;
@@ -156,6 +159,9 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     const keys = new KeyService(store.keys, {
       onFlushError: (err) => log.error({ err }, 'writing API key last-used times failed; they stay pending'),
     });
+    const fineTunes = new FineTuneService(store, async () =>
+      config.openai.apiKey || config.openai.baseURL ? config.openai : await providerSettings.credentials(),
+    );
     const rateLimiter = new RateLimiter(config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
 
     let closing: Promise<void> | undefined;
@@ -184,6 +190,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       feedback,
       datasets,
       experiments,
+      fineTunes,
       published,
       keys,
       rateLimiter,

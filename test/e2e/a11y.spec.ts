@@ -69,6 +69,48 @@ test('axe: the publish dialog with a published version', async ({ page, request,
   await expectAccessible(page, 'the publish dialog');
 });
 
+test('axe: the monitoring page with production and editor runs, keyboard filters', async ({ page, request }) => {
+  const flowId = 'a11y-monitoring';
+  await putFlow(request, { ...flowFixture('chat', flowId), name: 'Monitored chat' });
+  expect((await request.post(`/api/flows/${flowId}/publish`, { data: {} })).status()).toBe(201);
+  const { key } = await (await request.post('/api/keys', { data: { name: 'monitoring key' } })).json();
+  const headers = { authorization: `Bearer ${key}` };
+  for (const question of ['Where is order A1001?', 'Can I get a refund?', '[[error:400]] broken']) {
+    const res = await request.post(`/api/v1/flows/${flowId}/run`, { data: { inputs: { question } }, headers });
+    expect(res.status()).toBe(200);
+  }
+  const editorRun = await request.post(`/api/flows/${flowId}/runs`, { data: { inputs: { question: 'draft test' } } });
+  const { runId } = await editorRun.json();
+  expect((await request.post(`/api/runs/${runId}/feedback`, { data: { score: 1 } })).status()).toBe(201);
+
+  await page.goto(`/#/monitoring/${flowId}`);
+  await expect(page.getByTestId('tile-runs')).toContainText('3');
+  await expect(page.getByTestId('chart-runs').locator('canvas')).toBeVisible();
+  await expect(page.getByTestId('history-table').getByText('Where is order A1001?')).toBeVisible();
+  await expectAccessible(page, 'the monitoring page');
+  await page.screenshot({ path: test.info().outputPath('monitoring.png'), fullPage: true });
+
+  // Keyboard only: pick the editor source, then search the inputs' text.
+  await page.getByTestId('filter-source').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('filter-source')).toHaveValue('editor');
+  await expect(page.getByTestId('history-table').getByText('draft test')).toBeVisible();
+  await expect(page.getByTestId('history-table').getByText('Can I get a refund?')).toHaveCount(0);
+  await page.getByTestId('filter-source').focus();
+  await page.keyboard.press('Home');
+  await page.getByTestId('filter-text').focus();
+  await page.keyboard.type('refund');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('history-table').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('history-table')).toContainText('Can I get a refund?');
+  // A chart's figures as a table, opened from the keyboard.
+  await page.locator('summary', { hasText: 'Data as a table' }).first().focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.metric-data[open] table')).toBeVisible();
+  await expectAccessible(page, 'the monitoring page, filtered, data table open');
+});
+
 test('axe: the chat widget closed and open', async ({ page, request, baseURL }) => {
   const flowId = 'a11y-widget';
   await putFlow(request, flowFixture('chat', flowId));

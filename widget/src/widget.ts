@@ -221,6 +221,7 @@ form button:disabled { background: #9fb3c8; cursor: default; }
           headers: {
             'content-type': 'application/json',
             accept: 'text/event-stream',
+            'x-flowloom-client': 'widget',
             authorization: `Bearer ${this.getAttribute('api-key') ?? ''}`,
           },
           body: JSON.stringify({

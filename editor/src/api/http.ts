@@ -127,6 +127,9 @@ export const api = {
     request<RunAccepted>('POST', `/api/runs/${enc(runId)}/rerun`, { fromNode }, { headers: RESPOND_ASYNC }),
   cancelRun: (runId: string) => request<unknown>('POST', `/api/runs/${enc(runId)}/cancel`, {}),
   collections: () => request<{ collections: Collection[] }>('GET', '/api/collections').then((r) => r.collections),
+  /** Models fine-tuning produced (succeeded jobs), for `model` params. */
+  fineTunedModels: () =>
+    request<{ models: { id: string; baseModel: string }[] }>('GET', '/api/models').then((r) => r.models),
 };
 
 /** The body of `POST /api/flows/:id/runs`: runs with one `sessionId` share chat memory. */

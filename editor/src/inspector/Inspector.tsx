@@ -46,6 +46,19 @@ function selectVariables(s: EditorState): string[] {
   return [...names].sort();
 }
 
+let fineTunedCache: Promise<string[]> | null = null;
+/** Fine-tuned models (`GET /api/models`), asked once per page load; a failure is asked again next time. */
+function loadFineTunedModels(): Promise<string[]> {
+  fineTunedCache ??= api
+    .fineTunedModels()
+    .then((list) => list.map((m) => m.id))
+    .catch(() => {
+      fineTunedCache = null;
+      return [];
+    });
+  return fineTunedCache;
+}
+
 function selectModels(s: EditorState): string[] {
   const names = new Set(COMMON_MODELS);
   for (const node of s.nodes) {
@@ -89,7 +102,13 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   const setSettings = useEditor((s) => s.setSettings);
   const endGesture = useEditor((s) => s.endGesture);
   const variables = useEditor(useShallow(selectVariables));
-  const models = useEditor(useShallow(selectModels));
+  const flowModels = useEditor(useShallow(selectModels));
+  const [fineTuned, setFineTuned] = useState<string[]>([]);
+  const hasModelParam = spec?.params.some((p) => p.kind === 'model') === true;
+  useEffect(() => {
+    if (hasModelParam) void loadFineTunedModels().then(setFineTuned);
+  }, [hasModelParam]);
+  const models = useMemo(() => [...new Set([...flowModels, ...fineTuned])], [flowModels, fineTuned]);
   const serverProblems = useEditor((s) => s.problemsByNode[nodeId]);
   const [collections, setCollections] = useState<string[]>([]);
   const hasCollectionParam = spec?.params.some((p) => p.kind === 'collection') === true;

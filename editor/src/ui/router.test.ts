@@ -10,6 +10,8 @@ describe('hash routes', () => {
       ['#/datasets/qa%20set', { page: 'datasets', datasetId: 'qa set' }],
       ['#/experiments', { page: 'experiments' }],
       ['#/experiments/ex_1', { page: 'experiments', experimentId: 'ex_1' }],
+      ['#/monitoring', { page: 'monitoring' }],
+      ['#/monitoring/chat%20bot', { page: 'monitoring', flowId: 'chat bot' }],
       ['#/flows/support', { page: 'editor', flowId: 'support' }],
       ['#/flows/support?run=r_0123', { page: 'editor', flowId: 'support', runId: 'r_0123' }],
     ];

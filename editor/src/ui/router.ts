@@ -5,13 +5,14 @@ export type Route =
   | { page: 'keys' }
   | { page: 'datasets'; datasetId?: string }
   | { page: 'experiments'; experimentId?: string }
+  | { page: 'monitoring'; flowId?: string }
   | { page: 'editor'; flowId: string; runId?: string };
 
 const decode = (part: string | undefined) => (part ? decodeURIComponent(part) : undefined);
 
 /**
  * Hash routes: `#/` the flows page, `#/flows/:id` the editor (`?run=<runId>` replays that run on the canvas),
- * `#/keys`, `#/datasets[/:id]`, `#/experiments[/:id]`. Pure.
+ * `#/keys`, `#/datasets[/:id]`, `#/experiments[/:id]`, `#/monitoring[/:flowId]`. Pure.
  */
 export function parseHash(hash: string): Route {
   if (/^#\/keys\b/.test(hash)) return { page: 'keys' };
@@ -24,6 +25,11 @@ export function parseHash(hash: string): Route {
   if (experiments) {
     const experimentId = decode(experiments[1]);
     return experimentId ? { page: 'experiments', experimentId } : { page: 'experiments' };
+  }
+  const monitoring = /^#\/monitoring(?:\/([^/?#]+))?/.exec(hash);
+  if (monitoring) {
+    const flowId = decode(monitoring[1]);
+    return flowId ? { page: 'monitoring', flowId } : { page: 'monitoring' };
   }
   const match = /^#\/flows\/([^/?#]+)(?:\?run=([^&#]+))?/.exec(hash);
   if (!match?.[1]) return { page: 'flows' };
@@ -41,6 +47,8 @@ export function hrefOf(route: Route): string {
       return route.datasetId ? `#/datasets/${enc(route.datasetId)}` : '#/datasets';
     case 'experiments':
       return route.experimentId ? `#/experiments/${enc(route.experimentId)}` : '#/experiments';
+    case 'monitoring':
+      return route.flowId ? `#/monitoring/${enc(route.flowId)}` : '#/monitoring';
     case 'editor':
       return `#/flows/${enc(route.flowId)}${route.runId ? `?run=${enc(route.runId)}` : ''}`;
     default:

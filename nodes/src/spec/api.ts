@@ -119,3 +119,26 @@ export interface PublishedVersionsAnswer {
    */
   runTimeoutCeilingMs: number;
 }
+
+/** Monitoring figures of one time bucket, or of a whole range (`GET /api/metrics`, docs/contracts.md §7). */
+export interface MetricsFigures {
+  runs: number;
+  failed: number;
+  /** Nearest-rank percentiles of the runs that ended; null where none did. */
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+  ttftMs: { p50: number | null; p95: number | null };
+  tokens: number;
+  costUsd: number;
+  feedback: { count: number; mean: number | null };
+  /** Mean evaluation scores by evaluator name. */
+  evals: Record<string, number>;
+}
+
+/** `GET /api/metrics`: every bucket of the range (empty ones too) and the range's totals. */
+export interface MetricsAnswer {
+  from: string;
+  to: string;
+  bucket: string;
+  buckets: (MetricsFigures & { at: string })[];
+  totals: MetricsFigures;
+}

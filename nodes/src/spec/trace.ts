@@ -4,6 +4,18 @@ import type { Usage, Values } from './values.js';
 /** Run lifecycle states (docs/contracts.md §3). */
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
+/**
+ * Where a run came from (docs/contracts.md §7): the editor, the published run endpoint (`api`), the OpenAI faces
+ * (`openai`: chat completions and the Responses API), the chat widget, an experiment, a flow test or the CLI.
+ */
+export const RUN_SOURCES = ['editor', 'api', 'openai', 'widget', 'experiment', 'test', 'cli'] as const;
+
+/** One of `RUN_SOURCES`. */
+export type RunSource = (typeof RUN_SOURCES)[number];
+
+/** The sources of runs made by callers of published flows (monitoring keeps them apart from editor runs). */
+export const PRODUCTION_SOURCES: readonly RunSource[] = ['api', 'openai', 'widget'];
+
 /** One payload per trace event type; the envelope is docs/contracts.md §4. */
 export interface TraceData {
   'run.started': { inputs: Values };

@@ -84,9 +84,11 @@ async function runIteration(
   signal: AbortSignal,
 ): Promise<IterationResult> {
   const testCase = suite.test.cases[index]!;
-  // TODO(flowtest): record these runs with source "test" once runs carry a source #12
-  const run = await runtime.runs.start(suite.flow, { inputs: testCase.inputs, bundle: suite.bundle, signal }, null)
-    .done;
+  const run = await runtime.runs.start(
+    suite.flow,
+    { inputs: testCase.inputs, bundle: suite.bundle, signal, source: 'test' },
+    null,
+  ).done;
   const base = { runId: run.runId, ...(run.durationMs !== undefined && { durationMs: run.durationMs }) };
   if (run.status !== 'completed') {
     const error = run.error ?? { code: 'RUN_CANCELLED' as const, message: `the run was ${run.status}` };

@@ -20,10 +20,12 @@ import { datasets } from './datasets/index.js';
 import { docs } from './docs/index.js';
 import { sendError, sendNotFound } from './errors.js';
 import { experiments } from './experiments/index.js';
+import { fineTuning } from './finetune/index.js';
 import { flows } from './flows/index.js';
 import { health } from './health/index.js';
 import { useJsonBodyParser } from './json-body.js';
 import { keys } from './keys/index.js';
+import { metrics } from './metrics/index.js';
 import { nodes } from './nodes/index.js';
 import { publish } from './publish/index.js';
 import { runs } from './runs/index.js';
@@ -58,6 +60,8 @@ export const FEATURE_PLUGINS: Plugin[] = [
   collections,
   datasets,
   experiments,
+  metrics,
+  fineTuning,
 ];
 
 const FALLBACK_PAGE = `<!doctype html>

@@ -1,4 +1,4 @@
-import { AppError, type Values } from '@flowloom/nodes';
+import { AppError, type RunSource, type Values } from '@flowloom/nodes';
 import type { RunService, StartedRun, StartRunOptions } from '../runs/run-service.js';
 import type { PublishedEndpoint } from '../store/published.js';
 import type { FrozenVersion, Overrides, PublishedService } from './versions.js';
@@ -36,7 +36,7 @@ export function startPublishedRun(
   { published: versions, runs }: { published: PublishedService; runs: RunService },
   published: FrozenVersion,
   request: PublishedRunRequest,
-  caller: { keyId: string; endpoint: PublishedEndpoint },
+  caller: { keyId: string; endpoint: PublishedEndpoint; source?: RunSource },
   options: Pick<StartRunOptions, 'streamedToClient'> = {},
 ): StartedPublishedRun {
   const flowId = published.flowId;
@@ -56,6 +56,7 @@ export function startPublishedRun(
       request: { published: { version: published.version, keyId: caller.keyId } },
       // Every flow call of the run, at any depth, resolves in the version's bundle: never to a draft.
       bundle: published.frozen,
+      source: caller.source ?? (caller.endpoint === 'run' ? 'api' : 'openai'),
       ...options,
     },
     published.flowVersion,

@@ -4,6 +4,7 @@ import {
   type FlowRunner,
   type NodeRegistry,
   type NodeServices,
+  type RunSource,
   type SandboxService,
   type TraceEvent,
   type Values,
@@ -61,6 +62,8 @@ export interface StartRunOptions {
   parentRunId?: string;
   /** The span of the parent run that started this one (a subflow, map item or tool-flow call). */
   parentSpanId?: string;
+  /** Where the run came from (docs/contracts.md §7); nested runs take their caller's. */
+  source?: RunSource;
   /** Extra request values for `ctx.request`. */
   request?: Record<string, unknown>;
   /** Run-from-node: outputs to reuse instead of executing, by node id (see the engine's `reusableOutputs`). */
@@ -77,6 +80,7 @@ export interface RunStartInfo {
   flowVersion: number | null;
   parentRunId?: string;
   parentSpanId?: string;
+  source?: RunSource;
 }
 
 /** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
@@ -201,11 +205,15 @@ export class RunService {
     if (options.tree) checkTree(tree);
     const trace = new RunTrace(runId, flow.id);
     const store = this.#store;
+    const t0 = performance.now();
+    let ttftMs: number | undefined;
     // Subscribed before the first event: every event is queued for the store, in order. A run executed here is its
-    // first attempt. An event that cannot be queued (never expected: values are checked where they enter) fails the
-    // run when it ends, with the reason, instead of being lost without a word.
+    // first attempt. The first streamed text of any node is the run's time to first token. An event that cannot be
+    // queued (never expected: values are checked where they enter) fails the run when it ends, with the reason, instead
+    // of being lost without a word.
     const unstored: { err?: unknown; seq?: number } = {};
     trace.subscribe((event) => {
+      if (ttftMs === undefined && event.type === 'node.delta') ttftMs = Math.round((performance.now() - t0) * 10) / 10;
       try {
         store.enqueueEvent(event, FIRST_ATTEMPT);
       } catch (err) {
@@ -216,7 +224,7 @@ export class RunService {
       registry: this.#nodes,
       services: {
         ...this.#services,
-        flows: this.#flowRunner(runId, depth, options.bundle, tree),
+        flows: this.#flowRunner(runId, depth, options.bundle, tree, options.source),
         ...(this.#services.sandbox && { sandbox: keyedSandbox(this.#services.sandbox, tree.rootRunId) }),
       },
       inputs: options.inputs,
@@ -248,9 +256,10 @@ export class RunService {
       attempt: FIRST_ATTEMPT,
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+      ...(options.source !== undefined && { source: options.source }),
     };
     store.insertRun(record);
-    const done = handle.result.then((result) => this.#finish(record, result, unstored));
+    const done = handle.result.then((result) => this.#finish(record, result, unstored, ttftMs));
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
@@ -259,6 +268,7 @@ export class RunService {
       flowVersion,
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
       ...(options.parentSpanId !== undefined && { parentSpanId: options.parentSpanId }),
+      ...(options.source !== undefined && { source: options.source }),
     };
     for (const listener of this.#listeners) {
       try {
@@ -275,7 +285,12 @@ export class RunService {
    * queued, or the end itself) is stored as `failed` with the reason instead, and logged; only a store that refuses
    * even that rejects `done` (the run still leaves the live set, so nothing waits on it forever).
    */
-  #finish(record: RunRecord, result: RunResult, unstored: { err?: unknown; seq?: number }): RunRecord {
+  #finish(
+    record: RunRecord,
+    result: RunResult,
+    unstored: { err?: unknown; seq?: number },
+    ttftMs: number | undefined,
+  ): RunRecord {
     const endedAt = new Date().toISOString();
     let end: RunEnd = {
       status: result.status,
@@ -285,6 +300,7 @@ export class RunService {
       ...(result.costUsd !== undefined && { costUsd: result.costUsd }),
       endedAt,
       durationMs: result.durationMs,
+      ...(ttftMs !== undefined && { ttftMs }),
     };
     try {
       if (unstored.err !== undefined) {
@@ -321,7 +337,13 @@ export class RunService {
     };
   }
 
-  #flowRunner(parentRunId: string, depth: number, bundle: FlowBundle | undefined, tree: RunTree): FlowRunner {
+  #flowRunner(
+    parentRunId: string,
+    depth: number,
+    bundle: FlowBundle | undefined,
+    tree: RunTree,
+    source: RunSource | undefined,
+  ): FlowRunner {
     const resolve = async (flowId: string) => (bundle ? bundle.resolve(flowId) : await this.savedFlow(flowId));
     return {
       run: async (flowId, inputs, { signal, request, onUsage, parentSpanId }) => {
@@ -336,6 +358,7 @@ export class RunService {
             parentRunId,
             tree,
             ...(parentSpanId !== undefined && { parentSpanId }),
+            ...(source !== undefined && { source }),
             ...(bundle && { bundle }),
             ...(sessionId !== undefined && { sessionId }),
           },

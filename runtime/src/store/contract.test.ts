@@ -701,3 +701,123 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
     });
   });
 });
+
+describe.each(STORE_BACKENDS)('monitoring reads on $kind', ({ create }) => {
+  let backend: StoreBackend;
+  beforeAll(() => {
+    backend = create();
+  });
+  afterAll(() => backend.cleanup());
+
+  /** Three top-level runs and a nested one: sources, times, usage, time to first token, feedback, a version. */
+  async function seeded(): Promise<Store> {
+    const store = await (await backend.place()).open();
+    const runs = [
+      { runId: 'r_1', source: 'api', at: '2026-01-01T10:05:00.000Z', status: 'completed', ms: 100, ttft: 40 },
+      { runId: 'r_2', source: 'openai', at: '2026-01-01T10:40:00.000Z', status: 'failed', ms: 300, ttft: undefined },
+      { runId: 'r_3', source: 'editor', at: '2026-01-01T11:10:00.000Z', status: 'completed', ms: 200, ttft: 50 },
+    ] as const;
+    for (const r of runs) {
+      store.insertRun({
+        runId: r.runId,
+        flowId: 'echo',
+        flowVersion: 1,
+        status: 'running',
+        inputs: { question: `Where is order ${r.runId.toUpperCase()}?` },
+        startedAt: r.at,
+        source: r.source,
+      });
+      store.enqueueEvent(
+        {
+          runId: r.runId,
+          seq: 0,
+          at: r.at,
+          type: r.status === 'failed' ? 'node.failed' : 'node.completed',
+          flowId: 'echo',
+          nodeId: 'llm',
+          spanId: 's_1',
+          parentSpanId: null,
+          data:
+            r.status === 'failed'
+              ? { error: { code: 'PROVIDER_ERROR', message: 'x' }, durationMs: r.ms }
+              : { outputs: {}, durationMs: r.ms, usage: { promptTokens: 10, completionTokens: 5 }, costUsd: 0.001 },
+        } as TraceEvent,
+        1,
+      );
+      store.finishRun(r.runId, 1, {
+        status: r.status,
+        outputs: {},
+        usage: { promptTokens: 10, completionTokens: 5 },
+        costUsd: 0.001,
+        endedAt: r.at,
+        durationMs: r.ms,
+        ...(r.ttft !== undefined && { ttftMs: r.ttft }),
+      });
+    }
+    store.insertRun({
+      runId: 'r_nested',
+      flowId: 'echo',
+      flowVersion: 1,
+      status: 'completed',
+      inputs: {},
+      startedAt: '2026-01-01T10:06:00.000Z',
+      depth: 1,
+      parentRunId: 'r_1',
+      source: 'api',
+    });
+    store.published.recordRun({ runId: 'r_1', flowId: 'echo', version: 2, keyId: 'k_1', endpoint: 'run' });
+    await store.flush();
+    const feedback = (id: string, runId: string, score: number) =>
+      store.putFeedback({ id, runId, key: 'user', score, source: 'api', at: new Date().toISOString() });
+    await feedback('fb_m1', 'r_1', 1);
+    await feedback('fb_m2', 'r_1', 0);
+    await feedback('fb_m3', 'r_3', -1);
+    return store;
+  }
+  const range = { from: '2026-01-01T10:00:00.000Z', to: '2026-01-01T12:00:00.000Z' };
+
+  it('lists runs with source, published version and feedback, filtered by each', async () => {
+    const store = await seeded();
+    const ids = async (query: Parameters<Store['listRuns']>[0]) => (await store.listRuns(query)).map((r) => r.runId);
+    const first = (await store.listRuns({ sources: ['api'] })).find((r) => r.runId === 'r_1');
+    expect(first).toMatchObject({ runId: 'r_1', source: 'api', ttftMs: 40, publishedVersion: 2 });
+    expect(first?.feedback).toEqual({ count: 2, mean: 0.5 });
+    expect(await ids({ sources: ['api', 'openai'] })).toEqual(['r_2', 'r_nested', 'r_1']);
+    expect(await ids({ version: 2 })).toEqual(['r_1']);
+    expect(await ids({ feedback: 'positive' })).toEqual(['r_1']);
+    expect(await ids({ feedback: 'negative' })).toEqual(['r_3']);
+    expect(await ids({ feedback: 'any' })).toEqual(['r_3', 'r_1']);
+    expect(await ids({ feedback: 'none', sources: ['openai'] })).toEqual(['r_2']);
+    expect(await ids({ text: 'order r_3' })).toEqual(['r_3']);
+    expect(await ids({ before: '2026-01-01T10:40:00.000Z', flowId: 'echo' })).toEqual(['r_nested', 'r_1']);
+    await store.close();
+  });
+
+  it('answers the samples monitoring counts: top-level runs in range, and one node of them', async () => {
+    const store = await seeded();
+    const runs = await store.runSamples({ ...range, flowId: 'echo' });
+    expect(runs.map((r) => [r.startedAt, r.status, r.durationMs, r.ttftMs])).toEqual([
+      ['2026-01-01T10:05:00.000Z', 'completed', 100, 40],
+      ['2026-01-01T10:40:00.000Z', 'failed', 300, null],
+      ['2026-01-01T11:10:00.000Z', 'completed', 200, 50],
+    ]);
+    expect(
+      runs.map((r) => [Number(r.tokens), Number(r.costUsd), Number(r.feedbackCount), Number(r.feedbackSum)]),
+    ).toEqual([
+      [15, 0.001, 2, 1],
+      [15, 0.001, 0, 0],
+      [15, 0.001, 1, -1],
+    ]);
+    expect((await store.runSamples({ ...range, sources: ['editor'] })).length).toBe(1);
+    expect((await store.runSamples({ ...range, version: 2 })).length).toBe(1);
+    expect(await store.runSamples({ from: range.to, to: '2026-01-02T00:00:00.000Z' })).toEqual([]);
+    const nodes = await store.nodeSamples({ ...range, nodeId: 'llm' });
+    expect(nodes.map((n) => [n.failed, Number(n.durationMs), Number(n.tokens)])).toEqual([
+      [false, 100, 15],
+      [true, 300, 0],
+      [false, 200, 15],
+    ]);
+    expect(await store.nodeSamples({ ...range, nodeId: 'other' })).toEqual([]);
+    await store.close();
+  });
+});

@@ -247,6 +247,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX experiment_cells_by_run ON experiment_cells (runId) WHERE runId IS NOT NULL;
     `,
   },
+  {
+    version: 11,
+    name: 'run sources and time to first token (monitoring), fine-tuning jobs',
+    // Runs from before have no source (shown as unknown); `ttftMs` is the time from the run's start to its first
+    // streamed text.
+    sql: `
+      ALTER TABLE runs ADD COLUMN source TEXT;
+      ALTER TABLE runs ADD COLUMN ttftMs REAL;
+      CREATE TABLE fine_tune_jobs (
+        id TEXT PRIMARY KEY,
+        fileId TEXT NOT NULL,
+        baseModel TEXT NOT NULL,
+        status TEXT NOT NULL,
+        fineTunedModel TEXT,
+        error TEXT,
+        method TEXT NOT NULL,
+        examples INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        suffix TEXT,
+        createdAt TEXT NOT NULL,
+        updatedAt TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

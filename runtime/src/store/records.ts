@@ -4,6 +4,7 @@ import {
   type FlowFile,
   migrateFlow,
   type NodeRegistry,
+  type RunSource,
   type RunStatus,
   type TraceEvent,
   type Usage,
@@ -45,6 +46,12 @@ export interface RunRow {
   parentRunId: string | null;
   depth: number;
   attempt: number;
+  source: string | null;
+  ttftMs: number | null;
+  /** Run lists only. */
+  publishedVersion?: number | null;
+  feedbackCount?: number | null;
+  feedbackMean?: number | null;
 }
 
 export interface FlowRow {
@@ -156,6 +163,10 @@ export function toRun(row: RunRow): RunRecord {
   if (row.durationMs !== null) run.durationMs = row.durationMs;
   if (row.sessionId !== null) run.sessionId = row.sessionId;
   if (row.parentRunId !== null) run.parentRunId = row.parentRunId;
+  if (row.source !== null) run.source = row.source as RunSource;
+  if (row.ttftMs !== null) run.ttftMs = row.ttftMs;
+  if (row.publishedVersion !== undefined && row.publishedVersion !== null) run.publishedVersion = row.publishedVersion;
+  if (row.feedbackCount) run.feedback = { count: Number(row.feedbackCount), mean: Number(row.feedbackMean ?? 0) };
   return run;
 }
 

@@ -27,6 +27,7 @@ function runRow(runId: string) {
     parentRunId: null,
     depth: 0,
     attempt: 1,
+    source: null,
   };
 }
 
@@ -41,6 +42,7 @@ function finish(runId: string) {
     cost: null,
     endedAt: new Date().toISOString(),
     durationMs: 5,
+    ttftMs: null,
   };
 }
 

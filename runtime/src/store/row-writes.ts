@@ -34,6 +34,7 @@ export interface RunRowParams {
   parentRunId: string | null;
   depth: number;
   attempt: number;
+  source: string | null;
 }
 
 export interface FinishParams {
@@ -47,6 +48,7 @@ export interface FinishParams {
   cost: number | null;
   endedAt: string;
   durationMs: number;
+  ttftMs: number | null;
 }
 
 export interface PublishedRunParams {
@@ -79,6 +81,7 @@ export function addRun(batch: WriteBatch, run: RunStart): void {
     parentRunId: run.parentRunId ?? null,
     depth: run.depth ?? 0,
     attempt: run.attempt ?? (run.status === 'queued' ? 0 : 1),
+    source: run.source ?? null,
   });
 }
 
@@ -94,6 +97,7 @@ export function addFinish(batch: WriteBatch, runId: string, attempt: number, end
     cost: end.costUsd ?? null,
     endedAt: end.endedAt,
     durationMs: Math.round(end.durationMs),
+    ttftMs: end.ttftMs ?? null,
   });
 }
 
@@ -169,22 +173,24 @@ export class BatchWriter {
     this.#db = db;
     this.#insertRun =
       db.prepare(`INSERT OR IGNORE INTO runs (runId, flowId, flowVersion, status, inputs, startedAt, pid,
-      sessionId, parentRunId, depth, attempt)
+      sessionId, parentRunId, depth, attempt, source)
       VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @startedAt, @pid, @sessionId, @parentRunId, @depth,
-      @attempt)`);
+      @attempt, @source)`);
     // An upsert: when a batch is written again (its first commit not known to have happened), the row may be there,
     // still running, and the final state must still land (unless the run moved on to a later attempt).
     this.#insertFinishedRun = db.prepare(`INSERT INTO runs (runId, flowId, flowVersion, status, inputs,
-      outputs, error, usage, cost, startedAt, endedAt, durationMs, pid, sessionId, parentRunId, depth, attempt)
+      outputs, error, usage, cost, startedAt, endedAt, durationMs, pid, sessionId, parentRunId, depth, attempt, source,
+      ttftMs)
       VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @outputs, @error, @usage, @cost, @startedAt, @endedAt,
-      @durationMs, @pid, @sessionId, @parentRunId, @depth, @attempt)
+      @durationMs, @pid, @sessionId, @parentRunId, @depth, @attempt, @source, @ttftMs)
       ON CONFLICT (runId) DO UPDATE SET status = excluded.status, outputs = excluded.outputs, error = excluded.error,
-      usage = excluded.usage, cost = excluded.cost, endedAt = excluded.endedAt, durationMs = excluded.durationMs
+      usage = excluded.usage, cost = excluded.cost, endedAt = excluded.endedAt, durationMs = excluded.durationMs,
+      ttftMs = excluded.ttftMs
       WHERE runs.attempt <= excluded.attempt`);
     this.#insertEvent = db.prepare('INSERT OR IGNORE INTO run_events (runId, seq, type, json) VALUES (?, ?, ?, ?)');
     this.#finishRun =
       db.prepare(`UPDATE runs SET status = @status, outputs = @outputs, error = @error, usage = @usage, cost = @cost,
-      endedAt = @endedAt, durationMs = @durationMs WHERE runId = @runId AND attempt <= @attempt`);
+      endedAt = @endedAt, durationMs = @durationMs, ttftMs = @ttftMs WHERE runId = @runId AND attempt <= @attempt`);
     this.#attemptOf = db.prepare('SELECT attempt FROM runs WHERE runId = ?').pluck();
     this.#insertPublishedRun =
       db.prepare(`INSERT OR IGNORE INTO published_runs (runId, flowId, version, keyId, endpoint)

@@ -5,10 +5,12 @@ import Database from 'better-sqlite3';
 import { isProcessAlive } from '../platform/process-alive.js';
 import { SqliteDatasetTable } from './datasets.js';
 import { SqliteExperimentTable } from './experiments.js';
+import { SqliteFineTunes } from './finetune.js';
 import { WriterThread } from './group-commit.js';
 import { SqliteKeyTable } from './keys.js';
 import { SqliteMemoryTable } from './memory.js';
 import { MIGRATIONS, type Migration, migrate } from './migrations.js';
+import { SqliteMonitoring } from './monitoring.js';
 import { SqlitePublishedTable } from './published.js';
 import {
   type FeedbackRow,
@@ -38,13 +40,18 @@ import {
 } from './row-writes.js';
 import { SqliteSettingsTable } from './settings.js';
 import type {
+  ExportQuery,
+  ExportRun,
   Feedback,
   FeedbackWrite,
   FlowSummary,
   FlowVersionInfo,
+  MetricsQuery,
+  NodeSample,
   RunEnd,
   RunQuery,
   RunRecord,
+  RunSample,
   RunStart,
   Store,
   StoredFlow,
@@ -106,9 +113,21 @@ function prepareStatements(db: Database.Database) {
     listVersions: db.prepare('SELECT version, savedAt FROM flow_versions WHERE flowId = ? ORDER BY version DESC'),
     getVersion: db.prepare('SELECT json, savedAt FROM flow_versions WHERE flowId = ? AND version = ?'),
     getRun: db.prepare('SELECT * FROM runs WHERE runId = ?'),
-    listRuns:
-      db.prepare(`SELECT * FROM runs WHERE (@flowId IS NULL OR flowId = @flowId) AND (@status IS NULL OR status = @status)
-      ORDER BY startedAt DESC, rowid DESC LIMIT @limit`),
+    listRuns: db.prepare(`SELECT r.*,
+        (SELECT version FROM published_runs p WHERE p.runId = r.runId) AS publishedVersion,
+        (SELECT COUNT(*) FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL) AS feedbackCount,
+        (SELECT AVG(score) FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL) AS feedbackMean
+      FROM runs r WHERE (@flowId IS NULL OR r.flowId = @flowId) AND (@status IS NULL OR r.status = @status)
+        AND (@sources IS NULL OR r.source IN (SELECT value FROM json_each(@sources)))
+        AND (@version IS NULL OR EXISTS (SELECT 1 FROM published_runs p WHERE p.runId = r.runId AND p.version = @version))
+        AND (@text IS NULL OR instr(lower(r.inputs), lower(@text)) > 0)
+        AND (@before IS NULL OR r.startedAt < @before)
+        AND (@feedback IS NULL
+          OR (@feedback = 'none' AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL))
+          OR (@feedback = 'any' AND EXISTS (SELECT 1 FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL))
+          OR (@feedback = 'positive' AND (SELECT AVG(score) FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL) > 0)
+          OR (@feedback = 'negative' AND (SELECT AVG(score) FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL) < 0))
+      ORDER BY r.startedAt DESC, r.rowid DESC LIMIT @limit`),
     unfinishedRuns: db.prepare(
       "SELECT runId, flowId, pid, startedAt, attempt FROM runs WHERE status IN ('running', 'queued')",
     ),
@@ -144,6 +163,7 @@ export class SqliteStore implements Store {
   readonly published: SqlitePublishedTable;
   readonly keys: SqliteKeyTable;
   readonly settings: SqliteSettingsTable;
+  readonly fineTunes: SqliteFineTunes;
   readonly memory: SqliteMemoryTable;
   readonly datasets: SqliteDatasetTable;
   readonly experiments: SqliteExperimentTable;
@@ -161,6 +181,7 @@ export class SqliteStore implements Store {
   readonly flushDelayMs: number;
   #closed = false;
   readonly #sql: Statements;
+  readonly #monitoring: SqliteMonitoring;
   readonly #onError: ((err: unknown) => void) | undefined;
   readonly #registry: NodeRegistry;
 
@@ -174,6 +195,8 @@ export class SqliteStore implements Store {
     configureConnection(this.db, busyTimeoutMs);
     migrate(this.db, options.migrations ?? MIGRATIONS, { registry: this.#registry });
     this.#sql = prepareStatements(this.db);
+    this.#monitoring = new SqliteMonitoring(this.db);
+    this.fineTunes = new SqliteFineTunes(this.db);
     this.published = new SqlitePublishedTable(
       this.db,
       (run) => {
@@ -334,8 +357,28 @@ export class SqliteStore implements Store {
       flowId: query.flowId ?? null,
       status: query.status ?? null,
       limit: query.limit ?? 50,
+      sources: query.sources ? JSON.stringify(query.sources) : null,
+      version: query.version ?? null,
+      text: query.text ?? null,
+      before: query.before ?? null,
+      feedback: query.feedback ?? null,
     }) as RunRow[];
     return rows.map(toRun);
+  }
+
+  async runSamples(query: MetricsQuery): Promise<RunSample[]> {
+    this.#flushSync();
+    return this.#monitoring.runSamples(query);
+  }
+
+  async nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]> {
+    this.#flushSync();
+    return this.#monitoring.nodeSamples(query);
+  }
+
+  async exportRuns(query: ExportQuery): Promise<ExportRun[]> {
+    this.#flushSync();
+    return this.fineTunes.exportRuns(query);
   }
 
   /** Queues an event (encoded now, so later changes to its objects do not matter) for the next group commit. */

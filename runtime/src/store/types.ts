@@ -1,4 +1,4 @@
-import type { ErrorBody, FlowFile, RunStatus, TraceEvent, Usage, Values } from '@flowloom/nodes';
+import type { ErrorBody, FlowFile, RunSource, RunStatus, TraceEvent, Usage, Values } from '@flowloom/nodes';
 import type { KeyRow } from './keys.js';
 import type { PublishedRow, PublishedRunRow } from './published.js';
 
@@ -46,6 +46,14 @@ export interface RunRecord {
   depth: number;
   /** 0 while queued; each claim (`claimRun`) adds one, so the first execution is attempt 1. */
   attempt: number;
+  /** Where the run came from (docs/contracts.md §7); unset for runs stored before sources were recorded. */
+  source?: RunSource;
+  /** Milliseconds from the run's start to its first streamed text, when it streamed any. */
+  ttftMs?: number;
+  /** The published version that served the run (run lists only). */
+  publishedVersion?: number;
+  /** The run's feedback, when it has any (run lists only): how many and their mean score. */
+  feedback?: { count: number; mean: number };
 }
 
 export interface RunStart {
@@ -60,6 +68,7 @@ export interface RunStart {
   depth?: number;
   /** Default: 0 for a `queued` run (a worker claims it later), 1 for a run that executes right away. */
   attempt?: number;
+  source?: RunSource;
 }
 
 export interface RunEnd {
@@ -70,12 +79,55 @@ export interface RunEnd {
   costUsd?: number;
   endedAt: string;
   durationMs: number;
+  ttftMs?: number;
 }
+
+/** Feedback a listed run must have: `positive` (a mean score above 0), `negative` (below 0), `any`, `none`. */
+export type FeedbackFilter = 'positive' | 'negative' | 'any' | 'none';
 
 export interface RunQuery {
   flowId?: string;
   status?: RunStatus;
   limit?: number;
+  /** Runs from any of these sources. */
+  sources?: readonly RunSource[];
+  /** Runs served by this published version. */
+  version?: number;
+  feedback?: FeedbackFilter;
+  /** Text the run's inputs contain (case-insensitive). */
+  text?: string;
+  /** Only runs started before this time (paging: the last `startedAt` of the previous page). */
+  before?: string;
+}
+
+/** Which runs monitoring looks at: top-level runs (not subflow runs) started in `[from, to)`. */
+export interface MetricsQuery {
+  flowId?: string;
+  version?: number;
+  sources?: readonly RunSource[];
+  from: string;
+  to: string;
+}
+
+/** One run as monitoring counts it. */
+export interface RunSample {
+  startedAt: string;
+  status: RunStatus;
+  durationMs: number | null;
+  ttftMs: number | null;
+  tokens: number;
+  costUsd: number;
+  feedbackCount: number;
+  feedbackSum: number;
+}
+
+/** One execution of a node (its top-level span) as monitoring counts it. */
+export interface NodeSample {
+  at: string;
+  failed: boolean;
+  durationMs: number | null;
+  tokens: number;
+  costUsd: number;
 }
 
 /**
@@ -261,6 +313,52 @@ export interface ExperimentTable {
   remove(id: string): Promise<boolean>;
 }
 
+/** Which runs a fine-tuning export reads: completed runs started in `[since, until)`, of a flow. */
+export interface ExportQuery {
+  flowId?: string;
+  since?: string;
+  until?: string;
+  /** Only this node's events. */
+  nodeId?: string;
+}
+
+/** A completed run as a fine-tuning export reads it: its feedback, and its top-level node events. */
+export interface ExportRun {
+  runId: string;
+  flowId: string;
+  flowVersion: number | null;
+  startedAt: string;
+  feedbackCount: number;
+  feedbackMean: number | null;
+  /** The JSON of its top-level `node.started` and `node.completed` events, in seq order. */
+  events: string[];
+}
+
+/** A fine-tuning job started from Flowloom (`fine_tune_jobs`), as last seen at the provider. */
+export interface FineTuneJobRow {
+  id: string;
+  fileId: string;
+  baseModel: string;
+  status: string;
+  fineTunedModel: string | null;
+  error: string | null;
+  method: 'supervised' | 'dpo';
+  examples: number;
+  tokens: number;
+  suffix: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The `fine_tune_jobs` table. */
+export interface FineTuneTable {
+  insert(row: FineTuneJobRow): Promise<void>;
+  update(id: string, change: Pick<FineTuneJobRow, 'status' | 'fineTunedModel' | 'error' | 'updatedAt'>): Promise<void>;
+  get(id: string): Promise<FineTuneJobRow | undefined>;
+  /** Newest first. */
+  list(): Promise<FineTuneJobRow[]>;
+}
+
 /** `published_versions` and `published_runs`; the published service (publishing/versions.ts) holds the rules. */
 export interface PublishedTable {
   /**
@@ -379,6 +477,12 @@ export interface Store {
    * feedback of another run.
    */
   putFeedback(write: FeedbackWrite): Promise<Feedback>;
+  /** The runs monitoring counts (docs/contracts.md §7 `GET /api/metrics`), oldest first. */
+  runSamples(query: MetricsQuery): Promise<RunSample[]>;
+  /** The executions of one node in the runs monitoring counts, oldest first. */
+  nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]>;
+  /** Completed runs and their node events for a fine-tuning export, oldest first. */
+  exportRuns(query: ExportQuery): Promise<ExportRun[]>;
   /** A run's feedback that is not withdrawn, oldest first. */
   listFeedback(runId: string): Promise<Feedback[]>;
   /**
@@ -392,6 +496,7 @@ export interface Store {
   readonly keys: KeyTable;
   readonly settings: SettingsTable;
   readonly memory: MemoryTable;
+  readonly fineTunes: FineTuneTable;
   readonly datasets: DatasetTable;
   readonly experiments: ExperimentTable;
 

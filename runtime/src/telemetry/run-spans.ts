@@ -1,4 +1,3 @@
-import type { ErrorBody, TraceEvent, Usage } from '@flowloom/nodes';
 import {
   type Attributes,
   type Context,
@@ -6,12 +5,19 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   trace,
 } from '@opentelemetry/api';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  type IdGenerator,
+  type ReadableSpan,
+  type SpanExporter,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import {
   ATTR_ERROR_TYPE,
@@ -29,33 +35,37 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW,
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
 } from '@opentelemetry/semantic-conventions/incubating';
-import { type OtlpConfig, VERSION } from '../config.js';
-import type { RunHandle } from '../engine/index.js';
-import type { RunStartInfo } from '../runs/run-service.js';
-import type { ThrottledErrorLog } from './otlp-export.js';
+import type { OtlpConfig } from '../config.js';
+import { type CompactEvent, type CompactRun, otelSpanId } from './compact-run.js';
 
 /** How long closing waits for the last export (a collector that is down must not hold a shutdown). */
 const CLOSE_TIMEOUT_MS = 2_000;
 
-/** The spans of one run that are open, by the run's span id (`s_…`); the run's own span under `run`. */
-interface OpenRun {
-  root: Span;
-  rootContext: Context;
-  spans: Map<string, Span>;
-  /** Node id → node type, for span names and `flowloom.node.type`. */
-  types: Map<string, string>;
+/** Span and trace ids decided by the builder (derived from run and span ids), handed to the SDK one span at a time. */
+class PlannedIds implements IdGenerator {
+  traceId = '';
+  spanId = '';
+  generateTraceId(): string {
+    return this.traceId;
+  }
+  generateSpanId(): string {
+    return this.spanId;
+  }
 }
 
-/** Wraps the OTLP exporter: failures go to the throttled log, never to the runs. */
-class LoggedExporter implements SpanExporter {
+/** Wraps the OTLP exporter: failures go to `onError` (the runtime's throttled log), never to the runs. */
+class ReportingExporter implements SpanExporter {
   constructor(
     private readonly inner: SpanExporter,
-    private readonly errors: ThrottledErrorLog,
+    private readonly onError: (message: string, spans: number) => void,
   ) {}
 
   export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
     this.inner.export(spans, (result) => {
-      if (result.code !== 0) this.errors.report(result.error ?? new Error('export failed'), spans.length);
+      if (result.code !== 0) {
+        const err = result.error;
+        this.onError(err ? err.message || err.name : 'export failed', spans.length);
+      }
       done(result);
     });
   }
@@ -69,7 +79,12 @@ class LoggedExporter implements SpanExporter {
   }
 }
 
-function usageAttributes(usage: Usage | undefined): Attributes {
+function time(at: string, plusMs?: number): number {
+  const ms = Date.parse(at);
+  return plusMs === undefined ? ms : ms + plusMs;
+}
+
+function usageAttributes(usage: CompactEvent['usage']): Attributes {
   if (!usage) return {};
   return {
     [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: Math.round(usage.promptTokens ?? 0),
@@ -77,181 +92,164 @@ function usageAttributes(usage: Usage | undefined): Attributes {
   };
 }
 
-function fail(span: Span, error: ErrorBody): void {
+function fail(span: Span, error: { code: string; message: string }): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
   span.setAttribute(ATTR_ERROR_TYPE, error.code);
 }
 
 /**
- * Turns runs into OpenTelemetry traces (docs/contracts.md §4: a run maps one-to-one onto a trace): the run is the
- * root span (`invoke_workflow <flowId>`), each node execution a child span, tool calls, map items and subflow runs
- * child spans of the node that made them (a subflow run's own spans hang under its calling span, in the caller's
- * trace). Model calls carry the GenAI semantic conventions: `gen_ai.operation.name` `chat`, `gen_ai.request.model`,
- * `gen_ai.provider.name` (and the older `gen_ai.system`), `gen_ai.usage.input_tokens` and `…output_tokens`. Spans go
- * through a batch processor to the OTLP/HTTP exporter (JSON or protobuf).
+ * Turns finished runs into OpenTelemetry traces (docs/contracts.md §8): the run is the root span
+ * (`invoke_workflow <flowId>`), each node execution a child span, tool calls, map items and subflow calls children of
+ * the node that made them, and a nested run's root span a child of the span that called it, in the same trace. Model
+ * calls carry the GenAI semantic conventions. Ids are derived from run and span ids (`compact-run.ts`), so a nested
+ * run, which ends before its caller, already knows its parent span. Runs in the same process as this class's user:
+ * the export worker (`span-worker.ts`), off the runtime's main thread.
  */
-export class RunSpanExporter {
+export class RunSpanBuilder {
   readonly #provider: TracerProvider;
   readonly #tracer;
-  readonly #runs = new Map<string, OpenRun>();
+  readonly #ids = new PlannedIds();
 
-  constructor(config: OtlpConfig, errors: ThrottledErrorLog) {
+  constructor(config: OtlpConfig, version: string, onError: (message: string, spans: number) => void) {
     const options = { url: config.url, headers: config.headers ?? {}, timeoutMillis: config.timeoutMs ?? 10_000 };
     const exporter = config.protocol === 'http/json' ? new JsonExporter(options) : new ProtoExporter(options);
     this.#provider = new TracerProvider({
+      idGenerator: this.#ids,
       resource: resourceFromAttributes({
         ...config.resourceAttributes,
         [ATTR_SERVICE_NAME]: config.serviceName ?? 'flowloom',
-        [ATTR_SERVICE_VERSION]: VERSION,
+        [ATTR_SERVICE_VERSION]: version,
       }),
       spanProcessors: [
         new BatchSpanProcessor({
-          exporter: new LoggedExporter(exporter, errors),
+          exporter: new ReportingExporter(exporter, onError),
           scheduledDelayMillis: config.scheduledDelayMs ?? 1_000,
-          maxQueueSize: 8_192,
-          maxExportBatchSize: 1_024,
+          maxQueueSize: 16_384,
+          maxExportBatchSize: 2_048,
         }),
       ],
     });
-    this.#tracer = this.#provider.getTracer('flowloom', VERSION);
+    this.#tracer = this.#provider.getTracer('flowloom', version);
   }
 
-  /** Follows one run from its first event to its last. */
-  watch(handle: RunHandle, info: RunStartInfo): void {
-    const unsubscribe = handle.trace.subscribe((event) => {
-      if (this.#onEvent(event, info)) unsubscribe();
-    });
+  #start(name: string, spanId: string, startTime: number, attributes: Attributes, parent: Context, kind?: SpanKind) {
+    this.#ids.spanId = spanId;
+    return this.#tracer.startSpan(name, { startTime, attributes, ...(kind !== undefined && { kind }) }, parent);
   }
 
-  /** Handles one event; true once the run has ended. */
-  #onEvent(event: TraceEvent, info: RunStartInfo): boolean {
-    switch (event.type) {
-      case 'run.started':
-        this.#startRun(event, info);
-        return false;
-      case 'run.completed':
-      case 'run.failed':
-      case 'run.cancelled':
-        this.#endRun(event);
-        return true;
-    }
-    const run = this.#runs.get(event.runId);
-    if (!run || !event.spanId) return false;
-    switch (event.type) {
-      case 'node.started': {
-        const parent = event.parentSpanId ? run.spans.get(event.parentSpanId) : undefined;
-        const context = parent ? trace.setSpan(ROOT_CONTEXT, parent) : run.rootContext;
-        const type = run.types.get(event.nodeId ?? '') ?? 'node';
-        const name = event.data.name ?? `${type} ${event.nodeId}`;
-        const attributes: Attributes = {
-          'flowloom.node.id': event.nodeId ?? '',
-          'flowloom.node.type': type,
-          'flowloom.span.id': event.spanId,
-        };
-        if (name.startsWith('tool ')) {
-          attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
-          attributes[ATTR_GEN_AI_TOOL_NAME] = name.slice('tool '.length);
-        }
-        run.spans.set(event.spanId, this.#tracer.startSpan(name, { attributes }, context));
-        return false;
-      }
-      case 'node.completed': {
-        const span = run.spans.get(event.spanId);
-        if (!span) return false;
-        const { model, usage, costUsd } = event.data;
-        if (model) {
-          // A model call: named and described as the GenAI conventions say (`chat <model>`).
-          span.updateName(`${GEN_AI_OPERATION_NAME_VALUE_CHAT} ${model}`);
-          span.setAttributes({
-            [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
-            [ATTR_GEN_AI_REQUEST_MODEL]: model,
-            [ATTR_GEN_AI_RESPONSE_MODEL]: model,
-            [ATTR_GEN_AI_PROVIDER_NAME]: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
-            [ATTR_GEN_AI_SYSTEM]: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
-          });
-          span.setAttributes({ 'flowloom.node.kind': 'llm' });
-        }
-        span.setAttributes(usageAttributes(usage));
-        if (costUsd !== undefined) span.setAttribute('flowloom.cost_usd', costUsd);
-        if (event.data.reused) span.setAttribute('flowloom.node.reused', true);
-        span.end();
-        run.spans.delete(event.spanId);
-        return false;
-      }
-      case 'node.failed': {
-        const span = run.spans.get(event.spanId);
-        if (!span) return false;
-        fail(span, event.data.error);
-        span.end();
-        run.spans.delete(event.spanId);
-        return false;
-      }
-      case 'node.skipped': {
-        const type = run.types.get(event.nodeId ?? '') ?? 'node';
-        const attributes = { 'flowloom.node.id': event.nodeId ?? '', 'flowloom.node.skipped': event.data.reason };
-        this.#tracer.startSpan(`${type} ${event.nodeId}`, { attributes }, run.rootContext).end();
-        return false;
-      }
-      case 'node.log':
-        run.spans.get(event.spanId)?.addEvent(event.data.message, event.data.level ? { level: event.data.level } : {});
-        return false;
-      default:
-        return false;
-    }
-  }
-
-  #startRun(event: Extract<TraceEvent, { type: 'run.started' }>, info: RunStartInfo): void {
-    // A nested run (subflow, map item, tool-flow) continues its caller's trace, under the span that called it.
-    const caller = info.parentRunId ? this.#runs.get(info.parentRunId) : undefined;
-    const callerSpan = caller && info.parentSpanId ? caller.spans.get(info.parentSpanId) : undefined;
-    const parent = callerSpan ? trace.setSpan(ROOT_CONTEXT, callerSpan) : (caller?.rootContext ?? ROOT_CONTEXT);
-    const root = this.#tracer.startSpan(
-      `${GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW} ${event.flowId}`,
+  /** Builds and queues the spans of one finished run. */
+  add(run: CompactRun): void {
+    this.#ids.traceId = run.traceId;
+    const parent = run.parent
+      ? trace.setSpanContext(ROOT_CONTEXT, {
+          traceId: run.traceId,
+          spanId: run.parent,
+          traceFlags: TraceFlags.SAMPLED,
+          isRemote: false,
+        })
+      : ROOT_CONTEXT;
+    const started = run.events[0];
+    const end = run.events.at(-1);
+    if (!started || !end || started.type !== 'run.started') return;
+    const root = this.#start(
+      `${GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW} ${run.flowId}`,
+      otelSpanId(run.runId, ''),
+      time(started.at),
       {
-        kind: info.parentRunId ? SpanKind.INTERNAL : SpanKind.SERVER,
-        attributes: {
-          [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW,
-          [ATTR_GEN_AI_WORKFLOW_NAME]: event.flowId,
-          'flowloom.run.id': event.runId,
-          'flowloom.flow.id': event.flowId,
-          ...(info.flowVersion !== null && { 'flowloom.flow.version': info.flowVersion }),
-          ...(info.parentRunId && { 'flowloom.run.parent_id': info.parentRunId }),
-        },
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW,
+        [ATTR_GEN_AI_WORKFLOW_NAME]: run.flowId,
+        'flowloom.run.id': run.runId,
+        'flowloom.flow.id': run.flowId,
+        ...(run.flowVersion !== null && { 'flowloom.flow.version': run.flowVersion }),
+        ...(run.parentRunId && { 'flowloom.run.parent_id': run.parentRunId }),
       },
       parent,
+      run.parent ? SpanKind.INTERNAL : SpanKind.SERVER,
     );
-    const types = new Map<string, string>();
-    for (const node of info.flow.nodes) types.set(node.id, node.type);
-    this.#runs.set(event.runId, { root, rootContext: trace.setSpan(ROOT_CONTEXT, root), spans: new Map(), types });
-  }
-
-  #endRun(event: Extract<TraceEvent, { type: 'run.completed' | 'run.failed' | 'run.cancelled' }>): void {
-    const run = this.#runs.get(event.runId);
-    if (!run) return;
-    this.#runs.delete(event.runId);
-    // Spans a cancelled run left open (its in-flight calls) end with it.
-    for (const span of run.spans.values()) span.end();
-    const { root } = run;
-    root.setAttribute('flowloom.run.status', event.type.slice('run.'.length));
-    if (event.type === 'run.completed') {
-      root.setAttributes(usageAttributes(event.data.usage));
-      if (event.data.costUsd !== undefined) root.setAttribute('flowloom.cost_usd', event.data.costUsd);
-    } else if (event.type === 'run.failed') fail(root, event.data.error);
-    else root.setStatus({ code: SpanStatusCode.ERROR, message: 'cancelled' });
-    root.end();
-  }
-
-  /** Ends the spans of runs still open, sends what is queued (waiting at most CLOSE_TIMEOUT_MS) and stops. */
-  async close(): Promise<void> {
-    for (const run of this.#runs.values()) {
-      for (const span of run.spans.values()) span.end();
-      run.root.end();
+    const rootContext = trace.setSpan(ROOT_CONTEXT, root);
+    const open = new Map<string, { span: Span; start: number }>();
+    const types = new Map(run.nodes);
+    for (const event of run.events) {
+      const spanId = event.spanId;
+      if (spanId === undefined) continue;
+      const type = types.get(event.nodeId ?? '') ?? 'node';
+      switch (event.type) {
+        case 'node.started': {
+          const caller = event.parentSpanId ? open.get(event.parentSpanId)?.span : undefined;
+          const name = event.name ?? `${type} ${event.nodeId}`;
+          const attributes: Attributes = { 'flowloom.node.id': event.nodeId ?? '', 'flowloom.node.type': type };
+          if (name.startsWith('tool ')) {
+            attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
+            attributes[ATTR_GEN_AI_TOOL_NAME] = name.slice('tool '.length);
+          }
+          const context = caller ? trace.setSpan(ROOT_CONTEXT, caller) : rootContext;
+          const start = time(event.at);
+          open.set(spanId, {
+            span: this.#start(name, otelSpanId(run.runId, spanId), start, attributes, context),
+            start,
+          });
+          break;
+        }
+        case 'node.completed': {
+          const entry = open.get(spanId);
+          if (!entry) break;
+          const { span } = entry;
+          if (event.model) {
+            // A model call: named and described as the GenAI conventions say (`chat <model>`).
+            span.updateName(`${GEN_AI_OPERATION_NAME_VALUE_CHAT} ${event.model}`);
+            span.setAttributes({
+              [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
+              [ATTR_GEN_AI_REQUEST_MODEL]: event.model,
+              [ATTR_GEN_AI_RESPONSE_MODEL]: event.model,
+              [ATTR_GEN_AI_PROVIDER_NAME]: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+              [ATTR_GEN_AI_SYSTEM]: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+            });
+          }
+          span.setAttributes(usageAttributes(event.usage));
+          if (event.costUsd !== undefined) span.setAttribute('flowloom.cost_usd', event.costUsd);
+          if (event.reused) span.setAttribute('flowloom.node.reused', true);
+          span.end(event.durationMs === undefined ? time(event.at) : entry.start + event.durationMs);
+          open.delete(spanId);
+          break;
+        }
+        case 'node.failed': {
+          const entry = open.get(spanId);
+          if (!entry || !event.error) break;
+          fail(entry.span, event.error);
+          entry.span.end(event.durationMs === undefined ? time(event.at) : entry.start + event.durationMs);
+          open.delete(spanId);
+          break;
+        }
+        case 'node.skipped': {
+          const attributes = { 'flowloom.node.id': event.nodeId ?? '', 'flowloom.node.skipped': event.reason ?? '' };
+          const at = time(event.at);
+          this.#start(`${type} ${event.nodeId}`, otelSpanId(run.runId, spanId), at, attributes, rootContext).end(at);
+          break;
+        }
+        case 'node.log':
+          open
+            .get(spanId)
+            ?.span.addEvent(event.message ?? '', event.level ? { level: event.level } : {}, time(event.at));
+          break;
+      }
     }
-    this.#runs.clear();
+    const endAt = end.durationMs === undefined ? time(end.at) : time(started.at, end.durationMs);
+    // Spans a cancelled run left open (its in-flight calls) end with it.
+    for (const { span } of open.values()) span.end(endAt);
+    root.setAttribute('flowloom.run.status', end.type.slice('run.'.length));
+    if (end.type === 'run.completed') {
+      root.setAttributes(usageAttributes(end.usage));
+      if (end.costUsd !== undefined) root.setAttribute('flowloom.cost_usd', end.costUsd);
+    } else if (end.type === 'run.failed' && end.error) fail(root, end.error);
+    else root.setStatus({ code: SpanStatusCode.ERROR, message: 'cancelled' });
+    root.end(endAt);
+  }
+
+  /** Sends what is queued (waiting at most CLOSE_TIMEOUT_MS) and stops. */
+  async close(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-      timer.unref();
     });
     try {
       await Promise.race([this.#provider.shutdown().catch(() => {}), late]);

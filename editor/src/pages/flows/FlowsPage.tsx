@@ -97,6 +97,9 @@ export function FlowsPage() {
         <a className="btn btn-ghost" href="#/experiments" data-testid="experiments-link">
           Experiments
         </a>
+        <a className="btn btn-ghost" href="#/monitoring" data-testid="monitoring-link">
+          Monitoring
+        </a>
         <a className="btn btn-ghost" href="#/keys" data-testid="keys-link">
           API keys
         </a>

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError, isRunEnd, type TraceEvent, type Values } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { openEventStream } from '../../live/sse.js';
+import { parseSources } from '../../monitoring/metrics.js';
 import type { StartedRun } from '../../runs/run-service.js';
-import type { RunRecord } from '../../store/types.js';
+import type { FeedbackFilter, RunRecord } from '../../store/types.js';
 import { errorResponses } from '../errors.js';
 import {
   FeedbackBody,
@@ -99,7 +100,11 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     return answer(
       request,
       reply,
-      await app.runtime.runs.startSaved(flowId, { inputs: body.inputs ?? {}, sessionId: body.sessionId }),
+      await app.runtime.runs.startSaved(flowId, {
+        inputs: body.inputs ?? {},
+        sessionId: body.sessionId,
+        source: 'editor',
+      }),
     );
   }
 
@@ -178,7 +183,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
       return answer(
         request,
         reply,
-        await app.runtime.runs.rerun(request.params.runId, fromNode, { inputs, sessionId }),
+        await app.runtime.runs.rerun(request.params.runId, fromNode, { inputs, sessionId, source: 'editor' }),
       );
     },
   );
@@ -193,7 +198,17 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: RunsResponse, ...errorResponses },
       },
     },
-    async (request) => ({ runs: await app.runtime.store.listRuns(request.query) }),
+    async (request) => {
+      const { source, q, feedback, ...query } = request.query;
+      return {
+        runs: await app.runtime.store.listRuns({
+          ...query,
+          ...(source !== undefined && { sources: parseSources(source) }),
+          ...(q !== undefined && { text: q }),
+          ...(feedback !== undefined && { feedback: feedback as FeedbackFilter }),
+        }),
+      };
+    },
   );
 
   app.get(

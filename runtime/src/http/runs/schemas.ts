@@ -92,6 +92,10 @@ export const RunSummary = Type.Object({
   sessionId: Type.Optional(Type.String()),
   parentRunId: Type.Optional(Type.String()),
   depth: Type.Integer(),
+  source: Type.Optional(Type.String({ description: 'editor, api, openai, widget, experiment, test or cli' })),
+  ttftMs: Type.Optional(Type.Number({ description: 'Time from the start to the first streamed text' })),
+  publishedVersion: Type.Optional(Type.Integer({ description: 'The published version that served the run (lists)' })),
+  feedback: Type.Optional(Type.Object({ count: Type.Integer(), mean: Type.Number() })),
 });
 
 /** A trace event (docs/contracts.md §4). */
@@ -140,6 +144,24 @@ export const RunsQuery = Type.Object(
     flowId: Type.Optional(Type.String({ pattern: FLOW_ID_PATTERN })),
     status: Type.Optional(RunStatus),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    source: Type.Optional(
+      Type.String({
+        pattern:
+          '^(production|editor|api|openai|widget|experiment|test|cli)(,(editor|api|openai|widget|experiment|test|cli))*$',
+        description: 'Comma-separated sources; `production` = api,openai,widget',
+      }),
+    ),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Runs served by this published version' })),
+    feedback: Type.Optional(
+      Type.Union(
+        ['positive', 'negative', 'any', 'none'].map((f) => Type.Literal(f)),
+        {
+          description: 'positive (mean score above 0), negative, any or none',
+        },
+      ),
+    ),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text the inputs contain' })),
+    before: Type.Optional(Type.String({ format: 'date-time', description: 'Runs started before (paging)' })),
   },
   { additionalProperties: false },
 );

@@ -152,7 +152,12 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
     app.runtime,
     published,
     { inputs: chatInputs(shape, body.messages), sessionId },
-    { keyId: key.id, endpoint: 'chat' },
+    // The chat widget says so in a header: its runs are monitored apart from other OpenAI clients'.
+    {
+      keyId: key.id,
+      endpoint: 'chat',
+      source: request.headers['x-flowloom-client'] === 'widget' ? 'widget' : 'openai',
+    },
     // A streamed answer cannot be taken back: once the answer node has streamed text, it is not retried.
     body.stream ? { streamedToClient: new Set([shape.answerNodeId]) } : {},
   );

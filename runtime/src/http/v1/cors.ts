@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-const ALLOW_HEADERS = 'authorization, content-type, accept, x-flowloom-session';
+const ALLOW_HEADERS = 'authorization, content-type, accept, x-flowloom-session, x-flowloom-client';
 const EXPOSE_HEADERS = 'x-run-id, retry-after';
 
 function sameOrigin(request: FastifyRequest, origin: string): boolean {

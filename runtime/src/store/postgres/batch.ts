@@ -8,9 +8,9 @@ import { type FinishParams, finishesByRun, forEachEvent, type RunRowParams, type
 const INSERT_RUNS = {
   name: 'batch_insert_runs',
   text: `INSERT INTO runs (run_id, flow_id, flow_version, status, inputs, started_at, pid, host, session_id,
-      parent_run_id, depth, attempt)
+      parent_run_id, depth, attempt, source)
     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
-      $8::text[], $9::text[], $10::text[], $11::int[], $12::int[])
+      $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[])
     ON CONFLICT (run_id) DO NOTHING`,
 };
 
@@ -19,12 +19,13 @@ const INSERT_RUNS = {
 const INSERT_FINISHED_RUNS = {
   name: 'batch_insert_finished_runs',
   text: `INSERT INTO runs (run_id, flow_id, flow_version, status, inputs, started_at, pid, host, session_id,
-      parent_run_id, depth, attempt, outputs, error, usage, cost, ended_at, duration_ms)
+      parent_run_id, depth, attempt, source, outputs, error, usage, cost, ended_at, duration_ms, ttft_ms)
     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
-      $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[],
-      $16::float8[], $17::timestamptz[], $18::int[])
+      $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[],
+      $17::float8[], $18::timestamptz[], $19::int[], $20::float8[])
     ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, outputs = excluded.outputs, error = excluded.error,
-      usage = excluded.usage, cost = excluded.cost, ended_at = excluded.ended_at, duration_ms = excluded.duration_ms
+      usage = excluded.usage, cost = excluded.cost, ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,
+      ttft_ms = excluded.ttft_ms
     WHERE runs.attempt <= excluded.attempt`,
 };
 
@@ -45,9 +46,10 @@ const INSERT_EVENTS = {
 const FINISH_RUNS = {
   name: 'batch_finish_runs',
   text: `UPDATE runs SET status = f.status, outputs = f.outputs, error = f.error, usage = f.usage, cost = f.cost,
-      ended_at = f.ended_at, duration_ms = f.duration_ms
+      ended_at = f.ended_at, duration_ms = f.duration_ms, ttft_ms = f.ttft_ms
     FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[],
-      $8::timestamptz[], $9::int[]) AS f(run_id, attempt, status, outputs, error, usage, cost, ended_at, duration_ms)
+      $8::timestamptz[], $9::int[], $10::float8[])
+      AS f(run_id, attempt, status, outputs, error, usage, cost, ended_at, duration_ms, ttft_ms)
     WHERE runs.run_id = f.run_id AND runs.attempt <= f.attempt`,
 };
 
@@ -72,6 +74,7 @@ function runColumns(runs: readonly RunRowParams[], host: string): unknown[][] {
     runs.map((r) => r.parentRunId),
     runs.map((r) => r.depth),
     runs.map((r) => r.attempt),
+    runs.map((r) => r.source),
   ];
 }
 
@@ -83,6 +86,7 @@ function finishColumns(finishes: readonly FinishParams[]): unknown[][] {
     finishes.map((f) => f.cost),
     finishes.map((f) => f.endedAt),
     finishes.map((f) => f.durationMs),
+    finishes.map((f) => f.ttftMs),
   ];
 }
 

@@ -238,6 +238,28 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX experiment_cells_by_run ON experiment_cells (run_id) WHERE run_id IS NOT NULL;
     `,
   },
+  {
+    version: 11,
+    name: 'run sources and time to first token (monitoring), fine-tuning jobs',
+    sql: `
+      ALTER TABLE runs ADD COLUMN source text;
+      ALTER TABLE runs ADD COLUMN ttft_ms double precision;
+      CREATE TABLE fine_tune_jobs (
+        id text PRIMARY KEY,
+        file_id text NOT NULL,
+        base_model text NOT NULL,
+        status text NOT NULL,
+        fine_tuned_model text,
+        error text,
+        method text NOT NULL,
+        examples integer NOT NULL,
+        tokens integer NOT NULL,
+        suffix text,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The highest applied migration version of the connection's schema (0 for a new one). */

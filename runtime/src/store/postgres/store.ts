@@ -21,13 +21,18 @@ import {
 import { addEvent, addFinish, addRun, emptyBatch, isEmptyBatch, type WriteBatch } from '../row-writes.js';
 import { DEFAULT_FLUSH_DELAY_MS, FLUSH_AT_EVENTS, flowExists, nextFlowVersion } from '../store.js';
 import type {
+  ExportQuery,
+  ExportRun,
   Feedback,
   FeedbackWrite,
   FlowSummary,
   FlowVersionInfo,
+  MetricsQuery,
+  NodeSample,
   RunEnd,
   RunQuery,
   RunRecord,
+  RunSample,
   RunStart,
   Store,
   StoredFlow,
@@ -36,7 +41,9 @@ import { writeBatches } from './batch.js';
 import { PgDatasetTable } from './datasets.js';
 import { checkSchemaName, type PgConnectOptions, PgDatabase } from './db.js';
 import { PgExperimentTable } from './experiments.js';
+import { PgFineTuneTable, pgExportRuns } from './finetune.js';
 import { migratePg, PG_MIGRATIONS } from './migrations.js';
+import { pgNodeSamples, pgRunSamples } from './monitoring.js';
 import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgSettingsTable } from './tables.js';
 
 export interface PostgresStoreOptions extends PgConnectOptions {
@@ -54,7 +61,7 @@ export interface PostgresStoreOptions extends PgConnectOptions {
 
 const RUN_COLUMNS = `run_id AS "runId", flow_id AS "flowId", flow_version AS "flowVersion", status, inputs, outputs,
   error, usage, cost, started_at AS "startedAt", ended_at AS "endedAt", duration_ms AS "durationMs",
-  session_id AS "sessionId", parent_run_id AS "parentRunId", depth, attempt`;
+  session_id AS "sessionId", parent_run_id AS "parentRunId", depth, attempt, source, ttft_ms AS "ttftMs"`;
 const FLOW_COLUMNS = 'id, name, version, json, created_at AS "createdAt", updated_at AS "updatedAt"';
 const FEEDBACK_COLUMNS = `id, run_id AS "runId", node_id AS "nodeId", key, score, comment, correction, source,
   created_at AS "createdAt", updated_at AS "updatedAt"`;
@@ -74,6 +81,7 @@ export class PostgresStore implements Store {
   readonly memory: PgMemoryTable;
   readonly datasets: PgDatasetTable;
   readonly experiments: PgExperimentTable;
+  readonly fineTunes: PgFineTuneTable;
   readonly flushDelayMs: number;
   readonly #db: PgDatabase;
   readonly #registry: NodeRegistry;
@@ -109,6 +117,7 @@ export class PostgresStore implements Store {
     this.memory = new PgMemoryTable(db);
     this.datasets = new PgDatasetTable(db);
     this.experiments = new PgExperimentTable(db);
+    this.fineTunes = new PgFineTuneTable(db);
   }
 
   /**
@@ -342,11 +351,48 @@ export class PostgresStore implements Store {
   async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
     await this.flush();
     const rows = await this.#db.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE ($1::text IS NULL OR flow_id = $1) AND ($2::text IS NULL OR status = $2)
+      `SELECT ${RUN_COLUMNS},
+         (SELECT version FROM published_runs p WHERE p.run_id = r.run_id) AS "publishedVersion",
+         (SELECT count(*) FROM feedback f WHERE f.run_id = r.run_id AND f.score IS NOT NULL)::int AS "feedbackCount",
+         (SELECT avg(score) FROM feedback f WHERE f.run_id = r.run_id AND f.score IS NOT NULL) AS "feedbackMean"
+       FROM runs r WHERE ($1::text IS NULL OR flow_id = $1) AND ($2::text IS NULL OR status = $2)
+         AND ($4::text[] IS NULL OR source = ANY($4::text[]))
+         AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM published_runs p WHERE p.run_id = r.run_id AND p.version = $5))
+         AND ($6::text IS NULL OR strpos(lower(inputs), lower($6)) > 0)
+         AND ($7::timestamptz IS NULL OR started_at < $7)
+         AND ($8::text IS NULL
+           OR ($8 = 'none' AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.run_id = r.run_id AND f.score IS NOT NULL))
+           OR ($8 = 'any' AND EXISTS (SELECT 1 FROM feedback f WHERE f.run_id = r.run_id AND f.score IS NOT NULL))
+           OR ($8 = 'positive' AND (SELECT avg(score) FROM feedback f WHERE f.run_id = r.run_id AND f.score IS NOT NULL) > 0)
+           OR ($8 = 'negative' AND (SELECT avg(score) FROM feedback f WHERE f.run_id = r.run_id AND f.score IS NOT NULL) < 0))
        ORDER BY started_at DESC, run_id DESC LIMIT $3`,
-      [query.flowId ?? null, query.status ?? null, query.limit ?? 50],
+      [
+        query.flowId ?? null,
+        query.status ?? null,
+        query.limit ?? 50,
+        query.sources ?? null,
+        query.version ?? null,
+        query.text ?? null,
+        query.before ?? null,
+        query.feedback ?? null,
+      ],
     );
     return rows.map(toRun);
+  }
+
+  async runSamples(query: MetricsQuery): Promise<RunSample[]> {
+    await this.flush();
+    return pgRunSamples(this.#db, query);
+  }
+
+  async nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]> {
+    await this.flush();
+    return pgNodeSamples(this.#db, query);
+  }
+
+  async exportRuns(query: ExportQuery): Promise<ExportRun[]> {
+    await this.flush();
+    return pgExportRuns(this.#db, query);
   }
 
   async getEvents(runId: string, afterSeq = -1): Promise<TraceEvent[]> {

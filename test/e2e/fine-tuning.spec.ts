@@ -1,0 +1,39 @@
+import { expectAccessible } from '../fixtures/a11y';
+import { expect, flowFixture, putFlow, test } from '../fixtures/editor';
+
+// Fine-tuning from the Monitoring page (docs/api.md, Fine-tuning): the export's counts, a job started at the (fake)
+// provider and followed to its model, which the llm node then offers in its model list.
+
+test('starts a fine-tune from the monitoring page and offers its model to the llm node', async ({
+  page,
+  request,
+  editor,
+}) => {
+  const flowId = 'fine-tuned-chat';
+  await putFlow(request, flowFixture('chat', flowId));
+  for (const question of ['Where is order A1001?', 'Can I return a lamp?']) {
+    const res = await request.post(`/api/flows/${flowId}/runs`, { data: { inputs: { question } } });
+    expect((await res.json()).status).toBe('completed');
+  }
+
+  await page.goto(`/#/monitoring/${flowId}`);
+  await page.getByTestId('finetune-download').click();
+  await expect(page.getByTestId('finetune-counts')).toContainText('2 examples from 2 runs');
+  await page.getByTestId('finetune-suffix').fill('support');
+  await page.getByTestId('finetune-start').click();
+  const jobs = page.getByTestId('finetune-jobs');
+  await expect(jobs).toContainText('gpt-4o-mini-2024-07-18');
+  await expectAccessible(page, 'the monitoring page with a fine-tuning job');
+  // The fake provider finishes a job in a few steps of 50 ms: refresh until it has.
+  await expect(async () => {
+    await page.getByTestId('finetune-refresh').click();
+    await expect(jobs).toContainText('succeeded', { timeout: 1000 });
+  }).toPass();
+  await page.screenshot({ path: test.info().outputPath('monitoring-fine-tuning.png'), fullPage: true });
+  const model = (await jobs.locator('code').first().textContent()) ?? '';
+  expect(model).toMatch(/^ft:gpt-4o-mini-2024-07-18:.*support/);
+
+  await editor.open(flowId);
+  await editor.select('llm');
+  await expect(page.locator(`datalist option[value="${model}"]`)).toHaveCount(1);
+});
