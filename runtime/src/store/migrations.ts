@@ -156,6 +156,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // The memory table used to create itself (IF NOT EXISTS), so older databases may have it already.
     sql: CHAT_MEMORY_SCHEMA,
   },
+  {
+    version: 8,
+    name: 'run owners: crash recovery asks a lock that dies with its process',
+    // Rows from before keep a null owner: recovery judges them by their pid, as it used to.
+    sql: 'ALTER TABLE runs ADD COLUMN owner TEXT;',
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

@@ -302,7 +302,7 @@ describe('runs, when the writer thread fails', () => {
     const errors: unknown[] = [];
     const store = SqliteStore.open(dir, { flushDelayMs: 60_000, onError: (err) => errors.push(err) });
     // Gone before the thread (still starting) opens it: the thread never creates a database of its own.
-    for (const name of readdirSync(dir)) rmSync(join(dir, name));
+    for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true });
     startRun(store, 'r_alone');
     store.enqueueEvent(event('r_alone', 0, 'run.started'), 1);
     // The read blocks on the thread, which says it failed: the store answers from its own connection.

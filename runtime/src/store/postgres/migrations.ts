@@ -149,6 +149,12 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX chat_memory_by_session ON chat_memory (session_id, namespace, id);
     `,
   },
+  {
+    version: 8,
+    name: 'run owners: crash recovery asks a lock that dies with its process',
+    // Rows from before keep a null owner: recovery judges them by host and pid, as it used to.
+    sql: 'ALTER TABLE runs ADD COLUMN owner text;',
+  },
 ];
 
 /** The highest applied migration version of the connection's schema (0 for a new one). */
