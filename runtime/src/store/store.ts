@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AppError, type FlowFile, migrateFlow, NodeRegistry, serializeFlow, type TraceEvent } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
+import { createPrivateDir, createPrivateFile } from '../platform/private-files.js';
 import { isProcessAlive } from '../platform/process-alive.js';
 import { WriterThread } from './group-commit.js';
 import { SqliteKeyTable } from './keys.js';
@@ -189,8 +189,10 @@ export class SqliteStore implements Store {
 
   /** Opens (creating when needed) `flowloom.db` in the data folder and brings its schema up to date. */
   static open(dataDir: string, options: SqliteStoreOptions = {}): SqliteStore {
-    mkdirSync(dataDir, { recursive: true });
-    return new SqliteStore(join(dataDir, DB_FILE), options);
+    createPrivateDir(dataDir);
+    const path = join(dataDir, DB_FILE);
+    createPrivateFile(path);
+    return new SqliteStore(path, options);
   }
 
   get location(): string {
