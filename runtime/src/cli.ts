@@ -242,7 +242,7 @@ async function runCommand(args: string[], env: Record<string, string | undefined
 
   // The kernel alone: no HTTP app, no port. Loaded on demand so `validate` and bad input answer fast.
   const { createRuntime } = await import('./kernel.js');
-  const runtime = await createRuntime(config);
+  const runtime = await withDataFolder(config, 'run', () => createRuntime(config));
   try {
     let started: StartedRun;
     if (fileRun) {
@@ -275,6 +275,36 @@ async function runCommand(args: string[], env: Record<string, string | undefined
     return EXIT.failed;
   } finally {
     await runtime.close();
+  }
+}
+
+/** Errors of the file system (and SQLite's "cannot open") that mean the data folder cannot be used as given. */
+const FOLDER_ERRORS = new Set([
+  'ENOENT',
+  'EEXIST',
+  'EACCES',
+  'EPERM',
+  'ENOTDIR',
+  'EISDIR',
+  'EROFS',
+  'ELOOP',
+  'SQLITE_CANTOPEN',
+]);
+
+/**
+ * Opens what uses the data folder; a folder that cannot be used (missing parent, not a folder, no permission, a
+ * read-only place such as /proc) is a usage error naming it (exit 2), not a stack trace.
+ */
+async function withDataFolder<T>(config: Config, command: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (config.databaseUrl === undefined && typeof code === 'string' && FOLDER_ERRORS.has(code)) {
+      const reason = (err as Error).message.split('\n')[0];
+      throw new UsageError(`${command}: cannot use the data folder "${config.dataDir}" (--data): ${reason}`);
+    }
+    throw err;
   }
 }
 
@@ -362,7 +392,7 @@ async function serveCommand(
     throw new UsageError(`serve: ${(err as Error).message.replace('PORT', '--port')}`);
   }
   const { startServer } = await import('./main.js');
-  const app = await startServer(config);
+  const app = await withDataFolder(config, 'serve', () => startServer(config));
   const address = app.server.address();
   const port = address && typeof address === 'object' ? address.port : config.port;
   io.stderr(`Flowloom ${VERSION} on http://${config.host}:${port} (data: ${config.dataDir})\n`);
@@ -420,6 +450,10 @@ export async function cli(
         if (d.message) io.stderr(`  ${at ? `${at}: ` : ''}${d.message}\n`);
       }
       return EXIT.badInput;
+    }
+    if (isAppError(err)) {
+      io.stderr(`flowloom: ${err.code}: ${err.message}\n`);
+      return EXIT.failed;
     }
     io.stderr(`flowloom: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EXIT.failed;

@@ -164,7 +164,7 @@ export const ENVIRONMENT = [
     name: 'FLOWLOOM_MAX_ANSWER_BYTES',
     default: String(DEFAULT_MAX_ANSWER_BYTES),
     meaning:
-      'The largest answer taken from the model provider, streamed or not: past it the node fails with `PROVIDER_ERROR` and the rest is not read. 1024 to 1073741824.',
+      'The largest answer taken from the model provider, streamed or not: past it the node fails with `PROVIDER_ERROR` and the rest is not read (embedding answers may take up to 64 MiB when this is lower). 1024 to 1073741824.',
   },
   {
     name: 'FLOWLOOM_SECRET_KEY',

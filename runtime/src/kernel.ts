@@ -81,6 +81,9 @@ function createLog(options: RuntimeConfig['logger']): Logger {
   return options === false ? pino({ enabled: false }) : pino(options);
 }
 
+/** How often a runtime looks for runs left behind by a process that is gone (see `Store.recoverInterrupted`). */
+const RECOVERY_SWEEP_MS = 30_000;
+
 /**
  * Builds the runtime in dependency order: store, node kinds, providers, vector store, sandbox, the node services, then
  * the services on top (runs, publishing). Opens no port itself (the managed Chroma starts on first use, not here). A
@@ -101,6 +104,19 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
         log.error({ err }, 'the store failed in the background (queued run rows and events are written again)'),
     });
     opened.push({ name: 'store', close: () => store.close() });
+    // Crash recovery ran as the store opened; again now and then, for the runs of a process that died since (another
+    // runtime on the same database or data folder) or that still held its lock a moment ago.
+    const sweep = setInterval(() => {
+      store.recoverInterrupted().then(
+        (ids) => {
+          if (ids.length > 0)
+            log.warn({ runIds: ids }, `${ids.length} run(s) of a process that is gone marked interrupted`);
+        },
+        (err) => log.error({ err }, 'crash recovery failed; it is tried again later'),
+      );
+    }, RECOVERY_SWEEP_MS);
+    sweep.unref();
+    opened.push({ name: 'crash recovery', close: () => clearInterval(sweep) });
 
     // Provider credentials from the editor, sealed at rest: model calls use them only when the env sets none.
     const isEnvProvider = Boolean(config.llm || config.openai.apiKey || config.openai.baseURL);

@@ -151,6 +151,16 @@ process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify
     ['an unknown flow id', ['run', 'no-such-flow'], /no-such-flow/],
     ['no flow at all', ['run'], /flow file or a flow id/],
     ['an unknown command', ['frobnicate'], /frobnicate/],
+    [
+      'a data folder that cannot be used',
+      ['run', 'chat.flow.json', '--input', 'question=x', '--data', '/proc/self'],
+      /"\/proc\/self"/,
+    ],
+    [
+      'a data folder that is a file',
+      ['run', 'chat.flow.json', '--input', 'question=x', '--data', 'chat.flow.json'],
+      /data folder/,
+    ],
   ];
   for (const [name, args, message] of bad) {
     it(`exits 2 on ${name}`, async () => {
@@ -160,6 +170,7 @@ process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify
       expect(result.stderr).toMatch(/^flowloom: \S/);
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
     });
   }
 });

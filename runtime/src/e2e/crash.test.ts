@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isProcessAlive } from '../platform/process-alive.js';
 import { DB_FILE, SqliteStore } from '../store/store.js';
-import { buildBin, startServe } from '../testing/bin.js';
+import { BIN, buildBin, startServe } from '../testing/bin.js';
 import { chatFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
 
 // kill -9 in the middle of a run: the database stays intact and the run is marked interrupted at the next start.
@@ -86,6 +89,70 @@ describe('crash recovery', () => {
       expect(events.at(-1)).toMatchObject({ type: 'run.failed', data: { error: { code: 'RUN_INTERRUPTED' } } });
     } finally {
       await store.close();
+    }
+  });
+
+  it('a quick restart recovers the runs of a server killed with -9 that is still a zombie (the owner lock, not the pid)', async () => {
+    const dataDir = join(dir, 'data-zombie');
+    const setup = SqliteStore.open(dataDir);
+    await setup.createFlow(chatFlow());
+    await setup.close();
+    // The server's parent is `sleep` (the shell execs it), which never reaps: killed, the server stays a zombie, and
+    // kill(pid, 0) still says it is alive.
+    const log = join(dir, 'zombie-serve.log');
+    const parent = spawn(
+      '/bin/sh',
+      ['-c', `"$NODE" "$BIN" serve --port 0 --data "$DATA" 2>"$LOG" >/dev/null & echo $!; exec sleep 600`],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          NODE: process.execPath,
+          BIN,
+          DATA: dataDir,
+          LOG: log,
+          OPENAI_BASE_URL: fake.url,
+        },
+      },
+    );
+    try {
+      const pid = Number(
+        await new Promise<string>((resolve) => parent.stdout.once('data', (chunk) => resolve(String(chunk)))),
+      );
+      let url: string | undefined;
+      while (!url) {
+        url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(await readFile(log, 'utf8').catch(() => ''))?.[1];
+        if (!url) await sleep(20);
+      }
+      fetch(`${url}/api/flows/chat/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { question: 'never answered [[hang]]' } }),
+      }).catch(() => {});
+      const row = (await waitForRow(
+        join(dataDir, DB_FILE),
+        'SELECT runId FROM run_events WHERE type = \'node.started\' AND json LIKE \'%"nodeId":"llm"%\'',
+      )) as { runId: string };
+      process.kill(pid, 'SIGKILL');
+      while (!(await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.startsWith('Z')) await sleep(10);
+      expect(isProcessAlive(pid)).toBe(true);
+
+      // At once, a new server on the same data folder.
+      const restarted = await startServe(dataDir, { OPENAI_BASE_URL: fake.url });
+      try {
+        const run = (await (await fetch(`${restarted.url}/api/runs/${row.runId}`)).json()) as {
+          status: string;
+          error?: { code: string };
+        };
+        expect(run).toMatchObject({ status: 'failed', error: { code: 'RUN_INTERRUPTED' } });
+        const cancel = await fetch(`${restarted.url}/api/runs/${row.runId}/cancel`, { method: 'POST' });
+        expect(((await cancel.json()) as { error: { code: string } }).error.code).toBe('RUN_NOT_RUNNING');
+      } finally {
+        const exited = new Promise((resolve) => restarted.child.on('exit', resolve));
+        restarted.child.kill('SIGTERM');
+        await exited;
+      }
+    } finally {
+      parent.kill('SIGKILL');
     }
   });
 

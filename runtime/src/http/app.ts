@@ -113,6 +113,9 @@ export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<Ap
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors Fastify meets before a route (a URL that is not valid percent-encoding, e.g. /api/flows/%E9) get the
+    // same error shape as every other answer.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('runtime', runtime);
   // Before the server stops: live runs end (cancelled, their final rows written), so their SSE streams close.

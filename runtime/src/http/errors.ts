@@ -30,6 +30,7 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE', message: 'The body is larger than the limit of 1 MiB' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'BAD_REQUEST', message: 'Unsupported content-type: send application/json' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'BAD_REQUEST', message: 'The content-length does not match the body' },
+  FST_ERR_BAD_URL: { code: 'BAD_REQUEST', message: 'The URL is not valid: its path has a %-escape that is not UTF-8' },
 };
 
 /** Maps any error to the error shape and status of docs/contracts.md §3; the only error handler of the app. */

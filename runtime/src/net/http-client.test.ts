@@ -25,6 +25,8 @@ beforeAll(async () => {
             body,
             auth: req.headers.authorization ?? null,
             q: url.searchParams.get('q'),
+            key: req.headers['x-api-key'] ?? null,
+            type: req.headers['content-type'] ?? null,
           }),
         );
       } else if (url.pathname === '/redirect') {
@@ -76,6 +78,13 @@ describe('isBlockedAddress', () => {
       'fd00::1',
       '::ffff:127.0.0.1',
       '::ffff:7f00:1',
+      // IPv4-compatible and IPv4-translated forms.
+      '::127.0.0.1',
+      '::7f00:1',
+      '::10.0.0.1',
+      '::ffff:0:127.0.0.1',
+      '::ffff:0:7f00:1',
+      '::ffff:0:a9fe:a9fe',
       '64:ff9b::a00:1',
       'not-an-ip',
     ]) {
@@ -132,12 +141,28 @@ describe('guarded HTTP client with private addresses allowed', () => {
     );
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(res.body)).toEqual({ method: 'POST', body: '{"a":1}', auth: 'Bearer t', q: '1' });
+    expect(JSON.parse(res.body)).toEqual({
+      method: 'POST',
+      body: '{"a":1}',
+      auth: 'Bearer t',
+      q: '1',
+      key: null,
+      type: null,
+    });
   });
   it('follows redirects', async () => {
     const res = await client.request({ method: 'GET', url: `http://127.0.0.1:${port}/redirect` }, { signal });
     expect(res.status).toBe(200);
     expect(res.url).toBe(`http://127.0.0.1:${port}/json`);
+  });
+  it('sends none of the headers the flow set to another origin on a redirect; keeps them on the same origin', async () => {
+    const headers = { 'x-api-key': 'secret', authorization: 'Bearer t', cookie: 'a=b', 'content-type': 'text/x' };
+    const same = await client.request({ method: 'GET', url: `http://127.0.0.1:${port}/redirect`, headers }, { signal });
+    expect(JSON.parse(same.body)).toMatchObject({ key: 'secret', auth: 'Bearer t' });
+    const elsewhere = `http://127.0.0.1:${port}/redirect?to=${encodeURIComponent(`http://localhost:${port}/json`)}`;
+    const other = await client.request({ method: 'GET', url: elsewhere, headers }, { signal });
+    expect(other.url).toBe(`http://localhost:${port}/json`);
+    expect(JSON.parse(other.body)).toMatchObject({ key: null, auth: null, type: null });
   });
   it('caps the response size and the time', async () => {
     expect(
@@ -164,6 +189,18 @@ describe('guarded HTTP client with private addresses allowed', () => {
     expect(await failure(client.request({ method: 'GET', url: `http://127.0.0.1:${freePort}/` }, { signal }))).toBe(
       'HTTP_REQUEST_FAILED',
     );
+  });
+});
+
+describe('guarded HTTP client, private addresses refused', () => {
+  it('refuses IPv4-compatible and IPv4-translated IPv6 literals of a loopback address', async () => {
+    const client = createHttpClient();
+    for (const host of ['[::127.0.0.1]', '[::ffff:0:127.0.0.1]', '[::ffff:127.0.0.1]']) {
+      expect(
+        await failure(client.request({ method: 'GET', url: `http://${host}:${port}/json` }, { signal })),
+        host,
+      ).toBe('HTTP_ADDRESS_BLOCKED');
+    }
   });
 });
 

@@ -61,8 +61,10 @@ const BLOCKED_V4: [string, number][] = [
   ['240.0.0.0', 4],
 ];
 const BLOCKED_V6: [string, number][] = [
-  ['::', 128],
-  ['::1', 128],
+  // IPv4-compatible (::a.b.c.d, deprecated; :: and ::1 among them) and IPv4-translated (::ffff:0:a.b.c.d) forms:
+  // both carry an IPv4 address that BlockList does not check against the IPv4 rules.
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
   ['100::', 64],
   ['2001:db8::', 32],
@@ -175,8 +177,10 @@ export class GuardedHttpClient implements HttpService {
             headers = rest;
           }
           if (next.origin !== url.origin) {
-            const { authorization: _auth, cookie: _cookie, ...rest } = headers;
-            headers = rest;
+            // Another origin gets none of the headers the flow set (an API key may be in any of them): only the user
+            // agent, and the body's type while a body still goes along (307, 308).
+            const type = body === undefined ? undefined : headers['content-type'];
+            headers = { 'user-agent': this.#config.userAgent, ...(type !== undefined && { 'content-type': type }) };
           }
           url = next;
           continue;

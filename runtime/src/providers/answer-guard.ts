@@ -3,6 +3,12 @@ import { AppError } from '@flowloom/nodes';
 /** The largest answer taken from a model provider, streamed or not (FLOWLOOM_MAX_ANSWER_BYTES). */
 export const DEFAULT_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Embedding answers are vectors as JSON: a batch of 256 texts at 1,536 dimensions is about 8 MB. They are bounded by
+ * this or the answer limit, whichever is larger.
+ */
+export const MIN_EMBEDDINGS_ANSWER_BYTES = 64 * 1024 * 1024;
+
 const SAMPLE_CHARS = 200;
 const DONE_MARKER = 'data: [DONE]';
 
@@ -21,19 +27,22 @@ type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Resp
  * A `fetch` for the OpenAI SDK that checks what a provider answers before the SDK reads it, because the SDK takes
  * garbage with status 200 for an empty success. Answers with an error status pass through (the SDK maps them).
  * Successful ones: a streamed request must get `text/event-stream`, and a plain one a JSON body (an HTML page, an
- * empty body or invalid JSON is PROVIDER_ERROR quoting what came back); any answer larger than `maxBytes` is
- * PROVIDER_ERROR as soon as it passes the limit. Errors thrown here reach the caller as the `cause` of the SDK's
- * connection error (see `providerCause`). Streams are counted, sampled and watched for their end marker (`probeOf`).
+ * empty body or invalid JSON is PROVIDER_ERROR quoting what came back); any answer larger than `maxBytes` (for
+ * embeddings: `MIN_EMBEDDINGS_ANSWER_BYTES` when larger) is PROVIDER_ERROR as soon as it passes the limit. Errors
+ * thrown here reach the caller as the `cause` of the SDK's connection error (see `providerCause`). Streams are
+ * counted, sampled and watched for their end marker (the `probes` map, by the response handed to the SDK).
  */
 export function guardedFetch(maxBytes: number, probes: WeakMap<Response, StreamProbe>, inner: Fetch = fetch): Fetch {
   return async (input, init) => {
     const response = await inner(input, init);
     if (!response.ok || !response.body) return response;
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const limit = /\/embeddings(\?|$)/.test(url) ? Math.max(maxBytes, MIN_EMBEDDINGS_ANSWER_BYTES) : maxBytes;
     const type = response.headers.get('content-type') ?? '';
     const isStreamRequest = typeof init?.body === 'string' && /"stream"\s*:\s*true/.test(init.body);
     if (isStreamRequest && type.includes('text/event-stream')) {
       const probe: StreamProbe = { bytes: 0, sample: '', hasDone: false };
-      const guarded = new Response(response.body.pipeThrough(watchStream(maxBytes, probe)), {
+      const guarded = new Response(response.body.pipeThrough(watchStream(limit, probe)), {
         status: response.status,
         statusText: response.statusText,
         headers: response.headers,
@@ -41,7 +50,7 @@ export function guardedFetch(maxBytes: number, probes: WeakMap<Response, StreamP
       probes.set(guarded, probe);
       return guarded;
     }
-    const text = await readCapped(response, maxBytes);
+    const text = await readCapped(response, limit);
     const what = describeBody(type, text);
     if (isStreamRequest) {
       throw new AppError('PROVIDER_ERROR', `The model provider answered a streamed request with ${what}`);

@@ -276,6 +276,10 @@ describe('garbage with status 200 fails with PROVIDER_ERROR saying what came bac
     // Within the limit, the same service answers.
     const ok = await small.chat({ model: 'm', messages: user('[[huge:20000]]') }, { signal: signal() });
     expect(ok.message.content).toHaveLength(20000);
+    // Embedding answers (vectors as JSON, about 300 KB here) are bounded by 64 MiB at least, not by the small limit.
+    const texts = Array.from({ length: 256 }, (_, i) => `text ${i}`);
+    const embedded = await small.embed(texts, { signal: signal(), model: 'text-embedding-3-large' });
+    expect(embedded.vectors).toHaveLength(256);
   });
 });
 

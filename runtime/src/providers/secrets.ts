@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '@flowloom/nodes';
+import { createPrivateDir } from '../platform/private-files.js';
 
 /** The generated key file in the data folder when FLOWLOOM_SECRET_KEY is not set. */
 export const SECRET_KEY_FILE = 'secret.key';
@@ -33,7 +34,7 @@ export class SecretBox {
   /** The configured key, or the data folder's key file (created 0600 when missing; refused when readable by others). */
   static open(dataDir: string, passphrase?: string): SecretBox {
     if (passphrase) return SecretBox.fromPassphrase(passphrase);
-    mkdirSync(dataDir, { recursive: true });
+    createPrivateDir(dataDir);
     const file = join(dataDir, SECRET_KEY_FILE);
     if (!existsSync(file)) {
       writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });

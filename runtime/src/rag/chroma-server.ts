@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '@flowloom/nodes';
+import { createPrivateDirAsync } from '../platform/private-files.js';
 import { isProcessAlive } from '../platform/process-alive.js';
 
 /** What `GET /api/health` reports as `vectorStore.status`. `idle`: managed server not started yet (lazy). */
@@ -168,7 +169,7 @@ export class ChromaServer {
   async #launch(): Promise<string> {
     this.#status = 'starting';
     try {
-      await mkdir(this.#options.path, { recursive: true });
+      await createPrivateDirAsync(this.#options.path);
       this.#port ??= await freePort();
       const owner = this.#owns ? null : await this.#claim(this.#port);
       if (owner) return await this.#share(owner);

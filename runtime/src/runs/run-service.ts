@@ -2,6 +2,7 @@ import {
   AppError,
   type FlowFile,
   type FlowRunner,
+  type MemoryService,
   type NodeRegistry,
   type NodeServices,
   type RunSource,
@@ -36,6 +37,11 @@ interface RunTree {
   readonly timeoutMessage: string;
   /** Cancels the root run with RUN_TIMEOUT (which cancels every run under it). */
   expire?: () => void;
+  /**
+   * The prefix of every chat memory session of the tree: `key:<id>:` for a run through a published endpoint, so a key
+   * reads and writes only its own sessions, wherever a memory node takes its sessionId from.
+   */
+  readonly memoryScope?: string;
 }
 
 /**
@@ -226,6 +232,8 @@ export class RunService {
         ...this.#services,
         flows: this.#flowRunner(runId, depth, options.bundle, tree, options.source),
         ...(this.#services.sandbox && { sandbox: keyedSandbox(this.#services.sandbox, tree.rootRunId) }),
+        ...(this.#services.memory &&
+          tree.memoryScope !== undefined && { memory: scopedMemory(this.#services.memory, tree.memoryScope) }),
       },
       inputs: options.inputs,
       request: { ...options.request, ...(options.sessionId !== undefined && { sessionId: options.sessionId }) },
@@ -327,8 +335,10 @@ export class RunService {
   /** The tree of a root run: a fresh budget, and its own time limit as the deadline of every run under it. */
   #newTree(rootRunId: string, options: StartRunOptions): RunTree {
     const { timeoutMs } = options;
+    const keyId = (options.request?.published as { keyId?: unknown } | undefined)?.keyId;
     return {
       rootRunId,
+      ...(typeof keyId === 'string' && { memoryScope: `key:${keyId}:` }),
       nodeRuns: 0,
       maxNodeRuns: this.#maxNodeRuns,
       ...(timeoutMs !== undefined && timeoutMs > 0 && { deadline: Date.now() + timeoutMs }),
@@ -456,6 +466,18 @@ function unstorableEnd(end: RunEnd, why: string, err: unknown): RunEnd {
 /** The sandbox as one run tree sees it: its scripts are queued under the root run's id (fair between trees). */
 function keyedSandbox(sandbox: SandboxService, key: string): SandboxService {
   return { run: (code, args, options) => sandbox.run(code, args, { ...options, key }) };
+}
+
+/**
+ * Chat memory within one scope: a session id is taken as it is when it is already in the scope (the run request's,
+ * which the published endpoint scoped), and put in it otherwise (one a memory node got on its `sessionId` input).
+ */
+function scopedMemory(memory: MemoryService, scope: string): MemoryService {
+  const scoped = (sessionId: string) => (sessionId.startsWith(scope) ? sessionId : `${scope}${sessionId}`);
+  return {
+    read: (sessionId, options) => memory.read(scoped(sessionId), options),
+    append: (sessionId, messages, options) => memory.append(scoped(sessionId), messages, options),
+  };
 }
 
 /**

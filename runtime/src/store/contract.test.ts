@@ -302,18 +302,22 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
   });
 
   describe('crash recovery', () => {
-    it('fails the runs of a dead process, closing their event log, and leaves a live one alone', async () => {
-      const { store, place } = await fresh();
-      insertRun(store, 'r_dead');
-      insertRun(store, 'r_alive');
-      store.enqueueEvent(event('r_dead', 0, 'run.started'), 1);
-      store.enqueueEvent(event('r_dead', 1), 1);
-      await store.close();
-      // r_dead's process is gone (a pid no process has); r_alive's is this test's parent, alive.
+    it('fails the runs of a process whose owner lock is gone, closing their event log, whatever their pid says', async () => {
+      // A live process (this store, its lock held) and one that went away (its store closed: its lock let go).
+      const { store: live, place } = await fresh();
+      insertRun(live, 'r_alive');
+      await live.flush();
+      const gone = await place.open({ recover: false });
+      insertRun(gone, 'r_dead');
+      insertRun(gone, 'r_reused');
+      gone.enqueueEvent(event('r_dead', 0, 'run.started'), 1);
+      gone.enqueueEvent(event('r_dead', 1), 1);
+      await gone.close();
+      // r_reused's pid is now another live process's (a pid used again, or a zombie): the lock, not the pid, decides.
       await place.sql(
         {
-          sqlite: "UPDATE runs SET pid = CASE runId WHEN 'r_dead' THEN 2147483646 ELSE ? END",
-          postgres: "UPDATE runs SET pid = CASE run_id WHEN 'r_dead' THEN 2147483646 ELSE $1 END",
+          sqlite: "UPDATE runs SET pid = ? WHERE runId IN ('r_reused', 'r_alive')",
+          postgres: "UPDATE runs SET pid = $1 WHERE run_id IN ('r_reused', 'r_alive')",
         },
         [process.ppid],
       );
@@ -328,8 +332,29 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
         [1, 'node.log'],
         [2, 'run.failed'],
       ]);
+      expect(await reopened.getRun('r_reused')).toMatchObject({ status: 'failed', error: { code: 'RUN_INTERRUPTED' } });
       expect(await reopened.getRun('r_alive')).toMatchObject({ status: 'running' });
       expect(await reopened.recoverInterrupted()).toEqual([]);
+      // Once the live one goes too, its runs are recovered by whoever looks next.
+      await live.close();
+      expect(await reopened.recoverInterrupted()).toEqual(['r_alive']);
+    });
+
+    it('judges rows written before owners by their pid, as before', async () => {
+      const { store, place } = await fresh();
+      insertRun(store, 'r_dead');
+      insertRun(store, 'r_alive');
+      await store.close();
+      await place.sql(
+        {
+          sqlite: "UPDATE runs SET owner = NULL, pid = CASE runId WHEN 'r_dead' THEN 2147483646 ELSE ? END",
+          postgres: "UPDATE runs SET owner = NULL, pid = CASE run_id WHEN 'r_dead' THEN 2147483646 ELSE $1 END",
+        },
+        [process.ppid],
+      );
+      const reopened = await place.open();
+      expect(await reopened.getRun('r_dead')).toMatchObject({ status: 'failed', error: { code: 'RUN_INTERRUPTED' } });
+      expect(await reopened.getRun('r_alive')).toMatchObject({ status: 'running' });
     });
   });
 

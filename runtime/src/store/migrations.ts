@@ -157,6 +157,12 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: CHAT_MEMORY_SCHEMA,
   },
   {
+    version: 8,
+    name: 'run owners: crash recovery asks a lock that dies with its process',
+    // Rows from before keep a null owner: recovery judges them by their pid, as it used to.
+    sql: 'ALTER TABLE runs ADD COLUMN owner TEXT;',
+  },
+  {
     version: 9,
     name: 'the LLMOps loop: feedback, datasets and experiments',
     // Feedback moves to a table of its own: ids given by the client (a repeated id updates), a withdrawn score (null),

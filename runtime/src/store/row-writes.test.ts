@@ -23,6 +23,7 @@ function runRow(runId: string) {
     inputs: '{}',
     startedAt: new Date().toISOString(),
     pid: process.pid,
+    owner: null,
     sessionId: null,
     parentRunId: null,
     depth: 0,

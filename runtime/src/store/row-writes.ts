@@ -30,6 +30,8 @@ export interface RunRowParams {
   inputs: string;
   startedAt: string;
   pid: number;
+  /** The owner lock's id of the process that wrote the row (crash recovery asks its lock: see owner-lock.ts). */
+  owner: string | null;
   sessionId: string | null;
   parentRunId: string | null;
   depth: number;
@@ -67,8 +69,8 @@ export function isEmptyBatch(batch: WriteBatch): boolean {
   return batch.runs.length + batch.eventCount + batch.finishes.length + batch.publishedRuns.length === 0;
 }
 
-/** Adds a run's first row to a batch. */
-export function addRun(batch: WriteBatch, run: RunStart): void {
+/** Adds a run's first row to a batch, owned by `owner` (the writing store's owner lock id). */
+export function addRun(batch: WriteBatch, run: RunStart, owner: string | null = null): void {
   batch.runs.push({
     runId: run.runId,
     flowId: run.flowId,
@@ -77,6 +79,7 @@ export function addRun(batch: WriteBatch, run: RunStart): void {
     inputs: JSON.stringify(run.inputs ?? {}),
     startedAt: run.startedAt,
     pid: process.pid,
+    owner,
     sessionId: run.sessionId ?? null,
     parentRunId: run.parentRunId ?? null,
     depth: run.depth ?? 0,
@@ -172,17 +175,17 @@ export class BatchWriter {
   constructor(db: Database.Database) {
     this.#db = db;
     this.#insertRun =
-      db.prepare(`INSERT OR IGNORE INTO runs (runId, flowId, flowVersion, status, inputs, startedAt, pid,
+      db.prepare(`INSERT OR IGNORE INTO runs (runId, flowId, flowVersion, status, inputs, startedAt, pid, owner,
       sessionId, parentRunId, depth, attempt, source)
-      VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @startedAt, @pid, @sessionId, @parentRunId, @depth,
-      @attempt, @source)`);
+      VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @startedAt, @pid, @owner, @sessionId, @parentRunId,
+      @depth, @attempt, @source)`);
     // An upsert: when a batch is written again (its first commit not known to have happened), the row may be there,
     // still running, and the final state must still land (unless the run moved on to a later attempt).
     this.#insertFinishedRun = db.prepare(`INSERT INTO runs (runId, flowId, flowVersion, status, inputs,
-      outputs, error, usage, cost, startedAt, endedAt, durationMs, pid, sessionId, parentRunId, depth, attempt, source,
-      ttftMs)
+      outputs, error, usage, cost, startedAt, endedAt, durationMs, pid, owner, sessionId, parentRunId, depth, attempt,
+      source, ttftMs)
       VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @outputs, @error, @usage, @cost, @startedAt, @endedAt,
-      @durationMs, @pid, @sessionId, @parentRunId, @depth, @attempt, @source, @ttftMs)
+      @durationMs, @pid, @owner, @sessionId, @parentRunId, @depth, @attempt, @source, @ttftMs)
       ON CONFLICT (runId) DO UPDATE SET status = excluded.status, outputs = excluded.outputs, error = excluded.error,
       usage = excluded.usage, cost = excluded.cost, endedAt = excluded.endedAt, durationMs = excluded.durationMs,
       ttftMs = excluded.ttftMs

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowFile, TraceEvent } from '@flowloom/nodes';
@@ -30,6 +30,22 @@ const flow: FlowFile = {
 function event(runId: string, seq: number, type: TraceEvent['type'] = 'node.log'): TraceEvent {
   return { runId, seq, at: new Date().toISOString(), type, flowId: 'echo', data: { message: `m${seq}` } } as TraceEvent;
 }
+
+describe('file modes', () => {
+  it('creates the data folder 0700 and the database, its WAL and the owner lock 0600', async () => {
+    const dataDir = join(tempDir(), 'data');
+    const store = SqliteStore.open(dataDir);
+    await store.createFlow(flow);
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    expect(mode(dataDir)).toBe(0o700);
+    expect(mode(join(dataDir, 'owners'))).toBe(0o700);
+    const files = readdirSync(dataDir).filter((name) => name.startsWith(DB_FILE));
+    expect(files).toEqual(expect.arrayContaining([DB_FILE, `${DB_FILE}-wal`]));
+    for (const name of files) expect(mode(join(dataDir, name)), name).toBe(0o600);
+    for (const name of readdirSync(join(dataDir, 'owners'))) expect(mode(join(dataDir, 'owners', name))).toBe(0o600);
+    await store.close();
+  });
+});
 
 describe('migrations', () => {
   it('creates every table on a new database, in WAL mode', async () => {
@@ -305,7 +321,7 @@ describe('runs, when the writer thread fails', () => {
     const errors: unknown[] = [];
     const store = SqliteStore.open(dir, { flushDelayMs: 60_000, onError: (err) => errors.push(err) });
     // Gone before the thread (still starting) opens it: the thread never creates a database of its own.
-    for (const name of readdirSync(dir)) rmSync(join(dir, name));
+    for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true });
     startRun(store, 'r_alone');
     store.enqueueEvent(event('r_alone', 0, 'run.started'), 1);
     // The read blocks on the thread, which says it failed: the store answers from its own connection.

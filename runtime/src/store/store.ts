@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AppError, type FlowFile, migrateFlow, NodeRegistry, serializeFlow, type TraceEvent } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
+import { createPrivateDir, createPrivateFile } from '../platform/private-files.js';
 import { isProcessAlive } from '../platform/process-alive.js';
 import { SqliteDatasetTable } from './datasets.js';
 import { SqliteExperimentTable } from './experiments.js';
@@ -11,6 +11,7 @@ import { SqliteKeyTable } from './keys.js';
 import { SqliteMemoryTable } from './memory.js';
 import { MIGRATIONS, type Migration, migrate } from './migrations.js';
 import { SqliteMonitoring } from './monitoring.js';
+import { SqliteOwnerLock } from './owner-lock.js';
 import { SqlitePublishedTable } from './published.js';
 import {
   type FeedbackRow,
@@ -129,9 +130,9 @@ function prepareStatements(db: Database.Database) {
           OR (@feedback = 'negative' AND (SELECT AVG(score) FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL) < 0))
       ORDER BY r.startedAt DESC, r.rowid DESC LIMIT @limit`),
     unfinishedRuns: db.prepare(
-      "SELECT runId, flowId, pid, startedAt, attempt FROM runs WHERE status IN ('running', 'queued')",
+      "SELECT runId, flowId, pid, owner, startedAt, attempt FROM runs WHERE status IN ('running', 'queued')",
     ),
-    claimRun: db.prepare(`UPDATE runs SET attempt = attempt + 1, status = 'running', pid = ?
+    claimRun: db.prepare(`UPDATE runs SET attempt = attempt + 1, status = 'running', pid = ?, owner = ?
       WHERE runId = ? AND status IN ('queued', 'running') RETURNING attempt`),
     getEvents: db.prepare('SELECT json FROM run_events WHERE runId = ? AND seq > ? ORDER BY seq'),
     lastSeq: db.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE runId = ?'),
@@ -184,6 +185,8 @@ export class SqliteStore implements Store {
   readonly #monitoring: SqliteMonitoring;
   readonly #onError: ((err: unknown) => void) | undefined;
   readonly #registry: NodeRegistry;
+  /** This process's ownership of the runs it writes (crash recovery asks the lock, not the pid). */
+  readonly #owner: SqliteOwnerLock;
 
   private constructor(path: string, options: SqliteStoreOptions) {
     this.path = path;
@@ -211,6 +214,7 @@ export class SqliteStore implements Store {
     this.datasets = new SqliteDatasetTable(this.db);
     this.experiments = new SqliteExperimentTable(this.db);
     this.#inline = new BatchWriter(this.db);
+    this.#owner = new SqliteOwnerLock(dirname(path));
     if (options.recover !== false) this.#recoverInterrupted();
     if (options.writer !== 'inline') {
       const writer = new WriterThread(path, busyTimeoutMs, {
@@ -228,8 +232,10 @@ export class SqliteStore implements Store {
 
   /** Opens (creating when needed) `flowloom.db` in the data folder and brings its schema up to date. */
   static open(dataDir: string, options: SqliteStoreOptions = {}): SqliteStore {
-    mkdirSync(dataDir, { recursive: true });
-    return new SqliteStore(join(dataDir, DB_FILE), options);
+    createPrivateDir(dataDir);
+    const path = join(dataDir, DB_FILE);
+    createPrivateFile(path);
+    return new SqliteStore(path, options);
   }
 
   get location(): string {
@@ -322,7 +328,7 @@ export class SqliteStore implements Store {
 
   /** Queues a run's row; it is written with the run's first events (reads flush first, so they always see it). */
   insertRun(run: RunStart): void {
-    addRun(this.#batch, run);
+    addRun(this.#batch, run, this.#owner.id);
     this.#scheduleFlush();
   }
 
@@ -338,7 +344,7 @@ export class SqliteStore implements Store {
 
   async claimRun(runId: string): Promise<number | undefined> {
     this.#flushSync();
-    return (this.#sql.claimRun.get(process.pid, runId) as { attempt: number } | undefined)?.attempt;
+    return (this.#sql.claimRun.get(process.pid, this.#owner.id, runId) as { attempt: number } | undefined)?.attempt;
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -515,7 +521,10 @@ export class SqliteStore implements Store {
     return this.#recoverInterrupted();
   }
 
-  /** Runs of a process that is gone (the data folder is local: every pid is of this machine). */
+  /**
+   * Runs of a process that is gone: one whose owner lock nobody holds any more (rows from before owners: whose pid is
+   * not alive; the data folder is local, so every pid is of this machine).
+   */
   #recoverInterrupted(): string[] {
     this.#flushSync();
     const endedAt = new Date().toISOString();
@@ -526,12 +535,21 @@ export class SqliteStore implements Store {
           runId: string;
           flowId: string;
           pid: number | null;
+          owner: string | null;
           startedAt: string;
           attempt: number;
         }[];
         const batch = emptyBatch(0);
+        const held = new Map<string, boolean>();
         for (const row of rows) {
-          if (row.pid !== null && row.pid !== process.pid && isProcessAlive(row.pid)) continue;
+          if (row.owner !== null) {
+            let isHeld = held.get(row.owner);
+            if (isHeld === undefined) {
+              isHeld = this.#owner.isHeldNow(row.owner);
+              held.set(row.owner, isHeld);
+            }
+            if (isHeld) continue;
+          } else if (row.pid !== null && row.pid !== process.pid && isProcessAlive(row.pid)) continue;
           const durationMs = interruptedDuration(row.startedAt, endedAt);
           const last = (this.#sql.lastSeq.get(row.runId) as { seq: number | null }).seq;
           const seq = last === null ? 0 : last + 1;
@@ -569,6 +587,7 @@ export class SqliteStore implements Store {
     }
     this.#closed = true;
     this.db.close();
+    await this.#owner.release();
   }
 }
 

@@ -97,6 +97,51 @@ describe('POST /api/v1/flows/:id/run', () => {
     expect(contents(intruder)).toEqual(['hi']);
   });
 
+  it("keeps chat memory per API key also when the flow wires an input into the memory node's sessionId", async () => {
+    const wired: FlowFile = {
+      format: 'flowloom.flow/v1',
+      id: 'wired',
+      name: 'Wired session',
+      nodes: [
+        { id: 'question', type: 'input', position: { x: 0, y: 0 } },
+        { id: 'session', type: 'input', position: { x: 0, y: 100 }, params: { name: 'session' } },
+        { id: 'memory', type: 'memory', position: { x: 260, y: 0 }, params: { mode: 'append', window: 10 } },
+        { id: 'answer', type: 'output', position: { x: 520, y: 0 } },
+      ],
+      edges: [
+        { id: 'e1', source: 'question', sourcePort: 'value', target: 'memory', targetPort: 'text' },
+        { id: 'e2', source: 'session', sourcePort: 'value', target: 'memory', targetPort: 'sessionId' },
+        { id: 'e3', source: 'memory', sourcePort: 'messages', target: 'answer', targetPort: 'value' },
+      ],
+    };
+    expect((await t.app.inject({ method: 'POST', url: '/api/flows', payload: wired })).statusCode).toBe(201);
+    expect((await post('/api/flows/wired/publish', {})).statusCode).toBe(201);
+    const other = await createKey({ name: 'other app' });
+    const contents = (res: { json(): { outputs: { answer: { content: string }[] } } }) =>
+      res.json().outputs.answer.map((m) => m.content);
+    expect(contents(await run('wired', { inputs: { question: 'secret', session: 'victim' } }))).toEqual(['secret']);
+    // Another key naming the same session (plainly, or as the scoped id the first key's sessions are stored under)
+    // reads only its own.
+    const keys = (await t.app.inject({ method: 'GET', url: '/api/keys' })).json().keys as {
+      id: string;
+      name: string;
+    }[];
+    const firstKeyId = keys.find((k) => k.name === 'all')?.id;
+    for (const session of ['victim', `key:${firstKeyId}:victim`]) {
+      const intruder = await run(
+        'wired',
+        { inputs: { question: 'hi', session } },
+        { authorization: `Bearer ${other}` },
+      );
+      expect(contents(intruder), session).not.toContain('secret');
+    }
+    // The first key still reads its session.
+    expect(contents(await run('wired', { inputs: { question: 'again', session: 'victim' } }))).toEqual([
+      'secret',
+      'again',
+    ]);
+  });
+
   it('runs the published version and answers like a draft run; the run is in the history with its trace', async () => {
     const res = await run('chat', { inputs: { question: 'hello' } });
     expect(res.statusCode).toBe(200);

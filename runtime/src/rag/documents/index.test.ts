@@ -1,3 +1,4 @@
+import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,19 @@ describe('Documents', () => {
     const loaded = await documents.load(saved.id, { signal });
     expect(loaded).toMatchObject({ id: saved.id, metadata: { source: 'manual.pdf', type: 'pdf', fileId: saved.id } });
     expect(loaded.text).toContain('Vectors live in Chroma.');
+  });
+
+  it('keeps the earlier record when the same bytes are uploaded under a new name; files are 0600 in a 0700 folder', async () => {
+    const documents = new Documents(dataDir);
+    const data = new TextEncoder().encode('# Same\n\nSame bytes.');
+    const first = (await documents.save({ name: 'first.md', data })).file;
+    const second = (await documents.save({ name: 'second.md', data })).file;
+    expect(second.id).not.toBe(first.id);
+    expect(await documents.info(first.id)).toMatchObject({ name: 'first.md' });
+    expect(await documents.info(second.id)).toMatchObject({ name: 'second.md' });
+    const uploads = join(dataDir, 'uploads');
+    expect(statSync(uploads).mode & 0o777).toBe(0o700);
+    for (const name of readdirSync(uploads)) expect(statSync(join(uploads, name)).mode & 0o777, name).toBe(0o600);
   });
 
   it('refuses unknown ids and unsupported files', async () => {

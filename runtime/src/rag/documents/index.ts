@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, type Document, type DocumentService, type SplitOptions } from '@flowloom/nodes';
+import { createPrivateDirAsync } from '../../platform/private-files.js';
 import { type FileType, loadFile } from './loaders.js';
 import { splitMarkdown, splitRecursive } from './splitters.js';
 
@@ -50,14 +51,16 @@ export class Documents implements DocumentService {
     this.#dir = join(dataDir, 'uploads');
   }
 
-  /** Stores an upload after checking it loads; the same bytes give the same id. Returns the record and the text. */
+  /** Stores an upload after checking it loads; the same name and bytes give the same id. Returns the record and the text. */
   async save(file: {
     name: string;
     data: Uint8Array;
     mediaType?: string;
   }): Promise<{ file: StoredFile; document: Document }> {
     const loaded = await loadFile(file);
-    const id = `f_${createHash('sha256').update(file.data).digest('hex').slice(0, 24)}`;
+    // The name is part of the id: the same bytes uploaded under another name are another file, never a new record
+    // over the earlier one's.
+    const id = `f_${createHash('sha256').update(file.name).update('\0').update(file.data).digest('hex').slice(0, 24)}`;
     const record: StoredFile = {
       id,
       name: file.name,
@@ -65,9 +68,9 @@ export class Documents implements DocumentService {
       size: file.data.byteLength,
       createdAt: new Date().toISOString(),
     };
-    await mkdir(this.#dir, { recursive: true });
-    await writeFile(join(this.#dir, id), file.data);
-    await writeFile(join(this.#dir, `${id}.json`), JSON.stringify(record));
+    await createPrivateDirAsync(this.#dir);
+    await writeFile(join(this.#dir, id), file.data, { mode: 0o600 });
+    await writeFile(join(this.#dir, `${id}.json`), JSON.stringify(record), { mode: 0o600 });
     return { file: record, document: { id, text: loaded.text, metadata: { ...loaded.metadata, fileId: id } } };
   }
 

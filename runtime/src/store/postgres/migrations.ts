@@ -150,6 +150,12 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'run owners: crash recovery asks a lock that dies with its process',
+    // Rows from before keep a null owner: recovery judges them by host and pid, as it used to.
+    sql: 'ALTER TABLE runs ADD COLUMN owner text;',
+  },
+  {
     version: 9,
     name: 'the LLMOps loop: feedback, datasets and experiments',
     sql: `

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { type FlowFile, migrateFlow, NodeRegistry, serializeFlow, type TraceEvent } from '@flowloom/nodes';
 import { isProcessAlive } from '../../platform/process-alive.js';
 import type { Migration } from '../migrations.js';
+import { PgOwnerLock } from '../owner-lock.js';
 import {
   type FeedbackRow,
   type FlowRow,
@@ -87,6 +88,8 @@ export class PostgresStore implements Store {
   readonly #registry: NodeRegistry;
   readonly #onError: (err: unknown) => void;
   readonly #host = hostname();
+  /** This process's ownership of the runs it writes (crash recovery asks the lock, not the pid). */
+  readonly #owner: PgOwnerLock;
   #batch: WriteBatch = emptyBatch(1);
   /** Batches handed to a commit that failed (or is under way): written first, again, with the next one. */
   #pending: WriteBatch[] = [];
@@ -99,8 +102,9 @@ export class PostgresStore implements Store {
   #retryDelayMs = 0;
   #isClosed = false;
 
-  private constructor(db: PgDatabase, options: PostgresStoreOptions) {
+  private constructor(db: PgDatabase, owner: PgOwnerLock, options: PostgresStoreOptions) {
     this.#db = db;
+    this.#owner = owner;
     this.#registry = options.registry ?? new NodeRegistry();
     this.#onError = options.onError ?? (() => {});
     this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
@@ -126,6 +130,7 @@ export class PostgresStore implements Store {
    */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const db = new PgDatabase(options);
+    let owner: PgOwnerLock | undefined;
     try {
       if (options.schema !== undefined) {
         const schema = checkSchemaName(options.schema);
@@ -136,10 +141,15 @@ export class PostgresStore implements Store {
         });
       }
       await migratePg(db, options.migrations ?? PG_MIGRATIONS);
-      const store = new PostgresStore(db, options);
+      owner = await PgOwnerLock.take(
+        { connectionString: options.url, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 },
+        db.pool,
+      );
+      const store = new PostgresStore(db, owner, options);
       if (options.recover !== false) await store.recoverInterrupted();
       return store;
     } catch (err) {
+      await owner?.release();
       await db.end().catch(() => {});
       throw err;
     }
@@ -257,7 +267,7 @@ export class PostgresStore implements Store {
   // ---- runs: group commit ----
 
   insertRun(run: RunStart): void {
-    addRun(this.#batch, run);
+    addRun(this.#batch, run, this.#owner.id);
     this.#scheduleCommit();
   }
 
@@ -333,9 +343,9 @@ export class PostgresStore implements Store {
   async claimRun(runId: string): Promise<number | undefined> {
     await this.flush();
     const rows = await this.#db.query<{ attempt: number }>(
-      `UPDATE runs SET attempt = attempt + 1, status = 'running', pid = $2, host = $3
+      `UPDATE runs SET attempt = attempt + 1, status = 'running', pid = $2, host = $3, owner = $4
        WHERE run_id = $1 AND status IN ('queued', 'running') RETURNING attempt`,
-      [runId, process.pid, this.#host],
+      [runId, process.pid, this.#host, this.#owner.id],
     );
     return rows[0]?.attempt;
   }
@@ -441,8 +451,9 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Only this machine's runs: another host's pids mean nothing here (runs of other machines are for the queue's
-   * sweeper). Each run is closed fenced by the attempt it was found at.
+   * Runs whose owner lock nobody holds any more, on any machine (the lock is the database's). Rows from before owners:
+   * only this machine's, judged by pid (another host's pids mean nothing here). Each run is closed fenced by the
+   * attempt it was found at.
    */
   async recoverInterrupted(): Promise<string[]> {
     await this.flush();
@@ -450,20 +461,29 @@ export class PostgresStore implements Store {
       runId: string;
       flowId: string;
       pid: number | null;
+      owner: string | null;
       startedAt: string;
       attempt: number;
       lastSeq: number | null;
     }>(
-      `SELECT run_id AS "runId", flow_id AS "flowId", pid, started_at AS "startedAt", attempt,
+      `SELECT run_id AS "runId", flow_id AS "flowId", pid, owner, started_at AS "startedAt", attempt,
          (SELECT MAX(seq) FROM run_events e WHERE e.run_id = runs.run_id) AS "lastSeq"
-       FROM runs WHERE status IN ('running', 'queued') AND (host = $1 OR host IS NULL)`,
+       FROM runs WHERE status IN ('running', 'queued') AND (owner IS NOT NULL OR host = $1 OR host IS NULL)`,
       [this.#host],
     );
     const endedAt = new Date().toISOString();
     const batch = emptyBatch(0);
     const marked: string[] = [];
+    const held = new Map<string, boolean>();
     for (const row of rows) {
-      if (row.pid !== null && row.pid !== process.pid && isProcessAlive(row.pid)) continue;
+      if (row.owner !== null) {
+        let isHeld = held.get(row.owner);
+        if (isHeld === undefined) {
+          isHeld = await this.#owner.isHeld(row.owner);
+          held.set(row.owner, isHeld);
+        }
+        if (isHeld) continue;
+      } else if (row.pid !== null && row.pid !== process.pid && isProcessAlive(row.pid)) continue;
       const durationMs = interruptedDuration(row.startedAt, endedAt);
       const seq = row.lastSeq === null ? 0 : row.lastSeq + 1;
       addEvent(batch, interruptedEvent(row.runId, row.flowId, seq, endedAt, durationMs), row.attempt);
@@ -485,6 +505,7 @@ export class PostgresStore implements Store {
       this.#onError(err);
     }
     this.#isClosed = true;
+    await this.#owner.release();
     await this.#db.end();
   }
 }
