@@ -1,15 +1,33 @@
 import {
   AppError,
+  checkRunInputs,
+  type ErrorBody,
   type FlowFile,
   type FlowRunner,
+  isRunEnd,
   type NodeRegistry,
   type NodeServices,
   type TraceEvent,
+  toErrorBody,
   type Values,
 } from '@flowloom/nodes';
-import { newRunId, type RunHandle, type RunResult, RunTrace, reusableOutputs, startRun } from '../engine/index.js';
-import type { RunRecord, Store } from '../store/types.js';
+import {
+  compileFlow,
+  newRunId,
+  type ResumedNode,
+  type RunHandle,
+  type RunResult,
+  RunTrace,
+  resumedNodes,
+  reusableOutputs,
+  startRun,
+} from '../engine/index.js';
+import type { EventRelay, EventStreams } from '../queue/event-streams.js';
+import type { RedisConnections } from '../queue/redis.js';
+import type { Channels, RunQueue } from '../queue/run-queue.js';
+import type { RunEnd, RunRecord, Store } from '../store/types.js';
 import { describeFlow } from './flow-describe.js';
+import { decodeJob, encodeJob } from './run-job.js';
 
 /** The attempt of a run executed by the process that started it (a queued run is claimed later: attempt 0 → 1). */
 const FIRST_ATTEMPT = 1;
@@ -24,7 +42,38 @@ export const MAX_SUBFLOW_DEPTH = 8;
 export interface FlowBundle {
   /** The frozen flow and the draft version it froze. Throws FLOW_NOT_FOUND for a flow outside the bundle. */
   resolve(flowId: string): { flow: FlowFile; version: number | null };
+  /** Every flow it resolves (a queued run's job carries them to the worker); a bundle without it cannot be queued. */
+  entries?(): BundleEntry[];
 }
+
+/** One flow of a bundle. */
+export interface BundleEntry {
+  flowId: string;
+  flow: FlowFile;
+  version: number | null;
+}
+
+/** The queue parts a run service uses in the `api` and `worker` roles (built by the kernel). */
+export interface RunQueueParts {
+  connections: RedisConnections;
+  queue: RunQueue;
+  streams: EventStreams;
+  channels: Channels;
+}
+
+/** Set by `RunService.execute` once the run is going: what the worker that holds it may do to it. */
+export interface ExecutionControl {
+  /** Cancels the run (a cancel asked for through any API process). */
+  cancel?: () => void;
+  /** Stops the run without ending it: nothing more is recorded, and another attempt resumes it (worker shutdown). */
+  handBack?: () => void;
+}
+
+/** How `execute` ended: the run's end is committed, it was handed back unfinished, or there was nothing to run. */
+export type ExecutionOutcome = 'ended' | 'handed-back' | 'gone';
+
+/** How long `cancel` waits, in the api role, for a worker to end the run before answering the row as it is. */
+const REMOTE_CANCEL_WAIT_MS = 30_000;
 
 export interface StartRunOptions {
   inputs: Values;
@@ -58,6 +107,36 @@ export interface RunServiceOptions {
   registry: NodeRegistry;
   /** Services every run gets (llm, and vectors/embeddings when configured); `flows` is added per run. */
   services: NodeServices;
+  /**
+   * The run queue: with `isRemote` (the api role) runs are queued and watched through their event streams, never
+   * executed here; without it (the worker role) `execute` runs queued runs, and runs started here run here.
+   */
+  queue?: RunQueueParts;
+  isRemote?: boolean;
+}
+
+interface LiveRun {
+  handle: RunHandle;
+  record: RunRecord;
+  done: Promise<RunRecord>;
+  /** A run queued or watched by this api process: its trace mirrors the run's event stream. */
+  isMirror?: boolean;
+  /** Stops mirroring (stream tail). */
+  detach?: () => void;
+}
+
+/** Options of `#launch`: how a run that executes here is identified and recorded. */
+interface Launch {
+  runId: string;
+  trace: RunTrace;
+  attempt: number;
+  record: RunRecord;
+  /** Events already in the trace (an earlier attempt's): recorded before, not again. */
+  priorCount: number;
+  resume?: ReadonlyMap<string, ResumedNode>;
+  relay?: EventRelay;
+  /** Cleared when the run is handed back: nothing more is recorded. */
+  recording: { isOn: boolean };
 }
 
 /** A run as answered by `GET /api/runs/:runId`: the stored row (or live state) and every event so far. */
@@ -74,11 +153,13 @@ export interface RunDetail {
  * repeated between the two.
  */
 export class RunService {
-  readonly #live = new Map<string, { handle: RunHandle; record: RunRecord; done: Promise<RunRecord> }>();
+  readonly #live = new Map<string, LiveRun>();
   readonly #store: Store;
   readonly #nodes: NodeRegistry;
   readonly #services: NodeServices;
-  readonly #listeners = new Set<(handle: RunHandle) => void>();
+  readonly #queue: RunQueueParts | undefined;
+  readonly #isRemote: boolean;
+  readonly #listeners = new Set<{ listener: (handle: RunHandle) => void; flowId?: string }>();
   /**
    * The parsed draft of each flow, keyed by its stored text: the engine caches compiled plans per flow object,
    * so handing it the same object for the same text skips validation and compilation on every run.
@@ -89,6 +170,29 @@ export class RunService {
     this.#store = options.store;
     this.#nodes = options.registry;
     this.#services = options.services;
+    this.#queue = options.queue;
+    this.#isRemote = options.isRemote === true && options.queue !== undefined;
+    if (this.#isRemote && this.#queue) {
+      // Runs started through another api process: flow subscriptions here watch them too.
+      void this.#queue.channels
+        .on('started', (message) => {
+          const { runId, flowId } = JSON.parse(message) as { runId: string; flowId: string };
+          if (this.#live.has(runId) || !this.#hasListenerFor(flowId)) return;
+          this.watch(runId).then(
+            () => {
+              const live = this.#live.get(runId);
+              if (live) this.#notify(live.handle);
+            },
+            () => {},
+          );
+        })
+        .catch(() => {});
+    }
+  }
+
+  /** True when runs are queued for workers instead of executed here (the api role). */
+  get isRemote(): boolean {
+    return this.#isRemote;
   }
 
   /** Runs the saved draft of a flow. Throws FLOW_NOT_FOUND, FLOW_INVALID or RUN_INPUT_INVALID before starting. */
@@ -148,12 +252,54 @@ export class RunService {
         `subflows nest deeper than ${MAX_SUBFLOW_DEPTH} levels at flow "${flow.id}"`,
       );
     }
+    if (this.#isRemote) return this.#enqueue(flow, options, flowVersion);
     const runId = newRunId();
-    const trace = new RunTrace(runId, flow.id);
+    const record: RunRecord = {
+      runId,
+      flowId: flow.id,
+      flowVersion,
+      status: 'running',
+      inputs: options.inputs,
+      startedAt: new Date().toISOString(),
+      depth,
+      attempt: FIRST_ATTEMPT,
+      ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
+      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+    };
+    // A run executed here is its first attempt.
+    const launch: Launch = {
+      runId,
+      trace: new RunTrace(runId, flow.id),
+      attempt: FIRST_ATTEMPT,
+      record,
+      priorCount: 0,
+      recording: { isOn: true },
+    };
+    const started = this.#launch(flow, options, launch);
+    this.#store.insertRun(record);
+    this.#notify(started.handle);
+    return started;
+  }
+
+  /** Starts the engine on a run whose row exists or is queued right after; its events go to the store (and stream). */
+  #launch(flow: FlowFile, options: StartRunOptions, launch: Launch): StartedRun {
+    const { runId, trace, attempt, record, priorCount, relay, recording } = launch;
     const store = this.#store;
-    // Subscribed before the first event: every event is queued for the store, in order. A run executed here is its
-    // first attempt.
-    trace.subscribe((event) => store.enqueueEvent(event, FIRST_ATTEMPT));
+    const depth = options.depth ?? 0;
+    let done: Promise<RunRecord> | undefined;
+    // Subscribed before the first new event: every event is queued for the store, in order, with this attempt's
+    // number (fencing); in a worker it is relayed to the run's stream too, the end only once the final row is stored.
+    trace.subscribe((event) => {
+      if (event.seq < priorCount || !recording.isOn) return;
+      store.enqueueEvent(event, attempt);
+      if (!relay) return;
+      if (isRunEnd(event))
+        relay.end(
+          event,
+          Promise.resolve().then(() => done?.then(() => store.flush())),
+        );
+      else relay.push(event);
+    });
     const handle = startRun(flow, {
       registry: this.#nodes,
       services: { ...this.#services, flows: this.#flowRunner(runId, depth, options.bundle) },
@@ -167,35 +313,240 @@ export class RunService {
       timeoutMessage: options.timeoutMessage,
       reuse: options.reuse,
       streamedToClient: options.streamedToClient,
+      resume: launch.resume,
     });
-    const record: RunRecord = {
-      runId,
-      flowId: flow.id,
-      flowVersion,
-      status: 'running',
-      inputs: options.inputs,
-      startedAt: new Date().toISOString(),
-      depth,
-      attempt: FIRST_ATTEMPT,
-      ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
-      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
-    };
-    store.insertRun(record);
-    const done = handle.result.then((result) => this.#finish(record, result));
+    done = handle.result.then((result) => this.#finish(record, result, recording));
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
-    for (const listener of this.#listeners) {
+    return { handle, done };
+  }
+
+  #notify(handle: RunHandle): void {
+    for (const { listener, flowId } of this.#listeners) {
+      if (flowId !== undefined && flowId !== handle.flowId) continue;
       try {
         listener(handle);
       } catch {
         // A faulty watcher (e.g. a socket going away) must not fail a run that has started.
       }
     }
-    return { handle, done };
   }
 
-  #finish(record: RunRecord, result: RunResult): RunRecord {
+  #hasListenerFor(flowId: string): boolean {
+    for (const entry of this.#listeners) if (entry.flowId === undefined || entry.flowId === flowId) return true;
+    return false;
+  }
+
+  /**
+   * The api role: validates the run as `start` does (FLOW_INVALID, RUN_INPUT_INVALID thrown here, nothing stored),
+   * refuses it with QUEUE_UNAVAILABLE while Redis is down, stores its row (`queued`, attempt 0) and job, then queues it;
+   * the handle's trace mirrors the run's event stream, and `done` settles once the stream carries the end.
+   */
+  #enqueue(flow: FlowFile, options: StartRunOptions, flowVersion: number | null): StartedRun {
+    const parts = this.#queue as RunQueueParts;
+    parts.connections.assertAvailable();
+    const plan = compileFlow(flow, this.#nodes);
+    checkRunInputs(plan.inputs, options.inputs);
+    const job = encodeJob(flow, flowVersion, options);
+    const runId = newRunId();
+    const record: RunRecord = {
+      runId,
+      flowId: flow.id,
+      flowVersion,
+      status: 'queued',
+      inputs: options.inputs,
+      startedAt: new Date().toISOString(),
+      depth: options.depth ?? 0,
+      attempt: 0,
+      ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
+      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+    };
+    const trace = new RunTrace(runId, flow.id);
+    this.#store.insertRun(record);
+    const live = this.#mirror(record, trace);
+    const store = this.#store;
+    (async () => {
+      await store.runJobs.put(runId, job);
+      await store.flush();
+      await parts.queue.enqueue(runId);
+      await parts.queue.announce(runId, flow.id).catch(() => {});
+    })().catch((err: unknown) => this.#failQueued(record, trace, err));
+    options.signal?.addEventListener('abort', () => void this.cancel(runId).catch(() => {}), { once: true });
+    this.#notify(live.handle);
+    return { handle: live.handle, done: live.done };
+  }
+
+  /** A queued run that could not be queued ends failed here (nothing else will run it). */
+  #failQueued(record: RunRecord, trace: RunTrace, err: unknown): void {
+    const error: ErrorBody =
+      (err as { code?: string })?.code === 'QUEUE_UNAVAILABLE'
+        ? toErrorBody(err)
+        : {
+            code: 'QUEUE_UNAVAILABLE',
+            message: `the run could not be queued: ${err instanceof Error ? err.message : String(err)}`,
+          };
+    const endedAt = new Date().toISOString();
+    const event = trace.emit('run.failed', { error, durationMs: 0 });
+    if (event) this.#store.enqueueEvent(event, 0);
+    this.#store.finishRun(record.runId, 0, { status: 'failed', error, endedAt, durationMs: 0 });
+  }
+
+  /**
+   * Mirrors a queued or running run in this api process: its trace takes the run's stream from the entry after the
+   * last event it holds, and `done` settles with the stored row once the end arrives (a worker relays the end only
+   * after the final row is committed).
+   */
+  #mirror(record: RunRecord, trace: RunTrace): LiveRun {
+    const parts = this.#queue as RunQueueParts;
+    const { runId } = record;
+    let onEnd!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      onEnd = resolve;
+    });
+    if (trace.closed) onEnd();
+    const detach = parts.streams.tail(runId, trace.events.length - 1, (events) => {
+      for (const event of events) trace.append(event);
+      if (trace.closed) onEnd();
+    });
+    const done = ended.then(async () => {
+      detach();
+      const end = trace.events.at(-1);
+      try {
+        const row = await this.#store.getRun(runId);
+        if (row && row.status !== 'queued' && row.status !== 'running') return row;
+      } catch {
+        // The store is down: answer from the end event.
+      }
+      return { ...record, ...endOf(end) };
+    });
+    done
+      .finally(() => {
+        if (this.#live.get(runId)?.done === done) this.#live.delete(runId);
+      })
+      .catch(() => {});
+    const handle: RunHandle = {
+      runId,
+      flowId: record.flowId,
+      trace,
+      result: done.then(resultOf),
+      cancel: () => void this.cancel(runId).catch(() => {}),
+    };
+    const live: LiveRun = { handle, record, done, isMirror: true, detach };
+    this.#live.set(runId, live);
+    return live;
+  }
+
+  /**
+   * The trace of a run that is going, for a watcher (socket.io): a live run of this process, or in the api role a run
+   * queued or running anywhere, mirrored from its stream (its past events read before this answers). Undefined once
+   * the run has ended (the store has it all then) or when it is unknown.
+   */
+  async watch(runId: string): Promise<RunTrace | undefined> {
+    const live = this.#live.get(runId);
+    if (live) return live.handle.trace;
+    if (!this.#isRemote) return undefined;
+    const row = await this.#store.getRun(runId);
+    if (!row || (row.status !== 'queued' && row.status !== 'running')) return undefined;
+    const trace = new RunTrace(runId, row.flowId);
+    const past = await (this.#queue as RunQueueParts).streams.read(runId);
+    const again = this.#live.get(runId);
+    if (again) return again.handle.trace;
+    for (const event of past) trace.append(event);
+    this.#mirror(row, trace);
+    return trace;
+  }
+
+  /**
+   * The worker role: claims a queued run (its attempt goes up by one, fencing out any earlier holder) and executes it
+   * here. A run an earlier attempt began resumes: the events that attempt recorded (in the store, or relayed to the
+   * stream only) are brought together first, its finished nodes are not executed again, and new events continue its
+   * seq. Resolves once the run's end is committed, or it was handed back, or there was nothing to run.
+   */
+  async execute(runId: string, control: ExecutionControl = {}): Promise<ExecutionOutcome> {
+    const parts = this.#queue;
+    if (!parts) throw new AppError('INTERNAL', 'execute needs the run queue');
+    const store = this.#store;
+    const attempt = await store.claimRun(runId);
+    if (attempt === undefined) return 'gone';
+    const relay = await parts.streams.relay(runId, attempt);
+    if (!relay) return 'gone';
+    const [row, jobText, stored, streamed] = await Promise.all([
+      store.getRun(runId),
+      store.runJobs.get(runId),
+      store.getEvents(runId),
+      parts.streams.read(runId),
+    ]);
+    if (!row) return 'gone';
+    // Both logs are prefixes of one log (seq from 0, gap-free): the longer one is the log so far.
+    const prior = streamed.length > stored.length ? streamed : stored;
+    for (const event of prior.slice(stored.length)) store.enqueueEvent(event, attempt);
+    for (const event of prior.slice(streamed.length)) relay.push(event);
+    const last = prior.at(-1);
+    const record: RunRecord = { ...row, status: 'running', attempt };
+    if (last && isRunEnd(last)) {
+      // The earlier attempt ended the run but its final row was not written: write it from the end event.
+      store.finishRun(runId, attempt, { ...endOf(last), endedAt: last.at });
+      await store.flush();
+      await relay.drain();
+      return 'ended';
+    }
+    if (jobText === undefined) {
+      const error: ErrorBody = { code: 'RUN_INTERRUPTED', message: 'the run has no stored job to execute' };
+      const trace = new RunTrace(runId, row.flowId);
+      for (const event of prior) trace.append(event);
+      const event = trace.emit('run.failed', { error, durationMs: 0 });
+      if (event) {
+        store.enqueueEvent(event, attempt);
+        store.finishRun(runId, attempt, { status: 'failed', error, endedAt: event.at, durationMs: 0 });
+        await store.flush();
+        relay.end(event, Promise.resolve());
+      }
+      await relay.drain();
+      return 'ended';
+    }
+    const { flow, options } = decodeJob(jobText);
+    const trace = new RunTrace(runId, row.flowId);
+    for (const event of prior) trace.append(event);
+    const recording = { isOn: true };
+    const started = this.#launch(
+      flow,
+      {
+        ...options,
+        inputs: row.inputs,
+        depth: row.depth,
+        ...(row.sessionId !== undefined && { sessionId: row.sessionId }),
+        ...(row.parentRunId !== undefined && { parentRunId: row.parentRunId }),
+      },
+      {
+        runId,
+        trace,
+        attempt,
+        record,
+        priorCount: prior.length,
+        ...(prior.length > 0 && { resume: resumedNodes(prior) }),
+        relay,
+        recording,
+      },
+    );
+    let isHandedBack = false;
+    control.cancel = () => started.handle.cancel();
+    control.handBack = () => {
+      isHandedBack = true;
+      recording.isOn = false;
+      started.handle.cancel();
+    };
+    if (await parts.queue.isCancelRequested(runId).catch(() => false)) started.handle.cancel();
+    try {
+      await started.done;
+    } finally {
+      await store.flush().catch(() => {});
+      await relay.drain();
+    }
+    return isHandedBack ? 'handed-back' : 'ended';
+  }
+
+  #finish(record: RunRecord, result: RunResult, recording: { isOn: boolean }): RunRecord {
     const endedAt = new Date().toISOString();
     const end = {
       status: result.status,
@@ -207,7 +558,7 @@ export class RunService {
       durationMs: result.durationMs,
     };
     try {
-      this.#store.finishRun(record.runId, record.attempt, end);
+      if (recording.isOn) this.#store.finishRun(record.runId, record.attempt, end);
     } finally {
       this.#live.delete(record.runId);
     }
@@ -250,6 +601,29 @@ export class RunService {
     };
   }
 
+  /**
+   * Ends a run nothing will finish (a nested run whose worker died; its parent has ended): claims it, closes its log
+   * with `run.failed` RUN_INTERRUPTED and writes its final row.
+   */
+  async interrupt(runId: string): Promise<void> {
+    const attempt = await this.#store.claimRun(runId);
+    if (attempt === undefined) return;
+    const [row, events] = await Promise.all([this.#store.getRun(runId), this.#store.getEvents(runId)]);
+    if (!row) return;
+    const trace = new RunTrace(runId, row.flowId);
+    for (const event of events) trace.append(event);
+    const error: ErrorBody = { code: 'RUN_INTERRUPTED', message: 'the process running it stopped' };
+    const event = trace.emit('run.failed', { error, durationMs: 0 });
+    if (event) this.#store.enqueueEvent(event, attempt);
+    this.#store.finishRun(runId, attempt, {
+      status: 'failed',
+      error,
+      endedAt: new Date().toISOString(),
+      durationMs: Math.max(0, Date.now() - Date.parse(row.startedAt)),
+    });
+    await this.#store.flush();
+  }
+
   /** The trace of a run still live in this process (or being written), else undefined. */
   liveTrace(runId: string): RunTrace | undefined {
     return this.#live.get(runId)?.handle.trace;
@@ -263,9 +637,14 @@ export class RunService {
   /** One run and every event so far, from memory when live, else from the store. */
   async get(runId: string): Promise<RunDetail | undefined> {
     const live = this.#live.get(runId);
-    if (live) return { run: live.record, events: [...live.handle.trace.events], isLive: true };
+    if (live && !live.isMirror) return { run: live.record, events: [...live.handle.trace.events], isLive: true };
     const [run, events] = await Promise.all([this.#store.getRun(runId), this.#store.getEvents(runId)]);
-    return run && { run, events, isLive: false };
+    if (!run) return undefined;
+    const isLive = run.status === 'queued' || run.status === 'running';
+    if (!this.#isRemote || !isLive) return { run, events, isLive: false };
+    // Going on a worker: the stream (or this process's mirror of it) may be ahead of the store.
+    const streamed = live ? [...live.handle.trace.events] : await (this.#queue as RunQueueParts).streams.read(runId);
+    return { run, events: streamed.length > events.length ? streamed : events, isLive: true };
   }
 
   /**
@@ -280,6 +659,7 @@ export class RunService {
 
   /** Cancels a live run and waits until its final state is stored. */
   async cancel(runId: string): Promise<RunRecord> {
+    if (this.#isRemote) await this.watch(runId);
     const live = this.#live.get(runId);
     if (!live) {
       const run = await this.#store.getRun(runId);
@@ -288,22 +668,77 @@ export class RunService {
         details: [{ runId, status: run.status }],
       });
     }
+    if (live.isMirror) return this.#cancelRemote(runId, live);
     live.handle.cancel();
     return live.done;
   }
 
-  /** Called with every run started from now on. Returns the unsubscribe function. */
-  onRun(listener: (handle: RunHandle) => void): () => void {
-    this.#listeners.add(listener);
+  /** Asks the worker holding the run (or the one that claims it next) to cancel it, and waits for the end a while. */
+  async #cancelRemote(runId: string, live: LiveRun): Promise<RunRecord> {
+    await (this.#queue as RunQueueParts).queue.requestCancel(runId);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), REMOTE_CANCEL_WAIT_MS);
+    });
+    try {
+      return (await Promise.race([live.done, late])) ?? (await this.#store.getRun(runId)) ?? live.record;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Called with every run started from now on (of one flow when `flowId` is given): in the api role, runs started
+   * through other api processes too. Returns the unsubscribe function.
+   */
+  onRun(listener: (handle: RunHandle) => void, flowId?: string): () => void {
+    const entry = { listener, ...(flowId !== undefined && { flowId }) };
+    this.#listeners.add(entry);
     return () => {
-      this.#listeners.delete(listener);
+      this.#listeners.delete(entry);
     };
   }
 
   /** Cancels every live run and waits for their final states to be stored (shutdown). */
   async cancelAll(): Promise<void> {
-    const pending = [...this.#live.values()];
+    // Runs queued for workers go on without this process: stop mirroring them only.
+    for (const live of this.#live.values()) live.detach?.();
+    const pending = [...this.#live.values()].filter((live) => !live.isMirror);
     for (const live of pending) live.handle.cancel();
     await Promise.allSettled(pending.map((live) => live.done));
   }
+}
+
+/** A run's final state from its end event (when the stored row cannot be read). */
+function endOf(event: TraceEvent | undefined): Omit<RunEnd, 'endedAt'> & { endedAt?: string } {
+  if (!event) return { status: 'failed', durationMs: 0 };
+  const durationMs = (event.data as { durationMs?: number }).durationMs ?? 0;
+  if (event.type === 'run.completed') {
+    const { outputs, usage, costUsd } = event.data;
+    return {
+      status: 'completed',
+      outputs,
+      ...(usage && { usage }),
+      ...(costUsd !== undefined && { costUsd }),
+      durationMs,
+      endedAt: event.at,
+    };
+  }
+  if (event.type === 'run.failed') return { status: 'failed', error: event.data.error, durationMs, endedAt: event.at };
+  return { status: 'cancelled', durationMs, endedAt: event.at };
+}
+
+/** The engine's result shape of a stored run (a mirrored run's handle). */
+function resultOf(run: RunRecord): RunResult {
+  return {
+    runId: run.runId,
+    flowId: run.flowId,
+    status: run.status,
+    outputs: run.outputs ?? {},
+    ...(run.error && { error: run.error }),
+    startedAt: run.startedAt,
+    durationMs: run.durationMs ?? 0,
+    ...(run.usage && { usage: run.usage }),
+    ...(run.costUsd !== undefined && { costUsd: run.costUsd }),
+  };
 }

@@ -156,6 +156,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // The memory table used to create itself (IF NOT EXISTS), so older databases may have it already.
     sql: CHAT_MEMORY_SCHEMA,
   },
+  {
+    version: 10,
+    name: 'run jobs: what a queued run executes, for any worker',
+    // The job of a run accepted by an API process (FLOWLOOM_ROLE=api): the flow, its bundle and the run's options.
+    sql: 'CREATE TABLE run_jobs (runId TEXT PRIMARY KEY, job TEXT NOT NULL);',
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

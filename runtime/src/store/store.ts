@@ -32,7 +32,7 @@ import {
   isEmptyBatch,
   type WriteBatch,
 } from './row-writes.js';
-import { SqliteSettingsTable } from './settings.js';
+import { SqliteRunJobTable, SqliteSettingsTable } from './settings.js';
 import type {
   Feedback,
   FlowSummary,
@@ -132,6 +132,7 @@ export class SqliteStore implements Store {
   readonly published: SqlitePublishedTable;
   readonly keys: SqliteKeyTable;
   readonly settings: SqliteSettingsTable;
+  readonly runJobs: SqliteRunJobTable;
   readonly memory: SqliteMemoryTable;
   /** Run rows, events, final states and other rows waiting for the next group commit. */
   #batch: WriteBatch = emptyBatch(1);
@@ -166,6 +167,7 @@ export class SqliteStore implements Store {
     });
     this.keys = new SqliteKeyTable(this.db);
     this.settings = new SqliteSettingsTable(this.db);
+    this.runJobs = new SqliteRunJobTable(this.db);
     this.memory = new SqliteMemoryTable(this.db);
     this.#inline = new BatchWriter(this.db);
     if (options.recover !== false) this.#recoverInterrupted();

@@ -149,6 +149,11 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX chat_memory_by_session ON chat_memory (session_id, namespace, id);
     `,
   },
+  {
+    version: 10,
+    name: 'run jobs: what a queued run executes, for any worker',
+    sql: 'CREATE TABLE run_jobs (run_id text PRIMARY KEY, job text NOT NULL);',
+  },
 ];
 
 /** The highest applied migration version of the connection's schema (0 for a new one). */

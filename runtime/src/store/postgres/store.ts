@@ -32,7 +32,7 @@ import type {
 import { writeBatches } from './batch.js';
 import { checkSchemaName, type PgConnectOptions, PgDatabase } from './db.js';
 import { migratePg, PG_MIGRATIONS } from './migrations.js';
-import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgSettingsTable } from './tables.js';
+import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgRunJobTable, PgSettingsTable } from './tables.js';
 
 export interface PostgresStoreOptions extends PgConnectOptions {
   /** The node kinds flows are migrated to when read and written (default: the built-in kinds). */
@@ -64,6 +64,7 @@ export class PostgresStore implements Store {
   readonly published: PgPublishedTable;
   readonly keys: PgKeyTable;
   readonly settings: PgSettingsTable;
+  readonly runJobs: PgRunJobTable;
   readonly memory: PgMemoryTable;
   readonly flushDelayMs: number;
   readonly #db: PgDatabase;
@@ -93,6 +94,7 @@ export class PostgresStore implements Store {
     });
     this.keys = new PgKeyTable(db);
     this.settings = new PgSettingsTable(db);
+    this.runJobs = new PgRunJobTable(db);
     this.memory = new PgMemoryTable(db);
   }
 
