@@ -100,6 +100,12 @@ export interface StartRunOptions {
 export interface StartedRun {
   handle: RunHandle;
   done: Promise<RunRecord>;
+  /**
+   * The api role: settles once the run's row and job are committed and its job is queued, so any process can find it
+   * (an answer that names the run waits for it); rejects with QUEUE_UNAVAILABLE when it could not be queued (the run
+   * then ends failed). Absent when the run executes here.
+   */
+  accepted?: Promise<void>;
 }
 
 export interface RunServiceOptions {
@@ -366,15 +372,16 @@ export class RunService {
     this.#store.insertRun(record);
     const live = this.#mirror(record, trace);
     const store = this.#store;
-    (async () => {
+    const accepted = (async () => {
       await store.runJobs.put(runId, job);
       await store.flush();
       await parts.queue.enqueue(runId);
       await parts.queue.announce(runId, flow.id).catch(() => {});
-    })().catch((err: unknown) => this.#failQueued(record, trace, err));
+    })();
+    accepted.catch((err: unknown) => this.#failQueued(record, trace, err));
     options.signal?.addEventListener('abort', () => void this.cancel(runId).catch(() => {}), { once: true });
     this.#notify(live.handle);
-    return { handle: live.handle, done: live.done };
+    return { handle: live.handle, done: live.done, accepted };
   }
 
   /** A queued run that could not be queued ends failed here (nothing else will run it). */

@@ -105,7 +105,9 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
 
   async function answer(request: FastifyRequest, reply: FastifyReply, started: StartedRun) {
     if (prefersAsync(request)) {
-      // The run goes on; its events are watched over socket.io (`subscribe {runId, afterSeq: -1}`).
+      // The run goes on; its events are watched over socket.io (`subscribe {runId, afterSeq: -1}`). A queued run is
+      // answered once every process can find it.
+      await started.accepted;
       const { runId } = started.handle;
       reply.header('preference-applied', 'respond-async').header('location', `/api/runs/${runId}`);
       return reply.status(202).send({ runId, status: 'running' as const });
