@@ -129,4 +129,78 @@ describe('a cluster of 2 api processes and 2 workers', () => {
     // Back to two workers for the next tests.
     workers.push(await cluster.startWorker('worker-3'));
   }, 120_000);
+
+  it('SIGKILL on the api process holding a socket: the client goes to the other with afterSeq and misses nothing', async () => {
+    fake.reset();
+    fake.setLatency(500);
+    const [api1, api2] = apis as [ClusterProcess, ClusterProcess];
+    const first = await watcherOn(api1);
+    const runId = await startRun(api2);
+    await first.subscribe(runId);
+    await waitFor(() => completedNodes(first.events.get(runId)).includes('a'), 30_000, 'node a to complete');
+    const disconnected = new Promise<void>((resolve) => first.socket.once('disconnect', () => resolve()));
+    api1.child.kill('SIGKILL');
+    await Promise.all([api1.exited, disconnected]);
+    const seen = first.events.get(runId) ?? [];
+    const lastSeq = seen.at(-1)?.seq ?? -1;
+    const second = await watcherOn(api2);
+    await second.subscribe(runId, lastSeq);
+    await waitFor(() => isEnded(second.events.get(runId)), 60_000, 'the end on the other api process');
+    const all = [...seen, ...(second.events.get(runId) ?? [])];
+    expect(isGapFree(all), JSON.stringify(all.map((e) => [e.seq, e.type]))).toBe(true);
+    expect(all.at(-1)?.type).toBe('run.completed');
+    expect((await row(runId)).status).toBe('completed');
+    // Back to two api processes.
+    apis.splice(apis.indexOf(api1), 1);
+    apis.push(await cluster.startApi('api-3'));
+  }, 120_000);
+
+  it('SIGTERM on a worker: it hands its run back after its grace time and another worker finishes it', async () => {
+    fake.reset();
+    fake.setLatency(700);
+    // A worker of its own with a short grace time, alone in taking runs until it has one.
+    const patient = workers.splice(0);
+    for (const w of patient) w.child.kill('SIGSTOP');
+    const leaving = await cluster.startWorker('worker-leaving', { FLOWLOOM_WORKER_GRACE_MS: '300' });
+    try {
+      const runId = await startRun(apis[0] as ClusterProcess);
+      await waitFor(async () => (await row(runId)).pid === leaving.child.pid, 30_000, 'the leaving worker to claim it');
+      const watcher = await watcherOn(apis[1] as ClusterProcess);
+      await watcher.subscribe(runId);
+      await waitFor(() => completedNodes(watcher.events.get(runId)).includes('a'), 30_000, 'node a to complete');
+      for (const w of patient) w.child.kill('SIGCONT');
+      leaving.child.kill('SIGTERM');
+      expect(await leaving.exited).toBe('0');
+      await waitFor(() => isEnded(watcher.events.get(runId)), 60_000, 'the end');
+      const stored = await row(runId);
+      expect(stored).toMatchObject({ status: 'completed', attempt: 2 });
+      expect(callsOf('a')).toBe(1);
+      const events = watcher.events.get(runId) ?? [];
+      expect(isGapFree(events), JSON.stringify(events.map((e) => [e.seq, e.type]))).toBe(true);
+      expect(events.filter((e) => e.type === 'run.cancelled')).toHaveLength(0);
+    } finally {
+      for (const w of patient) w.child.kill('SIGCONT');
+      workers.push(...patient);
+    }
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
+    expect(counts).toEqual({ waiting: 0, active: 0, delayed: 0 });
+  }, 120_000);
+
+  it('SIGTERM on a worker within its grace time: it finishes its run itself, then exits', async () => {
+    fake.reset();
+    fake.setLatency(300);
+    const patient = workers.splice(0);
+    for (const w of patient) w.child.kill('SIGSTOP');
+    const leaving = await cluster.startWorker('worker-finishing', { FLOWLOOM_WORKER_GRACE_MS: '60000' });
+    try {
+      const runId = await startRun(apis[0] as ClusterProcess);
+      await waitFor(async () => (await row(runId)).pid === leaving.child.pid, 30_000, 'the worker to claim it');
+      leaving.child.kill('SIGTERM');
+      expect(await leaving.exited).toBe('0');
+      expect(await row(runId)).toMatchObject({ status: 'completed', attempt: 1 });
+    } finally {
+      for (const w of patient) w.child.kill('SIGCONT');
+      workers.push(...patient);
+    }
+  }, 120_000);
 });
