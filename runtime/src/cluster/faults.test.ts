@@ -92,6 +92,15 @@ function completedNodes(events: readonly TraceEvent[] | undefined): string[] {
 }
 
 describe('a cluster of 2 api processes and 2 workers', () => {
+  it('api processes report their role and the queue in health, and run a flow through a worker', async () => {
+    fake.reset();
+    const api = apis[1] as ClusterProcess;
+    const health = await (await fetch(`${api.url}/api/health`)).json();
+    expect(health).toMatchObject({ role: 'api', queue: { status: 'ok' }, storage: { kind: 'postgres' } });
+    const res = await post(api, '/api/flows/chain/runs', { inputs: { q: 'hello' } });
+    expect(await res.json()).toMatchObject({ status: 'completed', outputs: EXPECTED });
+  }, 60_000);
+
   it('SIGKILL on the worker running a 5-node run: the other finishes it from its unfinished nodes', async () => {
     fake.reset();
     fake.setLatency(700);
