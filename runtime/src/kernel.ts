@@ -13,13 +13,14 @@ import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js'
 import { ProviderSettings, settingsLlm } from './providers/provider-settings.js';
 import { SecretBox } from './providers/secrets.js';
 import { KeyService } from './publishing/keys.js';
-import { RateLimiter } from './publishing/rate-limiter.js';
+import { type KeyRateLimiter, RateLimiter } from './publishing/rate-limiter.js';
 import { PublishedService } from './publishing/versions.js';
 import { EventStreams } from './queue/event-streams.js';
 import { RedisKeys } from './queue/keys.js';
 import { describeRedisUrl, RedisConnections } from './queue/redis.js';
 import { Channels, RunQueue } from './queue/run-queue.js';
 import { RunWorker } from './queue/run-worker.js';
+import { SharedRateLimiter } from './queue/shared-rate-limiter.js';
 import { Documents } from './rag/documents/index.js';
 import { Embeddings } from './rag/embeddings.js';
 import { ChromaVectors } from './rag/vectors.js';
@@ -73,7 +74,8 @@ export interface Runtime {
   readonly runs: RunService;
   readonly published: PublishedService;
   readonly keys: KeyService;
-  readonly rateLimiter: RateLimiter;
+  /** Per-key limits of published endpoints: in memory, or in Redis in the api role (one budget for all processes). */
+  readonly rateLimiter: KeyRateLimiter;
   readonly providerSettings: ProviderSettings;
   /** Chroma: the managed server (started on first use when CHROMA_URL is unset) or an external one. */
   readonly vectors: ChromaVectors;
@@ -196,7 +198,17 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     const keys = new KeyService(store.keys, {
       onFlushError: (err) => log.error({ err }, 'writing API key last-used times failed; they stay pending'),
     });
-    const rateLimiter = new RateLimiter(config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
+    const perMinute = config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
+    const rateLimiter: KeyRateLimiter = queueParts
+      ? new SharedRateLimiter(queueParts.connections, queueParts.keys, perMinute)
+      : new RateLimiter(perMinute);
+    if (queueParts) {
+      // A key revoked through one process is dropped from every process's cache at once (and the store's change token
+      // catches a missed message within its check interval).
+      const parts = queueParts;
+      keys.onRevoke((id) => void parts.connections.command.publish(parts.keys.channel('keys'), id).catch(() => {}));
+      void parts.channels.on('keys', () => keys.invalidate()).catch(() => {});
+    }
 
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {

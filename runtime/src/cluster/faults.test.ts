@@ -101,6 +101,30 @@ describe('a cluster of 2 api processes and 2 workers', () => {
     expect(await res.json()).toMatchObject({ status: 'completed', outputs: EXPECTED });
   }, 60_000);
 
+  it('API keys: one rate-limit budget across api processes, and a key revoked on one is refused by the other', async () => {
+    fake.reset();
+    const [api1, api2] = apis as [ClusterProcess, ClusterProcess];
+    expect((await post(api1, '/api/flows/chain/publish', {})).status).toBe(201);
+    const created = (await (await post(api1, '/api/keys', { name: 'shared', rateLimit: 3 })).json()) as {
+      id: string;
+      key: string;
+    };
+    const call = (api: ClusterProcess, key = created.key) =>
+      post(api, '/api/v1/flows/chain/run', { inputs: { q: 'hello' } }, { authorization: `Bearer ${key}` });
+    // Three requests per minute in all, whichever process answers: the fourth is refused by either.
+    const statuses = [];
+    for (const api of [api1, api2, api1, api2]) statuses.push((await call(api)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await call(api1)).status).toBe(429);
+
+    const other = (await (await post(api2, '/api/keys', { name: 'revoked' })).json()) as { id: string; key: string };
+    expect((await call(api1, other.key)).status).toBe(200);
+    const revoked = await fetch(`${api2.url}/api/keys/${other.id}`, { method: 'DELETE' });
+    expect(revoked.status).toBe(200);
+    const refused = await call(api1, other.key);
+    expect(refused.status).toBe(401);
+  }, 60_000);
+
   it('SIGKILL on the worker running a 5-node run: the other finishes it from its unfinished nodes', async () => {
     fake.reset();
     fake.setLatency(700);
