@@ -4,6 +4,7 @@ import {
   type ErrorBody,
   type FlowFile,
   type FlowRunner,
+  isAppError,
   isRunEnd,
   type NodeRegistry,
   type NodeServices,
@@ -375,11 +376,28 @@ export class RunService {
     const accepted = (async () => {
       await store.runJobs.put(runId, job);
       await store.flush();
-      await parts.queue.enqueue(runId);
+      try {
+        await parts.queue.enqueue(runId);
+      } catch (err) {
+        if (isAppError(err)) throw err;
+        throw new AppError('QUEUE_UNAVAILABLE', 'the run queue (Redis) did not take the run; try again shortly', {
+          status: 503,
+          cause: err,
+        });
+      }
       await parts.queue.announce(runId, flow.id).catch(() => {});
     })();
     accepted.catch((err: unknown) => this.#failQueued(record, trace, err));
     options.signal?.addEventListener('abort', () => void this.cancel(runId).catch(() => {}), { once: true });
+    if (options.timeoutMs !== undefined) {
+      // The worker ends the run at its limit; should no worker be there to do it, cancelling it from here makes the
+      // next worker that claims it end it at once: what waits on it here never waits without a bound.
+      const watchdog = setTimeout(() => {
+        if (!trace.closed) void this.cancel(runId).catch(() => {});
+      }, options.timeoutMs + REMOTE_CANCEL_WAIT_MS);
+      watchdog.unref();
+      live.done.finally(() => clearTimeout(watchdog)).catch(() => {});
+    }
     this.#notify(live.handle);
     return { handle: live.handle, done: live.done, accepted };
   }

@@ -104,10 +104,10 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   async function answer(request: FastifyRequest, reply: FastifyReply, started: StartedRun) {
+    // A queued run (api role) is answered once every process can find it; one that could not be queued is a 503.
+    await started.accepted;
     if (prefersAsync(request)) {
-      // The run goes on; its events are watched over socket.io (`subscribe {runId, afterSeq: -1}`). A queued run is
-      // answered once every process can find it.
-      await started.accepted;
+      // The run goes on; its events are watched over socket.io (`subscribe {runId, afterSeq: -1}`).
       const { runId } = started.handle;
       reply.header('preference-applied', 'respond-async').header('location', `/api/runs/${runId}`);
       return reply.status(202).send({ runId, status: 'running' as const });
