@@ -101,6 +101,26 @@ describe('a cluster of 2 api processes and 2 workers', () => {
     expect(await res.json()).toMatchObject({ status: 'completed', outputs: EXPECTED });
   }, 60_000);
 
+  it('a flow subscription on one api process gets the runs started through the other; SSE streams from a worker', async () => {
+    fake.reset();
+    const [api1, api2] = apis as [ClusterProcess, ClusterProcess];
+    const watcher = await watcherOn(api2);
+    await new Promise<void>((resolve, reject) => {
+      watcher.socket.emit('subscribe', { flowId: 'chain' }, (ack: { ok: boolean }) =>
+        ack.ok ? resolve() : reject(new Error('subscribe failed')),
+      );
+    });
+    const runId = await startRun(api1);
+    await waitFor(() => isEnded(watcher.events.get(runId)), 30_000, 'the run on the flow subscription');
+    expect(isGapFree(watcher.events.get(runId) ?? [])).toBe(true);
+
+    const sse = await post(api2, '/api/flows/chain/runs', { inputs: { q: 'hello' } }, { accept: 'text/event-stream' });
+    const lines = (await sse.text()).split('\n').filter((line) => line.startsWith('data: '));
+    const events = lines.map((line) => JSON.parse(line.slice(6)) as TraceEvent);
+    expect(isGapFree(events)).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', data: { outputs: EXPECTED } });
+  }, 60_000);
+
   it('API keys: one rate-limit budget across api processes, and a key revoked on one is refused by the other', async () => {
     fake.reset();
     const [api1, api2] = apis as [ClusterProcess, ClusterProcess];
