@@ -60,7 +60,7 @@ async function health(): Promise<{
   queue: { status: string };
   storage: { status: string };
 }> {
-  return (await fetch(`${api.url}/api/health`)).json();
+  return (await (await fetch(`${api.url}/api/health`)).json()) as Awaited<ReturnType<typeof health>>;
 }
 
 describe('a part goes down and comes back', () => {
@@ -70,7 +70,7 @@ describe('a part goes down and comes back', () => {
     expect(await health()).toMatchObject({ status: 'degraded', role: 'api', storage: { status: 'ok' } });
     const refused = await run();
     expect(refused.status).toBe(503);
-    expect((await refused.json()).error.code).toBe('QUEUE_UNAVAILABLE');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('QUEUE_UNAVAILABLE');
     // The process is up: what needs no queue answers.
     expect((await fetch(`${api.url}/api/flows/chain`)).status).toBe(200);
 

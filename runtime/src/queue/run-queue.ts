@@ -6,9 +6,13 @@ import type { RedisConnections } from './redis.js';
 /** The BullMQ queue of runs. */
 export const QUEUE_NAME = 'runs';
 
-/** What a job in the queue holds: only the run id (the run's row holds the rest: `runs.job`). */
+/**
+ * What a job in the queue holds: the run id, and the run's job (JSON, as stored in `run_jobs`) so a worker need not
+ * read it from the store; a job queued again by the sweeper has the id only (the worker reads the stored job).
+ */
 export interface RunJobData {
   runId: string;
+  job?: string;
 }
 
 /** A run's job as the queue sees it (`unknown`: there is none). */
@@ -34,11 +38,11 @@ export class RunQueue {
   }
 
   /** Adds the run's job unless it exists (same id): idempotent. Throws QUEUE_UNAVAILABLE while Redis is down. */
-  async enqueue(runId: string): Promise<void> {
+  async enqueue(runId: string, job?: string): Promise<void> {
     this.#connections.assertAvailable();
     await this.queue.add(
       'run',
-      { runId },
+      { runId, ...(job !== undefined && { job }) },
       { jobId: runId, attempts: 1, removeOnComplete: true, removeOnFail: { count: 1000 } },
     );
   }

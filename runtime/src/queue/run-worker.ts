@@ -9,6 +9,7 @@ export interface RunExecutor {
   execute(
     runId: string,
     control: { cancel?: () => void; handBack?: () => void },
+    job?: string,
   ): Promise<'ended' | 'handed-back' | 'gone'>;
 }
 
@@ -86,12 +87,12 @@ export class RunWorker {
   }
 
   async #process(job: Job<RunJobData>, token: string | undefined): Promise<void> {
-    const { runId } = job.data;
+    const { runId, job: stored } = job.data;
     const control: { cancel?: () => void; handBack?: () => void } = {};
     this.#active.set(runId, control);
     let outcome: 'ended' | 'handed-back' | 'gone';
     try {
-      outcome = await this.#options.executor.execute(runId, control);
+      outcome = await this.#options.executor.execute(runId, control, stored);
     } finally {
       this.#active.delete(runId);
     }

@@ -1,4 +1,5 @@
 import { AppError, type FlowFile, type Values } from '@flowloom/nodes';
+import type { RunRecord } from '../store/types.js';
 import type { BundleEntry, FlowBundle, StartRunOptions } from './run-service.js';
 
 /**
@@ -7,6 +8,8 @@ import type { BundleEntry, FlowBundle, StartRunOptions } from './run-service.js'
  * resolve to when it had a bundle, and the run's options. Inputs, session, depth and parent are in the run's row.
  */
 export interface RunJob {
+  /** The run's row as it was queued, so a worker's first attempt needs no read of it. */
+  run?: RunRecord;
   flow: FlowFile;
   flowVersion: number | null;
   bundle?: BundleEntry[];
@@ -18,11 +21,17 @@ export interface RunJob {
 }
 
 /** The job of a run (JSON). Throws INTERNAL for a bundle that cannot list its flows (it could not be queued). */
-export function encodeJob(flow: FlowFile, flowVersion: number | null, options: StartRunOptions): string {
+export function encodeJob(
+  flow: FlowFile,
+  flowVersion: number | null,
+  options: StartRunOptions,
+  run?: RunRecord,
+): string {
   const { bundle } = options;
   if (bundle && !bundle.entries)
     throw new AppError('INTERNAL', `a run of flow "${flow.id}" has a bundle that cannot be queued`);
   const job: RunJob = {
+    ...(run && { run }),
     flow,
     flowVersion,
     ...(bundle?.entries && { bundle: bundle.entries() }),
@@ -56,12 +65,14 @@ class ListedBundle implements FlowBundle {
 
 /** A stored job back as the flow to run and the options of `RunService.start` (without the row's inputs). */
 export function decodeJob(text: string): {
+  run?: RunRecord;
   flow: FlowFile;
   flowVersion: number | null;
   options: Omit<StartRunOptions, 'inputs'>;
 } {
   const job = JSON.parse(text) as RunJob;
   return {
+    ...(job.run && { run: job.run }),
     flow: job.flow,
     flowVersion: job.flowVersion,
     options: {

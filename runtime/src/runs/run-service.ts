@@ -355,7 +355,6 @@ export class RunService {
     parts.connections.assertAvailable();
     const plan = compileFlow(flow, this.#nodes);
     checkRunInputs(plan.inputs, options.inputs);
-    const job = encodeJob(flow, flowVersion, options);
     const runId = newRunId();
     const record: RunRecord = {
       runId,
@@ -369,15 +368,15 @@ export class RunService {
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
     };
+    const job = encodeJob(flow, flowVersion, options, record);
     const trace = new RunTrace(runId, flow.id);
     this.#store.insertRun(record);
     const live = this.#mirror(record, trace);
     const store = this.#store;
     const accepted = (async () => {
-      await store.runJobs.put(runId, job);
-      await store.flush();
+      await Promise.all([store.runJobs.put(runId, job), store.flush()]);
       try {
-        await parts.queue.enqueue(runId);
+        await parts.queue.enqueue(runId, job);
       } catch (err) {
         if (isAppError(err)) throw err;
         throw new AppError('QUEUE_UNAVAILABLE', 'the run queue (Redis) did not take the run; try again shortly', {
@@ -437,6 +436,9 @@ export class RunService {
     const done = ended.then(async () => {
       detach();
       const end = trace.events.at(-1);
+      // The end event holds the final state, but a cancelled run's error (e.g. RUN_TIMEOUT) is only in its row.
+      if (end?.type === 'run.completed' || end?.type === 'run.failed')
+        return { ...record, ...endOf(end), durationMs: Math.round(endOf(end).durationMs) } as RunRecord;
       try {
         const row = await this.#store.getRun(runId);
         if (row && row.status !== 'queued' && row.status !== 'running') return row;
@@ -486,21 +488,28 @@ export class RunService {
    * The worker role: claims a queued run (its attempt goes up by one, fencing out any earlier holder) and executes it
    * here. A run an earlier attempt began resumes: the events that attempt recorded (in the store, or relayed to the
    * stream only) are brought together first, its finished nodes are not executed again, and new events continue its
-   * seq. Resolves once the run's end is committed, or it was handed back, or there was nothing to run.
+   * seq. Resolves once the run's end is committed, or it was handed back, or there was nothing to run. `queuedJob`
+   * is the job as the queue carried it (else it is read from the store).
    */
-  async execute(runId: string, control: ExecutionControl = {}): Promise<ExecutionOutcome> {
+  async execute(runId: string, control: ExecutionControl = {}, queuedJob?: string): Promise<ExecutionOutcome> {
     const parts = this.#queue;
     if (!parts) throw new AppError('INTERNAL', 'execute needs the run queue');
     const store = this.#store;
-    const attempt = await store.claimRun(runId);
+    const [attempt, jobText, isCancelRequested] = await Promise.all([
+      store.claimRun(runId),
+      queuedJob ?? store.runJobs.get(runId),
+      parts.queue.isCancelRequested(runId).catch(() => false),
+    ]);
     if (attempt === undefined) return 'gone';
     const relay = await parts.streams.relay(runId, attempt);
     if (!relay) return 'gone';
-    const [row, jobText, stored, streamed] = await Promise.all([
-      store.getRun(runId),
-      store.runJobs.get(runId),
-      store.getEvents(runId),
-      parts.streams.read(runId),
+    const job = jobText === undefined ? undefined : decodeJob(jobText);
+    // The first attempt has no earlier events to read back, and its job holds the row as it was queued.
+    const isFirst = attempt === 1;
+    const [row, stored, streamed] = await Promise.all([
+      isFirst && job?.run ? job.run : store.getRun(runId),
+      isFirst ? [] : store.getEvents(runId),
+      isFirst ? [] : parts.streams.read(runId),
     ]);
     if (!row) return 'gone';
     // Both logs are prefixes of one log (seq from 0, gap-free): the longer one is the log so far.
@@ -516,7 +525,7 @@ export class RunService {
       await relay.drain();
       return 'ended';
     }
-    if (jobText === undefined) {
+    if (job === undefined) {
       const error: ErrorBody = { code: 'RUN_INTERRUPTED', message: 'the run has no stored job to execute' };
       const trace = new RunTrace(runId, row.flowId);
       for (const event of prior) trace.append(event);
@@ -530,7 +539,7 @@ export class RunService {
       await relay.drain();
       return 'ended';
     }
-    const { flow, options } = decodeJob(jobText);
+    const { flow, options } = job;
     const trace = new RunTrace(runId, row.flowId);
     for (const event of prior) trace.append(event);
     const recording = { isOn: true };
@@ -561,7 +570,7 @@ export class RunService {
       recording.isOn = false;
       started.handle.cancel();
     };
-    if (await parts.queue.isCancelRequested(runId).catch(() => false)) started.handle.cancel();
+    if (isCancelRequested) started.handle.cancel();
     try {
       await started.done;
     } finally {
