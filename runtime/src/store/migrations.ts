@@ -247,6 +247,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX experiment_cells_by_run ON experiment_cells (runId) WHERE runId IS NOT NULL;
     `,
   },
+  {
+    version: 10,
+    name: 'run jobs: what a queued run executes, for any worker',
+    // The job of a run accepted by an API process (FLOWLOOM_ROLE=api): the flow, its bundle and the run's options.
+    sql: 'CREATE TABLE run_jobs (runId TEXT PRIMARY KEY, job TEXT NOT NULL);',
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

@@ -238,6 +238,11 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX experiment_cells_by_run ON experiment_cells (run_id) WHERE run_id IS NOT NULL;
     `,
   },
+  {
+    version: 10,
+    name: 'run jobs: what a queued run executes, for any worker',
+    sql: 'CREATE TABLE run_jobs (run_id text PRIMARY KEY, job text NOT NULL);',
+  },
 ];
 
 /** The highest applied migration version of the connection's schema (0 for a new one). */

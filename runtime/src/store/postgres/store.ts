@@ -37,7 +37,7 @@ import { PgDatasetTable } from './datasets.js';
 import { checkSchemaName, type PgConnectOptions, PgDatabase } from './db.js';
 import { PgExperimentTable } from './experiments.js';
 import { migratePg, PG_MIGRATIONS } from './migrations.js';
-import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgSettingsTable } from './tables.js';
+import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgRunJobTable, PgSettingsTable } from './tables.js';
 
 export interface PostgresStoreOptions extends PgConnectOptions {
   /** The node kinds flows are migrated to when read and written (default: the built-in kinds). */
@@ -71,6 +71,7 @@ export class PostgresStore implements Store {
   readonly published: PgPublishedTable;
   readonly keys: PgKeyTable;
   readonly settings: PgSettingsTable;
+  readonly runJobs: PgRunJobTable;
   readonly memory: PgMemoryTable;
   readonly datasets: PgDatasetTable;
   readonly experiments: PgExperimentTable;
@@ -106,6 +107,7 @@ export class PostgresStore implements Store {
     );
     this.keys = new PgKeyTable(db);
     this.settings = new PgSettingsTable(db);
+    this.runJobs = new PgRunJobTable(db);
     this.memory = new PgMemoryTable(db);
     this.datasets = new PgDatasetTable(db);
     this.experiments = new PgExperimentTable(db);
