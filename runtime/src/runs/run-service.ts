@@ -512,10 +512,12 @@ export class RunService {
     const ended = new Promise<void>((resolve) => {
       onEnd = resolve;
     });
-    if (trace.closed) onEnd();
+    // The end from the stream, or one emitted here (a run that could not be queued ends failed here, not on a stream).
+    trace.subscribe((event) => {
+      if (isRunEnd(event)) onEnd();
+    });
     const detach = parts.streams.tail(runId, trace.events.length - 1, (events) => {
       for (const event of events) trace.append(event);
-      if (trace.closed) onEnd();
     });
     const done = ended.then(async () => {
       detach();
@@ -634,8 +636,14 @@ export class RunService {
       ...(row.sessionId !== undefined && { sessionId: row.sessionId }),
       ...(row.parentRunId !== undefined && { parentRunId: row.parentRunId }),
     };
-    const tree = this.#newTree(runId, options);
-    const started = this.#launch(flow, options, {
+    // A resumed run keeps its tree: one deadline from its first attempt's start (the engine's timer gets what is left
+    // of it), and the node executions earlier attempts began count against its budget.
+    const tree = this.#newTree(runId, options, prior);
+    const engineOptions: StartRunOptions =
+      prior.length > 0 && tree.deadline !== undefined
+        ? { ...options, timeoutMs: Math.max(1, tree.deadline - Date.now()), timeoutMessage: tree.timeoutMessage }
+        : options;
+    const started = this.#launch(flow, engineOptions, {
       runId,
       trace,
       attempt,
@@ -709,14 +717,22 @@ export class RunService {
     return { ...record, ...end, durationMs: Math.round(result.durationMs) };
   }
 
-  /** The tree of a root run: a fresh budget, and its own time limit as the deadline of every run under it. */
-  #newTree(rootRunId: string, options: StartRunOptions): RunTree {
+  /**
+   * The tree of a root run: a fresh budget, and its own time limit as the deadline of every run under it. A run a
+   * worker resumes passes the events earlier attempts recorded (`prior`): the deadline counts from its `run.started`
+   * and the node executions they began (`node.started`, tool calls included) are used already. (Those of child runs
+   * an earlier attempt started are not counted: their logs are their own.)
+   */
+  #newTree(rootRunId: string, options: StartRunOptions, prior: readonly TraceEvent[] = []): RunTree {
     const { timeoutMs } = options;
+    const first = prior[0];
+    const startedAt = first?.type === 'run.started' ? Date.parse(first.at) : Number.NaN;
+    const from = Number.isFinite(startedAt) ? startedAt : Date.now();
     return {
       rootRunId,
-      nodeRuns: 0,
+      nodeRuns: prior.filter((event) => event.type === 'node.started').length,
       maxNodeRuns: this.#maxNodeRuns,
-      ...(timeoutMs !== undefined && timeoutMs > 0 && { deadline: Date.now() + timeoutMs }),
+      ...(timeoutMs !== undefined && timeoutMs > 0 && { deadline: from + timeoutMs }),
       // The engine's own message for its timer, so both ends of the limit say the same.
       timeoutMessage: options.timeoutMessage ?? `the run took longer than its limit of ${timeoutMs} ms`,
     };
