@@ -187,7 +187,9 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     });
     const feedback = new FeedbackService(store, runs);
     const datasets = new DatasetService(store, runs);
-    if (config.otlp) {
+    // Runs are exported where they execute: an api process only mirrors runs a worker executes (and exports), so it
+    // exports none (else each would be exported twice).
+    if (config.otlp && role !== 'api') {
       // Off by default; on, the OpenTelemetry SDK is loaded here, not before (docs/contracts.md §8).
       const traces = await startTraceExport(runs, config.otlp, log);
       opened.push({ name: 'OpenTelemetry export', close: () => traces.close() });
