@@ -12,12 +12,14 @@ import pg from 'pg';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'runtime', 'bin', 'flowloom.js');
 process.env.TURBO_TELEMETRY_DISABLED = '1';
+// The user's settings (not a turbo task: read once, here).
+const given = { ...process.env };
 
 const build = spawnSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: ROOT, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/flowloom_cluster';
-if (!process.env.DATABASE_URL) {
+const databaseUrl = given.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/flowloom_cluster';
+if (!given.DATABASE_URL) {
   // The default database is made on first use (on the local server: trust auth, user postgres).
   const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
   try {
@@ -32,13 +34,13 @@ if (!process.env.DATABASE_URL) {
   }
 }
 
-const basePort = Number(process.env.CLUSTER_PORT ?? 3001);
+const basePort = Number(given.CLUSTER_PORT ?? 3001);
 const env = {
-  ...process.env,
+  ...given,
   DATABASE_URL: databaseUrl,
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  FLOWLOOM_QUEUE_PREFIX: process.env.FLOWLOOM_QUEUE_PREFIX ?? 'flowloom_cluster',
-  FLOWLOOM_DATA: process.env.FLOWLOOM_DATA ?? join(ROOT, '.flowloom-cluster'),
+  REDIS_URL: given.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  FLOWLOOM_QUEUE_PREFIX: given.FLOWLOOM_QUEUE_PREFIX ?? 'flowloom_cluster',
+  FLOWLOOM_DATA: given.FLOWLOOM_DATA ?? join(ROOT, '.flowloom-cluster'),
 };
 const children = [];
 function start(name, args, role) {

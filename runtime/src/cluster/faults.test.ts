@@ -121,6 +121,25 @@ describe('a cluster of 2 api processes and 2 workers', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run.completed', data: { outputs: EXPECTED } });
   }, 60_000);
 
+  it('a cancel asked through one api process stops the run on the worker that runs it', async () => {
+    fake.reset();
+    fake.setLatency(700);
+    const [api1, api2] = apis as [ClusterProcess, ClusterProcess];
+    const watcher = await watcherOn(api1);
+    const runId = await startRun(api1);
+    await watcher.subscribe(runId);
+    await waitFor(() => callsOf('a') === 1, 30_000, 'node a to be called');
+    const res = await post(api2, `/api/runs/${runId}/cancel`, {});
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ runId, status: 'cancelled' });
+    await waitFor(() => isEnded(watcher.events.get(runId)), 30_000, 'the end');
+    expect(watcher.events.get(runId)?.at(-1)?.type).toBe('run.cancelled');
+    expect(callsOf('b')).toBe(0);
+    expect((await row(runId)).status).toBe('cancelled');
+    const again = await post(api1, `/api/runs/${runId}/cancel`, {});
+    expect(again.status).toBe(409);
+  }, 60_000);
+
   it('API keys: one rate-limit budget across api processes, and a key revoked on one is refused by the other', async () => {
     fake.reset();
     const [api1, api2] = apis as [ClusterProcess, ClusterProcess];

@@ -32,7 +32,8 @@ export class RedisConnections {
   private constructor(url: string) {
     this.url = url;
     this.command = this.open({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    this.durable = this.open({ maxRetriesPerRequest: null });
+    // The commands of one tick (a run's relays, several runs' events) leave in one write.
+    this.durable = this.open({ maxRetriesPerRequest: null, enableAutoPipelining: true });
     this.command.on('ready', () => {
       this.#isUp = true;
     });
