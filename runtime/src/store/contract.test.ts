@@ -252,16 +252,6 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
     });
   });
 
-  it('keeps one job per run: a second put of the same run is a no-op (the run_jobs table, migration 10)', async () => {
-    const { store, errors } = await fresh();
-    await store.runJobs.put('r_job', '{"flow":"first"}');
-    await store.runJobs.put('r_job', '{"flow":"second"}');
-    expect(await store.runJobs.get('r_job')).toBe('{"flow":"first"}');
-    expect(await store.runJobs.get('r_none')).toBeUndefined();
-    await store.close();
-    expect(errors).toEqual([]);
-  });
-
   describe('attempts and fencing', () => {
     it('claims a run by bumping its attempt, and ignores the writes of the attempt it replaced', async () => {
       const { store } = await fresh();
