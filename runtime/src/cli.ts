@@ -54,6 +54,9 @@ const USAGE = `Usage: flowloom <command> [options]
 Commands:
   serve [--port 3000] [--host 127.0.0.1] [--data .flowloom]
       Serve the editor and the runtime API.
+  worker [--data .flowloom]
+      Execute queued runs (FLOWLOOM_ROLE=worker): needs DATABASE_URL and REDIS_URL; no HTTP.
+      SIGTERM lets its runs finish (FLOWLOOM_WORKER_GRACE_MS), then hands the rest back to the queue.
   run <file.flow.json|flow-id> [--input name=value ...] [--json-input '{...}'] [--data .flowloom]
       Run a flow headless: progress per node on stderr, outputs as JSON on stdout.
       Exit 0 when the run completes, 1 when it fails or is cancelled, 2 on bad input.
@@ -76,6 +79,10 @@ const COMMAND_OPTIONS: Record<string, Options> = {
   serve: {
     port: { type: 'string' },
     host: { type: 'string' },
+    data: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  worker: {
     data: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -391,12 +398,50 @@ async function serveCommand(
   } catch (err) {
     throw new UsageError(`serve: ${(err as Error).message.replace('PORT', '--port')}`);
   }
+  if (config.role === 'worker')
+    throw new UsageError('serve: FLOWLOOM_ROLE is worker, which serves no HTTP: run "flowloom worker"');
   const { startServer } = await import('./main.js');
   const app = await withDataFolder(config, 'serve', () => startServer(config));
   const address = app.server.address();
   const port = address && typeof address === 'object' ? address.port : config.port;
   io.stderr(`Flowloom ${VERSION} on http://${config.host}:${port} (data: ${config.dataDir})\n`);
   return undefined; // keeps serving until a signal
+}
+
+/**
+ * `flowloom worker`: the worker role. Bad or missing settings, or a Postgres or Redis that cannot be reached, stop
+ * it at once with one line naming the variable (exit 2 for settings, 1 for an unreachable part).
+ */
+async function workerCommand(
+  args: string[],
+  env: Record<string, string | undefined>,
+  io: CliIo,
+): Promise<number | undefined> {
+  const { values, positionals } = parse('worker', args);
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new UsageError(`worker: unexpected argument "${positionals[0]}"`);
+  const fromFlags: Record<string, string | undefined> = { ...env, FLOWLOOM_ROLE: 'worker' };
+  if (values.data !== undefined) fromFlags.FLOWLOOM_DATA = String(values.data);
+  if (fromFlags.FLOWLOOM_DATA) fromFlags.FLOWLOOM_DATA = fromCwd(env, fromFlags.FLOWLOOM_DATA);
+  let config: Config;
+  try {
+    config = configFromEnv(fromFlags);
+  } catch (err) {
+    io.stderr(`flowloom: worker: ${(err as Error).message}\n`);
+    return EXIT.badInput;
+  }
+  const { startWorker } = await import('./worker.js');
+  try {
+    await startWorker(config);
+  } catch (err) {
+    io.stderr(`flowloom: worker: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.failed;
+  }
+  io.stderr(`Flowloom ${VERSION} worker (queue prefix ${config.queue?.prefix})\n`);
+  return undefined; // keeps working until a signal
 }
 
 /**
@@ -413,6 +458,8 @@ export async function cli(
     switch (command) {
       case 'serve':
         return await serveCommand(args, env, io);
+      case 'worker':
+        return await workerCommand(args, env, io);
       case 'run':
         return await runCommand(args, env, io);
       case 'validate':

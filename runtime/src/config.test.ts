@@ -2,6 +2,50 @@ import { describe, expect, it } from 'vitest';
 import { configFromEnv, ENVIRONMENT } from './config.js';
 
 describe('configFromEnv', () => {
+  it('is the all role with no queue by default, whatever queue settings are set', () => {
+    expect(configFromEnv({})).toMatchObject({ role: 'all' });
+    expect(configFromEnv({}).queue).toBeUndefined();
+    expect(configFromEnv({ REDIS_URL: 'redis://127.0.0.1:6379' }).queue).toBeUndefined();
+  });
+
+  it('reads the queue settings of the api and worker roles, with their defaults', () => {
+    const base = { DATABASE_URL: 'postgres://u@db:5432/f', REDIS_URL: 'redis://cache:6379' };
+    expect(configFromEnv({ ...base, FLOWLOOM_ROLE: 'worker' })).toMatchObject({
+      role: 'worker',
+      queue: { redisUrl: 'redis://cache:6379', prefix: 'flowloom', concurrency: 16, lockMs: 30_000, graceMs: 10_000 },
+    });
+    const custom = configFromEnv({
+      ...base,
+      FLOWLOOM_ROLE: 'api',
+      FLOWLOOM_QUEUE_PREFIX: 'team-a',
+      FLOWLOOM_WORKER_CONCURRENCY: '4',
+      FLOWLOOM_QUEUE_LOCK_MS: '2000',
+      FLOWLOOM_WORKER_GRACE_MS: '0',
+    });
+    expect(custom.queue).toMatchObject({ prefix: 'team-a', concurrency: 4, lockMs: 2000, graceMs: 0 });
+  });
+
+  it('refuses the api and worker roles without Postgres and Redis, and malformed queue settings, naming them', () => {
+    const pgUrl = 'postgres://u@db:5432/f';
+    expect(() => configFromEnv({ FLOWLOOM_ROLE: 'api', REDIS_URL: 'redis://r' })).toThrow(/^DATABASE_URL/);
+    expect(() => configFromEnv({ FLOWLOOM_ROLE: 'worker', DATABASE_URL: pgUrl })).toThrow(/^REDIS_URL/);
+    expect(() => configFromEnv({ FLOWLOOM_ROLE: 'boss' })).toThrow(/^FLOWLOOM_ROLE/);
+    expect(() => configFromEnv({ REDIS_URL: 'http://r:6379' })).toThrow(/^REDIS_URL/);
+    expect(() => configFromEnv({ REDIS_URL: 'redis://:secret@r:6379', DATABASE_URL: 'mysql://x' })).toThrow(
+      /^DATABASE_URL/,
+    );
+    expect(() => configFromEnv({ REDIS_URL: 'rediss://:secret@r:6379/x', FLOWLOOM_QUEUE_PREFIX: 'a b' })).toThrow(
+      /^FLOWLOOM_QUEUE_PREFIX/,
+    );
+    expect(() => configFromEnv({ FLOWLOOM_WORKER_CONCURRENCY: '0' })).toThrow(/^FLOWLOOM_WORKER_CONCURRENCY/);
+    expect(() => configFromEnv({ FLOWLOOM_QUEUE_LOCK_MS: '10' })).toThrow(/^FLOWLOOM_QUEUE_LOCK_MS/);
+    try {
+      configFromEnv({ REDIS_URL: 'ftp://user:hunter2@r:6379' });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+  });
+
   it('reads the publishing limits as whole numbers', () => {
     const config = configFromEnv({ FLOWLOOM_RUN_TIMEOUT_MS: '5000', FLOWLOOM_KEY_RATE_LIMIT: '60', PORT: '8080' });
     expect(config.publish).toEqual({ runTimeoutMs: 5000, rateLimitPerMinute: 60 });

@@ -42,6 +42,13 @@ export interface RuntimeConfig {
   maxNodeRuns?: number;
   /** OpenTelemetry export of every run (OTEL_EXPORTER_OTLP_ENDPOINT...); unset: off. */
   otlp?: OtlpConfig;
+  /**
+   * What this process does (FLOWLOOM_ROLE): `all` (default) accepts and executes runs itself; `api` accepts runs and
+   * queues them, executing nothing; `worker` executes queued runs and serves no HTTP.
+   */
+  role?: Role;
+  /** The run queue and event transport (Redis, BullMQ): required by the `api` and `worker` roles, unused by `all`. */
+  queue?: QueueConfig;
 }
 
 /** Where and how runs are exported as OTLP traces (docs/contracts.md §8, the standard OTEL_* variables). */
@@ -56,6 +63,23 @@ export interface OtlpConfig {
   timeoutMs?: number;
   /** How long the batch processor waits before sending (default 1000 ms; tests shorten it). */
   scheduledDelayMs?: number;
+}
+
+/** FLOWLOOM_ROLE. */
+export type Role = 'all' | 'api' | 'worker';
+
+/** Redis and the workers' limits (REDIS_URL, FLOWLOOM_QUEUE_PREFIX, FLOWLOOM_WORKER_*, FLOWLOOM_QUEUE_LOCK_MS). */
+export interface QueueConfig {
+  /** `redis://[user:password@]host:6379[/db]` or `rediss://…`. */
+  redisUrl: string;
+  /** Every Redis key of this deployment starts with it and a colon (several deployments or tests share one Redis). */
+  prefix: string;
+  /** Runs one worker process executes at once. */
+  concurrency: number;
+  /** How long a worker's claim on a run lasts without renewal: a dead worker's runs move on after about this. */
+  lockMs: number;
+  /** On SIGTERM a worker lets its runs finish for this long, then hands the rest back to the queue. */
+  graceMs: number;
 }
 
 /** Wrappers of the model services (chat models, and the embeddings of RAG and evaluators). */
@@ -88,6 +112,8 @@ export const VERSION = '0.1.0';
 export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
 /** Requests per minute per API key when the key sets none (FLOWLOOM_KEY_RATE_LIMIT). */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+/** Runs a worker executes at once (FLOWLOOM_WORKER_CONCURRENCY). */
+export const DEFAULT_WORKER_CONCURRENCY = 16;
 
 /** One environment variable the runtime reads. */
 export interface EnvVariable {
@@ -120,6 +146,39 @@ export const ENVIRONMENT = [
     name: 'DATABASE_URL',
     meaning:
       '`postgres://user:password@host:5432/database`: the store on Postgres instead of SQLite in the data folder (the runtime creates its tables). Anything but a `postgres://` URL, or a Postgres that cannot be reached, stops the start; a Postgres lost later gives 503 `STORE_UNAVAILABLE`.',
+  },
+  {
+    name: 'FLOWLOOM_ROLE',
+    default: 'all',
+    meaning:
+      'What the process does: `all` accepts and executes runs itself (SQLite or Postgres, no Redis); `api` serves the editor, the API, socket.io and published endpoints and queues runs, executing none; `worker` executes queued runs and serves no HTTP (`flowloom worker` is the same). `api` and `worker` need `DATABASE_URL` and `REDIS_URL` (docs/deploy.md).',
+  },
+  {
+    name: 'REDIS_URL',
+    meaning:
+      '`redis://[user:password@]host:6379[/db]` (or `rediss://`): the run queue (BullMQ), live events between processes, shared rate limits and key revocation. Required by the `api` and `worker` roles; a Redis that cannot be reached stops their start; one lost later gives 503 `QUEUE_UNAVAILABLE` to new runs.',
+  },
+  {
+    name: 'FLOWLOOM_QUEUE_PREFIX',
+    default: 'flowloom',
+    meaning: 'Prefix of every Redis key (letters, digits, `_`, `-`, `.`), so several deployments can share one Redis.',
+  },
+  {
+    name: 'FLOWLOOM_WORKER_CONCURRENCY',
+    default: String(DEFAULT_WORKER_CONCURRENCY),
+    meaning: 'Runs one worker process executes at once; a whole number from 1 to 1000.',
+  },
+  {
+    name: 'FLOWLOOM_QUEUE_LOCK_MS',
+    default: '30000',
+    meaning:
+      "How long a worker's claim on a run lasts without being renewed (renewed every half of it): the runs of a worker that died move to another after about this long. 1000 to 600000.",
+  },
+  {
+    name: 'FLOWLOOM_WORKER_GRACE_MS',
+    default: '10000',
+    meaning:
+      'On SIGTERM a worker takes no new runs and lets its runs finish for this long, then hands the rest back to the queue (another worker resumes them from their unfinished nodes). 0 to 3600000.',
   },
   { name: 'OPENAI_API_KEY', meaning: "Key for OpenAI's models." },
   {
@@ -270,10 +329,15 @@ function parseWhole(name: EnvName, value: string | undefined, min: number, max: 
 }
 
 /**
- * DATABASE_URL: a `postgres://` (or `postgresql://`) URL, or unset. Anything else stops the start with one line that
- * names the variable (and never echoes a password).
+ * A service URL setting (DATABASE_URL, REDIS_URL): one of `protocols` with a host, or unset. Anything else stops the
+ * start with one line that names the variable (and never echoes a password).
  */
-function parseDatabaseUrl(url: string | undefined): string | undefined {
+function parseServiceUrl(
+  name: 'DATABASE_URL' | 'REDIS_URL',
+  url: string | undefined,
+  protocols: readonly string[],
+  example: string,
+): string | undefined {
   if (url === undefined) return undefined;
   let parsed: URL | undefined;
   try {
@@ -281,11 +345,9 @@ function parseDatabaseUrl(url: string | undefined): string | undefined {
   } catch {
     parsed = undefined;
   }
-  if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') || !parsed.hostname) {
+  if (!parsed || !protocols.includes(parsed.protocol) || !parsed.hostname) {
     const shown = parsed ? `${parsed.protocol}//${parsed.host}${parsed.pathname}` : 'a value that is not a URL';
-    throw new Error(
-      `DATABASE_URL must be a postgres:// URL (postgres://user:password@host:5432/database), got ${shown}`,
-    );
+    throw new Error(`${name} must be a ${protocols[0]}// URL (${example}), got ${shown}`);
   }
   return url;
 }
@@ -332,6 +394,49 @@ function otlpConfigFromEnv(vars: Partial<Record<EnvName, string>>): OtlpConfig |
   };
 }
 
+/** DATABASE_URL: a `postgres://` (or `postgresql://`) URL, or unset. */
+function parseDatabaseUrl(url: string | undefined): string | undefined {
+  return parseServiceUrl(
+    'DATABASE_URL',
+    url,
+    ['postgres:', 'postgresql:'],
+    'postgres://user:password@host:5432/database',
+  );
+}
+
+/** REDIS_URL: a `redis://` or `rediss://` URL, or unset. */
+function parseRedisUrl(url: string | undefined): string | undefined {
+  return parseServiceUrl('REDIS_URL', url, ['redis:', 'rediss:'], 'redis://host:6379');
+}
+
+const ROLES: readonly Role[] = ['all', 'api', 'worker'];
+
+/**
+ * FLOWLOOM_ROLE and the queue's settings. `api` and `worker` need Postgres (DATABASE_URL) and Redis (REDIS_URL): a
+ * missing one stops the start with one line naming it.
+ */
+function roleAndQueue(
+  vars: Partial<Record<EnvName, string>>,
+  databaseUrl: string | undefined,
+): { role: Role; queue?: QueueConfig } {
+  const role = (vars.FLOWLOOM_ROLE ?? 'all') as Role;
+  if (!ROLES.includes(role)) throw new Error(`FLOWLOOM_ROLE must be all, api or worker, got "${vars.FLOWLOOM_ROLE}"`);
+  const redisUrl = parseRedisUrl(vars.REDIS_URL);
+  const prefix = vars.FLOWLOOM_QUEUE_PREFIX ?? 'flowloom';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix))
+    throw new Error(`FLOWLOOM_QUEUE_PREFIX must be 1 to 64 letters, digits, "_", "-" or ".", got "${prefix}"`);
+  const concurrency =
+    parseWhole('FLOWLOOM_WORKER_CONCURRENCY', vars.FLOWLOOM_WORKER_CONCURRENCY, 1, 1000) ?? DEFAULT_WORKER_CONCURRENCY;
+  const lockMs = parseWhole('FLOWLOOM_QUEUE_LOCK_MS', vars.FLOWLOOM_QUEUE_LOCK_MS, 1000, 600_000) ?? 30_000;
+  const graceMs = parseWhole('FLOWLOOM_WORKER_GRACE_MS', vars.FLOWLOOM_WORKER_GRACE_MS, 0, 3_600_000) ?? 10_000;
+  if (role === 'all') return { role };
+  if (databaseUrl === undefined)
+    throw new Error(`DATABASE_URL must be set (postgres://…) when FLOWLOOM_ROLE is ${role}: every process shares it`);
+  if (redisUrl === undefined)
+    throw new Error(`REDIS_URL must be set (redis://host:6379) when FLOWLOOM_ROLE is ${role}: it carries the runs`);
+  return { role, queue: { redisUrl, prefix, concurrency, lockMs, graceMs } };
+}
+
 /**
  * The configuration from an environment object (never from process.env directly): the variables of `ENVIRONMENT`
  * (docs/contracts.md §6), nothing else. `overrides` win (flags of the CLI, tests).
@@ -340,9 +445,11 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
   const vars = listedVariables(env);
   const valueOrDefault = (name: 'PORT' | 'HOST' | 'FLOWLOOM_DATA' | 'LOG_LEVEL') =>
     vars[name] ?? (defaultOf(name) as string);
+  const databaseUrl = parseDatabaseUrl(vars.DATABASE_URL);
   return {
     dataDir: valueOrDefault('FLOWLOOM_DATA'),
-    databaseUrl: parseDatabaseUrl(vars.DATABASE_URL),
+    databaseUrl,
+    ...roleAndQueue(vars, databaseUrl),
     host: valueOrDefault('HOST'),
     port: parsePort(valueOrDefault('PORT')),
     openai: {

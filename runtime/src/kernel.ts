@@ -1,6 +1,12 @@
 import { type EmbeddingService, type LlmService, NodeRegistry, type NodeServices } from '@flowloom/nodes';
 import { type Logger, pino } from 'pino';
-import { DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_RUN_TIMEOUT_MS, type RuntimeConfig, VERSION } from './config.js';
+import {
+  DEFAULT_RATE_LIMIT_PER_MINUTE,
+  DEFAULT_RUN_TIMEOUT_MS,
+  type Role,
+  type RuntimeConfig,
+  VERSION,
+} from './config.js';
 import { DatasetService } from './datasets/dataset-service.js';
 import { ExperimentService } from './experiments/experiment-service.js';
 import { FineTuneService } from './finetune/jobs.js';
@@ -10,13 +16,19 @@ import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js'
 import { ProviderSettings, settingsLlm } from './providers/provider-settings.js';
 import { SecretBox } from './providers/secrets.js';
 import { KeyService } from './publishing/keys.js';
-import { RateLimiter } from './publishing/rate-limiter.js';
+import { type KeyRateLimiter, RateLimiter } from './publishing/rate-limiter.js';
 import { PublishedService } from './publishing/versions.js';
+import { EventStreams } from './queue/event-streams.js';
+import { RedisKeys } from './queue/keys.js';
+import { describeRedisUrl, RedisConnections } from './queue/redis.js';
+import { Channels, RunQueue } from './queue/run-queue.js';
+import { RunWorker } from './queue/run-worker.js';
+import { SharedRateLimiter } from './queue/shared-rate-limiter.js';
 import { Documents } from './rag/documents/index.js';
 import { Embeddings } from './rag/embeddings.js';
 import { ChromaVectors } from './rag/vectors.js';
 import { FeedbackService } from './runs/feedback.js';
-import { RunService } from './runs/run-service.js';
+import { type RunQueueParts, RunService } from './runs/run-service.js';
 import { createSandbox } from './sandbox/sandbox.js';
 import { openStore, type Store } from './store/index.js';
 import { startTraceExport } from './telemetry/otlp-export.js';
@@ -27,12 +39,23 @@ export interface ComponentHealth {
   [key: string]: unknown;
 }
 
-/** `GET /api/health`: degraded when the store or the vector store does not answer. */
+/** `GET /api/health`: degraded when the store, the queue or the vector store does not answer. */
 export interface HealthReport {
   status: 'ok' | 'degraded';
   version: string;
+  /** FLOWLOOM_ROLE of this process. */
+  role: Role;
   storage: ComponentHealth;
+  /** The run queue (Redis): `disabled` in the `all` role. */
+  queue: ComponentHealth;
   vectorStore: ComponentHealth;
+}
+
+/** The queue parts of the `api` and `worker` roles. */
+export interface QueueRuntime extends RunQueueParts {
+  keys: RedisKeys;
+  /** The worker executing queued runs (the worker role only). */
+  worker?: RunWorker;
 }
 
 /**
@@ -41,6 +64,9 @@ export interface HealthReport {
  */
 export interface Runtime {
   readonly config: RuntimeConfig;
+  readonly role: Role;
+  /** Redis, the run queue and event streams: set in the `api` and `worker` roles. */
+  readonly queue?: QueueRuntime;
   /** The runtime's log; the HTTP app logs through it too. */
   readonly log: Logger;
   /** Node kinds (the catalog). */
@@ -61,7 +87,8 @@ export interface Runtime {
   readonly fineTunes: FineTuneService;
   readonly published: PublishedService;
   readonly keys: KeyService;
-  readonly rateLimiter: RateLimiter;
+  /** Per-key limits of published endpoints: in memory, or in Redis in the api role (one budget for all processes). */
+  readonly rateLimiter: KeyRateLimiter;
   readonly providerSettings: ProviderSettings;
   /** Chroma: the managed server (started on first use when CHROMA_URL is unset) or an external one. */
   readonly vectors: ChromaVectors;
@@ -93,6 +120,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
   const log = createLog(config.logger);
   /** What `close()` shuts, in the order it was opened (closed in reverse). */
   const opened: { name: string; close: () => unknown }[] = [];
+  const role: Role = config.role ?? 'all';
   try {
     const registry = new NodeRegistry();
     const store = await openStore({
@@ -102,6 +130,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       registry,
       onError: (err) =>
         log.error({ err }, 'the store failed in the background (queued run rows and events are written again)'),
+      // A dead worker's runs are resumed by another through the queue, never ended at start.
+      recover: role === 'all',
     });
     opened.push({ name: 'store', close: () => store.close() });
     // Crash recovery ran as the store opened; again now and then, for the runs of a process that died since (another
@@ -117,6 +147,19 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     }, RECOVERY_SWEEP_MS);
     sweep.unref();
     opened.push({ name: 'crash recovery', close: () => clearInterval(sweep) });
+
+    let queueParts: QueueRuntime | undefined;
+    if (role !== 'all') {
+      if (!config.queue) throw new Error(`REDIS_URL must be set when FLOWLOOM_ROLE is ${role}`);
+      const connections = await RedisConnections.connect(config.queue.redisUrl);
+      opened.push({ name: 'redis', close: () => connections.close() });
+      const keys = new RedisKeys(config.queue.prefix);
+      const queue = new RunQueue(connections, keys);
+      opened.push({ name: 'run queue', close: () => queue.close() });
+      const streams = new EventStreams(connections, keys);
+      opened.push({ name: 'event streams', close: () => streams.close() });
+      queueParts = { connections, keys, queue, streams, channels: new Channels(connections, keys) };
+    }
 
     // Provider credentials from the editor, sealed at rest: model calls use them only when the env sets none.
     const isEnvProvider = Boolean(config.llm || config.openai.apiKey || config.openai.baseURL);
@@ -152,13 +195,48 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       http: createHttpClient(config.http),
       memory: createMemoryService(store.memory),
     });
-    const runs = new RunService({ store, registry, services, log, maxNodeRuns: config.maxNodeRuns });
+    const runs = new RunService({
+      store,
+      registry,
+      services,
+      log,
+      maxNodeRuns: config.maxNodeRuns,
+      queue: queueParts,
+      isRemote: role === 'api',
+    });
     const feedback = new FeedbackService(store, runs);
     const datasets = new DatasetService(store, runs);
-    if (config.otlp) {
+    // Runs are exported where they execute: an api process only mirrors runs a worker executes (and exports), so it
+    // exports none (else each would be exported twice).
+    if (config.otlp && role !== 'api') {
       // Off by default; on, the OpenTelemetry SDK is loaded here, not before (docs/contracts.md §8).
       const traces = await startTraceExport(runs, config.otlp, log);
       opened.push({ name: 'OpenTelemetry export', close: () => traces.close() });
+    }
+    if (role === 'worker' && queueParts && config.queue) {
+      const settings = config.queue;
+      const worker = new RunWorker({
+        ...queueParts,
+        executor: runs,
+        sweep: {
+          unfinished: async () => [
+            ...(await store.listRuns({ status: 'queued', limit: 1000 })),
+            ...(await store.listRuns({ status: 'running', limit: 1000 })),
+          ],
+          hasEnded: async (runId) => {
+            const run = await store.getRun(runId);
+            return !run || (run.status !== 'queued' && run.status !== 'running');
+          },
+          interrupt: (runId) => runs.interrupt(runId),
+        },
+        concurrency: settings.concurrency,
+        lockMs: settings.lockMs,
+        graceMs: settings.graceMs,
+        log: (message, err) => log.error({ err }, message),
+      });
+      queueParts.worker = worker;
+      // Closed first (before the store): its runs finish or are handed back while everything still works.
+      opened.push({ name: 'run worker', close: () => worker.close() });
     }
     const published = new PublishedService(store, registry, {
       timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
@@ -178,13 +256,28 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     const fineTunes = new FineTuneService(store, async () =>
       config.openai.apiKey || config.openai.baseURL ? config.openai : await providerSettings.credentials(),
     );
-    const rateLimiter = new RateLimiter(config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
+    const perMinute = config.publish?.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
+    const rateLimiter: KeyRateLimiter = queueParts
+      ? new SharedRateLimiter(queueParts.connections, queueParts.keys, perMinute)
+      : new RateLimiter(perMinute);
+    if (queueParts) {
+      // A key revoked through one process is dropped from every process's cache at once (and the store's change token
+      // catches a missed message within its check interval).
+      const parts = queueParts;
+      keys.onRevoke((id) => void parts.connections.command.publish(parts.keys.channel('keys'), id).catch(() => {}));
+      void parts.channels.on('keys', () => keys.invalidate()).catch(() => {});
+    }
 
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
       const failures: unknown[] = [];
       // Experiments first: they are let go (not ended), so the next start goes on with them.
       await experiments.close();
+      try {
+        await queueParts?.worker?.close();
+      } catch (err) {
+        failures.push(err);
+      }
       await runs.cancelAll();
       try {
         await keys.flush();
@@ -195,8 +288,11 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       if (failures.length > 0) throw new AggregateError(failures, 'closing the runtime failed');
     };
 
+    const queueRuntime = queueParts;
     return {
       config,
+      role,
+      ...(queueRuntime && { queue: queueRuntime }),
       log,
       registry,
       store,
@@ -222,8 +318,18 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
         } catch {
           vectorStore = { status: 'unavailable' };
         }
-        const isOk = storage.status === 'ok' && vectorStore.status !== 'unavailable' && vectorStore.status !== 'down';
-        return { status: isOk ? 'ok' : 'degraded', version: VERSION, storage, vectorStore };
+        const queue: ComponentHealth = queueRuntime
+          ? {
+              status: (await queueRuntime.connections.ping()) ? 'ok' : 'unavailable',
+              url: describeRedisUrl(queueRuntime.connections.url),
+            }
+          : { status: 'disabled' };
+        const isOk =
+          storage.status === 'ok' &&
+          queue.status !== 'unavailable' &&
+          vectorStore.status !== 'unavailable' &&
+          vectorStore.status !== 'down';
+        return { status: isOk ? 'ok' : 'degraded', version: VERSION, role, storage, queue, vectorStore };
       },
       close() {
         closing ??= close();

@@ -2,6 +2,7 @@ import { type Config, configFromEnv } from './config.js';
 import { isEntryPoint } from './entry-point.js';
 import { type App, buildApp } from './http/app.js';
 import { createRuntime } from './kernel.js';
+import { startWorker } from './worker.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -40,7 +41,10 @@ export async function startServer(config: Config): Promise<App> {
 
 if (isEntryPoint(import.meta.url)) {
   try {
-    await startServer(configFromEnv(process.env));
+    const config = configFromEnv(process.env);
+    // FLOWLOOM_ROLE=worker: no HTTP, only queued runs (the same as `flowloom worker`).
+    if (config.role === 'worker') await startWorker(config);
+    else await startServer(config);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);

@@ -11,7 +11,8 @@ import {
 } from '@flowloom/nodes';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flakyAttempts, sleepStats, TEST_KINDS, testFlow, testRegistry } from '../testing/kinds.js';
-import { newRunId, type RunOptions, reusableOutputs, startRun } from './run-flow.js';
+import { newRunId, type RunOptions, resumedNodes, reusableOutputs, startRun } from './run-flow.js';
+import { RunTrace } from './run-trace.js';
 
 const registry = testRegistry();
 const at = { x: 0, y: 0 };
@@ -38,6 +39,40 @@ beforeEach(() => {
 });
 
 describe('startRun', () => {
+  it('resumes a run from an earlier attempt: finished nodes pass their outputs on silently, seq and spans go on', async () => {
+    const f = flow(
+      [
+        { id: 'q', type: 'input', position: at, params: { name: 'question' } },
+        { id: 'p', type: 'prompt', position: at, params: { template: 'Q: {{question}}!' } },
+        { id: 'o', type: 'output', position: at, params: { name: 'answer' } },
+      ],
+      [
+        ['q', 'value', 'p', 'question'],
+        ['p', 'prompt', 'o', 'value'],
+      ],
+    );
+    const first = run(f, { inputs: { question: 'why' } });
+    await first.result;
+    // The earlier attempt got as far as p's completion (its first five events), then stopped.
+    const earlier = first.events.slice(0, 5);
+    expect(types(earlier)).toEqual(['run.started', 'node.started', 'node.completed', 'node.started', 'node.completed']);
+    const trace = new RunTrace(first.handle.runId, f.id);
+    for (const event of earlier) expect(trace.append(event)).toBe(true);
+    expect(trace.append(earlier[2] as TraceEvent)).toBe(false);
+    const resumed = resumedNodes(earlier);
+    expect([...resumed.keys()]).toEqual(['q', 'p']);
+    const second = startRun(f, { registry, services, inputs: { question: 'why' }, trace, resume: resumed });
+    const done = await second.result;
+    expect(done).toMatchObject({ status: 'completed', outputs: { answer: 'Q: why!' } });
+    const events = second.trace.events;
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    // Only o runs: no second run.started, no events for q or p.
+    expect(types(events.slice(5))).toEqual(['node.started', 'node.completed', 'run.completed']);
+    expect(events[5]?.nodeId).toBe('o');
+    const spans = events.filter((e) => e.spanId).map((e) => e.spanId);
+    expect(new Set(spans).size).toBe(new Set(events.filter((e) => e.type === 'node.started')).size);
+  });
+
   it('runs nodes in dependency order and returns outputs by name, with gap-free seq', async () => {
     const f = flow(
       [

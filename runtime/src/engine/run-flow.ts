@@ -56,6 +56,50 @@ export interface RunOptions {
    * service counts a run tree's node executions against FLOWLOOM_MAX_NODE_RUNS here).
    */
   beforeNode?: (nodeId: string) => void;
+  /**
+   * Resuming a run after an earlier attempt stopped (a worker that died or handed it back): the top-level nodes that
+   * attempt finished, by node id (see `resumedNodes`). They are not executed again and emit nothing: their events are
+   * in the trace already, which must be passed (`trace`) holding the earlier attempt's events; `run.started` is not
+   * emitted again and new spans continue the earlier numbering.
+   */
+  resume?: ReadonlyMap<string, ResumedNode>;
+}
+
+/** How a top-level node ended in an earlier attempt of the run (`RunOptions.resume`). */
+export type ResumedNode =
+  | { status: 'completed'; outputs: Values; usage?: Usage; costUsd?: number }
+  | { status: 'skipped' }
+  | { status: 'failed'; error: ErrorBody };
+
+/**
+ * The top-level nodes an earlier attempt finished, from its events: completed (with outputs and usage), skipped or
+ * failed. Nodes that started and did not finish are absent: they run again.
+ */
+export function resumedNodes(events: readonly TraceEvent[]): Map<string, ResumedNode> {
+  const nodes = new Map<string, ResumedNode>();
+  for (const event of events) {
+    if (!event.nodeId || event.parentSpanId) continue;
+    if (event.type === 'node.completed') {
+      const { outputs, usage, costUsd } = event.data;
+      nodes.set(event.nodeId, {
+        status: 'completed',
+        outputs,
+        ...(usage && { usage }),
+        ...(costUsd !== undefined && { costUsd }),
+      });
+    } else if (event.type === 'node.skipped') nodes.set(event.nodeId, { status: 'skipped' });
+    else if (event.type === 'node.failed') nodes.set(event.nodeId, { status: 'failed', error: event.data.error });
+  }
+  return nodes;
+}
+
+/** The highest span number (`s_<base 36>`) used by the events, so new spans of a resumed run do not repeat one. */
+function lastSpanNumber(events: readonly TraceEvent[]): number {
+  let last = 0;
+  for (const event of events) {
+    if (event.spanId?.startsWith('s_')) last = Math.max(last, Number.parseInt(event.spanId.slice(2), 36) || 0);
+  }
+  return last;
 }
 
 /** The outcome of a run, as the HTTP API answers it. */
@@ -213,6 +257,7 @@ class Run implements ContextHost {
       skipped: 0,
       costUsd: 0,
     }));
+    this.#spanCounter = options.resume ? lastSpanNumber(trace.events) : 0;
     const tools: ToolInvoker = { invoke: (ref, args, caller) => this.#invokeTool(ref, args, caller) };
     this.services = { ...options.services, tools };
     this.request = { ...options.request, inputs: options.inputs, depth: options.depth ?? 0 };
@@ -254,7 +299,7 @@ class Run implements ContextHost {
       // A pending time limit alone must not keep the process alive.
       this.#timer.unref();
     }
-    this.#trace.emit('run.started', { inputs: this.#options.inputs });
+    if (this.#trace.events.length === 0) this.#trace.emit('run.started', { inputs: this.#options.inputs });
     for (const node of this.#plan.nodes) if (node.incoming === 0) this.#ready(node);
     this.#checkDone();
     return {
@@ -329,6 +374,11 @@ class Run implements ContextHost {
 
   async #execute(node: PlanNode): Promise<void> {
     const state = this.#states[node.index] as NodeState;
+    const resumed = this.#options.resume?.get(node.id);
+    if (resumed) {
+      this.#settleResumed(node, state, resumed);
+      return;
+    }
     if (state.failedFrom !== undefined) {
       this.#fail(
         node,
@@ -421,6 +471,24 @@ class Run implements ContextHost {
         return;
       }
     }
+  }
+
+  /** A node an earlier attempt finished: its outcome passes on downstream again, without executing or emitting. */
+  #settleResumed(node: PlanNode, state: NodeState, resumed: ResumedNode): void {
+    if (resumed.status === 'completed') {
+      state.usage = resumed.usage;
+      state.costUsd = resumed.costUsd ?? 0;
+      this.#complete(node, state, resumed.outputs);
+      return;
+    }
+    state.state = State.Done;
+    this.#settled++;
+    if (resumed.status === 'skipped') {
+      for (const edge of node.out) this.#arrive(edge.target, edge.port, SKIPPED);
+      return;
+    }
+    if (resumed.error.code !== 'UPSTREAM_FAILED') this.#firstError ??= { nodeId: node.id, error: resumed.error };
+    for (const edge of node.out) this.#arrive(edge.target, edge.port, FAILED, node.id);
   }
 
   #complete(node: PlanNode, state: NodeState, outputs: Values, values = this.#edgeValues(node, outputs)): void {

@@ -72,6 +72,25 @@ export class RunTrace {
     return event;
   }
 
+  /**
+   * Adds an event emitted elsewhere (another attempt, another process) with the seq it has: the next one in order is
+   * taken, one already here is ignored. Answers whether it was taken. Listeners get it like an emitted one.
+   */
+  append(event: TraceEvent): boolean {
+    if (this.#closed || event.seq !== this.events.length) return false;
+    if (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled')
+      this.#closed = true;
+    this.events.push(event);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A faulty subscriber must not break the run or other subscribers.
+      }
+    }
+    return true;
+  }
+
   /** Replays past events in order, then delivers live ones. Returns the unsubscribe function. */
   subscribe(listener: Listener): () => void {
     for (const event of this.events) listener(event);

@@ -224,6 +224,7 @@ export function loadSuite(path: string, cwd: string, registry: NodeRegistry): Fl
       if (!found) throw new AppError('FLOW_NOT_FOUND', `flow "${flowId}" is not beside ${name}`);
       return { flow: found, version: null };
     },
+    entries: () => [...flows].map(([flowId, found]) => ({ flowId, flow: found, version: null })),
   };
   const recordingsPath = recordingsPathOf(path);
   const usedFlows = [flow, ...called.map((entry) => entry.loaded?.flow).filter((f): f is FlowFile => f !== undefined)];

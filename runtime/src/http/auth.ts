@@ -2,7 +2,7 @@ import { AppError } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenMatches } from '../publishing/auth.js';
 import { type ApiKey, isInScope, type KeyService } from '../publishing/keys.js';
-import type { RateLimiter } from '../publishing/rate-limiter.js';
+import type { KeyRateLimiter } from '../publishing/rate-limiter.js';
 
 /** Paths under /api that never need the admin token: health checks and the key-authenticated published API. */
 export function isAdminExempt(path: string): boolean {
@@ -49,7 +49,7 @@ const REFUSALS = {
  */
 export async function authenticateKey(
   keys: KeyService,
-  limiter: RateLimiter,
+  limiter: KeyRateLimiter,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<ApiKey> {
@@ -58,7 +58,7 @@ export async function authenticateKey(
     reply.header('www-authenticate', 'Bearer realm="flowloom"');
     throw new AppError('UNAUTHORIZED', REFUSALS[check.reason as keyof typeof REFUSALS]);
   }
-  const taken = limiter.take(check.key.id, check.key.rateLimit);
+  const taken = await limiter.take(check.key.id, check.key.rateLimit);
   if (!taken.ok) {
     reply.header('retry-after', String(taken.retryAfterSec));
     throw new AppError('RATE_LIMITED', `rate limit of this API key reached: retry in ${taken.retryAfterSec} s`, {

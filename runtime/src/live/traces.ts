@@ -1,4 +1,5 @@
 import { AppError, type ErrorBody, FLOW_ID_PATTERN, isRunEnd, type TraceEvent, toErrorBody } from '@flowloom/nodes';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Namespace, Server, type Socket } from 'socket.io';
@@ -161,9 +162,7 @@ class Subscriber {
       for (const handle of this.app.runtime.runs.liveRuns(target.flowId)) this.#attach(handle, false);
       this.#flows.set(
         target.flowId,
-        this.app.runtime.runs.onRun((handle) => {
-          if (handle.flowId === target.flowId) this.#attach(handle, false);
-        }),
+        this.app.runtime.runs.onRun((handle) => this.#attach(handle, false), target.flowId),
       );
       return;
     }
@@ -180,7 +179,8 @@ class Subscriber {
       existing.sentSeq = Math.max(existing.sentSeq, afterSeq);
       return;
     }
-    const trace = this.app.runtime.runs.liveTrace(runId);
+    // Live here, or (api role) going on a worker: mirrored from its event stream, past events read first.
+    const trace = await this.app.runtime.runs.watch(runId);
     if (trace) {
       this.#attach({ runId, trace }, true, afterSeq);
       return;
@@ -281,11 +281,19 @@ async function answer(ack: unknown, fn: () => void | Promise<void>): Promise<voi
  */
 export const traces = fp(
   async (app: FastifyInstance, options: { adminToken?: string }) => {
+    const queue = app.runtime.queue;
     const io = new Server(app.server, {
       serveClient: false,
       cors: { origin: false },
       // One write per tick for a connection's frames instead of one per frame (per-event `trace` messages).
       wsEngine: CorkingWebSocketServer,
+      // Between api processes (FLOWLOOM_ROLE=api): broadcasts and rooms reach the sockets of every process.
+      ...(queue && {
+        adapter: createAdapter(queue.connections.open({ maxRetriesPerRequest: null }), {
+          streamName: queue.keys.socketIo,
+          maxLen: 10_000,
+        }),
+      }),
     });
     const namespace: Namespace = io.of(TRACES_NAMESPACE);
     const token = options.adminToken;

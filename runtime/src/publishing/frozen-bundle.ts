@@ -1,5 +1,5 @@
 import { AppError, type BundledFlow, type FlowFile } from '@flowloom/nodes';
-import type { FlowBundle } from '../runs/run-service.js';
+import type { BundleEntry, FlowBundle } from '../runs/run-service.js';
 import type { FrozenFlow } from '../store/published.js';
 
 /**
@@ -34,6 +34,14 @@ export class FrozenBundle implements FlowBundle {
   /** The flow frozen under an id (not the version's own flow), or undefined. */
   frozen(flowId: string): FrozenFlow | undefined {
     return this.#flows.get(flowId);
+  }
+
+  /** Every flow it resolves: the version's own flow, then the frozen ones (a queued run's job carries them). */
+  entries(): BundleEntry[] {
+    return [
+      { flowId: this.#root.flowId, flow: this.#root.flow, version: this.#root.flowVersion },
+      ...[...this.#flows.values()].map(({ flowId, flow, flowVersion }) => ({ flowId, flow, version: flowVersion })),
+    ];
   }
 
   /** Which flows it froze, and their draft versions, sorted by id: the answers' `bundle`. */

@@ -83,6 +83,7 @@ export class KeyService {
    */
   readonly #cache = new Map<string, CachedKey>();
   #cacheVersion = -1;
+  readonly #revokeListeners = new Set<(id: string) => void>();
   #versionCheckedAt = Number.NEGATIVE_INFINITY;
 
   /** `onFlushError` hears of a background write of last-used times that failed (they stay pending). */
@@ -126,7 +127,19 @@ export class KeyService {
     if (!existing) throw new AppError('KEY_NOT_FOUND', `API key "${id}" does not exist`);
     await this.#table.revoke(id, new Date().toISOString());
     this.#cache.clear();
+    for (const listener of this.#revokeListeners) listener(id);
     return (await this.get(id)) as ApiKey;
+  }
+
+  /** Called with the id of every key revoked through this service (the api role tells the other processes). */
+  onRevoke(listener: (id: string) => void): void {
+    this.#revokeListeners.add(listener);
+  }
+
+  /** Forgets every cached key row: the next check reads the store (a key was revoked by another process). */
+  invalidate(): void {
+    this.#cache.clear();
+    this.#versionCheckedAt = Number.NEGATIVE_INFINITY;
   }
 
   /**

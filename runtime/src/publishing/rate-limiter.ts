@@ -1,3 +1,13 @@
+/** The answer of taking a token: taken (with what is left), or how many seconds to wait. */
+export type TakeResult = { ok: true; remaining: number } | { ok: false; retryAfterSec: number };
+
+/** Per-key request limits of published endpoints: in memory (one process), or in Redis (shared by api processes). */
+export interface KeyRateLimiter {
+  readonly defaultPerMinute: number;
+  /** Takes one token for `id`; `perMinute` null: the default. */
+  take(id: string, perMinute?: number | null): TakeResult | Promise<TakeResult>;
+}
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
@@ -7,7 +17,7 @@ interface Bucket {
  * Per-key token buckets in memory: a key may burst up to its per-minute limit, refilled continuously at
  * limit/60 per second. One process, so no coordination is needed; buckets start full after a restart.
  */
-export class RateLimiter {
+export class RateLimiter implements KeyRateLimiter {
   readonly #buckets = new Map<string, Bucket>();
   readonly #now: () => number;
 
@@ -19,10 +29,7 @@ export class RateLimiter {
   }
 
   /** Takes one token for `id`. Answers how many seconds to wait when none is left. */
-  take(
-    id: string,
-    perMinute: number | null = null,
-  ): { ok: true; remaining: number } | { ok: false; retryAfterSec: number } {
+  take(id: string, perMinute: number | null = null): TakeResult {
     const limit = perMinute ?? this.defaultPerMinute;
     const now = this.#now();
     const perMs = limit / 60_000;

@@ -1,18 +1,37 @@
 import {
   AppError,
+  checkRunInputs,
+  type ErrorBody,
   type FlowFile,
   type FlowRunner,
+  isAppError,
+  isRunEnd,
   type MemoryService,
   type NodeRegistry,
   type NodeServices,
   type RunSource,
   type SandboxService,
   type TraceEvent,
+  toErrorBody,
   type Values,
 } from '@flowloom/nodes';
-import { newRunId, type RunHandle, type RunResult, RunTrace, reusableOutputs, startRun } from '../engine/index.js';
+import {
+  compileFlow,
+  newRunId,
+  type ResumedNode,
+  type RunHandle,
+  type RunResult,
+  RunTrace,
+  resumedNodes,
+  reusableOutputs,
+  startRun,
+} from '../engine/index.js';
+import type { EventRelay, EventStreams } from '../queue/event-streams.js';
+import type { RedisConnections } from '../queue/redis.js';
+import type { Channels, RunQueue } from '../queue/run-queue.js';
 import type { RunEnd, RunRecord, Store } from '../store/types.js';
 import { describeFlow } from './flow-describe.js';
+import { decodeJob, encodeJob } from './run-job.js';
 
 /** The attempt of a run executed by the process that started it (a queued run is claimed later: attempt 0 → 1). */
 const FIRST_ATTEMPT = 1;
@@ -51,7 +70,38 @@ interface RunTree {
 export interface FlowBundle {
   /** The frozen flow and the draft version it froze. Throws FLOW_NOT_FOUND for a flow outside the bundle. */
   resolve(flowId: string): { flow: FlowFile; version: number | null };
+  /** Every flow it resolves (a queued run's job carries them to the worker); a bundle without it cannot be queued. */
+  entries?(): BundleEntry[];
 }
+
+/** One flow of a bundle. */
+export interface BundleEntry {
+  flowId: string;
+  flow: FlowFile;
+  version: number | null;
+}
+
+/** The queue parts a run service uses in the `api` and `worker` roles (built by the kernel). */
+export interface RunQueueParts {
+  connections: RedisConnections;
+  queue: RunQueue;
+  streams: EventStreams;
+  channels: Channels;
+}
+
+/** Set by `RunService.execute` once the run is going: what the worker that holds it may do to it. */
+export interface ExecutionControl {
+  /** Cancels the run (a cancel asked for through any API process). */
+  cancel?: () => void;
+  /** Stops the run without ending it: nothing more is recorded, and another attempt resumes it (worker shutdown). */
+  handBack?: () => void;
+}
+
+/** How `execute` ended: the run's end is committed, it was handed back unfinished, or there was nothing to run. */
+export type ExecutionOutcome = 'ended' | 'handed-back' | 'gone';
+
+/** How long `cancel` waits, in the api role, for a worker to end the run before answering the row as it is. */
+const REMOTE_CANCEL_WAIT_MS = 30_000;
 
 export interface StartRunOptions {
   inputs: Values;
@@ -89,10 +139,19 @@ export interface RunStartInfo {
   source?: RunSource;
 }
 
+/** A run watcher (`onRun`). */
+export type RunListener = (handle: RunHandle, info: RunStartInfo) => void;
+
 /** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
 export interface StartedRun {
   handle: RunHandle;
   done: Promise<RunRecord>;
+  /**
+   * The api role: settles once the run's row and job are committed and its job is queued, so any process can find it
+   * (an answer that names the run waits for it); rejects with QUEUE_UNAVAILABLE when it could not be queued (the run
+   * then ends failed). Absent when the run executes here.
+   */
+  accepted?: Promise<void>;
 }
 
 /** Where the run service reports what it cannot tell a caller (a run's end that could not be stored). */
@@ -109,6 +168,38 @@ export interface RunServiceOptions {
   registry: NodeRegistry;
   /** Services every run gets (llm, and vectors/embeddings when configured); `flows` is added per run. */
   services: NodeServices;
+  /**
+   * The run queue: with `isRemote` (the api role) runs are queued and watched through their event streams, never
+   * executed here; without it (the worker role) `execute` runs queued runs, and runs started here run here.
+   */
+  queue?: RunQueueParts;
+  isRemote?: boolean;
+}
+
+interface LiveRun {
+  handle: RunHandle;
+  record: RunRecord;
+  done: Promise<RunRecord>;
+  /** A run queued or watched by this api process: its trace mirrors the run's event stream. */
+  isMirror?: boolean;
+  /** Stops mirroring (stream tail). */
+  detach?: () => void;
+}
+
+/** Options of `#launch`: how a run that executes here is identified and recorded. */
+interface Launch {
+  runId: string;
+  trace: RunTrace;
+  attempt: number;
+  record: RunRecord;
+  /** Events already in the trace (an earlier attempt's): recorded before, not again. */
+  priorCount: number;
+  resume?: ReadonlyMap<string, ResumedNode>;
+  relay?: EventRelay;
+  /** Cleared when the run is handed back: nothing more is recorded. */
+  recording: { isOn: boolean };
+  /** The run's tree: its node budget and deadline (a root run's own, or its root's). */
+  tree: RunTree;
 }
 
 /** A run as answered by `GET /api/runs/:runId`: the stored row (or live state) and every event so far. */
@@ -125,13 +216,15 @@ export interface RunDetail {
  * repeated between the two.
  */
 export class RunService {
-  readonly #live = new Map<string, { handle: RunHandle; record: RunRecord; done: Promise<RunRecord> }>();
+  readonly #live = new Map<string, LiveRun>();
   readonly #store: Store;
   readonly #nodes: NodeRegistry;
   readonly #services: NodeServices;
   readonly #log?: RunServiceLog;
   readonly #maxNodeRuns: number;
-  readonly #listeners = new Set<(handle: RunHandle, info: RunStartInfo) => void>();
+  readonly #queue: RunQueueParts | undefined;
+  readonly #isRemote: boolean;
+  readonly #listeners = new Set<{ listener: RunListener; flowId?: string }>();
   /**
    * The parsed draft of each flow, keyed by its stored text: the engine caches compiled plans per flow object,
    * so handing it the same object for the same text skips validation and compilation on every run.
@@ -144,6 +237,23 @@ export class RunService {
     this.#services = options.services;
     this.#log = options.log;
     this.#maxNodeRuns = options.maxNodeRuns ?? DEFAULT_MAX_NODE_RUNS;
+    this.#queue = options.queue;
+    this.#isRemote = options.isRemote === true && options.queue !== undefined;
+    if (this.#isRemote && this.#queue) {
+      // Runs started through another api process: flow subscriptions here watch them too.
+      void this.#queue.channels
+        .on('started', (message) => {
+          const { runId, flowId } = JSON.parse(message) as { runId: string; flowId: string };
+          if (this.#live.has(runId) || !this.#hasListenerFor(flowId)) return;
+          this.#watchStarted(runId).catch(() => {});
+        })
+        .catch(() => {});
+    }
+  }
+
+  /** True when runs are queued for workers instead of executed here (the api role). */
+  get isRemote(): boolean {
+    return this.#isRemote;
   }
 
   /** Runs the saved draft of a flow. Throws FLOW_NOT_FOUND, FLOW_INVALID or RUN_INPUT_INVALID before starting. */
@@ -203,28 +313,71 @@ export class RunService {
         `subflows nest deeper than ${MAX_SUBFLOW_DEPTH} levels at flow "${flow.id}"`,
       );
     }
+    if (this.#isRemote) return this.#enqueue(flow, options, flowVersion);
     const runId = newRunId();
     const tree = options.tree ?? this.#newTree(runId, options);
     // A child run is refused before anything is stored once its tree is out of node executions or time. (The root's
     // timer cancels the tree, children included, through their signals; this holds when the timer is late, e.g. on
     // a busy event loop.)
     if (options.tree) checkTree(tree);
-    const trace = new RunTrace(runId, flow.id);
+    const record: RunRecord = {
+      runId,
+      flowId: flow.id,
+      flowVersion,
+      status: 'running',
+      inputs: options.inputs,
+      startedAt: new Date().toISOString(),
+      depth,
+      attempt: FIRST_ATTEMPT,
+      ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
+      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+      ...(options.source !== undefined && { source: options.source }),
+    };
+    // A run executed here is its first attempt.
+    const launch: Launch = {
+      runId,
+      trace: new RunTrace(runId, flow.id),
+      attempt: FIRST_ATTEMPT,
+      record,
+      priorCount: 0,
+      recording: { isOn: true },
+      tree,
+    };
+    const started = this.#launch(flow, options, launch);
+    this.#store.insertRun(record);
+    this.#notify(started.handle, startInfo(flow, flowVersion, options));
+    return started;
+  }
+
+  /** Starts the engine on a run whose row exists or is queued right after; its events go to the store (and stream). */
+  #launch(flow: FlowFile, options: StartRunOptions, launch: Launch): StartedRun {
+    const { runId, trace, attempt, record, priorCount, relay, recording, tree } = launch;
     const store = this.#store;
+    const depth = options.depth ?? 0;
+    let done: Promise<RunRecord> | undefined;
+    // Subscribed before the first new event: every event is queued for the store, in order, with this attempt's
+    // number (fencing); in a worker it is relayed to the run's stream too, the end only once the final row is stored.
+    // An event that cannot be queued (never expected: values are checked where they enter) fails the run when it
+    // ends, with the reason, instead of being lost without a word.
+    const unstored: { err?: unknown; seq?: number } = {};
+    // The first streamed text of any node is the run's time to first token (of this attempt).
     const t0 = performance.now();
     let ttftMs: number | undefined;
-    // Subscribed before the first event: every event is queued for the store, in order. A run executed here is its
-    // first attempt. The first streamed text of any node is the run's time to first token. An event that cannot be
-    // queued (never expected: values are checked where they enter) fails the run when it ends, with the reason, instead
-    // of being lost without a word.
-    const unstored: { err?: unknown; seq?: number } = {};
     trace.subscribe((event) => {
+      if (event.seq < priorCount || !recording.isOn) return;
       if (ttftMs === undefined && event.type === 'node.delta') ttftMs = Math.round((performance.now() - t0) * 10) / 10;
       try {
-        store.enqueueEvent(event, FIRST_ATTEMPT);
+        store.enqueueEvent(event, attempt);
       } catch (err) {
         if (unstored.err === undefined) Object.assign(unstored, { err, seq: event.seq });
       }
+      if (!relay) return;
+      if (isRunEnd(event))
+        relay.end(
+          event,
+          Promise.resolve().then(() => done?.then(() => store.flush())),
+        );
+      else relay.push(event);
     });
     const handle = startRun(flow, {
       registry: this.#nodes,
@@ -249,55 +402,306 @@ export class RunService {
         checkTree(tree);
         tree.nodeRuns++;
       },
+      resume: launch.resume,
     });
-    if (!options.tree && tree.deadline !== undefined) {
+    if (tree.rootRunId === runId && tree.deadline !== undefined) {
       tree.expire = () => handle.cancel(new AppError('RUN_TIMEOUT', tree.timeoutMessage));
     }
-    const record: RunRecord = {
-      runId,
-      flowId: flow.id,
-      flowVersion,
-      status: 'running',
-      inputs: options.inputs,
-      startedAt: new Date().toISOString(),
-      depth,
-      attempt: FIRST_ATTEMPT,
-      ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
-      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
-      ...(options.source !== undefined && { source: options.source }),
-    };
-    store.insertRun(record);
-    const done = handle.result.then((result) => this.#finish(record, result, unstored, ttftMs));
+    done = handle.result.then((result) => this.#finish(record, result, recording, unstored, ttftMs));
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
-    const info: RunStartInfo = {
-      flow,
-      flowVersion,
-      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
-      ...(options.parentSpanId !== undefined && { parentSpanId: options.parentSpanId }),
-      ...(options.source !== undefined && { source: options.source }),
-    };
-    for (const listener of this.#listeners) {
+    return { handle, done };
+  }
+
+  #notify(handle: RunHandle, info: RunStartInfo): void {
+    for (const { listener, flowId } of this.#listeners) {
+      if (flowId !== undefined && flowId !== handle.flowId) continue;
       try {
         listener(handle, info);
       } catch {
         // A faulty watcher (e.g. a socket going away) must not fail a run that has started.
       }
     }
-    return { handle, done };
   }
 
   /**
-   * Queues a run's final state. It never fails silently: an end that cannot be stored (an event that could not be
-   * queued, or the end itself) is stored as `failed` with the reason instead, and logged; only a store that refuses
-   * even that rejects `done` (the run still leaves the live set, so nothing waits on it forever).
+   * The api role: a run another api process announced, for the flow subscriptions here. Its flow comes from its job
+   * (what the worker runs), so watchers learn what they learn of a run started here.
+   */
+  async #watchStarted(runId: string): Promise<void> {
+    const [trace, job] = await Promise.all([this.watch(runId), this.#store.runJobs.get(runId)]);
+    const live = this.#live.get(runId);
+    if (!trace || !live || job === undefined) return;
+    const { flow, flowVersion, run } = decodeJob(job);
+    this.#notify(live.handle, {
+      flow,
+      flowVersion,
+      ...(run?.parentRunId !== undefined && { parentRunId: run.parentRunId }),
+    });
+  }
+
+  #hasListenerFor(flowId: string): boolean {
+    for (const entry of this.#listeners) if (entry.flowId === undefined || entry.flowId === flowId) return true;
+    return false;
+  }
+
+  /**
+   * The api role: validates the run as `start` does (FLOW_INVALID, RUN_INPUT_INVALID thrown here, nothing stored),
+   * refuses it with QUEUE_UNAVAILABLE while Redis is down, stores its row (`queued`, attempt 0) and job, then queues it;
+   * the handle's trace mirrors the run's event stream, and `done` settles once the stream carries the end.
+   */
+  #enqueue(flow: FlowFile, options: StartRunOptions, flowVersion: number | null): StartedRun {
+    const parts = this.#queue as RunQueueParts;
+    parts.connections.assertAvailable();
+    const plan = compileFlow(flow, this.#nodes);
+    checkRunInputs(plan.inputs, options.inputs);
+    const runId = newRunId();
+    const record: RunRecord = {
+      runId,
+      flowId: flow.id,
+      flowVersion,
+      status: 'queued',
+      inputs: options.inputs,
+      startedAt: new Date().toISOString(),
+      depth: options.depth ?? 0,
+      attempt: 0,
+      ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
+      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+      ...(options.source !== undefined && { source: options.source }),
+    };
+    const job = encodeJob(flow, flowVersion, options, record);
+    const trace = new RunTrace(runId, flow.id);
+    this.#store.insertRun(record);
+    const live = this.#mirror(record, trace);
+    const store = this.#store;
+    const accepted = (async () => {
+      await Promise.all([store.runJobs.put(runId, job), store.flush()]);
+      try {
+        await parts.queue.enqueue(runId, job);
+      } catch (err) {
+        if (isAppError(err)) throw err;
+        throw new AppError('QUEUE_UNAVAILABLE', 'the run queue (Redis) did not take the run; try again shortly', {
+          status: 503,
+          cause: err,
+        });
+      }
+      await parts.queue.announce(runId, flow.id).catch(() => {});
+    })();
+    accepted.catch((err: unknown) => this.#failQueued(record, trace, err));
+    options.signal?.addEventListener('abort', () => void this.cancel(runId).catch(() => {}), { once: true });
+    if (options.timeoutMs !== undefined) {
+      // The worker ends the run at its limit; should no worker be there to do it, cancelling it from here makes the
+      // next worker that claims it end it at once: what waits on it here never waits without a bound.
+      const watchdog = setTimeout(() => {
+        if (!trace.closed) void this.cancel(runId).catch(() => {});
+      }, options.timeoutMs + REMOTE_CANCEL_WAIT_MS);
+      watchdog.unref();
+      live.done.finally(() => clearTimeout(watchdog)).catch(() => {});
+    }
+    this.#notify(live.handle, startInfo(flow, flowVersion, options));
+    return { handle: live.handle, done: live.done, accepted };
+  }
+
+  /** A queued run that could not be queued ends failed here (nothing else will run it). */
+  #failQueued(record: RunRecord, trace: RunTrace, err: unknown): void {
+    const error: ErrorBody =
+      (err as { code?: string })?.code === 'QUEUE_UNAVAILABLE'
+        ? toErrorBody(err)
+        : {
+            code: 'QUEUE_UNAVAILABLE',
+            message: `the run could not be queued: ${err instanceof Error ? err.message : String(err)}`,
+          };
+    const endedAt = new Date().toISOString();
+    const event = trace.emit('run.failed', { error, durationMs: 0 });
+    if (event) this.#store.enqueueEvent(event, 0);
+    this.#store.finishRun(record.runId, 0, { status: 'failed', error, endedAt, durationMs: 0 });
+  }
+
+  /**
+   * Mirrors a queued or running run in this api process: its trace takes the run's stream from the entry after the
+   * last event it holds, and `done` settles with the stored row once the end arrives (a worker relays the end only
+   * after the final row is committed).
+   */
+  #mirror(record: RunRecord, trace: RunTrace): LiveRun {
+    const parts = this.#queue as RunQueueParts;
+    const { runId } = record;
+    let onEnd!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      onEnd = resolve;
+    });
+    // The end from the stream, or one emitted here (a run that could not be queued ends failed here, not on a stream).
+    trace.subscribe((event) => {
+      if (isRunEnd(event)) onEnd();
+    });
+    const detach = parts.streams.tail(runId, trace.events.length - 1, (events) => {
+      for (const event of events) trace.append(event);
+    });
+    const done = ended.then(async () => {
+      detach();
+      const end = trace.events.at(-1);
+      // The end event holds the final state, but a cancelled run's error (e.g. RUN_TIMEOUT) is only in its row.
+      if (end?.type === 'run.completed' || end?.type === 'run.failed')
+        return { ...record, ...endOf(end), durationMs: Math.round(endOf(end).durationMs) } as RunRecord;
+      try {
+        const row = await this.#store.getRun(runId);
+        if (row && row.status !== 'queued' && row.status !== 'running') return row;
+      } catch {
+        // The store is down: answer from the end event.
+      }
+      return { ...record, ...endOf(end) };
+    });
+    done
+      .finally(() => {
+        if (this.#live.get(runId)?.done === done) this.#live.delete(runId);
+      })
+      .catch(() => {});
+    const handle: RunHandle = {
+      runId,
+      flowId: record.flowId,
+      trace,
+      result: done.then(resultOf),
+      cancel: () => void this.cancel(runId).catch(() => {}),
+    };
+    const live: LiveRun = { handle, record, done, isMirror: true, detach };
+    this.#live.set(runId, live);
+    return live;
+  }
+
+  /**
+   * The trace of a run that is going, for a watcher (socket.io): a live run of this process, or in the api role a run
+   * queued or running anywhere, mirrored from its stream (its past events read before this answers). Undefined once
+   * the run has ended (the store has it all then) or when it is unknown.
+   */
+  async watch(runId: string): Promise<RunTrace | undefined> {
+    const live = this.#live.get(runId);
+    if (live) return live.handle.trace;
+    if (!this.#isRemote) return undefined;
+    const row = await this.#store.getRun(runId);
+    if (!row || (row.status !== 'queued' && row.status !== 'running')) return undefined;
+    const trace = new RunTrace(runId, row.flowId);
+    const past = await (this.#queue as RunQueueParts).streams.read(runId);
+    const again = this.#live.get(runId);
+    if (again) return again.handle.trace;
+    for (const event of past) trace.append(event);
+    this.#mirror(row, trace);
+    return trace;
+  }
+
+  /**
+   * The worker role: claims a queued run (its attempt goes up by one, fencing out any earlier holder) and executes it
+   * here. A run an earlier attempt began resumes: the events that attempt recorded (in the store, or relayed to the
+   * stream only) are brought together first, its finished nodes are not executed again, and new events continue its
+   * seq. Resolves once the run's end is committed, or it was handed back, or there was nothing to run. `queuedJob`
+   * is the job as the queue carried it (else it is read from the store).
+   */
+  async execute(runId: string, control: ExecutionControl = {}, queuedJob?: string): Promise<ExecutionOutcome> {
+    const parts = this.#queue;
+    if (!parts) throw new AppError('INTERNAL', 'execute needs the run queue');
+    const store = this.#store;
+    const [attempt, jobText, isCancelRequested] = await Promise.all([
+      store.claimRun(runId),
+      queuedJob ?? store.runJobs.get(runId),
+      parts.queue.isCancelRequested(runId).catch(() => false),
+    ]);
+    if (attempt === undefined) return 'gone';
+    const relay = await parts.streams.relay(runId, attempt);
+    if (!relay) return 'gone';
+    const job = jobText === undefined ? undefined : decodeJob(jobText);
+    // The first attempt has no earlier events to read back, and its job holds the row as it was queued.
+    const isFirst = attempt === 1;
+    const [row, stored, streamed] = await Promise.all([
+      isFirst && job?.run ? job.run : store.getRun(runId),
+      isFirst ? [] : store.getEvents(runId),
+      isFirst ? [] : parts.streams.read(runId),
+    ]);
+    if (!row) return 'gone';
+    // Both logs are prefixes of one log (seq from 0, gap-free): the longer one is the log so far.
+    const prior = streamed.length > stored.length ? streamed : stored;
+    for (const event of prior.slice(stored.length)) store.enqueueEvent(event, attempt);
+    for (const event of prior.slice(streamed.length)) relay.push(event);
+    const last = prior.at(-1);
+    const record: RunRecord = { ...row, status: 'running', attempt };
+    if (last && isRunEnd(last)) {
+      // The earlier attempt ended the run but its final row was not written: write it from the end event.
+      store.finishRun(runId, attempt, { ...endOf(last), endedAt: last.at });
+      await store.flush();
+      await relay.drain();
+      return 'ended';
+    }
+    if (job === undefined) {
+      const error: ErrorBody = { code: 'RUN_INTERRUPTED', message: 'the run has no stored job to execute' };
+      const trace = new RunTrace(runId, row.flowId);
+      for (const event of prior) trace.append(event);
+      const event = trace.emit('run.failed', { error, durationMs: 0 });
+      if (event) {
+        store.enqueueEvent(event, attempt);
+        store.finishRun(runId, attempt, { status: 'failed', error, endedAt: event.at, durationMs: 0 });
+        await store.flush();
+        relay.end(event, Promise.resolve());
+      }
+      await relay.drain();
+      return 'ended';
+    }
+    const { flow, options: jobOptions } = job;
+    const trace = new RunTrace(runId, row.flowId);
+    for (const event of prior) trace.append(event);
+    const recording = { isOn: true };
+    const options: StartRunOptions = {
+      ...jobOptions,
+      inputs: row.inputs,
+      depth: row.depth,
+      ...(row.sessionId !== undefined && { sessionId: row.sessionId }),
+      ...(row.parentRunId !== undefined && { parentRunId: row.parentRunId }),
+    };
+    // A resumed run keeps its tree: one deadline from its first attempt's start (the engine's timer gets what is left
+    // of it), and the node executions earlier attempts began count against its budget.
+    const tree = this.#newTree(runId, options, prior);
+    const engineOptions: StartRunOptions =
+      prior.length > 0 && tree.deadline !== undefined
+        ? { ...options, timeoutMs: Math.max(1, tree.deadline - Date.now()), timeoutMessage: tree.timeoutMessage }
+        : options;
+    const started = this.#launch(flow, engineOptions, {
+      runId,
+      trace,
+      attempt,
+      record,
+      priorCount: prior.length,
+      ...(prior.length > 0 && { resume: resumedNodes(prior) }),
+      relay,
+      recording,
+      tree,
+    });
+    this.#notify(started.handle, startInfo(flow, row.flowVersion, options));
+    let isHandedBack = false;
+    control.cancel = () => started.handle.cancel();
+    control.handBack = () => {
+      isHandedBack = true;
+      recording.isOn = false;
+      started.handle.cancel();
+    };
+    if (isCancelRequested) started.handle.cancel();
+    try {
+      await started.done;
+    } finally {
+      await store.flush().catch(() => {});
+      await relay.drain();
+    }
+    return isHandedBack ? 'handed-back' : 'ended';
+  }
+
+  /**
+   * Queues a run's final state (unless the run was handed back: then nothing more is recorded). It never fails
+   * silently: an end that cannot be stored (an event that could not be queued, or the end itself) is stored as
+   * `failed` with the reason instead, and logged; only a store that refuses even that rejects `done` (the run still
+   * leaves the live set, so nothing waits on it forever).
    */
   #finish(
     record: RunRecord,
     result: RunResult,
+    recording: { isOn: boolean },
     unstored: { err?: unknown; seq?: number },
-    ttftMs: number | undefined,
+    ttftMs?: number,
   ): RunRecord {
     const endedAt = new Date().toISOString();
     let end: RunEnd = {
@@ -311,16 +715,21 @@ export class RunService {
       ...(ttftMs !== undefined && { ttftMs }),
     };
     try {
-      if (unstored.err !== undefined) {
-        this.#log?.error({ err: unstored.err, runId: record.runId }, `event ${unstored.seq} of the run was not stored`);
-        end = unstorableEnd(end, `its event ${unstored.seq} could not be stored`, unstored.err);
-      }
-      try {
-        this.#store.finishRun(record.runId, record.attempt, end);
-      } catch (err) {
-        this.#log?.error({ err, runId: record.runId }, "the run's final state could not be stored");
-        end = unstorableEnd(end, 'its final state could not be stored', err);
-        this.#store.finishRun(record.runId, record.attempt, end);
+      if (recording.isOn) {
+        if (unstored.err !== undefined) {
+          this.#log?.error(
+            { err: unstored.err, runId: record.runId },
+            `event ${unstored.seq} of the run was not stored`,
+          );
+          end = unstorableEnd(end, `its event ${unstored.seq} could not be stored`, unstored.err);
+        }
+        try {
+          this.#store.finishRun(record.runId, record.attempt, end);
+        } catch (err) {
+          this.#log?.error({ err, runId: record.runId }, "the run's final state could not be stored");
+          end = unstorableEnd(end, 'its final state could not be stored', err);
+          this.#store.finishRun(record.runId, record.attempt, end);
+        }
       }
     } finally {
       this.#live.delete(record.runId);
@@ -329,24 +738,32 @@ export class RunService {
   }
 
   /**
-   * `ctx.services.flows` of one run: runs a flow one level deeper, cancelled with its caller. The flow is the
-   * bundle's frozen copy when the run has a bundle (passed on to the nested run), else the saved draft.
+   * The tree of a root run: a fresh budget, and its own time limit as the deadline of every run under it. A run a
+   * worker resumes passes the events earlier attempts recorded (`prior`): the deadline counts from its `run.started`
+   * and the node executions they began (`node.started`, tool calls included) are used already. (Those of child runs
+   * an earlier attempt started are not counted: their logs are their own.)
    */
-  /** The tree of a root run: a fresh budget, and its own time limit as the deadline of every run under it. */
-  #newTree(rootRunId: string, options: StartRunOptions): RunTree {
+  #newTree(rootRunId: string, options: StartRunOptions, prior: readonly TraceEvent[] = []): RunTree {
     const { timeoutMs } = options;
+    const first = prior[0];
+    const startedAt = first?.type === 'run.started' ? Date.parse(first.at) : Number.NaN;
+    const from = Number.isFinite(startedAt) ? startedAt : Date.now();
     const keyId = (options.request?.published as { keyId?: unknown } | undefined)?.keyId;
     return {
       rootRunId,
       ...(typeof keyId === 'string' && { memoryScope: `key:${keyId}:` }),
-      nodeRuns: 0,
+      nodeRuns: prior.filter((event) => event.type === 'node.started').length,
       maxNodeRuns: this.#maxNodeRuns,
-      ...(timeoutMs !== undefined && timeoutMs > 0 && { deadline: Date.now() + timeoutMs }),
+      ...(timeoutMs !== undefined && timeoutMs > 0 && { deadline: from + timeoutMs }),
       // The engine's own message for its timer, so both ends of the limit say the same.
       timeoutMessage: options.timeoutMessage ?? `the run took longer than its limit of ${timeoutMs} ms`,
     };
   }
 
+  /**
+   * `ctx.services.flows` of one run: runs a flow one level deeper, cancelled with its caller. The flow is the
+   * bundle's frozen copy when the run has a bundle (passed on to the nested run), else the saved draft.
+   */
   #flowRunner(
     parentRunId: string,
     depth: number,
@@ -388,6 +805,29 @@ export class RunService {
     };
   }
 
+  /**
+   * Ends a run nothing will finish (a nested run whose worker died; its parent has ended): claims it, closes its log
+   * with `run.failed` RUN_INTERRUPTED and writes its final row.
+   */
+  async interrupt(runId: string): Promise<void> {
+    const attempt = await this.#store.claimRun(runId);
+    if (attempt === undefined) return;
+    const [row, events] = await Promise.all([this.#store.getRun(runId), this.#store.getEvents(runId)]);
+    if (!row) return;
+    const trace = new RunTrace(runId, row.flowId);
+    for (const event of events) trace.append(event);
+    const error: ErrorBody = { code: 'RUN_INTERRUPTED', message: 'the process running it stopped' };
+    const event = trace.emit('run.failed', { error, durationMs: 0 });
+    if (event) this.#store.enqueueEvent(event, attempt);
+    this.#store.finishRun(runId, attempt, {
+      status: 'failed',
+      error,
+      endedAt: new Date().toISOString(),
+      durationMs: Math.max(0, Date.now() - Date.parse(row.startedAt)),
+    });
+    await this.#store.flush();
+  }
+
   /** The trace of a run still live in this process (or being written), else undefined. */
   liveTrace(runId: string): RunTrace | undefined {
     return this.#live.get(runId)?.handle.trace;
@@ -401,9 +841,14 @@ export class RunService {
   /** One run and every event so far, from memory when live, else from the store. */
   async get(runId: string): Promise<RunDetail | undefined> {
     const live = this.#live.get(runId);
-    if (live) return { run: live.record, events: [...live.handle.trace.events], isLive: true };
+    if (live && !live.isMirror) return { run: live.record, events: [...live.handle.trace.events], isLive: true };
     const [run, events] = await Promise.all([this.#store.getRun(runId), this.#store.getEvents(runId)]);
-    return run && { run, events, isLive: false };
+    if (!run) return undefined;
+    const isLive = run.status === 'queued' || run.status === 'running';
+    if (!this.#isRemote || !isLive) return { run, events, isLive: false };
+    // Going on a worker: the stream (or this process's mirror of it) may be ahead of the store.
+    const streamed = live ? [...live.handle.trace.events] : await (this.#queue as RunQueueParts).streams.read(runId);
+    return { run, events: streamed.length > events.length ? streamed : events, isLive: true };
   }
 
   /**
@@ -418,6 +863,7 @@ export class RunService {
 
   /** Cancels a live run and waits until its final state is stored. */
   async cancel(runId: string): Promise<RunRecord> {
+    if (this.#isRemote) await this.watch(runId);
     const live = this.#live.get(runId);
     if (!live) {
       const run = await this.#store.getRun(runId);
@@ -426,24 +872,43 @@ export class RunService {
         details: [{ runId, status: run.status }],
       });
     }
+    if (live.isMirror) return this.#cancelRemote(runId, live);
     live.handle.cancel();
     return live.done;
   }
 
+  /** Asks the worker holding the run (or the one that claims it next) to cancel it, and waits for the end a while. */
+  async #cancelRemote(runId: string, live: LiveRun): Promise<RunRecord> {
+    await (this.#queue as RunQueueParts).queue.requestCancel(runId);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), REMOTE_CANCEL_WAIT_MS);
+    });
+    try {
+      return (await Promise.race([live.done, late])) ?? (await this.#store.getRun(runId)) ?? live.record;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /**
-   * Called with every run started from now on, as it starts (its first events may be in its trace already:
-   * `trace.subscribe` replays them). Returns the unsubscribe function.
+   * Called with every run started from now on (of one flow when `flowId` is given), as it starts (its first events
+   * may be in its trace already: `trace.subscribe` replays them): in the worker role, the queued runs it executes; in
+   * the api role, runs started through other api processes too. Returns the unsubscribe function.
    */
-  onRun(listener: (handle: RunHandle, info: RunStartInfo) => void): () => void {
-    this.#listeners.add(listener);
+  onRun(listener: RunListener, flowId?: string): () => void {
+    const entry = { listener, ...(flowId !== undefined && { flowId }) };
+    this.#listeners.add(entry);
     return () => {
-      this.#listeners.delete(listener);
+      this.#listeners.delete(entry);
     };
   }
 
   /** Cancels every live run and waits for their final states to be stored (shutdown). */
   async cancelAll(): Promise<void> {
-    const pending = [...this.#live.values()];
+    // Runs queued for workers go on without this process: stop mirroring them only.
+    for (const live of this.#live.values()) live.detach?.();
+    const pending = [...this.#live.values()].filter((live) => !live.isMirror);
     for (const live of pending) live.handle.cancel();
     await Promise.allSettled(pending.map((live) => live.done));
   }
@@ -464,10 +929,6 @@ function unstorableEnd(end: RunEnd, why: string, err: unknown): RunEnd {
 }
 
 /** The sandbox as one run tree sees it: its scripts are queued under the root run's id (fair between trees). */
-function keyedSandbox(sandbox: SandboxService, key: string): SandboxService {
-  return { run: (code, args, options) => sandbox.run(code, args, { ...options, key }) };
-}
-
 /**
  * Chat memory within one scope: a session id is taken as it is when it is already in the scope (the run request's,
  * which the published endpoint scoped), and put in it otherwise (one a memory node got on its `sessionId` input).
@@ -478,6 +939,10 @@ function scopedMemory(memory: MemoryService, scope: string): MemoryService {
     read: (sessionId, options) => memory.read(scoped(sessionId), options),
     append: (sessionId, messages, options) => memory.append(scoped(sessionId), messages, options),
   };
+}
+
+function keyedSandbox(sandbox: SandboxService, key: string): SandboxService {
+  return { run: (code, args, options) => sandbox.run(code, args, { ...options, key }) };
 }
 
 /**
@@ -495,4 +960,49 @@ function checkTree(tree: RunTree): void {
     tree.expire?.();
     throw new AppError('RUN_TIMEOUT', tree.timeoutMessage);
   }
+}
+
+/** What `onRun` watchers learn of a run as it starts. */
+function startInfo(flow: FlowFile, flowVersion: number | null, options: StartRunOptions): RunStartInfo {
+  return {
+    flow,
+    flowVersion,
+    ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+    ...(options.parentSpanId !== undefined && { parentSpanId: options.parentSpanId }),
+    ...(options.source !== undefined && { source: options.source }),
+  };
+}
+
+/** A run's final state from its end event (when the stored row cannot be read). */
+function endOf(event: TraceEvent | undefined): Omit<RunEnd, 'endedAt'> & { endedAt?: string } {
+  if (!event) return { status: 'failed', durationMs: 0 };
+  const durationMs = (event.data as { durationMs?: number }).durationMs ?? 0;
+  if (event.type === 'run.completed') {
+    const { outputs, usage, costUsd } = event.data;
+    return {
+      status: 'completed',
+      outputs,
+      ...(usage && { usage }),
+      ...(costUsd !== undefined && { costUsd }),
+      durationMs,
+      endedAt: event.at,
+    };
+  }
+  if (event.type === 'run.failed') return { status: 'failed', error: event.data.error, durationMs, endedAt: event.at };
+  return { status: 'cancelled', durationMs, endedAt: event.at };
+}
+
+/** The engine's result shape of a stored run (a mirrored run's handle). */
+function resultOf(run: RunRecord): RunResult {
+  return {
+    runId: run.runId,
+    flowId: run.flowId,
+    status: run.status,
+    outputs: run.outputs ?? {},
+    ...(run.error && { error: run.error }),
+    startedAt: run.startedAt,
+    durationMs: run.durationMs ?? 0,
+    ...(run.usage && { usage: run.usage }),
+    ...(run.costUsd !== undefined && { costUsd: run.costUsd }),
+  };
 }

@@ -724,6 +724,14 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       expect(await store.memory.read('s1', 'other', 100)).toEqual([]);
       expect(await store.memory.read('s2', 'n', 100)).toEqual(['y']);
     });
+
+    it("keeps a queued run's job once: a second put of the same run changes nothing", async () => {
+      const { store } = await fresh();
+      expect(await store.runJobs.get('r_job')).toBeUndefined();
+      await store.runJobs.put('r_job', '{"flow":1}');
+      await store.runJobs.put('r_job', '{"flow":2}');
+      expect(await store.runJobs.get('r_job')).toBe('{"flow":1}');
+    });
   });
 });
 

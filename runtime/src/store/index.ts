@@ -20,6 +20,11 @@ export interface OpenStoreOptions {
   registry?: NodeRegistry;
   /** Told when a background commit of run rows and events fails (they stay queued for the next). */
   onError?: (err: unknown) => void;
+  /**
+   * Whether opening marks the runs a dead process of this machine left running as interrupted (default true). Queue
+   * roles turn it off: a dead worker's runs are resumed by another, not ended.
+   */
+  recover?: boolean;
 }
 
 /**
@@ -37,6 +42,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       ...options.postgres,
       registry: options.registry,
       onError: options.onError,
+      recover: options.recover,
     });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

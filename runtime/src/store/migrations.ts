@@ -254,6 +254,12 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'run jobs: what a queued run executes, for any worker',
+    // The job of a run accepted by an API process (FLOWLOOM_ROLE=api): the flow, its bundle and the run's options.
+    sql: 'CREATE TABLE run_jobs (runId TEXT PRIMARY KEY, job TEXT NOT NULL);',
+  },
+  {
     version: 11,
     name: 'run sources and time to first token (monitoring), fine-tuning jobs',
     // Runs from before have no source (shown as unknown); `ttftMs` is the time from the run's start to its first

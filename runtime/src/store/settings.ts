@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { SettingsTable } from './types.js';
+import type { RunJobTable, SettingsTable } from './types.js';
 
 /** The `settings` table in SQLite: one JSON value per name (e.g. `provider`), with the time it was last set. */
 export class SqliteSettingsTable implements SettingsTable {
@@ -20,5 +20,25 @@ export class SqliteSettingsTable implements SettingsTable {
 
   async put(name: string, value: string, updatedAt: string): Promise<void> {
     this.#sql.put.run(name, value, updatedAt);
+  }
+}
+
+/** The `run_jobs` table in SQLite. */
+export class SqliteRunJobTable implements RunJobTable {
+  readonly #sql;
+
+  constructor(db: Database.Database) {
+    this.#sql = {
+      get: db.prepare('SELECT job FROM run_jobs WHERE runId = ?'),
+      put: db.prepare('INSERT INTO run_jobs (runId, job) VALUES (?, ?) ON CONFLICT(runId) DO NOTHING'),
+    };
+  }
+
+  async put(runId: string, job: string): Promise<void> {
+    this.#sql.put.run(runId, job);
+  }
+
+  async get(runId: string): Promise<string | undefined> {
+    return (this.#sql.get.get(runId) as { job: string } | undefined)?.job;
   }
 }

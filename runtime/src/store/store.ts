@@ -39,7 +39,7 @@ import {
   isEmptyBatch,
   type WriteBatch,
 } from './row-writes.js';
-import { SqliteSettingsTable } from './settings.js';
+import { SqliteRunJobTable, SqliteSettingsTable } from './settings.js';
 import type {
   ExportQuery,
   ExportRun,
@@ -165,6 +165,7 @@ export class SqliteStore implements Store {
   readonly keys: SqliteKeyTable;
   readonly settings: SqliteSettingsTable;
   readonly fineTunes: SqliteFineTunes;
+  readonly runJobs: SqliteRunJobTable;
   readonly memory: SqliteMemoryTable;
   readonly datasets: SqliteDatasetTable;
   readonly experiments: SqliteExperimentTable;
@@ -210,6 +211,7 @@ export class SqliteStore implements Store {
     );
     this.keys = new SqliteKeyTable(this.db);
     this.settings = new SqliteSettingsTable(this.db);
+    this.runJobs = new SqliteRunJobTable(this.db);
     this.memory = new SqliteMemoryTable(this.db);
     this.datasets = new SqliteDatasetTable(this.db);
     this.experiments = new SqliteExperimentTable(this.db);

@@ -413,6 +413,13 @@ export interface MemoryTable {
   clear(sessionId: string): Promise<void>;
 }
 
+/** The `run_jobs` table: what a queued run executes (JSON written by the API process that accepted it). */
+export interface RunJobTable {
+  /** Stores a run's job (once: a second put of the same run is a no-op). */
+  put(runId: string, job: string): Promise<void>;
+  get(runId: string): Promise<string | undefined>;
+}
+
 /**
  * Everything the runtime keeps: flows and their versions, runs and their events, feedback, published versions, API
  * keys, settings, chat memory, datasets and experiments. Two implementations: `SqliteStore` (embedded, the default) and `PostgresStore`
@@ -499,6 +506,7 @@ export interface Store {
   readonly fineTunes: FineTuneTable;
   readonly datasets: DatasetTable;
   readonly experiments: ExperimentTable;
+  readonly runJobs: RunJobTable;
 
   /** Commits what is queued (as far as the database lets it) and closes the connections. */
   close(): Promise<void>;

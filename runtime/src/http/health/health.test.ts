@@ -17,6 +17,8 @@ describe('GET /api/health', () => {
     expect(res.json()).toEqual({
       status: expect.stringMatching(/^(ok|degraded)$/),
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      role: 'all',
+      queue: { status: 'disabled' },
       storage: { status: 'ok', kind: inject('testDatabaseUrl') === undefined ? 'sqlite' : 'postgres' },
       vectorStore: expect.objectContaining({ status: expect.any(String) }),
     });

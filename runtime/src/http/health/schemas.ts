@@ -8,6 +8,10 @@ const Component = Type.Object(
 export const HealthResponse = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   version: Type.String(),
+  role: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], {
+    description: 'FLOWLOOM_ROLE of the process that answered',
+  }),
   storage: Component,
+  queue: Component,
   vectorStore: Component,
 });

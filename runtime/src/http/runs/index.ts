@@ -109,6 +109,8 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   async function answer(request: FastifyRequest, reply: FastifyReply, started: StartedRun) {
+    // A queued run (api role) is answered once every process can find it; one that could not be queued is a 503.
+    await started.accepted;
     if (prefersAsync(request)) {
       // The run goes on; its events are watched over socket.io (`subscribe {runId, afterSeq: -1}`).
       const { runId } = started.handle;

@@ -161,6 +161,7 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
     // A streamed answer cannot be taken back: once the answer node has streamed text, it is not retried.
     body.stream ? { streamedToClient: new Set([shape.answerNodeId]) } : {},
   );
+  await started.accepted;
   if (body.stream) {
     streamChat(reply, started, shape, body.stream_options?.include_usage === true);
     return reply;

@@ -119,6 +119,7 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
         { inputs, sessionId, overrides },
         { keyId: key.id, endpoint: 'run' },
       );
+      await started.accepted;
       if (wantsStream(request)) {
         streamRun(reply, started);
         return reply;

@@ -230,6 +230,8 @@ export async function createResponse(app: FastifyInstance, request: FastifyReque
     { keyId: key.id, endpoint: 'responses' },
     body.stream ? { streamedToClient: new Set([shape.answerNodeId]) } : {},
   );
+  // A queued run (api role) is answered once every process can find it; one that could not be queued is a 503.
+  await started.accepted;
   const runId = started.handle.runId;
   const context: ResponseContext = {
     id: `${RESPONSE_PREFIX}${runId}`,

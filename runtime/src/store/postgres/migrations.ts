@@ -245,6 +245,11 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'run jobs: what a queued run executes, for any worker',
+    sql: 'CREATE TABLE run_jobs (run_id text PRIMARY KEY, job text NOT NULL);',
+  },
+  {
     version: 11,
     name: 'run sources and time to first token (monitoring), fine-tuning jobs',
     sql: `

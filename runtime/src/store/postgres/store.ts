@@ -45,7 +45,7 @@ import { PgExperimentTable } from './experiments.js';
 import { PgFineTuneTable, pgExportRuns } from './finetune.js';
 import { migratePg, PG_MIGRATIONS } from './migrations.js';
 import { pgNodeSamples, pgRunSamples } from './monitoring.js';
-import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgSettingsTable } from './tables.js';
+import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgRunJobTable, PgSettingsTable } from './tables.js';
 
 export interface PostgresStoreOptions extends PgConnectOptions {
   /** The node kinds flows are migrated to when read and written (default: the built-in kinds). */
@@ -79,6 +79,7 @@ export class PostgresStore implements Store {
   readonly published: PgPublishedTable;
   readonly keys: PgKeyTable;
   readonly settings: PgSettingsTable;
+  readonly runJobs: PgRunJobTable;
   readonly memory: PgMemoryTable;
   readonly datasets: PgDatasetTable;
   readonly experiments: PgExperimentTable;
@@ -118,6 +119,7 @@ export class PostgresStore implements Store {
     );
     this.keys = new PgKeyTable(db);
     this.settings = new PgSettingsTable(db);
+    this.runJobs = new PgRunJobTable(db);
     this.memory = new PgMemoryTable(db);
     this.datasets = new PgDatasetTable(db);
     this.experiments = new PgExperimentTable(db);

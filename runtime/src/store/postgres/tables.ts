@@ -1,6 +1,6 @@
 import type { KeyRow } from '../keys.js';
 import { type PublishedRow, type PublishedRunRow, publishConflict } from '../published.js';
-import type { KeyTable, MemoryTable, PublishedTable, SettingsTable } from '../types.js';
+import type { KeyTable, MemoryTable, PublishedTable, RunJobTable, SettingsTable } from '../types.js';
 import type { PgDatabase } from './db.js';
 
 /** SQLSTATE of a unique violation. */
@@ -235,5 +235,29 @@ export class PgMemoryTable implements MemoryTable {
 
   async clear(sessionId: string): Promise<void> {
     await this.#db.query('DELETE FROM chat_memory WHERE session_id = $1', [sessionId], { idempotent: true });
+  }
+}
+
+/** The `run_jobs` table in Postgres. */
+export class PgRunJobTable implements RunJobTable {
+  readonly #db: PgDatabase;
+
+  constructor(db: PgDatabase) {
+    this.#db = db;
+  }
+
+  async put(runId: string, job: string): Promise<void> {
+    await this.#db.query(
+      'INSERT INTO run_jobs (run_id, job) VALUES ($1, $2) ON CONFLICT (run_id) DO NOTHING',
+      [runId, job],
+      {
+        idempotent: true,
+      },
+    );
+  }
+
+  async get(runId: string): Promise<string | undefined> {
+    const rows = await this.#db.query<{ job: string }>('SELECT job FROM run_jobs WHERE run_id = $1', [runId]);
+    return rows[0]?.job;
   }
 }

@@ -1,0 +1,321 @@
+import type { TraceEvent } from '@flowloom/nodes';
+import type { Redis } from 'ioredis';
+import { afterEntry, entryId, type RedisKeys } from './keys.js';
+import type { RedisConnections } from './redis.js';
+
+/**
+ * XADD with fencing, idempotent: refused (-1) when a newer attempt owns the run (its attempt key is higher), a no-op
+ * (0) when the entry id is not above the stream's last one (a duplicate relay); else appended (1). ARGV[4] > 0 sets
+ * the stream's and the attempt key's time to live.
+ */
+const XADD_FENCED = `
+local newest = tonumber(redis.call('GET', KEYS[2]) or '0')
+if newest > tonumber(ARGV[2]) then return -1 end
+local ok = pcall(redis.call, 'XADD', KEYS[1], ARGV[1], 'e', ARGV[3])
+local ttl = tonumber(ARGV[4])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+if ok then return 1 end
+return 0`;
+
+/** Sets the attempt key to `attempt` unless it holds a higher one; answers the key's value after. */
+const CLAIM_ATTEMPT = `
+local newest = tonumber(redis.call('GET', KEYS[1]) or '0')
+local attempt = tonumber(ARGV[1])
+if attempt > newest then redis.call('SET', KEYS[1], attempt, 'PX', ARGV[2]) return attempt end
+return newest`;
+
+type FencedRedis = Redis & {
+  xaddFenced(
+    stream: string,
+    attemptKey: string,
+    id: string,
+    attempt: number,
+    json: string,
+    ttlMs: number,
+  ): Promise<number>;
+  claimAttempt(attemptKey: string, attempt: number, ttlMs: number): Promise<number>;
+};
+
+function withScripts(client: Redis): FencedRedis {
+  if (!('xaddFenced' in client)) {
+    client.defineCommand('xaddFenced', { numberOfKeys: 2, lua: XADD_FENCED });
+    client.defineCommand('claimAttempt', { numberOfKeys: 1, lua: CLAIM_ATTEMPT });
+  }
+  return client as FencedRedis;
+}
+
+/** How long a live run's stream is kept at most (a worker that dies for good leaves no stream forever). */
+const LIVE_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface EventStreamsOptions {
+  /** How long a run's stream stays after its end event (late subscribers read it; then the store answers). */
+  retentionMs?: number;
+}
+
+type Entries = [id: string, fields: string[]][];
+
+function decode(entries: Entries): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  for (const [, fields] of entries) {
+    const at = fields.indexOf('e');
+    if (at >= 0) events.push(JSON.parse(fields[at + 1] as string) as TraceEvent);
+  }
+  return events;
+}
+
+/**
+ * Runs' events between processes, through Redis Streams: one stream per run, entry id `1-<seq>` (keys.ts). A worker
+ * relays each event as it is emitted (`relay`); API processes read a run's stream from any seq (`read`) and tail it
+ * from the last entry they read (`tail`), never from `$`, so nothing published before a reader started is missed. A
+ * relay by an attempt older than the run's newest is refused (fencing), a repeated one is a no-op (idempotent).
+ */
+export class EventStreams {
+  readonly #connections: RedisConnections;
+  readonly #keys: RedisKeys;
+  readonly #retentionMs: number;
+  readonly #durable: FencedRedis;
+  #tailer?: StreamTailer;
+
+  constructor(connections: RedisConnections, keys: RedisKeys, options: EventStreamsOptions = {}) {
+    this.#connections = connections;
+    this.#keys = keys;
+    this.#retentionMs = options.retentionMs ?? 60 * 60 * 1000;
+    this.#durable = withScripts(connections.durable);
+  }
+
+  /** The run's events with a seq above `afterSeq`, in order (empty when the stream is gone or not started). */
+  async read(runId: string, afterSeq = -1): Promise<TraceEvent[]> {
+    const start = afterSeq < 0 ? '-' : `(${entryId(afterSeq)}`;
+    return decode((await this.#connections.command.xrange(this.#keys.events(runId), start, '+')) as Entries);
+  }
+
+  /**
+   * Calls `onEvents` with the run's events after `afterSeq` as they are appended, in order, each once, from the entry
+   * after the last one read. Returns the function that stops it.
+   */
+  tail(runId: string, afterSeq: number, onEvents: (events: TraceEvent[]) => void): () => void {
+    this.#tailer ??= new StreamTailer(this.#connections);
+    return this.#tailer.add(this.#keys.events(runId), afterEntry(afterSeq), onEvents);
+  }
+
+  /**
+   * Makes `attempt` the newest allowed to relay the run's events (older ones are refused from now on) and answers a
+   * relay for it; null when a newer attempt holds the run already.
+   */
+  async relay(runId: string, attempt: number): Promise<EventRelay | null> {
+    const newest = await this.#durable.claimAttempt(this.#keys.attempt(runId), attempt, LIVE_TTL_MS);
+    if (newest !== attempt) return null;
+    return new EventRelay(
+      this.#durable,
+      this.#keys.events(runId),
+      this.#keys.attempt(runId),
+      attempt,
+      this.#retentionMs,
+    );
+  }
+
+  close(): void {
+    this.#tailer?.close();
+  }
+}
+
+/**
+ * One attempt's relay of a run's events to its stream, in emit order (one connection keeps the order; nothing waits
+ * for an answer before the next is sent). The end event goes last, once `gate` settles (the run's final row is
+ * committed then, so a reader that sees the end finds the run ended in the store).
+ */
+export class EventRelay {
+  readonly #redis: FencedRedis;
+  readonly #stream: string;
+  readonly #attemptKey: string;
+  readonly #attempt: number;
+  readonly #retentionMs: number;
+  readonly #pending = new Set<Promise<unknown>>();
+  #isFirst = true;
+  #isFenced = false;
+  #lastError: unknown;
+
+  constructor(redis: FencedRedis, stream: string, attemptKey: string, attempt: number, retentionMs: number) {
+    this.#redis = redis;
+    this.#stream = stream;
+    this.#attemptKey = attemptKey;
+    this.#attempt = attempt;
+    this.#retentionMs = retentionMs;
+  }
+
+  /** True once Redis refused a relay because a newer attempt took the run over. */
+  get isFenced(): boolean {
+    return this.#isFenced;
+  }
+
+  push(event: TraceEvent): void {
+    const ttl = this.#isFirst ? LIVE_TTL_MS : 0;
+    this.#isFirst = false;
+    this.#send(event, ttl);
+  }
+
+  /** Relays the end event after `gate` settles, then keeps the stream for the retention time only. */
+  end(event: TraceEvent, gate: Promise<unknown>): void {
+    const sent = gate.then(
+      () => this.#send(event, this.#retentionMs),
+      () => this.#send(event, this.#retentionMs),
+    );
+    this.#track(sent);
+  }
+
+  #send(event: TraceEvent, ttlMs: number): Promise<unknown> {
+    if (this.#isFenced) return Promise.resolve();
+    const sent = this.#redis
+      .xaddFenced(this.#stream, this.#attemptKey, entryId(event.seq), this.#attempt, JSON.stringify(event), ttlMs)
+      .then(
+        (answer) => {
+          if (answer === -1) this.#isFenced = true;
+        },
+        (err: unknown) => {
+          this.#lastError = err;
+        },
+      );
+    this.#track(sent);
+    return sent;
+  }
+
+  #track(promise: Promise<unknown>): void {
+    this.#pending.add(promise);
+    promise.finally(() => this.#pending.delete(promise));
+  }
+
+  /** Settles once everything pushed so far has been answered by Redis. */
+  async drain(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** The last relay that failed, if any (logged by the worker). */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+}
+
+interface Watcher {
+  key: string;
+  lastId: string;
+  onEvents: (events: TraceEvent[]) => void;
+}
+
+/**
+ * Tails many streams on one blocking connection: XREAD BLOCK over every watched stream, each from its last id. A new
+ * watcher interrupts the blocked read (CLIENT UNBLOCK from the command connection) so it is included at once.
+ */
+class StreamTailer {
+  readonly #connections: RedisConnections;
+  readonly #blocking: Redis;
+  readonly #watchers = new Set<Watcher>();
+  #blockingId: number | undefined;
+  #isBlocked = false;
+  #isUnblockScheduled = false;
+  #wake: (() => void) | undefined;
+  #isClosed = false;
+
+  constructor(connections: RedisConnections) {
+    this.#connections = connections;
+    this.#blocking = connections.open({ maxRetriesPerRequest: null });
+    const readId = () => {
+      this.#blocking.client('ID').then(
+        (id) => {
+          this.#blockingId = Number(id);
+        },
+        () => {},
+      );
+    };
+    this.#blocking.on('ready', readId);
+    if (this.#blocking.status === 'ready') readId();
+    void this.#loop();
+  }
+
+  add(key: string, afterId: string, onEvents: (events: TraceEvent[]) => void): () => void {
+    const watcher: Watcher = { key, lastId: afterId, onEvents };
+    this.#watchers.add(watcher);
+    this.#wake?.();
+    this.#interrupt();
+    return () => {
+      this.#watchers.delete(watcher);
+    };
+  }
+
+  #interrupt(): void {
+    if (!this.#isBlocked || this.#isUnblockScheduled || this.#blockingId === undefined) return;
+    this.#isUnblockScheduled = true;
+    setImmediate(() => {
+      this.#isUnblockScheduled = false;
+      if (this.#isBlocked && this.#blockingId !== undefined)
+        this.#connections.command.call('CLIENT', 'UNBLOCK', String(this.#blockingId)).catch(() => {});
+    });
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#isClosed) {
+      if (this.#watchers.size === 0) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      const watchers = [...this.#watchers];
+      // One entry per stream, from the lowest id any of its watchers has read (each then takes what is new to it).
+      const from = new Map<string, string>();
+      for (const w of watchers) {
+        const known = from.get(w.key);
+        if (known === undefined || compareIds(w.lastId, known) < 0) from.set(w.key, w.lastId);
+      }
+      let reply: [key: string, entries: Entries][] | null;
+      this.#isBlocked = true;
+      try {
+        reply = (await this.#blocking.xread(
+          'COUNT',
+          1000,
+          'BLOCK',
+          10_000,
+          'STREAMS',
+          ...from.keys(),
+          ...from.values(),
+        )) as [string, Entries][] | null;
+      } catch {
+        this.#isBlocked = false;
+        if (this.#isClosed) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      this.#isBlocked = false;
+      if (!reply) continue;
+      const byKey = new Map(reply);
+      for (const watcher of watchers) {
+        const entries = byKey.get(watcher.key);
+        if (!entries || entries.length === 0 || !this.#watchers.has(watcher)) continue;
+        const fresh = entries.filter(([id]) => compareIds(id, watcher.lastId) > 0);
+        if (fresh.length === 0) continue;
+        watcher.lastId = (fresh.at(-1) as [string, string[]])[0];
+        try {
+          watcher.onEvents(decode(fresh));
+        } catch {
+          // A faulty watcher must not stop the others.
+        }
+      }
+    }
+  }
+
+  close(): void {
+    this.#isClosed = true;
+    this.#wake?.();
+    this.#blocking.disconnect();
+  }
+}
+
+/** Orders two stream ids (`ms-seq`). */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am === bm ? as - bs : am - bm;
+}
