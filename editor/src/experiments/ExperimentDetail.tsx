@@ -214,7 +214,7 @@ function ResultsTable({ experiment, rows }: { experiment: Experiment; rows: Resu
                             {cell.runId ? (
                               <a
                                 href={hrefOf({ page: 'editor', flowId: target.flowId, runId: cell.runId })}
-                                aria-label={`Open the run of ${row.itemId} on ${targetLabel(target)} on the canvas`}
+                                aria-label={`Open run of ${row.itemId} on ${targetLabel(target)}`}
                               >
                                 Open run
                               </a>

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import { AddToDataset } from '../datasets/AddToDataset';
+import { Icon } from '../ui/icons';
 import { feedbackApi } from './api';
 import './feedback.css';
 
@@ -85,7 +86,7 @@ export function FeedbackBar({
           onClick={() => thumb(1)}
           data-testid={`${testId}-up`}
         >
-          👍
+          <Icon name="thumbUp" size={15} />
         </button>
         <button
           type="button"
@@ -96,7 +97,7 @@ export function FeedbackBar({
           onClick={() => thumb(-1)}
           data-testid={`${testId}-down`}
         >
-          👎
+          <Icon name="thumbDown" size={15} />
         </button>
         <button
           type="button"
