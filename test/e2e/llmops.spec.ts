@@ -92,7 +92,11 @@ test('a dataset from runs, an experiment on two published versions, and its comp
   await shot(page, 'experiment');
 
   // A cell's run opens on the canvas.
-  await page.getByTestId('results-table').getByRole('link', { name: /Open run of .* v2/ }).first().click();
+  await page
+    .getByTestId('results-table')
+    .getByRole('link', { name: /Open run of .* v2/ })
+    .first()
+    .click();
   await expect(page.getByTestId('canvas')).toBeVisible();
   await expect(page.getByTestId('run-status')).toHaveText('completed');
 });
