@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { AppError, type ErrorBody, type FlowFile, toErrorBody, type Values } from '@flowloom/nodes';
 import { type EvalServices, type Evaluator, evaluate } from '../evals/index.js';
 import type { FrozenBundle } from '../publishing/frozen-bundle.js';
@@ -68,6 +69,8 @@ export class ExperimentRunner {
     this.#evaluators = experiment.evaluators;
     this.#concurrency = experiment.concurrency;
     this.#progress = { ...progress };
+    // Every live run of the experiment listens to its signal: up to `concurrency` runs, and their judges.
+    setMaxListeners(Math.max(10, experiment.concurrency * 4), this.#controller.signal);
   }
 
   get progress(): Progress {
