@@ -203,7 +203,7 @@ async function main() {
         baselineMs: { median: round(base.median, 1), min: round(base.min, 1), max: round(base.max, 1) },
         addedMsPerItem: round(addedMsPerItem),
         addedMsPerCell: round(addedMsPerItem / 2),
-        targets: { experimentS: TARGETS.experimentS, addedMsPerItem: TARGETS.addedMsPerItem },
+        goals: { experimentS: TARGETS.experimentS, addedMsPerItem: TARGETS.addedMsPerItem },
         met: exp.median / 1000 <= TARGETS.experimentS && addedMsPerItem <= TARGETS.addedMsPerItem,
       },
       rougeL: {
