@@ -119,6 +119,11 @@ export interface SandboxRunOptions {
   memoryBytes?: number;
   /** Receives each `console.log` line of the script. */
   onLog?: (line: string) => void;
+  /**
+   * Whom the script runs for (the run service sets its root run's id): scripts of different keys share the sandbox
+   * fairly, so one run's long scripts cannot hold every worker. Unset: a key of its own.
+   */
+  key?: string;
 }
 
 /**

@@ -40,6 +40,43 @@ describe('configFromEnv', () => {
     expect(config.logger).toEqual({ level: defaults.LOG_LEVEL });
   });
 
+  it('turns the OTLP export on from the standard OTEL_* variables, off without an endpoint or when disabled', () => {
+    expect(configFromEnv({}).otlp).toBeUndefined();
+    const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' };
+    expect(configFromEnv(base).otlp).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      headers: {},
+      serviceName: 'flowloom',
+      resourceAttributes: {},
+      timeoutMs: undefined,
+    });
+    const full = configFromEnv({
+      ...base,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Basic%20abc, x-team = ai',
+      OTEL_SERVICE_NAME: 'support-bot',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '3000',
+    }).otlp;
+    expect(full).toMatchObject({
+      url: 'https://traces.example/otlp',
+      protocol: 'http/json',
+      headers: { authorization: 'Basic abc', 'x-team': 'ai' },
+      serviceName: 'support-bot',
+      resourceAttributes: { 'deployment.environment': 'prod' },
+      timeoutMs: 3000,
+    });
+    expect(configFromEnv({ ...base, OTEL_SDK_DISABLED: 'true' }).otlp).toBeUndefined();
+    expect(() => configFromEnv({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+      'OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json, got "grpc"',
+    );
+    expect(() => configFromEnv({ ...base, OTEL_EXPORTER_OTLP_HEADERS: 'novalue' })).toThrow(
+      /OTEL_EXPORTER_OTLP_HEADERS/,
+    );
+  });
+
   it('reads the SSRF allowances of http nodes', () => {
     expect(
       configFromEnv({ FLOWLOOM_HTTP_ALLOW_PRIVATE: '1', FLOWLOOM_HTTP_ALLOW_HOSTS: 'a.internal, 10.0.0.0/8' }).http,

@@ -2,7 +2,9 @@ import { fileURLToPath } from 'node:url';
 import type { EmbeddingService, LlmService } from '@flowloom/nodes';
 import type { LoggerOptions } from 'pino';
 import { type HttpClientConfig, httpClientConfigFromEnv } from './net/http-client.js';
-import type { SandboxConfig } from './sandbox/sandbox.js';
+import { DEFAULT_MAX_ANSWER_BYTES } from './providers/answer-guard.js';
+import { DEFAULT_MAX_NODE_RUNS } from './runs/run-service.js';
+import { DEFAULT_SANDBOX_WORKERS, type WorkerSandboxConfig } from './sandbox/sandbox.js';
 
 /** What the kernel needs (`createRuntime`): the data folder, providers, the vector store and limits. */
 export interface RuntimeConfig {
@@ -12,7 +14,8 @@ export interface RuntimeConfig {
   databaseUrl?: string;
   /** Postgres connection limits and schema (tests). */
   postgres?: { connectTimeoutMs?: number; queryTimeoutMs?: number; maxConnections?: number; schema?: string };
-  openai: { apiKey?: string; baseURL?: string };
+  /** The model provider; `maxAnswerBytes` bounds one answer (FLOWLOOM_MAX_ANSWER_BYTES). */
+  openai: { apiKey?: string; baseURL?: string; maxAnswerBytes?: number };
   /** An external Chroma; unset means the runtime starts its own. */
   chromaUrl?: string;
   /** pino options of the runtime's log (the HTTP app logs through it too); false: no log. */
@@ -33,8 +36,26 @@ export interface RuntimeConfig {
   secretKey?: string;
   /** Outgoing HTTP of http/tool-http nodes: the SSRF allowances (FLOWLOOM_HTTP_ALLOW_PRIVATE, FLOWLOOM_HTTP_ALLOW_HOSTS). */
   http?: HttpClientConfig;
-  /** Limits of the code sandbox (code, tool-code nodes). */
-  sandbox?: SandboxConfig;
+  /** Limits and workers of the code sandbox (code, tool-code nodes; FLOWLOOM_SANDBOX_WORKERS). */
+  sandbox?: WorkerSandboxConfig;
+  /** Node executions of one root run, its child runs included (FLOWLOOM_MAX_NODE_RUNS). */
+  maxNodeRuns?: number;
+  /** OpenTelemetry export of every run (OTEL_EXPORTER_OTLP_ENDPOINT...); unset: off. */
+  otlp?: OtlpConfig;
+}
+
+/** Where and how runs are exported as OTLP traces (docs/contracts.md §8, the standard OTEL_* variables). */
+export interface OtlpConfig {
+  /** The traces URL (`…/v1/traces`). */
+  url: string;
+  protocol: 'http/protobuf' | 'http/json';
+  headers?: Record<string, string>;
+  serviceName?: string;
+  resourceAttributes?: Record<string, string>;
+  /** How long one export may take, retries included (OTEL_EXPORTER_OTLP_TIMEOUT, default 10000 ms). */
+  timeoutMs?: number;
+  /** How long the batch processor waits before sending (default 1000 ms; tests shorten it). */
+  scheduledDelayMs?: number;
 }
 
 /** Wrappers of the model services (chat models, and the embeddings of RAG and evaluators). */
@@ -128,6 +149,24 @@ export const ENVIRONMENT = [
       'The longest a published run may take: the limit of a version that sets none, and the ceiling of those that do (publishing a higher `settings.timeoutMs` is a 400). The run then ends `cancelled` with `RUN_TIMEOUT`. 100 to 3600000.',
   },
   {
+    name: 'FLOWLOOM_MAX_NODE_RUNS',
+    default: String(DEFAULT_MAX_NODE_RUNS),
+    meaning:
+      'The most node executions (tool calls included) one run may make, the runs it starts through `subflow`, `map` and `tool-flow` nodes included, at every depth: past it nodes fail with `RUN_NODE_LIMIT` and no further child run starts. 1 to 1000000000.',
+  },
+  {
+    name: 'FLOWLOOM_SANDBOX_WORKERS',
+    default: String(DEFAULT_SANDBOX_WORKERS),
+    meaning:
+      'Worker threads running `code` and `tool-code` scripts at once. Scripts are queued fairly between runs, and one run holds at most all workers but one. 1 to 64.',
+  },
+  {
+    name: 'FLOWLOOM_MAX_ANSWER_BYTES',
+    default: String(DEFAULT_MAX_ANSWER_BYTES),
+    meaning:
+      'The largest answer taken from the model provider, streamed or not: past it the node fails with `PROVIDER_ERROR` and the rest is not read. 1024 to 1073741824.',
+  },
+  {
     name: 'FLOWLOOM_SECRET_KEY',
     meaning:
       'Key that encrypts provider credentials set in the editor (AES-256-GCM). When unset, a random key is kept in `<data>/secret.key` (mode 0600).',
@@ -141,6 +180,51 @@ export const ENVIRONMENT = [
     name: 'FLOWLOOM_HTTP_ALLOW_HOSTS',
     meaning:
       'Comma-separated host names (`api.internal`, `*.corp.example`), addresses or CIDR ranges that `http` and `tool-http` nodes may reach even when private.',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    meaning:
+      'Base URL of an OTLP/HTTP collector (`http://127.0.0.1:4318`): when set, every run is exported as an OpenTelemetry trace to `<url>/v1/traces` (a span per node, tool call and subflow run; GenAI attributes on model calls). Unset: no export, and the OpenTelemetry SDK is not even loaded. A collector that is down never affects runs (export errors are logged at most once a minute).',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    meaning:
+      'The full traces URL, instead of `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`; setting it alone turns the export on.',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    default: 'http/protobuf',
+    meaning: 'OTLP encoding: `http/protobuf` or `http/json` (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` wins when set).',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    meaning: 'Like `OTEL_EXPORTER_OTLP_PROTOCOL`, for traces only.',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_HEADERS',
+    meaning:
+      'Headers sent with every export, `key=value` pairs separated by commas, values URL-encoded (`authorization=Basic%20…`).',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_TIMEOUT',
+    default: '10000',
+    meaning:
+      'How long one export may take, retries included, in ms (`OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` wins when set).',
+  },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', meaning: 'Like `OTEL_EXPORTER_OTLP_TIMEOUT`, for traces only.' },
+  {
+    name: 'OTEL_SERVICE_NAME',
+    default: 'flowloom',
+    meaning: 'The `service.name` of the exported traces.',
+  },
+  {
+    name: 'OTEL_RESOURCE_ATTRIBUTES',
+    meaning:
+      'More resource attributes of the exported traces, `key=value` pairs separated by commas (`deployment.environment=prod`).',
+  },
+  {
+    name: 'OTEL_SDK_DISABLED',
+    meaning: '`true` turns the export off even when an endpoint is set.',
   },
   {
     name: 'LOG_LEVEL',
@@ -206,6 +290,48 @@ function parseDatabaseUrl(url: string | undefined): string | undefined {
   return url;
 }
 
+/** `key=value,key2=value2` with URL-encoded values (the OTEL_* list format); a malformed pair stops the start. */
+function parseKeyValues(name: EnvName, value: string | undefined): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const item of (value ?? '').split(',')) {
+    if (item.trim() === '') continue;
+    const at = item.indexOf('=');
+    if (at <= 0) throw new Error(`${name} must be key=value pairs separated by commas, got "${item.trim()}"`);
+    pairs[item.slice(0, at).trim()] = decodeURIComponent(item.slice(at + 1).trim());
+  }
+  return pairs;
+}
+
+/** The OTLP trace export from the standard OTEL_* variables; undefined (off) without an endpoint or when disabled. */
+function otlpConfigFromEnv(vars: Partial<Record<EnvName, string>>): OtlpConfig | undefined {
+  if (vars.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  const base = vars.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const url = vars.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base && `${base.replace(/\/+$/, '')}/v1/traces`);
+  if (!url) return undefined;
+  try {
+    new URL(url);
+  } catch {
+    throw new Error(`OTEL_EXPORTER_OTLP_ENDPOINT must be a URL (http://host:4318), got "${url}"`);
+  }
+  const protocol =
+    vars.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
+    vars.OTEL_EXPORTER_OTLP_PROTOCOL ??
+    (defaultOf('OTEL_EXPORTER_OTLP_PROTOCOL') as string);
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json, got "${protocol}"`);
+  }
+  return {
+    url,
+    protocol,
+    headers: parseKeyValues('OTEL_EXPORTER_OTLP_HEADERS', vars.OTEL_EXPORTER_OTLP_HEADERS),
+    serviceName: vars.OTEL_SERVICE_NAME ?? (defaultOf('OTEL_SERVICE_NAME') as string),
+    timeoutMs:
+      parseWhole('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', vars.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, 1, 600_000) ??
+      parseWhole('OTEL_EXPORTER_OTLP_TIMEOUT', vars.OTEL_EXPORTER_OTLP_TIMEOUT, 1, 600_000),
+    resourceAttributes: parseKeyValues('OTEL_RESOURCE_ATTRIBUTES', vars.OTEL_RESOURCE_ATTRIBUTES),
+  };
+}
+
 /**
  * The configuration from an environment object (never from process.env directly): the variables of `ENVIRONMENT`
  * (docs/contracts.md §6), nothing else. `overrides` win (flags of the CLI, tests).
@@ -219,7 +345,11 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
     databaseUrl: parseDatabaseUrl(vars.DATABASE_URL),
     host: valueOrDefault('HOST'),
     port: parsePort(valueOrDefault('PORT')),
-    openai: { apiKey: vars.OPENAI_API_KEY, baseURL: vars.OPENAI_BASE_URL },
+    openai: {
+      apiKey: vars.OPENAI_API_KEY,
+      baseURL: vars.OPENAI_BASE_URL,
+      maxAnswerBytes: parseWhole('FLOWLOOM_MAX_ANSWER_BYTES', vars.FLOWLOOM_MAX_ANSWER_BYTES, 1024, 1024 ** 3),
+    },
     chromaUrl: vars.CHROMA_URL,
     adminToken: vars.FLOWLOOM_ADMIN_TOKEN,
     editorDir: fileURLToPath(new URL('../editor/dist/', PACKAGE_ROOT)),
@@ -230,8 +360,11 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
       runTimeoutMs: parseWhole('FLOWLOOM_RUN_TIMEOUT_MS', vars.FLOWLOOM_RUN_TIMEOUT_MS, 100, 3_600_000),
       rateLimitPerMinute: parseWhole('FLOWLOOM_KEY_RATE_LIMIT', vars.FLOWLOOM_KEY_RATE_LIMIT, 1, 1_000_000_000),
     },
+    maxNodeRuns: parseWhole('FLOWLOOM_MAX_NODE_RUNS', vars.FLOWLOOM_MAX_NODE_RUNS, 1, 1_000_000_000),
+    sandbox: { workers: parseWhole('FLOWLOOM_SANDBOX_WORKERS', vars.FLOWLOOM_SANDBOX_WORKERS, 1, 64) },
     secretKey: vars.FLOWLOOM_SECRET_KEY,
     http: httpClientConfigFromEnv(vars),
+    otlp: otlpConfigFromEnv(vars),
     ...overrides,
   };
 }

@@ -18,6 +18,7 @@ import { FeedbackService } from './runs/feedback.js';
 import { RunService } from './runs/run-service.js';
 import { createSandbox } from './sandbox/sandbox.js';
 import { openStore, type Store } from './store/index.js';
+import { startTraceExport } from './telemetry/otlp-export.js';
 
 /** A component's state in `GET /api/health`. */
 export interface ComponentHealth {
@@ -107,7 +108,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       isEnvProvider,
     );
     const envLlm = config.llm ?? createLlmService(config.openai);
-    const providerLlm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm);
+    const providerLlm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm, config.openai.maxAnswerBytes);
     const llm = config.wrapModels?.llm?.(providerLlm) ?? providerLlm;
 
     const hasOpenAI = Boolean(config.openai.apiKey || config.openai.baseURL);
@@ -133,9 +134,14 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       http: createHttpClient(config.http),
       memory: createMemoryService(store.memory),
     });
-    const runs = new RunService({ store, registry, services });
+    const runs = new RunService({ store, registry, services, log, maxNodeRuns: config.maxNodeRuns });
     const feedback = new FeedbackService(store, runs);
     const datasets = new DatasetService(store, runs);
+    if (config.otlp) {
+      // Off by default; on, the OpenTelemetry SDK is loaded here, not before (docs/contracts.md §8).
+      const traces = await startTraceExport(runs, config.otlp, log);
+      opened.push({ name: 'OpenTelemetry export', close: () => traces.close() });
+    }
     const published = new PublishedService(store, registry, {
       timeoutMs: config.publish?.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
     });

@@ -221,7 +221,11 @@ test('builds input → prompt → llm → output and runs it with the keyboard a
   await expect(page.getByText('Tab indents')).toBeVisible();
   await page.keyboard.press('Control+A');
   await page.keyboard.type('Reply briefly. Question: {{question}}');
+  // The `{{` completion list has closed (`}}` ends the variable); were it open, the first Escape would close it.
+  await expect(page.locator('.cm-tooltip-autocomplete')).toHaveCount(0);
   await page.keyboard.press('Escape');
+  // No time limit between the two keys (WCAG 2.2.1): CodeMirror's own window is 2 s.
+  await page.waitForTimeout(2500);
   await page.keyboard.press('Tab');
   await expect(template).not.toBeFocused();
   await expect(template).toHaveText('Reply briefly. Question: {{question}}');

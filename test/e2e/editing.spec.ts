@@ -145,6 +145,12 @@ test('shows validation problems on the nodes and ports they concern', async ({ p
 test('adds kinds from the palette with the keyboard and double-click', async ({ page, request, editor }) => {
   await putFlow(request, { format: 'flowloom.flow/v1', id: 'e2e-keyboard', name: 'Keyboard', nodes: [], edges: [] });
   await editor.open('e2e-keyboard');
+  // Kinds are found by the words people search with, too ("agent", "vector"), not only by name.
+  await page.getByTestId('palette-search').fill('agent');
+  await expect(page.getByTestId('palette-item-function-call')).toBeVisible();
+  await page.getByTestId('palette-search').fill('vector');
+  await expect(page.getByTestId('palette-item-retriever')).toBeVisible();
+  await expect(page.getByTestId('palette-item-llm')).toHaveCount(0);
   await page.getByTestId('palette-search').fill('llm');
   await expect(page.getByTestId('palette-item-input')).toHaveCount(0);
   await page.getByTestId('palette-search').press('Enter');

@@ -1,4 +1,5 @@
 import { type FlowFile, serializeFlow } from '@flowloom/nodes/spec';
+import { boundsOfBoxes, ESTIMATED_SIZE, placeBeside } from '../canvas/placement';
 import { canvasToFlow, copySelection, isFlowLike } from '../store/graph-ops';
 import { isFlowNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
@@ -306,8 +307,11 @@ export async function copyToClipboard(isCut = false): Promise<void> {
 }
 
 let lastCopied: string | null = null;
-let pasteCount = 0;
 
+/**
+ * Pastes a flow fragment (the clipboard's text, else what was last copied in this tab) beside the selection, or near
+ * `at` without one, on a free spot: never on top of a node. False when the text is not a flow fragment.
+ */
 export function pasteText(text: string | null | undefined, at?: { x: number; y: number }): boolean {
   const source = text ?? lastCopied;
   if (!source) return false;
@@ -318,12 +322,30 @@ export function pasteText(text: string | null | undefined, at?: { x: number; y: 
     return false;
   }
   if (!isFlowLike(parsed)) return false;
-  const fragment = parsed;
-  const first = fragment.nodes[0]?.position ?? fragment.notes?.[0]?.position ?? { x: 0, y: 0 };
-  pasteCount++;
-  const offset = at ? { x: at.x - first.x, y: at.y - first.y } : { x: 40 * pasteCount, y: 40 * pasteCount };
-  get().paste(fragment, offset);
+  pasteBeside(parsed, at);
   return true;
+}
+
+/** Ctrl+D: a copy of the selection (nodes, notes and the edges between them) beside it. The clipboard is untouched. */
+export function duplicateSelection(): boolean {
+  const s = get();
+  const fragment = copySelection({ nodes: s.nodes, edges: s.edges }, s.catalog);
+  if (!fragment) return false;
+  pasteBeside(fragment);
+  const count = fragment.nodes.length + (fragment.notes?.length ?? 0);
+  s.announce(`Duplicated ${count} ${count === 1 ? 'node' : 'nodes'}; the copies are selected.`);
+  return true;
+}
+
+function pasteBeside(fragment: FlowFile, at?: { x: number; y: number }): void {
+  const boxes = [...fragment.nodes, ...(fragment.notes ?? [])].map((item) => ({
+    ...(item.position ?? { x: 0, y: 0 }),
+    ...ESTIMATED_SIZE,
+  }));
+  const bounds = boundsOfBoxes(boxes) ?? { x: 0, y: 0, ...ESTIMATED_SIZE };
+  const fallback = at ? { x: at.x - bounds.width / 2, y: at.y - bounds.height / 2 } : { x: bounds.x, y: bounds.y };
+  const spot = placeBeside(get().nodes, fallback, bounds);
+  get().paste(fragment, { x: spot.x - bounds.x, y: spot.y - bounds.y });
 }
 
 // --- files ---------------------------------------------------------------------------------------------------

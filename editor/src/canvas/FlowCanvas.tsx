@@ -22,6 +22,8 @@ import { cullEdges, cullKey, cullNodes, keyToRect, withHiddenFollowers } from '.
 import { CLEAR_OF_MINIMAP, isClearInPane, MINIMAP } from './keep-in-view';
 import { edgeTypes, nodeTypes } from './node-types';
 import { KIND_MIME } from './Palette';
+import { boundsOfBoxes, boxOf } from './placement';
+import { ZoomLevel } from './ZoomLevel';
 import './canvas.css';
 
 const PRO_OPTIONS = { hideAttribution: true };
@@ -35,17 +37,31 @@ const MINIMAP_STYLE = { background: '#12151d', width: MINIMAP.width, height: MIN
 /** Above this many nodes only the visible ones are drawn, and the flow opens on its top-left corner. */
 export const LARGE_FLOW = 150;
 
+/** The smallest zoom a flow opens at: node text stays readable (≥ 10 px) there. */
+export const READABLE_ZOOM = 0.8;
+
 /**
- * How a flow opens: an empty canvas stays put (the first node must land where it is dropped), a normal flow is
- * fitted, and a large flow opens at a readable zoom on its top-left corner, so only what is visible is drawn.
+ * How a flow opens: an empty canvas stays put (the first node must land where it is dropped); a flow that fits the
+ * pane at a readable zoom is fitted; a larger one opens at the readable zoom on its top-left corner (its inputs), to
+ * scroll from there, so only what is visible is drawn. `pane` is the canvas's size in pixels.
  */
-export function initialView(nodes: readonly CanvasNode[]): 'fit' | Viewport | null {
+export function initialView(
+  nodes: readonly CanvasNode[],
+  pane: { width: number; height: number },
+): 'fit' | Viewport | null {
   if (nodes.length === 0) return null;
-  if (nodes.length <= LARGE_FLOW) return 'fit';
-  const zoom = 0.75;
-  const minX = Math.min(...nodes.map((n) => n.position.x));
-  const minY = Math.min(...nodes.map((n) => n.position.y));
-  return { x: 40 - minX * zoom, y: 40 - minY * zoom, zoom };
+  const bounds = boundsOfBoxes(nodes.map(boxOf));
+  if (!bounds) return null;
+  const padded = 1 + FIT_OPTIONS.padding;
+  const fitZoom = Math.min(pane.width / (bounds.width * padded), pane.height / (bounds.height * padded));
+  if (nodes.length <= LARGE_FLOW && fitZoom >= READABLE_ZOOM) return 'fit';
+  const zoom = READABLE_ZOOM;
+  return { x: 40 - bounds.x * zoom, y: 40 - bounds.y * zoom, zoom };
+}
+
+/** The canvas's size before it is drawn: the window less the palette and the right panel. */
+function paneEstimate(): { width: number; height: number } {
+  return { width: Math.max(320, window.innerWidth - 600), height: Math.max(240, window.innerHeight - 120) };
 }
 
 /** The React Flow canvas, controlled by the store. */
@@ -57,7 +73,7 @@ export function FlowCanvas() {
   const connect = useEditor((s) => s.connect);
   const addNode = useEditor((s) => s.addNode);
   const catalog = useEditor((s) => s.catalog);
-  const [initial] = useState(() => initialView(useEditor.getState().nodes));
+  const [initial] = useState(() => initialView(useEditor.getState().nodes, paneEstimate()));
   // React Flow mounts every node once to measure it, even with onlyRenderVisibleElements. A large flow therefore
   // gives it only the nodes around the viewport (and the selection); the store keeps them all.
   const isLarge = nodes.length > LARGE_FLOW;
@@ -181,7 +197,9 @@ export function FlowCanvas() {
           ariaLabel="Minimap"
         />
         <KeepInView />
-        <Controls showInteractive={false} position="bottom-left" />
+        <Controls showInteractive={false} position="bottom-left">
+          <ZoomLevel />
+        </Controls>
         <ConnectionHint />
       </ReactFlow>
     </section>

@@ -1,4 +1,4 @@
-import { NODE_CATEGORIES, type NodeSpec } from '@flowloom/nodes/spec';
+import { NODE_CATEGORIES, searchKinds } from '@flowloom/nodes/spec';
 import { type KeyboardEvent, memo, useMemo, useRef, useState } from 'react';
 import { useEditor } from '../store/index';
 import { Icon } from '../ui/icons';
@@ -30,12 +30,11 @@ export const Palette = memo(function Palette({ onAdd }: Props) {
   const [current, setCurrent] = useState<string | null>(null);
   const list = useRef<HTMLDivElement>(null);
   const groups = useMemo(() => {
-    const q = query.trim().toLowerCase();
-    const match = (k: NodeSpec) =>
-      !q || k.title.toLowerCase().includes(q) || k.type.includes(q) || k.description.toLowerCase().includes(q);
-    const order = [...NODE_CATEGORIES, ...new Set(kinds.map((k) => k.category))];
+    // Best match first: with a query, the groups follow their best kind (so Enter adds the best match overall).
+    const hits = searchKinds(kinds, query);
+    const order = query.trim() ? hits.map((k) => k.category) : [...NODE_CATEGORIES, ...kinds.map((k) => k.category)];
     return [...new Set(order)]
-      .map((category) => ({ category, kinds: kinds.filter((k) => k.category === category && match(k)) }))
+      .map((category) => ({ category, kinds: hits.filter((k) => k.category === category) }))
       .filter((g) => g.kinds.length > 0);
   }, [kinds, query]);
   const shown = groups.flatMap((g) => g.kinds.map((k) => k.type));

@@ -1,4 +1,9 @@
-import { autocompletion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
+import {
+  autocompletion,
+  type CompletionContext,
+  type CompletionResult,
+  completionStatus,
+} from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { javascript } from '@codemirror/lang-javascript';
 import { json } from '@codemirror/lang-json';
@@ -96,6 +101,40 @@ function languageExtension(language: CodeLanguage): Extension {
   return [];
 }
 
+const passesTab = new WeakSet<EditorView>();
+
+function setPassesTab(view: EditorView, on: boolean) {
+  if (on === passesTab.has(view)) return;
+  if (on) passesTab.add(view);
+  else passesTab.delete(view);
+  view.setTabFocusMode(on);
+}
+
+/**
+ * Tab indents, but never traps the keyboard (WCAG 2.1.2, 2.2.1). A field just reached (by Tab, Shift+Tab or a click)
+ * lets Tab pass through until the first key that edits it; from then on Tab indents, until Escape, after which the
+ * next Tab leaves, with no time limit (CodeMirror's own Escape allows 2 s). An Escape that closes the completion
+ * list only closes it (the list handles it first). Ctrl+M still toggles the mode by hand.
+ */
+const tabNeverTraps = EditorView.domEventHandlers({
+  focus(_event, view) {
+    setPassesTab(view, true);
+    return false;
+  },
+  keydown(event, view) {
+    if (event.key === 'Escape') {
+      if (completionStatus(view.state) === null) setPassesTab(view, true);
+    } else if (!event.ctrlKey && !event.metaKey && !['Tab', 'Shift', 'Control', 'Alt', 'Meta'].includes(event.key)) {
+      setPassesTab(view, false);
+    }
+    return false;
+  },
+  blur(_event, view) {
+    setPassesTab(view, false);
+    return false;
+  },
+});
+
 /** A CodeMirror 6 editor for code, JSON and `{{template}}` params. */
 export function CodeField(props: Props) {
   const host = useRef<HTMLDivElement>(null);
@@ -112,9 +151,10 @@ export function CodeField(props: Props) {
       doc: props.value,
       extensions: [
         history(),
-        // Tab indents, as in any code editor; CodeMirror lets Escape then Tab (or Ctrl+M, which toggles it) move
-        // focus on, and the field says so (`describedBy`).
+        // Tab indents once you type, as in any code editor; Escape then Tab (or Ctrl+M, which toggles it) moves focus
+        // on (`tabNeverTraps`), and the field says so (`describedBy`).
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+        tabNeverTraps,
         bracketMatching(),
         syntaxHighlighting(darkHighlightStyle, { fallback: true }),
         EditorView.lineWrapping,

@@ -24,7 +24,7 @@ export const ParamField = memo(function ParamField({ nodeId, problem, ...input }
         <span className={`field-kind${hasTabHint ? ' has-tab-hint' : ''}`}>{param.kind}</span>
         {hasTabHint ? (
           <span className="tab-hint" id={`${id}-tab-hint`}>
-            Tab indents · <kbd>Esc</kbd> then <kbd>Tab</kbd> leaves
+            Tab indents once you type · <kbd>Esc</kbd> then <kbd>Tab</kbd> leaves
           </span>
         ) : null}
       </FieldLabelRow>

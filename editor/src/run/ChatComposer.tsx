@@ -1,12 +1,16 @@
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useRef } from 'react';
 import { cancelRun } from '../api/actions';
+import { useEditor } from '../store/index';
 
 /**
  * The message box: Enter sends (Shift+Enter is a new line), Stop cancels the run while one goes. `onSend` answers
  * whether the message was taken (then the box empties).
  */
 export function ChatComposer({ isRunning, onSend }: { isRunning: boolean; onSend: (text: string) => boolean }) {
-  const [draft, setDraft] = useState('');
+  // In the store, so a message half typed survives a visit to the inspector.
+  const draft = useEditor((s) => s.runForm.chatDraft);
+  const setRunForm = useEditor((s) => s.setRunForm);
+  const setDraft = (chatDraft: string) => setRunForm({ chatDraft });
   const box = useRef<HTMLTextAreaElement>(null);
   const send = (e: FormEvent) => {
     e.preventDefault();

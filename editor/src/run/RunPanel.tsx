@@ -41,7 +41,9 @@ const RUN_MODES: TabItem<'chat' | 'form'>[] = [
 
 export function RunPanel() {
   const isChat = useEditor((s) => selectChatShape(s) !== null);
-  const [mode, setMode] = useState<'chat' | 'form'>('chat');
+  const mode = useEditor((s) => s.runForm.mode);
+  const setRunForm = useEditor((s) => s.setRunForm);
+  const setMode = (next: 'chat' | 'form') => setRunForm({ mode: next });
   const showChat = isChat && mode === 'chat';
   return (
     <div className="run-panel">
@@ -72,8 +74,11 @@ function RunForm() {
   const isRunning = useEditor(selectIsRunning);
   const outputs = useEditor((s) => s.run.outputs);
   const runError = useEditor((s) => s.run.error);
-  const [values, setValues] = useState<Record<string, string | boolean>>({});
-  const [sessionId, setSessionId] = useState('');
+  const values = useEditor((s) => s.runForm.values);
+  const sessionId = useEditor((s) => s.runForm.sessionId);
+  const setRunForm = useEditor((s) => s.setRunForm);
+  const setValues = (next: Record<string, string | boolean>) => setRunForm({ values: next });
+  const setSessionId = (next: string) => setRunForm({ sessionId: next });
   const [error, setError] = useState<string | null>(null);
 
   const submit = (e: FormEvent) => {

@@ -11,6 +11,7 @@ import { addConnection, connectionProblem, flowToCanvas, pasteFragment, uniqueId
 import { type CanvasEdge, type CanvasNode, type FlowMeta, type GraphDoc, isFlowNode, NOTE_PREFIX } from './graph-types';
 import { breakCoalescing, emptyHistory, type History, recordEdit, redoEdit, undoEdit } from './history';
 import type { EditorState, SliceCreator } from './index';
+import { EMPTY_RUN_FORM } from './ui-slice';
 
 export interface GraphSlice {
   meta: FlowMeta | null;
@@ -81,7 +82,9 @@ export const createGraphSlice: SliceCreator<GraphSlice> = (set, get) => ({
 
   loadFlow: (flow) => {
     const { nodes, edges, meta } = flowToCanvas(flow);
-    set({ nodes, edges, meta, history: emptyHistory(), revision: 0, savedRevision: 0 }, false, 'loadFlow');
+    // What was typed in the Run tab belongs to the flow it was typed for.
+    const runForm = get().meta?.id === meta.id ? get().runForm : EMPTY_RUN_FORM;
+    set({ nodes, edges, meta, runForm, history: emptyHistory(), revision: 0, savedRevision: 0 }, false, 'loadFlow');
   },
   closeFlow: () => set({ meta: null, nodes: [], edges: [], history: emptyHistory(), revision: 0, savedRevision: 0 }),
 

@@ -12,6 +12,17 @@ export interface Toast {
 export type RightTab = 'inspect' | 'run';
 export type BottomTab = 'trace' | 'history' | 'problems';
 
+/** What the user typed in the Run tab: kept while they go to the inspector and back, reset when another flow opens. */
+export interface RunFormDraft {
+  mode: 'chat' | 'form';
+  values: Record<string, string | boolean>;
+  sessionId: string;
+  /** The chat box's unsent message. */
+  chatDraft: string;
+}
+
+export const EMPTY_RUN_FORM: RunFormDraft = { mode: 'chat', values: {}, sessionId: '', chatDraft: '' };
+
 export interface UiSlice {
   isSaving: boolean;
   saveError: string | null;
@@ -24,6 +35,9 @@ export interface UiSlice {
   rightTab: RightTab;
   bottomTab: BottomTab;
   isBottomOpen: boolean;
+  runForm: RunFormDraft;
+  /** The keyboard shortcuts sheet (`?`) is open. */
+  isShortcutsOpen: boolean;
   /** Why the connection being dragged would be refused. */
   connectHint: string | null;
   toasts: Toast[];
@@ -36,6 +50,8 @@ export interface UiSlice {
   setRightTab: (tab: RightTab) => void;
   openBottom: (tab: BottomTab) => void;
   toggleBottom: () => void;
+  setShortcutsOpen: (isOpen: boolean) => void;
+  setRunForm: (patch: Partial<RunFormDraft>) => void;
   setConnectHint: (hint: string | null) => void;
   toast: (kind: Toast['kind'], message: string) => void;
   dismissToast: (id: number) => void;
@@ -61,6 +77,8 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
   rightTab: 'inspect',
   bottomTab: 'trace',
   isBottomOpen: false,
+  isShortcutsOpen: false,
+  runForm: EMPTY_RUN_FORM,
   connectHint: null,
   toasts: [],
   announcement: { id: 0, text: '' },
@@ -80,6 +98,8 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
   setRightTab: (rightTab) => set({ rightTab }, false, 'setRightTab'),
   openBottom: (bottomTab) => set({ bottomTab, isBottomOpen: true }, false, 'openBottom'),
   toggleBottom: () => set({ isBottomOpen: !get().isBottomOpen }, false, 'toggleBottom'),
+  setShortcutsOpen: (isShortcutsOpen) => set({ isShortcutsOpen }, false, 'setShortcutsOpen'),
+  setRunForm: (patch) => set({ runForm: { ...get().runForm, ...patch } }, false, 'setRunForm'),
   setConnectHint: (connectHint) => {
     if (get().connectHint !== connectHint) set({ connectHint }, false, 'setConnectHint');
   },

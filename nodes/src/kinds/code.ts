@@ -9,6 +9,7 @@ export const code = defineNode({
     version: 1,
     title: 'Code',
     category: 'data',
+    keywords: ['javascript', 'js', 'script', 'function', 'sandbox', 'transform'],
     description:
       'Runs your JavaScript in a sandbox with no file, network or process access. The code sees its inputs as `inputs` and returns the result (JSON); console.log lines go to the trace.',
     inputs: [],

@@ -29,6 +29,7 @@ export const condition = defineNode({
     version: 1,
     title: 'Condition',
     category: 'logic',
+    keywords: ['if', 'else', 'branch', 'switch', 'compare'],
     description:
       'If/else: tests a rule on its value (equals, contains, regex, number comparison, JSON path exists, empty) and passes the value on the "true" or the "false" branch; nodes on the other branch are skipped.',
     branching: true,

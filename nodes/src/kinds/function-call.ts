@@ -18,6 +18,7 @@ export const functionCall = defineNode({
     version: 1,
     title: 'Function calling',
     category: 'tools',
+    keywords: ['agent', 'tool', 'tools', 'openai', 'function calling', 'react'],
     description:
       'Lets a chat model call the tools wired into its "tools" input, feeding results back until it answers. Parallel calls run at once; a failing tool is reported to the model instead of stopping the run.',
     streams: true,

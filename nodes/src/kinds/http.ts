@@ -10,6 +10,7 @@ export const http = defineNode({
     version: 1,
     title: 'HTTP request',
     category: 'data',
+    keywords: ['api', 'request', 'fetch', 'rest', 'webhook', 'url', 'get', 'post'],
     description:
       'Sends an HTTP request whose URL, headers and body are templates filled from its inputs, and outputs the response (parsed when it is JSON). Private and local addresses are refused unless the operator allows them.',
     inputs: [],

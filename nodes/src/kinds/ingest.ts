@@ -43,6 +43,7 @@ export const ingest = defineNode({
     version: 1,
     title: 'Ingest',
     category: 'retrieval',
+    keywords: ['rag', 'vector', 'embedding', 'chroma', 'upload', 'document', 'chunk', 'index', 'knowledge'],
     description:
       'Splits text, documents or uploaded files into chunks, embeds them and stores them in a collection. Chunk ids come from the content, so ingesting the same document twice stores it once.',
     inputs: [

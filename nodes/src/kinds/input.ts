@@ -6,6 +6,7 @@ export const input = defineNode({
     version: 1,
     title: 'Input',
     category: 'io',
+    keywords: ['question', 'parameter', 'start', 'variable', 'field'],
     description:
       'A value given to the flow when it runs, by name. Chat flows take one text input named "question" or "message", and may take the conversation so far in an optional messages input.',
     flowIO: 'input',

@@ -10,6 +10,7 @@ export const json = defineNode({
     version: 1,
     title: 'JSON',
     category: 'data',
+    keywords: ['parse', 'extract', 'path', 'object', 'schema'],
     description:
       'Parses JSON text, extracts a part of a value by JSON path (e.g. $.items[0].name, $.items[*].id), or writes a value as JSON text.',
     inputs: [{ name: 'value', dataType: 'any', required: true, description: 'JSON text or a value.' }],

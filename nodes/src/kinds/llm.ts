@@ -9,6 +9,7 @@ export const llm = defineNode({
     version: 1,
     title: 'LLM',
     category: 'models',
+    keywords: ['openai', 'gpt', 'chat', 'model', 'completion', 'ai', 'generate', 'structured output'],
     description: 'Calls a chat model with a prompt or a conversation and streams its answer.',
     streams: true,
     inputs: [

@@ -8,6 +8,7 @@ export const map = defineNode({
     version: 1,
     title: 'Map',
     category: 'flows',
+    keywords: ['loop', 'for each', 'iterate', 'batch', 'array', 'parallel'],
     description:
       'Runs a saved flow once per item of a list, several at a time, and collects the results in the order of the items.',
     inputs: [

@@ -8,6 +8,7 @@ export const memory = defineNode({
     version: 1,
     title: 'Chat memory',
     category: 'data',
+    keywords: ['history', 'conversation', 'chat', 'session', 'remember'],
     description:
       'Chat history per session (the run request\'s sessionId). "read" outputs the last messages; "append" stores messages or a text first, then outputs the history.',
     inputs: [

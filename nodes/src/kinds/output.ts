@@ -6,6 +6,7 @@ export const output = defineNode({
     version: 1,
     title: 'Output',
     category: 'io',
+    keywords: ['result', 'answer', 'end', 'return', 'response'],
     description: 'A result of the flow, by name. The run answer holds one field per output node.',
     flowIO: 'output',
     inputs: [{ name: 'value', dataType: 'any', required: true }],

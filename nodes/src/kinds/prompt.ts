@@ -7,6 +7,7 @@ export const prompt = defineNode({
     version: 1,
     title: 'Prompt',
     category: 'prompts',
+    keywords: ['template', 'format', 'message', 'instructions', 'system prompt'],
     description: 'Fills a text template. Each {{variable}} in the template becomes an input port.',
     inputs: [],
     outputs: [

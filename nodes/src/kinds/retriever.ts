@@ -16,6 +16,7 @@ export const retriever = defineNode({
     version: 1,
     title: 'Retriever',
     category: 'retrieval',
+    keywords: ['rag', 'vector', 'search', 'embedding', 'chroma', 'knowledge', 'similarity', 'context'],
     description:
       'Finds the stored documents closest to a query in a collection, best first, each with a similarity score from 0 to 1.',
     inputs: [

@@ -69,6 +69,7 @@ export const router = defineNode({
     version: 1,
     title: 'Router',
     category: 'logic',
+    keywords: ['classify', 'branch', 'switch', 'intent', 'route', 'agent'],
     description:
       "A model reads the text and picks one of the named routes; the text goes out on that route's output and nodes on the other routes are skipped. Each route is an output.",
     branching: true,

@@ -8,6 +8,7 @@ export const subflow = defineNode({
     version: 1,
     title: 'Subflow',
     category: 'flows',
+    keywords: ['call', 'nested', 'reuse', 'module'],
     description:
       'Runs another saved flow as one step. List the flow\'s input names to get one input port each, and its output names to get one output port each; "outputs" carries them all.',
     inputs: [{ name: 'inputs', dataType: 'json', description: 'An object of flow inputs (named ports win).' }],

@@ -23,6 +23,7 @@ export const text = defineNode({
     version: 1,
     title: 'Text',
     category: 'data',
+    keywords: ['string', 'split', 'join', 'format', 'regex', 'replace', 'concatenate'],
     description:
       'Joins a list into text, splits text into a list, or fills a template whose {{variables}} become inputs.',
     inputs: [

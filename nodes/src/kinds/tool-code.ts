@@ -8,6 +8,7 @@ export const toolCode = defineNode({
     version: 1,
     title: 'Code tool',
     category: 'tools',
+    keywords: ['agent', 'function', 'javascript'],
     description:
       'A tool for a function-calling model, answered by JavaScript in a sandbox. The code sees the call as `args` (and the optional context input as `context`) and returns the result.',
     inputs: [{ name: 'context', dataType: 'any', description: 'Extra data the code sees as `context`.' }],

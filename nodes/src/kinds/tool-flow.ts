@@ -34,6 +34,7 @@ export const toolFlow = defineNode({
     version: 1,
     title: 'Flow tool',
     category: 'tools',
+    keywords: ['agent', 'function', 'subflow'],
     description:
       "Another saved flow as a tool for a function-calling model. Its parameters are the flow's inputs; the answer is its output (or all outputs when it has several).",
     inputs: [],

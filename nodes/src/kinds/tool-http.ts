@@ -11,6 +11,7 @@ export const toolHttp = defineNode({
     version: 1,
     title: 'HTTP tool',
     category: 'tools',
+    keywords: ['agent', 'function', 'api', 'request'],
     description:
       'A tool for a function-calling model, answered by an HTTP request. The URL, headers and body are templates filled from the call arguments; with no body template, the arguments are sent as JSON.',
     inputs: [],

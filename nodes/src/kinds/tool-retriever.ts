@@ -17,6 +17,7 @@ export const toolRetriever = defineNode({
     version: 1,
     title: 'Retriever tool',
     category: 'tools',
+    keywords: ['agent', 'rag', 'vector', 'search', 'knowledge'],
     description:
       'Lets a model search a collection: wire it into a function-call node; the model calls it with a query and gets the closest passages.',
     inputs: [],

@@ -2,7 +2,7 @@ import { AppError } from './errors.js';
 import type { FlowFile } from './flow.js';
 import type { SpecLookup } from './node-spec.js';
 import { resolveOutputs, withDefaults } from './ports.js';
-import type { DataType } from './values.js';
+import { type DataType, findValueProblem } from './values.js';
 
 /** One run input of a flow, from one of its `input` nodes. */
 export interface FlowInputSpec {
@@ -77,7 +77,8 @@ function typeProblem(value: unknown, dataType: DataType): string | null {
 }
 
 /**
- * Checks run inputs against the flow's input nodes: missing required ones, wrong types and unknown names.
+ * Checks run inputs against the flow's input nodes: missing required ones, wrong types, values nested deeper than
+ * `MAX_VALUE_DEPTH` and unknown names.
  * Throws RUN_INPUT_INVALID listing every problem, each naming its input.
  */
 export function checkRunInputs(specs: readonly FlowInputSpec[], inputs: Record<string, unknown>): void {
@@ -92,6 +93,8 @@ export function checkRunInputs(specs: readonly FlowInputSpec[], inputs: Record<s
     }
     const problem = typeProblem(value, spec.dataType);
     if (problem) problems.push({ input: spec.name, message: `input "${spec.name}" ${problem}` });
+    const deep = findValueProblem(value, { prefix: spec.name });
+    if (deep) problems.push({ input: spec.name, message: `input ${deep.path} ${deep.message}` });
   }
   for (const name of Object.keys(inputs)) {
     if (!known.has(name)) {

@@ -9,6 +9,7 @@ export * from './node-spec.js';
 export * from './normalize.js';
 export * from './ports.js';
 export * from './publishing.js';
+export * from './search.js';
 export * from './template.js';
 export * from './trace.js';
 export * from './validate.js';

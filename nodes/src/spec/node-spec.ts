@@ -82,6 +82,8 @@ export interface NodeSpec {
   title: string;
   category: NodeCategory;
   description: string;
+  /** Other words people search the palette with ("agent", "vector", "openai"): matched like the title. */
+  keywords?: readonly string[];
   inputs: readonly PortSpec[];
   outputs: readonly PortSpec[];
   params: readonly ParamSpec[];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../registry.js';
 import type { FlowFile } from './flow.js';
 import { findCycles, validateFlow } from './validate.js';
+import { MAX_VALUE_DEPTH } from './values.js';
 
 const { lookup } = new NodeRegistry();
 const at = { x: 0, y: 0 };
@@ -37,6 +38,22 @@ const chat = flow(
 describe('validateFlow', () => {
   it('accepts a well-formed chat flow', () => {
     expect(validateFlow(chat, lookup)).toEqual([]);
+  });
+
+  it('reports a param nested deeper than MAX_VALUE_DEPTH as VALUE_TOO_DEEP, alone, and never overflows', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    const nodes = [{ ...chat.nodes[1], params: { template: 'x', extra: deep } }] as FlowFile['nodes'];
+    expect(validateFlow({ ...chat, nodes }, lookup)).toEqual([
+      {
+        nodeId: 'p',
+        code: 'VALUE_TOO_DEEP',
+        message: `params.extra.a.a.a.a.a.a… is nested deeper than ${MAX_VALUE_DEPTH} levels`,
+        path: 'params.extra',
+      },
+    ]);
+    // Anywhere else in the file too.
+    expect(validateFlow({ ...chat, tags: [deep] }, lookup)).toMatchObject([{ nodeId: null, code: 'VALUE_TOO_DEEP' }]);
   });
 
   it('reports schema problems with the node they concern', () => {

@@ -5,6 +5,7 @@ import type { FlowFile } from './flow.js';
 import { FLOW_SCHEMA } from './flow-schema.js';
 import type { NodeSpec, PortSpec, SpecLookup } from './node-spec.js';
 import { checkParams, resolveInputs, resolveOutputs } from './ports.js';
+import { findValueProblem, MAX_VALUE_DEPTH } from './values.js';
 
 let schemaCheck: ValidateFunction | undefined;
 
@@ -62,6 +63,41 @@ function schemaProblems(flow: unknown): Problem[] {
   });
 }
 
+/** How deep a flow file may nest as a whole: a param's value may nest `MAX_VALUE_DEPTH` levels below its node. */
+const FLOW_DEPTH_ALLOWANCE = 4;
+
+/**
+ * A flow nested too deep to store or compare, as one `VALUE_TOO_DEEP` problem naming where: a node's param (`path`
+ * `params.<name>`), or the file. Iterative, so it holds however deep the value is.
+ */
+export function depthProblems(flow: unknown): Problem[] {
+  const nodes = (flow as { nodes?: unknown } | null)?.nodes;
+  if (Array.isArray(nodes)) {
+    for (const node of nodes) {
+      const params = (node as { params?: unknown } | null)?.params;
+      if (params === null || typeof params !== 'object' || Array.isArray(params)) continue;
+      for (const [name, value] of Object.entries(params)) {
+        const found = findValueProblem(value, { prefix: `params.${name}` });
+        if (!found) continue;
+        const id = (node as { id?: unknown }).id;
+        return [
+          {
+            nodeId: typeof id === 'string' ? id : null,
+            code: 'VALUE_TOO_DEEP',
+            message: `${found.path} ${found.message}`,
+            path: `params.${name}`,
+          },
+        ];
+      }
+    }
+  }
+  const found = findValueProblem(flow, { maxDepth: MAX_VALUE_DEPTH + FLOW_DEPTH_ALLOWANCE });
+  if (!found) return [];
+  return [
+    { nodeId: null, code: 'VALUE_TOO_DEEP', message: `the flow ${found.path} ${found.message}`, path: found.path },
+  ];
+}
+
 /**
  * Every static problem of a flow at once: schema errors, duplicate ids, unknown kinds, nodes saved by a newer
  * version of their kind, unknown ports, dangling edges, incompatible types, open required inputs, template variables
@@ -69,6 +105,9 @@ function schemaProblems(flow: unknown): Problem[] {
  * Validate a migrated flow (`migrateFlow`): a node of an older kind version is checked against the current one.
  */
 export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
+  // First, alone: every later check (the schema's included) walks the file recursively.
+  const deep = depthProblems(flow);
+  if (deep.length > 0) return deep;
   const schema = schemaProblems(flow);
   if (schema.length > 0) return schema;
   const file = flow as FlowFile;

@@ -1,4 +1,12 @@
-import { addUsage, type NodeContext, type NodeServices, type Progress, type Usage, type Values } from '@flowloom/nodes';
+import {
+  addUsage,
+  findValueProblem,
+  type NodeContext,
+  type NodeServices,
+  type Progress,
+  type Usage,
+  type Values,
+} from '@flowloom/nodes';
 import type { RunTrace } from './run-trace.js';
 
 const DELTA_INTERVAL_MS = 50;
@@ -83,6 +91,9 @@ export class RunContext implements NodeContext {
   }
 
   log(message: string, data?: unknown, progress?: Progress): void {
+    // Log data too deep to store is replaced by a note: a log line must not fail the run.
+    const deep = data === undefined ? undefined : findValueProblem(data, { prefix: 'data' });
+    if (deep) data = { omitted: `${deep.path} ${deep.message}` };
     this.host.trace.emit(
       'node.log',
       { message, ...(data !== undefined && { data }), ...(progress && { progress }) },

@@ -5,6 +5,7 @@ import {
   coerce,
   type ErrorBody,
   type FlowFile,
+  findValueProblem,
   isAppError,
   type NodeContext,
   type NodeRegistry,
@@ -50,6 +51,11 @@ export interface RunOptions {
    * `node.log` (`data.retry`) that the span's text so far is discarded.
    */
   streamedToClient?: ReadonlySet<string>;
+  /**
+   * Called before every node execution and tool call; a throw fails that node with the error instead (the run
+   * service counts a run tree's node executions against FLOWLOOM_MAX_NODE_RUNS here).
+   */
+  beforeNode?: (nodeId: string) => void;
 }
 
 /** The outcome of a run, as the HTTP API answers it. */
@@ -71,8 +77,11 @@ export interface RunHandle {
   flowId: string;
   trace: RunTrace;
   result: Promise<RunResult>;
-  /** Stops the run at once: nothing new starts, in-flight calls are aborted, one `run.cancelled` is emitted. */
-  cancel(): void;
+  /**
+   * Stops the run at once: nothing new starts, in-flight calls are aborted, one `run.cancelled` is emitted. An
+   * AppError as `reason` (e.g. RUN_TIMEOUT) becomes the run's error; default RUN_CANCELLED.
+   */
+  cancel(reason?: unknown): void;
 }
 
 /** Calls tool nodes on behalf of a node (function-call): runs the tool node's `invoke` as a child span. */
@@ -90,6 +99,17 @@ const DEFAULT_CONCURRENCY = 32;
 export function newRunId(): string {
   const time = Date.now().toString(16).padStart(12, '0');
   return `r_${time}${globalThis.crypto.randomUUID().slice(24)}`;
+}
+
+/**
+ * Throws VALUE_TOO_DEEP when a value about to enter the trace (a node's outputs, a child span's inputs) nests deeper
+ * than `MAX_VALUE_DEPTH`: storing or streaming it would overflow the stack (docs/contracts.md §2).
+ */
+function assertStorable(values: Values, what: 'input' | 'output'): void {
+  for (const [port, value] of Object.entries(values)) {
+    const found = findValueProblem(value, { prefix: port });
+    if (found) throw new AppError('VALUE_TOO_DEEP', `${what} ${found.path} ${found.message}`);
+  }
 }
 
 /** Marker values that travel over edges instead of data. */
@@ -237,7 +257,13 @@ class Run implements ContextHost {
     this.#trace.emit('run.started', { inputs: this.#options.inputs });
     for (const node of this.#plan.nodes) if (node.incoming === 0) this.#ready(node);
     this.#checkDone();
-    return { runId: this.runId, flowId: this.#plan.flow.id, trace: this.#trace, result, cancel: () => this.cancel() };
+    return {
+      runId: this.runId,
+      flowId: this.#plan.flow.id,
+      trace: this.#trace,
+      result,
+      cancel: (reason) => this.cancel(reason),
+    };
   }
 
   cancel(reason?: unknown): void {
@@ -329,6 +355,12 @@ class Run implements ContextHost {
       this.#complete(node, state, reused);
       return;
     }
+    try {
+      this.#options.beforeNode?.(node.id);
+    } catch (err) {
+      this.#fail(node, state, err, 0, false);
+      return;
+    }
     const t0 = performance.now();
     const { retries, retryBackoffMs, timeoutMs } = node.settings;
     for (let attempt = 0; ; attempt++) {
@@ -339,6 +371,7 @@ class Run implements ContextHost {
         const outputs = await node.definition.execute({ inputs, params: node.params } as never, ctx);
         ctx.flush();
         if (this.#finished) return;
+        assertStorable(outputs, 'output');
         // Before node.completed: outputs that cannot cross their edges fail the node here, once.
         const values = this.#edgeValues(node, outputs);
         const durationMs = msSince(t0);
@@ -416,11 +449,14 @@ class Run implements ContextHost {
     const span = { nodeId, spanId, parentSpanId: parent.spanId };
     const sink: UsageSink = { costUsd: 0, parent: parent.sink };
     const child = new RunContext(this, nodeId, spanId, parent.spanId, parent.signal, sink);
+    // Tool arguments come from a model: refused before they reach the trace.
+    assertStorable(inputs, 'input');
     this.#trace.emit('node.started', { inputs, name }, span);
     const t0 = performance.now();
     try {
       const outputs = await fn(child);
       child.flush();
+      assertStorable(outputs, 'output');
       this.#trace.emit(
         'node.completed',
         { outputs, durationMs: msSince(t0), ...(sink.usage && { usage: sink.usage, costUsd: sink.costUsd }) },
@@ -441,6 +477,7 @@ class Run implements ContextHost {
     if (!toolNode || !call || !invoke || !(caller instanceof RunContext)) {
       throw new AppError('TOOL_FAILED', `tool "${ref.name}" has no node "${ref.nodeId}" that can answer it`);
     }
+    this.#options.beforeNode?.(toolNode.id);
     // A child span of the caller whose events carry the tool node's id, so the tool lights up on the canvas too.
     const out = await this.childSpan(caller, toolNode.id, `tool ${ref.name}`, args, async (child) => ({
       result: await invoke({ ...args }, call as never, child),

@@ -22,6 +22,7 @@ import { sendError, sendNotFound } from './errors.js';
 import { experiments } from './experiments/index.js';
 import { flows } from './flows/index.js';
 import { health } from './health/index.js';
+import { useJsonBodyParser } from './json-body.js';
 import { keys } from './keys/index.js';
 import { nodes } from './nodes/index.js';
 import { publish } from './publish/index.js';
@@ -125,6 +126,7 @@ export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<Ap
   // Bodies are JSON (or multipart uploads, registered where they are taken): anything else is a 415, not a string
   // that then fails the schema as "body must be object".
   app.removeContentTypeParser('text/plain');
+  useJsonBodyParser(app);
 
   try {
     // The editor API needs the admin token whenever one is set; a non-loopback host without one is refused here.

@@ -217,6 +217,68 @@ describe('errors', () => {
   });
 });
 
+describe('garbage with status 200 fails with PROVIDER_ERROR saying what came back', () => {
+  const call = (content: string, stream: boolean, service = llm) =>
+    failure(
+      service.chat(
+        { model: 'gpt-4o-mini', messages: user(content) },
+        { signal: signal(), onDelta: stream ? () => undefined : undefined },
+      ),
+    );
+
+  for (const stream of [true, false]) {
+    const how = stream ? 'streamed' : 'plain';
+    it(`${how}: an HTML page`, async () => {
+      const err = await call('[[garbage:html]]', stream);
+      expect(err.code).toBe('PROVIDER_ERROR');
+      expect(err.retryable).toBe(false);
+      expect(err.message).toContain('text/html');
+      expect(err.message).toContain('<!DOCTYPE html>');
+    });
+
+    it(`${how}: {"foo":"bar"}, bare and as an event`, async () => {
+      for (const kind of ['shape', 'shape-sse']) {
+        const err = await call(`[[garbage:${kind}]]`, stream);
+        expect(err.code, kind).toBe('PROVIDER_ERROR');
+        expect(err.message, kind).toContain('{"foo":"bar"}');
+      }
+    });
+
+    it(`${how}: invalid JSON, bare and as an event`, async () => {
+      for (const kind of ['json', 'json-sse']) {
+        const err = await call(`[[reply:hello there]] [[garbage:${kind}]]`, stream);
+        expect(err.code, kind).toBe('PROVIDER_ERROR');
+        // A bare body on an event stream has no events at all: the error quotes it instead.
+        expect(err.message, kind).toMatch(/not JSON|no chat completion chunks \(\d+ bytes: {"id"/);
+      }
+    });
+
+    it(`${how}: an empty body`, async () => {
+      const err = await call('[[garbage:empty]]', stream);
+      expect(err.code).toBe('PROVIDER_ERROR');
+      expect(err.message).toContain('empty body');
+    });
+  }
+
+  it('streamed: text chunks with no finish_reason and no data: [DONE] are a truncated answer, not a success', async () => {
+    const err = await call('[[reply:one two three]] [[garbage:no-done]]', true);
+    expect(err.code).toBe('PROVIDER_ERROR');
+    expect(err.message).toContain('truncated');
+  });
+
+  it('an answer past maxAnswerBytes fails as soon as it passes the limit, streamed or not', async () => {
+    const small = createLlmService({ baseURL: fake.url, apiKey: 'sk-test', maxAnswerBytes: 64 * 1024 });
+    for (const stream of [true, false]) {
+      const err = await call('[[huge:1000000]]', stream, small);
+      expect(err.code).toBe('PROVIDER_ERROR');
+      expect(err.message).toContain('larger than 65536 bytes');
+    }
+    // Within the limit, the same service answers.
+    const ok = await small.chat({ model: 'm', messages: user('[[huge:20000]]') }, { signal: signal() });
+    expect(ok.message.content).toHaveLength(20000);
+  });
+});
+
 describe('abort', () => {
   it('stops a waiting call at once and rethrows the abort reason', async () => {
     const controller = new AbortController();

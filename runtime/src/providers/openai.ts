@@ -14,6 +14,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
+import { DEFAULT_MAX_ANSWER_BYTES, guardedFetch, providerCause, quote, type StreamProbe } from './answer-guard.js';
 import { costOf } from './prices.js';
 
 /** Where the models are: OpenAI itself (an API key) or any OpenAI-compatible server (a base URL). */
@@ -21,6 +22,8 @@ export interface OpenAIConfig {
   apiKey?: string;
   baseURL?: string;
   defaultHeaders?: Record<string, string>;
+  /** The largest answer taken, streamed or not (FLOWLOOM_MAX_ANSWER_BYTES; default 4 MiB). */
+  maxAnswerBytes?: number;
 }
 
 export interface EmbedOptions {
@@ -63,6 +66,7 @@ export function createLlmService(config: OpenAIConfig): OpenAIService {
     return { isConfigured: false, chat: fail, embed: fail };
   }
   const isOpenAI = !config.baseURL;
+  const probes = new WeakMap<Response, StreamProbe>();
   const client = new OpenAI({
     // Explicit values everywhere: the SDK would otherwise read OPENAI_* from process.env behind our back.
     apiKey: config.apiKey ?? 'not-needed',
@@ -71,6 +75,10 @@ export function createLlmService(config: OpenAIConfig): OpenAIService {
     project: null,
     defaultHeaders: config.defaultHeaders,
     maxRetries: 0,
+    // What a provider answers is checked before the SDK reads it (garbage with status 200, size).
+    fetch: guardedFetch(config.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES, probes),
+    // The SDK would print unparsable stream events to the console; they become errors here instead.
+    logLevel: 'off',
   });
 
   async function chat(request: ChatRequest, options: ChatOptions): Promise<ChatResult> {
@@ -98,8 +106,11 @@ export function createLlmService(config: OpenAIConfig): OpenAIService {
 
   async function plain(params: ChatCompletionCreateParamsBase, signal: AbortSignal): Promise<ChatResult> {
     const completion = await client.chat.completions.create({ ...params, stream: false }, { signal });
-    const choice = completion.choices[0];
+    const choices: unknown = (completion as { choices?: unknown }).choices;
+    if (!Array.isArray(choices)) throw notACompletion('answer', completion);
+    const choice = choices[0] as OpenAI.Chat.Completions.ChatCompletion.Choice | undefined;
     if (!choice) throw new AppError('PROVIDER_ERROR', 'The model provider answered with no choices');
+    if (!isObject(choice) || !isObject(choice.message)) throw notACompletion('answer', completion);
     const message: ChatMessage = { role: 'assistant', content: choice.message.content ?? null };
     const toolCalls = choice.message.tool_calls?.filter((call) => call.type === 'function');
     if (toolCalls && toolCalls.length > 0) {
@@ -119,45 +130,74 @@ export function createLlmService(config: OpenAIConfig): OpenAIService {
     signal: AbortSignal,
     onDelta: (text: string) => void,
   ): Promise<ChatResult> {
-    const stream = await client.chat.completions.create(
-      { ...params, stream: true, stream_options: { include_usage: true } },
-      { signal },
-    );
+    const { data: stream, response } = await client.chat.completions
+      .create({ ...params, stream: true, stream_options: { include_usage: true } }, { signal })
+      .withResponse();
+    const probe = probes.get(response);
+    let chunks = 0;
+    let hasFinish = false;
     let content = '';
     let hasContent = false;
     let finishReason = 'stop';
     let model = params.model;
     let usage: Usage = { promptTokens: 0, completionTokens: 0 };
     const toolCalls: ToolCall[] = [];
-    for await (const chunk of stream) {
-      if (chunk.usage) usage = toUsage(chunk.usage);
-      if (chunk.model) model = chunk.model;
-      const choice = chunk.choices[0];
-      if (!choice) continue;
-      const delta = choice.delta;
-      if (delta.content) {
-        content += delta.content;
-        hasContent = true;
-        onDelta(delta.content);
-      }
-      if (delta.tool_calls) {
-        for (const part of delta.tool_calls) {
-          let call = toolCalls[part.index];
-          if (!call) {
-            call = { id: '', type: 'function', function: { name: '', arguments: '' } };
-            toolCalls[part.index] = call;
+    try {
+      for await (const chunk of stream) {
+        if (!isObject(chunk) || !Array.isArray((chunk as { choices?: unknown }).choices)) {
+          throw notACompletion('stream event', chunk);
+        }
+        chunks++;
+        if (chunk.usage) usage = toUsage(chunk.usage);
+        if (chunk.model) model = chunk.model;
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        const delta = choice.delta;
+        if (delta.content) {
+          content += delta.content;
+          hasContent = true;
+          onDelta(delta.content);
+        }
+        if (delta.tool_calls) {
+          for (const part of delta.tool_calls) {
+            let call = toolCalls[part.index];
+            if (!call) {
+              call = { id: '', type: 'function', function: { name: '', arguments: '' } };
+              toolCalls[part.index] = call;
+            }
+            if (part.id) call.id = part.id;
+            const name = part.function?.name;
+            // OpenAI sends the name once; some compatible servers repeat it on every chunk.
+            if (name && call.function.name !== name) call.function.name += name;
+            if (part.function?.arguments) call.function.arguments += part.function.arguments;
           }
-          if (part.id) call.id = part.id;
-          const name = part.function?.name;
-          // OpenAI sends the name once; some compatible servers repeat it on every chunk.
-          if (name && call.function.name !== name) call.function.name += name;
-          if (part.function?.arguments) call.function.arguments += part.function.arguments;
+        }
+        if (choice.finish_reason) {
+          finishReason = choice.finish_reason;
+          hasFinish = true;
         }
       }
-      if (choice.finish_reason) finishReason = choice.finish_reason;
+    } catch (err) {
+      if (err instanceof SyntaxError && !signal.aborted) {
+        throw new AppError(
+          'PROVIDER_ERROR',
+          `The model provider's stream holds an event that is not JSON (${err.message}): ${quote(probe?.sample ?? '')}`,
+          { cause: err },
+        );
+      }
+      throw err;
     }
     // The SDK ends the iteration quietly when the signal aborts.
     if (signal.aborted) throw signal.reason;
+    // An answer is whole once it said why it finished, or sent the end marker: anything else was cut off.
+    if (chunks === 0 || !(hasFinish || probe?.hasDone)) {
+      const seen = probe && probe.bytes > 0 ? `${probe.bytes} bytes: ${quote(probe.sample)}` : 'an empty body';
+      const why =
+        chunks === 0
+          ? `a stream with no chat completion chunks (${seen})`
+          : `a stream that ended without a finish_reason or data: [DONE] after ${chunks} chunks: the answer is truncated`;
+      throw new AppError('PROVIDER_ERROR', `The model provider answered with ${why}`);
+    }
     const message: ChatMessage = { role: 'assistant', content: hasContent || toolCalls.length === 0 ? content : null };
     const calls = toolCalls.filter(Boolean);
     if (calls.length > 0) message.tool_calls = calls;
@@ -170,6 +210,7 @@ export function createLlmService(config: OpenAIConfig): OpenAIService {
     try {
       // 'float': not every compatible server speaks the SDK's default base64 encoding.
       const answer = await client.embeddings.create({ model, input: texts, encoding_format: 'float' }, { signal });
+      if (!Array.isArray((answer as { data?: unknown }).data)) throw notACompletion('embeddings answer', answer);
       const vectors = new Array<number[]>(texts.length);
       for (const item of answer.data) vectors[item.index] = item.embedding;
       const usage: Usage = { promptTokens: answer.usage?.prompt_tokens ?? 0, completionTokens: 0 };
@@ -206,7 +247,8 @@ function toUsage(usage: { prompt_tokens?: number; completion_tokens?: number } |
  */
 export function toProviderError(err: unknown, signal?: AbortSignal): unknown {
   if (signal?.aborted) return signal.reason;
-  if (err instanceof AppError) return err;
+  const cause = providerCause(err);
+  if (cause) return cause;
   if (err instanceof APIError && err.status !== undefined) {
     const status = err.status;
     const providerMessage = errorMessage(err);
@@ -268,4 +310,22 @@ function connectionReason(err: Error): string {
     current = current.cause;
   }
   return message;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** PROVIDER_ERROR for JSON that is not what the endpoint answers, quoting it. */
+function notACompletion(what: string, value: unknown): AppError {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return new AppError(
+    'PROVIDER_ERROR',
+    `The model provider's ${what} is not what the OpenAI API answers: ${quote(text)}`,
+  );
 }

@@ -90,13 +90,13 @@ export class ProviderSettings {
  * A model service that reads its provider from the settings, rebuilt when they change; `fallback` answers (usually
  * PROVIDER_NOT_CONFIGURED) while none is set.
  */
-export function settingsLlm(settings: ProviderSettings, fallback: LlmService): LlmService {
+export function settingsLlm(settings: ProviderSettings, fallback: LlmService, maxAnswerBytes?: number): LlmService {
   let built: { revision: number; service: LlmService | undefined } | undefined;
   const current = async (): Promise<LlmService> => {
     if (!built || built.revision !== settings.revision) {
       const revision = settings.revision;
       const credentials = await settings.credentials();
-      built = { revision, service: credentials && createLlmService(credentials) };
+      built = { revision, service: credentials && createLlmService({ ...credentials, maxAnswerBytes }) };
     }
     return built.service ?? fallback;
   };

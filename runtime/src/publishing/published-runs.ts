@@ -1,5 +1,6 @@
 import { AppError, type Values } from '@flowloom/nodes';
 import type { RunService, StartedRun, StartRunOptions } from '../runs/run-service.js';
+import type { PublishedEndpoint } from '../store/published.js';
 import type { FrozenVersion, Overrides, PublishedService } from './versions.js';
 
 /** A request to a published endpoint, whichever face it came through. */
@@ -35,7 +36,7 @@ export function startPublishedRun(
   { published: versions, runs }: { published: PublishedService; runs: RunService },
   published: FrozenVersion,
   request: PublishedRunRequest,
-  caller: { keyId: string; endpoint: 'run' | 'chat' },
+  caller: { keyId: string; endpoint: PublishedEndpoint },
   options: Pick<StartRunOptions, 'streamedToClient'> = {},
 ): StartedPublishedRun {
   const flowId = published.flowId;

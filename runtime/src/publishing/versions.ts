@@ -20,7 +20,14 @@ import {
   type Values,
   validateFlow,
 } from '@flowloom/nodes';
-import { bundleOf, decodeBundle, encodeBundle, type FrozenFlow, type PublishedRow } from '../store/published.js';
+import {
+  bundleOf,
+  decodeBundle,
+  encodeBundle,
+  type FrozenFlow,
+  type PublishedEndpoint,
+  type PublishedRow,
+} from '../store/published.js';
 import type { Store, StoredFlow } from '../store/types.js';
 import { FrozenBundle } from './frozen-bundle.js';
 
@@ -276,7 +283,7 @@ export class PublishedService {
    * Records which version, key and face served a run (the run itself is in `runs`). The row goes with the store's
    * next group commit, together with the run's own row and events (not one write per request).
    */
-  recordRun(runId: string, flowId: string, version: number, keyId: string, endpoint: 'run' | 'chat'): void {
+  recordRun(runId: string, flowId: string, version: number, keyId: string, endpoint: PublishedEndpoint): void {
     this.#store.published.recordRun({ runId, flowId, version, keyId, endpoint });
   }
 

@@ -4,11 +4,12 @@ import {
   type FlowRunner,
   type NodeRegistry,
   type NodeServices,
+  type SandboxService,
   type TraceEvent,
   type Values,
 } from '@flowloom/nodes';
 import { newRunId, type RunHandle, type RunResult, RunTrace, reusableOutputs, startRun } from '../engine/index.js';
-import type { RunRecord, Store } from '../store/types.js';
+import type { RunEnd, RunRecord, Store } from '../store/types.js';
 import { describeFlow } from './flow-describe.js';
 
 /** The attempt of a run executed by the process that started it (a queued run is claimed later: attempt 0 → 1). */
@@ -16,6 +17,25 @@ const FIRST_ATTEMPT = 1;
 
 /** How deep subflows may nest before a run is refused (a flow calling itself, directly or not). */
 export const MAX_SUBFLOW_DEPTH = 8;
+
+/** Node executions of one root run, its child runs included, when FLOWLOOM_MAX_NODE_RUNS is unset. */
+export const DEFAULT_MAX_NODE_RUNS = 10_000;
+
+/**
+ * What a root run and every run under it (subflow, map, tool-flow, at every depth) share: one budget of node
+ * executions and one deadline, so a request cannot fan out without bound or outlive its time limit in child runs.
+ */
+interface RunTree {
+  /** The root run: the sandbox queues the tree's scripts under its id (fair between trees). */
+  readonly rootRunId: string;
+  nodeRuns: number;
+  readonly maxNodeRuns: number;
+  /** `Date.now()` past which the tree's time limit is over; undefined: none. */
+  readonly deadline?: number;
+  readonly timeoutMessage: string;
+  /** Cancels the root run with RUN_TIMEOUT (which cancels every run under it). */
+  expire?: () => void;
+}
 
 /**
  * The flows a run may call, frozen (a published version's bundle): the run's flow calls, at every depth, resolve here
@@ -39,12 +59,24 @@ export interface StartRunOptions {
   timeoutMs?: number;
   timeoutMessage?: string;
   parentRunId?: string;
+  /** The span of the parent run that started this one (a subflow, map item or tool-flow call). */
+  parentSpanId?: string;
   /** Extra request values for `ctx.request`. */
   request?: Record<string, unknown>;
   /** Run-from-node: outputs to reuse instead of executing, by node id (see the engine's `reusableOutputs`). */
   reuse?: ReadonlyMap<string, Values>;
   /** Nodes not retried once they streamed text (see the engine's `RunOptions.streamedToClient`). */
   streamedToClient?: ReadonlySet<string>;
+  /** The tree of a child run (set by the flow runner): its budget and deadline are its root's. */
+  tree?: RunTree;
+}
+
+/** What run watchers (`onRun`) learn of a run as it starts, besides its handle. */
+export interface RunStartInfo {
+  flow: FlowFile;
+  flowVersion: number | null;
+  parentRunId?: string;
+  parentSpanId?: string;
 }
 
 /** A run that started: the engine's handle, and `done`, which settles once its final state is stored. */
@@ -53,8 +85,17 @@ export interface StartedRun {
   done: Promise<RunRecord>;
 }
 
+/** Where the run service reports what it cannot tell a caller (a run's end that could not be stored). */
+export interface RunServiceLog {
+  error(data: { err: unknown; runId: string }, message: string): void;
+}
+
 export interface RunServiceOptions {
   store: Store;
+  /** Default: nothing is logged. */
+  log?: RunServiceLog;
+  /** Node executions of a root run, its child runs included (FLOWLOOM_MAX_NODE_RUNS; default 10,000). */
+  maxNodeRuns?: number;
   registry: NodeRegistry;
   /** Services every run gets (llm, and vectors/embeddings when configured); `flows` is added per run. */
   services: NodeServices;
@@ -78,7 +119,9 @@ export class RunService {
   readonly #store: Store;
   readonly #nodes: NodeRegistry;
   readonly #services: NodeServices;
-  readonly #listeners = new Set<(handle: RunHandle) => void>();
+  readonly #log?: RunServiceLog;
+  readonly #maxNodeRuns: number;
+  readonly #listeners = new Set<(handle: RunHandle, info: RunStartInfo) => void>();
   /**
    * The parsed draft of each flow, keyed by its stored text: the engine caches compiled plans per flow object,
    * so handing it the same object for the same text skips validation and compilation on every run.
@@ -89,6 +132,8 @@ export class RunService {
     this.#store = options.store;
     this.#nodes = options.registry;
     this.#services = options.services;
+    this.#log = options.log;
+    this.#maxNodeRuns = options.maxNodeRuns ?? DEFAULT_MAX_NODE_RUNS;
   }
 
   /** Runs the saved draft of a flow. Throws FLOW_NOT_FOUND, FLOW_INVALID or RUN_INPUT_INVALID before starting. */
@@ -149,14 +194,31 @@ export class RunService {
       );
     }
     const runId = newRunId();
+    const tree = options.tree ?? this.#newTree(runId, options);
+    // A child run is refused before anything is stored once its tree is out of node executions or time. (The root's
+    // timer cancels the tree, children included, through their signals; this holds when the timer is late, e.g. on
+    // a busy event loop.)
+    if (options.tree) checkTree(tree);
     const trace = new RunTrace(runId, flow.id);
     const store = this.#store;
     // Subscribed before the first event: every event is queued for the store, in order. A run executed here is its
-    // first attempt.
-    trace.subscribe((event) => store.enqueueEvent(event, FIRST_ATTEMPT));
+    // first attempt. An event that cannot be queued (never expected: values are checked where they enter) fails the
+    // run when it ends, with the reason, instead of being lost without a word.
+    const unstored: { err?: unknown; seq?: number } = {};
+    trace.subscribe((event) => {
+      try {
+        store.enqueueEvent(event, FIRST_ATTEMPT);
+      } catch (err) {
+        if (unstored.err === undefined) Object.assign(unstored, { err, seq: event.seq });
+      }
+    });
     const handle = startRun(flow, {
       registry: this.#nodes,
-      services: { ...this.#services, flows: this.#flowRunner(runId, depth, options.bundle) },
+      services: {
+        ...this.#services,
+        flows: this.#flowRunner(runId, depth, options.bundle, tree),
+        ...(this.#services.sandbox && { sandbox: keyedSandbox(this.#services.sandbox, tree.rootRunId) }),
+      },
       inputs: options.inputs,
       request: { ...options.request, ...(options.sessionId !== undefined && { sessionId: options.sessionId }) },
       runId,
@@ -167,7 +229,14 @@ export class RunService {
       timeoutMessage: options.timeoutMessage,
       reuse: options.reuse,
       streamedToClient: options.streamedToClient,
+      beforeNode: () => {
+        checkTree(tree);
+        tree.nodeRuns++;
+      },
     });
+    if (!options.tree && tree.deadline !== undefined) {
+      tree.expire = () => handle.cancel(new AppError('RUN_TIMEOUT', tree.timeoutMessage));
+    }
     const record: RunRecord = {
       runId,
       flowId: flow.id,
@@ -181,13 +250,19 @@ export class RunService {
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
     };
     store.insertRun(record);
-    const done = handle.result.then((result) => this.#finish(record, result));
+    const done = handle.result.then((result) => this.#finish(record, result, unstored));
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
+    const info: RunStartInfo = {
+      flow,
+      flowVersion,
+      ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
+      ...(options.parentSpanId !== undefined && { parentSpanId: options.parentSpanId }),
+    };
     for (const listener of this.#listeners) {
       try {
-        listener(handle);
+        listener(handle, info);
       } catch {
         // A faulty watcher (e.g. a socket going away) must not fail a run that has started.
       }
@@ -195,9 +270,14 @@ export class RunService {
     return { handle, done };
   }
 
-  #finish(record: RunRecord, result: RunResult): RunRecord {
+  /**
+   * Queues a run's final state. It never fails silently: an end that cannot be stored (an event that could not be
+   * queued, or the end itself) is stored as `failed` with the reason instead, and logged; only a store that refuses
+   * even that rejects `done` (the run still leaves the live set, so nothing waits on it forever).
+   */
+  #finish(record: RunRecord, result: RunResult, unstored: { err?: unknown; seq?: number }): RunRecord {
     const endedAt = new Date().toISOString();
-    const end = {
+    let end: RunEnd = {
       status: result.status,
       outputs: result.outputs,
       ...(result.error && { error: result.error }),
@@ -207,7 +287,17 @@ export class RunService {
       durationMs: result.durationMs,
     };
     try {
-      this.#store.finishRun(record.runId, record.attempt, end);
+      if (unstored.err !== undefined) {
+        this.#log?.error({ err: unstored.err, runId: record.runId }, `event ${unstored.seq} of the run was not stored`);
+        end = unstorableEnd(end, `its event ${unstored.seq} could not be stored`, unstored.err);
+      }
+      try {
+        this.#store.finishRun(record.runId, record.attempt, end);
+      } catch (err) {
+        this.#log?.error({ err, runId: record.runId }, "the run's final state could not be stored");
+        end = unstorableEnd(end, 'its final state could not be stored', err);
+        this.#store.finishRun(record.runId, record.attempt, end);
+      }
     } finally {
       this.#live.delete(record.runId);
     }
@@ -218,10 +308,23 @@ export class RunService {
    * `ctx.services.flows` of one run: runs a flow one level deeper, cancelled with its caller. The flow is the
    * bundle's frozen copy when the run has a bundle (passed on to the nested run), else the saved draft.
    */
-  #flowRunner(parentRunId: string, depth: number, bundle: FlowBundle | undefined): FlowRunner {
+  /** The tree of a root run: a fresh budget, and its own time limit as the deadline of every run under it. */
+  #newTree(rootRunId: string, options: StartRunOptions): RunTree {
+    const { timeoutMs } = options;
+    return {
+      rootRunId,
+      nodeRuns: 0,
+      maxNodeRuns: this.#maxNodeRuns,
+      ...(timeoutMs !== undefined && timeoutMs > 0 && { deadline: Date.now() + timeoutMs }),
+      // The engine's own message for its timer, so both ends of the limit say the same.
+      timeoutMessage: options.timeoutMessage ?? `the run took longer than its limit of ${timeoutMs} ms`,
+    };
+  }
+
+  #flowRunner(parentRunId: string, depth: number, bundle: FlowBundle | undefined, tree: RunTree): FlowRunner {
     const resolve = async (flowId: string) => (bundle ? bundle.resolve(flowId) : await this.savedFlow(flowId));
     return {
-      run: async (flowId, inputs, { signal, request, onUsage }) => {
+      run: async (flowId, inputs, { signal, request, onUsage, parentSpanId }) => {
         const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : undefined;
         const { flow, version } = await resolve(flowId);
         const { done } = this.start(
@@ -231,6 +334,8 @@ export class RunService {
             signal,
             depth: depth + 1,
             parentRunId,
+            tree,
+            ...(parentSpanId !== undefined && { parentSpanId }),
             ...(bundle && { bundle }),
             ...(sessionId !== undefined && { sessionId }),
           },
@@ -292,8 +397,11 @@ export class RunService {
     return live.done;
   }
 
-  /** Called with every run started from now on. Returns the unsubscribe function. */
-  onRun(listener: (handle: RunHandle) => void): () => void {
+  /**
+   * Called with every run started from now on, as it starts (its first events may be in its trace already:
+   * `trace.subscribe` replays them). Returns the unsubscribe function.
+   */
+  onRun(listener: (handle: RunHandle, info: RunStartInfo) => void): () => void {
     this.#listeners.add(listener);
     return () => {
       this.#listeners.delete(listener);
@@ -305,5 +413,41 @@ export class RunService {
     const pending = [...this.#live.values()];
     for (const live of pending) live.handle.cancel();
     await Promise.allSettled(pending.map((live) => live.done));
+  }
+}
+
+/** A run's end replaced by `failed` with INTERNAL and the reason: what is stored when the real end cannot be. */
+function unstorableEnd(end: RunEnd, why: string, err: unknown): RunEnd {
+  const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return {
+    status: 'failed',
+    outputs: {},
+    error: { code: 'INTERNAL', message: `the run ended ${end.status}, but ${why} (${reason})` },
+    ...(end.usage && { usage: end.usage }),
+    ...(end.costUsd !== undefined && { costUsd: end.costUsd }),
+    endedAt: end.endedAt,
+    durationMs: end.durationMs,
+  };
+}
+
+/** The sandbox as one run tree sees it: its scripts are queued under the root run's id (fair between trees). */
+function keyedSandbox(sandbox: SandboxService, key: string): SandboxService {
+  return { run: (code, args, options) => sandbox.run(code, args, { ...options, key }) };
+}
+
+/**
+ * Throws RUN_NODE_LIMIT once a tree has used its node executions, and RUN_TIMEOUT once it is past its deadline (then
+ * cancelling the root run, so the whole tree ends `cancelled` with RUN_TIMEOUT at once).
+ */
+function checkTree(tree: RunTree): void {
+  if (tree.nodeRuns >= tree.maxNodeRuns) {
+    throw new AppError(
+      'RUN_NODE_LIMIT',
+      `the run reached its limit of ${tree.maxNodeRuns} node executions, its child runs included (FLOWLOOM_MAX_NODE_RUNS)`,
+    );
+  }
+  if (tree.deadline !== undefined && Date.now() >= tree.deadline) {
+    tree.expire?.();
+    throw new AppError('RUN_TIMEOUT', tree.timeoutMessage);
   }
 }

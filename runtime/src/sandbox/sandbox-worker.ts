@@ -18,8 +18,14 @@ export interface SandboxJob {
 export type SandboxReply =
   | { type: 'start'; id: number }
   | { type: 'log'; id: number; line: string }
-  | { type: 'done'; id: number; value: unknown }
-  | { type: 'error'; id: number; error: { code: string; message: string; details?: unknown[] } };
+  | { type: 'done'; id: number; value: unknown; memoryBytes: number }
+  | {
+      type: 'error';
+      id: number;
+      error: { code: string; message: string; details?: unknown[] };
+      /** The script's WebAssembly memory when it ended (the pool recycles a worker past its budget). */
+      memoryBytes: number;
+    };
 
 const port = parentPort;
 if (port) {
@@ -35,12 +41,22 @@ if (port) {
         memoryBytes: job.memoryBytes,
         onLog: (line) => send({ type: 'log', id: job.id, line }),
       });
-      send({ type: 'done', id: job.id, value });
+      try {
+        send({ type: 'done', id: job.id, value, memoryBytes: sandbox.lastMemoryBytes });
+      } catch (err) {
+        // A value that cannot be posted (it never reaches the host): the job still gets an answer.
+        send({
+          type: 'error',
+          id: job.id,
+          error: { code: 'SANDBOX_ERROR', message: `the script's result cannot be sent: ${String(err)}` },
+          memoryBytes: sandbox.lastMemoryBytes,
+        });
+      }
     } catch (err) {
       const error = isAppError(err)
         ? { code: err.code, message: err.message, ...(err.details && { details: err.details }) }
         : { code: 'SANDBOX_ERROR', message: err instanceof Error ? err.message : String(err) };
-      send({ type: 'error', id: job.id, error });
+      send({ type: 'error', id: job.id, error, memoryBytes: sandbox.lastMemoryBytes });
     }
   });
 }

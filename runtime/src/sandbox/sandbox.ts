@@ -1,11 +1,20 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
-import { AppError, type ErrorCode, type SandboxRunOptions, type SandboxService } from '@flowloom/nodes';
+import {
+  AppError,
+  type ErrorCode,
+  findValueProblem,
+  type SandboxRunOptions,
+  type SandboxService,
+} from '@flowloom/nodes';
 import {
   newQuickJSWASMModule,
+  newVariant,
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSRuntime,
-  type QuickJSWASMModule,
+  RELEASE_SYNC,
 } from 'quickjs-emscripten';
 import { spawnServiceWorker } from '../platform/worker-module.js';
 import type { SandboxJob, SandboxReply } from './sandbox-worker.js';
@@ -36,6 +45,38 @@ const DEFAULTS: Required<SandboxConfig> = {
 
 // QuickJS checks its own stack limit; past ~384 KiB the wasm frames exhaust Node's native stack first.
 const MAX_STACK_BYTES = 256 * 1024;
+const WASM_PAGE = 64 * 1024;
+/** The WebAssembly memory the QuickJS build starts with (its stack, static data and first heap): 256 pages. */
+export const BASE_MEMORY_BYTES = 256 * WASM_PAGE;
+
+/** What this module uses of a WebAssembly memory. */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+
+/** The `WebAssembly` global, which the Node types here describe only as a namespace of types. */
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+      compile(bytes: Uint8Array): Promise<WebAssembly.Module>;
+    };
+  }
+).WebAssembly;
+
+/** The QuickJS build, compiled once per thread; each script gets an instance of its own with its own memory. */
+let compiled: Promise<WebAssembly.Module> | undefined;
+function compiledQuickJs(): Promise<WebAssembly.Module> {
+  compiled ??= (async () => {
+    const fromQuickJs = createRequire(createRequire(import.meta.url).resolve('quickjs-emscripten'));
+    const bytes = await readFile(fromQuickJs.resolve('@jitl/quickjs-wasmfile-release-sync/wasm'));
+    return wasm.compile(bytes);
+  })();
+  compiled.catch(() => {
+    compiled = undefined;
+  });
+  return compiled;
+}
 const FILE_NAME = 'code.js';
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const RESERVED = new Set(['arguments', 'eval', 'this', 'await', 'yield', 'let', 'static', 'undefined', 'globalThis']);
@@ -54,13 +95,16 @@ interface ScriptError {
 }
 
 /**
- * JavaScript in QuickJS compiled to WebAssembly: each run gets a fresh runtime and context with a memory limit,
- * a stack limit and an interrupt handler for the deadline. The context has no module loader and no host objects
- * except `console`, so `require`, `process`, `fetch`, `import` and the file system do not exist inside it.
+ * JavaScript in QuickJS compiled to WebAssembly: each run gets an instance of its own, whose WebAssembly memory cannot
+ * grow past `BASE_MEMORY_BYTES` plus the script's memory limit (so the limit holds however the script allocates: QuickJS's
+ * own count misses allocations in this build), with a stack limit and an interrupt handler for the deadline; the
+ * memory is let go when the script ends. The context has no module loader and no host objects except `console`, so
+ * `require`, `process`, `fetch`, `import` and the file system do not exist inside it.
  */
 export class QuickJsSandbox implements SandboxService {
   readonly #config: Required<SandboxConfig>;
-  #module?: Promise<QuickJSWASMModule>;
+  /** The size of the last script's WebAssembly memory when it ended (the worker pool recycles big workers). */
+  lastMemoryBytes = 0;
 
   constructor(config: SandboxConfig = {}) {
     this.#config = { ...DEFAULTS, ...config };
@@ -88,7 +132,13 @@ export class QuickJsSandbox implements SandboxService {
     const memoryBytes = clamp(options.memoryBytes ?? config.defaultMemoryBytes, 1024 * 1024, config.maxMemoryBytes);
     options.signal.throwIfAborted();
 
-    const module = await this.#getModule();
+    const memory = new wasm.Memory({
+      initial: BASE_MEMORY_BYTES / WASM_PAGE,
+      maximum: Math.ceil((BASE_MEMORY_BYTES + memoryBytes) / WASM_PAGE),
+    });
+    const module = await newQuickJSWASMModule(
+      newVariant(RELEASE_SYNC, { wasmModule: await compiledQuickJs(), wasmMemory: memory }),
+    );
     options.signal.throwIfAborted();
     const runtime = module.newRuntime();
     const deadline = Date.now() + timeoutMs;
@@ -161,30 +211,29 @@ export class QuickJsSandbox implements SandboxService {
           `the script's result is larger than ${config.maxResultBytes} bytes of JSON`,
         );
       }
-      return JSON.parse(out) as unknown;
+      // JSON.parse is iterative; a value nested deeper than values may be fails here, before it crosses a thread.
+      const result = JSON.parse(out) as unknown;
+      const deep = findValueProblem(result, { prefix: 'result' });
+      if (deep) throw new AppError('VALUE_TOO_DEEP', `the script's ${deep.path} ${deep.message}`);
+      return result;
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (options.signal.aborted) throw options.signal.reason;
-      // A host-level failure (the WebAssembly engine itself): start from a fresh module next time.
-      this.#module = undefined;
+      // A host-level failure: the WebAssembly engine itself, or its memory at its maximum outside QuickJS's checks.
+      if (memory.buffer.byteLength >= BASE_MEMORY_BYTES + memoryBytes) throw memoryError(memoryBytes);
       throw new AppError('SANDBOX_ERROR', `the sandbox failed: ${err instanceof Error ? err.message : String(err)}`, {
         cause: err,
       });
     } finally {
+      this.lastMemoryBytes = memory.buffer.byteLength;
       try {
         for (const handle of handles.reverse()) if (handle.alive) handle.dispose();
         vm.dispose();
         runtime.dispose();
       } catch {
-        // QuickJS can assert while freeing a runtime that ran out of memory; the module is then unusable.
-        this.#module = undefined;
+        // QuickJS can assert while freeing a runtime that ran out of memory: the instance is dropped either way.
       }
     }
-  }
-
-  #getModule(): Promise<QuickJSWASMModule> {
-    this.#module ??= newQuickJSWASMModule();
-    return this.#module;
   }
 
   /** `console.log/info/warn/error/debug` forward to `onLog`, bounded in count and length. */
@@ -210,16 +259,25 @@ export class QuickJsSandbox implements SandboxService {
   }
 }
 
+/** Worker threads of the sandbox pool when FLOWLOOM_SANDBOX_WORKERS is unset. */
+export const DEFAULT_SANDBOX_WORKERS = 4;
+
+/** A worker whose last script's memory grew past this is ended after it, so the memory goes back to the system. */
+const RECYCLE_MEMORY_BYTES = BASE_MEMORY_BYTES + 64 * 1024 * 1024;
+
 /** Options of the worker pool. */
 export interface WorkerSandboxConfig extends SandboxConfig {
-  /** Worker threads running scripts at once (default 2). */
+  /** Worker threads running scripts at once (FLOWLOOM_SANDBOX_WORKERS, default 4). */
   workers?: number;
   /** Time past a script's own limit after which its worker is killed if it has not answered. */
   graceMs?: number;
+  /** Past this WebAssembly memory, a worker is ended after its script (default: 64 MiB above the base). */
+  recycleMemoryBytes?: number;
 }
 
 interface PendingJob {
   job: SandboxJob;
+  key: string;
   options: SandboxRunOptions;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
@@ -240,23 +298,40 @@ function spawnWorker(config: SandboxConfig): Worker {
 /**
  * The sandbox as a pool of worker threads, each with its own QuickJS: scripts never block the runtime's event loop,
  * a cancelled run ends its script at once (the worker is terminated and replaced), and a watchdog kills a worker
- * that overruns its deadline by more than `graceMs`.
+ * that overruns its deadline by more than `graceMs`. Scripts are queued fairly by `key` (a run): the next script is
+ * one of the key holding the fewest workers (the longest waiting among them), and one key holds at most all workers
+ * but one, so one run's long scripts never keep another run's scripts waiting for a worker. A worker whose script
+ * grew its memory past `recycleMemoryBytes` is ended afterwards, so that memory is returned.
  */
 export class WorkerSandbox implements SandboxService {
   readonly #config: Required<SandboxConfig>;
   readonly #size: number;
   readonly #graceMs: number;
+  readonly #recycleBytes: number;
   readonly #idle: WorkerSlot[] = [];
   readonly #queue: PendingJob[] = [];
+  /** Workers held per key. */
+  readonly #held = new Map<string, number>();
   #live = 0;
   #nextId = 0;
   #closed = false;
 
   constructor(config: WorkerSandboxConfig = {}) {
-    const { workers, graceMs, ...limits } = config;
+    const { workers, graceMs, recycleMemoryBytes, ...limits } = config;
     this.#config = { ...DEFAULTS, ...limits };
-    this.#size = Math.max(1, workers ?? 2);
+    this.#size = Math.max(1, workers ?? DEFAULT_SANDBOX_WORKERS);
     this.#graceMs = graceMs ?? 2_000;
+    this.#recycleBytes = recycleMemoryBytes ?? RECYCLE_MEMORY_BYTES;
+  }
+
+  /** Worker threads alive now (busy or idle). */
+  get workerCount(): number {
+    return this.#live;
+  }
+
+  /** How many workers one key may hold at once: all but one, so another key always finds one. */
+  get #perKey(): number {
+    return Math.max(1, this.#size - 1);
   }
 
   run(code: string, args: Record<string, unknown>, options: SandboxRunOptions): Promise<unknown> {
@@ -270,7 +345,7 @@ export class WorkerSandbox implements SandboxService {
       memoryBytes: options.memoryBytes,
     };
     return new Promise((resolve, reject) => {
-      const pending: PendingJob = { job, options, resolve, reject };
+      const pending: PendingJob = { job, key: options.key ?? `job ${job.id}`, options, resolve, reject };
       const onAbort = () => {
         const queued = this.#queue.indexOf(pending);
         if (queued >= 0) this.#queue.splice(queued, 1);
@@ -301,12 +376,30 @@ export class WorkerSandbox implements SandboxService {
     await Promise.allSettled(workers);
   }
 
+  /** The queued script to start next: of the key holding the fewest workers (below its cap), the oldest. */
+  #next(): number {
+    let best = -1;
+    let bestHeld = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.#queue.length; i++) {
+      const held = this.#held.get((this.#queue[i] as PendingJob).key) ?? 0;
+      if (held < bestHeld && held < this.#perKey) {
+        best = i;
+        bestHeld = held;
+        if (held === 0) break;
+      }
+    }
+    return best;
+  }
+
   #pump(): void {
     while (this.#queue.length > 0 && (this.#idle.length > 0 || this.#live < this.#size)) {
+      const index = this.#next();
+      if (index < 0) return;
+      const pending = this.#queue.splice(index, 1)[0] as PendingJob;
       const slot = this.#idle.pop() ?? this.#spawn();
-      const pending = this.#queue.shift() as PendingJob;
       slot.job = pending;
       pending.slot = slot;
+      this.#held.set(pending.key, (this.#held.get(pending.key) ?? 0) + 1);
       slot.worker.ref();
       try {
         slot.worker.postMessage(pending.job);
@@ -335,6 +428,15 @@ export class WorkerSandbox implements SandboxService {
     };
     worker.on('error', (err) => lost(err.message));
     worker.on('exit', (code) => lost(`exit code ${code}`));
+    // An answer that cannot be read on this side (never expected: results are checked in the worker) ends the job.
+    worker.on('messageerror', (err) => {
+      const pending = slot.job;
+      this.#kill(slot);
+      if (pending)
+        this.#settle(pending, () =>
+          pending.reject(new AppError('SANDBOX_ERROR', `the script's answer could not be read: ${err.message}`)),
+        );
+    });
     return slot;
   }
 
@@ -357,7 +459,11 @@ export class WorkerSandbox implements SandboxService {
       return;
     }
     slot.job = undefined;
-    this.#release(slot);
+    if (reply.memoryBytes > this.#recycleBytes) {
+      // Its memory goes back to the system with the thread; a fresh worker replaces it on demand.
+      this.#forget(slot);
+      void slot.worker.terminate();
+    } else this.#release(slot);
     if (reply.type === 'done') this.#settle(pending, () => pending.resolve(reply.value));
     else {
       const { code, message, details } = reply.error;
@@ -369,6 +475,11 @@ export class WorkerSandbox implements SandboxService {
   #settle(pending: PendingJob, finish: () => void): void {
     if (pending.timer) clearTimeout(pending.timer);
     pending.timer = undefined;
+    if (pending.slot) {
+      const held = (this.#held.get(pending.key) ?? 1) - 1;
+      if (held > 0) this.#held.set(pending.key, held);
+      else this.#held.delete(pending.key);
+    }
     pending.slot = undefined;
     finish();
   }
@@ -462,6 +573,10 @@ function drainJobs(
   }
 }
 
+function memoryError(memoryBytes: number): AppError {
+  return new AppError('SANDBOX_MEMORY', `the script used more than ${Math.round(memoryBytes / 1048576)} MB of memory`);
+}
+
 /** Maps an error thrown inside the script to SANDBOX_TIMEOUT, SANDBOX_MEMORY or SANDBOX_ERROR with its line. */
 function scriptError(
   vm: QuickJSContext,
@@ -479,12 +594,7 @@ function scriptError(
   }
   // QuickJS throws null when it cannot even allocate the "out of memory" error (a script's own `throw null` lands
   // here too, which is reported the same way).
-  if (dumped === null) {
-    return new AppError(
-      'SANDBOX_MEMORY',
-      `the script used more than ${Math.round(memoryBytes / 1048576)} MB of memory`,
-    );
-  }
+  if (dumped === null) return memoryError(memoryBytes);
   const error: ScriptError =
     typeof dumped === 'object' ? (dumped as ScriptError) : { name: 'Error', message: safeJson(dumped) };
   const name = typeof error.name === 'string' ? error.name : 'Error';
@@ -493,12 +603,7 @@ function scriptError(
     if (signal.aborted) return signal.reason;
     return new AppError('SANDBOX_TIMEOUT', `the script ran longer than ${timeoutMs} ms and was stopped`);
   }
-  if (name === 'InternalError' && message === 'out of memory') {
-    return new AppError(
-      'SANDBOX_MEMORY',
-      `the script used more than ${Math.round(memoryBytes / 1048576)} MB of memory`,
-    );
-  }
+  if (name === 'InternalError' && message === 'out of memory') return memoryError(memoryBytes);
   if (/^(InternalError|RangeError)$/.test(name) && /too long|invalid array length|out of memory/i.test(message)) {
     return new AppError('SANDBOX_MEMORY', `the script allocated too much: ${message}`);
   }

@@ -30,13 +30,16 @@ export interface PublishedRow {
   publishedAt: string;
 }
 
+/** The published face that served a run: the run endpoint, chat completions or the Responses API. */
+export type PublishedEndpoint = 'run' | 'chat' | 'responses';
+
 /** Which version, key and face served a run. */
 export interface PublishedRunRow {
   runId: string;
   flowId: string;
   version: number;
   keyId: string;
-  endpoint: 'run' | 'chat';
+  endpoint: PublishedEndpoint;
 }
 
 /** A flow frozen in a published version's bundle: a called flow's draft, with full params, and its draft version. */

@@ -3,15 +3,18 @@ import { useCallback, useEffect, useState } from 'react';
 import { closeFlow, openFlow, replayRun, saveNow, startAutosave } from '../../api/actions';
 import { FlowCanvas } from '../../canvas/FlowCanvas';
 import { Palette } from '../../canvas/Palette';
+import { ESTIMATED_SIZE, placeBeside } from '../../canvas/placement';
 import { Inspector } from '../../inspector/Inspector';
 import { RunPanel } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
+import { selectSelectedNodeId } from '../../store/selectors';
 import type { RightTab } from '../../store/ui-slice';
 import { type TabItem, TabList, TabPanel } from '../../ui/Tabs';
 import { useDocumentTitle } from '../../ui/use-document-title';
 import { Announcer } from './Announcer';
 import { BottomPanel } from './BottomPanel';
 import { ConflictBanner } from './ConflictBanner';
+import { ShortcutsDialog } from './ShortcutsDialog';
 import { SkipLinks } from './SkipLinks';
 import { TopBar } from './TopBar';
 import { useEditorKeys } from './use-editor-keys';
@@ -79,14 +82,22 @@ function EditorLayout() {
     (type: string) => {
       const at = centre();
       const s = useEditor.getState();
-      const jitter = (s.nodes.length % 5) * 24;
-      const id = addNode(type, { x: Math.round(at.x - 120 + jitter), y: Math.round(at.y - 40 + jitter) });
+      // Beside the selection, else at the centre of the view; never on top of a node.
+      const fallback = { x: at.x - ESTIMATED_SIZE.width / 2, y: at.y - ESTIMATED_SIZE.height / 2 };
+      const id = addNode(type, placeBeside(s.nodes, fallback));
       s.announce(`Added ${s.catalog[type]?.title ?? type} node ${id}, selected.`);
     },
     [addNode, centre],
   );
 
   useEditorKeys(centre);
+
+  // The inspector follows the selection: selecting a node shows its settings, whichever tab was open. What was typed
+  // in the Run tab stays (it lives in the store).
+  const selectedId = useEditor(selectSelectedNodeId);
+  useEffect(() => {
+    if (selectedId !== null) useEditor.getState().setRightTab('inspect');
+  }, [selectedId]);
 
   return (
     <div className="editor">
@@ -117,6 +128,7 @@ function EditorLayout() {
         </aside>
       </main>
       <Announcer />
+      <ShortcutsDialog />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { cancelRun, exportCurrentFlow, runFlow } from '../../api/actions';
 import { boundsOf } from '../../canvas/culling';
+import { placeBeside } from '../../canvas/placement';
 import { PublishButton } from '../../publish/PublishButton';
 import { selectInputFieldsKey } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
@@ -94,7 +95,8 @@ function EditTools() {
   const note = () => {
     const rect = document.querySelector('[data-testid="canvas"]')?.getBoundingClientRect();
     const at = rect ? screenToFlowPosition({ x: rect.left + 80, y: rect.top + 80 }) : { x: 0, y: 0 };
-    addNote({ x: Math.round(at.x), y: Math.round(at.y) });
+    // Notes are 220 × 120: on a free spot near the top left of the view (or beside the selection), never on a node.
+    addNote(placeBeside(useEditor.getState().nodes, at, { width: 220, height: 120 }));
   };
 
   return (
@@ -144,6 +146,16 @@ function EditTools() {
         data-testid="export-flow"
       >
         Export
+      </button>
+      <button
+        type="button"
+        className="btn btn-ghost btn-icon"
+        onClick={() => useEditor.getState().setShortcutsOpen(true)}
+        title="Keyboard shortcuts (?)"
+        aria-label="Keyboard shortcuts"
+        data-testid="shortcuts-button"
+      >
+        ?
       </button>
     </div>
   );

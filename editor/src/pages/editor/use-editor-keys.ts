@@ -1,6 +1,6 @@
 import { useStoreApi } from '@xyflow/react';
 import { useEffect } from 'react';
-import { copyToClipboard, pasteText, saveNow } from '../../api/actions';
+import { copyToClipboard, duplicateSelection, pasteText, saveNow } from '../../api/actions';
 import { useEditor } from '../../store/index';
 
 function isEditable(target: EventTarget | null): boolean {
@@ -11,7 +11,7 @@ function isEditable(target: EventTarget | null): boolean {
   );
 }
 
-/** Shortcuts: save, undo/redo, delete, select all, copy/cut/paste (flow JSON on the clipboard). */
+/** Shortcuts: save, undo/redo, delete, select all, duplicate, copy/cut/paste (flow JSON on the clipboard). */
 export function useEditorKeys(centre: () => { x: number; y: number }) {
   const flow = useStoreApi();
   useEffect(() => {
@@ -35,11 +35,18 @@ export function useEditorKeys(centre: () => { x: number; y: number }) {
       } else if (mod && key === 'a') {
         e.preventDefault();
         s.selectAll();
+      } else if (mod && key === 'd') {
+        // The browser's own Ctrl+D (bookmark) is not what anyone means on a canvas.
+        e.preventDefault();
+        duplicateSelection();
       } else if (mod && (key === 'c' || key === 'x')) {
         void copyToClipboard(key === 'x');
       } else if (e.key === 'Delete' || e.key === 'Backspace') {
         e.preventDefault();
         s.deleteSelection();
+      } else if (e.key === '?' && !mod) {
+        e.preventDefault();
+        s.setShortcutsOpen(true);
       } else if (e.key === 'Escape') {
         // First a connection begun with Enter or a click on a port, then the selection.
         if (flow.getState().connectionClickStartHandle) {

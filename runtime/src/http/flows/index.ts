@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AppError,
   chatShape,
+  depthProblems,
   FLOW_SCHEMA,
   type FlowFile,
   type FlowInputsAnswer,
@@ -50,8 +51,17 @@ export const flows: FastifyPluginAsyncTypebox<{ templatesDir: string }> = async 
   const notFound = (id: string) => new AppError('FLOW_NOT_FOUND', `flow "${id}" does not exist`);
   /** A flow as it comes in (a body, a template), its nodes upgraded to their kinds' versions. */
   const migrated = (flow: FlowFile) => migrateFlow(flow, app.runtime.registry).flow;
-  /** What the store keeps of a flow that comes in: migrated, then only the user's choices. */
-  const toStore = (flow: FlowFile) => normalizeFlow(migrated(flow), app.runtime.registry.lookup);
+  /**
+   * What the store keeps of a flow that comes in: migrated, then only the user's choices. A flow nested too deep to
+   * store is refused with the problem `POST /api/validate` reports for it (FLOW_INVALID, 400).
+   */
+  const toStore = (flow: FlowFile) => {
+    const deep = depthProblems(flow);
+    if (deep.length > 0) {
+      throw new AppError('FLOW_INVALID', `flow "${flow.id}" has 1 problem(s): ${deep[0]?.message}`, { details: deep });
+    }
+    return normalizeFlow(migrated(flow), app.runtime.registry.lookup);
+  };
 
   app.get(
     '/flows',

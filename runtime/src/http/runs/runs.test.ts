@@ -81,6 +81,15 @@ describe('POST /api/flows/:id/runs (JSON)', () => {
     expect(stored?.status).toBe('failed');
   });
 
+  it('a provider answering an HTML page with status 200 fails the llm node with PROVIDER_ERROR, not an empty answer', async () => {
+    const res = await post('/api/flows/chat/runs', { inputs: { question: 'hi [[garbage:html]]' } });
+    expect(res.json()).toMatchObject({
+      status: 'failed',
+      error: { details: [{ nodeId: 'llm', code: 'PROVIDER_ERROR' }] },
+    });
+    expect(res.json().error.message).toContain('text/html');
+  });
+
   it('with no model configured, the model call fails with PROVIDER_NOT_CONFIGURED saying what to set', async () => {
     const bare = await startTestApp();
     try {

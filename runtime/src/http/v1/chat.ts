@@ -40,7 +40,10 @@ const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
  * it go to the flow's `messages` input when it has one (otherwise they are dropped: memory then comes from the
  * flow's own session memory, keyed by `session_id`).
  */
-export function chatInputs(shape: ChatShape, messages: readonly RequestMessage[]): Values {
+export function chatInputs(
+  shape: ChatShape,
+  messages: readonly { role: string; content?: RequestMessage['content'] }[],
+): Values {
   let last = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]?.role === 'user') {
@@ -71,13 +74,13 @@ function usageOf(usage: Usage | undefined) {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-function textOutput(value: unknown): string {
+export function textOutput(value: unknown): string {
   if (typeof value === 'string') return value;
   return value === undefined || value === null ? '' : JSON.stringify(value);
 }
 
 /** A failed or cancelled run as an HTTP error (the caller asked for an answer and got none). */
-function runError(run: RunRecord): AppError {
+export function runError(run: RunRecord): AppError {
   const error = run.error ?? { code: 'INTERNAL' as const, message: 'the run ended without an answer' };
   const status = error.code === 'RUN_TIMEOUT' ? 504 : error.code === 'RUN_INPUT_INVALID' ? 400 : 502;
   return new AppError(error.code, `run ${run.runId} ${run.status}: ${error.message}`, {
@@ -110,22 +113,41 @@ function chatShapeOf(app: FastifyInstance, published: PublishedVersion): ChatSha
   return shape;
 }
 
-/** `POST /v1/chat/completions`. */
-export async function chatCompletions(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-  const body = request.body as Body;
-  const flowId = body.model;
-  const key = request.apiKey as ApiKey;
-  requireScope(key, flowId);
-  // From the cache without waiting when it has the version (the hot path).
-  const published = app.runtime.published.cachedLatest(flowId) ?? (await publishedModel(app, flowId));
-  const shape = chatShapeOf(app, published);
+/** Refuses (403) a browser request from an origin the published flow does not allow, before anything runs. */
+function checkModelOrigin(request: FastifyRequest, reply: FastifyReply, published: PublishedVersion): void {
   const origins = published.settings.allowedOrigins;
   applyCors(request, reply, origins);
   if (isOriginRefused(request, origins)) {
     throw new AppError('FORBIDDEN', `origin ${request.headers.origin} is not allowed to call this flow`);
   }
+}
+
+/**
+ * The published chat flow a request names as its model, checked for the caller: in the key's scope (403), published
+ * (404 naming `model`), a chat flow (400) and callable from the request's origin (403).
+ */
+export async function chatModel(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, flowId: string) {
+  const key = request.apiKey as ApiKey;
+  requireScope(key, flowId);
+  // From the cache without waiting when it has the version (the hot path).
+  const published = app.runtime.published.cachedLatest(flowId) ?? (await publishedModel(app, flowId));
+  const shape = chatShapeOf(app, published);
+  checkModelOrigin(request, reply, published);
+  return { key, published, shape };
+}
+
+/** The chat memory session a request names: `session_id` in the body, else the `x-flowloom-session` header. */
+export function requestSession(request: FastifyRequest, bodySession: string | undefined): string | undefined {
   const header = request.headers['x-flowloom-session'];
-  const sessionId = body.session_id ?? (typeof header === 'string' && header !== '' ? header : undefined);
+  return bodySession ?? (typeof header === 'string' && header !== '' ? header : undefined);
+}
+
+/** `POST /v1/chat/completions`. */
+export async function chatCompletions(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+  const body = request.body as Body;
+  const flowId = body.model;
+  const { key, published, shape } = await chatModel(app, request, reply, flowId);
+  const sessionId = requestSession(request, body.session_id);
   const started = startPublishedRun(
     app.runtime,
     published,

@@ -9,6 +9,7 @@ import { FeedbackBody, FeedbackResponse, RunAnswer } from '../runs/schemas.js';
 import { chatCompletions, listModels, retrieveModel } from './chat.js';
 import { answerPreflight, anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { sendV1Error } from './errors.js';
+import { createResponse } from './responses.js';
 import {
   ChatCompletionBody,
   ChatCompletionResponse,
@@ -18,6 +19,8 @@ import {
   ModelsResponse,
   PublishedRunBody,
   PublishedRunParams,
+  ResponseObject,
+  ResponsesBody,
   RUN_ID_HEADER,
   v1ErrorResponses,
 } from './schemas.js';
@@ -46,7 +49,7 @@ export function checkOrigin(request: FastifyRequest, reply: FastifyReply, origin
 /**
  * The published API, authenticated by API keys only: the run endpoint (`/v1/flows/:id/run`, same body and answers
  * as a draft run, SSE on `Accept: text/event-stream`) and the OpenAI-compatible face (`/v1/chat/completions`,
- * `/v1/models`). CORS per flow from the published version's allow-list.
+ * `/v1/models`), and OpenAI's Responses API (`/v1/responses`). CORS per flow from the published version's allow-list.
  */
 export const v1: FastifyPluginAsyncTypebox = async (app) => {
   app.setErrorHandler(sendV1Error);
@@ -78,6 +81,9 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
     answerPreflight(request, reply, await flowOrigins(request.params.id)),
   );
   app.options('/v1/chat/completions', { schema: { hide: true } }, async (request, reply) =>
+    answerPreflight(request, reply, await anyFlowOrigins(app)),
+  );
+  app.options('/v1/responses', { schema: { hide: true } }, async (request, reply) =>
     answerPreflight(request, reply, await anyFlowOrigins(app)),
   );
   app.options('/v1/models', { schema: { hide: true } }, async (request, reply) =>
@@ -168,6 +174,24 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
       const given = await feedback.giveAsCaller((request.apiKey as ApiKey).id, runId, request.body);
       return reply.status(201).send({ feedback: given });
     },
+  );
+
+  app.post(
+    '/v1/responses',
+    {
+      schema: {
+        tags,
+        summary: 'OpenAI Responses API with a published chat flow',
+        description:
+          '`model` is the flow id; `input` is text or messages (`input_text`/`output_text` content), `instructions` a ' +
+          'system message before them; `previous_response_id` continues a conversation (history and chat memory). ' +
+          '`stream: true` answers Responses events (`response.created`, `response.output_text.delta`, ' +
+          '`response.completed`...). Other input types are a 400 naming them.',
+        body: ResponsesBody,
+        response: { 200: ResponseObject, ...v1ErrorResponses },
+      },
+    },
+    async (request, reply) => createResponse(app, request, reply),
   );
 
   app.get(

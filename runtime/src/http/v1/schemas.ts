@@ -112,3 +112,49 @@ export const PublishedRunParams = Type.Object({
     description: 'The run id (r_...), or the id of an OpenAI-compatible answer (chatcmpl-r_...)',
   }),
 });
+
+const ResponsesContentPart = Type.Object(
+  { type: Type.String(), text: Type.Optional(Type.String()) },
+  { additionalProperties: true },
+);
+const ResponsesInputItem = Type.Object(
+  {
+    type: Type.Optional(Type.String()),
+    role: Type.Optional(Type.String()),
+    content: Type.Optional(Type.Union([Type.String(), Type.Array(ResponsesContentPart), Type.Null()])),
+    id: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+/** OpenAI's Responses request (`responses.create`); fields the runtime does not use are accepted and ignored. */
+export const ResponsesBody = Type.Object(
+  {
+    model: Type.String({ pattern: FLOW_ID_PATTERN, description: 'The published chat flow id' }),
+    input: Type.Union([Type.String(), Type.Array(ResponsesInputItem, { minItems: 1, maxItems: 1000 })], {
+      description: 'Text (one user message) or a list of messages (`input_text` / `output_text` content)',
+    }),
+    instructions: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    previous_response_id: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    stream: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+    metadata: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
+    user: Type.Optional(Type.String({ maxLength: 200 })),
+    session_id: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'Flowloom: chat memory session' }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+/** OpenAI's Response object, as far as a chat flow fills it (every field it sends is serialized). */
+export const ResponseObject = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('response'),
+    created_at: Type.Integer(),
+    status: Type.String(),
+    model: Type.String(),
+    output: Type.Array(Type.Unknown()),
+  },
+  { additionalProperties: true },
+);

@@ -1,0 +1,131 @@
+import { isAppError } from '@flowloom/nodes';
+import { afterEach, describe, expect, it } from 'vitest';
+import { echoFlow, flowOf, startTestApp, type TestApp } from '../testing/fixtures.js';
+import { createSandbox, type WorkerSandbox } from './sandbox.js';
+
+const MB = 1024 * 1024;
+let sandbox: WorkerSandbox | undefined;
+let t: TestApp | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  await t?.close();
+  sandbox = undefined;
+  t = undefined;
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    if (isAppError(err)) return err.code;
+    throw err;
+  }
+  return 'completed';
+}
+
+describe('memory limit', () => {
+  it('holds for many allocations of 512 KB each, not only for one large one', async () => {
+    sandbox = createSandbox({ workers: 1 });
+    const signal = new AbortController().signal;
+    // 400 × 512 KB = 200 MB with a 1 MB limit: this build of QuickJS never counted these.
+    const code = 'const a = []; for (let i = 0; i < 400; i++) a.push("x".repeat(512 * 1024) + i); return a.length;';
+    expect(await codeOf(sandbox.run(code, {}, { signal, memoryBytes: MB, timeoutMs: 20_000 }))).toBe('SANDBOX_MEMORY');
+    const buffers = 'const a = []; for (let i = 0; i < 400; i++) a.push(new ArrayBuffer(512 * 1024)); return a.length;';
+    expect(await codeOf(sandbox.run(buffers, {}, { signal, memoryBytes: MB, timeoutMs: 20_000 }))).toBe(
+      'SANDBOX_MEMORY',
+    );
+    // Within its limit the same script completes.
+    expect(await sandbox.run(code.replace('400', '8'), {}, { signal, memoryBytes: 16 * MB })).toBe(8);
+  });
+
+  it('ends a worker whose script grew its memory past the recycling budget, so the memory is returned', async () => {
+    sandbox = createSandbox({ workers: 1, recycleMemoryBytes: 32 * MB });
+    const signal = new AbortController().signal;
+    expect(await sandbox.run('return 1;', {}, { signal })).toBe(1);
+    expect(sandbox.workerCount).toBe(1);
+    // About 40 MB: past the 32 MB budget.
+    const big = 'const a = []; for (let i = 0; i < 80; i++) a.push("y".repeat(512 * 1024) + i); return a.length;';
+    expect(await sandbox.run(big, {}, { signal, memoryBytes: 64 * MB, timeoutMs: 20_000 })).toBe(80);
+    expect(sandbox.workerCount).toBe(0);
+    // A fresh worker takes the next script.
+    expect(await sandbox.run('return 2;', {}, { signal })).toBe(2);
+    expect(sandbox.workerCount).toBe(1);
+  });
+});
+
+describe('fair queueing', () => {
+  it("one run's two long scripts do not keep another run's script waiting for a worker", async () => {
+    sandbox = createSandbox({ workers: 2, maxTimeoutMs: 30_000 });
+    const controller = new AbortController();
+    const spin = 'for (;;) {}';
+    let longSettled = 0;
+    const long = [1, 2].map(() =>
+      sandbox
+        ?.run(spin, {}, { signal: controller.signal, timeoutMs: 30_000, key: 'run-a' })
+        .catch(() => undefined)
+        .finally(() => longSettled++),
+    );
+    expect(await sandbox.run('return "b";', {}, { signal: new AbortController().signal, key: 'run-b' })).toBe('b');
+    // Run B got its worker while both of run A's scripts were still spinning.
+    expect(longSettled).toBe(0);
+    controller.abort(new Error('done'));
+    await Promise.all(long);
+  });
+
+  it('scripts without a key are each their own: they use every worker', async () => {
+    sandbox = createSandbox({ workers: 3 });
+    const signal = new AbortController().signal;
+    const results = await Promise.all([1, 2, 3, 4].map((n) => sandbox?.run('return n * n;', { n }, { signal })));
+    expect(results).toEqual([1, 4, 9, 16]);
+    expect(sandbox.workerCount).toBe(3);
+  });
+
+  it('through the runtime: a run with two long code nodes does not starve another run (FLOWLOOM_SANDBOX_WORKERS)', async () => {
+    t = await startTestApp({ sandbox: { workers: 2 } });
+    const spin = { code: 'for (;;) {}', timeoutMs: 30_000 };
+    const long = flowOf(
+      'long',
+      [
+        ['a', 'code', spin],
+        ['b', 'code', spin],
+        ['out', 'output', { name: 'out' }],
+        ['out2', 'output', { name: 'out2' }],
+      ],
+      ['a.result→out.value', 'b.result→out2.value'],
+    );
+    const quick = flowOf(
+      'quick',
+      [
+        ['c', 'code', { code: 'return 42;' }],
+        ['out', 'output', { name: 'out' }],
+      ],
+      ['c.result→out.value'],
+    );
+    for (const flow of [long, quick, echoFlow()]) {
+      expect((await t.app.inject({ method: 'POST', url: '/api/flows', payload: flow })).statusCode).toBe(201);
+    }
+    const accepted = await t.app.inject({
+      method: 'POST',
+      url: '/api/flows/long/runs',
+      payload: { inputs: {} },
+      headers: { prefer: 'respond-async' },
+    });
+    const longRun = accepted.json().runId as string;
+    // Both long nodes have started before the quick run does (one holds a worker, the other waits for the run's
+    // second: a run holds all workers but one).
+    await new Promise<void>((resolve) => {
+      const trace = t?.app.runtime.runs.liveTrace(longRun);
+      const started = new Set<string>();
+      trace?.subscribe((event) => {
+        if (event.type === 'node.started' && event.nodeId) started.add(event.nodeId);
+        if (started.size === 2) resolve();
+      });
+    });
+    const answer = (
+      await t.app.inject({ method: 'POST', url: '/api/flows/quick/runs', payload: { inputs: {} } })
+    ).json();
+    expect(answer).toMatchObject({ status: 'completed', outputs: { out: 42 } });
+    expect((await t.app.runtime.runs.get(longRun))?.isLive).toBe(true);
+    await t.app.inject({ method: 'POST', url: `/api/runs/${longRun}/cancel` });
+  });
+});
