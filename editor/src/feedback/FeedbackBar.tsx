@@ -1,7 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import { AddToDataset } from '../datasets/AddToDataset';
 import { Icon } from '../ui/icons';
-import { feedbackApi } from './api';
+import { editorFeedbackId, feedbackApi } from './api';
 import './feedback.css';
 
 /**
@@ -21,7 +21,7 @@ export function FeedbackBar({
   label: string;
   testId?: string;
 }) {
-  const feedbackId = `editor-${runId}${nodeId ? `-${nodeId}` : ''}`;
+  const feedbackId = editorFeedbackId(nodeId);
   const [score, setScore] = useState<number | null>(null);
   const [isOpen, setOpen] = useState(false);
   const [comment, setComment] = useState('');

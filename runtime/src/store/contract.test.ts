@@ -340,6 +340,7 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       key: 'user',
       score,
       source: 'editor',
+      author: 'admin',
       at: new Date().toISOString(),
       ...extra,
     });
@@ -354,6 +355,7 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
         score: 1,
         comment: 'good',
         source: 'editor',
+        author: 'admin',
         createdAt: expect.any(String),
         updatedAt: first.createdAt,
       });
@@ -375,8 +377,17 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
 
       expect((await store.putFeedback(write('fb_2', 'r_1', null))).score).toBeNull();
       expect((await store.listFeedback('r_1')).map((f) => f.id)).toEqual(['fb_1']);
-      await expect(store.putFeedback(write('fb_3', 'r_1', 1))).rejects.toMatchObject({ code: 'CONFLICT' });
+      // Ids are per run: fb_3 on r_1 is new feedback, r_2's is untouched.
+      await store.putFeedback(write('fb_3', 'r_1', 1));
       expect((await store.listFeedback('r_2'))[0]?.score).toBe(0);
+      // Only its author changes feedback.
+      await expect(store.putFeedback(write('fb_3', 'r_1', null, { author: 'key:k_1' }))).rejects.toMatchObject({
+        code: 'CONFLICT',
+      });
+      expect((await store.listFeedback('r_1')).map((f) => [f.id, f.score])).toEqual([
+        ['fb_1', -0.5],
+        ['fb_3', 1],
+      ]);
     });
   });
 

@@ -65,6 +65,7 @@ export interface FeedbackRow {
   comment: string | null;
   correction: string | null;
   source: string;
+  author: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -194,6 +195,7 @@ export function toFeedback(row: FeedbackRow): Feedback {
     key: row.key,
     score: row.score,
     source: row.source,
+    author: row.author,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -214,14 +216,15 @@ export function feedbackColumns(write: FeedbackWrite) {
     comment: write.comment ?? null,
     correction: jsonOrNull(write.correction),
     source: write.source,
+    author: write.author,
     at: write.at,
   };
 }
 
-/** CONFLICT for a feedback id that belongs to another run. */
-export function feedbackOfAnotherRun(id: string): AppError {
-  return new AppError('CONFLICT', `feedback "${id}" is about another run`, {
-    details: [{ field: 'body.id', message: 'is the id of feedback on another run' }],
+/** CONFLICT for a feedback id of the run that someone else wrote (the editor's, or another key's). */
+export function feedbackOfAnotherAuthor(id: string): AppError {
+  return new AppError('CONFLICT', `feedback "${id}" was given by someone else`, {
+    details: [{ field: 'body.id', message: 'is the id of feedback someone else gave on this run' }],
   });
 }
 

@@ -14,7 +14,7 @@ import {
   type FeedbackRow,
   type FlowRow,
   feedbackColumns,
-  feedbackOfAnotherRun,
+  feedbackOfAnotherAuthor,
   INTERRUPTED,
   interruptedDuration,
   interruptedEvent,
@@ -116,11 +116,11 @@ function prepareStatements(db: Database.Database) {
       WHERE runId = ? AND status IN ('queued', 'running') RETURNING attempt`),
     getEvents: db.prepare('SELECT json FROM run_events WHERE runId = ? AND seq > ? ORDER BY seq'),
     lastSeq: db.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE runId = ?'),
-    getFeedback: db.prepare('SELECT * FROM feedback WHERE id = ?'),
+    getFeedback: db.prepare('SELECT * FROM feedback WHERE runId = ? AND id = ?'),
     putFeedback: db.prepare(
-      `INSERT INTO feedback (id, runId, nodeId, key, score, comment, correction, source, createdAt, updatedAt)
-       VALUES (@id, @runId, @nodeId, @key, @score, @comment, @correction, @source, @at, @at)
-       ON CONFLICT (id) DO UPDATE SET nodeId = excluded.nodeId, key = excluded.key, score = excluded.score,
+      `INSERT INTO feedback (runId, id, nodeId, key, score, comment, correction, source, author, createdAt, updatedAt)
+       VALUES (@runId, @id, @nodeId, @key, @score, @comment, @correction, @source, @author, @at, @at)
+       ON CONFLICT (runId, id) DO UPDATE SET nodeId = excluded.nodeId, key = excluded.key, score = excluded.score,
          comment = excluded.comment, correction = excluded.correction, source = excluded.source,
          updatedAt = excluded.updatedAt`,
     ),
@@ -456,10 +456,10 @@ export class SqliteStore implements Store {
   async putFeedback(write: FeedbackWrite): Promise<Feedback> {
     return this.db
       .transaction(() => {
-        const existing = this.#sql.getFeedback.get(write.id) as FeedbackRow | undefined;
-        if (existing && existing.runId !== write.runId) throw feedbackOfAnotherRun(write.id);
+        const existing = this.#sql.getFeedback.get(write.runId, write.id) as FeedbackRow | undefined;
+        if (existing && existing.author !== write.author) throw feedbackOfAnotherAuthor(write.id);
         this.#sql.putFeedback.run(feedbackColumns(write));
-        return toFeedback(this.#sql.getFeedback.get(write.id) as FeedbackRow);
+        return toFeedback(this.#sql.getFeedback.get(write.runId, write.id) as FeedbackRow);
       })
       .immediate();
   }

@@ -80,7 +80,7 @@ export interface RunQuery {
 
 /**
  * Feedback on a run, or on one node of it (docs/contracts.md §7). `id` is the caller's own (or made up by the
- * runtime): giving it again updates the feedback; a `score` of null withdraws it.
+ * runtime), unique within the run: giving it again updates the feedback; a `score` of null withdraws it.
  */
 export interface Feedback {
   id: string;
@@ -95,6 +95,8 @@ export interface Feedback {
   nodeId?: string;
   /** Who gave it: `editor`, `widget`, `api`... */
   source: string;
+  /** Who wrote it: `admin` (the editor's routes) or `key:<key id>` (a published flow's caller); only they change it. */
+  author: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -375,8 +377,8 @@ export interface Store {
   /** A run's events in seq order; with `afterSeq`, only those after it. */
   getEvents(runId: string, afterSeq?: number): Promise<TraceEvent[]>;
   /**
-   * Writes feedback: a new id adds it, a known one replaces it (keeping `createdAt`). CONFLICT when the id is the
-   * feedback of another run.
+   * Writes feedback: a new (runId, id) adds it, a known one replaces it (keeping `createdAt`). CONFLICT when that
+   * feedback has another author.
    */
   putFeedback(write: FeedbackWrite): Promise<Feedback>;
   /** A run's feedback that is not withdrawn, oldest first. */

@@ -6,7 +6,7 @@ import {
   type FeedbackRow,
   type FlowRow,
   feedbackColumns,
-  feedbackOfAnotherRun,
+  feedbackOfAnotherAuthor,
   INTERRUPTED,
   interruptedDuration,
   interruptedEvent,
@@ -56,7 +56,7 @@ const RUN_COLUMNS = `run_id AS "runId", flow_id AS "flowId", flow_version AS "fl
   error, usage, cost, started_at AS "startedAt", ended_at AS "endedAt", duration_ms AS "durationMs",
   session_id AS "sessionId", parent_run_id AS "parentRunId", depth, attempt`;
 const FLOW_COLUMNS = 'id, name, version, json, created_at AS "createdAt", updated_at AS "updatedAt"';
-const FEEDBACK_COLUMNS = `id, run_id AS "runId", node_id AS "nodeId", key, score, comment, correction, source,
+const FEEDBACK_COLUMNS = `id, run_id AS "runId", node_id AS "nodeId", key, score, comment, correction, source, author,
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /**
@@ -362,12 +362,13 @@ export class PostgresStore implements Store {
   async putFeedback(write: FeedbackWrite): Promise<Feedback> {
     const columns = feedbackColumns(write);
     const rows = await this.#db.query<FeedbackRow>(
-      `INSERT INTO feedback (id, run_id, node_id, key, score, comment, correction, source, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-       ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, key = excluded.key, score = excluded.score,
+      `INSERT INTO feedback (id, run_id, node_id, key, score, comment, correction, source, author, created_at,
+         updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)
+       ON CONFLICT (run_id, id) DO UPDATE SET node_id = excluded.node_id, key = excluded.key, score = excluded.score,
          comment = excluded.comment, correction = excluded.correction, source = excluded.source,
          updated_at = excluded.updated_at
-         WHERE feedback.run_id = excluded.run_id
+         WHERE feedback.author = excluded.author
        RETURNING ${FEEDBACK_COLUMNS}`,
       [
         columns.id,
@@ -379,10 +380,11 @@ export class PostgresStore implements Store {
         columns.correction,
         columns.source,
         columns.at,
+        columns.author,
       ],
     );
-    // No row: the id is taken by feedback on another run (the update's condition kept it).
-    if (!rows[0]) throw feedbackOfAnotherRun(write.id);
+    // No row: the feedback has another author (the update's condition kept it).
+    if (!rows[0]) throw feedbackOfAnotherAuthor(write.id);
     return toFeedback(rows[0]);
   }
 
