@@ -246,8 +246,9 @@ export class DatasetService {
       if (file.split !== undefined && draft.split === undefined) draft.split = file.split;
       if (draft.id === undefined) continue;
       const first = lines.get(draft.id);
-      if (first !== undefined) problems.push({ line, column: 'id', message: `"${draft.id}" is on line ${first} too` });
-      else lines.set(draft.id, line);
+      if (first !== undefined) {
+        problems.push({ line, column: parsed.idColumn, message: `"${draft.id}" is on line ${first} too` });
+      } else lines.set(draft.id, line);
     }
     if (problems.length > 0) throw importFailed(problems);
     try {
@@ -261,7 +262,7 @@ export class DatasetService {
       if (isAppError(err) && err.code === 'CONFLICT' && err.details) {
         const taken = (err.details as { itemId: string }[]).map((detail) => ({
           line: lines.get(detail.itemId) ?? 0,
-          column: 'id',
+          column: parsed.idColumn,
           message: `the dataset has an item "${detail.itemId}" already`,
         }));
         throw importFailed(taken.sort((a, b) => a.line - b.line));
@@ -272,8 +273,8 @@ export class DatasetService {
 
   /**
    * A dataset (or one split) as a file: JSONL, one item object per line (it imports back as it is), or CSV with the
-   * columns `id`, `input.<name>` per input, `expected`, `split`, `metadata` (JSON) and `sourceRunId` (values that are
-   * not text as JSON).
+   * columns `id`, `input.<name>` per input, `expected`, `split`, `metadata` (JSON), `sourceRunId` and `sourceNodeId`
+   * (values that are not text as JSON), which CSV import maps back to those fields by default.
    */
   async export(id: string, format: 'jsonl' | 'csv', split?: string): Promise<ExportedFile> {
     const items = await this.allItems(id, split);
@@ -287,7 +288,15 @@ export class DatasetService {
       };
     }
     const inputs = [...new Set(items.flatMap((item) => Object.keys(item.input)))];
-    const header = ['id', ...inputs.map((input) => `input.${input}`), 'expected', 'split', 'metadata', 'sourceRunId'];
+    const header = [
+      'id',
+      ...inputs.map((input) => `input.${input}`),
+      'expected',
+      'split',
+      'metadata',
+      'sourceRunId',
+      'sourceNodeId',
+    ];
     const rows = items.map((item) => [
       item.id,
       ...inputs.map((input) => cellOf(item.input[input])),
@@ -295,6 +304,7 @@ export class DatasetService {
       item.split ?? '',
       item.metadata === undefined ? '' : JSON.stringify(item.metadata),
       item.sourceRunId ?? '',
+      item.sourceNodeId ?? '',
     ]);
     return { contentType: 'text/csv; charset=utf-8', filename: `${name}.csv`, body: writeCsv(header, rows) };
   }
