@@ -136,12 +136,18 @@ export class DatasetService {
 
   /** Every item (of one split), in order. Throws DATASET_NOT_FOUND. */
   async allItems(id: string, split?: string): Promise<DatasetItem[]> {
-    await this.get(id);
     const items: DatasetItem[] = [];
+    for await (const page of this.itemPages(id, split)) items.push(...page);
+    return items;
+  }
+
+  /** The items (of one split) a page at a time, in order, never all at once. Throws DATASET_NOT_FOUND. */
+  async *itemPages(id: string, split?: string): AsyncGenerator<DatasetItem[]> {
+    await this.get(id);
     for (let afterSeq = 0; ; ) {
       const rows = await this.#store.datasets.listItems(id, { split, limit: PAGE, afterSeq });
-      for (const { seq: _seq, ...item } of rows) items.push(item);
-      if (rows.length < PAGE) return items;
+      if (rows.length > 0) yield rows.map(({ seq: _seq, ...item }) => item);
+      if (rows.length < PAGE) return;
       afterSeq = (rows.at(-1) as { seq: number }).seq;
     }
   }

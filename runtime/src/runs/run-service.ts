@@ -48,6 +48,11 @@ export interface FlowBundle {
 
 export interface StartRunOptions {
   inputs: Values;
+  /**
+   * The run's id, made by the caller with `newRunId()` when it must record the run before it starts (an experiment
+   * cell); default a new one.
+   */
+  runId?: string;
   /** Where the run's flow calls resolve (subflow, map, tool-flow, and theirs); unset: to the current drafts. */
   bundle?: FlowBundle;
   sessionId?: string;
@@ -193,7 +198,7 @@ export class RunService {
         `subflows nest deeper than ${MAX_SUBFLOW_DEPTH} levels at flow "${flow.id}"`,
       );
     }
-    const runId = newRunId();
+    const runId = options.runId ?? newRunId();
     const tree = options.tree ?? this.#newTree(runId, options);
     // A child run is refused before anything is stored once its tree is out of node executions or time. (The root's
     // timer cancels the tree, children included, through their signals; this holds when the timer is late, e.g. on
