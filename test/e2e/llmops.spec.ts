@@ -66,6 +66,14 @@ test('a dataset from runs, an experiment on two published versions, and its comp
   await expect(table).toContainText('echo: Question: ping');
   await shot(page, 'dataset');
 
+  // The item dialog's "expected as" radio buttons are one group: the arrow keys move between them.
+  await page.getByTestId('add-item').click();
+  const dialog = page.getByTestId('item-dialog');
+  await dialog.getByRole('radio', { name: 'text' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(dialog.getByRole('radio', { name: 'JSON' })).toBeChecked();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
   // An experiment: v1 against v2, exact match and ROUGE-L.
   await page.goto('/#/experiments');
   await page.getByTestId('new-experiment').click();
@@ -87,6 +95,10 @@ test('a dataset from runs, an experiment on two published versions, and its comp
   const comparison = page.getByTestId('compare-summary');
   await expect(comparison).toContainText('Mean difference +');
   await expect(comparison).toContainText('2 better, 0 worse');
+  // Two items are too few to call the difference real, and the page says why; means count errors as 0.
+  await expect(comparison).toContainText('not shown to be real');
+  await expect(page.getByTestId('compare-note')).toContainText('Only 2 paired item(s): at least 10 are needed');
+  await expect(page.locator('[data-testid^="summary-score-1-"]').first()).toContainText('(2 of 2 scored');
   await expect(page.getByTestId('compare-table').locator('tbody tr')).toHaveCount(2);
   await expect(page.getByTestId('results-table').locator('tbody tr')).toHaveCount(2);
   await shot(page, 'experiment');
@@ -119,10 +131,16 @@ test('feedback in the chat playground: thumbs, and a correction that becomes a d
   const bar = page.getByTestId('chat-feedback');
   await bar.getByRole('button', { name: 'Good answer' }).click();
   await expect(bar.getByRole('button', { name: 'Good answer' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(bar.getByRole('status')).toHaveText('Rated good');
+  // The same thumb again withdraws it, and that is announced too (the status region stays).
+  await bar.getByRole('button', { name: 'Good answer' }).click();
+  await expect(bar.getByRole('status')).toHaveText('Rating withdrawn');
+  await expect(bar.getByRole('button', { name: 'Good answer' })).toHaveAttribute('aria-pressed', 'false');
   // The other thumb replaces the first: one feedback per answer.
   await bar.getByRole('button', { name: 'Bad answer' }).click();
   await expect(bar.getByRole('button', { name: 'Bad answer' })).toHaveAttribute('aria-pressed', 'true');
   await expect(bar.getByRole('button', { name: 'Good answer' })).toHaveAttribute('aria-pressed', 'false');
+  await expect(bar.getByRole('status')).toHaveText('Rated bad');
 
   await bar.getByTestId('chat-feedback-comment').click();
   await bar.getByLabel('Comment', { exact: true }).fill('Too chatty');

@@ -28,6 +28,8 @@ export function FeedbackBar({
   const [correction, setCorrection] = useState('');
   const [savedCorrection, setSavedCorrection] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  /** What the last change was, for screen readers (a withdrawal too). */
+  const [announcement, setAnnouncement] = useState('');
   const formId = useId();
 
   // Feedback given before (in the chat, in history) shows as it was.
@@ -59,6 +61,7 @@ export function FeedbackBar({
         ...(extra.correction ? { correction: extra.correction } : {}),
       });
       setScore(next);
+      setAnnouncement(next === null ? 'Rating withdrawn' : `Rated ${next > 0 ? 'good' : 'bad'}`);
       return true;
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -109,11 +112,10 @@ export function FeedbackBar({
         >
           Comment
         </button>
-        {score !== null ? (
-          <span className="sr-only" role="status">
-            Rated {score > 0 ? 'good' : 'bad'}
-          </span>
-        ) : null}
+        {/* Always there, so screen readers announce each change, a withdrawal included. */}
+        <span className="sr-only" role="status" data-testid={`${testId}-status`}>
+          {announcement}
+        </span>
       </div>
       {isOpen ? (
         <form

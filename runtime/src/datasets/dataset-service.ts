@@ -183,26 +183,34 @@ export class DatasetService {
    */
   async addFromRuns(id: string, request: FromRunsRequest): Promise<{ dataset: DatasetRecord; items: DatasetItem[] }> {
     await this.get(id);
+    // The runs and their feedback in one query each; events only for a node's span.
+    const [runs, feedback] = await Promise.all([
+      this.#store.getRuns(request.runIds),
+      request.expected === 'correction' ? this.#store.listFeedbackOfRuns(request.runIds) : [],
+    ]);
+    const byId = new Map(runs.map((run) => [run.runId, run]));
     const drafts: ItemDraft[] = [];
     const problems: { field: string; message: string }[] = [];
     for (const [index, runId] of request.runIds.entries()) {
-      const detail = await this.#runs.get(runId);
-      if (!detail) {
+      const run = byId.get(runId);
+      if (!run) {
         throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`, {
           details: [{ field: `body.runIds.${index}`, message: 'no such run' }],
         });
       }
       const problem = (message: string) => problems.push({ field: `body.runIds.${index}`, message });
-      const span = request.nodeId === undefined ? undefined : nodeSpan(detail.events, request.nodeId);
-      if (request.nodeId !== undefined && !span?.inputs) {
-        problem(`run "${runId}" has no span of node "${request.nodeId}"`);
-        continue;
+      let span: { inputs?: Values; outputs?: Values } | undefined;
+      if (request.nodeId !== undefined) {
+        span = nodeSpan((await this.#runs.get(runId))?.events ?? [], request.nodeId);
+        if (!span?.inputs) {
+          problem(`run "${runId}" has no span of node "${request.nodeId}"`);
+          continue;
+        }
       }
       let expected: unknown;
       if (request.expected === 'correction') {
-        const feedback = await this.#store.listFeedback(runId);
         const correction = feedback
-          .filter((f) => f.correction !== undefined && f.nodeId === request.nodeId)
+          .filter((f) => f.runId === runId && f.correction !== undefined && f.nodeId === request.nodeId)
           .at(-1)?.correction;
         if (correction === undefined) {
           problem(`run "${runId}" has no correction${request.nodeId ? ` on node "${request.nodeId}"` : ''}`);
@@ -210,15 +218,15 @@ export class DatasetService {
         }
         expected = correction;
       } else {
-        const outputs = span ? span.outputs : detail.run.status === 'completed' ? detail.run.outputs : undefined;
+        const outputs = span ? span.outputs : run.status === 'completed' ? run.outputs : undefined;
         if (outputs === undefined) {
-          problem(`run "${runId}" has no output to expect (status ${detail.run.status})`);
+          problem(`run "${runId}" has no output to expect (status ${run.status})`);
           continue;
         }
         expected = onlyOrAll(outputs);
       }
       drafts.push({
-        input: span?.inputs ?? detail.run.inputs,
+        input: span?.inputs ?? run.inputs,
         expected,
         sourceRunId: runId,
         ...(request.nodeId !== undefined && { sourceNodeId: request.nodeId }),

@@ -388,6 +388,19 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
         ['fb_1', -0.5],
         ['fb_3', 1],
       ]);
+      expect((await store.listFeedbackOfRuns(['r_2', 'r_1', 'r_9'])).map((f) => [f.runId, f.id]).sort()).toEqual([
+        ['r_1', 'fb_1'],
+        ['r_1', 'fb_3'],
+        ['r_2', 'fb_3'],
+      ]);
+    });
+
+    it('reads several runs in one call', async () => {
+      const { store } = await fresh();
+      insertRun(store, 'r_a');
+      insertRun(store, 'r_b');
+      expect((await store.getRuns(['r_b', 'r_a', 'r_none'])).map((run) => run.runId).sort()).toEqual(['r_a', 'r_b']);
+      expect(await store.getRuns([])).toEqual([]);
     });
   });
 

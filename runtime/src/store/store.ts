@@ -106,6 +106,7 @@ function prepareStatements(db: Database.Database) {
     listVersions: db.prepare('SELECT version, savedAt FROM flow_versions WHERE flowId = ? ORDER BY version DESC'),
     getVersion: db.prepare('SELECT json, savedAt FROM flow_versions WHERE flowId = ? AND version = ?'),
     getRun: db.prepare('SELECT * FROM runs WHERE runId = ?'),
+    getRuns: db.prepare('SELECT * FROM runs WHERE runId IN (SELECT value FROM json_each(?))'),
     listRuns:
       db.prepare(`SELECT * FROM runs WHERE (@flowId IS NULL OR flowId = @flowId) AND (@status IS NULL OR status = @status)
       ORDER BY startedAt DESC, rowid DESC LIMIT @limit`),
@@ -125,6 +126,10 @@ function prepareStatements(db: Database.Database) {
          updatedAt = excluded.updatedAt`,
     ),
     listFeedback: db.prepare('SELECT * FROM feedback WHERE runId = ? AND score IS NOT NULL ORDER BY createdAt, id'),
+    listFeedbackOfRuns: db.prepare(
+      `SELECT * FROM feedback WHERE runId IN (SELECT value FROM json_each(?)) AND score IS NOT NULL
+       ORDER BY createdAt, id`,
+    ),
   };
 }
 
@@ -328,6 +333,11 @@ export class SqliteStore implements Store {
     return row && toRun(row);
   }
 
+  async getRuns(runIds: readonly string[]): Promise<RunRecord[]> {
+    this.#flushSync();
+    return (this.#sql.getRuns.all(JSON.stringify(runIds)) as RunRow[]).map(toRun);
+  }
+
   async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
     this.#flushSync();
     const rows = this.#sql.listRuns.all({
@@ -466,6 +476,10 @@ export class SqliteStore implements Store {
 
   async listFeedback(runId: string): Promise<Feedback[]> {
     return (this.#sql.listFeedback.all(runId) as FeedbackRow[]).map(toFeedback);
+  }
+
+  async listFeedbackOfRuns(runIds: readonly string[]): Promise<Feedback[]> {
+    return (this.#sql.listFeedbackOfRuns.all(JSON.stringify(runIds)) as FeedbackRow[]).map(toFeedback);
   }
 
   async recoverInterrupted(): Promise<string[]> {

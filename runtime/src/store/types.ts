@@ -429,6 +429,8 @@ export interface Store {
    */
   claimRun(runId: string): Promise<number | undefined>;
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /** The runs of these ids that exist, in one query (order not given). */
+  getRuns(runIds: readonly string[]): Promise<RunRecord[]>;
   /** Newest first (default limit 50). */
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
   /** A run's events in seq order; with `afterSeq`, only those after it. */
@@ -440,6 +442,8 @@ export interface Store {
   putFeedback(write: FeedbackWrite): Promise<Feedback>;
   /** A run's feedback that is not withdrawn, oldest first. */
   listFeedback(runId: string): Promise<Feedback[]>;
+  /** The feedback of several runs that is not withdrawn, in one query, oldest first. */
+  listFeedbackOfRuns(runIds: readonly string[]): Promise<Feedback[]>;
   /**
    * Runs left `running`/`queued` by a process of this machine that is gone (crash, kill -9) become `failed` with
    * RUN_INTERRUPTED, and their event log gets a closing `run.failed`. Runs of a live process are left alone. Answers

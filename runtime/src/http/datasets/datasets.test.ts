@@ -151,6 +151,31 @@ describe('items from runs', () => {
     expect((await send('GET', '/api/datasets/qa')).json().itemCount).toBe(4);
   });
 
+  it('reads the runs and their feedback in one query each, and events only for a node’s span', async () => {
+    await dataset();
+    const runIds: string[] = [];
+    for (const question of ['a', 'b', 'c']) {
+      const { runId } = (await send('POST', '/api/flows/echo/runs', { inputs: { question } })).json();
+      await send('POST', `/api/runs/${runId}/feedback`, { score: -1, correction: `${question}!` });
+      runIds.push(runId);
+    }
+    const { store } = t.app.runtime;
+    const calls: string[] = [];
+    for (const name of ['getRun', 'getRuns', 'getEvents', 'listFeedback', 'listFeedbackOfRuns'] as const) {
+      const original = store[name].bind(store) as (...args: unknown[]) => unknown;
+      (store as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        calls.push(name);
+        return original(...args);
+      };
+    }
+    const added = await send('POST', '/api/datasets/qa/items/from-runs', { runIds, expected: 'correction' });
+    expect(added.json().items.map((item: { expected: string }) => item.expected)).toEqual(['a!', 'b!', 'c!']);
+    expect(calls.sort()).toEqual(['getRuns', 'listFeedbackOfRuns']);
+    calls.length = 0;
+    await send('POST', '/api/datasets/qa/items/from-runs', { runIds, expected: 'output' });
+    expect(calls).toEqual(['getRuns']);
+  });
+
   it('adds nothing when one run lacks what is asked or does not exist', async () => {
     await dataset();
     const echo = (await send('POST', '/api/flows/echo/runs', { inputs: { question: 'hello' } })).json();

@@ -339,6 +339,14 @@ export class PostgresStore implements Store {
     return rows[0] && toRun(rows[0]);
   }
 
+  async getRuns(runIds: readonly string[]): Promise<RunRecord[]> {
+    await this.flush();
+    const rows = await this.#db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ANY($1::text[])`, [
+      runIds,
+    ]);
+    return rows.map(toRun);
+  }
+
   async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
     await this.flush();
     const rows = await this.#db.query<RunRow>(
@@ -386,6 +394,15 @@ export class PostgresStore implements Store {
     // No row: the feedback has another author (the update's condition kept it).
     if (!rows[0]) throw feedbackOfAnotherAuthor(write.id);
     return toFeedback(rows[0]);
+  }
+
+  async listFeedbackOfRuns(runIds: readonly string[]): Promise<Feedback[]> {
+    const rows = await this.#db.query<FeedbackRow>(
+      `SELECT ${FEEDBACK_COLUMNS} FROM feedback WHERE run_id = ANY($1::text[]) AND score IS NOT NULL
+       ORDER BY created_at, id`,
+      [runIds],
+    );
+    return rows.map(toFeedback);
   }
 
   async listFeedback(runId: string): Promise<Feedback[]> {
