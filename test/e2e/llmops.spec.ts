@@ -98,7 +98,7 @@ test('a dataset from runs, an experiment on two published versions, and its comp
   // Two items are too few to call the difference real, and the page says why; means count errors as 0.
   await expect(comparison).toContainText('not shown to be real');
   await expect(page.getByTestId('compare-note')).toContainText('Only 2 paired item(s): at least 10 are needed');
-  await expect(page.locator('[data-testid^="summary-score-1-"]').first()).toContainText('(2 of 2 scored');
+  await expect(page.locator('[data-testid^="summary-score-1-"]').first()).toContainText('2 of 2 scored');
   await expect(page.getByTestId('compare-table').locator('tbody tr')).toHaveCount(2);
   await expect(page.getByTestId('results-table').locator('tbody tr')).toHaveCount(2);
   await shot(page, 'experiment');

@@ -110,6 +110,9 @@ export function ExperimentDetail({ id }: { id: string }) {
         </div>
       ) : null}
       <h2>Summary</h2>
+      <p className="muted small">
+        Means are over finished cells; a cell an evaluator could not score (an error) counts 0, as in the comparison.
+      </p>
       <div className="summary-grid" data-testid="experiment-summary">
         {(experiment.summary ?? []).map((s) => (
           <section key={s.target} className="summary-card" aria-label={`Target ${s.target + 1}: ${targetLabel(s)}`}>
@@ -123,7 +126,7 @@ export function ExperimentDetail({ id }: { id: string }) {
                 <FragmentRow
                   key={name}
                   label={`Mean ${name}`}
-                  value={`${score(value)} (${s.scored?.[name] ?? 0} of ${s.done} scored; errors count 0)`}
+                  value={`${score(value)} · ${s.scored?.[name] ?? 0} of ${s.done} scored`}
                   testId={`summary-score-${s.target}-${name}`}
                 />
               ))}
