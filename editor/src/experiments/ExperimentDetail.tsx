@@ -165,6 +165,19 @@ function FragmentRow({ label, value, testId }: { label: string; value: string; t
   );
 }
 
+/** A link that opens a cell's run on the canvas (nothing before the cell has a run). */
+function RunLink({ runId, itemId, target }: { runId?: string; itemId: string; target: Experiment['targets'][number] }) {
+  if (!runId) return null;
+  return (
+    <a
+      href={hrefOf({ page: 'editor', flowId: target.flowId, runId })}
+      aria-label={`Open run of ${itemId} on ${targetLabel(target)}`}
+    >
+      Open run
+    </a>
+  );
+}
+
 function ResultsTable({ experiment, rows }: { experiment: Experiment; rows: ResultRow[] }) {
   return (
     <table className="data-table" data-testid="results-table">
@@ -201,15 +214,7 @@ function ResultsTable({ experiment, rows }: { experiment: Experiment; rows: Resu
                         <span className="muted">pending</span>
                       ) : cell.status === 'running' ? (
                         <span className="muted">
-                          running{' '}
-                          {cell.runId ? (
-                            <a
-                              href={hrefOf({ page: 'editor', flowId: target.flowId, runId: cell.runId })}
-                              aria-label={`Open run of ${row.itemId} on ${targetLabel(target)}`}
-                            >
-                              Open run
-                            </a>
-                          ) : null}
+                          running <RunLink runId={cell.runId} itemId={row.itemId} target={target} />
                         </span>
                       ) : (
                         <>
@@ -231,14 +236,7 @@ function ResultsTable({ experiment, rows }: { experiment: Experiment; rows: Resu
                                 {name} {verdict.score === null ? 'error' : verdict.score.toFixed(2)}
                               </span>
                             ))}
-                            {cell.runId ? (
-                              <a
-                                href={hrefOf({ page: 'editor', flowId: target.flowId, runId: cell.runId })}
-                                aria-label={`Open run of ${row.itemId} on ${targetLabel(target)}`}
-                              >
-                                Open run
-                              </a>
-                            ) : null}
+                            <RunLink runId={cell.runId} itemId={row.itemId} target={target} />
                           </div>
                         </>
                       )}
