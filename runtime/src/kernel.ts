@@ -98,8 +98,9 @@ export interface Runtime {
   readonly documents: Documents;
   health(): Promise<HealthReport>;
   /**
-   * Cancels live runs and waits for their final rows, writes pending key last-used times, then closes the sandbox,
-   * Chroma and the store, in that order. Closes everything even when a step fails, then throws the failures.
+   * Lets running experiments go (their pending cells wait for the next start), cancels live runs and waits for their
+   * final rows, writes pending key last-used times, then closes the sandbox, Chroma and the store, in that order.
+   * Closes everything even when a step fails, then throws the failures.
    */
   close(): Promise<void>;
 }

@@ -26,6 +26,53 @@ test('axe: the flows page, the new-flow dialog and the keys page', async ({ page
   await expectAccessible(page, 'the keys page');
 });
 
+test('axe: the datasets and experiments pages, a dataset with its import dialog, an experiment', async ({
+  page,
+  request,
+}) => {
+  await putFlow(request, flowFixture('chat', 'a11y-experiment'));
+  const dataset = await (await request.post('/api/datasets', { data: { name: 'a11y questions' } })).json();
+  const items = [
+    { input: { question: 'one' }, expected: 'echo: one' },
+    { input: { question: 'two' }, expected: 'echo: two' },
+  ];
+  expect((await request.post(`/api/datasets/${dataset.id}/items`, { data: { items } })).status()).toBe(201);
+  const started = await request.post('/api/experiments', {
+    data: {
+      name: 'a11y experiment',
+      datasetId: dataset.id,
+      targets: [
+        { flowId: 'a11y-experiment', version: 'draft' },
+        { flowId: 'a11y-experiment', version: 'draft' },
+      ],
+      evaluators: [{ type: 'exact' }, { type: 'rouge', variant: 'rougeL' }],
+    },
+  });
+  const { experimentId } = await started.json();
+
+  await page.goto('/#/datasets');
+  await expect(page.getByTestId('datasets-table')).toContainText('a11y questions');
+  await expectAccessible(page, 'the datasets page');
+  await page.goto(`/#/datasets/${dataset.id}`);
+  await expect(page.getByTestId('items-table').locator('tbody tr')).toHaveCount(2);
+  await expectAccessible(page, 'a dataset');
+  await page.getByTestId('import-items').click();
+  await page.getByTestId('import-content').fill('question,expected\nthree,echo: three\n');
+  await expect(page.getByTestId('import-mapping')).toBeVisible();
+  await expectAccessible(page, 'the import dialog');
+  await page.keyboard.press('Escape');
+
+  await page.goto('/#/experiments');
+  await expect(page.getByTestId('experiments-table')).toContainText('a11y experiment');
+  await page.getByTestId('new-experiment').click();
+  await expect(page.getByTestId('new-experiment-form')).toBeVisible();
+  await expectAccessible(page, 'the experiments page with the new-experiment form');
+  await page.goto(`/#/experiments/${experimentId}`);
+  await expect(page.getByTestId('experiment-status')).toHaveText('completed');
+  await expect(page.getByTestId('compare-table')).toBeVisible();
+  await expectAccessible(page, 'an experiment');
+});
+
 test('axe: the editor with nothing selected and with a node selected', async ({ page, request, editor }) => {
   await putFlow(request, flowFixture('chat', 'a11y-editor'));
   await editor.open('a11y-editor');

@@ -13,6 +13,10 @@
   interface ChatMessage {
     role: 'user' | 'assistant';
     content: string;
+    /** The answer's id (`chatcmpl-<runId>`): thumbs rate that run. */
+    id?: string;
+    /** The thumb given: 1 up, -1 down. */
+    rating?: number;
   }
 
   const TAG = 'flowloom-chat';
@@ -44,11 +48,24 @@ form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #d9e2ec; }
 textarea { flex: 1; resize: none; height: 38px; padding: 8px; border: 1px solid #bcccdc; border-radius: 8px; font: inherit; }
 form button { padding: 0 14px; border: 0; border-radius: 8px; background: #1f6fae; color: #fff; font: inherit; cursor: pointer; }
 form button:disabled { background: #9fb3c8; cursor: default; }
+.rate { align-self: flex-start; display: flex; gap: 4px; margin-top: -4px; }
+.rate button { display: grid; place-items: center; width: 26px; height: 24px; border: 1px solid #d9e2ec;
+  background: #fff; color: #52606d; border-radius: 6px; padding: 0; cursor: pointer; }
+.rate button[aria-pressed="true"] { color: #1f6fae; background: #e6f0fa; border-color: #1f6fae; }
+.rate svg { width: 15px; height: 15px; fill: none; stroke: currentColor; stroke-width: 1.8; stroke-linecap: round;
+  stroke-linejoin: round; }
+.rate button:focus-visible, header button:focus-visible, form button:focus-visible { outline: 2px solid #1f6fae; outline-offset: 1px; }
 .toggle { display: none; }
 :host([floating]) .toggle { display: block; margin-left: auto; margin-top: 10px; width: 56px; height: 56px;
   border-radius: 50%; border: 0; background: #1f6fae; color: #fff; font-size: 24px; cursor: pointer;
   box-shadow: 0 4px 14px rgba(15, 23, 42, .25); }
 `;
+
+  /** Thumb icons (SVG: emoji fonts are not everywhere). */
+  const THUMB_UP =
+    '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M7 11v9H4v-9zM7 11l4-7c1.2 0 2.3 1 2 2.3L12 10h6a2 2 0 0 1 2 2.3l-1.2 6A2 2 0 0 1 16.8 20H7"/></svg>';
+  const THUMB_DOWN =
+    '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M7 13V4H4v9zM7 13l4 7c1.2 0 2.3-1 2-2.3L12 14h6a2 2 0 0 0 2-2.3l-1.2-6A2 2 0 0 0 16.8 4H7"/></svg>';
 
   function randomId(): string {
     if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID();
@@ -168,7 +185,10 @@ form button:disabled { background: #9fb3c8; cursor: default; }
         }
       });
       this.#messages = readJson<ChatMessage[]>(`${this.#storageKey}:messages`, []);
-      for (const message of this.#messages) this.#bubble(message.role, message.content);
+      for (const message of this.#messages) {
+        this.#bubble(message.role, message.content);
+        if (message.role === 'assistant' && message.id) this.#thumbs(message);
+      }
     }
 
     /** Shows or hides the floating panel; the toggle says which (`aria-expanded`). */
@@ -196,6 +216,50 @@ form button:disabled { background: #9fb3c8; cursor: default; }
       return div;
     }
 
+    /** Thumbs up and down under an answer: they rate its run (`POST /api/v1/runs/:id/feedback`, this widget's key). */
+    #thumbs(message: ChatMessage): void {
+      const row = document.createElement('div');
+      row.className = 'rate';
+      const buttons = ([1, -1] as const).map((value) => {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.innerHTML = value === 1 ? THUMB_UP : THUMB_DOWN;
+        button.setAttribute('aria-label', value === 1 ? 'Good answer' : 'Bad answer');
+        button.setAttribute('aria-pressed', String(message.rating === value));
+        button.addEventListener(
+          'click',
+          () => void this.#rate(message, message.rating === value ? null : value, buttons),
+        );
+        row.append(button);
+        return button;
+      });
+      this.#log.append(row);
+      this.#log.scrollTop = this.#log.scrollHeight;
+    }
+
+    async #rate(message: ChatMessage, value: 1 | -1 | null, buttons: HTMLButtonElement[]): Promise<void> {
+      try {
+        const response = await fetch(`${this.#server}/api/v1/runs/${encodeURIComponent(message.id ?? '')}/feedback`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${this.getAttribute('api-key') ?? ''}`,
+          },
+          // One feedback per answer: another thumb replaces it, the same one again withdraws it.
+          body: JSON.stringify({ id: `widget-${message.id}`, score: value, source: 'widget' }),
+        });
+        if (!response.ok) return;
+      } catch {
+        return;
+      }
+      if (value === null) delete message.rating;
+      else message.rating = value;
+      buttons[0]?.setAttribute('aria-pressed', String(value === 1));
+      buttons[1]?.setAttribute('aria-pressed', String(value === -1));
+      this.#save();
+      this.dispatchEvent(new CustomEvent('flowloom-feedback', { detail: { id: message.id, score: value } }));
+    }
+
     #save(): void {
       writeJson(`${this.#storageKey}:messages`, this.#messages.slice(-MAX_STORED));
     }
@@ -215,6 +279,7 @@ form button:disabled { background: #9fb3c8; cursor: default; }
       const bubble = this.#bubble('assistant', '');
       bubble.setAttribute('aria-busy', 'true');
       let answer = '';
+      let answerId: string | undefined;
       try {
         const response = await fetch(`${this.#server}/api/v1/chat/completions`, {
           method: 'POST',
@@ -226,7 +291,7 @@ form button:disabled { background: #9fb3c8; cursor: default; }
           },
           body: JSON.stringify({
             model: this.flow,
-            messages: this.#messages.slice(-MAX_STORED),
+            messages: this.#messages.slice(-MAX_STORED).map(({ role, content }) => ({ role, content })),
             stream: true,
             session_id: this.sessionId,
           }),
@@ -238,10 +303,12 @@ form button:disabled { background: #9fb3c8; cursor: default; }
         await readSse(response.body, (data) => {
           if (data === '[DONE]') return;
           const chunk = JSON.parse(data) as {
+            id?: string;
             error?: { message?: string };
             choices?: { delta?: { content?: string } }[];
           };
           if (chunk.error) throw new Error(chunk.error.message ?? 'the flow failed');
+          answerId ??= chunk.id;
           const delta = chunk.choices?.[0]?.delta?.content;
           if (delta) {
             answer += delta;
@@ -249,8 +316,10 @@ form button:disabled { background: #9fb3c8; cursor: default; }
             this.#log.scrollTop = this.#log.scrollHeight;
           }
         });
-        this.#messages.push({ role: 'assistant', content: answer });
+        const message: ChatMessage = { role: 'assistant', content: answer, ...(answerId && { id: answerId }) };
+        this.#messages.push(message);
         this.#save();
+        if (answerId) this.#thumbs(message);
       } catch (err) {
         bubble.remove();
         this.#bubble('error', `Sorry, something went wrong: ${err instanceof Error ? err.message : String(err)}`);

@@ -48,7 +48,10 @@ export function AddToDataset({
       }
       const { dataset } = await datasetsApi.fromRuns(id, { runIds: [runId], expected, ...(nodeId && { nodeId }) });
       lastDatasetId = id;
-      setStatus({ ok: true, text: `Added to “${dataset.name}” (${dataset.itemCount} items).` });
+      setStatus({
+        ok: true,
+        text: `Added to “${dataset.name}” (${dataset.itemCount} ${dataset.itemCount === 1 ? 'item' : 'items'}).`,
+      });
     } catch (err) {
       setStatus({ ok: false, text: err instanceof HttpError ? err.message : String(err) });
     }

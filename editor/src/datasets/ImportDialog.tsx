@@ -4,8 +4,10 @@ import { Modal } from '../ui/Modal';
 import { type CsvMapping, datasetsApi } from './api';
 import { problemsOf } from './DatasetsPage';
 
-type Role = 'input' | 'expected' | 'id' | 'split' | 'metadata' | 'ignore';
-const ROLES: Role[] = ['input', 'expected', 'id', 'split', 'metadata', 'ignore'];
+type Role = 'input' | 'expected' | 'id' | 'split' | 'metadata' | 'sourceRunId' | 'sourceNodeId' | 'ignore';
+const ROLES: Role[] = ['input', 'expected', 'id', 'split', 'metadata', 'sourceRunId', 'sourceNodeId', 'ignore'];
+/** Columns that are an item's field of the same name (a CSV export has them). */
+const FIELD_COLUMNS = new Set<Role>(['id', 'expected', 'split', 'metadata', 'sourceRunId', 'sourceNodeId']);
 
 /** The header of a CSV text: its first record's fields (quotes honoured). */
 export function csvHeader(text: string): string[] {
@@ -31,20 +33,26 @@ export function csvHeader(text: string): string[] {
   return fields;
 }
 
-/** The role a column has by default: its name says (`id`, `expected`, `split`), else it is an input. */
+/**
+ * The role a column has by default: its name says (`id`, `expected`, `split`, `metadata`, `sourceRunId`,
+ * `sourceNodeId`: the columns of a CSV export), else it is an input.
+ */
 export function defaultRole(column: string): Role {
-  if (column === 'id' || column === 'expected' || column === 'split') return column;
-  if (column === 'metadata') return 'metadata';
-  return 'input';
+  return FIELD_COLUMNS.has(column as Role) ? (column as Role) : 'input';
 }
 
-/** The mapping `POST .../import` takes for CSV, from each column's role (inputs named by their column). */
+/**
+ * The mapping `POST .../import` takes for CSV, from each column's role (inputs named by their column). The column
+ * named `metadata` is read as JSON (an export writes the metadata object there); other metadata columns as text.
+ */
 export function mappingOf(roles: Record<string, Role>): CsvMapping {
   const mapping: CsvMapping = { input: {} };
   for (const [column, role] of Object.entries(roles)) {
     if (role === 'input') (mapping.input as Record<string, string>)[column.replace(/^input\./, '')] = column;
-    else if (role === 'metadata') mapping.metadata = [...(mapping.metadata ?? []), column];
-    else if (role !== 'ignore') mapping[role] = column;
+    else if (role === 'metadata') {
+      const ref = column === 'metadata' ? { column, as: 'json' as const } : column;
+      mapping.metadata = [...(mapping.metadata ?? []), ref];
+    } else if (role !== 'ignore') mapping[role] = column;
   }
   return mapping;
 }

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { Field } from '../ui/Field';
 import { Modal } from '../ui/Modal';
 import { type DatasetItem, datasetsApi } from './api';
@@ -24,6 +24,8 @@ export function ItemDialog({
   );
   const [split, setSplit] = useState(item?.split ?? '');
   const [error, setError] = useState<{ message: string; problems: string[] } | null>(null);
+  /** One name for the two radio buttons: one group, arrow keys move between them. */
+  const expectedAsName = useId();
 
   const save = async () => {
     setError(null);
@@ -102,10 +104,22 @@ export function ItemDialog({
       <fieldset className="fieldset-plain">
         <legend className="field-label">The expected answer is</legend>
         <label>
-          <input type="radio" checked={expectedAs === 'text'} onChange={() => setExpectedAs('text')} /> text
+          <input
+            type="radio"
+            name={expectedAsName}
+            checked={expectedAs === 'text'}
+            onChange={() => setExpectedAs('text')}
+          />{' '}
+          text
         </label>{' '}
         <label>
-          <input type="radio" checked={expectedAs === 'json'} onChange={() => setExpectedAs('json')} /> JSON
+          <input
+            type="radio"
+            name={expectedAsName}
+            checked={expectedAs === 'json'}
+            onChange={() => setExpectedAs('json')}
+          />{' '}
+          JSON
         </label>
       </fieldset>
       <Field id="item-split" label="Split (optional)">

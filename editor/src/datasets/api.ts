@@ -38,7 +38,10 @@ export interface CsvMapping {
   input?: Record<string, ColumnRef>;
   expected?: ColumnRef;
   split?: ColumnRef;
-  metadata?: string[];
+  sourceRunId?: ColumnRef;
+  sourceNodeId?: ColumnRef;
+  /** Text under the column's name; a JSON column's object spreads (the `metadata` column is JSON by default). */
+  metadata?: ColumnRef[];
 }
 
 const enc = encodeURIComponent;

@@ -17,3 +17,22 @@ describe('CSV import mapping', () => {
     });
   });
 });
+
+describe('CSV import of an export', () => {
+  it('maps the export’s columns to their fields by default: sources as text, metadata as JSON', () => {
+    // The header GET /api/datasets/:id/export?format=csv writes.
+    const header = csvHeader(
+      'id,input.question,expected,split,metadata,sourceRunId,sourceNodeId\r\na,b,c,d,{},r,n\r\n',
+    );
+    const roles = Object.fromEntries(header.map((column) => [column, defaultRole(column)]));
+    expect(mappingOf(roles)).toEqual({
+      id: 'id',
+      input: { question: 'input.question' },
+      expected: 'expected',
+      split: 'split',
+      metadata: [{ column: 'metadata', as: 'json' }],
+      sourceRunId: 'sourceRunId',
+      sourceNodeId: 'sourceNodeId',
+    });
+  });
+});

@@ -110,6 +110,9 @@ export function ExperimentDetail({ id }: { id: string }) {
         </div>
       ) : null}
       <h2>Summary</h2>
+      <p className="muted small">
+        Means are over finished cells; a cell an evaluator could not score (an error) counts 0, as in the comparison.
+      </p>
       <div className="summary-grid" data-testid="experiment-summary">
         {(experiment.summary ?? []).map((s) => (
           <section key={s.target} className="summary-card" aria-label={`Target ${s.target + 1}: ${targetLabel(s)}`}>
@@ -120,7 +123,12 @@ export function ExperimentDetail({ id }: { id: string }) {
               <dt>Pass rate</dt>
               <dd data-testid={`summary-pass-${s.target}`}>{percent(s.passRate)}</dd>
               {Object.entries(s.scores).map(([name, value]) => (
-                <FragmentRow key={name} label={`Mean ${name}`} value={score(value)} />
+                <FragmentRow
+                  key={name}
+                  label={`Mean ${name}`}
+                  value={`${score(value)} · ${s.scored?.[name] ?? 0} of ${s.done} scored`}
+                  testId={`summary-score-${s.target}-${name}`}
+                />
               ))}
               <dt>Latency p50 / p95</dt>
               <dd>
@@ -148,12 +156,25 @@ export function ExperimentDetail({ id }: { id: string }) {
   );
 }
 
-function FragmentRow({ label, value }: { label: string; value: string }) {
+function FragmentRow({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (
     <>
       <dt>{label}</dt>
-      <dd>{value}</dd>
+      <dd data-testid={testId}>{value}</dd>
     </>
+  );
+}
+
+/** A link that opens a cell's run on the canvas (nothing before the cell has a run). */
+function RunLink({ runId, itemId, target }: { runId?: string; itemId: string; target: Experiment['targets'][number] }) {
+  if (!runId) return null;
+  return (
+    <a
+      href={hrefOf({ page: 'editor', flowId: target.flowId, runId })}
+      aria-label={`Open run of ${itemId} on ${targetLabel(target)}`}
+    >
+      Open run
+    </a>
   );
 }
 
@@ -191,6 +212,10 @@ function ResultsTable({ experiment, rows }: { experiment: Experiment; rows: Resu
                     <div key={cell.repetition}>
                       {cell.status === 'pending' ? (
                         <span className="muted">pending</span>
+                      ) : cell.status === 'running' ? (
+                        <span className="muted">
+                          running <RunLink runId={cell.runId} itemId={row.itemId} target={target} />
+                        </span>
                       ) : (
                         <>
                           <div className="cell-text">
@@ -211,14 +236,7 @@ function ResultsTable({ experiment, rows }: { experiment: Experiment; rows: Resu
                                 {name} {verdict.score === null ? 'error' : verdict.score.toFixed(2)}
                               </span>
                             ))}
-                            {cell.runId ? (
-                              <a
-                                href={hrefOf({ page: 'editor', flowId: target.flowId, runId: cell.runId })}
-                                aria-label={`Open the run of ${row.itemId} on ${targetLabel(target)} on the canvas`}
-                              >
-                                Open run
-                              </a>
-                            ) : null}
+                            <RunLink runId={cell.runId} itemId={row.itemId} target={target} />
                           </div>
                         </>
                       )}
@@ -238,6 +256,8 @@ function CompareView({ experiment }: { experiment: Experiment }) {
   const [candidate, setCandidate] = useState(1);
   const [evaluator, setEvaluator] = useState('');
   const [comparison, setComparison] = useState<Comparison | null>(null);
+  const [moreDeltas, setMoreDeltas] = useState<Comparison['deltas']>([]);
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const ids = useId();
   const names = Object.keys(experiment.summary?.[0]?.scores ?? {});
@@ -246,10 +266,27 @@ function CompareView({ experiment }: { experiment: Experiment }) {
       .compare(experiment.experimentId, baseline, candidate, evaluator || undefined)
       .then((next) => {
         setComparison(next);
+        setMoreDeltas([]);
+        setCursor(next.cursor);
         setError(null);
       })
       .catch((err: Error) => setError(err.message));
   }, [experiment.experimentId, baseline, candidate, evaluator]);
+  const loadMore = async () => {
+    try {
+      const next = await experimentsApi.compare(
+        experiment.experimentId,
+        baseline,
+        candidate,
+        evaluator || undefined,
+        cursor,
+      );
+      setMoreDeltas((shown) => [...shown, ...next.deltas]);
+      setCursor(next.cursor);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
   const pick = (value: number, set: (n: number) => void, id: string, label: string) => (
     <>
       <label htmlFor={id}>{label}</label>
@@ -297,9 +334,14 @@ function CompareView({ experiment }: { experiment: Experiment }) {
               {signed(comparison.meanDelta)}
             </strong>{' '}
             (95 % interval {signed(comparison.ci95[0])} to {signed(comparison.ci95[1])},{' '}
-            {comparison.isSignificant ? 'a real difference' : 'could be chance'}) over {comparison.paired} items:{' '}
+            {comparison.isSignificant ? 'a real difference' : 'not shown to be real'}) over {comparison.paired} items:{' '}
             {comparison.wins} better, {comparison.losses} worse, {comparison.ties} the same.
           </p>
+          {comparison.note ? (
+            <p className="muted" data-testid="compare-note">
+              {comparison.note.charAt(0).toUpperCase() + comparison.note.slice(1)}.
+            </p>
+          ) : null}
           <table className="data-table" data-testid="compare-table">
             <caption>Per item, the largest regression first</caption>
             <thead>
@@ -317,7 +359,7 @@ function CompareView({ experiment }: { experiment: Experiment }) {
               </tr>
             </thead>
             <tbody>
-              {comparison.deltas.map((d) => (
+              {[...comparison.deltas, ...moreDeltas].map((d) => (
                 <tr key={d.itemId}>
                   <th scope="row">
                     <code>{d.itemId}</code>
@@ -331,6 +373,11 @@ function CompareView({ experiment }: { experiment: Experiment }) {
               ))}
             </tbody>
           </table>
+          {cursor ? (
+            <button type="button" className="btn" onClick={() => void loadMore()}>
+              More items
+            </button>
+          ) : null}
         </>
       ) : comparison ? (
         <p className="muted">No item has finished on both targets.</p>

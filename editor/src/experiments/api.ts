@@ -15,7 +15,10 @@ export interface TargetSummary {
   done: number;
   total: number;
   passRate: number | null;
+  /** Each evaluator's mean over finished cells (an error counts 0). */
   scores: Record<string, number>;
+  /** How many finished cells each evaluator scored. */
+  scored?: Record<string, number>;
   latencyMs: { p50: number | null; p95: number | null };
   tokens: number;
   costUsd: number;
@@ -58,7 +61,7 @@ export interface Verdict {
 export interface ResultCell {
   target: number;
   repetition: number;
-  status: 'pending' | 'done' | 'error';
+  status: 'pending' | 'running' | 'done' | 'error';
   runId?: string;
   output?: unknown;
   scores?: Record<string, Verdict>;
@@ -85,10 +88,16 @@ export interface Comparison {
   meanDelta: number | null;
   ci95: [number, number] | null;
   isSignificant: boolean;
+  /** The fewest paired items that can be significant. */
+  minPairs?: number;
+  /** Why the difference is significant or not. */
+  note?: string;
   wins: number;
   losses: number;
   ties: number;
   deltas: { itemId: string; baseline: number; candidate: number; delta: number }[];
+  /** The next page of deltas. */
+  cursor?: string;
 }
 
 export interface ExperimentRequest {
@@ -113,10 +122,10 @@ export const experimentsApi = {
       'GET',
       `/api/experiments/${enc(id)}/results?limit=100${cursor ? `&cursor=${enc(cursor)}` : ''}`,
     ),
-  compare: (id: string, baseline: number, candidate: number, evaluator?: string) =>
+  compare: (id: string, baseline: number, candidate: number, evaluator?: string, cursor?: string) =>
     request<Comparison>(
       'GET',
-      `/api/experiments/${enc(id)}/compare?baseline=${baseline}&candidate=${candidate}${evaluator ? `&evaluator=${enc(evaluator)}` : ''}`,
+      `/api/experiments/${enc(id)}/compare?baseline=${baseline}&candidate=${candidate}${evaluator ? `&evaluator=${enc(evaluator)}` : ''}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
     ),
   cancel: (id: string) => request<Experiment>('POST', `/api/experiments/${enc(id)}/cancel`, {}),
   /** Published versions of a flow, newest first (to pick a target). */

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import { AddToDataset } from '../datasets/AddToDataset';
-import { feedbackApi } from './api';
+import { Icon } from '../ui/icons';
+import { editorFeedbackId, feedbackApi } from './api';
 import './feedback.css';
 
 /**
@@ -20,13 +21,15 @@ export function FeedbackBar({
   label: string;
   testId?: string;
 }) {
-  const feedbackId = `editor-${runId}${nodeId ? `-${nodeId}` : ''}`;
+  const feedbackId = editorFeedbackId(nodeId);
   const [score, setScore] = useState<number | null>(null);
   const [isOpen, setOpen] = useState(false);
   const [comment, setComment] = useState('');
   const [correction, setCorrection] = useState('');
   const [savedCorrection, setSavedCorrection] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  /** What the last change was, for screen readers (a withdrawal too). */
+  const [announcement, setAnnouncement] = useState('');
   const formId = useId();
 
   // Feedback given before (in the chat, in history) shows as it was.
@@ -58,6 +61,7 @@ export function FeedbackBar({
         ...(extra.correction ? { correction: extra.correction } : {}),
       });
       setScore(next);
+      setAnnouncement(next === null ? 'Rating withdrawn' : `Rated ${next > 0 ? 'good' : 'bad'}`);
       return true;
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -85,7 +89,7 @@ export function FeedbackBar({
           onClick={() => thumb(1)}
           data-testid={`${testId}-up`}
         >
-          👍
+          <Icon name="thumbUp" size={15} />
         </button>
         <button
           type="button"
@@ -96,7 +100,7 @@ export function FeedbackBar({
           onClick={() => thumb(-1)}
           data-testid={`${testId}-down`}
         >
-          👎
+          <Icon name="thumbDown" size={15} />
         </button>
         <button
           type="button"
@@ -108,11 +112,10 @@ export function FeedbackBar({
         >
           Comment
         </button>
-        {score !== null ? (
-          <span className="sr-only" role="status">
-            Rated {score > 0 ? 'good' : 'bad'}
-          </span>
-        ) : null}
+        {/* Always there, so screen readers announce each change, a withdrawal included. */}
+        <span className="sr-only" role="status" data-testid={`${testId}-status`}>
+          {announcement}
+        </span>
       </div>
       {isOpen ? (
         <form

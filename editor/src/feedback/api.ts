@@ -9,8 +9,18 @@ export interface Feedback {
   correction?: unknown;
   nodeId?: string;
   source: string;
+  /** `admin` (the editor) or `key:<key id>` (a published flow's caller). */
+  author: string;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * The id of the editor's own feedback on a run (ids are per run): `editor`, or `editor.<node id>` for a span. Node ids
+ * (at most 128 characters of `[A-Za-z0-9_.-]`) keep it within the runtime's 200.
+ */
+export function editorFeedbackId(nodeId?: string): string {
+  return nodeId ? `editor.${nodeId}` : 'editor';
 }
 
 export interface FeedbackBody {

@@ -9,6 +9,8 @@ const PATHS: Record<string, string> = {
   flows: 'M4 4h10v10H4zM10 10h10v10H10z',
   cursor: 'M5 3l14 7-6 2-2 6z',
   chat: 'M4 5h16v11H9l-5 4z',
+  thumbUp: 'M7 11v9H4v-9zM7 11l4-7c1.2 0 2.3 1 2 2.3L12 10h6a2 2 0 0 1 2 2.3l-1.2 6A2 2 0 0 1 16.8 20H7',
+  thumbDown: 'M7 13V4H4v9zM7 13l4 7c1.2 0 2.3-1 2-2.3L12 14h6a2 2 0 0 0 2-2.3l-1.2-6A2 2 0 0 0 16.8 4H7',
   unknown: 'M9 9a3 3 0 1 1 4 2.8c-.7.3-1 1-1 1.7V15M12 18.5v.5',
 };
 

@@ -136,12 +136,18 @@ export class DatasetService {
 
   /** Every item (of one split), in order. Throws DATASET_NOT_FOUND. */
   async allItems(id: string, split?: string): Promise<DatasetItem[]> {
-    await this.get(id);
     const items: DatasetItem[] = [];
+    for await (const page of this.itemPages(id, split)) items.push(...page);
+    return items;
+  }
+
+  /** The items (of one split) a page at a time, in order, never all at once. Throws DATASET_NOT_FOUND. */
+  async *itemPages(id: string, split?: string): AsyncGenerator<DatasetItem[]> {
+    await this.get(id);
     for (let afterSeq = 0; ; ) {
       const rows = await this.#store.datasets.listItems(id, { split, limit: PAGE, afterSeq });
-      for (const { seq: _seq, ...item } of rows) items.push(item);
-      if (rows.length < PAGE) return items;
+      if (rows.length > 0) yield rows.map(({ seq: _seq, ...item }) => item);
+      if (rows.length < PAGE) return;
       afterSeq = (rows.at(-1) as { seq: number }).seq;
     }
   }
@@ -177,26 +183,34 @@ export class DatasetService {
    */
   async addFromRuns(id: string, request: FromRunsRequest): Promise<{ dataset: DatasetRecord; items: DatasetItem[] }> {
     await this.get(id);
+    // The runs and their feedback in one query each; events only for a node's span.
+    const [runs, feedback] = await Promise.all([
+      this.#store.getRuns(request.runIds),
+      request.expected === 'correction' ? this.#store.listFeedbackOfRuns(request.runIds) : [],
+    ]);
+    const byId = new Map(runs.map((run) => [run.runId, run]));
     const drafts: ItemDraft[] = [];
     const problems: { field: string; message: string }[] = [];
     for (const [index, runId] of request.runIds.entries()) {
-      const detail = await this.#runs.get(runId);
-      if (!detail) {
+      const run = byId.get(runId);
+      if (!run) {
         throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`, {
           details: [{ field: `body.runIds.${index}`, message: 'no such run' }],
         });
       }
       const problem = (message: string) => problems.push({ field: `body.runIds.${index}`, message });
-      const span = request.nodeId === undefined ? undefined : nodeSpan(detail.events, request.nodeId);
-      if (request.nodeId !== undefined && !span?.inputs) {
-        problem(`run "${runId}" has no span of node "${request.nodeId}"`);
-        continue;
+      let span: { inputs?: Values; outputs?: Values } | undefined;
+      if (request.nodeId !== undefined) {
+        span = nodeSpan((await this.#runs.get(runId))?.events ?? [], request.nodeId);
+        if (!span?.inputs) {
+          problem(`run "${runId}" has no span of node "${request.nodeId}"`);
+          continue;
+        }
       }
       let expected: unknown;
       if (request.expected === 'correction') {
-        const feedback = await this.#store.listFeedback(runId);
         const correction = feedback
-          .filter((f) => f.correction !== undefined && f.nodeId === request.nodeId)
+          .filter((f) => f.runId === runId && f.correction !== undefined && f.nodeId === request.nodeId)
           .at(-1)?.correction;
         if (correction === undefined) {
           problem(`run "${runId}" has no correction${request.nodeId ? ` on node "${request.nodeId}"` : ''}`);
@@ -204,15 +218,15 @@ export class DatasetService {
         }
         expected = correction;
       } else {
-        const outputs = span ? span.outputs : detail.run.status === 'completed' ? detail.run.outputs : undefined;
+        const outputs = span ? span.outputs : run.status === 'completed' ? run.outputs : undefined;
         if (outputs === undefined) {
-          problem(`run "${runId}" has no output to expect (status ${detail.run.status})`);
+          problem(`run "${runId}" has no output to expect (status ${run.status})`);
           continue;
         }
         expected = onlyOrAll(outputs);
       }
       drafts.push({
-        input: span?.inputs ?? detail.run.inputs,
+        input: span?.inputs ?? run.inputs,
         expected,
         sourceRunId: runId,
         ...(request.nodeId !== undefined && { sourceNodeId: request.nodeId }),
@@ -246,8 +260,9 @@ export class DatasetService {
       if (file.split !== undefined && draft.split === undefined) draft.split = file.split;
       if (draft.id === undefined) continue;
       const first = lines.get(draft.id);
-      if (first !== undefined) problems.push({ line, column: 'id', message: `"${draft.id}" is on line ${first} too` });
-      else lines.set(draft.id, line);
+      if (first !== undefined) {
+        problems.push({ line, column: parsed.idColumn, message: `"${draft.id}" is on line ${first} too` });
+      } else lines.set(draft.id, line);
     }
     if (problems.length > 0) throw importFailed(problems);
     try {
@@ -261,7 +276,7 @@ export class DatasetService {
       if (isAppError(err) && err.code === 'CONFLICT' && err.details) {
         const taken = (err.details as { itemId: string }[]).map((detail) => ({
           line: lines.get(detail.itemId) ?? 0,
-          column: 'id',
+          column: parsed.idColumn,
           message: `the dataset has an item "${detail.itemId}" already`,
         }));
         throw importFailed(taken.sort((a, b) => a.line - b.line));
@@ -272,8 +287,8 @@ export class DatasetService {
 
   /**
    * A dataset (or one split) as a file: JSONL, one item object per line (it imports back as it is), or CSV with the
-   * columns `id`, `input.<name>` per input, `expected`, `split`, `metadata` (JSON) and `sourceRunId` (values that are
-   * not text as JSON).
+   * columns `id`, `input.<name>` per input, `expected`, `split`, `metadata` (JSON), `sourceRunId` and `sourceNodeId`
+   * (values that are not text as JSON), which CSV import maps back to those fields by default.
    */
   async export(id: string, format: 'jsonl' | 'csv', split?: string): Promise<ExportedFile> {
     const items = await this.allItems(id, split);
@@ -287,7 +302,15 @@ export class DatasetService {
       };
     }
     const inputs = [...new Set(items.flatMap((item) => Object.keys(item.input)))];
-    const header = ['id', ...inputs.map((input) => `input.${input}`), 'expected', 'split', 'metadata', 'sourceRunId'];
+    const header = [
+      'id',
+      ...inputs.map((input) => `input.${input}`),
+      'expected',
+      'split',
+      'metadata',
+      'sourceRunId',
+      'sourceNodeId',
+    ];
     const rows = items.map((item) => [
       item.id,
       ...inputs.map((input) => cellOf(item.input[input])),
@@ -295,6 +318,7 @@ export class DatasetService {
       item.split ?? '',
       item.metadata === undefined ? '' : JSON.stringify(item.metadata),
       item.sourceRunId ?? '',
+      item.sourceNodeId ?? '',
     ]);
     return { contentType: 'text/csv; charset=utf-8', filename: `${name}.csv`, body: writeCsv(header, rows) };
   }

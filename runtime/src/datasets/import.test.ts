@@ -10,6 +10,7 @@ describe('itemsFromJsonl', () => {
         { line: 1, draft: { id: 'a', input: { q: '1' }, expected: 'one', split: 'test' } },
         { line: 3, draft: { input: { q: '2' }, metadata: { k: 1 } } },
       ],
+      idColumn: 'id',
     });
   });
 
@@ -30,6 +31,13 @@ describe('itemsFromJsonl', () => {
       ],
     });
     expect(itemsFromJsonl('\n\n')).toEqual({ problems: [{ line: 1, message: 'the file holds no items' }] });
+  });
+
+  it('ignores a leading BOM', () => {
+    expect(itemsFromJsonl('\ufeff{"id":"a","input":{"q":"1"}}\r\n')).toEqual({
+      items: [{ line: 1, draft: { id: 'a', input: { q: '1' } } }],
+      idColumn: 'id',
+    });
   });
 });
 
@@ -64,11 +72,14 @@ describe('itemsFromCsv', () => {
           },
         },
       ],
+      idColumn: 'qid',
     });
   });
 
   it('without a mapping: id, expected, split and metadata (JSON) are fields; input.<name> and the rest inputs', () => {
-    const text = 'id,input.question,context,expected,split,metadata\na,Why?,sky,"Because",train,"{""k"":2}"\n';
+    const text =
+      'id,input.question,context,expected,split,metadata,sourceRunId,sourceNodeId\n' +
+      'a,Why?,sky,"Because",train,"{""k"":2}",r_1,llm\n';
     expect(itemsFromCsv(text)).toEqual({
       items: [
         {
@@ -79,9 +90,12 @@ describe('itemsFromCsv', () => {
             expected: 'Because',
             split: 'train',
             metadata: { k: 2 },
+            sourceRunId: 'r_1',
+            sourceNodeId: 'llm',
           },
         },
       ],
+      idColumn: 'id',
     });
   });
 

@@ -22,16 +22,22 @@ export type ColumnType = 'text' | 'number' | 'boolean' | 'json';
 export type ColumnRef = string | { column: string; as?: ColumnType };
 
 /**
- * Which CSV columns make an item (docs/contracts.md §7). Without one: `id`, `expected`, `split`, `metadata` (JSON)
- * are those fields, `input.<name>` and every other column are inputs (as text).
+ * Which CSV columns make an item (docs/contracts.md §7). Without one: `id`, `expected`, `split`, `sourceRunId`,
+ * `sourceNodeId` and `metadata` (JSON) are those fields, `input.<name>` and every other column are inputs (as text).
+ * So a CSV export imports back as it was.
  */
 export interface CsvMapping {
   id?: ColumnRef;
   input?: Record<string, ColumnRef>;
   expected?: ColumnRef;
   split?: ColumnRef;
-  /** Columns kept as metadata, by their header (as text). */
-  metadata?: string[];
+  sourceRunId?: ColumnRef;
+  sourceNodeId?: ColumnRef;
+  /**
+   * Columns kept as metadata: as text under their header, except a column read as JSON (a column named `metadata`
+   * is, unless told otherwise) whose value is an object: its keys are the metadata.
+   */
+  metadata?: ColumnRef[];
 }
 
 /** A problem with one line (1-based) of an imported file, and the column (CSV) or field (JSONL) it is in. */
@@ -96,8 +102,11 @@ function draftOf(raw: Record<string, unknown>): ItemDraft {
   return draft;
 }
 
-/** Items with the line each came from, or every problem found (all or nothing). */
-export type Parsed = { items: { line: number; draft: ItemDraft }[] } | { problems: ImportProblem[] };
+/**
+ * Items with the line each came from and the column (CSV header) or field their ids are in, or every problem found
+ * (all or nothing).
+ */
+export type Parsed = { items: { line: number; draft: ItemDraft }[]; idColumn: string } | { problems: ImportProblem[] };
 
 /** The column of a V8 JSON.parse message ("... at position 12 ..."), 1-based. */
 function jsonColumn(err: unknown): string | undefined {
@@ -109,7 +118,8 @@ function jsonColumn(err: unknown): string | undefined {
 export function itemsFromJsonl(text: string): Parsed {
   const items: { line: number; draft: ItemDraft }[] = [];
   const problems: ImportProblem[] = [];
-  const lines = text.split(/\r?\n/);
+  // A BOM (U+FEFF, as some editors save UTF-8) is not part of the first item.
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split(/\r?\n/);
   lines.forEach((content, index) => {
     const line = index + 1;
     if (content.trim() === '') return;
@@ -130,7 +140,7 @@ export function itemsFromJsonl(text: string): Parsed {
     else items.push({ line, draft: draftOf(raw) });
   });
   if (problems.length === 0 && items.length === 0) problems.push({ line: 1, message: 'the file holds no items' });
-  return problems.length > 0 ? { problems } : { items };
+  return problems.length > 0 ? { problems } : { items, idColumn: 'id' };
 }
 
 /** A column's reference as `{column, as}`. */
@@ -163,19 +173,28 @@ function readCell(text: string, as: ColumnType): { value: unknown } | { problem:
 }
 
 /** The mapping a header implies when none is given (see `CsvMapping`). */
-function defaultMapping(header: readonly string[]): Required<Omit<CsvMapping, 'metadata'>> & { metadata: string[] } {
+function defaultMapping(header: readonly string[]): CsvMapping {
   const input: Record<string, ColumnRef> = {};
   for (const column of header) {
     if (RESERVED_COLUMNS.has(column)) continue;
     input[column.startsWith('input.') ? column.slice('input.'.length) : column] = column;
   }
+  const field = (name: string) => (header.includes(name) ? name : undefined);
   return {
-    id: header.includes('id') ? 'id' : '',
+    id: field('id'),
     input,
-    expected: header.includes('expected') ? 'expected' : '',
-    split: header.includes('split') ? 'split' : '',
-    metadata: [],
+    expected: field('expected'),
+    split: field('split'),
+    sourceRunId: field('sourceRunId'),
+    sourceNodeId: field('sourceNodeId'),
+    metadata: header.includes('metadata') ? ['metadata'] : [],
   };
+}
+
+/** A metadata column's reference: the column named `metadata` is JSON unless told otherwise. */
+function metadataRef(ref: ColumnRef): ColumnRef {
+  const column = typeof ref === 'string' ? ref : ref.column;
+  return column === 'metadata' ? { column, as: typeof ref === 'string' ? 'json' : (ref.as ?? 'json') } : ref;
 }
 
 /**
@@ -217,12 +236,13 @@ export function itemsFromCsv(text: string, mapping?: CsvMapping): Parsed | { map
   const id = columnOf(chosen.id, 'mapping.id');
   const expected = columnOf(chosen.expected, 'mapping.expected');
   const split = columnOf(chosen.split, 'mapping.split');
+  const sourceRunId = columnOf(chosen.sourceRunId, 'mapping.sourceRunId');
+  const sourceNodeId = columnOf(chosen.sourceNodeId, 'mapping.sourceNodeId');
   const inputs = Object.entries(chosen.input ?? {}).map(([name, ref]) => ({
     name,
     column: columnOf(ref, `mapping.input.${name}`),
   }));
-  const metadata = (chosen.metadata ?? []).map((name, i) => columnOf(name, `mapping.metadata.${i}`));
-  if (mapping === undefined && header.includes('metadata')) metadata.push(columnOf('metadata', 'metadata', 'json'));
+  const metadata = (chosen.metadata ?? []).map((ref, i) => columnOf(metadataRef(ref), `mapping.metadata.${i}`));
   if (inputs.length === 0) {
     mappingProblems.push({ line: headerRecord.line, column: 'mapping.input', message: 'no column is an input' });
   }
@@ -259,19 +279,32 @@ export function itemsFromCsv(text: string, mapping?: CsvMapping): Parsed | { map
     if (expectedValue !== undefined) raw.expected = expectedValue;
     const splitValue = read(split && { ...split, as: 'text' });
     if (splitValue !== undefined) raw.split = splitValue;
+    for (const [field, ref] of [
+      ['sourceRunId', sourceRunId],
+      ['sourceNodeId', sourceNodeId],
+    ] as const) {
+      const value = read(ref && { ...ref, as: 'text' });
+      if (value !== undefined) raw[field] = value;
+    }
     const meta: Record<string, unknown> = {};
     for (const ref of metadata) {
       const value = read(ref);
       if (value === undefined || !ref) continue;
-      // A JSON metadata column spreads its object; any other column is one key.
-      if (ref.column === 'metadata' && ref.as === 'json' && isObject(value)) Object.assign(meta, value);
+      // A JSON column holding an object spreads it; any other column is one key.
+      if (ref.as === 'json' && isObject(value)) Object.assign(meta, value);
       else meta[ref.column] = value;
     }
     if (Object.keys(meta).length > 0) raw.metadata = meta;
+    // A field's problem is the column's it came from.
+    const columnOfField: Record<string, string | undefined> = {
+      id: id?.column,
+      split: split?.column,
+      sourceRunId: sourceRunId?.column,
+      sourceNodeId: sourceNodeId?.column,
+    };
     const found = itemProblems(raw, line).map((p) => ({
       ...p,
-      // A field's problem is the column's it came from.
-      column: p.column === 'id' ? id?.column : p.column === 'split' ? split?.column : p.column,
+      column: (p.column !== undefined && columnOfField[p.column]) || p.column,
     }));
     problems.push(...found);
     if (problems.length === before) items.push({ line, draft: draftOf(raw) });
@@ -279,5 +312,5 @@ export function itemsFromCsv(text: string, mapping?: CsvMapping): Parsed | { map
   if (problems.length === 0 && items.length === 0) {
     problems.push({ line: headerRecord.line, message: 'the file has a header and no items' });
   }
-  return problems.length > 0 ? { problems } : { items };
+  return problems.length > 0 ? { problems } : { items, idColumn: id?.column ?? 'id' };
 }

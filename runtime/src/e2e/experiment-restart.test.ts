@@ -7,7 +7,8 @@ import { DB_FILE } from '../store/store.js';
 import { buildBin, startServe } from '../testing/bin.js';
 import { chatFlow, removeTempDir, tempDir } from '../testing/fixtures.js';
 
-// kill -9 in the middle of an experiment: the next start goes on with it, and no finished cell runs again.
+// kill -9 in the middle of an experiment: the next start goes on with it, and no finished cell runs again, not even
+// one whose outcome the killed process had not written yet (its run had ended: the next start takes its outcome).
 
 let fake: FakeOpenAI;
 let dir: string;
@@ -86,6 +87,27 @@ describe('an experiment across a crash', () => {
     const exited = new Promise((resolve) => first.child.on('exit', (_code, signal) => resolve(signal)));
     first.child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
+    // The item in flight was stored as started, with its run.
+    const db = new Database(dbPath);
+    try {
+      const inFlight = db
+        .prepare(
+          "SELECT c.status, c.runId FROM experiment_cells c JOIN experiment_items i USING (experimentId, seq) WHERE i.itemId = 'four'",
+        )
+        .get() as { status: string; runId: string | null };
+      expect(inFlight).toEqual({ status: 'running', runId: expect.stringMatching(/^r_/) });
+      // As if the kill had come before the outcome of "three" was written (finished cells are written in batches):
+      // started, with its run, which completed.
+      const lost = db
+        .prepare(
+          `UPDATE experiment_cells SET status = 'running', output = NULL, scores = NULL, passed = NULL, durationMs = NULL,
+             endedAt = NULL WHERE seq = 3 AND runId IS NOT NULL`,
+        )
+        .run();
+      expect(lost.changes).toBe(1);
+    } finally {
+      db.close();
+    }
 
     const second = await startServe(dataDir, env);
     try {
@@ -99,8 +121,10 @@ describe('an experiment across a crash', () => {
       const { rows } = (await call(`${second.url}/api/experiments/${experimentId}/results`, 'GET')).json as {
         rows: { itemId: string; cells: { runId: string; status: string }[] }[];
       };
-      // The cells finished before the kill keep their runs.
-      for (const { seq, runId } of finished) expect(rows[seq - 1]?.cells[0]?.runId).toBe(runId);
+      // The cells finished before the kill keep their runs, "three" too (its run's outcome taken, not run again).
+      for (const { seq, runId } of finished) {
+        expect(rows[seq - 1]?.cells[0]).toMatchObject({ runId, status: 'done' });
+      }
       const { runs } = (await call(`${second.url}/api/runs?flowId=chat&limit=100`, 'GET')).json as {
         runs: { inputs: { question: string }; status: string; error?: { code: string } }[];
       };

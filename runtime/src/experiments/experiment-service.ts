@@ -17,9 +17,16 @@ import { type EvalScore, type Evaluator, evalServices, parseEvaluators } from '.
 import { isProcessAlive } from '../platform/process-alive.js';
 import type { PublishedService } from '../publishing/versions.js';
 import type { RunService } from '../runs/run-service.js';
-import type { ExperimentCell, ExperimentItem, ExperimentRow, ExperimentStatus, Store } from '../store/types.js';
+import type {
+  DatasetItem,
+  ExperimentCell,
+  ExperimentItem,
+  ExperimentRow,
+  ExperimentStatus,
+  Store,
+} from '../store/types.js';
 import { ExperimentRunner } from './runner.js';
-import { compareTargets, summarize } from './summary.js';
+import { compareScores, summarize } from './summary.js';
 import type {
   Comparison,
   ExperimentRequest,
@@ -51,7 +58,14 @@ export interface ExperimentServiceOptions {
 const NEEDS_EXPECTED = new Set(['exact', 'contains', 'bleu', 'rouge', 'similarity']);
 /** The most problems one refusal lists. */
 const MAX_DETAILS = 100;
+/** Times the items are checked again when the dataset changed meanwhile, before a 409. */
+const CREATE_TRIES = 3;
 const FINAL = new Set<ExperimentStatus>(['completed', 'failed', 'cancelled']);
+
+/** The names of an experiment's evaluators (its spec was checked when it was made). */
+function evaluatorNames(evaluators: readonly unknown[]): string[] {
+  return parseEvaluators(evaluators).map((evaluator) => evaluator.name);
+}
 
 /** EXPERIMENT_NOT_FOUND for an unknown experiment. */
 function notFound(id: string): AppError {
@@ -119,16 +133,7 @@ export class ExperimentService {
   async create(request: ExperimentRequest): Promise<{ experimentId: string; status: ExperimentStatus }> {
     if (this.#isClosed) throw new AppError('CONFLICT', 'the runtime is shutting down', { status: 409 });
     const evaluators = parseEvaluators(request.evaluators, 'body.evaluators');
-    const dataset = await this.#datasets.get(request.datasetId).catch((err) => {
-      throw naming(err, 'body.datasetId');
-    });
-    const items = await this.#datasets.allItems(request.datasetId, request.split);
-    if (items.length === 0) {
-      const field = request.split === undefined ? 'body.datasetId' : 'body.split';
-      const message =
-        request.split === undefined ? `dataset "${dataset.id}" has no items` : `split "${request.split}" has no items`;
-      throw validation([{ field, message }]);
-    }
+    await this.#getDataset(request.datasetId);
     const targets: Target[] = [];
     const flows: FlowFile[] = [];
     for (const [index, target] of request.targets.entries()) {
@@ -137,39 +142,59 @@ export class ExperimentService {
       flows.push(resolved.flow);
     }
     await this.#checkEvaluators(evaluators, flows);
-    this.#checkItems(
-      items.map((item, index) => ({ seq: index + 1, itemId: item.id, input: item.input, expected: item.expected })),
-      evaluators,
-      flows,
-      targets,
-    );
-
     const spec: ExperimentSpec = {
       targets,
       evaluators: request.evaluators,
       concurrency: request.concurrency ?? 4,
       repetitions: request.repetitions ?? 1,
     };
-    const frozen: ExperimentItem[] = items.map((item, index) => ({
-      seq: index + 1,
-      itemId: item.id,
-      input: item.input,
-      ...(item.expected !== undefined && { expected: item.expected }),
-    }));
-    const row: ExperimentRow = {
-      id: newId('ex'),
-      ...(request.name !== undefined && { name: request.name }),
-      status: 'queued',
-      datasetId: dataset.id,
-      ...(request.split !== undefined && { split: request.split }),
-      datasetRevision: dataset.revision,
-      spec: JSON.stringify(spec),
-      total: frozen.length * targets.length * spec.repetitions,
-      createdAt: new Date().toISOString(),
-    };
-    await this.#store.experiments.create(row, frozen, { targets: targets.length, repetitions: spec.repetitions });
-    if (await this.#store.experiments.claim(row.id, this.#owner, {})) this.#start(row, spec, evaluators, frozen);
-    return { experimentId: row.id, status: 'queued' };
+    // The items are checked a page at a time at the dataset's revision, then copied by the store at that revision
+    // only: a change in between is seen, and the check made again.
+    for (let tries = 1; ; tries++) {
+      const dataset = await this.#getDataset(request.datasetId);
+      const count = await this.#checkItems(request.datasetId, request.split, evaluators, flows, targets);
+      if (count === 0) {
+        const field = request.split === undefined ? 'body.datasetId' : 'body.split';
+        const message =
+          request.split === undefined
+            ? `dataset "${dataset.id}" has no items`
+            : `split "${request.split}" has no items`;
+        throw validation([{ field, message }]);
+      }
+      const row: ExperimentRow = {
+        id: newId('ex'),
+        ...(request.name !== undefined && { name: request.name }),
+        status: 'queued',
+        datasetId: dataset.id,
+        ...(request.split !== undefined && { split: request.split }),
+        datasetRevision: dataset.revision,
+        spec: JSON.stringify(spec),
+        total: count * targets.length * spec.repetitions,
+        createdAt: new Date().toISOString(),
+      };
+      const source = { datasetId: dataset.id, split: request.split, revision: dataset.revision };
+      const shape = { targets: targets.length, repetitions: spec.repetitions };
+      if (await this.#store.experiments.create(row, source, shape)) {
+        if (await this.#store.experiments.claim(row.id, this.#owner, {})) this.#start(row, spec, evaluators);
+        return { experimentId: row.id, status: 'queued' };
+      }
+      if (tries === CREATE_TRIES) {
+        throw new AppError(
+          'CONFLICT',
+          `dataset "${dataset.id}" kept changing while the experiment was made; try again`,
+          {
+            status: 409,
+            details: [{ field: 'body.datasetId', message: 'changed while its items were read' }],
+          },
+        );
+      }
+    }
+  }
+
+  async #getDataset(id: string) {
+    return this.#datasets.get(id).catch((err) => {
+      throw naming(err, 'body.datasetId');
+    });
   }
 
   async #resolveTarget(
@@ -227,68 +252,80 @@ export class ExperimentService {
     if (problems.length > 0) throw validation(problems);
   }
 
-  /** Every item must fit every target's inputs and carry what the evaluators compare with. */
-  #checkItems(
-    items: readonly ExperimentItem[],
+  /**
+   * Every item must fit every target's inputs and carry what the evaluators compare with: read a page at a time, never
+   * all at once. Answers how many items there are; VALIDATION_FAILED listing the problems (the first MAX_DETAILS).
+   */
+  async #checkItems(
+    datasetId: string,
+    split: string | undefined,
     evaluators: readonly Evaluator[],
     flows: readonly FlowFile[],
     targets: readonly Target[],
-  ): void {
+  ): Promise<number> {
+    const specs = flows.map((flow) => flowInputs(flow, this.#registry.lookup));
+    const compared = evaluators
+      .map((evaluator, index) => ({ evaluator, index }))
+      .filter(({ evaluator }) => NEEDS_EXPECTED.has(evaluator.type) && evaluator.expected === undefined);
     const problems: { field: string; message: string; itemId: string; target?: number }[] = [];
-    flows.forEach((flow, target) => {
-      const specs = flowInputs(flow, this.#registry.lookup);
+    let total = 0;
+    let count = 0;
+    const add = (problem: (typeof problems)[number]) => {
+      total++;
+      if (problems.length < MAX_DETAILS) problems.push(problem);
+    };
+    for await (const page of this.#datasets.itemPages(datasetId, split)) {
+      count += page.length;
+      this.#checkPage(page, specs, compared, targets, add);
+    }
+    if (total > 0) throw validation(problems, total);
+    return count;
+  }
+
+  #checkPage(
+    items: readonly DatasetItem[],
+    specs: readonly ReturnType<typeof flowInputs>[],
+    compared: readonly { evaluator: Evaluator; index: number }[],
+    targets: readonly Target[],
+    add: (problem: { field: string; message: string; itemId: string; target?: number }) => void,
+  ): void {
+    specs.forEach((inputs, target) => {
       for (const item of items) {
         try {
-          checkRunInputs(specs, item.input);
+          checkRunInputs(inputs, item.input);
         } catch (err) {
           const label = `${targets[target]?.flowId} ${targets[target]?.version === 'draft' ? 'draft' : `v${targets[target]?.version}`}`;
-          problems.push({
-            field: `items.${item.itemId}.input`,
-            itemId: item.itemId,
+          add({
+            field: `items.${item.id}.input`,
+            itemId: item.id,
             target,
             message: `does not fit target ${target} (${label}): ${(err as Error).message}`,
           });
         }
       }
     });
-    evaluators.forEach((evaluator, index) => {
-      if (!NEEDS_EXPECTED.has(evaluator.type) || evaluator.expected !== undefined) return;
+    for (const { evaluator, index } of compared) {
       for (const item of items) {
         if (item.expected !== undefined) continue;
-        problems.push({
-          field: `items.${item.itemId}.expected`,
-          itemId: item.itemId,
+        add({
+          field: `items.${item.id}.expected`,
+          itemId: item.id,
           message: `is missing: evaluators.${index} (${evaluator.name}) compares with it`,
         });
       }
-    });
-    if (problems.length > 0) throw validation(problems);
+    }
   }
 
-  #start(
-    row: ExperimentRow,
-    spec: ExperimentSpec,
-    evaluators: readonly Evaluator[],
-    items?: readonly ExperimentItem[],
-  ) {
-    const launch = this.#launch(row, spec, evaluators, items)
+  #start(row: ExperimentRow, spec: ExperimentSpec, evaluators: readonly Evaluator[]) {
+    const launch = this.#launch(row, spec, evaluators)
       .catch((err) => this.#onError(err, `experiment ${row.id} failed`))
       .finally(() => this.#launches.delete(row.id));
     this.#launches.set(row.id, launch);
   }
 
-  /** Runs an experiment this process owns, with its pending cells, and writes how it ended. */
-  async #launch(
-    row: ExperimentRow,
-    spec: ExperimentSpec,
-    evaluators: readonly Evaluator[],
-    items?: readonly ExperimentItem[],
-  ): Promise<void> {
-    const [frozen, cells, counts] = await Promise.all([
-      items ?? this.#store.experiments.items(row.id),
-      this.#store.experiments.cells(row.id),
-      this.#store.experiments.counts(row.id),
-    ]);
+  /** Runs an experiment this process owns, with its cells still to run (the runner pages them), and writes how it ended. */
+  async #launch(row: ExperimentRow, spec: ExperimentSpec, evaluators: readonly Evaluator[]): Promise<void> {
+    const counts = await this.#store.experiments.counts(row.id);
     const runner = new ExperimentRunner(
       {
         store: this.#store,
@@ -309,10 +346,7 @@ export class ExperimentService {
         status: 'running',
         ...(row.startedAt === undefined && { startedAt: new Date().toISOString() }),
       });
-      runner.start(
-        new Map(frozen.map((item) => [item.seq, item])),
-        cells.filter((c) => c.status === 'pending'),
-      );
+      runner.start();
       let status: ExperimentStatus;
       let error: ReturnType<typeof toErrorBody> | undefined;
       try {
@@ -345,8 +379,9 @@ export class ExperimentService {
   }
 
   /**
-   * Takes over experiments left queued or running by a process of this machine that is gone (or by none), and goes
-   * on with their pending cells. Answers their ids.
+   * Takes over experiments left queued or running by a process that is gone (or by none), and goes on with their
+   * cells still to run. On Postgres, only those of this machine (another host's pids mean nothing here); on SQLite
+   * the data folder is this machine's whatever its host name (a container made anew has another), as for runs.
    */
   async resume(): Promise<string[]> {
     const resumed: string[] = [];
@@ -354,7 +389,7 @@ export class ExperimentService {
       if (this.#runners.has(row.id) || this.#isClosed) continue;
       const hasOwner = row.ownerHost !== undefined || row.ownerPid !== undefined;
       if (hasOwner) {
-        if (row.ownerHost !== this.#owner.host) continue;
+        if (this.#store.kind === 'postgres' && row.ownerHost !== this.#owner.host) continue;
         if (row.ownerPid !== undefined && row.ownerPid !== process.pid && isProcessAlive(row.ownerPid)) continue;
       }
       if (!(await this.#store.experiments.claim(row.id, this.#owner, { host: row.ownerHost, pid: row.ownerPid }))) {
@@ -413,12 +448,12 @@ export class ExperimentService {
     };
   }
 
-  /** One experiment with its progress and each target's summary. */
+  /** One experiment with its progress and each target's summary (from the store's aggregates: no cell is loaded). */
   async get(id: string): Promise<ExperimentView> {
     const row = await this.#row(id);
-    const [progress, cells] = await Promise.all([this.#progress(row), this.#store.experiments.cells(id)]);
+    const [progress, aggregates] = await Promise.all([this.#progress(row), this.#store.experiments.aggregates(id)]);
     const view = this.#view(row, progress);
-    return { ...view, summary: summarize(cells, view.targets) };
+    return { ...view, summary: summarize(aggregates, view.targets, evaluatorNames(view.evaluators)) };
   }
 
   /** The newest experiments with their progress (no summaries: `get` has them). */
@@ -461,12 +496,22 @@ export class ExperimentService {
   }
 
   /**
-   * Compares two targets item by item (see `compareTargets`). VALIDATION_FAILED naming `query.baseline` /
-   * `query.candidate` for a target the experiment does not have, `query.evaluator` for an evaluator it does not have.
+   * Compares two targets item by item (see `compareScores`) from each item's score as the store computes it, answering
+   * a page of the deltas (`limit`, default 100; `cursor` from the previous page). VALIDATION_FAILED naming
+   * `query.baseline` / `query.candidate` for a target the experiment does not have, `query.evaluator` for an evaluator
+   * it does not have.
    */
   async compare(
     id: string,
-    query: { baseline?: number; candidate?: number; evaluator?: string; seed?: number; resamples?: number },
+    query: {
+      baseline?: number;
+      candidate?: number;
+      evaluator?: string;
+      seed?: number;
+      resamples?: number;
+      limit?: number;
+      cursor?: string;
+    },
   ): Promise<Comparison> {
     const row = await this.#row(id);
     const spec = JSON.parse(row.spec) as ExperimentSpec;
@@ -485,7 +530,7 @@ export class ExperimentService {
       }
     }
     if (query.evaluator !== undefined) {
-      const names = parseEvaluators(spec.evaluators).map((evaluator) => evaluator.name);
+      const names = evaluatorNames(spec.evaluators);
       if (!names.includes(query.evaluator)) {
         problems.push({ field: 'query.evaluator', message: `is none of the experiment's: ${names.join(', ')}` });
       }
@@ -493,15 +538,29 @@ export class ExperimentService {
     if (problems.length > 0) {
       throw new AppError('VALIDATION_FAILED', `${problems[0]?.field}: ${problems[0]?.message}`, { details: problems });
     }
-    const [items, cells] = await Promise.all([this.#store.experiments.items(id), this.#store.experiments.cells(id)]);
-    const comparison = compareTargets(cells, new Map(items.map((item) => [item.seq, item.itemId])), {
+    const evaluator = query.evaluator ?? null;
+    const scores = await this.#store.experiments.itemScores(id, [...new Set([baseline, candidate])], evaluator);
+    const items = row.total / (spec.targets.length * spec.repetitions);
+    const { deltas, ...comparison } = compareScores(scores, items, {
       baseline,
       candidate,
-      evaluator: query.evaluator ?? null,
+      evaluator,
       resamples: query.resamples ?? 2000,
       seed: query.seed ?? 1,
     });
-    return { experimentId: id, ...comparison };
+    const offset = query.cursor === undefined ? 0 : Number(query.cursor);
+    const page = deltas.slice(offset, offset + (query.limit ?? 100));
+    const itemIds = await this.#store.experiments.itemIds(
+      id,
+      page.map((delta) => delta.seq),
+    );
+    const next = offset + page.length;
+    return {
+      experimentId: id,
+      ...comparison,
+      deltas: page.map(({ seq, ...delta }) => ({ itemId: itemIds.get(seq) ?? String(seq), ...delta })),
+      ...(next < deltas.length && { cursor: String(next) }),
+    };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, pairedBootstrapCi, percentile, seededRandom } from './stats.js';
+import { mean, normalCi, pairedBootstrapCi, percentile, seededRandom } from './stats.js';
 
 describe('stats', () => {
   it('takes nearest-rank percentiles and means', () => {
@@ -38,5 +38,14 @@ describe('stats', () => {
     expect(around[0]).toBeLessThan(0);
     expect(around[1]).toBeGreaterThan(0);
     expect(pairedBootstrapCi([], { resamples: 10, seed: 1 })).toBeUndefined();
+  });
+
+  it('gives the normal interval: the mean ± 1.96 standard errors', () => {
+    const [low, high] = normalCi([1, 2, 3, 4]) as [number, number];
+    const halfWidth = 1.96 * Math.sqrt(5 / 3 / 4);
+    expect(low).toBeCloseTo(2.5 - halfWidth);
+    expect(high).toBeCloseTo(2.5 + halfWidth);
+    expect(normalCi([0.5])).toEqual([0.5, 0.5]);
+    expect(normalCi([])).toBeUndefined();
   });
 });

@@ -12,7 +12,8 @@ export function mean(values: readonly number[]): number | undefined {
  */
 export function percentile(sorted: readonly number[], p: number): number | undefined {
   if (sorted.length === 0) return undefined;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  // In integers until the one division: the same rank the store's SQL takes, (p × n + 99) / 100.
+  const rank = Math.max(1, Math.ceil((p * sorted.length) / 100));
   return sorted[Math.min(rank, sorted.length) - 1];
 }
 
@@ -49,4 +50,19 @@ export function pairedBootstrapCi(
   means.sort();
   const at = (q: number) => means[Math.min(means.length - 1, Math.max(0, Math.floor(q * means.length)))] as number;
   return [at(0.025), at(0.975)];
+}
+
+/**
+ * A 95 % confidence interval for the mean of paired differences by the normal approximation: the mean ± 1.96 standard
+ * errors (the sample standard deviation over √n). For many pairs, where the bootstrap's distribution of means is normal
+ * anyway. Undefined for no pairs.
+ */
+export function normalCi(differences: readonly number[]): [number, number] | undefined {
+  const n = differences.length;
+  const center = mean(differences);
+  if (center === undefined) return undefined;
+  let squares = 0;
+  for (const value of differences) squares += (value - center) ** 2;
+  const halfWidth = n > 1 ? 1.96 * Math.sqrt(squares / (n - 1) / n) : 0;
+  return [center - halfWidth, center + halfWidth];
 }

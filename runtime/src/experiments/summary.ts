@@ -1,112 +1,113 @@
-import type { EvalScore } from '../evals/index.js';
-import type { ExperimentCell } from '../store/types.js';
-import { mean, pairedBootstrapCi, percentile } from './stats.js';
+import type { ItemScore, TargetAggregate } from '../store/types.js';
+import { mean, normalCi, pairedBootstrapCi } from './stats.js';
 import type { Comparison, ItemDelta, Target, TargetSummary } from './types.js';
 
-/** The verdicts of a cell, typed. */
-function verdicts(cell: ExperimentCell): Record<string, EvalScore> {
-  return (cell.scores ?? {}) as Record<string, EvalScore>;
-}
+/** Fewer paired items than this never make a difference significant: an interval of 1 or 2 items says nothing. */
+export const MIN_PAIRS = 10;
+/** The most resamples × pairs one comparison draws (about 10 ms of work); beyond it the interval is the normal one. */
+export const MAX_DRAWS = 2_000_000;
+/** Fewer resamples than this (within MAX_DRAWS) make a poor bootstrap: the normal interval is used instead. */
+const MIN_RESAMPLES = 100;
 
 /**
- * Each target's summary from its cells: pass rate over finished cells (an error does not pass), each evaluator's mean
- * over the scores it gave, p50/p95 latency of the runs, tokens, cost and errors.
+ * Each target's summary from its aggregates: pass rate over finished cells (an error does not pass); each evaluator's
+ * mean over every finished cell, a cell it could not score (an error) counting as 0, as the comparison counts it,
+ * with `scored` saying how many it did score; p50/p95 latency, tokens, cost and errors.
  */
-export function summarize(cells: readonly ExperimentCell[], targets: readonly Target[]): TargetSummary[] {
+export function summarize(
+  aggregates: readonly TargetAggregate[],
+  targets: readonly Target[],
+  evaluators: readonly string[],
+): TargetSummary[] {
   return targets.map((target, index) => {
-    const own = cells.filter((cell) => cell.target === index);
-    const finished = own.filter((cell) => cell.status !== 'pending');
-    const scores = new Map<string, number[]>();
-    for (const cell of finished) {
-      for (const [name, verdict] of Object.entries(verdicts(cell))) {
-        if (verdict.score === null) continue;
-        const list = scores.get(name) ?? [];
-        list.push(verdict.score);
-        scores.set(name, list);
-      }
-    }
-    const latencies = finished
-      .map((cell) => cell.durationMs)
-      .filter((ms): ms is number => ms !== undefined)
-      .sort((a, b) => a - b);
-    const passed = finished.filter((cell) => cell.isPassed === true).length;
+    const own = aggregates.find((aggregate) => aggregate.target === index);
+    const finished = own?.finished ?? 0;
+    const names = [...new Set([...evaluators, ...Object.keys(own?.scores ?? {})])];
     return {
       target: index,
       flowId: target.flowId,
       version: target.version,
-      done: finished.length,
-      total: own.length,
-      passRate: finished.length === 0 ? null : passed / finished.length,
-      scores: Object.fromEntries([...scores].map(([name, list]) => [name, mean(list) as number])),
-      latencyMs: { p50: percentile(latencies, 50) ?? null, p95: percentile(latencies, 95) ?? null },
-      tokens: finished.reduce((sum, cell) => sum + (cell.tokens ?? 0), 0),
-      costUsd: finished.reduce((sum, cell) => sum + (cell.costUsd ?? 0), 0),
-      errors: finished.filter((cell) => cell.status === 'error').length,
+      done: finished,
+      total: own?.total ?? 0,
+      passRate: finished === 0 ? null : (own?.passed ?? 0) / finished,
+      scores:
+        finished === 0 ? {} : Object.fromEntries(names.map((name) => [name, (own?.scores[name]?.sum ?? 0) / finished])),
+      scored: Object.fromEntries(names.map((name) => [name, own?.scores[name]?.scored ?? 0])),
+      latencyMs: { p50: own?.p50 ?? null, p95: own?.p95 ?? null },
+      tokens: own?.tokens ?? 0,
+      costUsd: own?.costUsd ?? 0,
+      errors: own?.errors ?? 0,
     };
   });
 }
 
-/**
- * A finished cell's score for comparing: one evaluator's score, or the mean of all its evaluators' scores. An
- * evaluator that could not score, and a run that failed, count as 0 (a target that errors is worse, not absent).
- */
-function cellScore(cell: ExperimentCell, evaluator: string | null): number {
-  const all = verdicts(cell);
-  if (evaluator !== null) return all[evaluator]?.score ?? 0;
-  return mean(Object.values(all).map((verdict) => verdict.score ?? 0)) ?? 0;
-}
+/** An item's delta before its id is known (ids are read for the page answered only). */
+export type SeqDelta = Omit<ItemDelta, 'itemId'> & { seq: number };
 
 /**
- * Compares two targets item by item: each item's score on each (the mean over its finished repetitions), the
- * difference candidate − baseline, sorted by the largest regression first, their mean, and a seeded paired bootstrap
- * 95 % interval of that mean. Items a target has not finished yet are left out (`unpaired`).
+ * Compares two targets item by item from each item's score on each (the mean over its finished repetitions; an
+ * error counts as 0, see `ExperimentTable.itemScores`): the difference candidate − baseline for every item finished
+ * on both, sorted by the largest regression first (then dataset order), their mean, and a 95 % interval of that mean:
+ * a seeded paired bootstrap with `resamples` draws, fewer when resamples × pairs would pass MAX_DRAWS, and the normal
+ * interval when that leaves too few. A difference is significant only with at least MIN_PAIRS pairs and an interval
+ * that leaves 0 out; `note` says which.
  */
-export function compareTargets(
-  cells: readonly ExperimentCell[],
-  itemIds: ReadonlyMap<number, string>,
+export function compareScores(
+  scores: readonly ItemScore[],
+  items: number,
   options: { baseline: number; candidate: number; evaluator: string | null; resamples: number; seed: number },
-): Omit<Comparison, 'experimentId'> {
+): Omit<Comparison, 'experimentId' | 'deltas' | 'cursor'> & { deltas: SeqDelta[] } {
   const { baseline, candidate, evaluator } = options;
-  const byItem = new Map<number, { baseline: number[]; candidate: number[] }>();
-  for (const cell of cells) {
-    if (cell.status === 'pending' || (cell.target !== baseline && cell.target !== candidate)) continue;
-    const entry = byItem.get(cell.seq) ?? { baseline: [], candidate: [] };
-    // One target compared with itself: every cell is on both sides.
-    if (cell.target === baseline) entry.baseline.push(cellScore(cell, evaluator));
-    if (cell.target === candidate) entry.candidate.push(cellScore(cell, evaluator));
-    byItem.set(cell.seq, entry);
+  const bySeq = new Map<number, { baseline?: number; candidate?: number }>();
+  for (const { seq, target, score } of scores) {
+    const entry = bySeq.get(seq) ?? {};
+    // One target compared with itself: its score is on both sides.
+    if (target === baseline) entry.baseline = score;
+    if (target === candidate) entry.candidate = score;
+    bySeq.set(seq, entry);
   }
-  const deltas: ItemDelta[] = [];
-  let unpaired = 0;
-  for (const [seq, itemId] of itemIds) {
-    const entry = byItem.get(seq);
-    const base = entry && mean(entry.baseline);
-    const cand = entry && mean(entry.candidate);
-    if (base === undefined || cand === undefined) {
-      unpaired++;
-      continue;
-    }
-    deltas.push({ itemId, baseline: base, candidate: cand, delta: cand - base });
+  const deltas: SeqDelta[] = [];
+  for (const [seq, entry] of bySeq) {
+    if (entry.baseline === undefined || entry.candidate === undefined) continue;
+    deltas.push({ seq, baseline: entry.baseline, candidate: entry.candidate, delta: entry.candidate - entry.baseline });
   }
-  deltas.sort((a, b) => a.delta - b.delta || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
+  deltas.sort((a, b) => a.delta - b.delta || a.seq - b.seq);
   const differences = deltas.map((d) => d.delta);
-  const ci95 = pairedBootstrapCi(differences, options) ?? null;
-  const meanDelta = mean(differences) ?? null;
+  const n = differences.length;
+  const resamples = n === 0 ? options.resamples : Math.min(options.resamples, Math.floor(MAX_DRAWS / n));
+  const method = resamples >= MIN_RESAMPLES || n === 0 ? 'bootstrap' : 'normal';
+  const ci95 =
+    (method === 'bootstrap'
+      ? pairedBootstrapCi(differences, { resamples, seed: options.seed })
+      : normalCi(differences)) ?? null;
+  const excludesZero = ci95 !== null && (ci95[0] > 0 || ci95[1] < 0);
+  const isSignificant = n >= MIN_PAIRS && excludesZero;
+  const note =
+    n === 0
+      ? 'no item has finished on both targets'
+      : n < MIN_PAIRS
+        ? `only ${n} paired item(s): at least ${MIN_PAIRS} are needed before a difference can be called significant`
+        : excludesZero
+          ? `the 95 % interval leaves 0 out over ${n} paired items: the difference is unlikely to be chance`
+          : `the 95 % interval includes 0 over ${n} paired items: the difference could be chance`;
   return {
     baseline,
     candidate,
     evaluator,
-    paired: deltas.length,
-    unpaired,
+    paired: n,
+    unpaired: items - n,
     baselineMean: mean(deltas.map((d) => d.baseline)) ?? null,
     candidateMean: mean(deltas.map((d) => d.candidate)) ?? null,
-    meanDelta,
+    meanDelta: mean(differences) ?? null,
     ci95,
-    isSignificant: ci95 !== null && (ci95[0] > 0 || ci95[1] < 0),
+    isSignificant,
+    minPairs: MIN_PAIRS,
+    note,
     wins: deltas.filter((d) => d.delta > 0).length,
     losses: deltas.filter((d) => d.delta < 0).length,
     ties: deltas.filter((d) => d.delta === 0).length,
-    resamples: options.resamples,
+    method,
+    resamples: method === 'bootstrap' ? resamples : 0,
     seed: options.seed,
     deltas,
   };

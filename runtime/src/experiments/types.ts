@@ -53,8 +53,13 @@ export interface TargetSummary {
   total: number;
   /** Finished cells whose run completed and whose every evaluator passed, of the finished ones (null: none yet). */
   passRate: number | null;
-  /** The mean score of each evaluator over the cells it scored. */
+  /**
+   * The mean score of each evaluator over the finished cells, a cell it could not score (an error) counting as 0, as
+   * the comparison counts it.
+   */
   scores: Record<string, number>;
+  /** How many finished cells each evaluator scored. */
+  scored: Record<string, number>;
   latencyMs: { p50: number | null; p95: number | null };
   tokens: number;
   costUsd: number;
@@ -85,7 +90,8 @@ export interface ExperimentView {
 export interface ResultCell {
   target: number;
   repetition: number;
-  status: 'pending' | 'done' | 'error';
+  /** `running`: its run (`runId`) has started. */
+  status: 'pending' | 'running' | 'done' | 'error';
   runId?: string;
   output?: unknown;
   scores?: Record<string, EvalScore>;
@@ -128,13 +134,21 @@ export interface Comparison {
   meanDelta: number | null;
   /** 95 % paired bootstrap interval of the mean difference (null: no pairs). */
   ci95: [number, number] | null;
-  /** The interval leaves 0 out: the difference is unlikely to be chance. */
+  /** At least `minPairs` pairs and an interval that leaves 0 out: the difference is unlikely to be chance. */
   isSignificant: boolean;
+  /** The fewest pairs that can be significant. */
+  minPairs: number;
+  /** Why the difference is significant or not, in one sentence. */
+  note: string;
   wins: number;
   losses: number;
   ties: number;
+  /** How the interval was made: a paired bootstrap, or the normal approximation when there are very many pairs. */
+  method: 'bootstrap' | 'normal';
+  /** The bootstrap's resamples (fewer than asked when resamples × pairs would pass 2,000,000; 0 for `normal`). */
   resamples: number;
   seed: number;
-  /** Per item, the largest regression (most negative delta) first. */
+  /** A page of the items, the largest regression (most negative delta) first; `cursor` asks for the next. */
   deltas: ItemDelta[];
+  cursor?: string;
 }

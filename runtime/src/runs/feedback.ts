@@ -19,6 +19,12 @@ export interface FeedbackInput {
   source?: string;
 }
 
+/** The author of feedback given through the editor's (admin) routes. */
+export const ADMIN_AUTHOR = 'admin';
+
+/** The sources a caller of a published flow may name. */
+export type CallerSource = 'api' | 'widget';
+
 /** A new feedback id: `fb_`, 12 hex digits of time, then 12 random ones (ids made later sort later). */
 export function newFeedbackId(): string {
   return `fb_${Date.now().toString(16).padStart(12, '0')}${globalThis.crypto.randomUUID().slice(24)}`;
@@ -38,10 +44,11 @@ export class FeedbackService {
   }
 
   /**
-   * Adds or replaces (same id) feedback on a run. RUN_NOT_FOUND for an unknown run; VALIDATION_FAILED naming
-   * `body.nodeId` for a node the run did not reach; CONFLICT when the id is feedback on another run.
+   * Adds or replaces (same id on the same run) feedback on a run, written by `author` (`admin`, or `key:<key id>`).
+   * RUN_NOT_FOUND for an unknown run; VALIDATION_FAILED naming `body.nodeId` for a node the run did not reach;
+   * CONFLICT when that feedback was written by another author.
    */
-  async give(runId: string, input: FeedbackInput, defaultSource: string): Promise<Feedback> {
+  async give(runId: string, input: FeedbackInput, defaultSource: string, author = ADMIN_AUTHOR): Promise<Feedback> {
     const detail = await this.#runs.get(runId);
     if (!detail) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     if (input.nodeId !== undefined && !detail.events.some((event) => event.nodeId === input.nodeId)) {
@@ -59,18 +66,25 @@ export class FeedbackService {
       ...(input.correction !== undefined && { correction: input.correction }),
       ...(input.nodeId !== undefined && { nodeId: input.nodeId }),
       source: input.source ?? defaultSource,
+      author,
       at: new Date().toISOString(),
     });
   }
 
   /**
    * Feedback from a caller of a published flow: only on a run made through a published endpoint with the same API
-   * key. Any other run is RUN_NOT_FOUND (404), so a key learns nothing of runs that are not its own.
+   * key. Any other run is RUN_NOT_FOUND (404), so a key learns nothing of runs that are not its own. The feedback is
+   * the key's own (author `key:<key id>`): it cannot replace or withdraw the editor's, and its source is `api` or
+   * `widget` (the route's schema refuses any other).
    */
-  async giveAsCaller(keyId: string, runId: string, input: FeedbackInput): Promise<Feedback> {
+  async giveAsCaller(
+    keyId: string,
+    runId: string,
+    input: FeedbackInput & { source?: CallerSource },
+  ): Promise<Feedback> {
     const published = await this.#store.published.getRun(runId);
     if (published?.keyId !== keyId) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
-    return this.give(runId, input, 'api');
+    return this.give(runId, input, 'api', `key:${keyId}`);
   }
 
   /** The flow a published run belongs to (for its allowed origins), undefined for another run. */

@@ -105,6 +105,11 @@ const REMOTE_CANCEL_WAIT_MS = 30_000;
 
 export interface StartRunOptions {
   inputs: Values;
+  /**
+   * The run's id, made by the caller with `newRunId()` when it must record the run before it starts (an experiment
+   * cell); default a new one.
+   */
+  runId?: string;
   /** Where the run's flow calls resolve (subflow, map, tool-flow, and theirs); unset: to the current drafts. */
   bundle?: FlowBundle;
   sessionId?: string;
@@ -314,7 +319,7 @@ export class RunService {
       );
     }
     if (this.#isRemote) return this.#enqueue(flow, options, flowVersion);
-    const runId = newRunId();
+    const runId = options.runId ?? newRunId();
     const tree = options.tree ?? this.#newTree(runId, options);
     // A child run is refused before anything is stored once its tree is out of node executions or time. (The root's
     // timer cancels the tree, children included, through their signals; this holds when the timer is late, e.g. on
@@ -456,7 +461,7 @@ export class RunService {
     parts.connections.assertAvailable();
     const plan = compileFlow(flow, this.#nodes);
     checkRunInputs(plan.inputs, options.inputs);
-    const runId = newRunId();
+    const runId = options.runId ?? newRunId();
     const record: RunRecord = {
       runId,
       flowId: flow.id,

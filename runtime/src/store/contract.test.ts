@@ -365,6 +365,7 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       key: 'user',
       score,
       source: 'editor',
+      author: 'admin',
       at: new Date().toISOString(),
       ...extra,
     });
@@ -379,6 +380,7 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
         score: 1,
         comment: 'good',
         source: 'editor',
+        author: 'admin',
         createdAt: expect.any(String),
         updatedAt: first.createdAt,
       });
@@ -400,8 +402,30 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
 
       expect((await store.putFeedback(write('fb_2', 'r_1', null))).score).toBeNull();
       expect((await store.listFeedback('r_1')).map((f) => f.id)).toEqual(['fb_1']);
-      await expect(store.putFeedback(write('fb_3', 'r_1', 1))).rejects.toMatchObject({ code: 'CONFLICT' });
+      // Ids are per run: fb_3 on r_1 is new feedback, r_2's is untouched.
+      await store.putFeedback(write('fb_3', 'r_1', 1));
       expect((await store.listFeedback('r_2'))[0]?.score).toBe(0);
+      // Only its author changes feedback.
+      await expect(store.putFeedback(write('fb_3', 'r_1', null, { author: 'key:k_1' }))).rejects.toMatchObject({
+        code: 'CONFLICT',
+      });
+      expect((await store.listFeedback('r_1')).map((f) => [f.id, f.score])).toEqual([
+        ['fb_1', -0.5],
+        ['fb_3', 1],
+      ]);
+      expect((await store.listFeedbackOfRuns(['r_2', 'r_1', 'r_9'])).map((f) => [f.runId, f.id]).sort()).toEqual([
+        ['r_1', 'fb_1'],
+        ['r_1', 'fb_3'],
+        ['r_2', 'fb_3'],
+      ]);
+    });
+
+    it('reads several runs in one call', async () => {
+      const { store } = await fresh();
+      insertRun(store, 'r_a');
+      insertRun(store, 'r_b');
+      expect((await store.getRuns(['r_b', 'r_a', 'r_none'])).map((run) => run.runId).sort()).toEqual(['r_a', 'r_b']);
+      expect(await store.getRuns([])).toEqual([]);
     });
   });
 
@@ -487,45 +511,106 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
   });
 
   describe('experiments', () => {
-    const row = (id: string, createdAt: string) => ({
+    const row = (id: string, createdAt: string, extra: Record<string, unknown> = {}) => ({
       id,
       name: `exp ${id}`,
       status: 'queued' as const,
       datasetId: 'ds',
       split: 'test',
-      datasetRevision: 3,
+      datasetRevision: 2,
       spec: '{"targets":[]}',
       total: 4,
       createdAt,
+      ...extra,
     });
     const items = [
       { seq: 1, itemId: 'q1', input: { question: 'one' }, expected: 'a1' },
       { seq: 2, itemId: 'q2', input: { question: 'two' } },
     ];
+    const source = { datasetId: 'ds', split: 'test', revision: 2 };
 
-    it('creates an experiment with its frozen items and a pending cell per item, target and repetition', async () => {
+    /** A dataset `ds` at revision 2: q1 and q2 in split `test`, with `other` (split `train`) between them. */
+    async function withDataset(store: Store): Promise<void> {
+      const at = new Date().toISOString();
+      await store.datasets.create({ id: 'ds', name: 'D', at });
+      await store.datasets.addItems(
+        'ds',
+        [
+          { id: 'q1', input: { question: 'one' }, expected: 'a1', split: 'test' },
+          { id: 'other', input: { question: 'x' }, split: 'train' },
+          { id: 'q2', input: { question: 'two' }, split: 'test' },
+        ],
+        at,
+      );
+    }
+
+    it('creates an experiment with its items frozen from the dataset and a pending cell per item, target and repetition', async () => {
       const { store } = await fresh();
-      await store.experiments.create(row('x1', '2026-01-01T00:00:00.000Z'), items, { targets: 2, repetitions: 1 });
-      await store.experiments.create(row('x2', '2026-01-02T00:00:00.000Z'), items.slice(0, 1), {
-        targets: 1,
-        repetitions: 2,
-      });
+      await withDataset(store);
+      expect(
+        await store.experiments.create(row('x1', '2026-01-01T00:00:00.000Z'), source, { targets: 2, repetitions: 1 }),
+      ).toBe(true);
+      expect(
+        await store.experiments.create(
+          row('x2', '2026-01-02T00:00:00.000Z', { split: undefined, total: 6 }),
+          { ...source, split: undefined },
+          {
+            targets: 1,
+            repetitions: 2,
+          },
+        ),
+      ).toBe(true);
       expect(await store.experiments.get('x1')).toEqual(row('x1', '2026-01-01T00:00:00.000Z'));
       expect((await store.experiments.list(10)).map((e) => e.id)).toEqual(['x2', 'x1']);
       expect(await store.experiments.items('x1')).toEqual(items);
       expect(await store.experiments.items('x1', { afterSeq: 1, limit: 5 })).toEqual([items[1]]);
+      expect((await store.experiments.items('x2')).map((i) => [i.seq, i.itemId])).toEqual([
+        [1, 'q1'],
+        [2, 'other'],
+        [3, 'q2'],
+      ]);
       expect((await store.experiments.cells('x1')).map((c) => [c.seq, c.target, c.repetition, c.status])).toEqual([
         [1, 0, 0, 'pending'],
         [1, 1, 0, 'pending'],
         [2, 0, 0, 'pending'],
         [2, 1, 0, 'pending'],
       ]);
-      expect((await store.experiments.cells('x2')).map((c) => c.repetition)).toEqual([0, 1]);
+      expect((await store.experiments.cells('x2')).map((c) => c.repetition)).toEqual([0, 1, 0, 1, 0, 1]);
+    });
+
+    it('makes nothing when the dataset is no longer at the revision read, and makes a large one in chunks', async () => {
+      const { store } = await fresh();
+      await withDataset(store);
+      await store.datasets.removeItem('ds', 'other', new Date().toISOString());
+      expect(
+        await store.experiments.create(row('x1', '2026-01-01T00:00:00.000Z'), source, { targets: 2, repetitions: 1 }),
+      ).toBe(false);
+      expect(await store.experiments.get('x1')).toBeUndefined();
+      expect(await store.experiments.items('x1')).toEqual([]);
+      expect(await store.experiments.cells('x1')).toEqual([]);
+      // 8 targets × 20 repetitions × 300 items: more cells than one chunk holds.
+      const many = Array.from({ length: 297 }, (_, i) => ({
+        id: `m${i}`,
+        input: { question: String(i) },
+        split: 'test',
+      }));
+      await store.datasets.addItems('ds', many, new Date().toISOString());
+      const big = row('big', '2026-01-03T00:00:00.000Z', { datasetRevision: 4, total: 299 * 160 });
+      expect(await store.experiments.create(big, { ...source, revision: 4 }, { targets: 8, repetitions: 20 })).toBe(
+        true,
+      );
+      expect(await store.experiments.counts('big')).toEqual({ finished: 0, errors: 0 });
+      const items = await store.experiments.items('big');
+      expect(items.map((i) => i.seq)).toEqual(Array.from({ length: 299 }, (_, i) => i + 1));
+      expect(items.at(-1)?.itemId).toBe('m296');
+      expect((await store.experiments.cells('big', { fromSeq: 299, toSeq: 299 })).length).toBe(160);
+      expect((await store.experiments.aggregates('big')).map((a) => a.total)).toEqual(Array(8).fill(299 * 20));
     });
 
     it('saves finished cells, reads them by item range, updates the status and claims by compare and set', async () => {
       const { store } = await fresh();
-      await store.experiments.create(row('x1', '2026-01-01T00:00:00.000Z'), items, { targets: 2, repetitions: 1 });
+      await withDataset(store);
+      await store.experiments.create(row('x1', '2026-01-01T00:00:00.000Z'), source, { targets: 2, repetitions: 1 });
       const done = {
         seq: 1,
         target: 1,
@@ -588,6 +673,129 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       expect(await store.experiments.remove('x1')).toBe(true);
       expect(await store.experiments.cells('x1')).toEqual([]);
       expect(await store.experiments.get('x1')).toBeUndefined();
+    });
+
+    it('pages the cells still to run with their items, a started one with its run, and back to pending', async () => {
+      const { store } = await fresh();
+      await withDataset(store);
+      await store.experiments.create(row('x1', '2026-01-01T00:00:00.000Z'), source, { targets: 2, repetitions: 1 });
+      await store.experiments.saveCells('x1', [
+        { seq: 1, target: 0, repetition: 0, status: 'done', isPassed: true },
+        { seq: 1, target: 1, repetition: 0, status: 'running', runId: 'r_started' },
+      ]);
+      expect(await store.experiments.counts('x1')).toEqual({ finished: 1, errors: 0 });
+      const first = await store.experiments.pendingCells('x1', undefined, 2);
+      expect(first).toEqual([
+        { cell: { seq: 1, target: 1, repetition: 0, status: 'running', runId: 'r_started' }, item: items[0] },
+        { cell: { seq: 2, target: 0, repetition: 0, status: 'pending' }, item: items[1] },
+      ]);
+      const rest = await store.experiments.pendingCells('x1', { seq: 2, target: 0, repetition: 0 }, 2);
+      expect(rest.map(({ cell }) => [cell.seq, cell.target])).toEqual([[2, 1]]);
+      await store.experiments.saveCells('x1', [{ seq: 1, target: 1, repetition: 0, status: 'pending' }]);
+      expect((await store.experiments.cells('x1'))[1]).toEqual({ seq: 1, target: 1, repetition: 0, status: 'pending' });
+      expect(await store.experiments.itemIds('x1', [2, 1, 7])).toEqual(
+        new Map([
+          [1, 'q1'],
+          [2, 'q2'],
+        ]),
+      );
+    });
+
+    it('sums cells up per target in the store: counts, tokens, cost, latency percentiles and evaluator scores', async () => {
+      const { store } = await fresh();
+      await withDataset(store);
+      await store.experiments.create(
+        row('x1', '2026-01-01T00:00:00.000Z'),
+        { ...source, split: undefined },
+        {
+          targets: 2,
+          repetitions: 2,
+        },
+      );
+      const verdict = (score: number | null) => ({ score, pass: score !== null && score >= 0.5 });
+      await store.experiments.saveCells('x1', [
+        {
+          seq: 1,
+          target: 0,
+          repetition: 0,
+          status: 'done',
+          scores: { exact: verdict(1), rouge: verdict(0.8) },
+          isPassed: true,
+          durationMs: 100,
+          tokens: 10,
+          costUsd: 0.01,
+        },
+        {
+          seq: 1,
+          target: 0,
+          repetition: 1,
+          status: 'done',
+          scores: { exact: verdict(0), rouge: verdict(0.4) },
+          isPassed: false,
+          durationMs: 300,
+          tokens: 20,
+          costUsd: 0.02,
+        },
+        {
+          seq: 2,
+          target: 0,
+          repetition: 0,
+          status: 'error',
+          scores: { exact: verdict(0), judge: verdict(null) },
+          isPassed: false,
+          durationMs: 200,
+        },
+        {
+          seq: 3,
+          target: 0,
+          repetition: 0,
+          status: 'error',
+          error: { code: 'PROVIDER_ERROR', message: 'down' },
+          isPassed: false,
+        },
+        { seq: 3, target: 0, repetition: 1, status: 'running', runId: 'r_live' },
+        {
+          seq: 1,
+          target: 1,
+          repetition: 0,
+          status: 'done',
+          scores: { exact: verdict(1) },
+          isPassed: true,
+          durationMs: 50,
+        },
+      ]);
+      const [first, second] = await store.experiments.aggregates('x1');
+      expect(first).toEqual({
+        target: 0,
+        total: 6,
+        finished: 4,
+        passed: 1,
+        errors: 2,
+        tokens: 30,
+        costUsd: expect.closeTo(0.03),
+        p50: 200,
+        p95: 300,
+        scores: {
+          exact: { sum: 1, scored: 3 },
+          rouge: { sum: expect.closeTo(1.2), scored: 2 },
+          judge: { sum: 0, scored: 0 },
+        },
+      });
+      expect(second).toMatchObject({ target: 1, total: 6, finished: 1, passed: 1, p50: 50, p95: 50 });
+      expect(await store.experiments.aggregates('nope')).toEqual([]);
+
+      // Each item's score: the mean over its finished repetitions; a missing verdict or an error cell is 0.
+      expect(await store.experiments.itemScores('x1', [0, 1], 'rouge')).toEqual([
+        { seq: 1, target: 0, score: expect.closeTo(0.6) },
+        { seq: 1, target: 1, score: 0 },
+        { seq: 2, target: 0, score: 0 },
+        { seq: 3, target: 0, score: 0 },
+      ]);
+      expect(await store.experiments.itemScores('x1', [0], null)).toEqual([
+        { seq: 1, target: 0, score: expect.closeTo(0.55) },
+        { seq: 2, target: 0, score: 0 },
+        { seq: 3, target: 0, score: 0 },
+      ]);
     });
   });
 
@@ -801,7 +1009,15 @@ describe.each(STORE_BACKENDS)('monitoring reads on $kind', ({ create }) => {
     store.published.recordRun({ runId: 'r_1', flowId: 'echo', version: 2, keyId: 'k_1', endpoint: 'run' });
     await store.flush();
     const feedback = (id: string, runId: string, score: number) =>
-      store.putFeedback({ id, runId, key: 'user', score, source: 'api', at: new Date().toISOString() });
+      store.putFeedback({
+        id,
+        runId,
+        key: 'user',
+        score,
+        source: 'api',
+        author: 'admin',
+        at: new Date().toISOString(),
+      });
     await feedback('fb_m1', 'r_1', 1);
     await feedback('fb_m2', 'r_1', 0);
     await feedback('fb_m3', 'r_3', -1);

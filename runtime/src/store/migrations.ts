@@ -165,24 +165,27 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 9,
     name: 'the LLMOps loop: feedback, datasets and experiments',
-    // Feedback moves to a table of its own: ids given by the client (a repeated id updates), a withdrawn score (null),
-    // a key, a correction, a node and a source. Older rows keep their score and comment, as key "user".
+    // Feedback moves to a table of its own: ids given by the client, per run (a repeated id updates), a withdrawn score
+    // (null), a key, a correction, a node, a source and its author (`admin` or `key:<key id>`, who alone may change
+    // it). Older rows keep their score and comment, as key "user" by the admin.
     sql: `
       CREATE TABLE feedback (
-        id TEXT PRIMARY KEY,
         runId TEXT NOT NULL,
+        id TEXT NOT NULL,
         nodeId TEXT,
         key TEXT NOT NULL,
         score REAL,
         comment TEXT,
         correction TEXT,
         source TEXT NOT NULL,
+        author TEXT NOT NULL,
         createdAt TEXT NOT NULL,
-        updatedAt TEXT NOT NULL
-      );
+        updatedAt TEXT NOT NULL,
+        PRIMARY KEY (runId, id)
+      ) WITHOUT ROWID;
       CREATE INDEX feedback_by_run ON feedback (runId, createdAt);
-      INSERT INTO feedback (id, runId, key, score, comment, source, createdAt, updatedAt)
-        SELECT 'fb_' || id, runId, 'user', score, comment, 'api', createdAt, createdAt FROM run_feedback;
+      INSERT INTO feedback (runId, id, key, score, comment, source, author, createdAt, updatedAt)
+        SELECT runId, 'fb_' || id, 'user', score, comment, 'api', 'admin', createdAt, createdAt FROM run_feedback;
       DROP TABLE run_feedback;
       CREATE TABLE datasets (
         id TEXT PRIMARY KEY,

@@ -24,6 +24,7 @@ import type {
   NewDatasetItem,
   RunRecord,
   StoredFlow,
+  TargetAggregate,
 } from './types.js';
 
 // Row shapes both backends read into (Postgres selects its snake_case columns under these names), and their mapping
@@ -72,6 +73,7 @@ export interface FeedbackRow {
   comment: string | null;
   correction: string | null;
   source: string;
+  author: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -205,6 +207,7 @@ export function toFeedback(row: FeedbackRow): Feedback {
     key: row.key,
     score: row.score,
     source: row.source,
+    author: row.author,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -225,14 +228,15 @@ export function feedbackColumns(write: FeedbackWrite) {
     comment: write.comment ?? null,
     correction: jsonOrNull(write.correction),
     source: write.source,
+    author: write.author,
     at: write.at,
   };
 }
 
-/** CONFLICT for a feedback id that belongs to another run. */
-export function feedbackOfAnotherRun(id: string): AppError {
-  return new AppError('CONFLICT', `feedback "${id}" is about another run`, {
-    details: [{ field: 'body.id', message: 'is the id of feedback on another run' }],
+/** CONFLICT for a feedback id of the run that someone else wrote (the editor's, or another key's). */
+export function feedbackOfAnotherAuthor(id: string): AppError {
+  return new AppError('CONFLICT', `feedback "${id}" was given by someone else`, {
+    details: [{ field: 'body.id', message: 'is the id of feedback someone else gave on this run' }],
   });
 }
 
@@ -320,7 +324,45 @@ export function toExperimentCell(row: ExperimentCellRow): ExperimentCell {
   return cell;
 }
 
-/** A finished cell's columns. */
+/** A row of a target's cell counts and sums (both backends' aggregate queries answer these columns). */
+export interface AggregateRow {
+  target: number;
+  total: number;
+  finished: number;
+  passed: number;
+  errors: number;
+  tokens: number | null;
+  costUsd: number | null;
+}
+
+/** Target aggregates from the rows of the three aggregate queries (counts, evaluator sums, latency percentiles). */
+export function toAggregates(
+  base: readonly AggregateRow[],
+  scores: readonly { target: number; name: string; sum: number; scored: number }[],
+  latencies: readonly { target: number; p: number; durationMs: number }[],
+): TargetAggregate[] {
+  return base.map((row) => {
+    const own = (p: number) => latencies.find((l) => l.target === row.target && l.p === p)?.durationMs ?? null;
+    return {
+      target: Number(row.target),
+      total: Number(row.total),
+      finished: Number(row.finished),
+      passed: Number(row.passed),
+      errors: Number(row.errors),
+      tokens: Number(row.tokens ?? 0),
+      costUsd: Number(row.costUsd ?? 0),
+      p50: own(50),
+      p95: own(95),
+      scores: Object.fromEntries(
+        scores
+          .filter((score) => Number(score.target) === Number(row.target))
+          .map((score) => [score.name, { sum: Number(score.sum), scored: Number(score.scored) }]),
+      ),
+    };
+  });
+}
+
+/** A cell's columns (a start, an outcome, or a cell back to pending: absent fields are cleared). */
 export function cellColumns(cell: ExperimentCell) {
   return {
     seq: cell.seq,

@@ -96,8 +96,17 @@ describe('migrations', () => {
     expect(await store.getRun('r_old')).toMatchObject({ runId: 'r_old', status: 'completed', depth: 0 });
     expect(await store.getEvents('r_old')).toHaveLength(1);
     expect(
-      (await store.putFeedback({ id: 'f', runId: 'r_old', key: 'user', score: 1, source: 'api', at: '2026-01-01' }))
-        .score,
+      (
+        await store.putFeedback({
+          id: 'f',
+          runId: 'r_old',
+          key: 'user',
+          score: 1,
+          source: 'api',
+          author: 'admin',
+          at: '2026-01-01',
+        })
+      ).score,
     ).toBe(1);
     await store.close();
   });

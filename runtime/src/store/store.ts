@@ -17,7 +17,7 @@ import {
   type FeedbackRow,
   type FlowRow,
   feedbackColumns,
-  feedbackOfAnotherRun,
+  feedbackOfAnotherAuthor,
   INTERRUPTED,
   interruptedDuration,
   interruptedEvent,
@@ -114,6 +114,7 @@ function prepareStatements(db: Database.Database) {
     listVersions: db.prepare('SELECT version, savedAt FROM flow_versions WHERE flowId = ? ORDER BY version DESC'),
     getVersion: db.prepare('SELECT json, savedAt FROM flow_versions WHERE flowId = ? AND version = ?'),
     getRun: db.prepare('SELECT * FROM runs WHERE runId = ?'),
+    getRuns: db.prepare('SELECT * FROM runs WHERE runId IN (SELECT value FROM json_each(?))'),
     listRuns: db.prepare(`SELECT r.*,
         (SELECT version FROM published_runs p WHERE p.runId = r.runId) AS publishedVersion,
         (SELECT COUNT(*) FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL) AS feedbackCount,
@@ -136,15 +137,19 @@ function prepareStatements(db: Database.Database) {
       WHERE runId = ? AND status IN ('queued', 'running') RETURNING attempt`),
     getEvents: db.prepare('SELECT json FROM run_events WHERE runId = ? AND seq > ? ORDER BY seq'),
     lastSeq: db.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE runId = ?'),
-    getFeedback: db.prepare('SELECT * FROM feedback WHERE id = ?'),
+    getFeedback: db.prepare('SELECT * FROM feedback WHERE runId = ? AND id = ?'),
     putFeedback: db.prepare(
-      `INSERT INTO feedback (id, runId, nodeId, key, score, comment, correction, source, createdAt, updatedAt)
-       VALUES (@id, @runId, @nodeId, @key, @score, @comment, @correction, @source, @at, @at)
-       ON CONFLICT (id) DO UPDATE SET nodeId = excluded.nodeId, key = excluded.key, score = excluded.score,
+      `INSERT INTO feedback (runId, id, nodeId, key, score, comment, correction, source, author, createdAt, updatedAt)
+       VALUES (@runId, @id, @nodeId, @key, @score, @comment, @correction, @source, @author, @at, @at)
+       ON CONFLICT (runId, id) DO UPDATE SET nodeId = excluded.nodeId, key = excluded.key, score = excluded.score,
          comment = excluded.comment, correction = excluded.correction, source = excluded.source,
          updatedAt = excluded.updatedAt`,
     ),
     listFeedback: db.prepare('SELECT * FROM feedback WHERE runId = ? AND score IS NOT NULL ORDER BY createdAt, id'),
+    listFeedbackOfRuns: db.prepare(
+      `SELECT * FROM feedback WHERE runId IN (SELECT value FROM json_each(?)) AND score IS NOT NULL
+       ORDER BY createdAt, id`,
+    ),
   };
 }
 
@@ -359,6 +364,11 @@ export class SqliteStore implements Store {
     return row && toRun(row);
   }
 
+  async getRuns(runIds: readonly string[]): Promise<RunRecord[]> {
+    this.#flushSync();
+    return (this.#sql.getRuns.all(JSON.stringify(runIds)) as RunRow[]).map(toRun);
+  }
+
   async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
     this.#flushSync();
     const rows = this.#sql.listRuns.all({
@@ -507,16 +517,20 @@ export class SqliteStore implements Store {
   async putFeedback(write: FeedbackWrite): Promise<Feedback> {
     return this.db
       .transaction(() => {
-        const existing = this.#sql.getFeedback.get(write.id) as FeedbackRow | undefined;
-        if (existing && existing.runId !== write.runId) throw feedbackOfAnotherRun(write.id);
+        const existing = this.#sql.getFeedback.get(write.runId, write.id) as FeedbackRow | undefined;
+        if (existing && existing.author !== write.author) throw feedbackOfAnotherAuthor(write.id);
         this.#sql.putFeedback.run(feedbackColumns(write));
-        return toFeedback(this.#sql.getFeedback.get(write.id) as FeedbackRow);
+        return toFeedback(this.#sql.getFeedback.get(write.runId, write.id) as FeedbackRow);
       })
       .immediate();
   }
 
   async listFeedback(runId: string): Promise<Feedback[]> {
     return (this.#sql.listFeedback.all(runId) as FeedbackRow[]).map(toFeedback);
+  }
+
+  async listFeedbackOfRuns(runIds: readonly string[]): Promise<Feedback[]> {
+    return (this.#sql.listFeedbackOfRuns.all(JSON.stringify(runIds)) as FeedbackRow[]).map(toFeedback);
   }
 
   async recoverInterrupted(): Promise<string[]> {

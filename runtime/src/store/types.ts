@@ -132,7 +132,7 @@ export interface NodeSample {
 
 /**
  * Feedback on a run, or on one node of it (docs/contracts.md §7). `id` is the caller's own (or made up by the
- * runtime): giving it again updates the feedback; a `score` of null withdraws it.
+ * runtime), unique within the run: giving it again updates the feedback; a `score` of null withdraws it.
  */
 export interface Feedback {
   id: string;
@@ -147,6 +147,8 @@ export interface Feedback {
   nodeId?: string;
   /** Who gave it: `editor`, `widget`, `api`... */
   source: string;
+  /** Who wrote it: `admin` (the editor's routes) or `key:<key id>` (a published flow's caller); only they change it. */
+  author: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -252,12 +254,15 @@ export interface ExperimentItem {
   expected?: unknown;
 }
 
-/** One item × target × repetition: pending until its run has ended and been scored. */
+/**
+ * One item × target × repetition: pending, running (its run started: `runId` names it, written before the run
+ * starts, so a restart can take the run's outcome instead of running it again), then done or error once scored.
+ */
 export interface ExperimentCell {
   seq: number;
   target: number;
   repetition: number;
-  status: 'pending' | 'done' | 'error';
+  status: 'pending' | 'running' | 'done' | 'error';
   runId?: string;
   output?: unknown;
   /** The verdicts by evaluator name (the evaluator layer's shape, kept as JSON here). */
@@ -270,14 +275,56 @@ export interface ExperimentCell {
   endedAt?: string;
 }
 
+/** A cell still to run (pending, or running when its process stopped) with its item. */
+export interface PendingCell {
+  cell: ExperimentCell;
+  item: ExperimentItem;
+}
+
+/** What a cell is keyed by within its experiment, in run order. */
+export interface CellKey {
+  seq: number;
+  target: number;
+  repetition: number;
+}
+
+/** One target's cells summed up in the store (the service makes the summary of it). */
+export interface TargetAggregate {
+  target: number;
+  /** Cells in all, finished ones (done or error), those that passed, errors. */
+  total: number;
+  finished: number;
+  passed: number;
+  errors: number;
+  tokens: number;
+  costUsd: number;
+  /** Nearest-rank p50 and p95 of the finished cells' run durations (null: none has one). */
+  p50: number | null;
+  p95: number | null;
+  /** By evaluator name over finished cells: the sum of its scores (a null score as 0) and how many it gave. */
+  scores: Record<string, { sum: number; scored: number }>;
+}
+
+/** An item's score on a target: the mean over its finished repetitions (see `ExperimentTable.itemScores`). */
+export interface ItemScore {
+  seq: number;
+  target: number;
+  score: number;
+}
+
 /** The `experiments`, `experiment_items` and `experiment_cells` tables; the experiment service holds the rules. */
 export interface ExperimentTable {
-  /** The experiment, its frozen items and a pending cell per item × target × repetition, in one transaction. */
+  /**
+   * The experiment, its items frozen from the dataset (`source`: its items, of one split, renumbered 1..n in order)
+   * and a pending cell per item × target × repetition. False, with nothing left behind, when the dataset's revision
+   * is no longer `source.revision` (it changed since the caller read it): the items copied are exactly those of that
+   * revision. The experiment row is written last, so a half-made one is never seen (nor resumed).
+   */
   create(
     row: ExperimentRow,
-    items: readonly ExperimentItem[],
+    source: { datasetId: string; split?: string; revision: number },
     shape: { targets: number; repetitions: number },
-  ): Promise<void>;
+  ): Promise<boolean>;
   get(id: string): Promise<ExperimentRow | undefined>;
   /** Newest first. */
   list(limit: number): Promise<ExperimentRow[]>;
@@ -301,7 +348,19 @@ export interface ExperimentTable {
   items(id: string, page?: { afterSeq?: number; limit?: number }): Promise<ExperimentItem[]>;
   /** Cells ordered by item, target and repetition; with `fromSeq`/`toSeq`, those of the items in that range only. */
   cells(id: string, range?: { fromSeq?: number; toSeq?: number }): Promise<ExperimentCell[]>;
-  /** Writes finished cells in one transaction. */
+  /** Cells still to run (pending or running) after `after`, in run order, with their items: at most `limit`. */
+  pendingCells(id: string, after: CellKey | undefined, limit: number): Promise<PendingCell[]>;
+  /** Each target's cells summed up (SQL aggregates: no cell is loaded), in target order; targets without cells left out. */
+  aggregates(id: string): Promise<TargetAggregate[]>;
+  /**
+   * Each item's score on the given targets over its finished cells: one evaluator's score, or (`evaluator` null) the
+   * mean of every verdict's; a null score, a missing verdict or a cell without verdicts (an error) counts as 0. Ordered
+   * by item and target.
+   */
+  itemScores(id: string, targets: readonly number[], evaluator: string | null): Promise<ItemScore[]>;
+  /** The item ids of the given item numbers. */
+  itemIds(id: string, seqs: readonly number[]): Promise<Map<number, string>>;
+  /** Writes cells (a start, an outcome, or back to pending) in one transaction, in order. */
   saveCells(id: string, cells: readonly ExperimentCell[]): Promise<void>;
   /** The cell a run was made for: which experiment, item, target and repetition (undefined for other runs). */
   cellOfRun(
@@ -475,13 +534,15 @@ export interface Store {
    */
   claimRun(runId: string): Promise<number | undefined>;
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /** The runs of these ids that exist, in one query (order not given). */
+  getRuns(runIds: readonly string[]): Promise<RunRecord[]>;
   /** Newest first (default limit 50). */
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
   /** A run's events in seq order; with `afterSeq`, only those after it. */
   getEvents(runId: string, afterSeq?: number): Promise<TraceEvent[]>;
   /**
-   * Writes feedback: a new id adds it, a known one replaces it (keeping `createdAt`). CONFLICT when the id is the
-   * feedback of another run.
+   * Writes feedback: a new (runId, id) adds it, a known one replaces it (keeping `createdAt`). CONFLICT when that
+   * feedback has another author.
    */
   putFeedback(write: FeedbackWrite): Promise<Feedback>;
   /** The runs monitoring counts (docs/contracts.md §7 `GET /api/metrics`), oldest first. */
@@ -492,6 +553,8 @@ export interface Store {
   exportRuns(query: ExportQuery): Promise<ExportRun[]>;
   /** A run's feedback that is not withdrawn, oldest first. */
   listFeedback(runId: string): Promise<Feedback[]>;
+  /** The feedback of several runs that is not withdrawn, in one query, oldest first. */
+  listFeedbackOfRuns(runIds: readonly string[]): Promise<Feedback[]>;
   /**
    * Runs left `running`/`queued` by a process of this machine that is gone (crash, kill -9) become `failed` with
    * RUN_INTERRUPTED, and their event log gets a closing `run.failed`. Runs of a live process are left alone. Answers

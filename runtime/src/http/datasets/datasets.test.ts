@@ -151,6 +151,31 @@ describe('items from runs', () => {
     expect((await send('GET', '/api/datasets/qa')).json().itemCount).toBe(4);
   });
 
+  it('reads the runs and their feedback in one query each, and events only for a node’s span', async () => {
+    await dataset();
+    const runIds: string[] = [];
+    for (const question of ['a', 'b', 'c']) {
+      const { runId } = (await send('POST', '/api/flows/echo/runs', { inputs: { question } })).json();
+      await send('POST', `/api/runs/${runId}/feedback`, { score: -1, correction: `${question}!` });
+      runIds.push(runId);
+    }
+    const { store } = t.app.runtime;
+    const calls: string[] = [];
+    for (const name of ['getRun', 'getRuns', 'getEvents', 'listFeedback', 'listFeedbackOfRuns'] as const) {
+      const original = store[name].bind(store) as (...args: unknown[]) => unknown;
+      (store as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        calls.push(name);
+        return original(...args);
+      };
+    }
+    const added = await send('POST', '/api/datasets/qa/items/from-runs', { runIds, expected: 'correction' });
+    expect(added.json().items.map((item: { expected: string }) => item.expected)).toEqual(['a!', 'b!', 'c!']);
+    expect(calls.sort()).toEqual(['getRuns', 'listFeedbackOfRuns']);
+    calls.length = 0;
+    await send('POST', '/api/datasets/qa/items/from-runs', { runIds, expected: 'output' });
+    expect(calls).toEqual(['getRuns']);
+  });
+
   it('adds nothing when one run lacks what is asked or does not exist', async () => {
     await dataset();
     const echo = (await send('POST', '/api/flows/echo/runs', { inputs: { question: 'hello' } })).json();
@@ -214,9 +239,9 @@ describe('import and export', () => {
     const testOnly = await send('GET', '/api/datasets/qa/export?format=csv&split=test');
     expect(testOnly.headers['content-disposition']).toBe('attachment; filename="qa-test.csv"');
     expect(testOnly.body).toBe(
-      'id,input.question,expected,split,metadata,sourceRunId\r\n' +
-        'q1,What is 2+2?,4,test,"{""level"":""1""}",\r\n' +
-        'q2,"Capital, of France?",Paris,test,"{""level"":""2""}",\r\n',
+      'id,input.question,expected,split,metadata,sourceRunId,sourceNodeId\r\n' +
+        'q1,What is 2+2?,4,test,"{""level"":""1""}",,\r\n' +
+        'q2,"Capital, of France?",Paris,test,"{""level"":""2""}",,\r\n',
     );
 
     await dataset('copy');
@@ -230,6 +255,63 @@ describe('import and export', () => {
     ).toMatchObject({ added: 2 });
     const copied = (await send('GET', '/api/datasets/copy/export?format=jsonl')).body.trim().split('\n');
     expect(copied.slice(0, 3).map((line) => JSON.parse(line))).toEqual(lines);
+  });
+
+  it('imports a CSV export back as it was: sources and metadata to their fields, with or without a mapping', async () => {
+    await dataset();
+    const items = [
+      {
+        id: 'a',
+        input: { question: 'Why?' },
+        expected: 'Because',
+        metadata: { topic: 'sky', level: 2 },
+        split: 'train',
+        sourceRunId: 'r_0123456789abcdef01234567',
+        sourceNodeId: 'llm',
+      },
+      { id: 'b', input: { question: 'How?' }, sourceRunId: 'r_0123456789abcdef0123456a' },
+    ];
+    expect((await send('POST', '/api/datasets/qa/items', { items })).statusCode).toBe(201);
+    const csv = (await send('GET', '/api/datasets/qa/export?format=csv')).body;
+    // The mapping the editor's import dialog sends for this header by default (editor import-dialog.test.ts).
+    const editorMapping = {
+      id: 'id',
+      input: { question: 'input.question' },
+      expected: 'expected',
+      split: 'split',
+      metadata: [{ column: 'metadata', as: 'json' }],
+      sourceRunId: 'sourceRunId',
+      sourceNodeId: 'sourceNodeId',
+    };
+    for (const [copy, mapping] of [
+      ['plain', undefined],
+      ['mapped', editorMapping],
+      ['named', { ...editorMapping, metadata: ['metadata'] }],
+    ] as const) {
+      await dataset(copy);
+      const imported = await send('POST', `/api/datasets/${copy}/import`, { format: 'csv', content: csv, mapping });
+      expect(imported.statusCode, imported.body).toBe(201);
+      const stored = (await send('GET', `/api/datasets/${copy}/items`)).json().items;
+      expect(stored, copy).toEqual(
+        items.map((item) => ({ ...item, createdAt: expect.any(String), updatedAt: expect.any(String) })),
+      );
+    }
+  });
+
+  it('names the mapped id column in an import’s id problems', async () => {
+    await dataset();
+    await send('POST', '/api/datasets/qa/items', { items: [{ id: 'dup', input: { question: 'x' } }] });
+    const mapping = { id: 'qid', input: { question: 'q' } };
+    const twice = await send('POST', '/api/datasets/qa/import', {
+      format: 'csv',
+      content: 'qid,q\nn1,a\nn1,b\n',
+      mapping,
+    });
+    expect(twice.json().error.details).toEqual([
+      { line: 3, column: 'qid', message: expect.stringContaining('line 2') },
+    ]);
+    const taken = await send('POST', '/api/datasets/qa/import', { format: 'csv', content: 'qid,q\ndup,a\n', mapping });
+    expect(taken.json().error.details).toEqual([{ line: 2, column: 'qid', message: expect.stringContaining('"dup"') }]);
   });
 
   it('imports nothing when a line is bad, naming the line and the column', async () => {

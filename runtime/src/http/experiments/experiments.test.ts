@@ -1,4 +1,4 @@
-import type { FlowFile } from '@flowloom/nodes';
+import { AppError, type FlowFile } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { io as connect } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -152,7 +152,18 @@ describe('an experiment on two published versions', () => {
     const deltas = reversed.deltas.map((d: { delta: number }) => d.delta);
     expect(deltas).toEqual([...deltas].sort((x, y) => x - y));
     expect(reversed.evaluator).toBe('rouge');
-    expect(reversed.isSignificant).toBe(true);
+    // Three items are too few to call any difference significant, however clear: the answer says so.
+    expect(reversed).toMatchObject({ isSignificant: false, minPairs: 10, note: expect.stringContaining('only 3') });
+    expect(reversed.ci95[1]).toBeLessThan(0);
+    const firstPage = (await send('GET', `/api/experiments/${id}/compare?baseline=1&candidate=0&limit=2`)).json();
+    expect(firstPage.deltas).toHaveLength(2);
+    const lastPage = (
+      await send('GET', `/api/experiments/${id}/compare?baseline=1&candidate=0&cursor=${firstPage.cursor}`)
+    ).json();
+    expect(lastPage.cursor).toBeUndefined();
+    expect([...firstPage.deltas, ...lastPage.deltas]).toEqual(
+      (await send('GET', `/api/experiments/${id}/compare?baseline=1&candidate=0`)).json().deltas,
+    );
     expect((await send('GET', `/api/experiments/${id}/compare?baseline=1&candidate=0&evaluator=rouge`)).json()).toEqual(
       reversed,
     );
@@ -180,6 +191,53 @@ describe('an experiment on two published versions', () => {
     expect(rows.map((row: { itemId: string }) => row.itemId)).toEqual(['a', 'b']);
     expect(rows[0].cells.map((cell: { repetition: number }) => cell.repetition)).toEqual([0, 1]);
     expect(new Set(rows[0].cells.map((cell: { runId: string }) => cell.runId)).size).toBe(2);
+  });
+
+  it('freezes the items of the revision it records when the dataset changes while its items are checked', async () => {
+    const { datasets } = t.app.runtime.store;
+    const listItems = datasets.listItems.bind(datasets);
+    let isFirst = true;
+    // The first read of the items comes after another change of the dataset (a revision the check did not start at).
+    datasets.listItems = async (...args) => {
+      if (isFirst) {
+        isFirst = false;
+        await datasets.addItems('qa', [{ id: 'late', input: { question: 'late' } }], new Date().toISOString());
+      }
+      return listItems(...args);
+    };
+    const id = await start({ datasetId: 'qa', targets: [{ flowId: 'echo', version: 'draft' }], evaluators: [] });
+    expect(await ended(id)).toBe('completed');
+    const experiment = (await send('GET', `/api/experiments/${id}`)).json();
+    expect(experiment).toMatchObject({ datasetRevision: 3, progress: { total: 4 } });
+    const rows = (await send('GET', `/api/experiments/${id}/results`)).json().rows;
+    expect(rows.map((row: { itemId: string }) => row.itemId)).toEqual(['a', 'b', 'c', 'late']);
+  });
+
+  it('runs an experiment larger than a page of pending cells', async () => {
+    await send('POST', '/api/datasets', { id: 'big', name: 'Big' });
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      id: `i${i}`,
+      input: { question: `q${i}` },
+      expected: `q${i}`,
+    }));
+    expect((await send('POST', '/api/datasets/big/items', { items })).statusCode).toBe(201);
+    const id = await start({
+      datasetId: 'big',
+      targets: [{ flowId: 'echo', version: 'draft' }],
+      evaluators: [{ type: 'exact' }],
+      concurrency: 32,
+    });
+    expect(await ended(id)).toBe('completed');
+    const experiment = (await send('GET', `/api/experiments/${id}`)).json();
+    expect(experiment.progress).toEqual({ done: 300, total: 300, errors: 0 });
+    expect(experiment.summary[0]).toMatchObject({
+      done: 300,
+      passRate: 1,
+      scores: { exact: 1 },
+      scored: { exact: 300 },
+    });
+    const runs = await t.app.runtime.store.listRuns({ flowId: 'echo', limit: 500 });
+    expect(runs).toHaveLength(300);
   });
 });
 
@@ -259,6 +317,69 @@ describe('bad requests start nothing', () => {
 });
 
 describe('failures, cancel, restart and live progress', () => {
+  it('leaves a cell pending through a short store outage or a run cancelled by someone else, and runs it again', async () => {
+    const dataDir = tempDir('experiments-outage');
+    let hung = false;
+    // The model hangs on its first call for "again" (until that run is cancelled), then answers.
+    const config = testConfig({
+      dataDir,
+      openai: { baseURL: fake.url, apiKey: 'test' },
+      wrapModels: {
+        llm: (inner) => ({
+          chat: (request, options) => {
+            if (hung || !JSON.stringify(request.messages).includes('again')) return inner.chat(request, options);
+            hung = true;
+            return new Promise((_, reject) =>
+              options.signal.addEventListener('abort', () => reject(options.signal.reason)),
+            );
+          },
+        }),
+      },
+    });
+    const app = await buildTestApp(config);
+    try {
+      await setUp({ app, dataDir, close: async () => {} });
+      await send('POST', '/api/datasets', { id: 'flaky', name: 'Flaky' }, app);
+      const items = [
+        { id: 'fine', input: { question: 'fine' } },
+        { id: 'again', input: { question: 'again' } },
+      ];
+      await send('POST', '/api/datasets/flaky/items', { items }, app);
+      // The store is unreachable for the first three runs the experiment starts.
+      const { store } = app.runtime;
+      let outages = 3;
+      store.assertAvailable = () => {
+        if (outages-- > 0) throw new AppError('STORE_UNAVAILABLE', 'the database is unavailable (test)');
+      };
+      const res = await send(
+        'POST',
+        '/api/experiments',
+        {
+          datasetId: 'flaky',
+          targets: [{ flowId: 'chat', version: 'draft' }],
+          evaluators: [{ type: 'latency', maxMs: 120_000 }],
+          concurrency: 2,
+        },
+        app,
+      );
+      const id = res.json().experimentId;
+      const results = async () => (await send('GET', `/api/experiments/${id}/results`, undefined, app)).json().rows;
+      await expect.poll(async () => hung && (await results())[1].cells[0].status).toBe('running');
+      const { runId } = (await results())[1].cells[0];
+      expect((await send('POST', `/api/runs/${runId}/cancel`, undefined, app)).statusCode).toBe(200);
+      expect(await ended(id, app)).toBe('completed');
+      const experiment = (await send('GET', `/api/experiments/${id}`, undefined, app)).json();
+      expect(experiment.progress).toEqual({ done: 2, total: 2, errors: 0 });
+      const rows = await results();
+      expect(rows[1].cells[0]).toMatchObject({ status: 'done', output: 'echo: again' });
+      expect(rows[1].cells[0].runId).not.toBe(runId);
+      expect(outages).toBeLessThan(0);
+    } finally {
+      await app.close();
+      removeTempDir(dataDir);
+    }
+  });
+
   it('makes a cell whose model or judge fails an error, goes on, and counts the errors', async () => {
     await send('POST', '/api/datasets', { id: 'faulty', name: 'Faulty' });
     await send('POST', '/api/datasets/faulty/items', {
@@ -279,6 +400,14 @@ describe('failures, cancel, restart and live progress', () => {
     const experiment = (await send('GET', `/api/experiments/${id}`)).json();
     expect(experiment.progress).toEqual({ done: 4, total: 4, errors: 2 });
     expect(experiment.summary.map((s: { errors: number }) => s.errors)).toEqual([1, 1]);
+    // The failed cell counts as 0 in the summary's means, as in the comparison; `scored` says what was scored.
+    const [chat] = experiment.summary;
+    expect(chat.scored).toEqual({ exact: 1, llm_judge: 1 });
+    const exactOfFine = (await send('GET', `/api/experiments/${id}/results`)).json().rows[0].cells[0].scores.exact
+      .score;
+    expect(chat.scores.exact).toBe(exactOfFine / 2);
+    const compared = (await send('GET', `/api/experiments/${id}/compare?evaluator=exact`)).json();
+    expect(compared.baselineMean).toBe(chat.scores.exact);
     const rows = (await send('GET', `/api/experiments/${id}/results`)).json().rows;
     // The chat flow's model fails: the run failed.
     expect(rows[1].cells[0]).toMatchObject({ status: 'error', isPassed: false, error: { code: expect.any(String) } });
@@ -311,6 +440,13 @@ describe('failures, cancel, restart and live progress', () => {
       concurrency: 2,
     });
     await expect.poll(async () => (await send('GET', `/api/experiments/${id}`)).json().progress.done).toBe(2);
+    // The stuck cell's start is stored with its run before the run ends.
+    const running = (await send('GET', `/api/experiments/${id}/results`)).json().rows[1].cells[0];
+    expect(running).toEqual({ target: 0, repetition: 0, status: 'running', runId: expect.stringMatching(/^r_/) });
+    expect((await send('GET', `/api/runs/${running.runId}`)).json()).toMatchObject({
+      status: 'running',
+      experiment: { experimentId: id, itemId: 'stuck' },
+    });
     const cancelled = await send('POST', `/api/experiments/${id}/cancel`);
     expect(cancelled.statusCode).toBe(200);
     expect(cancelled.json()).toMatchObject({ status: 'cancelled', progress: { done: 2, total: 3 } });
@@ -320,6 +456,7 @@ describe('failures, cancel, restart and live progress', () => {
       'pending',
       'done',
     ]);
+    expect(rows[1].cells[0].runId).toBeUndefined();
     const again = await send('POST', `/api/experiments/${id}/cancel`);
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('EXPERIMENT_NOT_RUNNING');
@@ -403,10 +540,16 @@ describe('failures, cancel, restart and live progress', () => {
       app = await buildTestApp(config);
       const stopped = (await send('GET', `/api/experiments/${id}`, undefined, app)).json();
       expect(stopped).toMatchObject({ status: 'running', progress: { done: 1, total: 2 } });
+      // As a process killed before it wrote the first cell's outcome leaves it: started, with its (finished) run.
+      // And its owner a process of another host name, gone (a container made anew): on SQLite, this machine's.
+      const { experiments } = app.runtime.store;
+      await experiments.saveCells(id, [{ seq: 1, target: 0, repetition: 0, status: 'running', runId: firstRun }]);
+      expect(await experiments.claim(id, { host: 'old-container', pid: 4_194_000 }, {})).toBe(true);
       expect(await app.runtime.experiments.resume()).toEqual([id]);
       expect(await ended(id, app)).toBe('completed');
       const rows = await results();
-      expect(rows[0].cells[0].runId).toBe(firstRun);
+      // The first cell took its run's outcome: it did not run again.
+      expect(rows[0].cells[0]).toMatchObject({ status: 'done', runId: firstRun, scores: { latency: { pass: true } } });
       expect(rows[1].cells[0]).toMatchObject({ status: 'done', output: 'echo: second' });
       // The cancelled attempt of "second" is in the history, then the one that finished it; "first" ran once.
       const runs = (await send('GET', '/api/runs?flowId=chat', undefined, app)).json().runs;

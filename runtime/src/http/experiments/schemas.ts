@@ -48,7 +48,11 @@ const Summary = Type.Object({
   done: Type.Integer(),
   total: Type.Integer(),
   passRate: Type.Union([Type.Number(), Type.Null()]),
-  scores: Type.Record(Type.String(), Type.Number(), { description: 'Mean score per evaluator' }),
+  scores: Type.Record(Type.String(), Type.Number(), {
+    description:
+      'Mean score per evaluator over the finished cells, an error counting as 0 (as the comparison counts it)',
+  }),
+  scored: Type.Record(Type.String(), Type.Integer(), { description: 'Finished cells each evaluator scored' }),
   latencyMs: Type.Object({
     p50: Type.Union([Type.Number(), Type.Null()]),
     p95: Type.Union([Type.Number(), Type.Null()]),
@@ -91,7 +95,9 @@ const Verdict = Type.Object(
 const Cell = Type.Object({
   target: Type.Integer(),
   repetition: Type.Integer(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('done'), Type.Literal('error')]),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('running'), Type.Literal('done'), Type.Literal('error')], {
+    description: '`running`: its run (`runId`) has started',
+  }),
   runId: Type.Optional(Type.String()),
   output: Type.Optional(Type.Unknown()),
   scores: Type.Optional(Type.Record(Type.String(), Verdict)),
@@ -128,7 +134,16 @@ export const CompareQuery = Type.Object(
       Type.String({ minLength: 1, maxLength: 100, description: 'Default: every evaluator’s mean' }),
     ),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, default: 1 })),
-    resamples: Type.Optional(Type.Integer({ minimum: 100, maximum: 100_000, default: 2000 })),
+    resamples: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        maximum: 100_000,
+        default: 2000,
+        description: 'Bootstrap resamples; fewer when resamples × pairs would pass 2,000,000',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Deltas per page' })),
+    cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'From the previous page' })),
   },
   { additionalProperties: false },
 );
@@ -144,13 +159,20 @@ export const CompareResponse = Type.Object({
   candidateMean: Number_,
   meanDelta: Number_,
   ci95: Type.Union([Type.Tuple([Type.Number(), Type.Number()]), Type.Null()]),
-  isSignificant: Type.Boolean(),
+  isSignificant: Type.Boolean({ description: 'At least minPairs pairs and a 95 % interval that leaves 0 out' }),
+  minPairs: Type.Integer({ description: 'The fewest paired items that can be significant' }),
+  note: Type.String({ description: 'Why the difference is significant or not' }),
   wins: Type.Integer(),
   losses: Type.Integer(),
   ties: Type.Integer(),
+  method: Type.Union([Type.Literal('bootstrap'), Type.Literal('normal')], {
+    description: 'The interval: a paired bootstrap, or the normal approximation for very many pairs',
+  }),
   resamples: Type.Integer(),
   seed: Type.Integer(),
   deltas: Type.Array(
     Type.Object({ itemId: Type.String(), baseline: Type.Number(), candidate: Type.Number(), delta: Type.Number() }),
+    { description: 'A page of the items, the largest regression first' },
   ),
+  cursor: Type.Optional(Type.String({ description: 'The next page of deltas' })),
 });

@@ -50,6 +50,7 @@ describe('POST /api/runs/:runId/feedback', () => {
       score: 1,
       comment: 'nice',
       source: 'editor',
+      author: 'admin',
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -89,7 +90,28 @@ describe('POST /api/runs/:runId/feedback', () => {
     expect(res.json().feedback).toMatchObject({ runId, score: 0.5, comment: 'fine', key: 'user' });
   });
 
-  it('refuses bad bodies naming the field, unknown runs and nodes, and an id of another run; stores nothing', async () => {
+  it('keeps ids per run: the same id on another run is other feedback', async () => {
+    const runId = await draftRun();
+    const other = await draftRun();
+    expect((await post(`/api/runs/${other}/feedback`, { id: 'editor', score: 1 })).statusCode).toBe(201);
+    expect((await post(`/api/runs/${runId}/feedback`, { id: 'editor', score: -1 })).statusCode).toBe(201);
+    expect((await t.app.runtime.store.listFeedback(other)).map((f) => [f.id, f.score])).toEqual([['editor', 1]]);
+    expect((await t.app.runtime.store.listFeedback(runId)).map((f) => [f.id, f.score])).toEqual([['editor', -1]]);
+  });
+
+  it('takes the editor’s id for a node with a long id (128 characters)', async () => {
+    const nodeId = `n${'x'.repeat(127)}`;
+    const flow = echoFlow('long-node');
+    flow.nodes = flow.nodes.map((node) => (node.type === 'output' ? { ...node, id: nodeId } : node));
+    flow.edges = flow.edges.map((edge) => ({ ...edge, target: nodeId }));
+    expect((await post('/api/flows', flow)).statusCode).toBe(201);
+    const runId = (await post('/api/flows/long-node/runs', { inputs: { question: 'hi' } })).json().runId;
+    const res = await post(`/api/runs/${runId}/feedback`, { id: `editor.${nodeId}`, nodeId, score: 1 });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().feedback).toMatchObject({ id: `editor.${nodeId}`, nodeId });
+  });
+
+  it('refuses bad bodies naming the field, unknown runs and nodes; stores nothing', async () => {
     const runId = await draftRun();
     const other = await draftRun();
     expect((await post(`/api/runs/${other}/feedback`, { id: 'taken', score: 1 })).statusCode).toBe(201);
@@ -108,9 +130,6 @@ describe('POST /api/runs/:runId/feedback', () => {
     const node = await post(`/api/runs/${runId}/feedback`, { score: 1, nodeId: 'nope' });
     expect(node.statusCode).toBe(400);
     expect(node.json().error.details).toEqual([{ field: 'body.nodeId', message: expect.stringContaining('nope') }]);
-    const taken = await post(`/api/runs/${runId}/feedback`, { id: 'taken', score: -1 });
-    expect(taken.statusCode).toBe(409);
-    expect(taken.json().error.code).toBe('CONFLICT');
     expect((await post('/api/runs/r_000000000000000000000000/feedback', { score: 1 })).statusCode).toBe(404);
     expect(await t.app.runtime.store.listFeedback(runId)).toEqual([]);
     expect((await t.app.runtime.store.listFeedback(other))[0]?.score).toBe(1);
@@ -180,6 +199,34 @@ describe('published answers carry their run id, and callers rate their own runs'
     expect(ok.statusCode).toBe(201);
     expect(await t.app.runtime.store.listFeedback(runId)).toEqual([
       expect.objectContaining({ id: 'w-1', score: -1, correction: 'b', source: 'widget' }),
+    ]);
+  });
+
+  it('keeps a key to its own feedback: it cannot replace or withdraw the editor’s, nor claim another source', async () => {
+    const secret = await createKey('caller');
+    const key = (await t.app.runtime.keys.list()).find((k) => k.name === 'caller');
+    const auth = { authorization: `Bearer ${secret}` };
+    const { runId } = (await post('/api/v1/flows/echo/run', { inputs: { question: 'a' } }, auth)).json();
+    const editor = await post(`/api/runs/${runId}/feedback`, { id: 'editor', score: -1, source: 'editor' });
+    expect(editor.json().feedback).toMatchObject({ author: 'admin', source: 'editor' });
+
+    for (const score of [1, null]) {
+      const res = await post(`/api/v1/runs/${runId}/feedback`, { id: 'editor', score }, auth);
+      expect(res.statusCode).toBe(409);
+      expect(res.json().error.code).toBe('CONFLICT');
+    }
+    for (const source of ['editor', 'admin']) {
+      const res = await post(`/api/v1/runs/${runId}/feedback`, { score: 1, source }, auth);
+      expect(res.statusCode).toBe(400);
+      expect(JSON.stringify(res.json().error.details)).toContain('source');
+    }
+    const own = await post(`/api/v1/runs/${runId}/feedback`, { id: 'w', score: 1, source: 'widget' }, auth);
+    expect(own.json().feedback).toMatchObject({ id: 'w', author: `key:${key?.id}`, source: 'widget' });
+    expect((await post(`/api/v1/runs/${runId}/feedback`, { id: 'w', score: null }, auth)).statusCode).toBe(201);
+    // Nor does the editor change a caller's feedback.
+    expect((await post(`/api/runs/${runId}/feedback`, { id: 'w', score: -1 })).statusCode).toBe(409);
+    expect((await t.app.runtime.store.listFeedback(runId)).map((f) => [f.id, f.score, f.author])).toEqual([
+      ['editor', -1, 'admin'],
     ]);
   });
 });

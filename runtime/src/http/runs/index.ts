@@ -255,10 +255,10 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Rate a run or one of its nodes',
         description:
-          'Thumbs, a comment, a correction, on the run or on one node of it (`nodeId`). A repeated `id` replaces that ' +
-          'feedback; `score: null` withdraws it. The older body `{score, comment?}` works as before. 404 for an ' +
-          'unknown run; 400 naming `body.nodeId` for a node the run did not reach; 409 when `id` is feedback on ' +
-          'another run.',
+          'Thumbs, a comment, a correction, on the run or on one node of it (`nodeId`). A repeated `id` on the run replaces ' +
+          'that feedback; `score: null` withdraws it. The older body `{score, comment?}` works as before. 404 for an ' +
+          'unknown run; 400 naming `body.nodeId` for a node the run did not reach; 409 when that `id` is feedback a ' +
+          'published flow’s caller gave (the editor does not change callers’ feedback).',
         params: RunIdParams,
         body: FeedbackBody,
         response: { 201: FeedbackResponse, ...errorResponses },

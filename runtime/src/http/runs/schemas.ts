@@ -123,6 +123,7 @@ export const FeedbackSchema = Type.Object({
   correction: Type.Optional(Type.Unknown()),
   nodeId: Type.Optional(Type.String()),
   source: Type.String(),
+  author: Type.String({ description: '`admin` (the editor) or `key:<key id>` (a published flow’s caller)' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -167,25 +168,39 @@ export const RunsQuery = Type.Object(
 );
 export const RunsResponse = Type.Object({ runs: Type.Array(RunSummary) });
 
+const feedbackFields = {
+  id: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_.:-]{1,200}$',
+      description: 'Your id for this feedback on this run: sending it again replaces it. Default: a new one.',
+    }),
+  ),
+  key: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 100, description: 'What is rated (default "user": thumbs)' }),
+  ),
+  score: Type.Union([Type.Number({ minimum: -1, maximum: 1 }), Type.Null()], {
+    description: '-1 (bad) to 1 (good); null withdraws the feedback of this id',
+  }),
+  comment: Type.Optional(Type.String({ maxLength: 5000 })),
+  correction: Type.Optional(Type.Unknown({ description: 'What the answer should have been' })),
+  nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'A node of the run' })),
+};
+
 export const FeedbackBody = Type.Object(
   {
-    id: Type.Optional(
-      Type.String({
-        pattern: '^[A-Za-z0-9_.:-]{1,100}$',
-        description: 'Your id for this feedback: sending it again replaces it. Default: a new one.',
-      }),
-    ),
-    key: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 100, description: 'What is rated (default "user": thumbs)' }),
-    ),
-    score: Type.Union([Type.Number({ minimum: -1, maximum: 1 }), Type.Null()], {
-      description: '-1 (bad) to 1 (good); null withdraws the feedback of this id',
-    }),
-    comment: Type.Optional(Type.String({ maxLength: 5000 })),
-    correction: Type.Optional(Type.Unknown({ description: 'What the answer should have been' })),
-    nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'A node of the run' })),
+    ...feedbackFields,
     source: Type.Optional(
       Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$', description: 'Who gives it: editor, widget, api...' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** A published flow's caller's feedback: the same, but its source is `api` (default) or `widget`. */
+export const CallerFeedbackBody = Type.Object(
+  {
+    ...feedbackFields,
+    source: Type.Optional(
+      Type.Union([Type.Literal('api'), Type.Literal('widget')], { description: 'api (default) or widget' }),
     ),
   },
   { additionalProperties: false },

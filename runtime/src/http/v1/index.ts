@@ -5,7 +5,7 @@ import type { ApiKey } from '../../publishing/keys.js';
 import { latestPublished, startPublishedRun } from '../../publishing/published-runs.js';
 import { authenticateKey, requireScope } from '../auth.js';
 import { answerOf, streamRun } from '../runs/index.js';
-import { FeedbackBody, FeedbackResponse, RunAnswer } from '../runs/schemas.js';
+import { CallerFeedbackBody, FeedbackResponse, RunAnswer } from '../runs/schemas.js';
 import { chatCompletions, listModels, retrieveModel } from './chat.js';
 import { answerPreflight, anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { sendV1Error } from './errors.js';
@@ -160,9 +160,10 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Feedback on a run made through a published endpoint (`runId` from the answer: its `runId`, the ' +
           '`x-flowloom-run-id` header, or the OpenAI face’s `id`), with the API key that made it; any other run is ' +
-          'a 404. Same body and answer as `POST /api/runs/:runId/feedback`; `source` defaults to `api`.',
+          'a 404. Same body and answer as `POST /api/runs/:runId/feedback`, but `source` is `api` (default) or ' +
+          '`widget`, and the feedback is the key’s own: an id the editor (or another key) gave on the run is a 409.',
         params: PublishedRunParams,
-        body: FeedbackBody,
+        body: CallerFeedbackBody,
         response: { 201: FeedbackResponse, ...v1ErrorResponses },
       },
     },

@@ -18,6 +18,9 @@ describe('GET /widget.js', () => {
     expect(res.headers['content-type']).toContain('text/javascript');
     expect(res.headers['access-control-allow-origin']).toBe('*');
     expect(res.body).toContain('customElements.define(TAG, FlowloomChat)');
+    // The built widget is the current one: it has the thumbs that rate each answer (docs/publishing.md).
+    expect(res.body).toContain('/feedback`');
+    expect(res.body).toContain("source: 'widget'");
     // A classic script must not contain module syntax.
     expect(res.body).not.toMatch(/^\s*(import|export)\s/m);
   });

@@ -160,20 +160,22 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     name: 'the LLMOps loop: feedback, datasets and experiments',
     sql: `
       CREATE TABLE feedback (
-        id text PRIMARY KEY,
         run_id text NOT NULL,
+        id text NOT NULL,
         node_id text,
         key text NOT NULL,
         score double precision,
         comment text,
         correction text,
         source text NOT NULL,
+        author text NOT NULL,
         created_at timestamptz NOT NULL,
-        updated_at timestamptz NOT NULL
+        updated_at timestamptz NOT NULL,
+        PRIMARY KEY (run_id, id)
       );
       CREATE INDEX feedback_by_run ON feedback (run_id, created_at);
-      INSERT INTO feedback (id, run_id, key, score, comment, source, created_at, updated_at)
-        SELECT 'fb_' || id, run_id, 'user', score, comment, 'api', created_at, created_at FROM run_feedback;
+      INSERT INTO feedback (run_id, id, key, score, comment, source, author, created_at, updated_at)
+        SELECT run_id, 'fb_' || id, 'user', score, comment, 'api', 'admin', created_at, created_at FROM run_feedback;
       DROP TABLE run_feedback;
       CREATE TABLE datasets (
         id text PRIMARY KEY,

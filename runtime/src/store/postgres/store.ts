@@ -7,7 +7,7 @@ import {
   type FeedbackRow,
   type FlowRow,
   feedbackColumns,
-  feedbackOfAnotherRun,
+  feedbackOfAnotherAuthor,
   INTERRUPTED,
   interruptedDuration,
   interruptedEvent,
@@ -64,7 +64,7 @@ const RUN_COLUMNS = `run_id AS "runId", flow_id AS "flowId", flow_version AS "fl
   error, usage, cost, started_at AS "startedAt", ended_at AS "endedAt", duration_ms AS "durationMs",
   session_id AS "sessionId", parent_run_id AS "parentRunId", depth, attempt, source, ttft_ms AS "ttftMs"`;
 const FLOW_COLUMNS = 'id, name, version, json, created_at AS "createdAt", updated_at AS "updatedAt"';
-const FEEDBACK_COLUMNS = `id, run_id AS "runId", node_id AS "nodeId", key, score, comment, correction, source,
+const FEEDBACK_COLUMNS = `id, run_id AS "runId", node_id AS "nodeId", key, score, comment, correction, source, author,
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /**
@@ -360,6 +360,14 @@ export class PostgresStore implements Store {
     return rows[0] && toRun(rows[0]);
   }
 
+  async getRuns(runIds: readonly string[]): Promise<RunRecord[]> {
+    await this.flush();
+    const rows = await this.#db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ANY($1::text[])`, [
+      runIds,
+    ]);
+    return rows.map(toRun);
+  }
+
   async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
     await this.flush();
     const rows = await this.#db.query<RunRow>(
@@ -420,12 +428,13 @@ export class PostgresStore implements Store {
   async putFeedback(write: FeedbackWrite): Promise<Feedback> {
     const columns = feedbackColumns(write);
     const rows = await this.#db.query<FeedbackRow>(
-      `INSERT INTO feedback (id, run_id, node_id, key, score, comment, correction, source, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-       ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, key = excluded.key, score = excluded.score,
+      `INSERT INTO feedback (id, run_id, node_id, key, score, comment, correction, source, author, created_at,
+         updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)
+       ON CONFLICT (run_id, id) DO UPDATE SET node_id = excluded.node_id, key = excluded.key, score = excluded.score,
          comment = excluded.comment, correction = excluded.correction, source = excluded.source,
          updated_at = excluded.updated_at
-         WHERE feedback.run_id = excluded.run_id
+         WHERE feedback.author = excluded.author
        RETURNING ${FEEDBACK_COLUMNS}`,
       [
         columns.id,
@@ -437,11 +446,21 @@ export class PostgresStore implements Store {
         columns.correction,
         columns.source,
         columns.at,
+        columns.author,
       ],
     );
-    // No row: the id is taken by feedback on another run (the update's condition kept it).
-    if (!rows[0]) throw feedbackOfAnotherRun(write.id);
+    // No row: the feedback has another author (the update's condition kept it).
+    if (!rows[0]) throw feedbackOfAnotherAuthor(write.id);
     return toFeedback(rows[0]);
+  }
+
+  async listFeedbackOfRuns(runIds: readonly string[]): Promise<Feedback[]> {
+    const rows = await this.#db.query<FeedbackRow>(
+      `SELECT ${FEEDBACK_COLUMNS} FROM feedback WHERE run_id = ANY($1::text[]) AND score IS NOT NULL
+       ORDER BY created_at, id`,
+      [runIds],
+    );
+    return rows.map(toFeedback);
   }
 
   async listFeedback(runId: string): Promise<Feedback[]> {
