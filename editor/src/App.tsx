@@ -6,10 +6,13 @@ import { EditorPage } from './pages/editor/EditorPage';
 import { FlowsPage } from './pages/flows/FlowsPage';
 import { parseHash, useHash } from './ui/router';
 import { Toasts } from './ui/Toasts';
+import { useTheme } from './ui/theme';
 
 export function App() {
   const route = parseHash(useHash());
   const needsSignIn = useNeedsSignIn();
+  // Follows the system setting and the theme switch while the app is open (ui/theme.ts).
+  useTheme();
   if (needsSignIn) return <SignIn />;
   return (
     <>

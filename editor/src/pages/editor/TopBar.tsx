@@ -7,6 +7,7 @@ import { selectInputFieldsKey } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
 import { selectCanRedo, selectCanUndo, selectIsRunning, selectSaveStatus } from '../../store/selectors';
 import { navigate } from '../../ui/router';
+import { ThemeSwitch } from '../../ui/ThemeSwitch';
 
 /** The editor's top bar: the flow and its save state, the edit tools, then problems, panels, publish and run. */
 export function TopBar() {
@@ -15,6 +16,7 @@ export function TopBar() {
       <FlowTitle />
       <span className="spacer" />
       <EditTools />
+      <ThemeSwitch />
       <RunControls />
     </header>
   );
