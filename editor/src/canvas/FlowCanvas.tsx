@@ -16,6 +16,7 @@ import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } fro
 import { connectionProblem } from '../store/graph-ops';
 import type { CanvasEdge, CanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
+import { loadPanelSizes } from '../ui/panel-sizes';
 import { useTheme } from '../ui/theme';
 import { ConnectionHint } from './ConnectionHint';
 import { categoryMeta } from './colors';
@@ -61,9 +62,10 @@ export function initialView(
   return { x: 40 - bounds.x * zoom, y: 40 - bounds.y * zoom, zoom };
 }
 
-/** The canvas's size before it is drawn: the window less the palette and the right panel. */
+/** The canvas's size before it is drawn: the window less the palette and the right panel, at their saved widths. */
 function paneEstimate(): { width: number; height: number } {
-  return { width: Math.max(320, window.innerWidth - 600), height: Math.max(240, window.innerHeight - 120) };
+  const { palette, right } = loadPanelSizes();
+  return { width: Math.max(320, window.innerWidth - palette - right), height: Math.max(240, window.innerHeight - 120) };
 }
 
 /** The React Flow canvas, controlled by the store. */
