@@ -51,13 +51,22 @@ function FlowTitle() {
         /
       </span>
       <h1 className="sr-only">{name}</h1>
-      <input
-        className="flow-name-input"
-        aria-label="Flow name"
-        value={name}
-        onChange={(e) => setMeta({ name: e.target.value })}
-        data-testid="flow-name"
-      />
+      {/* As wide as the name up to a third of the bar, cut with "…" beyond (the whole name in the tooltip); focused,
+          it widens over the bar to show the whole name while it is edited. The hidden copy sizes the box. */}
+      <span className="flow-name">
+        <span className="flow-name-sizer" aria-hidden>
+          {name || 'Untitled flow'}
+        </span>
+        <input
+          className="flow-name-input"
+          aria-label="Flow name"
+          value={name}
+          onChange={(e) => setMeta({ name: e.target.value })}
+          placeholder="Untitled flow"
+          title={name}
+          data-testid="flow-name"
+        />
+      </span>
       <span
         className={`save-status save-${saveStatus}`}
         data-testid="save-status"
