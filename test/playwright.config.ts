@@ -34,6 +34,9 @@ export default defineConfig({
     browserName: 'chromium',
     headless: true,
     viewport: { width: 1440, height: 900 },
+    // The editor follows the system's theme; tests (and screenshots) run in dark unless they ask for light
+    // (theme.spec.ts, the light test of a11y.spec.ts).
+    colorScheme: 'dark',
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -7,6 +7,7 @@ import { EditorPage } from './pages/editor/EditorPage';
 import { FlowsPage } from './pages/flows/FlowsPage';
 import { parseHash, useHash } from './ui/router';
 import { Toasts } from './ui/Toasts';
+import { useTheme } from './ui/theme';
 
 // Its chart library (uPlot) loads with the page, not with the editor.
 const MonitoringPage = lazy(() => import('./monitoring/MonitoringPage').then((m) => ({ default: m.MonitoringPage })));
@@ -14,6 +15,8 @@ const MonitoringPage = lazy(() => import('./monitoring/MonitoringPage').then((m)
 export function App() {
   const route = parseHash(useHash());
   const needsSignIn = useNeedsSignIn();
+  // Follows the system setting and the theme switch while the app is open (ui/theme.ts).
+  useTheme();
   if (needsSignIn) return <SignIn />;
   return (
     <>

@@ -182,6 +182,53 @@ test('axe: the chat widget closed and open', async ({ page, request, baseURL }) 
   await expectAccessible(page, 'the widget, open');
 });
 
+test('axe in the light theme: the flows, keys and editor pages, a code field, the run, trace and publish', async ({
+  page,
+  request,
+  editor,
+}) => {
+  // The system asks for light (ui/theme.ts follows it): every page above again, in the light palette.
+  await page.emulateMedia({ colorScheme: 'light' });
+  await putFlow(request, { ...flowFixture('chat', 'a11y-light'), name: 'Light chat' });
+  expect((await request.post('/api/keys', { data: { name: 'light key' } })).status()).toBe(201);
+  await page.goto('/#/');
+  await expect(page.getByTestId('flow-card-a11y-light')).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+  await expectAccessible(page, 'the flows page, light');
+  await page.getByTestId('new-flow').click();
+  await expect(page.getByTestId('create-dialog')).toBeVisible();
+  await expectAccessible(page, 'the new-flow dialog, light');
+  await page.keyboard.press('Escape');
+  await page.goto('/#/keys');
+  await expect(page.getByTestId('keys-table').getByText('light key')).toBeVisible();
+  await expectAccessible(page, 'the keys page, light');
+
+  await editor.open('a11y-light');
+  await expectAccessible(page, 'the editor, light');
+  await editor.select('prompt');
+  await expect(page.getByTestId('param-template').locator('.cm-content')).toBeVisible();
+  await expectAccessible(page, 'the editor with a code field, light');
+
+  await page.getByTestId('tab-run').click();
+  await page.getByTestId('chat-input').fill('Hello there');
+  await page.getByTestId('chat-send').click();
+  await expect(page.getByTestId('chat-message-assistant')).toContainText('echo:');
+  await expectAccessible(page, 'the run tab, answered, light');
+  await expect(page.getByTestId('run-status')).toHaveText('completed');
+  await page.getByTestId('span-llm').click();
+  await expect(page.getByTestId('span-outputs')).toBeVisible();
+  await expectAccessible(page, 'the trace tab, light');
+  await page.getByTestId('bottom-tab-history').click();
+  await expect(page.getByTestId('run-history').getByRole('button', { name: /completed/ })).toBeVisible();
+  await expectAccessible(page, 'the history tab, light');
+
+  await page.getByTestId('publish-button').click();
+  const dialog = page.getByTestId('publish-dialog');
+  await dialog.getByTestId('publish-submit').click();
+  await expect(dialog.getByTestId('version-1')).toBeVisible();
+  await expectAccessible(page, 'the publish dialog, light');
+});
+
 /** Presses Tab (Shift+Tab when `back`) until `target` has focus, as a keyboard user would; fails after `max`. */
 async function tabTo(page: Page, target: Locator, { back = false, max = 80 } = {}): Promise<void> {
   for (let i = 0; i <= max; i++) {

@@ -16,6 +16,8 @@ import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } fro
 import { connectionProblem } from '../store/graph-ops';
 import type { CanvasEdge, CanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
+import { loadPanelSizes } from '../ui/panel-sizes';
+import { useTheme } from '../ui/theme';
 import { ConnectionHint } from './ConnectionHint';
 import { categoryMeta } from './colors';
 import { boundsOf, cullEdges, cullKey, cullNodes, keyToRect, sizeOf, withHiddenFollowers } from './culling';
@@ -32,7 +34,8 @@ const MULTI_SELECT = ['Shift', 'Meta', 'Control'];
 const FIT_OPTIONS = { padding: 0.2, maxZoom: 1.1 };
 
 const NO_NODES: CanvasNode[] = [];
-const MINIMAP_STYLE = { background: '#12151d', width: MINIMAP.width, height: MINIMAP.height };
+// Colours are the theme's CSS variables (styles.css), so the canvas follows the theme without re-rendering nodes.
+const MINIMAP_STYLE = { background: 'var(--minimap-bg)', width: MINIMAP.width, height: MINIMAP.height };
 
 /** Above this many nodes only the visible ones are drawn, and the flow opens on its top-left corner. */
 export const LARGE_FLOW = 150;
@@ -59,9 +62,10 @@ export function initialView(
   return { x: 40 - bounds.x * zoom, y: 40 - bounds.y * zoom, zoom };
 }
 
-/** The canvas's size before it is drawn: the window less the palette and the right panel. */
+/** The canvas's size before it is drawn: the window less the palette and the right panel, at their saved widths. */
 function paneEstimate(): { width: number; height: number } {
-  return { width: Math.max(320, window.innerWidth - 600), height: Math.max(240, window.innerHeight - 120) };
+  const { palette, right } = loadPanelSizes();
+  return { width: Math.max(320, window.innerWidth - palette - right), height: Math.max(240, window.innerHeight - 120) };
 }
 
 /** The React Flow canvas, controlled by the store. */
@@ -73,6 +77,7 @@ export function FlowCanvas() {
   const connect = useEditor((s) => s.connect);
   const addNode = useEditor((s) => s.addNode);
   const catalog = useEditor((s) => s.catalog);
+  const theme = useTheme();
   const [initial] = useState(() => initialView(useEditor.getState().nodes, paneEstimate()));
   // React Flow mounts every node once to measure it, even with onlyRenderVisibleElements. A large flow therefore
   // gives it only the nodes around the viewport (and the selection); the store keeps them all.
@@ -93,9 +98,9 @@ export function FlowCanvas() {
   const { screenToFlowPosition } = useReactFlow();
   const minimapColor = useCallback(
     (node: Node) => {
-      if (node.type === 'note') return '#eab30866';
+      if (node.type === 'note') return 'var(--note-selected)';
       const spec = catalog[(node.data as { type?: string }).type ?? ''];
-      return spec ? categoryMeta(spec.category).color : '#475569';
+      return spec ? categoryMeta(spec.category).color : 'var(--minimap-none)';
     },
     [catalog],
   );
@@ -182,17 +187,18 @@ export function FlowCanvas() {
         defaultViewport={initial !== null && typeof initial === 'object' ? initial : undefined}
         fitViewOptions={FIT_OPTIONS}
         onlyRenderVisibleElements={nodes.length > LARGE_FLOW}
-        colorMode="dark"
+        colorMode={theme}
         proOptions={PRO_OPTIONS}
         connectionRadius={28}
         defaultEdgeOptions={{ type: 'value' }}
       >
-        <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="#2a3040" />
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="var(--canvas-dots)" />
         <MiniMap
           pannable
           zoomable
           nodeColor={minimapColor}
-          maskColor="rgba(10, 12, 18, 0.7)"
+          maskColor="var(--minimap-mask)"
+          bgColor="var(--minimap-bg)"
           style={MINIMAP_STYLE}
           ariaLabel="Minimap"
         />

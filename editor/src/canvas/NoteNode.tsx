@@ -12,7 +12,7 @@ export const NoteNode = memo(function NoteNode({ id, data, selected }: NodeProps
   const ref = useWrapperLabel('Sticky note');
   return (
     <div ref={ref} className={`note-node${selected ? ' is-selected' : ''}`} data-testid={`note-${noteId}`}>
-      <NodeResizer isVisible={selected === true} minWidth={140} minHeight={80} color="#eab308" />
+      <NodeResizer isVisible={selected === true} minWidth={140} minHeight={80} color="var(--note-selected)" />
       <div className="note-grip" aria-hidden>
         Note
       </div>

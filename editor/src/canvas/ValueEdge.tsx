@@ -23,7 +23,7 @@ export const ValueEdge = memo(function ValueEdge(props: EdgeProps<CanvasEdge>) {
   const isFlowing = useEditor((s) => s.nodeRuns[source]?.status === 'running');
   const problem = useEditor((s) => s.problemsByEdge[id]);
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
-  const color = problem ? '#f87171' : typeColor(dataType ?? 'any');
+  const color = problem ? 'var(--danger)' : typeColor(dataType ?? 'any');
   const hasValue = value !== undefined;
   return (
     <>

@@ -20,7 +20,7 @@ import {
   type ViewUpdate,
 } from '@codemirror/view';
 import { useEffect, useRef } from 'react';
-import { darkHighlightStyle } from './code-highlight';
+import { codeHighlightStyle } from './code-highlight';
 
 export type CodeLanguage = 'template' | 'javascript' | 'json' | 'markdown' | 'text';
 
@@ -84,15 +84,21 @@ export function templateCompletions(variables: () => readonly string[]) {
 const theme = EditorView.theme(
   {
     '&': { fontSize: '12.5px', backgroundColor: 'var(--bg-input)', borderRadius: '8px' },
-    '.cm-content': { fontFamily: 'var(--font-mono)', caretColor: '#e2e8f0', padding: '8px 0' },
+    '.cm-content': { fontFamily: 'var(--font-mono)', caretColor: 'var(--code-caret)', padding: '8px 0' },
     '.cm-line': { padding: '0 10px' },
     '&.cm-focused': { outline: 'none' },
     '.cm-scroller': { lineHeight: '1.55' },
-    '.cm-tooltip': { backgroundColor: '#1b2030', border: '1px solid #2d3446' },
+    '.cm-tooltip': {
+      backgroundColor: 'var(--bg-float)',
+      border: '1px solid var(--border-strong)',
+      color: 'var(--text)',
+    },
     '.cm-tooltip-autocomplete > ul > li[aria-selected]': { backgroundColor: 'var(--accent-solid)', color: 'white' },
     '.cm-placeholder': { color: 'var(--text-faint)' },
+    '.cm-cursor': { borderLeftColor: 'var(--code-caret)' },
+    '.cm-selectionBackground, &.cm-focused .cm-selectionBackground': { backgroundColor: 'var(--accent-soft)' },
   },
-  { dark: true },
+  // Colours come from the theme's CSS variables (styles.css): one editor theme serves light and dark.
 );
 
 function languageExtension(language: CodeLanguage): Extension {
@@ -156,7 +162,7 @@ export function CodeField(props: Props) {
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         tabNeverTraps,
         bracketMatching(),
-        syntaxHighlighting(darkHighlightStyle, { fallback: true }),
+        syntaxHighlighting(codeHighlightStyle, { fallback: true }),
         EditorView.lineWrapping,
         theme,
         language.current.of(languageExtension(props.language)),

@@ -5,6 +5,7 @@ import { Field } from '../ui/Field';
 import { timeAgo } from '../ui/format';
 import { useDocumentTitle } from '../ui/use-document-title';
 import '../publish/publish.css';
+import { ThemeSwitch } from '../ui/ThemeSwitch';
 import '../ui/page.css';
 
 /** API keys for published endpoints: create (the secret is shown once), scope to flows, rate limit, revoke. */
@@ -73,6 +74,7 @@ export function KeysPage() {
         <a className="btn btn-ghost" href="#/">
           ← Flows
         </a>
+        <ThemeSwitch />
       </header>
       <main className="keys-main">
         <h1>API keys</h1>

@@ -1,3 +1,5 @@
+import { ThemeSwitch } from './ThemeSwitch';
+
 /** The header of the pages beside the editor: the brand (back to flows), where you are, and the other pages. */
 export function PageHeader({ crumbs }: { crumbs: { label: string; href?: string }[] }) {
   return (
@@ -35,6 +37,7 @@ export function PageHeader({ crumbs }: { crumbs: { label: string; href?: string 
           API keys
         </a>
       </nav>
+      <ThemeSwitch />
     </header>
   );
 }

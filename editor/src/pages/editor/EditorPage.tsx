@@ -1,5 +1,5 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
-import { useCallback, useEffect, useState } from 'react';
+import { type CSSProperties, useCallback, useEffect, useState } from 'react';
 import { closeFlow, openFlow, replayRun, saveNow, startAutosave } from '../../api/actions';
 import { FlowCanvas } from '../../canvas/FlowCanvas';
 import { Palette } from '../../canvas/Palette';
@@ -9,6 +9,15 @@ import { RunPanel } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
 import { selectSelectedNodeId } from '../../store/selectors';
 import type { RightTab } from '../../store/ui-slice';
+import {
+  DEFAULT_PANEL_SIZES,
+  loadPanelSizes,
+  PANEL_LIMITS,
+  type Panel,
+  type PanelSizes,
+  savePanelSizes,
+} from '../../ui/panel-sizes';
+import { ResizeHandle } from '../../ui/ResizeHandle';
 import { type TabItem, TabList, TabPanel } from '../../ui/Tabs';
 import { useDocumentTitle } from '../../ui/use-document-title';
 import { Announcer } from './Announcer';
@@ -92,6 +101,29 @@ function EditorLayout() {
 
   useEditorKeys(centre);
 
+  // The panels' sizes, remembered in this browser (panel-sizes.ts).
+  const [sizes, setSizes] = useState<PanelSizes>(loadPanelSizes);
+  const resize = useCallback((panel: Panel, size: number) => {
+    setSizes((before) => {
+      const next = { ...before, [panel]: size };
+      savePanelSizes(next);
+      return next;
+    });
+  }, []);
+  const handle = (panel: Panel, label: string, orientation: 'vertical' | 'horizontal', grows: 1 | -1) => (
+    <ResizeHandle
+      label={label}
+      orientation={orientation}
+      value={sizes[panel]}
+      min={PANEL_LIMITS[panel].min}
+      max={PANEL_LIMITS[panel].max}
+      defaultValue={DEFAULT_PANEL_SIZES[panel]}
+      grows={grows}
+      onChange={(size) => resize(panel, size)}
+      testId={`resize-${panel}`}
+    />
+  );
+
   // The inspector follows the selection: selecting a node shows its settings, whichever tab was open. What was typed
   // in the Run tab stays (it lives in the store).
   const selectedId = useEditor(selectSelectedNodeId);
@@ -104,12 +136,24 @@ function EditorLayout() {
       <SkipLinks />
       <TopBar />
       <ConflictBanner />
-      <main className="editor-body">
+      <main
+        className="editor-body"
+        style={
+          {
+            '--palette-w': `${sizes.palette}px`,
+            '--right-w': `${sizes.right}px`,
+            '--bottom-h': `${sizes.bottom}px`,
+          } as CSSProperties
+        }
+      >
         <Palette onAdd={addAtCentre} />
+        {handle('palette', 'Resize the palette', 'vertical', 1)}
         <div className={`editor-centre${isBottomOpen ? ' has-bottom' : ''}`}>
           <FlowCanvas />
+          {isBottomOpen ? handle('bottom', 'Resize the run details panel', 'horizontal', -1) : null}
           <BottomPanel />
         </div>
+        {handle('right', 'Resize the inspector and run panel', 'vertical', -1)}
         <aside className="right-panel" aria-labelledby="right-heading">
           <h2 id="right-heading" className="sr-only">
             Inspector and run

@@ -29,6 +29,14 @@ export const SHORTCUTS: readonly { area: string; keys: readonly [string, string]
     ],
   },
   {
+    area: 'Panels',
+    keys: [
+      ['Arrow keys on a panel edge', 'Resize the palette, the inspector or the run details (Shift: bigger steps)'],
+      ['Home / End on a panel edge', 'Smallest / largest size'],
+      ['Enter on a panel edge (or double-click)', 'Back to the default size'],
+    ],
+  },
+  {
     area: 'Code and template fields',
     keys: [
       ['Tab / Shift+Tab', 'Indent / outdent, once you have typed'],

@@ -7,6 +7,7 @@ import { selectInputFieldsKey } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
 import { selectCanRedo, selectCanUndo, selectIsRunning, selectSaveStatus } from '../../store/selectors';
 import { navigate } from '../../ui/router';
+import { ThemeSwitch } from '../../ui/ThemeSwitch';
 
 /** The editor's top bar: the flow and its save state, the edit tools, then problems, panels, publish and run. */
 export function TopBar() {
@@ -15,6 +16,7 @@ export function TopBar() {
       <FlowTitle />
       <span className="spacer" />
       <EditTools />
+      <ThemeSwitch />
       <RunControls />
     </header>
   );
@@ -49,13 +51,22 @@ function FlowTitle() {
         /
       </span>
       <h1 className="sr-only">{name}</h1>
-      <input
-        className="flow-name-input"
-        aria-label="Flow name"
-        value={name}
-        onChange={(e) => setMeta({ name: e.target.value })}
-        data-testid="flow-name"
-      />
+      {/* As wide as the name up to a third of the bar, cut with "…" beyond (the whole name in the tooltip); focused,
+          it widens over the bar to show the whole name while it is edited. The hidden copy sizes the box. */}
+      <span className="flow-name">
+        <span className="flow-name-sizer" aria-hidden>
+          {name || 'Untitled flow'}
+        </span>
+        <input
+          className="flow-name-input"
+          aria-label="Flow name"
+          value={name}
+          onChange={(e) => setMeta({ name: e.target.value })}
+          placeholder="Untitled flow"
+          title={name}
+          data-testid="flow-name"
+        />
+      </span>
       <span
         className={`save-status save-${saveStatus}`}
         data-testid="save-status"

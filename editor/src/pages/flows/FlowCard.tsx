@@ -21,7 +21,9 @@ export function FlowCard({ flow, onRename, onDuplicate, onExport, onDelete }: Ca
       >
         <span className="flow-card-name">{flow.name}</span>
         <code className="flow-card-id">{flow.id}</code>
-        <span className="flow-card-desc">{flow.description || 'No description'}</span>
+        <span className="flow-card-desc" title={flow.description || undefined}>
+          {flow.description || 'No description'}
+        </span>
         <span className="flow-card-meta">
           {[
             count !== undefined ? `${count} nodes` : '',

@@ -11,6 +11,7 @@ import { duplicateFlow, errorMessage, exportFlow, importFlowFile, toast } from '
 import { ImportProblemsDialog } from './ImportProblemsDialog';
 import { RenameDialog } from './RenameDialog';
 import '../../ui/page.css';
+import { ThemeSwitch } from '../../ui/ThemeSwitch';
 import './flows-page.css';
 
 type Dialog =
@@ -103,6 +104,7 @@ export function FlowsPage() {
         <a className="btn btn-ghost" href="#/keys" data-testid="keys-link">
           API keys
         </a>
+        <ThemeSwitch />
         <button type="button" className="btn" onClick={() => fileInput.current?.click()} data-testid="import-button">
           Import
         </button>
