@@ -24,7 +24,7 @@ let queue: Queue;
 beforeAll(async () => {
   buildBin();
   fake = await startFakeOpenAI();
-  fake.setLatency(100);
+  fake.setLatency(60);
   dataDir = tempDir('chaos');
   cluster = await createCluster(dataDir, {
     OPENAI_BASE_URL: fake.url,
@@ -78,7 +78,7 @@ it(`${KILLS} worker kills at seeded random moments during ${RUNS} runs: none los
   const baseline = await startRun(api1, true);
 
   const random = seeded(SEED);
-  const spanMs = 12_000;
+  const spanMs = 10_000;
   const killAt = Array.from({ length: KILLS }, () => Math.round(random() * spanMs)).sort((a, b) => a - b);
   const t0 = Date.now();
   let kills = 0;

@@ -30,7 +30,7 @@ beforeAll(async () => {
   cluster = await createCluster(dataDir, {
     OPENAI_BASE_URL: fake.url,
     OPENAI_API_KEY: 'x',
-    FLOWLOOM_QUEUE_LOCK_MS: '2000',
+    FLOWLOOM_QUEUE_LOCK_MS: '3000',
   });
   const started = await Promise.all([
     cluster.startApi('api-1'),
@@ -140,6 +140,26 @@ describe('a cluster of 2 api processes and 2 workers', () => {
     expect(again.status).toBe(409);
   }, 60_000);
 
+  it('the sweeper queues again a run whose job is gone from Redis, and a worker runs it', async () => {
+    fake.reset();
+    fake.setLatency(0);
+    const idle = workers.slice();
+    for (const w of idle) w.child.kill('SIGSTOP');
+    let runId: string;
+    try {
+      runId = await startRun(apis[0] as ClusterProcess);
+      // The job is lost (a Redis restart without persistence would do the same); the run's row stays queued.
+      const job = await queue.getJob(runId);
+      await job?.remove();
+      expect(await queue.getJob(runId)).toBeUndefined();
+      expect((await row(runId)).status).toBe('queued');
+    } finally {
+      for (const w of idle) w.child.kill('SIGCONT');
+    }
+    await waitFor(async () => (await row(runId)).status === 'completed', 60_000, 'the swept run to complete');
+    expect(JSON.parse((await row(runId)).outputs as string)).toEqual(EXPECTED);
+  }, 90_000);
+
   it('API keys: one rate-limit budget across api processes, and a key revoked on one is refused by the other', async () => {
     fake.reset();
     const [api1, api2] = apis as [ClusterProcess, ClusterProcess];
@@ -183,7 +203,8 @@ describe('a cluster of 2 api processes and 2 workers', () => {
     await waitFor(() => isEnded(watch1.events.get(runId)) && isEnded(watch2.events.get(runId)), 60_000, 'the end');
     const stored = await row(runId);
     expect(stored.status).toBe('completed');
-    expect(stored.attempt).toBe(2);
+    // Attempt 2 (a machine so loaded that a lock renewal comes late may add a takeover, never remove one).
+    expect(stored.attempt).toBeGreaterThanOrEqual(2);
     expect(JSON.parse(stored.outputs as string)).toEqual(EXPECTED);
     // Node a finished before the kill: its model call was not made again.
     expect(callsOf('a')).toBe(1);
@@ -245,7 +266,8 @@ describe('a cluster of 2 api processes and 2 workers', () => {
       expect(await leaving.exited).toBe('0');
       await waitFor(() => isEnded(watcher.events.get(runId)), 60_000, 'the end');
       const stored = await row(runId);
-      expect(stored).toMatchObject({ status: 'completed', attempt: 2 });
+      expect(stored.status).toBe('completed');
+      expect(stored.attempt).toBeGreaterThanOrEqual(2);
       expect(callsOf('a')).toBe(1);
       const events = watcher.events.get(runId) ?? [];
       expect(isGapFree(events), JSON.stringify(events.map((e) => [e.seq, e.type]))).toBe(true);

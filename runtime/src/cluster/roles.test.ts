@@ -73,16 +73,19 @@ describe('roles and settings (real processes)', () => {
     const role = await runBin('main', { ...base, FLOWLOOM_ROLE: 'boss' });
     expect(role.code).toBe(1);
     oneLineNaming(role.stderr, 'FLOWLOOM_ROLE');
-    for (const [variable, value] of [
+    const cases = [
       ['REDIS_URL', 'http://127.0.0.1:6379'],
       ['FLOWLOOM_WORKER_CONCURRENCY', 'many'],
       ['FLOWLOOM_QUEUE_LOCK_MS', '5'],
       ['FLOWLOOM_QUEUE_PREFIX', 'a b'],
-    ] as const) {
-      const { code, stderr } = await runBin(['worker'], { ...base, [variable]: value });
-      expect(code, variable).toBe(2);
-      oneLineNaming(stderr, variable);
-    }
+    ] as const;
+    const answers = await Promise.all(
+      cases.map(([variable, value]) => runBin(['worker'], { ...base, [variable]: value })),
+    );
+    cases.forEach(([variable], i) => {
+      expect(answers[i]?.code, variable).toBe(2);
+      oneLineNaming(answers[i]?.stderr ?? '', variable);
+    });
   });
 
   it('a Redis that cannot be reached stops a worker with one line naming REDIS_URL', async () => {
