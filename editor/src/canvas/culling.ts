@@ -63,7 +63,7 @@ export function withHiddenFollowers(
   shown: ReadonlySet<string>,
 ): NodeChange<CanvasNode>[] {
   const lead = changes.find((c) => c.type === 'position' && c.position && c.dragging);
-  if (!lead || lead.type !== 'position' || !lead.position) return changes;
+  if (lead?.type !== 'position' || !lead.position) return changes;
   const from = nodes.find((n) => n.id === lead.id)?.position;
   if (!from) return changes;
   const dx = lead.position.x - from.x;
