@@ -136,18 +136,21 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     });
     opened.push({ name: 'store', close: () => store.close() });
     // Crash recovery ran as the store opened; again now and then, for the runs of a process that died since (another
-    // runtime on the same database or data folder) or that still held its lock a moment ago.
-    const sweep = setInterval(() => {
-      store.recoverInterrupted().then(
-        (ids) => {
-          if (ids.length > 0)
-            log.warn({ runIds: ids }, `${ids.length} run(s) of a process that is gone marked interrupted`);
-        },
-        (err) => log.error({ err }, 'crash recovery failed; it is tried again later'),
-      );
-    }, RECOVERY_SWEEP_MS);
-    sweep.unref();
-    opened.push({ name: 'crash recovery', close: () => clearInterval(sweep) });
+    // runtime on the same database or data folder) or that still held its lock a moment ago. Only in the `all` role:
+    // with a queue, a dead worker's runs are resumed by another worker (the queue's own sweeper), never ended here.
+    if (role === 'all') {
+      const sweep = setInterval(() => {
+        store.recoverInterrupted().then(
+          (ids) => {
+            if (ids.length > 0)
+              log.warn({ runIds: ids }, `${ids.length} run(s) of a process that is gone marked interrupted`);
+          },
+          (err) => log.error({ err }, 'crash recovery failed; it is tried again later'),
+        );
+      }, RECOVERY_SWEEP_MS);
+      sweep.unref();
+      opened.push({ name: 'crash recovery', close: () => clearInterval(sweep) });
+    }
 
     let queueParts: QueueRuntime | undefined;
     if (role !== 'all') {
