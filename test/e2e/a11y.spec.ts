@@ -252,6 +252,8 @@ const pointerPresses = (page: Page) =>
   page.evaluate(() => (window as unknown as { pointerPresses: number }).pointerPresses);
 
 test('builds input → prompt → llm → output and runs it with the keyboard alone', async ({ page, request, editor }) => {
+  // A whole keyboard journey in one test: three times the usual time limit, for a loaded machine.
+  test.slow();
   await putFlow(request, blankFlow('a11y-keys', 'Keyboard only'));
   await countPointerPresses(page);
   await editor.open('a11y-keys');

@@ -8,7 +8,7 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirro
 import { javascript } from '@codemirror/lang-javascript';
 import { json } from '@codemirror/lang-json';
 import { bracketMatching, syntaxHighlighting } from '@codemirror/language';
-import { Compartment, EditorState, type Extension } from '@codemirror/state';
+import { Compartment, EditorState, type Extension, Prec } from '@codemirror/state';
 import {
   Decoration,
   type DecorationSet,
@@ -122,24 +122,29 @@ function setPassesTab(view: EditorView, on: boolean) {
  * next Tab leaves, with no time limit (CodeMirror's own Escape allows 2 s). An Escape that closes the completion
  * list only closes it (the list handles it first). Ctrl+M still toggles the mode by hand.
  */
-const tabNeverTraps = EditorView.domEventHandlers({
-  focus(_event, view) {
-    setPassesTab(view, true);
-    return false;
-  },
-  keydown(event, view) {
-    if (event.key === 'Escape') {
-      if (completionStatus(view.state) === null) setPassesTab(view, true);
-    } else if (!event.ctrlKey && !event.metaKey && !['Tab', 'Shift', 'Control', 'Alt', 'Meta'].includes(event.key)) {
+// Before the keymaps (Prec.highest): the completion keymap's Escape would otherwise swallow the key, even for a query
+// that shows nothing yet.
+const tabNeverTraps = Prec.highest(
+  EditorView.domEventHandlers({
+    focus(_event, view) {
+      setPassesTab(view, true);
+      return false;
+    },
+    keydown(event, view) {
+      if (event.key === 'Escape') {
+        // Only a list on screen takes the Escape (a query still pending shows nothing, so it must not swallow it).
+        if (completionStatus(view.state) !== 'active') setPassesTab(view, true);
+      } else if (!event.ctrlKey && !event.metaKey && !['Tab', 'Shift', 'Control', 'Alt', 'Meta'].includes(event.key)) {
+        setPassesTab(view, false);
+      }
+      return false;
+    },
+    blur(_event, view) {
       setPassesTab(view, false);
-    }
-    return false;
-  },
-  blur(_event, view) {
-    setPassesTab(view, false);
-    return false;
-  },
-});
+      return false;
+    },
+  }),
+);
 
 /** A CodeMirror 6 editor for code, JSON and `{{template}}` params. */
 export function CodeField(props: Props) {
