@@ -1,6 +1,7 @@
 import { AppError, type ChatMessage } from '@flowloom/nodes';
 import { type FakeOpenAI, fakeEmbedding, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { guardedFetch, type StreamProbe } from './answer-guard.js';
 import { createLlmService, createOpenAIEmbeddings, type OpenAIService } from './openai.js';
 import { costOf, priceOf } from './prices.js';
 
@@ -350,3 +351,39 @@ describe('embeddings', () => {
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
+
+describe('the stream guard', () => {
+  const sse = (parts: string[]) => async () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+          controller.close();
+        },
+      }),
+      { headers: { 'content-type': 'text/event-stream' } },
+    );
+  const read = async (parts: string[], maxBytes = 1024) => {
+    const probes = new WeakMap<Response, StreamProbe>();
+    const response = await guardedFetch(maxBytes, probes, sse(parts))('http://x/chat/completions', {
+      body: '{"stream":true}',
+    });
+    let text = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      text += new TextDecoder().decode(chunk);
+    }
+    return { text, probe: probes.get(response) };
+  };
+
+  it('passes every byte through and sees an end marker split across two chunks', async () => {
+    const parts = ['data: {"choices":[]}\n\n', 'data: [DO', 'NE]\n\n'];
+    const { text, probe } = await read(parts);
+    expect(text).toBe(parts.join(''));
+    expect(probe).toEqual({ bytes: Buffer.byteLength(parts.join('')), sample: parts.join(''), hasDone: true });
+  });
+
+  it('does not take "[DONE]" inside a chunk\'s text for the marker, and fails past the limit', async () => {
+    expect((await read(['data: {"content":"[DONE]"}\n\n'])).probe?.hasDone).toBe(false);
+    await expect(read(['x'.repeat(600), 'y'.repeat(600)])).rejects.toThrow('larger than 1024 bytes');
+  });
+});
