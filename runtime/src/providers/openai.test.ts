@@ -365,7 +365,11 @@ describe('the stream guard', () => {
     );
   const read = async (parts: string[], maxBytes = 1024) => {
     const probes = new WeakMap<Response, StreamProbe>();
-    const response = await guardedFetch(maxBytes, probes, sse(parts))('http://x/chat/completions', {
+    const response = await guardedFetch(
+      maxBytes,
+      probes,
+      sse(parts),
+    )('http://x/chat/completions', {
       body: '{"stream":true}',
     });
     let text = '';
