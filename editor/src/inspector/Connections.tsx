@@ -1,5 +1,5 @@
 import { type PortSpec, resolveInputs } from '@flowloom/nodes/spec';
-import { memo, useMemo, useState } from 'react';
+import { memo, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { type SourceChoice, sourceChoices } from '../store/graph-ops';
 import type { FlowCanvasNode } from '../store/graph-types';
@@ -50,8 +50,16 @@ export function Connections({ node }: { node: FlowCanvasNode }) {
 }
 
 const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string; port: PortSpec }) {
-  // A string, so that the list re-renders only when the choices change, not on every drag.
-  const key = useEditor((s) => JSON.stringify(sourceChoices(s.catalog, s.nodes, s.edges, nodeId, port.name)));
+  // A string, so that the list re-renders only when the choices change, not on every drag. The selector runs on every
+  // store change (each streamed token of a run too): the list is worked out again only when the graph changed.
+  const last = useRef<{ graph: readonly unknown[]; key: string } | undefined>(undefined);
+  const key = useEditor((s) => {
+    const graph = [s.catalog, s.nodes, s.edges, nodeId, port.name];
+    if (last.current?.graph.every((part, i) => part === graph[i])) return last.current.key;
+    const fresh = JSON.stringify(sourceChoices(s.catalog, s.nodes, s.edges, nodeId, port.name));
+    last.current = { graph, key: fresh };
+    return fresh;
+  });
   const choices = useMemo(() => JSON.parse(key) as SourceChoice[], [key]);
   const incoming = useEditor(
     useShallow((s) => s.edges.filter((e) => e.target === nodeId && e.targetHandle === port.name)),

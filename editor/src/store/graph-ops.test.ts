@@ -119,6 +119,61 @@ describe('connections', () => {
     });
   });
 
+  it('offers exactly what connectionProblem accepts, on a larger flow with branches, cycles refused and notes', () => {
+    // 30 chains question → llm → answer, each llm also feeding the next chain's llm messages, plus a note.
+    const big: FlowFile = {
+      format: FLOW_FORMAT,
+      id: 'big',
+      name: 'Big',
+      nodes: Array.from({ length: 30 }, (_, i) => [
+        { id: `q${i}`, type: 'input', position: { x: 0, y: i * 100 } },
+        { id: `l${i}`, type: 'llm', position: { x: 300, y: i * 100 } },
+        { id: `a${i}`, type: 'output', position: { x: 600, y: i * 100 } },
+      ]).flat(),
+      edges: Array.from({ length: 30 }, (_, i) => [
+        { id: `e${i}a`, source: `q${i}`, sourcePort: 'value', target: `l${i}`, targetPort: 'prompt' },
+        { id: `e${i}b`, source: `l${i}`, sourcePort: 'text', target: `a${i}`, targetPort: 'value' },
+        ...(i > 0
+          ? [{ id: `e${i}c`, source: `l${i - 1}`, sourcePort: 'messages', target: `l${i}`, targetPort: 'messages' }]
+          : []),
+      ]).flat(),
+      notes: [{ id: 'note', text: 'n', position: { x: 0, y: 0 } }],
+    };
+    const canvas = flowToCanvas(big);
+    for (const [target, port] of [
+      ['l0', 'prompt'],
+      ['l15', 'messages'],
+      ['l29', 'prompt'],
+      ['a7', 'value'],
+      ['q3', 'value'],
+    ] as const) {
+      const expected = canvas.nodes.flatMap((node) =>
+        node.type !== 'flow'
+          ? []
+          : (catalog[node.data.type]?.outputs ?? [])
+              .filter(
+                (out) =>
+                  connectionProblem(catalog, canvas.nodes, canvas.edges, {
+                    source: node.id,
+                    sourceHandle: out.name,
+                    target,
+                    targetHandle: port,
+                  }) === null,
+              )
+              .map((out) => `${node.id}.${out.name}`),
+      );
+      const offered = sourceChoices(catalog, canvas.nodes, canvas.edges, target, port);
+      expect(
+        offered.map((c) => `${c.source}.${c.sourceHandle}`),
+        `${target}.${port}`,
+      ).toEqual(expected);
+    }
+    // l15's messages come from l14: every llm before it is upstream, so l16's and later are cycles and refused.
+    const fromLater = sourceChoices(catalog, canvas.nodes, canvas.edges, 'l15', 'messages').map((c) => c.source);
+    expect(fromLater).toContain('l14');
+    expect(fromLater).not.toContain('l16');
+  });
+
   it('refuses cycles', () => {
     expect(wouldCycle(edges, 'answer', 'question')).toBe(true);
     expect(wouldCycle(edges, 'question', 'answer')).toBe(false);
