@@ -131,8 +131,12 @@ describe('an experiment on two published versions', () => {
       status: 'completed',
       flowId: 'chat',
       inputs: { question: 'ping' },
+      source: 'experiment',
       experiment: { experimentId: id, itemId: 'a', target: 1, repetition: 0 },
     });
+    // Monitoring and run lists tell experiment runs apart by their source.
+    const listed = (await send('GET', '/api/runs?source=experiment&limit=100')).json().runs;
+    expect(listed.map((r: { runId: string }) => r.runId)).toContain(a.cells[1].runId);
     const page = (await send('GET', `/api/experiments/${id}/results?limit=2`)).json();
     expect(page.rows).toHaveLength(2);
     const rest = (await send('GET', `/api/experiments/${id}/results?cursor=${page.cursor}`)).json();
@@ -422,6 +426,8 @@ describe('failures, cancel, restart and live progress', () => {
     expect(rows[0].cells[1]).toMatchObject({ status: 'done', scores: { llm_judge: { score: expect.any(Number) } } });
     const judge = (await send('GET', `/api/runs/${rows[0].cells[1].scores.llm_judge.runId}`)).json();
     expect(judge.parentRunId).toBe(rows[0].cells[1].runId);
+    // The judge's run is the experiment's too.
+    expect(judge.source).toBe('experiment');
   });
 
   it('cancels: live runs stop, finished cells stay, and a second cancel is a 409', async () => {
