@@ -372,13 +372,15 @@ export interface ExperimentTable {
   remove(id: string): Promise<boolean>;
 }
 
-/** Which runs a fine-tuning export reads: completed runs started in `[since, until)`, of a flow. */
+/** Which runs a fine-tuning export reads: completed runs started in `[since, until)`, of a flow, of these ids. */
 export interface ExportQuery {
   flowId?: string;
   since?: string;
   until?: string;
   /** Only this node's events. */
   nodeId?: string;
+  /** Only these runs (an experiment's cells). */
+  runIds?: readonly string[];
 }
 
 /** A completed run as a fine-tuning export reads it: its feedback, and its top-level node events. */
@@ -389,6 +391,8 @@ export interface ExportRun {
   startedAt: string;
   feedbackCount: number;
   feedbackMean: number | null;
+  /** The JSON of its outputs (a correction of the whole run is matched with them). */
+  outputs: string | null;
   /** The JSON of its top-level `node.started` and `node.completed` events, in seq order. */
   events: string[];
 }
