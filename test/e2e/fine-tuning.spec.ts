@@ -83,3 +83,20 @@ test('downloads DPO pairs from an experiment: the better target against the wors
   expect(file.suggestedFilename()).toBe(`flowloom-${experimentId}-openai-dpo.jsonl`);
   await expectAccessible(page, 'the fine-tuning form with pairs from an experiment');
 });
+
+test('exports a dataset for fine-tuning from its page, with its counts', async ({ page, request }) => {
+  const dataset = await (await request.post('/api/datasets', { data: { name: 'Tuning set' } })).json();
+  const items = [
+    { input: { question: 'Where is A1?' }, expected: 'Shipped.' },
+    { input: { messages: [{ role: 'user', content: 'hi' }] }, expected: 'Hello.' },
+    { input: { question: 'Not answered yet' } },
+  ];
+  expect((await request.post(`/api/datasets/${dataset.id}/items`, { data: { items } })).status()).toBe(201);
+  await page.goto(`/#/datasets/${encodeURIComponent(dataset.id)}`);
+  const download = page.waitForEvent('download');
+  await page.getByTestId('export-openai-sft').click();
+  await expect(page.getByTestId('dataset-finetune-counts')).toContainText('2 fine-tuning examples');
+  await expect(page.getByTestId('dataset-finetune-counts')).toContainText('1 item(s) without an expected output');
+  const file = await download;
+  expect(file.suggestedFilename()).toBe(`${dataset.id}-openai-sft.jsonl`);
+});
