@@ -38,7 +38,7 @@ test('starts a fine-tune from the monitoring page and offers its model to the ll
   await expect(page.locator(`datalist option[value="${model}"]`)).toHaveCount(1);
 });
 
-test('downloads DPO pairs from an experiment: the better target against the worse, per item', async ({
+test("charts an experiment's evaluation scores and downloads its DPO pairs: the better target against the worse", async ({
   page,
   request,
 }) => {
@@ -71,6 +71,8 @@ test('downloads DPO pairs from an experiment: the better target against the wors
     .toBe('completed');
 
   await page.goto('/#/monitoring');
+  // The experiment's runs were scored: the monitoring page charts their evaluation scores.
+  await expect(page.getByTestId('chart-evals').locator('canvas')).toBeVisible();
   await page.getByTestId('finetune-format').selectOption('openai-dpo');
   await expect(page.getByTestId('finetune-min-score')).toBeVisible();
   await page.getByTestId('finetune-pairs-from').selectOption({ label: 'Experiment prompt duel' });

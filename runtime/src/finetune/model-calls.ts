@@ -18,7 +18,7 @@ export interface ModelCall {
 /** The span id in an event's JSON (ids are `s_` and base-36 digits: no escaping). */
 const SPAN_ID = /"spanId":"([^"]+)"/;
 
-export function isMessage(value: unknown): value is ChatMessage {
+function isMessage(value: unknown): value is ChatMessage {
   return typeof value === 'object' && value !== null && typeof (value as ChatMessage).role === 'string';
 }
 

@@ -74,15 +74,10 @@ function runCorrections(outputs: Values, correction: unknown): Map<string, strin
   for (const name of names) {
     const value = outputs[name];
     if (typeof value !== 'string') continue;
-    const text =
-      typeof correction === 'string'
-        ? names.length === 1
-          ? correction
-          : undefined
-        : isRecord(correction) && typeof correction[name] === 'string'
-          ? correction[name]
-          : undefined;
-    if (text !== undefined) corrected.set(value, text);
+    let text: unknown;
+    if (typeof correction === 'string') text = names.length === 1 ? correction : undefined;
+    else if (isRecord(correction)) text = correction[name];
+    if (typeof text === 'string') corrected.set(value, text);
   }
   return corrected;
 }
