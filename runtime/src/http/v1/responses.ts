@@ -268,7 +268,10 @@ export async function retrieveResponse(app: FastifyInstance, request: FastifyReq
   const key = request.apiKey as ApiKey;
   const runId = id.startsWith(RESPONSE_PREFIX) ? id.slice(RESPONSE_PREFIX.length) : undefined;
   const { store } = app.runtime;
-  const [made, run] = runId === undefined ? [] : await Promise.all([store.published.getRun(runId), store.getRun(runId)]);
+  const [made, run] =
+    runId === undefined
+      ? [undefined, undefined]
+      : await Promise.all([store.published.getRun(runId), store.getRun(runId)]);
   if (!made || !run || made.keyId !== key.id || made.endpoint !== 'responses') {
     throw new AppError('NOT_FOUND', `params.id: no response with id "${id}" was found`, {
       details: [{ field: 'params.id', message: 'is not a response of this API key' }],
