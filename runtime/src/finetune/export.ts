@@ -113,7 +113,8 @@ async function fromRuns(
     const given = feedback.get(run.runId);
     if (given) corrected.push(...correctionPairs(found, given, () => parseOutputs(run)));
   }
-  if (request.format === 'openai-sft') return { examples: calls.map((call) => ({ example: supervised(call), call })), runs: used };
+  if (request.format === 'openai-sft')
+    return { examples: calls.map((call) => ({ example: supervised(call), call })), runs: used };
   return { examples: [...thumbsPairs(calls), ...corrected], runs: used };
 }
 

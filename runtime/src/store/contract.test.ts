@@ -1093,9 +1093,23 @@ describe.each(STORE_BACKENDS)('monitoring reads on $kind', ({ create }) => {
     );
     const verdict = (score: number | null) => ({ score, pass: score === 1 });
     await store.experiments.saveCells('x1', [
-      { seq: 1, target: 0, repetition: 0, status: 'done', runId: 'r_1', scores: { exact: verdict(1), bleu: verdict(0.5) } },
+      {
+        seq: 1,
+        target: 0,
+        repetition: 0,
+        status: 'done',
+        runId: 'r_1',
+        scores: { exact: verdict(1), bleu: verdict(0.5) },
+      },
       // A judge that could not score: its verdict counts for nothing.
-      { seq: 2, target: 0, repetition: 0, status: 'error', runId: 'r_3', scores: { exact: verdict(0), judge: verdict(null) } },
+      {
+        seq: 2,
+        target: 0,
+        repetition: 0,
+        status: 'error',
+        runId: 'r_3',
+        scores: { exact: verdict(0), judge: verdict(null) },
+      },
       { seq: 3, target: 0, repetition: 0, status: 'error', runId: 'r_2' },
     ]);
     const samples = await store.evalSamples(range);

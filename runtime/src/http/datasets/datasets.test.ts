@@ -423,7 +423,12 @@ describe('fine-tuning export', () => {
       lines.reduce((sum, line) => sum + exampleTokens(line, 'gpt-3.5-turbo'), 0),
     );
     const train = await send('GET', '/api/datasets/qa/export?format=openai-sft&split=train');
-    expect(train.body.trimEnd().split('\n').map((line) => JSON.parse(line))).toEqual([lines[1]]);
+    expect(
+      train.body
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([lines[1]]);
     expect(train.headers['x-flowloom-skipped']).toBe('0');
   });
 

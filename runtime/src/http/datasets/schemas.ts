@@ -157,7 +157,7 @@ export const ExportQuery = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 200,
-        description: "openai-sft: the model whose tokenizer counts the tokens (default gpt-4o-mini)",
+        description: 'openai-sft: the model whose tokenizer counts the tokens (default gpt-4o-mini)',
       }),
     ),
   },

@@ -188,7 +188,7 @@ describe('DPO pairs from corrections', () => {
     non_preferred_output: [{ role: 'assistant', content: rejected }],
   });
 
-  it("pairs a correction of the run or of its node, preferred, with the answer it corrects; the newest counts", async () => {
+  it('pairs a correction of the run or of its node, preferred, with the answer it corrects; the newest counts', async () => {
     fake.enqueue({ text: 'No idea.' }, { text: 'It is A2.' }, { text: 'Same.' }, { text: 'Fine.' });
     const whole = await run('history', { question: 'where is A1?' });
     const node = await run('history', { question: 'where is A2?' });

@@ -130,7 +130,10 @@ describe('GET /api/metrics', () => {
     });
     expect(Object.keys(body.totals.evals)).toEqual(['contains', 'exact']);
     // The buckets add up to the totals.
-    const scored = body.buckets.reduce((sum: number, b: { evalCounts: { exact?: number } }) => sum + (b.evalCounts.exact ?? 0), 0);
+    const scored = body.buckets.reduce(
+      (sum: number, b: { evalCounts: { exact?: number } }) => sum + (b.evalCounts.exact ?? 0),
+      0,
+    );
     expect(scored).toBe(2);
     for (const b of body.buckets) expect(Object.keys(b.evals)).toEqual(Object.keys(b.evalCounts));
     // Experiment runs have their source; other sources have no evaluation scores.

@@ -197,10 +197,8 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => createResponse(app, request, reply),
   );
 
-  app.options(
-    '/v1/responses/:id',
-    { schema: { hide: true, params: ResponseParams } },
-    async (request, reply) => answerPreflight(request, reply, await anyFlowOrigins(app)),
+  app.options('/v1/responses/:id', { schema: { hide: true, params: ResponseParams } }, async (request, reply) =>
+    answerPreflight(request, reply, await anyFlowOrigins(app)),
   );
 
   app.get(
