@@ -3,11 +3,11 @@ import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { io as connect } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../../config.js';
-import type { ExperimentEvent } from '../../experiments/experiment-service.js';
 import {
   buildTestApp,
   chatFlow,
   echoFlow,
+  experimentEnded,
   removeTempDir,
   startTestApp,
   type TestApp,
@@ -58,20 +58,7 @@ const EVALUATORS = [{ type: 'exact' }, { type: 'bleu' }, { type: 'rouge', varian
 
 /** Resolves with the experiment's final status, however soon it ends. */
 function ended(id: string, app = t.app): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = app.runtime.experiments.onEvent((event: ExperimentEvent) => {
-      if (event.type === 'experiment.completed' && event.experimentId === id) {
-        stop();
-        resolve(event.status);
-      }
-    });
-    void app.runtime.experiments.watchState(id).then(({ status }) => {
-      if (status !== 'queued' && status !== 'running') {
-        stop();
-        resolve(status);
-      }
-    });
-  });
+  return experimentEnded(app, id);
 }
 
 async function start(body: Record<string, unknown>): Promise<string> {

@@ -4,7 +4,7 @@ import { checkTrainingFile, type FakeOpenAI, startFakeOpenAI } from '@flowloom/t
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exampleProblem } from '../../finetune/format.js';
 import { countTokens, encodingFor } from '../../finetune/tokens.js';
-import { chatFlow, flowOf, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { chatFlow, experimentEnded, flowOf, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 // Fine-tuning data and jobs (docs/contracts.md §7): runs → OpenAI fine-tuning JSONL (supervised and DPO), checked and
 // counted; the file uploaded and a job started through the openai SDK against the fake OpenAI server.
@@ -260,12 +260,7 @@ describe('DPO pairs from an experiment', () => {
     });
     expect(started.statusCode, started.body).toBe(202);
     const id: string = started.json().experimentId;
-    let status = 'queued';
-    while (status === 'queued' || status === 'running') {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      status = (await t.app.inject({ method: 'GET', url: `/api/experiments/${id}` })).json().status;
-    }
-    expect(status).toBe('completed');
+    expect(await experimentEnded(t.app, id)).toBe('completed');
     return id;
   }
 

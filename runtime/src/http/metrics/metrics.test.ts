@@ -1,7 +1,7 @@
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { percentile } from '../../monitoring/metrics.js';
-import { chatFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { chatFlow, experimentEnded, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 // Monitoring (docs/contracts.md §7): every run records its source, `GET /api/metrics` buckets them, and the run
 // history filters on source, version, feedback and input text.
@@ -115,12 +115,7 @@ describe('GET /api/metrics', () => {
       evaluators: [{ type: 'exact' }, { type: 'contains', expected: 'echo' }],
     });
     expect(started.statusCode, started.body).toBe(202);
-    let status = 'queued';
-    while (status === 'queued' || status === 'running') {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      status = (await get(`/api/experiments/${started.json().experimentId}`)).json().status;
-    }
-    expect(status).toBe('completed');
+    expect(await experimentEnded(t.app, started.json().experimentId)).toBe('completed');
 
     const body = (await get('/api/metrics?flowId=chat&bucket=1h')).json();
     expect(body.totals).toMatchObject({
