@@ -37,3 +37,68 @@ test('starts a fine-tune from the monitoring page and offers its model to the ll
   await editor.select('llm');
   await expect(page.locator(`datalist option[value="${model}"]`)).toHaveCount(1);
 });
+
+test("charts an experiment's evaluation scores and downloads its DPO pairs: the better target against the worse", async ({
+  page,
+  request,
+}) => {
+  // The chat fixture prefixes an instruction; `bare-chat` asks just the question, which the items expect echoed.
+  const chat = flowFixture('chat', 'duel-chat');
+  const bare = flowFixture('chat', 'duel-bare') as { nodes: { id: string; params?: Record<string, unknown> }[] };
+  await putFlow(request, chat);
+  await putFlow(request, {
+    ...bare,
+    nodes: bare.nodes.map((node) => (node.id === 'prompt' ? { ...node, params: { template: '{{question}}' } } : node)),
+  });
+  const dataset = await (await request.post('/api/datasets', { data: { name: 'Duel' } })).json();
+  const items = ['ping', 'pong'].map((question) => ({ input: { question }, expected: `echo: ${question}` }));
+  expect((await request.post(`/api/datasets/${dataset.id}/items`, { data: { items } })).status()).toBe(201);
+  const started = await request.post('/api/experiments', {
+    data: {
+      name: 'prompt duel',
+      datasetId: dataset.id,
+      targets: [
+        { flowId: 'duel-chat', version: 'draft' },
+        { flowId: 'duel-bare', version: 'draft' },
+      ],
+      evaluators: [{ type: 'exact' }],
+    },
+  });
+  expect(started.status()).toBe(202);
+  const { experimentId } = await started.json();
+  await expect
+    .poll(async () => (await (await request.get(`/api/experiments/${experimentId}`)).json()).status)
+    .toBe('completed');
+
+  await page.goto('/#/monitoring');
+  // The experiment's runs were scored: the monitoring page charts their evaluation scores.
+  await expect(page.getByTestId('chart-evals').locator('canvas')).toBeVisible();
+  await page.getByTestId('finetune-format').selectOption('openai-dpo');
+  await expect(page.getByTestId('finetune-min-score')).toBeVisible();
+  await page.getByTestId('finetune-pairs-from').selectOption({ label: 'Experiment prompt duel' });
+  // The experiment names its runs: the feedback filter goes away.
+  await expect(page.getByTestId('finetune-min-score')).toHaveCount(0);
+  const download = page.waitForEvent('download');
+  await page.getByTestId('finetune-download').click();
+  await expect(page.getByTestId('finetune-counts')).toContainText('2 examples from 4 runs');
+  const file = await download;
+  expect(file.suggestedFilename()).toBe(`flowloom-${experimentId}-openai-dpo.jsonl`);
+  await expectAccessible(page, 'the fine-tuning form with pairs from an experiment');
+});
+
+test('exports a dataset for fine-tuning from its page, with its counts', async ({ page, request }) => {
+  const dataset = await (await request.post('/api/datasets', { data: { name: 'Tuning set' } })).json();
+  const items = [
+    { input: { question: 'Where is A1?' }, expected: 'Shipped.' },
+    { input: { messages: [{ role: 'user', content: 'hi' }] }, expected: 'Hello.' },
+    { input: { question: 'Not answered yet' } },
+  ];
+  expect((await request.post(`/api/datasets/${dataset.id}/items`, { data: { items } })).status()).toBe(201);
+  await page.goto(`/#/datasets/${encodeURIComponent(dataset.id)}`);
+  const download = page.waitForEvent('download');
+  await page.getByTestId('export-openai-sft').click();
+  await expect(page.getByTestId('dataset-finetune-counts')).toContainText('2 fine-tuning examples');
+  await expect(page.getByTestId('dataset-finetune-counts')).toContainText('1 item(s) without an expected output');
+  const file = await download;
+  expect(file.suggestedFilename()).toBe(`${dataset.id}-openai-sft.jsonl`);
+});

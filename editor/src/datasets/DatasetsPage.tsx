@@ -134,6 +134,7 @@ function DatasetDetail({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [dialog, setDialog] = useState<Dialog>(null);
   const [status, setStatus] = useState<string | null>(null);
+  const [fineTuning, setFineTuning] = useState<string | null>(null);
   useDocumentTitle(dataset ? `Dataset ${dataset.name}` : 'Dataset');
 
   const reload = useCallback(async () => {
@@ -187,6 +188,21 @@ function DatasetDetail({ id }: { id: string }) {
     }
   };
 
+  const exportForFineTuning = async () => {
+    setFineTuning(null);
+    try {
+      const file = await datasetsApi.exportFineTuning(id);
+      download(`${id}-openai-sft.jsonl`, file.text, 'application/jsonl');
+      setError(null);
+      setFineTuning(
+        `${file.examples} fine-tuning examples, ${file.tokens.toLocaleString()} tokens` +
+          (file.skipped > 0 ? `; ${file.skipped} item(s) without an expected output left out` : ''),
+      );
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
   if (error && !dataset) {
     return (
       <div role="alert" className="callout callout-error">
@@ -225,6 +241,15 @@ function DatasetDetail({ id }: { id: string }) {
         <button type="button" className="btn btn-ghost" onClick={() => void exportAs('csv')} data-testid="export-csv">
           Export CSV
         </button>
+        <button
+          type="button"
+          className="btn btn-ghost"
+          onClick={() => void exportForFineTuning()}
+          title="OpenAI supervised fine-tuning JSONL: each item's input as the user turn, its expected output as the answer"
+          data-testid="export-openai-sft"
+        >
+          Export for fine-tuning
+        </button>
         <a className="btn btn-ghost" href={`#/experiments?dataset=${encodeURIComponent(id)}`}>
           New experiment…
         </a>
@@ -246,6 +271,11 @@ function DatasetDetail({ id }: { id: string }) {
       <div role="status" className="sr-only">
         {status}
       </div>
+      {fineTuning ? (
+        <p role="status" className="muted" data-testid="dataset-finetune-counts">
+          {fineTuning}
+        </p>
+      ) : null}
       {items.length === 0 ? (
         <p className="muted">No items yet: add one, import a file, or use “Add to dataset” on a run or a span.</p>
       ) : (

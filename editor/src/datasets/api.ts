@@ -79,4 +79,31 @@ export const datasetsApi = {
     if (!response.ok) throw new Error(`export failed: HTTP ${response.status}`);
     return response.text();
   },
+  /**
+   * The dataset as OpenAI supervised fine-tuning JSONL (an example per item with an expected output) and its counts;
+   * the server's message when items do not make examples (it names them).
+   */
+  exportFineTuning: async (id: string): Promise<FineTuningFile> => {
+    const response = await fetch(`/api/datasets/${enc(id)}/export?format=openai-sft`, { headers: authHeaders() });
+    if (!response.ok) {
+      const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+      throw new Error(body?.error?.message ?? `export failed: HTTP ${response.status}`);
+    }
+    const header = (name: string) => Number(response.headers.get(name) ?? 0);
+    return {
+      text: await response.text(),
+      examples: header('x-flowloom-examples'),
+      tokens: header('x-flowloom-tokens'),
+      skipped: header('x-flowloom-skipped'),
+    };
+  },
 };
+
+/** A dataset's fine-tuning file and the counts its export reports. */
+export interface FineTuningFile {
+  text: string;
+  examples: number;
+  tokens: number;
+  /** Items without an expected output, left out. */
+  skipped: number;
+}

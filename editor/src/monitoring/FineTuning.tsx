@@ -1,4 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type Experiment, experimentsApi } from '../experiments/api';
 import { formatTokens, timeAgo } from '../ui/format';
 import { type ExportCounts, type FineTuneFilters, type FineTuneJob, fineTuneApi } from './api';
 import { SelectField } from './SelectField';
@@ -14,18 +15,28 @@ export function FineTuning({ flowId }: { flowId?: string }) {
   const [suffix, setSuffix] = useState('');
   const [counts, setCounts] = useState<ExportCounts | null>(null);
   const [jobs, setJobs] = useState<FineTuneJob[]>([]);
+  /** Where preference pairs come from: '' for feedback, else an experiment's id. */
+  const [pairsFrom, setPairsFrom] = useState('');
+  const [experiments, setExperiments] = useState<Experiment[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const fromExperiment = format === 'openai-dpo' && pairsFrom !== '';
 
-  const filters = (): FineTuneFilters => ({
-    format,
-    ...(flowId && { flowId }),
-    ...(minScore.trim() !== '' && { minScore: Number(minScore) }),
-  });
+  // An experiment names its runs: the flow and score filters do not go with it.
+  const filters = (): FineTuneFilters =>
+    fromExperiment
+      ? { format, experimentId: pairsFrom }
+      : {
+          format,
+          ...(flowId && { flowId }),
+          ...(minScore.trim() !== '' && { minScore: Number(minScore) }),
+        };
 
   const reload = useCallback(async () => {
     try {
-      setJobs(await fineTuneApi.jobs());
+      const [found, finished] = await Promise.all([fineTuneApi.jobs(), experimentsApi.list()]);
+      setJobs(found);
+      setExperiments(finished.filter((experiment) => experiment.status === 'completed'));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
@@ -61,8 +72,9 @@ export function FineTuning({ flowId }: { flowId?: string }) {
       </h2>
       <p className="muted">
         {flowId ? `Runs of ${flowId}` : 'Runs of every flow'} as OpenAI fine-tuning data: each llm and function-call
-        node's exact messages, tools and answer (supervised), or answers rated up and down to the same input (preference
-        pairs).
+        node's exact messages, tools and answer (supervised), or preference pairs: answers rated up and down to the same
+        input, corrections against the answers they correct, or an experiment's better target against its worse on each
+        dataset item.
       </p>
       <form className="history-filters" onSubmit={start} aria-label="Fine-tuning data">
         <SelectField
@@ -75,20 +87,37 @@ export function FineTuning({ flowId }: { flowId?: string }) {
           ]}
           testId="finetune-format"
         />
-        <label>
-          <span className="field-label">Min. feedback score</span>
-          <input
-            className="input"
-            type="number"
-            min={-1}
-            max={1}
-            step={0.1}
-            value={minScore}
-            onChange={(e) => setMinScore(e.target.value)}
-            placeholder="any"
-            data-testid="finetune-min-score"
+        {format === 'openai-dpo' && (
+          <SelectField
+            label="Pairs from"
+            value={pairsFrom}
+            onChange={setPairsFrom}
+            options={[
+              ['', 'Feedback (thumbs, corrections)'],
+              ...experiments.map(
+                (experiment) =>
+                  [experiment.experimentId, `Experiment ${experiment.name ?? experiment.experimentId}`] as const,
+              ),
+            ]}
+            testId="finetune-pairs-from"
           />
-        </label>
+        )}
+        {!fromExperiment && (
+          <label>
+            <span className="field-label">Min. feedback score</span>
+            <input
+              className="input"
+              type="number"
+              min={-1}
+              max={1}
+              step={0.1}
+              value={minScore}
+              onChange={(e) => setMinScore(e.target.value)}
+              placeholder="any"
+              data-testid="finetune-min-score"
+            />
+          </label>
+        )}
         <label>
           <span className="field-label">Base model</span>
           <input

@@ -30,11 +30,16 @@ const ms = (v: number) => formatMs(v) || '0 ms';
 const dollars = (v: number) => formatCost(v) || '$0';
 const score = (v: number) => v.toFixed(2);
 
-/** The figures of both kinds of runs over one range: production (published faces) and the editor's own. */
+/** The figures of runs over one range: production (published faces), the editor's own, and experiments'. */
 interface Metrics {
   production: MetricsAnswer;
   editor: MetricsAnswer;
+  /** Experiment runs: their evaluation scores. */
+  experiments: MetricsAnswer;
 }
+
+/** Line colours of the evaluators' series, in turn. */
+const EVAL_COLORS = ['#a3e635', '#f472b6', '#fbbf24', '#60a5fa', '#c084fc', '#2dd4bf'];
 
 /**
  * Production health at a glance: runs, failures, latency, time to first token, cost and feedback per time bucket,
@@ -68,11 +73,12 @@ export function MonitoringPage({ flowId }: { flowId?: string }) {
     const { ms: span, bucket } = RANGES[range];
     const from = new Date(to.getTime() - span);
     const base = { flowId, from: from.toISOString(), to: to.toISOString(), bucket };
-    const [production, editor] = await Promise.all([
+    const [production, editor, experiments] = await Promise.all([
       monitoringApi.metrics({ ...base, source: 'production', version }),
       monitoringApi.metrics({ ...base, source: 'editor' }),
+      monitoringApi.metrics({ ...base, source: 'experiment' }),
     ]);
-    setMetrics({ production, editor });
+    setMetrics({ production, editor, experiments });
   }, [flowId, range, version]);
 
   useEffect(() => {
@@ -156,7 +162,7 @@ function Tile({ label, value, hint, testId }: { label: string; value: string; hi
 }
 
 function Overview({ metrics }: { metrics: Metrics }) {
-  const { production, editor } = metrics;
+  const { production, editor, experiments } = metrics;
   const p = production.totals;
   const times = useMemo(() => production.buckets.map((b) => Date.parse(b.at)), [production]);
   const runs: ChartSeries[] = useMemo(
@@ -193,6 +199,16 @@ function Overview({ metrics }: { metrics: Metrics }) {
       { label: 'Editor feedback (mean)', color: EDITOR, values: editor.buckets.map((b) => b.feedback.mean) },
     ],
     [production, editor],
+  );
+  // One line per evaluator the experiments' runs were scored by (each bucket's mean; none where none was scored).
+  const evals: ChartSeries[] = useMemo(
+    () =>
+      Object.keys(experiments.totals.evals).map((name, i) => ({
+        label: `${name} (${experiments.totals.evalCounts[name] ?? 0} scores)`,
+        color: EVAL_COLORS[i % EVAL_COLORS.length] as string,
+        values: experiments.buckets.map((b) => b.evals[name] ?? null),
+      })),
+    [experiments],
   );
   const failureRate = p.runs > 0 ? `${((100 * p.failed) / p.runs).toFixed(1)} %` : '–';
   return (
@@ -234,6 +250,15 @@ function Overview({ metrics }: { metrics: Metrics }) {
         <ChartFigure id="latency" title="Latency (production)" times={times} series={latency} format={ms} />
         <ChartFigure id="cost" title="Cost" times={times} series={cost} format={dollars} />
         <ChartFigure id="feedback" title="Feedback score" times={times} series={feedback} format={score} />
+        {evals.length > 0 && (
+          <ChartFigure
+            id="evals"
+            title="Evaluation scores (experiment runs)"
+            times={times}
+            series={evals}
+            format={score}
+          />
+        )}
       </div>
     </section>
   );

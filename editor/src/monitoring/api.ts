@@ -72,6 +72,8 @@ export interface FineTuneFilters {
   format: 'openai-sft' | 'openai-dpo';
   flowId?: string;
   minScore?: number;
+  /** openai-dpo: pairs from this experiment (its better target against its worse, per item) instead of feedback. */
+  experimentId?: string;
 }
 
 /** The counts an export reports in its headers. */
@@ -94,7 +96,7 @@ export const fineTuneApi = {
     const url = URL.createObjectURL(blob);
     const link = document.createElement('a');
     link.href = url;
-    link.download = `flowloom-${filters.flowId ?? 'runs'}-${filters.format}.jsonl`;
+    link.download = `flowloom-${filters.experimentId ?? filters.flowId ?? 'runs'}-${filters.format}.jsonl`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
     const header = (name: string) => Number(response.headers.get(name) ?? 0);

@@ -130,8 +130,10 @@ export interface MetricsFigures {
   tokens: number;
   costUsd: number;
   feedback: { count: number; mean: number | null };
-  /** Mean evaluation scores by evaluator name. */
+  /** Mean evaluation scores by evaluator name (of experiment runs: the scores their evaluators gave). */
   evals: Record<string, number>;
+  /** How many scores each mean of `evals` is of. */
+  evalCounts: Record<string, number>;
 }
 
 /** `GET /api/metrics`: every bucket of the range (empty ones too) and the range's totals. */

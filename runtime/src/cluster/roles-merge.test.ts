@@ -131,10 +131,13 @@ describe('hardening, LLMOps and OTLP in the api and worker roles', () => {
     const root = await db.query('SELECT pid, attempt FROM runs WHERE run_id = $1', [answer.runId]);
     // Executed by the worker (it claimed the row), not by the api process.
     expect(root.rows[0]).toMatchObject({ pid: worker.child.pid, attempt: 1 });
-    const { rows } = await db.query('SELECT status FROM runs');
+    const { rows } = await db.query('SELECT status, source FROM runs');
     // Each run executes at least one node, so the tree holds at most 40 runs; none is left running.
     expect(rows.length).toBeLessThanOrEqual(40);
     expect(rows.filter((row: { status: string }) => row.status === 'running' || row.status === 'queued')).toEqual([]);
+    // The child runs the worker made take the queued run's source, as they do where a run starts.
+    expect(rows.length).toBeGreaterThan(1);
+    expect(new Set(rows.map((row: { source: string | null }) => row.source))).toEqual(new Set(['editor']));
   }, 60_000);
 
   it('an experiment started through an api process runs every cell as a queued run on the worker', async () => {
@@ -162,12 +165,14 @@ describe('hardening, LLMOps and OTLP in the api and worker roles', () => {
     );
     expect(experiment).toMatchObject({ status: 'completed', progress: { done: 3, total: 3, errors: 0 } });
     const { rows } = await db.query(
-      `SELECT r.pid, r.attempt, r.status FROM experiment_cells c JOIN runs r ON r.run_id = c.run_id
+      `SELECT r.pid, r.attempt, r.status, r.source FROM experiment_cells c JOIN runs r ON r.run_id = c.run_id
        WHERE c.experiment_id = $1`,
       [experimentId],
     );
     expect(rows).toHaveLength(3);
-    for (const row of rows) expect(row).toMatchObject({ pid: worker.child.pid, attempt: 1, status: 'completed' });
+    for (const row of rows) {
+      expect(row).toMatchObject({ pid: worker.child.pid, attempt: 1, status: 'completed', source: 'experiment' });
+    }
   }, 60_000);
 
   it('runs are exported by the worker that executes them, not by the api process', async () => {

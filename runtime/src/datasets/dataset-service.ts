@@ -1,4 +1,5 @@
 import { AppError, isAppError, type TraceEvent, type Values } from '@flowloom/nodes';
+import { datasetExamples } from '../finetune/dataset-examples.js';
 import type { RunService } from '../runs/run-service.js';
 import type { DatasetItem, DatasetItemPatch, DatasetRecord, NewDatasetItem, Store } from '../store/types.js';
 import { writeCsv } from './csv.js';
@@ -24,12 +25,16 @@ export function datasetNotFound(id: string): AppError {
   return new AppError('DATASET_NOT_FOUND', `dataset "${id}" does not exist`);
 }
 
-/** What `export` answers: a file. */
+/** What `export` answers: a file, and headers that go with it (the counts of a fine-tuning file). */
 export interface ExportedFile {
   contentType: string;
   filename: string;
   body: string;
+  headers?: Record<string, string>;
 }
+
+/** The formats a dataset exports to: its items (JSONL, CSV), or OpenAI supervised fine-tuning JSONL. */
+export type DatasetExportFormat = 'jsonl' | 'csv' | 'openai-sft';
 
 /** A request to add items from runs (docs/contracts.md §7). */
 export interface FromRunsRequest {
@@ -288,11 +293,31 @@ export class DatasetService {
   /**
    * A dataset (or one split) as a file: JSONL, one item object per line (it imports back as it is), or CSV with the
    * columns `id`, `input.<name>` per input, `expected`, `split`, `metadata` (JSON), `sourceRunId` and `sourceNodeId`
-   * (values that are not text as JSON), which CSV import maps back to those fields by default.
+   * (values that are not text as JSON), which CSV import maps back to those fields by default; or `openai-sft`,
+   * OpenAI supervised fine-tuning JSONL (see `datasetExamples`), its counts in headers, tokens by `model`'s tokenizer.
    */
-  async export(id: string, format: 'jsonl' | 'csv', split?: string): Promise<ExportedFile> {
+  async export(id: string, format: DatasetExportFormat, split?: string, model?: string): Promise<ExportedFile> {
+    if (model !== undefined && format !== 'openai-sft') {
+      throw new AppError('VALIDATION_FAILED', 'query.model goes with format openai-sft only', {
+        details: [{ field: 'query.model', message: 'goes with format openai-sft only' }],
+      });
+    }
     const items = await this.allItems(id, split);
     const name = `${id}${split ? `-${split}` : ''}`;
+    if (format === 'openai-sft') {
+      const file = datasetExamples(items, model);
+      return {
+        contentType: 'application/jsonl; charset=utf-8',
+        filename: `${name}-openai-sft.jsonl`,
+        body: file.jsonl,
+        headers: {
+          'x-flowloom-examples': String(file.examples),
+          'x-flowloom-tokens': String(file.tokens),
+          'x-flowloom-max-example-tokens': String(file.maxExampleTokens),
+          'x-flowloom-skipped': String(file.skipped),
+        },
+      };
+    }
     if (format === 'jsonl') {
       const lines = items.map(({ createdAt: _c, updatedAt: _u, ...item }) => JSON.stringify(item));
       return {

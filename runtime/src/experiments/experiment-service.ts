@@ -331,7 +331,11 @@ export class ExperimentService {
         store: this.#store,
         runs: this.#runs,
         published: this.#published,
-        evalServices: evalServices(this.#runs, { lookup: this.#registry.lookup, embeddings: this.#embeddings }),
+        evalServices: evalServices(this.#runs, {
+          lookup: this.#registry.lookup,
+          embeddings: this.#embeddings,
+          source: 'experiment',
+        }),
         onProgress: (experimentId, progress) => this.#emit({ type: 'experiment.progress', experimentId, ...progress }),
         onError: (err) => this.#onError(err, `writing finished cells of experiment ${row.id} failed; trying again`),
       },

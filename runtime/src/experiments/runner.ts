@@ -298,6 +298,7 @@ export class ExperimentRunner {
         runId,
         inputs: item.input,
         signal,
+        source: 'experiment',
         ...(target.bundle && { bundle: target.bundle }),
         ...(target.timeoutMs !== undefined && { timeoutMs: target.timeoutMs }),
       },

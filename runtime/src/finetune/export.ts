@@ -1,22 +1,26 @@
-import { AppError, type ChatMessage, type FlowFile, type ToolRef, type TraceEvent } from '@flowloom/nodes';
-import type { ExportQuery, ExportRun, Store } from '../store/types.js';
-import {
-  assertValidExample,
-  type PreferenceExample,
-  type SupervisedExample,
-  type TrainingExample,
-  type TrainingMessage,
-  type TrainingTool,
-} from './format.js';
+import { AppError, type FlowFile, type Values } from '@flowloom/nodes';
+import { parseEvaluators } from '../evals/index.js';
+import type { ExperimentSpec } from '../experiments/types.js';
+import type { ExportQuery, ExportRun, Feedback, Store } from '../store/types.js';
+import { assertValidExample, type TrainingExample } from './format.js';
+import { finalAnswer, type ModelCall, modelCalls, supervised } from './model-calls.js';
+import { correctionPairs, type Pair, pairOf, type ScoredCell, thumbsPairs, winners } from './preferences.js';
 import { exampleTokens } from './tokens.js';
 
 /** `openai-sft`: supervised chat examples; `openai-dpo`: preference pairs. */
 export type ExportFormat = 'openai-sft' | 'openai-dpo';
 
-export interface ExportRequest extends ExportQuery {
+export interface ExportRequest extends Omit<ExportQuery, 'runIds'> {
   format: ExportFormat;
   /** Only runs whose mean feedback score is at least this (runs without feedback are left out when set). */
   minScore?: number;
+  /**
+   * `openai-dpo` only: pairs from this experiment's cells instead of from feedback, the better-scoring target's model
+   * call preferred to the worse one's on the same dataset item and repetition.
+   */
+  experimentId?: string;
+  /** With `experimentId`: cells are scored by this evaluator alone (default: the mean of all of a cell's scores). */
+  evaluator?: string;
 }
 
 /** What an export holds: the JSONL text (one checked example a line) and its counts. */
@@ -30,167 +34,36 @@ export interface ExportResult {
   runs: number;
 }
 
-/** One model call of a run, as its node sent and received it. */
-interface ModelCall {
-  runId: string;
-  nodeId: string;
-  model: string;
-  /** Every message sent, the system prompt first. */
-  prompt: TrainingMessage[];
-  /** What the node's model calls produced: tool calls, tool results, the final answer. */
-  produced: TrainingMessage[];
-  tools: TrainingTool[];
-  feedbackMean: number | null;
+/** Where the request's fields came from, for the errors naming them (`query` or `body`). */
+type FieldPlace = 'query' | 'body';
+
+function invalid(field: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', `${field} ${message}`, { details: [{ field, message }] });
 }
 
-/** The span id in an event's JSON (ids are `s_` and base-36 digits: no escaping). */
-const SPAN_ID = /"spanId":"([^"]+)"/;
-
-function isMessage(value: unknown): value is ChatMessage {
-  return typeof value === 'object' && value !== null && typeof (value as ChatMessage).role === 'string';
-}
-
-function toTraining(message: ChatMessage): TrainingMessage {
-  const out: TrainingMessage = { role: message.role, content: message.content ?? null };
-  if (message.tool_calls && message.tool_calls.length > 0) {
-    out.tool_calls = message.tool_calls.map((call) => ({
-      id: call.id,
-      type: 'function' as const,
-      function: { name: call.function.name, arguments: call.function.arguments },
-    }));
-  }
-  if (message.tool_call_id !== undefined) out.tool_call_id = message.tool_call_id;
-  if (message.role !== 'assistant' && message.content === null) out.content = '';
-  return out;
-}
-
-function toolOf(value: unknown): TrainingTool | undefined {
-  const ref = value as Partial<ToolRef> | null;
-  if (!ref || typeof ref.name !== 'string') return undefined;
-  return {
-    type: 'function',
-    function: {
-      name: ref.name,
-      ...(typeof ref.description === 'string' && ref.description !== '' && { description: ref.description }),
-      ...(ref.parameters && { parameters: ref.parameters }),
-    },
-  };
-}
-
-/**
- * The model calls of a run: each `llm` or `function-call` node execution (a node.completed naming a `model`), with
- * the exact messages it sent (the node's `system` param from the flow version that ran, the messages input, the
- * prompt) and what it produced (from its `messages` output: tool calls and their results included), and the tools
- * it offered (its `tools` input).
- */
-function modelCalls(run: ExportRun, flow: FlowFile | undefined): ModelCall[] {
-  // Most events are of nodes that call no model: only the model calls' events are parsed (a run's events are the
-  // bulk of an export's time). The started events are kept as text by span id until their node turns out to be one.
-  const started = new Map<string, string>();
-  const calls: ModelCall[] = [];
-  for (const json of run.events) {
-    const spanId = SPAN_ID.exec(json)?.[1];
-    if (spanId === undefined) continue;
-    if (json.includes('"type":"node.started"')) {
-      started.set(spanId, json);
-      continue;
-    }
-    if (!json.includes('"model":')) continue;
-    const event = JSON.parse(json) as TraceEvent;
-    if (event.type !== 'node.completed' || !event.data.model || !event.nodeId) continue;
-    const output = event.data.outputs?.messages;
-    const startedJson = started.get(spanId);
-    if (!Array.isArray(output) || startedJson === undefined) continue;
-    const begin = JSON.parse(startedJson) as Extract<TraceEvent, { type: 'node.started' }>;
-    const inputs = begin.data.inputs ?? {};
-    const history = Array.isArray(inputs.messages) ? inputs.messages.filter(isMessage) : [];
-    const prompt = typeof inputs.prompt === 'string' ? inputs.prompt : undefined;
-    const system = flow?.nodes.find((node) => node.id === event.nodeId)?.params?.system;
-    const sent: ChatMessage[] = [
-      ...(typeof system === 'string' && system !== '' ? [{ role: 'system' as const, content: system }] : []),
-      ...history,
-      ...(prompt === undefined ? [] : [{ role: 'user' as const, content: prompt }]),
-    ];
-    // The node's messages output is what it sent (without system messages) followed by what its calls produced.
-    const echoed = history.filter((m) => m.role !== 'system').length + (prompt === undefined ? 0 : 1);
-    const produced = output.slice(echoed).filter(isMessage);
-    if (!produced.some((m) => m.role === 'assistant')) continue;
-    calls.push({
-      runId: run.runId,
-      nodeId: event.nodeId,
-      model: event.data.model,
-      prompt: sent.map(toTraining),
-      produced: produced.map(toTraining),
-      tools: (Array.isArray(inputs.tools) ? inputs.tools : []).map(toolOf).filter((t) => t !== undefined),
-      feedbackMean: run.feedbackMean,
-    });
-  }
-  return calls;
-}
-
-/** A supervised example: the messages sent (history assistant turns weight 0), then what was produced (weight 1). */
-function supervised(call: ModelCall): SupervisedExample {
-  const messages: TrainingMessage[] = [
-    ...call.prompt.map((m) => (m.role === 'assistant' ? { ...m, weight: 0 as const } : m)),
-    ...call.produced.map((m) => (m.role === 'assistant' ? { ...m, weight: 1 as const } : m)),
-  ];
-  return { messages, ...(call.tools.length > 0 && { tools: call.tools }) };
-}
-
-/** The final answer of a call: its last assistant message, as DPO wants it. */
-function finalAnswer(call: ModelCall): TrainingMessage | undefined {
-  const last = [...call.produced].reverse().find((m) => m.role === 'assistant' && typeof m.content === 'string');
-  return last && { role: 'assistant', content: last.content };
-}
-
-/**
- * Preference pairs: calls of the same node with the same messages sent, one rated up (mean feedback above 0) and
- * one rated down (below 0), paired in order (each rated call in at most one pair).
- */
-function preferencePairs(calls: ModelCall[]): { example: PreferenceExample; call: ModelCall }[] {
-  const groups = new Map<string, { up: ModelCall[]; down: ModelCall[] }>();
-  for (const call of calls) {
-    if (call.feedbackMean === null || call.feedbackMean === 0) continue;
-    const key = JSON.stringify([call.nodeId, call.prompt, call.tools]);
-    const group = groups.get(key) ?? { up: [], down: [] };
-    (call.feedbackMean > 0 ? group.up : group.down).push(call);
-    groups.set(key, group);
-  }
-  const pairs: { example: PreferenceExample; call: ModelCall }[] = [];
-  for (const { up, down } of groups.values()) {
-    for (let i = 0; i < Math.min(up.length, down.length); i++) {
-      const good = up[i] as ModelCall;
-      const preferred = finalAnswer(good);
-      const rejected = finalAnswer(down[i] as ModelCall);
-      if (!preferred || !rejected || preferred.content === rejected.content) continue;
-      pairs.push({
-        call: good,
-        example: {
-          input: { messages: good.prompt, ...(good.tools.length > 0 && { tools: good.tools }) },
-          preferred_output: [preferred],
-          non_preferred_output: [rejected],
-        },
-      });
-    }
-  }
-  return pairs;
-}
-
-/**
- * Exports completed runs as OpenAI fine-tuning JSONL (docs/contracts.md §7 `GET /api/runs/export`): supervised
- * examples (`openai-sft`) or preference pairs (`openai-dpo`), from every `llm` and `function-call` node (or `nodeId`)
- * of the runs that match. Every example is checked against OpenAI's format before it is written, and counted with the
- * model's tokenizer. Nothing matching is an empty file, not an error.
- */
-export async function exportFineTuning(store: Store, request: ExportRequest): Promise<ExportResult> {
+/** The request's filters checked together: a range that ends before it starts, fields that do not go together. */
+function checkRequest(request: ExportRequest, place: FieldPlace): void {
   if (request.since && request.until && request.since >= request.until) {
-    throw new AppError('VALIDATION_FAILED', 'query.since must be before query.until', {
-      details: [{ field: 'query.since', message: 'must be before query.until' }],
-    });
+    throw invalid(`${place}.since`, `must be before ${place}.until`);
   }
-  const runs = await store.exportRuns(request);
+  if (request.experimentId === undefined) {
+    if (request.evaluator !== undefined) throw invalid(`${place}.evaluator`, `goes with ${place}.experimentId only`);
+    return;
+  }
+  if (request.format !== 'openai-dpo') {
+    throw invalid(`${place}.experimentId`, 'makes preference pairs: it needs format openai-dpo');
+  }
+  for (const field of ['flowId', 'minScore', 'since', 'until'] as const) {
+    if (request[field] !== undefined) {
+      throw invalid(`${place}.${field}`, `does not go with ${place}.experimentId (the experiment names its runs)`);
+    }
+  }
+}
+
+/** Each run's flow, as it ran (the version saved, else the draft), read once per flow version. */
+function flowReader(store: Store): (run: ExportRun) => Promise<FlowFile | undefined> {
   const flows = new Map<string, FlowFile | undefined>();
-  const flowOf = async (run: ExportRun) => {
+  return async (run) => {
     const key = `${run.flowId}@${run.flowVersion ?? 'draft'}`;
     if (!flows.has(key)) {
       const flow =
@@ -202,18 +75,127 @@ export async function exportFineTuning(store: Store, request: ExportRequest): Pr
     }
     return flows.get(key);
   };
+}
+
+/** Feedback of the runs that have some, grouped by run (withdrawn feedback left out; oldest first). */
+async function feedbackByRun(store: Store, runs: readonly ExportRun[]): Promise<Map<string, Feedback[]>> {
+  const rated = runs.filter((run) => Number(run.feedbackCount) > 0).map((run) => run.runId);
+  const byRun = new Map<string, Feedback[]>();
+  if (rated.length === 0) return byRun;
+  for (const given of await store.listFeedbackOfRuns(rated)) {
+    byRun.set(given.runId, [...(byRun.get(given.runId) ?? []), given]);
+  }
+  return byRun;
+}
+
+function parseOutputs(run: ExportRun): Values {
+  if (run.outputs === null) return {};
+  const outputs = JSON.parse(run.outputs) as unknown;
+  return typeof outputs === 'object' && outputs !== null && !Array.isArray(outputs) ? (outputs as Values) : {};
+}
+
+/** Examples from the runs the filters match: supervised, or pairs from thumbs and from corrections. */
+async function fromRuns(
+  store: Store,
+  request: ExportRequest,
+): Promise<{ examples: { example: TrainingExample; call: ModelCall }[]; runs: number }> {
+  const runs = await store.exportRuns(request);
+  const flowOf = flowReader(store);
+  const feedback = request.format === 'openai-dpo' ? await feedbackByRun(store, runs) : new Map<string, Feedback[]>();
   const calls: ModelCall[] = [];
+  const corrected: Pair[] = [];
   let used = 0;
   for (const run of runs) {
     if (request.minScore !== undefined && (run.feedbackMean === null || run.feedbackMean < request.minScore)) continue;
     const found = modelCalls(run, await flowOf(run));
     if (found.length > 0) used++;
     calls.push(...found);
+    const given = feedback.get(run.runId);
+    if (given) corrected.push(...correctionPairs(found, given, () => parseOutputs(run)));
   }
-  const examples: { example: TrainingExample; call: ModelCall }[] =
-    request.format === 'openai-sft'
-      ? calls.map((call) => ({ example: supervised(call), call }))
-      : preferencePairs(calls);
+  if (request.format === 'openai-sft')
+    return { examples: calls.map((call) => ({ example: supervised(call), call })), runs: used };
+  return { examples: [...thumbsPairs(calls), ...corrected], runs: used };
+}
+
+/**
+ * Pairs from an experiment: on each dataset item and repetition, the model call of the best-scoring target's run
+ * (preferred) against the worst-scoring one's, when their scores differ. Only cells that are done (run completed,
+ * every evaluator scored) take part. The input is the winner's (the messages and tools its call sent): targets may
+ * prompt differently, and DPO has one input per pair. The call of a run is its `nodeId` call, or its last model call.
+ */
+async function fromExperiment(
+  store: Store,
+  request: ExportRequest & { experimentId: string },
+  place: FieldPlace,
+): Promise<{ examples: Pair[]; runs: number }> {
+  const row = await store.experiments.get(request.experimentId);
+  if (!row) {
+    throw new AppError('EXPERIMENT_NOT_FOUND', `experiment "${request.experimentId}" does not exist`, {
+      details: [{ field: `${place}.experimentId`, message: 'names no experiment' }],
+    });
+  }
+  const spec = JSON.parse(row.spec) as ExperimentSpec;
+  const { evaluator } = request;
+  if (evaluator !== undefined) {
+    const names = parseEvaluators(spec.evaluators).map((e) => e.name);
+    if (!names.includes(evaluator)) {
+      throw invalid(`${place}.evaluator`, `is none of the experiment's evaluators: ${names.join(', ')}`);
+    }
+  }
+  const scored: ScoredCell[] = [];
+  for (const cell of await store.experiments.cells(request.experimentId)) {
+    if (cell.status !== 'done' || cell.runId === undefined || !cell.scores) continue;
+    const verdicts = Object.values(cell.scores) as { score?: number | null }[];
+    const score =
+      evaluator === undefined
+        ? verdicts.reduce((sum, v) => sum + (v.score ?? 0), 0) / Math.max(1, verdicts.length)
+        : ((cell.scores[evaluator] as { score?: number | null } | undefined)?.score ?? 0);
+    scored.push({ seq: cell.seq, repetition: cell.repetition, target: cell.target, runId: cell.runId, score });
+  }
+  const found = winners(scored);
+  if (found.length === 0) return { examples: [], runs: 0 };
+  const runIds = [...new Set(found.flatMap(({ better, worse }) => [better.runId, worse.runId]))];
+  const runs = await store.exportRuns({ runIds, ...(request.nodeId !== undefined && { nodeId: request.nodeId }) });
+  const flowOf = flowReader(store);
+  const callOf = new Map<string, ModelCall>();
+  for (const run of runs) {
+    const last = modelCalls(run, await flowOf(run)).at(-1);
+    if (last) callOf.set(run.runId, last);
+  }
+  const examples: Pair[] = [];
+  const used = new Set<string>();
+  for (const { better, worse } of found) {
+    const preferred = callOf.get(better.runId);
+    const rejected = callOf.get(worse.runId);
+    if (!preferred || !rejected) continue;
+    const pair = pairOf(preferred, finalAnswer(preferred), finalAnswer(rejected));
+    if (!pair) continue;
+    examples.push(pair);
+    used.add(better.runId).add(worse.runId);
+  }
+  return { examples, runs: used.size };
+}
+
+/**
+ * Exports completed runs as OpenAI fine-tuning JSONL (docs/contracts.md §7 `GET /api/runs/export`): supervised
+ * examples (`openai-sft`) or preference pairs (`openai-dpo`: thumbs up against down, a correction against the answer it
+ * corrects, or an experiment's better target against its worse), from every `llm` and `function-call` node (or
+ * `nodeId`) of the runs that match. Every example is checked against OpenAI's format before it is written, and counted
+ * with the model's tokenizer. Nothing matching is an empty file, not an error. `place` says where the request's fields
+ * came from, for the errors that name them.
+ */
+export async function exportFineTuning(
+  store: Store,
+  request: ExportRequest,
+  place: FieldPlace = 'query',
+): Promise<ExportResult> {
+  checkRequest(request, place);
+  const { experimentId } = request;
+  const { examples, runs } =
+    experimentId === undefined
+      ? await fromRuns(store, request)
+      : await fromExperiment(store, { ...request, experimentId }, place);
   const lines: string[] = [];
   let tokens = 0;
   let maxExampleTokens = 0;
@@ -229,6 +211,6 @@ export async function exportFineTuning(store: Store, request: ExportRequest): Pr
     examples: lines.length,
     tokens,
     maxExampleTokens,
-    runs: used,
+    runs,
   };
 }

@@ -69,7 +69,7 @@ export class FineTuneService {
 
   /** Exports, uploads and starts a job. An export with no example is a 400 (nothing is uploaded). */
   async start(request: StartFineTune): Promise<FineTuneJob> {
-    const exported = await exportFineTuning(this.#store, request);
+    const exported = await exportFineTuning(this.#store, request, 'body');
     if (exported.examples === 0) {
       throw new AppError('VALIDATION_FAILED', 'no run matches the filters: there is nothing to fine-tune on', {
         details: [{ field: 'body', message: 'the filters match no example' }],

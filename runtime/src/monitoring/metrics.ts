@@ -5,7 +5,7 @@ import {
   type RunSource,
   type MetricsAnswer as SpecMetricsAnswer,
 } from '@flowloom/nodes';
-import type { MetricsQuery, NodeSample, RunSample, Store } from '../store/types.js';
+import type { EvalSample, MetricsQuery, NodeSample, RunSample, Store } from '../store/types.js';
 
 /** Bucket widths `GET /api/metrics` takes. */
 export const BUCKETS = {
@@ -66,10 +66,34 @@ interface Accumulator {
   costUsd: number;
   feedbackCount: number;
   feedbackSum: number;
+  /** By evaluator name: the scores given and their sum. */
+  evals: Map<string, { count: number; sum: number }>;
 }
 
 function empty(): Accumulator {
-  return { runs: 0, failed: 0, latencies: [], ttfts: [], tokens: 0, costUsd: 0, feedbackCount: 0, feedbackSum: 0 };
+  return {
+    runs: 0,
+    failed: 0,
+    latencies: [],
+    ttfts: [],
+    tokens: 0,
+    costUsd: 0,
+    feedbackCount: 0,
+    feedbackSum: 0,
+    evals: new Map(),
+  };
+}
+
+/** Each evaluator's mean score and how many scores it is of, by name in order. */
+function evalFigures(acc: Accumulator): Pick<MetricsFigures, 'evals' | 'evalCounts'> {
+  const evals: Record<string, number> = {};
+  const evalCounts: Record<string, number> = {};
+  for (const name of [...acc.evals.keys()].sort()) {
+    const { count, sum } = acc.evals.get(name) as { count: number; sum: number };
+    evals[name] = sum / count;
+    evalCounts[name] = count;
+  }
+  return { evals, evalCounts };
 }
 
 function figures(acc: Accumulator): MetricsFigures {
@@ -83,7 +107,7 @@ function figures(acc: Accumulator): MetricsFigures {
     tokens: Math.round(acc.tokens),
     costUsd: Math.round(acc.costUsd * 1e8) / 1e8,
     feedback: { count: acc.feedbackCount, mean: acc.feedbackCount > 0 ? acc.feedbackSum / acc.feedbackCount : null },
-    evals: {},
+    ...evalFigures(acc),
   };
 }
 
@@ -102,7 +126,9 @@ function timeOf(field: string, value: string | undefined, fallback: number): num
  * Metrics of top-level runs per time bucket (docs/contracts.md §7): of a flow, a published version, a node, and
  * the sources asked for, from `from` (default: 24 hours before `to`) to `to` (default: now). Each bucket counts the
  * runs (or the node's executions) that started in it: failures, latency and time-to-first-token percentiles, tokens,
- * cost and feedback. Every bucket of the range is there, empty ones too, so charts have a point per bucket.
+ * cost, feedback, and the evaluators' scores of experiment runs (each evaluator's mean over the scores it gave, and
+ * their count; none for a node's executions). Every bucket of the range is there, empty ones too, so charts have a
+ * point per bucket.
  */
 export async function computeMetrics(store: Store, request: MetricsRequest, now = Date.now()): Promise<MetricsAnswer> {
   const bucket = request.bucket ?? '1h';
@@ -143,7 +169,10 @@ export async function computeMetrics(store: Store, request: MetricsRequest, now 
       });
     }
   } else {
-    const samples: RunSample[] = await store.runSamples(query);
+    const [samples, scores]: [RunSample[], EvalSample[]] = await Promise.all([
+      store.runSamples(query),
+      store.evalSamples(query),
+    ]);
     for (const sample of samples) {
       add(sample.startedAt, (acc) => {
         acc.runs++;
@@ -154,6 +183,12 @@ export async function computeMetrics(store: Store, request: MetricsRequest, now 
         acc.costUsd += Number(sample.costUsd) || 0;
         acc.feedbackCount += Number(sample.feedbackCount);
         acc.feedbackSum += Number(sample.feedbackSum);
+      });
+    }
+    for (const score of scores) {
+      add(score.startedAt, (acc) => {
+        const seen = acc.evals.get(score.name) ?? { count: 0, sum: 0 };
+        acc.evals.set(score.name, { count: seen.count + Number(score.count), sum: seen.sum + Number(score.sum) });
       });
     }
   }

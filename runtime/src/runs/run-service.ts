@@ -443,6 +443,7 @@ export class RunService {
       flow,
       flowVersion,
       ...(run?.parentRunId !== undefined && { parentRunId: run.parentRunId }),
+      ...(run?.source !== undefined && { source: run.source }),
     });
   }
 
@@ -658,6 +659,8 @@ export class RunService {
       depth: row.depth,
       ...(row.sessionId !== undefined && { sessionId: row.sessionId }),
       ...(row.parentRunId !== undefined && { parentRunId: row.parentRunId }),
+      // Its child runs (subflows, map items, tool flows) take its source, as they do where a run starts.
+      ...(row.source !== undefined && { source: row.source }),
     };
     // A resumed run keeps its tree: one deadline from its first attempt's start (the engine's timer gets what is left
     // of it), and the node executions earlier attempts began count against its budget.

@@ -1069,4 +1069,57 @@ describe.each(STORE_BACKENDS)('monitoring reads on $kind', ({ create }) => {
     expect(await store.nodeSamples({ ...range, nodeId: 'other' })).toEqual([]);
     await store.close();
   });
+
+  it("answers the evaluators' scores of the experiment cells the runs were made for", async () => {
+    const store = await seeded();
+    const at = new Date().toISOString();
+    await store.datasets.create({ id: 'ds', name: 'D', at });
+    await store.datasets.addItems(
+      'ds',
+      ['one', 'two', 'three'].map((question) => ({ id: question, input: { question } })),
+      at,
+    );
+    const row = {
+      id: 'x1',
+      status: 'completed' as const,
+      datasetId: 'ds',
+      datasetRevision: 2,
+      spec: '{"targets":[]}',
+      total: 3,
+      createdAt: at,
+    };
+    expect(await store.experiments.create(row, { datasetId: 'ds', revision: 2 }, { targets: 1, repetitions: 1 })).toBe(
+      true,
+    );
+    const verdict = (score: number | null) => ({ score, pass: score === 1 });
+    await store.experiments.saveCells('x1', [
+      {
+        seq: 1,
+        target: 0,
+        repetition: 0,
+        status: 'done',
+        runId: 'r_1',
+        scores: { exact: verdict(1), bleu: verdict(0.5) },
+      },
+      // A judge that could not score: its verdict counts for nothing.
+      {
+        seq: 2,
+        target: 0,
+        repetition: 0,
+        status: 'error',
+        runId: 'r_3',
+        scores: { exact: verdict(0), judge: verdict(null) },
+      },
+      { seq: 3, target: 0, repetition: 0, status: 'error', runId: 'r_2' },
+    ]);
+    const samples = await store.evalSamples(range);
+    expect(samples.map((e) => [e.startedAt, e.name, Number(e.count), Number(e.sum)])).toEqual([
+      ['2026-01-01T10:05:00.000Z', 'bleu', 1, 0.5],
+      ['2026-01-01T10:05:00.000Z', 'exact', 1, 1],
+      ['2026-01-01T11:10:00.000Z', 'exact', 1, 0],
+    ]);
+    expect((await store.evalSamples({ ...range, sources: ['editor'] })).map((e) => e.name)).toEqual(['exact']);
+    expect(await store.evalSamples({ ...range, version: 7 })).toEqual([]);
+    await store.close();
+  });
 });

@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { ExportQuery, ExportRun, FineTuneJobRow, FineTuneTable } from './types.js';
 
-/** The runs a fine-tuning export reads: completed, of `[since, until)`, of a flow. */
+/** The runs a fine-tuning export reads: completed, of `[since, until)`, of a flow, of a list of ids (JSON). */
 const EXPORTED = `r.status = 'completed' AND (@flowId IS NULL OR r.flowId = @flowId)
-  AND (@since IS NULL OR r.startedAt >= @since) AND (@until IS NULL OR r.startedAt < @until)`;
+  AND (@since IS NULL OR r.startedAt >= @since) AND (@until IS NULL OR r.startedAt < @until)
+  AND (@runIds IS NULL OR r.runId IN (SELECT value FROM json_each(@runIds)))`;
 
 /**
  * Which events of the exported runs an export keeps: top-level spans only (tool calls and map items are inside their
@@ -21,7 +22,7 @@ export class SqliteFineTunes implements FineTuneTable {
 
   constructor(db: Database.Database) {
     this.#sql = {
-      runs: db.prepare(`SELECT r.runId, r.flowId, r.flowVersion, r.startedAt,
+      runs: db.prepare(`SELECT r.runId, r.flowId, r.flowVersion, r.startedAt, r.outputs,
           (SELECT COUNT(*) FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL) AS feedbackCount,
           (SELECT AVG(score) FROM feedback f WHERE f.runId = r.runId AND f.score IS NOT NULL) AS feedbackMean
         FROM runs r WHERE ${EXPORTED} ORDER BY r.startedAt, r.runId`),
@@ -43,6 +44,7 @@ export class SqliteFineTunes implements FineTuneTable {
       since: query.since ?? null,
       until: query.until ?? null,
       nodeId: query.nodeId ?? null,
+      runIds: query.runIds ? JSON.stringify(query.runIds) : null,
     };
     const runs = (this.#sql.runs.all(params) as Omit<ExportRun, 'events'>[]).map((run) => ({
       ...run,

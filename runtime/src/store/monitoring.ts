@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { MetricsQuery, NodeSample, RunSample } from './types.js';
+import type { EvalSample, MetricsQuery, NodeSample, RunSample } from './types.js';
 
 /** The filter both monitoring reads share: top-level runs of `[from, to)`, by flow, sources and published version. */
 const RUNS_IN_RANGE = `r.depth = 0 AND r.startedAt >= @from AND r.startedAt < @to
@@ -39,11 +39,22 @@ export class SqliteMonitoring {
         WHERE ${RUNS_IN_RANGE} AND e.type IN ('node.completed', 'node.failed')
           AND json_extract(e.json, '$.nodeId') = @nodeId AND json_extract(e.json, '$.parentSpanId') IS NULL
         ORDER BY at`),
+      // The verdicts of the experiment cell each run was made for: per evaluator, those with a score and their sum.
+      evals: db.prepare(`SELECT r.startedAt, j.key AS name, COUNT(json_extract(j.value, '$.score')) AS count,
+          COALESCE(SUM(json_extract(j.value, '$.score')), 0) AS sum
+        FROM runs r JOIN experiment_cells c ON c.runId = r.runId JOIN json_each(c.scores) j
+        WHERE ${RUNS_IN_RANGE} AND c.status IN ('done', 'error') AND c.scores IS NOT NULL
+        GROUP BY r.runId, j.key HAVING COUNT(json_extract(j.value, '$.score')) > 0
+        ORDER BY r.startedAt, r.runId, j.key`),
     };
   }
 
   runSamples(query: MetricsQuery): RunSample[] {
     return this.#sql.runs.all(params(query)) as RunSample[];
+  }
+
+  evalSamples(query: MetricsQuery): EvalSample[] {
+    return this.#sql.evals.all(params(query)) as EvalSample[];
   }
 
   nodeSamples(query: MetricsQuery & { nodeId: string }): NodeSample[] {

@@ -41,6 +41,7 @@ import {
 } from './row-writes.js';
 import { SqliteRunJobTable, SqliteSettingsTable } from './settings.js';
 import type {
+  EvalSample,
   ExportQuery,
   ExportRun,
   Feedback,
@@ -392,6 +393,11 @@ export class SqliteStore implements Store {
   async nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]> {
     this.#flushSync();
     return this.#monitoring.nodeSamples(query);
+  }
+
+  async evalSamples(query: MetricsQuery): Promise<EvalSample[]> {
+    this.#flushSync();
+    return this.#monitoring.evalSamples(query);
   }
 
   async exportRuns(query: ExportQuery): Promise<ExportRun[]> {

@@ -121,6 +121,17 @@ export interface RunSample {
   feedbackSum: number;
 }
 
+/**
+ * One evaluator's scores of a run monitoring counts: the verdicts of the experiment cell the run was made for (a cell
+ * done or in error) that have a score, how many and their sum.
+ */
+export interface EvalSample {
+  startedAt: string;
+  name: string;
+  count: number;
+  sum: number;
+}
+
 /** One execution of a node (its top-level span) as monitoring counts it. */
 export interface NodeSample {
   at: string;
@@ -372,13 +383,15 @@ export interface ExperimentTable {
   remove(id: string): Promise<boolean>;
 }
 
-/** Which runs a fine-tuning export reads: completed runs started in `[since, until)`, of a flow. */
+/** Which runs a fine-tuning export reads: completed runs started in `[since, until)`, of a flow, of these ids. */
 export interface ExportQuery {
   flowId?: string;
   since?: string;
   until?: string;
   /** Only this node's events. */
   nodeId?: string;
+  /** Only these runs (an experiment's cells). */
+  runIds?: readonly string[];
 }
 
 /** A completed run as a fine-tuning export reads it: its feedback, and its top-level node events. */
@@ -389,6 +402,8 @@ export interface ExportRun {
   startedAt: string;
   feedbackCount: number;
   feedbackMean: number | null;
+  /** The JSON of its outputs (a correction of the whole run is matched with them). */
+  outputs: string | null;
   /** The JSON of its top-level `node.started` and `node.completed` events, in seq order. */
   events: string[];
 }
@@ -549,6 +564,8 @@ export interface Store {
   runSamples(query: MetricsQuery): Promise<RunSample[]>;
   /** The executions of one node in the runs monitoring counts, oldest first. */
   nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]>;
+  /** The evaluators' scores of the runs monitoring counts (SQL aggregates per run and evaluator), oldest first. */
+  evalSamples(query: MetricsQuery): Promise<EvalSample[]>;
   /** Completed runs and their node events for a fine-tuning export, oldest first. */
   exportRuns(query: ExportQuery): Promise<ExportRun[]>;
   /** A run's feedback that is not withdrawn, oldest first. */

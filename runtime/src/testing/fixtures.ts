@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FlowFile } from '@flowloom/nodes';
 import { inject } from 'vitest';
 import { type Config, testConfig } from '../config.js';
+import type { ExperimentEvent } from '../experiments/experiment-service.js';
 import { type App, buildApp } from '../http/app.js';
 import { createRuntime } from '../kernel.js';
 import { PostgresStore } from '../store/postgres/store.js';
@@ -85,6 +86,24 @@ export async function storedRows(
     return store.db.prepare(statements.sqlite).all(...params) as Record<string, unknown>[];
   if (store instanceof PostgresStore) return (await store.pool.query(statements.postgres, params)).rows;
   throw new Error(`no rows to read from a ${store.kind} store`);
+}
+
+/** Resolves with an experiment's final status, however soon it ends (at once when it has ended). */
+export function experimentEnded(app: App, id: string): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = app.runtime.experiments.onEvent((event: ExperimentEvent) => {
+      if (event.type === 'experiment.completed' && event.experimentId === id) {
+        stop();
+        resolve(event.status);
+      }
+    });
+    void app.runtime.experiments.watchState(id).then(({ status }) => {
+      if (status !== 'queued' && status !== 'running') {
+        stop();
+        resolve(status);
+      }
+    });
+  });
 }
 
 /** question (text) → answer: no model involved. */

@@ -1,5 +1,6 @@
-import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
+import { checkTrainingFile, type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { exampleTokens } from '../../finetune/tokens.js';
 import { chatFlow, echoFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 // Datasets over HTTP with the real store (docs/contracts.md §7).
@@ -359,5 +360,101 @@ describe('import and export', () => {
     ]);
     expect((await send('GET', '/api/datasets/qa')).json()).toMatchObject({ itemCount: 1, revision: 2 });
     expect((await send('POST', '/api/datasets/nope/import', { format: 'jsonl', content: '{}' })).statusCode).toBe(404);
+  });
+});
+
+describe('fine-tuning export', () => {
+  const conversation = [
+    { role: 'system', content: 'Be terse.' },
+    { role: 'user', content: 'hi' },
+    { role: 'assistant', content: 'hello' },
+    { role: 'user', content: 'bye?' },
+  ];
+
+  it('writes an example per item with an expected output, counts its tokens, and skips the rest', async () => {
+    await dataset();
+    const items = [
+      { id: 'text', input: { question: 'Where is A1?' }, expected: 'Shipped.' },
+      { id: 'chat', input: { messages: conversation }, expected: 'Bye.', split: 'train' },
+      { id: 'json', input: { question: 'sum', numbers: [1, 2] }, expected: { total: 3 } },
+      { id: 'open', input: { question: 'No answer yet' } },
+    ];
+    expect((await send('POST', '/api/datasets/qa/items', { items })).statusCode).toBe(201);
+    const res = await send('GET', '/api/datasets/qa/export?format=openai-sft');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toContain('application/jsonl');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="qa-openai-sft.jsonl"');
+    const lines = res.body
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      // A single text input is the user turn.
+      {
+        messages: [
+          { role: 'user', content: 'Where is A1?' },
+          { role: 'assistant', content: 'Shipped.', weight: 1 },
+        ],
+      },
+      // A messages input is the conversation as it is; only the expected answer is learned.
+      {
+        messages: [
+          ...conversation.map((m) => (m.role === 'assistant' ? { ...m, weight: 0 } : m)),
+          { role: 'assistant', content: 'Bye.', weight: 1 },
+        ],
+      },
+      // Other inputs and outputs as JSON.
+      {
+        messages: [
+          { role: 'user', content: '{"question":"sum","numbers":[1,2]}' },
+          { role: 'assistant', content: '{"total":3}', weight: 1 },
+        ],
+      },
+    ]);
+    expect(res.headers['x-flowloom-examples']).toBe('3');
+    expect(res.headers['x-flowloom-skipped']).toBe('1');
+    const counts = lines.map((line) => exampleTokens(line, 'gpt-4o-mini'));
+    expect(Number(res.headers['x-flowloom-tokens'])).toBe(counts.reduce((a, b) => a + b, 0));
+    expect(Number(res.headers['x-flowloom-max-example-tokens'])).toBe(Math.max(...counts));
+    expect(checkTrainingFile(res.body)).toMatchObject({ summary: { examples: 3 } });
+    // Another model's tokenizer; one split.
+    const older = await send('GET', '/api/datasets/qa/export?format=openai-sft&model=gpt-3.5-turbo');
+    expect(Number(older.headers['x-flowloom-tokens'])).toBe(
+      lines.reduce((sum, line) => sum + exampleTokens(line, 'gpt-3.5-turbo'), 0),
+    );
+    const train = await send('GET', '/api/datasets/qa/export?format=openai-sft&split=train');
+    expect(
+      train.body
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([lines[1]]);
+    expect(train.headers['x-flowloom-skipped']).toBe('0');
+  });
+
+  it('refuses items whose messages do not fit, naming each; an empty dataset is an empty file', async () => {
+    await dataset();
+    const empty = await send('GET', '/api/datasets/qa/export?format=openai-sft');
+    expect(empty.statusCode).toBe(200);
+    expect(empty.body).toBe('');
+    expect(empty.headers['x-flowloom-examples']).toBe('0');
+    const items = [
+      { id: 'fine', input: { question: 'q' }, expected: 'a' },
+      { id: 'wizard', input: { messages: [{ role: 'wizard', content: 'x' }] }, expected: 'y' },
+      { id: 'words', input: { messages: ['hi'] }, expected: 'z' },
+    ];
+    expect((await send('POST', '/api/datasets/qa/items', { items })).statusCode).toBe(201);
+    const res = await send('GET', '/api/datasets/qa/export?format=openai-sft');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [
+        { field: 'items.wizard.input.messages', itemId: 'wizard', message: expect.stringContaining('role') },
+        { field: 'items.words.input.messages', itemId: 'words', message: expect.stringContaining('object') },
+      ],
+    });
+    const csv = await send('GET', '/api/datasets/qa/export?format=csv&model=gpt-4o');
+    expect(csv.statusCode).toBe(400);
+    expect(csv.json().error.details).toEqual([{ field: 'query.model', message: expect.any(String) }]);
   });
 });

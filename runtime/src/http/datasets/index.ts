@@ -196,18 +196,25 @@ export const datasets: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'A dataset as a JSONL or CSV file',
+        summary: 'A dataset as a JSONL or CSV file, or as OpenAI fine-tuning JSONL',
+        description:
+          '`jsonl` and `csv` hold the items and import back. `openai-sft`: one `{messages}` example per item with an ' +
+          'expected output (the input as the user turn(s): a `messages` input as it is, else the only input when it ' +
+          'is text, else the JSON of the inputs; the expected output as the assistant turn), each line checked ' +
+          'against the format; counts in headers `x-flowloom-examples`, `x-flowloom-tokens` (the tokenizer of ' +
+          '`model`, default gpt-4o-mini), `x-flowloom-max-example-tokens`, `x-flowloom-skipped` (items without an ' +
+          'expected output). An item whose messages do not fit is a 400 naming `items.<itemId>.input.messages`.',
         params: DatasetParams,
         querystring: ExportQuery,
         response: { 200: Type.String({ description: 'The file' }), ...errorResponses },
       },
     },
     async (request, reply) => {
-      const file = await service().export(request.params.id, request.query.format ?? 'jsonl', request.query.split);
-      return reply
-        .type(file.contentType)
-        .header('content-disposition', `attachment; filename="${file.filename}"`)
-        .send(file.body);
+      const { format = 'jsonl', split, model } = request.query;
+      const file = await service().export(request.params.id, format, split, model);
+      reply.type(file.contentType).header('content-disposition', `attachment; filename="${file.filename}"`);
+      for (const [name, value] of Object.entries(file.headers ?? {})) reply.header(name, value);
+      return reply.send(file.body);
     },
   );
 };

@@ -144,8 +144,22 @@ export const ImportResponse = Type.Object({ dataset: DatasetSchema, added: Type.
 
 export const ExportQuery = Type.Object(
   {
-    format: Type.Optional(Type.Union([Type.Literal('jsonl'), Type.Literal('csv')], { default: 'jsonl' })),
+    format: Type.Optional(
+      Type.Union([Type.Literal('jsonl'), Type.Literal('csv'), Type.Literal('openai-sft')], {
+        default: 'jsonl',
+        description:
+          'jsonl and csv: the items (they import back); openai-sft: OpenAI supervised fine-tuning JSONL, an example ' +
+          'per item with an expected output',
+      }),
+    ),
     split: Type.Optional(Split),
+    model: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'openai-sft: the model whose tokenizer counts the tokens (default gpt-4o-mini)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -3,11 +3,11 @@ import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { io as connect } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../../config.js';
-import type { ExperimentEvent } from '../../experiments/experiment-service.js';
 import {
   buildTestApp,
   chatFlow,
   echoFlow,
+  experimentEnded,
   removeTempDir,
   startTestApp,
   type TestApp,
@@ -58,20 +58,7 @@ const EVALUATORS = [{ type: 'exact' }, { type: 'bleu' }, { type: 'rouge', varian
 
 /** Resolves with the experiment's final status, however soon it ends. */
 function ended(id: string, app = t.app): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = app.runtime.experiments.onEvent((event: ExperimentEvent) => {
-      if (event.type === 'experiment.completed' && event.experimentId === id) {
-        stop();
-        resolve(event.status);
-      }
-    });
-    void app.runtime.experiments.watchState(id).then(({ status }) => {
-      if (status !== 'queued' && status !== 'running') {
-        stop();
-        resolve(status);
-      }
-    });
-  });
+  return experimentEnded(app, id);
 }
 
 async function start(body: Record<string, unknown>): Promise<string> {
@@ -131,8 +118,12 @@ describe('an experiment on two published versions', () => {
       status: 'completed',
       flowId: 'chat',
       inputs: { question: 'ping' },
+      source: 'experiment',
       experiment: { experimentId: id, itemId: 'a', target: 1, repetition: 0 },
     });
+    // Monitoring and run lists tell experiment runs apart by their source.
+    const listed = (await send('GET', '/api/runs?source=experiment&limit=100')).json().runs;
+    expect(listed.map((r: { runId: string }) => r.runId)).toContain(a.cells[1].runId);
     const page = (await send('GET', `/api/experiments/${id}/results?limit=2`)).json();
     expect(page.rows).toHaveLength(2);
     const rest = (await send('GET', `/api/experiments/${id}/results?cursor=${page.cursor}`)).json();
@@ -422,6 +413,8 @@ describe('failures, cancel, restart and live progress', () => {
     expect(rows[0].cells[1]).toMatchObject({ status: 'done', scores: { llm_judge: { score: expect.any(Number) } } });
     const judge = (await send('GET', `/api/runs/${rows[0].cells[1].scores.llm_judge.runId}`)).json();
     expect(judge.parentRunId).toBe(rows[0].cells[1].runId);
+    // The judge's run is the experiment's too.
+    expect(judge.source).toBe('experiment');
   });
 
   it('cancels: live runs stop, finished cells stay, and a second cancel is a 409', async () => {

@@ -4,7 +4,7 @@ import { checkTrainingFile, type FakeOpenAI, startFakeOpenAI } from '@flowloom/t
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exampleProblem } from '../../finetune/format.js';
 import { countTokens, encodingFor } from '../../finetune/tokens.js';
-import { flowOf, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { chatFlow, experimentEnded, flowOf, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 // Fine-tuning data and jobs (docs/contracts.md §7): runs → OpenAI fine-tuning JSONL (supervised and DPO), checked and
 // counted; the file uploaded and a job started through the openai SDK against the fake OpenAI server.
@@ -172,6 +172,156 @@ describe('GET /api/runs/export', () => {
     await bad('format=csv', 'format');
     await bad('format=openai-sft&minScore=2', 'minScore');
     await bad('format=openai-sft&since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z', 'query.since');
+  });
+});
+
+describe('DPO pairs from corrections', () => {
+  const asked = (question: string) => ({
+    messages: [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: question },
+    ],
+  });
+  const pair = (question: string, preferred: string, rejected: string) => ({
+    input: asked(question),
+    preferred_output: [{ role: 'assistant', content: preferred }],
+    non_preferred_output: [{ role: 'assistant', content: rejected }],
+  });
+
+  it('pairs a correction of the run or of its node, preferred, with the answer it corrects; the newest counts', async () => {
+    fake.enqueue({ text: 'No idea.' }, { text: 'It is A2.' }, { text: 'Same.' }, { text: 'Fine.' });
+    const whole = await run('history', { question: 'where is A1?' });
+    const node = await run('history', { question: 'where is A2?' });
+    const same = await run('history', { question: 'where is A3?' });
+    await run('history', { question: 'where is A4?' });
+    const give = async (runId: string, body: Record<string, unknown>) => {
+      const res = await post(`/api/runs/${runId}/feedback`, body);
+      expect(res.statusCode, res.body).toBe(201);
+    };
+    // The same feedback given again replaces the correction: the newest counts.
+    await give(whole, { id: 'fix', score: -1, correction: 'A1 is lost.' });
+    await give(whole, { id: 'fix', score: -1, correction: 'A1 shipped yesterday.' });
+    // A node's correction may be its answer, or its outputs as an object (`text`).
+    await give(node, { id: 'fix', score: -1, nodeId: 'llm', correction: { text: 'A2 is in transit.' } });
+    // A correction that says what the answer said makes no pair.
+    await give(same, { score: 1, correction: 'Same.' });
+    const { res, lines } = await exported('format=openai-dpo&flowId=history');
+    expect(lines).toEqual([
+      pair('where is A1?', 'A1 shipped yesterday.', 'No idea.'),
+      pair('where is A2?', 'A2 is in transit.', 'It is A2.'),
+    ]);
+    expect(res.headers['x-flowloom-examples']).toBe('2');
+    expect(Number(res.headers['x-flowloom-tokens'])).toBeGreaterThan(0);
+    expect(checkTrainingFile(res.body)).toMatchObject({ summary: { format: 'dpo', examples: 2 } });
+    // A withdrawn correction no longer counts.
+    await give(node, { id: 'fix', score: null });
+    expect((await exported('format=openai-dpo&flowId=history')).lines).toEqual([
+      pair('where is A1?', 'A1 shipped yesterday.', 'No idea.'),
+    ]);
+  });
+
+  it('keeps the thumbs pairs beside the corrections, and a node correction names its node', async () => {
+    fake.enqueue({ text: 'Good.' }, { text: 'Bad.' });
+    const good = await run('history', { question: 'q' });
+    const bad = await run('history', { question: 'q' });
+    await post(`/api/runs/${good}/feedback`, { score: 1 });
+    await post(`/api/runs/${bad}/feedback`, { score: -1, correction: 'Better.' });
+    const { lines } = await exported('format=openai-dpo');
+    expect(lines).toEqual([pair('q', 'Good.', 'Bad.'), pair('q', 'Better.', 'Bad.')]);
+    // A correction on another node (the input) corrects no model call.
+    await post(`/api/runs/${good}/feedback`, { score: -1, nodeId: 'question', correction: 'Other.' });
+    expect((await exported('format=openai-dpo')).lines).toEqual([pair('q', 'Better.', 'Bad.')]);
+  });
+});
+
+describe('DPO pairs from an experiment', () => {
+  /** `terse` (a system prompt, the question as it is) and `chat` ("Q: {{question}}"): the model echoes. */
+  async function experiment(): Promise<string> {
+    const terse = chatFlow('terse');
+    for (const node of terse.nodes) {
+      if (node.id === 'prompt') node.params = { template: '{{question}}' };
+      if (node.id === 'llm') node.params = { ...node.params, system: 'Answer tersely.' };
+    }
+    for (const flow of [terse, chatFlow('chat')]) expect((await post('/api/flows', flow)).statusCode).toBe(201);
+    expect((await post('/api/datasets', { id: 'qa', name: 'QA' })).statusCode).toBe(201);
+    const items = [
+      { id: 'a', input: { question: 'ping' }, expected: 'echo: ping' },
+      { id: 'b', input: { question: 'fails [[error:400]]' }, expected: 'x' },
+      { id: 'c', input: { question: 'hi' }, expected: 'echo: Q: hi' },
+    ];
+    expect((await post('/api/datasets/qa/items', { items })).statusCode).toBe(201);
+    const started = await post('/api/experiments', {
+      datasetId: 'qa',
+      targets: [
+        { flowId: 'terse', version: 'draft' },
+        { flowId: 'chat', version: 'draft' },
+      ],
+      evaluators: [{ type: 'exact' }, { type: 'contains', expected: 'echo' }],
+    });
+    expect(started.statusCode, started.body).toBe(202);
+    const id: string = started.json().experimentId;
+    expect(await experimentEnded(t.app, id)).toBe('completed');
+    return id;
+  }
+
+  it("pairs the better target's model call with the worse one's on each item, on the winner's input", async () => {
+    const id = await experiment();
+    const { res, lines } = await exported(`format=openai-dpo&experimentId=${id}`);
+    expect(lines).toEqual([
+      // Item a: terse answers exactly; its input (a system prompt, the bare question) is the pair's.
+      {
+        input: {
+          messages: [
+            { role: 'system', content: 'Answer tersely.' },
+            { role: 'user', content: 'ping' },
+          ],
+        },
+        preferred_output: [{ role: 'assistant', content: 'echo: ping' }],
+        non_preferred_output: [{ role: 'assistant', content: 'echo: Q: ping' }],
+      },
+      // Item b failed on both targets (no cell is done): no pair. Item c: chat wins, on its own input.
+      {
+        input: { messages: [{ role: 'user', content: 'Q: hi' }] },
+        preferred_output: [{ role: 'assistant', content: 'echo: Q: hi' }],
+        non_preferred_output: [{ role: 'assistant', content: 'echo: hi' }],
+      },
+    ]);
+    expect(res.headers['x-flowloom-examples']).toBe('2');
+    expect(res.headers['x-flowloom-runs']).toBe('4');
+    expect(checkTrainingFile(res.body)).toMatchObject({ summary: { format: 'dpo', examples: 2 } });
+    // By one evaluator: `contains` scores every cell alike, so there is no winner.
+    expect((await exported(`format=openai-dpo&experimentId=${id}&evaluator=contains`)).lines).toEqual([]);
+    expect((await exported(`format=openai-dpo&experimentId=${id}&evaluator=exact&nodeId=llm`)).lines).toHaveLength(2);
+    // A node neither run has: no model call to pair.
+    expect((await exported(`format=openai-dpo&experimentId=${id}&nodeId=prompt`)).lines).toEqual([]);
+    // A DPO job from the experiment's pairs.
+    const job = await post('/api/fine-tunes', {
+      format: 'openai-dpo',
+      experimentId: id,
+      model: 'gpt-4o-mini-2024-07-18',
+    });
+    expect(job.statusCode, job.body).toBe(201);
+    expect(job.json()).toMatchObject({ method: 'dpo', examples: 2 });
+    expect(checkTrainingFile(fake.fileText(job.json().fileId) ?? '')).toMatchObject({ summary: { examples: 2 } });
+  });
+
+  it('refuses an unknown experiment or evaluator, and fields that do not go with experimentId', async () => {
+    const id = await experiment();
+    const refused = async (query: string, status: number, code: string, field: string) => {
+      const res = await t.app.inject({ method: 'GET', url: `/api/runs/export?${query}` });
+      expect(res.statusCode, query).toBe(status);
+      expect(res.json().error.code, query).toBe(code);
+      expect(JSON.stringify(res.json().error.details), query).toContain(field);
+    };
+    await refused('format=openai-dpo&experimentId=ex_nope', 404, 'EXPERIMENT_NOT_FOUND', 'query.experimentId');
+    await refused(`format=openai-sft&experimentId=${id}`, 400, 'VALIDATION_FAILED', 'query.experimentId');
+    await refused(`format=openai-dpo&experimentId=${id}&flowId=chat`, 400, 'VALIDATION_FAILED', 'query.flowId');
+    await refused(`format=openai-dpo&experimentId=${id}&evaluator=bleu`, 400, 'VALIDATION_FAILED', 'query.evaluator');
+    await refused('format=openai-dpo&evaluator=exact', 400, 'VALIDATION_FAILED', 'query.evaluator');
+    const job = await post('/api/fine-tunes', { experimentId: id, model: 'gpt-4o-mini-2024-07-18' });
+    expect(job.statusCode).toBe(400);
+    expect(JSON.stringify(job.json().error.details)).toContain('body.experimentId');
+    expect(fake.files()).toHaveLength(0);
   });
 });
 

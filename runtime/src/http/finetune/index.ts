@@ -25,7 +25,9 @@ export const fineTuning: FastifyPluginAsyncTypebox = async (app) => {
           'Completed runs (of `flowId`, started in `[since, until)`, with a mean feedback score of at least ' +
           '`minScore`) as OpenAI fine-tuning JSONL: `openai-sft` one supervised example per `llm`/`function-call` ' +
           'node execution (or `nodeId`), the exact messages and tools it sent and received, `weight` 1 on what it ' +
-          'produced; `openai-dpo` preference pairs of the same node and input rated up and down. Every line is ' +
+          'produced; `openai-dpo` preference pairs: of the same node and input rated up and down, a correction ' +
+          '(feedback on the run or the node) against the answer it corrects, or with `experimentId` the ' +
+          "best-scoring target's model call against the worst's on each dataset item. Every line is " +
           'checked against the format first. Counts in headers: `x-flowloom-examples`, `x-flowloom-tokens` ' +
           '(js-tiktoken), `x-flowloom-max-example-tokens`, `x-flowloom-runs`. Nothing matching: an empty file.',
         querystring: ExportQuerySchema,

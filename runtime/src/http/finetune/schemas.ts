@@ -9,10 +9,28 @@ const Filters = {
   ),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Runs started at or after' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'Runs started before' })),
+  experimentId: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description:
+        "openai-dpo: pairs from this experiment's cells (per item and repetition, the best-scoring target's model " +
+        "call preferred to the worst's, on the winner's input) instead of feedback; not with flowId, minScore, since, until",
+    }),
+  ),
+  evaluator: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: "With experimentId: score cells by this evaluator (default: the mean of a cell's scores)",
+    }),
+  ),
 };
 
 const Format = Type.Union([Type.Literal('openai-sft'), Type.Literal('openai-dpo')], {
-  description: 'openai-sft: supervised examples; openai-dpo: preference pairs (thumbs up vs down, same input)',
+  description:
+    'openai-sft: supervised examples; openai-dpo: preference pairs (thumbs up vs down on the same input, a correction ' +
+    "vs the answer it corrects, or an experiment's better target vs its worse)",
 });
 
 export const ExportQuerySchema = Type.Object({ format: Format, ...Filters }, { additionalProperties: false });

@@ -1,7 +1,7 @@
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { percentile } from '../../monitoring/metrics.js';
-import { chatFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { chatFlow, experimentEnded, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 // Monitoring (docs/contracts.md §7): every run records its source, `GET /api/metrics` buckets them, and the run
 // history filters on source, version, feedback and input text.
@@ -97,6 +97,46 @@ describe('GET /api/metrics', () => {
     const node = (await get('/api/metrics?flowId=chat&nodeId=llm&bucket=15m')).json();
     expect(node.totals).toMatchObject({ runs: 5, failed: 1 });
     expect(node.totals.tokens).toBeGreaterThan(0);
+  });
+
+  it("gives the evaluators' scores of experiment runs: each one's mean and count, per bucket and in total", async () => {
+    await runFromEveryFace();
+    expect((await post('/api/datasets', { id: 'qa', name: 'QA' })).statusCode).toBe(201);
+    const items = [
+      { id: 'a', input: { question: 'ping' }, expected: 'echo: Q: ping' },
+      { id: 'b', input: { question: 'pong' }, expected: 'nope' },
+      // Its run fails: the cell has no scores, and counts for none.
+      { id: 'c', input: { question: 'fails [[error:400]]' }, expected: 'x' },
+    ];
+    expect((await post('/api/datasets/qa/items', { items })).statusCode).toBe(201);
+    const started = await post('/api/experiments', {
+      datasetId: 'qa',
+      targets: [{ flowId: 'chat', version: 'draft' }],
+      evaluators: [{ type: 'exact' }, { type: 'contains', expected: 'echo' }],
+    });
+    expect(started.statusCode, started.body).toBe(202);
+    expect(await experimentEnded(t.app, started.json().experimentId)).toBe('completed');
+
+    const body = (await get('/api/metrics?flowId=chat&bucket=1h')).json();
+    expect(body.totals).toMatchObject({
+      runs: 8,
+      evals: { contains: 1, exact: 0.5 },
+      evalCounts: { contains: 2, exact: 2 },
+    });
+    expect(Object.keys(body.totals.evals)).toEqual(['contains', 'exact']);
+    // The buckets add up to the totals.
+    const scored = body.buckets.reduce(
+      (sum: number, b: { evalCounts: { exact?: number } }) => sum + (b.evalCounts.exact ?? 0),
+      0,
+    );
+    expect(scored).toBe(2);
+    for (const b of body.buckets) expect(Object.keys(b.evals)).toEqual(Object.keys(b.evalCounts));
+    // Experiment runs have their source; other sources have no evaluation scores.
+    const experiment = (await get('/api/metrics?flowId=chat&source=experiment')).json().totals;
+    expect(experiment).toMatchObject({ runs: 3, evals: { contains: 1, exact: 0.5 } });
+    const production = (await get('/api/metrics?flowId=chat&source=production')).json().totals;
+    expect([production.runs, production.evals, production.evalCounts]).toEqual([4, {}, {}]);
+    expect((await get('/api/metrics?flowId=chat&nodeId=llm')).json().totals.evalCounts).toEqual({});
   });
 
   it('refuses bad ranges and sources with a 400 naming the field', async () => {

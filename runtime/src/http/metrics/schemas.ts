@@ -35,7 +35,10 @@ const Figures = {
   tokens: Type.Number(),
   costUsd: Type.Number(),
   feedback: Type.Object({ count: Type.Integer(), mean: Percentile }),
-  evals: Type.Record(Type.String(), Type.Number()),
+  evals: Type.Record(Type.String(), Type.Number(), {
+    description: "Each evaluator's mean score over the scores it gave the experiment runs counted",
+  }),
+  evalCounts: Type.Record(Type.String(), Type.Integer(), { description: 'How many scores each mean is of' }),
 };
 
 export const MetricsResponse = Type.Object({

@@ -9,7 +9,7 @@ import { CallerFeedbackBody, FeedbackResponse, RunAnswer } from '../runs/schemas
 import { chatCompletions, listModels, retrieveModel } from './chat.js';
 import { answerPreflight, anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { sendV1Error } from './errors.js';
-import { createResponse } from './responses.js';
+import { createResponse, retrieveResponse } from './responses.js';
 import {
   ChatCompletionBody,
   ChatCompletionResponse,
@@ -20,6 +20,7 @@ import {
   PublishedRunBody,
   PublishedRunParams,
   ResponseObject,
+  ResponseParams,
   ResponsesBody,
   RUN_ID_HEADER,
   v1ErrorResponses,
@@ -194,6 +195,32 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => createResponse(app, request, reply),
+  );
+
+  app.options('/v1/responses/:id', { schema: { hide: true, params: ResponseParams } }, async (request, reply) =>
+    answerPreflight(request, reply, await anyFlowOrigins(app)),
+  );
+
+  app.get(
+    '/v1/responses/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Retrieve a response made with this API key',
+        description:
+          'OpenAI’s `responses.retrieve`: the Response object of a `POST /v1/responses` made with the same API key ' +
+          '(`resp_<runId>`), from its stored run: `in_progress`, `completed` with the answer and usage, `failed` ' +
+          'with the error, or `cancelled`. Any other id, or another key’s, is a 404. `instructions`, `metadata`, ' +
+          '`previous_response_id` and `user` of the request are not stored (null, `{}`).',
+        params: ResponseParams,
+        response: { 200: ResponseObject, ...v1ErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const response = await retrieveResponse(app, request, request.params.id);
+      if (request.headers.origin !== undefined) checkOrigin(request, reply, await flowOrigins(response.model));
+      return response;
+    },
   );
 
   app.get(

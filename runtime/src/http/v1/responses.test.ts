@@ -235,6 +235,42 @@ describe('POST /api/v1/responses through the openai SDK', () => {
   });
 });
 
+describe('GET /api/v1/responses/:id through the openai SDK', () => {
+  it('retrieves a response with the key that made it: completed with its answer, or failed with the error', async () => {
+    const made = await client.responses.create({ model: 'chat', input: 'keep this' });
+    const got = await client.responses.retrieve(made.id);
+    expect(got).toMatchObject({ id: made.id, object: 'response', status: 'completed', model: 'chat', error: null });
+    expect(got.output).toEqual(made.output);
+    expect(got.usage).toEqual(made.usage);
+    expect(Math.abs(got.created_at - made.created_at)).toBeLessThanOrEqual(1);
+    expect(got.completed_at).toBeGreaterThanOrEqual(got.created_at);
+
+    const stream = await client.responses.create({ model: 'chat', input: '[[error:400]]', stream: true });
+    let failedId = '';
+    for await (const event of stream) if (event.type === 'response.created') failedId = event.response.id;
+    const failed = await client.responses.retrieve(failedId);
+    expect(failed).toMatchObject({ id: failedId, status: 'failed', output: [] });
+    expect(failed.error?.message).toMatch(/run r_.* failed/);
+  });
+
+  it("is a 404 for another key's response, a run that is not a response, and an unknown id", async () => {
+    const made = await client.responses.create({ model: 'chat', input: 'mine' });
+    const otherKey = (await post('/api/keys', { name: 'other' })).json().key;
+    const other = new OpenAI({ baseURL, apiKey: otherKey, maxRetries: 0 });
+    await expect(other.responses.retrieve(made.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    const chat = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    const notAResponse = `resp_${chat.id.replace('chatcmpl-', '')}`;
+    for (const id of [notAResponse, 'resp_r_nope', 'nope']) {
+      const err = await client.responses.retrieve(id).catch((e: unknown) => e);
+      expect(err, id).toBeInstanceOf(OpenAI.NotFoundError);
+      expect((err as InstanceType<typeof OpenAI.NotFoundError>).message, id).toContain(id);
+    }
+    // Without a key: 401.
+    const anonymous = await fetch(`${baseURL}/responses/${made.id}`);
+    expect(anonymous.status).toBe(401);
+  });
+});
+
 describe("POST /api/v1/responses through the AI SDK's default OpenAI provider", () => {
   it('generates and streams text, and continues with previousResponseId', async () => {
     const openai = createOpenAI({ baseURL, apiKey: key });

@@ -139,7 +139,10 @@ interface ResponseContext {
   messageId: string;
   flowId: string;
   createdAt: number;
-  body: Body;
+  /** The request's fields a response repeats (`instructions`, `metadata`, `previous_response_id`, `user`). */
+  body: Pick<Body, 'instructions' | 'metadata' | 'previous_response_id' | 'user'>;
+  /** When it completed (seconds); default now. */
+  completedAt?: number;
 }
 
 function outputMessage(context: ResponseContext, text: string, status: 'in_progress' | 'completed') {
@@ -162,7 +165,8 @@ function responseObject(
   state:
     | { status: 'in_progress' }
     | { status: 'completed'; text: string; usage: Usage | undefined }
-    | { status: 'failed'; error: { code: string; message: string }; usage: Usage | undefined },
+    | { status: 'failed'; error: { code: string; message: string }; usage: Usage | undefined }
+    | { status: 'cancelled'; usage: Usage | undefined },
 ) {
   const { body } = context;
   return {
@@ -170,7 +174,7 @@ function responseObject(
     object: 'response' as const,
     created_at: context.createdAt,
     status: state.status,
-    completed_at: state.status === 'completed' ? Math.floor(Date.now() / 1000) : null,
+    completed_at: state.status === 'completed' ? (context.completedAt ?? Math.floor(Date.now() / 1000)) : null,
     error: state.status === 'failed' ? state.error : null,
     incomplete_details: null,
     instructions: body.instructions ?? null,
@@ -252,6 +256,44 @@ export async function createResponse(app: FastifyInstance, request: FastifyReque
     text: textOutput(run.outputs?.[shape.output]),
     usage: run.usage,
   });
+}
+
+/**
+ * `GET /v1/responses/:id`: a response this key made through `POST /v1/responses`, from its stored run: its status
+ * (`in_progress` while the run goes on, `completed`, `failed` with the error, `cancelled`), its answer and its usage.
+ * Any other id, or another key's response, is a 404 naming `params.id`. The request's `instructions`, `metadata`,
+ * `previous_response_id` and `user` are not stored: they are null (`metadata` `{}`).
+ */
+export async function retrieveResponse(app: FastifyInstance, request: FastifyRequest, id: string) {
+  const key = request.apiKey as ApiKey;
+  const runId = id.startsWith(RESPONSE_PREFIX) ? id.slice(RESPONSE_PREFIX.length) : undefined;
+  const { store } = app.runtime;
+  const [made, run] =
+    runId === undefined
+      ? [undefined, undefined]
+      : await Promise.all([store.published.getRun(runId), store.getRun(runId)]);
+  if (!made || !run || made.keyId !== key.id || made.endpoint !== 'responses') {
+    throw new AppError('NOT_FOUND', `params.id: no response with id "${id}" was found`, {
+      details: [{ field: 'params.id', message: 'is not a response of this API key' }],
+    });
+  }
+  const seconds = (at: string) => Math.floor(Date.parse(at) / 1000);
+  const context: ResponseContext = {
+    id,
+    messageId: `${MESSAGE_PREFIX}${run.runId}`,
+    flowId: run.flowId,
+    createdAt: seconds(run.startedAt),
+    body: {},
+    ...(run.endedAt !== undefined && { completedAt: seconds(run.endedAt) }),
+  };
+  if (run.status === 'completed') {
+    return responseObject(context, { status: 'completed', text: answerOf(run), usage: run.usage });
+  }
+  if (run.status === 'failed') {
+    return responseObject(context, { status: 'failed', error: toHttpError(runError(run)).body, usage: run.usage });
+  }
+  if (run.status === 'cancelled') return responseObject(context, { status: 'cancelled', usage: run.usage });
+  return responseObject(context, { status: 'in_progress' });
 }
 
 function dropLeadingSystem(messages: ChatMessage[]): ChatMessage[] {

@@ -101,6 +101,9 @@ const Model = Type.Object({
 export const ModelsResponse = Type.Object({ object: Type.Literal('list'), data: Type.Array(Model) });
 export const ModelResponse = Model;
 export const ModelParams = Type.Object({ model: Type.String({ minLength: 1, maxLength: 100 }) });
+export const ResponseParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200, description: 'The response id: resp_<runId>' }),
+});
 
 /** The header naming the run on every published answer (docs/contracts.md §7). */
 export const RUN_ID_HEADER = 'x-flowloom-run-id';

@@ -2,19 +2,20 @@ import { exportedEvent } from '../finetune.js';
 import type { ExportQuery, ExportRun, FineTuneJobRow, FineTuneTable } from '../types.js';
 import type { PgDatabase } from './db.js';
 
-/** Completed runs of `[since, until)` ($2, $3) of a flow ($1). */
+/** Completed runs of `[since, until)` ($2, $3) of a flow ($1), of a list of ids ($4). */
 const EXPORTED = `r.status = 'completed' AND ($1::text IS NULL OR r.flow_id = $1)
-  AND ($2::timestamptz IS NULL OR r.started_at >= $2) AND ($3::timestamptz IS NULL OR r.started_at < $3)`;
+  AND ($2::timestamptz IS NULL OR r.started_at >= $2) AND ($3::timestamptz IS NULL OR r.started_at < $3)
+  AND ($4::text[] IS NULL OR r.run_id = ANY($4::text[]))`;
 
 const JOB_COLUMNS = `id, file_id AS "fileId", base_model AS "baseModel", status, fine_tuned_model AS "fineTunedModel",
   error, method, examples, tokens, suffix, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Completed runs and their top-level node events for a fine-tuning export (SQLite: store/finetune.ts). */
 export async function pgExportRuns(db: PgDatabase, query: ExportQuery): Promise<ExportRun[]> {
-  const params = [query.flowId ?? null, query.since ?? null, query.until ?? null];
+  const params = [query.flowId ?? null, query.since ?? null, query.until ?? null, query.runIds ?? null];
   const runs = await db.query<Omit<ExportRun, 'events'>>(
     `SELECT r.run_id AS "runId", r.flow_id AS "flowId", r.flow_version AS "flowVersion", r.started_at AS "startedAt",
-        (SELECT count(*) FROM feedback f WHERE f.run_id = r.run_id AND f.score IS NOT NULL)::int AS "feedbackCount",
+        r.outputs, (SELECT count(*) FROM feedback f WHERE f.run_id = r.run_id AND f.score IS NOT NULL)::int AS "feedbackCount",
         (SELECT avg(score) FROM feedback f WHERE f.run_id = r.run_id AND f.score IS NOT NULL) AS "feedbackMean"
       FROM runs r WHERE ${EXPORTED} ORDER BY r.started_at, r.run_id`,
     params,

@@ -1,4 +1,4 @@
-import type { MetricsQuery, NodeSample, RunSample } from '../types.js';
+import type { EvalSample, MetricsQuery, NodeSample, RunSample } from '../types.js';
 import type { PgDatabase } from './db.js';
 
 // Monitoring's reads on Postgres (`GET /api/metrics`): the same rows as SQLite's (store/monitoring.ts).
@@ -36,5 +36,17 @@ export async function pgNodeSamples(db: PgDatabase, query: MetricsQuery & { node
       WHERE ${RUNS_IN_RANGE} AND e.j->>'nodeId' = $6 AND (e.j->>'parentSpanId') IS NULL
       ORDER BY at`,
     [...params(query), query.nodeId],
+  );
+}
+
+export async function pgEvalSamples(db: PgDatabase, query: MetricsQuery): Promise<EvalSample[]> {
+  return db.query<EvalSample>(
+    `SELECT r.started_at AS "startedAt", j.key AS name, count(j.value->>'score')::int AS count,
+        COALESCE(sum((j.value->>'score')::float8), 0) AS sum
+      FROM runs r JOIN experiment_cells c ON c.run_id = r.run_id CROSS JOIN LATERAL jsonb_each(c.scores::jsonb) j
+      WHERE ${RUNS_IN_RANGE} AND c.status IN ('done', 'error') AND c.scores IS NOT NULL
+      GROUP BY r.run_id, r.started_at, j.key HAVING count(j.value->>'score') > 0
+      ORDER BY r.started_at, r.run_id, j.key`,
+    params(query),
   );
 }

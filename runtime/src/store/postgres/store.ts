@@ -22,6 +22,7 @@ import {
 import { addEvent, addFinish, addRun, emptyBatch, isEmptyBatch, type WriteBatch } from '../row-writes.js';
 import { DEFAULT_FLUSH_DELAY_MS, FLUSH_AT_EVENTS, flowExists, nextFlowVersion } from '../store.js';
 import type {
+  EvalSample,
   ExportQuery,
   ExportRun,
   Feedback,
@@ -44,7 +45,7 @@ import { checkSchemaName, type PgConnectOptions, PgDatabase } from './db.js';
 import { PgExperimentTable } from './experiments.js';
 import { PgFineTuneTable, pgExportRuns } from './finetune.js';
 import { migratePg, PG_MIGRATIONS } from './migrations.js';
-import { pgNodeSamples, pgRunSamples } from './monitoring.js';
+import { pgEvalSamples, pgNodeSamples, pgRunSamples } from './monitoring.js';
 import { PgKeyTable, PgMemoryTable, PgPublishedTable, PgRunJobTable, PgSettingsTable } from './tables.js';
 
 export interface PostgresStoreOptions extends PgConnectOptions {
@@ -408,6 +409,11 @@ export class PostgresStore implements Store {
   async nodeSamples(query: MetricsQuery & { nodeId: string }): Promise<NodeSample[]> {
     await this.flush();
     return pgNodeSamples(this.#db, query);
+  }
+
+  async evalSamples(query: MetricsQuery): Promise<EvalSample[]> {
+    await this.flush();
+    return pgEvalSamples(this.#db, query);
   }
 
   async exportRuns(query: ExportQuery): Promise<ExportRun[]> {
