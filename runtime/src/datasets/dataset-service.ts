@@ -1,5 +1,6 @@
 import { AppError, isAppError, type TraceEvent, type Values } from '@flowloom/nodes';
-import { datasetExamples } from '../finetune/dataset-examples.js';
+import { type DatasetExamples, datasetExamples } from '../finetune/dataset-examples.js';
+import { datasetPairs } from '../finetune/dataset-pairs.js';
 import type { RunService } from '../runs/run-service.js';
 import type { DatasetItem, DatasetItemPatch, DatasetRecord, NewDatasetItem, Store } from '../store/types.js';
 import { writeCsv } from './csv.js';
@@ -33,8 +34,11 @@ export interface ExportedFile {
   headers?: Record<string, string>;
 }
 
-/** The formats a dataset exports to: its items (JSONL, CSV), or OpenAI supervised fine-tuning JSONL. */
-export type DatasetExportFormat = 'jsonl' | 'csv' | 'openai-sft';
+/**
+ * The formats a dataset exports to: its items (JSONL, CSV), or OpenAI fine-tuning JSONL: supervised examples, or
+ * preference pairs from items made from runs.
+ */
+export type DatasetExportFormat = 'jsonl' | 'csv' | 'openai-sft' | 'openai-dpo';
 
 /** A request to add items from runs (docs/contracts.md §7). */
 export interface FromRunsRequest {
@@ -293,22 +297,25 @@ export class DatasetService {
   /**
    * A dataset (or one split) as a file: JSONL, one item object per line (it imports back as it is), or CSV with the
    * columns `id`, `input.<name>` per input, `expected`, `split`, `metadata` (JSON), `sourceRunId` and `sourceNodeId`
-   * (values that are not text as JSON), which CSV import maps back to those fields by default; or `openai-sft`,
-   * OpenAI supervised fine-tuning JSONL (see `datasetExamples`), its counts in headers, tokens by `model`'s tokenizer.
+   * (values that are not text as JSON), which CSV import maps back to those fields by default; or OpenAI fine-tuning
+   * JSONL, `openai-sft` (see `datasetExamples`) or `openai-dpo` (see `datasetPairs`), its counts in headers, tokens
+   * by `model`'s tokenizer.
    */
   async export(id: string, format: DatasetExportFormat, split?: string, model?: string): Promise<ExportedFile> {
-    if (model !== undefined && format !== 'openai-sft') {
-      throw new AppError('VALIDATION_FAILED', 'query.model goes with format openai-sft only', {
-        details: [{ field: 'query.model', message: 'goes with format openai-sft only' }],
+    if (model !== undefined && format !== 'openai-sft' && format !== 'openai-dpo') {
+      const message = 'goes with format openai-sft or openai-dpo only';
+      throw new AppError('VALIDATION_FAILED', `query.model ${message}`, {
+        details: [{ field: 'query.model', message }],
       });
     }
     const items = await this.allItems(id, split);
     const name = `${id}${split ? `-${split}` : ''}`;
-    if (format === 'openai-sft') {
-      const file = datasetExamples(items, model);
+    if (format === 'openai-sft' || format === 'openai-dpo') {
+      const file: DatasetExamples =
+        format === 'openai-sft' ? datasetExamples(items, model) : await datasetPairs(this.#store, items, model);
       return {
         contentType: 'application/jsonl; charset=utf-8',
-        filename: `${name}-openai-sft.jsonl`,
+        filename: `${name}-${format}.jsonl`,
         body: file.jsonl,
         headers: {
           'x-flowloom-examples': String(file.examples),

@@ -1,19 +1,14 @@
 import { AppError } from '@flowloom/nodes';
 import type { DatasetItem } from '../store/types.js';
-import { assertValidExample, exampleProblem, type SupervisedExample, type TrainingMessage } from './format.js';
-import { exampleTokens } from './tokens.js';
+import { exampleProblem, type SupervisedExample, type TrainingMessage } from './format.js';
+import { type WrittenExamples, writeExamples } from './jsonl.js';
 
 /** The model whose tokenizer counts a dataset's examples when none is named. */
 export const DEFAULT_TOKEN_MODEL = 'gpt-4o-mini';
 
-/** A dataset as supervised fine-tuning JSONL, with its counts. */
-export interface DatasetExamples {
-  jsonl: string;
-  examples: number;
-  /** Tokens of every example under the model's encoding (js-tiktoken). */
-  tokens: number;
-  maxExampleTokens: number;
-  /** Items left out: they have no expected output to learn. */
+/** A dataset as fine-tuning JSONL, with its counts. */
+export interface DatasetExamples extends WrittenExamples {
+  /** Items left out: they make no example (no expected output to learn; for pairs, no corrected run answer). */
   skipped: number;
 }
 
@@ -77,21 +72,8 @@ export function datasetExamples(items: readonly DatasetItem[], model = DEFAULT_T
       { details: problems },
     );
   }
-  const lines: string[] = [];
-  let tokens = 0;
-  let maxExampleTokens = 0;
-  for (const { item, example } of examples) {
-    assertValidExample(example, `dataset item ${item.id}`);
-    const count = exampleTokens(example, model);
-    tokens += count;
-    maxExampleTokens = Math.max(maxExampleTokens, count);
-    lines.push(JSON.stringify(example));
-  }
-  return {
-    jsonl: lines.map((line) => `${line}\n`).join(''),
-    examples: lines.length,
-    tokens,
-    maxExampleTokens,
-    skipped,
-  };
+  const written = writeExamples(
+    examples.map(({ item, example }) => ({ example, model, source: `dataset item ${item.id}` })),
+  );
+  return { ...written, skipped };
 }

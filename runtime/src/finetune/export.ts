@@ -2,10 +2,10 @@ import { AppError, type FlowFile, type Values } from '@flowloom/nodes';
 import { parseEvaluators } from '../evals/index.js';
 import type { ExperimentSpec } from '../experiments/types.js';
 import type { ExportQuery, ExportRun, Feedback, Store } from '../store/types.js';
-import { assertValidExample, type TrainingExample } from './format.js';
+import type { TrainingExample } from './format.js';
+import { type WrittenExamples, writeExamples } from './jsonl.js';
 import { finalAnswer, type ModelCall, modelCalls, supervised } from './model-calls.js';
 import { correctionPairs, type Pair, pairOf, type ScoredCell, thumbsPairs, winners } from './preferences.js';
-import { exampleTokens } from './tokens.js';
 
 /** `openai-sft`: supervised chat examples; `openai-dpo`: preference pairs. */
 export type ExportFormat = 'openai-sft' | 'openai-dpo';
@@ -24,13 +24,7 @@ export interface ExportRequest extends Omit<ExportQuery, 'runIds'> {
 }
 
 /** What an export holds: the JSONL text (one checked example a line) and its counts. */
-export interface ExportResult {
-  jsonl: string;
-  examples: number;
-  /** Tokens of every example under its model's encoding (js-tiktoken). */
-  tokens: number;
-  /** The most tokens in one example (OpenAI refuses examples past a model's context). */
-  maxExampleTokens: number;
+export interface ExportResult extends WrittenExamples {
   runs: number;
 }
 
@@ -61,7 +55,7 @@ function checkRequest(request: ExportRequest, place: FieldPlace): void {
 }
 
 /** Each run's flow, as it ran (the version saved, else the draft), read once per flow version. */
-function flowReader(store: Store): (run: ExportRun) => Promise<FlowFile | undefined> {
+export function flowReader(store: Store): (run: ExportRun) => Promise<FlowFile | undefined> {
   const flows = new Map<string, FlowFile | undefined>();
   return async (run) => {
     const key = `${run.flowId}@${run.flowVersion ?? 'draft'}`;
@@ -88,7 +82,8 @@ async function feedbackByRun(store: Store, runs: readonly ExportRun[]): Promise<
   return byRun;
 }
 
-function parseOutputs(run: ExportRun): Values {
+/** A run's outputs by name ({} when it has none). */
+export function parseOutputs(run: ExportRun): Values {
   if (run.outputs === null) return {};
   const outputs = JSON.parse(run.outputs) as unknown;
   return typeof outputs === 'object' && outputs !== null && !Array.isArray(outputs) ? (outputs as Values) : {};
@@ -196,21 +191,12 @@ export async function exportFineTuning(
     experimentId === undefined
       ? await fromRuns(store, request)
       : await fromExperiment(store, { ...request, experimentId }, place);
-  const lines: string[] = [];
-  let tokens = 0;
-  let maxExampleTokens = 0;
-  for (const { example, call } of examples) {
-    assertValidExample(example, `run ${call.runId}, node ${call.nodeId}`);
-    const count = exampleTokens(example, call.model);
-    tokens += count;
-    maxExampleTokens = Math.max(maxExampleTokens, count);
-    lines.push(JSON.stringify(example));
-  }
-  return {
-    jsonl: lines.length === 0 ? '' : `${lines.join('\n')}\n`,
-    examples: lines.length,
-    tokens,
-    maxExampleTokens,
-    runs,
-  };
+  const written = writeExamples(
+    examples.map(({ example, call }) => ({
+      example,
+      model: call.model,
+      source: `run ${call.runId}, node ${call.nodeId}`,
+    })),
+  );
+  return { ...written, runs };
 }

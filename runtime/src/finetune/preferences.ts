@@ -83,10 +83,8 @@ function runCorrections(outputs: Values, correction: unknown): Map<string, strin
 }
 
 /**
- * Corrections of one run: a model call is paired with the correction made of it, preferred, against its own final
- * answer. A correction on a node (`nodeId`) is of that node's calls; one on the whole run is of the call whose final
- * answer is the run's corrected output (the last such call), unless that call has a correction of its own. The newest
- * correction of each (`feedback` in the order given) counts.
+ * Corrections of one run given as feedback: the newest correction of each node and of the whole run (`feedback` in
+ * the order given) paired as `pairsOfCorrections` says.
  */
 export function correctionPairs(
   calls: readonly ModelCall[],
@@ -95,6 +93,22 @@ export function correctionPairs(
 ): Pair[] {
   const newest = new Map<string | undefined, unknown>();
   for (const given of feedback) if (given.correction !== undefined) newest.set(given.nodeId, given.correction);
+  return pairsOfCorrections(calls, newest, outputs);
+}
+
+/**
+ * Corrections of one run's model calls, by node id (`undefined`: of the whole run): a call is paired with the
+ * correction made of it, preferred, against its own final answer. A correction on a node is of that node's calls
+ * (text, or an object whose `text` is); one on the whole run is of the call whose final answer is the run's corrected
+ * output (the last such call), unless that call has a correction of its own. A correction equal to the answer it
+ * corrects makes no pair. Used for feedback (`correctionPairs`) and for dataset items made from runs (their
+ * `expected`).
+ */
+export function pairsOfCorrections(
+  calls: readonly ModelCall[],
+  newest: ReadonlyMap<string | undefined, unknown>,
+  outputs: () => Values,
+): Pair[] {
   if (newest.size === 0) return [];
   const corrected = new Map<ModelCall, string>();
   if (newest.has(undefined)) {

@@ -458,3 +458,115 @@ describe('fine-tuning export', () => {
     expect(csv.json().error.details).toEqual([{ field: 'query.model', message: expect.any(String) }]);
   });
 });
+
+describe('preference pairs export (openai-dpo)', () => {
+  /** The chat flow with a system prompt: the pairs' input is every message its call sent. */
+  async function terseFlow(): Promise<void> {
+    const flow = chatFlow('terse');
+    const nodes = flow.nodes.map((node) =>
+      node.id === 'llm' ? { ...node, params: { ...node.params, system: 'Be terse.' } } : node,
+    );
+    expect((await send('POST', '/api/flows', { ...flow, nodes })).statusCode).toBe(201);
+  }
+  async function ask(question: string): Promise<string> {
+    const res = await send('POST', '/api/flows/terse/runs', { inputs: { question } });
+    expect(res.json().status, res.body).toBe('completed');
+    return res.json().runId;
+  }
+  async function fromRuns(body: Record<string, unknown>): Promise<void> {
+    const res = await send('POST', '/api/datasets/qa/items/from-runs', body);
+    expect(res.statusCode, res.body).toBe(201);
+  }
+  const pair = (question: string, preferred: string, rejected: string) => ({
+    input: {
+      messages: [
+        { role: 'system', content: 'Be terse.' },
+        { role: 'user', content: `Q: ${question}` },
+      ],
+    },
+    preferred_output: [{ role: 'assistant', content: preferred }],
+    non_preferred_output: [{ role: 'assistant', content: rejected }],
+  });
+  const jsonLines = (body: string) =>
+    body
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+
+  it('pairs an item whose expected corrects its run’s or node’s answer with that answer, on the messages sent', async () => {
+    await dataset();
+    await terseFlow();
+    fake.enqueue({ text: 'No idea.' }, { text: 'It is A2.' }, { text: 'Fine.' });
+    const whole = await ask('where is A1?');
+    const node = await ask('where is A2?');
+    const plain = await ask('where is A3?');
+    const echo = (await send('POST', '/api/flows/echo/runs', { inputs: { question: 'hello' } })).json().runId;
+    await send('POST', `/api/runs/${whole}/feedback`, { score: -1, correction: 'A1 shipped.' });
+    await send('POST', `/api/runs/${node}/feedback`, { score: -1, nodeId: 'llm', correction: 'A2 is in transit.' });
+    // A correction of the whole run, and one of the llm node.
+    await fromRuns({ runIds: [whole], expected: 'correction' });
+    await fromRuns({ runIds: [node], expected: 'correction', nodeId: 'llm' });
+    // Skipped: the node's own output and a run's own output (nothing corrected), no source run, a run that is gone,
+    // a run without a model call.
+    await fromRuns({ runIds: [node], expected: 'output', nodeId: 'llm' });
+    await fromRuns({ runIds: [plain], expected: 'output' });
+    const items = [
+      { input: { question: 'where?' }, expected: 'Here.' },
+      { input: { question: 'gone' }, expected: 'Gone.', sourceRunId: 'r_000000000000000000000000' },
+      { input: { question: 'hello' }, expected: 'Hi!', sourceRunId: echo },
+    ];
+    expect((await send('POST', '/api/datasets/qa/items', { items })).statusCode).toBe(201);
+
+    const res = await send('GET', '/api/datasets/qa/export?format=openai-dpo');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toContain('application/jsonl');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="qa-openai-dpo.jsonl"');
+    const lines = jsonLines(res.body);
+    expect(lines).toEqual([
+      pair('where is A1?', 'A1 shipped.', 'No idea.'),
+      pair('where is A2?', 'A2 is in transit.', 'It is A2.'),
+    ]);
+    // The same pairs as the runs export makes of the corrections given as feedback.
+    expect(jsonLines((await send('GET', '/api/runs/export?format=openai-dpo&flowId=terse')).body)).toEqual(lines);
+    expect(res.headers['x-flowloom-examples']).toBe('2');
+    expect(res.headers['x-flowloom-skipped']).toBe('5');
+    // Tokens by the model each call used (the flow's gpt-4o-mini), or by `model`.
+    const counts = lines.map((line) => exampleTokens(line, 'gpt-4o-mini'));
+    expect(Number(res.headers['x-flowloom-tokens'])).toBe(counts.reduce((a, b) => a + b, 0));
+    expect(Number(res.headers['x-flowloom-max-example-tokens'])).toBe(Math.max(...counts));
+    const older = await send('GET', '/api/datasets/qa/export?format=openai-dpo&model=gpt-3.5-turbo');
+    expect(Number(older.headers['x-flowloom-tokens'])).toBe(
+      lines.reduce((sum, line) => sum + exampleTokens(line, 'gpt-3.5-turbo'), 0),
+    );
+    expect(checkTrainingFile(res.body)).toMatchObject({ summary: { format: 'dpo', examples: 2 } });
+
+    // An item edited to say what the run answered makes no pair any more.
+    const listed = (await send('GET', '/api/datasets/qa/items')).json().items as { id: string; sourceRunId?: string }[];
+    const first = listed.find((item) => item.sourceRunId === whole)?.id;
+    expect((await send('PATCH', `/api/datasets/qa/items/${first}`, { expected: 'No idea.' })).statusCode).toBe(200);
+    const edited = await send('GET', '/api/datasets/qa/export?format=openai-dpo');
+    expect(jsonLines(edited.body)).toEqual([lines[1]]);
+    expect(edited.headers['x-flowloom-skipped']).toBe('6');
+  });
+
+  it('answers an empty file when no item makes a pair', async () => {
+    await dataset();
+    await terseFlow();
+    const empty = await send('GET', '/api/datasets/qa/export?format=openai-dpo');
+    expect(empty.statusCode).toBe(200);
+    expect(empty.body).toBe('');
+    expect(empty.headers).toMatchObject({ 'x-flowloom-examples': '0', 'x-flowloom-skipped': '0' });
+    await fromRuns({ runIds: [await ask('anyone?')], expected: 'output' });
+    const items = [{ input: { question: 'where?' }, expected: 'Here.' }];
+    expect((await send('POST', '/api/datasets/qa/items', { items })).statusCode).toBe(201);
+    const res = await send('GET', '/api/datasets/qa/export?format=openai-dpo');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.body).toBe('');
+    expect(res.headers).toMatchObject({
+      'x-flowloom-examples': '0',
+      'x-flowloom-tokens': '0',
+      'x-flowloom-max-example-tokens': '0',
+      'x-flowloom-skipped': '2',
+    });
+  });
+});

@@ -203,7 +203,11 @@ export const datasets: FastifyPluginAsyncTypebox = async (app) => {
           'is text, else the JSON of the inputs; the expected output as the assistant turn), each line checked ' +
           'against the format; counts in headers `x-flowloom-examples`, `x-flowloom-tokens` (the tokenizer of ' +
           '`model`, default gpt-4o-mini), `x-flowloom-max-example-tokens`, `x-flowloom-skipped` (items without an ' +
-          'expected output). An item whose messages do not fit is a 400 naming `items.<itemId>.input.messages`.',
+          'expected output). An item whose messages do not fit is a 400 naming `items.<itemId>.input.messages`. ' +
+          '`openai-dpo`: `{input, preferred_output, non_preferred_output}` pairs from items made from runs ' +
+          '(`sourceRunId`, `sourceNodeId`) whose expected output differs from what the run or node answered: the ' +
+          'messages and tools that model call sent, `expected` preferred to the answer; the same headers, ' +
+          '`x-flowloom-skipped` counting the items that make no pair (tokens by `model`, else each call’s model).',
         params: DatasetParams,
         querystring: ExportQuery,
         response: { 200: Type.String({ description: 'The file' }), ...errorResponses },

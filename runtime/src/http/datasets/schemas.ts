@@ -145,11 +145,12 @@ export const ImportResponse = Type.Object({ dataset: DatasetSchema, added: Type.
 export const ExportQuery = Type.Object(
   {
     format: Type.Optional(
-      Type.Union([Type.Literal('jsonl'), Type.Literal('csv'), Type.Literal('openai-sft')], {
+      Type.Union([Type.Literal('jsonl'), Type.Literal('csv'), Type.Literal('openai-sft'), Type.Literal('openai-dpo')], {
         default: 'jsonl',
         description:
           'jsonl and csv: the items (they import back); openai-sft: OpenAI supervised fine-tuning JSONL, an example ' +
-          'per item with an expected output',
+          'per item with an expected output; openai-dpo: OpenAI preference pairs, from items made from runs whose ' +
+          "expected output corrects the run's (or node's) answer",
       }),
     ),
     split: Type.Optional(Split),
@@ -157,7 +158,9 @@ export const ExportQuery = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 200,
-        description: 'openai-sft: the model whose tokenizer counts the tokens (default gpt-4o-mini)',
+        description:
+          'openai-sft and openai-dpo: the model whose tokenizer counts the tokens (default: gpt-4o-mini for ' +
+          'openai-sft, the model each pair’s call used for openai-dpo)',
       }),
     ),
   },
