@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expectAccessible } from '../fixtures/a11y';
 import { expect, flowFixture, putFlow, test } from '../fixtures/editor';
 
@@ -86,7 +87,10 @@ test("charts an experiment's evaluation scores and downloads its DPO pairs: the 
   await expectAccessible(page, 'the fine-tuning form with pairs from an experiment');
 });
 
-test('exports a dataset for fine-tuning from its page, with its counts', async ({ page, request }) => {
+test('exports a dataset for fine-tuning from its page, with its counts, and its corrected runs as DPO pairs', async ({
+  page,
+  request,
+}) => {
   const dataset = await (await request.post('/api/datasets', { data: { name: 'Tuning set' } })).json();
   const items = [
     { input: { question: 'Where is A1?' }, expected: 'Shipped.' },
@@ -101,4 +105,41 @@ test('exports a dataset for fine-tuning from its page, with its counts', async (
   await expect(page.getByTestId('dataset-finetune-counts')).toContainText('1 item(s) without an expected output');
   const file = await download;
   expect(file.suggestedFilename()).toBe(`${dataset.id}-openai-sft.jsonl`);
+
+  // Runs whose answers were corrected, added with their corrections: DPO pairs, the correction preferred.
+  const flowId = 'tuning-chat';
+  await putFlow(request, flowFixture('chat', flowId));
+  const runIds: string[] = [];
+  for (const question of ['Where is order A1001?', 'Can I return a lamp?']) {
+    const run = await (await request.post(`/api/flows/${flowId}/runs`, { data: { inputs: { question } } })).json();
+    expect(run.status).toBe('completed');
+    const feedback = await request.post(`/api/runs/${run.runId}/feedback`, {
+      data: { score: -1, correction: `Corrected: ${question}` },
+    });
+    expect(feedback.status()).toBe(201);
+    runIds.push(run.runId);
+  }
+  const added = await request.post(`/api/datasets/${dataset.id}/items/from-runs`, {
+    data: { runIds, expected: 'correction' },
+  });
+  expect(added.status()).toBe(201);
+  await page.reload();
+  const pairs = page.waitForEvent('download');
+  await page.getByTestId('export-openai-dpo').click();
+  await expect(page.getByTestId('dataset-finetune-counts')).toContainText('2 preference pairs');
+  await expect(page.getByTestId('dataset-finetune-counts')).toContainText(
+    '3 item(s) without a run answer they correct',
+  );
+  const pairsFile = await pairs;
+  expect(pairsFile.suggestedFilename()).toBe(`${dataset.id}-openai-dpo.jsonl`);
+  const lines = readFileSync(await pairsFile.path(), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  expect(lines.map((line) => line.preferred_output)).toEqual([
+    [{ role: 'assistant', content: 'Corrected: Where is order A1001?' }],
+    [{ role: 'assistant', content: 'Corrected: Can I return a lamp?' }],
+  ]);
+  expect(lines[0].input.messages.at(-1).content).toContain('Where is order A1001?');
+  await expectAccessible(page, 'the dataset page after a DPO export');
 });

@@ -5,7 +5,7 @@ import { preview, timeAgo } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { navigate } from '../ui/router';
 import { useDocumentTitle } from '../ui/use-document-title';
-import { type Dataset, type DatasetItem, datasetsApi } from './api';
+import { type Dataset, type DatasetItem, datasetsApi, type FineTuningFormat } from './api';
 import { ImportDialog } from './ImportDialog';
 import { ItemDialog } from './ItemDialog';
 import '../ui/page.css';
@@ -188,15 +188,19 @@ function DatasetDetail({ id }: { id: string }) {
     }
   };
 
-  const exportForFineTuning = async () => {
+  const exportForFineTuning = async (format: FineTuningFormat) => {
     setFineTuning(null);
     try {
-      const file = await datasetsApi.exportFineTuning(id);
-      download(`${id}-openai-sft.jsonl`, file.text, 'application/jsonl');
+      const file = await datasetsApi.exportFineTuning(id, format);
+      download(`${id}-${format}.jsonl`, file.text, 'application/jsonl');
       setError(null);
+      const [made, left] =
+        format === 'openai-sft'
+          ? ['fine-tuning examples', 'without an expected output']
+          : ['preference pairs', 'without a run answer they correct'];
       setFineTuning(
-        `${file.examples} fine-tuning examples, ${file.tokens.toLocaleString()} tokens` +
-          (file.skipped > 0 ? `; ${file.skipped} item(s) without an expected output left out` : ''),
+        `${file.examples} ${made}, ${file.tokens.toLocaleString()} tokens` +
+          (file.skipped > 0 ? `; ${file.skipped} item(s) ${left} left out` : ''),
       );
     } catch (err) {
       setError(errorText(err));
@@ -244,11 +248,20 @@ function DatasetDetail({ id }: { id: string }) {
         <button
           type="button"
           className="btn btn-ghost"
-          onClick={() => void exportForFineTuning()}
+          onClick={() => void exportForFineTuning('openai-sft')}
           title="OpenAI supervised fine-tuning JSONL: each item's input as the user turn, its expected output as the answer"
           data-testid="export-openai-sft"
         >
           Export for fine-tuning
+        </button>
+        <button
+          type="button"
+          className="btn btn-ghost"
+          onClick={() => void exportForFineTuning('openai-dpo')}
+          title="OpenAI DPO preference pairs: each item taken from a run whose expected output corrects the run's answer, on the messages the model was sent"
+          data-testid="export-openai-dpo"
+        >
+          Export DPO pairs
         </button>
         <a className="btn btn-ghost" href={`#/experiments?dataset=${encodeURIComponent(id)}`}>
           New experiment…

@@ -80,11 +80,12 @@ export const datasetsApi = {
     return response.text();
   },
   /**
-   * The dataset as OpenAI supervised fine-tuning JSONL (an example per item with an expected output) and its counts;
-   * the server's message when items do not make examples (it names them).
+   * The dataset as OpenAI fine-tuning JSONL and its counts: supervised (an example per item with an expected output)
+   * or preference pairs (per item made from a run whose expected corrects the run's answer); the server's message
+   * when items do not make examples (it names them).
    */
-  exportFineTuning: async (id: string): Promise<FineTuningFile> => {
-    const response = await fetch(`/api/datasets/${enc(id)}/export?format=openai-sft`, { headers: authHeaders() });
+  exportFineTuning: async (id: string, format: FineTuningFormat = 'openai-sft'): Promise<FineTuningFile> => {
+    const response = await fetch(`/api/datasets/${enc(id)}/export?format=${format}`, { headers: authHeaders() });
     if (!response.ok) {
       const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
       throw new Error(body?.error?.message ?? `export failed: HTTP ${response.status}`);
@@ -99,11 +100,14 @@ export const datasetsApi = {
   },
 };
 
+/** Supervised examples, or DPO preference pairs. */
+export type FineTuningFormat = 'openai-sft' | 'openai-dpo';
+
 /** A dataset's fine-tuning file and the counts its export reports. */
 export interface FineTuningFile {
   text: string;
   examples: number;
   tokens: number;
-  /** Items without an expected output, left out. */
+  /** Items that make no example (no expected output; for pairs, no corrected run answer), left out. */
   skipped: number;
 }
