@@ -127,6 +127,32 @@ function download(name: string, text: string, type: string): void {
 
 type Dialog = { kind: 'import' } | { kind: 'item'; item?: DatasetItem } | null;
 
+/** The fine-tuning files a dataset exports to: the button, and how its counts read. */
+const FINE_TUNING_EXPORTS: readonly {
+  format: FineTuningFormat;
+  label: string;
+  title: string;
+  made: string;
+  left: string;
+}[] = [
+  {
+    format: 'openai-sft',
+    label: 'Export for fine-tuning',
+    title: "OpenAI supervised fine-tuning JSONL: each item's input as the user turn, its expected output as the answer",
+    made: 'fine-tuning examples',
+    left: 'without an expected output',
+  },
+  {
+    format: 'openai-dpo',
+    label: 'Export DPO pairs',
+    title:
+      "OpenAI DPO preference pairs: each item taken from a run whose expected output corrects the run's answer, on " +
+      'the messages the model was sent',
+    made: 'preference pairs',
+    left: 'without a run answer they correct',
+  },
+];
+
 function DatasetDetail({ id }: { id: string }) {
   const [dataset, setDataset] = useState<Dataset | null>(null);
   const [items, setItems] = useState<DatasetItem[]>([]);
@@ -188,16 +214,12 @@ function DatasetDetail({ id }: { id: string }) {
     }
   };
 
-  const exportForFineTuning = async (format: FineTuningFormat) => {
+  const exportForFineTuning = async ({ format, made, left }: (typeof FINE_TUNING_EXPORTS)[number]) => {
     setFineTuning(null);
     try {
       const file = await datasetsApi.exportFineTuning(id, format);
       download(`${id}-${format}.jsonl`, file.text, 'application/jsonl');
       setError(null);
-      const [made, left] =
-        format === 'openai-sft'
-          ? ['fine-tuning examples', 'without an expected output']
-          : ['preference pairs', 'without a run answer they correct'];
       setFineTuning(
         `${file.examples} ${made}, ${file.tokens.toLocaleString()} tokens` +
           (file.skipped > 0 ? `; ${file.skipped} item(s) ${left} left out` : ''),
@@ -245,24 +267,18 @@ function DatasetDetail({ id }: { id: string }) {
         <button type="button" className="btn btn-ghost" onClick={() => void exportAs('csv')} data-testid="export-csv">
           Export CSV
         </button>
-        <button
-          type="button"
-          className="btn btn-ghost"
-          onClick={() => void exportForFineTuning('openai-sft')}
-          title="OpenAI supervised fine-tuning JSONL: each item's input as the user turn, its expected output as the answer"
-          data-testid="export-openai-sft"
-        >
-          Export for fine-tuning
-        </button>
-        <button
-          type="button"
-          className="btn btn-ghost"
-          onClick={() => void exportForFineTuning('openai-dpo')}
-          title="OpenAI DPO preference pairs: each item taken from a run whose expected output corrects the run's answer, on the messages the model was sent"
-          data-testid="export-openai-dpo"
-        >
-          Export DPO pairs
-        </button>
+        {FINE_TUNING_EXPORTS.map((file) => (
+          <button
+            key={file.format}
+            type="button"
+            className="btn btn-ghost"
+            onClick={() => void exportForFineTuning(file)}
+            title={file.title}
+            data-testid={`export-${file.format}`}
+          >
+            {file.label}
+          </button>
+        ))}
         <a className="btn btn-ghost" href={`#/experiments?dataset=${encodeURIComponent(id)}`}>
           New experiment…
         </a>
