@@ -193,3 +193,27 @@ for (const name of [
     await expect(page.locator('.react-flow__node').first()).toBeVisible();
     expect(overlapping(await nodeBoxes(page))).toEqual([]);
   });
+
+test('the inspector connects an input from its list, which is filled when used and always names what is connected', async ({
+  page,
+  request,
+  editor,
+}) => {
+  await putFlow(request, flowFixture('chat', 'e2e-connections'));
+  await editor.open('e2e-connections');
+  await editor.select('llm');
+  const prompt = page.getByTestId('connect-prompt').locator('select');
+  // Before it is used the list holds "Not connected" and the connected source only, named as in the full list.
+  await expect(prompt.locator('option')).toHaveCount(2);
+  await expect(prompt.locator('option:checked')).toHaveText('prompt · prompt (text)');
+  await prompt.focus();
+  await expect.poll(() => prompt.locator('option').count()).toBeGreaterThan(2);
+  await expect(prompt.locator('option:checked')).toHaveText('prompt · prompt (text)');
+  await prompt.selectOption({ label: 'question · value (text)' });
+  await expect(page.getByTestId('announcer')).toContainText('Connected question.value to llm.prompt');
+  await expect(editor.saveStatus()).toHaveAttribute('data-state', 'saved');
+  const stored = await (await request.get('/api/flows/e2e-connections')).json();
+  expect(
+    stored.edges.filter((e: { target: string; targetPort: string }) => e.target === 'llm' && e.targetPort === 'prompt'),
+  ).toMatchObject([{ source: 'question', sourcePort: 'value' }]);
+});

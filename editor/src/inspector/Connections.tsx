@@ -49,6 +49,17 @@ export function Connections({ node }: { node: FlowCanvasNode }) {
   );
 }
 
+/**
+ * A large flow offers hundreds of sources per port: the options are put in the list when it is first focused or
+ * pressed (before it opens), not each time the inspector shows a node (500 nodes: about a thousand option elements
+ * per llm node).
+ */
+function useShownOnUse(): [boolean, { onFocus: () => void; onPointerDown: () => void }] {
+  const [isShown, setShown] = useState(false);
+  const show = () => setShown(true);
+  return [isShown, { onFocus: show, onPointerDown: show }];
+}
+
 const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string; port: PortSpec }) {
   // A string, so that the list re-renders only when the choices change, not on every drag. The selector runs on every
   // store change (each streamed token of a run too): the list is worked out again only when the graph changed.
@@ -65,6 +76,7 @@ const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string
     useShallow((s) => s.edges.filter((e) => e.target === nodeId && e.targetHandle === port.name)),
   );
   const disconnect = useEditor((s) => s.disconnect);
+  const [isShown, handlers] = useShownOnUse();
   const id = `connect-${nodeId}-${port.name}`;
   const label = (
     <FieldLabelRow htmlFor={id} label={port.name} isRequired={port.required}>
@@ -102,7 +114,7 @@ const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string
 
   const current = incoming[0];
   const value = current ? choiceValue(current.source, current.sourceHandle) : NOT_CONNECTED;
-  const isListed = current === undefined || choices.some((c) => choiceValue(c.source, c.sourceHandle) === value);
+  const listed = current && choices.find((c) => choiceValue(c.source, c.sourceHandle) === value);
   return (
     <div className="field" data-testid={`connect-${port.name}`}>
       {label}
@@ -111,27 +123,31 @@ const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string
         className="input"
         value={value}
         aria-required={port.required || undefined}
+        {...handlers}
         onChange={(e) => {
           if (e.target.value === NOT_CONNECTED) disconnect(incoming.map((edge) => edge.id));
           else connectFrom(e.target.value, nodeId, port.name);
         }}
       >
         <option value={NOT_CONNECTED}>Not connected</option>
-        {/* An edge the rules would now refuse (its source's type changed) still shows what it is. */}
-        {current && !isListed ? (
-          <option value={value}>
-            {current.source} · {current.sourceHandle}
-          </option>
+        {/* The connected source shows before the list is filled, and an edge the rules would now refuse (its
+            source's type changed) still shows what it is. */}
+        {current && !(listed && isShown) ? (
+          <option value={value}>{listed ? choiceText(listed) : `${current.source} · ${current.sourceHandle}`}</option>
         ) : null}
-        {choices.map((c) => (
-          <option key={`${c.source}.${c.sourceHandle}`} value={choiceValue(c.source, c.sourceHandle)}>
-            {choiceText(c)}
-          </option>
-        ))}
+        {isShown ? <ChoiceOptions choices={choices} /> : null}
       </select>
     </div>
   );
 });
+
+function ChoiceOptions({ choices }: { choices: readonly SourceChoice[] }) {
+  return choices.map((c) => (
+    <option key={`${c.source}.${c.sourceHandle}`} value={choiceValue(c.source, c.sourceHandle)}>
+      {choiceText(c)}
+    </option>
+  ));
+}
 
 /** A port that collects many edges: pick one more source, then Connect (arrowing through the list adds nothing). */
 function AddSource({
@@ -146,15 +162,12 @@ function AddSource({
   port: PortSpec;
 }) {
   const [picked, setPicked] = useState(NOT_CONNECTED);
+  const [isShown, handlers] = useShownOnUse();
   return (
     <div className="connection-add">
-      <select id={id} className="input" value={picked} onChange={(e) => setPicked(e.target.value)}>
+      <select id={id} className="input" value={picked} onChange={(e) => setPicked(e.target.value)} {...handlers}>
         <option value={NOT_CONNECTED}>Add a source…</option>
-        {choices.map((c) => (
-          <option key={`${c.source}.${c.sourceHandle}`} value={choiceValue(c.source, c.sourceHandle)}>
-            {choiceText(c)}
-          </option>
-        ))}
+        {isShown ? <ChoiceOptions choices={choices} /> : null}
       </select>
       <button
         type="button"
