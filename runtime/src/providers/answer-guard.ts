@@ -145,10 +145,13 @@ function watchBody(
       }
       if (!probe.hasDone) {
         const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-        probe.hasDone =
-          bytes.includes(DONE_BYTES) ||
-          (tail !== undefined && Buffer.concat([tail, bytes.subarray(0, DONE_BYTES.length - 1)]).includes(DONE_BYTES));
-        tail = Buffer.from(bytes.subarray(Math.max(0, bytes.length - (DONE_BYTES.length - 1))));
+        // The marker may span any number of small chunks: look in the previous bytes joined with this chunk, and keep
+        // the last bytes of that join (not of this chunk alone) for the next one.
+        const seen = tail === undefined ? bytes : Buffer.concat([tail, bytes.subarray(0, DONE_BYTES.length - 1)]);
+        probe.hasDone = bytes.includes(DONE_BYTES) || seen.includes(DONE_BYTES);
+        const joined =
+          tail === undefined || bytes.length >= DONE_BYTES.length - 1 ? bytes : Buffer.concat([tail, bytes]);
+        tail = Buffer.from(joined.subarray(Math.max(0, joined.length - (DONE_BYTES.length - 1))));
       }
       return result;
     },

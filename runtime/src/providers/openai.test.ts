@@ -384,6 +384,9 @@ describe('the stream guard', () => {
     const { text, probe } = await read(parts);
     expect(text).toBe(parts.join(''));
     expect(probe).toEqual({ bytes: Buffer.byteLength(parts.join('')), sample: parts.join(''), hasDone: true });
+    // Split over three and more chunks too, down to a byte each.
+    expect((await read(['data: {"choices":[]}\n\n', 'data: [', 'DO', 'NE]\n\n'])).probe?.hasDone).toBe(true);
+    expect((await read([...'data: [DONE]\n\n'])).probe?.hasDone).toBe(true);
   });
 
   it('does not take "[DONE]" inside a chunk\'s text for the marker, and fails past the limit', async () => {
