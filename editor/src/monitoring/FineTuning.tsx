@@ -2,6 +2,7 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { type Experiment, experimentsApi } from '../experiments/api';
 import { formatTokens, timeAgo } from '../ui/format';
 import { type ExportCounts, type FineTuneFilters, type FineTuneJob, fineTuneApi } from './api';
+import { pairSources } from './pair-sources';
 import { SelectField } from './SelectField';
 
 /**
@@ -34,13 +35,16 @@ export function FineTuning({ flowId }: { flowId?: string }) {
 
   const reload = useCallback(async () => {
     try {
-      const [found, finished] = await Promise.all([fineTuneApi.jobs(), experimentsApi.list()]);
+      const [found, listed] = await Promise.all([fineTuneApi.jobs(), experimentsApi.list()]);
       setJobs(found);
-      setExperiments(finished.filter((experiment) => experiment.status === 'completed'));
+      const offered = pairSources(listed, flowId);
+      setExperiments(offered);
+      // Another flow's page: an experiment chosen on the last one may not be offered here.
+      setPairsFrom((chosen) => (offered.some((e) => e.experimentId === chosen) ? chosen : ''));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
-  }, []);
+  }, [flowId]);
   useEffect(() => {
     void reload();
   }, [reload]);

@@ -218,6 +218,7 @@ export class DatasetService {
       }
       let expected: unknown;
       if (request.expected === 'correction') {
+        // The feedback is in the order last written: the newest correction is the last (a replaced one counts as new).
         const correction = feedback
           .filter((f) => f.runId === runId && f.correction !== undefined && f.nodeId === request.nodeId)
           .at(-1)?.correction;

@@ -2,13 +2,17 @@ import { AppError } from '@flowloom/nodes';
 import type { DatasetItem } from '../store/types.js';
 import { exampleProblem, type SupervisedExample, type TrainingMessage } from './format.js';
 import { type WrittenExamples, writeExamples } from './jsonl.js';
+import { answerText } from './preferences.js';
 
 /** The model whose tokenizer counts a dataset's examples when none is named. */
 export const DEFAULT_TOKEN_MODEL = 'gpt-4o-mini';
 
 /** A dataset as fine-tuning JSONL, with its counts. */
 export interface DatasetExamples extends WrittenExamples {
-  /** Items left out: they make no example (no expected output to learn; for pairs, no corrected run answer). */
+  /**
+   * Items left out: they make no example (no expected output to learn, or no user turn before it; for pairs, no
+   * corrected run answer).
+   */
   skipped: number;
 }
 
@@ -17,35 +21,48 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The turns an item's input gives: its `messages` input as it is (a list of chat messages), else its only input as
- * one user turn when that is text, else the JSON of its inputs as one user turn. Earlier assistant turns get weight 0:
- * only the expected answer is learned.
+ * The turns an item's input gives, the way the llm node sends its inputs (`chatMessages` in nodes): its `messages`
+ * input (a list of chat messages) as it is, then its other inputs as the last user turn: the only one as it is when
+ * it is text (an llm node's span: `prompt`; a whole run: e.g. `question`), else their JSON (an object); no user turn
+ * when there is no other input. Earlier assistant turns get weight 0: only the expected answer is learned. The llm
+ * node's `system` is a param of its flow, not an input: an item has none, and its example no system message (unless
+ * its `messages` have one).
  */
 function inputTurns(input: DatasetItem['input']): TrainingMessage[] {
-  const { messages } = input;
-  if (Array.isArray(messages)) {
-    return messages.map((message) =>
-      isRecord(message) && message.role === 'assistant' && message.weight === undefined
-        ? ({ ...message, weight: 0 } as unknown as TrainingMessage)
-        : (message as unknown as TrainingMessage),
-    );
-  }
-  const values = Object.values(input);
+  const { messages, ...others } = input;
+  const turns = Array.isArray(messages)
+    ? messages.map((message) =>
+        isRecord(message) && message.role === 'assistant' && message.weight === undefined
+          ? ({ ...message, weight: 0 } as unknown as TrainingMessage)
+          : (message as unknown as TrainingMessage),
+      )
+    : [];
+  const rest = Array.isArray(messages) ? others : input;
+  const values = Object.values(rest).filter((value) => value !== undefined);
+  if (values.length === 0) return turns;
   const only = values.length === 1 ? values[0] : undefined;
-  return [{ role: 'user', content: typeof only === 'string' ? only : JSON.stringify(input) }];
+  return [...turns, { role: 'user', content: typeof only === 'string' ? only : JSON.stringify(rest) }];
 }
 
-/** The assistant turn of an item's expected output: text as it is, anything else as its JSON. */
+/**
+ * The assistant turn of an item's expected output: text as it is, an llm node's outputs (`{text, messages}`, an
+ * object with a text `text`) as that text (`answerText`, as node corrections read), anything else as its JSON.
+ */
 function expectedTurn(expected: unknown): TrainingMessage {
-  return { role: 'assistant', content: typeof expected === 'string' ? expected : JSON.stringify(expected), weight: 1 };
+  return { role: 'assistant', content: answerText(expected) ?? JSON.stringify(expected), weight: 1 };
+}
+
+/** Whether a (checked) example has a user turn: without one there is no question to learn the answer to. */
+function hasUserTurn(example: SupervisedExample): boolean {
+  return example.messages.some((message) => message.role === 'user');
 }
 
 /**
  * A dataset's items as OpenAI supervised fine-tuning examples (`openai-sft`, docs/contracts.md §7): each item's input
- * as the user turn(s), its expected output as the assistant's; items without `expected` are skipped and counted. An
- * item whose `messages` input does not fit OpenAI's format is a VALIDATION_FAILED listing each such item (`field`
- * `items.<itemId>.input.messages`), and nothing is written. Every line is checked before it is written, and counted
- * with `model`'s tokenizer.
+ * as the turns before (`inputTurns`), its expected output as the assistant's (`expectedTurn`); items without
+ * `expected`, and those whose input makes no user turn, are skipped and counted. An item whose `messages` input does
+ * not fit OpenAI's format is a VALIDATION_FAILED listing each such item (`field` `items.<itemId>.input.messages`), and
+ * nothing is written. Every line is checked before it is written, and counted with `model`'s tokenizer.
  */
 export function datasetExamples(items: readonly DatasetItem[], model = DEFAULT_TOKEN_MODEL): DatasetExamples {
   const examples: { item: DatasetItem; example: SupervisedExample }[] = [];
@@ -60,6 +77,10 @@ export function datasetExamples(items: readonly DatasetItem[], model = DEFAULT_T
     const problem = exampleProblem(example);
     if (problem) {
       problems.push({ field: `items.${item.id}.input.messages`, itemId: item.id, message: problem });
+      continue;
+    }
+    if (!hasUserTurn(example)) {
+      skipped++;
       continue;
     }
     examples.push({ item, example });

@@ -71,7 +71,7 @@ export function flowReader(store: Store): (run: ExportRun) => Promise<FlowFile |
   };
 }
 
-/** Feedback of the runs that have some, grouped by run (withdrawn feedback left out; oldest first). */
+/** Feedback of the runs that have some, grouped by run (withdrawn feedback left out; the last written last). */
 async function feedbackByRun(store: Store, runs: readonly ExportRun[]): Promise<Map<string, Feedback[]>> {
   const rated = runs.filter((run) => Number(run.feedbackCount) > 0).map((run) => run.runId);
   const byRun = new Map<string, Feedback[]>();

@@ -58,10 +58,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The answer a node correction gives: text as it is, or an object's `text` (the llm node's answer port). */
-function nodeCorrectionText(correction: unknown): string | undefined {
-  if (typeof correction === 'string') return correction;
-  return isRecord(correction) && typeof correction.text === 'string' ? correction.text : undefined;
+/**
+ * The answer a node's output or correction gives: text as it is, or an object's `text` (the llm node's answer port,
+ * beside its `messages`). Read so for node corrections here and for the expected output of an `openai-sft` item.
+ */
+export function answerText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return isRecord(value) && typeof value.text === 'string' ? value.text : undefined;
 }
 
 /**
@@ -84,7 +87,8 @@ function runCorrections(outputs: Values, correction: unknown): Map<string, strin
 
 /**
  * Corrections of one run given as feedback: the newest correction of each node and of the whole run (`feedback` in
- * the order given) paired as `pairsOfCorrections` says.
+ * the order last written, as `listFeedbackOfRuns` answers it: a replaced feedback is as new as its replacement),
+ * paired as `pairsOfCorrections` says.
  */
 export function correctionPairs(
   calls: readonly ModelCall[],
@@ -118,7 +122,7 @@ export function pairsOfCorrections(
     }
   }
   for (const call of calls) {
-    const text = newest.has(call.nodeId) ? nodeCorrectionText(newest.get(call.nodeId)) : undefined;
+    const text = newest.has(call.nodeId) ? answerText(newest.get(call.nodeId)) : undefined;
     if (text !== undefined) corrected.set(call, text);
   }
   const pairs: Pair[] = [];

@@ -418,6 +418,9 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
         ['r_1', 'fb_3'],
         ['r_2', 'fb_3'],
       ]);
+      // In the order last written: fb_1, replaced (in 2099), after fb_3 given since.
+      const ofRun1 = (await store.listFeedbackOfRuns(['r_1'])).map((f) => f.id);
+      expect(ofRun1).toEqual(['fb_3', 'fb_1']);
     });
 
     it('reads several runs in one call', async () => {

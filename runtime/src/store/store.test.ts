@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FlowFile, TraceEvent } from '@flowloom/nodes';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exportStatements } from './finetune.js';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.js';
 import { DB_FILE, SqliteStore, type SqliteStoreOptions } from './store.js';
 
@@ -147,6 +148,34 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
   throw new Error(`timed out waiting until ${what}`);
 }
+
+describe('fine-tuning export of listed runs', () => {
+  it('looks the listed runs and their events up by id, never scanning, and reads each once', async () => {
+    const store = SqliteStore.open(tempDir(), { writer: 'inline', flushDelayMs: 0 });
+    for (const runId of ['r_1', 'r_2', 'r_3']) {
+      startRun(store, runId);
+      store.enqueueEvent({ ...event(runId, 0, 'node.started'), nodeId: 'a', spanId: `s_${runId}` } as TraceEvent, 1);
+      store.finishRun(runId, 1, { status: 'completed', outputs: {}, endedAt: new Date().toISOString(), durationMs: 1 });
+    }
+    const runs = await store.exportRuns({ runIds: ['r_3', 'r_1', 'r_3', 'r_gone'] });
+    expect(runs.map((run) => [run.runId, run.events.length])).toEqual([
+      ['r_1', 1],
+      ['r_3', 1],
+    ]);
+    // Each of its statements: one step per listed id, then a search of runs and of run_events by run id.
+    for (const sql of Object.values(exportStatements(true))) {
+      const plan = (
+        store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ runIds: '[]', flowId: null, since: null, until: null }) as {
+          detail: string;
+        }[]
+      ).map((row) => row.detail);
+      const tables = plan.filter((detail) => / (r|e)\b/.test(detail) && !detail.includes('feedback'));
+      expect(tables.length, plan.join('\n')).toBeGreaterThan(0);
+      for (const detail of tables) expect(detail, plan.join('\n')).toMatch(/^SEARCH (r|e) USING/);
+    }
+    await store.close();
+  });
+});
 
 describe.each(['thread', 'inline'] as const)('runs, %s writer', (writer) => {
   /** A store of this writer kind that collects background errors; `done` checks the kind held and nothing failed. */

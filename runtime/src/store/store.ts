@@ -149,7 +149,7 @@ function prepareStatements(db: Database.Database) {
     listFeedback: db.prepare('SELECT * FROM feedback WHERE runId = ? AND score IS NOT NULL ORDER BY createdAt, id'),
     listFeedbackOfRuns: db.prepare(
       `SELECT * FROM feedback WHERE runId IN (SELECT value FROM json_each(?)) AND score IS NOT NULL
-       ORDER BY createdAt, id`,
+       ORDER BY updatedAt, createdAt, id`,
     ),
   };
 }

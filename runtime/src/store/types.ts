@@ -570,7 +570,10 @@ export interface Store {
   exportRuns(query: ExportQuery): Promise<ExportRun[]>;
   /** A run's feedback that is not withdrawn, oldest first. */
   listFeedback(runId: string): Promise<Feedback[]>;
-  /** The feedback of several runs that is not withdrawn, in one query, oldest first. */
+  /**
+   * The feedback of several runs that is not withdrawn, in one query, in the order it was last written (`updatedAt`:
+   * a replaced feedback is as new as its replacement), the newest last.
+   */
   listFeedbackOfRuns(runIds: readonly string[]): Promise<Feedback[]>;
   /**
    * Runs left `running`/`queued` by a process of this machine that is gone (crash, kill -9) become `failed` with

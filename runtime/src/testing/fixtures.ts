@@ -88,6 +88,12 @@ export async function storedRows(
   throw new Error(`no rows to read from a ${store.kind} store`);
 }
 
+/** Resolves once the clock has moved on a millisecond: what is written after it has a later timestamp. */
+export async function nextMillisecond(): Promise<void> {
+  const now = Date.now();
+  while (Date.now() === now) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 /** Resolves with an experiment's final status, however soon it ends (at once when it has ended). */
 export function experimentEnded(app: App, id: string): Promise<string> {
   return new Promise((resolve) => {

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import type { FlowFile } from '@flowloom/nodes';
 import { checkTrainingFile, type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exampleTokens } from '../../finetune/tokens.js';
-import { chatFlow, echoFlow, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import { chatFlow, echoFlow, nextMillisecond, startTestApp, type TestApp } from '../../testing/fixtures.js';
 
 // Datasets over HTTP with the real store (docs/contracts.md §7).
 
@@ -136,6 +138,21 @@ describe('items from runs', () => {
       expected: 'correction',
     });
     expect(fromCorrection.json().items[0]).toMatchObject({ input: { question: 'ping' }, expected: 'pong' });
+    // The correction written last counts: a feedback replaced after another was given is the newer one.
+    for (const [id, correction] of [
+      ['b', 'Y'],
+      ['a', 'X'],
+      ['b', 'Z (newest)'],
+    ]) {
+      await nextMillisecond();
+      const given = await send('POST', `/api/runs/${chat.runId}/feedback`, { id, score: -1, correction });
+      expect(given.statusCode).toBe(201);
+    }
+    const newest = await send('POST', '/api/datasets/qa/items/from-runs', {
+      runIds: [chat.runId],
+      expected: 'correction',
+    });
+    expect(newest.json().items[0]).toMatchObject({ expected: 'Z (newest)' });
 
     const span = await send('POST', '/api/datasets/qa/items/from-runs', {
       runIds: [chat.runId],
@@ -149,7 +166,7 @@ describe('items from runs', () => {
       sourceRunId: chat.runId,
       sourceNodeId: 'prompt',
     });
-    expect((await send('GET', '/api/datasets/qa')).json().itemCount).toBe(4);
+    expect((await send('GET', '/api/datasets/qa')).json().itemCount).toBe(5);
   });
 
   it('reads the runs and their feedback in one query each, and events only for a node’s span', async () => {
@@ -430,6 +447,76 @@ describe('fine-tuning export', () => {
         .map((line) => JSON.parse(line)),
     ).toEqual([lines[1]]);
     expect(train.headers['x-flowloom-skipped']).toBe('0');
+  });
+
+  it("makes an llm node's span the turns it sent and its text the answer; skips items with no user turn", async () => {
+    await dataset();
+    const flow = JSON.parse(
+      readFileSync(new URL('../../../../flows/chat-history.flow.json', import.meta.url), 'utf8'),
+    ) as FlowFile;
+    expect((await send('POST', '/api/flows', flow)).statusCode).toBe(201);
+    const history = [
+      { role: 'user', content: 'hi, I am Ada' },
+      { role: 'assistant', content: 'Hello Ada.' },
+    ];
+    const runIds: string[] = [];
+    for (const inputs of [{ question: 'where is A1?' }, { question: 'and A2?', history }]) {
+      const res = await send('POST', '/api/flows/chat-history/runs', { inputs });
+      expect(res.json().status).toBe('completed');
+      runIds.push(res.json().runId);
+    }
+    const fromSpans = await send('POST', '/api/datasets/qa/items/from-runs', {
+      runIds,
+      expected: 'output',
+      nodeId: 'llm',
+    });
+    expect(fromSpans.statusCode, fromSpans.body).toBe(201);
+    // The span's inputs and outputs as they are: the llm node's prompt and messages, its text and messages.
+    expect(fromSpans.json().items[0]).toMatchObject({
+      input: { prompt: 'where is A1?', messages: [] },
+      expected: { text: 'echo: where is A1?', messages: expect.any(Array) },
+    });
+    const items = [
+      // A whole run's `messages` input beside another input: the conversation, then that input as the user turn.
+      { id: 'run', input: { messages: history, question: 'and A3?' }, expected: 'In transit.' },
+      // No user turn to answer: left out and counted.
+      { id: 'mute', input: { messages: [{ role: 'system', content: 'Be terse.' }] }, expected: 'Hm.' },
+      { id: 'empty', input: {}, expected: 'Hm.' },
+    ];
+    expect((await send('POST', '/api/datasets/qa/items', { items })).statusCode).toBe(201);
+    const res = await send('GET', '/api/datasets/qa/export?format=openai-sft');
+    expect(res.statusCode, res.body).toBe(200);
+    const earlier = [history[0], { ...history[1], weight: 0 }];
+    expect(
+      res.body
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      {
+        messages: [
+          { role: 'user', content: 'where is A1?' },
+          { role: 'assistant', content: 'echo: where is A1?', weight: 1 },
+        ],
+      },
+      {
+        messages: [
+          ...earlier,
+          { role: 'user', content: 'and A2?' },
+          { role: 'assistant', content: 'echo: and A2?', weight: 1 },
+        ],
+      },
+      {
+        messages: [
+          ...earlier,
+          { role: 'user', content: 'and A3?' },
+          { role: 'assistant', content: 'In transit.', weight: 1 },
+        ],
+      },
+    ]);
+    expect(res.headers['x-flowloom-examples']).toBe('3');
+    expect(res.headers['x-flowloom-skipped']).toBe('2');
+    expect(checkTrainingFile(res.body)).toMatchObject({ summary: { examples: 3 } });
   });
 
   it('refuses items whose messages do not fit, naming each; an empty dataset is an empty file', async () => {

@@ -4,7 +4,14 @@ import { checkTrainingFile, type FakeOpenAI, startFakeOpenAI } from '@flowloom/t
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exampleProblem } from '../../finetune/format.js';
 import { countTokens, encodingFor } from '../../finetune/tokens.js';
-import { chatFlow, experimentEnded, flowOf, startTestApp, type TestApp } from '../../testing/fixtures.js';
+import {
+  chatFlow,
+  experimentEnded,
+  flowOf,
+  nextMillisecond,
+  startTestApp,
+  type TestApp,
+} from '../../testing/fixtures.js';
 
 // Fine-tuning data and jobs (docs/contracts.md §7): runs → OpenAI fine-tuning JSONL (supervised and DPO), checked and
 // counted; the file uploaded and a job started through the openai SDK against the fake OpenAI server.
@@ -218,6 +225,20 @@ describe('DPO pairs from corrections', () => {
     expect((await exported('format=openai-dpo&flowId=history')).lines).toEqual([
       pair('where is A1?', 'A1 shipped yesterday.', 'No idea.'),
     ]);
+  });
+
+  it('counts the correction written last: a replaced feedback is newer than one given after it first was', async () => {
+    fake.enqueue({ text: 'No idea.' });
+    const runId = await run('history', { question: 'where is A1?' });
+    for (const [id, correction] of [
+      ['a', 'X'],
+      ['b', 'Y'],
+      ['a', 'Z (newest)'],
+    ]) {
+      await nextMillisecond();
+      expect((await post(`/api/runs/${runId}/feedback`, { id, score: -1, correction })).statusCode).toBe(201);
+    }
+    expect((await exported('format=openai-dpo')).lines).toEqual([pair('where is A1?', 'Z (newest)', 'No idea.')]);
   });
 
   it('keeps the thumbs pairs beside the corrections, and a node correction names its node', async () => {

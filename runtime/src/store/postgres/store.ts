@@ -463,7 +463,7 @@ export class PostgresStore implements Store {
   async listFeedbackOfRuns(runIds: readonly string[]): Promise<Feedback[]> {
     const rows = await this.#db.query<FeedbackRow>(
       `SELECT ${FEEDBACK_COLUMNS} FROM feedback WHERE run_id = ANY($1::text[]) AND score IS NOT NULL
-       ORDER BY created_at, id`,
+       ORDER BY updated_at, created_at, id`,
       [runIds],
     );
     return rows.map(toFeedback);
