@@ -182,6 +182,40 @@ test('axe: the chat widget closed and open', async ({ page, request, baseURL }) 
   await expectAccessible(page, 'the widget, open');
 });
 
+test('axe: the Knowledge page with a preview, documents, chunks and query results, in dark and light', async ({
+  page,
+  request,
+}) => {
+  const name = 'a11y-kb';
+  await request.delete(`/api/collections/${name}`);
+  const guide = '# Billing\nInvoices are emailed monthly.\n\n# Account\nReset your password in Account settings.';
+  expect(
+    (
+      await request.post(`/api/collections/${name}/documents`, { data: { files: [{ name: 'guide.md', text: guide }] } })
+    ).status(),
+  ).toBe(200);
+  for (const scheme of ['dark', 'light'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto('/#/knowledge');
+    await expect(page.getByTestId(`collection-${name}`)).toBeVisible();
+    await expectAccessible(page, `the Knowledge page, ${scheme}`);
+    await page.getByTestId(`collection-${name}`).click();
+    await page.getByTestId('upload-files').setInputFiles({
+      name: 'faq.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('Refunds are prorated.\n\nInvoices are monthly.'),
+    });
+    await page.getByTestId('preview-chunks').click();
+    await expect(page.getByTestId('chunk-preview')).toBeVisible();
+    await page.getByTestId('browse-guide.md').click();
+    await expect(page.getByTestId('stored-chunk')).toHaveCount(2);
+    await page.getByTestId('test-query').fill('password');
+    await page.getByTestId('run-query').click();
+    await expect(page.getByTestId('query-result').first()).toBeVisible();
+    await expectAccessible(page, `a collection with a preview, chunks and results, ${scheme}`);
+  }
+});
+
 test('axe in the light theme: the flows, keys and editor pages, a code field, the run, trace and publish', async ({
   page,
   request,

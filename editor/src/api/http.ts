@@ -96,6 +96,8 @@ export interface RunAccepted {
 export interface Collection {
   name: string;
   count?: number;
+  /** The embedder that built it (`local`, `openai:<model>`), null when unknown. */
+  embedder?: string | null;
 }
 
 const enc = encodeURIComponent;

@@ -1,5 +1,6 @@
 import type { ParamKind, ParamSpec } from '@flowloom/nodes/spec';
 import { type ComponentProps, type ComponentType, lazy, Suspense, useState } from 'react';
+import { refreshCollections } from '../knowledge/collections-store';
 import { ChoiceSelect } from './ChoiceSelect';
 import { FlowPicker } from './FlowPicker';
 
@@ -244,6 +245,7 @@ export function LineInput({
           param.kind === 'collection' ? 'Pick a collection' : param.kind === 'model' ? 'Model name' : undefined
         }
         onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
+        onFocus={param.kind === 'collection' ? () => void refreshCollections() : undefined}
         onBlur={onCommit}
       />
       {list ? (
