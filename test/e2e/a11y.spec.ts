@@ -216,6 +216,37 @@ test('axe: the Knowledge page with a preview, documents, chunks and query result
   }
 });
 
+test('axe: the Settings page with providers, a model list and the edit form, in dark and light', async ({
+  page,
+  request,
+}) => {
+  await request.delete('/api/settings/providers/a11y-local');
+  const fake = `http://127.0.0.1:${process.env.E2E_FAKE_OPENAI_PORT}/v1`;
+  expect(
+    (
+      await request.post('/api/settings/providers', {
+        data: { name: 'a11y local', baseURL: fake, apiKey: 'sk-a11y-0000' },
+      })
+    ).status(),
+  ).toBe(201);
+  for (const scheme of ['dark', 'light'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto('/#/');
+    await page.goto('/#/settings');
+    const row = page.getByTestId('provider-a11y-local');
+    await expect(row).toBeVisible();
+    await expectAccessible(page, `the Settings page, ${scheme}`);
+    // With the keyboard: list its models, open its edit form.
+    await row.getByTestId('test-provider').focus();
+    await page.keyboard.press('Enter');
+    await expect(row.getByTestId('provider-test')).toContainText('models');
+    await row.getByTestId('edit-provider').focus();
+    await page.keyboard.press('Enter');
+    await expect(row.getByTestId('save-provider')).toBeVisible();
+    await expectAccessible(page, `the Settings page with an edit form, ${scheme}`);
+  }
+});
+
 test('axe in the light theme: the flows, keys and editor pages, a code field, the run, trace and publish', async ({
   page,
   request,

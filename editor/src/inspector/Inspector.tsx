@@ -1,9 +1,10 @@
 import { checkParams, isParamActive, type NodeSettings, resolveOutputs, withDefaults } from '@flowloom/nodes/spec';
-import { useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { rerunFromNode } from '../api/actions';
 import { categoryMeta } from '../canvas/colors';
 import { refreshCollections, useCollections } from '../knowledge/collections-store';
+import { useProviders } from '../settings/providers-store';
 import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
 import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
@@ -107,6 +108,22 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
 
   const params = node?.data.params;
   const values = useMemo(() => (spec ? withDefaults(spec, params) : {}), [spec, params]);
+  // The model field offers the models of the node's provider (asked on show and when the field gets focus), then the
+  // usual names.
+  const providerId = typeof values.provider === 'string' ? values.provider : '';
+  const hasModelParam = spec?.params.some((p) => p.kind === 'model') === true;
+  const providerModels = useProviders((s) => s.models[providerId || 'default']);
+  const focusModels = useCallback(() => {
+    useProviders
+      .getState()
+      .loadModels(providerId)
+      .catch(() => {});
+  }, [providerId]);
+  useEffect(() => {
+    if (hasModelParam) focusModels();
+  }, [hasModelParam, focusModels]);
+  const offeredModels = useMemo(() => [...new Set([...(providerModels ?? []), ...models])], [providerModels, models]);
+
   const problems = useMemo(() => {
     const out: Record<string, string> = {};
     if (spec) for (const p of checkParams(spec, params)) out[p.param] = p.message;
@@ -170,7 +187,8 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
             onCommit={endGesture}
             variables={variables}
             collections={collections}
-            models={models}
+            models={offeredModels}
+            onFocusModels={focusModels}
           />
         ))}
       <Connections node={node} />
