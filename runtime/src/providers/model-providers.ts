@@ -71,16 +71,10 @@ function notFound(id: string): AppError {
 export class ModelProviders {
   readonly #table: SettingsTable;
   readonly #box: SecretBox;
-  #revision = 0;
 
   constructor(table: SettingsTable, box: SecretBox) {
     this.#table = table;
     this.#box = box;
-  }
-
-  /** Bumped at every change, so model services built from a provider know when to rebuild. */
-  get revision(): number {
-    return this.#revision;
   }
 
   async #read(): Promise<Stored[]> {
@@ -90,7 +84,6 @@ export class ModelProviders {
 
   async #write(list: Stored[]): Promise<void> {
     await this.#table.put(NAME, JSON.stringify(list), new Date().toISOString());
-    this.#revision++;
   }
 
   async list(): Promise<ProviderView[]> {
@@ -153,11 +146,23 @@ export class ModelProviders {
 
   /** The decrypted credentials of a provider, for its model calls; PROVIDER_NOT_FOUND when unknown. */
   async credentials(id: string): Promise<{ apiKey?: string; baseURL?: string }> {
+    return (await this.connection(id)).credentials();
+  }
+
+  /**
+   * What a provider's model calls use, as stored now: `version` changes with its base URL or key (a sealed key differs
+   * at every sealing), and `credentials()` decrypts them. Read from the store at each call, so a change made by another
+   * process (the api role, while this is a worker) applies at the next call. PROVIDER_NOT_FOUND when unknown.
+   */
+  async connection(id: string): Promise<{ version: string; credentials(): { apiKey?: string; baseURL?: string } }> {
     const found = (await this.#read()).find((p) => p.id === id);
     if (!found) throw notFound(id);
     return {
-      ...(found.apiKey && { apiKey: this.#box.open(found.apiKey) }),
-      ...(found.baseURL && { baseURL: found.baseURL }),
+      version: JSON.stringify([found.baseURL, found.apiKey]),
+      credentials: () => ({
+        ...(found.apiKey && { apiKey: this.#box.open(found.apiKey) }),
+        ...(found.baseURL && { baseURL: found.baseURL }),
+      }),
     };
   }
 
@@ -168,33 +173,32 @@ export class ModelProviders {
 }
 
 /**
- * Model services per provider, built from the settings on first use and rebuilt after any change; `defaultService`
- * answers requests that name no provider.
+ * Model services per provider, built from the settings on first use and rebuilt when the provider's base URL or key
+ * changed in the store, whichever process changed it.
  */
 export class ProviderServices {
   readonly #providers: ModelProviders;
   readonly #maxAnswerBytes: number | undefined;
-  #built: { revision: number; services: Map<string, OpenAIService> } = { revision: -1, services: new Map() };
+  readonly #built = new Map<string, { version: string; service: OpenAIService }>();
 
   constructor(providers: ModelProviders, maxAnswerBytes: number | undefined) {
     this.#providers = providers;
     this.#maxAnswerBytes = maxAnswerBytes;
   }
 
-  /** The service of one provider; PROVIDER_NOT_FOUND when there is no such provider. */
+  /** The service of one provider; PROVIDER_NOT_FOUND when there is no such provider (any more). */
   async service(id: string): Promise<OpenAIService> {
-    if (this.#built.revision !== this.#providers.revision) {
-      this.#built = { revision: this.#providers.revision, services: new Map() };
+    let connection: Awaited<ReturnType<ModelProviders['connection']>>;
+    try {
+      connection = await this.#providers.connection(id);
+    } catch (err) {
+      this.#built.delete(id);
+      throw err;
     }
-    const cached = this.#built.services.get(id);
-    if (cached) return cached;
-    const revision = this.#built.revision;
-    const service = createLlmService({
-      ...(await this.#providers.credentials(id)),
-      maxAnswerBytes: this.#maxAnswerBytes,
-    });
-    // Kept only if nothing changed meanwhile.
-    if (revision === this.#providers.revision) this.#built.services.set(id, service);
+    const built = this.#built.get(id);
+    if (built?.version === connection.version) return built.service;
+    const service = createLlmService({ ...connection.credentials(), maxAnswerBytes: this.#maxAnswerBytes });
+    this.#built.set(id, { version: connection.version, service });
     return service;
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FlowFile } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ModelProviders, ProviderServices } from '../../providers/model-providers.js';
 import { chatFlow, startTestApp, storedRows, type TestApp } from '../../testing/fixtures.js';
 
 // Named model providers (Settings): OpenAI or any OpenAI-compatible server, several at once; llm nodes pick one.
@@ -147,5 +148,29 @@ describe('/api/settings/providers', () => {
     // A change applies at the next call: b's key replaced by a wrong one, b's server refuses it.
     await inject('PATCH', '/api/settings/providers/b', { apiKey: 'sk-wrong' });
     expect((await runOf(flowWith('to-b-2', 'b'))).status).toBe('failed');
+  });
+
+  it('a process that shares the store (a worker) uses a provider as changed by another (the api)', async () => {
+    t = await startTestApp();
+    await inject('POST', '/api/settings/providers', { name: 'b', baseURL: fakeB.url, apiKey: 'sk-old' });
+    // The worker's own view of the providers: nothing it holds hears of changes made through the app.
+    const { store, providerSettings } = t.app.runtime;
+    const worker = new ProviderServices(new ModelProviders(store.settings, providerSettings.box), undefined);
+    const ask = async () =>
+      (await worker.service('b')).chat(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+        { signal: new AbortController().signal },
+      );
+    // The server refuses the old key (it answers only KEY_B).
+    await expect(ask()).rejects.toMatchObject({ code: expect.stringMatching(/^PROVIDER_/) });
+
+    // The api process replaces the key: the worker's next call sends the new one (its cached client is rebuilt).
+    expect((await inject('PATCH', '/api/settings/providers/b', { apiKey: KEY_B })).statusCode).toBe(200);
+    expect((await ask()).message.content).toBe('echo: hi');
+    expect(fakeB.requests.at(-1)?.headers.authorization).toBe(`Bearer ${KEY_B}`);
+
+    // Removed there: PROVIDER_NOT_FOUND here, not the old client.
+    expect((await inject('DELETE', '/api/settings/providers/b')).statusCode).toBe(204);
+    await expect(ask()).rejects.toMatchObject({ code: 'PROVIDER_NOT_FOUND' });
   });
 });
