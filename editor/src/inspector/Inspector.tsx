@@ -1,7 +1,8 @@
 import { checkParams, isParamActive, type NodeSettings, resolveOutputs, withDefaults } from '@flowloom/nodes/spec';
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { rerunFromNode } from '../api/actions';
+import { api } from '../api/http';
 import { categoryMeta } from '../canvas/colors';
 import { refreshCollections, useCollections } from '../knowledge/collections-store';
 import { useProviders } from '../settings/providers-store';
@@ -111,7 +112,6 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   // The model field offers the models of the node's provider (asked on show and when the field gets focus), then the
   // usual names.
   const providerId = typeof values.provider === 'string' ? values.provider : '';
-  const hasModelParam = spec?.params.some((p) => p.kind === 'model') === true;
   const providerModels = useProviders((s) => s.models[providerId || 'default']);
   const focusModels = useCallback(() => {
     useProviders
