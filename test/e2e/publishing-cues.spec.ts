@@ -105,6 +105,13 @@ test('the widget takes a browser key, made in the dialog; it works from its page
   const log = page.getByRole('log', { name: 'Conversation' });
   await expect(log.locator('[data-role="assistant"]')).toContainText('tool results');
   await expect(log.locator('[data-role="tools"]')).toHaveText('Used a tool: refund_policy');
+  // The thumbs under that answer rate its run with the same browser key, from the same page.
+  const good = page.getByRole('button', { name: 'Good answer' });
+  await good.click();
+  await expect(good).toHaveAttribute('aria-pressed', 'true');
+  const runs = await (await request.get(`/api/runs?flowId=${flowId}`)).json();
+  const detail = await (await request.get(`/api/runs/${runs.runs[0].runId}`)).json();
+  expect(detail.feedback).toEqual([expect.objectContaining({ score: 1, source: 'widget' })]);
   await page.screenshot({ path: test.info().outputPath('widget-tools.png') });
   server.close();
 });
