@@ -33,6 +33,9 @@ export function PageHeader({ crumbs }: { crumbs: { label: string; href?: string 
         <a className="btn btn-ghost" href="#/experiments">
           Experiments
         </a>
+        <a className="btn btn-ghost" href="#/monitoring">
+          Monitoring
+        </a>
         <a className="btn btn-ghost" href="#/knowledge">
           Knowledge
         </a>
