@@ -1,6 +1,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { expectAccessible } from '../fixtures/a11y';
 import { blankFlow, expect, flowFixture, putFlow, test } from '../fixtures/editor';
+import { showCollectionAtWork } from '../fixtures/knowledge';
 
 // Accessibility (docs/accessibility.md): axe-core finds no serious or critical WCAG 2.1 A/AA violation on any page.
 // Each test walks many states (axe audits a whole page each time, the keyboard tests press Tab a few hundred
@@ -200,18 +201,11 @@ test('axe: the Knowledge page with a preview, documents, chunks and query result
     await expect(page.getByTestId(`collection-${name}`)).toBeVisible();
     await expectAccessible(page, `the Knowledge page, ${scheme}`);
     await page.getByTestId(`collection-${name}`).click();
-    await page.getByTestId('upload-files').setInputFiles({
+    await showCollectionAtWork(page, {
       name: 'faq.txt',
       mimeType: 'text/plain',
       buffer: Buffer.from('Refunds are prorated.\n\nInvoices are monthly.'),
     });
-    await page.getByTestId('preview-chunks').click();
-    await expect(page.getByTestId('chunk-preview')).toBeVisible();
-    await page.getByTestId('browse-guide.md').click();
-    await expect(page.getByTestId('stored-chunk')).toHaveCount(2);
-    await page.getByTestId('test-query').fill('password');
-    await page.getByTestId('run-query').click();
-    await expect(page.getByTestId('query-result').first()).toBeVisible();
     await expectAccessible(page, `a collection with a preview, chunks and results, ${scheme}`);
   }
 });

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, flowFixture, putFlow, test } from '../fixtures/editor';
+import { showCollectionAtWork } from '../fixtures/knowledge';
 
 // Screenshots of the main screens. They go to the test's output folder; to refresh the committed ones run
 // `SCREENSHOT_DIR=docs npx playwright test e2e/screenshots.spec.ts` (from test/), which writes docs/screenshots.
@@ -70,18 +71,11 @@ test('captures the Knowledge and Settings pages, in dark and light', async ({ pa
     await page.emulateMedia({ colorScheme: scheme });
     await page.goto(`/#/knowledge/${name}`);
     await expect(page.getByTestId(`collection-${name}`)).toBeVisible();
-    await page.getByTestId('upload-files').setInputFiles({
+    await showCollectionAtWork(page, {
       name: 'changelog.md',
       mimeType: 'text/markdown',
       buffer: Buffer.from('# v2\nThe Knowledge page.\n\n# v1\nThe first release.'),
     });
-    await page.getByTestId('preview-chunks').click();
-    await expect(page.getByTestId('chunk-preview')).toBeVisible();
-    await page.getByTestId('browse-guide.md').click();
-    await expect(page.getByTestId('stored-chunk')).toHaveCount(2);
-    await page.getByTestId('test-query').fill('password');
-    await page.getByTestId('run-query').click();
-    await expect(page.getByTestId('query-result').first()).toBeVisible();
     // From the top: a full-page shot of a scrolled page draws the sticky header where the view was.
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${dir}/knowledge-${scheme}.png`, fullPage: true });
