@@ -11,6 +11,9 @@ import { useTheme } from './ui/theme';
 
 // Its chart library (uPlot) loads with the page, not with the editor.
 const MonitoringPage = lazy(() => import('./monitoring/MonitoringPage').then((m) => ({ default: m.MonitoringPage })));
+// Pages few visits need are loaded on first use: they add nothing to the flows page's first load.
+const KnowledgePage = lazy(() => import('./knowledge/KnowledgePage').then((m) => ({ default: m.KnowledgePage })));
+const SettingsPage = lazy(() => import('./settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
 
 export function App() {
   const route = parseHash(useHash());
@@ -31,6 +34,10 @@ export function App() {
       ) : route.page === 'monitoring' ? (
         <Suspense fallback={<div className="page-loading">Loading…</div>}>
           <MonitoringPage key={route.flowId ?? ''} flowId={route.flowId} />
+        </Suspense>
+      ) : route.page === 'knowledge' || route.page === 'settings' ? (
+        <Suspense fallback={<main className="page-loading">Loading…</main>}>
+          {route.page === 'knowledge' ? <KnowledgePage collection={route.collection} /> : <SettingsPage />}
         </Suspense>
       ) : (
         <FlowsPage />

@@ -3,6 +3,8 @@ import type { ChatMessage, Document, ToolRef, Usage, Values } from './spec/index
 
 /** A chat completion request, provider-neutral (OpenAI wire semantics). */
 export interface ChatRequest {
+  /** The model provider by id (`GET /api/settings/providers`); absent or empty: the default provider. */
+  provider?: string;
   model: string;
   messages: ChatMessage[];
   temperature?: number;

@@ -12,6 +12,7 @@ import { ExperimentService } from './experiments/experiment-service.js';
 import { FineTuneService } from './finetune/jobs.js';
 import { createMemoryService } from './memory/memory.js';
 import { createHttpClient } from './net/http-client.js';
+import { ModelProviders, ProviderServices, routedLlm } from './providers/model-providers.js';
 import { createLlmService, createOpenAIEmbeddings } from './providers/openai.js';
 import { ProviderSettings, settingsLlm } from './providers/provider-settings.js';
 import { SecretBox } from './providers/secrets.js';
@@ -90,6 +91,11 @@ export interface Runtime {
   /** Per-key limits of published endpoints: in memory, or in Redis in the api role (one budget for all processes). */
   readonly rateLimiter: KeyRateLimiter;
   readonly providerSettings: ProviderSettings;
+  /** The model providers set in the editor (Settings), by id, and the model services built from them. */
+  readonly providers: ModelProviders;
+  readonly providerServices: ProviderServices;
+  /** The model ids the default provider lists (the one used by nodes that name no provider). */
+  defaultModels(signal: AbortSignal): Promise<string[]>;
   /** Chroma: the managed server (started on first use when CHROMA_URL is unset) or an external one. */
   readonly vectors: ChromaVectors;
   /** Text embeddings: the local embedder, or the configured provider's models (`openai:<model>`). */
@@ -173,7 +179,13 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       isEnvProvider,
     );
     const envLlm = config.llm ?? createLlmService(config.openai);
-    const providerLlm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm, config.openai.maxAnswerBytes);
+    const defaultLlm = isEnvProvider ? envLlm : settingsLlm(providerSettings, envLlm, config.openai.maxAnswerBytes);
+    // Named providers (Settings): a node's `provider` param picks one; without one, the default above, else the first.
+    const providers = new ModelProviders(store.settings, providerSettings.box);
+    const providerServices = new ProviderServices(providers, config.openai.maxAnswerBytes);
+    const providerLlm = routedLlm(providerServices, providers, defaultLlm, () =>
+      isEnvProvider ? Promise.resolve(true) : providerSettings.isSet(),
+    );
     const llm = config.wrapModels?.llm?.(providerLlm) ?? providerLlm;
 
     const hasOpenAI = Boolean(config.openai.apiKey || config.openai.baseURL);
@@ -311,6 +323,18 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       keys,
       rateLimiter,
       providerSettings,
+      providers,
+      providerServices,
+      async defaultModels(signal) {
+        if (isEnvProvider) {
+          if (config.llm) return [];
+          return createLlmService(config.openai).models({ signal });
+        }
+        const credentials = await providerSettings.credentials();
+        if (credentials) return createLlmService(credentials).models({ signal });
+        const first = await providers.firstId();
+        return first ? (await providerServices.service(first)).models({ signal }) : [];
+      },
       vectors,
       embeddings,
       documents,

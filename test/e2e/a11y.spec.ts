@@ -1,6 +1,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { expectAccessible } from '../fixtures/a11y';
 import { blankFlow, expect, flowFixture, putFlow, test } from '../fixtures/editor';
+import { showCollectionAtWork } from '../fixtures/knowledge';
 
 // Accessibility (docs/accessibility.md): axe-core finds no serious or critical WCAG 2.1 A/AA violation on any page.
 // Each test walks many states (axe audits a whole page each time, the keyboard tests press Tab a few hundred
@@ -180,6 +181,64 @@ test('axe: the chat widget closed and open', async ({ page, request, baseURL }) 
   await toggle.click();
   await expect(page.getByRole('textbox', { name: 'Message' })).toBeVisible();
   await expectAccessible(page, 'the widget, open');
+});
+
+test('axe: the Knowledge page with a preview, documents, chunks and query results, in dark and light', async ({
+  page,
+  request,
+}) => {
+  const name = 'a11y-kb';
+  await request.delete(`/api/collections/${name}`);
+  const guide = '# Billing\nInvoices are emailed monthly.\n\n# Account\nReset your password in Account settings.';
+  expect(
+    (
+      await request.post(`/api/collections/${name}/documents`, { data: { files: [{ name: 'guide.md', text: guide }] } })
+    ).status(),
+  ).toBe(200);
+  for (const scheme of ['dark', 'light'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto('/#/knowledge');
+    await expect(page.getByTestId(`collection-${name}`)).toBeVisible();
+    await expectAccessible(page, `the Knowledge page, ${scheme}`);
+    await page.getByTestId(`collection-${name}`).click();
+    await showCollectionAtWork(page, {
+      name: 'faq.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('Refunds are prorated.\n\nInvoices are monthly.'),
+    });
+    await expectAccessible(page, `a collection with a preview, chunks and results, ${scheme}`);
+  }
+});
+
+test('axe: the Settings page with providers, a model list and the edit form, in dark and light', async ({
+  page,
+  request,
+}) => {
+  await request.delete('/api/settings/providers/a11y-local');
+  const fake = `http://127.0.0.1:${process.env.E2E_FAKE_OPENAI_PORT}/v1`;
+  expect(
+    (
+      await request.post('/api/settings/providers', {
+        data: { name: 'a11y local', baseURL: fake, apiKey: 'sk-a11y-0000' },
+      })
+    ).status(),
+  ).toBe(201);
+  for (const scheme of ['dark', 'light'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto('/#/');
+    await page.goto('/#/settings');
+    const row = page.getByTestId('provider-a11y-local');
+    await expect(row).toBeVisible();
+    await expectAccessible(page, `the Settings page, ${scheme}`);
+    // With the keyboard: list its models, open its edit form.
+    await row.getByTestId('test-provider').focus();
+    await page.keyboard.press('Enter');
+    await expect(row.getByTestId('provider-test')).toContainText('models');
+    await row.getByTestId('edit-provider').focus();
+    await page.keyboard.press('Enter');
+    await expect(row.getByTestId('save-provider')).toBeVisible();
+    await expectAccessible(page, `the Settings page with an edit form, ${scheme}`);
+  }
 });
 
 test('axe in the light theme: the flows, keys and editor pages, a code field, the run, trace and publish', async ({

@@ -25,11 +25,16 @@ test('publish dialog: publish, snippets with real inputs, a second version, diff
   await dialog.getByTestId('publish-submit').click();
   await expect(dialog.getByTestId('publish-result')).toContainText('Published v1');
   await expect(dialog.getByTestId('version-1')).toBeVisible();
+  // Nothing changed since: no "Publish v2" on offer.
+  await expect(dialog.getByTestId('publish-submit')).toHaveText('Nothing to publish: v1 is live');
 
-  // Change the draft through the API, publish again: v2, and the diff shows the param change.
+  // Change the draft through the API, open the dialog again, publish again: v2, and the diff shows the change.
   const flow = await (await request.get(`/api/flows/${flowId}`)).json();
   flow.nodes.find((n: { id: string }) => n.id === 'llm').params.temperature = 0.9;
   expect((await request.put(`/api/flows/${flowId}`, { data: flow })).status()).toBe(200);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('publish-button').click();
+  await expect(dialog.getByTestId('publish-submit')).toHaveText('Publish v2');
   await dialog.getByTestId('publish-submit').click();
   await expect(dialog.getByTestId('publish-result')).toContainText('Published v2');
   await dialog.getByTestId('diff-prev-2').click();

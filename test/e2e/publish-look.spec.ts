@@ -71,7 +71,8 @@ test('keys page: the app header, a plain scope group, headers over their cells',
   await page.goto('/#/keys');
   const keysPage = page.getByTestId('keys-page');
   await expect(keysPage.locator('header .brand-name')).toHaveText('Flowloom');
-  await expect(keysPage.locator('fieldset')).toHaveCSS('border-top-style', 'none');
+  for (const group of await keysPage.locator('fieldset').all())
+    await expect(group).toHaveCSS('border-top-style', 'none');
   await expect(page.getByLabel('Key name')).toHaveCSS('background-color', 'rgb(15, 18, 26)');
 
   const table = page.getByTestId('keys-table');

@@ -17,6 +17,8 @@
     id?: string;
     /** The thumb given: 1 up, -1 down. */
     rating?: number;
+    /** The tools the flow called for this answer (the server's `flowloom.tools`), shown under it. */
+    tools?: string[];
   }
 
   const TAG = 'flowloom-chat';
@@ -43,6 +45,7 @@ header button { background: transparent; border: 1px solid rgba(255,255,255,.4);
 .msg { max-width: 85%; padding: 8px 10px; border-radius: 10px; white-space: pre-wrap; word-wrap: break-word; }
 .msg[data-role="user"] { align-self: flex-end; background: #334e68; color: #fff; }
 .msg[data-role="assistant"] { align-self: flex-start; background: #fff; border: 1px solid #d9e2ec; }
+.tools { align-self: flex-start; margin-top: -4px; font-size: 12px; color: #52606d; }
 .msg[data-role="error"] { align-self: stretch; background: #ffe3e3; color: #8a1c1c; border: 1px solid #ffa8a8; }
 form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #d9e2ec; }
 textarea { flex: 1; resize: none; height: 38px; padding: 8px; border: 1px solid #bcccdc; border-radius: 8px; font: inherit; }
@@ -187,6 +190,7 @@ form button:disabled { background: #9fb3c8; cursor: default; }
       this.#messages = readJson<ChatMessage[]>(`${this.#storageKey}:messages`, []);
       for (const message of this.#messages) {
         this.#bubble(message.role, message.content);
+        if (message.tools?.length) this.#toolsLine(message.tools);
         if (message.role === 'assistant' && message.id) this.#thumbs(message);
       }
     }
@@ -260,6 +264,16 @@ form button:disabled { background: #9fb3c8; cursor: default; }
       this.dispatchEvent(new CustomEvent('flowloom-feedback', { detail: { id: message.id, score: value } }));
     }
 
+    /** "Used tools: a, b" under an answer. */
+    #toolsLine(tools: readonly string[]): void {
+      const line = document.createElement('div');
+      line.className = 'tools';
+      line.dataset.role = 'tools';
+      line.textContent = `Used ${tools.length === 1 ? 'a tool' : `${tools.length} tools`}: ${tools.join(', ')}`;
+      this.#log.append(line);
+      this.#log.scrollTop = this.#log.scrollHeight;
+    }
+
     #save(): void {
       writeJson(`${this.#storageKey}:messages`, this.#messages.slice(-MAX_STORED));
     }
@@ -280,6 +294,7 @@ form button:disabled { background: #9fb3c8; cursor: default; }
       bubble.setAttribute('aria-busy', 'true');
       let answer = '';
       let answerId: string | undefined;
+      let tools: string[] = [];
       try {
         const response = await fetch(`${this.#server}/api/v1/chat/completions`, {
           method: 'POST',
@@ -306,9 +321,11 @@ form button:disabled { background: #9fb3c8; cursor: default; }
             id?: string;
             error?: { message?: string };
             choices?: { delta?: { content?: string } }[];
+            flowloom?: { tools?: string[] };
           };
           if (chunk.error) throw new Error(chunk.error.message ?? 'the flow failed');
           answerId ??= chunk.id;
+          if (chunk.flowloom?.tools) tools = chunk.flowloom.tools;
           const delta = chunk.choices?.[0]?.delta?.content;
           if (delta) {
             answer += delta;
@@ -316,8 +333,14 @@ form button:disabled { background: #9fb3c8; cursor: default; }
             this.#log.scrollTop = this.#log.scrollHeight;
           }
         });
-        const message: ChatMessage = { role: 'assistant', content: answer, ...(answerId && { id: answerId }) };
+        const message: ChatMessage = {
+          role: 'assistant',
+          content: answer,
+          ...(answerId && { id: answerId }),
+          ...(tools.length > 0 && { tools }),
+        };
         this.#messages.push(message);
+        if (tools.length > 0) this.#toolsLine(tools);
         this.#save();
         if (answerId) this.#thumbs(message);
       } catch (err) {

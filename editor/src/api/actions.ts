@@ -1,10 +1,12 @@
 import { type FlowFile, serializeFlow } from '@flowloom/nodes/spec';
 import { boundsOfBoxes, ESTIMATED_SIZE, placeBeside } from '../canvas/placement';
+import { formValuesOf } from '../run/run-inputs';
 import { canvasToFlow, copySelection, isFlowLike } from '../store/graph-ops';
 import { isFlowNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import type { RunInfo } from '../store/run-reducer';
-import { api, HttpError, type RunAccepted } from './http';
+import { selectFlowInputs } from '../store/selectors';
+import { api, HttpError, type RunAccepted, type RunDetail } from './http';
 import { followRun, replayOnCanvas, unwatchFlow, watchFlow } from './traces';
 
 const get = () => useEditor.getState();
@@ -285,8 +287,23 @@ export async function cancelRun(): Promise<void> {
  * its end.
  */
 export async function replayRun(runId: string): Promise<void> {
-  await replayOnCanvas(runId, () => api.run(runId));
+  let replayed: RunDetail | undefined;
+  await replayOnCanvas(runId, async () => {
+    replayed = await api.run(runId);
+    return replayed;
+  });
+  if (replayed) restoreRunForm(replayed);
   get().openBottom('trace');
+}
+
+/** Puts a run's inputs and session into the run form (Run tab, Inputs), so it can be run again as it was or changed. */
+function restoreRunForm(run: RunDetail): void {
+  const s = get();
+  s.setRunForm({
+    values: formValuesOf(selectFlowInputs(s), run.inputs ?? {}),
+    sessionId: run.sessionId ?? '',
+    restoredFrom: run.runId,
+  });
 }
 
 // --- clipboard ------------------------------------------------------------------------------------------------

@@ -1,4 +1,13 @@
-import type { ErrorBody, FlowFile, NodeSpec, RunStatus, TraceEvent, ValidateAnswer } from '@flowloom/nodes/spec';
+import type {
+  ErrorBody,
+  FlowFile,
+  NodeSpec,
+  RunStatus,
+  TraceEvent,
+  Usage,
+  ValidateAnswer,
+  Values,
+} from '@flowloom/nodes/spec';
 import { authHeaders, reportUnauthorized } from '../auth/token';
 
 /** An HTTP answer that was not 2xx, with the runtime's error body (docs/contracts.md §3). */
@@ -87,6 +96,16 @@ export interface RunSummary {
   durationMs?: number | null;
 }
 
+/** One run with its events (`GET /api/runs/:runId`): what it was given, and what happened. */
+export interface RunDetail extends RunSummary {
+  inputs?: Values;
+  outputs?: Values;
+  sessionId?: string;
+  costUsd?: number;
+  usage?: Usage;
+  events?: TraceEvent[];
+}
+
 /** A run that has started (`Prefer: respond-async`): its events come over socket.io. */
 export interface RunAccepted {
   runId: string;
@@ -96,6 +115,8 @@ export interface RunAccepted {
 export interface Collection {
   name: string;
   count?: number;
+  /** The embedder that built it (`local`, `openai:<model>`), null when unknown. */
+  embedder?: string | null;
 }
 
 const enc = encodeURIComponent;
@@ -115,7 +136,7 @@ export const api = {
   validate: (flow: FlowFile) => request<ValidateAnswer>('POST', '/api/validate', flow),
   runs: (flowId: string, limit = 30) =>
     request<{ runs: RunSummary[] }>('GET', `/api/runs?flowId=${enc(flowId)}&limit=${limit}`).then((r) => r.runs),
-  run: (runId: string) => request<RunSummary & { events?: TraceEvent[] }>('GET', `/api/runs/${enc(runId)}`),
+  run: (runId: string) => request<RunDetail>('GET', `/api/runs/${enc(runId)}`),
   /** Starts a run of the saved draft; answers once it has started. */
   startRun: (flowId: string, body: RunRequest) =>
     request<RunAccepted>('POST', `/api/flows/${enc(flowId)}/runs`, body, { headers: RESPOND_ASYNC }),

@@ -1,9 +1,11 @@
 import { checkParams, isParamActive, type NodeSettings, resolveOutputs, withDefaults } from '@flowloom/nodes/spec';
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { rerunFromNode } from '../api/actions';
 import { api } from '../api/http';
 import { categoryMeta } from '../canvas/colors';
+import { refreshCollections, useCollections } from '../knowledge/collections-store';
+import { useProviders } from '../settings/providers-store';
 import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
 import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
@@ -17,18 +19,6 @@ import { ParamField } from './ParamField';
 import './inspector.css';
 
 const COMMON_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'gpt-4.1', 'o4-mini'];
-
-let collectionsCache: Promise<string[]> | null = null;
-function loadCollections(): Promise<string[]> {
-  collectionsCache ??= api
-    .collections()
-    .then((list) => list.map((c) => c.name))
-    .catch(() => {
-      collectionsCache = null;
-      return [];
-    });
-  return collectionsCache;
-}
 
 /** Names a `{{variable}}` can take: the flow's inputs and every output port name upstream. */
 function selectVariables(s: EditorState): string[] {
@@ -110,14 +100,30 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   }, [hasModelParam]);
   const models = useMemo(() => [...new Set([...flowModels, ...fineTuned])], [flowModels, fineTuned]);
   const serverProblems = useEditor((s) => s.problemsByNode[nodeId]);
-  const [collections, setCollections] = useState<string[]>([]);
+  // Read again each time a node with a collection param is shown (and when its field gets focus): never stale.
+  const collections = useCollections(useShallow((s) => s.list.map((c) => c.name)));
   const hasCollectionParam = spec?.params.some((p) => p.kind === 'collection') === true;
   useEffect(() => {
-    if (hasCollectionParam) void loadCollections().then(setCollections);
+    if (hasCollectionParam) void refreshCollections();
   }, [hasCollectionParam]);
 
   const params = node?.data.params;
   const values = useMemo(() => (spec ? withDefaults(spec, params) : {}), [spec, params]);
+  // The model field offers the models of the node's provider (asked on show and when the field gets focus), then the
+  // usual names.
+  const providerId = typeof values.provider === 'string' ? values.provider : '';
+  const providerModels = useProviders((s) => s.models[providerId || 'default']);
+  const focusModels = useCallback(() => {
+    useProviders
+      .getState()
+      .loadModels(providerId)
+      .catch(() => {});
+  }, [providerId]);
+  useEffect(() => {
+    if (hasModelParam) focusModels();
+  }, [hasModelParam, focusModels]);
+  const offeredModels = useMemo(() => [...new Set([...(providerModels ?? []), ...models])], [providerModels, models]);
+
   const problems = useMemo(() => {
     const out: Record<string, string> = {};
     if (spec) for (const p of checkParams(spec, params)) out[p.param] = p.message;
@@ -181,7 +187,8 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
             onCommit={endGesture}
             variables={variables}
             collections={collections}
-            models={models}
+            models={offeredModels}
+            onFocusModels={focusModels}
           />
         ))}
       <Connections node={node} />

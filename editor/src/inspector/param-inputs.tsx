@@ -1,7 +1,9 @@
 import type { ParamKind, ParamSpec } from '@flowloom/nodes/spec';
 import { type ComponentProps, type ComponentType, lazy, Suspense, useState } from 'react';
+import { refreshCollections } from '../knowledge/collections-store';
 import { ChoiceSelect } from './ChoiceSelect';
 import { FlowPicker } from './FlowPicker';
+import { ProviderPicker } from './ProviderPicker';
 
 // CodeMirror is most of the bundle: load it with the first code field, not with the canvas.
 const LazyCodeField = lazy(() => import('./CodeField').then((m) => ({ default: m.CodeField })));
@@ -29,6 +31,8 @@ export interface ParamInputProps<K extends ParamKind = ParamKind> {
   variables: readonly string[];
   collections: readonly string[];
   models: readonly string[];
+  /** The model field got focus: the node's provider is asked for its models again. */
+  onFocusModels?: () => void;
 }
 
 /** Keeps what the user is typing while the stored value only takes valid states (numbers, JSON). */
@@ -228,6 +232,7 @@ export function LineInput({
   onCommit,
   collections,
   models,
+  onFocusModels,
 }: ParamInputProps) {
   const list = param.kind === 'collection' ? collections : param.kind === 'model' ? models : null;
   return (
@@ -244,6 +249,13 @@ export function LineInput({
           param.kind === 'collection' ? 'Pick a collection' : param.kind === 'model' ? 'Model name' : undefined
         }
         onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
+        onFocus={
+          param.kind === 'collection'
+            ? () => void refreshCollections()
+            : param.kind === 'model'
+              ? () => onFocusModels?.()
+              : undefined
+        }
         onBlur={onCommit}
       />
       {list ? (
@@ -274,4 +286,5 @@ export const PARAM_INPUTS: { [K in ParamKind]: ComponentType<ParamInputProps<K>>
   collection: LineInput,
   model: LineInput,
   flow: FlowPicker,
+  provider: ProviderPicker,
 };

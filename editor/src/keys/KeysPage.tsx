@@ -1,12 +1,20 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
-import { api, type FlowSummary } from '../api/http';
+import { api, type FlowSummary, HttpError } from '../api/http';
 import { type ApiKey, publishApi } from '../publish/api';
+import { parseOrigins } from '../publish/use-publishing';
 import { Field } from '../ui/Field';
 import { timeAgo } from '../ui/format';
 import { useDocumentTitle } from '../ui/use-document-title';
 import '../publish/publish.css';
 import { ThemeSwitch } from '../ui/ThemeSwitch';
 import '../ui/page.css';
+
+/** A refused key creation, with the server's reasons (each names its field). */
+function describeKeyError(err: unknown): string {
+  if (!(err instanceof HttpError)) return err instanceof Error ? err.message : String(err);
+  const details = Array.isArray(err.body.details) ? (err.body.details as { field?: string; message?: string }[]) : [];
+  return details.length > 0 ? details.map((d) => `${d.field ?? ''}: ${d.message ?? ''}`).join('; ') : err.message;
+}
 
 /** API keys for published endpoints: create (the secret is shown once), scope to flows, rate limit, revoke. */
 export function KeysPage() {
@@ -15,7 +23,10 @@ export function KeysPage() {
   const [name, setName] = useState('');
   const [scope, setScope] = useState<string[]>([]);
   const [rateLimit, setRateLimit] = useState('');
-  const [secret, setSecret] = useState<{ name: string; key: string } | null>(null);
+  /** A secret key (servers) or a browser key (a web page: one flow, its origins only). */
+  const [kind, setKind] = useState<'secret' | 'browser'>('secret');
+  const [origins, setOrigins] = useState('');
+  const [secret, setSecret] = useState<{ name: string; key: string; kind: ApiKey['kind'] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   useDocumentTitle('API keys');
 
@@ -37,14 +48,19 @@ export function KeysPage() {
         name: name.trim(),
         ...(scope.length > 0 && { flows: scope }),
         ...(rateLimit.trim() !== '' && { rateLimit: Number(rateLimit) }),
+        ...(kind === 'browser' && {
+          kind,
+          origins: parseOrigins(origins),
+        }),
       });
-      setSecret({ name: created.name, key: created.key });
+      setSecret({ name: created.name, key: created.key, kind: created.kind });
       setName('');
       setScope([]);
       setRateLimit('');
+      setOrigins('');
       await reload();
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(describeKeyError(err));
     }
   };
 
@@ -105,8 +121,51 @@ export function KeysPage() {
               placeholder="default"
             />
           </Field>
+          <fieldset className="keys-kind">
+            <legend className="field-label">Used from</legend>
+            <label>
+              <input
+                type="radio"
+                name="key-kind"
+                checked={kind === 'secret'}
+                onChange={() => setKind('secret')}
+                data-testid="key-kind-secret"
+              />{' '}
+              a server: a <strong>secret key</strong> (<code>flk_…</code>), never put in a web page
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="key-kind"
+                checked={kind === 'browser'}
+                onChange={() => setKind('browser')}
+                data-testid="key-kind-browser"
+              />{' '}
+              a web page (the chat widget): a <strong>browser key</strong> (<code>flk_pub_…</code>), one flow, only from
+              the origins below
+            </label>
+          </fieldset>
+          {kind === 'browser' ? (
+            <Field
+              id="key-origins"
+              label="Pages that use it (origins)"
+              help="One per line: https://shop.example"
+              className="keys-origins"
+            >
+              <textarea
+                id="key-origins"
+                className="input textarea mono"
+                rows={2}
+                value={origins}
+                onChange={(e) => setOrigins(e.target.value)}
+                placeholder="https://shop.example"
+              />
+            </Field>
+          ) : null}
           <fieldset className="keys-scope">
-            <legend className="field-label">Flows it may call (none checked: every flow)</legend>
+            <legend className="field-label">
+              {kind === 'browser' ? 'The one flow it may run' : 'Flows it may call (none checked: every flow)'}
+            </legend>
             <div className="keys-scope-list">
               {flows.map((flow) => (
                 <label key={flow.id} className="keys-flow">
@@ -124,7 +183,11 @@ export function KeysPage() {
         </form>
         {secret && (
           <div className="keys-secret" role="status" data-testid="key-secret">
-            <p>Copy the secret of “{secret.name}” now: it will not be shown again.</p>
+            <p>
+              {secret.kind === 'browser'
+                ? `Copy the browser key “${secret.name}” now (it will not be shown again) and put it in your page: it works only there.`
+                : `Copy the secret of “${secret.name}” now: it will not be shown again. Keep it on your server.`}
+            </p>
             <code>{secret.key}</code>{' '}
             <button
               type="button"
@@ -148,6 +211,7 @@ export function KeysPage() {
             <tr>
               <th>Name</th>
               <th>Key</th>
+              <th>Kind</th>
               <th>Flows</th>
               <th>Limit</th>
               <th>Created</th>
@@ -162,6 +226,7 @@ export function KeysPage() {
                 <td>
                   <code>{key.preview}</code>
                 </td>
+                <td>{key.kind === 'browser' ? `browser: ${key.origins.join(', ')}` : 'secret'}</td>
                 <td>{key.flows.length === 0 ? 'all' : key.flows.join(', ')}</td>
                 <td>{key.rateLimit === null ? 'default' : `${key.rateLimit}/min`}</td>
                 <td className="muted">{timeAgo(key.createdAt)}</td>

@@ -1,6 +1,7 @@
 import type { ChatShape, FlowInputSpec, PublishAnswer } from '@flowloom/nodes/spec';
 import { useState } from 'react';
 import { TabList, TabPanel } from '../ui/Tabs';
+import { BrowserKey } from './BrowserKey';
 import { curlSnippet, javascriptSnippet, openaiSnippet, pythonSnippet, widgetSnippet } from './snippets';
 
 type SnippetKind = 'curl' | 'javascript' | 'python' | 'openai' | 'widget';
@@ -25,8 +26,11 @@ export function CallSnippets({
   inputs,
   chat,
   last,
+  origins,
 }: {
   flowId: string;
+  /** The publish form's allowed origins (the pages a browser key is offered for). */
+  origins: readonly string[];
   inputs: FlowInputSpec[];
   /** The draft's chat face (`chatShape`), until a publish answer says what the published version has. */
   chat: ChatShape | null;
@@ -34,19 +38,21 @@ export function CallSnippets({
   last: PublishAnswer | null;
 }) {
   const [snippet, setSnippet] = useState<SnippetKind>('curl');
+  /** A browser key made here for the widget: shown in its snippet. */
+  const [browserKey, setBrowserKey] = useState<string | undefined>();
   const origin = window.location.origin;
   const isChat = (last ?? { chat }).chat !== null;
   const kinds: SnippetKind[] = isChat
     ? ['curl', 'javascript', 'python', 'openai', 'widget']
     : ['curl', 'javascript', 'python'];
-  const code = SNIPPETS[snippet]({ origin, flowId, inputs });
+  const code = SNIPPETS[snippet]({ origin, flowId, inputs, ...(snippet === 'widget' && { apiKey: browserKey }) });
 
   return (
     <section>
       <h3>Call it</h3>
       <p className="muted">
-        Endpoint: <code data-testid="publish-endpoint">{`${origin}/api/v1/flows/${flowId}/run`}</code> with an API key
-        from the <a href="#/keys">keys page</a>.
+        Endpoint: <code data-testid="publish-endpoint">{`${origin}/api/v1/flows/${flowId}/run`}</code> with a secret API
+        key (<code>flk_…</code>) from the <a href="#/keys">keys page</a>, kept on your server.
       </p>
       <TabList
         idBase="snippet"
@@ -56,6 +62,9 @@ export function CallSnippets({
         onSelect={setSnippet}
         className="tabs"
       />
+      {snippet === 'widget' ? (
+        <BrowserKey flowId={flowId} suggestedOrigins={origins} onCreated={setBrowserKey} />
+      ) : null}
       {/* Focusable: a long snippet scrolls sideways. */}
       <TabPanel idBase="snippet" tab={snippet} as="pre" className="publish-snippet" tabIndex={0} data-testid="snippet">
         {code}

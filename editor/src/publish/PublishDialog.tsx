@@ -25,7 +25,13 @@ export function PublishDialog({
     <Modal title={`Publish “${flowId}”`} onClose={onClose} testId="publish-dialog" wide>
       <div className="publish">
         <PublishForm publishing={publishing} />
-        <CallSnippets flowId={flowId} inputs={publishing.inputs} chat={publishing.chat} last={publishing.last} />
+        <CallSnippets
+          flowId={flowId}
+          inputs={publishing.inputs}
+          chat={publishing.chat}
+          last={publishing.last}
+          origins={publishing.origins}
+        />
         <VersionList
           versions={versions}
           diff={diff}

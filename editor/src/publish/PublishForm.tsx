@@ -5,7 +5,7 @@ import type { Publishing } from './use-publishing';
 
 /** "Publish the draft": note, allowed origins, time limit; the error or the published version; the button. */
 export function PublishForm({
-  publishing: { form, setForm, timeoutCeilingMs, loweredTimeout, error, last, versions, isBusy, publish },
+  publishing: { form, setForm, timeoutCeilingMs, loweredTimeout, error, last, versions, isBusy, publish, hasChanges },
 }: {
   publishing: Publishing;
 }) {
@@ -33,6 +33,16 @@ export function PublishForm({
         Publishing freezes the current draft as a new version. Callers always get the newest published version; editing
         the draft changes nothing for them until you publish again.
       </p>
+      {latest ? (
+        <p className="publish-live" data-testid="publish-live">
+          <span className="badge">live</span> v{latest.version}
+          {hasChanges ? ' · the draft or the settings changed since' : ' · the draft has not changed since'}
+        </p>
+      ) : (
+        <p className="publish-live muted" data-testid="publish-live">
+          Not published yet.
+        </p>
+      )}
       <div className="publish-form">
         <Field id="publish-note" label="Note" error={fieldErrors('note')} className="publish-note">
           <input
@@ -108,17 +118,23 @@ export function PublishForm({
             </p>
           )}
         </div>
-        {/* aria-disabled, not disabled, while busy: focus stays on the button instead of falling to the page. */}
+        {/* aria-disabled, not disabled, while busy or with nothing to publish: focus stays on the button instead of
+            falling to the page. */}
         <button
           type="button"
           className="btn btn-primary"
           onClick={() => {
-            if (!isBusy) void publish();
+            if (!isBusy && hasChanges) void publish();
           }}
-          aria-disabled={isBusy || undefined}
+          aria-disabled={isBusy || !hasChanges || undefined}
+          title={
+            hasChanges ? undefined : 'The draft and the settings are those of the live version: change something first'
+          }
           data-testid="publish-submit"
         >
-          Publish {latest ? `v${latest.version + 1}` : 'v1'}
+          {hasChanges || !latest
+            ? `Publish ${latest ? `v${latest.version + 1}` : 'v1'}`
+            : `Nothing to publish: v${latest.version} is live`}
         </button>
       </div>
     </section>

@@ -28,7 +28,12 @@ export const publishApi = {
     request<FlowDiffAnswer>('GET', `/api/flows/${enc(flowId)}/diff?from=${enc(from)}&to=${enc(to)}`),
   inputs: (flowId: string) => request<FlowInputsAnswer>('GET', `/api/flows/${enc(flowId)}/inputs`),
   keys: () => request<{ keys: ApiKey[] }>('GET', '/api/keys').then((r) => r.keys),
-  createKey: (body: { name: string; flows?: string[]; rateLimit?: number | null }) =>
-    request<ApiKey & { key: string }>('POST', '/api/keys', body),
+  createKey: (body: {
+    name: string;
+    flows?: string[];
+    rateLimit?: number | null;
+    kind?: 'secret' | 'browser';
+    origins?: string[];
+  }) => request<ApiKey & { key: string }>('POST', '/api/keys', body),
   revokeKey: (id: string) => request<{ key: ApiKey }>('DELETE', `/api/keys/${enc(id)}`),
 };

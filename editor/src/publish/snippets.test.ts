@@ -52,5 +52,8 @@ describe('snippets', () => {
     expect(widgetSnippet({ ...options, apiKey: 'flk_k' })).toBe(
       '<script src="https://flows.example.com/widget.js" data-flow="support" data-key="flk_k"></script>',
     );
+    // Without a key it asks for a browser key, never a "public key" that would be a secret one.
+    expect(widgetSnippet(options)).toContain('data-key="flk_pub_YOUR_BROWSER_KEY"');
+    expect(widgetSnippet(options)).not.toContain('public');
   });
 });

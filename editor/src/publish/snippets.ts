@@ -116,7 +116,10 @@ export function openaiSnippet({ origin, flowId, apiKey }: SnippetOptions): strin
   ].join('\n');
 }
 
-/** The embed code of the chat widget. */
+/**
+ * The embed code of the chat widget. It runs in visitors' browsers, where anyone can read it: its key is a browser
+ * key (`flk_pub_…`, one flow, its origins only), never a secret one.
+ */
 export function widgetSnippet({ origin, flowId, apiKey }: SnippetOptions): string {
-  return `<script src="${origin}/widget.js" data-flow="${flowId}" data-key="${apiKey ?? 'flk_your_public_key'}"></script>`;
+  return `<script src="${origin}/widget.js" data-flow="${flowId}" data-key="${apiKey ?? 'flk_pub_YOUR_BROWSER_KEY'}"></script>`;
 }

@@ -4,11 +4,16 @@ import { type PublishedSummary, publishApi } from './api';
 import { describePublishError, type PublishErrorView } from './errors';
 import { initialTimeout, MAX_TIMEOUT_MS, timeoutProblem, toSeconds } from './timeout';
 
-function parseOrigins(text: string): string[] {
+/** Origins as typed (one per line or comma separated), trailing slashes dropped. */
+export function parseOrigins(text: string): string[] {
   return text
     .split(/[\s,]+/)
     .map((o) => o.trim().replace(/\/+$/, ''))
     .filter(Boolean);
+}
+
+function isSameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The publish form as typed: the settings start from the newest version's. */
@@ -34,11 +39,16 @@ export function usePublishing(flowId: string, beforePublish?: () => Promise<unkn
   /** Set when the newest version's limit was above the ceiling, and the form starts lowered to it. */
   const [loweredTimeout, setLoweredTimeout] = useState<{ version: number; fromMs: number } | null>(null);
   const [diff, setDiff] = useState<FlowDiffAnswer | null>(null);
+  /** The draft against the live (newest) version; null before the first publish. */
+  const [liveDiff, setLiveDiff] = useState<FlowDiffAnswer | null>(null);
   const [error, setError] = useState<PublishErrorView | null>(null);
   const [isBusy, setBusy] = useState(false);
 
   const reload = useCallback(async () => {
     const [list, io] = await Promise.all([publishApi.versions(flowId), publishApi.inputs(flowId)]);
+    // What changed in the draft since the live version: nothing, and there is nothing to publish.
+    const live = list.versions[0];
+    setLiveDiff(live ? await publishApi.diff(flowId, String(live.version), 'draft') : null);
     setVersions(list.versions);
     setInputs(io.inputs);
     setChat(io.chat);
@@ -56,8 +66,11 @@ export function usePublishing(flowId: string, beforePublish?: () => Promise<unkn
   }, [flowId]);
 
   useEffect(() => {
-    reload().catch((err: unknown) => setError(describePublishError(err, [])));
-  }, [reload]);
+    // Pending edits are saved first, so "nothing changed since the live version" speaks of what is on screen.
+    Promise.resolve(beforePublish?.())
+      .then(reload)
+      .catch((err: unknown) => setError(describePublishError(err, [])));
+  }, [reload, beforePublish]);
 
   const act = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -103,8 +116,19 @@ export function usePublishing(flowId: string, beforePublish?: () => Promise<unkn
 
   const showDiff = (from: string, to: string) => act(async () => setDiff(await publishApi.diff(flowId, from, to)));
 
+  const live = versions[0];
+  const areSettingsChanged =
+    live !== undefined &&
+    (!isSameList(parseOrigins(form.origins), live.settings.allowedOrigins) ||
+      Math.round(Number(form.timeoutSec) * 1000) !== live.settings.timeoutMs);
+  /** Whether publishing would make a different version: never published, or the draft or the settings changed. */
+  const hasChanges = live === undefined || liveDiff === null || !liveDiff.isEmpty || areSettingsChanged;
+
   return {
     versions,
+    hasChanges,
+    /** The allowed origins as typed, parsed. */
+    origins: parseOrigins(form.origins),
     inputs,
     chat,
     last,

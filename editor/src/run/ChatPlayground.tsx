@@ -1,6 +1,7 @@
 import { useCallback, useEffect } from 'react';
 import { runFlow } from '../api/actions';
 import { useEditor } from '../store/index';
+import { toolNamesOf } from '../store/run-reducer';
 import { selectChatShape, selectIsRunning } from '../store/selectors';
 import { formatMs, pretty } from '../ui/format';
 import { ChatComposer } from './ChatComposer';
@@ -43,10 +44,19 @@ export function ChatPlayground() {
   const shownText = isOwnRun ? streamed : '';
 
   const addAnswer = useCallback(
-    (text: string, isError: boolean, meta?: string, answeredBy?: string) =>
-      useChats
-        .getState()
-        .addTurn(flowId, { role: 'assistant', text, isError, meta, ...(answeredBy && { runId: answeredBy }) }),
+    (text: string, isError: boolean, meta?: string, answeredBy?: string) => {
+      // The tools the answering run called, from its trace when it is the one on the canvas.
+      const s = useEditor.getState();
+      const tools = answeredBy && s.runId === answeredBy ? toolNamesOf(s.spans, s.spanOrder) : [];
+      useChats.getState().addTurn(flowId, {
+        role: 'assistant',
+        text,
+        isError,
+        meta,
+        ...(answeredBy && { runId: answeredBy }),
+        ...(tools.length > 0 && { tools }),
+      });
+    },
     [flowId],
   );
   const setAwaited = useCallback(

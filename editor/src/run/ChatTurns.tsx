@@ -84,6 +84,17 @@ export function ChatTurns({
           data-testid={`chat-message-${turn.role}`}
         >
           <div className="chat-bubble">{turn.text || <span className="muted">(empty answer)</span>}</div>
+          {turn.tools ? (
+            <div className="chat-tools" data-testid="chat-tools">
+              <span aria-hidden>⚒</span> Used {turn.tools.length === 1 ? 'a tool' : `${turn.tools.length} tools`}:{' '}
+              {turn.tools.map((name, i) => (
+                <span key={name}>
+                  {i > 0 ? ', ' : ''}
+                  <code>{name}</code>
+                </span>
+              ))}
+            </div>
+          ) : null}
           {turn.meta ? <div className="chat-meta">{turn.meta}</div> : null}
           {turn.role === 'assistant' && turn.runId ? (
             <FeedbackBar runId={turn.runId} label="answer" testId="chat-feedback" />

@@ -9,29 +9,12 @@ import { Field, FieldLabelRow } from '../ui/Field';
 import { pretty } from '../ui/format';
 import { type TabItem, TabList, TabPanel } from '../ui/Tabs';
 import { ChatPlayground } from './ChatPlayground';
+import { parseInput } from './run-inputs';
 import './run-panel.css';
 
 /** The run inputs of the flow (`flowInputs`), as a JSON string so the selector result compares by value. */
 export function selectInputFieldsKey(s: EditorState): string {
   return JSON.stringify(selectFlowInputs(s));
-}
-
-/** Turns form text into the run input value for its data type; throws with a message on bad JSON. */
-export function parseInput(field: FlowInputSpec, raw: string | boolean): unknown {
-  if (field.dataType === 'boolean') return raw === true;
-  if (typeof raw !== 'string') return raw;
-  if (raw === '') return undefined;
-  if (field.dataType === 'text') return raw;
-  if (field.dataType === 'number') {
-    const n = Number(raw);
-    if (!Number.isFinite(n)) throw new Error(`${field.name} must be a number`);
-    return n;
-  }
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new Error(`${field.name} must be valid JSON`);
-  }
 }
 
 const RUN_MODES: TabItem<'chat' | 'form'>[] = [
@@ -77,8 +60,9 @@ function RunForm() {
   const values = useEditor((s) => s.runForm.values);
   const sessionId = useEditor((s) => s.runForm.sessionId);
   const setRunForm = useEditor((s) => s.setRunForm);
-  const setValues = (next: Record<string, string | boolean>) => setRunForm({ values: next });
-  const setSessionId = (next: string) => setRunForm({ sessionId: next });
+  const restoredFrom = useEditor((s) => s.runForm.restoredFrom);
+  const setValues = (next: Record<string, string | boolean>) => setRunForm({ values: next, restoredFrom: undefined });
+  const setSessionId = (next: string) => setRunForm({ sessionId: next, restoredFrom: undefined });
   const [error, setError] = useState<string | null>(null);
 
   const submit = (e: FormEvent) => {
@@ -103,6 +87,11 @@ function RunForm() {
   return (
     <form className="run-form" onSubmit={submit} aria-label="Run inputs">
       {fields.length === 0 ? <p className="muted small">This flow has no inputs. Press Run to start it.</p> : null}
+      {restoredFrom ? (
+        <p className="muted small" data-testid="run-form-restored">
+          The inputs of run <code>{restoredFrom}</code>, replayed from history.
+        </p>
+      ) : null}
       {fields.map((field) => {
         const id = `run-input-${field.name}`;
         const raw = values[field.name];

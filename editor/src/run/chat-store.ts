@@ -7,6 +7,8 @@ export interface Turn {
   text: string;
   isError?: boolean;
   meta?: string;
+  /** The tools the answering run called (assistant turns), by name. */
+  tools?: string[];
   /** The run that answered (assistant turns): feedback and "add to dataset" are about it. */
   runId?: string;
 }

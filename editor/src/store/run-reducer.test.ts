@@ -1,6 +1,14 @@
 import type { TraceEvent } from '@flowloom/nodes/spec';
 import { describe, expect, it } from 'vitest';
-import { queuedNodeRuns, reduceNodeRuns, reduceRunInfo, reduceSpans, type Span, spanTree } from './run-reducer';
+import {
+  queuedNodeRuns,
+  reduceNodeRuns,
+  reduceRunInfo,
+  reduceSpans,
+  type Span,
+  spanTree,
+  toolNamesOf,
+} from './run-reducer';
 
 let seq = 0;
 function ev<T extends TraceEvent['type']>(
@@ -203,5 +211,26 @@ describe('reduceRunInfo', () => {
     expect(info.status).toBe('running');
     info = reduceRunInfo(info, ev('run.completed', { outputs: { answer: 'y' }, durationMs: 9 }));
     expect(info).toMatchObject({ status: 'completed', outputs: { answer: 'y' }, durationMs: 9, inputs: { q: 'x' } });
+  });
+});
+
+describe('toolNamesOf', () => {
+  it('names the tools a run called, once each, in the order first called', () => {
+    let state = { spans: {} as Record<string, Span>, order: [] as string[] };
+    const apply = (e: TraceEvent) => {
+      state = reduceSpans(state.spans, state.order, e);
+    };
+    apply(ev('node.started', { inputs: {} }, { nodeId: 'agent', spanId: 'a' }));
+    for (const [spanId, name] of [
+      ['b', 'tool lookup_order'],
+      ['c', 'tool refund_policy'],
+      ['d', 'tool lookup_order'],
+      ['e', 'item 1/2'],
+    ])
+      apply(ev('node.started', { inputs: {}, name }, { nodeId: 'x', spanId, parentSpanId: 'a' }));
+    // A node that happens to be called "tool x" is not a tool call: only child spans count.
+    apply(ev('node.started', { inputs: {} }, { nodeId: 'tool y', spanId: 'f' }));
+    expect(toolNamesOf(state.spans, state.order)).toEqual(['lookup_order', 'refund_policy']);
+    expect(toolNamesOf({}, [])).toEqual([]);
   });
 });

@@ -1,4 +1,11 @@
-import type { ErrorBody, RunStatus, TraceEvent, Usage, Values } from '@flowloom/nodes/spec';
+import {
+  type ErrorBody,
+  type RunStatus,
+  type TraceEvent,
+  toolOfSpan,
+  type Usage,
+  type Values,
+} from '@flowloom/nodes/spec';
 
 export type NodeRunStatus = 'idle' | 'queued' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
@@ -57,6 +64,20 @@ export interface RunInfo {
   usage?: Usage;
   costUsd?: number;
   durationMs?: number;
+}
+
+/**
+ * The tools a run called, by name, in the order first called: its child spans named `tool <name>` (the engine names a
+ * tool call's span so). Pure.
+ */
+export function toolNamesOf(spans: Readonly<Record<string, Span>>, order: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const id of order) {
+    const span = spans[id];
+    const tool = span && toolOfSpan(span.name, span.parentSpanId);
+    if (tool) names.add(tool);
+  }
+  return [...names];
 }
 
 /** Whether a run has not ended yet: queued or running. */

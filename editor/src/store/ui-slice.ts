@@ -19,6 +19,8 @@ export interface RunFormDraft {
   sessionId: string;
   /** The chat box's unsent message. */
   chatDraft: string;
+  /** The run whose inputs the form holds (replayed from history), until one is changed. */
+  restoredFrom?: string;
 }
 
 export const EMPTY_RUN_FORM: RunFormDraft = { mode: 'chat', values: {}, sessionId: '', chatDraft: '' };

@@ -8,6 +8,8 @@ interface Props {
   footer?: ReactNode;
   testId?: string;
   wide?: boolean;
+  /** Added to the dialog's classes (a size of its own). */
+  className?: string;
 }
 
 const FOCUSABLE =
@@ -24,7 +26,7 @@ function tabbables(dialog: HTMLElement): HTMLElement[] {
  * (else the first button after Close), Tab and Shift+Tab cycle inside, Escape and a click on the backdrop close it,
  * and focus returns to the control that opened it.
  */
-export function Modal({ title, onClose, children, footer, testId, wide }: Props) {
+export function Modal({ title, onClose, children, footer, testId, wide, className }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const close = useRef(onClose);
@@ -80,7 +82,7 @@ export function Modal({ title, onClose, children, footer, testId, wide }: Props)
   return (
     <dialog
       ref={ref}
-      className={`modal${wide ? ' modal-wide' : ''}`}
+      className={`modal${wide ? ' modal-wide' : ''}${className ? ` ${className}` : ''}`}
       aria-labelledby={titleId}
       data-testid={testId}
       onKeyDown={onKeyDown}

@@ -33,8 +33,17 @@ export function PageHeader({ crumbs }: { crumbs: { label: string; href?: string 
         <a className="btn btn-ghost" href="#/experiments">
           Experiments
         </a>
+        <a className="btn btn-ghost" href="#/monitoring">
+          Monitoring
+        </a>
+        <a className="btn btn-ghost" href="#/knowledge">
+          Knowledge
+        </a>
         <a className="btn btn-ghost" href="#/keys">
           API keys
+        </a>
+        <a className="btn btn-ghost" href="#/settings">
+          Settings
         </a>
       </nav>
       <ThemeSwitch />

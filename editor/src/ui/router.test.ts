@@ -12,6 +12,9 @@ describe('hash routes', () => {
       ['#/experiments/ex_1', { page: 'experiments', experimentId: 'ex_1' }],
       ['#/monitoring', { page: 'monitoring' }],
       ['#/monitoring/chat%20bot', { page: 'monitoring', flowId: 'chat bot' }],
+      ['#/knowledge', { page: 'knowledge' }],
+      ['#/knowledge/product.docs', { page: 'knowledge', collection: 'product.docs' }],
+      ['#/settings', { page: 'settings' }],
       ['#/flows/support', { page: 'editor', flowId: 'support' }],
       ['#/flows/support?run=r_0123', { page: 'editor', flowId: 'support', runId: 'r_0123' }],
     ];

@@ -6,16 +6,25 @@ export type Route =
   | { page: 'datasets'; datasetId?: string }
   | { page: 'experiments'; experimentId?: string }
   | { page: 'monitoring'; flowId?: string }
+  | { page: 'knowledge'; collection?: string }
+  | { page: 'settings' }
   | { page: 'editor'; flowId: string; runId?: string };
 
 const decode = (part: string | undefined) => (part ? decodeURIComponent(part) : undefined);
 
 /**
  * Hash routes: `#/` the flows page, `#/flows/:id` the editor (`?run=<runId>` replays that run on the canvas),
- * `#/keys`, `#/datasets[/:id]`, `#/experiments[/:id]`, `#/monitoring[/:flowId]`. Pure.
+ * `#/keys`, `#/datasets[/:id]`, `#/experiments[/:id]`, `#/monitoring[/:flowId]`, `#/knowledge[/:collection]`,
+ * `#/settings`. Pure.
  */
 export function parseHash(hash: string): Route {
   if (/^#\/keys\b/.test(hash)) return { page: 'keys' };
+  if (/^#\/settings\b/.test(hash)) return { page: 'settings' };
+  const knowledge = /^#\/knowledge(?:\/([^/?#]+))?/.exec(hash);
+  if (knowledge) {
+    const collection = decode(knowledge[1]);
+    return collection ? { page: 'knowledge', collection } : { page: 'knowledge' };
+  }
   const datasets = /^#\/datasets(?:\/([^/?#]+))?/.exec(hash);
   if (datasets) {
     const datasetId = decode(datasets[1]);
@@ -43,6 +52,10 @@ export function hrefOf(route: Route): string {
   switch (route.page) {
     case 'keys':
       return '#/keys';
+    case 'settings':
+      return '#/settings';
+    case 'knowledge':
+      return route.collection ? `#/knowledge/${enc(route.collection)}` : '#/knowledge';
     case 'datasets':
       return route.datasetId ? `#/datasets/${enc(route.datasetId)}` : '#/datasets';
     case 'experiments':

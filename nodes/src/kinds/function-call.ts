@@ -1,6 +1,14 @@
 import { defineNode } from '../define.js';
 import { AppError, type ToolCall, type ToolRef, toErrorBody } from '../spec/index.js';
-import { chatMessages, maxTokensParam, modelParam, systemParam, temperatureParam } from './shared/model.js';
+import {
+  chatMessages,
+  maxTokensParam,
+  modelParam,
+  providerOf,
+  providerParam,
+  systemParam,
+  temperatureParam,
+} from './shared/model.js';
 import { service } from './shared/services.js';
 import { isToolName } from './shared/tool.js';
 
@@ -37,6 +45,7 @@ export const functionCall = defineNode({
       { name: 'toolCalls', dataType: 'json', description: 'Every tool call made: name, arguments, result or error.' },
     ],
     params: [
+      providerParam,
       modelParam,
       systemParam,
       temperatureParam,
@@ -74,6 +83,7 @@ export const functionCall = defineNode({
       ctx.signal.throwIfAborted();
       const result = await ctx.services.llm.chat(
         {
+          ...providerOf(params.provider),
           model: params.model,
           messages,
           temperature: params.temperature,

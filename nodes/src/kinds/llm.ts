@@ -1,7 +1,15 @@
 import { defineNode } from '../define.js';
 import { AppError } from '../spec/index.js';
 import { compileSchema, schemaProblems } from './shared/json-schema.js';
-import { chatMessages, maxTokensParam, modelParam, systemParam, temperatureParam } from './shared/model.js';
+import {
+  chatMessages,
+  maxTokensParam,
+  modelParam,
+  providerOf,
+  providerParam,
+  systemParam,
+  temperatureParam,
+} from './shared/model.js';
 
 export const llm = defineNode({
   spec: {
@@ -22,6 +30,7 @@ export const llm = defineNode({
       { name: 'json', dataType: 'json', description: 'With a jsonSchema: the answer parsed and checked against it.' },
     ],
     params: [
+      providerParam,
       modelParam,
       systemParam,
       temperatureParam,
@@ -44,6 +53,7 @@ export const llm = defineNode({
       schema === undefined ? undefined : { type: 'json_schema', json_schema: { name: 'output', schema } };
     const result = await ctx.services.llm.chat(
       {
+        ...providerOf(params.provider),
         model: params.model,
         messages,
         temperature: params.temperature,

@@ -1,6 +1,6 @@
 import { defineNode } from '../define.js';
 import { AppError, type ChatMessage } from '../spec/index.js';
-import { modelParam } from './shared/model.js';
+import { modelParam, providerOf, providerParam } from './shared/model.js';
 
 const ROUTE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const FIXED_OUTPUTS = new Set(['route']);
@@ -77,6 +77,7 @@ export const router = defineNode({
     outputs: [{ name: 'route', dataType: 'text', description: 'The name of the chosen route.' }],
     dynamicOutputs: { fromParam: 'routes', source: 'list', dataType: 'text' },
     params: [
+      providerParam,
       modelParam,
       {
         name: 'routes',
@@ -126,6 +127,7 @@ export const router = defineNode({
     ];
     const result = await ctx.services.llm.chat(
       {
+        ...providerOf(params.provider),
         model: params.model,
         messages,
         temperature: params.temperature,

@@ -59,6 +59,7 @@ export const ERROR_CODES = [
   'EXPERIMENT_NOT_RUNNING',
   'VALUE_TOO_DEEP',
   'RUN_NODE_LIMIT',
+  'PROVIDER_NOT_FOUND',
 ] as const;
 
 /** One of `ERROR_CODES`. */
@@ -73,6 +74,7 @@ export interface ErrorBody {
 
 /** HTTP status per code when the thrower does not set one. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
+  PROVIDER_NOT_FOUND: 404,
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
   FLOW_INVALID: 400,

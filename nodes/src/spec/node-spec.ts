@@ -34,8 +34,11 @@ export type ParamSpec = ParamBase &
     | { kind: 'select'; options: readonly string[]; default?: string }
     | { kind: 'json'; default?: unknown; schema?: Record<string, unknown> }
     | {
-        /** `flow`: the id of a saved flow this node calls (subflow, map, tool-flow); a published version freezes it. */
-        kind: 'string' | 'text' | 'code' | 'template' | 'secret' | 'collection' | 'model' | 'flow';
+        /**
+         * `flow`: the id of a saved flow this node calls (subflow, map, tool-flow); a published version freezes it.
+         * `provider`: the id of a model provider set in the settings (empty: the default provider).
+         */
+        kind: 'string' | 'text' | 'code' | 'template' | 'secret' | 'collection' | 'model' | 'flow' | 'provider';
         default?: string;
         /** For code params: the language, for highlighting. */
         language?: 'javascript' | 'json' | 'markdown';

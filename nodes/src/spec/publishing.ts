@@ -49,6 +49,9 @@ export interface BundledFlow {
 }
 
 /** An API key as listed: never the secret or its hash. */
+/** What an API key is for: a server (`secret`) or a web page (`browser`). */
+export type ApiKeyKind = 'secret' | 'browser';
+
 export interface ApiKey {
   id: string;
   name: string;
@@ -56,7 +59,14 @@ export interface ApiKey {
   flows: string[];
   /** Requests per minute for this key; null = the runtime default. */
   rateLimit: number | null;
-  /** The first characters of the secret, to recognise it (`flk_3fa2c9d01b7e_…`). */
+  /**
+   * `secret`: for servers, kept secret. `browser`: meant to be seen in a web page (the chat widget): it runs only its
+   * one flow (`flows`), only from a browser on one of its `origins`. Keys made before kinds existed are `secret`.
+   */
+  kind: ApiKeyKind;
+  /** The browser origins a browser key works from (`https://shop.example`); empty for secret keys. */
+  origins: string[];
+  /** The first characters of the secret, to recognise it (`flk_3fa2c9d01b7e_…`, `flk_pub_3fa2c9d01b7e_…`). */
   preview: string;
   createdAt: string;
   lastUsedAt: string | null;

@@ -39,6 +39,28 @@ export interface TraceData {
   'run.cancelled': { durationMs?: number };
 }
 
+/** The name of a tool call's child span is this prefix and the tool's name (`tool order_status`). */
+export const TOOL_SPAN_PREFIX = 'tool ';
+
+/** The tool a child span called, from the span's name; undefined for other spans (map items, subflow runs). */
+export function toolOfSpan(name: string, parentSpanId: string | null | undefined): string | undefined {
+  return parentSpanId && name.startsWith(TOOL_SPAN_PREFIX) ? name.slice(TOOL_SPAN_PREFIX.length) : undefined;
+}
+
+/**
+ * The tools a run called, by name, once each, in the order first called: what a chat answer shows ("used tools").
+ * Takes the run's trace events in `seq` order.
+ */
+export function toolsCalled(events: readonly TraceEvent[]): string[] {
+  const names = new Set<string>();
+  for (const event of events) {
+    if (event.type !== 'node.started' || !event.data.name) continue;
+    const tool = toolOfSpan(event.data.name, event.parentSpanId);
+    if (tool) names.add(tool);
+  }
+  return [...names];
+}
+
 /** Progress of long work inside a node (ingestion, map). */
 export interface Progress {
   done: number;

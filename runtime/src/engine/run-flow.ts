@@ -11,6 +11,7 @@ import {
   type NodeRegistry,
   type NodeServices,
   type RunStatus,
+  TOOL_SPAN_PREFIX,
   type ToolRef,
   type TraceEvent,
   toErrorBody,
@@ -547,7 +548,7 @@ class Run implements ContextHost {
     }
     this.#options.beforeNode?.(toolNode.id);
     // A child span of the caller whose events carry the tool node's id, so the tool lights up on the canvas too.
-    const out = await this.childSpan(caller, toolNode.id, `tool ${ref.name}`, args, async (child) => ({
+    const out = await this.childSpan(caller, toolNode.id, `${TOOL_SPAN_PREFIX}${ref.name}`, args, async (child) => ({
       result: await invoke({ ...args }, call as never, child),
     }));
     return out.result;

@@ -58,6 +58,17 @@ export async function authenticateKey(
     reply.header('www-authenticate', 'Bearer realm="flowloom"');
     throw new AppError('UNAUTHORIZED', REFUSALS[check.reason as keyof typeof REFUSALS]);
   }
+  // A browser key is seen by anyone who opens the page that holds it: it works only from a browser on its origins.
+  // (A script may send any Origin header; the key's one flow and its rate limit bound what such a copy can do.)
+  if (check.key.kind === 'browser') {
+    const origin = request.headers.origin;
+    if (typeof origin !== 'string' || !check.key.origins.includes(origin)) {
+      throw new AppError(
+        'FORBIDDEN',
+        `this browser key works only from a page on ${check.key.origins.join(', ')}${typeof origin === 'string' ? `, not ${origin}` : ''}`,
+      );
+    }
+  }
   const taken = await limiter.take(check.key.id, check.key.rateLimit);
   if (!taken.ok) {
     reply.header('retry-after', String(taken.retryAfterSec));
@@ -66,6 +77,14 @@ export async function authenticateKey(
     });
   }
   return check.key;
+}
+
+/**
+ * The origins a request may come from for a flow: a browser key's own (checked when it was presented), else the
+ * published version's allow-list.
+ */
+export function callerOrigins(key: ApiKey, versionOrigins: readonly string[]): readonly string[] {
+  return key.kind === 'browser' ? key.origins : versionOrigins;
 }
 
 /** Refuses (403 FORBIDDEN) a key whose scope does not include the flow. */

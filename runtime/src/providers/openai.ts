@@ -44,6 +44,8 @@ export interface OpenAIService extends LlmService {
   /** False when neither an API key nor a base URL is set: every call then throws PROVIDER_NOT_CONFIGURED. */
   readonly isConfigured: boolean;
   embed(texts: string[], options: EmbedOptions): Promise<EmbedResult>;
+  /** The model ids the server lists (`GET /models`), sorted. */
+  models(options: { signal: AbortSignal }): Promise<string[]>;
 }
 
 export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-small';
@@ -63,7 +65,7 @@ export function createLlmService(config: OpenAIConfig): OpenAIService {
     const fail = async (): Promise<never> => {
       throw new AppError('PROVIDER_NOT_CONFIGURED', NOT_CONFIGURED);
     };
-    return { isConfigured: false, chat: fail, embed: fail };
+    return { isConfigured: false, chat: fail, embed: fail, models: fail };
   }
   const isOpenAI = !config.baseURL;
   const probes = new WeakMap<Response, StreamProbe>();
@@ -220,7 +222,22 @@ export function createLlmService(config: OpenAIConfig): OpenAIService {
     }
   }
 
-  return { isConfigured: true, chat, embed };
+  async function models(options: { signal: AbortSignal }): Promise<string[]> {
+    try {
+      const ids: string[] = [];
+      for await (const model of client.models.list({ signal: options.signal })) {
+        if (typeof model?.id !== 'string') throw notACompletion('models answer', model);
+        ids.push(model.id);
+        // A server that lists without end is not a list of models.
+        if (ids.length >= 5000) break;
+      }
+      return ids.sort();
+    } catch (err) {
+      throw toProviderError(err, options.signal);
+    }
+  }
+
+  return { isConfigured: true, chat, embed, models };
 }
 
 /** Embeddings only, e.g. for the RAG helpers: `(model, texts, signal)` on the same SDK wiring and error mapping. */

@@ -42,6 +42,22 @@ export class ProviderSettings {
     return this.#revision;
   }
 
+  /** The box that seals keys, shared with the named providers. */
+  get box(): SecretBox {
+    return this.#box;
+  }
+
+  #isSetCache: { revision: number; isSet: boolean } | undefined;
+
+  /** Whether a provider is set here (a base URL or a key); read once per change. */
+  async isSet(): Promise<boolean> {
+    if (this.#isSetCache?.revision === this.#revision) return this.#isSetCache.isSet;
+    const revision = this.#revision;
+    const isSet = (await this.credentials()) !== undefined;
+    this.#isSetCache = { revision, isSet };
+    return isSet;
+  }
+
   async #read(): Promise<{ stored: Stored; updatedAt: string } | undefined> {
     const row = await this.#table.get(NAME);
     return row && { stored: JSON.parse(row.value) as Stored, updatedAt: row.updatedAt };

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { type ApiKey, AppError } from '@flowloom/nodes';
+import { type ApiKey, type ApiKeyKind, AppError } from '@flowloom/nodes';
 import type { KeyRow } from '../store/keys.js';
 import type { KeyTable } from '../store/types.js';
 
@@ -7,10 +7,15 @@ export type { ApiKey };
 
 /** Every secret starts with this, so leaked keys are easy to recognise (and to scan for). */
 export const KEY_PREFIX = 'flk_';
+/** Browser keys add `pub_`: one look tells a key meant for web pages from a secret one. */
+export const BROWSER_KEY_PREFIX = 'flk_pub_';
 /** A key id: 12 hex digits, public (shown in lists, part of the secret). */
 const ID_PATTERN = /^[0-9a-f]{12}$/;
-/** `flk_<id>_<secret>`: the id finds the row in O(1), the secret (32 random bytes, base64url) proves possession. */
-const KEY_PATTERN = /^flk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+/**
+ * `flk_<id>_<secret>` (browser keys `flk_pub_<id>_<secret>`): the id finds the row in O(1), the secret (32 random
+ * bytes, base64url) proves possession. The row, not the prefix, says what kind a key is.
+ */
+const KEY_PATTERN = /^flk_(?:pub_)?([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
 /** The one answer that holds the secret: right after creation. */
 export interface CreatedKey extends ApiKey {
@@ -21,6 +26,8 @@ export interface CreateKeyInput {
   name: string;
   flows?: string[];
   rateLimit?: number | null;
+  kind?: ApiKeyKind;
+  origins?: string[];
 }
 
 /** A key row as checks use it; `secret` is the last secret that matched its hash (compared in constant time). */
@@ -34,6 +41,29 @@ interface CachedKey {
 export type KeyCheck =
   | { ok: true; key: ApiKey }
   | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'out-of-scope' };
+
+const prefixOf = (kind: ApiKeyKind) => (kind === 'browser' ? BROWSER_KEY_PREFIX : KEY_PREFIX);
+
+/**
+ * The rules of a key's kind, checked before anything is stored: a browser key names exactly one flow and at least
+ * one origin (it will be seen by anyone who opens the page, so it must not reach further); a secret key takes no
+ * origins. Throws VALIDATION_FAILED naming the field.
+ */
+function checkKind(kind: ApiKeyKind, flows: readonly string[], origins: readonly string[]): void {
+  const details: { field: string; message: string }[] = [];
+  if (kind === 'browser') {
+    if (flows.length !== 1)
+      details.push({ field: 'body.flows', message: 'a browser key runs exactly one flow: name it (one flow id)' });
+    if (origins.length === 0)
+      details.push({ field: 'body.origins', message: 'a browser key needs the origins of the pages that use it' });
+    if (origins.includes('*'))
+      details.push({ field: 'body.origins', message: 'a browser key takes exact origins, not *' });
+  } else if (origins.length > 0) {
+    details.push({ field: 'body.origins', message: 'only browser keys (kind "browser") take origins' });
+  }
+  if (details.length > 0)
+    throw new AppError('VALIDATION_FAILED', details.map((d) => `${d.field} ${d.message}`).join('; '), { details });
+}
 
 /**
  * The secret is 256 random bits, so a salted SHA-256 is enough (no brute force of the input space is possible;
@@ -49,7 +79,9 @@ function toKey(row: KeyRow): ApiKey {
     name: row.name,
     flows: JSON.parse(row.flows) as string[],
     rateLimit: row.rateLimit,
-    preview: `${KEY_PREFIX}${row.id}_…`,
+    kind: row.kind,
+    origins: JSON.parse(row.origins) as string[],
+    preview: `${prefixOf(row.kind)}${row.id}_…`,
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
@@ -85,6 +117,8 @@ export class KeyService {
   #cacheVersion = -1;
   readonly #revokeListeners = new Set<(id: string) => void>();
   #versionCheckedAt = Number.NEGATIVE_INFINITY;
+  /** The origins of the live browser keys, by flow id: CORS answers need them before any key is presented. */
+  #browserOrigins: Map<string, string[]> | null = null;
 
   /** `onFlushError` hears of a background write of last-used times that failed (they stay pending). */
   constructor(table: KeyTable, options: { onFlushError?: (err: unknown) => void } = {}) {
@@ -99,17 +133,23 @@ export class KeyService {
     const salt = randomBytes(16);
     const createdAt = new Date().toISOString();
     const flows = [...new Set(input.flows ?? [])].sort();
+    const kind = input.kind ?? 'secret';
+    const origins = [...new Set(input.origins ?? [])];
+    checkKind(kind, flows, origins);
     await this.#table.insert({
       id,
       name: input.name,
       flows: JSON.stringify(flows),
       rateLimit: input.rateLimit ?? null,
+      kind,
+      origins: JSON.stringify(origins),
       salt,
       hash: hashSecret(salt, secret),
       createdAt,
     });
     const key = toKey((await this.#table.get(id)) as KeyRow);
-    return { ...key, key: `${KEY_PREFIX}${id}_${secret}` };
+    this.#browserOrigins = null;
+    return { ...key, key: `${prefixOf(kind)}${id}_${secret}` };
   }
 
   async list(): Promise<ApiKey[]> {
@@ -127,6 +167,7 @@ export class KeyService {
     if (!existing) throw new AppError('KEY_NOT_FOUND', `API key "${id}" does not exist`);
     await this.#table.revoke(id, new Date().toISOString());
     this.#cache.clear();
+    this.#browserOrigins = null;
     for (const listener of this.#revokeListeners) listener(id);
     return (await this.get(id)) as ApiKey;
   }
@@ -136,9 +177,13 @@ export class KeyService {
     this.#revokeListeners.add(listener);
   }
 
-  /** Forgets every cached key row: the next check reads the store (a key was revoked by another process). */
+  /**
+   * Forgets every cached key row and the browser keys' origins: the next check reads the store (a key was revoked by
+   * another process).
+   */
   invalidate(): void {
     this.#cache.clear();
+    this.#browserOrigins = null;
     this.#versionCheckedAt = Number.NEGATIVE_INFINITY;
   }
 
@@ -177,16 +222,21 @@ export class KeyService {
     return performance.now() - this.#versionCheckedAt >= VERSION_CHECK_MS;
   }
 
-  async #cached(id: string): Promise<CachedKey | undefined> {
+  /** Drops what is cached when another connection changed keys. */
+  async #checkVersion(): Promise<void> {
     // Asking the database costs more than the rest of the check under write load: at most once per interval.
-    if (this.#isVersionCheckDue()) {
-      this.#versionCheckedAt = performance.now();
-      const version = await this.#table.changeToken();
-      if (version !== this.#cacheVersion) {
-        this.#cache.clear();
-        this.#cacheVersion = version;
-      }
+    if (!this.#isVersionCheckDue()) return;
+    this.#versionCheckedAt = performance.now();
+    const version = await this.#table.changeToken();
+    if (version !== this.#cacheVersion) {
+      this.#cache.clear();
+      this.#browserOrigins = null;
+      this.#cacheVersion = version;
     }
+  }
+
+  async #cached(id: string): Promise<CachedKey | undefined> {
+    await this.#checkVersion();
     let found: CachedKey | undefined = this.#cache.get(id);
     if (!found) {
       const row = await this.#table.get(id);
@@ -196,6 +246,26 @@ export class KeyService {
       this.#cache.set(id, found);
     }
     return found;
+  }
+
+  /**
+   * The origins that live (not revoked) browser keys of a flow work from, or of every flow when no flow is named: a
+   * browser's preflight carries no key, yet must be answered for the pages those keys serve.
+   */
+  async browserOrigins(flowId?: string): Promise<string[]> {
+    await this.#checkVersion();
+    if (!this.#browserOrigins) {
+      const byFlow = new Map<string, string[]>();
+      for (const row of await this.#table.list()) {
+        if (row.kind !== 'browser' || row.revokedAt !== null) continue;
+        const origins = JSON.parse(row.origins) as string[];
+        for (const flow of JSON.parse(row.flows) as string[])
+          byFlow.set(flow, [...(byFlow.get(flow) ?? []), ...origins]);
+      }
+      this.#browserOrigins = byFlow;
+    }
+    if (flowId !== undefined) return this.#browserOrigins.get(flowId) ?? [];
+    return [...new Set([...this.#browserOrigins.values()].flat())];
   }
 
   #withPendingUse(key: ApiKey): ApiKey {

@@ -49,6 +49,18 @@ export interface CollectionInfo {
   metadata: Record<string, unknown>;
 }
 
+/** A document of a collection: the chunks that share a `source` (the file name of an upload). */
+export interface CollectionDocument {
+  source: string;
+  chunks: number;
+  /** The uploaded file it came from, when it came from one. */
+  fileId?: string;
+  type?: string;
+}
+
+/** The most records `documents()` reads to group them: a collection larger than this lists its first ones only. */
+const MAX_SCANNED = 200_000;
+
 interface Handle {
   collection: Collection;
   embedder: string | null;
@@ -359,6 +371,81 @@ export class ChromaVectors implements VectorService {
         dimension: handle.dimension,
         metadata: { ...(handle.collection.metadata ?? {}) },
       };
+    } catch (err) {
+      throw storeError(err, { collection: name });
+    }
+  }
+
+  /**
+   * The documents of a collection, by `source`, with their chunk counts, in the order first stored. Reads the chunks'
+   * metadata in pages; COLLECTION_NOT_FOUND when unknown.
+   */
+  async documents(name: string): Promise<{ documents: CollectionDocument[]; isPartial: boolean }> {
+    checkName(name);
+    try {
+      const { collection } = await this.#handle(name, new AbortController().signal);
+      const bySource = new Map<string, CollectionDocument>();
+      const page = 1000;
+      let offset = 0;
+      for (; offset < MAX_SCANNED; offset += page) {
+        const got = await collection.get({ include: ['metadatas'], limit: page, offset });
+        for (const metadata of got.metadatas) {
+          const source = typeof metadata?.source === 'string' ? metadata.source : '(no source)';
+          const entry = bySource.get(source) ?? { source, chunks: 0 };
+          entry.chunks++;
+          if (typeof metadata?.fileId === 'string') entry.fileId = metadata.fileId;
+          if (typeof metadata?.type === 'string') entry.type = metadata.type;
+          bySource.set(source, entry);
+        }
+        if (got.ids.length < page) return { documents: [...bySource.values()], isPartial: false };
+      }
+      return { documents: [...bySource.values()], isPartial: true };
+    } catch (err) {
+      throw storeError(err, { collection: name });
+    }
+  }
+
+  /** A page of a collection's chunks (one document's, with `source`), with how many there are in all. */
+  async chunks(
+    name: string,
+    options: { source?: string; limit: number; offset: number },
+  ): Promise<{ chunks: Document[]; total: number }> {
+    checkName(name);
+    const where = options.source === undefined ? undefined : ({ source: options.source } as Where);
+    try {
+      const { collection } = await this.#handle(name, new AbortController().signal);
+      const total =
+        where === undefined ? await collection.count() : (await collection.get({ where, include: [] })).ids.length;
+      const got = await collection.get({
+        where,
+        limit: options.limit,
+        offset: options.offset,
+        include: ['documents', 'metadatas'],
+      });
+      const chunks = got.ids.map((id, i) => ({
+        id,
+        text: got.documents[i] ?? '',
+        metadata: { ...(got.metadatas[i] ?? {}) },
+      }));
+      return { chunks, total };
+    } catch (err) {
+      throw storeError(err, { collection: name });
+    }
+  }
+
+  /**
+   * Deletes chunks by id, or every chunk of a document (`source`). Returns how many were deleted: 0 when none
+   * matched. COLLECTION_NOT_FOUND when the collection is unknown.
+   */
+  async deleteChunks(name: string, which: { ids: string[] } | { source: string }): Promise<number> {
+    checkName(name);
+    try {
+      const { collection } = await this.#handle(name, new AbortController().signal);
+      const where = 'source' in which ? ({ source: which.source } as Where) : undefined;
+      const found = await collection.get({ ...('ids' in which ? { ids: which.ids } : { where }), include: [] });
+      if (found.ids.length === 0) return 0;
+      await collection.delete({ ids: found.ids });
+      return found.ids.length;
     } catch (err) {
       throw storeError(err, { collection: name });
     }

@@ -877,6 +877,8 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       name: `key ${id}`,
       flows: '["echo"]',
       rateLimit: id === 'aaaaaaaaaaaa' ? 10 : null,
+      kind: id === 'aaaaaaaaaaaa' ? ('browser' as const) : ('secret' as const),
+      origins: id === 'aaaaaaaaaaaa' ? '["https://shop.example"]' : '[]',
       salt: Buffer.from('salt-of-sixteen!'),
       hash: Buffer.alloc(32, 7),
       createdAt,

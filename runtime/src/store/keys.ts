@@ -8,6 +8,10 @@ export interface KeyRow {
   /** JSON array of flow ids (empty: every flow). */
   flows: string;
   rateLimit: number | null;
+  /** `secret` (servers) or `browser` (one flow, from its origins only: published in web pages). */
+  kind: 'secret' | 'browser';
+  /** JSON array of the origins a browser key works from (empty for secret keys). */
+  origins: string;
   salt: Buffer;
   hash: Buffer;
   createdAt: string;
@@ -24,7 +28,7 @@ export class SqliteKeyTable implements KeyTable {
     this.#db = db;
     this.#sql = {
       insert: db.prepare(
-        'INSERT INTO api_keys (id, name, flows, rateLimit, salt, hash, createdAt) VALUES (@id, @name, @flows, @rateLimit, @salt, @hash, @createdAt)',
+        'INSERT INTO api_keys (id, name, flows, rateLimit, kind, origins, salt, hash, createdAt) VALUES (@id, @name, @flows, @rateLimit, @kind, @origins, @salt, @hash, @createdAt)',
       ),
       get: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
       list: db.prepare('SELECT * FROM api_keys ORDER BY createdAt DESC, id'),

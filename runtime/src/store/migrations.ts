@@ -286,6 +286,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'browser keys: a kind and allowed origins per API key',
+    // Keys made before are secret keys with no origins (a secret key is not limited to origins).
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN kind TEXT NOT NULL DEFAULT 'secret';
+      ALTER TABLE api_keys ADD COLUMN origins TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

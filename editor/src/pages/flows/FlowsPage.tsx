@@ -101,8 +101,14 @@ export function FlowsPage() {
         <a className="btn btn-ghost" href="#/monitoring" data-testid="monitoring-link">
           Monitoring
         </a>
+        <a className="btn btn-ghost" href="#/knowledge" data-testid="knowledge-link">
+          Knowledge
+        </a>
         <a className="btn btn-ghost" href="#/keys" data-testid="keys-link">
           API keys
+        </a>
+        <a className="btn btn-ghost" href="#/settings" data-testid="settings-link">
+          Settings
         </a>
         <ThemeSwitch />
         <button type="button" className="btn" onClick={() => fileInput.current?.click()} data-testid="import-button">

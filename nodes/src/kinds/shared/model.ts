@@ -1,5 +1,21 @@
 import { AppError, type ChatMessage, type ParamSpec } from '../../spec/index.js';
 
+/**
+ * Which model provider answers (Settings: OpenAI or any OpenAI-compatible server), by id; empty is the default one:
+ * the environment's (OPENAI_API_KEY / OPENAI_BASE_URL), else the one set in the editor first.
+ */
+export const providerParam = {
+  name: 'provider',
+  kind: 'provider',
+  default: '',
+  description: 'The model provider (set in Settings); empty uses the default one.',
+} as const satisfies ParamSpec;
+
+/** The `provider` field of a chat request: only when one is named, so requests without it stay as they were. */
+export function providerOf(provider: string | undefined): { provider?: string } {
+  return provider ? { provider } : {};
+}
+
 /** The model choice, shared by every kind that calls a chat model. */
 export const modelParam = {
   name: 'model',

@@ -5,12 +5,21 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponses } from '../errors.js';
 import {
+  ChunkParams,
+  ChunksQuery,
+  ChunksResponse,
   CollectionParams,
   Collection as CollectionSchema,
   CollectionsResponse,
+  DeletedResponse,
+  DocumentsResponse,
   IngestForm,
   IngestJsonBody,
   IngestResponse,
+  PreviewResponse,
+  QueryBody,
+  QueryResponse,
+  SourceQuery,
   UploadForm,
   UploadJsonBody,
   UploadResponse,
@@ -128,6 +137,40 @@ function refuseFields(fields: Record<string, string>): void {
   if (first) throw new AppError('VALIDATION_FAILED', `${first.field} ${first.message}`, { details });
 }
 
+type IngestOptions = ReturnType<typeof optionsFromFields>;
+
+/** The files and split options of an ingest (or preview) request, multipart or JSON, checked. */
+async function ingestRequest(request: FastifyRequest): Promise<{
+  files: UploadedFile[];
+  options: IngestOptions;
+  chunkSize: number;
+  chunkOverlap: number;
+}> {
+  let files: UploadedFile[];
+  let options: IngestOptions;
+  if (request.isMultipart()) {
+    const upload = await fromMultipart(request);
+    files = upload.files;
+    options = optionsFromFields(upload.fields);
+  } else {
+    const body = request.body as { files: JsonFile[] } & IngestOptions;
+    files = fromJson(body.files);
+    options = body;
+  }
+  const chunkSize = options.chunkSize ?? 1000;
+  const chunkOverlap = options.chunkOverlap ?? Math.min(150, Math.floor(chunkSize / 4));
+  if (chunkOverlap >= chunkSize) throw problem('body.chunkOverlap', 'must be less than chunkSize');
+  return { files, options, chunkSize, chunkOverlap };
+}
+
+/** The splitter a file gets: the one asked for, else markdown for md and html, recursive for the rest. */
+function splitterFor(type: string, asked: SplitOptions['splitter'] | undefined): SplitOptions['splitter'] {
+  return asked ?? (type === 'md' || type === 'html' ? 'markdown' : 'recursive');
+}
+
+/** How many chunks of each file a preview shows. */
+const PREVIEW_CHUNKS = 100;
+
 /** Aborted when the client goes away before the answer is sent. */
 function requestSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
@@ -238,26 +281,13 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const signal = requestSignal(reply);
-      let files: UploadedFile[];
-      let options: ReturnType<typeof optionsFromFields>;
-      if (request.isMultipart()) {
-        const upload = await fromMultipart(request);
-        files = upload.files;
-        options = optionsFromFields(upload.fields);
-      } else {
-        const body = request.body as { files: JsonFile[] } & ReturnType<typeof optionsFromFields>;
-        files = fromJson(body.files);
-        options = body;
-      }
-      const chunkSize = options.chunkSize ?? 1000;
-      const chunkOverlap = options.chunkOverlap ?? Math.min(150, Math.floor(chunkSize / 4));
-      if (chunkOverlap >= chunkSize) throw problem('body.chunkOverlap', 'must be less than chunkSize');
+      const { files, options, chunkSize, chunkOverlap } = await ingestRequest(request);
 
       const chunks = new Map<string, Document>();
       const report = [];
       for (const upload of files) {
         const { file, document } = await app.runtime.documents.save(upload);
-        const splitter = options.splitter ?? (file.type === 'md' || file.type === 'html' ? 'markdown' : 'recursive');
+        const splitter = splitterFor(file.type, options.splitter);
         const pieces = app.runtime.documents.split(document, { splitter, chunkSize, chunkOverlap });
         for (const piece of pieces) chunks.set(piece.id, piece);
         report.push({ ...file, chunks: pieces.length });
@@ -272,6 +302,154 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
         embedder: result.embedder,
         files: report.map(({ id, name, type, size, chunks: n }) => ({ id, name, type, size, chunks: n })),
       };
+    },
+  );
+
+  app.post(
+    '/uploads/preview',
+    {
+      schema: {
+        tags,
+        summary: 'Preview how files would be split',
+        description:
+          'The chunks an ingest with the same files and options would store (the first 100 of each file), with ' +
+          'nothing stored or embedded. Same bodies as `POST /api/collections/:name/documents`.',
+        body: {
+          content: {
+            'application/json': { schema: IngestJsonBody },
+            'multipart/form-data': { schema: IngestForm },
+          },
+        },
+        response: { 200: PreviewResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { files, options, chunkSize, chunkOverlap } = await ingestRequest(request);
+      let count = 0;
+      const report = [];
+      for (const upload of files) {
+        const { file, document } = await app.runtime.documents.read(upload);
+        const splitter = splitterFor(file.type, options.splitter);
+        const pieces = app.runtime.documents.split(document, { splitter, chunkSize, chunkOverlap });
+        count += pieces.length;
+        report.push({
+          name: file.name,
+          type: file.type,
+          size: file.size,
+          splitter,
+          chunkCount: pieces.length,
+          chunks: pieces.slice(0, PREVIEW_CHUNKS),
+        });
+      }
+      return { count, chunkSize, chunkOverlap, files: report };
+    },
+  );
+
+  app.get(
+    '/collections/:name/documents',
+    {
+      schema: {
+        tags,
+        summary: 'The documents of a collection',
+        description: 'Its chunks grouped by `source` (the file name of an upload), with their counts.',
+        params: CollectionParams,
+        response: { 200: DocumentsResponse, ...errorResponses },
+      },
+    },
+    async (request) => ({
+      collection: request.params.name,
+      ...(await app.runtime.vectors.documents(request.params.name)),
+    }),
+  );
+
+  app.delete(
+    '/collections/:name/documents',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a document from a collection',
+        description: 'Deletes every chunk whose `source` is the one given; 404 when none has it.',
+        params: CollectionParams,
+        querystring: SourceQuery,
+        response: { 200: DeletedResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      const deleted = await app.runtime.vectors.deleteChunks(name, { source: request.query.source });
+      if (deleted === 0)
+        throw new AppError('NOT_FOUND', `collection "${name}" has no document "${request.query.source}"`, {
+          details: [{ field: 'querystring.source', message: 'no chunk has this source' }],
+        });
+      return { deleted };
+    },
+  );
+
+  app.get(
+    '/collections/:name/chunks',
+    {
+      schema: {
+        tags,
+        summary: 'Browse the chunks of a collection',
+        description: 'A page of chunks (of one document with `source`), in the order stored, and how many in all.',
+        params: CollectionParams,
+        querystring: ChunksQuery,
+        response: { 200: ChunksResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { source, limit = 50, offset = 0 } = request.query;
+      const page = await app.runtime.vectors.chunks(request.params.name, {
+        ...(source !== undefined && { source }),
+        limit,
+        offset,
+      });
+      return { ...page, limit, offset };
+    },
+  );
+
+  app.delete(
+    '/collections/:name/chunks/:chunkId',
+    {
+      schema: {
+        tags,
+        summary: 'Delete one chunk',
+        params: ChunkParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { name, chunkId } = request.params;
+      const deleted = await app.runtime.vectors.deleteChunks(name, { ids: [chunkId] });
+      if (deleted === 0)
+        throw new AppError('NOT_FOUND', `collection "${name}" has no chunk "${chunkId}"`, {
+          details: [{ field: 'params.chunkId', message: 'no such chunk' }],
+        });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/collections/:name/query',
+    {
+      schema: {
+        tags,
+        summary: 'Test a query',
+        description:
+          'The chunks closest to a query, best first, each with its similarity score, as a retriever node with ' +
+          'this collection finds them (the collection’s own embedder).',
+        params: CollectionParams,
+        body: QueryBody,
+        response: { 200: QueryResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { query, topK = 4, minScore } = request.body;
+      const documents = await app.runtime.vectors.query(
+        { collection: request.params.name, text: query, topK, ...(minScore !== undefined && { minScore }) },
+        { signal: requestSignal(reply) },
+      );
+      return { documents: documents.map((d) => ({ ...d, score: d.score ?? 0 })) };
     },
   );
 };

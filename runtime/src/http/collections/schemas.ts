@@ -92,3 +92,82 @@ export const IngestResponse = Type.Object({
     }),
   ),
 });
+
+/** A chunk as stored: its text and metadata (`source`, `chunk`, `fileId`, `type`, `headingPath`...). */
+const Chunk = Type.Object({
+  id: Type.String(),
+  text: Type.String(),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const PreviewResponse = Type.Object({
+  count: Type.Integer({ description: 'Chunks in all the files.' }),
+  chunkSize: Type.Integer(),
+  chunkOverlap: Type.Integer(),
+  files: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      type: Type.String(),
+      size: Type.Integer(),
+      splitter: Type.String(),
+      chunkCount: Type.Integer({ description: 'Chunks of this file.' }),
+      chunks: Type.Array(Chunk, { description: 'Its first 100 chunks.' }),
+    }),
+  ),
+});
+
+export const DocumentsResponse = Type.Object({
+  collection: Type.String(),
+  documents: Type.Array(
+    Type.Object({
+      source: Type.String({ description: 'The file name (or source) its chunks share.' }),
+      chunks: Type.Integer(),
+      fileId: Type.Optional(Type.String()),
+      type: Type.Optional(Type.String()),
+    }),
+  ),
+  isPartial: Type.Boolean({ description: 'True when the collection is too large to list every document.' }),
+});
+
+export const SourceQuery = Type.Object(
+  { source: Type.String({ minLength: 1, maxLength: 1000, description: 'The document: its chunks’ `source`.' }) },
+  { additionalProperties: false },
+);
+
+export const ChunksQuery = Type.Object(
+  {
+    source: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'Only this document’s chunks.' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ChunksResponse = Type.Object({
+  chunks: Type.Array(Chunk),
+  total: Type.Integer(),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+});
+
+export const ChunkParams = Type.Object({
+  name: CollectionParams.properties.name,
+  chunkId: Type.String({ minLength: 1, maxLength: 200 }),
+});
+
+export const DeletedResponse = Type.Object({ deleted: Type.Integer({ description: 'Chunks deleted.' }) });
+
+export const QueryBody = Type.Object(
+  {
+    query: Type.String({ minLength: 1, maxLength: 8000 }),
+    topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 4 })),
+    minScore: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const QueryResponse = Type.Object({
+  documents: Type.Array(
+    Type.Object({ ...Chunk.properties, score: Type.Number({ description: 'Similarity, 0 to 1 (1 = the same).' }) }),
+  ),
+});

@@ -6,6 +6,10 @@ export const ApiKeySchema = Type.Object({
   name: Type.String(),
   flows: Type.Array(Type.String(), { description: 'Flow ids the key may call; empty = every published flow' }),
   rateLimit: Type.Union([Type.Integer(), Type.Null()], { description: 'Requests per minute; null = runtime default' }),
+  kind: Type.Union([Type.Literal('secret'), Type.Literal('browser')], {
+    description: 'secret: for servers; browser: for web pages, one flow, from its origins only',
+  }),
+  origins: Type.Array(Type.String(), { description: 'The origins a browser key works from; empty for secret keys' }),
   preview: Type.String({ description: 'The start of the secret, to recognise it' }),
   createdAt: Type.String(),
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
@@ -25,6 +29,19 @@ export const CreateKeyBody = Type.Object(
       Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), Type.Null()], {
         description: 'Requests per minute for this key',
       }),
+    ),
+    kind: Type.Optional(
+      Type.Union([Type.Literal('secret'), Type.Literal('browser')], {
+        description:
+          'secret (default): for servers, never in a web page. browser: safe to put in a web page (the chat widget): ' +
+          'runs only its one flow (`flows` names exactly one), only from a browser on one of `origins`',
+      }),
+    ),
+    origins: Type.Optional(
+      Type.Array(
+        Type.String({ pattern: '^https?://[^/\\s]+$', description: 'A browser origin: scheme://host[:port]' }),
+        { maxItems: 50, description: 'For browser keys: the origins of the pages that use it (at least one)' },
+      ),
     ),
   },
   { additionalProperties: false },

@@ -4,6 +4,7 @@ import {
   type ChatShape,
   type TraceEvent,
   toErrorBody,
+  toolsCalled,
   type Usage,
   type Values,
 } from '@flowloom/nodes';
@@ -14,7 +15,7 @@ import { type ApiKey, isInScope } from '../../publishing/keys.js';
 import { type StartedPublishedRun, startPublishedRun } from '../../publishing/published-runs.js';
 import type { FrozenVersion, PublishedVersion } from '../../publishing/versions.js';
 import type { RunRecord } from '../../store/types.js';
-import { requireScope } from '../auth.js';
+import { callerOrigins, requireScope } from '../auth.js';
 import { toHttpError } from '../errors.js';
 import { anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { v1ErrorBody } from './errors.js';
@@ -114,8 +115,13 @@ function chatShapeOf(app: FastifyInstance, published: PublishedVersion): ChatSha
 }
 
 /** Refuses (403) a browser request from an origin the published flow does not allow, before anything runs. */
-function checkModelOrigin(request: FastifyRequest, reply: FastifyReply, published: PublishedVersion): void {
-  const origins = published.settings.allowedOrigins;
+function checkModelOrigin(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  key: ApiKey,
+  published: PublishedVersion,
+): void {
+  const origins = callerOrigins(key, published.settings.allowedOrigins);
   applyCors(request, reply, origins);
   if (isOriginRefused(request, origins)) {
     throw new AppError('FORBIDDEN', `origin ${request.headers.origin} is not allowed to call this flow`);
@@ -132,7 +138,7 @@ export async function chatModel(app: FastifyInstance, request: FastifyRequest, r
   // From the cache without waiting when it has the version (the hot path).
   const published = app.runtime.published.cachedLatest(flowId) ?? (await publishedModel(app, flowId));
   const shape = chatShapeOf(app, published);
-  checkModelOrigin(request, reply, published);
+  checkModelOrigin(request, reply, key, published);
   return { key, published, shape };
 }
 
@@ -170,6 +176,7 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
   reply.header('x-run-id', started.handle.runId).header(RUN_ID_HEADER, started.handle.runId);
   const run = await started.done;
   if (run.status !== 'completed') throw runError(run);
+  const tools = toolsCalled(started.handle.trace.events);
   return {
     id: `chatcmpl-${run.runId}`,
     object: 'chat.completion' as const,
@@ -184,6 +191,8 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
       },
     ],
     usage: usageOf(run.usage),
+    // Flowloom's own addition, ignored by OpenAI clients: the tools the flow called (the widget shows them).
+    ...(tools.length > 0 && { flowloom: { tools } }),
   };
 }
 
@@ -226,6 +235,18 @@ function streamChat(reply: FastifyReply, started: StartedPublishedRun, shape: Ch
           const text = textOutput(run.outputs?.[shape.output]);
           if (text !== '') chunk({ content: text });
         }
+        // The last content chunk names the tools the flow called (Flowloom's addition; the widget shows them).
+        const tools = toolsCalled(handle.trace.events);
+        if (tools.length > 0)
+          send({
+            id,
+            object: 'chat.completion.chunk',
+            created,
+            model: flowId,
+            choices: [{ index: 0, delta: {}, finish_reason: null, logprobs: null }],
+            ...(includeUsage && { usage: null }),
+            flowloom: { tools },
+          });
         chunk({}, 'stop');
         if (includeUsage) {
           send({ id, object: 'chat.completion.chunk', created, model: flowId, choices: [], usage: usageOf(run.usage) });
@@ -258,7 +279,7 @@ function modelOf(flowId: string, published: PublishedVersion | undefined) {
 export async function listModels(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
   const key = request.apiKey as ApiKey;
   const { published: versions } = app.runtime;
-  applyCors(request, reply, await anyFlowOrigins(app));
+  applyCors(request, reply, key.kind === 'browser' ? key.origins : await anyFlowOrigins(app));
   const data = [];
   for (const id of await versions.flowIds()) {
     if (!isInScope(key, id)) continue;

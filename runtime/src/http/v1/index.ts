@@ -3,7 +3,7 @@ import { AppError } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey } from '../../publishing/keys.js';
 import { latestPublished, startPublishedRun } from '../../publishing/published-runs.js';
-import { authenticateKey, requireScope } from '../auth.js';
+import { authenticateKey, callerOrigins, requireScope } from '../auth.js';
 import { answerOf, streamRun } from '../runs/index.js';
 import { CallerFeedbackBody, FeedbackResponse, RunAnswer } from '../runs/schemas.js';
 import { chatCompletions, listModels, retrieveModel } from './chat.js';
@@ -62,33 +62,45 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
     // browser origin, not an opaque network error. The handlers narrow it to the flow's own list.
     if (request.headers.origin !== undefined) applyCors(request, reply, await originsOf(request));
     request.apiKey = await authenticateKey(app.runtime.keys, app.runtime.rateLimiter, request, reply);
+    // A browser key's own origins may read the answers (the handlers narrow it to the flow's).
+    if (request.apiKey.kind === 'browser') applyCors(request, reply, request.apiKey.origins);
   });
 
-  /** The allow-list of one flow's newest published version (none when it is not published). */
+  /**
+   * The origins that may call one flow: its newest published version's allow-list (none when it is not published)
+   * and those of its browser keys.
+   */
   async function flowOrigins(flowId: string): Promise<readonly string[]> {
     const { published } = app.runtime;
     const latest = published.cachedLatest(flowId) ?? (await published.latest(flowId));
-    return latest?.settings.allowedOrigins ?? [];
+    const own = latest?.settings.allowedOrigins ?? [];
+    const browser = await app.runtime.keys.browserOrigins(flowId);
+    return browser.length === 0 ? own : [...own, ...browser];
+  }
+
+  /** Every origin that may call some flow: for endpoints whose flow is in the body (chat completions, models). */
+  async function allOrigins(): Promise<readonly string[]> {
+    return [...(await anyFlowOrigins(app)), ...(await app.runtime.keys.browserOrigins())];
   }
 
   /** The allow-list for a request: its flow's (from the URL), or any published flow's when the flow is in the body. */
   function originsOf(request: FastifyRequest): Promise<readonly string[]> {
     const { id, model } = request.params as { id?: string; model?: string };
     const flowId = id ?? model;
-    return flowId === undefined ? anyFlowOrigins(app) : flowOrigins(flowId);
+    return flowId === undefined ? allOrigins() : flowOrigins(flowId);
   }
 
   app.options('/v1/flows/:id/run', { schema: { hide: true, params: FlowParams } }, async (request, reply) =>
     answerPreflight(request, reply, await flowOrigins(request.params.id)),
   );
   app.options('/v1/chat/completions', { schema: { hide: true } }, async (request, reply) =>
-    answerPreflight(request, reply, await anyFlowOrigins(app)),
+    answerPreflight(request, reply, await allOrigins()),
   );
   app.options('/v1/responses', { schema: { hide: true } }, async (request, reply) =>
-    answerPreflight(request, reply, await anyFlowOrigins(app)),
+    answerPreflight(request, reply, await allOrigins()),
   );
   app.options('/v1/models', { schema: { hide: true } }, async (request, reply) =>
-    answerPreflight(request, reply, await anyFlowOrigins(app)),
+    answerPreflight(request, reply, await allOrigins()),
   );
 
   app.post(
@@ -112,7 +124,7 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
       // From the cache without waiting when it has the version (the hot path).
       const published =
         app.runtime.published.cachedLatest(flowId) ?? (await latestPublished(app.runtime.published, flowId));
-      checkOrigin(request, reply, published.settings.allowedOrigins);
+      checkOrigin(request, reply, callerOrigins(key, published.settings.allowedOrigins));
       const { inputs = {}, sessionId, overrides } = request.body;
       const started = startPublishedRun(
         app.runtime,
@@ -149,7 +161,7 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
   app.options(
     '/v1/runs/:runId/feedback',
     { schema: { hide: true, params: PublishedRunParams } },
-    async (request, reply) => answerPreflight(request, reply, await anyFlowOrigins(app)),
+    async (request, reply) => answerPreflight(request, reply, await allOrigins()),
   );
 
   app.post(

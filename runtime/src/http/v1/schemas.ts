@@ -88,6 +88,12 @@ export const ChatCompletionResponse = Type.Object(
       completion_tokens: Type.Integer(),
       total_tokens: Type.Integer(),
     }),
+    flowloom: Type.Optional(
+      Type.Object(
+        { tools: Type.Array(Type.String(), { description: 'The tools the flow called, once each, first call first' }) },
+        { description: 'Flowloom’s addition (OpenAI clients ignore it): set when the flow called tools' },
+      ),
+    ),
   },
   { additionalProperties: true },
 );

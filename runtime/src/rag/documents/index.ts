@@ -51,8 +51,11 @@ export class Documents implements DocumentService {
     this.#dir = join(dataDir, 'uploads');
   }
 
-  /** Stores an upload after checking it loads; the same name and bytes give the same id. Returns the record and the text. */
-  async save(file: {
+  /**
+   * An upload as it would be stored, without storing it (the chunk preview): its record and its text. Throws like
+   * `save` for a file that cannot be read.
+   */
+  async read(file: {
     name: string;
     data: Uint8Array;
     mediaType?: string;
@@ -68,10 +71,24 @@ export class Documents implements DocumentService {
       size: file.data.byteLength,
       createdAt: new Date().toISOString(),
     };
+    return { file: record, document: { id, text: loaded.text, metadata: { ...loaded.metadata, fileId: id } } };
+  }
+
+  /**
+   * Stores an upload after checking it loads; the same name and bytes give the same id. The folder is private and
+   * the files 0600. Returns the record and the text.
+   */
+  async save(file: {
+    name: string;
+    data: Uint8Array;
+    mediaType?: string;
+  }): Promise<{ file: StoredFile; document: Document }> {
+    const read = await this.read(file);
+    const { id } = read.file;
     await createPrivateDirAsync(this.#dir);
     await writeFile(join(this.#dir, id), file.data, { mode: 0o600 });
-    await writeFile(join(this.#dir, `${id}.json`), JSON.stringify(record), { mode: 0o600 });
-    return { file: record, document: { id, text: loaded.text, metadata: { ...loaded.metadata, fileId: id } } };
+    await writeFile(join(this.#dir, `${id}.json`), JSON.stringify(read.file), { mode: 0o600 });
+    return read;
   }
 
   /** The record of a stored file; NOT_FOUND when unknown. */

@@ -273,6 +273,14 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'browser keys: a kind and allowed origins per API key',
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN kind text NOT NULL DEFAULT 'secret';
+      ALTER TABLE api_keys ADD COLUMN origins text NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 /** The highest applied migration version of the connection's schema (0 for a new one). */

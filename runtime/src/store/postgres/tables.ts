@@ -113,7 +113,7 @@ export class PgPublishedTable implements PublishedTable {
   }
 }
 
-const KEY_COLUMNS = `id, name, flows, rate_limit AS "rateLimit", salt, hash, created_at AS "createdAt",
+const KEY_COLUMNS = `id, name, flows, rate_limit AS "rateLimit", kind, origins, salt, hash, created_at AS "createdAt",
   last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`;
 
 /** The `api_keys` table in Postgres; inserts and revocations bump `api_keys_revision` (the change token). */
@@ -127,9 +127,9 @@ export class PgKeyTable implements KeyTable {
   async insert(row: Omit<KeyRow, 'lastUsedAt' | 'revokedAt'>): Promise<void> {
     await this.#db.transaction(async (client) => {
       await client.query(
-        `INSERT INTO api_keys (id, name, flows, rate_limit, salt, hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [row.id, row.name, row.flows, row.rateLimit, row.salt, row.hash, row.createdAt],
+        `INSERT INTO api_keys (id, name, flows, rate_limit, kind, origins, salt, hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [row.id, row.name, row.flows, row.rateLimit, row.kind, row.origins, row.salt, row.hash, row.createdAt],
       );
       await client.query("SELECT nextval('api_keys_revision')");
     });
