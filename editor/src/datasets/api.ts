@@ -1,4 +1,4 @@
-import type { ColumnRef, CsvMapping, Dataset, DatasetItem } from '@flowloom/nodes/spec';
+import type { ColumnRef, CsvMapping, Dataset, DatasetItem, DatasetItemDraft } from '@flowloom/nodes/spec';
 import { request } from '../api/http';
 import { authHeaders } from '../auth/token';
 
@@ -31,7 +31,7 @@ export const datasetsApi = {
       'GET',
       `/api/datasets/${enc(id)}/items?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
     ),
-  addItems: (id: string, items: Omit<DatasetItem, 'id' | 'createdAt' | 'updatedAt'>[]) =>
+  addItems: (id: string, items: DatasetItemDraft[]) =>
     request<{ dataset: Dataset; items: DatasetItem[] }>('POST', `/api/datasets/${enc(id)}/items`, { items }),
   updateItem: (
     id: string,

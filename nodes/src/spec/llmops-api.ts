@@ -53,6 +53,9 @@ export interface DatasetItem {
   updatedAt: string;
 }
 
+/** An item as a caller writes it (`POST /api/datasets/:id/items`): the id may be left to the runtime. */
+export type DatasetItemDraft = Omit<DatasetItem, 'id' | 'createdAt' | 'updatedAt'> & { id?: string };
+
 /** How a CSV column becomes a value: text as it is, or read as a number, true/false or JSON. */
 export type ColumnType = 'text' | 'number' | 'boolean' | 'json';
 export type ColumnRef = string | { column: string; as?: ColumnType };

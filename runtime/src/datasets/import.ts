@@ -1,4 +1,11 @@
-import { AppError, type ColumnRef, type ColumnType, type CsvMapping, type Values } from '@flowloom/nodes';
+import {
+  AppError,
+  type ColumnRef,
+  type ColumnType,
+  type CsvMapping,
+  type DatasetItemDraft,
+  type Values,
+} from '@flowloom/nodes';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 
 /** Ids of datasets and items: letters, digits and `_ . : -`, up to 100 characters. */
@@ -6,16 +13,8 @@ export const ITEM_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,100}$';
 /** A split's name (`train`, `test`, `2026-q1`...). */
 export const SPLIT_PATTERN = '^[A-Za-z0-9_.:-]{1,64}$';
 
-/** An item as a caller writes it: the id may be left to the runtime. */
-export interface ItemDraft {
-  id?: string;
-  input: Values;
-  expected?: unknown;
-  metadata?: Record<string, unknown>;
-  split?: string;
-  sourceRunId?: string;
-  sourceNodeId?: string;
-}
+/** An item as a caller writes it: the id may be left to the runtime (`@flowloom/nodes/spec`). */
+export type ItemDraft = DatasetItemDraft;
 
 /** How CSV columns make an item (docs/contracts.md §7): the API's shapes, in `@flowloom/nodes/spec`. */
 export type { ColumnRef, ColumnType, CsvMapping };
