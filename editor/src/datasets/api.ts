@@ -1,28 +1,9 @@
+import type { ColumnRef, CsvMapping, Dataset, DatasetItem, DatasetItemDraft } from '@flowloom/nodes/spec';
 import { request } from '../api/http';
 import { authHeaders } from '../auth/token';
 
-/** A dataset (docs/contracts.md §7). */
-export interface Dataset {
-  id: string;
-  name: string;
-  description?: string;
-  revision: number;
-  itemCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface DatasetItem {
-  id: string;
-  input: Record<string, unknown>;
-  expected?: unknown;
-  metadata?: Record<string, unknown>;
-  split?: string;
-  sourceRunId?: string;
-  sourceNodeId?: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A dataset and its items (docs/contracts.md §7) as the API answers them (`@flowloom/nodes/spec`). */
+export type { Dataset, DatasetItem };
 
 /** A problem with one line of an imported file (a 400's details). */
 export interface ImportProblem {
@@ -32,17 +13,8 @@ export interface ImportProblem {
   message: string;
 }
 
-export type ColumnRef = string | { column: string; as?: 'text' | 'number' | 'boolean' | 'json' };
-export interface CsvMapping {
-  id?: ColumnRef;
-  input?: Record<string, ColumnRef>;
-  expected?: ColumnRef;
-  split?: ColumnRef;
-  sourceRunId?: ColumnRef;
-  sourceNodeId?: ColumnRef;
-  /** Text under the column's name; a JSON column's object spreads (the `metadata` column is JSON by default). */
-  metadata?: ColumnRef[];
-}
+/** Which CSV columns make an item (`@flowloom/nodes/spec`). */
+export type { ColumnRef, CsvMapping };
 
 const enc = encodeURIComponent;
 
@@ -59,7 +31,7 @@ export const datasetsApi = {
       'GET',
       `/api/datasets/${enc(id)}/items?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
     ),
-  addItems: (id: string, items: Omit<DatasetItem, 'id' | 'createdAt' | 'updatedAt'>[]) =>
+  addItems: (id: string, items: DatasetItemDraft[]) =>
     request<{ dataset: Dataset; items: DatasetItem[] }>('POST', `/api/datasets/${enc(id)}/items`, { items }),
   updateItem: (
     id: string,

@@ -1,114 +1,21 @@
+import type {
+  ExperimentComparison as Comparison,
+  ExperimentView as Experiment,
+  ExperimentRequest,
+  ExperimentStatus,
+  ExperimentResultRow as ResultRow,
+} from '@flowloom/nodes/spec';
 import { request } from '../api/http';
 
-export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-
-export interface Target {
-  flowId: string;
-  version: 'draft' | number;
-  flowVersion?: number | null;
-}
-
-export interface TargetSummary {
-  target: number;
-  flowId: string;
-  version: 'draft' | number;
-  done: number;
-  total: number;
-  passRate: number | null;
-  /** Each evaluator's mean over finished cells (an error counts 0). */
-  scores: Record<string, number>;
-  /** How many finished cells each evaluator scored. */
-  scored?: Record<string, number>;
-  latencyMs: { p50: number | null; p95: number | null };
-  tokens: number;
-  costUsd: number;
-  errors: number;
-}
-
-export interface Progress {
-  done: number;
-  total: number;
-  errors: number;
-}
-
-export interface Experiment {
-  experimentId: string;
-  name?: string;
-  status: ExperimentStatus;
-  datasetId: string;
-  split?: string;
-  datasetRevision: number;
-  targets: Target[];
-  evaluators: { type: string; name?: string }[];
-  concurrency: number;
-  repetitions: number;
-  progress: Progress;
-  summary?: TargetSummary[];
-  error?: { code: string; message: string };
-  createdAt: string;
-  startedAt?: string;
-  endedAt?: string;
-}
-
-export interface Verdict {
-  score: number | null;
-  pass: boolean;
-  reason?: string;
-  error?: { code: string; message: string };
-  runId?: string;
-}
-
-export interface ResultCell {
-  target: number;
-  repetition: number;
-  status: 'pending' | 'running' | 'done' | 'error';
-  runId?: string;
-  output?: unknown;
-  scores?: Record<string, Verdict>;
-  isPassed?: boolean;
-  error?: { code: string; message: string };
-  durationMs?: number;
-}
-
-export interface ResultRow {
-  itemId: string;
-  input: Record<string, unknown>;
-  expected?: unknown;
-  cells: ResultCell[];
-}
-
-export interface Comparison {
-  baseline: number;
-  candidate: number;
-  evaluator: string | null;
-  paired: number;
-  unpaired: number;
-  baselineMean: number | null;
-  candidateMean: number | null;
-  meanDelta: number | null;
-  ci95: [number, number] | null;
-  isSignificant: boolean;
-  /** The fewest paired items that can be significant. */
-  minPairs?: number;
-  /** Why the difference is significant or not. */
-  note?: string;
-  wins: number;
-  losses: number;
-  ties: number;
-  deltas: { itemId: string; baseline: number; candidate: number; delta: number }[];
-  /** The next page of deltas. */
-  cursor?: string;
-}
-
-export interface ExperimentRequest {
-  name?: string;
-  datasetId: string;
-  split?: string;
-  targets: { flowId: string; version: 'draft' | number }[];
-  evaluators: Record<string, unknown>[];
-  concurrency?: number;
-  repetitions?: number;
-}
+/** The experiment shapes are the API's (`@flowloom/nodes/spec`), under the names the editor uses. */
+export type {
+  EvalScore as Verdict,
+  ExperimentProgress as Progress,
+  ExperimentResultCell as ResultCell,
+  ExperimentTarget as Target,
+  TargetSummary,
+} from '@flowloom/nodes/spec';
+export type { Comparison, Experiment, ExperimentRequest, ExperimentStatus, ResultRow };
 
 const enc = encodeURIComponent;
 

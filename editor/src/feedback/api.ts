@@ -1,19 +1,8 @@
+import type { Feedback } from '@flowloom/nodes/spec';
 import { request } from '../api/http';
 
-export interface Feedback {
-  id: string;
-  runId: string;
-  key: string;
-  score: number | null;
-  comment?: string;
-  correction?: unknown;
-  nodeId?: string;
-  source: string;
-  /** `admin` (the editor) or `key:<key id>` (a published flow's caller). */
-  author: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** Feedback on a run (`@flowloom/nodes/spec`). */
+export type { Feedback };
 
 /**
  * The id of the editor's own feedback on a run (ids are per run): `editor`, or `editor.<node id>` for a span. Node ids

@@ -1,4 +1,4 @@
-import type { MetricsAnswer, RunSource, RunStatus, Usage, Values } from '@flowloom/nodes/spec';
+import type { FineTuneJob, MetricsAnswer, RunSource, RunStatus, Usage, Values } from '@flowloom/nodes/spec';
 
 export type { MetricsAnswer };
 
@@ -55,18 +55,8 @@ export const monitoringApi = {
     request<{ runs: HistoryRun[] }>('GET', `/api/runs?${query(filters)}`).then((r) => r.runs),
 };
 
-/** A fine-tuning job started from Flowloom (`GET /api/fine-tunes`). */
-export interface FineTuneJob {
-  id: string;
-  baseModel: string;
-  status: string;
-  fineTunedModel: string | null;
-  error: string | null;
-  method: string;
-  examples: number;
-  tokens: number;
-  createdAt: string;
-}
+/** A fine-tuning job started from Flowloom (`GET /api/fine-tunes`, `@flowloom/nodes/spec`). */
+export type { FineTuneJob };
 
 export interface FineTuneFilters {
   format: 'openai-sft' | 'openai-dpo';

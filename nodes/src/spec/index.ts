@@ -5,6 +5,7 @@ export * from './flow.js';
 export * from './flow-calls.js';
 export * from './flow-io.js';
 export * from './flow-schema.js';
+export * from './llmops-api.js';
 export * from './node-spec.js';
 export * from './normalize.js';
 export * from './ports.js';

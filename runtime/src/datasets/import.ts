@@ -1,4 +1,11 @@
-import { AppError, type Values } from '@flowloom/nodes';
+import {
+  AppError,
+  type ColumnRef,
+  type ColumnType,
+  type CsvMapping,
+  type DatasetItemDraft,
+  type Values,
+} from '@flowloom/nodes';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 
 /** Ids of datasets and items: letters, digits and `_ . : -`, up to 100 characters. */
@@ -6,39 +13,11 @@ export const ITEM_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,100}$';
 /** A split's name (`train`, `test`, `2026-q1`...). */
 export const SPLIT_PATTERN = '^[A-Za-z0-9_.:-]{1,64}$';
 
-/** An item as a caller writes it: the id may be left to the runtime. */
-export interface ItemDraft {
-  id?: string;
-  input: Values;
-  expected?: unknown;
-  metadata?: Record<string, unknown>;
-  split?: string;
-  sourceRunId?: string;
-  sourceNodeId?: string;
-}
+/** An item as a caller writes it: the id may be left to the runtime (`@flowloom/nodes/spec`). */
+export type ItemDraft = DatasetItemDraft;
 
-/** How a CSV column becomes a value: text as it is, or read as a number, true/false or JSON. */
-export type ColumnType = 'text' | 'number' | 'boolean' | 'json';
-export type ColumnRef = string | { column: string; as?: ColumnType };
-
-/**
- * Which CSV columns make an item (docs/contracts.md §7). Without one: `id`, `expected`, `split`, `sourceRunId`,
- * `sourceNodeId` and `metadata` (JSON) are those fields, `input.<name>` and every other column are inputs (as text).
- * So a CSV export imports back as it was.
- */
-export interface CsvMapping {
-  id?: ColumnRef;
-  input?: Record<string, ColumnRef>;
-  expected?: ColumnRef;
-  split?: ColumnRef;
-  sourceRunId?: ColumnRef;
-  sourceNodeId?: ColumnRef;
-  /**
-   * Columns kept as metadata: as text under their header, except a column read as JSON (a column named `metadata`
-   * is, unless told otherwise) whose value is an object: its keys are the metadata.
-   */
-  metadata?: ColumnRef[];
-}
+/** How CSV columns make an item (docs/contracts.md §7): the API's shapes, in `@flowloom/nodes/spec`. */
+export type { ColumnRef, ColumnType, CsvMapping };
 
 /** A problem with one line (1-based) of an imported file, and the column (CSV) or field (JSONL) it is in. */
 export interface ImportProblem {

@@ -107,18 +107,8 @@ export interface EvalSample {
   run?: Pick<EvalRun, 'runId' | 'durationMs' | 'costUsd'>;
 }
 
-/**
- * One evaluator's verdict (docs/contracts.md §7): a score in 0..1 and whether it reached the threshold, or the error
- * that kept it from scoring (then `score` is null and `pass` false). `runId` names the run of a judge or an evaluator
- * flow, so its trace can be opened.
- */
-export interface EvalScore {
-  score: number | null;
-  pass: boolean;
-  reason?: string;
-  error?: ErrorBody;
-  runId?: string;
-}
+/** One evaluator's verdict (docs/contracts.md §7); the shape is the API's, in `@flowloom/nodes/spec`. */
+export type { EvalScore } from '@flowloom/nodes';
 
 /** What the evaluators that run things need; build it from a run service with `evalServices`. */
 export interface EvalServices {

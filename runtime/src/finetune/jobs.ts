@@ -1,11 +1,11 @@
-import { AppError } from '@flowloom/nodes';
+import { AppError, type FineTuneJob } from '@flowloom/nodes';
 import OpenAI, { APIError, toFile } from 'openai';
 import type { OpenAIConfig } from '../providers/openai.js';
 import type { FineTuneJobRow, FineTuneTable, Store } from '../store/types.js';
 import { type ExportRequest, exportFineTuning } from './export.js';
 
-/** A fine-tuning job as the API answers it. */
-export interface FineTuneJob extends FineTuneJobRow {}
+/** A fine-tuning job as the API answers it (`@flowloom/nodes/spec`). */
+export type { FineTuneJob };
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 

@@ -1,4 +1,17 @@
-import type { ErrorBody, FlowFile, RunSource, RunStatus, TraceEvent, Usage, Values } from '@flowloom/nodes';
+import type {
+  DatasetItem,
+  Dataset as DatasetRecord,
+  ErrorBody,
+  ExperimentStatus,
+  Feedback,
+  FineTuneJob,
+  FlowFile,
+  RunSource,
+  RunStatus,
+  TraceEvent,
+  Usage,
+  Values,
+} from '@flowloom/nodes';
 import type { KeyRow } from './keys.js';
 import type { PublishedRow, PublishedRunRow } from './published.js';
 
@@ -141,55 +154,14 @@ export interface NodeSample {
   costUsd: number;
 }
 
-/**
- * Feedback on a run, or on one node of it (docs/contracts.md §7). `id` is the caller's own (or made up by the
- * runtime), unique within the run: giving it again updates the feedback; a `score` of null withdraws it.
- */
-export interface Feedback {
-  id: string;
-  runId: string;
-  /** What is rated (`user` for thumbs; any name for other kinds of feedback). */
-  key: string;
-  /** -1 (bad) to 1 (good); null once withdrawn. */
-  score: number | null;
-  comment?: string;
-  /** What the answer should have been. */
-  correction?: unknown;
-  nodeId?: string;
-  /** Who gave it: `editor`, `widget`, `api`... */
-  source: string;
-  /** Who wrote it: `admin` (the editor's routes) or `key:<key id>` (a published flow's caller); only they change it. */
-  author: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** Feedback on a run, or on one node of it (docs/contracts.md §7); the shape is the API's, in `@flowloom/nodes/spec`. */
+export type { Feedback };
 
 /** Feedback as written: every field (a write replaces the feedback of that id), `at` the time of the write. */
 export type FeedbackWrite = Omit<Feedback, 'createdAt' | 'updatedAt'> & { at: string };
 
-/** A dataset (docs/contracts.md §7): its `revision` goes up with every change to it or its items. */
-export interface DatasetRecord {
-  id: string;
-  name: string;
-  description?: string;
-  revision: number;
-  itemCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** One dataset item: flow inputs, and what a good answer is. */
-export interface DatasetItem {
-  id: string;
-  input: Values;
-  expected?: unknown;
-  metadata?: Record<string, unknown>;
-  split?: string;
-  sourceRunId?: string;
-  sourceNodeId?: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A dataset and its items (docs/contracts.md §7) as the API answers them, in `@flowloom/nodes/spec`. */
+export type { DatasetItem, DatasetRecord };
 
 /** A new item as the store writes it (ids are given; the store keeps the order they come in). */
 export type NewDatasetItem = Omit<DatasetItem, 'createdAt' | 'updatedAt'>;
@@ -234,8 +206,8 @@ export interface DatasetTable {
   removeItem(datasetId: string, itemId: string, at: string): Promise<boolean>;
 }
 
-/** An experiment's status: a run's, but never paused. */
-export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+/** An experiment's status (`@flowloom/nodes/spec`). */
+export type { ExperimentStatus };
 
 /** A row of `experiments`; `spec` (JSON) is the experiment service's to read (targets, evaluators, settings). */
 export interface ExperimentRow {
@@ -408,21 +380,8 @@ export interface ExportRun {
   events: string[];
 }
 
-/** A fine-tuning job started from Flowloom (`fine_tune_jobs`), as last seen at the provider. */
-export interface FineTuneJobRow {
-  id: string;
-  fileId: string;
-  baseModel: string;
-  status: string;
-  fineTunedModel: string | null;
-  error: string | null;
-  method: 'supervised' | 'dpo';
-  examples: number;
-  tokens: number;
-  suffix: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A fine-tuning job started from Flowloom (`fine_tune_jobs`): the API's `FineTuneJob` (`@flowloom/nodes/spec`). */
+export type FineTuneJobRow = FineTuneJob;
 
 /** The `fine_tune_jobs` table. */
 export interface FineTuneTable {
