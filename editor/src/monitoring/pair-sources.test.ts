@@ -13,7 +13,7 @@ function experiment(
     status,
     datasetId: 'qa',
     datasetRevision: 1,
-    targets: flowIds.map((flowId) => ({ flowId, version: 'draft' as const })),
+    targets: flowIds.map((flowId) => ({ flowId, version: 'draft' as const, flowVersion: 1 })),
     evaluators: [{ type: 'exact' }],
     concurrency: 1,
     repetitions: 1,
