@@ -82,8 +82,13 @@ export class ModelProviders {
     return row ? (JSON.parse(row.value) as Stored[]) : [];
   }
 
-  async #write(list: Stored[]): Promise<void> {
-    await this.#table.put(NAME, JSON.stringify(list), new Date().toISOString());
+  /** Changes the list atomically: `fn` gets the list as stored now and returns it changed (or throws: nothing written). */
+  async #change(fn: (list: Stored[]) => Stored[]): Promise<void> {
+    await this.#table.change(
+      NAME,
+      (value) => JSON.stringify(fn(value ? (JSON.parse(value) as Stored[]) : [])),
+      new Date().toISOString(),
+    );
   }
 
   async list(): Promise<ProviderView[]> {
@@ -98,14 +103,7 @@ export class ModelProviders {
 
   /** Adds a provider; its id is given or made from its name. CONFLICT when the id is taken. */
   async create(input: { id?: string; name: string; baseURL?: string | null; apiKey?: string | null }) {
-    const list = await this.#read();
     const id = input.id ?? slugOf(input.name);
-    if (list.some((p) => p.id === id)) {
-      throw new AppError('CONFLICT', `a model provider "${id}" exists already: pick another name or id`, {
-        status: 409,
-        details: [{ field: input.id ? 'body.id' : 'body.name', message: `the id "${id}" is taken` }],
-      });
-    }
     const at = new Date().toISOString();
     const stored: Stored = {
       id,
@@ -116,32 +114,44 @@ export class ModelProviders {
       createdAt: at,
       updatedAt: at,
     };
-    await this.#write([...list, stored]);
+    await this.#change((list) => {
+      if (list.some((p) => p.id === id)) {
+        throw new AppError('CONFLICT', `a model provider "${id}" exists already: pick another name or id`, {
+          status: 409,
+          details: [{ field: input.id ? 'body.id' : 'body.name', message: `the id "${id}" is taken` }],
+        });
+      }
+      return [...list, stored];
+    });
     return view(stored);
   }
 
   /** Changes a provider: `undefined` keeps a field, `null` clears it, a value sets it. */
   async update(id: string, change: { name?: string; baseURL?: string | null; apiKey?: string | null }) {
-    const list = await this.#read();
-    const index = list.findIndex((p) => p.id === id);
-    const current = list[index];
-    if (!current) throw notFound(id);
-    const next: Stored = { ...current, updatedAt: new Date().toISOString() };
-    if (change.name !== undefined) next.name = change.name;
-    if (change.baseURL !== undefined) next.baseURL = change.baseURL;
-    if (change.apiKey !== undefined) {
-      next.apiKey = change.apiKey === null ? null : this.#box.seal(change.apiKey);
-      next.preview = change.apiKey === null ? null : maskSecret(change.apiKey);
-    }
-    list[index] = next;
-    await this.#write(list);
-    return view(next);
+    const sealed = typeof change.apiKey === 'string' ? this.#box.seal(change.apiKey) : null;
+    let next: Stored | undefined;
+    await this.#change((list) => {
+      const index = list.findIndex((p) => p.id === id);
+      const current = list[index];
+      if (!current) throw notFound(id);
+      const changed: Stored = { ...current, updatedAt: new Date().toISOString() };
+      if (change.name !== undefined) changed.name = change.name;
+      if (change.baseURL !== undefined) changed.baseURL = change.baseURL;
+      if (change.apiKey !== undefined) {
+        changed.apiKey = sealed;
+        changed.preview = change.apiKey === null ? null : maskSecret(change.apiKey);
+      }
+      next = changed;
+      return list.with(index, changed);
+    });
+    return view(next as Stored);
   }
 
   async delete(id: string): Promise<void> {
-    const list = await this.#read();
-    if (!list.some((p) => p.id === id)) throw notFound(id);
-    await this.#write(list.filter((p) => p.id !== id));
+    await this.#change((list) => {
+      if (!list.some((p) => p.id === id)) throw notFound(id);
+      return list.filter((p) => p.id !== id);
+    });
   }
 
   /** The decrypted credentials of a provider, for its model calls; PROVIDER_NOT_FOUND when unknown. */

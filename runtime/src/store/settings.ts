@@ -3,9 +3,11 @@ import type { RunJobTable, SettingsTable } from './types.js';
 
 /** The `settings` table in SQLite: one JSON value per name (e.g. `provider`), with the time it was last set. */
 export class SqliteSettingsTable implements SettingsTable {
+  readonly #db: Database.Database;
   readonly #sql;
 
   constructor(db: Database.Database) {
+    this.#db = db;
     this.#sql = {
       get: db.prepare('SELECT value, updatedAt FROM settings WHERE name = ?'),
       put: db.prepare(
@@ -20,6 +22,15 @@ export class SqliteSettingsTable implements SettingsTable {
 
   async put(name: string, value: string, updatedAt: string): Promise<void> {
     this.#sql.put.run(name, value, updatedAt);
+  }
+
+  async change(name: string, fn: (value: string | undefined) => string, updatedAt: string): Promise<void> {
+    this.#db
+      .transaction(() => {
+        const row = this.#sql.get.get(name) as { value: string } | undefined;
+        this.#sql.put.run(name, fn(row?.value), updatedAt);
+      })
+      .immediate();
   }
 }
 

@@ -434,6 +434,12 @@ export interface KeyTable {
 export interface SettingsTable {
   get(name: string): Promise<{ value: string; updatedAt: string } | undefined>;
   put(name: string, value: string, updatedAt: string): Promise<void>;
+  /**
+   * Reads a value and writes what `fn` makes of it, atomically (one transaction holding the write lock, so no other
+   * change to that name, in this process or another, lands in between). `fn` is synchronous; when it throws nothing
+   * is written and the error is thrown.
+   */
+  change(name: string, fn: (value: string | undefined) => string, updatedAt: string): Promise<void>;
 }
 
 /** The `chat_memory` table: chat messages (JSON) per session and namespace, for the memory node. */

@@ -109,6 +109,32 @@ describe('/api/settings/providers', () => {
     expect((await inject('GET', '/api/settings/providers')).json().providers).toHaveLength(1);
   });
 
+  it('concurrent changes all land: creates racing each other and a key change keep every provider and the new key', async () => {
+    t = await startTestApp();
+    await inject('POST', '/api/settings/providers', { name: 'b', baseURL: fakeB.url, apiKey: 'sk-old-key-0000' });
+    // Two processes sharing the store (api roles behind a balancer), each with its own view of the providers.
+    const { store, providerSettings } = t.app.runtime;
+    const [one, two] = [1, 2].map(() => new ModelProviders(store.settings, providerSettings.box));
+    const names = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    const made = await Promise.all([
+      ...names.map((name, i) => ((i % 2 ? one : two) as ModelProviders).create({ name, baseURL: fakeA.url })),
+      (one as ModelProviders).update('b', { apiKey: KEY_B }),
+    ]);
+    expect(made.map((p) => p.id)).toEqual([...names, 'b']);
+    const listed = (await inject('GET', '/api/settings/providers')).json().providers;
+    expect(listed.map((p: { id: string }) => p.id).sort()).toEqual(['b', ...names]);
+    // No create wrote back the list it read before the key change: b has the new key.
+    expect(listed.find((p: { id: string }) => p.id === 'b').apiKey.preview).toBe('sk-…2222');
+    // Over HTTP too; refused changes write nothing (the check runs inside the transaction).
+    const answers = await Promise.all([
+      ...['q1', 'q2', 'p1'].map((name) => inject('POST', '/api/settings/providers', { name })),
+      inject('DELETE', '/api/settings/providers/p2'),
+    ]);
+    expect(answers.map((a) => a.statusCode)).toEqual([201, 201, 409, 204]);
+    const after = (await inject('GET', '/api/settings/providers')).json().providers.map((p: { id: string }) => p.id);
+    expect(after.sort()).toEqual(['b', 'p1', 'p3', 'p4', 'p5', 'q1', 'q2']);
+  });
+
   it('lists a provider’s models from its server, with its key; a server that is down is a 502', async () => {
     t = await startTestApp();
     await inject('POST', '/api/settings/providers', { name: 'b', baseURL: fakeB.url, apiKey: KEY_B });

@@ -199,6 +199,21 @@ export class PgSettingsTable implements SettingsTable {
       { idempotent: true },
     );
   }
+
+  async change(name: string, fn: (value: string | undefined) => string, updatedAt: string): Promise<void> {
+    await this.#db.transaction(async (client) => {
+      // The row may not exist yet (nothing to lock FOR UPDATE): a lock on the name serialises its first writers too.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('settings:' || $1))", [name]);
+      const rows = (
+        await client.query<{ value: string }>('SELECT value FROM settings WHERE name = $1 FOR UPDATE', [name])
+      ).rows;
+      await client.query(
+        `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        [name, fn(rows[0]?.value), updatedAt],
+      );
+    });
+  }
 }
 
 /** The `chat_memory` table in Postgres. */
