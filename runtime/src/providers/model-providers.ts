@@ -6,6 +6,9 @@ import { maskSecret, type Sealed, type SecretBox } from './secrets.js';
 /** A provider id: a lowercase slug, what `llm` nodes store in their `provider` param. */
 export const PROVIDER_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
+/** The id routes read as "the provider of nodes that name none": never a provider's own id. */
+export const RESERVED_PROVIDER_ID = 'default';
+
 /** A model provider as the API shows it: never the key in clear. */
 export interface ProviderView {
   id: string;
@@ -32,17 +35,17 @@ interface Stored {
 /** The `settings` row that holds the list. */
 const NAME = 'providers';
 
-/** An id from a name: `My Ollama!` → `my-ollama`. */
+/** An id from a name: `My Ollama!` → `my-ollama`; `Default` → `default-provider` (`default` is reserved). */
 export function slugOf(name: string): string {
-  return (
+  const slug =
     name
       .toLowerCase()
       .normalize('NFKD')
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 40)
-      .replace(/-+$/, '') || 'provider'
-  );
+      .replace(/-+$/, '') || 'provider';
+  return slug === RESERVED_PROVIDER_ID ? `${slug}-provider` : slug;
 }
 
 function view(stored: Stored): ProviderView {
@@ -104,6 +107,12 @@ export class ModelProviders {
   /** Adds a provider; its id is given or made from its name. CONFLICT when the id is taken. */
   async create(input: { id?: string; name: string; baseURL?: string | null; apiKey?: string | null }) {
     const id = input.id ?? slugOf(input.name);
+    if (id === RESERVED_PROVIDER_ID) {
+      throw new AppError('VALIDATION_FAILED', `"${id}" is reserved (it names the default provider): pick another id`, {
+        status: 400,
+        details: [{ field: 'body.id', message: `"${id}" is reserved` }],
+      });
+    }
     const at = new Date().toISOString();
     const stored: Stored = {
       id,

@@ -135,6 +135,24 @@ describe('/api/settings/providers', () => {
     expect(after.sort()).toEqual(['b', 'p1', 'p3', 'p4', 'p5', 'q1', 'q2']);
   });
 
+  it('reserves the id "default" (the models route reads it as the default provider): "Default" gets another id', async () => {
+    t = await startTestApp();
+    const named = await inject('POST', '/api/settings/providers', {
+      name: 'Default',
+      baseURL: fakeB.url,
+      apiKey: KEY_B,
+    });
+    expect([named.statusCode, named.json().id]).toEqual([201, 'default-provider']);
+    const given = await inject('POST', '/api/settings/providers', { id: 'default', name: 'x', baseURL: fakeB.url });
+    expect([given.statusCode, given.json().error.details[0].field]).toEqual([400, 'body.id']);
+    // `default` still means the default one (here the first of the list), not a provider of that id.
+    const models = await inject('GET', '/api/settings/providers/default/models');
+    expect(models.statusCode, models.body).toBe(200);
+    expect((await inject('GET', '/api/settings/providers')).json().providers.map((p: { id: string }) => p.id)).toEqual([
+      'default-provider',
+    ]);
+  });
+
   it('lists a provider’s models from its server, with its key; a server that is down is a 502', async () => {
     t = await startTestApp();
     await inject('POST', '/api/settings/providers', { name: 'b', baseURL: fakeB.url, apiKey: KEY_B });

@@ -78,7 +78,11 @@ export const ModelsProviderParams = Type.Object({
 export const CreateProviderBody = Type.Object(
   {
     id: Type.Optional(
-      Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,39}$', description: 'Default: made from the name' }),
+      Type.String({
+        // `default` names the provider of nodes that name none (GET /api/settings/providers/default/models).
+        pattern: '^(?!default$)[a-z0-9][a-z0-9-]{0,39}$',
+        description: 'Default: made from the name. Never "default" (reserved)',
+      }),
     ),
     name: Type.String({ minLength: 1, maxLength: 100 }),
     baseURL: Type.Optional(Type.Union([BaseURL, Type.Null()], { description: 'Absent or null: OpenAI itself' })),
