@@ -344,6 +344,8 @@ export class PublishedService {
         if (!param) refused.push({ param: path, message: `node "${nodeId}" (${node.type}) has no param "${name}"` });
         else if (param.kind === 'flow')
           refused.push({ param: path, message: `"${path}" names a flow, frozen with the published version` });
+        else if (param.kind === 'provider')
+          refused.push({ param: path, message: `"${path}" names a model provider, frozen with the published version` });
         else if (!param.overridable && !allowed.has(path))
           refused.push({ param: path, message: `"${path}" is not overridable in this published version` });
       }
@@ -382,7 +384,7 @@ export class PublishedService {
 
   #isOverridable(flow: FlowFile, path: string): boolean {
     const param = overridableParam(flow, path, this.#registry.lookup);
-    return param !== undefined && param.kind !== 'flow';
+    return param !== undefined && param.kind !== 'flow' && param.kind !== 'provider';
   }
 
   #checkOverridable(flow: FlowFile, overridable: readonly string[]): void {
@@ -395,6 +397,12 @@ export class PublishedService {
         problems.push({
           param: path,
           message: `"${path}" names a flow: which flows a published version calls is frozen with it, never overridable`,
+        });
+      } else if (param.kind === 'provider') {
+        // Callers (anyone holding a public browser key) would pick which server, with which key, answers them.
+        problems.push({
+          param: path,
+          message: `"${path}" names a model provider: which provider a published version uses is frozen with it, never overridable`,
         });
       }
     }

@@ -486,6 +486,63 @@ describe('publishing a flow that calls flows: refusals', () => {
   });
 });
 
+describe('the model provider is frozen with a published version', () => {
+  it('refuses to make a provider param overridable at publish, naming it, and stores nothing', async () => {
+    const res = await post('/api/flows/chat/publish', {
+      settings: { overridable: ['llm.temperature', 'llm.provider'] },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details).toEqual([
+      expect.objectContaining({ field: 'body.settings.overridable', param: 'llm.provider' }),
+    ]);
+    expect((await get('/api/flows/chat/published')).json().versions).toEqual([]);
+  });
+
+  it('refuses a per-request override of a provider param, even one its kind marks overridable', async () => {
+    t.app.runtime.registry.register(
+      defineNode({
+        spec: {
+          type: 'test-overridable-provider',
+          version: 1,
+          title: 'Overridable provider',
+          category: 'ai',
+          description: 'Marks its provider param overridable, which publishing ignores.',
+          inputs: [{ name: 'value', dataType: 'text', required: true }],
+          outputs: [{ name: 'value', dataType: 'any' }],
+          params: [{ name: 'provider', kind: 'provider', default: '', overridable: true }],
+        },
+        async execute({ inputs }) {
+          return { value: inputs.value };
+        },
+      }),
+    );
+    await save(
+      flowOf(
+        'marked',
+        [
+          ['q', 'input', { name: 'question', dataType: 'text' }],
+          ['pick', 'test-overridable-provider', {}],
+          ['out', 'output', { name: 'answer' }],
+        ],
+        ['q.value→pick.value', 'pick.value→out.value'],
+      ),
+    );
+    await publish('marked');
+    await publish('chat', { settings: { overridable: ['llm.temperature'] } });
+    for (const [flowId, nodeId] of [
+      ['marked', 'pick'],
+      ['chat', 'llm'],
+    ] as const) {
+      const res = await runPublished(flowId, { question: 'x' }, { overrides: { [nodeId]: { provider: 'other' } } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toMatchObject({
+        code: 'OVERRIDE_NOT_ALLOWED',
+        details: [expect.objectContaining({ param: `${nodeId}.provider` })],
+      });
+    }
+  });
+});
+
 describe('bundles across versions', () => {
   it('diffs a called flow frozen at another version as a change, and rolls back with the older bundle', async () => {
     await save(inner('A: '));
