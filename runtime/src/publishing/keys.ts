@@ -44,6 +44,17 @@ export type KeyCheck =
 
 const prefixOf = (kind: ApiKeyKind) => (kind === 'browser' ? BROWSER_KEY_PREFIX : KEY_PREFIX);
 
+/** The origin a browser would send for a page at `url` (`new URL(url).origin`); undefined when it is no URL. */
+function originOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) return undefined;
+    return parsed.origin === 'null' ? undefined : parsed.origin;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The rules of a key's kind, checked before anything is stored: a browser key names exactly one flow and at least
  * one origin (it will be seen by anyone who opens the page, so it must not reach further); a secret key takes no
@@ -58,6 +69,16 @@ function checkKind(kind: ApiKeyKind, flows: readonly string[], origins: readonly
       details.push({ field: 'body.origins', message: 'a browser key needs the origins of the pages that use it' });
     if (origins.includes('*'))
       details.push({ field: 'body.origins', message: 'a browser key takes exact origins, not *' });
+    origins.forEach((typed, i) => {
+      const origin = originOf(typed);
+      if (origin !== typed && typed !== '*')
+        details.push({
+          field: `body.origins.${i}`,
+          message: origin
+            ? `a browser sends its origin as "${origin}" (lowercase host, no default port, no user or path): write that`
+            : `"${typed}" is not an origin (scheme://host[:port])`,
+        });
+    });
   } else if (origins.length > 0) {
     details.push({ field: 'body.origins', message: 'only browser keys (kind "browser") take origins' });
   }
@@ -134,8 +155,9 @@ export class KeyService {
     const createdAt = new Date().toISOString();
     const flows = [...new Set(input.flows ?? [])].sort();
     const kind = input.kind ?? 'secret';
+    // Checked as typed (each origin exactly as a browser sends it: `body.origins.N` names the one that is not).
+    checkKind(kind, flows, input.origins ?? []);
     const origins = [...new Set(input.origins ?? [])];
-    checkKind(kind, flows, origins);
     await this.#table.insert({
       id,
       name: input.name,

@@ -39,7 +39,12 @@ export const CreateKeyBody = Type.Object(
     ),
     origins: Type.Optional(
       Type.Array(
-        Type.String({ pattern: '^https?://[^/\\s]+$', description: 'A browser origin: scheme://host[:port]' }),
+        Type.String({
+          pattern: '^https?://[^/\\s]+$',
+          maxLength: 300,
+          description:
+            'A browser origin exactly as browsers send it: scheme://host[:port], lowercase host, no default port, no user',
+        }),
         { maxItems: 50, description: 'For browser keys: the origins of the pages that use it (at least one)' },
       ),
     ),

@@ -76,6 +76,29 @@ describe('browser keys', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/keys' })).json().keys).toEqual([]);
   });
 
+  it('take each origin exactly as a browser sends it, naming the one that is not (case, default port, user)', async () => {
+    for (const typed of [
+      'https://Shop.example',
+      'https://shop.example:443',
+      'http://shop.example:80',
+      'https://user:pw@shop.example',
+      'https://user@shop.example',
+      `https://${'a'.repeat(300)}.example`,
+    ]) {
+      const res = await post('/api/keys', { name: 'w', kind: 'browser', flows: ['chat'], origins: [SHOP, typed] });
+      expect(res.statusCode, typed).toBe(400);
+      expect(res.json().error.details.map((d: { field: string }) => d.field)).toEqual(['body.origins.1']);
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/api/keys' })).json().keys).toEqual([]);
+    // What browsers send is taken, a non-default port included, and works from that page.
+    const { key } = await browserKey('chat', [SHOP, 'http://localhost:8080']);
+    const res = await post('/api/v1/chat/completions', ask('hi'), {
+      authorization: `Bearer ${key}`,
+      origin: 'http://localhost:8080',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+  });
+
   it('run their one flow from a page on their origins, with CORS, though the version allows no origin', async () => {
     const { key } = await browserKey();
     const preflight = await t.app.inject({
