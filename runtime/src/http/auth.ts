@@ -53,21 +53,18 @@ export async function authenticateKey(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<ApiKey> {
-  const check = await keys.verify(bearerOf(request));
+  const origin = typeof request.headers.origin === 'string' ? request.headers.origin : undefined;
+  const check = await keys.verify(bearerOf(request), undefined, origin);
+  // A browser key from elsewhere (or from a server: no Origin) is refused, and not recorded as used.
+  if (!check.ok && check.reason === 'origin') {
+    throw new AppError(
+      'FORBIDDEN',
+      `this browser key works only from a page on ${check.origins.join(', ')}${origin === undefined ? '' : `, not ${origin}`}`,
+    );
+  }
   if (!check.ok) {
     reply.header('www-authenticate', 'Bearer realm="flowloom"');
     throw new AppError('UNAUTHORIZED', REFUSALS[check.reason as keyof typeof REFUSALS]);
-  }
-  // A browser key is seen by anyone who opens the page that holds it: it works only from a browser on its origins.
-  // (A script may send any Origin header; the key's one flow and its rate limit bound what such a copy can do.)
-  if (check.key.kind === 'browser') {
-    const origin = request.headers.origin;
-    if (typeof origin !== 'string' || !check.key.origins.includes(origin)) {
-      throw new AppError(
-        'FORBIDDEN',
-        `this browser key works only from a page on ${check.key.origins.join(', ')}${typeof origin === 'string' ? `, not ${origin}` : ''}`,
-      );
-    }
   }
   const taken = await limiter.take(check.key.id, check.key.rateLimit);
   if (!taken.ok) {

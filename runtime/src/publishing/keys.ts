@@ -40,7 +40,9 @@ interface CachedKey {
 /** Why a presented key was refused (the HTTP layer maps these to 401/403). */
 export type KeyCheck =
   | { ok: true; key: ApiKey }
-  | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'out-of-scope' };
+  | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'out-of-scope' }
+  /** A browser key presented without an Origin, or from a page on none of its origins (listed for the answer). */
+  | { ok: false; reason: 'origin'; origins: readonly string[] };
 
 const prefixOf = (kind: ApiKeyKind) => (kind === 'browser' ? BROWSER_KEY_PREFIX : KEY_PREFIX);
 
@@ -210,20 +212,27 @@ export class KeyService {
   }
 
   /**
-   * Checks a presented secret, and its scope when `flowId` is given. Records the use (batched) when it passes.
+   * Checks a presented secret, and its scope when `flowId` is given, and for a browser key the request's `origin` (it
+   * works only from a page on one of its origins). Records the use (batched) only when all of that passes.
    * Malformed, unknown and wrong secrets are told apart only in the returned reason, never to the caller.
    */
-  async verify(presented: string | undefined, flowId?: string): Promise<KeyCheck> {
+  async verify(presented: string | undefined, flowId?: string, origin?: string): Promise<KeyCheck> {
     if (!presented) return { ok: false, reason: 'missing' };
     const match = KEY_PATTERN.exec(presented);
     if (!match) return { ok: false, reason: 'malformed' };
     const [, id, secret] = match as unknown as [string, string, string];
     // A key checked lately answers from memory, without waiting for anything.
     const found = this.#isVersionCheckDue() ? undefined : this.#cache.get(id);
-    return this.#check(found ?? (await this.#cached(id)), secret, flowId, id);
+    return this.#check(found ?? (await this.#cached(id)), secret, id, flowId, origin);
   }
 
-  #check(found: CachedKey | undefined, secret: string, flowId: string | undefined, id: string): KeyCheck {
+  #check(
+    found: CachedKey | undefined,
+    secret: string,
+    id: string,
+    flowId: string | undefined,
+    origin: string | undefined,
+  ): KeyCheck {
     if (!found) return { ok: false, reason: 'unknown' };
     const { row, key } = found;
     // A secret that matched before is compared as is (hashing costs more than the rest of the check); any other is
@@ -236,6 +245,10 @@ export class KeyService {
     }
     if (row.revokedAt !== null) return { ok: false, reason: 'revoked' };
     if (flowId !== undefined && !isInScope(key, flowId)) return { ok: false, reason: 'out-of-scope' };
+    // A browser key is seen by anyone who opens the page that holds it: it works only from a browser on its origins.
+    // (A script may send any Origin header; the key's one flow and its rate limit bound what such a copy can do.)
+    if (key.kind === 'browser' && (origin === undefined || !key.origins.includes(origin)))
+      return { ok: false, reason: 'origin', origins: key.origins };
     this.#markUsed(id);
     return { ok: true, key };
   }

@@ -152,6 +152,21 @@ describe('browser keys', () => {
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('are recorded as used only by requests from their origins', async () => {
+    const { id, key } = await browserKey();
+    const lastUsed = async () =>
+      (await t.app.inject({ method: 'GET', url: '/api/keys' })).json().keys.find((k: { id: string }) => k.id === id)
+        .lastUsedAt;
+    const auth = { authorization: `Bearer ${key}` };
+    for (const headers of [auth, { ...auth, origin: 'https://evil.example' }]) {
+      expect((await post('/api/v1/chat/completions', ask('x'), headers)).statusCode).toBe(403);
+    }
+    await t.app.runtime.keys.flush();
+    expect(await lastUsed()).toBeNull();
+    expect((await post('/api/v1/chat/completions', ask('x'), { ...auth, origin: SHOP })).statusCode).toBe(200);
+    expect(await lastUsed()).toEqual(expect.any(String));
+  });
+
   it('stop at once when revoked, preflights included', async () => {
     const { id, key } = await browserKey();
     expect((await t.app.inject({ method: 'DELETE', url: `/api/keys/${id}` })).statusCode).toBe(200);
