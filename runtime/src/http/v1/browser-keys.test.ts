@@ -167,6 +167,47 @@ describe('browser keys', () => {
     expect(await lastUsed()).toEqual(expect.any(String));
   });
 
+  it('let their page read the model and retrieve its responses; a secret key never gets their origins', async () => {
+    const { key } = await browserKey();
+    const page = { authorization: `Bearer ${key}`, origin: SHOP };
+    const get = (url: string, headers: Record<string, string>) => t.app.inject({ method: 'GET', url, headers });
+    const model = await get('/api/v1/models/chat', page);
+    expect([model.statusCode, model.headers['access-control-allow-origin']]).toEqual([200, SHOP]);
+    const made = await post('/api/v1/responses', { model: 'chat', input: 'hi' }, page);
+    expect(made.statusCode, made.body).toBe(200);
+    const url = `/api/v1/responses/${made.json().id}`;
+    const preflight = await t.app.inject({
+      method: 'OPTIONS',
+      url,
+      headers: { origin: SHOP, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.headers['access-control-allow-origin']).toBe(SHOP);
+    const retrieved = await get(url, page);
+    expect([retrieved.statusCode, retrieved.headers['access-control-allow-origin']]).toEqual([200, SHOP]);
+
+    // A secret key (the version allows no origin) sent from that page: nothing readable there.
+    const secret = (await post('/api/keys', { name: 'server' })).json().key;
+    const server = { authorization: `Bearer ${secret}`, origin: SHOP };
+    const serverModel = await get('/api/v1/models/chat', server);
+    expect(serverModel.headers['access-control-allow-origin']).toBeUndefined();
+    const response = await post(
+      '/api/v1/responses',
+      { model: 'chat', input: 'hi' },
+      { authorization: `Bearer ${secret}` },
+    );
+    expect(response.statusCode).toBe(200);
+    const serverRetrieve = await get(`/api/v1/responses/${response.json().id}`, server);
+    expect([serverRetrieve.statusCode, serverRetrieve.headers['access-control-allow-origin']]).toEqual([
+      403,
+      undefined,
+    ]);
+    const runId = response.json().id.replace(/^resp_/, '');
+    const rated = await post(`/api/v1/runs/${runId}/feedback`, { score: 1 }, server);
+    expect([rated.statusCode, rated.headers['access-control-allow-origin']]).toEqual([403, undefined]);
+    const unknown = await post('/api/v1/runs/r_000000000000000000000000/feedback', { score: 1 }, server);
+    expect(unknown.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('stop at once when revoked, preflights included', async () => {
     const { id, key } = await browserKey();
     expect((await t.app.inject({ method: 'DELETE', url: `/api/keys/${id}` })).statusCode).toBe(200);

@@ -291,9 +291,11 @@ export async function listModels(app: FastifyInstance, request: FastifyRequest, 
 
 /** `GET /v1/models/:model`. */
 export async function retrieveModel(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, model: string) {
-  requireScope(request.apiKey as ApiKey, model);
+  const key = request.apiKey as ApiKey;
   const latest = app.runtime.published.cachedLatest(model) ?? (await app.runtime.published.latest(model));
-  applyCors(request, reply, latest?.settings.allowedOrigins ?? []);
+  // Narrowed first, so that a refusal is readable only by the caller's own origins (never another key's).
+  applyCors(request, reply, callerOrigins(key, latest?.settings.allowedOrigins ?? []));
+  requireScope(key, model);
   chatShapeOf(app, latest ?? (await publishedModel(app, model)));
   return modelOf(model, latest);
 }

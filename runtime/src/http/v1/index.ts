@@ -71,11 +71,15 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
    * and those of its browser keys.
    */
   async function flowOrigins(flowId: string): Promise<readonly string[]> {
-    const { published } = app.runtime;
-    const latest = published.cachedLatest(flowId) ?? (await published.latest(flowId));
-    const own = latest?.settings.allowedOrigins ?? [];
+    const own = await versionOrigins(flowId);
     const browser = await app.runtime.keys.browserOrigins(flowId);
     return browser.length === 0 ? own : [...own, ...browser];
+  }
+
+  /** The published version's own allow-list of a flow (none when it is not published), without browser keys'. */
+  async function versionOrigins(flowId: string): Promise<readonly string[]> {
+    const { published } = app.runtime;
+    return (published.cachedLatest(flowId) ?? (await published.latest(flowId)))?.settings.allowedOrigins ?? [];
   }
 
   /** Every origin that may call some flow: for endpoints whose flow is in the body (chat completions, models). */
@@ -184,8 +188,11 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
       const runId = request.params.runId.replace(/^chatcmpl-/, '');
       const { feedback } = app.runtime;
       const flowId = await feedback.publishedFlowOf(runId);
+      // The caller's origins: a browser key's own, a secret key's the version's (never another key's origins).
+      const key = request.apiKey as ApiKey;
       if (flowId !== undefined && request.headers.origin !== undefined)
-        checkOrigin(request, reply, await flowOrigins(flowId));
+        checkOrigin(request, reply, callerOrigins(key, await versionOrigins(flowId)));
+      else applyCors(request, reply, callerOrigins(key, []));
       const given = await feedback.giveAsCaller((request.apiKey as ApiKey).id, runId, request.body);
       return reply.status(201).send({ feedback: given });
     },
@@ -210,7 +217,7 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.options('/v1/responses/:id', { schema: { hide: true, params: ResponseParams } }, async (request, reply) =>
-    answerPreflight(request, reply, await anyFlowOrigins(app)),
+    answerPreflight(request, reply, await allOrigins()),
   );
 
   app.get(
@@ -230,7 +237,10 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const response = await retrieveResponse(app, request, request.params.id);
-      if (request.headers.origin !== undefined) checkOrigin(request, reply, await flowOrigins(response.model));
+      if (request.headers.origin !== undefined) {
+        const origins = callerOrigins(request.apiKey as ApiKey, await versionOrigins(response.model));
+        checkOrigin(request, reply, origins);
+      }
       return response;
     },
   );
