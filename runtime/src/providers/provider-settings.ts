@@ -29,12 +29,32 @@ export class ProviderSettings {
   readonly #table: SettingsTable;
   readonly #box: SecretBox;
   readonly #isEnvConfigured: boolean;
+  readonly #checkEveryMs: number;
   #revision = 0;
+  /** The stored row as last seen (`updatedAt` and value): a change made by another process shows as a new token. */
+  #seen: string | undefined;
+  #checkedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(table: SettingsTable, box: SecretBox, isEnvConfigured: boolean) {
+  /** `checkEveryMs`: how often a change made by another process is looked for (one row read), at most. */
+  constructor(table: SettingsTable, box: SecretBox, isEnvConfigured: boolean, checkEveryMs = 1000) {
     this.#table = table;
     this.#box = box;
     this.#isEnvConfigured = isEnvConfigured;
+    this.#checkEveryMs = checkEveryMs;
+  }
+
+  /**
+   * Notices a change made by another process sharing the store (the api role, while this is a worker): at most once
+   * per `checkEveryMs`, reads the row and bumps `revision` when it is not the one last seen.
+   */
+  async refresh(): Promise<void> {
+    const now = performance.now();
+    if (now - this.#checkedAt < this.#checkEveryMs) return;
+    this.#checkedAt = now;
+    const row = await this.#table.get(NAME);
+    const token = row ? `${row.updatedAt}\n${row.value}` : '';
+    if (this.#seen !== undefined && token !== this.#seen) this.#revision++;
+    this.#seen = token;
   }
 
   /** Bumped at every change, so services built from the settings know when to rebuild. */
@@ -49,8 +69,9 @@ export class ProviderSettings {
 
   #isSetCache: { revision: number; isSet: boolean } | undefined;
 
-  /** Whether a provider is set here (a base URL or a key); read once per change. */
+  /** Whether a provider is set here (a base URL or a key); read once per change (by any process). */
   async isSet(): Promise<boolean> {
+    await this.refresh();
     if (this.#isSetCache?.revision === this.#revision) return this.#isSetCache.isSet;
     const revision = this.#revision;
     const isSet = (await this.credentials()) !== undefined;
@@ -79,15 +100,27 @@ export class ProviderSettings {
    * touches the database.
    */
   async update(change: { baseURL?: string | null; apiKey?: string | null }): Promise<ProviderView> {
-    const current = (await this.#read())?.stored ?? { baseURL: null, apiKey: null, preview: null };
-    const next: Stored = { ...current };
-    if (change.baseURL !== undefined) next.baseURL = change.baseURL;
-    if (change.apiKey !== undefined) {
-      next.apiKey = change.apiKey === null ? null : this.#box.seal(change.apiKey);
-      next.preview = change.apiKey === null ? null : maskSecret(change.apiKey);
-    }
-    await this.#table.put(NAME, JSON.stringify(next), new Date().toISOString());
+    const sealed = typeof change.apiKey === 'string' ? this.#box.seal(change.apiKey) : null;
+    const updatedAt = new Date().toISOString();
+    let value = '';
+    // One transaction: a concurrent change of the other field (another request, another process) is kept.
+    await this.#table.change(
+      NAME,
+      (stored) => {
+        const current: Stored = stored ? JSON.parse(stored) : { baseURL: null, apiKey: null, preview: null };
+        const next: Stored = { ...current };
+        if (change.baseURL !== undefined) next.baseURL = change.baseURL;
+        if (change.apiKey !== undefined) {
+          next.apiKey = sealed;
+          next.preview = change.apiKey === null ? null : maskSecret(change.apiKey);
+        }
+        value = JSON.stringify(next);
+        return value;
+      },
+      updatedAt,
+    );
     this.#revision++;
+    this.#seen = `${updatedAt}\n${value}`;
     return this.view();
   }
 
@@ -109,6 +142,7 @@ export class ProviderSettings {
 export function settingsLlm(settings: ProviderSettings, fallback: LlmService, maxAnswerBytes?: number): LlmService {
   let built: { revision: number; service: LlmService | undefined } | undefined;
   const current = async (): Promise<LlmService> => {
+    await settings.refresh();
     if (!built || built.revision !== settings.revision) {
       const revision = settings.revision;
       const credentials = await settings.credentials();

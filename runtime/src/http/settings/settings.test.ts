@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ProviderSettings, settingsLlm } from '../../providers/provider-settings.js';
 import { SECRET_KEY_FILE, SecretBox } from '../../providers/secrets.js';
 import { chatFlow, startTestApp, storedRows, type TestApp } from '../../testing/fixtures.js';
 
@@ -71,6 +72,29 @@ describe('/api/settings/provider', () => {
       payload: { inputs: { question: 'hi' } },
     });
     expect(after.json().status).toBe('failed');
+  });
+
+  it('a process that shares the store (a worker) sees the provider set or cleared by another (the api)', async () => {
+    t = await startTestApp();
+    const { store, providerSettings } = t.app.runtime;
+    // The worker's own view, looking for changes at every call (the default looks at most once a second).
+    const worker = new ProviderSettings(store.settings, providerSettings.box, false, 0);
+    const none = { chat: async () => Promise.reject(new Error('no provider')) };
+    const llm = settingsLlm(worker, none as never);
+    const ask = () =>
+      llm.chat(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+        { signal: new AbortController().signal },
+      );
+    expect(await worker.isSet()).toBe(false);
+    await expect(ask()).rejects.toThrow('no provider');
+    const put = (payload: object) => t?.app.inject({ method: 'PUT', url: '/api/settings/provider', payload });
+    expect((await put({ baseURL: fake.url, apiKey: SECRET }))?.statusCode).toBe(200);
+    expect(await worker.isSet()).toBe(true);
+    expect((await ask()).message.content).toBe('echo: hi');
+    expect((await put({ baseURL: null, apiKey: null }))?.statusCode).toBe(200);
+    expect(await worker.isSet()).toBe(false);
+    await expect(ask()).rejects.toThrow('no provider');
   });
 
   it('says the environment wins when it configures a provider', async () => {
