@@ -330,15 +330,16 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
       for (const upload of files) {
         const { file, document } = await app.runtime.documents.read(upload);
         const splitter = splitterFor(file.type, options.splitter);
-        const pieces = app.runtime.documents.split(document, { splitter, chunkSize, chunkOverlap });
-        count += pieces.length;
+        // Counted past the chunks shown, not built: one file's pieces at a time.
+        const preview = app.runtime.documents.preview(document, { splitter, chunkSize, chunkOverlap }, PREVIEW_CHUNKS);
+        count += preview.count;
         report.push({
           name: file.name,
           type: file.type,
           size: file.size,
           splitter,
-          chunkCount: pieces.length,
-          chunks: pieces.slice(0, PREVIEW_CHUNKS),
+          chunkCount: preview.count,
+          chunks: preview.chunks,
         });
       }
       return { count, chunkSize, chunkOverlap, files: report };

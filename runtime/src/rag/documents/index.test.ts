@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chunkId, Documents, splitDocument } from './index.js';
+import { chunkId, Documents, previewDocument, splitDocument } from './index.js';
 import { makePdf } from './make-pdf.js';
 
 const runtimeDir = fileURLToPath(new URL('../../..', import.meta.url));
@@ -15,6 +15,23 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('previewDocument', () => {
+  it('counts every chunk but builds only the first ones shown, as splitDocument makes them', () => {
+    for (const splitter of ['recursive', 'markdown'] as const) {
+      const text = Array.from({ length: 300 }, (_, i) => `# Part ${i}\n\nParagraph number ${i} of the text.`).join(
+        '\n\n',
+      );
+      const doc = { id: 'd', text, metadata: { source: 'a.md' } };
+      const options = { splitter, chunkSize: 40, chunkOverlap: 0 };
+      const all = splitDocument(doc, options);
+      const preview = previewDocument(doc, options, 100);
+      expect(all.length).toBeGreaterThan(100);
+      expect(preview.count).toBe(all.length);
+      expect(preview.chunks).toEqual(all.slice(0, 100));
+    }
+  });
 });
 
 describe('splitDocument', () => {

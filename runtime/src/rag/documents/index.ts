@@ -27,17 +27,30 @@ export function chunkId(source: string, text: string): string {
 
 /** Splits one document into chunks with content-derived ids and `source`, `chunk`, `headingPath` metadata. */
 export function splitDocument(document: Document, options: SplitOptions): Document[] {
+  return previewDocument(document, options, Number.POSITIVE_INFINITY).chunks;
+}
+
+/**
+ * How a document splits: how many chunks, and the first `shown` of them as `splitDocument` makes them. Chunks past
+ * those are counted, not built (no id hashed, no metadata copied): a preview of a large file holds only its pieces'
+ * text while it counts.
+ */
+export function previewDocument(
+  document: Document,
+  options: SplitOptions,
+  shown: number,
+): { count: number; chunks: Document[] } {
   const source =
     typeof document.metadata.source === 'string' && document.metadata.source ? document.metadata.source : document.id;
-  const pieces =
-    options.splitter === 'markdown'
-      ? splitMarkdown(document.text, options)
-      : splitRecursive(document.text, options).map((text) => ({ text, headings: undefined }));
-  return pieces.map((piece, chunk) => {
+  const pieces: readonly (string | { text: string; headings?: readonly string[] })[] =
+    options.splitter === 'markdown' ? splitMarkdown(document.text, options) : splitRecursive(document.text, options);
+  const chunks = pieces.slice(0, shown).map((piece, chunk) => {
     const metadata: Record<string, unknown> = { ...document.metadata, source, chunk };
-    if (piece.headings?.length) metadata.headingPath = piece.headings.join(' > ');
-    return { id: chunkId(source, piece.text), text: piece.text, metadata };
+    if (typeof piece !== 'string' && piece.headings?.length) metadata.headingPath = piece.headings.join(' > ');
+    const text = typeof piece === 'string' ? piece : piece.text;
+    return { id: chunkId(source, text), text, metadata };
   });
+  return { count: pieces.length, chunks };
 }
 
 /**
@@ -111,6 +124,11 @@ export class Documents implements DocumentService {
 
   split(document: Document, options: SplitOptions): Document[] {
     return splitDocument(document, options);
+  }
+
+  /** The chunk count of a document and its first `shown` chunks (the others counted, not built). */
+  preview(document: Document, options: SplitOptions, shown: number): { count: number; chunks: Document[] } {
+    return previewDocument(document, options, shown);
   }
 }
 
