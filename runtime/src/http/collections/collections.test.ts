@@ -198,6 +198,24 @@ describe('upload routes and their fields', () => {
   });
 });
 
+describe('POST /api/uploads/preview: size', () => {
+  it('refuses more than 20 MiB of files in total with 413 naming body.files; one file up to that is previewed', async () => {
+    const text = (bytes: number) => new Uint8Array(Buffer.alloc(bytes, 'word '));
+    const over = multipart([
+      { file: 'a.txt', data: text(11 * 1024 * 1024), type: 'text/plain' },
+      { file: 'b.txt', data: text(11 * 1024 * 1024), type: 'text/plain' },
+    ]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/uploads/preview', ...over });
+    expect([res.statusCode, res.json().error.code]).toEqual([413, 'BODY_TOO_LARGE']);
+    expect(res.json().error.details[0].field).toBe('body.files');
+    const one = multipart([{ file: 'a.txt', data: text(1024 * 1024), type: 'text/plain' }]);
+    const ok = await t.app.inject({ method: 'POST', url: '/api/uploads/preview', ...one });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json().files[0].chunks).toHaveLength(100);
+    expect(ok.json().files[0].chunkCount).toBe(ok.json().count);
+  });
+});
+
 describe('collections', () => {
   it('GET /api/collections answers 503 VECTOR_STORE_UNAVAILABLE when Chroma cannot be reached', async () => {
     const down = await startTestApp({ chromaUrl: 'http://127.0.0.1:9' });

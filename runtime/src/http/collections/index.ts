@@ -61,13 +61,22 @@ function fromJson(files: JsonFile[]): UploadedFile[] {
 /** Reads a multipart upload: every file part, and the text fields. */
 async function fromMultipart(
   request: FastifyRequest,
+  maxTotalBytes: number,
 ): Promise<{ files: UploadedFile[]; fields: Record<string, string> }> {
   const files: UploadedFile[] = [];
   const fields: Record<string, string> = {};
+  let total = 0;
   try {
     for await (const part of request.parts()) {
       if (part.type === 'file') {
         const data = new Uint8Array(await part.toBuffer());
+        total += data.byteLength;
+        // Refused as soon as the files passed it: the rest of the upload is not buffered.
+        if (total > maxTotalBytes) {
+          throw new AppError('BODY_TOO_LARGE', `body.files: at most ${maxTotalBytes} bytes of files in total here`, {
+            details: [{ field: 'body.files', message: `at most ${maxTotalBytes} bytes in total` }],
+          });
+        }
         files.push({ name: part.filename || part.fieldname, data, mediaType: part.mimetype });
       } else {
         fields[part.fieldname] = String(part.value);
@@ -140,7 +149,10 @@ function refuseFields(fields: Record<string, string>): void {
 type IngestOptions = ReturnType<typeof optionsFromFields>;
 
 /** The files and split options of an ingest (or preview) request, multipart or JSON, checked. */
-async function ingestRequest(request: FastifyRequest): Promise<{
+async function ingestRequest(
+  request: FastifyRequest,
+  maxTotalBytes = MAX_FILES * MAX_FILE_BYTES,
+): Promise<{
   files: UploadedFile[];
   options: IngestOptions;
   chunkSize: number;
@@ -149,7 +161,7 @@ async function ingestRequest(request: FastifyRequest): Promise<{
   let files: UploadedFile[];
   let options: IngestOptions;
   if (request.isMultipart()) {
-    const upload = await fromMultipart(request);
+    const upload = await fromMultipart(request, maxTotalBytes);
     files = upload.files;
     options = optionsFromFields(upload.fields);
   } else {
@@ -170,6 +182,8 @@ function splitterFor(type: string, asked: SplitOptions['splitter'] | undefined):
 
 /** How many chunks of each file a preview shows. */
 const PREVIEW_CHUNKS = 100;
+/** The most file bytes one preview reads (all files together): a preview holds them all while it splits. */
+export const PREVIEW_MAX_BYTES = MAX_FILE_BYTES;
 
 /** Aborted when the client goes away before the answer is sent. */
 function requestSignal(reply: FastifyReply): AbortSignal {
@@ -313,7 +327,8 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Preview how files would be split',
         description:
           'The chunks an ingest with the same files and options would store (the first 100 of each file), with ' +
-          'nothing stored or embedded. Same bodies as `POST /api/collections/:name/documents`.',
+          'nothing stored or embedded. Same bodies as `POST /api/collections/:name/documents`, with at most 20 MiB ' +
+          'of files in total (413 `BODY_TOO_LARGE` naming `body.files` beyond).',
         body: {
           content: {
             'application/json': { schema: IngestJsonBody },
@@ -324,7 +339,7 @@ export const collections: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { files, options, chunkSize, chunkOverlap } = await ingestRequest(request);
+      const { files, options, chunkSize, chunkOverlap } = await ingestRequest(request, PREVIEW_MAX_BYTES);
       let count = 0;
       const report = [];
       for (const upload of files) {
