@@ -61,7 +61,7 @@ function fromJson(files: JsonFile[]): UploadedFile[] {
 /** Reads a multipart upload: every file part, and the text fields. */
 async function fromMultipart(
   request: FastifyRequest,
-  maxTotalBytes: number,
+  maxTotalBytes = MAX_FILES * MAX_FILE_BYTES,
 ): Promise<{ files: UploadedFile[]; fields: Record<string, string> }> {
   const files: UploadedFile[] = [];
   const fields: Record<string, string> = {};
