@@ -175,3 +175,32 @@ describe('settings.overridable across versions', () => {
     await store.close();
   });
 });
+
+describe('the cache of newest versions', () => {
+  it('holds published flows only: asking for flows that were never published (request input) does not grow it', async () => {
+    const dir = tempDir('published');
+    dirs.push(dir);
+    const registry = new NodeRegistry();
+    const store = SqliteStore.open(dir, { registry, writer: 'inline' });
+    const echo = flowOf(
+      'echo',
+      [
+        ['q', 'input', { name: 'question', dataType: 'text' }],
+        ['out', 'output', { name: 'answer' }],
+      ],
+      ['q.value→out.value'],
+    );
+    await store.createFlow(echo);
+    const published = new PublishedService(store, registry);
+    await published.publish('echo');
+    expect((await published.latest('echo'))?.version).toBe(1);
+    for (let i = 0; i < 500; i++) expect(await published.latest(`guessed-${i}`)).toBeUndefined();
+    expect(published.cachedCount).toBe(1);
+    // A flow published after it was asked for is found (nothing remembered its absence).
+    await store.createFlow({ ...echo, id: 'guessed-7' });
+    await published.publish('guessed-7');
+    expect((await published.latest('guessed-7'))?.version).toBe(1);
+    expect(published.cachedCount).toBe(2);
+    await store.close();
+  });
+});

@@ -110,7 +110,11 @@ export class PublishedService {
   readonly #store: Store;
   readonly #registry: NodeRegistry;
   readonly #defaults: PublishSettings;
-  readonly #latest = new Map<string, FrozenVersion | null>();
+  /**
+   * The newest version of each published flow. Only what exists is kept: flow ids come from requests (an anonymous
+   * preflight, a chat completion's `model`), and keeping every miss would grow without bound.
+   */
+  readonly #latest = new Map<string, FrozenVersion>();
   /** The chat shape of each cached version (versions are immutable). */
   readonly #chat = new WeakMap<PublishedVersion, ChatShape | null>();
   #flowIds: string[] | undefined;
@@ -237,18 +241,24 @@ export class PublishedService {
    * published; then ask `latest`). The published endpoints' hot path.
    */
   cachedLatest(flowId: string): FrozenVersion | undefined {
-    return this.#latest.get(flowId) ?? undefined;
+    return this.#latest.get(flowId);
   }
 
-  /** The newest published version of a flow, or undefined when it was never published. Cached. */
+  /** How many flows' newest versions the cache holds (at most one per published flow). */
+  get cachedCount(): number {
+    return this.#latest.size;
+  }
+
+  /** The newest published version of a flow, or undefined when it was never published. Cached when there is one. */
   async latest(flowId: string): Promise<FrozenVersion | undefined> {
     const cached = this.#latest.get(flowId);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached) return cached;
     const changes = this.#changes;
     const row = await this.#store.published.latest(flowId);
-    const version = row ? this.#toVersion(row) : null;
+    if (!row) return undefined;
+    const version = this.#toVersion(row);
     if (changes === this.#changes) this.#latest.set(flowId, version);
-    return version ?? undefined;
+    return version;
   }
 
   /** One published version. Throws VERSION_NOT_FOUND (or FLOW_NOT_FOUND when nothing of the flow is published). */

@@ -1,5 +1,5 @@
 import { isAppError } from '@flowloom/nodes';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { echoFlow, flowOf, startTestApp, type TestApp } from '../testing/fixtures.js';
 import { createSandbox, type WorkerSandbox } from './sandbox.js';
 
@@ -50,6 +50,29 @@ describe('memory limit', () => {
     // A fresh worker takes the next script.
     expect(await sandbox.run('return 2;', {}, { signal })).toBe(2);
     expect(sandbox.workerCount).toBe(1);
+  });
+
+  it('ends workers left idle, so a burst of scripts does not keep their memory for good', async () => {
+    sandbox = createSandbox({ workers: 3, idleMs: 100 });
+    const signal = new AbortController().signal;
+    // Three scripts of three runs at once: three workers.
+    const slow = 'const end = Date.now() + 300; while (Date.now() < end) {} return n;';
+    const results = await Promise.all([1, 2, 3].map((n) => sandbox?.run(slow, { n }, { signal, key: `run ${n}` })));
+    expect(results).toEqual([1, 2, 3]);
+    expect(sandbox.workerCount).toBe(3);
+    await vi.waitFor(() => expect(sandbox?.workerCount).toBe(0), { timeout: 10_000, interval: 50 });
+    // A fresh worker takes the next script.
+    expect(await sandbox.run('return 4;', {}, { signal })).toBe(4);
+    expect(sandbox.workerCount).toBe(1);
+  });
+
+  it('does not end a worker while it runs a script longer than the idle time', async () => {
+    sandbox = createSandbox({ workers: 1, idleMs: 50 });
+    const signal = new AbortController().signal;
+    expect(await sandbox.run('return 1;', {}, { signal })).toBe(1);
+    // Idle for less than its time, then busy for several idle times: the worker that took the script answers.
+    const busy = 'const end = Date.now() + 500; while (Date.now() < end) {} return 2;';
+    expect(await sandbox.run(busy, {}, { signal, timeoutMs: 10_000 })).toBe(2);
   });
 });
 

@@ -265,6 +265,12 @@ export const DEFAULT_SANDBOX_WORKERS = 4;
 /** A worker whose last script's memory grew past this is ended after it, so the memory goes back to the system. */
 const RECYCLE_MEMORY_BYTES = BASE_MEMORY_BYTES + 64 * 1024 * 1024;
 
+/**
+ * A worker left idle this long is ended: an idle worker holds about 14 MB (its V8 heap and the compiled QuickJS
+ * module), which a burst of scripts would otherwise keep for good; a fresh one starts on demand (a few hundred ms).
+ */
+export const DEFAULT_SANDBOX_IDLE_MS = 60_000;
+
 /** Options of the worker pool. */
 export interface WorkerSandboxConfig extends SandboxConfig {
   /** Worker threads running scripts at once (FLOWLOOM_SANDBOX_WORKERS, default 4). */
@@ -273,6 +279,8 @@ export interface WorkerSandboxConfig extends SandboxConfig {
   graceMs?: number;
   /** Past this WebAssembly memory, a worker is ended after its script (default: 64 MiB above the base). */
   recycleMemoryBytes?: number;
+  /** A worker idle this long is ended (default `DEFAULT_SANDBOX_IDLE_MS`). */
+  idleMs?: number;
 }
 
 interface PendingJob {
@@ -288,6 +296,8 @@ interface PendingJob {
 interface WorkerSlot {
   worker: Worker;
   job?: PendingJob;
+  /** Ends the worker once it has been idle `idleMs` (set while it is in the idle list). */
+  idleTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** A worker thread that loads `sandbox-worker`. */
@@ -301,13 +311,15 @@ function spawnWorker(config: SandboxConfig): Worker {
  * that overruns its deadline by more than `graceMs`. Scripts are queued fairly by `key` (a run): the next script is
  * one of the key holding the fewest workers (the longest waiting among them), and one key holds at most all workers
  * but one, so one run's long scripts never keep another run's scripts waiting for a worker. A worker whose script
- * grew its memory past `recycleMemoryBytes` is ended afterwards, so that memory is returned.
+ * grew its memory past `recycleMemoryBytes` is ended afterwards, and one left idle for `idleMs` is ended too, so that
+ * memory is returned.
  */
 export class WorkerSandbox implements SandboxService {
   readonly #config: Required<SandboxConfig>;
   readonly #size: number;
   readonly #graceMs: number;
   readonly #recycleBytes: number;
+  readonly #idleMs: number;
   readonly #idle: WorkerSlot[] = [];
   readonly #queue: PendingJob[] = [];
   /** Workers held per key. */
@@ -317,11 +329,12 @@ export class WorkerSandbox implements SandboxService {
   #closed = false;
 
   constructor(config: WorkerSandboxConfig = {}) {
-    const { workers, graceMs, recycleMemoryBytes, ...limits } = config;
+    const { workers, graceMs, recycleMemoryBytes, idleMs, ...limits } = config;
     this.#config = { ...DEFAULTS, ...limits };
     this.#size = Math.max(1, workers ?? DEFAULT_SANDBOX_WORKERS);
     this.#graceMs = graceMs ?? 2_000;
     this.#recycleBytes = recycleMemoryBytes ?? RECYCLE_MEMORY_BYTES;
+    this.#idleMs = idleMs ?? DEFAULT_SANDBOX_IDLE_MS;
   }
 
   /** Worker threads alive now (busy or idle). */
@@ -372,7 +385,10 @@ export class WorkerSandbox implements SandboxService {
     for (const pending of this.#queue.splice(0)) {
       pending.reject(new AppError('SANDBOX_ERROR', 'the sandbox was closed'));
     }
-    const workers = this.#idle.splice(0).map((slot) => slot.worker.terminate());
+    const workers = this.#idle.splice(0).map((slot) => {
+      clearTimeout(slot.idleTimer);
+      return slot.worker.terminate();
+    });
     await Promise.allSettled(workers);
   }
 
@@ -397,6 +413,7 @@ export class WorkerSandbox implements SandboxService {
       if (index < 0) return;
       const pending = this.#queue.splice(index, 1)[0] as PendingJob;
       const slot = this.#idle.pop() ?? this.#spawn();
+      clearTimeout(slot.idleTimer);
       slot.job = pending;
       pending.slot = slot;
       this.#held.set(pending.key, (this.#held.get(pending.key) ?? 0) + 1);
@@ -492,6 +509,11 @@ export class WorkerSandbox implements SandboxService {
     }
     slot.worker.unref();
     this.#idle.push(slot);
+    slot.idleTimer = setTimeout(() => {
+      // Still idle (a script would have taken it off the list): its memory goes back with the thread.
+      if (this.#idle.includes(slot) && this.#forget(slot)) void slot.worker.terminate();
+    }, this.#idleMs);
+    slot.idleTimer.unref();
   }
 
   /** Ends a worker at once (cancel or watchdog); a fresh one replaces it on demand. */
@@ -506,6 +528,7 @@ export class WorkerSandbox implements SandboxService {
   #forget(slot: WorkerSlot): boolean {
     if ((slot as { gone?: boolean }).gone) return false;
     (slot as { gone?: boolean }).gone = true;
+    clearTimeout(slot.idleTimer);
     const idle = this.#idle.indexOf(slot);
     if (idle >= 0) this.#idle.splice(idle, 1);
     this.#live--;

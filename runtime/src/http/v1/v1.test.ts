@@ -436,6 +436,23 @@ describe('CORS per flow', () => {
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('keeps nothing in memory for flows that are not published, asked for anonymously from a browser', async () => {
+    const { published } = t.app.runtime;
+    const cachedBefore = published.cachedCount;
+    const origin = { origin: 'https://evil.example' };
+    for (let i = 0; i < 200; i++) {
+      const preflight = await t.app.inject({
+        method: 'OPTIONS',
+        url: `/api/v1/flows/guessed-${i}/run`,
+        headers: { ...origin, 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.statusCode).toBe(204);
+      const anonymous = await post(`/api/v1/flows/guessed-${i}/run`, { inputs: {} }, origin);
+      expect(anonymous.statusCode).toBe(401);
+    }
+    expect(published.cachedCount).toBe(cachedBefore);
+  });
+
   it('lets an allowed origin read the errors that come before the handler: 401, 400 malformed body, 429', async () => {
     const shop = { origin: 'https://shop.example', 'content-type': 'application/json' };
     const errors = [
