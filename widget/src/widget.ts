@@ -70,9 +70,13 @@ form button:disabled { background: #9fb3c8; cursor: default; }
   const THUMB_DOWN =
     '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M7 13V4H4v9zM7 13l4 7c1.2 0 2.3-1 2-2.3L12 14h6a2 2 0 0 0 2-2.3l-1.2-6A2 2 0 0 0 16.8 4H7"/></svg>';
 
+  /**
+   * An unguessable id: the session id keeps one visitor's chat memory from another's under a shared browser key
+   * (docs/security.md). `randomUUID` exists only on secure (HTTPS) pages; `getRandomValues` everywhere.
+   */
   function randomId(): string {
-    if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID();
-    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
   function readJson<T>(key: string, fallback: T): T {
