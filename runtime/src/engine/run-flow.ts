@@ -151,7 +151,10 @@ export function newRunId(): string {
  * than `MAX_VALUE_DEPTH`: storing or streaming it would overflow the stack (docs/contracts.md §2).
  */
 function assertStorable(values: Values, what: 'input' | 'output'): void {
-  for (const [port, value] of Object.entries(values)) {
+  for (const port in values) {
+    const value = values[port];
+    // Most ports carry text or numbers: nothing to walk (this runs for every node execution).
+    if (value === null || typeof value !== 'object') continue;
     const found = findValueProblem(value, { prefix: port });
     if (found) throw new AppError('VALUE_TOO_DEEP', `${what} ${found.path} ${found.message}`);
   }
