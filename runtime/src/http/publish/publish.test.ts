@@ -505,7 +505,7 @@ describe('the model provider is frozen with a published version', () => {
           type: 'test-overridable-provider',
           version: 1,
           title: 'Overridable provider',
-          category: 'ai',
+          category: 'models',
           description: 'Marks its provider param overridable, which publishing ignores.',
           inputs: [{ name: 'value', dataType: 'text', required: true }],
           outputs: [{ name: 'value', dataType: 'any' }],
