@@ -49,8 +49,20 @@ export function nodeAriaLabel(kind: string, name: string, status: string, proble
     .join(', ');
 }
 
-function summaryParams(spec: NodeSpec): ParamSpec[] {
-  return spec.params.filter((p) => p.kind !== 'secret' && p.kind !== 'json' && p.kind !== 'boolean').slice(0, 3);
+/**
+ * The first three params with something to show: a param left empty (a `provider` on the default, a `system` prompt
+ * not written) does not take the place of one that is set.
+ */
+function summaryParams(spec: NodeSpec, params: FlowNodeData['params']): { param: ParamSpec; value: unknown }[] {
+  const shown: { param: ParamSpec; value: unknown }[] = [];
+  for (const param of spec.params) {
+    if (param.kind === 'secret' || param.kind === 'json' || param.kind === 'boolean') continue;
+    const value = params[param.name] ?? param.default;
+    if (value === undefined || value === '') continue;
+    shown.push({ param, value });
+    if (shown.length === 3) break;
+  }
+  return shown;
 }
 
 interface FrameProps {
@@ -72,7 +84,7 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
   const nodeProblems = problems?.filter((p) => !p.port) ?? [];
   const badgeProblems = useMemo(() => mergeNodeProblems(problems, paramProblems), [problems, paramProblems]);
   const problemCount = badgeProblems.length;
-  const summary = summaryParams(spec);
+  const summary = summaryParams(spec, data.params);
   const nodeName = `${spec.title} ${data.label || id}`;
   const ref = useWrapperLabel(nodeAriaLabel(spec.title, data.label || id, status, problemCount));
   return (
@@ -108,9 +120,7 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
       </div>
       {summary.length > 0 ? (
         <div className="node-params">
-          {summary.map((p) => {
-            const value = data.params[p.name] ?? p.default;
-            if (value === undefined || value === '') return null;
+          {summary.map(({ param: p, value }) => {
             const isLong = p.kind === 'template' || p.kind === 'code' || p.kind === 'text';
             return (
               <div key={p.name} className={`node-param${isLong ? ' is-long' : ''}`}>
