@@ -82,7 +82,17 @@ export function FlowCanvas() {
   // React Flow mounts every node once to measure it, even with onlyRenderVisibleElements. A large flow therefore
   // gives it only the nodes around the viewport (and the selection); the store keeps them all.
   const isLarge = nodes.length > LARGE_FLOW;
-  const area = useStore((s) => (isLarge ? cullKey(s.transform, s.width, s.height) : ''));
+  // React Flow mounts each node it is given once, to measure it, visible or not: the first draw gets only the nodes in
+  // view, and the margin around them (drawn ahead for smooth panning) comes with the first move of the view.
+  const [hasMoved, setMoved] = useState(false);
+  const onMoveStart = useCallback(() => setMoved(true), []);
+  const area = useStore((s) =>
+    isLarge
+      ? hasMoved
+        ? cullKey(s.transform, s.width, s.height)
+        : cullKey(s.transform, s.width, s.height, 0, 100)
+      : '',
+  );
   const shownNodes = useMemo(() => {
     if (!isLarge) return nodes;
     const rect = keyToRect(area);
@@ -187,6 +197,7 @@ export function FlowCanvas() {
         defaultViewport={initial !== null && typeof initial === 'object' ? initial : undefined}
         fitViewOptions={FIT_OPTIONS}
         onlyRenderVisibleElements={nodes.length > LARGE_FLOW}
+        onMoveStart={hasMoved ? undefined : onMoveStart}
         colorMode={theme}
         proOptions={PRO_OPTIONS}
         connectionRadius={28}

@@ -16,6 +16,8 @@ describe('culling', () => {
     expect(key).toBe('-500,-500,1500,1500');
     expect(cullKey([0, 0, 1], 0, 0)).toBe('');
     expect(cullKey([-110, -110, 1], 1000, 800)).toBe(cullKey([-100, -100, 1], 1000, 800)); // small pans reuse the area
+    // Without a margin (a large flow's first draw): only the cells the viewport touches.
+    expect(cullKey([0, 0, 1], 1000, 800, 0)).toBe('0,0,1000,1000');
     const rect = keyToRect(key);
     if (!rect) throw new Error('no rect');
     const nodes = [node('a', 0, 0), node('b', 1400, 1400), node('far', 5000, 0), node('picked', 9000, 9000, true)];

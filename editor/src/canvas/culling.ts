@@ -12,23 +12,24 @@ export function sizeOf(node: CanvasNode): { width: number; height: number } {
 }
 
 /**
- * The flow-space area worth drawing for a viewport: what is seen, grown by half a screen on each side and snapped
+ * The flow-space area worth drawing for a viewport: what is seen, grown by `margin` screens on each side and snapped
  * outwards to a grid, as a string key so that panning within a cell changes nothing. Empty before the pane is measured.
  */
 export function cullKey(
   transform: readonly [number, number, number],
   width: number,
   height: number,
+  margin = 0.5,
   snap = 500,
 ): string {
   if (width <= 0 || height <= 0) return '';
   const [tx, ty, zoom] = transform;
   const w = width / zoom;
   const h = height / zoom;
-  const x0 = Math.floor((-tx / zoom - w / 2) / snap) * snap;
-  const y0 = Math.floor((-ty / zoom - h / 2) / snap) * snap;
-  const x1 = Math.ceil((-tx / zoom + w * 1.5) / snap) * snap;
-  const y1 = Math.ceil((-ty / zoom + h * 1.5) / snap) * snap;
+  const x0 = Math.floor((-tx / zoom - w * margin) / snap) * snap;
+  const y0 = Math.floor((-ty / zoom - h * margin) / snap) * snap;
+  const x1 = Math.ceil((-tx / zoom + w * (1 + margin)) / snap) * snap;
+  const y1 = Math.ceil((-ty / zoom + h * (1 + margin)) / snap) * snap;
   return `${x0},${y0},${x1},${y1}`;
 }
 
