@@ -23,7 +23,10 @@ export interface TraceData {
   'node.started': { inputs: Values; name?: string; attempt?: number };
   'node.delta': { text: string };
   'node.log': { message: string; data?: unknown; level?: 'info' | 'warn' | 'error'; progress?: Progress };
-  /** `reused`: the outputs were taken from an earlier run (run-from-node), the node did not execute. */
+  /**
+   * `reused`: the outputs were taken from an earlier run (run-from-node) or pinned by the user (`pinned`, editor runs
+   * only), the node did not execute.
+   */
   'node.completed': {
     outputs: Values;
     durationMs: number;
@@ -31,6 +34,7 @@ export interface TraceData {
     costUsd?: number;
     model?: string;
     reused?: boolean;
+    pinned?: boolean;
   };
   'node.skipped': { reason: string };
   'node.failed': { error: ErrorBody; durationMs?: number };

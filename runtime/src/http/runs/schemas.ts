@@ -26,10 +26,19 @@ export const RunIdParams = Type.Object({
 });
 export const FlowParams = Type.Object({ id: Type.String({ pattern: FLOW_ID_PATTERN }) });
 
+/** Editor runs: pinned outputs by node id (published runs never take pins). */
+const Pins = Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), {
+  description:
+    'Pinned outputs by node id, `{nodeId: {port: value}}`: those nodes do not execute, their `node.completed` says ' +
+    '`reused: true, pinned: true` and downstream gets the pinned values. 400 naming `body.pins.<node>` (or `.<port>`) ' +
+    'for a node not in the flow or an output it does not have.',
+});
+
 export const RunBody = Type.Object(
   {
     inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Run inputs by input node name' })),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    pins: Type.Optional(Pins),
   },
   { additionalProperties: false },
 );
@@ -51,6 +60,21 @@ export const RerunBody = Type.Object(
     }),
     inputs: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), { description: "Run inputs; default: the earlier run's" }),
+    ),
+    sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    pins: Type.Optional(Pins),
+  },
+  { additionalProperties: false },
+);
+
+export const NodeRunParams = Type.Object({
+  id: Type.String({ pattern: FLOW_ID_PATTERN }),
+  nodeId: Type.String({ minLength: 1, maxLength: 128, description: 'The node to run alone' }),
+});
+export const NodeRunBody = Type.Object(
+  {
+    inputs: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: "The node's inputs by input port name" }),
     ),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
