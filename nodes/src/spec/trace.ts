@@ -13,6 +13,17 @@ export const RUN_SOURCES = ['editor', 'api', 'openai', 'widget', 'experiment', '
 /** One of `RUN_SOURCES`. */
 export type RunSource = (typeof RUN_SOURCES)[number];
 
+/**
+ * How an editor run was asked for, when not as a plain run (run history labels it): a rerun of `rerunOf` from
+ * `fromNode`, one node run alone (`node`), and the nodes whose pinned outputs it used (`pinned`).
+ */
+export interface RunOrigin {
+  rerunOf?: string;
+  fromNode?: string;
+  node?: string;
+  pinned?: string[];
+}
+
 /** The sources of runs made by callers of published flows (monitoring keeps them apart from editor runs). */
 export const PRODUCTION_SOURCES: readonly RunSource[] = ['api', 'openai', 'widget'];
 

@@ -9,6 +9,7 @@ import {
   type MemoryService,
   type NodeRegistry,
   type NodeServices,
+  type RunOrigin,
   type RunSource,
   type SandboxService,
   type TraceEvent,
@@ -138,6 +139,8 @@ export interface StartRunOptions {
   pins?: ReadonlyMap<string, Values>;
   /** Runs one node alone, `inputs` being its inputs (see `runNode`). */
   alone?: { nodeId: string };
+  /** A rerun: the run it reruns and the node it reruns from (recorded as the run's `origin`). */
+  rerunOf?: { runId: string; fromNode: string };
   /** Nodes not retried once they streamed text (see the engine's `RunOptions.streamedToClient`). */
   streamedToClient?: ReadonlySet<string>;
   /** The tree of a child run (set by the flow runner): its budget and deadline are its root's. */
@@ -312,7 +315,11 @@ export class RunService {
     }
     if (options.pins) checkPins(flow, this.#nodes, Object.fromEntries(options.pins));
     const reuse = reusableOutputs(flow, this.#nodes, earlier.events, fromNode);
-    return this.start(flow, { ...options, inputs: options.inputs ?? earlier.run.inputs ?? {}, reuse }, version);
+    return this.start(
+      flow,
+      { ...options, inputs: options.inputs ?? earlier.run.inputs ?? {}, reuse, rerunOf: { runId, fromNode } },
+      version,
+    );
   }
 
   /**
@@ -359,6 +366,7 @@ export class RunService {
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
       ...(options.source !== undefined && { source: options.source }),
+      ...originOf(options),
     };
     // A run executed here is its first attempt.
     const launch: Launch = {
@@ -498,6 +506,7 @@ export class RunService {
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
       ...(options.source !== undefined && { source: options.source }),
+      ...originOf(options),
     };
     const job = encodeJob(flow, flowVersion, options, record);
     const trace = new RunTrace(runId, flow.id);
@@ -943,6 +952,16 @@ export class RunService {
     for (const live of pending) live.handle.cancel();
     await Promise.allSettled(pending.map((live) => live.done));
   }
+}
+
+/** How a run was asked for, recorded with it (run history labels reruns, nodes run alone and pinned runs). */
+function originOf(options: StartRunOptions): { origin?: RunOrigin } {
+  const origin: RunOrigin = {
+    ...(options.rerunOf && { rerunOf: options.rerunOf.runId, fromNode: options.rerunOf.fromNode }),
+    ...(options.alone && { node: options.alone.nodeId }),
+    ...(options.pins && options.pins.size > 0 && { pinned: [...options.pins.keys()] }),
+  };
+  return Object.keys(origin).length > 0 ? { origin } : {};
 }
 
 /** The engine's `reuse` and `pinned` of a run: its run-from-node outputs, with the user's pins over them. */

@@ -49,6 +49,27 @@ describe('pinned outputs (POST /api/flows/:id/runs {pins})', () => {
     expect(fake.chatRequests()).toHaveLength(1);
   });
 
+  it('records how each run was asked for: run history lists the origin of reruns, nodes alone and pinned runs', async () => {
+    const first = (await post('/api/flows/chat/runs', { inputs: { question: 'one' } })).json();
+    const rerun = (await post(`/api/runs/${first.runId}/rerun`, { fromNode: 'answer' })).json();
+    const alone = (await post('/api/flows/chat/nodes/prompt/run', { inputs: { question: 'x' } })).json();
+    const pinned = (
+      await post('/api/flows/chat/runs', { inputs: { question: 'y' }, pins: { llm: { text: 'p' } } })
+    ).json();
+    const list = (await t.app.inject({ method: 'GET', url: '/api/runs?flowId=chat' })).json().runs as {
+      runId: string;
+      origin?: unknown;
+    }[];
+    const originOf = (runId: string) => list.find((run) => run.runId === runId)?.origin;
+    expect(originOf(first.runId)).toBeUndefined();
+    expect(originOf(rerun.runId)).toEqual({ rerunOf: first.runId, fromNode: 'answer' });
+    expect(originOf(alone.runId)).toEqual({ node: 'prompt' });
+    expect(originOf(pinned.runId)).toEqual({ pinned: ['llm'] });
+    expect((await t.app.inject({ method: 'GET', url: `/api/runs/${alone.runId}` })).json().origin).toEqual({
+      node: 'prompt',
+    });
+  });
+
   it('answers 400 naming body.pins.<node> for an unknown node and body.pins.<node>.<port> for a bad port', async () => {
     const unknown = await post('/api/flows/chat/runs', { inputs: { question: 'x' }, pins: { nope: { text: 'a' } } });
     expect(unknown.statusCode).toBe(400);

@@ -118,6 +118,17 @@ export const RunSummary = Type.Object({
   depth: Type.Integer(),
   source: Type.Optional(Type.String({ description: 'editor, api, openai, widget, experiment, test or cli' })),
   ttftMs: Type.Optional(Type.Number({ description: 'Time from the start to the first streamed text' })),
+  origin: Type.Optional(
+    Type.Object(
+      {
+        rerunOf: Type.Optional(Type.String({ description: 'The run this one reran (run from a node)' })),
+        fromNode: Type.Optional(Type.String({ description: 'The node it reran from' })),
+        node: Type.Optional(Type.String({ description: 'The node run alone' })),
+        pinned: Type.Optional(Type.Array(Type.String(), { description: 'Nodes whose pinned outputs it used' })),
+      },
+      { description: 'How an editor run was asked for, when not as a plain run' },
+    ),
+  ),
   publishedVersion: Type.Optional(Type.Integer({ description: 'The published version that served the run (lists)' })),
   feedback: Type.Optional(Type.Object({ count: Type.Integer(), mean: Type.Number() })),
 });
