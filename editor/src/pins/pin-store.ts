@@ -49,7 +49,9 @@ export function parsePin(text: string, ports: readonly PortSpec[]): PinParse {
   }
   const names = ports.map((p) => p.name);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { error: `Expected an object of output ports (${names.join(', ') || 'none'}), e.g. {"${names[0] ?? 'text'}": …}` };
+    return {
+      error: `Expected an object of output ports (${names.join(', ') || 'none'}), e.g. {"${names[0] ?? 'text'}": …}`,
+    };
   }
   const unknown = Object.keys(value).find((key) => !names.includes(key));
   if (unknown !== undefined) {
