@@ -1,5 +1,6 @@
 import { type FlowFile, serializeFlow } from '@flowloom/nodes/spec';
 import { boundsOfBoxes, ESTIMATED_SIZE, placeBeside } from '../canvas/placement';
+import { pinsForRun, usePins } from '../pins/pin-store';
 import { formValuesOf } from '../run/run-inputs';
 import { canvasToFlow, copySelection, isFlowLike } from '../store/graph-ops';
 import { isFlowNode } from '../store/graph-types';
@@ -211,8 +212,31 @@ export type RunStart = { runId: string; ended: RunInfo } | { runId: null; error:
  * with the reason none started).
  */
 export function runFlow(inputs: Record<string, unknown>, options: RunOptions = {}): Promise<RunStart> {
-  const body = options.sessionId ? { inputs, sessionId: options.sessionId } : { inputs };
+  const pins = currentPins();
+  const body = {
+    inputs,
+    ...(options.sessionId && { sessionId: options.sessionId }),
+    ...(Object.keys(pins).length > 0 && { pins }),
+  };
   return runOnCanvas(() => api.startRun(currentId(), body), options);
+}
+
+/** The pins of the open flow's nodes (editor runs send them; published runs never take any). */
+function currentPins() {
+  const s = get();
+  return pinsForRun(
+    usePins.getState().pins,
+    currentId(),
+    s.nodes.filter(isFlowNode).map((n) => n.id),
+  );
+}
+
+/**
+ * Saves, then runs one node alone with these inputs: nothing upstream or downstream runs. The run is on the canvas and
+ * in history like any other.
+ */
+export function runNodeAlone(nodeId: string, inputs: Record<string, unknown>): Promise<RunStart> {
+  return runOnCanvas(() => api.runNode(currentId(), nodeId, inputs));
 }
 
 /**
@@ -222,7 +246,7 @@ export function runFlow(inputs: Record<string, unknown>, options: RunOptions = {
 export function rerunFromNode(nodeId: string): Promise<RunStart> {
   const runId = get().runId;
   if (!runId) return Promise.resolve({ runId: null, error: 'No run to rerun.' });
-  return runOnCanvas(() => api.rerun(runId, nodeId));
+  return runOnCanvas(() => api.rerun(runId, nodeId, currentPins()));
 }
 
 function currentId(): string {

@@ -2,6 +2,7 @@ import type {
   ErrorBody,
   FlowFile,
   NodeSpec,
+  RunOrigin,
   RunStatus,
   TraceEvent,
   Usage,
@@ -94,6 +95,8 @@ export interface RunSummary {
   status: RunStatus;
   startedAt: string;
   durationMs?: number | null;
+  /** How an editor run was asked for, when not as a plain run (rerun, node alone, pinned nodes). */
+  origin?: RunOrigin;
 }
 
 /** One run with its events (`GET /api/runs/:runId`): what it was given, and what happened. */
@@ -144,8 +147,21 @@ export const api = {
    * Reruns a finished run from one node (`POST /api/runs/:runId/rerun`): upstream nodes keep that run's outputs, the
    * node and what depends on it run again. Answers once the new run has started.
    */
-  rerun: (runId: string, fromNode: string) =>
-    request<RunAccepted>('POST', `/api/runs/${enc(runId)}/rerun`, { fromNode }, { headers: RESPOND_ASYNC }),
+  rerun: (runId: string, fromNode: string, pins?: Record<string, Values>) =>
+    request<RunAccepted>(
+      'POST',
+      `/api/runs/${enc(runId)}/rerun`,
+      { fromNode, ...(pins && Object.keys(pins).length > 0 && { pins }) },
+      { headers: RESPOND_ASYNC },
+    ),
+  /** Runs one node of the saved draft alone with these inputs (`POST /api/flows/:id/nodes/:nodeId/run`). */
+  runNode: (flowId: string, nodeId: string, inputs: Values) =>
+    request<RunAccepted>(
+      'POST',
+      `/api/flows/${enc(flowId)}/nodes/${enc(nodeId)}/run`,
+      { inputs },
+      { headers: RESPOND_ASYNC },
+    ),
   cancelRun: (runId: string) => request<unknown>('POST', `/api/runs/${enc(runId)}/cancel`, {}),
   collections: () => request<{ collections: Collection[] }>('GET', '/api/collections').then((r) => r.collections),
   /** Models fine-tuning produced (succeeded jobs), for `model` params. */
@@ -157,4 +173,6 @@ export const api = {
 export interface RunRequest {
   inputs: Record<string, unknown>;
   sessionId?: string;
+  /** Pinned outputs by node id (editor runs only): those nodes do not execute. */
+  pins?: Record<string, Values>;
 }

@@ -13,6 +13,7 @@ import {
   type Viewport,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { onNodeContextMenu } from '../pins/node-run-actions';
 import { connectionProblem } from '../store/graph-ops';
 import type { CanvasEdge, CanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
@@ -185,6 +186,7 @@ export function FlowCanvas() {
         onNodesChange={handleNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
+        onNodeContextMenu={onNodeContextMenu}
         isValidConnection={isValidConnection}
         deleteKeyCode={null}
         multiSelectionKeyCode={MULTI_SELECT}

@@ -6,9 +6,12 @@ import {
   resolveInputs,
   resolveOutputs,
 } from '@flowloom/nodes/spec';
-import { type NodeProps, useUpdateNodeInternals } from '@xyflow/react';
+import { type NodeProps, NodeToolbar, Position, useUpdateNodeInternals } from '@xyflow/react';
 import { memo, useEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { NodeRunButtons } from '../pins/NodeRunButtons';
+import { PinBadge } from '../pins/PinBadge';
+import { selectPin, usePins } from '../pins/pin-store';
 import type { FlowCanvasNode, FlowNodeData } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import { formatCost, formatMs, formatTokens, preview } from '../ui/format';
@@ -39,9 +42,16 @@ export const FlowNode = memo(function FlowNode({ id, data, selected }: NodeProps
 });
 
 /** "LLM node summarise, done, 1 problem": kind, name, run status, problems. */
-export function nodeAriaLabel(kind: string, name: string, status: string, problemCount: number): string {
+export function nodeAriaLabel(
+  kind: string,
+  name: string,
+  status: string,
+  problemCount: number,
+  isPinned = false,
+): string {
   return [
     `${kind} node ${name}`,
+    isPinned ? 'output pinned' : '',
     status !== 'idle' ? (STATUS_LABEL[status] ?? status).toLowerCase() : '',
     problemCount > 0 ? `${problemCount} problem${problemCount > 1 ? 's' : ''}` : '',
   ]
@@ -79,6 +89,7 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
   const paramProblems = useMemo(() => checkParams(spec, data.params), [spec, data.params]);
   usePortsMeasured(id, inputs, outputs);
   const problems = useEditor((s) => s.problemsByNode[id]);
+  const meta = useEditor((s) => s.meta?.id);
   const category = categoryMeta(spec.category);
   const portProblem = (name: string) => problems?.find((p) => p.port === name)?.message;
   const nodeProblems = problems?.filter((p) => !p.port) ?? [];
@@ -86,7 +97,8 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
   const problemCount = badgeProblems.length;
   const summary = summaryParams(spec, data.params);
   const nodeName = `${spec.title} ${data.label || id}`;
-  const ref = useWrapperLabel(nodeAriaLabel(spec.title, data.label || id, status, problemCount));
+  const isPinned = usePins((s) => selectPin(meta, id)(s) !== undefined);
+  const ref = useWrapperLabel(nodeAriaLabel(spec.title, data.label || id, status, problemCount, isPinned));
   return (
     <div
       ref={ref}
@@ -103,6 +115,7 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
           <div className="node-title">{data.label || spec.title}</div>
           <div className="node-id">{id}</div>
         </div>
+        <PinBadge nodeId={id} />
         {status !== 'idle' ? (
           <span className={`node-status status-${status}`} data-testid={`node-status-${id}`}>
             {status === 'running' ? <span className="spinner" aria-hidden /> : null}
@@ -158,6 +171,9 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
         </div>
       ) : null}
       <RunDetails id={id} />
+      <NodeToolbar isVisible={isSelected} position={Position.Top} className="node-toolbar">
+        <NodeRunButtons nodeId={id} place="toolbar" />
+      </NodeToolbar>
     </div>
   );
 });
@@ -179,7 +195,7 @@ function usePortsMeasured(id: string, inputs: readonly PortSpec[], outputs: read
 
 /** The live part of a node: streamed text, error, duration and tokens. Re-renders only for its own node. */
 const RunDetails = memo(function RunDetails({ id }: { id: string }) {
-  const { text, error, durationMs, usage, costUsd, status, reason } = useEditor(
+  const { text, error, durationMs, usage, costUsd, status, reason, isReused, isPinned } = useEditor(
     useShallow((s) => {
       const run = s.nodeRuns[id];
       return {
@@ -190,11 +206,17 @@ const RunDetails = memo(function RunDetails({ id }: { id: string }) {
         costUsd: run?.costUsd,
         status: run?.status,
         reason: run?.reason,
+        isReused: run?.isReused === true,
+        isPinned: run?.isPinned === true,
       };
     }),
   );
   if (!status || status === 'idle' || status === 'queued') return null;
-  const meta = [formatMs(durationMs), formatTokens(usage), formatCost(costUsd)].filter(Boolean).join(' · ');
+  const meta = isPinned
+    ? 'pinned output, not run'
+    : isReused
+      ? 'reused output, not run'
+      : [formatMs(durationMs), formatTokens(usage), formatCost(costUsd)].filter(Boolean).join(' · ');
   return (
     <div className="node-run">
       {text ? (

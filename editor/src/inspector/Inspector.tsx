@@ -5,6 +5,7 @@ import { rerunFromNode } from '../api/actions';
 import { api } from '../api/http';
 import { categoryMeta } from '../canvas/colors';
 import { refreshCollections, useCollections } from '../knowledge/collections-store';
+import { PinPanel } from '../pins/PinPanel';
 import { useProviders } from '../settings/providers-store';
 import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
 import type { EditorState } from '../store/index';
@@ -224,6 +225,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
         </div>
       </details>
       <LastRun nodeId={nodeId} />
+      <PinPanel nodeId={nodeId} />
     </div>
   );
 }

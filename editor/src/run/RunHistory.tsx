@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { replayRun } from '../api/actions';
 import { api, type RunSummary } from '../api/http';
 import { AddToDataset } from '../datasets/AddToDataset';
 import { FeedbackBar } from '../feedback/FeedbackBar';
+import { originLabel } from '../pins/run-origin';
 import { useEditor } from '../store/index';
 import { formatMs, timeAgo } from '../ui/format';
 import { RunCompare } from './RunCompare';
@@ -85,6 +87,7 @@ export function RunHistory() {
                 <span className={`status-dot status-${run.status}`} />
                 <span className="history-status">{run.status}</span>
                 <code className="muted small">{run.runId}</code>
+                <OriginLabel run={run} />
                 <span className="spacer" />
                 <span className="muted small">{formatMs(run.durationMs ?? undefined)}</span>
                 <span className="muted small">{timeAgo(run.startedAt)}</span>
@@ -103,4 +106,28 @@ export function RunHistory() {
       </div>
     </div>
   );
+}
+
+/** "rerun from <node>", "node alone: <node>", "… pinned": how the run was asked for, when not as a plain run. */
+function OriginLabel({ run }: { run: RunSummary }) {
+  const labels = useEditor(
+    useShallow((s) => {
+      const ids = [run.origin?.node, run.origin?.fromNode, ...(run.origin?.pinned ?? [])];
+      return Object.fromEntries(
+        ids
+          .filter((id): id is string => id !== undefined)
+          .map((id) => {
+            const node = s.nodes.find((n) => n.id === id);
+            const label = (node?.data as { label?: string } | undefined)?.label;
+            return [id, label || id];
+          }),
+      );
+    }),
+  );
+  const text = originLabel(run.origin, (id) => labels[id] ?? id);
+  return text ? (
+    <span className="history-origin" data-testid={`run-origin-${run.runId}`}>
+      {text}
+    </span>
+  ) : null;
 }

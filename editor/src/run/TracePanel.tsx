@@ -2,6 +2,7 @@ import { type KeyboardEvent, memo, useMemo, useRef, useState } from 'react';
 import { cancelRun } from '../api/actions';
 import { AddToDataset } from '../datasets/AddToDataset';
 import { FeedbackBar } from '../feedback/FeedbackBar';
+import { NodeRunButtons } from '../pins/NodeRunButtons';
 import { useEditor } from '../store/index';
 import { type Span, spanTree } from '../store/run-reducer';
 import { selectIsRunning } from '../store/selectors';
@@ -140,6 +141,7 @@ const Waterfall = memo(function Waterfall() {
               <div className="waterfall-label-col" style={{ paddingLeft: 8 + depth * 14 }}>
                 <span className={`status-dot status-${span.status}`} aria-hidden />
                 <span className="span-name">{span.name}</span>
+                <SpanTag span={span} />
                 <span className="sr-only">, {span.status},</span>
               </div>
               <div className="waterfall-track">
@@ -192,6 +194,7 @@ function SpanDetails({ span }: { span: Span }) {
       <div className="span-inspector-head">
         <span className={`pill status-${span.status}`}>{span.status}</span>
         <strong>{span.name}</strong>
+        <SpanTag span={span} />
       </div>
       <div className="muted small">{meta}</div>
       {span.error ? (
@@ -220,6 +223,9 @@ function SpanDetails({ span }: { span: Span }) {
           ) : null}
         </div>
       ) : null}
+      {span.nodeId && !span.parentSpanId && !isRunning ? (
+        <NodeRunButtons nodeId={span.nodeId} place="span" outputs={span.outputs} />
+      ) : null}
       <Block title="Inputs" value={span.inputs} />
       <Block title="Outputs" value={span.outputs} testId="span-outputs" />
       {!span.outputs && span.text ? <Block title="Streamed" value={span.text} /> : null}
@@ -242,6 +248,23 @@ function SpanDetails({ span }: { span: Span }) {
         </>
       ) : null}
     </div>
+  );
+}
+
+/** "pinned" or "reused" beside a span whose node did not execute (its outputs came from a pin or an earlier run). */
+function SpanTag({ span }: { span: Span }) {
+  if (!span.isPinned && !span.isReused) return null;
+  const label = span.isPinned ? 'pinned' : 'reused';
+  return (
+    <span
+      className={`span-tag span-tag-${label}`}
+      title={
+        span.isPinned ? 'Pinned output: the node did not run' : 'Output reused from the earlier run: not run again'
+      }
+      data-testid={`span-${label}-${span.nodeId ?? span.spanId}`}
+    >
+      {label}
+    </span>
   );
 }
 

@@ -75,6 +75,23 @@ describe('reduceNodeRuns', () => {
     expect(runs.prompt).toMatchObject({ status: 'completed', isReused: true, outputs: { prompt: 'p' } });
   });
 
+  it('marks a node and its span completed with pinned outputs (reused and pinned)', () => {
+    const started = ev('node.started', { inputs: {} }, { nodeId: 'llm', spanId: 's1' });
+    const done = ev(
+      'node.completed',
+      { outputs: { text: 'pinned' }, durationMs: 0, reused: true, pinned: true },
+      { nodeId: 'llm', spanId: 's1' },
+    );
+    let runs = queuedNodeRuns(['llm']);
+    let state: { spans: Record<string, Span>; order: string[] } = { spans: {}, order: [] };
+    for (const e of [started, done]) {
+      runs = reduceNodeRuns(runs, e);
+      state = reduceSpans(state.spans, state.order, e);
+    }
+    expect(runs.llm).toMatchObject({ status: 'completed', isReused: true, isPinned: true });
+    expect(state.spans.s1).toMatchObject({ status: 'completed', isReused: true, isPinned: true });
+  });
+
   it('marks failures and skips, and resets unreached nodes at the end of the run', () => {
     let runs = queuedNodeRuns(['a', 'b', 'c']);
     runs = reduceNodeRuns(runs, ev('node.started', { inputs: {} }, { nodeId: 'a', spanId: 'sa' }));

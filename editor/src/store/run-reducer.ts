@@ -30,6 +30,8 @@ export interface NodeRun {
   reason?: string;
   /** Completed with an earlier run's outputs (rerun from a node downstream of it). */
   isReused?: boolean;
+  /** Completed with outputs the user pinned: the node did not execute. */
+  isPinned?: boolean;
   logs: LogLine[];
 }
 
@@ -52,6 +54,9 @@ export interface Span {
   model?: string;
   error?: ErrorBody;
   reason?: string;
+  /** Completed with reused (`isReused`) or pinned (`isPinned`) outputs: the node did not execute. */
+  isReused?: boolean;
+  isPinned?: boolean;
 }
 
 export interface RunInfo {
@@ -143,6 +148,7 @@ export function reduceNodeRuns(
         usage: event.data.usage,
         costUsd: event.data.costUsd,
         ...(event.data.reused && { isReused: true }),
+        ...(event.data.pinned && { isPinned: true }),
       };
       break;
     case 'node.skipped':
@@ -217,6 +223,8 @@ export function reduceSpans(
         costUsd: event.data.costUsd,
       };
       if (event.data.model) next.model = event.data.model;
+      if (event.data.reused) next.isReused = true;
+      if (event.data.pinned) next.isPinned = true;
       // The engine's own measure is more exact than the event timestamps; those are whole milliseconds, so round up
       // to stay within the span's true range and not jump ahead of a span that started in the same millisecond.
       next.start = Math.min(existing.start, Math.ceil(at - event.data.durationMs));

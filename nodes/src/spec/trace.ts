@@ -13,6 +13,17 @@ export const RUN_SOURCES = ['editor', 'api', 'openai', 'widget', 'experiment', '
 /** One of `RUN_SOURCES`. */
 export type RunSource = (typeof RUN_SOURCES)[number];
 
+/**
+ * How an editor run was asked for, when not as a plain run (run history labels it): a rerun of `rerunOf` from
+ * `fromNode`, one node run alone (`node`), and the nodes whose pinned outputs it used (`pinned`).
+ */
+export interface RunOrigin {
+  rerunOf?: string;
+  fromNode?: string;
+  node?: string;
+  pinned?: string[];
+}
+
 /** The sources of runs made by callers of published flows (monitoring keeps them apart from editor runs). */
 export const PRODUCTION_SOURCES: readonly RunSource[] = ['api', 'openai', 'widget'];
 
@@ -23,7 +34,10 @@ export interface TraceData {
   'node.started': { inputs: Values; name?: string; attempt?: number };
   'node.delta': { text: string };
   'node.log': { message: string; data?: unknown; level?: 'info' | 'warn' | 'error'; progress?: Progress };
-  /** `reused`: the outputs were taken from an earlier run (run-from-node), the node did not execute. */
+  /**
+   * `reused`: the outputs were taken from an earlier run (run-from-node) or pinned by the user (`pinned`, editor runs
+   * only), the node did not execute.
+   */
   'node.completed': {
     outputs: Values;
     durationMs: number;
@@ -31,6 +45,7 @@ export interface TraceData {
     costUsd?: number;
     model?: string;
     reused?: boolean;
+    pinned?: boolean;
   };
   'node.skipped': { reason: string };
   'node.failed': { error: ErrorBody; durationMs?: number };

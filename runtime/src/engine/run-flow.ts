@@ -46,6 +46,13 @@ export interface RunOptions {
    * input nodes aside, keeps its earlier outputs). See `reusableOutputs`.
    */
   reuse?: ReadonlyMap<string, Values>;
+  /** The nodes of `reuse` whose outputs the user pinned (editor runs): their `node.completed` says `pinned: true`. */
+  pinned?: ReadonlySet<string>;
+  /**
+   * Runs one node alone with these inputs: nothing upstream or downstream executes, the run's inputs are the node's
+   * (`inputs` is not checked against the flow's input nodes) and its outputs are the node's. See `checkNodeAlone`.
+   */
+  alone?: { nodeId: string };
   /**
    * Nodes whose streamed text goes to a client that cannot take it back (the OpenAI-compatible stream): once such a
    * node has streamed text, a failure is final instead of retried. Every other consumer is told by the retry's
@@ -215,7 +222,7 @@ function isRetryable(err: unknown): boolean {
  */
 export function startRun(flow: FlowFile, options: RunOptions): RunHandle {
   const plan = compileFlow(flow, options.registry);
-  checkRunInputs(plan.inputs, options.inputs);
+  if (!options.alone) checkRunInputs(plan.inputs, options.inputs);
   const runId = options.runId ?? newRunId();
   const trace = options.trace ?? new RunTrace(runId, flow.id);
   return new Run(plan, options, runId, trace).start();
@@ -304,7 +311,9 @@ class Run implements ContextHost {
       this.#timer.unref();
     }
     if (this.#trace.events.length === 0) this.#trace.emit('run.started', { inputs: this.#options.inputs });
-    for (const node of this.#plan.nodes) if (node.incoming === 0) this.#ready(node);
+    const alone = this.#options.alone && this.#plan.byId.get(this.#options.alone.nodeId);
+    if (alone) this.#ready(alone);
+    else for (const node of this.#plan.nodes) if (node.incoming === 0) this.#ready(node);
     this.#checkDone();
     return {
       runId: this.runId,
@@ -393,7 +402,7 @@ class Run implements ContextHost {
       );
       return;
     }
-    const inputs = this.#gatherInputs(node, state);
+    const inputs = this.#options.alone ? this.#options.inputs : this.#gatherInputs(node, state);
     if (inputs === null || (node.incoming > 0 && state.skipped === node.incoming)) {
       this.#skip(node, state, 'a branch feeding it was not taken');
       return;
@@ -405,7 +414,12 @@ class Run implements ContextHost {
     this.#trace.emit('node.started', { inputs }, span);
     const reused = this.#options.reuse?.get(node.id);
     if (reused) {
-      this.#trace.emit('node.completed', { outputs: reused, durationMs: 0, reused: true }, span);
+      const pinned = this.#options.pinned?.has(node.id) === true;
+      this.#trace.emit(
+        'node.completed',
+        { outputs: reused, durationMs: 0, reused: true, ...(pinned && { pinned }) },
+        span,
+      );
       this.#complete(node, state, reused);
       return;
     }
@@ -496,7 +510,8 @@ class Run implements ContextHost {
   }
 
   #complete(node: PlanNode, state: NodeState, outputs: Values, values = this.#edgeValues(node, outputs)): void {
-    if (node.flowIO === 'output') this.#outputs[String(node.params.name)] = outputs.value;
+    if (this.#options.alone) Object.assign(this.#outputs, outputs);
+    else if (node.flowIO === 'output') this.#outputs[String(node.params.name)] = outputs.value;
     state.state = State.Done;
     this.#settled++;
     for (let i = 0; i < node.out.length; i++) {
@@ -592,6 +607,7 @@ class Run implements ContextHost {
   }
 
   #arrive(target: number, port: number, value: unknown, failedFrom?: string): void {
+    if (this.#options.alone) return; // nothing downstream of a node run alone
     const state = this.#states[target] as NodeState;
     if (value === FAILED) state.failedFrom ??= failedFrom;
     else if (value === SKIPPED) {
@@ -602,7 +618,8 @@ class Run implements ContextHost {
   }
 
   #checkDone(): void {
-    if (this.#finished || this.#running > 0 || this.#settled < this.#plan.nodes.length) return;
+    const total = this.#options.alone ? 1 : this.#plan.nodes.length;
+    if (this.#finished || this.#running > 0 || this.#settled < total) return;
     this.#end();
     const durationMs = this.#elapsed();
     let usage: Usage | undefined;

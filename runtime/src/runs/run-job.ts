@@ -17,6 +17,8 @@ export interface RunJob {
   timeoutMessage?: string;
   request?: Record<string, unknown>;
   reuse?: [nodeId: string, outputs: Values][];
+  pins?: [nodeId: string, outputs: Values][];
+  alone?: { nodeId: string };
   streamedToClient?: string[];
 }
 
@@ -39,6 +41,8 @@ export function encodeJob(
     ...(options.timeoutMessage !== undefined && { timeoutMessage: options.timeoutMessage }),
     ...(options.request !== undefined && { request: options.request }),
     ...(options.reuse && { reuse: [...options.reuse] }),
+    ...(options.pins && { pins: [...options.pins] }),
+    ...(options.alone && { alone: options.alone }),
     ...(options.streamedToClient && { streamedToClient: [...options.streamedToClient] }),
   };
   return JSON.stringify(job);
@@ -81,6 +85,8 @@ export function decodeJob(text: string): {
       ...(job.timeoutMessage !== undefined && { timeoutMessage: job.timeoutMessage }),
       ...(job.request !== undefined && { request: job.request }),
       ...(job.reuse && { reuse: new Map(job.reuse) }),
+      ...(job.pins && { pins: new Map(job.pins) }),
+      ...(job.alone && { alone: job.alone }),
       ...(job.streamedToClient && { streamedToClient: new Set(job.streamedToClient) }),
     },
   };

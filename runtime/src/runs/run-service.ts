@@ -9,6 +9,7 @@ import {
   type MemoryService,
   type NodeRegistry,
   type NodeServices,
+  type RunOrigin,
   type RunSource,
   type SandboxService,
   type TraceEvent,
@@ -16,6 +17,8 @@ import {
   type Values,
 } from '@flowloom/nodes';
 import {
+  checkNodeAlone,
+  checkPins,
   compileFlow,
   newRunId,
   type ResumedNode,
@@ -129,6 +132,15 @@ export interface StartRunOptions {
   request?: Record<string, unknown>;
   /** Run-from-node: outputs to reuse instead of executing, by node id (see the engine's `reusableOutputs`). */
   reuse?: ReadonlyMap<string, Values>;
+  /**
+   * Editor runs: outputs the user pinned, by node id, already checked (`checkPins`). Pinned nodes do not execute (their
+   * `node.completed` says `reused` and `pinned`); they win over `reuse`. Published runs never get any.
+   */
+  pins?: ReadonlyMap<string, Values>;
+  /** Runs one node alone, `inputs` being its inputs (see `runNode`). */
+  alone?: { nodeId: string };
+  /** A rerun: the run it reruns and the node it reruns from (recorded as the run's `origin`). */
+  rerunOf?: { runId: string; fromNode: string };
   /** Nodes not retried once they streamed text (see the engine's `RunOptions.streamedToClient`). */
   streamedToClient?: ReadonlySet<string>;
   /** The tree of a child run (set by the flow runner): its budget and deadline are its root's. */
@@ -264,6 +276,7 @@ export class RunService {
   /** Runs the saved draft of a flow. Throws FLOW_NOT_FOUND, FLOW_INVALID or RUN_INPUT_INVALID before starting. */
   async startSaved(flowId: string, options: StartRunOptions): Promise<StartedRun> {
     const { flow, version } = await this.savedFlow(flowId);
+    if (options.pins) checkPins(flow, this.#nodes, Object.fromEntries(options.pins));
     return this.start(flow, options, version);
   }
 
@@ -300,8 +313,24 @@ export class RunService {
         details: [{ field: 'body.fromNode', message }],
       });
     }
+    if (options.pins) checkPins(flow, this.#nodes, Object.fromEntries(options.pins));
     const reuse = reusableOutputs(flow, this.#nodes, earlier.events, fromNode);
-    return this.start(flow, { ...options, inputs: options.inputs ?? earlier.run.inputs ?? {}, reuse }, version);
+    return this.start(
+      flow,
+      { ...options, inputs: options.inputs ?? earlier.run.inputs ?? {}, reuse, rerunOf: { runId, fromNode } },
+      version,
+    );
+  }
+
+  /**
+   * Runs one node of the saved draft alone with the given inputs (nothing upstream or downstream executes), traced and
+   * recorded like any run: its inputs are the node's and its outputs the node's. NOT_FOUND (404) naming an unknown node,
+   * VALIDATION_FAILED (400) naming `body.inputs.<port>` for a port the node does not have or a missing required one.
+   */
+  async runNode(flowId: string, nodeId: string, options: StartRunOptions): Promise<StartedRun> {
+    const { flow, version } = await this.savedFlow(flowId);
+    checkNodeAlone(flow, this.#nodes, nodeId, options.inputs);
+    return this.start(flow, { ...options, alone: { nodeId } }, version);
   }
 
   /**
@@ -337,6 +366,7 @@ export class RunService {
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
       ...(options.source !== undefined && { source: options.source }),
+      ...originOf(options),
     };
     // A run executed here is its first attempt.
     const launch: Launch = {
@@ -401,7 +431,8 @@ export class RunService {
       signal: options.signal,
       timeoutMs: options.timeoutMs,
       timeoutMessage: options.timeoutMessage,
-      reuse: options.reuse,
+      ...reuseOf(options),
+      ...(options.alone && { alone: options.alone }),
       streamedToClient: options.streamedToClient,
       beforeNode: () => {
         checkTree(tree);
@@ -461,7 +492,7 @@ export class RunService {
     const parts = this.#queue as RunQueueParts;
     parts.connections.assertAvailable();
     const plan = compileFlow(flow, this.#nodes);
-    checkRunInputs(plan.inputs, options.inputs);
+    if (!options.alone) checkRunInputs(plan.inputs, options.inputs);
     const runId = options.runId ?? newRunId();
     const record: RunRecord = {
       runId,
@@ -475,6 +506,7 @@ export class RunService {
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
       ...(options.parentRunId !== undefined && { parentRunId: options.parentRunId }),
       ...(options.source !== undefined && { source: options.source }),
+      ...originOf(options),
     };
     const job = encodeJob(flow, flowVersion, options, record);
     const trace = new RunTrace(runId, flow.id);
@@ -920,6 +952,23 @@ export class RunService {
     for (const live of pending) live.handle.cancel();
     await Promise.allSettled(pending.map((live) => live.done));
   }
+}
+
+/** How a run was asked for, recorded with it (run history labels reruns, nodes run alone and pinned runs). */
+function originOf(options: StartRunOptions): { origin?: RunOrigin } {
+  const origin: RunOrigin = {
+    ...(options.rerunOf && { rerunOf: options.rerunOf.runId, fromNode: options.rerunOf.fromNode }),
+    ...(options.alone && { node: options.alone.nodeId }),
+    ...(options.pins && options.pins.size > 0 && { pinned: [...options.pins.keys()] }),
+  };
+  return Object.keys(origin).length > 0 ? { origin } : {};
+}
+
+/** The engine's `reuse` and `pinned` of a run: its run-from-node outputs, with the user's pins over them. */
+function reuseOf(options: StartRunOptions): { reuse?: ReadonlyMap<string, Values>; pinned?: ReadonlySet<string> } {
+  const { reuse, pins } = options;
+  if (!pins || pins.size === 0) return reuse ? { reuse } : {};
+  return { reuse: new Map([...(reuse ?? []), ...pins]), pinned: new Set(pins.keys()) };
 }
 
 /** A run's end replaced by `failed` with INTERNAL and the reason: what is stored when the real end cannot be. */

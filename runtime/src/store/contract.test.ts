@@ -195,6 +195,18 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       expect(await store.getRun('r_long')).toMatchObject({ status: 'failed', durationMs: 12 });
     });
 
+    it('keeps a run’s origin (rerun, node alone, pins), in one batch with its end or apart', async () => {
+      const { store } = await fresh({ flushDelayMs: 60_000 });
+      const origin = { rerunOf: 'r_first', fromNode: 'llm', pinned: ['prompt'] };
+      const run = { flowId: 'f', flowVersion: 1, status: 'running' as const, inputs: {}, depth: 0 };
+      store.insertRun({ ...run, runId: 'r_origin', startedAt: '2030-01-01T00:00:00.000Z', origin });
+      store.finishRun('r_origin', 1, end());
+      store.insertRun({ ...run, runId: 'r_alone', startedAt: '2030-01-01T00:00:01.000Z', origin: { node: 'llm' } });
+      await store.flush();
+      expect((await store.getRun('r_origin'))?.origin).toEqual(origin);
+      expect((await store.listRuns({ flowId: 'f' })).map((r) => r.origin)).toEqual([{ node: 'llm' }, origin]);
+    });
+
     it('lists runs newest first, filtered by flow and status, up to a limit', async () => {
       const { store } = await fresh();
       const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();

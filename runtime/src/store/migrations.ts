@@ -295,6 +295,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE api_keys ADD COLUMN origins TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 13,
+    name: 'run origins: how an editor run was asked for (rerun, node alone, pins)',
+    // JSON; null for plain runs and every run from before.
+    sql: 'ALTER TABLE runs ADD COLUMN origin TEXT;',
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

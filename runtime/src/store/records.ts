@@ -4,6 +4,7 @@ import {
   type FlowFile,
   migrateFlow,
   type NodeRegistry,
+  type RunOrigin,
   type RunSource,
   type RunStatus,
   type TraceEvent,
@@ -49,6 +50,7 @@ export interface RunRow {
   attempt: number;
   source: string | null;
   ttftMs: number | null;
+  origin: string | null;
   /** Run lists only. */
   publishedVersion?: number | null;
   feedbackCount?: number | null;
@@ -167,6 +169,7 @@ export function toRun(row: RunRow): RunRecord {
   if (row.parentRunId !== null) run.parentRunId = row.parentRunId;
   if (row.source !== null) run.source = row.source as RunSource;
   if (row.ttftMs !== null) run.ttftMs = row.ttftMs;
+  if (row.origin) run.origin = parse<RunOrigin>(row.origin);
   if (row.publishedVersion !== undefined && row.publishedVersion !== null) run.publishedVersion = row.publishedVersion;
   if (row.feedbackCount) run.feedback = { count: Number(row.feedbackCount), mean: Number(row.feedbackMean ?? 0) };
   return run;

@@ -29,6 +29,7 @@ function runRow(runId: string) {
     depth: 0,
     attempt: 1,
     source: null,
+    origin: null,
   };
 }
 

@@ -37,6 +37,7 @@ export interface RunRowParams {
   depth: number;
   attempt: number;
   source: string | null;
+  origin: string | null;
 }
 
 export interface FinishParams {
@@ -85,6 +86,7 @@ export function addRun(batch: WriteBatch, run: RunStart, owner: string | null = 
     depth: run.depth ?? 0,
     attempt: run.attempt ?? (run.status === 'queued' ? 0 : 1),
     source: run.source ?? null,
+    origin: run.origin ? JSON.stringify(run.origin) : null,
   });
 }
 
@@ -176,16 +178,16 @@ export class BatchWriter {
     this.#db = db;
     this.#insertRun =
       db.prepare(`INSERT OR IGNORE INTO runs (runId, flowId, flowVersion, status, inputs, startedAt, pid, owner,
-      sessionId, parentRunId, depth, attempt, source)
+      sessionId, parentRunId, depth, attempt, source, origin)
       VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @startedAt, @pid, @owner, @sessionId, @parentRunId,
-      @depth, @attempt, @source)`);
+      @depth, @attempt, @source, @origin)`);
     // An upsert: when a batch is written again (its first commit not known to have happened), the row may be there,
     // still running, and the final state must still land (unless the run moved on to a later attempt).
     this.#insertFinishedRun = db.prepare(`INSERT INTO runs (runId, flowId, flowVersion, status, inputs,
       outputs, error, usage, cost, startedAt, endedAt, durationMs, pid, owner, sessionId, parentRunId, depth, attempt,
-      source, ttftMs)
+      source, ttftMs, origin)
       VALUES (@runId, @flowId, @flowVersion, @status, @inputs, @outputs, @error, @usage, @cost, @startedAt, @endedAt,
-      @durationMs, @pid, @owner, @sessionId, @parentRunId, @depth, @attempt, @source, @ttftMs)
+      @durationMs, @pid, @owner, @sessionId, @parentRunId, @depth, @attempt, @source, @ttftMs, @origin)
       ON CONFLICT (runId) DO UPDATE SET status = excluded.status, outputs = excluded.outputs, error = excluded.error,
       usage = excluded.usage, cost = excluded.cost, endedAt = excluded.endedAt, durationMs = excluded.durationMs,
       ttftMs = excluded.ttftMs

@@ -6,6 +6,7 @@ import type {
   Feedback,
   FineTuneJob,
   FlowFile,
+  RunOrigin,
   RunSource,
   RunStatus,
   TraceEvent,
@@ -63,6 +64,8 @@ export interface RunRecord {
   source?: RunSource;
   /** Milliseconds from the run's start to its first streamed text, when it streamed any. */
   ttftMs?: number;
+  /** How an editor run was asked for (rerun, node alone, pins), when not as a plain run. */
+  origin?: RunOrigin;
   /** The published version that served the run (run lists only). */
   publishedVersion?: number;
   /** The run's feedback, when it has any (run lists only): how many and their mean score. */
@@ -82,6 +85,7 @@ export interface RunStart {
   /** Default: 0 for a `queued` run (a worker claims it later), 1 for a run that executes right away. */
   attempt?: number;
   source?: RunSource;
+  origin?: RunOrigin;
 }
 
 export interface RunEnd {

@@ -5,6 +5,7 @@ import { FlowCanvas } from '../../canvas/FlowCanvas';
 import { Palette } from '../../canvas/Palette';
 import { ESTIMATED_SIZE, placeBeside } from '../../canvas/placement';
 import { Inspector } from '../../inspector/Inspector';
+import { RunAloneDialog } from '../../pins/RunAloneDialog';
 import { RunPanel } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
 import { selectSelectedNodeId } from '../../store/selectors';
@@ -173,6 +174,7 @@ function EditorLayout() {
       </main>
       <Announcer />
       <ShortcutsDialog />
+      <RunAloneDialog />
     </div>
   );
 }

@@ -1,7 +1,9 @@
 import { useStoreApi } from '@xyflow/react';
 import { useEffect } from 'react';
 import { copyToClipboard, duplicateSelection, pasteText, saveNow } from '../../api/actions';
+import { openRunAlone, runFromHere, togglePin } from '../../pins/node-run-actions';
 import { useEditor } from '../../store/index';
+import { selectSelectedNodeId } from '../../store/selectors';
 
 function isEditable(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -44,6 +46,13 @@ export function useEditorKeys(centre: () => { x: number; y: number }) {
       } else if (e.key === 'Delete' || e.key === 'Backspace') {
         e.preventDefault();
         s.deleteSelection();
+      } else if (e.shiftKey && !mod && !e.altKey && ['r', 'a', 'p'].includes(key) && selectSelectedNodeId(s)) {
+        // On the selected node: run from here, run it alone, pin or unpin its output.
+        e.preventDefault();
+        const nodeId = selectSelectedNodeId(s) as string;
+        if (key === 'r') runFromHere(nodeId);
+        else if (key === 'a') openRunAlone(nodeId);
+        else togglePin(nodeId);
       } else if (e.key === '?' && !mod) {
         e.preventDefault();
         s.setShortcutsOpen(true);

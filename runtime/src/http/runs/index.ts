@@ -10,6 +10,8 @@ import {
   FeedbackBody,
   FeedbackResponse,
   FlowParams,
+  NodeRunBody,
+  NodeRunParams,
   RerunBody,
   RunAccepted,
   RunAnswer,
@@ -36,6 +38,11 @@ function prefersAsync(request: FastifyRequest): boolean {
   return values.some((value) =>
     value.split(',').some((preference) => preference.split(/[;=]/)[0]?.trim().toLowerCase() === 'respond-async'),
   );
+}
+
+/** The checked-later pins of an editor run's body, as `StartRunOptions.pins`. */
+function pinsOf(body: { pins?: Record<string, Values> }): { pins?: Map<string, Values> } {
+  return body.pins && Object.keys(body.pins).length > 0 ? { pins: new Map(Object.entries(body.pins)) } : {};
 }
 
 /** The JSON answer of a run request, from the stored run. */
@@ -94,7 +101,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     request: FastifyRequest,
     reply: FastifyReply,
     flowId: string,
-    body: { inputs?: Values; sessionId?: string },
+    body: { inputs?: Values; sessionId?: string; pins?: Record<string, Values> },
   ) {
     // Validation problems are thrown here, before anything is stored or streamed.
     return answer(
@@ -104,6 +111,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         inputs: body.inputs ?? {},
         sessionId: body.sessionId,
         source: 'editor',
+        ...pinsOf(body),
       }),
     );
   }
@@ -185,7 +193,39 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
       return answer(
         request,
         reply,
-        await app.runtime.runs.rerun(request.params.runId, fromNode, { inputs, sessionId, source: 'editor' }),
+        await app.runtime.runs.rerun(request.params.runId, fromNode, {
+          inputs,
+          sessionId,
+          source: 'editor',
+          ...pinsOf(request.body),
+        }),
+      );
+    },
+  );
+
+  app.post(
+    '/flows/:id/nodes/:nodeId/run',
+    {
+      schema: {
+        tags,
+        summary: 'Run one node alone',
+        description:
+          'Runs one node of the saved draft alone with the given inputs: nothing upstream or downstream executes. It is ' +
+          "traced and recorded like any run (source `editor`); the run's inputs and outputs are the node's. Answers " +
+          'like a run request (JSON, SSE, or 202 with `Prefer: respond-async`). 404 naming the node when it is not in ' +
+          'the flow, 400 naming `body.inputs.<port>` for an input the node does not have or a required one missing.',
+        params: NodeRunParams,
+        body: NodeRunBody,
+        response: runResponses,
+      },
+    },
+    async (request, reply) => {
+      const { id, nodeId } = request.params;
+      const { inputs, sessionId } = request.body;
+      return answer(
+        request,
+        reply,
+        await app.runtime.runs.runNode(id, nodeId, { inputs: inputs ?? {}, sessionId, source: 'editor' }),
       );
     },
   );

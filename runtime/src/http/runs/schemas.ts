@@ -26,10 +26,19 @@ export const RunIdParams = Type.Object({
 });
 export const FlowParams = Type.Object({ id: Type.String({ pattern: FLOW_ID_PATTERN }) });
 
+/** Editor runs: pinned outputs by node id (published runs never take pins). */
+const Pins = Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), {
+  description:
+    'Pinned outputs by node id, `{nodeId: {port: value}}`: those nodes do not execute, their `node.completed` says ' +
+    '`reused: true, pinned: true` and downstream gets the pinned values. 400 naming `body.pins.<node>` (or `.<port>`) ' +
+    'for a node not in the flow or an output it does not have.',
+});
+
 export const RunBody = Type.Object(
   {
     inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Run inputs by input node name' })),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    pins: Type.Optional(Pins),
   },
   { additionalProperties: false },
 );
@@ -51,6 +60,21 @@ export const RerunBody = Type.Object(
     }),
     inputs: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), { description: "Run inputs; default: the earlier run's" }),
+    ),
+    sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    pins: Type.Optional(Pins),
+  },
+  { additionalProperties: false },
+);
+
+export const NodeRunParams = Type.Object({
+  id: Type.String({ pattern: FLOW_ID_PATTERN }),
+  nodeId: Type.String({ minLength: 1, maxLength: 128, description: 'The node to run alone' }),
+});
+export const NodeRunBody = Type.Object(
+  {
+    inputs: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: "The node's inputs by input port name" }),
     ),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
@@ -94,6 +118,17 @@ export const RunSummary = Type.Object({
   depth: Type.Integer(),
   source: Type.Optional(Type.String({ description: 'editor, api, openai, widget, experiment, test or cli' })),
   ttftMs: Type.Optional(Type.Number({ description: 'Time from the start to the first streamed text' })),
+  origin: Type.Optional(
+    Type.Object(
+      {
+        rerunOf: Type.Optional(Type.String({ description: 'The run this one reran (run from a node)' })),
+        fromNode: Type.Optional(Type.String({ description: 'The node it reran from' })),
+        node: Type.Optional(Type.String({ description: 'The node run alone' })),
+        pinned: Type.Optional(Type.Array(Type.String(), { description: 'Nodes whose pinned outputs it used' })),
+      },
+      { description: 'How an editor run was asked for, when not as a plain run' },
+    ),
+  ),
   publishedVersion: Type.Optional(Type.Integer({ description: 'The published version that served the run (lists)' })),
   feedback: Type.Optional(Type.Object({ count: Type.Integer(), mean: Type.Number() })),
 });

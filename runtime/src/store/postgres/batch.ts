@@ -8,9 +8,9 @@ import { type FinishParams, finishesByRun, forEachEvent, type RunRowParams, type
 const INSERT_RUNS = {
   name: 'batch_insert_runs',
   text: `INSERT INTO runs (run_id, flow_id, flow_version, status, inputs, started_at, pid, host, session_id,
-      parent_run_id, depth, attempt, source, owner)
+      parent_run_id, depth, attempt, source, owner, origin)
     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
-      $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[])
+      $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[])
     ON CONFLICT (run_id) DO NOTHING`,
 };
 
@@ -19,10 +19,10 @@ const INSERT_RUNS = {
 const INSERT_FINISHED_RUNS = {
   name: 'batch_insert_finished_runs',
   text: `INSERT INTO runs (run_id, flow_id, flow_version, status, inputs, started_at, pid, host, session_id,
-      parent_run_id, depth, attempt, source, owner, outputs, error, usage, cost, ended_at, duration_ms, ttft_ms)
+      parent_run_id, depth, attempt, source, owner, origin, outputs, error, usage, cost, ended_at, duration_ms, ttft_ms)
     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
       $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[],
-      $17::text[], $18::float8[], $19::timestamptz[], $20::int[], $21::float8[])
+      $17::text[], $18::text[], $19::float8[], $20::timestamptz[], $21::int[], $22::float8[])
     ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, outputs = excluded.outputs, error = excluded.error,
       usage = excluded.usage, cost = excluded.cost, ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,
       ttft_ms = excluded.ttft_ms
@@ -76,6 +76,7 @@ function runColumns(runs: readonly RunRowParams[], host: string): unknown[][] {
     runs.map((r) => r.attempt),
     runs.map((r) => r.source),
     runs.map((r) => r.owner),
+    runs.map((r) => r.origin),
   ];
 }
 

@@ -281,6 +281,11 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE api_keys ADD COLUMN origins text NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 13,
+    name: 'run origins: how an editor run was asked for (rerun, node alone, pins)',
+    sql: 'ALTER TABLE runs ADD COLUMN origin text;',
+  },
 ];
 
 /** The highest applied migration version of the connection's schema (0 for a new one). */

@@ -63,7 +63,7 @@ export interface PostgresStoreOptions extends PgConnectOptions {
 
 const RUN_COLUMNS = `run_id AS "runId", flow_id AS "flowId", flow_version AS "flowVersion", status, inputs, outputs,
   error, usage, cost, started_at AS "startedAt", ended_at AS "endedAt", duration_ms AS "durationMs",
-  session_id AS "sessionId", parent_run_id AS "parentRunId", depth, attempt, source, ttft_ms AS "ttftMs"`;
+  session_id AS "sessionId", parent_run_id AS "parentRunId", depth, attempt, source, ttft_ms AS "ttftMs", origin`;
 const FLOW_COLUMNS = 'id, name, version, json, created_at AS "createdAt", updated_at AS "updatedAt"';
 const FEEDBACK_COLUMNS = `id, run_id AS "runId", node_id AS "nodeId", key, score, comment, correction, source, author,
   created_at AS "createdAt", updated_at AS "updatedAt"`;

@@ -1,0 +1,27 @@
+import { useEditor } from '../store/index';
+import { selectPin, usePins } from './pin-store';
+import './pins.css';
+
+/** The pin mark on a canvas node whose outputs are pinned (editor runs reuse them instead of running it). */
+export function PinBadge({ nodeId }: { nodeId: string }) {
+  const flowId = useEditor((s) => s.meta?.id);
+  const isPinned = usePins((s) => selectPin(flowId, nodeId)(s) !== undefined);
+  if (!isPinned) return null;
+  return (
+    <span
+      className="node-pin-badge"
+      role="img"
+      aria-label="Output pinned: editor runs reuse it"
+      title="Output pinned: editor runs reuse it instead of running this node"
+      data-testid={`node-pinned-${nodeId}`}
+    >
+      <svg width="12" height="12" viewBox="0 0 16 16" aria-hidden="true">
+        <path
+          fill="currentColor"
+          d="M9.8 1.2a.75.75 0 0 1 1.06 0l3.94 3.94a.75.75 0 0 1 0 1.06l-.9.9a.75.75 0 0 1-.72.2l-1.6 1.6.42 2.53a.75.75 0 0 1-.21.65l-.8.8a.75.75 0 0 1-1.06 0L7.2 10.17 3.28 14.1a.75.75 0 1 1-1.06-1.06L6.13 9.1 3.4 6.37a.75.75 0 0 1 0-1.06l.8-.8a.75.75 0 0 1 .65-.21l2.53.42 1.6-1.6a.75.75 0 0 1 .2-.72l.9-.9Z"
+        />
+      </svg>
+      pinned
+    </span>
+  );
+}

@@ -1,0 +1,89 @@
+import { resolveInputs, resolveOutputs, type Values } from '@flowloom/nodes/spec';
+import { create } from 'zustand';
+import { rerunFromNode } from '../api/actions';
+import { type EditorState, useEditor } from '../store/index';
+import { usePins } from './pin-store';
+
+/** Which node's "Run this node alone" dialog is open (one at a time). */
+export const useRunAloneDialog = create<{ nodeId: string | null }>()(() => ({ nodeId: null }));
+
+export function openRunAlone(nodeId: string): void {
+  useRunAloneDialog.setState({ nodeId });
+}
+
+export function closeRunAlone(): void {
+  useRunAloneDialog.setState({ nodeId: null });
+}
+
+/** True when the run on the canvas has ended: "Run from here" reruns it. */
+export const selectCanRerun = (s: EditorState): boolean =>
+  s.runId !== null && !s.isRunPending && s.run.status !== 'running' && s.run.status !== 'queued';
+
+function canRerun(): boolean {
+  return selectCanRerun(useEditor.getState());
+}
+
+/** "Run from here" on a node (canvas toolbar, span inspector, Shift+R); tells why not when there is no ended run. */
+export function runFromHere(nodeId: string): void {
+  if (!canRerun()) {
+    useEditor.getState().toast('info', 'Run the flow first: "Run from here" reruns the run on the canvas.');
+    return;
+  }
+  void rerunFromNode(nodeId);
+}
+
+/** The outputs a node had in the run on the canvas, when it completed. */
+export function lastOutputs(nodeId: string): Values | undefined {
+  const run = useEditor.getState().nodeRuns[nodeId];
+  return run?.status === 'completed' ? run.outputs : undefined;
+}
+
+/** Pins a node's outputs (from the run on the canvas unless given) for later editor runs; announces it. */
+export function pinOutputs(nodeId: string, outputs = lastOutputs(nodeId)): boolean {
+  const s = useEditor.getState();
+  const flowId = s.meta?.id;
+  if (!flowId || !outputs) {
+    s.toast('info', 'Nothing to pin yet: run the node first, or type a value in the inspector.');
+    return false;
+  }
+  usePins.getState().pin(flowId, nodeId, outputs);
+  s.announce(`Pinned the outputs of ${nodeId}: editor runs reuse them without running it.`);
+  return true;
+}
+
+export function unpinOutputs(nodeId: string): void {
+  const s = useEditor.getState();
+  if (!s.meta) return;
+  usePins.getState().unpin(s.meta.id, nodeId);
+  s.announce(`Unpinned ${nodeId}: it runs again in the next run.`);
+}
+
+/** Pins or unpins (Shift+P). */
+export function togglePin(nodeId: string): void {
+  const flowId = useEditor.getState().meta?.id;
+  if (flowId && usePins.getState().pins[flowId]?.[nodeId]) unpinOutputs(nodeId);
+  else pinOutputs(nodeId);
+}
+
+/** The input and output ports of a node on the canvas (resolved from its params), or undefined. */
+export function nodePortsOf(nodeId: string) {
+  const s = useEditor.getState();
+  const node = s.nodes.find((n) => n.id === nodeId);
+  const data = node?.data as { type?: string; params?: Record<string, unknown> } | undefined;
+  const spec = data?.type ? s.catalog[data.type] : undefined;
+  if (!spec) return undefined;
+  return { inputs: resolveInputs(spec, data?.params), outputs: resolveOutputs(spec, data?.params) };
+}
+
+/**
+ * Right-click on a canvas node: selects it, which shows its run actions (the node's toolbar), and moves the focus to
+ * the first one, instead of the browser's menu.
+ */
+export function onNodeContextMenu(event: { preventDefault(): void }, node: { id: string; type?: string }): void {
+  if (node.type !== 'flow') return;
+  event.preventDefault();
+  useEditor.getState().selectOnly(node.id);
+  requestAnimationFrame(() => {
+    document.querySelector<HTMLButtonElement>('.node-toolbar button:not(:disabled)')?.focus();
+  });
+}

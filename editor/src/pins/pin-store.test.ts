@@ -1,0 +1,43 @@
+import type { PortSpec } from '@flowloom/nodes/spec';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parsePin, pinsForRun, usePins, withPin } from './pin-store';
+
+const ports: PortSpec[] = [
+  { name: 'text', dataType: 'text' },
+  { name: 'json', dataType: 'json' },
+];
+
+afterEach(() => usePins.setState({ pins: {} }));
+
+describe('pins', () => {
+  it('pins, replaces and unpins per flow and node, dropping empty flows', () => {
+    let pins = withPin({}, 'chat', 'llm', { text: 'a' });
+    pins = withPin(pins, 'chat', 'llm', { text: 'b' });
+    pins = withPin(pins, 'other', 'x', { text: 'c' });
+    expect(pins).toEqual({ chat: { llm: { text: 'b' } }, other: { x: { text: 'c' } } });
+    expect(withPin(pins, 'chat', 'llm', undefined)).toEqual({ other: { x: { text: 'c' } } });
+  });
+
+  it('sends only the pins of nodes still on the canvas', () => {
+    const pins = { chat: { llm: { text: 'a' }, gone: { text: 'b' } } };
+    expect(pinsForRun(pins, 'chat', ['question', 'llm'])).toEqual({ llm: { text: 'a' } });
+    expect(pinsForRun(pins, 'none', ['llm'])).toEqual({});
+  });
+
+  it('parses a typed pin and names the port that is not an output', () => {
+    expect(parsePin('{"text": "hi"}', ports)).toEqual({ outputs: { text: 'hi' } });
+    expect(parsePin('{"answer": "hi"}', ports)).toEqual({
+      error: '"answer" is not an output of this node (its outputs: text, json)',
+    });
+    expect(parsePin('"hi"', ports)).toMatchObject({ error: expect.stringContaining('object of output ports') });
+    expect(parsePin('{"text": ', ports)).toMatchObject({ error: expect.stringContaining('Not valid JSON') });
+    expect(parsePin('{}', ports)).toEqual({ error: 'Pin at least one output port' });
+  });
+
+  it('the store pins and unpins through its actions', () => {
+    usePins.getState().pin('chat', 'llm', { text: 'a' });
+    expect(usePins.getState().pins).toEqual({ chat: { llm: { text: 'a' } } });
+    usePins.getState().unpin('chat', 'llm');
+    expect(usePins.getState().pins).toEqual({});
+  });
+});
