@@ -18,6 +18,8 @@ export interface RunJob {
   request?: Record<string, unknown>;
   reuse?: [nodeId: string, outputs: Values][];
   streamedToClient?: string[];
+  /** Editor breakpoints: kept so a paused run resumed after a restart still stops at them. */
+  breakpoints?: string[];
 }
 
 /** The job of a run (JSON). Throws INTERNAL for a bundle that cannot list its flows (it could not be queued). */
@@ -40,6 +42,7 @@ export function encodeJob(
     ...(options.request !== undefined && { request: options.request }),
     ...(options.reuse && { reuse: [...options.reuse] }),
     ...(options.streamedToClient && { streamedToClient: [...options.streamedToClient] }),
+    ...(options.breakpoints && { breakpoints: [...options.breakpoints] }),
   };
   return JSON.stringify(job);
 }
@@ -82,6 +85,7 @@ export function decodeJob(text: string): {
       ...(job.request !== undefined && { request: job.request }),
       ...(job.reuse && { reuse: new Map(job.reuse) }),
       ...(job.streamedToClient && { streamedToClient: new Set(job.streamedToClient) }),
+      ...(job.breakpoints && { breakpoints: job.breakpoints }),
     },
   };
 }

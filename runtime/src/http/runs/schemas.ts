@@ -6,11 +6,12 @@ export const RunStatus = Type.Union(
   [
     Type.Literal('queued'),
     Type.Literal('running'),
+    Type.Literal('paused'),
     Type.Literal('completed'),
     Type.Literal('failed'),
     Type.Literal('cancelled'),
   ],
-  { description: 'queued, running, completed, failed or cancelled' },
+  { description: 'queued, running, paused (waits at a breakpoint or an approval), completed, failed or cancelled' },
 );
 export const ErrorBody = Type.Object(
   { code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Unknown())) },
@@ -26,10 +27,16 @@ export const RunIdParams = Type.Object({
 });
 export const FlowParams = Type.Object({ id: Type.String({ pattern: FLOW_ID_PATTERN }) });
 
+const Breakpoints = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+  maxItems: 1_000,
+  description: 'Node ids the run pauses before (editor runs; docs/contracts.md §9)',
+});
+
 export const RunBody = Type.Object(
   {
     inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Run inputs by input node name' })),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    breakpoints: Type.Optional(Breakpoints),
   },
   { additionalProperties: false },
 );
@@ -38,6 +45,7 @@ export const StartRunBody = Type.Object(
     flowId: Type.String({ pattern: FLOW_ID_PATTERN }),
     inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    breakpoints: Type.Optional(Breakpoints),
   },
   { additionalProperties: false },
 );
@@ -53,6 +61,22 @@ export const RerunBody = Type.Object(
       Type.Record(Type.String(), Type.Unknown(), { description: "Run inputs; default: the earlier run's" }),
     ),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** `POST /api/runs/:runId/resume` (docs/contracts.md §9). */
+export const ResumeBody = Type.Object(
+  {
+    nodeId: Type.String({ minLength: 1, maxLength: 128, description: 'The node the run waits at' }),
+    action: Type.Union(
+      [Type.Literal('continue'), Type.Literal('step'), Type.Literal('approve'), Type.Literal('reject')],
+      { description: 'continue or step at a breakpoint; approve or reject at an approval node' },
+    ),
+    inputs: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: "Replaces the paused node's inputs, by port" }),
+    ),
+    value: Type.Optional(Type.Unknown({ description: 'approve: the value the approval node passes on (the edit)' })),
   },
   { additionalProperties: false },
 );
