@@ -7,9 +7,9 @@ export const approval = defineNode({
     version: 1,
     title: 'Approval',
     category: 'logic',
-    keywords: ['human', 'review', 'approve', 'reject', 'pause', 'human in the loop'],
+    keywords: ['human', 'review', 'approve', 'reject', 'pause', 'hitl', 'sign-off'],
     description:
-      'Human in the loop: the run pauses here until a person approves (optionally editing the value) or rejects it. An approved value goes out on "value", a rejected one on "rejected"; nodes on the other branch are skipped.',
+      'A person decides: the run pauses here until a person approves (optionally editing the value) or rejects it. An approved value goes out on "value", a rejected one on "rejected"; nodes on the other branch are skipped.',
     branching: true,
     inputs: [{ name: 'value', dataType: 'any', required: true, description: 'What the approver sees and may edit.' }],
     outputs: [
