@@ -2,6 +2,7 @@ import type {
   ErrorBody,
   FlowFile,
   NodeSpec,
+  ResumeAction,
   RunStatus,
   TraceEvent,
   Usage,
@@ -147,6 +148,9 @@ export const api = {
   rerun: (runId: string, fromNode: string) =>
     request<RunAccepted>('POST', `/api/runs/${enc(runId)}/rerun`, { fromNode }, { headers: RESPOND_ASYNC }),
   cancelRun: (runId: string) => request<unknown>('POST', `/api/runs/${enc(runId)}/cancel`, {}),
+  /** Decides on the node a paused run waits at (docs/contracts.md §9); the run's events go on over socket.io. */
+  resume: (runId: string, body: ResumeRequest) =>
+    request<RunAccepted>('POST', `/api/runs/${enc(runId)}/resume`, body, { headers: RESPOND_ASYNC }),
   collections: () => request<{ collections: Collection[] }>('GET', '/api/collections').then((r) => r.collections),
   /** Models fine-tuning produced (succeeded jobs), for `model` params. */
   fineTunedModels: () =>
@@ -157,4 +161,14 @@ export const api = {
 export interface RunRequest {
   inputs: Record<string, unknown>;
   sessionId?: string;
+  /** Node ids to pause before (docs/contracts.md §9). */
+  breakpoints?: string[];
+}
+
+/** The body of `POST /api/runs/:runId/resume`. */
+export interface ResumeRequest {
+  nodeId: string;
+  action: ResumeAction;
+  inputs?: Record<string, unknown>;
+  value?: unknown;
 }

@@ -17,6 +17,7 @@ export const SHORTCUTS: readonly { area: string; keys: readonly [string, string]
       ['Enter on a node', 'Select it and open the inspector'],
       ['Enter on an output port, then on an input port', 'Connect them'],
       ['Arrow keys on a selected node', 'Move it'],
+      ['F9', 'Set or clear a breakpoint on the selected node (editor runs pause before it)'],
       ['?', 'This list'],
     ],
   },
