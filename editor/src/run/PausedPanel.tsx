@@ -93,43 +93,42 @@ function PausedNode({ nodeId }: { nodeId: string }) {
 
   return (
     <div className="paused-node" data-testid={`paused-${nodeId}`}>
-      <p className="paused-where">
-        <strong>{title}</strong> <code>{nodeId}</code>{' '}
-        <span className="paused-reason">{isApproval ? 'waits for approval' : 'breakpoint'}</span>
-      </p>
-      {isApproval && message ? <p className="paused-message">{message}</p> : null}
-      <label htmlFor={`${id}-inputs`} className="paused-label">
-        Inputs (JSON)
-      </label>
-      <textarea
-        id={`${id}-inputs`}
-        className="input textarea mono paused-json"
-        value={inputsText}
-        onChange={(e) => setInputsText(e.target.value)}
-        rows={Math.min(10, inputsText.split('\n').length + 1)}
-        spellCheck={false}
-        data-testid="paused-inputs"
-      />
-      {isApproval ? (
-        <>
-          <label htmlFor={`${id}-value`} className="paused-label">
-            Value to pass on if approved {isTextValue ? '(text)' : '(JSON)'}
-          </label>
-          <textarea
-            id={`${id}-value`}
-            className={`input textarea paused-json${isTextValue ? '' : ' mono'}`}
-            value={valueText}
-            onChange={(e) => setValueText(e.target.value)}
-            rows={Math.min(8, valueText.split('\n').length + 1)}
-            data-testid="paused-value"
-          />
-        </>
-      ) : null}
-      {error ? (
-        <p className="paused-error" role="alert">
-          {error}
+      <div>
+        <p className="paused-where">
+          <strong>{title}</strong> <code>{nodeId}</code>{' '}
+          <span className="paused-reason">{isApproval ? 'waits for approval' : 'breakpoint'}</span>
         </p>
-      ) : null}
+        {isApproval && message ? <p className="paused-message">{message}</p> : null}
+      </div>
+      <div className="paused-fields">
+        <label htmlFor={`${id}-inputs`} className="paused-label">
+          Inputs (JSON)
+        </label>
+        <textarea
+          id={`${id}-inputs`}
+          className="input textarea mono paused-json"
+          value={inputsText}
+          onChange={(e) => setInputsText(e.target.value)}
+          rows={Math.min(8, inputsText.split('\n').length)}
+          spellCheck={false}
+          data-testid="paused-inputs"
+        />
+        {isApproval ? (
+          <>
+            <label htmlFor={`${id}-value`} className="paused-label">
+              Value to pass on if approved {isTextValue ? '(text)' : '(JSON)'}
+            </label>
+            <textarea
+              id={`${id}-value`}
+              className={`input textarea paused-json${isTextValue ? '' : ' mono'}`}
+              value={valueText}
+              onChange={(e) => setValueText(e.target.value)}
+              rows={Math.min(6, valueText.split('\n').length + 1)}
+              data-testid="paused-value"
+            />
+          </>
+        ) : null}
+      </div>
       <div className="paused-actions">
         {isApproval ? (
           <>
@@ -143,6 +142,11 @@ function PausedNode({ nodeId }: { nodeId: string }) {
           </>
         )}
       </div>
+      {error ? (
+        <p className="paused-error" role="alert">
+          {error}
+        </p>
+      ) : null}
     </div>
   );
 }
