@@ -150,6 +150,47 @@ describe('breakpoints', () => {
     ).toBe(404);
   });
 
+  it('waits for other branches to finish; two paused nodes are resumed one by one, each announced once', async () => {
+    const flow = flowOf(
+      'branches',
+      [
+        ['question', 'input'],
+        ['left', 'prompt', { template: 'L {{question}}' }],
+        ['right', 'prompt', { template: 'R {{question}}' }],
+        ['outLeft', 'output', { name: 'left' }],
+        ['outRight', 'output', { name: 'right' }],
+      ],
+      [
+        'question.value→left.question',
+        'question.value→right.question',
+        'left.prompt→outLeft.value',
+        'right.prompt→outRight.value',
+      ],
+    );
+    expect((await post('/api/flows', flow)).statusCode).toBe(201);
+    const one = (
+      await post('/api/flows/branches/runs', { inputs: { question: 'q' }, breakpoints: ['outLeft'] })
+    ).json();
+    let log = await events(one.runId);
+    // The other branch ran to its end before the run paused.
+    expect(types(log).indexOf('node.completed outRight')).toBeLessThan(types(log).indexOf('run.paused'));
+    const done = await post(`/api/runs/${one.runId}/resume`, { nodeId: 'outLeft', action: 'continue' });
+    expect(done.json()).toMatchObject({ status: 'completed', outputs: { left: 'L q', right: 'R q' } });
+
+    const two = (
+      await post('/api/flows/branches/runs', { inputs: { question: 'q' }, breakpoints: ['outLeft', 'outRight'] })
+    ).json();
+    log = await events(two.runId);
+    expect(log.at(-1)?.data).toMatchObject({ nodeIds: ['outLeft', 'outRight'] });
+    const first = await post(`/api/runs/${two.runId}/resume`, { nodeId: 'outRight', action: 'continue' });
+    expect(first.json().status).toBe('paused');
+    log = await events(two.runId);
+    expect(log.at(-1)?.data).toMatchObject({ nodeIds: ['outLeft'] });
+    expect(log.filter((e) => e.type === 'node.paused')).toHaveLength(2);
+    const last = await post(`/api/runs/${two.runId}/resume`, { nodeId: 'outLeft', action: 'continue' });
+    expect(last.json()).toMatchObject({ status: 'completed', outputs: { left: 'L q', right: 'R q' } });
+  });
+
   it('an unknown node id is a 400 naming body.breakpoints[i]', async () => {
     const res = await post('/api/flows/chat/runs', { inputs: { question: 'hi' }, breakpoints: ['llm', 'ghost'] });
     expect(res.statusCode).toBe(400);
@@ -223,6 +264,26 @@ describe('approval nodes', () => {
     expect(late.statusCode).toBe(409);
   });
 
+  it('a paused run can be cancelled; an approval inside a subflow fails with APPROVAL_UNSUPPORTED', async () => {
+    const paused = (await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json();
+    const cancelled = await post(`/api/runs/${paused.runId}/cancel`);
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled', error: { code: 'RUN_CANCELLED' } });
+    expect((await events(paused.runId)).at(-1)?.type).toBe('run.cancelled');
+
+    const outer = flowOf(
+      'outer',
+      [
+        ['question', 'input'],
+        ['inner', 'subflow', { flowId: 'review', inputNames: ['question'], outputNames: ['answer'] }],
+        ['answer', 'output', { name: 'answer' }],
+      ],
+      ['question.value→inner.question', 'inner.answer→answer.value'],
+    );
+    expect((await post('/api/flows', outer)).statusCode).toBe(201);
+    const run = (await post('/api/flows/outer/runs', { inputs: { question: 'x' } })).json();
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'APPROVAL_UNSUPPORTED' } });
+  });
+
   it('a published caller resumes with the key that made the run; another key gets a 404', async () => {
     expect((await post('/api/flows/review/publish', {})).statusCode).toBe(201);
     const key = (await post('/api/keys', { name: 'maker' })).json().key as string;
@@ -271,6 +332,38 @@ describe('socket.io', () => {
 });
 
 describe('a restart', () => {
+  it('ends a paused run whose deadline passed while no runtime ran: cancelled, PAUSE_TIMEOUT', async () => {
+    const dataDir = tempDir();
+    const config = () =>
+      testConfig({
+        dataDir,
+        templatesDir: join(dataDir, 'none'),
+        pauseTimeoutMs: 300,
+        openai: { baseURL: fake.url, apiKey: 'test' },
+      });
+    try {
+      let app = await buildTestApp(config());
+      expect((await app.inject({ method: 'POST', url: '/api/flows', payload: approvalFlow() })).statusCode).toBe(201);
+      const paused = await app.inject({
+        method: 'POST',
+        url: '/api/flows/review/runs',
+        payload: { inputs: { question: 'x' } },
+      });
+      const { runId } = paused.json();
+      await app.close();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      app = await buildTestApp(config());
+      try {
+        await expect.poll(async () => (await app.runtime.store.getRun(runId))?.status).toBe('cancelled');
+        expect((await app.runtime.store.getRun(runId))?.error?.code).toBe('PAUSE_TIMEOUT');
+      } finally {
+        await app.close();
+      }
+    } finally {
+      removeTempDir(dataDir);
+    }
+  });
+
   it('keeps a paused run: resumed by a new runtime on the same data, finished nodes do not run again', async () => {
     const dataDir = tempDir();
     const config = () =>
