@@ -543,6 +543,10 @@ export class RunService {
    * wait at that node, VALIDATION_FAILED for an action that does not fit the pause or inputs the node cannot take.
    */
   async resume(runId: string, decision: ResumeRequest, caller: { keyId?: string } = {}): Promise<StartedRun> {
+    // Just paused here (a watcher saw `run.paused`): its row says so once its end is queued, a moment later.
+    const live = this.#live.get(runId);
+    if (live && !live.isMirror && live.handle.trace.events.at(-1)?.type === 'run.paused')
+      await live.done.catch(() => {});
     const row = await this.#store.getRun(runId);
     if (caller.keyId !== undefined && (await this.#store.published.getRun(runId))?.keyId !== caller.keyId)
       throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);

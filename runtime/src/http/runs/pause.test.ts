@@ -317,10 +317,19 @@ describe('socket.io', () => {
     try {
       const seen: string[] = [];
       socket.on('trace', (event: TraceEvent) => seen.push(event.type));
-      const paused = (await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json();
-      expect(await socket.emitWithAck('subscribe', { runId: paused.runId, afterSeq: -1 })).toEqual({ ok: true });
+      // Started async: the resume below is sent as soon as the socket shows run.paused.
+      const accepted = await post(
+        '/api/flows/review/runs',
+        { inputs: { question: 'draft' } },
+        { prefer: 'respond-async' },
+      );
+      expect(accepted.statusCode).toBe(202);
+      const { runId } = accepted.json();
+      expect(await socket.emitWithAck('subscribe', { runId, afterSeq: -1 })).toEqual({ ok: true });
+      await expect.poll(() => seen.at(-1)).toBe('run.paused');
       expect(seen.slice(-2)).toEqual(['node.paused', 'run.paused']);
-      await post(`/api/runs/${paused.runId}/resume`, { nodeId: 'approve', action: 'approve' });
+      const resumed = await post(`/api/runs/${runId}/resume`, { nodeId: 'approve', action: 'approve' });
+      expect(resumed.statusCode).toBe(200);
       await expect.poll(() => seen.at(-1)).toBe('run.completed');
       expect(seen).toContain('run.resumed');
       // Each event once, in order.
