@@ -109,7 +109,7 @@ function PausedNode({ nodeId }: { nodeId: string }) {
           className="input textarea mono paused-json"
           value={inputsText}
           onChange={(e) => setInputsText(e.target.value)}
-          rows={Math.min(8, inputsText.split('\n').length)}
+          rows={rowsFor(inputsText, 8)}
           spellCheck={false}
           data-testid="paused-inputs"
         />
@@ -123,7 +123,7 @@ function PausedNode({ nodeId }: { nodeId: string }) {
               className={`input textarea paused-json${isTextValue ? '' : ' mono'}`}
               value={valueText}
               onChange={(e) => setValueText(e.target.value)}
-              rows={Math.min(6, valueText.split('\n').length + 1)}
+              rows={rowsFor(valueText, 6)}
               data-testid="paused-value"
             />
           </>
@@ -149,4 +149,10 @@ function PausedNode({ nodeId }: { nodeId: string }) {
       ) : null}
     </div>
   );
+}
+
+/** Enough rows for the text, long lines wrapped (about 60 characters a row), at most `max`. */
+function rowsFor(text: string, max: number): number {
+  const rows = text.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / 60)), 0);
+  return Math.min(max, Math.max(2, rows + 1));
 }
