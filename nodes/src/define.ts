@@ -54,6 +54,15 @@ export type InputsOf<S extends NodeSpec> = {
 export interface ExecuteArgs<S extends NodeSpec> {
   inputs: InputsOf<S>;
   params: ParamsOf<S>;
+  /** Approval kinds (`awaitApproval`): what the person decided; the engine executes the node only once decided. */
+  decision?: ApprovalDecision;
+}
+
+/** An approver's answer to an approval node: approved or not, and the value to pass on when it was edited. */
+export interface ApprovalDecision {
+  isApproved: boolean;
+  /** The edited value; absent: the node's input as it was. */
+  value?: unknown;
 }
 
 /** A node kind: its catalog entry and the function that runs it (server only). */
@@ -72,6 +81,12 @@ export interface NodeDefinition<S extends NodeSpec = NodeSpec> {
    * changed nothing in the params. Run on load by `migrateFlow`, server side only.
    */
   migrations?: Readonly<Record<number, ParamsMigration>>;
+  /**
+   * Approval kinds: a top-level run reaching the node pauses before `execute` (`node.paused`, reason `approval`) until
+   * someone decides (docs/contracts.md §9); `execute` then gets the decision as `args.decision`. Answers how long the
+   * node waits at most (ms), undefined for the runtime's default (FLOWLOOM_PAUSE_TIMEOUT_MS).
+   */
+  awaitApproval?(args: ExecuteArgs<S>): { timeoutMs?: number };
 }
 
 /** Turns a node's params as one version of its kind saved them into the next version's. Pure: returns new params. */

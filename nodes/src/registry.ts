@@ -1,4 +1,5 @@
 import type { AnyNodeDefinition } from './define.js';
+import { approval } from './kinds/approval.js';
 import { code } from './kinds/code.js';
 import { condition } from './kinds/condition.js';
 import { functionCall } from './kinds/function-call.js';
@@ -36,6 +37,7 @@ export const BUILTIN_KINDS: readonly AnyNodeDefinition[] = [
   toolFlow,
   condition,
   router,
+  approval,
   map,
   subflow,
   code,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { EmbeddingService, LlmService } from '@flowloom/nodes';
 import type { LoggerOptions } from 'pino';
+import { DEFAULT_PAUSE_TIMEOUT_MS } from './engine/index.js';
 import { type HttpClientConfig, httpClientConfigFromEnv } from './net/http-client.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from './providers/answer-guard.js';
 import { DEFAULT_MAX_NODE_RUNS } from './runs/run-service.js';
@@ -40,6 +41,8 @@ export interface RuntimeConfig {
   sandbox?: WorkerSandboxConfig;
   /** Node executions of one root run, its child runs included (FLOWLOOM_MAX_NODE_RUNS). */
   maxNodeRuns?: number;
+  /** How long a paused run waits at a breakpoint or an approval node (FLOWLOOM_PAUSE_TIMEOUT_MS). */
+  pauseTimeoutMs?: number;
   /** OpenTelemetry export of every run (OTEL_EXPORTER_OTLP_ENDPOINT...); unset: off. */
   otlp?: OtlpConfig;
   /**
@@ -212,6 +215,12 @@ export const ENVIRONMENT = [
     default: String(DEFAULT_MAX_NODE_RUNS),
     meaning:
       'The most node executions (tool calls included) one run may make, the runs it starts through `subflow`, `map` and `tool-flow` nodes included, at every depth: past it nodes fail with `RUN_NODE_LIMIT` and no further child run starts. 1 to 1000000000.',
+  },
+  {
+    name: 'FLOWLOOM_PAUSE_TIMEOUT_MS',
+    default: String(DEFAULT_PAUSE_TIMEOUT_MS),
+    meaning:
+      'The longest a run waits paused at a breakpoint or an `approval` node (whose `timeoutMs` param may set its own) before it ends `cancelled` with `PAUSE_TIMEOUT`; a paused run keeps waiting across restarts. 10 to 2592000000 (30 days).',
   },
   {
     name: 'FLOWLOOM_SANDBOX_WORKERS',
@@ -468,6 +477,7 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
       rateLimitPerMinute: parseWhole('FLOWLOOM_KEY_RATE_LIMIT', vars.FLOWLOOM_KEY_RATE_LIMIT, 1, 1_000_000_000),
     },
     maxNodeRuns: parseWhole('FLOWLOOM_MAX_NODE_RUNS', vars.FLOWLOOM_MAX_NODE_RUNS, 1, 1_000_000_000),
+    pauseTimeoutMs: parseWhole('FLOWLOOM_PAUSE_TIMEOUT_MS', vars.FLOWLOOM_PAUSE_TIMEOUT_MS, 10, 2_592_000_000),
     sandbox: { workers: parseWhole('FLOWLOOM_SANDBOX_WORKERS', vars.FLOWLOOM_SANDBOX_WORKERS, 1, 64) },
     secretKey: vars.FLOWLOOM_SECRET_KEY,
     http: httpClientConfigFromEnv(vars),

@@ -217,9 +217,15 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       services,
       log,
       maxNodeRuns: config.maxNodeRuns,
+      pauseTimeoutMs: config.pauseTimeoutMs,
       queue: queueParts,
       isRemote: role === 'api',
     });
+    // Paused runs survive a restart: their deadlines are watched again (runs pause only in the `all` role).
+    if (role === 'all') {
+      const paused = await runs.watchPaused();
+      if (paused > 0) log.info({ paused }, `${paused} paused run(s) wait for a decision`);
+    }
     const feedback = new FeedbackService(store, runs);
     const datasets = new DatasetService(store, runs);
     // Runs are exported where they execute: an api process only mirrors runs a worker executes (and exports), so it

@@ -7,7 +7,7 @@ import { isFlowNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import type { RunInfo } from '../store/run-reducer';
 import { selectFlowInputs } from '../store/selectors';
-import { api, HttpError, type RunAccepted, type RunDetail } from './http';
+import { api, HttpError, type ResumeRequest, type RunAccepted, type RunDetail, type RunRequest } from './http';
 import { followRun, replayOnCanvas, unwatchFlow, watchFlow } from './traces';
 
 const get = () => useEditor.getState();
@@ -212,12 +212,14 @@ export type RunStart = { runId: string; ended: RunInfo } | { runId: null; error:
  * with the reason none started).
  */
 export function runFlow(inputs: Record<string, unknown>, options: RunOptions = {}): Promise<RunStart> {
+  const body: RunRequest = options.sessionId ? { inputs, sessionId: options.sessionId } : { inputs };
+  // The open flow's breakpoints, those at nodes it still has (a deleted node's would be a 400).
+  const s = get();
+  const ids = new Set(s.nodes.map((n) => n.id));
+  const breakpoints = (s.breakpoints[currentId()] ?? []).filter((id) => ids.has(id));
+  if (breakpoints.length > 0) body.breakpoints = breakpoints;
   const pins = currentPins();
-  const body = {
-    inputs,
-    ...(options.sessionId && { sessionId: options.sessionId }),
-    ...(Object.keys(pins).length > 0 && { pins }),
-  };
+  if (Object.keys(pins).length > 0) body.pins = pins;
   return runOnCanvas(() => api.startRun(currentId(), body), options);
 }
 
@@ -237,6 +239,24 @@ function currentPins() {
  */
 export function runNodeAlone(nodeId: string, inputs: Record<string, unknown>): Promise<RunStart> {
   return runOnCanvas(() => api.runNode(currentId(), nodeId, inputs));
+}
+
+/**
+ * Decides on the node the canvas' paused run waits at (continue, step, approve, reject); the run's next events come
+ * over the socket as before. Answers the error message when the runtime refused (also toasted), else null.
+ */
+export async function resumeRun(request: ResumeRequest): Promise<string | null> {
+  const runId = get().runId;
+  if (!runId) return 'No paused run.';
+  try {
+    await api.resume(runId, request);
+    get().announce(`Run resumed (${request.action}) at ${request.nodeId}.`);
+    return null;
+  } catch (err) {
+    const message = err instanceof HttpError ? describeError(err) : String(err);
+    get().toast('error', message);
+    return message;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import type {
   ErrorBody,
   FlowFile,
   NodeSpec,
+  ResumeAction,
   RunOrigin,
   RunStatus,
   TraceEvent,
@@ -163,6 +164,9 @@ export const api = {
       { headers: RESPOND_ASYNC },
     ),
   cancelRun: (runId: string) => request<unknown>('POST', `/api/runs/${enc(runId)}/cancel`, {}),
+  /** Decides on the node a paused run waits at (docs/contracts.md §9); the run's events go on over socket.io. */
+  resume: (runId: string, body: ResumeRequest) =>
+    request<RunAccepted>('POST', `/api/runs/${enc(runId)}/resume`, body, { headers: RESPOND_ASYNC }),
   collections: () => request<{ collections: Collection[] }>('GET', '/api/collections').then((r) => r.collections),
   /** Models fine-tuning produced (succeeded jobs), for `model` params. */
   fineTunedModels: () =>
@@ -175,4 +179,14 @@ export interface RunRequest {
   sessionId?: string;
   /** Pinned outputs by node id (editor runs only): those nodes do not execute. */
   pins?: Record<string, Values>;
+  /** Node ids to pause before (docs/contracts.md §9). */
+  breakpoints?: string[];
+}
+
+/** The body of `POST /api/runs/:runId/resume`. */
+export interface ResumeRequest {
+  nodeId: string;
+  action: ResumeAction;
+  inputs?: Record<string, unknown>;
+  value?: unknown;
 }

@@ -16,6 +16,7 @@ import type { FlowCanvasNode, FlowNodeData } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import { formatCost, formatMs, formatTokens, preview } from '../ui/format';
 import { Icon } from '../ui/icons';
+import { BreakpointDot } from './BreakpointDot';
 import { categoryMeta } from './colors';
 import { mergeNodeProblems } from './node-problems';
 import { PortHandle } from './PortHandle';
@@ -24,6 +25,7 @@ import { useWrapperLabel } from './wrapper-label';
 const STATUS_LABEL: Record<string, string> = {
   queued: 'Queued',
   running: 'Running',
+  paused: 'Paused',
   completed: 'Done',
   failed: 'Failed',
   skipped: 'Skipped',
@@ -107,6 +109,7 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
       data-status={status}
       style={{ ['--cat-color' as string]: category.color }}
     >
+      <BreakpointDot id={id} />
       <div className="node-header">
         <span className="node-glyph" aria-hidden>
           <Icon name={spec.category} size={15} />

@@ -15,6 +15,7 @@ import { CodeBlock } from '../ui/CodeBlock';
 import { Field } from '../ui/Field';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
 import { Icon } from '../ui/icons';
+import { BreakpointToggle } from './BreakpointToggle';
 import { Connections } from './Connections';
 import { ParamField } from './ParamField';
 import './inspector.css';
@@ -155,6 +156,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
         </div>
       </div>
       <p className="inspector-desc">{spec.description}</p>
+      <BreakpointToggle nodeId={nodeId} />
       {otherProblems.length > 0 ? (
         <div className="callout callout-error" role="alert">
           {otherProblems.map((p) => (

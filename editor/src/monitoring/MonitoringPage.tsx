@@ -310,7 +310,7 @@ function ChartFigure(props: {
 }
 
 const SOURCES = ['production', 'editor', 'api', 'openai', 'widget', 'experiment', 'test', 'cli'];
-const STATUSES: RunStatus[] = ['completed', 'failed', 'cancelled', 'running', 'queued'];
+const STATUSES: RunStatus[] = ['completed', 'failed', 'cancelled', 'running', 'paused', 'queued'];
 const FEEDBACK_OPTIONS = [
   ['', 'Any'],
   ['positive', 'Positive'],

@@ -75,9 +75,11 @@ export function ChatPlayground() {
     [outputName, addAnswer],
   );
 
-  // When the run this message started ends, its answer becomes a turn.
+  // When the run this message started ends, its answer becomes a turn (a paused run has not ended: it is resumed from
+  // the Paused panel over the canvas).
   useEffect(() => {
     if (!isOwnRun || run.status === 'running' || run.status === 'queued' || run.status === 'idle') return;
+    if (run.status === 'paused') return;
     setAwaited(null);
     answerWith(run, runId ?? undefined);
   }, [isOwnRun, run, runId, answerWith, setAwaited]);

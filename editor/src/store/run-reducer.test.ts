@@ -251,3 +251,37 @@ describe('toolNamesOf', () => {
     expect(toolNamesOf({}, [])).toEqual([]);
   });
 });
+
+describe('pausing (docs/contracts.md §9)', () => {
+  it('a paused node shows its inputs and reason; the run is paused, then running again once resumed', () => {
+    let runs = queuedNodeRuns(['approve', 'out']);
+    const paused = ev(
+      'node.paused',
+      { reason: 'approval', inputs: { value: 'draft' } },
+      { nodeId: 'approve', spanId: 's3', parentSpanId: null },
+    );
+    runs = reduceNodeRuns(runs, paused);
+    expect(runs.approve).toMatchObject({ status: 'paused', pauseReason: 'approval', inputs: { value: 'draft' } });
+    const { spans } = reduceSpans({}, [], paused);
+    expect(spans.s3).toMatchObject({ status: 'paused', reason: 'approval', nodeId: 'approve' });
+
+    let info = reduceRunInfo(
+      { status: 'running', start: 0 },
+      ev('run.paused', { nodeIds: ['approve'], deadline: '2026-01-01T01:00:00.000Z', durationMs: 5 }),
+    );
+    expect(info.status).toBe('paused');
+    info = reduceRunInfo(info, ev('run.resumed', { nodeId: 'approve', action: 'approve' }));
+    expect(info.status).toBe('running');
+  });
+
+  it('a run cancelled while paused (PAUSE_TIMEOUT) marks the waiting node cancelled', () => {
+    let runs = queuedNodeRuns(['llm', 'out']);
+    runs = reduceNodeRuns(
+      runs,
+      ev('node.paused', { reason: 'breakpoint', inputs: {} }, { nodeId: 'llm', spanId: 's1' }),
+    );
+    runs = reduceNodeRuns(runs, ev('run.cancelled', { durationMs: 1 }));
+    expect(runs.llm?.status).toBe('cancelled');
+    expect(runs.out?.status).toBe('idle');
+  });
+});

@@ -1,5 +1,6 @@
 import {
   type ErrorBody,
+  type PauseReason,
   type RunStatus,
   type TraceEvent,
   toolOfSpan,
@@ -7,7 +8,7 @@ import {
   type Values,
 } from '@flowloom/nodes/spec';
 
-export type NodeRunStatus = 'idle' | 'queued' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+export type NodeRunStatus = 'idle' | 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
 export interface LogLine {
   at: string;
@@ -32,6 +33,8 @@ export interface NodeRun {
   isReused?: boolean;
   /** Completed with outputs the user pinned: the node did not execute. */
   isPinned?: boolean;
+  /** Status `paused`: why it waits (a breakpoint, an approval); `inputs` are those it would run with. */
+  pauseReason?: PauseReason;
   logs: LogLine[];
 }
 
@@ -85,9 +88,9 @@ export function toolNamesOf(spans: Readonly<Record<string, Span>>, order: readon
   return [...names];
 }
 
-/** Whether a run has not ended yet: queued or running. */
+/** Whether a run has not ended yet: queued, running or paused. */
 export function isRunLive(run: RunInfo): boolean {
-  return run.status === 'running' || run.status === 'queued';
+  return run.status === 'running' || run.status === 'queued' || run.status === 'paused';
 }
 
 const idleRun = (): NodeRun => ({ status: 'idle', text: '', logs: [] });
@@ -120,7 +123,8 @@ export function reduceNodeRuns(
     const out: Record<string, NodeRun> = {};
     for (const [id, run] of Object.entries(nodeRuns)) {
       if (run.status === 'queued') out[id] = { ...run, status: 'idle' };
-      else if (run.status === 'running' && event.type !== 'run.completed') out[id] = { ...run, status: 'cancelled' };
+      else if ((run.status === 'running' || run.status === 'paused') && event.type !== 'run.completed')
+        out[id] = { ...run, status: 'cancelled' };
       else out[id] = run;
     }
     return out;
@@ -156,6 +160,9 @@ export function reduceNodeRuns(
       break;
     case 'node.failed':
       next = { ...run, status: 'failed', error: event.data.error, durationMs: event.data.durationMs };
+      break;
+    case 'node.paused':
+      next = { ...run, status: 'paused', inputs: event.data.inputs, pauseReason: event.data.reason };
       break;
     default:
       return nodeRuns as Record<string, NodeRun>;
@@ -235,6 +242,10 @@ export function reduceSpans(
     case 'node.skipped':
       next = { ...existing, status: 'skipped', end: at, reason: event.data.reason };
       break;
+    case 'node.paused':
+      // A mark where the run waited: the node's execution, once resumed, is a span of its own.
+      next = { ...existing, status: 'paused', end: at, inputs: event.data.inputs, reason: event.data.reason };
+      break;
     default:
       return same;
   }
@@ -261,6 +272,10 @@ export function reduceRunInfo(info: RunInfo, event: TraceEvent): RunInfo {
       return { ...info, status: 'failed', end: at, error: event.data.error, durationMs: event.data.durationMs };
     case 'run.cancelled':
       return { ...info, status: 'cancelled', end: at, durationMs: event.data.durationMs };
+    case 'run.paused':
+      return { ...info, status: 'paused', durationMs: event.data.durationMs };
+    case 'run.resumed':
+      return { ...info, status: 'running' };
     default:
       return info.start === undefined ? { ...info, status: 'running', start: at } : info;
   }

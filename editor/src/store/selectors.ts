@@ -92,6 +92,8 @@ export const selectRunStatusText = (s: EditorState): string => {
       return `${run} failed: ${s.run.error?.message ?? 'unknown error'}`;
     case 'cancelled':
       return `${run} cancelled.`;
+    case 'paused':
+      return `${run} paused.`;
     default:
       return '';
   }

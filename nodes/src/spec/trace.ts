@@ -1,8 +1,8 @@
 import type { ErrorBody } from './errors.js';
 import type { Usage, Values } from './values.js';
 
-/** Run lifecycle states (docs/contracts.md §3). */
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+/** Run lifecycle states (docs/contracts.md §3); `paused` is not final (§9). */
+export type RunStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
 
 /**
  * Where a run came from (docs/contracts.md §7): the editor, the published run endpoint (`api`), the OpenAI faces
@@ -52,6 +52,75 @@ export interface TraceData {
   'run.completed': { outputs: Values; durationMs: number; usage?: Usage; costUsd?: number };
   'run.failed': { error: ErrorBody; durationMs: number };
   'run.cancelled': { durationMs?: number };
+  /** The node waits before executing (docs/contracts.md §9): at a breakpoint or for an approval; `inputs` it would run with. */
+  'node.paused': { reason: PauseReason; inputs: Values };
+  /**
+   * Nothing else runs: the run waits at `nodeIds` until resumed, at most until `deadline` (then it ends `cancelled`,
+   * PAUSE_TIMEOUT). `durationMs`: the time it ran so far, pauses excluded.
+   */
+  'run.paused': { nodeIds: string[]; deadline: string; durationMs: number };
+  /** What was decided on a paused node (`POST /api/runs/:runId/resume`); the run goes on from here. */
+  'run.resumed': ResumeDecision;
+}
+
+/** Why a node paused: an editor breakpoint, or an approval node waiting for a person. */
+export type PauseReason = 'breakpoint' | 'approval';
+
+/** The actions a paused node takes: `continue`/`step` at a breakpoint, `approve`/`reject` at an approval. */
+export const RESUME_ACTIONS = {
+  breakpoint: ['continue', 'step'],
+  approval: ['approve', 'reject'],
+} as const satisfies Record<PauseReason, readonly string[]>;
+
+/** One of the `RESUME_ACTIONS`. */
+export type ResumeAction = (typeof RESUME_ACTIONS)[PauseReason][number];
+
+/**
+ * A decision on a paused node: `inputs` replace the node's inputs, `value` is what an approval node passes on instead
+ * of its input (the approver's edit).
+ */
+export interface ResumeDecision {
+  nodeId: string;
+  action: ResumeAction;
+  inputs?: Values;
+  value?: unknown;
+}
+
+/** The reason a resume action answers (`continue` → breakpoint). */
+export function reasonOfAction(action: ResumeAction): PauseReason {
+  return (RESUME_ACTIONS.breakpoint as readonly string[]).includes(action) ? 'breakpoint' : 'approval';
+}
+
+/**
+ * The top-level nodes a run waits at, from its events: each `node.paused` not yet answered by a `run.resumed` for
+ * the same node and reason, with the reason and the inputs it paused with.
+ */
+export function pendingPauses(
+  events: readonly TraceEvent[],
+): Map<string, { reason: PauseReason; inputs: Values; at: string }> {
+  const pending = new Map<string, { reason: PauseReason; inputs: Values; at: string }>();
+  for (const event of events) {
+    if (event.type === 'node.paused' && event.nodeId && !event.parentSpanId)
+      pending.set(event.nodeId, { reason: event.data.reason, inputs: event.data.inputs, at: event.at });
+    else if (event.type === 'run.resumed') {
+      const waiting = pending.get(event.data.nodeId);
+      if (waiting?.reason === reasonOfAction(event.data.action)) pending.delete(event.data.nodeId);
+    }
+  }
+  return pending;
+}
+
+/** The decisions taken on a run's paused nodes, by node id and reason (from its `run.resumed` events). */
+export function pauseDecisions(
+  events: readonly TraceEvent[],
+): Map<string, Partial<Record<PauseReason, ResumeDecision>>> {
+  const decisions = new Map<string, Partial<Record<PauseReason, ResumeDecision>>>();
+  for (const event of events) {
+    if (event.type !== 'run.resumed') continue;
+    const { nodeId, action } = event.data;
+    decisions.set(nodeId, { ...decisions.get(nodeId), [reasonOfAction(action)]: event.data });
+  }
+  return decisions;
 }
 
 /** The name of a tool call's child span is this prefix and the tool's name (`tool order_status`). */

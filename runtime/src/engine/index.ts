@@ -1,4 +1,4 @@
+export * from './pins.js';
 export * from './plan.js';
 export * from './run-flow.js';
 export * from './run-trace.js';
-export * from './pins.js';

@@ -38,6 +38,67 @@ beforeEach(() => {
   flakyAttempts.clear();
 });
 
+describe('pausing (docs/contracts.md §9)', () => {
+  const f = flow(
+    [
+      { id: 'q', type: 'input', position: at, params: { name: 'question' } },
+      { id: 'a', type: 'approval', position: at },
+      { id: 'o', type: 'output', position: at, params: { name: 'answer' } },
+    ],
+    [
+      ['q', 'value', 'a', 'value'],
+      ['a', 'value', 'o', 'value'],
+    ],
+  );
+
+  it('pauses at an approval node and a breakpoint; resumed from its events with a decision, it finishes', async () => {
+    const first = run(f, {
+      inputs: { question: 'why' },
+      canPause: true,
+      breakpoints: new Set(['o']),
+      pauseTimeoutMs: 1_000,
+    });
+    const paused = await first.result;
+    expect(paused.status).toBe('paused');
+    expect(paused.paused).toEqual([{ nodeId: 'a', reason: 'approval', deadline: expect.any(Number) }]);
+    expect(types(first.events)).toEqual(['run.started', 'node.started', 'node.completed', 'node.paused', 'run.paused']);
+
+    const trace = new RunTrace(first.handle.runId, f.id);
+    for (const event of first.events) trace.append(event);
+    trace.emit('run.resumed', { nodeId: 'a', action: 'approve', value: 'because' });
+    const again = run(f, {
+      inputs: { question: 'why' },
+      canPause: true,
+      breakpoints: new Set(['o']),
+      trace,
+      resume: resumedNodes(trace.events),
+    });
+    // The breakpoint at the output pauses the run again, with the approved value as the node's input.
+    expect((await again.result).status).toBe('paused');
+    expect(trace.events.at(-2)).toMatchObject({
+      type: 'node.paused',
+      nodeId: 'o',
+      data: { reason: 'breakpoint', inputs: { value: 'because' } },
+    });
+    trace.emit('run.resumed', { nodeId: 'o', action: 'continue' });
+    const last = run(f, {
+      inputs: { question: 'why' },
+      canPause: true,
+      breakpoints: new Set(['o']),
+      trace,
+      resume: resumedNodes(trace.events),
+    });
+    expect(await last.result).toMatchObject({ status: 'completed', outputs: { answer: 'because' } });
+    expect(trace.events.map((e) => e.seq)).toEqual(trace.events.map((_, i) => i));
+  });
+
+  it('without canPause, breakpoints are ignored and an approval node fails APPROVAL_UNSUPPORTED', async () => {
+    const { result, events } = run(f, { inputs: { question: 'why' }, breakpoints: new Set(['o']) });
+    expect(await result).toMatchObject({ status: 'failed', error: { code: 'APPROVAL_UNSUPPORTED' } });
+    expect(types(events)).not.toContain('node.paused');
+  });
+});
+
 describe('startRun', () => {
   it('resumes a run from an earlier attempt: finished nodes pass their outputs on silently, seq and spans go on', async () => {
     const f = flow(

@@ -10,6 +10,9 @@ import {
   type NodeContext,
   type NodeRegistry,
   type NodeServices,
+  type PauseReason,
+  pauseDecisions,
+  type ResumeDecision,
   type RunStatus,
   TOOL_SPAN_PREFIX,
   type ToolRef,
@@ -71,7 +74,29 @@ export interface RunOptions {
    * emitted again and new spans continue the earlier numbering.
    */
   resume?: ReadonlyMap<string, ResumedNode>;
+  /**
+   * Whether the run may pause (docs/contracts.md §9): a top-level run executed by the process that holds it. When
+   * false, breakpoints are ignored and approval nodes fail with APPROVAL_UNSUPPORTED.
+   */
+  canPause?: boolean;
+  /** Nodes to pause before (editor breakpoints): `node.paused` with reason `breakpoint`. */
+  breakpoints?: ReadonlySet<string>;
+  /** How long a paused node waits by default before the run ends PAUSE_TIMEOUT (ms; default one hour). */
+  pauseTimeoutMs?: number;
+  /** The time earlier segments of a resumed paused run ran, pauses excluded: durations continue from it. */
+  priorDurationMs?: number;
 }
+
+/** A node a paused run waits at (`RunResult.paused`). */
+export interface PausedNode {
+  nodeId: string;
+  reason: PauseReason;
+  /** `Date.now()` past which it waits no longer (the run ends PAUSE_TIMEOUT). */
+  deadline: number;
+}
+
+/** How long a paused run waits by default (FLOWLOOM_PAUSE_TIMEOUT_MS). */
+export const DEFAULT_PAUSE_TIMEOUT_MS = 3_600_000;
 
 /** How a top-level node ended in an earlier attempt of the run (`RunOptions.resume`). */
 export type ResumedNode =
@@ -121,6 +146,8 @@ export interface RunResult {
   durationMs: number;
   usage?: Usage;
   costUsd?: number;
+  /** Status `paused`: the nodes it waits at, each with its deadline. */
+  paused?: PausedNode[];
 }
 
 /** A run in progress. */
@@ -177,6 +204,7 @@ enum State {
   Queued = 1,
   Running = 2,
   Done = 3,
+  Paused = 4,
 }
 
 interface NodeState {
@@ -250,6 +278,14 @@ class Run implements ContextHost {
   #resolve!: (result: RunResult) => void;
   #detach?: () => void;
   #timer?: ReturnType<typeof setTimeout>;
+  /** Nodes waiting in this segment of the run: once nothing else runs, the run pauses. */
+  readonly #paused: PausedNode[] = [];
+  /** Decisions on nodes an earlier segment paused at, by node id and reason (from the trace's `run.resumed`). */
+  readonly #decisions: ReadonlyMap<string, Partial<Record<PauseReason, ResumeDecision>>>;
+  /** `<nodeId> <reason>` of pauses an earlier segment announced: pausing there again emits nothing. */
+  readonly #announced = new Set<string>();
+  /** Set once a node resumed with `step` executes: every node after it pauses (reason `breakpoint`). */
+  #isStepping = false;
 
   constructor(
     plan: Plan,
@@ -269,6 +305,11 @@ class Run implements ContextHost {
       costUsd: 0,
     }));
     this.#spanCounter = options.resume ? lastSpanNumber(trace.events) : 0;
+    this.#decisions = options.resume ? pauseDecisions(trace.events) : new Map();
+    if (options.resume) {
+      for (const event of trace.events)
+        if (event.type === 'node.paused') this.#announced.add(`${event.nodeId} ${event.data.reason}`);
+    }
     const tools: ToolInvoker = { invoke: (ref, args, caller) => this.#invokeTool(ref, args, caller) };
     this.services = { ...options.services, tools };
     this.request = { ...options.request, inputs: options.inputs, depth: options.depth ?? 0 };
@@ -342,7 +383,7 @@ class Run implements ContextHost {
   }
 
   #elapsed(): number {
-    return msSince(this.#t0);
+    return msSince(this.#t0) + (this.#options.priorDurationMs ?? 0);
   }
 
   #ready(node: PlanNode): void {
@@ -407,11 +448,35 @@ class Run implements ContextHost {
       this.#skip(node, state, 'a branch feeding it was not taken');
       return;
     }
+    const decided = this.#decisions.get(node.id);
+    let call = { inputs, params: node.params };
+    // The inputs a person set on resuming replace the arrived ones (the latest decision's).
+    const replaced = decided?.approval?.inputs ?? decided?.breakpoint?.inputs;
+    if (replaced) call = { ...call, inputs: replaced };
+    const decision = decided?.approval && { isApproved: decided.approval.action === 'approve' };
+    if (decision && decided?.approval?.value !== undefined) Object.assign(decision, { value: decided.approval.value });
+    const asks = !decision && node.definition.awaitApproval?.(call as never);
+    if (this.#options.canPause) {
+      if (!decided?.breakpoint && (this.#isStepping || this.#options.breakpoints?.has(node.id))) {
+        this.#pause(node, state, 'breakpoint', call.inputs);
+        return;
+      }
+      if (asks) {
+        this.#pause(node, state, 'approval', call.inputs, asks.timeoutMs);
+        return;
+      }
+    } else if (asks) {
+      const message =
+        'approval nodes pause only top-level runs executed in one process (not subflows, map items, tool flows or queued runs)';
+      this.#fail(node, state, new AppError('APPROVAL_UNSUPPORTED', message), 0, false);
+      return;
+    }
+    if (decided?.breakpoint?.action === 'step') this.#isStepping = true;
     const spanId = this.#newSpanId();
     state.spanId = spanId;
-    state.call = { inputs, params: node.params };
+    state.call = call;
     const span = { nodeId: node.id, spanId, parentSpanId: null };
-    this.#trace.emit('node.started', { inputs }, span);
+    this.#trace.emit('node.started', { inputs: call.inputs }, span);
     const reused = this.#options.reuse?.get(node.id);
     if (reused) {
       const pinned = this.#options.pinned?.has(node.id) === true;
@@ -436,7 +501,7 @@ class Run implements ContextHost {
       const signal = timeout ? AbortSignal.any([this.#controller.signal, timeout]) : this.#controller.signal;
       const ctx = new RunContext(this, node.id, spanId, null, signal, state);
       try {
-        const outputs = await node.definition.execute({ inputs, params: node.params } as never, ctx);
+        const outputs = await node.definition.execute({ ...call, ...(decision && { decision }) } as never, ctx);
         ctx.flush();
         if (this.#finished) return;
         assertStorable(outputs, 'output');
@@ -617,9 +682,33 @@ class Run implements ContextHost {
     if (--state.remaining === 0 && !this.#finished) this.#ready(this.#plan.nodes[target] as PlanNode);
   }
 
+  /** The node waits (announced once per node and reason): the run pauses once nothing else runs. */
+  #pause(node: PlanNode, state: NodeState, reason: PauseReason, inputs: Values, timeoutMs?: number): void {
+    state.state = State.Paused;
+    let deadline = Date.now() + (timeoutMs ?? this.#options.pauseTimeoutMs ?? DEFAULT_PAUSE_TIMEOUT_MS);
+    const key = `${node.id} ${reason}`;
+    if (this.#announced.has(key)) {
+      // Paused in an earlier segment: it waits since then.
+      const earlier = this.#trace.events.findLast((e) => e.type === 'node.paused' && e.nodeId === node.id);
+      if (earlier) deadline += Date.parse(earlier.at) - Date.now();
+    } else {
+      this.#announced.add(key);
+      this.#trace.emit(
+        'node.paused',
+        { reason, inputs },
+        { nodeId: node.id, spanId: this.#newSpanId(), parentSpanId: null },
+      );
+    }
+    this.#paused.push({ nodeId: node.id, reason, deadline });
+  }
+
   #checkDone(): void {
-    const total = this.#options.alone ? 1 : this.#plan.nodes.length;
-    if (this.#finished || this.#running > 0 || this.#settled < total) return;
+    if (this.#finished || this.#running > 0) return;
+    if (this.#settled < (this.#options.alone ? 1 : this.#plan.nodes.length)) {
+      // Nothing runs and nodes wait: the run pauses. (Without paused nodes every node settles in the end.)
+      if (this.#paused.length > 0) this.#suspend();
+      return;
+    }
     this.#end();
     const durationMs = this.#elapsed();
     let usage: Usage | undefined;
@@ -643,8 +732,18 @@ class Run implements ContextHost {
     this.#resolve(this.#result('completed', durationMs, undefined, usage, costUsd));
   }
 
+  /** Ends this segment of the run paused: `run.paused`, and the result names the nodes it waits at. */
+  #suspend(): void {
+    this.#end();
+    const durationMs = this.#elapsed();
+    const deadline = Math.min(...this.#paused.map((p) => p.deadline));
+    const nodeIds = this.#paused.map((p) => p.nodeId);
+    this.#trace.emit('run.paused', { nodeIds, deadline: new Date(deadline).toISOString(), durationMs });
+    this.#resolve({ ...this.#result('paused', durationMs), paused: [...this.#paused] });
+  }
+
   #result(status: RunStatus, durationMs: number, error?: ErrorBody, usage?: Usage, costUsd?: number): RunResult {
-    if (status === 'cancelled') {
+    if (status === 'cancelled' || status === 'paused') {
       for (const state of this.#states) {
         usage = addUsage(usage, state.usage);
         costUsd = (costUsd ?? 0) + state.costUsd;

@@ -20,6 +20,8 @@ export interface RunJob {
   pins?: [nodeId: string, outputs: Values][];
   alone?: { nodeId: string };
   streamedToClient?: string[];
+  /** Editor breakpoints: kept so a paused run resumed after a restart still stops at them. */
+  breakpoints?: string[];
 }
 
 /** The job of a run (JSON). Throws INTERNAL for a bundle that cannot list its flows (it could not be queued). */
@@ -44,6 +46,7 @@ export function encodeJob(
     ...(options.pins && { pins: [...options.pins] }),
     ...(options.alone && { alone: options.alone }),
     ...(options.streamedToClient && { streamedToClient: [...options.streamedToClient] }),
+    ...(options.breakpoints && { breakpoints: [...options.breakpoints] }),
   };
   return JSON.stringify(job);
 }
@@ -88,6 +91,7 @@ export function decodeJob(text: string): {
       ...(job.pins && { pins: new Map(job.pins) }),
       ...(job.alone && { alone: job.alone }),
       ...(job.streamedToClient && { streamedToClient: new Set(job.streamedToClient) }),
+      ...(job.breakpoints && { breakpoints: job.breakpoints }),
     },
   };
 }

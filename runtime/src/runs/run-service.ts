@@ -9,8 +9,12 @@ import {
   type MemoryService,
   type NodeRegistry,
   type NodeServices,
+  pendingPauses,
+  RESUME_ACTIONS,
+  type ResumeDecision,
   type RunOrigin,
   type RunSource,
+  resolveInputs,
   type SandboxService,
   type TraceEvent,
   toErrorBody,
@@ -20,6 +24,7 @@ import {
   checkNodeAlone,
   checkPins,
   compileFlow,
+  DEFAULT_PAUSE_TIMEOUT_MS,
   newRunId,
   type ResumedNode,
   type RunHandle,
@@ -145,6 +150,8 @@ export interface StartRunOptions {
   streamedToClient?: ReadonlySet<string>;
   /** The tree of a child run (set by the flow runner): its budget and deadline are its root's. */
   tree?: RunTree;
+  /** Editor breakpoints: node ids the run pauses before (docs/contracts.md §9). Unknown ids are a 400. */
+  breakpoints?: readonly string[];
 }
 
 /** What run watchers (`onRun`) learn of a run as it starts, besides its handle. */
@@ -191,7 +198,12 @@ export interface RunServiceOptions {
    */
   queue?: RunQueueParts;
   isRemote?: boolean;
+  /** How long a paused run waits for a decision before it ends PAUSE_TIMEOUT (FLOWLOOM_PAUSE_TIMEOUT_MS). */
+  pauseTimeoutMs?: number;
 }
+
+/** A decision on a paused run (`POST /api/runs/:runId/resume`). */
+export type ResumeRequest = ResumeDecision;
 
 interface LiveRun {
   handle: RunHandle;
@@ -217,6 +229,10 @@ interface Launch {
   recording: { isOn: boolean };
   /** The run's tree: its node budget and deadline (a root run's own, or its root's). */
   tree: RunTree;
+  /** A paused run going on: what its earlier segments ran, pauses excluded. */
+  priorDurationMs?: number;
+  /** The flow's version, kept with a paused run's job. */
+  flowVersion?: number | null;
 }
 
 /** A run as answered by `GET /api/runs/:runId`: the stored row (or live state) and every event so far. */
@@ -247,6 +263,14 @@ export class RunService {
    * so handing it the same object for the same text skips validation and compilation on every run.
    */
   readonly #parsed = new Map<string, { text: string; flow: FlowFile; version: number }>();
+  readonly #pauseTimeoutMs: number;
+  /**
+   * The traces of paused runs known here (paused here, or watched): watchers stay subscribed while the run waits and
+   * get `run.resumed` and what follows on the same trace.
+   */
+  readonly #pausedTraces = new Map<string, RunTrace>();
+  /** Pause deadlines: the run ends `cancelled` with PAUSE_TIMEOUT when its timer fires. */
+  readonly #pauseTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(options: RunServiceOptions) {
     this.#store = options.store;
@@ -256,6 +280,7 @@ export class RunService {
     this.#maxNodeRuns = options.maxNodeRuns ?? DEFAULT_MAX_NODE_RUNS;
     this.#queue = options.queue;
     this.#isRemote = options.isRemote === true && options.queue !== undefined;
+    this.#pauseTimeoutMs = options.pauseTimeoutMs ?? DEFAULT_PAUSE_TIMEOUT_MS;
     if (this.#isRemote && this.#queue) {
       // Runs started through another api process: flow subscriptions here watch them too.
       void this.#queue.channels
@@ -347,6 +372,7 @@ export class RunService {
         `subflows nest deeper than ${MAX_SUBFLOW_DEPTH} levels at flow "${flow.id}"`,
       );
     }
+    checkBreakpoints(flow, options.breakpoints);
     if (this.#isRemote) return this.#enqueue(flow, options, flowVersion);
     const runId = options.runId ?? newRunId();
     const tree = options.tree ?? this.#newTree(runId, options);
@@ -377,6 +403,7 @@ export class RunService {
       priorCount: 0,
       recording: { isOn: true },
       tree,
+      flowVersion,
     };
     const started = this.#launch(flow, options, launch);
     this.#store.insertRun(record);
@@ -439,15 +466,184 @@ export class RunService {
         tree.nodeRuns++;
       },
       resume: launch.resume,
+      // Runs pause only where this process holds them from start to end: not nested, not queued (see the report).
+      canPause: depth === 0 && !this.#queue,
+      ...(options.breakpoints && { breakpoints: new Set(options.breakpoints) }),
+      pauseTimeoutMs: this.#pauseTimeoutMs,
+      ...(launch.priorDurationMs !== undefined && { priorDurationMs: launch.priorDurationMs }),
     });
     if (tree.rootRunId === runId && tree.deadline !== undefined) {
       tree.expire = () => handle.cancel(new AppError('RUN_TIMEOUT', tree.timeoutMessage));
     }
-    done = handle.result.then((result) => this.#finish(record, result, recording, unstored, ttftMs));
+    done = handle.result.then(async (result) => {
+      if (result.status === 'paused' && recording.isOn) await this.#suspend(flow, options, launch, result);
+      return this.#finish(record, result, recording, unstored, ttftMs);
+    });
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
     done.catch(() => {});
     this.#live.set(runId, { handle, record, done });
     return { handle, done };
+  }
+
+  /**
+   * A run that paused: its job is stored (so any process, after a restart too, can go on with it), its trace kept for
+   * watchers, and its deadline watched.
+   */
+  async #suspend(flow: FlowFile, options: StartRunOptions, launch: Launch, result: RunResult): Promise<void> {
+    const { runId, trace, record } = launch;
+    this.#pausedTraces.set(runId, trace);
+    try {
+      await this.#store.runJobs.put(runId, encodeJob(flow, launch.flowVersion ?? record.flowVersion, options, record));
+    } catch (err) {
+      this.#log?.error({ err, runId }, "the paused run's job could not be stored: it cannot go on after a restart");
+    }
+    this.#watchPause(runId, Math.min(...(result.paused ?? []).map((p) => p.deadline)));
+  }
+
+  /** Ends the run PAUSE_TIMEOUT at `deadline` (unless it goes on before). */
+  #watchPause(runId: string, deadline: number): void {
+    clearTimeout(this.#pauseTimers.get(runId));
+    // setTimeout takes at most 2^31-1 ms: a later deadline is looked at again then.
+    const wait = Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1);
+    const timer = setTimeout(() => {
+      this.#pauseTimers.delete(runId);
+      if (Date.now() < deadline) return this.#watchPause(runId, deadline);
+      const error = new AppError('PAUSE_TIMEOUT', 'nobody resumed the paused run before its time limit');
+      this.#endPaused(runId, error).catch((err: unknown) =>
+        this.#log?.error({ err, runId }, 'the paused run could not be ended at its time limit'),
+      );
+    }, wait);
+    // A pending deadline alone must not keep the process alive: a restart looks at it again (`watchPaused`).
+    timer.unref();
+    this.#pauseTimers.set(runId, timer);
+  }
+
+  /**
+   * Watches the deadlines of every stored paused run (at startup: a paused run survives a restart); those past it end
+   * PAUSE_TIMEOUT now. Answers how many runs are paused.
+   */
+  async watchPaused(): Promise<number> {
+    const paused = await this.#store.listRuns({ status: 'paused', limit: 10_000 });
+    for (const run of paused) {
+      const events = await this.#store.getEvents(run.runId);
+      const last = events.findLast((event) => event.type === 'run.paused');
+      const deadline = last?.type === 'run.paused' ? Date.parse(last.data.deadline) : Date.now();
+      this.#watchPause(run.runId, Number.isFinite(deadline) ? deadline : Date.now());
+    }
+    return paused.length;
+  }
+
+  /** The trace of a paused run with every event so far (kept, or read back from the store). */
+  async #pausedTrace(runId: string, flowId: string): Promise<RunTrace> {
+    const kept = this.#pausedTraces.get(runId);
+    if (kept) return kept;
+    const trace = new RunTrace(runId, flowId);
+    for (const event of await this.#store.getEvents(runId)) trace.append(event);
+    this.#pausedTraces.set(runId, trace);
+    return trace;
+  }
+
+  /** Ends a paused run `cancelled` with `error` (PAUSE_TIMEOUT, RUN_CANCELLED). Undefined when it was not paused. */
+  async #endPaused(runId: string, error: AppError): Promise<RunRecord | undefined> {
+    const row = await this.#store.getRun(runId);
+    if (row?.status !== 'paused') return undefined;
+    const attempt = await this.#store.claimPausedRun(runId);
+    if (attempt === undefined) return undefined;
+    clearTimeout(this.#pauseTimers.get(runId));
+    this.#pauseTimers.delete(runId);
+    const trace = await this.#pausedTrace(runId, row.flowId);
+    this.#pausedTraces.delete(runId);
+    const durationMs = row.durationMs ?? 0;
+    const event = trace.emit('run.cancelled', { durationMs });
+    if (event) this.#store.enqueueEvent(event, attempt);
+    const end: RunEnd = {
+      status: 'cancelled',
+      error: toErrorBody(error),
+      endedAt: new Date().toISOString(),
+      durationMs,
+    };
+    this.#store.finishRun(runId, attempt, end);
+    await this.#store.flush();
+    return { ...row, ...end, attempt };
+  }
+
+  /**
+   * Goes on with a paused run (docs/contracts.md §9): records the decision on the node it waits at (`run.resumed`)
+   * and runs it again from its events, so finished nodes are not executed again. `keyId`: a published caller, who may
+   * resume only the runs its key made (others are RUN_NOT_FOUND). Throws RUN_NOT_PAUSED (409) when the run does not
+   * wait at that node, VALIDATION_FAILED for an action that does not fit the pause or inputs the node cannot take.
+   */
+  async resume(runId: string, decision: ResumeRequest, caller: { keyId?: string } = {}): Promise<StartedRun> {
+    // Just paused here (a watcher saw `run.paused`): its row says so once its end is queued, a moment later.
+    const live = this.#live.get(runId);
+    if (live && !live.isMirror && live.handle.trace.events.at(-1)?.type === 'run.paused')
+      await live.done.catch(() => {});
+    const row = await this.#store.getRun(runId);
+    if (caller.keyId !== undefined && (await this.#store.published.getRun(runId))?.keyId !== caller.keyId)
+      throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+    if (!row) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+    const notPaused = (why: string) =>
+      new AppError('RUN_NOT_PAUSED', `run "${runId}" ${why}`, {
+        details: [{ runId, status: row.status, nodeId: decision.nodeId }],
+      });
+    if (row.status !== 'paused') throw notPaused(`is not paused (status ${row.status})`);
+    const trace = await this.#pausedTrace(runId, row.flowId);
+    const waiting = pendingPauses(trace.events).get(decision.nodeId);
+    if (!waiting) throw notPaused(`is not paused at node "${decision.nodeId}"`);
+    const allowed: readonly string[] = RESUME_ACTIONS[waiting.reason];
+    if (!allowed.includes(decision.action)) {
+      const message = `a ${waiting.reason} pause takes ${allowed.join(' or ')}, not "${decision.action}"`;
+      throw new AppError('VALIDATION_FAILED', `body.action: ${message}`, {
+        details: [{ field: 'body.action', message }],
+      });
+    }
+    if (caller.keyId !== undefined && waiting.reason !== 'approval') throw notPaused('is not waiting for an approval');
+    const jobText = await this.#store.runJobs.get(runId);
+    if (jobText === undefined)
+      throw new AppError('RUN_INTERRUPTED', `run "${runId}" has no stored job to go on with`, { status: 409 });
+    const job = decodeJob(jobText);
+    if (decision.inputs) checkNodeInputs(job.flow, this.#nodes, decision.nodeId, decision.inputs);
+    const attempt = await this.#store.claimPausedRun(runId);
+    if (attempt === undefined) throw notPaused('is not paused any more (resumed or ended meanwhile)');
+    clearTimeout(this.#pauseTimers.get(runId));
+    this.#pauseTimers.delete(runId);
+    this.#pausedTraces.delete(runId);
+    const resumed = trace.emit('run.resumed', {
+      nodeId: decision.nodeId,
+      action: decision.action,
+      ...(decision.inputs && { inputs: decision.inputs }),
+      ...(decision.value !== undefined && { value: decision.value }),
+    });
+    if (resumed) this.#store.enqueueEvent(resumed, attempt);
+    const lastPause = trace.events.findLast((event) => event.type === 'run.paused');
+    const priorDurationMs = lastPause?.type === 'run.paused' ? lastPause.data.durationMs : 0;
+    const { options: jobOptions } = job;
+    const options: StartRunOptions = {
+      ...jobOptions,
+      inputs: row.inputs,
+      ...(row.sessionId !== undefined && { sessionId: row.sessionId }),
+      ...(row.source !== undefined && { source: row.source }),
+      // The run's own time limit counts the time it ran, not the time it waited.
+      ...(jobOptions.timeoutMs !== undefined && { timeoutMs: Math.max(1, jobOptions.timeoutMs - priorDurationMs) }),
+    };
+    const tree = this.#newTree(runId, options);
+    tree.nodeRuns = trace.events.filter((event) => event.type === 'node.started').length;
+    const record: RunRecord = { ...row, status: 'running', attempt };
+    delete record.endedAt;
+    const started = this.#launch(job.flow, options, {
+      runId,
+      trace,
+      attempt,
+      record,
+      priorCount: trace.events.length,
+      resume: resumedNodes(trace.events),
+      recording: { isOn: true },
+      tree,
+      priorDurationMs,
+      flowVersion: job.flowVersion,
+    });
+    this.#notify(started.handle, startInfo(job.flow, job.flowVersion, options));
+    return started;
   }
 
   #notify(handle: RunHandle, info: RunStartInfo): void {
@@ -614,7 +810,13 @@ export class RunService {
   async watch(runId: string): Promise<RunTrace | undefined> {
     const live = this.#live.get(runId);
     if (live) return live.handle.trace;
-    if (!this.#isRemote) return undefined;
+    const kept = this.#pausedTraces.get(runId);
+    if (kept) return kept;
+    if (!this.#isRemote) {
+      // A paused run goes on later on this trace: watchers stay subscribed across the pause.
+      const row = await this.#store.getRun(runId);
+      return row?.status === 'paused' ? await this.#pausedTrace(runId, row.flowId) : undefined;
+    }
     const row = await this.#store.getRun(runId);
     if (!row || (row.status !== 'queued' && row.status !== 'running')) return undefined;
     const trace = new RunTrace(runId, row.flowId);
@@ -908,6 +1110,10 @@ export class RunService {
     if (!live) {
       const run = await this.#store.getRun(runId);
       if (!run) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
+      if (run.status === 'paused') {
+        const ended = await this.#endPaused(runId, new AppError('RUN_CANCELLED', 'the run was cancelled'));
+        if (ended) return ended;
+      }
       throw new AppError('RUN_NOT_RUNNING', `run "${runId}" is not running (status ${run.status})`, {
         details: [{ runId, status: run.status }],
       });
@@ -946,6 +1152,9 @@ export class RunService {
 
   /** Cancels every live run and waits for their final states to be stored (shutdown). */
   async cancelAll(): Promise<void> {
+    // Paused runs stay paused (stored): the next process watches their deadlines.
+    for (const timer of this.#pauseTimers.values()) clearTimeout(timer);
+    this.#pauseTimers.clear();
     // Runs queued for workers go on without this process: stop mirroring them only.
     for (const live of this.#live.values()) live.detach?.();
     const pending = [...this.#live.values()].filter((live) => !live.isMirror);
@@ -969,6 +1178,45 @@ function reuseOf(options: StartRunOptions): { reuse?: ReadonlyMap<string, Values
   const { reuse, pins } = options;
   if (!pins || pins.size === 0) return reuse ? { reuse } : {};
   return { reuse: new Map([...(reuse ?? []), ...pins]), pinned: new Set(pins.keys()) };
+}
+
+/** Throws VALIDATION_FAILED naming `body.breakpoints[i]` for a breakpoint at a node the flow does not have. */
+function checkBreakpoints(flow: FlowFile, breakpoints: readonly string[] | undefined): void {
+  if (!breakpoints?.length) return;
+  const ids = new Set(flow.nodes.map((node) => node.id));
+  const details = breakpoints.flatMap((nodeId, i) =>
+    ids.has(nodeId)
+      ? []
+      : [{ field: `body.breakpoints[${i}]`, message: `node "${nodeId}" is not in flow "${flow.id}"` }],
+  );
+  if (details.length > 0)
+    throw new AppError('VALIDATION_FAILED', details.map((d) => `${d.field}: ${d.message}`).join('; '), { details });
+}
+
+/**
+ * Throws VALIDATION_FAILED naming `body.inputs.<port>` for inputs a paused node cannot take: a port it does not have,
+ * a required one missing, a value of the wrong type (checked like run inputs).
+ */
+function checkNodeInputs(flow: FlowFile, registry: NodeRegistry, nodeId: string, inputs: Values): void {
+  const node = flow.nodes.find((n) => n.id === nodeId);
+  const kind = node && registry.get(node.type);
+  if (!node || !kind) return;
+  try {
+    checkRunInputs(
+      resolveInputs(kind.spec, node.params).map((port) => ({
+        nodeId,
+        name: port.name,
+        dataType: port.dataType,
+        required: port.required === true,
+      })),
+      inputs,
+    );
+  } catch (err) {
+    if (!isAppError(err)) throw err;
+    const problems = (err.details ?? []) as { input: string; message: string }[];
+    const details = problems.map((p) => ({ field: `body.inputs.${p.input}`, message: p.message }));
+    throw new AppError('VALIDATION_FAILED', details.map((d) => `${d.field}: ${d.message}`).join('; '), { details });
+  }
 }
 
 /** A run's end replaced by `failed` with INTERNAL and the reason: what is stored when the real end cannot be. */

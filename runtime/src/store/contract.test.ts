@@ -303,6 +303,20 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       expect(await store.getRun('r_q')).toMatchObject({ status: 'completed', attempt: 2 });
     });
 
+    it('keeps a paused run out of claims and crash recovery; claimPausedRun takes it once, clearing endedAt', async () => {
+      const { store } = await fresh();
+      insertRun(store, 'r_p', { status: 'running' });
+      store.finishRun('r_p', 1, { ...end(), status: 'paused', outputs: {} });
+      expect(await store.getRun('r_p')).toMatchObject({ status: 'paused', attempt: 1, endedAt: expect.any(String) });
+      expect(await store.claimRun('r_p')).toBeUndefined();
+      expect(await store.recoverInterrupted()).not.toContain('r_p');
+      expect(await store.claimPausedRun('r_p')).toBe(2);
+      expect(await store.claimPausedRun('r_p')).toBeUndefined();
+      const run = await store.getRun('r_p');
+      expect(run).toMatchObject({ status: 'running', attempt: 2 });
+      expect(run?.endedAt).toBeUndefined();
+    });
+
     it('gives two claims at the same moment different attempts (the older one is fenced)', async () => {
       const { store, place } = await fresh();
       insertRun(store, 'r_race', { status: 'queued' });

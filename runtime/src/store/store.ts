@@ -136,6 +136,8 @@ function prepareStatements(db: Database.Database) {
     ),
     claimRun: db.prepare(`UPDATE runs SET attempt = attempt + 1, status = 'running', pid = ?, owner = ?
       WHERE runId = ? AND status IN ('queued', 'running') RETURNING attempt`),
+    claimPausedRun: db.prepare(`UPDATE runs SET attempt = attempt + 1, status = 'running', pid = ?, owner = ?,
+      endedAt = NULL WHERE runId = ? AND status = 'paused' RETURNING attempt`),
     getEvents: db.prepare('SELECT json FROM run_events WHERE runId = ? AND seq > ? ORDER BY seq'),
     lastSeq: db.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE runId = ?'),
     getFeedback: db.prepare('SELECT * FROM feedback WHERE runId = ? AND id = ?'),
@@ -353,6 +355,12 @@ export class SqliteStore implements Store {
   async claimRun(runId: string): Promise<number | undefined> {
     this.#flushSync();
     return (this.#sql.claimRun.get(process.pid, this.#owner.id, runId) as { attempt: number } | undefined)?.attempt;
+  }
+
+  async claimPausedRun(runId: string): Promise<number | undefined> {
+    this.#flushSync();
+    const row = this.#sql.claimPausedRun.get(process.pid, this.#owner.id, runId) as { attempt: number } | undefined;
+    return row?.attempt;
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {

@@ -517,6 +517,11 @@ export interface Store {
    * new attempt, which the claimer's writes carry from then on; undefined when the run is unknown or has ended.
    */
   claimRun(runId: string): Promise<number | undefined>;
+  /**
+   * Claims a `paused` run to go on (resumed, or ended at its pause deadline): bumps its attempt (atomically) and marks
+   * it running again. Answers the new attempt; undefined when the run is not paused (someone else claimed it).
+   */
+  claimPausedRun(runId: string): Promise<number | undefined>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** The runs of these ids that exist, in one query (order not given). */
   getRuns(runIds: readonly string[]): Promise<RunRecord[]>;

@@ -103,6 +103,15 @@ export function compactEvent(event: TraceEvent): CompactEvent {
     case 'run.cancelled':
       if (event.data.durationMs !== undefined) out.durationMs = event.data.durationMs;
       break;
+    case 'node.paused':
+      out.reason = event.data.reason;
+      break;
+    case 'run.paused':
+      out.durationMs = event.data.durationMs;
+      break;
+    case 'run.resumed':
+      out.reason = event.data.action;
+      break;
   }
   return out;
 }

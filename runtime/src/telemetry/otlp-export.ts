@@ -94,9 +94,17 @@ export async function startTraceExport(runs: RunService, config: OtlpConfig, log
     const caller = info.parentRunId === undefined ? undefined : live.get(info.parentRunId);
     const traceId = caller?.traceId ?? traceIdOf(handle.runId);
     live.set(handle.runId, { traceId });
-    const unsubscribe = handle.trace.subscribe((event) => {
+    let unsubscribe: (() => void) | undefined;
+    unsubscribe = handle.trace.subscribe((event) => {
+      // A paused run is exported once it ends: resumed, it starts again (`onRun`) on the same trace, whose replay
+      // passes the earlier pauses (not the last event then).
+      if (event.type === 'run.paused' && handle.trace.events.at(-1) === event) {
+        unsubscribe?.();
+        live.delete(handle.runId);
+        return;
+      }
       if (event.type !== 'run.completed' && event.type !== 'run.failed' && event.type !== 'run.cancelled') return;
-      unsubscribe();
+      unsubscribe?.();
       live.delete(handle.runId);
       pending.push({
         runId: handle.runId,

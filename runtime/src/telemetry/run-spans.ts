@@ -226,6 +226,13 @@ export class RunSpanBuilder {
           this.#start(`${type} ${event.nodeId}`, otelSpanId(run.runId, spanId), at, attributes, rootContext).end(at);
           break;
         }
+        case 'node.paused': {
+          // Where the run waited (a breakpoint or an approval): a zero-length span, like a skipped node's.
+          const attributes = { 'flowloom.node.id': event.nodeId ?? '', 'flowloom.node.paused': event.reason ?? '' };
+          const at = time(event.at);
+          this.#start(`${type} ${event.nodeId}`, otelSpanId(run.runId, spanId), at, attributes, rootContext).end(at);
+          break;
+        }
         case 'node.log':
           open
             .get(spanId)

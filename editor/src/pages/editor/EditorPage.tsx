@@ -6,6 +6,7 @@ import { Palette } from '../../canvas/Palette';
 import { ESTIMATED_SIZE, placeBeside } from '../../canvas/placement';
 import { Inspector } from '../../inspector/Inspector';
 import { RunAloneDialog } from '../../pins/RunAloneDialog';
+import { PausedPanel } from '../../run/PausedPanel';
 import { RunPanel } from '../../run/RunPanel';
 import { useEditor } from '../../store/index';
 import { selectSelectedNodeId } from '../../store/selectors';
@@ -151,6 +152,7 @@ function EditorLayout() {
         {handle('palette', 'Resize the palette', 'vertical', 1)}
         <div className={`editor-centre${isBottomOpen ? ' has-bottom' : ''}`}>
           <FlowCanvas />
+          <PausedPanel />
           {isBottomOpen ? handle('bottom', 'Resize the run details panel', 'horizontal', -1) : null}
           <BottomPanel />
         </div>

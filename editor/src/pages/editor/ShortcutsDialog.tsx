@@ -21,6 +21,7 @@ export const SHORTCUTS: readonly { area: string; keys: readonly [string, string]
       ['Shift+A on a selected node', 'Run this node alone, with inputs you can edit'],
       ['Shift+P on a selected node', 'Pin / unpin its output (editor runs reuse it)'],
       ['Right-click a node', 'Select it and show its run actions'],
+      ['F9', 'Set or clear a breakpoint on the selected node (editor runs pause before it)'],
       ['?', 'This list'],
     ],
   },

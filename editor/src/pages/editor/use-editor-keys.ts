@@ -13,7 +13,10 @@ function isEditable(target: EventTarget | null): boolean {
   );
 }
 
-/** Shortcuts: save, undo/redo, delete, select all, duplicate, copy/cut/paste (flow JSON on the clipboard). */
+/**
+ * Shortcuts: save, undo/redo, delete, select all, duplicate, copy/cut/paste (flow JSON on the clipboard), F9 for a
+ * breakpoint on the selected node.
+ */
 export function useEditorKeys(centre: () => { x: number; y: number }) {
   const flow = useStoreApi();
   useEffect(() => {
@@ -53,6 +56,15 @@ export function useEditorKeys(centre: () => { x: number; y: number }) {
         if (key === 'r') runFromHere(nodeId);
         else if (key === 'a') openRunAlone(nodeId);
         else togglePin(nodeId);
+      } else if (e.key === 'F9' && !mod) {
+        // A breakpoint on the selected node: runs from the editor pause before it (docs/contracts.md §9).
+        e.preventDefault();
+        const nodeId = selectSelectedNodeId(s);
+        if (!nodeId) s.announce('Select a node to set a breakpoint.');
+        else {
+          const isSet = s.toggleBreakpoint(nodeId);
+          s.announce(isSet ? `Breakpoint set on ${nodeId}.` : `Breakpoint cleared on ${nodeId}.`);
+        }
       } else if (e.key === '?' && !mod) {
         e.preventDefault();
         s.setShortcutsOpen(true);

@@ -13,6 +13,7 @@ import {
   NodeRunBody,
   NodeRunParams,
   RerunBody,
+  ResumeBody,
   RunAccepted,
   RunAnswer,
   RunBody,
@@ -84,7 +85,8 @@ export function streamRun(reply: FastifyReply, started: StartedRun): void {
   unsubscribe = handle.trace.subscribe((event: TraceEvent) => {
     if (raw.destroyed || raw.writableEnded) return;
     raw.write(`data: ${JSON.stringify(event)}\n\n`);
-    if (isRunEnd(event)) {
+    // A run that pauses ends its stream too: follow it over socket.io or `GET /api/runs/:runId`.
+    if (isRunEnd(event) || event.type === 'run.paused') {
       const end = () => {
         stop();
         if (!raw.writableEnded) raw.end();
@@ -101,7 +103,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     request: FastifyRequest,
     reply: FastifyReply,
     flowId: string,
-    body: { inputs?: Values; sessionId?: string; pins?: Record<string, Values> },
+    body: { inputs?: Values; sessionId?: string; pins?: Record<string, Values>; breakpoints?: string[] },
   ) {
     // Validation problems are thrown here, before anything is stored or streamed.
     return answer(
@@ -112,6 +114,7 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         sessionId: body.sessionId,
         source: 'editor',
         ...pinsOf(body),
+        ...(body.breakpoints && { breakpoints: body.breakpoints }),
       }),
     );
   }
@@ -138,7 +141,8 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
     ...errorResponses,
   };
   const runDescription =
-    'Runs the saved draft and answers its final state (a failed flow is a 200 with status failed). With ' +
+    'Runs the saved draft and answers its final state (a failed flow is a 200 with status failed; a run that ' +
+    'pauses at a breakpoint or an approval node answers status paused, then `POST /api/runs/:runId/resume`). With ' +
     '`Accept: text/event-stream` the run streams as server-sent events instead, one `data: <trace event JSON>` each. ' +
     'With `Prefer: respond-async` it answers 202 `{runId, status}` as soon as the run has started (bad input is ' +
     'still a 400 or 404 first); watch it over socket.io `/traces` with `subscribe {runId, afterSeq: -1}`.';
@@ -228,6 +232,27 @@ export const runs: FastifyPluginAsyncTypebox = async (app) => {
         await app.runtime.runs.runNode(id, nodeId, { inputs: inputs ?? {}, sessionId, source: 'editor' }),
       );
     },
+  );
+
+  app.post(
+    '/runs/:runId/resume',
+    {
+      schema: {
+        tags,
+        summary: 'Resume a paused run',
+        description:
+          'Decides on the node a paused run waits at (docs/contracts.md §9): `continue` runs on (stopping at the ' +
+          'remaining breakpoints), `step` pauses again before the next node(s), `approve` passes the approval ' +
+          "node's value on (`value` replaces it), `reject` sends it out on the node's `rejected` output instead. " +
+          "`inputs` replace the paused node's inputs (a 400 names a bad port). Finished nodes are not run again. " +
+          'Answers like a run request (JSON, SSE, or 202 with `Prefer: respond-async`); 409 RUN_NOT_PAUSED when ' +
+          'the run does not wait at that node.',
+        params: RunIdParams,
+        body: ResumeBody,
+        response: runResponses,
+      },
+    },
+    async (request, reply) => answer(request, reply, await app.runtime.runs.resume(request.params.runId, request.body)),
   );
 
   app.get(

@@ -6,11 +6,12 @@ export const RunStatus = Type.Union(
   [
     Type.Literal('queued'),
     Type.Literal('running'),
+    Type.Literal('paused'),
     Type.Literal('completed'),
     Type.Literal('failed'),
     Type.Literal('cancelled'),
   ],
-  { description: 'queued, running, completed, failed or cancelled' },
+  { description: 'queued, running, paused (waits at a breakpoint or an approval), completed, failed or cancelled' },
 );
 export const ErrorBody = Type.Object(
   { code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Unknown())) },
@@ -34,11 +35,17 @@ const Pins = Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown(
     'for a node not in the flow or an output it does not have.',
 });
 
+const Breakpoints = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+  maxItems: 1_000,
+  description: 'Node ids the run pauses before (editor runs; docs/contracts.md §9)',
+});
+
 export const RunBody = Type.Object(
   {
     inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Run inputs by input node name' })),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     pins: Type.Optional(Pins),
+    breakpoints: Type.Optional(Breakpoints),
   },
   { additionalProperties: false },
 );
@@ -47,6 +54,7 @@ export const StartRunBody = Type.Object(
     flowId: Type.String({ pattern: FLOW_ID_PATTERN }),
     inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    breakpoints: Type.Optional(Breakpoints),
   },
   { additionalProperties: false },
 );
@@ -77,6 +85,22 @@ export const NodeRunBody = Type.Object(
       Type.Record(Type.String(), Type.Unknown(), { description: "The node's inputs by input port name" }),
     ),
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** `POST /api/runs/:runId/resume` (docs/contracts.md §9). */
+export const ResumeBody = Type.Object(
+  {
+    nodeId: Type.String({ minLength: 1, maxLength: 128, description: 'The node the run waits at' }),
+    action: Type.Union(
+      [Type.Literal('continue'), Type.Literal('step'), Type.Literal('approve'), Type.Literal('reject')],
+      { description: 'continue or step at a breakpoint; approve or reject at an approval node' },
+    ),
+    inputs: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: "Replaces the paused node's inputs, by port" }),
+    ),
+    value: Type.Optional(Type.Unknown({ description: 'approve: the value the approval node passes on (the edit)' })),
   },
   { additionalProperties: false },
 );

@@ -82,6 +82,11 @@ export function textOutput(value: unknown): string {
 
 /** A failed or cancelled run as an HTTP error (the caller asked for an answer and got none). */
 export function runError(run: RunRecord): AppError {
+  if (run.status === 'paused') {
+    // An approval node waits (docs/contracts.md §9): the run goes on through the resume endpoint, which answers it.
+    const message = `run ${run.runId} paused at an approval node: approve or reject it with POST /api/v1/runs/${run.runId}/resume`;
+    return new AppError('CONFLICT', message, { status: 409, details: [{ runId: run.runId, status: 'paused' }] });
+  }
   const error = run.error ?? { code: 'INTERNAL' as const, message: 'the run ended without an answer' };
   const status = error.code === 'RUN_TIMEOUT' ? 504 : error.code === 'RUN_INPUT_INVALID' ? 400 : 502;
   return new AppError(error.code, `run ${run.runId} ${run.status}: ${error.message}`, {

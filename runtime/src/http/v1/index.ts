@@ -5,7 +5,7 @@ import type { ApiKey } from '../../publishing/keys.js';
 import { latestPublished, startPublishedRun } from '../../publishing/published-runs.js';
 import { authenticateKey, callerOrigins, requireScope } from '../auth.js';
 import { answerOf, streamRun } from '../runs/index.js';
-import { CallerFeedbackBody, FeedbackResponse, RunAnswer } from '../runs/schemas.js';
+import { CallerFeedbackBody, FeedbackResponse, ResumeBody, RunAnswer } from '../runs/schemas.js';
 import { chatCompletions, listModels, retrieveModel } from './chat.js';
 import { answerPreflight, anyFlowOrigins, applyCors, isOriginRefused } from './cors.js';
 import { sendV1Error } from './errors.js';
@@ -195,6 +195,34 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
       else applyCors(request, reply, callerOrigins(key, []));
       const given = await feedback.giveAsCaller((request.apiKey as ApiKey).id, runId, request.body);
       return reply.status(201).send({ feedback: given });
+    },
+  );
+
+  app.post(
+    '/v1/runs/:runId/resume',
+    {
+      schema: {
+        tags,
+        summary: 'Approve or reject a paused run of a published flow',
+        description:
+          'A run of a published flow that waits at an approval node (status `paused`) goes on: `approve` (with ' +
+          '`value`, the edited value) or `reject`, like `POST /api/runs/:runId/resume`, with the API key that made ' +
+          'the run; any other run is a 404. Answers the run as a run request does (JSON or SSE).',
+        params: PublishedRunParams,
+        body: ResumeBody,
+        response: { 200: RunAnswer, ...v1ErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const key = request.apiKey as ApiKey;
+      const runId = request.params.runId.replace(/^chatcmpl-/, '');
+      const started = await app.runtime.runs.resume(runId, request.body, { keyId: key.id });
+      if (wantsStream(request)) {
+        streamRun(reply, started);
+        return reply;
+      }
+      reply.header(RUN_ID_HEADER, started.handle.runId);
+      return answerOf(await started.done);
     },
   );
 

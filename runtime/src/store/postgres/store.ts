@@ -353,6 +353,16 @@ export class PostgresStore implements Store {
     return rows[0]?.attempt;
   }
 
+  async claimPausedRun(runId: string): Promise<number | undefined> {
+    await this.flush();
+    const rows = await this.#db.query<{ attempt: number }>(
+      `UPDATE runs SET attempt = attempt + 1, status = 'running', pid = $2, host = $3, owner = $4, ended_at = NULL
+       WHERE run_id = $1 AND status = 'paused' RETURNING attempt`,
+      [runId, process.pid, this.#host, this.#owner.id],
+    );
+    return rows[0]?.attempt;
+  }
+
   async getRun(runId: string): Promise<RunRecord | undefined> {
     await this.flush();
     const rows = await this.#db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = $1`, [runId], {
