@@ -1,12 +1,14 @@
 import { type PortSpec, resolveInputs } from '@flowloom/nodes/spec';
 import { memo, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { type SourceChoice, sourceChoices } from '../store/graph-ops';
-import type { FlowCanvasNode } from '../store/graph-types';
+import { describeSource, type SourceChoice, sourceChoices } from '../store/graph-ops';
+import type { CanvasNode, FlowCanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
+import { sameNodeData } from '../store/selectors';
 import { FieldLabelRow } from '../ui/Field';
 
 const NOT_CONNECTED = '';
+const NO_CHOICES = '[]';
 
 /** An option's value: the source node and port, as JSON (ids may hold any character). */
 const choiceValue = (source: string, sourceHandle: string | null | undefined) =>
@@ -54,29 +56,43 @@ export function Connections({ node }: { node: FlowCanvasNode }) {
  * pressed (before it opens), not each time the inspector shows a node (500 nodes: about a thousand option elements
  * per llm node).
  */
-function useShownOnUse(): [boolean, { onFocus: () => void; onPointerDown: () => void }] {
+type ShownOnUse = [boolean, { onFocus: () => void; onPointerDown: () => void }];
+
+function useShownOnUse(): ShownOnUse {
   const [isShown, setShown] = useState(false);
   const show = () => setShown(true);
   return [isShown, { onFocus: show, onPointerDown: show }];
 }
 
 const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string; port: PortSpec }) {
+  const [isShown, handlers] = useShownOnUse();
   // A string, so that the list re-renders only when the choices change, not on every drag. The selector runs on every
-  // store change (each streamed token of a run too): the list is worked out again only when the graph changed.
-  const last = useRef<{ graph: readonly unknown[]; key: string } | undefined>(undefined);
+  // store change (each streamed token of a run too): the list is worked out once it is used, and again only when the
+  // graph changed, not when nodes were only moved or selected.
+  const last = useRef<{ graph: readonly unknown[]; nodes: readonly CanvasNode[]; key: string } | undefined>(undefined);
   const key = useEditor((s) => {
-    const graph = [s.catalog, s.nodes, s.edges, nodeId, port.name];
-    if (last.current?.graph.every((part, i) => part === graph[i])) return last.current.key;
+    if (!isShown) return NO_CHOICES;
+    const graph = [s.catalog, s.edges, nodeId, port.name];
+    const before = last.current;
+    if (before?.graph.every((part, i) => part === graph[i]) && sameNodeData(before.nodes, s.nodes)) {
+      before.nodes = s.nodes;
+      return before.key;
+    }
     const fresh = JSON.stringify(sourceChoices(s.catalog, s.nodes, s.edges, nodeId, port.name));
-    last.current = { graph, key: fresh };
+    last.current = { graph, nodes: s.nodes, key: fresh };
     return fresh;
   });
   const choices = useMemo(() => JSON.parse(key) as SourceChoice[], [key]);
+  const described = useEditor(
+    useShallow((s) => {
+      const edge = s.edges.find((e) => e.target === nodeId && e.targetHandle === port.name);
+      return edge ? describeSource(s.catalog, s.nodes, edge.source, edge.sourceHandle ?? '') : undefined;
+    }),
+  );
   const incoming = useEditor(
     useShallow((s) => s.edges.filter((e) => e.target === nodeId && e.targetHandle === port.name)),
   );
   const disconnect = useEditor((s) => s.disconnect);
-  const [isShown, handlers] = useShownOnUse();
   const id = `connect-${nodeId}-${port.name}`;
   const label = (
     <FieldLabelRow htmlFor={id} label={port.name} isRequired={port.required}>
@@ -107,7 +123,7 @@ const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string
             ))}
           </ul>
         ) : null}
-        <AddSource id={id} choices={choices} nodeId={nodeId} port={port} />
+        <AddSource id={id} choices={choices} isShown={isShown} handlers={handlers} nodeId={nodeId} port={port} />
       </div>
     );
   }
@@ -115,6 +131,8 @@ const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string
   const current = incoming[0];
   const value = current ? choiceValue(current.source, current.sourceHandle) : NOT_CONNECTED;
   const listed = current && choices.find((c) => choiceValue(c.source, c.sourceHandle) === value);
+  // Before the list is filled, the connected source is named from its node alone.
+  const named = listed ?? (current && !isShown ? described : undefined);
   return (
     <div className="field" data-testid={`connect-${port.name}`}>
       {label}
@@ -133,7 +151,7 @@ const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string
         {/* The connected source shows before the list is filled, and an edge the rules would now refuse (its
             source's type changed) still shows what it is. */}
         {current && !(listed && isShown) ? (
-          <option value={value}>{listed ? choiceText(listed) : `${current.source} · ${current.sourceHandle}`}</option>
+          <option value={value}>{named ? choiceText(named) : `${current.source} · ${current.sourceHandle}`}</option>
         ) : null}
         {isShown ? <ChoiceOptions choices={choices} /> : null}
       </select>
@@ -153,16 +171,19 @@ function ChoiceOptions({ choices }: { choices: readonly SourceChoice[] }) {
 function AddSource({
   id,
   choices,
+  isShown,
+  handlers,
   nodeId,
   port,
 }: {
   id: string;
   choices: readonly SourceChoice[];
+  isShown: boolean;
+  handlers: ShownOnUse[1];
   nodeId: string;
   port: PortSpec;
 }) {
   const [picked, setPicked] = useState(NOT_CONNECTED);
-  const [isShown, handlers] = useShownOnUse();
   return (
     <div className="connection-add">
       <select id={id} className="input" value={picked} onChange={(e) => setPicked(e.target.value)} {...handlers}>

@@ -8,9 +8,8 @@ import { refreshCollections, useCollections } from '../knowledge/collections-sto
 import { PinPanel } from '../pins/PinPanel';
 import { useProviders } from '../settings/providers-store';
 import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
-import type { EditorState } from '../store/index';
 import { useEditor } from '../store/index';
-import { selectSelectedNodeId, selectSelectionCount } from '../store/selectors';
+import { byNodeData, selectSelectedNodeId, selectSelectionCount } from '../store/selectors';
 import { CodeBlock } from '../ui/CodeBlock';
 import { Field } from '../ui/Field';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
@@ -23,11 +22,11 @@ import './inspector.css';
 const COMMON_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'gpt-4.1', 'o4-mini'];
 
 /** Names a `{{variable}}` can take: the flow's inputs and every output port name upstream. */
-function selectVariables(s: EditorState): string[] {
+const selectVariables = byNodeData((nodes, catalog): string[] => {
   const names = new Set<string>();
-  for (const node of s.nodes) {
+  for (const node of nodes) {
     if (!isFlowNode(node)) continue;
-    const spec = s.catalog[node.data.type];
+    const spec = catalog[node.data.type];
     if (!spec) continue;
     if (spec.flowIO === 'input') {
       const name = withDefaults(spec, node.data.params).name;
@@ -36,7 +35,7 @@ function selectVariables(s: EditorState): string[] {
     for (const port of spec.outputs) names.add(port.name);
   }
   return [...names].sort();
-}
+});
 
 let fineTunedCache: Promise<string[]> | null = null;
 /** Fine-tuned models (`GET /api/models`), asked once per page load; a failure is asked again next time. */
@@ -51,11 +50,11 @@ function loadFineTunedModels(): Promise<string[]> {
   return fineTunedCache;
 }
 
-function selectModels(s: EditorState): string[] {
+const selectModels = byNodeData((nodes, catalog): string[] => {
   const names = new Set(COMMON_MODELS);
-  for (const node of s.nodes) {
+  for (const node of nodes) {
     if (!isFlowNode(node)) continue;
-    const spec = s.catalog[node.data.type];
+    const spec = catalog[node.data.type];
     for (const p of spec?.params ?? []) {
       if (p.kind !== 'model') continue;
       const value = node.data.params[p.name] ?? p.default;
@@ -63,7 +62,7 @@ function selectModels(s: EditorState): string[] {
     }
   }
   return [...names];
-}
+});
 
 /** The right panel: a form generated from the selected node's param specs. */
 export function Inspector() {
@@ -93,8 +92,8 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   const setLabel = useEditor((s) => s.setLabel);
   const setSettings = useEditor((s) => s.setSettings);
   const endGesture = useEditor((s) => s.endGesture);
-  const variables = useEditor(useShallow(selectVariables));
-  const flowModels = useEditor(useShallow(selectModels));
+  const variables = useEditor(selectVariables);
+  const flowModels = useEditor(selectModels);
   const [fineTuned, setFineTuned] = useState<string[]>([]);
   const hasModelParam = spec?.params.some((p) => p.kind === 'model') === true;
   useEffect(() => {

@@ -5,6 +5,7 @@ import {
   canvasToFlow,
   connectionProblem,
   copySelection,
+  describeSource,
   flowToCanvas,
   isFlowLike,
   pasteFragment,
@@ -117,6 +118,16 @@ describe('connections', () => {
       nodeName: 'llm',
       dataType: 'text',
     });
+  });
+
+  it('names an edge source as the list would, before the list is worked out', () => {
+    expect(describeSource(catalog, nodes, 'llm', 'text')).toEqual(
+      sourceChoices(catalog, nodes, edges, 'answer', 'value').find(
+        (c) => c.source === 'llm' && c.sourceHandle === 'text',
+      ),
+    );
+    expect(describeSource(catalog, nodes, 'llm', 'nope')).toBeUndefined();
+    expect(describeSource(catalog, nodes, 'gone', 'text')).toBeUndefined();
   });
 
   it('offers exactly what connectionProblem accepts, on a larger flow with branches, cycles refused and notes', () => {

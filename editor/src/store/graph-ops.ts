@@ -208,6 +208,21 @@ export interface SourceChoice {
   dataType: string;
 }
 
+/** What an edge's source is, as a `SourceChoice` would say it; undefined when its node or port is gone. */
+export function describeSource(
+  catalog: Catalog,
+  nodes: readonly CanvasNode[],
+  source: string,
+  sourceHandle: string,
+): SourceChoice | undefined {
+  const node = nodes.find((n) => n.id === source);
+  if (!node || !isFlowNode(node)) return undefined;
+  const spec = catalog[node.data.type];
+  const out = spec && findPort(resolveOutputs(spec, node.data.params), sourceHandle);
+  if (!out) return undefined;
+  return { source, sourceHandle, nodeName: node.data.label || node.id, dataType: out.dataType };
+}
+
 /**
  * Every output of another node that the input `targetPort` of `target` accepts, by the same rules as a drag
  * (`connectionProblem`: types, cycles), in the order of the nodes.

@@ -1,7 +1,7 @@
 import { type ChatShape, chatShape, type FlowFile, type FlowInputSpec, flowInputs } from '@flowloom/nodes/spec';
 import { formatMs } from '../ui/format';
-import { canvasToFlow, catalogLookup } from './graph-ops';
-import { isFlowNode } from './graph-types';
+import { type Catalog, canvasToFlow, catalogLookup } from './graph-ops';
+import { type CanvasNode, isFlowNode } from './graph-types';
 import type { EditorState } from './index';
 import { isRunLive } from './run-reducer';
 
@@ -30,6 +30,37 @@ export const selectSelectionCount = (s: EditorState): number => {
   for (const node of s.nodes) if (node.selected) count++;
   return count;
 };
+
+/**
+ * Whether two node lists hold the same nodes with the same data. Selecting or moving nodes makes new node objects (and
+ * a new list) but keeps each node's `data`, which is all that kinds, params, labels and ports come from.
+ */
+export function sameNodeData(a: readonly CanvasNode[], b: readonly CanvasNode[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as CanvasNode;
+    const y = b[i] as CanvasNode;
+    if (x.id !== y.id || x.data !== y.data || x.type !== y.type) return false;
+  }
+  return true;
+}
+
+/**
+ * A selector of what the nodes' data and the catalog say (names, models), worked out again only when those change: not
+ * on a move, a selection or a run's events, which the store's selectors all see (500 nodes: a walk per click).
+ */
+export function byNodeData<T>(select: (nodes: readonly CanvasNode[], catalog: Catalog) => T): (s: EditorState) => T {
+  let last: { nodes: readonly CanvasNode[]; catalog: Catalog; value: T } | undefined;
+  return (s) => {
+    if (last && last.catalog === s.catalog && sameNodeData(last.nodes, s.nodes)) {
+      last.nodes = s.nodes;
+      return last.value;
+    }
+    last = { nodes: s.nodes, catalog: s.catalog, value: select(s.nodes, s.catalog) };
+    return last.value;
+  };
+}
 
 export const selectCanUndo = (s: EditorState) => s.history.past.length > 0;
 export const selectCanRedo = (s: EditorState) => s.history.future.length > 0;

@@ -126,16 +126,10 @@ function EditorLayout() {
     />
   );
 
-  // The inspector follows the selection: selecting a node shows its settings, whichever tab was open. What was typed
-  // in the Run tab stays (it lives in the store).
-  const selectedId = useEditor(selectSelectedNodeId);
-  useEffect(() => {
-    if (selectedId !== null) useEditor.getState().setRightTab('inspect');
-  }, [selectedId]);
-
   return (
     <div className="editor">
       <SkipLinks />
+      <InspectorFollowsSelection />
       <TopBar />
       <ConflictBanner />
       <main
@@ -179,4 +173,16 @@ function EditorLayout() {
       <RunAloneDialog />
     </div>
   );
+}
+
+/**
+ * The inspector follows the selection: selecting a node shows its settings, whichever tab was open. What was typed in
+ * the Run tab stays (it lives in the store). A component of its own, so that a click re-renders nothing else here.
+ */
+function InspectorFollowsSelection() {
+  const selectedId = useEditor(selectSelectedNodeId);
+  useEffect(() => {
+    if (selectedId !== null) useEditor.getState().setRightTab('inspect');
+  }, [selectedId]);
+  return null;
 }
