@@ -89,3 +89,41 @@ test('pins a model output from a run: later runs reuse it without calling the mo
   await page.getByTestId('toolbar-run-from-here').click();
   await expect.poll(async () => modelCalls(request)).toBe(callsBefore + 1);
 });
+
+test('the span inspector and the keyboard pin, rerun and run a node alone', async ({ page, request, editor }) => {
+  await putFlow(request, flowFixture('chat', 'e2e-pins-keys'));
+  await editor.open('e2e-pins-keys');
+  await page.getByTestId('run-button').click();
+  await page.getByTestId('chat-input').fill('a question');
+  await page.getByTestId('chat-send').click();
+  await expect(page.getByTestId('run-status')).toHaveText('completed');
+
+  // The span inspector pins the outputs the span shows.
+  await page.getByTestId('span-llm').click();
+  await page.getByTestId('span-pin').click();
+  await expect(page.getByTestId('node-pinned-llm')).toBeVisible();
+  await expect(page.getByTestId('span-unpin')).toBeVisible();
+
+  // Shift+P on the selected node unpins it, and pins it again; Shift+R reruns from it without calling the model.
+  await editor.select('llm');
+  await page.keyboard.press('Shift+P');
+  await expect(page.getByTestId('node-pinned-llm')).toHaveCount(0);
+  await page.keyboard.press('Shift+P');
+  await expect(page.getByTestId('node-pinned-llm')).toBeVisible();
+  const callsBefore = await modelCalls(request);
+  await page.keyboard.press('Shift+R');
+  await expect.poll(async () => (await runsOf(request, 'e2e-pins-keys')).length).toBe(2);
+  await expect(page.getByTestId('run-status')).toHaveText('completed');
+  await expect(page.getByTestId('span-pinned-llm')).toBeVisible();
+  expect(await modelCalls(request)).toBe(callsBefore);
+  const rerun = (await runsOf(request, 'e2e-pins-keys')).find((r) => r.origin?.fromNode === 'llm');
+  expect(rerun?.origin?.pinned).toEqual(['llm']);
+
+  // Shift+A opens "run alone" for the selected node; Escape closes it without running anything.
+  await editor.select('prompt');
+  await page.keyboard.press('Shift+A');
+  await expect(page.getByTestId('run-alone-input-question')).toHaveValue('a question');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('run-alone-input-question')).toHaveCount(0);
+  expect((await runsOf(request, 'e2e-pins-keys')).length).toBe(2);
+});
