@@ -1,5 +1,5 @@
 import { checkParams, isParamActive, type NodeSettings, resolveOutputs, withDefaults } from '@flowloom/nodes/spec';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { type ReactNode, useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { rerunFromNode } from '../api/actions';
 import { api } from '../api/http';
@@ -193,42 +193,54 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
             onFocusModels={focusModels}
           />
         ))}
-      <Connections node={node} />
-      <details className="advanced">
-        <summary>Advanced</summary>
-        {(
-          [
-            ['timeoutMs', 'Timeout (ms)', 'Abort the node after this long; 0 means no limit.'],
-            ['retries', 'Retries', 'Extra attempts on rate limits and server errors.'],
-            ['retryBackoffMs', 'Retry backoff (ms)', 'First wait before a retry; doubles each time.'],
-          ] as const
-        ).map(([key, label, help]) => (
-          <Field key={key} id={`setting-${key}`} label={label} help={help}>
-            <input
-              id={`setting-${key}`}
-              className="input"
-              type="number"
-              min={0}
-              step={1}
-              placeholder={spec.defaults?.[key] !== undefined ? String(spec.defaults[key]) : 'default'}
-              value={settings[key] ?? ''}
-              onChange={(e) => setSetting(key, e.target.value)}
-              onBlur={endGesture}
-              data-testid={`setting-${key}`}
-            />
-          </Field>
-        ))}
-        <div className="field-help">
-          Outputs:{' '}
-          {resolveOutputs(spec, params)
-            .map((p) => `${p.name} (${p.dataType})`)
-            .join(', ') || 'none'}
-        </div>
-      </details>
-      <LastRun nodeId={nodeId} />
-      <PinPanel nodeId={nodeId} />
+      <Later>
+        <Connections node={node} />
+        <details className="advanced">
+          <summary>Advanced</summary>
+          {(
+            [
+              ['timeoutMs', 'Timeout (ms)', 'Abort the node after this long; 0 means no limit.'],
+              ['retries', 'Retries', 'Extra attempts on rate limits and server errors.'],
+              ['retryBackoffMs', 'Retry backoff (ms)', 'First wait before a retry; doubles each time.'],
+            ] as const
+          ).map(([key, label, help]) => (
+            <Field key={key} id={`setting-${key}`} label={label} help={help}>
+              <input
+                id={`setting-${key}`}
+                className="input"
+                type="number"
+                min={0}
+                step={1}
+                placeholder={spec.defaults?.[key] !== undefined ? String(spec.defaults[key]) : 'default'}
+                value={settings[key] ?? ''}
+                onChange={(e) => setSetting(key, e.target.value)}
+                onBlur={endGesture}
+                data-testid={`setting-${key}`}
+              />
+            </Field>
+          ))}
+          <div className="field-help">
+            Outputs:{' '}
+            {resolveOutputs(spec, params)
+              .map((p) => `${p.name} (${p.dataType})`)
+              .join(', ') || 'none'}
+          </div>
+        </details>
+        <LastRun nodeId={nodeId} />
+        <PinPanel nodeId={nodeId} />
+      </Later>
     </div>
   );
+}
+
+/**
+ * What comes below the params (connections, advanced settings, the last run, the pin), drawn in a second render that
+ * a click or a key press may interrupt: a node's form shows first (500 nodes: the connection lists are the heavy
+ * part).
+ */
+function Later({ children }: { children: ReactNode }) {
+  const isShown = useDeferredValue(true, false);
+  return isShown ? children : null;
 }
 
 /** What the node received and produced in the run on the canvas. */
