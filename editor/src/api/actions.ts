@@ -1,4 +1,4 @@
-import { type FlowFile, serializeFlow } from '@flowloom/nodes/spec';
+import { type FlowFile, resolveOutputs, serializeFlow } from '@flowloom/nodes/spec';
 import { boundsOfBoxes, ESTIMATED_SIZE, placeBeside } from '../canvas/placement';
 import { pinsForRun, usePins } from '../pins/pin-store';
 import { formValuesOf } from '../run/run-inputs';
@@ -226,11 +226,17 @@ export function runFlow(inputs: Record<string, unknown>, options: RunOptions = {
 /** The pins of the open flow's nodes (editor runs send them; published runs never take any). */
 function currentPins() {
   const s = get();
-  return pinsForRun(
-    usePins.getState().pins,
-    currentId(),
-    s.nodes.filter(isFlowNode).map((n) => n.id),
-  );
+  const outputs = new Map<string, string[]>();
+  for (const node of s.nodes) {
+    if (!isFlowNode(node)) continue;
+    const spec = s.catalog[node.data.type];
+    if (spec)
+      outputs.set(
+        node.id,
+        resolveOutputs(spec, node.data.params).map((p) => p.name),
+      );
+  }
+  return pinsForRun(usePins.getState().pins, currentId(), outputs);
 }
 
 /**

@@ -65,6 +65,24 @@ export function togglePin(nodeId: string): void {
   else pinOutputs(nodeId);
 }
 
+/**
+ * A deleted node's pin goes with it: a node added later under the same id must not silently reuse it. (Undoing the
+ * deletion brings the node back unpinned.) Returns the unsubscribe.
+ */
+export function dropPinsOfDeletedNodes(): () => void {
+  return useEditor.subscribe((s, before) => {
+    const flowId = s.meta?.id;
+    if (s.nodes === before.nodes || !flowId || flowId !== before.meta?.id) return;
+    const flowPins = usePins.getState().pins[flowId];
+    if (!flowPins) return;
+    const now = new Set(s.nodes.map((n) => n.id));
+    const was = new Set(before.nodes.map((n) => n.id));
+    for (const nodeId of Object.keys(flowPins)) {
+      if (!now.has(nodeId) && was.has(nodeId)) usePins.getState().unpin(flowId, nodeId);
+    }
+  });
+}
+
 /** The input and output ports of a node on the canvas (resolved from its params), or undefined. */
 export function nodePortsOf(nodeId: string) {
   const s = useEditor.getState();

@@ -18,10 +18,22 @@ describe('pins', () => {
     expect(withPin(pins, 'chat', 'llm', undefined)).toEqual({ other: { x: { text: 'c' } } });
   });
 
-  it('sends only the pins of nodes still on the canvas', () => {
-    const pins = { chat: { llm: { text: 'a' }, gone: { text: 'b' } } };
-    expect(pinsForRun(pins, 'chat', ['question', 'llm'])).toEqual({ llm: { text: 'a' } });
-    expect(pinsForRun(pins, 'none', ['llm'])).toEqual({});
+  it('sends only the pins of nodes still on the canvas, on the output ports they still have', () => {
+    const pins = { chat: { llm: { text: 'a', old: 1 }, gone: { text: 'b' }, renamed: { before: 2 } } };
+    const outputs = new Map([
+      ['question', ['value']],
+      ['llm', ['text', 'messages']],
+      ['renamed', ['after']],
+    ]);
+    expect(pinsForRun(pins, 'chat', outputs)).toEqual({ llm: { text: 'a' } });
+    expect(pinsForRun(pins, 'none', outputs)).toEqual({});
+  });
+
+  it('forgets a deleted flow’s pins', () => {
+    usePins.getState().pin('chat', 'llm', { text: 'a' });
+    usePins.getState().pin('other', 'llm', { text: 'b' });
+    usePins.getState().forgetFlow('chat');
+    expect(usePins.getState().pins).toEqual({ other: { llm: { text: 'b' } } });
   });
 
   it('parses a typed pin and names the port that is not an output', () => {

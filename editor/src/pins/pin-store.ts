@@ -15,6 +15,8 @@ export interface PinState {
   /** Pins (or replaces the pin of) a node's outputs. */
   pin: (flowId: string, nodeId: string, outputs: Values) => void;
   unpin: (flowId: string, nodeId: string) => void;
+  /** Drops every pin of a flow (it was deleted). */
+  forgetFlow: (flowId: string) => void;
 }
 
 /** `pins` with one node's pin set (`outputs`) or removed (undefined). Pure. */
@@ -26,11 +28,23 @@ export function withPin(pins: PinsByFlow, flowId: string, nodeId: string, output
 }
 
 /**
- * The pins to send with a run: those of nodes still on the canvas (a deleted node's pin would be refused). Pure.
+ * The pins to send with a run: those of nodes still on the canvas, with only the output ports each node still has (a
+ * deleted node's pin, or a port its params no longer give it, would be refused). `outputs`: the output port names of
+ * each node on the canvas. Pure.
  */
-export function pinsForRun(pins: PinsByFlow, flowId: string, nodeIds: readonly string[]): Record<string, Values> {
-  const flowPins = pins[flowId] ?? {};
-  return Object.fromEntries(nodeIds.filter((id) => flowPins[id]).map((id) => [id, flowPins[id] as Values]));
+export function pinsForRun(
+  pins: PinsByFlow,
+  flowId: string,
+  outputs: ReadonlyMap<string, readonly string[]>,
+): Record<string, Values> {
+  const sent: Record<string, Values> = {};
+  for (const [nodeId, pinned] of Object.entries(pins[flowId] ?? {})) {
+    const ports = outputs.get(nodeId);
+    if (!ports) continue;
+    const kept = Object.fromEntries(Object.entries(pinned).filter(([port]) => ports.includes(port)));
+    if (Object.keys(kept).length > 0) sent[nodeId] = kept;
+  }
+  return sent;
 }
 
 /** What parsing a pinned value typed as JSON gave: the outputs, or the problem (naming the port when it is one). */
@@ -89,6 +103,13 @@ export const usePins = create<PinState>()((set) => ({
   unpin: (flowId, nodeId) =>
     set((s) => {
       const pins = withPin(s.pins, flowId, nodeId, undefined);
+      save(pins);
+      return { pins };
+    }),
+  forgetFlow: (flowId) =>
+    set((s) => {
+      if (!s.pins[flowId]) return s;
+      const { [flowId]: _gone, ...pins } = s.pins;
       save(pins);
       return { pins };
     }),

@@ -1,4 +1,5 @@
 import { api } from '../../api/http';
+import { usePins } from '../../pins/pin-store';
 import { Modal } from '../../ui/Modal';
 import { errorMessage, type FlowDialogProps, toast } from './flow-actions';
 
@@ -21,6 +22,8 @@ export function DeleteDialog({ flow, onClose, onDone }: FlowDialogProps) {
             onClick={async () => {
               try {
                 await api.deleteFlow(flow.id);
+                // Its pinned outputs, kept in this browser, go with it (a new flow may take the same id).
+                usePins.getState().forgetFlow(flow.id);
                 toast('success', `Deleted “${flow.name}”`);
               } catch (err) {
                 toast('error', errorMessage(err));
