@@ -5,6 +5,7 @@ import { rerunFromNode } from '../api/actions';
 import { api } from '../api/http';
 import { categoryMeta } from '../canvas/colors';
 import { refreshCollections, useCollections } from '../knowledge/collections-store';
+import { selectCanRerun } from '../pins/node-run-actions';
 import { PinPanel } from '../pins/PinPanel';
 import { useProviders } from '../settings/providers-store';
 import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
@@ -246,7 +247,8 @@ function Later({ children }: { children: ReactNode }) {
 /** What the node received and produced in the run on the canvas. */
 function LastRun({ nodeId }: { nodeId: string }) {
   const run = useEditor((s) => s.nodeRuns[nodeId]);
-  const isRunOver = useEditor((s) => s.runId !== null && s.run.status !== 'running' && s.run.status !== 'queued');
+  // A paused run is not over: rerunning it would leave it waiting.
+  const isRunOver = useEditor(selectCanRerun);
   if (!run || run.status === 'idle' || run.status === 'queued') return null;
   const meta = run.isReused
     ? 'reused'

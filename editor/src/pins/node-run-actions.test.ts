@@ -2,7 +2,7 @@ import { FLOW_FORMAT } from '@flowloom/nodes/spec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initialEditorState, useEditor } from '../store/index';
 import { TEST_KINDS } from '../store/test-catalog';
-import { dropPinsOfDeletedNodes } from './node-run-actions';
+import { dropPinsOfDeletedNodes, selectCanRerun } from './node-run-actions';
 import { usePins } from './pin-store';
 
 const get = () => useEditor.getState();
@@ -32,5 +32,22 @@ describe('pins follow the nodes', () => {
     usePins.getState().pin('g', 'x', { text: 'g' });
     get().loadFlow({ format: FLOW_FORMAT, id: 'g', name: 'G', version: 1, nodes: [], edges: [] });
     expect(usePins.getState().pins.g).toEqual({ x: { text: 'g' } });
+  });
+});
+
+describe('run from here', () => {
+  it('is offered once the run on the canvas has ended, not while it runs or waits paused', () => {
+    expect(selectCanRerun(get())).toBe(false);
+    for (const [status, can] of [
+      ['running', false],
+      ['queued', false],
+      ['paused', false],
+      ['completed', true],
+      ['failed', true],
+      ['cancelled', true],
+    ] as const) {
+      useEditor.setState({ runId: 'r_1', isRunPending: false, run: { ...get().run, status } });
+      expect(selectCanRerun(get()), status).toBe(can);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { resolveInputs, resolveOutputs, type Values } from '@flowloom/nodes/spec
 import { create } from 'zustand';
 import { rerunFromNode } from '../api/actions';
 import { type EditorState, useEditor } from '../store/index';
+import { isRunLive } from '../store/run-reducer';
 import { usePins } from './pin-store';
 
 /** Which node's "Run this node alone" dialog is open (one at a time). */
@@ -15,9 +16,8 @@ export function closeRunAlone(): void {
   useRunAloneDialog.setState({ nodeId: null });
 }
 
-/** True when the run on the canvas has ended: "Run from here" reruns it. */
-export const selectCanRerun = (s: EditorState): boolean =>
-  s.runId !== null && !s.isRunPending && s.run.status !== 'running' && s.run.status !== 'queued';
+/** True when the run on the canvas has ended (not running, queued or paused): "Run from here" reruns it. */
+export const selectCanRerun = (s: EditorState): boolean => s.runId !== null && !s.isRunPending && !isRunLive(s.run);
 
 function canRerun(): boolean {
   return selectCanRerun(useEditor.getState());
