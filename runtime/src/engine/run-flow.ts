@@ -12,6 +12,7 @@ import {
   type NodeServices,
   type PauseReason,
   pauseDecisions,
+  pendingPauses,
   type ResumeDecision,
   type RunStatus,
   TOOL_SPAN_PREFIX,
@@ -286,6 +287,11 @@ class Run implements ContextHost {
   readonly #announced = new Set<string>();
   /** Set once a node resumed with `step` executes: every node after it pauses (reason `breakpoint`). */
   #isStepping = false;
+  /**
+   * Nodes an earlier segment paused at that nobody decided on yet, with the reason: they pause again (a node paused by
+   * a `step` in an earlier segment is not stepped into again when that node is replayed from its events).
+   */
+  readonly #pending: ReadonlyMap<string, PauseReason>;
 
   constructor(
     plan: Plan,
@@ -306,6 +312,9 @@ class Run implements ContextHost {
     }));
     this.#spanCounter = options.resume ? lastSpanNumber(trace.events) : 0;
     this.#decisions = options.resume ? pauseDecisions(trace.events) : new Map();
+    this.#pending = new Map(
+      options.resume ? [...pendingPauses(trace.events)].map(([nodeId, { reason }]) => [nodeId, reason]) : [],
+    );
     if (options.resume) {
       for (const event of trace.events)
         if (event.type === 'node.paused') this.#announced.add(`${event.nodeId} ${event.data.reason}`);
@@ -457,7 +466,8 @@ class Run implements ContextHost {
     if (decision && decided?.approval?.value !== undefined) Object.assign(decision, { value: decided.approval.value });
     const asks = !decision && node.definition.awaitApproval?.(call as never);
     if (this.#options.canPause) {
-      if (!decided?.breakpoint && (this.#isStepping || this.#options.breakpoints?.has(node.id))) {
+      const isPending = this.#pending.get(node.id) === 'breakpoint';
+      if (!decided?.breakpoint && (this.#isStepping || isPending || this.#options.breakpoints?.has(node.id))) {
         this.#pause(node, state, 'breakpoint', call.inputs);
         return;
       }

@@ -191,6 +191,44 @@ describe('breakpoints', () => {
     expect(last.json()).toMatchObject({ status: 'completed', outputs: { left: 'L q', right: 'R q' } });
   });
 
+  it('after a step, a sibling still paused waits for its own decision when the other one is resumed', async () => {
+    const flow = flowOf(
+      'fork',
+      [
+        ['question', 'input'],
+        ['a', 'prompt', { template: 'A {{question}}' }],
+        ['b', 'output', { name: 'b' }],
+        ['c', 'output', { name: 'c' }],
+      ],
+      ['question.value→a.question', 'a.prompt→b.value', 'a.prompt→c.value'],
+    );
+    expect((await post('/api/flows', flow)).statusCode).toBe(201);
+    const { runId } = (await post('/api/flows/fork/runs', { inputs: { question: 'q' }, breakpoints: ['a'] })).json();
+    const stepped = await post(`/api/runs/${runId}/resume`, { nodeId: 'a', action: 'step' });
+    expect(stepped.json().status).toBe('paused');
+    expect((await events(runId)).at(-1)?.data).toMatchObject({ nodeIds: ['b', 'c'] });
+
+    const first = await post(`/api/runs/${runId}/resume`, { nodeId: 'b', action: 'continue' });
+    expect(first.json().status).toBe('paused');
+    const log = await events(runId);
+    expect(log.at(-1)).toMatchObject({ type: 'run.paused', data: { nodeIds: ['c'] } });
+    expect(types(log)).not.toContain('node.started c');
+    // c was announced once, in the segment that paused it.
+    expect(log.filter((e) => e.type === 'node.paused' && e.nodeId === 'c')).toHaveLength(1);
+
+    const last = await post(`/api/runs/${runId}/resume`, { nodeId: 'c', action: 'continue' });
+    expect(last.statusCode).toBe(200);
+    expect(last.json()).toMatchObject({ status: 'completed', outputs: { b: 'A q', c: 'A q' } });
+    const after = await events(runId);
+    expect(after.filter((e) => e.type === 'run.resumed').map((e) => e.data)).toEqual([
+      { nodeId: 'a', action: 'step' },
+      { nodeId: 'b', action: 'continue' },
+      { nodeId: 'c', action: 'continue' },
+    ]);
+    const again = await post(`/api/runs/${runId}/resume`, { nodeId: 'c', action: 'continue' });
+    expect(again.statusCode).toBe(409);
+  });
+
   it('an unknown node id is a 400 naming body.breakpoints[i]', async () => {
     const res = await post('/api/flows/chat/runs', { inputs: { question: 'hi' }, breakpoints: ['llm', 'ghost'] });
     expect(res.statusCode).toBe(400);
