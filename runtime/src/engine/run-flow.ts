@@ -76,7 +76,8 @@ export interface RunOptions {
    */
   resume?: ReadonlyMap<string, ResumedNode>;
   /**
-   * Whether the run may pause (docs/contracts.md §9): a top-level run executed by the process that holds it. When
+   * Whether the run may pause (docs/contracts.md §9): a top-level editor or published run executed by the process
+   * that holds it. When
    * false, breakpoints are ignored and approval nodes fail with APPROVAL_UNSUPPORTED.
    */
   canPause?: boolean;
@@ -477,7 +478,7 @@ class Run implements ContextHost {
       }
     } else if (asks) {
       const message =
-        'approval nodes pause only top-level runs executed in one process (not subflows, map items, tool flows or queued runs)';
+        'approval nodes pause only top-level editor and published runs executed in one process (not subflows, map items, tool flows, queued runs, experiments, flow tests or CLI runs)';
       this.#fail(node, state, new AppError('APPROVAL_UNSUPPORTED', message), 0, false);
       return;
     }

@@ -9,6 +9,7 @@ import {
   type MemoryService,
   type NodeRegistry,
   type NodeServices,
+  PRODUCTION_SOURCES,
   pendingPauses,
   RESUME_ACTIONS,
   type ResumeDecision,
@@ -152,6 +153,11 @@ export interface StartRunOptions {
   tree?: RunTree;
   /** Editor breakpoints: node ids the run pauses before (docs/contracts.md §9). Unknown ids are a 400. */
   breakpoints?: readonly string[];
+}
+
+/** Whether a run from `source` may pause (docs/contracts.md §9): editor runs and runs of published flows. */
+function isPausableSource(source: RunSource | undefined): boolean {
+  return source === 'editor' || (source !== undefined && PRODUCTION_SOURCES.includes(source));
 }
 
 /** What run watchers (`onRun`) learn of a run as it starts, besides its handle. */
@@ -466,8 +472,9 @@ export class RunService {
         tree.nodeRuns++;
       },
       resume: launch.resume,
-      // Runs pause only where this process holds them from start to end: not nested, not queued (see the report).
-      canPause: depth === 0 && !this.#queue,
+      // Runs pause only where this process holds them from start to end (not nested, not queued), and only editor and
+      // published runs: nobody could resume an experiment, a flow test or a CLI run, which would hang until the limit.
+      canPause: depth === 0 && !this.#queue && isPausableSource(options.source),
       ...(options.breakpoints && { breakpoints: new Set(options.breakpoints) }),
       pauseTimeoutMs: this.#pauseTimeoutMs,
       ...(launch.priorDurationMs !== undefined && { priorDurationMs: launch.priorDurationMs }),

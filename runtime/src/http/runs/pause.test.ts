@@ -322,6 +322,17 @@ describe('approval nodes', () => {
     expect(run).toMatchObject({ status: 'failed', error: { code: 'APPROVAL_UNSUPPORTED' } });
   });
 
+  it('experiment, flow-test and CLI runs do not pause: the approval node fails with APPROVAL_UNSUPPORTED', async () => {
+    for (const source of ['experiment', 'test', 'cli'] as const) {
+      const started = await t.app.runtime.runs.startSaved('review', { inputs: { question: 'draft' }, source });
+      const run = await started.done;
+      expect(run, source).toMatchObject({ status: 'failed', error: { code: 'APPROVAL_UNSUPPORTED' } });
+      expect(types(await events(run.runId))).not.toContain('node.paused approve');
+    }
+    // An editor run of the same flow pauses there.
+    expect((await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json().status).toBe('paused');
+  });
+
   it('a published caller resumes with the key that made the run; another key gets a 404', async () => {
     expect((await post('/api/flows/review/publish', {})).statusCode).toBe(201);
     const key = (await post('/api/keys', { name: 'maker' })).json().key as string;
