@@ -353,6 +353,25 @@ describe('approval nodes', () => {
   });
 });
 
+describe('v1 resume', () => {
+  it('refuses a browser key with 403 FORBIDDEN: a page visitor cannot approve their own run', async () => {
+    const shop = 'https://shop.example';
+    expect((await post('/api/flows/review/publish', {})).statusCode).toBe(201);
+    const created = await post('/api/keys', { name: 'widget', kind: 'browser', flows: ['review'], origins: [shop] });
+    expect(created.statusCode, created.body).toBe(201);
+    const headers = { authorization: `Bearer ${created.json().key}`, origin: shop };
+    const made = await post('/api/v1/flows/review/run', { inputs: { question: 'draft' } }, headers);
+    expect(made.json()).toMatchObject({ status: 'paused' });
+    const { runId } = made.json();
+    const refused = await post(`/api/v1/runs/${runId}/resume`, { nodeId: 'approve', action: 'approve' }, headers);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('secret key') });
+    // Nothing was decided: the run still waits at the approval node.
+    expect((await t.app.runtime.store.getRun(runId))?.status).toBe('paused');
+    expect(types(await events(runId))).not.toContain('run.resumed');
+  });
+});
+
 describe('socket.io', () => {
   it('a run subscriber gets node.paused, run.paused, then run.resumed and the rest on the same subscription', async () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
