@@ -182,6 +182,11 @@ export interface StartedRun {
    * then ends failed). Absent when the run executes here.
    */
   accepted?: Promise<void>;
+  /**
+   * A resumed run: the seq of the last event before the resume (its `run.paused`). What the resume answers starts
+   * after it; the earlier segments are in the run's trace.
+   */
+  resumedAfterSeq?: number;
 }
 
 /** Where the run service reports what it cannot tell a caller (a run's end that could not be stored). */
@@ -615,6 +620,7 @@ export class RunService {
     clearTimeout(this.#pauseTimers.get(runId));
     this.#pauseTimers.delete(runId);
     this.#pausedTraces.delete(runId);
+    const resumedAfterSeq = trace.events.length - 1;
     const resumed = trace.emit('run.resumed', {
       nodeId: decision.nodeId,
       action: decision.action,
@@ -650,7 +656,7 @@ export class RunService {
       flowVersion: job.flowVersion,
     });
     this.#notify(started.handle, startInfo(job.flow, job.flowVersion, options));
-    return started;
+    return { ...started, resumedAfterSeq };
   }
 
   #notify(handle: RunHandle, info: RunStartInfo): void {

@@ -229,6 +229,22 @@ describe('breakpoints', () => {
     expect(again.statusCode).toBe(409);
   });
 
+  it('an SSE resume streams only the new segment: run.resumed first, no earlier run.paused', async () => {
+    const { runId } = (await post('/api/flows/chat/runs', { inputs: { question: 'hi' }, breakpoints: ['llm'] })).json();
+    const before = await events(runId);
+    const res = await post(
+      `/api/runs/${runId}/resume`,
+      { nodeId: 'llm', action: 'continue' },
+      { accept: 'text/event-stream' },
+    );
+    expect(res.statusCode).toBe(200);
+    const streamed = parseSse(res.body) as TraceEvent[];
+    expect(streamed[0]).toMatchObject({ type: 'run.resumed', seq: before.length });
+    expect(streamed.map((e) => e.type)).not.toContain('run.paused');
+    expect(streamed.at(-1)?.type).toBe('run.completed');
+    expect(streamed.map((e) => e.seq)).toEqual(streamed.map((_, i) => before.length + i));
+  });
+
   it('an unknown node id is a 400 naming body.breakpoints[i]', async () => {
     const res = await post('/api/flows/chat/runs', { inputs: { question: 'hi' }, breakpoints: ['llm', 'ghost'] });
     expect(res.statusCode).toBe(400);
