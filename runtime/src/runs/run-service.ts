@@ -160,6 +160,11 @@ function isPausableSource(source: RunSource | undefined): boolean {
   return source === 'editor' || (source !== undefined && PRODUCTION_SOURCES.includes(source));
 }
 
+/** How a paused run ends when nobody resumed it in time. */
+function pauseTimeout(): AppError {
+  return new AppError('PAUSE_TIMEOUT', 'nobody resumed the paused run before its time limit');
+}
+
 /** What run watchers (`onRun`) learn of a run as it starts, besides its handle. */
 export interface RunStartInfo {
   flow: FlowFile;
@@ -335,12 +340,18 @@ export class RunService {
   /**
    * Reruns the current draft of an earlier run's flow from one node: what completed upstream of it keeps the earlier
    * run's outputs, except input nodes (see `reusableOutputs`); the node and what depends on it run again. Inputs default
-   * to the earlier run's. CONFLICT (409) while the earlier run is still live.
+   * to the earlier run's. CONFLICT (409) while the earlier run is still live or paused.
    */
   async rerun(runId: string, fromNode: string, options: Partial<StartRunOptions> = {}): Promise<StartedRun> {
     const earlier = await this.get(runId);
     if (!earlier) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     if (earlier.isLive) throw new AppError('CONFLICT', `run "${runId}" is still running`, { status: 409 });
+    // A paused run is not over either: it goes on once resumed.
+    if (earlier.run.status === 'paused')
+      throw new AppError('CONFLICT', `run "${runId}" is paused: resume or cancel it first`, {
+        status: 409,
+        details: [{ runId, status: 'paused' }],
+      });
     const { flow, version } = await this.savedFlow(earlier.run.flowId);
     if (!flow.nodes.some((node) => node.id === fromNode)) {
       // A value of the request that names nothing: the caller's mistake (400), not a missing resource.
@@ -520,8 +531,7 @@ export class RunService {
     const timer = setTimeout(() => {
       this.#pauseTimers.delete(runId);
       if (Date.now() < deadline) return this.#watchPause(runId, deadline);
-      const error = new AppError('PAUSE_TIMEOUT', 'nobody resumed the paused run before its time limit');
-      this.#endPaused(runId, error).catch((err: unknown) =>
+      this.#endPaused(runId, pauseTimeout()).catch((err: unknown) =>
         this.#log?.error({ err, runId }, 'the paused run could not be ended at its time limit'),
       );
     }, wait);
@@ -600,6 +610,14 @@ export class RunService {
       });
     if (row.status !== 'paused') throw notPaused(`is not paused (status ${row.status})`);
     const trace = await this.#pausedTrace(runId, row.flowId);
+    // Past its time limit, before the timer fired: it ends as the timer would end it, and is not resumed.
+    const paused = trace.events.findLast((event) => event.type === 'run.paused');
+    if (paused?.type === 'run.paused' && Date.parse(paused.data.deadline) <= Date.now()) {
+      await this.#endPaused(runId, pauseTimeout());
+      throw new AppError('RUN_NOT_PAUSED', `run "${runId}" is not paused any more: its time limit passed`, {
+        details: [{ runId, status: 'cancelled', nodeId: decision.nodeId }],
+      });
+    }
     const waiting = pendingPauses(trace.events).get(decision.nodeId);
     if (!waiting) throw notPaused(`is not paused at node "${decision.nodeId}"`);
     const allowed: readonly string[] = RESUME_ACTIONS[waiting.reason];

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { testConfig } from '../../config.js';
 import {
   buildTestApp,
@@ -316,6 +316,41 @@ describe('approval nodes', () => {
     expect((await events(paused.runId)).at(-1)?.type).toBe('run.cancelled');
     const late = await post(`/api/runs/${paused.runId}/resume`, { nodeId: 'approve', action: 'approve' });
     expect(late.statusCode).toBe(409);
+  });
+
+  it('a resume past the time limit, before the timer fired, ends the run PAUSE_TIMEOUT and answers 409', async () => {
+    const paused = (await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json();
+    expect(paused.status).toBe('paused');
+    // The timer waits the default hour: only the clock the resume reads is past the deadline.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 2 * 60 * 60 * 1000);
+    let late: Awaited<ReturnType<typeof post>>;
+    try {
+      late = await post(`/api/runs/${paused.runId}/resume`, { nodeId: 'approve', action: 'approve' });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(late.statusCode).toBe(409);
+    expect(late.json().error.code).toBe('RUN_NOT_PAUSED');
+    const row = await t.app.runtime.store.getRun(paused.runId);
+    expect(row).toMatchObject({ status: 'cancelled', error: { code: 'PAUSE_TIMEOUT' } });
+    const log = await events(paused.runId);
+    expect(log.at(-1)?.type).toBe('run.cancelled');
+    expect(types(log)).not.toContain('run.resumed');
+  });
+
+  it('a paused run cannot be rerun: 409 CONFLICT, as a running one', async () => {
+    const paused = (await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json();
+    const rerun = await post(`/api/runs/${paused.runId}/rerun`, { fromNode: 'approve' });
+    expect(rerun.statusCode).toBe(409);
+    expect(rerun.json().error).toMatchObject({
+      code: 'CONFLICT',
+      details: [{ runId: paused.runId, status: 'paused' }],
+    });
+    expect((await t.app.runtime.store.getRun(paused.runId))?.status).toBe('paused');
+    // Once it ended, it can.
+    await post(`/api/runs/${paused.runId}/cancel`);
+    expect((await post(`/api/runs/${paused.runId}/rerun`, { fromNode: 'approve' })).statusCode).toBe(200);
   });
 
   it('a paused run can be cancelled; an approval inside a subflow fails with APPROVAL_UNSUPPORTED', async () => {
