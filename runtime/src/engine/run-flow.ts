@@ -12,6 +12,7 @@ import {
   type NodeServices,
   type PauseReason,
   pauseDecisions,
+  pendingPauses,
   type ResumeDecision,
   type RunStatus,
   TOOL_SPAN_PREFIX,
@@ -75,7 +76,8 @@ export interface RunOptions {
    */
   resume?: ReadonlyMap<string, ResumedNode>;
   /**
-   * Whether the run may pause (docs/contracts.md §9): a top-level run executed by the process that holds it. When
+   * Whether the run may pause (docs/contracts.md §9): a top-level editor or published run executed by the process
+   * that holds it. When
    * false, breakpoints are ignored and approval nodes fail with APPROVAL_UNSUPPORTED.
    */
   canPause?: boolean;
@@ -286,6 +288,11 @@ class Run implements ContextHost {
   readonly #announced = new Set<string>();
   /** Set once a node resumed with `step` executes: every node after it pauses (reason `breakpoint`). */
   #isStepping = false;
+  /**
+   * Nodes an earlier segment paused at that nobody decided on yet, with the reason: they pause again (a node paused by
+   * a `step` in an earlier segment is not stepped into again when that node is replayed from its events).
+   */
+  readonly #pending: ReadonlyMap<string, PauseReason>;
 
   constructor(
     plan: Plan,
@@ -306,6 +313,9 @@ class Run implements ContextHost {
     }));
     this.#spanCounter = options.resume ? lastSpanNumber(trace.events) : 0;
     this.#decisions = options.resume ? pauseDecisions(trace.events) : new Map();
+    this.#pending = new Map(
+      options.resume ? [...pendingPauses(trace.events)].map(([nodeId, { reason }]) => [nodeId, reason]) : [],
+    );
     if (options.resume) {
       for (const event of trace.events)
         if (event.type === 'node.paused') this.#announced.add(`${event.nodeId} ${event.data.reason}`);
@@ -457,7 +467,8 @@ class Run implements ContextHost {
     if (decision && decided?.approval?.value !== undefined) Object.assign(decision, { value: decided.approval.value });
     const asks = !decision && node.definition.awaitApproval?.(call as never);
     if (this.#options.canPause) {
-      if (!decided?.breakpoint && (this.#isStepping || this.#options.breakpoints?.has(node.id))) {
+      const isPending = this.#pending.get(node.id) === 'breakpoint';
+      if (!decided?.breakpoint && (this.#isStepping || isPending || this.#options.breakpoints?.has(node.id))) {
         this.#pause(node, state, 'breakpoint', call.inputs);
         return;
       }
@@ -467,7 +478,7 @@ class Run implements ContextHost {
       }
     } else if (asks) {
       const message =
-        'approval nodes pause only top-level runs executed in one process (not subflows, map items, tool flows or queued runs)';
+        'approval nodes pause only top-level editor and published runs executed in one process (not subflows, map items, tool flows, queued runs, experiments, flow tests or CLI runs)';
       this.#fail(node, state, new AppError('APPROVAL_UNSUPPORTED', message), 0, false);
       return;
     }

@@ -9,6 +9,7 @@ import {
   type MemoryService,
   type NodeRegistry,
   type NodeServices,
+  PRODUCTION_SOURCES,
   pendingPauses,
   RESUME_ACTIONS,
   type ResumeDecision,
@@ -154,6 +155,16 @@ export interface StartRunOptions {
   breakpoints?: readonly string[];
 }
 
+/** Whether a run from `source` may pause (docs/contracts.md §9): editor runs and runs of published flows. */
+function isPausableSource(source: RunSource | undefined): boolean {
+  return source === 'editor' || (source !== undefined && PRODUCTION_SOURCES.includes(source));
+}
+
+/** How a paused run ends when nobody resumed it in time. */
+function pauseTimeout(): AppError {
+  return new AppError('PAUSE_TIMEOUT', 'nobody resumed the paused run before its time limit');
+}
+
 /** What run watchers (`onRun`) learn of a run as it starts, besides its handle. */
 export interface RunStartInfo {
   flow: FlowFile;
@@ -176,6 +187,11 @@ export interface StartedRun {
    * then ends failed). Absent when the run executes here.
    */
   accepted?: Promise<void>;
+  /**
+   * A resumed run: the seq of the last event before the resume (its `run.paused`). What the resume answers starts
+   * after it; the earlier segments are in the run's trace.
+   */
+  resumedAfterSeq?: number;
 }
 
 /** Where the run service reports what it cannot tell a caller (a run's end that could not be stored). */
@@ -324,12 +340,18 @@ export class RunService {
   /**
    * Reruns the current draft of an earlier run's flow from one node: what completed upstream of it keeps the earlier
    * run's outputs, except input nodes (see `reusableOutputs`); the node and what depends on it run again. Inputs default
-   * to the earlier run's. CONFLICT (409) while the earlier run is still live.
+   * to the earlier run's. CONFLICT (409) while the earlier run is still live or paused.
    */
   async rerun(runId: string, fromNode: string, options: Partial<StartRunOptions> = {}): Promise<StartedRun> {
     const earlier = await this.get(runId);
     if (!earlier) throw new AppError('RUN_NOT_FOUND', `run "${runId}" does not exist`);
     if (earlier.isLive) throw new AppError('CONFLICT', `run "${runId}" is still running`, { status: 409 });
+    // A paused run is not over either: it goes on once resumed.
+    if (earlier.run.status === 'paused')
+      throw new AppError('CONFLICT', `run "${runId}" is paused: resume or cancel it first`, {
+        status: 409,
+        details: [{ runId, status: 'paused' }],
+      });
     const { flow, version } = await this.savedFlow(earlier.run.flowId);
     if (!flow.nodes.some((node) => node.id === fromNode)) {
       // A value of the request that names nothing: the caller's mistake (400), not a missing resource.
@@ -466,8 +488,9 @@ export class RunService {
         tree.nodeRuns++;
       },
       resume: launch.resume,
-      // Runs pause only where this process holds them from start to end: not nested, not queued (see the report).
-      canPause: depth === 0 && !this.#queue,
+      // Runs pause only where this process holds them from start to end (not nested, not queued), and only editor and
+      // published runs: nobody could resume an experiment, a flow test or a CLI run, which would hang until the limit.
+      canPause: depth === 0 && !this.#queue && isPausableSource(options.source),
       ...(options.breakpoints && { breakpoints: new Set(options.breakpoints) }),
       pauseTimeoutMs: this.#pauseTimeoutMs,
       ...(launch.priorDurationMs !== undefined && { priorDurationMs: launch.priorDurationMs }),
@@ -508,8 +531,7 @@ export class RunService {
     const timer = setTimeout(() => {
       this.#pauseTimers.delete(runId);
       if (Date.now() < deadline) return this.#watchPause(runId, deadline);
-      const error = new AppError('PAUSE_TIMEOUT', 'nobody resumed the paused run before its time limit');
-      this.#endPaused(runId, error).catch((err: unknown) =>
+      this.#endPaused(runId, pauseTimeout()).catch((err: unknown) =>
         this.#log?.error({ err, runId }, 'the paused run could not be ended at its time limit'),
       );
     }, wait);
@@ -588,6 +610,14 @@ export class RunService {
       });
     if (row.status !== 'paused') throw notPaused(`is not paused (status ${row.status})`);
     const trace = await this.#pausedTrace(runId, row.flowId);
+    // Past its time limit, before the timer fired: it ends as the timer would end it, and is not resumed.
+    const paused = trace.events.findLast((event) => event.type === 'run.paused');
+    if (paused?.type === 'run.paused' && Date.parse(paused.data.deadline) <= Date.now()) {
+      await this.#endPaused(runId, pauseTimeout());
+      throw new AppError('RUN_NOT_PAUSED', `run "${runId}" is not paused any more: its time limit passed`, {
+        details: [{ runId, status: 'cancelled', nodeId: decision.nodeId }],
+      });
+    }
     const waiting = pendingPauses(trace.events).get(decision.nodeId);
     if (!waiting) throw notPaused(`is not paused at node "${decision.nodeId}"`);
     const allowed: readonly string[] = RESUME_ACTIONS[waiting.reason];
@@ -608,6 +638,7 @@ export class RunService {
     clearTimeout(this.#pauseTimers.get(runId));
     this.#pauseTimers.delete(runId);
     this.#pausedTraces.delete(runId);
+    const resumedAfterSeq = trace.events.length - 1;
     const resumed = trace.emit('run.resumed', {
       nodeId: decision.nodeId,
       action: decision.action,
@@ -643,7 +674,7 @@ export class RunService {
       flowVersion: job.flowVersion,
     });
     this.#notify(started.handle, startInfo(job.flow, job.flowVersion, options));
-    return started;
+    return { ...started, resumedAfterSeq };
   }
 
   #notify(handle: RunHandle, info: RunStartInfo): void {

@@ -63,7 +63,8 @@ export function answerOf(run: RunRecord) {
 
 /**
  * Streams a started run as server-sent events: one `data: <event JSON>` per trace event (past ones first), ending
- * after the run's end event once its final state is stored. A client that disconnects only stops its stream: the
+ * after the run's end event once its final state is stored. A resumed run streams only its new segment, from its
+ * `run.resumed` (not the earlier segments, whose `run.paused` would end a client's reading). A client that disconnects only stops its stream: the
  * run goes on (it is recorded, watchable over socket.io, and `POST /api/runs/:runId/cancel` stops it).
  */
 export function streamRun(reply: FastifyReply, started: StartedRun): void {
@@ -82,8 +83,9 @@ export function streamRun(reply: FastifyReply, started: StartedRun): void {
     unsubscribe?.();
   };
   raw.on('close', stop);
+  const afterSeq = started.resumedAfterSeq ?? -1;
   unsubscribe = handle.trace.subscribe((event: TraceEvent) => {
-    if (raw.destroyed || raw.writableEnded) return;
+    if (raw.destroyed || raw.writableEnded || event.seq <= afterSeq) return;
     raw.write(`data: ${JSON.stringify(event)}\n\n`);
     // A run that pauses ends its stream too: follow it over socket.io or `GET /api/runs/:runId`.
     if (isRunEnd(event) || event.type === 'run.paused') {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { testConfig } from '../../config.js';
 import {
   buildTestApp,
@@ -191,6 +191,60 @@ describe('breakpoints', () => {
     expect(last.json()).toMatchObject({ status: 'completed', outputs: { left: 'L q', right: 'R q' } });
   });
 
+  it('after a step, a sibling still paused waits for its own decision when the other one is resumed', async () => {
+    const flow = flowOf(
+      'fork',
+      [
+        ['question', 'input'],
+        ['a', 'prompt', { template: 'A {{question}}' }],
+        ['b', 'output', { name: 'b' }],
+        ['c', 'output', { name: 'c' }],
+      ],
+      ['question.value→a.question', 'a.prompt→b.value', 'a.prompt→c.value'],
+    );
+    expect((await post('/api/flows', flow)).statusCode).toBe(201);
+    const { runId } = (await post('/api/flows/fork/runs', { inputs: { question: 'q' }, breakpoints: ['a'] })).json();
+    const stepped = await post(`/api/runs/${runId}/resume`, { nodeId: 'a', action: 'step' });
+    expect(stepped.json().status).toBe('paused');
+    expect((await events(runId)).at(-1)?.data).toMatchObject({ nodeIds: ['b', 'c'] });
+
+    const first = await post(`/api/runs/${runId}/resume`, { nodeId: 'b', action: 'continue' });
+    expect(first.json().status).toBe('paused');
+    const log = await events(runId);
+    expect(log.at(-1)).toMatchObject({ type: 'run.paused', data: { nodeIds: ['c'] } });
+    expect(types(log)).not.toContain('node.started c');
+    // c was announced once, in the segment that paused it.
+    expect(log.filter((e) => e.type === 'node.paused' && e.nodeId === 'c')).toHaveLength(1);
+
+    const last = await post(`/api/runs/${runId}/resume`, { nodeId: 'c', action: 'continue' });
+    expect(last.statusCode).toBe(200);
+    expect(last.json()).toMatchObject({ status: 'completed', outputs: { b: 'A q', c: 'A q' } });
+    const after = await events(runId);
+    expect(after.filter((e) => e.type === 'run.resumed').map((e) => e.data)).toEqual([
+      { nodeId: 'a', action: 'step' },
+      { nodeId: 'b', action: 'continue' },
+      { nodeId: 'c', action: 'continue' },
+    ]);
+    const again = await post(`/api/runs/${runId}/resume`, { nodeId: 'c', action: 'continue' });
+    expect(again.statusCode).toBe(409);
+  });
+
+  it('an SSE resume streams only the new segment: run.resumed first, no earlier run.paused', async () => {
+    const { runId } = (await post('/api/flows/chat/runs', { inputs: { question: 'hi' }, breakpoints: ['llm'] })).json();
+    const before = await events(runId);
+    const res = await post(
+      `/api/runs/${runId}/resume`,
+      { nodeId: 'llm', action: 'continue' },
+      { accept: 'text/event-stream' },
+    );
+    expect(res.statusCode).toBe(200);
+    const streamed = parseSse(res.body) as TraceEvent[];
+    expect(streamed[0]).toMatchObject({ type: 'run.resumed', seq: before.length });
+    expect(streamed.map((e) => e.type)).not.toContain('run.paused');
+    expect(streamed.at(-1)?.type).toBe('run.completed');
+    expect(streamed.map((e) => e.seq)).toEqual(streamed.map((_, i) => before.length + i));
+  });
+
   it('an unknown node id is a 400 naming body.breakpoints[i]', async () => {
     const res = await post('/api/flows/chat/runs', { inputs: { question: 'hi' }, breakpoints: ['llm', 'ghost'] });
     expect(res.statusCode).toBe(400);
@@ -264,6 +318,41 @@ describe('approval nodes', () => {
     expect(late.statusCode).toBe(409);
   });
 
+  it('a resume past the time limit, before the timer fired, ends the run PAUSE_TIMEOUT and answers 409', async () => {
+    const paused = (await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json();
+    expect(paused.status).toBe('paused');
+    // The timer waits the default hour: only the clock the resume reads is past the deadline.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 2 * 60 * 60 * 1000);
+    let late: Awaited<ReturnType<typeof post>>;
+    try {
+      late = await post(`/api/runs/${paused.runId}/resume`, { nodeId: 'approve', action: 'approve' });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(late.statusCode).toBe(409);
+    expect(late.json().error.code).toBe('RUN_NOT_PAUSED');
+    const row = await t.app.runtime.store.getRun(paused.runId);
+    expect(row).toMatchObject({ status: 'cancelled', error: { code: 'PAUSE_TIMEOUT' } });
+    const log = await events(paused.runId);
+    expect(log.at(-1)?.type).toBe('run.cancelled');
+    expect(types(log)).not.toContain('run.resumed');
+  });
+
+  it('a paused run cannot be rerun: 409 CONFLICT, as a running one', async () => {
+    const paused = (await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json();
+    const rerun = await post(`/api/runs/${paused.runId}/rerun`, { fromNode: 'approve' });
+    expect(rerun.statusCode).toBe(409);
+    expect(rerun.json().error).toMatchObject({
+      code: 'CONFLICT',
+      details: [{ runId: paused.runId, status: 'paused' }],
+    });
+    expect((await t.app.runtime.store.getRun(paused.runId))?.status).toBe('paused');
+    // Once it ended, it can.
+    await post(`/api/runs/${paused.runId}/cancel`);
+    expect((await post(`/api/runs/${paused.runId}/rerun`, { fromNode: 'approve' })).statusCode).toBe(200);
+  });
+
   it('a paused run can be cancelled; an approval inside a subflow fails with APPROVAL_UNSUPPORTED', async () => {
     const paused = (await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json();
     const cancelled = await post(`/api/runs/${paused.runId}/cancel`);
@@ -284,6 +373,17 @@ describe('approval nodes', () => {
     expect(run).toMatchObject({ status: 'failed', error: { code: 'APPROVAL_UNSUPPORTED' } });
   });
 
+  it('experiment, flow-test and CLI runs do not pause: the approval node fails with APPROVAL_UNSUPPORTED', async () => {
+    for (const source of ['experiment', 'test', 'cli'] as const) {
+      const started = await t.app.runtime.runs.startSaved('review', { inputs: { question: 'draft' }, source });
+      const run = await started.done;
+      expect(run, source).toMatchObject({ status: 'failed', error: { code: 'APPROVAL_UNSUPPORTED' } });
+      expect(types(await events(run.runId))).not.toContain('node.paused approve');
+    }
+    // An editor run of the same flow pauses there.
+    expect((await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json().status).toBe('paused');
+  });
+
   it('a published caller resumes with the key that made the run; another key gets a 404', async () => {
     expect((await post('/api/flows/review/publish', {})).statusCode).toBe(201);
     const key = (await post('/api/keys', { name: 'maker' })).json().key as string;
@@ -301,6 +401,25 @@ describe('approval nodes', () => {
     const owner = await post(`/api/v1/runs/${runId}/resume`, body, { authorization: `Bearer ${key}` });
     expect(owner.statusCode).toBe(200);
     expect(owner.json()).toMatchObject({ runId, status: 'completed', outputs: { answer: 'ok' } });
+  });
+});
+
+describe('v1 resume', () => {
+  it('refuses a browser key with 403 FORBIDDEN: a page visitor cannot approve their own run', async () => {
+    const shop = 'https://shop.example';
+    expect((await post('/api/flows/review/publish', {})).statusCode).toBe(201);
+    const created = await post('/api/keys', { name: 'widget', kind: 'browser', flows: ['review'], origins: [shop] });
+    expect(created.statusCode, created.body).toBe(201);
+    const headers = { authorization: `Bearer ${created.json().key}`, origin: shop };
+    const made = await post('/api/v1/flows/review/run', { inputs: { question: 'draft' } }, headers);
+    expect(made.json()).toMatchObject({ status: 'paused' });
+    const { runId } = made.json();
+    const refused = await post(`/api/v1/runs/${runId}/resume`, { nodeId: 'approve', action: 'approve' }, headers);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('secret key') });
+    // Nothing was decided: the run still waits at the approval node.
+    expect((await t.app.runtime.store.getRun(runId))?.status).toBe('paused');
+    expect(types(await events(runId))).not.toContain('run.resumed');
   });
 });
 

@@ -207,7 +207,8 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'A run of a published flow that waits at an approval node (status `paused`) goes on: `approve` (with ' +
           '`value`, the edited value) or `reject`, like `POST /api/runs/:runId/resume`, with the API key that made ' +
-          'the run; any other run is a 404. Answers the run as a run request does (JSON or SSE).',
+          'the run (a secret key: a browser key is a 403); any other run is a 404. Answers the run as a run request ' +
+          'does (JSON or SSE).',
         params: PublishedRunParams,
         body: ResumeBody,
         response: { 200: RunAnswer, ...v1ErrorResponses },
@@ -215,6 +216,9 @@ export const v1: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const key = request.apiKey as ApiKey;
+      // A browser key is seen by anyone who opens the page: its holder must not approve their own pending run.
+      if (key.kind === 'browser')
+        throw new AppError('FORBIDDEN', 'a browser key cannot resume a run: resuming takes a secret key');
       const runId = request.params.runId.replace(/^chatcmpl-/, '');
       const started = await app.runtime.runs.resume(runId, request.body, { keyId: key.id });
       if (wantsStream(request)) {
