@@ -77,8 +77,7 @@ export interface RunOptions {
   resume?: ReadonlyMap<string, ResumedNode>;
   /**
    * Whether the run may pause (docs/contracts.md §9): a top-level editor or published run executed by the process
-   * that holds it. When
-   * false, breakpoints are ignored and approval nodes fail with APPROVAL_UNSUPPORTED.
+   * that holds it. When false, breakpoints are ignored and approval nodes fail with APPROVAL_UNSUPPORTED.
    */
   canPause?: boolean;
   /** Nodes to pause before (editor breakpoints): `node.paused` with reason `breakpoint`. */

@@ -285,6 +285,8 @@ export class RunService {
    * get `run.resumed` and what follows on the same trace.
    */
   readonly #pausedTraces = new Map<string, RunTrace>();
+  /** Paused runs' traces being read back from the store (`#pausedTrace`). */
+  readonly #pausedReads = new Map<string, Promise<RunTrace>>();
   /** Pause deadlines: the run ends `cancelled` with PAUSE_TIMEOUT when its timer fires. */
   readonly #pauseTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
@@ -447,7 +449,8 @@ export class RunService {
     // The first streamed text of any node is the run's time to first token (of this attempt).
     const t0 = performance.now();
     let ttftMs: number | undefined;
-    trace.subscribe((event) => {
+    // Until this segment ends: a paused run resumed in this process goes on on the same trace, with its own listener.
+    const unsubscribe = trace.subscribe((event) => {
       if (event.seq < priorCount || !recording.isOn) return;
       if (ttftMs === undefined && event.type === 'node.delta') ttftMs = Math.round((performance.now() - t0) * 10) / 10;
       try {
@@ -503,7 +506,7 @@ export class RunService {
       return this.#finish(record, result, recording, unstored, ttftMs);
     });
     // Awaiters still see a failure to record the run; nobody awaiting must not crash the process.
-    done.catch(() => {});
+    done.finally(unsubscribe).catch(() => {});
     this.#live.set(runId, { handle, record, done });
     return { handle, done };
   }
@@ -555,14 +558,27 @@ export class RunService {
     return paused.length;
   }
 
-  /** The trace of a paused run with every event so far (kept, or read back from the store). */
+  /**
+   * The trace of a paused run with every event so far (kept, or read back from the store). One per run: a watcher and
+   * a resume that ask at once (after a restart) share the read, so the watcher follows the trace that goes on.
+   */
   async #pausedTrace(runId: string, flowId: string): Promise<RunTrace> {
     const kept = this.#pausedTraces.get(runId);
     if (kept) return kept;
-    const trace = new RunTrace(runId, flowId);
-    for (const event of await this.#store.getEvents(runId)) trace.append(event);
-    this.#pausedTraces.set(runId, trace);
-    return trace;
+    let reading = this.#pausedReads.get(runId);
+    if (!reading) {
+      reading = this.#store
+        .getEvents(runId)
+        .then((events) => {
+          const trace = new RunTrace(runId, flowId);
+          for (const event of events) trace.append(event);
+          this.#pausedTraces.set(runId, trace);
+          return trace;
+        })
+        .finally(() => this.#pausedReads.delete(runId));
+      this.#pausedReads.set(runId, reading);
+    }
+    return reading;
   }
 
   /** Ends a paused run `cancelled` with `error` (PAUSE_TIMEOUT, RUN_CANCELLED). Undefined when it was not paused. */
@@ -586,7 +602,33 @@ export class RunService {
     };
     this.#store.finishRun(runId, attempt, end);
     await this.#store.flush();
-    return { ...row, ...end, attempt };
+    const record: RunRecord = { ...row, ...end, attempt };
+    await this.#announceEnded(trace, record);
+    return record;
+  }
+
+  /**
+   * Tells run watchers (the OpenTelemetry export) of a paused run that ended without going on: they let go of it at
+   * its pause, and take its whole trace, end included, now.
+   */
+  async #announceEnded(trace: RunTrace, record: RunRecord): Promise<void> {
+    if (this.#listeners.size === 0) return;
+    let job: ReturnType<typeof decodeJob>;
+    try {
+      const text = await this.#store.runJobs.get(record.runId);
+      if (text === undefined) return;
+      job = decodeJob(text);
+    } catch {
+      return;
+    }
+    const handle: RunHandle = {
+      runId: record.runId,
+      flowId: record.flowId,
+      trace,
+      result: Promise.resolve(resultOf(record)),
+      cancel: () => {},
+    };
+    this.#notify(handle, startInfo(job.flow, job.flowVersion, { ...job.options, inputs: {} }));
   }
 
   /**

@@ -207,6 +207,32 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
     expect(failed.map((s) => attr(s, 'error.type'))).toContain('PROVIDER_ERROR');
   });
 
+  it('exports a paused run that ends at its time limit, with its end', async () => {
+    const app = await appWith({ url, protocol: 'http/json', scheduledDelayMs: 20 });
+    const flow = flowOf(
+      'review',
+      [
+        ['question', 'input'],
+        ['approve', 'approval', { message: 'Send it?', timeoutMs: 100 }],
+        ['answer', 'output', { name: 'answer' }],
+      ],
+      ['question.value→approve.value', 'approve.value→answer.value'],
+    );
+    expect((await app.app.inject({ method: 'POST', url: '/api/flows', payload: flow })).statusCode).toBe(201);
+    const res = await app.app.inject({
+      method: 'POST',
+      url: '/api/flows/review/runs',
+      payload: { inputs: { question: 'q' } },
+    });
+    expect(res.json().status).toBe('paused');
+    const { runId } = res.json() as { runId: string };
+    const isRoot = (s: OtlpSpan) => attr(s, 'flowloom.run.id') === runId;
+    await receiver.until(() => receiver.spans().some(isRoot));
+    const root = receiver.spans().find(isRoot);
+    expect(attr(root, 'flowloom.run.status')).toBe('cancelled');
+    expect((await app.app.runtime.store.getRun(runId))?.error?.code).toBe('PAUSE_TIMEOUT');
+  });
+
   it('speaks OTLP protobuf by default (http/protobuf)', async () => {
     const app = await appWith({ url, protocol: 'http/protobuf', scheduledDelayMs: 20 });
     const run = await runTraced(app, 'plain question');

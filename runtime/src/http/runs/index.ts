@@ -64,8 +64,9 @@ export function answerOf(run: RunRecord) {
 /**
  * Streams a started run as server-sent events: one `data: <event JSON>` per trace event (past ones first), ending
  * after the run's end event once its final state is stored. A resumed run streams only its new segment, from its
- * `run.resumed` (not the earlier segments, whose `run.paused` would end a client's reading). A client that disconnects only stops its stream: the
- * run goes on (it is recorded, watchable over socket.io, and `POST /api/runs/:runId/cancel` stops it).
+ * `run.resumed` (not the earlier segments, whose `run.paused` would end a client's reading). A client that disconnects
+ * only stops its stream: the run goes on (it is recorded, watchable over socket.io, and
+ * `POST /api/runs/:runId/cancel` stops it).
  */
 export function streamRun(reply: FastifyReply, started: StartedRun): void {
   const { handle, done } = started;
