@@ -17,6 +17,7 @@ export function PinPanel({ nodeId }: { nodeId: string }) {
   const [draft, setDraft] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const outputs = nodePortsOf(nodeId)?.outputs ?? [];
+  const stale = Object.keys(pinned ?? {}).filter((port) => !outputs.some((p) => p.name === port));
   const startEditing = () => {
     const skeleton = Object.fromEntries(outputs.map((p) => [p.name, '']));
     setDraft(pretty(pinned ?? useEditor.getState().nodeRuns[nodeId]?.outputs ?? skeleton));
@@ -45,6 +46,13 @@ export function PinPanel({ nodeId }: { nodeId: string }) {
           ? 'Editor runs reuse this value instead of running the node. Published runs never do.'
           : 'Pin an output so editor runs reuse it without running the node (and without calling a model).'}
       </div>
+      {stale.length > 0 ? (
+        <div className="small pin-stale" role="status" data-testid="pin-stale">
+          {stale.length === Object.keys(pinned ?? {}).length
+            ? `The node no longer has ${stale.map((p) => `"${p}"`).join(', ')}: runs do not use this pin, the node runs.`
+            : `The node no longer has ${stale.map((p) => `"${p}"`).join(', ')}: runs use the other pinned ports only.`}
+        </div>
+      ) : null}
       {pinned && draft === null ? (
         <CodeBlock label="Pinned value" className="small" testId="pin-value">
           {pretty(pinned)}

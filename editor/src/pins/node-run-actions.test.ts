@@ -2,7 +2,7 @@ import { FLOW_FORMAT } from '@flowloom/nodes/spec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initialEditorState, useEditor } from '../store/index';
 import { TEST_KINDS } from '../store/test-catalog';
-import { dropPinsOfDeletedNodes, selectCanRerun } from './node-run-actions';
+import { prunePinsOfGoneNodes, selectCanRerun } from './node-run-actions';
 import { usePins } from './pin-store';
 
 const get = () => useEditor.getState();
@@ -11,7 +11,7 @@ let stop: () => void = () => {};
 beforeEach(() => {
   get().setCatalog(TEST_KINDS);
   get().loadFlow({ format: FLOW_FORMAT, id: 'f', name: 'F', version: 1, nodes: [], edges: [] });
-  stop = dropPinsOfDeletedNodes();
+  stop = prunePinsOfGoneNodes();
 });
 afterEach(() => {
   stop();
@@ -20,18 +20,34 @@ afterEach(() => {
 });
 
 describe('pins follow the nodes', () => {
-  it('drops a deleted node’s pin, so a new node under the same id runs', () => {
+  it('keeps a deleted node’s pin for undo, and drops it when a new node takes the id', () => {
     const llm = get().addNode('llm', { x: 0, y: 0 });
     const other = get().addNode('llm', { x: 400, y: 0 });
     usePins.getState().pin('f', llm, { text: 'pinned' });
     usePins.getState().pin('f', other, { text: 'kept' });
     get().selectOnly(llm);
     get().deleteSelection();
+    get().undo();
+    expect(usePins.getState().pins.f?.[llm]).toEqual({ text: 'pinned' });
+    get().redo();
+    expect(usePins.getState().pins.f?.[llm]).toEqual({ text: 'pinned' });
+    // A new node under the freed id runs: it does not inherit the old node's outputs.
+    expect(get().addNode('llm', { x: 800, y: 0 })).toBe(llm);
     expect(usePins.getState().pins).toEqual({ f: { [other]: { text: 'kept' } } });
-    // Another flow opening is not a deletion: its pins stay.
-    usePins.getState().pin('g', 'x', { text: 'g' });
-    get().loadFlow({ format: FLOW_FORMAT, id: 'g', name: 'G', version: 1, nodes: [], edges: [] });
-    expect(usePins.getState().pins.g).toEqual({ x: { text: 'g' } });
+  });
+
+  it('drops, when a flow opens, the pins of nodes it does not have (deleted elsewhere)', () => {
+    usePins.getState().pin('g', 'gone', { text: 'old' });
+    usePins.getState().pin('g', 'question', { value: 'kept' });
+    get().loadFlow({
+      format: FLOW_FORMAT,
+      id: 'g',
+      name: 'G',
+      version: 1,
+      nodes: [{ id: 'question', type: 'input', position: { x: 0, y: 0 } }],
+      edges: [],
+    });
+    expect(usePins.getState().pins.g).toEqual({ question: { value: 'kept' } });
   });
 });
 

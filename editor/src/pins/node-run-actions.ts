@@ -26,7 +26,13 @@ function canRerun(): boolean {
 /** "Run from here" on a node (canvas toolbar, span inspector, Shift+R); tells why not when there is no ended run. */
 export function runFromHere(nodeId: string): void {
   if (!canRerun()) {
-    useEditor.getState().toast('info', 'Run the flow first: "Run from here" reruns the run on the canvas.');
+    const s = useEditor.getState();
+    s.toast(
+      'info',
+      s.run.status === 'paused'
+        ? 'The run is paused: continue or cancel it first, then run from here.'
+        : 'Run the flow first: "Run from here" reruns the run on the canvas.',
+    );
     return;
   }
   void rerunFromNode(nodeId);
@@ -66,21 +72,49 @@ export function togglePin(nodeId: string): void {
 }
 
 /**
- * A deleted node's pin goes with it: a node added later under the same id must not silently reuse it. (Undoing the
- * deletion brings the node back unpinned.) Returns the unsubscribe.
+ * Pins belong to the node they were made on, and node ids come back (`llm`, `llm-2`): a pin is dropped when the flow
+ * opens without its node (deleted here or elsewhere), and when a node with its id is newly made (added, pasted,
+ * duplicated), so that node runs instead of silently reusing another's outputs. Deleting a node keeps its pin while the
+ * flow is open, so undo and redo bring it back pinned. Returns the unsubscribe.
  */
-export function dropPinsOfDeletedNodes(): () => void {
+export function prunePinsOfGoneNodes(): () => void {
+  const unpinAll = (flowId: string, nodeIds: readonly string[]) => {
+    for (const nodeId of nodeIds) usePins.getState().unpin(flowId, nodeId);
+  };
+  const pinnedIds = (flowId: string) => Object.keys(usePins.getState().pins[flowId] ?? {});
+  const pruneOpened = (s: EditorState) => {
+    const flowId = s.meta?.id;
+    if (!flowId) return;
+    const ids = new Set(s.nodes.map((n) => n.id));
+    unpinAll(
+      flowId,
+      pinnedIds(flowId).filter((id) => !ids.has(id)),
+    );
+  };
+  pruneOpened(useEditor.getState());
   return useEditor.subscribe((s, before) => {
     const flowId = s.meta?.id;
-    if (s.nodes === before.nodes || !flowId || flowId !== before.meta?.id) return;
-    const flowPins = usePins.getState().pins[flowId];
-    if (!flowPins) return;
-    const now = new Set(s.nodes.map((n) => n.id));
+    if (!flowId || s.nodes === before.nodes) return;
+    if (flowId !== before.meta?.id) return pruneOpened(s);
+    // Undo and redo bring back nodes that were there (with their pins); anything else that adds an id makes a node.
+    if (s.undoCount !== before.undoCount) return;
+    const pinned = pinnedIds(flowId);
+    if (pinned.length === 0) return;
     const was = new Set(before.nodes.map((n) => n.id));
-    for (const nodeId of Object.keys(flowPins)) {
-      if (!now.has(nodeId) && was.has(nodeId)) usePins.getState().unpin(flowId, nodeId);
-    }
+    const now = new Set(s.nodes.map((n) => n.id));
+    unpinAll(
+      flowId,
+      pinned.filter((id) => now.has(id) && !was.has(id)),
+    );
   });
+}
+
+/** The output port names of a node on the canvas (from its params); undefined when it is not there. */
+export function nodeOutputNames(s: EditorState, nodeId: string): string[] | undefined {
+  const node = s.nodes.find((n) => n.id === nodeId);
+  const data = node?.data as { type?: string; params?: Record<string, unknown> } | undefined;
+  const spec = data?.type ? s.catalog[data.type] : undefined;
+  return spec ? resolveOutputs(spec, data?.params).map((p) => p.name) : undefined;
 }
 
 /** The input and output ports of a node on the canvas (resolved from its params), or undefined. */

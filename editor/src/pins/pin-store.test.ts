@@ -1,6 +1,6 @@
 import type { PortSpec } from '@flowloom/nodes/spec';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parsePin, pinsForRun, usePins, withPin } from './pin-store';
+import { parsePin, pinsForRun, usablePin, usePins, withPin } from './pin-store';
 
 const ports: PortSpec[] = [
   { name: 'text', dataType: 'text' },
@@ -27,6 +27,12 @@ describe('pins', () => {
     ]);
     expect(pinsForRun(pins, 'chat', outputs)).toEqual({ llm: { text: 'a' } });
     expect(pinsForRun(pins, 'none', outputs)).toEqual({});
+  });
+
+  it('uses of a pin only the ports the node still has', () => {
+    expect(usablePin({ text: 'a', old: 1 }, ['text'])).toEqual({ text: 'a' });
+    expect(usablePin({ old: 1 }, ['text'])).toBeUndefined();
+    expect(usablePin({ text: 'a' }, undefined)).toBeUndefined();
   });
 
   it('forgets a deleted flow’s pins', () => {

@@ -39,12 +39,20 @@ export function pinsForRun(
 ): Record<string, Values> {
   const sent: Record<string, Values> = {};
   for (const [nodeId, pinned] of Object.entries(pins[flowId] ?? {})) {
-    const ports = outputs.get(nodeId);
-    if (!ports) continue;
-    const kept = Object.fromEntries(Object.entries(pinned).filter(([port]) => ports.includes(port)));
-    if (Object.keys(kept).length > 0) sent[nodeId] = kept;
+    const kept = usablePin(pinned, outputs.get(nodeId));
+    if (kept) sent[nodeId] = kept;
   }
   return sent;
+}
+
+/**
+ * The part of a pin a run uses: the output ports the node still has (`outputs`: their names); undefined when none is
+ * left, or the node is gone. Pure.
+ */
+export function usablePin(pin: Values | undefined, outputs: readonly string[] | undefined): Values | undefined {
+  if (!pin || !outputs) return undefined;
+  const kept = Object.fromEntries(Object.entries(pin).filter(([port]) => outputs.includes(port)));
+  return Object.keys(kept).length > 0 ? kept : undefined;
 }
 
 /** What parsing a pinned value typed as JSON gave: the outputs, or the problem (naming the port when it is one). */

@@ -5,7 +5,7 @@ import { FlowCanvas } from '../../canvas/FlowCanvas';
 import { Palette } from '../../canvas/Palette';
 import { ESTIMATED_SIZE, placeBeside } from '../../canvas/placement';
 import { Inspector } from '../../inspector/Inspector';
-import { dropPinsOfDeletedNodes } from '../../pins/node-run-actions';
+import { prunePinsOfGoneNodes } from '../../pins/node-run-actions';
 import { RunAloneDialog } from '../../pins/RunAloneDialog';
 import { PausedPanel } from '../../run/PausedPanel';
 import { RunPanel } from '../../run/RunPanel';
@@ -103,7 +103,7 @@ function EditorLayout() {
   );
 
   useEditorKeys(centre);
-  useEffect(() => dropPinsOfDeletedNodes(), []);
+  useEffect(() => prunePinsOfGoneNodes(), []);
 
   // The panels' sizes, remembered in this browser (panel-sizes.ts).
   const [sizes, setSizes] = useState<PanelSizes>(loadPanelSizes);
