@@ -2,13 +2,15 @@ import { type Config, configFromEnv } from './config.js';
 import { isEntryPoint } from './entry-point.js';
 import { type App, buildApp } from './http/app.js';
 import { createRuntime } from './kernel.js';
+import { exitOnSignals } from './shutdown.js';
 import { startWorker } from './worker.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
  * Builds the runtime, then the app over it, listens, and shuts down gracefully on SIGTERM/SIGINT: live runs are
- * cancelled (and recorded as cancelled), sockets closed, the store flushed and closed. A second signal exits at once.
+ * cancelled (and recorded as cancelled), sockets closed, the store flushed and closed. A second signal exits at once,
+ * and so does a shutdown that takes longer than 15 s (`exitOnSignals`).
  */
 export async function startServer(config: Config): Promise<App> {
   const app = await buildApp(await createRuntime(config), config);
@@ -21,21 +23,7 @@ export async function startServer(config: Config): Promise<App> {
   // Experiments a process left unfinished (a crash, a restart) go on with their pending cells.
   const resumed = await app.runtime.experiments.resume();
   if (resumed.length > 0) app.log.info(`resumed experiments ${resumed.join(', ')}`);
-  let isClosing = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (isClosing) process.exit(1);
-    isClosing = true;
-    app.log.info(`${signal}: shutting down`);
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  exitOnSignals(() => app.close(), app.runtime.log);
   return app;
 }
 

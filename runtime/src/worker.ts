@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import { createRuntime, type Runtime } from './kernel.js';
+import { exitOnSignals, SHUTDOWN_LIMIT_MS } from './shutdown.js';
 
 /**
  * The worker shell (FLOWLOOM_ROLE=worker, `flowloom worker`): the kernel without HTTP, executing queued runs. SIGTERM
@@ -8,21 +9,14 @@ import { createRuntime, type Runtime } from './kernel.js';
  */
 export async function startWorker(config: Config): Promise<Runtime> {
   const runtime = await createRuntime({ ...config, role: 'worker' });
-  let isClosing = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (isClosing) process.exit(1);
-    isClosing = true;
-    runtime.log.info(`${signal}: finishing or handing back ${runtime.queue?.worker?.activeRuns.length ?? 0} runs`);
-    runtime.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        runtime.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  exitOnSignals(
+    () => {
+      runtime.log.info(`finishing or handing back ${runtime.queue?.worker?.activeRuns.length ?? 0} runs`);
+      return runtime.close();
+    },
+    runtime.log,
+    (config.queue?.graceMs ?? 0) + SHUTDOWN_LIMIT_MS,
+  );
   runtime.log.info(
     `worker ready: ${config.queue?.concurrency ?? 0} runs at once, store ${runtime.store.location}, queue prefix ${config.queue?.prefix}`,
   );
