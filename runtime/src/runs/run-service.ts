@@ -4,8 +4,10 @@ import {
   type ErrorBody,
   type FlowFile,
   type FlowRunner,
+  findValueProblem,
   isAppError,
   isRunEnd,
+  MAX_VALUE_DEPTH,
   type MemoryService,
   type NodeRegistry,
   type NodeServices,
@@ -675,6 +677,15 @@ export class RunService {
       throw new AppError('RUN_INTERRUPTED', `run "${runId}" has no stored job to go on with`, { status: 409 });
     const job = decodeJob(jobText);
     if (decision.inputs) checkNodeInputs(job.flow, this.#nodes, decision.nodeId, decision.inputs);
+    // The approval's value goes on as the node's output: nested as deep as any value may be, no deeper.
+    const tooDeep =
+      decision.value === undefined
+        ? undefined
+        : findValueProblem(decision.value, { prefix: 'body.value', maxDepth: MAX_VALUE_DEPTH });
+    if (tooDeep)
+      throw new AppError('VALIDATION_FAILED', `${tooDeep.path} ${tooDeep.message}`, {
+        details: [{ field: tooDeep.path, message: tooDeep.message }],
+      });
     const attempt = await this.#store.claimPausedRun(runId);
     if (attempt === undefined) throw notPaused('is not paused any more (resumed or ended meanwhile)');
     clearTimeout(this.#pauseTimers.get(runId));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { TraceEvent } from '@flowloom/nodes';
+import { MAX_VALUE_DEPTH, type TraceEvent } from '@flowloom/nodes';
 import { type FakeOpenAI, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -267,6 +267,19 @@ describe('breakpoints', () => {
 });
 
 describe('approval nodes', () => {
+  it('refuses an approval value nested deeper than any value may be, naming body.value; the run stays paused', async () => {
+    const paused = (await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json();
+    expect(paused.status).toBe('paused');
+    let value: unknown = 'leaf';
+    for (let i = 0; i < MAX_VALUE_DEPTH + 2; i++) value = { v: value };
+    const res = await post(`/api/runs/${paused.runId}/resume`, { nodeId: 'approve', action: 'approve', value });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details[0].field).toMatch(/^body\.value/);
+    expect((await t.app.runtime.store.getRun(paused.runId))?.status).toBe('paused');
+    const ok = await post(`/api/runs/${paused.runId}/resume`, { nodeId: 'approve', action: 'approve', value: 'fine' });
+    expect(ok.json()).toMatchObject({ status: 'completed', outputs: { answer: 'fine' } });
+  });
+
   it('approve passes the value on; an edited value replaces it', async () => {
     const paused = (await post('/api/flows/review/runs', { inputs: { question: 'draft' } })).json();
     expect(paused.status).toBe('paused');
