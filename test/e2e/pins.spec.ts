@@ -127,3 +127,25 @@ test('the span inspector and the keyboard pin, rerun and run a node alone', asyn
   await expect(page.getByTestId('run-alone-input-question')).toHaveCount(0);
   expect((await runsOf(request, 'e2e-pins-keys')).length).toBe(2);
 });
+
+test('a pin on an output the node no longer has is marked stale, and the run does not use it', async ({
+  page,
+  request,
+  editor,
+}) => {
+  await putFlow(request, flowFixture('chat', 'e2e-pins-stale'));
+  await page.addInitScript(() =>
+    localStorage.setItem('flowloom.pins', JSON.stringify({ 'e2e-pins-stale': { llm: { answer: 'an old port' } } })),
+  );
+  await editor.open('e2e-pins-stale');
+  await expect(page.getByTestId('node-pinned-llm')).toHaveText('pin stale');
+  await editor.select('llm');
+  await expect(page.getByTestId('pin-state')).toHaveText('stale');
+  await expect(page.getByTestId('pin-stale')).toContainText('no longer has "answer"');
+  const callsBefore = await modelCalls(request);
+  await page.getByTestId('run-button').click();
+  await page.getByTestId('chat-input').fill('a question');
+  await page.getByTestId('chat-send').click();
+  await expect(page.getByTestId('run-status')).toHaveText('completed');
+  expect(await modelCalls(request)).toBe(callsBefore + 1);
+});

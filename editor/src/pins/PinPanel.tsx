@@ -18,6 +18,8 @@ export function PinPanel({ nodeId }: { nodeId: string }) {
   const [error, setError] = useState<string | null>(null);
   const outputs = nodePortsOf(nodeId)?.outputs ?? [];
   const stale = Object.keys(pinned ?? {}).filter((port) => !outputs.some((p) => p.name === port));
+  // None of its ports is left: runs do not use the pin at all.
+  const isUnused = pinned !== undefined && stale.length === Object.keys(pinned).length;
   const startEditing = () => {
     const skeleton = Object.fromEntries(outputs.map((p) => [p.name, '']));
     setDraft(pretty(pinned ?? useEditor.getState().nodeRuns[nodeId]?.outputs ?? skeleton));
@@ -37,18 +39,20 @@ export function PinPanel({ nodeId }: { nodeId: string }) {
         Pinned output{' '}
         {pinned ? (
           <span className="pill pill-pinned" data-testid="pin-state">
-            pinned
+            {isUnused ? 'stale' : 'pinned'}
           </span>
         ) : null}
       </div>
-      <div className="muted small">
-        {pinned
-          ? 'Editor runs reuse this value instead of running the node. Published runs never do.'
-          : 'Pin an output so editor runs reuse it without running the node (and without calling a model).'}
-      </div>
+      {isUnused ? null : (
+        <div className="muted small">
+          {pinned
+            ? 'Editor runs reuse this value instead of running the node. Published runs never do.'
+            : 'Pin an output so editor runs reuse it without running the node (and without calling a model).'}
+        </div>
+      )}
       {stale.length > 0 ? (
         <div className="small pin-stale" role="status" data-testid="pin-stale">
-          {stale.length === Object.keys(pinned ?? {}).length
+          {isUnused
             ? `The node no longer has ${stale.map((p) => `"${p}"`).join(', ')}: runs do not use this pin, the node runs.`
             : `The node no longer has ${stale.map((p) => `"${p}"`).join(', ')}: runs use the other pinned ports only.`}
         </div>
