@@ -126,6 +126,9 @@ export class PgDatabase {
       this.#markDown(err);
       this.#onError(err);
     });
+    // The pool listens on idle connections only: one in use (between the statements of a transaction) that the
+    // network cuts would be an uncaught error too. Its next statement fails instead, and the caller releases it broken.
+    this.pool.on('connect', (client) => client.on('error', () => {}));
   }
 
   /** Throws STORE_UNAVAILABLE while the last contact with the database failed to connect. */

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../testing/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../../testing/tcp-proxy.js';
+import { PgDatabase } from './db.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './store.js';
 
@@ -117,6 +118,25 @@ describe('a Postgres that goes away', () => {
     await until(async () => (await countDirect(schema, 'runs', "status = 'completed'")) === 1, 'the run is committed');
     expect(await countDirect(schema, 'run_events')).toBe(1);
     expect((await store.getFlow('echo'))?.version).toBe(1);
+  });
+
+  it('survives a connection cut while checked out between statements: the next one fails, nothing is uncaught', async () => {
+    const url = new URL(database.url);
+    url.port = String(proxy.port);
+    const db = new PgDatabase({ url: url.toString(), schema: database.schema(), connectTimeoutMs: 500 });
+    try {
+      const client = await db.pool.connect();
+      await client.query('BEGIN');
+      await proxy.refuse();
+      // pg reports the cut as an 'error' event on the client, with no statement running to reject.
+      const socket = (client as unknown as { connection: { stream: { destroyed: boolean } } }).connection.stream;
+      await until(() => socket.destroyed, 'the client saw the cut');
+      await expect(client.query('SELECT 1')).rejects.toThrow();
+      client.release(true);
+    } finally {
+      await proxy.restore();
+      await db.end();
+    }
   });
 
   it('answers STORE_UNAVAILABLE when it stops answering, within the query time limit', async () => {
