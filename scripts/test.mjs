@@ -91,6 +91,24 @@ function run(command, args, env = {}) {
   });
 }
 
+/**
+ * The names of failed tests, so the summary at the end (often all a CI log keeps) says which ones: vitest's
+ * "FAIL  src/a.test.ts > suite > name" lines, Playwright's "✘  3 e2e/a.spec.ts:12:1 › name (1.2s)" lines.
+ */
+function failedTestNames(lines) {
+  const names = new Set();
+  for (const raw of lines) {
+    const prefixed = TASK_PREFIX.exec(raw);
+    const line = prefixed ? prefixed[3] : raw;
+    const task = prefixed ? `${prefixed[1]}#${prefixed[2]}: ` : '';
+    const vitest = /^\s*FAIL\s+(\S.*?)\s*$/.exec(line);
+    if (vitest?.[1]) names.add(`${task}${vitest[1]}`);
+    const playwright = /^\s*[✘×]\s+\d+\s+(\S.*?)(?:\s+\(\d[\d.]*m?s\))?\s*$/.exec(line);
+    if (playwright?.[1]) names.add(`${task}${playwright[1]}`);
+  }
+  return names;
+}
+
 /** Test counts per turbo task, from the runners' summary lines. */
 function countTests(lines) {
   const tasks = new Map();
@@ -141,6 +159,7 @@ function countTests(lines) {
 // By task id: a task replayed by a later turbo run (a dependency build) is counted once, with its latest result.
 const allTasks = new Map();
 const stepFailures = [];
+const failedNames = new Set();
 
 function addTasks(tasks) {
   for (const [id, counts] of tasks) if (counts.summaries > 0 || counts.note) allTasks.set(id, counts);
@@ -159,6 +178,7 @@ async function turbo(tasks, env) {
   const result = await run('npx', ['turbo', 'run', ...tasks, ...turboArgs], env);
   const counted = countTests(result.lines);
   addTasks(counted);
+  for (const name of failedTestNames(result.lines)) failedNames.add(name);
   const hasFailure = [...counted.values()].some((counts) => counts.failed > 0);
   if (result.code !== 0 && !hasFailure) stepFailures.push(`turbo run ${tasks.join(' ')}`);
 }
@@ -194,6 +214,10 @@ for (const [id, counts] of allTasks) {
   console.log(
     `  ${id}: ${counts.passed} passed, ${counts.failed} failed${skipped}${counts.note ? ` (${counts.note})` : ''}`,
   );
+}
+if (failedNames.size > 0) {
+  console.log('Failed tests:');
+  for (const name of failedNames) console.log(`  ${name}`);
 }
 if (totals.passed + totals.failed === 0) {
   console.log('  no tests ran');
