@@ -4,21 +4,37 @@ import { afterEntry, entryId, type RedisKeys } from './keys.js';
 import type { RedisConnections } from './redis.js';
 
 /**
- * XADD with fencing, idempotent: refused (-1) when a newer attempt owns the run (its attempt key is higher), a no-op
- * (0) when the entry id is not above the stream's last one (a duplicate relay); else appended (1). ARGV[4] > 0 sets
- * the stream's and the attempt key's time to live.
+ * XADD with fencing, idempotent, for the events of several runs at once (what a worker's runs emitted in one turn of the event loop):
+ * KEYS are stream and attempt key pairs, one per run; ARGV holds, per run, its attempt, a time to live (> 0 sets it,
+ * after the appends) and an entry count, then that many id and JSON pairs. Answers one number per run: -1 when a newer
+ * attempt owns the run (its entries are refused as a whole), else how many were appended (an id not above the stream's
+ * last one is skipped: a duplicate relay). Every key of one call must live on the same Redis (a single Redis is
+ * assumed: docs/deploy.md).
  */
-const XADD_FENCED = `
-local newest = tonumber(redis.call('GET', KEYS[2]) or '0')
-if newest > tonumber(ARGV[2]) then return -1 end
-local ok = pcall(redis.call, 'XADD', KEYS[1], ARGV[1], 'e', ARGV[3])
-local ttl = tonumber(ARGV[4])
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  redis.call('PEXPIRE', KEYS[2], ttl)
+const XADD_FENCED_RUNS = `
+local answers = {}
+local at = 1
+for run = 1, #KEYS / 2 do
+  local stream, attemptKey = KEYS[run * 2 - 1], KEYS[run * 2]
+  local attempt, ttl, count = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+  at = at + 3
+  local newest = tonumber(redis.call('GET', attemptKey) or '0')
+  if newest > attempt then
+    answers[run] = -1
+  else
+    local added = 0
+    for i = at, at + count * 2 - 1, 2 do
+      if pcall(redis.call, 'XADD', stream, ARGV[i], 'e', ARGV[i + 1]) then added = added + 1 end
+    end
+    if ttl > 0 then
+      redis.call('PEXPIRE', stream, ttl)
+      redis.call('PEXPIRE', attemptKey, ttl)
+    end
+    answers[run] = added
+  end
+  at = at + count * 2
 end
-if ok then return 1 end
-return 0`;
+return answers`;
 
 /** Sets the attempt key to `attempt` unless it holds a higher one; answers the key's value after. */
 const CLAIM_ATTEMPT = `
@@ -28,20 +44,14 @@ if attempt > newest then redis.call('SET', KEYS[1], attempt, 'PX', ARGV[2]) retu
 return newest`;
 
 type FencedRedis = Redis & {
-  xaddFenced(
-    stream: string,
-    attemptKey: string,
-    id: string,
-    attempt: number,
-    json: string,
-    ttlMs: number,
-  ): Promise<number>;
+  xaddFencedRuns(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
   claimAttempt(attemptKey: string, attempt: number, ttlMs: number): Promise<number>;
 };
 
 function withScripts(client: Redis): FencedRedis {
-  if (!('xaddFenced' in client)) {
-    client.defineCommand('xaddFenced', { numberOfKeys: 2, lua: XADD_FENCED });
+  if (!('xaddFencedRuns' in client)) {
+    // The key count varies with the batch: given first by the caller.
+    client.defineCommand('xaddFencedRuns', { lua: XADD_FENCED_RUNS });
     client.defineCommand('claimAttempt', { numberOfKeys: 1, lua: CLAIM_ATTEMPT });
   }
   return client as FencedRedis;
@@ -78,6 +88,7 @@ export class EventStreams {
   readonly #retentionMs: number;
   readonly #durable: FencedRedis;
   #tailer?: StreamTailer;
+  #relays?: RelayBatches;
 
   constructor(connections: RedisConnections, keys: RedisKeys, options: EventStreamsOptions = {}) {
     this.#connections = connections;
@@ -108,8 +119,9 @@ export class EventStreams {
   async relay(runId: string, attempt: number): Promise<EventRelay | null> {
     const newest = await this.#durable.claimAttempt(this.#keys.attempt(runId), attempt, LIVE_TTL_MS);
     if (newest !== attempt) return null;
+    this.#relays ??= new RelayBatches(this.#durable);
     return new EventRelay(
-      this.#durable,
+      this.#relays,
       this.#keys.events(runId),
       this.#keys.attempt(runId),
       attempt,
@@ -122,27 +134,112 @@ export class EventStreams {
   }
 }
 
+/** What one relay queued in the current batch: id and JSON pairs in emit order, and the time to live to set after. */
+interface RelayGroup {
+  entries: string[];
+  ttlMs: number;
+}
+
+/** Entries per script call at most: a larger batch goes in several calls, in order, on the same connection. */
+const MAX_ENTRIES_PER_CALL = 512;
+
 /**
- * One attempt's relay of a run's events to its stream, in emit order (one connection keeps the order; nothing waits
- * for an answer before the next is sent). The end event goes last, once `gate` settles (the run's final row is
- * committed then, so a reader that sees the end finds the run ended in the store).
+ * The relays of one process send what their runs emit in one turn of the event loop together: one script call for
+ * every run's events (a worker runs dozens of runs, each emitting a dozen events or more; one call per event cost a
+ * round of encoding in the worker and a script run in Redis each). Calls go out in order on one connection, so each
+ * stream gets its entries in emit order, whatever the batching.
+ */
+class RelayBatches {
+  readonly #redis: FencedRedis;
+  #groups = new Map<EventRelay, RelayGroup>();
+  #sent: Promise<void> | undefined;
+  #settle: (() => void) | undefined;
+
+  constructor(redis: FencedRedis) {
+    this.#redis = redis;
+  }
+
+  /** Queues an entry for this turn's call; `ttlMs` > 0 replaces the time to live set after it. Settles once answered. */
+  add(relay: EventRelay, id: string, json: string, ttlMs: number): Promise<void> {
+    let group = this.#groups.get(relay);
+    if (!group) {
+      group = { entries: [], ttlMs: 0 };
+      this.#groups.set(relay, group);
+    }
+    group.entries.push(id, json);
+    if (ttlMs > 0) group.ttlMs = ttlMs;
+    if (!this.#sent) {
+      this.#sent = new Promise<void>((resolve) => {
+        this.#settle = resolve;
+      });
+      setImmediate(() => this.#send());
+    }
+    return this.#sent;
+  }
+
+  #send(): void {
+    const groups = this.#groups;
+    const settle = this.#settle as () => void;
+    this.#groups = new Map();
+    this.#sent = undefined;
+    const calls: Promise<void>[] = [];
+    let keys: string[] = [];
+    let args: (string | number)[] = [];
+    let relays: EventRelay[] = [];
+    let entryCount = 0;
+    const call = () => {
+      const [sentKeys, sentArgs, sentRelays] = [keys, args, relays];
+      calls.push(
+        this.#redis.xaddFencedRuns(sentKeys.length, ...sentKeys, ...sentArgs).then(
+          (answers) => {
+            for (const [i, relay] of sentRelays.entries()) relay.answered(answers[i] ?? 0);
+          },
+          (err: unknown) => {
+            for (const relay of sentRelays) relay.failed(err);
+          },
+        ),
+      );
+      [keys, args, relays, entryCount] = [[], [], [], 0];
+    };
+    for (const [relay, group] of groups) {
+      // A group larger than one call is split; each part sets the time to live (the last one's stands).
+      for (let from = 0; from < group.entries.length; ) {
+        const room = Math.max(2, (MAX_ENTRIES_PER_CALL - entryCount) * 2);
+        const part = group.entries.slice(from, from + room);
+        from += part.length;
+        keys.push(relay.stream, relay.attemptKey);
+        args.push(relay.attempt, group.ttlMs, part.length / 2, ...part);
+        relays.push(relay);
+        entryCount += part.length / 2;
+        if (entryCount >= MAX_ENTRIES_PER_CALL) call();
+      }
+    }
+    if (relays.length > 0) call();
+    void Promise.all(calls).then(settle);
+  }
+}
+
+/**
+ * One attempt's relay of a run's events to its stream, in emit order (batched per turn with the process's other
+ * relays; nothing waits for an answer before the next is sent). The end event goes last, once `gate` settles (the
+ * run's final row is committed then, so a reader that sees the end finds the run ended in the store).
  */
 export class EventRelay {
-  readonly #redis: FencedRedis;
-  readonly #stream: string;
-  readonly #attemptKey: string;
-  readonly #attempt: number;
+  readonly #batches: RelayBatches;
+  readonly stream: string;
+  readonly attemptKey: string;
+  readonly attempt: number;
   readonly #retentionMs: number;
   readonly #pending = new Set<Promise<unknown>>();
   #isFirst = true;
   #isFenced = false;
   #lastError: unknown;
 
-  constructor(redis: FencedRedis, stream: string, attemptKey: string, attempt: number, retentionMs: number) {
-    this.#redis = redis;
-    this.#stream = stream;
-    this.#attemptKey = attemptKey;
-    this.#attempt = attempt;
+  constructor(batches: RelayBatches, stream: string, attemptKey: string, attempt: number, retentionMs: number) {
+    this.#batches = batches;
+    this.stream = stream;
+    this.attemptKey = attemptKey;
+    this.attempt = attempt;
     this.#retentionMs = retentionMs;
   }
 
@@ -152,6 +249,7 @@ export class EventRelay {
   }
 
   push(event: TraceEvent): void {
+    // The stream lives a day at most while the run goes on (set with its first entry).
     const ttl = this.#isFirst ? LIVE_TTL_MS : 0;
     this.#isFirst = false;
     this.#send(event, ttl);
@@ -168,18 +266,18 @@ export class EventRelay {
 
   #send(event: TraceEvent, ttlMs: number): Promise<unknown> {
     if (this.#isFenced) return Promise.resolve();
-    const sent = this.#redis
-      .xaddFenced(this.#stream, this.#attemptKey, entryId(event.seq), this.#attempt, JSON.stringify(event), ttlMs)
-      .then(
-        (answer) => {
-          if (answer === -1) this.#isFenced = true;
-        },
-        (err: unknown) => {
-          this.#lastError = err;
-        },
-      );
+    const sent = this.#batches.add(this, entryId(event.seq), JSON.stringify(event), ttlMs);
     this.#track(sent);
     return sent;
+  }
+
+  /** Redis's answer for this relay's part of a call: -1 when a newer attempt owns the run. */
+  answered(answer: number): void {
+    if (answer === -1) this.#isFenced = true;
+  }
+
+  failed(err: unknown): void {
+    this.#lastError = err;
   }
 
   #track(promise: Promise<unknown>): void {
