@@ -1,6 +1,6 @@
 import type { FlowFile, TraceEvent } from '@flowloom/nodes';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../testing/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../../testing/tcp-proxy.js';
 import { PgDatabase } from './db.js';
@@ -30,6 +30,19 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`timed out waiting until ${what}`);
+}
+
+/**
+ * Counts the statements any connection sends whose text matches `pattern`, until `stop`: pool queries and those of a
+ * transaction alike go through the client's `query`.
+ */
+function countStatements(pattern: RegExp): { count: () => number; stop: () => void } {
+  const spy = vi.spyOn(pg.Client.prototype, 'query');
+  const text = (config: unknown) => (typeof config === 'string' ? config : ((config as { text?: string }).text ?? ''));
+  return {
+    count: () => spy.mock.calls.filter(([config]) => pattern.test(text(config))).length,
+    stop: () => spy.mockRestore(),
+  };
 }
 
 let database: TestDatabase;
@@ -120,6 +133,18 @@ describe('a Postgres that goes away', () => {
     expect((await store.getFlow('echo'))?.version).toBe(1);
   });
 
+  it('rejects a job put while it refuses connections, and commits the job once it is back', async () => {
+    const schema = database.schema();
+    const store = await behindProxy(schema);
+    await proxy.refuse();
+    await expect(store.runJobs.put('r_job', '{"flow":1}')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+
+    await proxy.restore();
+    // The job stays queued with the rest of its batch: the background retry writes it.
+    await until(async () => (await countDirect(schema, 'run_jobs')) === 1, 'the job is committed');
+    expect(await store.runJobs.get('r_job')).toBe('{"flow":1}');
+  });
+
   it('survives a connection cut while checked out between statements: the next one fails, nothing is uncaught', async () => {
     const url = new URL(database.url);
     url.port = String(proxy.port);
@@ -151,6 +176,34 @@ describe('a Postgres that goes away', () => {
     await proxy.restore();
     await until(async () => (await store.ping()) === true, 'it answers again');
     expect((await store.listFlows()).map((f) => f.id)).toEqual(['echo']);
+  });
+});
+
+describe('grouped statements', () => {
+  /** A store on the database directly, with no delay before a commit (as soon as one is asked for). */
+  async function direct(): Promise<PostgresStore> {
+    const store = await PostgresStore.open({ url: database.url, schema: database.schema(), flushDelayMs: 0 });
+    opened.push(store);
+    return store;
+  }
+
+  it('commits the jobs put at once in one batch, keeping the first job of a run', async () => {
+    const store = await direct();
+    const statements = countStatements(/INSERT INTO run_jobs/);
+    try {
+      await Promise.all([
+        ...Array.from({ length: 10 }, (_, i) => store.runJobs.put(`r_job${i}`, `{"n":${i}}`)),
+        store.runJobs.put('r_job1', '{"n":"again"}'),
+      ]);
+      // The first put's commit goes out at once, the others wait for it and go together.
+      expect(statements.count()).toBeLessThanOrEqual(2);
+    } finally {
+      statements.stop();
+    }
+    await store.runJobs.put('r_job0', '{"n":"later"}');
+    expect(await store.runJobs.get('r_job0')).toBe('{"n":0}');
+    expect(await store.runJobs.get('r_job1')).toBe('{"n":1}');
+    expect(await store.runJobs.get('r_job9')).toBe('{"n":9}');
   });
 });
 

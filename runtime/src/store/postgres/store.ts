@@ -120,7 +120,14 @@ export class PostgresStore implements Store {
     );
     this.keys = new PgKeyTable(db);
     this.settings = new PgSettingsTable(db);
-    this.runJobs = new PgRunJobTable(db);
+    this.runJobs = new PgRunJobTable(
+      db,
+      (job) => {
+        this.#batch.runJobs.push(job);
+        this.#scheduleCommit();
+      },
+      () => this.flush(),
+    );
     this.memory = new PgMemoryTable(db);
     this.datasets = new PgDatasetTable(db);
     this.experiments = new PgExperimentTable(db);
