@@ -32,6 +32,18 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
   throw new Error(`timed out waiting until ${what}`);
 }
 
+/** A run that waits in the queue (attempt 0), for a worker to claim. */
+function queued(runId: string) {
+  return {
+    runId,
+    flowId: 'echo',
+    flowVersion: 1,
+    status: 'queued',
+    inputs: {},
+    startedAt: new Date().toISOString(),
+  } as const;
+}
+
 /**
  * Counts the statements any connection sends whose text matches `pattern`, until `stop`: pool queries and those of a
  * transaction alike go through the client's `query`.
@@ -133,10 +145,15 @@ describe('a Postgres that goes away', () => {
     expect((await store.getFlow('echo'))?.version).toBe(1);
   });
 
-  it('rejects a job put while it refuses connections, and commits the job once it is back', async () => {
+  it('rejects claims and job puts while it refuses connections, and commits the jobs once it is back', async () => {
     const schema = database.schema();
     const store = await behindProxy(schema);
     await proxy.refuse();
+    // Every caller of a group that failed gets the error, those that went out first and those that waited alike.
+    const claims = await Promise.allSettled(['r_a', 'r_b', 'r_c'].map((runId) => store.claimRun(runId)));
+    expect(claims).toEqual(
+      claims.map(() => ({ status: 'rejected', reason: expect.objectContaining({ code: 'STORE_UNAVAILABLE' }) })),
+    );
     await expect(store.runJobs.put('r_job', '{"flow":1}')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
 
     await proxy.restore();
@@ -186,6 +203,35 @@ describe('grouped statements', () => {
     opened.push(store);
     return store;
   }
+
+  it('claims runs that come while a claim is under way in one statement, each at its own attempt', async () => {
+    const store = await direct();
+    const runIds = Array.from({ length: 20 }, (_, i) => `r_claim${i}`);
+    // Not flushed: a claim commits what was queued before it first.
+    for (const runId of runIds) store.insertRun(queued(runId));
+    store.insertRun(queued('r_ended'));
+    store.finishRun('r_ended', 0, { status: 'cancelled', endedAt: new Date().toISOString(), durationMs: 1 });
+    const statements = countStatements(/UPDATE runs SET attempt/);
+    try {
+      const attempts = await Promise.all(runIds.map((runId) => store.claimRun(runId)));
+      expect(attempts).toEqual(runIds.map(() => 1));
+      // The first claim goes out alone, the others wait for it and go together.
+      expect(statements.count()).toBeLessThanOrEqual(2);
+    } finally {
+      statements.stop();
+    }
+    // Two claims of one run: the second fences out the first, even when they would fit in one group.
+    store.insertRun(queued('r_twice'));
+    const [other, ...twice] = await Promise.all([
+      store.claimRun('r_claim0'),
+      store.claimRun('r_twice'),
+      store.claimRun('r_twice'),
+    ]);
+    expect(other).toBe(2);
+    expect(twice.sort()).toEqual([1, 2]);
+    expect(await store.claimRun('r_ended')).toBeUndefined();
+    expect((await store.getRun('r_twice'))?.attempt).toBe(2);
+  });
 
   it('commits the jobs put at once in one batch, keeping the first job of a run', async () => {
     const store = await direct();
