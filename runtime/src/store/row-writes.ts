@@ -20,6 +20,11 @@ export interface WriteBatch {
   finishes: FinishParams[];
   /** `published_runs` rows (which version, key and face served a run). */
   publishedRuns: PublishedRunParams[];
+  /**
+   * `run_jobs` rows (what a queued run executes), Postgres only: there a job is committed with the run row it belongs
+   * to. SQLite writes its jobs at once, outside its batches, and leaves this empty.
+   */
+  runJobs: RunJobParams[];
 }
 
 export interface RunRowParams {
@@ -62,12 +67,18 @@ export interface PublishedRunParams {
   endpoint: string;
 }
 
+export interface RunJobParams {
+  runId: string;
+  job: string;
+}
+
 export function emptyBatch(seq: number): WriteBatch {
-  return { seq, runs: [], events: '', eventCount: 0, finishes: [], publishedRuns: [] };
+  return { seq, runs: [], events: '', eventCount: 0, finishes: [], publishedRuns: [], runJobs: [] };
 }
 
 export function isEmptyBatch(batch: WriteBatch): boolean {
-  return batch.runs.length + batch.eventCount + batch.finishes.length + batch.publishedRuns.length === 0;
+  const { runs, eventCount, finishes, publishedRuns, runJobs } = batch;
+  return runs.length + eventCount + finishes.length + publishedRuns.length + runJobs.length === 0;
 }
 
 /** Adds a run's first row to a batch, owned by `owner` (the writing store's owner lock id). */

@@ -60,6 +60,12 @@ const INSERT_PUBLISHED_RUNS = {
     ON CONFLICT (run_id) DO NOTHING`,
 };
 
+const INSERT_RUN_JOBS = {
+  name: 'batch_insert_run_jobs',
+  text: `INSERT INTO run_jobs (run_id, job) SELECT * FROM unnest($1::text[], $2::text[])
+    ON CONFLICT (run_id) DO NOTHING`,
+};
+
 function runColumns(runs: readonly RunRowParams[], host: string): unknown[][] {
   return [
     runs.map((r) => r.runId),
@@ -94,7 +100,8 @@ function finishColumns(finishes: readonly FinishParams[]): unknown[][] {
 
 /**
  * Writes batches, in order, inside the caller's transaction: new runs (finished ones at once), then, with the runs'
- * rows locked, the events and final states whose attempt is not older than the row's, then `published_runs`.
+ * rows locked, the events and final states whose attempt is not older than the row's, then `published_runs` and
+ * `run_jobs`.
  * `host` is written beside each run's pid (crash recovery judges only its own machine's pids).
  */
 export async function writeBatches(client: pg.PoolClient, batches: readonly WriteBatch[], host: string): Promise<void> {
@@ -158,5 +165,10 @@ export async function writeBatches(client: pg.PoolClient, batches: readonly Writ
         published.map((p) => p.endpoint),
       ],
     });
+  }
+
+  const jobs = batches.flatMap((batch) => batch.runJobs);
+  if (jobs.length > 0) {
+    await client.query({ ...INSERT_RUN_JOBS, values: [jobs.map((j) => j.runId), jobs.map((j) => j.job)] });
   }
 }

@@ -1,6 +1,6 @@
 import type { FlowFile, TraceEvent } from '@flowloom/nodes';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../testing/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../../testing/tcp-proxy.js';
 import { PgDatabase } from './db.js';
@@ -30,6 +30,31 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`timed out waiting until ${what}`);
+}
+
+/** A run that waits in the queue (attempt 0), for a worker to claim. */
+function queued(runId: string) {
+  return {
+    runId,
+    flowId: 'echo',
+    flowVersion: 1,
+    status: 'queued',
+    inputs: {},
+    startedAt: new Date().toISOString(),
+  } as const;
+}
+
+/**
+ * Counts the statements any connection sends whose text matches `pattern`, until `stop`: pool queries and those of a
+ * transaction alike go through the client's `query`.
+ */
+function countStatements(pattern: RegExp): { count: () => number; stop: () => void } {
+  const spy = vi.spyOn(pg.Client.prototype, 'query');
+  const text = (config: unknown) => (typeof config === 'string' ? config : ((config as { text?: string }).text ?? ''));
+  return {
+    count: () => spy.mock.calls.filter(([config]) => pattern.test(text(config))).length,
+    stop: () => spy.mockRestore(),
+  };
 }
 
 let database: TestDatabase;
@@ -120,6 +145,23 @@ describe('a Postgres that goes away', () => {
     expect((await store.getFlow('echo'))?.version).toBe(1);
   });
 
+  it('rejects claims and job puts while it refuses connections, and commits the jobs once it is back', async () => {
+    const schema = database.schema();
+    const store = await behindProxy(schema);
+    await proxy.refuse();
+    // Every caller of a group that failed gets the error, those that went out first and those that waited alike.
+    const claims = await Promise.allSettled(['r_a', 'r_b', 'r_c'].map((runId) => store.claimRun(runId)));
+    expect(claims).toEqual(
+      claims.map(() => ({ status: 'rejected', reason: expect.objectContaining({ code: 'STORE_UNAVAILABLE' }) })),
+    );
+    await expect(store.runJobs.put('r_job', '{"flow":1}')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+
+    await proxy.restore();
+    // The job stays queued with the rest of its batch: the background retry writes it.
+    await until(async () => (await countDirect(schema, 'run_jobs')) === 1, 'the job is committed');
+    expect(await store.runJobs.get('r_job')).toBe('{"flow":1}');
+  });
+
   it('survives a connection cut while checked out between statements: the next one fails, nothing is uncaught', async () => {
     const url = new URL(database.url);
     url.port = String(proxy.port);
@@ -151,6 +193,63 @@ describe('a Postgres that goes away', () => {
     await proxy.restore();
     await until(async () => (await store.ping()) === true, 'it answers again');
     expect((await store.listFlows()).map((f) => f.id)).toEqual(['echo']);
+  });
+});
+
+describe('grouped statements', () => {
+  /** A store on the database directly, with no delay before a commit (as soon as one is asked for). */
+  async function direct(): Promise<PostgresStore> {
+    const store = await PostgresStore.open({ url: database.url, schema: database.schema(), flushDelayMs: 0 });
+    opened.push(store);
+    return store;
+  }
+
+  it('claims runs that come while a claim is under way in one statement, each at its own attempt', async () => {
+    const store = await direct();
+    const runIds = Array.from({ length: 20 }, (_, i) => `r_claim${i}`);
+    // Not flushed: a claim commits what was queued before it first.
+    for (const runId of runIds) store.insertRun(queued(runId));
+    store.insertRun(queued('r_ended'));
+    store.finishRun('r_ended', 0, { status: 'cancelled', endedAt: new Date().toISOString(), durationMs: 1 });
+    const statements = countStatements(/UPDATE runs SET attempt/);
+    try {
+      const attempts = await Promise.all(runIds.map((runId) => store.claimRun(runId)));
+      expect(attempts).toEqual(runIds.map(() => 1));
+      // The first claim goes out alone, the others wait for it and go together.
+      expect(statements.count()).toBeLessThanOrEqual(2);
+    } finally {
+      statements.stop();
+    }
+    // Two claims of one run: the second fences out the first, even when they would fit in one group.
+    store.insertRun(queued('r_twice'));
+    const [other, ...twice] = await Promise.all([
+      store.claimRun('r_claim0'),
+      store.claimRun('r_twice'),
+      store.claimRun('r_twice'),
+    ]);
+    expect(other).toBe(2);
+    expect(twice.sort()).toEqual([1, 2]);
+    expect(await store.claimRun('r_ended')).toBeUndefined();
+    expect((await store.getRun('r_twice'))?.attempt).toBe(2);
+  });
+
+  it('commits the jobs put at once in one batch, keeping the first job of a run', async () => {
+    const store = await direct();
+    const statements = countStatements(/INSERT INTO run_jobs/);
+    try {
+      await Promise.all([
+        ...Array.from({ length: 10 }, (_, i) => store.runJobs.put(`r_job${i}`, `{"n":${i}}`)),
+        store.runJobs.put('r_job1', '{"n":"again"}'),
+      ]);
+      // The first put's commit goes out at once, the others wait for it and go together.
+      expect(statements.count()).toBeLessThanOrEqual(2);
+    } finally {
+      statements.stop();
+    }
+    await store.runJobs.put('r_job0', '{"n":"later"}');
+    expect(await store.runJobs.get('r_job0')).toBe('{"n":0}');
+    expect(await store.runJobs.get('r_job1')).toBe('{"n":1}');
+    expect(await store.runJobs.get('r_job9')).toBe('{"n":9}');
   });
 });
 

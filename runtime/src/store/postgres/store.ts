@@ -40,6 +40,7 @@ import type {
   StoredFlow,
 } from '../types.js';
 import { writeBatches } from './batch.js';
+import { PgRunClaims } from './claims.js';
 import { PgDatasetTable } from './datasets.js';
 import { checkSchemaName, type PgConnectOptions, PgDatabase } from './db.js';
 import { PgExperimentTable } from './experiments.js';
@@ -92,6 +93,7 @@ export class PostgresStore implements Store {
   readonly #host = hostname();
   /** This process's ownership of the runs it writes (crash recovery asks the lock, not the pid). */
   readonly #owner: PgOwnerLock;
+  readonly #claims: PgRunClaims;
   #batch: WriteBatch = emptyBatch(1);
   /** Batches handed to a commit that failed (or is under way): written first, again, with the next one. */
   #pending: WriteBatch[] = [];
@@ -120,11 +122,19 @@ export class PostgresStore implements Store {
     );
     this.keys = new PgKeyTable(db);
     this.settings = new PgSettingsTable(db);
-    this.runJobs = new PgRunJobTable(db);
+    this.runJobs = new PgRunJobTable(
+      db,
+      (job) => {
+        this.#batch.runJobs.push(job);
+        this.#scheduleCommit();
+      },
+      () => this.flush(),
+    );
     this.memory = new PgMemoryTable(db);
     this.datasets = new PgDatasetTable(db);
     this.experiments = new PgExperimentTable(db);
     this.fineTunes = new PgFineTuneTable(db);
+    this.#claims = new PgRunClaims(db, () => this.flush(), this.#host, owner.id);
   }
 
   /**
@@ -343,14 +353,8 @@ export class PostgresStore implements Store {
     while (this.#committed < target) await this.#commitQueued();
   }
 
-  async claimRun(runId: string): Promise<number | undefined> {
-    await this.flush();
-    const rows = await this.#db.query<{ attempt: number }>(
-      `UPDATE runs SET attempt = attempt + 1, status = 'running', pid = $2, host = $3, owner = $4
-       WHERE run_id = $1 AND status IN ('queued', 'running') RETURNING attempt`,
-      [runId, process.pid, this.#host, this.#owner.id],
-    );
-    return rows[0]?.attempt;
+  claimRun(runId: string): Promise<number | undefined> {
+    return this.#claims.claim(runId);
   }
 
   async claimPausedRun(runId: string): Promise<number | undefined> {

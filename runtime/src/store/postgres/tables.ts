@@ -1,5 +1,6 @@
 import type { KeyRow } from '../keys.js';
 import { type PublishedRow, type PublishedRunRow, publishConflict } from '../published.js';
+import type { RunJobParams } from '../row-writes.js';
 import type { KeyTable, MemoryTable, PublishedTable, RunJobTable, SettingsTable } from '../types.js';
 import type { PgDatabase } from './db.js';
 
@@ -253,22 +254,27 @@ export class PgMemoryTable implements MemoryTable {
   }
 }
 
-/** The `run_jobs` table in Postgres. */
+/** The `run_jobs` table in Postgres: jobs are written by the store's group commit, beside their runs' rows. */
 export class PgRunJobTable implements RunJobTable {
   readonly #db: PgDatabase;
+  readonly #record: (job: RunJobParams) => void;
+  readonly #flush: () => Promise<void>;
 
-  constructor(db: PgDatabase) {
+  /** `record` queues a `run_jobs` row for the store's next group commit; `flush` commits what is queued. */
+  constructor(db: PgDatabase, record: (job: RunJobParams) => void, flush: () => Promise<void>) {
     this.#db = db;
+    this.#record = record;
+    this.#flush = flush;
   }
 
+  /**
+   * Queues the job at once, in the batch that holds the run's row when that was queued first (a worker may read the
+   * job from here: it is never committed after its run), and settles when that batch is committed. A failed commit
+   * rejects, and the job stays queued for the next one like the rest of the batch.
+   */
   async put(runId: string, job: string): Promise<void> {
-    await this.#db.query(
-      'INSERT INTO run_jobs (run_id, job) VALUES ($1, $2) ON CONFLICT (run_id) DO NOTHING',
-      [runId, job],
-      {
-        idempotent: true,
-      },
-    );
+    this.#record({ runId, job });
+    await this.#flush();
   }
 
   async get(runId: string): Promise<string | undefined> {
