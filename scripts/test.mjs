@@ -103,8 +103,9 @@ function failedTestNames(lines) {
     const task = prefixed ? `${prefixed[1]}#${prefixed[2]}: ` : '';
     const vitest = /^\s*FAIL\s+(\S.*?)\s*$/.exec(line);
     if (vitest?.[1]) names.add(`${task}${vitest[1]}`);
-    const playwright = /^\s*[✘×]\s+\d+\s+(\S.*?)(?:\s+\(\d[\d.]*m?s\))?\s*$/.exec(line);
-    if (playwright?.[1]) names.add(`${task}${playwright[1]}`);
+    // Only in e2e tasks: vitest marks a failed test with × too, before a name that may start with a number.
+    const playwright = /^\s*[✘×]\s+\d+\s+(\S.*›.*?)(?:\s+\(\d[\d.]*m?s\))?\s*$/.exec(line);
+    if (playwright?.[1] && (!prefixed || prefixed[2].includes('e2e'))) names.add(`${task}${playwright[1]}`);
   }
   return names;
 }

@@ -4,9 +4,11 @@
 // deleted after). Then the delay from a run's event to a socket.io client in another process (bench/scale/latency.mjs),
 // in both setups. The processes are real (`flowloom serve` / `flowloom worker`); the fake OpenAI server and the load
 // generators run in processes of their own. Modes alternate over rounds; each figure is the median over rounds.
+// On Linux, each round also gives the CPU each process used per run (from /proc: the runtime process(es), Redis, every
+// Postgres backend summed, the fake model): on 2 cores the throughput ratio follows the ratio of those sums.
 // Targets (docs/performance.md): queue throughput ≥ 60 % of `all`, event → socket p50 ≤ 5 ms.
-import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -67,6 +69,49 @@ async function startFake() {
   return { url, child };
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere or once it is gone. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pids of Postgres's processes on this machine (backends serve every client: the figure is for the whole server). */
+function postgresPids() {
+  try {
+    return execFileSync('pgrep', ['-f', '^postgres'], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Samples the CPU of the processes that serve a mode: its runtime process(es), Redis, Postgres (every backend, summed)
+ * and the fake model. `per(runs)` answers ms of CPU per run for each since the sample began. Needs /proc.
+ */
+function cpuSample(pids) {
+  const postgres = () => postgresPids().reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+  const read = () => ({
+    ...Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)])),
+    postgres: postgres(),
+  });
+  const before = read();
+  return {
+    per(runs) {
+      const after = read();
+      return Object.fromEntries(
+        Object.keys(after).map((k) => [
+          k,
+          Number((((after[k] ?? 0) - (before[k] ?? 0)) / Math.max(1, runs)).toFixed(2)),
+        ]),
+      );
+    },
+  };
+}
+
 function startRole(role, env) {
   const args = role === 'worker' ? ['worker'] : ['serve', '--port', '0'];
   const child = spawn(process.execPath, [BIN, ...args], {
@@ -120,20 +165,25 @@ async function main() {
     });
     if (created.status !== 201) throw new Error(`creating the flow: ${created.status} ${await created.text()}`);
     const modes = { all: allUrl, queue: apiUrl };
+    const pidsOf = { all: { all: all.child.pid }, queue: { api: api.child.pid, worker: worker.child.pid } };
+    const hasProc = existsSync('/proc/self/stat');
+    const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
     const loadAtStart = os.loadavg()[0];
     const rounds = { all: [], queue: [] };
     const delays = { all: [], queue: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const [mode, url] of round % 2 === 0 ? Object.entries(modes) : Object.entries(modes).reverse()) {
-        rounds[mode].push(
-          await runNode(join(ROOT, 'bench/http/load.mjs'), {
-            url: `${url}/api/flows/bench-chat/runs`,
-            body,
-            concurrency: CONCURRENCY,
-            durationMs: DURATION_MS,
-            warmupMs: WARMUP_MS,
-          }),
-        );
+        const sample = hasProc ? cpuSample({ ...pidsOf[mode], redis: redisPid, fake: fake.child.pid }) : undefined;
+        const load = await runNode(join(ROOT, 'bench/http/load.mjs'), {
+          url: `${url}/api/flows/bench-chat/runs`,
+          body,
+          concurrency: CONCURRENCY,
+          durationMs: DURATION_MS,
+          warmupMs: WARMUP_MS,
+        });
+        // Warm-up runs count too: the CPU was sampled around both phases.
+        if (sample) load.cpuMsPerRun = sample.per(load.n + load.warmupN);
+        rounds[mode].push(load);
         delays[mode].push(
           await runNode(join(HERE, 'latency.mjs'), { url, flowId: 'bench-chat', body, runs: LATENCY_RUNS }),
         );
@@ -147,6 +197,12 @@ async function main() {
       p99: median(rounds[mode].map((r) => r.p99)),
       errors: rounds[mode].reduce((n, r) => n + r.errors, 0),
       eventP50Ms: median(delays[mode].map((d) => d.p50)),
+      // CPU ms per run, per process, the median over rounds (Linux only).
+      ...(rounds[mode][0]?.cpuMsPerRun && {
+        cpuMsPerRun: Object.fromEntries(
+          Object.keys(rounds[mode][0].cpuMsPerRun).map((k) => [k, median(rounds[mode].map((r) => r.cpuMsPerRun[k]))]),
+        ),
+      }),
       eventP99Ms: median(delays[mode].map((d) => d.p99)),
     });
     const summary = { all: summarize('all'), queue: summarize('queue') };

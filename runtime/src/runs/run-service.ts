@@ -523,7 +523,9 @@ export class RunService {
     try {
       await this.#store.runJobs.put(runId, encodeJob(flow, launch.flowVersion ?? record.flowVersion, options, record));
     } catch (err) {
-      this.#log?.error({ err, runId }, "the paused run's job could not be stored: it cannot go on after a restart");
+      // On Postgres the job stays queued in the store's batch and is written by a later commit; until then a restart
+      // could not resume the run.
+      this.#log?.error({ err, runId }, "the paused run's job is not stored yet: a restart now could not resume it");
     }
     this.#watchPause(runId, Math.min(...(result.paused ?? []).map((p) => p.deadline)));
   }
@@ -1012,6 +1014,9 @@ export class RunService {
     } finally {
       await store.flush().catch(() => {});
       await relay.drain();
+      // The store has every event either way; the run's stream may lack some, which its live readers then miss.
+      if (relay.lastError !== undefined)
+        this.#log?.error({ err: relay.lastError, runId }, "some of the run's events could not be relayed to its stream");
     }
     return isHandedBack ? 'handed-back' : 'ended';
   }
