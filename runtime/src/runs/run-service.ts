@@ -1016,7 +1016,10 @@ export class RunService {
       await relay.drain();
       // The store has every event either way; the run's stream may lack some, which its live readers then miss.
       if (relay.lastError !== undefined)
-        this.#log?.error({ err: relay.lastError, runId }, "some of the run's events could not be relayed to its stream");
+        this.#log?.error(
+          { err: relay.lastError, runId },
+          "some of the run's events could not be relayed to its stream",
+        );
     }
     return isHandedBack ? 'handed-back' : 'ended';
   }
