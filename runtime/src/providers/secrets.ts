@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '@flowloom/nodes';
-import { createPrivateDir } from '../platform/private-files.js';
+import { createFileOnce, createPrivateDir } from '../platform/private-files.js';
 
 /** The generated key file in the data folder when FLOWLOOM_SECRET_KEY is not set. */
 export const SECRET_KEY_FILE = 'secret.key';
@@ -36,9 +36,8 @@ export class SecretBox {
     if (passphrase) return SecretBox.fromPassphrase(passphrase);
     createPrivateDir(dataDir);
     const file = join(dataDir, SECRET_KEY_FILE);
-    if (!existsSync(file)) {
-      writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
-    }
+    // Whole or not at all: an api and a worker started at once on a fresh folder each make one; the first stays.
+    if (!existsSync(file)) createFileOnce(file, randomBytes(32).toString('base64'));
     const mode = statSync(file).mode & 0o777;
     if ((mode & 0o077) !== 0) chmodSync(file, 0o600);
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '@flowloom/nodes';
-import { createPrivateDirAsync } from '../platform/private-files.js';
+import { createFileOnce, createPrivateDirAsync } from '../platform/private-files.js';
 import { isProcessAlive } from '../platform/process-alive.js';
 
 /** What `GET /api/health` reports as `vectorStore.status`. `idle`: managed server not started yet (lazy). */
@@ -196,14 +196,10 @@ export class ChromaServer {
    */
   async #claim(port: number): Promise<OwnerRecord | null> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await writeFile(this.#ownerFile, JSON.stringify({ pid: process.pid, port } satisfies OwnerRecord), {
-          flag: 'wx',
-        });
+      // Whole or not at all: another process never reads it half written and takes it for a stale one.
+      if (createFileOnce(this.#ownerFile, JSON.stringify({ pid: process.pid, port } satisfies OwnerRecord))) {
         this.#owns = true;
         return null;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const text = await readFile(this.#ownerFile, 'utf8').catch(() => '');
       const owner = parseOwner(text);
