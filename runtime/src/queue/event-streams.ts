@@ -6,10 +6,10 @@ import type { RedisConnections } from './redis.js';
 /**
  * XADD with fencing, idempotent, for the events of several runs at once (what a worker's runs emitted in one turn of
  * the event loop): KEYS are stream and attempt key pairs, one per run; ARGV holds, per run, its attempt, a time to
- * live (> 0 sets it, after the appends) and an entry count, then that many id and JSON pairs. Answers one number per run: -1 when a newer
- * attempt owns the run (its entries are refused as a whole), else how many were appended (an id not above the stream's
- * last one is skipped: a duplicate relay). Every key of one call must live on the same Redis (a single Redis is
- * assumed: docs/deploy.md).
+ * live (> 0 sets it, after the appends) and an entry count, then that many id and JSON pairs. Answers one number per
+ * run: -1 when a newer attempt owns the run (its entries are refused as a whole), else how many were appended (an id
+ * not above the stream's last one is skipped: a duplicate relay). Every key of one call must live on the same Redis (a
+ * single Redis is assumed: docs/deploy.md).
  */
 const XADD_FENCED_RUNS = `
 local answers = {}
@@ -159,7 +159,7 @@ class RelayBatches {
     this.#redis = redis;
   }
 
-  /** Queues an entry for this turn's call; `ttlMs` > 0 replaces the time to live set after it. Settles once answered. */
+  /** Queues an entry for this turn's call; `ttlMs` > 0 replaces the time to live set after it. Settles on answer. */
   add(relay: EventRelay, id: string, json: string, ttlMs: number): Promise<void> {
     let group = this.#groups.get(relay);
     if (!group) {
