@@ -69,7 +69,7 @@ async function startFake() {
   return { url, child };
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere or once it is gone. */
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere or once gone. */
 function cpuMs(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -79,7 +79,7 @@ function cpuMs(pid) {
   }
 }
 
-/** The pids of Postgres's processes on this machine (backends serve every client: the figure is for the whole server). */
+/** The pids of Postgres's processes here (backends serve every client: the figure is for the whole server). */
 function postgresPids() {
   try {
     return execFileSync('pgrep', ['-f', '^postgres'], { encoding: 'utf8' }).trim().split('\n').map(Number);
