@@ -140,6 +140,30 @@ describe('a cluster of 2 api processes and 2 workers', () => {
     expect(again.status).toBe(409);
   }, 60_000);
 
+  it('a cancel asked while the run waits in the queue ends it when a worker claims it, before any node runs', async () => {
+    fake.reset();
+    fake.setLatency(0);
+    const [api1, api2] = apis as [ClusterProcess, ClusterProcess];
+    const idle = workers.slice();
+    for (const w of idle) w.child.kill('SIGSTOP');
+    let cancelled: Promise<Response>;
+    let runId: string;
+    try {
+      runId = await startRun(api1);
+      cancelled = post(api2, `/api/runs/${runId}/cancel`, {});
+      // The flag the claiming worker reads (with its attempt, in one script call).
+      const flag = `${cluster.prefix}:run:${runId}:cancel`;
+      await waitFor(async () => (await cluster.redis.exists(flag)) === 1, 10_000, 'the cancel flag');
+    } finally {
+      for (const w of idle) w.child.kill('SIGCONT');
+    }
+    const res = await cancelled;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ runId, status: 'cancelled' });
+    expect((await row(runId)).status).toBe('cancelled');
+    expect(callsOf('a')).toBe(0);
+  }, 60_000);
+
   it('the sweeper queues again a run whose job is gone from Redis, and a worker runs it', async () => {
     fake.reset();
     fake.setLatency(0);

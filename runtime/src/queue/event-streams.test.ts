@@ -101,4 +101,13 @@ describe("a worker's relays", () => {
     expect(seqs(await streams.read('r_fenced'))).toEqual([0, 1, 2, 3]);
     expect(second.isFenced).toBe(false);
   });
+
+  it('tell the attempt that claims a run whether a cancel was asked for it, in the same call', async () => {
+    const keys = new RedisKeys(prefix);
+    await connections.command.set(keys.cancel('r_cancelled'), '1');
+    const cancelled = await streams.relay('r_cancelled', 1);
+    const going = await streams.relay('r_going', 1);
+    expect(cancelled?.isCancelRequested).toBe(true);
+    expect(going?.isCancelRequested).toBe(false);
+  });
 });

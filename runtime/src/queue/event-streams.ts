@@ -36,23 +36,30 @@ for run = 1, #KEYS / 2 do
 end
 return answers`;
 
-/** Sets the attempt key to `attempt` unless it holds a higher one; answers the key's value after. */
+/**
+ * Sets the attempt key (KEYS[1]) to `attempt` unless it holds a higher one; answers the key's value after, and whether
+ * the run's cancel flag (KEYS[2]) is set: what a worker claiming a run asks Redis, in one call.
+ */
 const CLAIM_ATTEMPT = `
 local newest = tonumber(redis.call('GET', KEYS[1]) or '0')
 local attempt = tonumber(ARGV[1])
-if attempt > newest then redis.call('SET', KEYS[1], attempt, 'PX', ARGV[2]) return attempt end
-return newest`;
+local cancelled = redis.call('EXISTS', KEYS[2])
+if attempt > newest then
+  redis.call('SET', KEYS[1], attempt, 'PX', ARGV[2])
+  newest = attempt
+end
+return {newest, cancelled}`;
 
 type FencedRedis = Redis & {
   xaddFencedRuns(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
-  claimAttempt(attemptKey: string, attempt: number, ttlMs: number): Promise<number>;
+  claimAttempt(attemptKey: string, cancelKey: string, attempt: number, ttlMs: number): Promise<[number, number]>;
 };
 
 function withScripts(client: Redis): FencedRedis {
   if (!('xaddFencedRuns' in client)) {
     // The key count varies with the batch: given first by the caller.
     client.defineCommand('xaddFencedRuns', { lua: XADD_FENCED_RUNS });
-    client.defineCommand('claimAttempt', { numberOfKeys: 1, lua: CLAIM_ATTEMPT });
+    client.defineCommand('claimAttempt', { numberOfKeys: 2, lua: CLAIM_ATTEMPT });
   }
   return client as FencedRedis;
 }
@@ -114,18 +121,26 @@ export class EventStreams {
 
   /**
    * Makes `attempt` the newest allowed to relay the run's events (older ones are refused from now on) and answers a
-   * relay for it; null when a newer attempt holds the run already.
+   * relay for it, which also tells whether a cancel was asked for the run (RunQueue `requestCancel`) before; null when
+   * a newer attempt holds the run already.
    */
   async relay(runId: string, attempt: number): Promise<EventRelay | null> {
-    const newest = await this.#durable.claimAttempt(this.#keys.attempt(runId), attempt, LIVE_TTL_MS);
+    const attemptKey = this.#keys.attempt(runId);
+    const [newest, cancelled] = await this.#durable.claimAttempt(
+      attemptKey,
+      this.#keys.cancel(runId),
+      attempt,
+      LIVE_TTL_MS,
+    );
     if (newest !== attempt) return null;
     this.#relays ??= new RelayBatches(this.#durable);
     return new EventRelay(
       this.#relays,
       this.#keys.events(runId),
-      this.#keys.attempt(runId),
+      attemptKey,
       attempt,
       this.#retentionMs,
+      cancelled === 1,
     );
   }
 
@@ -229,18 +244,28 @@ export class EventRelay {
   readonly stream: string;
   readonly attemptKey: string;
   readonly attempt: number;
+  /** Whether a cancel had been asked for the run when this attempt claimed it. */
+  readonly isCancelRequested: boolean;
   readonly #retentionMs: number;
   readonly #pending = new Set<Promise<unknown>>();
   #isFirst = true;
   #isFenced = false;
   #lastError: unknown;
 
-  constructor(batches: RelayBatches, stream: string, attemptKey: string, attempt: number, retentionMs: number) {
+  constructor(
+    batches: RelayBatches,
+    stream: string,
+    attemptKey: string,
+    attempt: number,
+    retentionMs: number,
+    isCancelRequested: boolean,
+  ) {
     this.#batches = batches;
     this.stream = stream;
     this.attemptKey = attemptKey;
     this.attempt = attempt;
     this.#retentionMs = retentionMs;
+    this.isCancelRequested = isCancelRequested;
   }
 
   /** True once Redis refused a relay because a newer attempt took the run over. */

@@ -75,10 +75,6 @@ export class RunQueue {
     await redis.publish(this.#keys.channel('cancel'), runId);
   }
 
-  async isCancelRequested(runId: string): Promise<boolean> {
-    return (await this.#connections.durable.exists(this.#keys.cancel(runId))) === 1;
-  }
-
   /** Tells every API process that a run started (flow subscriptions there watch it too). */
   async announce(runId: string, flowId: string): Promise<void> {
     await this.#connections.command.publish(this.#keys.channel('started'), JSON.stringify({ runId, flowId }));

@@ -925,11 +925,7 @@ export class RunService {
     const parts = this.#queue;
     if (!parts) throw new AppError('INTERNAL', 'execute needs the run queue');
     const store = this.#store;
-    const [attempt, jobText, isCancelRequested] = await Promise.all([
-      store.claimRun(runId),
-      queuedJob ?? store.runJobs.get(runId),
-      parts.queue.isCancelRequested(runId).catch(() => false),
-    ]);
+    const [attempt, jobText] = await Promise.all([store.claimRun(runId), queuedJob ?? store.runJobs.get(runId)]);
     if (attempt === undefined) return 'gone';
     const relay = await parts.streams.relay(runId, attempt);
     if (!relay) return 'gone';
@@ -1008,7 +1004,7 @@ export class RunService {
       recording.isOn = false;
       started.handle.cancel();
     };
-    if (isCancelRequested) started.handle.cancel();
+    if (relay.isCancelRequested) started.handle.cancel();
     try {
       await started.done;
     } finally {

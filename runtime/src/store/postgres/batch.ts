@@ -1,70 +1,66 @@
-import type pg from 'pg';
 import { type FinishParams, finishesByRun, forEachEvent, type RunRowParams, type WriteBatch } from '../row-writes.js';
 
-// One group commit on Postgres: every statement takes whole columns as arrays (unnest), so a batch of any size is a
-// handful of statements, each prepared once per connection (named). Every write is idempotent (ON CONFLICT DO
-// NOTHING, updates by key), so a batch not known to be committed can be written again.
+// One group commit on Postgres is one statement: each part of the batch (new runs, finished runs, events, final states,
+// published runs, jobs) is a data-modifying WITH clause taking whole columns as arrays (unnest), and a single statement
+// is its own transaction, so the batch is one round trip with no BEGIN or COMMIT of its own (they were three of the five
+// round trips of a worker's batch: docs/performance.md). The statement is named by the parts it has, so each shape is
+// prepared once per connection. Every write is idempotent (ON CONFLICT DO NOTHING, updates by key), so a batch not
+// known to be committed can be written again.
 
-const INSERT_RUNS = {
-  name: 'batch_insert_runs',
-  text: `INSERT INTO runs (run_id, flow_id, flow_version, status, inputs, started_at, pid, host, session_id,
-      parent_run_id, depth, attempt, source, owner, origin)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
-      $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[])
-    ON CONFLICT (run_id) DO NOTHING`,
-};
+const RUN_COLUMNS = `run_id, flow_id, flow_version, status, inputs, started_at, pid, host, session_id, parent_run_id,
+      depth, attempt, source, owner, origin`;
+const RUN_TYPES = [
+  'text',
+  'text',
+  'int',
+  'text',
+  'text',
+  'timestamptz',
+  'int',
+  'text',
+  'text',
+  'text',
+  'int',
+  'int',
+  'text',
+  'text',
+  'text',
+] as const;
+const FINISH_TYPES = ['text', 'text', 'text', 'float8', 'timestamptz', 'int', 'float8'] as const;
 
-// A run that starts and ends within the batch is inserted finished; written again, its final state still lands unless
-// the run has moved on to a later attempt.
-const INSERT_FINISHED_RUNS = {
-  name: 'batch_insert_finished_runs',
-  text: `INSERT INTO runs (run_id, flow_id, flow_version, status, inputs, started_at, pid, host, session_id,
-      parent_run_id, depth, attempt, source, owner, origin, outputs, error, usage, cost, ended_at, duration_ms, ttft_ms)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
-      $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[],
-      $17::text[], $18::text[], $19::float8[], $20::timestamptz[], $21::int[], $22::float8[])
-    ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, outputs = excluded.outputs, error = excluded.error,
-      usage = excluded.usage, cost = excluded.cost, ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,
-      ttft_ms = excluded.ttft_ms
-    WHERE runs.attempt <= excluded.attempt`,
-};
+/** The statement being built: its parameters, and the text of each part (`$n::type[]` placeholders in order). */
+class Statement {
+  readonly values: unknown[] = [];
+  readonly parts: string[] = [];
+  readonly #names: string[] = [];
 
-// FOR SHARE holds off a claim (an UPDATE of the row) until this batch commits: a worker that claims a run sees every
-// event the previous attempt committed, and none of that attempt's lands after the claim.
-const LOCK_RUNS = {
-  name: 'batch_lock_runs',
-  text: 'SELECT run_id, attempt FROM runs WHERE run_id = ANY($1::text[]) ORDER BY run_id FOR SHARE',
-};
+  /** `unnest(...)` of the given columns, each typed. */
+  unnest(columns: readonly unknown[][], types: readonly string[]): string {
+    const placeholders = columns.map((column, i) => {
+      this.values.push(column);
+      return `$${this.values.length}::${types[i]}[]`;
+    });
+    return `unnest(${placeholders.join(', ')})`;
+  }
 
-const INSERT_EVENTS = {
-  name: 'batch_insert_events',
-  text: `INSERT INTO run_events (run_id, seq, type, json)
-    SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[])
-    ON CONFLICT (run_id, seq) DO NOTHING`,
-};
+  param(value: unknown, type: string): string {
+    this.values.push(value);
+    return `$${this.values.length}::${type}`;
+  }
 
-const FINISH_RUNS = {
-  name: 'batch_finish_runs',
-  text: `UPDATE runs SET status = f.status, outputs = f.outputs, error = f.error, usage = f.usage, cost = f.cost,
-      ended_at = f.ended_at, duration_ms = f.duration_ms, ttft_ms = f.ttft_ms
-    FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[],
-      $8::timestamptz[], $9::int[], $10::float8[])
-      AS f(run_id, attempt, status, outputs, error, usage, cost, ended_at, duration_ms, ttft_ms)
-    WHERE runs.run_id = f.run_id AND runs.attempt <= f.attempt`,
-};
+  add(name: string, sql: string): void {
+    this.#names.push(name);
+    this.parts.push(`${name} AS (${sql})`);
+  }
 
-const INSERT_PUBLISHED_RUNS = {
-  name: 'batch_insert_published_runs',
-  text: `INSERT INTO published_runs (run_id, flow_id, version, key_id, endpoint)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])
-    ON CONFLICT (run_id) DO NOTHING`,
-};
+  get name(): string {
+    return `batch_${this.#names.join('_')}`;
+  }
 
-const INSERT_RUN_JOBS = {
-  name: 'batch_insert_run_jobs',
-  text: `INSERT INTO run_jobs (run_id, job) SELECT * FROM unnest($1::text[], $2::text[])
-    ON CONFLICT (run_id) DO NOTHING`,
-};
+  get text(): string {
+    return `WITH ${this.parts.join(',\n')}\nSELECT 1`;
+  }
+}
 
 function runColumns(runs: readonly RunRowParams[], host: string): unknown[][] {
   return [
@@ -99,12 +95,19 @@ function finishColumns(finishes: readonly FinishParams[]): unknown[][] {
 }
 
 /**
- * Writes batches, in order, inside the caller's transaction: new runs (finished ones at once), then, with the runs'
- * rows locked, the events and final states whose attempt is not older than the row's, then `published_runs` and
- * `run_jobs`.
+ * The one statement that writes batches, or undefined when they hold nothing: new runs (a run that starts and ends
+ * within the batches is inserted finished), then, with the rows of the runs they concern locked FOR SHARE in run id
+ * order, the events and final states whose attempt is not older than the row's, then `published_runs` and `run_jobs`.
+ * The lock holds off a claim (an UPDATE of the row) until the statement commits: a worker that claims a run sees every
+ * event the previous attempt committed, and none of that attempt's lands after the claim. Parts of one statement do
+ * not see each other's rows: an event of a run inserted by the same statement finds no row and is kept (as is any
+ * event of a run without a row: only a newer attempt fences).
  * `host` is written beside each run's pid (crash recovery judges only its own machine's pids).
  */
-export async function writeBatches(client: pg.PoolClient, batches: readonly WriteBatch[], host: string): Promise<void> {
+export function batchStatement(
+  batches: readonly WriteBatch[],
+  host: string,
+): { name: string; text: string; values: unknown[] } | undefined {
   const finishes = finishesByRun(batches);
   const plainRuns: RunRowParams[] = [];
   const finishedRuns: (RunRowParams & { finish: FinishParams })[] = [];
@@ -117,12 +120,28 @@ export async function writeBatches(client: pg.PoolClient, batches: readonly Writ
       } else plainRuns.push(run);
     }
   }
-  if (plainRuns.length > 0) await client.query({ ...INSERT_RUNS, values: runColumns(plainRuns, host) });
+  const statement = new Statement();
+  if (plainRuns.length > 0) {
+    const rows = statement.unnest(runColumns(plainRuns, host), RUN_TYPES);
+    statement.add('r', `INSERT INTO runs (${RUN_COLUMNS}) SELECT * FROM ${rows} ON CONFLICT (run_id) DO NOTHING`);
+  }
   if (finishedRuns.length > 0) {
-    // The row as it ends: the final status instead of the starting one.
-    const rows = finishedRuns.map((r) => ({ ...r, status: r.finish.status }));
-    const values = [...runColumns(rows, host), ...finishColumns(finishedRuns.map((r) => r.finish))];
-    await client.query({ ...INSERT_FINISHED_RUNS, values });
+    // The row as it ends: the final status instead of the starting one. Written again, its final state still lands
+    // unless the run has moved on to a later attempt.
+    const ended = finishedRuns.map((r) => ({ ...r, status: r.finish.status }));
+    const rows = statement.unnest(
+      [...runColumns(ended, host), ...finishColumns(finishedRuns.map((r) => r.finish))],
+      [...RUN_TYPES, ...FINISH_TYPES],
+    );
+    statement.add(
+      'f',
+      `INSERT INTO runs (${RUN_COLUMNS}, outputs, error, usage, cost, ended_at, duration_ms, ttft_ms)
+      SELECT * FROM ${rows}
+      ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, outputs = excluded.outputs, error = excluded.error,
+        usage = excluded.usage, cost = excluded.cost, ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,
+        ttft_ms = excluded.ttft_ms
+      WHERE runs.attempt <= excluded.attempt`,
+    );
   }
 
   const events: { runId: string; seq: number; attempt: number; type: string; json: string }[] = [];
@@ -132,43 +151,72 @@ export async function writeBatches(client: pg.PoolClient, batches: readonly Writ
   const later = [...finishes.values()];
   if (events.length > 0 || later.length > 0) {
     const runIds = [...new Set([...events.map((e) => e.runId), ...later.map((f) => f.runId)])];
-    const { rows } = await client.query<{ run_id: string; attempt: number }>({ ...LOCK_RUNS, values: [runIds] });
-    const attempts = new Map(rows.map((row) => [row.run_id, row.attempt]));
-    // An event of a run without a row is kept: only a newer attempt fences.
-    const kept = events.filter((e) => (attempts.get(e.runId) ?? e.attempt) <= e.attempt);
-    if (kept.length > 0) {
-      await client.query({
-        ...INSERT_EVENTS,
-        values: [kept.map((e) => e.runId), kept.map((e) => e.seq), kept.map((e) => e.type), kept.map((e) => e.json)],
-      });
+    statement.add(
+      'l',
+      `SELECT run_id, attempt FROM runs WHERE run_id = ANY(${statement.param(runIds, 'text[]')})
+      ORDER BY run_id FOR SHARE`,
+    );
+    if (events.length > 0) {
+      const rows = statement.unnest(
+        [
+          events.map((e) => e.runId),
+          events.map((e) => e.seq),
+          events.map((e) => e.type),
+          events.map((e) => e.json),
+          events.map((e) => e.attempt),
+        ],
+        ['text', 'int', 'text', 'text', 'int'],
+      );
+      statement.add(
+        'e',
+        `INSERT INTO run_events (run_id, seq, type, json)
+        SELECT e.run_id, e.seq, e.type, e.json FROM ${rows} AS e(run_id, seq, type, json, attempt)
+          LEFT JOIN l ON l.run_id = e.run_id
+        WHERE l.attempt IS NULL OR l.attempt <= e.attempt
+        ON CONFLICT (run_id, seq) DO NOTHING`,
+      );
     }
     if (later.length > 0) {
-      const values = [
-        later.map((f) => f.runId),
-        later.map((f) => f.attempt),
-        later.map((f) => f.status),
-        ...finishColumns(later),
-      ];
-      await client.query({ ...FINISH_RUNS, values });
+      const rows = statement.unnest(
+        [later.map((f) => f.runId), later.map((f) => f.attempt), later.map((f) => f.status), ...finishColumns(later)],
+        ['text', 'int', 'text', ...FINISH_TYPES],
+      );
+      // Joined with the locked rows, so every row is locked (in run id order) before any is updated.
+      statement.add(
+        'u',
+        `UPDATE runs SET status = f.status, outputs = f.outputs, error = f.error, usage = f.usage, cost = f.cost,
+          ended_at = f.ended_at, duration_ms = f.duration_ms, ttft_ms = f.ttft_ms
+        FROM ${rows} AS f(run_id, attempt, status, outputs, error, usage, cost, ended_at, duration_ms, ttft_ms)
+          JOIN l ON l.run_id = f.run_id
+        WHERE runs.run_id = f.run_id AND runs.attempt <= f.attempt`,
+      );
     }
   }
 
   const published = batches.flatMap((batch) => batch.publishedRuns);
   if (published.length > 0) {
-    await client.query({
-      ...INSERT_PUBLISHED_RUNS,
-      values: [
+    const rows = statement.unnest(
+      [
         published.map((p) => p.runId),
         published.map((p) => p.flowId),
         published.map((p) => p.version),
         published.map((p) => p.keyId),
         published.map((p) => p.endpoint),
       ],
-    });
+      ['text', 'text', 'int', 'text', 'text'],
+    );
+    statement.add(
+      'p',
+      `INSERT INTO published_runs (run_id, flow_id, version, key_id, endpoint) SELECT * FROM ${rows}
+      ON CONFLICT (run_id) DO NOTHING`,
+    );
   }
 
   const jobs = batches.flatMap((batch) => batch.runJobs);
   if (jobs.length > 0) {
-    await client.query({ ...INSERT_RUN_JOBS, values: [jobs.map((j) => j.runId), jobs.map((j) => j.job)] });
+    const rows = statement.unnest([jobs.map((j) => j.runId), jobs.map((j) => j.job)], ['text', 'text']);
+    statement.add('j', `INSERT INTO run_jobs (run_id, job) SELECT * FROM ${rows} ON CONFLICT (run_id) DO NOTHING`);
   }
+  if (statement.parts.length === 0) return undefined;
+  return { name: statement.name, text: statement.text, values: statement.values };
 }

@@ -233,6 +233,41 @@ describe('grouped statements', () => {
     expect((await store.getRun('r_twice'))?.attempt).toBe(2);
   });
 
+  it('commits a batch in one statement: no BEGIN or COMMIT of its own, every part written, stale writes fenced', async () => {
+    const store = await direct();
+    store.insertRun(queued('r_older'));
+    await store.flush();
+    expect(await store.claimRun('r_older')).toBe(1);
+    expect(await store.claimRun('r_older')).toBe(2);
+    const spy = vi.spyOn(pg.Client.prototype, 'query');
+    // This store's statements only (an earlier test's store may still be retrying in the background).
+    const ours = () =>
+      spy.mock.calls.filter(([config]) =>
+        JSON.stringify((config as { values?: unknown }).values ?? '').includes('r_whole'),
+      );
+    const begins = () => spy.mock.calls.filter(([config]) => config === 'BEGIN');
+    try {
+      // A run that starts and ends here, another one's events and end (and a stale attempt's), and a job.
+      store.insertRun(queued('r_whole'));
+      store.enqueueEvent(event('r_whole', 0), 0);
+      store.finishRun('r_whole', 0, { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
+      store.enqueueEvent(event('r_older', 0), 2);
+      store.enqueueEvent(event('r_older', 1), 1);
+      store.finishRun('r_older', 1, { status: 'failed', endedAt: new Date().toISOString(), durationMs: 1 });
+      await Promise.all([store.runJobs.put('r_whole', '{}'), store.flush()]);
+      expect(ours()).toHaveLength(1);
+      expect(begins()).toHaveLength(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await store.getRun('r_whole')).toMatchObject({ status: 'completed' });
+    expect((await store.getEvents('r_whole')).map((e) => e.seq)).toEqual([0]);
+    // The stale attempt's event and end did not land; the current attempt's event did.
+    expect((await store.getEvents('r_older')).map((e) => e.seq)).toEqual([0]);
+    expect(await store.getRun('r_older')).toMatchObject({ status: 'running', attempt: 2 });
+    expect(await store.runJobs.get('r_whole')).toBe('{}');
+  });
+
   it('commits the jobs put at once in one batch, keeping the first job of a run', async () => {
     const store = await direct();
     const statements = countStatements(/INSERT INTO run_jobs/);

@@ -39,7 +39,7 @@ import type {
   Store,
   StoredFlow,
 } from '../types.js';
-import { writeBatches } from './batch.js';
+import { batchStatement } from './batch.js';
 import { PgRunClaims } from './claims.js';
 import { PgDatasetTable } from './datasets.js';
 import { checkSchemaName, type PgConnectOptions, PgDatabase } from './db.js';
@@ -71,7 +71,7 @@ const FEEDBACK_COLUMNS = `id, run_id AS "runId", node_id AS "nodeId", key, score
 
 /**
  * The store on Postgres (`DATABASE_URL`), through a pg Pool. Run rows, events and final states are queued like
- * SQLite's and committed by one transaction per batch (every few ms, or at once past 5,000 events), one at a time, in
+ * SQLite's and committed by one statement per batch (every few ms, or at once past 5,000 events), one at a time, in
  * order; a failed commit keeps its batches and is tried again, backing off, and the first of them are written again
  * (idempotently) with the next. A database that cannot be reached makes reads and writes fail with STORE_UNAVAILABLE
  * (503) and new runs be refused (`assertAvailable`) until it answers again; the pool reconnects on its own.
@@ -336,8 +336,7 @@ export class PostgresStore implements Store {
     if (this.#pending.length === 0) return;
     const batches = [...this.#pending];
     const last = (batches.at(-1) as WriteBatch).seq;
-    this.#commit = this.#db
-      .transaction((client) => writeBatches(client, batches, this.#host))
+    this.#commit = this.#writeBatches(batches)
       .then(() => {
         this.#committed = last;
         this.#pending = this.#pending.filter((batch) => batch.seq > last);
@@ -346,6 +345,12 @@ export class PostgresStore implements Store {
         this.#commit = undefined;
       });
     await this.#commit;
+  }
+
+  /** Writes batches in one statement (batch.ts): one round trip, its own transaction; idempotent, so tried again. */
+  async #writeBatches(batches: readonly WriteBatch[]): Promise<void> {
+    const statement = batchStatement(batches, this.#host);
+    if (statement) await this.#db.query(statement.text, statement.values, { name: statement.name, idempotent: true });
   }
 
   async flush(): Promise<void> {
@@ -531,7 +536,7 @@ export class PostgresStore implements Store {
       addFinish(batch, row.runId, row.attempt, { status: 'failed', error: INTERRUPTED, endedAt, durationMs });
       marked.push(row.runId);
     }
-    if (marked.length > 0) await this.#db.transaction((client) => writeBatches(client, [batch], this.#host));
+    if (marked.length > 0) await this.#writeBatches([batch]);
     return marked;
   }
 
