@@ -15,6 +15,18 @@ export interface RunJobData {
   job?: string;
 }
 
+/** A run started through an API process, as announced to the others. */
+export interface StartedRun {
+  runId: string;
+  flowId: string;
+}
+
+/** The runs a `started` message announces: an array, or one run (as older processes sent it). */
+function startedRuns(message: string): StartedRun[] {
+  const parsed = JSON.parse(message) as StartedRun | StartedRun[];
+  return Array.isArray(parsed) ? parsed : [parsed];
+}
+
 /** A run's job as the queue sees it (`unknown`: there is none). */
 export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'prioritized' | 'unknown';
 
@@ -28,6 +40,7 @@ export class RunQueue {
   readonly #connections: RedisConnections;
   readonly #keys: RedisKeys;
   readonly #bull: Redis;
+  #announcing: { runs: StartedRun[]; sent: Promise<void> } | undefined;
 
   constructor(connections: RedisConnections, keys: RedisKeys) {
     this.#connections = connections;
@@ -75,9 +88,22 @@ export class RunQueue {
     await redis.publish(this.#keys.channel('cancel'), runId);
   }
 
-  /** Tells every API process that a run started (flow subscriptions there watch it too). */
-  async announce(runId: string, flowId: string): Promise<void> {
-    await this.#connections.command.publish(this.#keys.channel('started'), JSON.stringify({ runId, flowId }));
+  /**
+   * Tells every API process that a run started (flow subscriptions there watch it too). The runs announced in one turn
+   * of the event loop go in one message, a JSON array (`startedRuns` reads it, and the single object of older
+   * processes).
+   */
+  announce(runId: string, flowId: string): Promise<void> {
+    if (!this.#announcing) {
+      const runs: StartedRun[] = [];
+      const sent = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.#announcing = undefined;
+        await this.#connections.command.publish(this.#keys.channel('started'), JSON.stringify(runs));
+      });
+      this.#announcing = { runs, sent };
+    }
+    this.#announcing.runs.push({ runId, flowId });
+    return this.#announcing.sent;
   }
 
   async close(): Promise<void> {
@@ -118,5 +144,12 @@ export class Channels {
       await this.#subscriber.subscribe(channel);
     }
     handlers.add(handler);
+  }
+
+  /** Calls `handler` with every run announced as started (RunQueue `announce`) from now on. */
+  onStarted(handler: (run: StartedRun) => void): Promise<void> {
+    return this.on('started', (message) => {
+      for (const run of startedRuns(message)) handler(run);
+    });
   }
 }

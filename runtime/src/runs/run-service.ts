@@ -304,8 +304,7 @@ export class RunService {
     if (this.#isRemote && this.#queue) {
       // Runs started through another api process: flow subscriptions here watch them too.
       void this.#queue.channels
-        .on('started', (message) => {
-          const { runId, flowId } = JSON.parse(message) as { runId: string; flowId: string };
+        .onStarted(({ runId, flowId }) => {
           if (this.#live.has(runId) || !this.#hasListenerFor(flowId)) return;
           this.#watchStarted(runId).catch(() => {});
         })
