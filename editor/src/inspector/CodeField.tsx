@@ -19,7 +19,9 @@ import {
   ViewPlugin,
   type ViewUpdate,
 } from '@codemirror/view';
-import { useEffect, useRef } from 'react';
+import { type ReactNode, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
+import { afterPaint } from '../ui/after-paint';
 import { codeHighlightStyle } from './code-highlight';
 
 export type CodeLanguage = 'template' | 'javascript' | 'json' | 'markdown' | 'text';
@@ -42,11 +44,10 @@ interface Props {
   minHeight?: number;
 }
 
+/** A `{{variable}}` placeholder in a template. */
+const VARIABLE = /\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/g;
 const variableMark = Decoration.mark({ class: 'cm-template-var' });
-const variableMatcher = new MatchDecorator({
-  regexp: /\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/g,
-  decoration: variableMark,
-});
+const variableMatcher = new MatchDecorator({ regexp: VARIABLE, decoration: variableMark });
 
 /** Highlights `{{variable}}` placeholders. */
 const templateHighlight = ViewPlugin.fromClass(
@@ -146,20 +147,54 @@ const tabNeverTraps = Prec.highest(
   }),
 );
 
-/** A CodeMirror 6 editor for code, JSON and `{{template}}` params. */
+/**
+ * The text as the stand-in draws it, as the editor will: a text that ends in a line break gets its empty last line,
+ * and a template's variables their mark (which is a little wider than the text).
+ */
+function standInText(value: string, isTemplate: boolean): ReactNode {
+  const text = value.endsWith('\n') ? `${value}\n` : value;
+  if (!isTemplate) return text;
+  const parts: ReactNode[] = [];
+  let end = 0;
+  for (const match of text.matchAll(VARIABLE)) {
+    parts.push(
+      text.slice(end, match.index),
+      <span key={match.index} className="cm-template-var">
+        {match[0]}
+      </span>,
+    );
+    end = match.index + match[0].length;
+  }
+  parts.push(text.slice(end));
+  return parts;
+}
+
+/**
+ * A CodeMirror 6 editor for code, JSON and `{{template}}` params. Building the editor is the costly part of showing a
+ * node (its theme's styles most of all), so the field first shows its text in a stand-in of the same size and look,
+ * and builds the editor once that frame is painted, or at once when the stand-in gets focus or a key.
+ */
 export function CodeField(props: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const latest = useRef(props);
   latest.current = props;
   const language = useRef(new Compartment());
+  const [isBuilt, setBuilt] = useState(false);
+  // Set when the stand-in was reached: the editor takes focus as soon as it is built, at the point clicked if any.
+  const focusOnBuild = useRef<{ x: number; y: number } | 'start' | null>(null);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the view is created once; props are read through `latest`.
-  useEffect(() => {
-    if (!host.current) return;
-    const isTemplate = props.language === 'template';
+  useEffect(() => afterPaint(() => setBuilt(true)), []);
+
+  // A layout effect: the commit that removes the stand-in also builds the editor, so exactly one of them is on screen
+  // (and carries the field's id) at any moment. The view is created once; props are read through `latest`.
+  useLayoutEffect(() => {
+    if (!isBuilt || !host.current) return;
+    const current = latest.current;
+    const isTemplate = current.language === 'template';
     const state = EditorState.create({
-      doc: props.value,
+      // The latest value: it may have changed while the stand-in was shown.
+      doc: current.value,
       extensions: [
         history(),
         // Tab indents once you type, as in any code editor; Escape then Tab (or Ctrl+M, which toggles it) moves focus
@@ -170,7 +205,7 @@ export function CodeField(props: Props) {
         syntaxHighlighting(codeHighlightStyle, { fallback: true }),
         EditorView.lineWrapping,
         theme,
-        language.current.of(languageExtension(props.language)),
+        language.current.of(languageExtension(current.language)),
         isTemplate ? templateHighlight : [],
         isTemplate
           ? autocompletion({
@@ -179,12 +214,12 @@ export function CodeField(props: Props) {
               interactionDelay: 0,
             })
           : [],
-        props.placeholder ? placeholderExt(props.placeholder) : [],
+        current.placeholder ? placeholderExt(current.placeholder) : [],
         EditorView.contentAttributes.of({
-          'aria-label': props.ariaLabel,
-          id: props.id,
-          ...(props.describedBy && { 'aria-describedby': props.describedBy }),
-          ...(props.isRequired && { 'aria-required': 'true' }),
+          'aria-label': current.ariaLabel,
+          id: current.id,
+          ...(current.describedBy && { 'aria-describedby': current.describedBy }),
+          ...(current.isRequired && { 'aria-required': 'true' }),
         }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) latest.current.onChange(update.state.doc.toString());
@@ -192,14 +227,25 @@ export function CodeField(props: Props) {
         }),
       ],
     });
-    view.current = new EditorView({ state, parent: host.current });
+    const built = new EditorView({ state, parent: host.current });
+    view.current = built;
+    const target = focusOnBuild.current;
+    focusOnBuild.current = null;
+    if (target) {
+      // A click on the stand-in puts the cursor where it would have gone in the editor (the text lies the same).
+      if (target !== 'start') {
+        built.dispatch({ selection: { anchor: built.posAtCoords(target) ?? built.state.doc.length } });
+      }
+      built.focus();
+    }
     return () => {
-      view.current?.destroy();
+      built.destroy();
       view.current = null;
     };
-  }, []);
+  }, [isBuilt]);
 
-  // Outside changes (undo, another field) flow into the editor without resetting the cursor needlessly.
+  // Outside changes (undo, another field) flow into the editor without resetting the cursor needlessly; the stand-in
+  // draws `props.value` itself.
   useEffect(() => {
     const v = view.current;
     if (v && v.state.doc.toString() !== props.value) {
@@ -207,11 +253,22 @@ export function CodeField(props: Props) {
     }
   }, [props.value]);
 
-  useEffect(() => {
+  // Set by hand: content attributes are fixed when the view is built. Runs in the commit that builds it (after the
+  // build effect), so a view built while the field is invalid says so from the start; the stand-in says it itself.
+  useLayoutEffect(() => {
+    if (!isBuilt) return;
     const content = view.current?.contentDOM;
     if (props.isInvalid) content?.setAttribute('aria-invalid', 'true');
     else content?.removeAttribute('aria-invalid');
-  }, [props.isInvalid]);
+  }, [props.isInvalid, isBuilt]);
+
+  /** Builds the editor now (if the stand-in is still there) and gives it focus. */
+  const build = (at: { x: number; y: number } | 'start') => {
+    if (view.current) return;
+    focusOnBuild.current = at;
+    // Synchronous, so the keys that follow already go to the editor.
+    flushSync(() => setBuilt(true));
+  };
 
   return (
     <div
@@ -219,6 +276,39 @@ export function CodeField(props: Props) {
       className={`code-field${props.isInvalid ? ' is-invalid' : ''}`}
       style={{ minHeight: props.minHeight ?? 80 }}
       data-testid={props.testId}
-    />
+    >
+      {isBuilt ? null : (
+        // The editor's stand-in: a textbox like the editor's content, named and described the same way.
+        // biome-ignore lint/a11y/useSemanticElements: a multi-line textbox that becomes the editor's content on focus.
+        <div
+          id={props.id}
+          className="code-field-stand-in"
+          role="textbox"
+          tabIndex={0}
+          aria-multiline="true"
+          aria-label={props.ariaLabel}
+          aria-describedby={props.describedBy}
+          aria-required={props.isRequired || undefined}
+          aria-invalid={props.isInvalid || undefined}
+          aria-placeholder={props.placeholder}
+          onMouseDown={(event) => {
+            if (event.button !== 0) return;
+            // The stand-in never takes focus from a click: the editor does, at the point clicked.
+            event.preventDefault();
+            build({ x: event.clientX, y: event.clientY });
+          }}
+          onFocus={() => build('start')}
+          onKeyDown={() => build('start')}
+        >
+          {props.value ? (
+            standInText(props.value, props.language === 'template')
+          ) : props.placeholder ? (
+            <span className="code-field-placeholder" aria-hidden="true">
+              {props.placeholder}
+            </span>
+          ) : null}
+        </div>
+      )}
+    </div>
   );
 }

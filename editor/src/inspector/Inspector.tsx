@@ -11,6 +11,7 @@ import { useProviders } from '../settings/providers-store';
 import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import { byNodeData, selectSelectedNodeId, selectSelectionCount } from '../store/selectors';
+import { afterPaint } from '../ui/after-paint';
 import { CodeBlock } from '../ui/CodeBlock';
 import { Field } from '../ui/Field';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
@@ -97,8 +98,9 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   const flowModels = useEditor(selectModels);
   const [fineTuned, setFineTuned] = useState<string[]>([]);
   const hasModelParam = spec?.params.some((p) => p.kind === 'model') === true;
+  // The lists below are asked for after the node's form is painted: a click's effects run before its paint.
   useEffect(() => {
-    if (hasModelParam) void loadFineTunedModels().then(setFineTuned);
+    if (hasModelParam) return afterPaint(() => void loadFineTunedModels().then(setFineTuned));
   }, [hasModelParam]);
   const models = useMemo(() => [...new Set([...flowModels, ...fineTuned])], [flowModels, fineTuned]);
   const serverProblems = useEditor((s) => s.problemsByNode[nodeId]);
@@ -106,7 +108,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   const collections = useCollections(useShallow((s) => s.list.map((c) => c.name)));
   const hasCollectionParam = spec?.params.some((p) => p.kind === 'collection') === true;
   useEffect(() => {
-    if (hasCollectionParam) void refreshCollections();
+    if (hasCollectionParam) return afterPaint(() => void refreshCollections());
   }, [hasCollectionParam]);
 
   const params = node?.data.params;
@@ -122,7 +124,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
       .catch(() => {});
   }, [providerId]);
   useEffect(() => {
-    if (hasModelParam) focusModels();
+    if (hasModelParam) return afterPaint(focusModels);
   }, [hasModelParam, focusModels]);
   const offeredModels = useMemo(() => [...new Set([...(providerModels ?? []), ...models])], [providerModels, models]);
 
