@@ -4,7 +4,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { describeSource, type SourceChoice, sourceChoices } from '../store/graph-ops';
 import type { CanvasNode, FlowCanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
-import { sameNodeData } from '../store/selectors';
+import { nodeDataToken } from '../store/selectors';
 import { FieldLabelRow } from '../ui/Field';
 
 const NOT_CONNECTED = '';
@@ -69,17 +69,14 @@ const PortSources = memo(function PortSources({ nodeId, port }: { nodeId: string
   // A string, so that the list re-renders only when the choices change, not on every drag. The selector runs on every
   // store change (each streamed token of a run too): the list is worked out once it is used, and again only when the
   // graph changed, not when nodes were only moved or selected.
-  const last = useRef<{ graph: readonly unknown[]; nodes: readonly CanvasNode[]; key: string } | undefined>(undefined);
+  const last = useRef<{ graph: readonly unknown[]; key: string } | undefined>(undefined);
   const key = useEditor((s) => {
     if (!isShown) return NO_CHOICES;
-    const graph = [s.catalog, s.edges, nodeId, port.name];
+    const graph = [s.catalog, s.edges, nodeId, port.name, nodeDataToken(s.nodes)];
     const before = last.current;
-    if (before?.graph.every((part, i) => part === graph[i]) && sameNodeData(before.nodes, s.nodes)) {
-      before.nodes = s.nodes;
-      return before.key;
-    }
+    if (before?.graph.every((part, i) => part === graph[i])) return before.key;
     const fresh = JSON.stringify(sourceChoices(s.catalog, s.nodes, s.edges, nodeId, port.name));
-    last.current = { graph, nodes: s.nodes, key: fresh };
+    last.current = { graph, key: fresh };
     return fresh;
   });
   const choices = useMemo(() => JSON.parse(key) as SourceChoice[], [key]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CanvasNode } from './graph-types';
 import type { EditorState } from './index';
-import { byNodeData, sameNodeData } from './selectors';
+import { byNodeData, nodeDataToken, sameNodeData, selectSelectedNodeId, selectSelectionCount } from './selectors';
 
 const node = (id: string, params: Record<string, unknown> = {}): CanvasNode => ({
   id,
@@ -36,5 +36,35 @@ describe('selectors over the nodes’ data', () => {
     expect(select(state([...selected, node('c')]))).toEqual(['a', 'b', 'c']);
     expect(select(state(nodes, {}))).toEqual(['a', 'b']);
     expect(calls).toBe(3);
+  });
+
+  it('gives node lists with the same data the same token, and a changed list a new one', () => {
+    const nodes = [node('a'), node('b')];
+    const token = nodeDataToken(nodes);
+    const moved = nodes.map((n) => ({ ...n, position: { x: 1, y: 1 } }));
+    expect(nodeDataToken(moved)).toBe(token);
+    expect(nodeDataToken(nodes)).toBe(token);
+    const edited = [nodes[0] as CanvasNode, node('b', { temperature: 1 })];
+    expect(nodeDataToken(edited)).not.toBe(token);
+    expect(nodeDataToken([...edited, node('c')])).not.toBe(nodeDataToken(edited));
+  });
+});
+
+describe('the selection', () => {
+  const state = (nodes: readonly CanvasNode[]) => ({ nodes }) as unknown as EditorState;
+  it('is the one selected flow node, or none with zero or several selected', () => {
+    const nodes: CanvasNode[] = [node('a'), node('b'), { ...node('note'), type: 'note' } as unknown as CanvasNode];
+    expect(selectSelectedNodeId(state(nodes))).toBeNull();
+    const one = nodes.map((n): CanvasNode => (n.id === 'b' ? { ...n, selected: true } : n));
+    expect(selectSelectedNodeId(state(one))).toBe('b');
+    expect(selectSelectionCount(state(one))).toBe(1);
+    const two = one.map((n): CanvasNode => (n.id === 'a' ? { ...n, selected: true } : n));
+    expect(selectSelectedNodeId(state(two))).toBeNull();
+    expect(selectSelectionCount(state(two))).toBe(2);
+    const noteOnly = nodes.map((n): CanvasNode => (n.id === 'note' ? { ...n, selected: true } : n));
+    expect(selectSelectedNodeId(state(noteOnly))).toBeNull();
+    expect(selectSelectionCount(state(noteOnly))).toBe(1);
+    // The same list again: the same answer (worked out once).
+    expect(selectSelectedNodeId(state(one))).toBe('b');
   });
 });

@@ -14,22 +14,33 @@ export const selectSaveStatus = (s: EditorState): SaveStatus => {
   return s.revision === s.savedRevision ? 'saved' : 'unsaved';
 };
 
-/** The one selected flow node, for the inspector; null with zero or several selected. */
-export const selectSelectedNodeId = (s: EditorState): string | null => {
-  let found: string | null = null;
-  for (const node of s.nodes) {
-    if (!node.selected) continue;
-    if (found !== null || !isFlowNode(node)) return null;
-    found = node.id;
-  }
-  return found;
-};
+/**
+ * What the selection is, worked out once per node list: every store update runs each subscriber's selector, and a
+ * click makes several updates, each seen by several subscribers (500 nodes: a walk each time otherwise).
+ */
+let selection: { nodes: readonly CanvasNode[]; id: string | null; count: number } | undefined;
 
-export const selectSelectionCount = (s: EditorState): number => {
+function selectionOf(nodes: readonly CanvasNode[]): { id: string | null; count: number } {
+  if (selection?.nodes === nodes) return selection;
+  let id: string | null = null;
   let count = 0;
-  for (const node of s.nodes) if (node.selected) count++;
-  return count;
-};
+  let flowNodes = 0;
+  for (const node of nodes) {
+    if (!node.selected) continue;
+    count++;
+    if (isFlowNode(node)) {
+      flowNodes++;
+      id = node.id;
+    }
+  }
+  selection = { nodes, id: count === 1 && flowNodes === 1 ? id : null, count };
+  return selection;
+}
+
+/** The one selected flow node, for the inspector; null with zero or several selected. */
+export const selectSelectedNodeId = (s: EditorState): string | null => selectionOf(s.nodes).id;
+
+export const selectSelectionCount = (s: EditorState): number => selectionOf(s.nodes).count;
 
 /**
  * Whether two node lists hold the same nodes with the same data. Selecting or moving nodes makes new node objects (and
@@ -46,18 +57,34 @@ export function sameNodeData(a: readonly CanvasNode[], b: readonly CanvasNode[])
   return true;
 }
 
+const dataTokens = new WeakMap<readonly CanvasNode[], object>();
+let lastTokenNodes: readonly CanvasNode[] | undefined;
+
+/**
+ * A token that stays the same object for node lists with the same data (`sameNodeData` with the list before), so that
+ * the selectors that depend on the data alone compare one reference: the lists are compared once per list, not once
+ * per selector and update.
+ */
+export function nodeDataToken(nodes: readonly CanvasNode[]): object {
+  let token = dataTokens.get(nodes);
+  if (token) return token;
+  const before = lastTokenNodes && dataTokens.get(lastTokenNodes);
+  token = before && lastTokenNodes && sameNodeData(lastTokenNodes, nodes) ? before : {};
+  dataTokens.set(nodes, token);
+  lastTokenNodes = nodes;
+  return token;
+}
+
 /**
  * A selector of what the nodes' data and the catalog say (names, models), worked out again only when those change: not
  * on a move, a selection or a run's events, which the store's selectors all see (500 nodes: a walk per click).
  */
 export function byNodeData<T>(select: (nodes: readonly CanvasNode[], catalog: Catalog) => T): (s: EditorState) => T {
-  let last: { nodes: readonly CanvasNode[]; catalog: Catalog; value: T } | undefined;
+  let last: { token: object; catalog: Catalog; value: T } | undefined;
   return (s) => {
-    if (last && last.catalog === s.catalog && sameNodeData(last.nodes, s.nodes)) {
-      last.nodes = s.nodes;
-      return last.value;
-    }
-    last = { nodes: s.nodes, catalog: s.catalog, value: select(s.nodes, s.catalog) };
+    const token = nodeDataToken(s.nodes);
+    if (last?.catalog === s.catalog && last.token === token) return last.value;
+    last = { token, catalog: s.catalog, value: select(s.nodes, s.catalog) };
     return last.value;
   };
 }
