@@ -2,7 +2,7 @@ import { type PortSpec, resolveInputs } from '@flowloom/nodes/spec';
 import { memo, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { describeSource, type SourceChoice, sourceChoices } from '../store/graph-ops';
-import type { CanvasNode, FlowCanvasNode } from '../store/graph-types';
+import type { FlowCanvasNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import { nodeDataToken } from '../store/selectors';
 import { FieldLabelRow } from '../ui/Field';
