@@ -64,7 +64,7 @@ describe('the selection', () => {
     const noteOnly = nodes.map((n): CanvasNode => (n.id === 'note' ? { ...n, selected: true } : n));
     expect(selectSelectedNodeId(state(noteOnly))).toBeNull();
     expect(selectSelectionCount(state(noteOnly))).toBe(1);
-    // The same list again: the same answer (worked out once).
+    // An earlier list again: its own answer.
     expect(selectSelectedNodeId(state(one))).toBe('b');
   });
 });

@@ -67,7 +67,11 @@ let lastTokenNodes: readonly CanvasNode[] | undefined;
  */
 export function nodeDataToken(nodes: readonly CanvasNode[]): object {
   let token = dataTokens.get(nodes);
-  if (token) return token;
+  if (token) {
+    // A list seen before (an undo brings one back): the next list is compared with it.
+    lastTokenNodes = nodes;
+    return token;
+  }
   const before = lastTokenNodes && dataTokens.get(lastTokenNodes);
   token = before && lastTokenNodes && sameNodeData(lastTokenNodes, nodes) ? before : {};
   dataTokens.set(nodes, token);

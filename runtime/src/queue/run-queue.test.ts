@@ -52,4 +52,25 @@ describe('started runs', () => {
     await until(() => heard.length === 5);
     expect(heard.at(-1)).toEqual({ runId: 'r_old', flowId: 'f_a' });
   });
+
+  it('go as one run alone in the form older processes read, and a bad entry or handler spoils no other run', async () => {
+    const messages: string[] = [];
+    const listener = connections.open({ maxRetriesPerRequest: null });
+    await listener.subscribe(keys.channel('started'));
+    listener.on('message', (_channel: string, message: string) => messages.push(message));
+    await queue.announce('r_alone', 'f_a');
+    await until(() => messages.length === 1);
+    expect(JSON.parse(messages[0] as string)).toEqual({ runId: 'r_alone', flowId: 'f_a' });
+    listener.disconnect();
+
+    const heard: string[] = [];
+    await channels.onStarted((run) => {
+      if (run.runId === 'r_throws') throw new Error('a handler failed');
+      heard.push(run.runId);
+    });
+    const batch = [null, { runId: 'r_throws', flowId: 'f' }, { runId: 7 }, { runId: 'r_fine', flowId: 'f' }];
+    await connections.command.publish(keys.channel('started'), JSON.stringify(batch));
+    await until(() => heard.includes('r_fine'));
+    expect(heard).toContain('r_fine');
+  });
 });

@@ -21,10 +21,12 @@ export interface StartedRun {
   flowId: string;
 }
 
-/** The runs a `started` message announces: an array, or one run (as older processes sent it). */
+/** The runs a `started` message announces (an array, or one run's object); entries that are not runs are skipped. */
 function startedRuns(message: string): StartedRun[] {
-  const parsed = JSON.parse(message) as StartedRun | StartedRun[];
-  return Array.isArray(parsed) ? parsed : [parsed];
+  const parsed = JSON.parse(message) as unknown;
+  const isRun = (entry: unknown): entry is StartedRun =>
+    typeof (entry as StartedRun | null)?.runId === 'string' && typeof (entry as StartedRun).flowId === 'string';
+  return (Array.isArray(parsed) ? parsed : [parsed]).filter(isRun);
 }
 
 /** A run's job as the queue sees it (`unknown`: there is none). */
@@ -90,15 +92,16 @@ export class RunQueue {
 
   /**
    * Tells every API process that a run started (flow subscriptions there watch it too). The runs announced in one turn
-   * of the event loop go in one message, a JSON array (`startedRuns` reads it, and the single object of older
-   * processes).
+   * of the event loop go in one message: a JSON array, or the run's object alone when it is the only one, as processes
+   * before the arrays sent it and still read it (during a rolling upgrade they miss only the runs sent in arrays).
    */
   announce(runId: string, flowId: string): Promise<void> {
     if (!this.#announcing) {
       const runs: StartedRun[] = [];
       const sent = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
         this.#announcing = undefined;
-        await this.#connections.command.publish(this.#keys.channel('started'), JSON.stringify(runs));
+        const message = JSON.stringify(runs.length === 1 ? runs[0] : runs);
+        await this.#connections.command.publish(this.#keys.channel('started'), message);
       });
       this.#announcing = { runs, sent };
     }
@@ -149,7 +152,13 @@ export class Channels {
   /** Calls `handler` with every run announced as started (RunQueue `announce`) from now on. */
   onStarted(handler: (run: StartedRun) => void): Promise<void> {
     return this.on('started', (message) => {
-      for (const run of startedRuns(message)) handler(run);
+      for (const run of startedRuns(message)) {
+        try {
+          handler(run);
+        } catch {
+          // One run's failure must not keep the others of the message from the handler.
+        }
+      }
     });
   }
 }

@@ -95,13 +95,15 @@ function finishColumns(finishes: readonly FinishParams[]): unknown[][] {
 }
 
 /**
- * The one statement that writes batches, or undefined when they hold nothing: new runs (a run that starts and ends
- * within the batches is inserted finished), then, with the rows of the runs they concern locked FOR SHARE in run id
- * order, the events and final states whose attempt is not older than the row's, then `published_runs` and `run_jobs`.
- * The lock holds off a claim (an UPDATE of the row) until the statement commits: a worker that claims a run sees every
- * event the previous attempt committed, and none of that attempt's lands after the claim. Parts of one statement do
- * not see each other's rows: an event of a run inserted by the same statement finds no row and is kept (as is any
- * event of a run without a row: only a newer attempt fences).
+ * The one statement that writes batches, or undefined when they hold nothing. Its parts: new runs (a run that starts
+ * and ends within the batches is inserted finished); the rows of the runs whose events and final states it writes,
+ * locked FOR SHARE (the locks taken in run id order, each row's before its update); those events and final states whose
+ * attempt is not older than the row's; `published_runs` and `run_jobs`. Postgres runs the parts in an order of its
+ * own, on one snapshot: they do not see each other's rows, so an event of a run inserted by the same statement finds
+ * no row and is kept (as is any event of a run without a row: only a newer attempt fences). The lock holds off a claim
+ * (an UPDATE of the row) until the statement commits: a worker that claims a run sees every event the previous attempt
+ * committed, and none of that attempt's lands after the claim; a claim committed first is seen by the lock, which
+ * reads the row's newest version.
  * `host` is written beside each run's pid (crash recovery judges only its own machine's pids).
  */
 export function batchStatement(
@@ -181,7 +183,7 @@ export function batchStatement(
         [later.map((f) => f.runId), later.map((f) => f.attempt), later.map((f) => f.status), ...finishColumns(later)],
         ['text', 'int', 'text', ...FINISH_TYPES],
       );
-      // Joined with the locked rows, so every row is locked (in run id order) before any is updated.
+      // Joined with the locked rows: each row is share-locked (the locks taken in run id order) before it is updated.
       statement.add(
         'u',
         `UPDATE runs SET status = f.status, outputs = f.outputs, error = f.error, usage = f.usage, cost = f.cost,

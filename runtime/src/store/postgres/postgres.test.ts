@@ -268,6 +268,36 @@ describe('grouped statements', () => {
     expect(await store.runJobs.get('r_whole')).toBe('{}');
   });
 
+  it('holds a commit behind a claim under way: the claim wins, the older attempt writes nothing after it', async () => {
+    const schema = database.schema();
+    const store = await PostgresStore.open({ url: database.url, schema, flushDelayMs: 0 });
+    opened.push(store);
+    store.insertRun(queued('r_race'));
+    expect(await store.claimRun('r_race')).toBe(1);
+    const claimer = new pg.Client({ connectionString: database.url });
+    await claimer.connect();
+    try {
+      // Another worker's claim, not committed yet.
+      await claimer.query('BEGIN');
+      await claimer.query(`UPDATE ${schema}.runs SET attempt = attempt + 1 WHERE run_id = 'r_race'`);
+      // Attempt 1 writes on, unaware: its commit locks the row, so it waits for the claim.
+      store.enqueueEvent(event('r_race', 0), 1);
+      store.finishRun('r_race', 1, { status: 'completed', endedAt: new Date().toISOString(), durationMs: 1 });
+      let isCommitted = false;
+      const flushed = store.flush().then(() => {
+        isCommitted = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(isCommitted).toBe(false);
+      await claimer.query('COMMIT');
+      await flushed;
+    } finally {
+      await claimer.end();
+    }
+    expect(await store.getEvents('r_race')).toEqual([]);
+    expect(await store.getRun('r_race')).toMatchObject({ status: 'running', attempt: 2 });
+  });
+
   it('commits the jobs put at once in one batch, keeping the first job of a run', async () => {
     const store = await direct();
     const statements = countStatements(/INSERT INTO run_jobs/);
