@@ -12,7 +12,7 @@ import {
   useStore,
   type Viewport,
 } from '@xyflow/react';
-import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type DragEvent, memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { onNodeContextMenu } from '../pins/node-run-actions';
 import { connectionProblem } from '../store/graph-ops';
 import type { CanvasEdge, CanvasNode } from '../store/graph-types';
@@ -33,6 +33,8 @@ const PRO_OPTIONS = { hideAttribution: true };
 const SNAP: [number, number] = [10, 10];
 const MULTI_SELECT = ['Shift', 'Meta', 'Control'];
 const FIT_OPTIONS = { padding: 0.2, maxZoom: 1.1 };
+// Constant: React Flow copies a changed prop into its store, and each store update runs every subscriber's selector.
+const EDGE_OPTIONS = { type: 'value' };
 
 const NO_NODES: CanvasNode[] = [];
 // Colours are the theme's CSS variables (styles.css), so the canvas follows the theme without re-rendering nodes.
@@ -69,6 +71,16 @@ function paneEstimate(): { width: number; height: number } {
   return { width: Math.max(320, window.innerWidth - palette - right), height: Math.max(240, window.innerHeight - 120) };
 }
 
+/** `list`, or the list given on the render before when that one holds the same items in the same order. */
+function useSameItems<L extends readonly unknown[]>(list: L): L {
+  const last = useRef(list);
+  const before = last.current;
+  if (before !== list && (before.length !== list.length || before.some((item, i) => item !== list[i]))) {
+    last.current = list;
+  }
+  return last.current;
+}
+
 /** The React Flow canvas, controlled by the store. */
 export function FlowCanvas() {
   const nodes = useEditor((s) => s.nodes);
@@ -99,8 +111,13 @@ export function FlowCanvas() {
     const rect = keyToRect(area);
     return rect ? cullNodes(nodes, rect) : NO_NODES;
   }, [isLarge, nodes, area]);
-  const shownIds = useMemo(() => new Set(shownNodes.map((n) => n.id)), [shownNodes]);
-  const shownEdges = useMemo(() => (isLarge ? cullEdges(edges, shownIds) : edges), [isLarge, edges, shownIds]);
+  // The drawn ids, edges and the change handler stay the same objects while the same nodes are drawn: a selection
+  // gives new node objects, and every prop React Flow sees change is a store update that runs all its selectors.
+  const shownIdList = useSameItems(useMemo(() => shownNodes.map((n) => n.id), [shownNodes]));
+  const shownIds = useMemo(() => new Set(shownIdList), [shownIdList]);
+  const shownEdges = useSameItems(
+    useMemo(() => (isLarge ? cullEdges(edges, shownIds) : edges), [isLarge, edges, shownIds]),
+  );
   const handleNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) =>
       onNodesChange(isLarge ? withHiddenFollowers(changes, useEditor.getState().nodes, shownIds) : changes),
@@ -203,28 +220,40 @@ export function FlowCanvas() {
         colorMode={theme}
         proOptions={PRO_OPTIONS}
         connectionRadius={28}
-        defaultEdgeOptions={{ type: 'value' }}
+        defaultEdgeOptions={EDGE_OPTIONS}
       >
-        <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="var(--canvas-dots)" />
-        <MiniMap
-          pannable
-          zoomable
-          nodeColor={minimapColor}
-          maskColor="var(--minimap-mask)"
-          bgColor="var(--minimap-bg)"
-          style={MINIMAP_STYLE}
-          ariaLabel="Minimap"
-        />
-        <KeepInView />
-        <ViewAfterUndo />
-        <Controls showInteractive={false} position="bottom-left">
-          <ZoomLevel />
-        </Controls>
-        <ConnectionHint />
+        <CanvasChrome minimapColor={minimapColor} />
       </ReactFlow>
     </section>
   );
 }
+
+/**
+ * What is drawn over the canvas (background, minimap, controls) and the canvas's helpers. Its own memoised component:
+ * the canvas re-renders on every change of the nodes (a selection, a move) and these do not depend on them.
+ */
+const CanvasChrome = memo(function CanvasChrome({ minimapColor }: { minimapColor: (node: Node) => string }) {
+  return (
+    <>
+      <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="var(--canvas-dots)" />
+      <MiniMap
+        pannable
+        zoomable
+        nodeColor={minimapColor}
+        maskColor="var(--minimap-mask)"
+        bgColor="var(--minimap-bg)"
+        style={MINIMAP_STYLE}
+        ariaLabel="Minimap"
+      />
+      <KeepInView />
+      <ViewAfterUndo />
+      <Controls showInteractive={false} position="bottom-left">
+        <ZoomLevel />
+      </Controls>
+      <ConnectionHint />
+    </>
+  );
+});
 
 /**
  * When the canvas shrinks (a bottom panel opens, the window narrows), a flow that was wholly in view and clear of the

@@ -174,9 +174,13 @@ const NodeFrame = memo(function NodeFrame({ id, spec, data, status, isSelected }
         </div>
       ) : null}
       <RunDetails id={id} />
-      <NodeToolbar isVisible={isSelected} position={Position.Top} className="node-toolbar">
-        <NodeRunButtons nodeId={id} place="toolbar" />
-      </NodeToolbar>
+      {/* Mounted for the selected node only: each toolbar subscribes to React Flow's store (a selector run on every
+          update of it, a selection or a pan), and a click would re-render every drawn node's toolbar. */}
+      {isSelected ? (
+        <NodeToolbar isVisible position={Position.Top} className="node-toolbar">
+          <NodeRunButtons nodeId={id} place="toolbar" />
+        </NodeToolbar>
+      ) : null}
     </div>
   );
 });

@@ -21,7 +21,7 @@ import {
 } from '@codemirror/view';
 import { type ReactNode, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
-import { afterPaint } from '../ui/after-paint';
+import { whenIdle } from '../ui/when-idle';
 import { codeHighlightStyle } from './code-highlight';
 
 export type CodeLanguage = 'template' | 'javascript' | 'json' | 'markdown' | 'text';
@@ -32,8 +32,8 @@ interface Props {
   onChange: (value: string) => void;
   onBlur?: () => void;
   language: CodeLanguage;
-  /** Names offered after `{{` in templates. */
-  variables?: readonly string[];
+  /** Names offered after `{{` in templates, read when the list opens. */
+  variables?: () => readonly string[];
   isInvalid?: boolean;
   ariaLabel: string;
   /** The id of the element that says how Tab behaves here (Tab indents; Escape then Tab leaves). */
@@ -172,7 +172,7 @@ function standInText(value: string, isTemplate: boolean): ReactNode {
 /**
  * A CodeMirror 6 editor for code, JSON and `{{template}}` params. Building the editor is the costly part of showing a
  * node (its theme's styles most of all), so the field first shows its text in a stand-in of the same size and look,
- * and builds the editor once that frame is painted, or at once when the stand-in gets focus or a key.
+ * and builds the editor when the browser is next idle after that frame, or at once when the stand-in gets focus or a key.
  */
 export function CodeField(props: Props) {
   const host = useRef<HTMLDivElement>(null);
@@ -184,7 +184,9 @@ export function CodeField(props: Props) {
   // Set when the stand-in was reached: the editor takes focus as soon as it is built, at the point clicked if any.
   const focusOnBuild = useRef<{ x: number; y: number } | 'start' | null>(null);
 
-  useEffect(() => afterPaint(() => setBuilt(true)), []);
+  // Built when the browser is idle, after the frame that shows the form: building a view is a long task, which would
+  // hold up whatever comes next (the next key or click, a check of the page) if it ran right after that paint.
+  useEffect(() => whenIdle(() => setBuilt(true), 1000), []);
 
   // A layout effect: the commit that removes the stand-in also builds the editor, so exactly one of them is on screen
   // (and carries the field's id) at any moment. The view is created once; props are read through `latest`.
@@ -209,7 +211,7 @@ export function CodeField(props: Props) {
         isTemplate ? templateHighlight : [],
         isTemplate
           ? autocompletion({
-              override: [templateCompletions(() => latest.current.variables ?? [])],
+              override: [templateCompletions(() => latest.current.variables?.() ?? [])],
               // The list opens only after `{{`, so Enter right away means "take this variable".
               interactionDelay: 0,
             })

@@ -11,11 +11,11 @@ import { useProviders } from '../settings/providers-store';
 import { type FlowCanvasNode, isFlowNode } from '../store/graph-types';
 import { useEditor } from '../store/index';
 import { byNodeData, selectSelectedNodeId, selectSelectionCount } from '../store/selectors';
-import { afterPaint } from '../ui/after-paint';
 import { CodeBlock } from '../ui/CodeBlock';
 import { Field } from '../ui/Field';
 import { formatCost, formatMs, formatTokens, pretty } from '../ui/format';
 import { Icon } from '../ui/icons';
+import { whenIdle } from '../ui/when-idle';
 import { BreakpointToggle } from './BreakpointToggle';
 import { Connections } from './Connections';
 import { ParamField } from './ParamField';
@@ -38,6 +38,12 @@ const selectVariables = byNodeData((nodes, catalog): string[] => {
   }
   return [...names].sort();
 });
+
+/**
+ * The names, read when a template asks for completions: the inspector does not subscribe to them, so a node's form
+ * mounts without a walk of every node, and does not render again when another node's params change.
+ */
+const readVariables = (): readonly string[] => selectVariables(useEditor.getState());
 
 let fineTunedCache: Promise<string[]> | null = null;
 /** Fine-tuned models (`GET /api/models`), asked once per page load; a failure is asked again next time. */
@@ -94,13 +100,12 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   const setLabel = useEditor((s) => s.setLabel);
   const setSettings = useEditor((s) => s.setSettings);
   const endGesture = useEditor((s) => s.endGesture);
-  const variables = useEditor(selectVariables);
   const flowModels = useEditor(selectModels);
   const [fineTuned, setFineTuned] = useState<string[]>([]);
   const hasModelParam = spec?.params.some((p) => p.kind === 'model') === true;
-  // The lists below are asked for after the node's form is painted: a click's effects run before its paint.
+  // The lists below are asked for once the browser is idle after the node's form is painted (ui/when-idle.ts).
   useEffect(() => {
-    if (hasModelParam) return afterPaint(() => void loadFineTunedModels().then(setFineTuned));
+    if (hasModelParam) return whenIdle(() => void loadFineTunedModels().then(setFineTuned));
   }, [hasModelParam]);
   const models = useMemo(() => [...new Set([...flowModels, ...fineTuned])], [flowModels, fineTuned]);
   const serverProblems = useEditor((s) => s.problemsByNode[nodeId]);
@@ -108,7 +113,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
   const collections = useCollections(useShallow((s) => s.list.map((c) => c.name)));
   const hasCollectionParam = spec?.params.some((p) => p.kind === 'collection') === true;
   useEffect(() => {
-    if (hasCollectionParam) return afterPaint(() => void refreshCollections());
+    if (hasCollectionParam) return whenIdle(() => void refreshCollections());
   }, [hasCollectionParam]);
 
   const params = node?.data.params;
@@ -124,7 +129,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
       .catch(() => {});
   }, [providerId]);
   useEffect(() => {
-    if (hasModelParam) return afterPaint(focusModels);
+    if (hasModelParam) return whenIdle(focusModels);
   }, [hasModelParam, focusModels]);
   const offeredModels = useMemo(() => [...new Set([...(providerModels ?? []), ...models])], [providerModels, models]);
 
@@ -190,7 +195,7 @@ function NodeInspector({ nodeId }: { nodeId: string }) {
             problem={problems[param.name]}
             onChange={(value) => setParam(nodeId, param.name, value)}
             onCommit={endGesture}
-            variables={variables}
+            variables={readVariables}
             collections={collections}
             models={offeredModels}
             onFocusModels={focusModels}

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { defaultLabel } from '../settings/api';
 import { useProviders } from '../settings/providers-store';
-import { afterPaint } from '../ui/after-paint';
+import { whenIdle } from '../ui/when-idle';
 import { ChoiceSelect } from './ChoiceSelect';
 import type { ParamInputProps } from './param-inputs';
 
@@ -14,8 +14,8 @@ export function ProviderPicker({ id, testId, value, invalid, onChange, onCommit 
   const { list, fallback, refresh } = useProviders(
     useShallow((s) => ({ list: s.list, fallback: s.fallback, refresh: s.refresh })),
   );
-  // After the form is painted: a click that shows the node runs this effect before its paint.
-  useEffect(() => afterPaint(() => void refresh()), [refresh]);
+  // Once the browser is idle after the form is painted: a click that shows the node runs this effect before its paint.
+  useEffect(() => whenIdle(() => void refresh()), [refresh]);
   const current = typeof value === 'string' ? value : '';
   const choices = list.map((p) => ({ value: p.id, label: p.kind === 'openai' ? `${p.name} (OpenAI)` : p.name }));
   if (current && !list.some((p) => p.id === current)) choices.push({ value: current, label: `${current} (not set)` });

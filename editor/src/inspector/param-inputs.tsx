@@ -5,10 +5,34 @@ import { ChoiceSelect } from './ChoiceSelect';
 import { FlowPicker } from './FlowPicker';
 import { ProviderPicker } from './ProviderPicker';
 
-// CodeMirror is most of the bundle: load it with the first code field, not with the canvas.
-const LazyCodeField = lazy(() => import('./CodeField').then((m) => ({ default: m.CodeField })));
+type CodeFieldModule = typeof import('./CodeField');
+let codeFieldModule: CodeFieldModule | undefined;
+let codeFieldLoading: Promise<CodeFieldModule> | undefined;
+
+/**
+ * Loads the code field's chunk (CodeMirror, most of the bundle) once. The editor asks for it when the browser is idle
+ * after a flow opens, so that the first node shown in the inspector does not wait for it (nor suspend on it).
+ */
+export function loadCodeField(): Promise<CodeFieldModule> {
+  codeFieldLoading ??= import('./CodeField').then(
+    (m) => {
+      codeFieldModule = m;
+      return m;
+    },
+    (err: unknown) => {
+      codeFieldLoading = undefined; // asked again by the next field (the server may be back)
+      throw err;
+    },
+  );
+  return codeFieldLoading;
+}
+
+const LazyCodeField = lazy(() => loadCodeField().then((m) => ({ default: m.CodeField })));
 
 function CodeField(props: ComponentProps<typeof LazyCodeField>) {
+  // Chosen once per field: switching from the lazy path to the loaded one would mount the field again.
+  const [Loaded] = useState(() => codeFieldModule?.CodeField);
+  if (Loaded) return <Loaded {...props} />;
   return (
     <Suspense fallback={<div className="code-field is-loading" style={{ minHeight: props.minHeight ?? 80 }} />}>
       <LazyCodeField {...props} />
@@ -27,8 +51,8 @@ export interface ParamInputProps<K extends ParamKind = ParamKind> {
   describedBy?: string;
   onChange: (value: unknown) => void;
   onCommit: () => void;
-  /** Names a template may use. */
-  variables: readonly string[];
+  /** Names a template may use, read when its completions open. */
+  variables: () => readonly string[];
   collections: readonly string[];
   models: readonly string[];
   /** The model field got focus: the node's provider is asked for its models again. */

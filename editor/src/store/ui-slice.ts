@@ -97,7 +97,10 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => ({
       false,
       'setProblems',
     ),
-  setRightTab: (rightTab) => set({ rightTab }, false, 'setRightTab'),
+  // The inspector follows each selection: selecting a node with the inspector shown must not notify every subscriber.
+  setRightTab: (rightTab) => {
+    if (get().rightTab !== rightTab) set({ rightTab }, false, 'setRightTab');
+  },
   openBottom: (bottomTab) => set({ bottomTab, isBottomOpen: true }, false, 'openBottom'),
   toggleBottom: () => set({ isBottomOpen: !get().isBottomOpen }, false, 'toggleBottom'),
   setShortcutsOpen: (isShortcutsOpen) => set({ isShortcutsOpen }, false, 'setShortcutsOpen'),

@@ -5,6 +5,7 @@ import { FlowCanvas } from '../../canvas/FlowCanvas';
 import { Palette } from '../../canvas/Palette';
 import { ESTIMATED_SIZE, placeBeside } from '../../canvas/placement';
 import { Inspector } from '../../inspector/Inspector';
+import { loadCodeField } from '../../inspector/param-inputs';
 import { prunePinsOfGoneNodes } from '../../pins/node-run-actions';
 import { RunAloneDialog } from '../../pins/RunAloneDialog';
 import { PausedPanel } from '../../run/PausedPanel';
@@ -23,6 +24,7 @@ import {
 import { ResizeHandle } from '../../ui/ResizeHandle';
 import { type TabItem, TabList, TabPanel } from '../../ui/Tabs';
 import { useDocumentTitle } from '../../ui/use-document-title';
+import { whenIdle } from '../../ui/when-idle';
 import { Announcer } from './Announcer';
 import { BottomPanel } from './BottomPanel';
 import { ConflictBanner } from './ConflictBanner';
@@ -104,6 +106,8 @@ function EditorLayout() {
 
   useEditorKeys(centre);
   useEffect(() => prunePinsOfGoneNodes(), []);
+  // The code fields' chunk, while nothing happens: the first node shown in the inspector then does not wait for it.
+  useEffect(() => whenIdle(() => void loadCodeField().catch(() => {})), []);
 
   // The panels' sizes, remembered in this browser (panel-sizes.ts).
   const [sizes, setSizes] = useState<PanelSizes>(loadPanelSizes);
