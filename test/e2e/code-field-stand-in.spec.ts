@@ -2,9 +2,9 @@ import type { Locator, Page } from '@playwright/test';
 import { expectAccessible } from '../fixtures/a11y';
 import { expect, putFlow, test } from '../fixtures/editor';
 
-// A code field shows its text in a stand-in and builds its CodeMirror editor after the first paint
-// (inspector/CodeField.tsx). These tests hold the page's animation frames, so the stand-in stays until they let them
-// go or the stand-in is reached.
+// A code field shows its text in a stand-in and builds its CodeMirror editor when the browser is idle after the first
+// paint (inspector/CodeField.tsx). These tests hold the page's animation frames and idle callbacks, so the stand-in
+// stays until they let them go or the stand-in is reached.
 
 // The first line wraps in the field: the stand-in must break it where the editor does.
 const TEMPLATE =
@@ -24,27 +24,45 @@ function standInFlow(id: string, template: string): Record<string, unknown> {
   };
 }
 
-/** Keeps animation frames from running (so no code field is built after a paint) until `releaseFrames`. */
+/**
+ * Keeps animation frames and idle callbacks from running (so no code field is built once the browser is idle) until
+ * `releaseFrames`.
+ */
 async function holdFrames(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as { releaseFrames: () => void };
-    const request = window.requestAnimationFrame.bind(window);
-    const held = new Map<number, FrameRequestCallback>();
+    const requestFrame = window.requestAnimationFrame.bind(window);
+    const cancelFrame = window.cancelAnimationFrame.bind(window);
+    const requestIdle = window.requestIdleCallback.bind(window);
+    const cancelIdle = window.cancelIdleCallback.bind(window);
+    const frames = new Map<number, FrameRequestCallback>();
+    const idles = new Map<number, IdleRequestCallback>();
     let next = 1;
     window.requestAnimationFrame = (callback) => {
-      held.set(next, callback);
+      frames.set(next, callback);
       return next++;
     };
-    const cancel = window.cancelAnimationFrame.bind(window);
     window.cancelAnimationFrame = (id) => {
-      held.delete(id);
-      cancel(id);
+      frames.delete(id);
+      cancelFrame(id);
+    };
+    window.requestIdleCallback = (callback) => {
+      idles.set(next, callback);
+      return next++;
+    };
+    window.cancelIdleCallback = (id) => {
+      idles.delete(id);
+      cancelIdle(id);
     };
     w.releaseFrames = () => {
-      window.requestAnimationFrame = request;
-      window.cancelAnimationFrame = cancel;
-      for (const callback of held.values()) request(callback);
-      held.clear();
+      window.requestAnimationFrame = requestFrame;
+      window.cancelAnimationFrame = cancelFrame;
+      window.requestIdleCallback = requestIdle;
+      window.cancelIdleCallback = cancelIdle;
+      for (const callback of frames.values()) requestFrame(callback);
+      for (const callback of idles.values()) requestIdle(callback);
+      frames.clear();
+      idles.clear();
     };
   });
 }
