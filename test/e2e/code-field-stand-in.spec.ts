@@ -37,30 +37,31 @@ async function holdFrames(page: Page): Promise<void> {
     const cancelIdle = window.cancelIdleCallback.bind(window);
     const frames = new Map<number, FrameRequestCallback>();
     const idles = new Map<number, IdleRequestCallback>();
-    let next = 1;
+    // Held ids far above the browser's own, so that cancelling one never cancels a real callback of the same number;
+    // once released, a held id cancels the real request it became.
+    const released = new Map<number, number>();
+    let next = 1e9;
     window.requestAnimationFrame = (callback) => {
       frames.set(next, callback);
       return next++;
     };
     window.cancelAnimationFrame = (id) => {
-      frames.delete(id);
-      cancelFrame(id);
+      if (!frames.delete(id)) cancelFrame(released.get(id) ?? id);
     };
     window.requestIdleCallback = (callback) => {
       idles.set(next, callback);
       return next++;
     };
     window.cancelIdleCallback = (id) => {
-      idles.delete(id);
-      cancelIdle(id);
+      if (!idles.delete(id)) cancelIdle(released.get(id) ?? id);
     };
     w.releaseFrames = () => {
       window.requestAnimationFrame = requestFrame;
-      window.cancelAnimationFrame = cancelFrame;
+      window.cancelAnimationFrame = (id) => cancelFrame(released.get(id) ?? id);
       window.requestIdleCallback = requestIdle;
-      window.cancelIdleCallback = cancelIdle;
-      for (const callback of frames.values()) requestFrame(callback);
-      for (const callback of idles.values()) requestIdle(callback);
+      window.cancelIdleCallback = (id) => cancelIdle(released.get(id) ?? id);
+      for (const [id, callback] of frames) released.set(id, requestFrame(callback));
+      for (const [id, callback] of idles) released.set(id, requestIdle(callback));
       frames.clear();
       idles.clear();
     };

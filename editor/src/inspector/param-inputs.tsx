@@ -11,7 +11,8 @@ let codeFieldLoading: Promise<CodeFieldModule> | undefined;
 
 /**
  * Loads the code field's chunk (CodeMirror, most of the bundle) once. The editor asks for it when the browser is idle
- * after a flow opens, so that the first node shown in the inspector does not wait for it (nor suspend on it).
+ * after a flow opens, so that the first node shown in the inspector does not wait for it (nor suspend on it). A failed
+ * load is tried again by the next call (the server may be back).
  */
 export function loadCodeField(): Promise<CodeFieldModule> {
   codeFieldLoading ??= import('./CodeField').then(
@@ -20,22 +21,37 @@ export function loadCodeField(): Promise<CodeFieldModule> {
       return m;
     },
     (err: unknown) => {
-      codeFieldLoading = undefined; // asked again by the next field (the server may be back)
+      codeFieldLoading = undefined;
       throw err;
     },
   );
   return codeFieldLoading;
 }
 
-const LazyCodeField = lazy(() => loadCodeField().then((m) => ({ default: m.CodeField })));
+/** A lazy component per failed load: React keeps a lazy component's failure, so a field shown later tries again. */
+let LazyCodeField = lazyCodeField();
+function lazyCodeField() {
+  return lazy(() =>
+    loadCodeField().then(
+      (m) => ({ default: m.CodeField }),
+      (err: unknown) => {
+        LazyCodeField = lazyCodeField();
+        throw err;
+      },
+    ),
+  );
+}
 
-function CodeField(props: ComponentProps<typeof LazyCodeField>) {
+type CodeFieldProps = ComponentProps<CodeFieldModule['CodeField']>;
+
+function CodeField(props: CodeFieldProps) {
   // Chosen once per field: switching from the lazy path to the loaded one would mount the field again.
   const [Loaded] = useState(() => codeFieldModule?.CodeField);
+  const [Lazy] = useState(() => LazyCodeField);
   if (Loaded) return <Loaded {...props} />;
   return (
     <Suspense fallback={<div className="code-field is-loading" style={{ minHeight: props.minHeight ?? 80 }} />}>
-      <LazyCodeField {...props} />
+      <Lazy {...props} />
     </Suspense>
   );
 }

@@ -8,6 +8,7 @@ export function whenIdle(fn: () => void, timeoutMs = 2000): () => void {
     const id = requestIdleCallback(fn, { timeout: timeoutMs });
     return () => cancelIdleCallback(id);
   }
+  // No requestIdleCallback (Safari): a short, fixed delay stands in for the next idle period.
   const timer = setTimeout(fn, 200);
   return () => clearTimeout(timer);
 }
