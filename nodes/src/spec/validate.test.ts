@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../registry.js';
 import type { FlowFile } from './flow.js';
-import { findCycles, validateFlow } from './validate.js';
+import { findCycles, prepareValidation, validateFlow } from './validate.js';
 import { MAX_VALUE_DEPTH } from './values.js';
 
 const { lookup } = new NodeRegistry();
@@ -193,5 +193,16 @@ describe('validateFlow', () => {
     const edges = ids.slice(1).map((id, i) => ({ source: ids[i] as string, target: id }));
     expect(findCycles(ids, edges)).toEqual([]);
     expect(findCycles(ids, [...edges, { source: 'n19999', target: 'n0' }])[0]).toHaveLength(20000);
+  });
+});
+
+describe('prepareValidation', () => {
+  it('compiles the schema validator once, and validateFlow checks with that one', () => {
+    const check = prepareValidation();
+    expect(prepareValidation()).toBe(check);
+    expect(
+      validateFlow({ format: 'flowloom.flow/v1', id: 'x', name: 'x', nodes: 'no', edges: [] }, lookup),
+    ).not.toEqual([]);
+    expect(check.errors?.length ?? 0).toBeGreaterThan(0);
   });
 });

@@ -9,9 +9,13 @@ import {
   type NodeRegistry,
   type NodeSettings,
   nodePorts,
+  prepareValidation,
   validateFlow,
   withDefaults,
 } from '@flowloom/nodes';
+
+// The flow schema's validator is compiled when the engine loads (a server at start), not by the first run it plans.
+prepareValidation();
 
 /** An edge leaving a node, resolved to indexes so the hot path does no lookups. */
 export interface PlanEdge {
