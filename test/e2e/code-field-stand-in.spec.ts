@@ -36,7 +36,7 @@ async function holdFrames(page: Page): Promise<void> {
     const requestIdle = window.requestIdleCallback.bind(window);
     const cancelIdle = window.cancelIdleCallback.bind(window);
     const frames = new Map<number, FrameRequestCallback>();
-    const idles = new Map<number, IdleRequestCallback>();
+    const idles = new Map<number, [IdleRequestCallback, IdleRequestOptions | undefined]>();
     // Held ids far above the browser's own, so that cancelling one never cancels a real callback of the same number;
     // once released, a held id cancels the real request it became.
     const released = new Map<number, number>();
@@ -48,8 +48,8 @@ async function holdFrames(page: Page): Promise<void> {
     window.cancelAnimationFrame = (id) => {
       if (!frames.delete(id)) cancelFrame(released.get(id) ?? id);
     };
-    window.requestIdleCallback = (callback) => {
-      idles.set(next, callback);
+    window.requestIdleCallback = (callback, options) => {
+      idles.set(next, [callback, options]);
       return next++;
     };
     window.cancelIdleCallback = (id) => {
@@ -61,7 +61,7 @@ async function holdFrames(page: Page): Promise<void> {
       window.requestIdleCallback = requestIdle;
       window.cancelIdleCallback = (id) => cancelIdle(released.get(id) ?? id);
       for (const [id, callback] of frames) released.set(id, requestFrame(callback));
-      for (const [id, callback] of idles) released.set(id, requestIdle(callback));
+      for (const [id, [callback, options]] of idles) released.set(id, requestIdle(callback, options));
       frames.clear();
       idles.clear();
     };

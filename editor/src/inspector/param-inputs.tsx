@@ -28,7 +28,10 @@ export function loadCodeField(): Promise<CodeFieldModule> {
   return codeFieldLoading;
 }
 
-/** A lazy component per failed load: React keeps a lazy component's failure, so a field shown later tries again. */
+/**
+ * A fresh lazy component after a failed load (React keeps a lazy component's failure), for the fields mounted after it.
+ * No error boundary catches the failure yet: as before, a chunk that cannot load takes the page down with it.
+ */
 let LazyCodeField = lazyCodeField();
 function lazyCodeField() {
   return lazy(() =>

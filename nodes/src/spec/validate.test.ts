@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NodeRegistry } from '../registry.js';
 import type { FlowFile } from './flow.js';
-import { findCycles, prepareValidation, validateFlow } from './validate.js';
+import { findCycles, validateFlow } from './validate.js';
 import { MAX_VALUE_DEPTH } from './values.js';
 
 const { lookup } = new NodeRegistry();
@@ -197,12 +197,22 @@ describe('validateFlow', () => {
 });
 
 describe('prepareValidation', () => {
-  it('compiles the schema validator once, and validateFlow checks with that one', () => {
-    const check = prepareValidation();
-    expect(prepareValidation()).toBe(check);
-    expect(
-      validateFlow({ format: 'flowloom.flow/v1', id: 'x', name: 'x', nodes: 'no', edges: [] }, lookup),
-    ).not.toEqual([]);
-    expect(check.errors?.length ?? 0).toBeGreaterThan(0);
+  it('importing the spec compiles nothing; the validator is compiled once, on the first call', async () => {
+    vi.resetModules();
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const compile = vi.spyOn(Ajv2020.prototype, 'compile');
+    try {
+      const fresh = await import('./validate.js');
+      expect(compile).not.toHaveBeenCalled();
+      const check = fresh.prepareValidation();
+      expect(fresh.prepareValidation()).toBe(check);
+      expect(compile).toHaveBeenCalledTimes(1);
+      // validateFlow checks with that validator: no second compile, and a malformed flow has problems.
+      const bad = { format: 'flowloom.flow/v1', id: 'x', name: 'x', nodes: 'no', edges: [] };
+      expect(fresh.validateFlow(bad, lookup)).not.toEqual([]);
+      expect(compile).toHaveBeenCalledTimes(1);
+    } finally {
+      compile.mockRestore();
+    }
   });
 });
