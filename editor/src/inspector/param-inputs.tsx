@@ -28,33 +28,17 @@ export function loadCodeField(): Promise<CodeFieldModule> {
   return codeFieldLoading;
 }
 
-/**
- * A fresh lazy component after a failed load (React keeps a lazy component's failure), for the fields mounted after it.
- * No error boundary catches the failure yet: as before, a chunk that cannot load takes the page down with it.
- */
-let LazyCodeField = lazyCodeField();
-function lazyCodeField() {
-  return lazy(() =>
-    loadCodeField().then(
-      (m) => ({ default: m.CodeField }),
-      (err: unknown) => {
-        LazyCodeField = lazyCodeField();
-        throw err;
-      },
-    ),
-  );
-}
+const LazyCodeField = lazy(() => loadCodeField().then((m) => ({ default: m.CodeField })));
 
 type CodeFieldProps = ComponentProps<CodeFieldModule['CodeField']>;
 
 function CodeField(props: CodeFieldProps) {
   // Chosen once per field: switching from the lazy path to the loaded one would mount the field again.
   const [Loaded] = useState(() => codeFieldModule?.CodeField);
-  const [Lazy] = useState(() => LazyCodeField);
   if (Loaded) return <Loaded {...props} />;
   return (
     <Suspense fallback={<div className="code-field is-loading" style={{ minHeight: props.minHeight ?? 80 }} />}>
-      <Lazy {...props} />
+      <LazyCodeField {...props} />
     </Suspense>
   );
 }
