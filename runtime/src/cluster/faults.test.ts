@@ -121,6 +121,32 @@ describe('a cluster of 2 api processes and 2 workers', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run.completed', data: { outputs: EXPECTED } });
   }, 60_000);
 
+  it('a flow subscription gets the whole run when the run ended before its announcement reached the api process', async () => {
+    fake.reset();
+    fake.setLatency(0);
+    const [api1, api2] = apis as [ClusterProcess, ClusterProcess];
+    const watcher = await watcherOn(api2);
+    await new Promise<void>((resolve, reject) => {
+      watcher.socket.emit('subscribe', { flowId: 'chain' }, (ack: { ok: boolean }) =>
+        ack.ok ? resolve() : reject(new Error('subscribe failed')),
+      );
+    });
+    // api-2 is stopped while the run starts and ends: the announcement waits in its socket until the run is over.
+    api2.child.kill('SIGSTOP');
+    let runId: string;
+    try {
+      runId = await startRun(api1);
+      await waitFor(async () => (await row(runId)).status === 'completed', 30_000, 'the run to end');
+    } finally {
+      api2.child.kill('SIGCONT');
+    }
+    await waitFor(() => isEnded(watcher.events.get(runId)), 30_000, 'the ended run on the flow subscription');
+    const events = watcher.events.get(runId) ?? [];
+    expect(isGapFree(events)).toBe(true);
+    expect(events[0]?.type).toBe('run.started');
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', data: { outputs: EXPECTED } });
+  }, 60_000);
+
   it('a cancel asked through one api process stops the run on the worker that runs it', async () => {
     fake.reset();
     fake.setLatency(700);

@@ -748,15 +748,27 @@ export class RunService {
    */
   async #watchStarted(runId: string): Promise<void> {
     const [trace, job] = await Promise.all([this.watch(runId), this.#store.runJobs.get(runId)]);
-    const live = this.#live.get(runId);
-    if (!trace || !live || job === undefined) return;
+    if (job === undefined) return;
+    // A fast run may have ended before the announcement got here: the watchers get it whole, from the store.
+    const handle = trace ? this.#live.get(runId)?.handle : await this.#endedHandle(runId);
+    if (!handle) return;
     const { flow, flowVersion, run } = decodeJob(job);
-    this.#notify(live.handle, {
+    this.#notify(handle, {
       flow,
       flowVersion,
       ...(run?.parentRunId !== undefined && { parentRunId: run.parentRunId }),
       ...(run?.source !== undefined && { source: run.source }),
     });
+  }
+
+  /** A handle on a run that has ended, its trace closed and read from the store; undefined while it has not ended. */
+  async #endedHandle(runId: string): Promise<RunHandle | undefined> {
+    const [row, events] = await Promise.all([this.#store.getRun(runId), this.#store.getEvents(runId)]);
+    if (!row || row.status === 'queued' || row.status === 'running' || row.status === 'paused') return undefined;
+    const trace = new RunTrace(runId, row.flowId);
+    for (const event of events) trace.append(event);
+    if (!trace.closed) return undefined;
+    return { runId, flowId: row.flowId, trace, result: Promise.resolve(resultOf(row)), cancel: () => {} };
   }
 
   #hasListenerFor(flowId: string): boolean {
