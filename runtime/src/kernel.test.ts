@@ -1,9 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testConfig } from './config.js';
 import { createRuntime } from './kernel.js';
 import { SqliteStore } from './store/store.js';
+import { buildBin } from './testing/bin.js';
 import { flowOf, removeTempDir, tempDir } from './testing/fixtures.js';
 import { sleepKind } from './testing/kinds.js';
 
@@ -22,6 +25,26 @@ describe('createRuntime', () => {
     await expect(createRuntime(testConfig({ dataDir }))).rejects.toMatchObject({ code: 'SERVICE_NOT_CONFIGURED' });
     expect(close).toHaveBeenCalledTimes(1);
   });
+
+  it('loads no Postgres, Redis or BullMQ driver in the embedded default (all role, SQLite)', () => {
+    buildBin();
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+    // A fresh process: the CommonJS drivers (pg, ioredis, which BullMQ loads) show in its require cache once loaded.
+    const script = `
+      import { createRequire } from 'node:module';
+      const { createRuntime } = await import(${JSON.stringify(join(dist, 'kernel.js'))});
+      const { testConfig } = await import(${JSON.stringify(join(dist, 'config.js'))});
+      const runtime = await createRuntime(testConfig({ dataDir: ${JSON.stringify(dataDir)} }));
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      await runtime.close();
+      console.log(JSON.stringify(['pg', 'ioredis', 'better-sqlite3'].filter((name) => loaded.some((file) => file.includes('/node_modules/' + name + '/')))));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    // better-sqlite3 shows that the check sees what is loaded.
+    expect(JSON.parse(out.trim().split('\n').at(-1) as string)).toEqual(['better-sqlite3']);
+  }, 60_000);
 });
 
 describe('runtime.close()', () => {

@@ -506,12 +506,13 @@ class Run implements ContextHost {
     }
     const t0 = performance.now();
     const { retries, retryBackoffMs, timeoutMs } = node.settings;
+    const args = (decision ? { ...call, decision } : call) as never;
     for (let attempt = 0; ; attempt++) {
       const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
       const signal = timeout ? AbortSignal.any([this.#controller.signal, timeout]) : this.#controller.signal;
       const ctx = new RunContext(this, node.id, spanId, null, signal, state);
       try {
-        const outputs = await node.definition.execute({ ...call, ...(decision && { decision }) } as never, ctx);
+        const outputs = await node.definition.execute(args, ctx);
         ctx.flush();
         if (this.#finished) return;
         assertStorable(outputs, 'output');

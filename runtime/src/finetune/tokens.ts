@@ -1,12 +1,21 @@
-import { Tiktoken } from 'js-tiktoken/lite';
-import cl100k from 'js-tiktoken/ranks/cl100k_base';
-import o200k from 'js-tiktoken/ranks/o200k_base';
+import { createRequire } from 'node:module';
+import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 import type { TrainingExample, TrainingMessage } from './format.js';
 
 // Token counts with OpenAI's own encodings (js-tiktoken: the ranks ship in the package, nothing is downloaded).
 
 /** Built on first use, each (building one reads its ranks: about a second for o200k_base). */
 const encoders: { o200k?: Tiktoken; cl100k?: Tiktoken } = {};
+
+const require = createRequire(import.meta.url);
+
+/**
+ * An encoding's ranks, loaded on first use: both hold about 10 MB of heap and take 0.15 s to load, which a server that
+ * never exports fine-tuning data should not pay at start (a larger heap makes every garbage collection cost more).
+ */
+function ranks(encoding: 'o200k' | 'cl100k'): TiktokenBPE {
+  return require(encoding === 'o200k' ? 'js-tiktoken/ranks/o200k_base' : 'js-tiktoken/ranks/cl100k_base');
+}
 
 /** The encoding of a model: o200k_base for the GPT-4o, GPT-4.1, GPT-5 and o-series families, cl100k_base before. */
 export function encodingFor(model: string): 'o200k' | 'cl100k' {
@@ -15,7 +24,7 @@ export function encodingFor(model: string): 'o200k' | 'cl100k' {
 }
 
 function encoder(encoding: 'o200k' | 'cl100k'): Tiktoken {
-  encoders[encoding] ??= new Tiktoken(encoding === 'o200k' ? o200k : cl100k);
+  encoders[encoding] ??= new Tiktoken(ranks(encoding));
   return encoders[encoding];
 }
 

@@ -1,5 +1,4 @@
 import { AppError, type ErrorBody, FLOW_ID_PATTERN, isRunEnd, type TraceEvent, toErrorBody } from '@flowloom/nodes';
-import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Namespace, Server, type Socket } from 'socket.io';
@@ -282,18 +281,21 @@ async function answer(ack: unknown, fn: () => void | Promise<void>): Promise<voi
 export const traces = fp(
   async (app: FastifyInstance, options: { adminToken?: string }) => {
     const queue = app.runtime.queue;
+    // Loaded by the api role only (the embedded default never holds it).
+    const createAdapter = queue && (await import('@socket.io/redis-streams-adapter')).createAdapter;
     const io = new Server(app.server, {
       serveClient: false,
       cors: { origin: false },
       // One write per tick for a connection's frames instead of one per frame (per-event `trace` messages).
       wsEngine: CorkingWebSocketServer,
       // Between api processes (FLOWLOOM_ROLE=api): broadcasts and rooms reach the sockets of every process.
-      ...(queue && {
-        adapter: createAdapter(queue.connections.open({ maxRetriesPerRequest: null }), {
-          streamName: queue.keys.socketIo,
-          maxLen: 10_000,
+      ...(queue &&
+        createAdapter && {
+          adapter: createAdapter(queue.connections.open({ maxRetriesPerRequest: null }), {
+            streamName: queue.keys.socketIo,
+            maxLen: 10_000,
+          }),
         }),
-      }),
     });
     const namespace: Namespace = io.of(TRACES_NAMESPACE);
     const token = options.adminToken;

@@ -11,15 +11,70 @@ export const MIN_EMBEDDINGS_ANSWER_BYTES = 64 * 1024 * 1024;
 
 const SAMPLE_CHARS = 200;
 const DONE_BYTES = Buffer.from('data: [DONE]');
+const MARKER_START = DONE_BYTES[0] as number;
+/** Enough bytes for `SAMPLE_CHARS` characters of UTF-8. */
+const SAMPLE_BYTES = SAMPLE_CHARS * 4;
 
-/** What a guarded event stream saw: the SDK's stream hides the raw bytes, so these say what came back. */
-export interface StreamProbe {
-  bytes: number;
-  /** The first characters of the body, to quote in an error. */
-  sample: string;
+/**
+ * What a guarded event stream saw: the SDK's stream hides the raw bytes, so these say what came back. The sample is
+ * decoded only when read (an error message); the stream keeps just its first bytes meanwhile.
+ */
+export class StreamProbe {
+  bytes = 0;
   /** True once `data: [DONE]` went by. */
-  hasDone: boolean;
+  hasDone = false;
+  /** The first chunks of the body, up to `SAMPLE_BYTES`. */
+  readonly #head: Uint8Array[] = [];
+  #headBytes = 0;
+  /** How many bytes of the end marker the bytes so far end with (a marker split across chunks). */
+  #partial = 0;
+
+  /** The first characters of the body, to quote in an error. */
+  get sample(): string {
+    return Buffer.concat(this.#head).toString('utf8').slice(0, SAMPLE_CHARS);
+  }
+
+  /** Counts a chunk, keeps it while the sample needs it, and looks for the end marker in it. */
+  see(chunk: Uint8Array): void {
+    this.bytes += chunk.byteLength;
+    if (this.#headBytes < SAMPLE_BYTES) {
+      this.#head.push(chunk);
+      this.#headBytes += chunk.byteLength;
+    }
+    if (this.hasDone) return;
+    if (this.#partial > 0) {
+      // The previous chunks ended with the marker's first bytes: does this one go on with the rest?
+      const want = DONE_BYTES.length - this.#partial;
+      const n = Math.min(want, chunk.byteLength);
+      if (matches(chunk, 0, this.#partial, n)) {
+        if (n === want) {
+          this.hasDone = true;
+          return;
+        }
+        this.#partial += n;
+        return;
+      }
+      this.#partial = 0;
+    }
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (bytes.includes(DONE_BYTES)) {
+      this.hasDone = true;
+      return;
+    }
+    // The marker's first byte ('d') occurs nowhere else in it, so a split marker starts at the last 'd' near the end.
+    const from = Math.max(0, chunk.byteLength - (DONE_BYTES.length - 1));
+    const at = bytes.lastIndexOf(MARKER_START, chunk.byteLength - 1);
+    if (at >= from && matches(chunk, at, 0, chunk.byteLength - at)) this.#partial = chunk.byteLength - at;
+  }
 }
+
+/** True when `chunk[at, at + n)` equals the end marker's bytes `[offset, offset + n)`. */
+function matches(chunk: Uint8Array, at: number, offset: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (chunk[at + i] !== DONE_BYTES[offset + i]) return false;
+  return true;
+}
+
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -41,7 +96,7 @@ export function guardedFetch(maxBytes: number, probes: WeakMap<Response, StreamP
     const type = response.headers.get('content-type') ?? '';
     const isStreamRequest = typeof init?.body === 'string' && /"stream"\s*:\s*true/.test(init.body);
     if (isStreamRequest && type.includes('text/event-stream')) {
-      const probe: StreamProbe = { bytes: 0, sample: '', hasDone: false };
+      const probe = new StreamProbe();
       Object.defineProperty(response, 'body', { value: watchBody(response.body, limit, probe), configurable: true });
       probes.set(response, probe);
       return response;
@@ -118,7 +173,8 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
  * `body`: the `openai` SDK reads a stream body as an async iterable when it is one (`ReadableStreamToAsyncIterable`
  * in its shims), so no second stream is put in the way. A `TransformStream` that decoded every chunk cost about 6 µs
  * per chunk (0.2 ms per call on the engine benchmark), a pull `ReadableStream` about 3; this costs well under 1, and
- * the bytes are searched as bytes: only the sample is ever decoded. The provider tests (answer-guard.test.ts, the
+ * the bytes are searched as bytes (`StreamProbe.see`: no copy, no allocation per chunk): only the sample is ever
+ * decoded, when an error quotes it. The provider tests (answer-guard.test.ts, the
  * garbage streams in openai.test.ts) go through the real SDK, so an SDK that stopped reading bodies this way fails them.
  */
 function watchBody(
@@ -127,34 +183,20 @@ function watchBody(
   probe: StreamProbe,
 ): AsyncIterableIterator<Uint8Array> {
   const reader = body.getReader();
-  const decoder = new TextDecoder();
-  // The last bytes of the previous chunk, so a marker split across two chunks is still seen.
-  let tail: Buffer | undefined;
+  // One promise per chunk (`then` with a plain callback), not an async function's two.
+  const seen = (result: ReadResult): IteratorResult<Uint8Array> | Promise<never> => {
+    if (result.done) return { done: true, value: undefined };
+    probe.see(result.value);
+    if (probe.bytes > maxBytes) {
+      return reader.cancel().then(
+        () => Promise.reject(tooLarge(maxBytes)),
+        () => Promise.reject(tooLarge(maxBytes)),
+      );
+    }
+    return result;
+  };
   const iterator: AsyncIterableIterator<Uint8Array> = {
-    async next() {
-      const result = await reader.read();
-      if (result.done) return result;
-      const value = result.value;
-      probe.bytes += value.byteLength;
-      if (probe.bytes > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooLarge(maxBytes);
-      }
-      if (probe.sample.length < SAMPLE_CHARS) {
-        probe.sample += decoder.decode(value, { stream: true }).slice(0, SAMPLE_CHARS - probe.sample.length);
-      }
-      if (!probe.hasDone) {
-        const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-        // The marker may span any number of small chunks: look in the previous bytes joined with this chunk, and keep
-        // the last bytes of that join (not of this chunk alone) for the next one.
-        const seen = tail === undefined ? bytes : Buffer.concat([tail, bytes.subarray(0, DONE_BYTES.length - 1)]);
-        probe.hasDone = bytes.includes(DONE_BYTES) || seen.includes(DONE_BYTES);
-        const joined =
-          tail === undefined || bytes.length >= DONE_BYTES.length - 1 ? bytes : Buffer.concat([tail, bytes]);
-        tail = Buffer.from(joined.subarray(Math.max(0, joined.length - (DONE_BYTES.length - 1))));
-      }
-      return result;
-    },
+    next: () => reader.read().then(seen),
     async return() {
       await reader.cancel().catch(() => undefined);
       return { done: true, value: undefined };

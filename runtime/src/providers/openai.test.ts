@@ -383,10 +383,25 @@ describe('the stream guard', () => {
     const parts = ['data: {"choices":[]}\n\n', 'data: [DO', 'NE]\n\n'];
     const { text, probe } = await read(parts);
     expect(text).toBe(parts.join(''));
-    expect(probe).toEqual({ bytes: Buffer.byteLength(parts.join('')), sample: parts.join(''), hasDone: true });
+    expect(probe?.bytes).toBe(Buffer.byteLength(parts.join('')));
+    expect(probe?.sample).toBe(parts.join(''));
+    expect(probe?.hasDone).toBe(true);
     // Split over three and more chunks too, down to a byte each.
     expect((await read(['data: {"choices":[]}\n\n', 'data: [', 'DO', 'NE]\n\n'])).probe?.hasDone).toBe(true);
     expect((await read([...'data: [DONE]\n\n'])).probe?.hasDone).toBe(true);
+    expect((await read(['{}\n\ndata: [', 'DONE]'])).probe?.hasDone).toBe(true);
+    // A start of the marker that does not go on, then the marker whole in the same chunk or split again.
+    expect((await read(['data: [DO', 'X\n\ndata: [DONE]\n\n'])).probe?.hasDone).toBe(true);
+    expect((await read(['data: [DO', 'X\n\ndata: [D', 'ONE]\n\n'])).probe?.hasDone).toBe(true);
+    expect((await read(['data: [DO', 'X\n\n'])).probe?.hasDone).toBe(false);
+    expect((await read(['data: [', 'DO', 'ne]\n\n'])).probe?.hasDone).toBe(false);
+  });
+
+  it('keeps the first 200 characters of the body as its sample, decoded when read', async () => {
+    // 'é' is two bytes in UTF-8: the sample's 200 characters span more bytes than characters, over three chunks.
+    const { probe } = await read(['data: ', `${'é'.repeat(150)}`.slice(0, 75), `${'é'.repeat(200)}\n\n`], 4096);
+    expect(probe?.sample).toBe(`data: ${'é'.repeat(194)}`);
+    expect(probe?.bytes).toBe(6 + 75 * 2 + 200 * 2 + 2);
   });
 
   it('does not take "[DONE]" inside a chunk\'s text for the marker, and fails past the limit', async () => {

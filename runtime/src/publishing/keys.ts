@@ -132,9 +132,9 @@ export class KeyService {
   readonly #lastUsed = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   /**
-   * Rows of keys presented lately, so a check costs a hash and no query. Dropped on every change made here, and
-   * when another connection committed (`PRAGMA data_version`, looked at every VERSION_CHECK_MS: another server on
-   * the same data folder may have revoked a key).
+   * Rows of keys presented lately, so a check costs no query. Dropped on every change made here, and when the keys'
+   * revision (the store's change token, looked at every VERSION_CHECK_MS) moved: another process on the same store
+   * may have revoked a key.
    */
   readonly #cache = new Map<string, CachedKey>();
   #cacheVersion = -1;

@@ -1,3 +1,13 @@
+/** Where a Redis URL points, without credentials: for messages and `GET /api/health`. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+  } catch {
+    return 'an unparsable URL';
+  }
+}
+
 /** The Redis key names of one deployment (FLOWLOOM_QUEUE_PREFIX): every key this runtime touches starts with it. */
 export class RedisKeys {
   constructor(readonly prefix: string) {}

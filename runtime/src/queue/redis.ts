@@ -1,15 +1,6 @@
 import { AppError } from '@flowloom/nodes';
 import { Redis, type RedisOptions } from 'ioredis';
-
-/** Where a Redis URL points, without credentials: for messages and `GET /api/health`. */
-export function describeRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-  } catch {
-    return 'an unparsable URL';
-  }
-}
+import { describeRedisUrl } from './keys.js';
 
 /** Reconnects quickly at first, then every second: a Redis that comes back is used again within about a second. */
 function retryStrategy(times: number): number {

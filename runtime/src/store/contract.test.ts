@@ -930,10 +930,16 @@ describe.each(STORE_BACKENDS)('store on $kind', ({ kind, create }) => {
       expect(await store.keys.touch([['bbbbbbbbbbbb', '2026-02-03T00:00:00.000Z']])).toBe(false);
     });
 
-    it('changes its change token when another connection revokes a key', async () => {
+    it('changes its change token when another connection revokes a key, and only when keys change', async () => {
       const { store, place } = await fresh();
       await store.keys.insert(key('aaaaaaaaaaaa', '2026-01-01T00:00:00.000Z'));
       const before = await store.keys.changeToken();
+      expect(await store.keys.changeToken()).toBe(before);
+      // Other writes, and a key's last use, leave it as it is: cached keys stay cached while runs are written.
+      insertRun(store, 'r_1');
+      store.enqueueEvent(event('r_1', 0), 1);
+      await store.flush();
+      expect(await store.keys.touch([['aaaaaaaaaaaa', '2026-01-02T00:00:00.000Z']])).toBe(true);
       expect(await store.keys.changeToken()).toBe(before);
       const other = await place.open({ recover: false });
       await other.keys.revoke('aaaaaaaaaaaa', '2026-02-01T00:00:00.000Z');

@@ -1,10 +1,7 @@
 import type { NodeRegistry } from '@flowloom/nodes';
-import { describeUrl } from './postgres/db.js';
-import { PostgresStore } from './postgres/store.js';
 import { SqliteStore } from './store.js';
 import type { Store } from './types.js';
 
-export { PostgresStore } from './postgres/store.js';
 export { SqliteStore } from './store.js';
 export type * from './types.js';
 
@@ -36,6 +33,11 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.databaseUrl === undefined) {
     return SqliteStore.open(options.dataDir, { registry: options.registry, onError: options.onError });
   }
+  // The Postgres store and its driver are loaded only when asked for: the embedded default never holds them.
+  const [{ PostgresStore }, { describeUrl }] = await Promise.all([
+    import('./postgres/store.js'),
+    import('./postgres/db.js'),
+  ]);
   try {
     return await PostgresStore.open({
       url: options.databaseUrl,

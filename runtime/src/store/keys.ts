@@ -34,7 +34,7 @@ export class SqliteKeyTable implements KeyTable {
       list: db.prepare('SELECT * FROM api_keys ORDER BY createdAt DESC, id'),
       revoke: db.prepare('UPDATE api_keys SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL'),
       touch: db.prepare('UPDATE api_keys SET lastUsedAt = ? WHERE id = ?'),
-      dataVersion: db.prepare('PRAGMA data_version').pluck(),
+      revision: db.prepare('SELECT revision FROM api_keys_revision').pluck(),
     };
   }
 
@@ -62,8 +62,8 @@ export class SqliteKeyTable implements KeyTable {
     return true;
   }
 
-  /** `PRAGMA data_version`: changes when another connection commits. */
+  /** The keys' revision (migration 14): changes when any connection changes a key, not on its last use. */
   async changeToken(): Promise<number> {
-    return this.#sql.dataVersion.get() as number;
+    return this.#sql.revision.get() as number;
   }
 }

@@ -301,6 +301,23 @@ export const MIGRATIONS: readonly Migration[] = [
     // JSON; null for plain runs and every run from before.
     sql: 'ALTER TABLE runs ADD COLUMN origin TEXT;',
   },
+  {
+    version: 14,
+    name: 'a revision of the API keys: cached keys are dropped when keys change, not on every commit',
+    // Bumped by triggers on any change to a key but its last use, by any connection: the key service compares it
+    // (PRAGMA data_version changed on every commit of the store's writer, so cached keys were dropped every few ms).
+    sql: `
+      CREATE TABLE api_keys_revision (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
+      INSERT INTO api_keys_revision (id, revision) VALUES (1, 0);
+      CREATE TRIGGER api_keys_revised_by_insert AFTER INSERT ON api_keys
+        BEGIN UPDATE api_keys_revision SET revision = revision + 1; END;
+      CREATE TRIGGER api_keys_revised_by_update
+        AFTER UPDATE OF id, name, flows, rateLimit, kind, origins, salt, hash, createdAt, revokedAt ON api_keys
+        BEGIN UPDATE api_keys_revision SET revision = revision + 1; END;
+      CREATE TRIGGER api_keys_revised_by_delete AFTER DELETE ON api_keys
+        BEGIN UPDATE api_keys_revision SET revision = revision + 1; END;
+    `,
+  },
 ];
 
 /** The highest applied migration version (0 for a new database). */

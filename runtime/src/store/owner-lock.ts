@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 
 /**
  * The ownership of the runs a store writes: an id stamped on each run row (`owner`), and a lock on that id that is held
@@ -127,7 +127,9 @@ export class PgOwnerLock implements OwnerLock {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ ...this.#config, keepAlive: true, application_name: 'flowloom owner lock' });
+    // pg is loaded here, not at import: the SQLite store (the embedded default) shares this module and never needs it.
+    const { default: postgres } = await import('pg');
+    const client = new postgres.Client({ ...this.#config, keepAlive: true, application_name: 'flowloom owner lock' });
     // A lost session is opened again (the store's own queries report a database that went away).
     client.on('error', () => this.#lost(client));
     client.on('end', () => this.#lost(client));

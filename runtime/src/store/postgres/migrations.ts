@@ -286,6 +286,12 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     name: 'run origins: how an editor run was asked for (rerun, node alone, pins)',
     sql: 'ALTER TABLE runs ADD COLUMN origin text;',
   },
+  {
+    version: 14,
+    name: 'a revision of the API keys: cached keys are dropped when keys change, not on every commit',
+    // Postgres has had it from version 1 (the `api_keys_revision` sequence, bumped on insert and revoke).
+    sql: 'SELECT 1;',
+  },
 ];
 
 /** The highest applied migration version of the connection's schema (0 for a new one). */
