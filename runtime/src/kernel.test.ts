@@ -26,7 +26,7 @@ describe('createRuntime', () => {
     expect(close).toHaveBeenCalledTimes(1);
   });
 
-  it('loads no Postgres, Redis or BullMQ driver in the embedded default (all role, SQLite)', () => {
+  it('loads no Postgres, Redis, BullMQ or socket.io Redis adapter in the embedded default (all role, SQLite)', () => {
     buildBin();
     const dataDir = tempDir();
     dirs.push(dataDir);
@@ -36,10 +36,14 @@ describe('createRuntime', () => {
       import { createRequire } from 'node:module';
       const { createRuntime } = await import(${JSON.stringify(join(dist, 'kernel.js'))});
       const { testConfig } = await import(${JSON.stringify(join(dist, 'config.js'))});
-      const runtime = await createRuntime(testConfig({ dataDir: ${JSON.stringify(dataDir)} }));
+      const { buildApp } = await import(${JSON.stringify(join(dist, 'http/app.js'))});
+      const config = testConfig({ dataDir: ${JSON.stringify(dataDir)} });
+      const app = await buildApp(await createRuntime(config), config);
+      await app.ready();
       const loaded = Object.keys(createRequire(import.meta.url).cache);
-      await runtime.close();
-      console.log(JSON.stringify(['pg', 'ioredis', 'better-sqlite3'].filter((name) => loaded.some((file) => file.includes('/node_modules/' + name + '/')))));
+      await app.close();
+      const drivers = ['pg', 'ioredis', '@socket.io/redis-streams-adapter', 'better-sqlite3'];
+      console.log(JSON.stringify(drivers.filter((name) => loaded.some((file) => file.includes('/node_modules/' + name + '/')))));
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     // better-sqlite3 shows that the check sees what is loaded.

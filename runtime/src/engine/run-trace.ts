@@ -29,6 +29,8 @@ export class RunTrace {
   readonly events: TraceEvent[] = [];
   readonly #listeners = new Set<Listener>();
   #closed = false;
+  /** Called once, at the next `subscribe` (`whenWatched`). */
+  #onWatched: (() => void) | undefined;
 
   constructor(
     readonly runId: string,
@@ -91,8 +93,21 @@ export class RunTrace {
     return true;
   }
 
+  /**
+   * Calls `fill` once, at the next `subscribe`, before that subscriber gets anything: a trace mirrored from elsewhere
+   * starts reading its events only once someone watches it.
+   */
+  whenWatched(fill: () => void): void {
+    this.#onWatched = fill;
+  }
+
   /** Replays past events in order, then delivers live ones. Returns the unsubscribe function. */
   subscribe(listener: Listener): () => void {
+    const onWatched = this.#onWatched;
+    if (onWatched) {
+      this.#onWatched = undefined;
+      onWatched();
+    }
     for (const event of this.events) listener(event);
     this.#listeners.add(listener);
     return () => {

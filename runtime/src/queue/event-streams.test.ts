@@ -110,4 +110,40 @@ describe("a worker's relays", () => {
     expect(cancelled?.isCancelRequested).toBe(true);
     expect(going?.isCancelRequested).toBe(false);
   });
+
+  it("publish the run id on the `ended` channel with a run's end only (a split batch: with its last part), and not for a fenced attempt", async () => {
+    const keys = new RedisKeys(prefix);
+    const ended: string[] = [];
+    const listener = connections.open({ maxRetriesPerRequest: null });
+    await listener.subscribe(keys.channel('ended'));
+    listener.on('message', (_channel: string, runId: string) => ended.push(runId));
+    try {
+      const short = await streams.relay('r_short', 1);
+      const long = await streams.relay('r_long', 1);
+      const old = await streams.relay('r_old_attempt', 1);
+      if (!short || !long || !old) throw new Error('no relay');
+      short.push(event('r_short', 0));
+      await short.drain();
+      // One more than a call holds: the end goes in the second call.
+      for (let seq = 0; seq < 600; seq++) long.push(event('r_long', seq));
+      long.end(event('r_long', 600, 'run.completed'), Promise.resolve());
+      short.end(event('r_short', 1, 'run.failed'), Promise.resolve());
+      await streams.relay('r_old_attempt', 2);
+      old.end(event('r_old_attempt', 0, 'run.completed'), Promise.resolve());
+      await Promise.all([short.drain(), long.drain(), old.drain()]);
+      // Published after the appends, in the same script call: the last entry is the end by then.
+      const marker = await streams.relay('r_marker', 1);
+      if (!marker) throw new Error('no relay');
+      marker.end(event('r_marker', 0, 'run.completed'), Promise.resolve());
+      await marker.drain();
+      for (let i = 0; i < 100 && !ended.includes('r_marker'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(ended.sort()).toEqual(['r_long', 'r_marker', 'r_short']);
+      const [longEnd, shortEnd, gone] = await streams.lastEvents(['r_long', 'r_short', 'r_none']);
+      expect(longEnd).toMatchObject({ seq: 600, type: 'run.completed' });
+      expect(shortEnd).toMatchObject({ seq: 1, type: 'run.failed' });
+      expect(gone).toBeUndefined();
+    } finally {
+      listener.disconnect();
+    }
+  });
 });

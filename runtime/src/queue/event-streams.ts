@@ -5,20 +5,24 @@ import type { RedisConnections } from './redis.js';
 
 /**
  * XADD with fencing, idempotent, for the events of several runs at once (what a worker's runs emitted in one turn of
- * the event loop): KEYS are stream and attempt key pairs, one per run; ARGV holds, per run, its attempt, a time to
- * live (> 0 sets it, after the appends) and an entry count, then that many id and JSON pairs. Answers one number per
- * run: -1 when a newer attempt owns the run (its entries are refused as a whole), else how many were appended (an id
- * not above the stream's last one is skipped: a duplicate relay). Every key of one call must live on the same Redis (a
- * single Redis is assumed: docs/deploy.md).
+ * the event loop): KEYS are stream and attempt key pairs, one per run; ARGV starts with the `ended` channel, then
+ * holds, per run, its attempt, a time to live (> 0 sets it, after the appends), an entry count, then that many id and
+ * JSON pairs, then the run id when these entries end with the run's end event (else an empty string): the run id is
+ * then published on the channel, so API processes waiting on the run's end alone need not read its stream as it goes.
+ * Answers one number per run: -1 when a newer attempt owns the run (its entries are refused as a whole), else how many
+ * were appended (an id not above the stream's last one is skipped: a duplicate relay). Every key of one call must live
+ * on the same Redis (a single Redis is assumed: docs/deploy.md).
  */
 const XADD_FENCED_RUNS = `
 local answers = {}
-local at = 1
+local ended = ARGV[1]
+local at = 2
 for run = 1, #KEYS / 2 do
   local stream, attemptKey = KEYS[run * 2 - 1], KEYS[run * 2]
   local attempt, ttl, count = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
   at = at + 3
   local newest = tonumber(redis.call('GET', attemptKey) or '0')
+  local endOf = ARGV[at + count * 2]
   if newest > attempt then
     answers[run] = -1
   else
@@ -30,9 +34,10 @@ for run = 1, #KEYS / 2 do
       redis.call('PEXPIRE', stream, ttl)
       redis.call('PEXPIRE', attemptKey, ttl)
     end
+    if endOf ~= '' then redis.call('PUBLISH', ended, endOf) end
     answers[run] = added
   end
-  at = at + count * 2
+  at = at + count * 2 + 1
 end
 return answers`;
 
@@ -110,6 +115,17 @@ export class EventStreams {
     return decode((await this.#connections.command.xrange(this.#keys.events(runId), start, '+')) as Entries);
   }
 
+  /** The last event of each run's stream (undefined where the stream is gone or empty), in one round trip. */
+  async lastEvents(runIds: readonly string[]): Promise<(TraceEvent | undefined)[]> {
+    const pipeline = this.#connections.command.pipeline();
+    for (const runId of runIds) pipeline.xrevrange(this.#keys.events(runId), '+', '-', 'COUNT', 1);
+    const replies = (await pipeline.exec()) ?? [];
+    return runIds.map((_, i) => {
+      const [err, entries] = replies[i] ?? [null, []];
+      return err ? undefined : decode(entries as Entries)[0];
+    });
+  }
+
   /**
    * Calls `onEvents` with the run's events after `afterSeq` as they are appended, in order, each once, from the entry
    * after the last one read. Returns the function that stops it.
@@ -133,9 +149,10 @@ export class EventStreams {
       LIVE_TTL_MS,
     );
     if (newest !== attempt) return null;
-    this.#relays ??= new RelayBatches(this.#durable);
+    this.#relays ??= new RelayBatches(this.#durable, this.#keys.channel('ended'));
     return new EventRelay(
       this.#relays,
+      runId,
       this.#keys.events(runId),
       attemptKey,
       attempt,
@@ -153,6 +170,8 @@ export class EventStreams {
 interface RelayGroup {
   entries: string[];
   ttlMs: number;
+  /** The entries end with the run's end event: the run id is published on the `ended` channel. */
+  isEnd: boolean;
 }
 
 /** Entries per script call at most: a larger batch goes in several calls, in order, on the same connection. */
@@ -166,23 +185,29 @@ const MAX_ENTRIES_PER_CALL = 512;
  */
 class RelayBatches {
   readonly #redis: FencedRedis;
+  readonly #endedChannel: string;
   #groups = new Map<EventRelay, RelayGroup>();
   #sent: Promise<void> | undefined;
   #settle: (() => void) | undefined;
 
-  constructor(redis: FencedRedis) {
+  constructor(redis: FencedRedis, endedChannel: string) {
     this.#redis = redis;
+    this.#endedChannel = endedChannel;
   }
 
-  /** Queues an entry for this turn's call; `ttlMs` > 0 replaces the time to live set after it. Settles on answer. */
-  add(relay: EventRelay, id: string, json: string, ttlMs: number): Promise<void> {
+  /**
+   * Queues an entry for this turn's call; `ttlMs` > 0 replaces the time to live set after it; `isEnd` marks the run's
+   * end event (the last entry of its run). Settles on answer.
+   */
+  add(relay: EventRelay, id: string, json: string, ttlMs: number, isEnd = false): Promise<void> {
     let group = this.#groups.get(relay);
     if (!group) {
-      group = { entries: [], ttlMs: 0 };
+      group = { entries: [], ttlMs: 0, isEnd: false };
       this.#groups.set(relay, group);
     }
     group.entries.push(id, json);
     if (ttlMs > 0) group.ttlMs = ttlMs;
+    if (isEnd) group.isEnd = true;
     if (!this.#sent) {
       this.#sent = new Promise<void>((resolve) => {
         this.#settle = resolve;
@@ -205,7 +230,7 @@ class RelayBatches {
     const call = () => {
       const [sentKeys, sentArgs, sentRelays] = [keys, args, relays];
       calls.push(
-        this.#redis.xaddFencedRuns(sentKeys.length, ...sentKeys, ...sentArgs).then(
+        this.#redis.xaddFencedRuns(sentKeys.length, ...sentKeys, this.#endedChannel, ...sentArgs).then(
           (answers) => {
             for (const [i, relay] of sentRelays.entries()) relay.answered(answers[i] ?? 0);
           },
@@ -223,7 +248,8 @@ class RelayBatches {
         const part = group.entries.slice(from, from + room);
         from += part.length;
         keys.push(relay.stream, relay.attemptKey);
-        args.push(relay.attempt, group.ttlMs, part.length / 2, ...part);
+        const isEnd = group.isEnd && from >= group.entries.length;
+        args.push(relay.attempt, group.ttlMs, part.length / 2, ...part, isEnd ? relay.runId : '');
         relays.push(relay);
         entryCount += part.length / 2;
         if (entryCount >= MAX_ENTRIES_PER_CALL) call();
@@ -241,6 +267,7 @@ class RelayBatches {
  */
 export class EventRelay {
   readonly #batches: RelayBatches;
+  readonly runId: string;
   readonly stream: string;
   readonly attemptKey: string;
   readonly attempt: number;
@@ -254,6 +281,7 @@ export class EventRelay {
 
   constructor(
     batches: RelayBatches,
+    runId: string,
     stream: string,
     attemptKey: string,
     attempt: number,
@@ -261,6 +289,7 @@ export class EventRelay {
     isCancelRequested: boolean,
   ) {
     this.#batches = batches;
+    this.runId = runId;
     this.stream = stream;
     this.attemptKey = attemptKey;
     this.attempt = attempt;
@@ -283,15 +312,15 @@ export class EventRelay {
   /** Relays the end event after `gate` settles, then keeps the stream for the retention time only. */
   end(event: TraceEvent, gate: Promise<unknown>): void {
     const sent = gate.then(
-      () => this.#send(event, this.#retentionMs),
-      () => this.#send(event, this.#retentionMs),
+      () => this.#send(event, this.#retentionMs, true),
+      () => this.#send(event, this.#retentionMs, true),
     );
     this.#track(sent);
   }
 
-  #send(event: TraceEvent, ttlMs: number): Promise<unknown> {
+  #send(event: TraceEvent, ttlMs: number, isEnd = false): Promise<unknown> {
     if (this.#isFenced) return Promise.resolve();
-    const sent = this.#batches.add(this, entryId(event.seq), JSON.stringify(event), ttlMs);
+    const sent = this.#batches.add(this, entryId(event.seq), JSON.stringify(event), ttlMs, isEnd);
     this.#track(sent);
     return sent;
   }

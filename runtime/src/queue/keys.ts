@@ -33,7 +33,7 @@ export class RedisKeys {
   }
 
   /** A pub/sub channel of this deployment. */
-  channel(name: 'cancel' | 'started' | 'keys'): string {
+  channel(name: 'cancel' | 'started' | 'keys' | 'ended'): string {
     return `${this.prefix}:channel:${name}`;
   }
 

@@ -41,11 +41,13 @@ describe('started runs', () => {
       publish.mockRestore();
     }
     await until(() => heard.length === 4);
+    // Each names the announcing process (which skips its own).
+    const by = queue.id;
     expect(heard).toEqual([
-      { runId: 'r_1', flowId: 'f_a' },
-      { runId: 'r_2', flowId: 'f_b' },
-      { runId: 'r_3', flowId: 'f_a' },
-      { runId: 'r_4', flowId: 'f_a' },
+      { runId: 'r_1', flowId: 'f_a', by },
+      { runId: 'r_2', flowId: 'f_b', by },
+      { runId: 'r_3', flowId: 'f_a', by },
+      { runId: 'r_4', flowId: 'f_a', by },
     ]);
     // An older process announces one run per message: still heard.
     await connections.command.publish(keys.channel('started'), JSON.stringify({ runId: 'r_old', flowId: 'f_a' }));
@@ -60,7 +62,7 @@ describe('started runs', () => {
     listener.on('message', (_channel: string, message: string) => messages.push(message));
     await queue.announce('r_alone', 'f_a');
     await until(() => messages.length === 1);
-    expect(JSON.parse(messages[0] as string)).toEqual({ runId: 'r_alone', flowId: 'f_a' });
+    expect(JSON.parse(messages[0] as string)).toEqual({ runId: 'r_alone', flowId: 'f_a', by: queue.id });
     listener.disconnect();
 
     const heard: string[] = [];

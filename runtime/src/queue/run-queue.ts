@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
@@ -19,6 +20,8 @@ export interface RunJobData {
 export interface StartedRun {
   runId: string;
   flowId: string;
+  /** The announcing process's `RunQueue.id`: a process skips its own announcements (absent from older processes). */
+  by?: string;
 }
 
 /** The runs a `started` message announces (an array, or one run's object); entries that are not runs are skipped. */
@@ -39,6 +42,8 @@ export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed'
  */
 export class RunQueue {
   readonly queue: Queue<RunJobData>;
+  /** This process's id in its announcements. */
+  readonly id = randomBytes(8).toString('hex');
   readonly #connections: RedisConnections;
   readonly #keys: RedisKeys;
   readonly #bull: Redis;
@@ -105,7 +110,7 @@ export class RunQueue {
       });
       this.#announcing = { runs, sent };
     }
-    this.#announcing.runs.push({ runId, flowId });
+    this.#announcing.runs.push({ runId, flowId, by: this.id });
     return this.#announcing.sent;
   }
 
@@ -115,7 +120,7 @@ export class RunQueue {
 }
 
 /**
- * One subscriber connection for the deployment's channels (cancel, started, keys): handlers by channel. Redis
+ * One subscriber connection for the deployment's channels (cancel, started, keys, ended): handlers by channel. Redis
  * re-subscribes by itself after a reconnect (ioredis `autoResubscribe`).
  */
 export class Channels {
@@ -138,7 +143,7 @@ export class Channels {
   }
 
   /** Calls `handler` with every message on a channel from now on. */
-  async on(name: 'cancel' | 'started' | 'keys', handler: (message: string) => void): Promise<void> {
+  async on(name: 'cancel' | 'started' | 'keys' | 'ended', handler: (message: string) => void): Promise<void> {
     const channel = this.#keys.channel(name);
     let handlers = this.#handlers.get(channel);
     if (!handlers) {

@@ -167,6 +167,11 @@ function pauseTimeout(): AppError {
   return new AppError('PAUSE_TIMEOUT', 'nobody resumed the paused run before its time limit');
 }
 
+/** A mirrored run waited on for this long has its stored row looked at too (a run ended without a stream end). */
+const END_ROW_CHECK_MS = 30_000;
+/** How long `done` waits, at most, for a trace being read to catch up with an end that came by message. */
+const TAIL_CATCH_UP_MS = 5_000;
+
 /** What run watchers (`onRun`) learn of a run as it starts, besides its handle. */
 export interface RunStartInfo {
   flow: FlowFile;
@@ -231,6 +236,8 @@ interface LiveRun {
   isMirror?: boolean;
   /** Stops mirroring (stream tail). */
   detach?: () => void;
+  /** A mirror: whether its trace reads the run's stream (someone watches it). */
+  isTailing?: () => boolean;
 }
 
 /** Options of `#launch`: how a run that executes here is identified and recorded. */
@@ -291,6 +298,11 @@ export class RunService {
   readonly #pausedReads = new Map<string, Promise<RunTrace>>();
   /** Pause deadlines: the run ends `cancelled` with PAUSE_TIMEOUT when its timer fires. */
   readonly #pauseTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** The api role: mirrored runs nobody watches, waiting on their end alone (`#awaitEnd`), with when they began to. */
+  readonly #endWaits = new Map<string, { settle: (end?: TraceEvent) => void; since: number }>();
+  /** Runs announced `ended` in this turn, whose last stream entry is read in one round trip. */
+  readonly #endChecks = new Set<string>();
+  #endSweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: RunServiceOptions) {
     this.#store = options.store;
@@ -304,13 +316,26 @@ export class RunService {
     if (this.#isRemote && this.#queue) {
       // Runs started through another api process: flow subscriptions here watch them too.
       void this.#queue.channels
-        .onStarted(({ runId, flowId }) => {
-          if (this.#live.has(runId) || !this.#hasListenerFor(flowId)) return;
+        .onStarted(({ runId, flowId, by }) => {
+          // Its own announcements come back to this process too: the runs it started are known here already.
+          if (by === this.#queue?.queue.id || this.#live.has(runId) || !this.#hasListenerFor(flowId)) return;
           this.#watchStarted(runId).catch(() => {});
+        })
+        .catch(() => {});
+      // Runs whose end a worker relayed: the ones waited on here read their end from the stream.
+      void this.#queue.channels
+        .on('ended', (runId) => {
+          if (this.#endWaits.has(runId)) this.#checkEnd(runId);
         })
         .catch(() => {});
     }
   }
+
+  /**
+   * The api role: how long a mirrored run waits on its `ended` message before its stream's last entry is read (and how
+   * often that sweep runs). Tests change it.
+   */
+  static endSweepMs = 1_000;
 
   /** True when runs are queued for workers instead of executed here (the api role). */
   get isRemote(): boolean {
@@ -749,8 +774,9 @@ export class RunService {
   async #watchStarted(runId: string): Promise<void> {
     const [trace, job] = await Promise.all([this.watch(runId), this.#store.runJobs.get(runId)]);
     if (job === undefined) return;
-    // A fast run may have ended before the announcement got here: the watchers get it whole, from the store.
-    const handle = trace ? this.#live.get(runId)?.handle : await this.#endedHandle(runId);
+    // A fast run may have ended before the announcement got here, or while its job was read: the watchers get it
+    // whole, from the store.
+    const handle = (trace && this.#live.get(runId)?.handle) ?? (await this.#endedHandle(runId));
     if (!handle) return;
     const { flow, flowVersion, run } = decodeJob(job);
     this.#notify(handle, {
@@ -850,27 +876,111 @@ export class RunService {
   }
 
   /**
-   * Mirrors a queued or running run in this api process: its trace takes the run's stream from the entry after the
-   * last event it holds, and `done` settles with the stored row once the end arrives (a worker relays the end only
-   * after the final row is committed).
+   * Waits on the end of a mirrored run without reading its stream as it goes: a worker publishes the run id on the
+   * `ended` channel once it relayed the end, and the stream's last entry is read then. A message missed (a
+   * reconnecting subscriber, a worker of an older version) is covered by a sweep that reads the last entry of every
+   * run waited on for `endSweepMs` or more, every `endSweepMs`.
+   */
+  #awaitEnd(runId: string, settle: (end?: TraceEvent) => void): void {
+    this.#endWaits.set(runId, { settle, since: performance.now() });
+    const every = RunService.endSweepMs;
+    this.#endSweep ??= setInterval(() => {
+      if (this.#endWaits.size === 0) {
+        clearInterval(this.#endSweep);
+        this.#endSweep = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const [id, wait] of this.#endWaits) {
+        if (wait.since > now - every) continue;
+        this.#checkEnd(id);
+        // A run ended in the store with no end on its stream (a nested run interrupted by the sweeper, a stream that
+        // expired): its row settles it.
+        if (wait.since <= now - END_ROW_CHECK_MS) {
+          this.#store.getRun(id).then(
+            (row) => {
+              if (row && row.status !== 'queued' && row.status !== 'running') this.#endWaits.get(id)?.settle();
+            },
+            () => {},
+          );
+        }
+      }
+    }, every);
+    this.#endSweep.unref();
+  }
+
+  /** Reads the last stream entry of the run (with the others asked for in this turn): its end settles its wait. */
+  #checkEnd(runId: string): void {
+    if (this.#endChecks.size === 0) {
+      setImmediate(() => {
+        const runIds = [...this.#endChecks];
+        this.#endChecks.clear();
+        (this.#queue as RunQueueParts).streams.lastEvents(runIds).then(
+          (ends) => {
+            for (const [i, end] of ends.entries()) {
+              if (end && isRunEnd(end)) this.#endWaits.get(runIds[i] as string)?.settle(end);
+            }
+          },
+          () => {
+            // Redis is down: the sweep asks again.
+          },
+        );
+      });
+    }
+    this.#endChecks.add(runId);
+  }
+
+  /**
+   * Mirrors a queued or running run in this api process: `done` settles with the stored row once the end arrives (a
+   * worker relays the end only after the final row is committed). The trace takes the run's stream from the entry
+   * after the last event it holds, from its first subscriber on: until someone watches it, only the run's end is
+   * waited for (the `ended` channel, `#awaitEnd`), which spares reading and decoding every event of a run that a JSON
+   * request started.
    */
   #mirror(record: RunRecord, trace: RunTrace): LiveRun {
     const parts = this.#queue as RunQueueParts;
     const { runId } = record;
-    let onEnd!: () => void;
-    const ended = new Promise<void>((resolve) => {
+    let onEnd!: (end?: TraceEvent) => void;
+    const ended = new Promise<TraceEvent | undefined>((resolve) => {
       onEnd = resolve;
+    });
+    let onClosed!: () => void;
+    const closed = new Promise<void>((resolve) => {
+      onClosed = resolve;
     });
     // The end from the stream, or one emitted here (a run that could not be queued ends failed here, not on a stream).
     trace.subscribe((event) => {
-      if (isRunEnd(event)) onEnd();
+      if (!isRunEnd(event)) return;
+      onEnd(event);
+      onClosed();
     });
-    const detach = parts.streams.tail(runId, trace.events.length - 1, (events) => {
-      for (const event of events) trace.append(event);
-    });
-    const done = ended.then(async () => {
-      detach();
-      const end = trace.events.at(-1);
+    let stopTail: (() => void) | undefined;
+    let isDetached = false;
+    const tail = () => {
+      if (stopTail || isDetached || trace.closed) return;
+      this.#endWaits.delete(runId);
+      stopTail = parts.streams.tail(runId, trace.events.length - 1, (events) => {
+        for (const event of events) trace.append(event);
+        // A trace watched after the run ended here still gets the rest of the stream, then stops reading.
+        if (trace.closed) stopTail?.();
+      });
+    };
+    const detach = () => {
+      isDetached = true;
+      stopTail?.();
+      this.#endWaits.delete(runId);
+    };
+    this.#awaitEnd(runId, onEnd);
+    trace.whenWatched(tail);
+    const done = ended.then(async (end) => {
+      this.#endWaits.delete(runId);
+      // A trace someone watches is whole before `done` settles, as it was when every mirror read its stream.
+      if (stopTail && !trace.closed) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, TAIL_CATCH_UP_MS)))]);
+        clearTimeout(timer);
+      }
+      if (trace.closed) stopTail?.();
       // The end event holds the final state, but a cancelled run's error (e.g. RUN_TIMEOUT) is only in its row.
       if (end?.type === 'run.completed' || end?.type === 'run.failed')
         return { ...record, ...endOf(end), durationMs: Math.round(endOf(end).durationMs) } as RunRecord;
@@ -894,7 +1004,7 @@ export class RunService {
       result: done.then(resultOf),
       cancel: () => void this.cancel(runId).catch(() => {}),
     };
-    const live: LiveRun = { handle, record, done, isMirror: true, detach };
+    const live: LiveRun = { handle, record, done, isMirror: true, detach, isTailing: () => stopTail !== undefined };
     this.#live.set(runId, live);
     return live;
   }
@@ -1187,8 +1297,10 @@ export class RunService {
     if (!run) return undefined;
     const isLive = run.status === 'queued' || run.status === 'running';
     if (!this.#isRemote || !isLive) return { run, events, isLive: false };
-    // Going on a worker: the stream (or this process's mirror of it) may be ahead of the store.
-    const streamed = live ? [...live.handle.trace.events] : await (this.#queue as RunQueueParts).streams.read(runId);
+    // Going on a worker: the stream (or this process's mirror of it, once it reads the stream) may be ahead of the store.
+    const streamed = live?.isTailing?.()
+      ? [...live.handle.trace.events]
+      : await (this.#queue as RunQueueParts).streams.read(runId);
     return { run, events: streamed.length > events.length ? streamed : events, isLive: true };
   }
 
@@ -1256,6 +1368,8 @@ export class RunService {
     this.#pauseTimers.clear();
     // Runs queued for workers go on without this process: stop mirroring them only.
     for (const live of this.#live.values()) live.detach?.();
+    clearInterval(this.#endSweep);
+    this.#endSweep = undefined;
     const pending = [...this.#live.values()].filter((live) => !live.isMirror);
     for (const live of pending) live.handle.cancel();
     await Promise.allSettled(pending.map((live) => live.done));

@@ -67,6 +67,19 @@ describe('migrations', () => {
     await store.close();
   });
 
+  it("bumps the keys' revision on a change to any column of a key but its last use (a column added later too)", async () => {
+    const store = SqliteStore.open(tempDir());
+    const columns = (store.db.prepare('PRAGMA table_info(api_keys)').all() as { name: string }[]).map((c) => c.name);
+    const trigger = store.db
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'api_keys_revised_by_update'")
+      .pluck()
+      .get() as string;
+    const watched = (/UPDATE OF (.+?) ON api_keys/s.exec(trigger)?.[1] ?? '').split(',').map((c) => c.trim());
+    // A new column of api_keys must be added to the trigger (a new migration), or cached keys would not see it change.
+    expect(watched.sort()).toEqual(columns.filter((c) => c !== 'lastUsedAt').sort());
+    await store.close();
+  });
+
   it('re-opening an up-to-date database applies nothing and keeps the data', async () => {
     const dir = tempDir();
     const first = SqliteStore.open(dir);

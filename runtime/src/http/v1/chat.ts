@@ -10,6 +10,7 @@ import {
 } from '@flowloom/nodes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
+import type { RunHandle } from '../../engine/index.js';
 import { openEventStream } from '../../live/sse.js';
 import { type ApiKey, isInScope } from '../../publishing/keys.js';
 import { type StartedPublishedRun, startPublishedRun } from '../../publishing/published-runs.js';
@@ -174,14 +175,16 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
   );
   await started.accepted;
   if (body.stream) {
-    streamChat(reply, started, shape, body.stream_options?.include_usage === true);
+    streamChat(reply, started, shape, body.stream_options?.include_usage === true, () =>
+      endedRunEvents(app, started.handle),
+    );
     return reply;
   }
   // Before the answer, so that an error answer (a failed run: 502, 504) names the run too.
   reply.header('x-run-id', started.handle.runId).header(RUN_ID_HEADER, started.handle.runId);
   const run = await started.done;
   if (run.status !== 'completed') throw runError(run);
-  const tools = toolsCalled(started.handle.trace.events);
+  const tools = toolsCalled(await endedRunEvents(app, started.handle));
   return {
     id: `chatcmpl-${run.runId}`,
     object: 'chat.completion' as const,
@@ -206,7 +209,21 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
  * feeding the output (or the whole answer at once when it did not stream), a `finish_reason` chunk, the usage chunk
  * when asked (`stream_options.include_usage`), then `[DONE]`. A run that fails sends an `{error}` event instead.
  */
-function streamChat(reply: FastifyReply, started: StartedPublishedRun, shape: ChatShape, includeUsage: boolean): void {
+/**
+ * An ended run's events: its trace, or the store's when the trace was not read whole (in the api role a queued run is
+ * mirrored without its events until someone watches it; the store has them all once the run has ended).
+ */
+async function endedRunEvents(app: FastifyInstance, handle: RunHandle): Promise<readonly TraceEvent[]> {
+  return handle.trace.closed ? handle.trace.events : await app.runtime.runs.storedEvents(handle.runId);
+}
+
+function streamChat(
+  reply: FastifyReply,
+  started: StartedPublishedRun,
+  shape: ChatShape,
+  includeUsage: boolean,
+  eventsOf: () => Promise<readonly TraceEvent[]>,
+): void {
   const { handle, done } = started;
   const flowId = handle.flowId;
   const id = `chatcmpl-${handle.runId}`;
@@ -233,7 +250,7 @@ function streamChat(reply: FastifyReply, started: StartedPublishedRun, shape: Ch
   });
   raw.on('close', unsubscribe);
   done.then(
-    (run) => {
+    async (run) => {
       unsubscribe();
       if (run.status === 'completed') {
         if (streamed === 0) {
@@ -241,7 +258,7 @@ function streamChat(reply: FastifyReply, started: StartedPublishedRun, shape: Ch
           if (text !== '') chunk({ content: text });
         }
         // The last content chunk names the tools the flow called (Flowloom's addition; the widget shows them).
-        const tools = toolsCalled(handle.trace.events);
+        const tools = toolsCalled(await eventsOf().catch(() => []));
         if (tools.length > 0)
           send({
             id,
