@@ -37,6 +37,13 @@ export class RunTrace {
     readonly flowId: string,
   ) {}
 
+  /** A trace holding a run's events so far (from the store or a stream), in order, as `append` takes them. */
+  static of(runId: string, flowId: string, events: readonly TraceEvent[]): RunTrace {
+    const trace = new RunTrace(runId, flowId);
+    for (const event of events) trace.append(event);
+    return trace;
+  }
+
   /** True once the run's end event (completed, failed or cancelled) was emitted; later emits are dropped. */
   get closed(): boolean {
     return this.#closed;

@@ -598,8 +598,7 @@ export class RunService {
       reading = this.#store
         .getEvents(runId)
         .then((events) => {
-          const trace = new RunTrace(runId, flowId);
-          for (const event of events) trace.append(event);
+          const trace = RunTrace.of(runId, flowId, events);
           this.#pausedTraces.set(runId, trace);
           return trace;
         })
@@ -791,8 +790,7 @@ export class RunService {
   async #endedHandle(runId: string): Promise<RunHandle | undefined> {
     const [row, events] = await Promise.all([this.#store.getRun(runId), this.#store.getEvents(runId)]);
     if (!row || row.status === 'queued' || row.status === 'running' || row.status === 'paused') return undefined;
-    const trace = new RunTrace(runId, row.flowId);
-    for (const event of events) trace.append(event);
+    const trace = RunTrace.of(runId, row.flowId, events);
     if (!trace.closed) return undefined;
     return { runId, flowId: row.flowId, trace, result: Promise.resolve(resultOf(row)), cancel: () => {} };
   }
@@ -1074,8 +1072,7 @@ export class RunService {
     }
     if (job === undefined) {
       const error: ErrorBody = { code: 'RUN_INTERRUPTED', message: 'the run has no stored job to execute' };
-      const trace = new RunTrace(runId, row.flowId);
-      for (const event of prior) trace.append(event);
+      const trace = RunTrace.of(runId, row.flowId, prior);
       const event = trace.emit('run.failed', { error, durationMs: 0 });
       if (event) {
         store.enqueueEvent(event, attempt);
@@ -1087,8 +1084,7 @@ export class RunService {
       return 'ended';
     }
     const { flow, options: jobOptions } = job;
-    const trace = new RunTrace(runId, row.flowId);
-    for (const event of prior) trace.append(event);
+    const trace = RunTrace.of(runId, row.flowId, prior);
     const recording = { isOn: true };
     const options: StartRunOptions = {
       ...jobOptions,
@@ -1265,8 +1261,7 @@ export class RunService {
     if (attempt === undefined) return;
     const [row, events] = await Promise.all([this.#store.getRun(runId), this.#store.getEvents(runId)]);
     if (!row) return;
-    const trace = new RunTrace(runId, row.flowId);
-    for (const event of events) trace.append(event);
+    const trace = RunTrace.of(runId, row.flowId, events);
     const error: ErrorBody = { code: 'RUN_INTERRUPTED', message: 'the process running it stopped' };
     const event = trace.emit('run.failed', { error, durationMs: 0 });
     if (event) this.#store.enqueueEvent(event, attempt);
