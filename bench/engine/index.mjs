@@ -1,6 +1,7 @@
 // Engine benchmark (`npm run bench -- engine`). Each figure is measured beside a baseline in the same run:
 // 1. per-node overhead on a chain of 1,000 pass-through nodes vs a plain loop of the same execute() calls;
-// 2. one traced `llm` node against the fake model at 0 ms latency vs the same call made directly with the SDK;
+// 2. one traced `llm` node against the fake model at 0 ms latency vs the same call made directly with the SDK (and
+//    through the model service the node uses, without the engine);
 // 3. 10 parallel branches of 100 ms model calls vs one such call.
 // The fake OpenAI server runs in its own process so its work does not share the event loop being measured.
 import { spawn } from 'node:child_process';
@@ -67,6 +68,12 @@ function llmFlow(branches) {
   return { format: 'flowloom.flow/v1', id: `bench-llm-${branches}`, name: 'llm', nodes, edges };
 }
 
+/** A difference with its sign: +0.12, −0.05. */
+function signed(value) {
+  const r = round(value);
+  return r < 0 ? `−${-r}` : `+${r}`;
+}
+
 async function main() {
   const loadAtStart = os.loadavg()[0] ?? 0;
   const registry = testRegistry();
@@ -126,41 +133,41 @@ async function main() {
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     return text;
   }
-  const engineCall = [];
-  const directCall = [];
+  // The same call through Flowloom's model service (its HTTP client and answer guard) without the engine.
+  async function service(content) {
+    const result = await llm.chat(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content }], temperature: 0 },
+      { signal: new AbortController().signal, onDelta: () => {} },
+    );
+    return result.message.content;
+  }
+  const calls = { engine: [], direct: [], service: [] };
   // CPU time of this process per call, per side: less sensitive than wall time to other load on the machine.
-  let engineCpuUs = 0;
-  let directCpuUs = 0;
+  const cpuUs = { engine: 0, direct: 0, service: 0 };
   const callRuns = quick ? 100 : 600;
+  const sides = ['engine', 'direct', 'service'];
   for (let i = 0; i < callRuns + 100; i++) {
-    // Alternate the order so drift and connection reuse favour neither side.
-    const engineFirst = i % 2 === 0;
-    let engineMs = 0;
-    let directMs = 0;
-    for (const side of engineFirst ? ['engine', 'direct'] : ['direct', 'engine']) {
+    // Rotate the order so drift and connection reuse favour no side.
+    for (let k = 0; k < sides.length; k++) {
+      const side = sides[(i + k) % sides.length];
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       if (side === 'engine') {
         const result = await startRun(single, { registry, services, inputs: { question } }).result;
         if (result.status !== 'completed') throw new Error(`llm run ${result.status}: ${JSON.stringify(result.error)}`);
-        engineMs = performance.now() - t0;
-      } else {
-        await direct(question);
-        directMs = performance.now() - t0;
-      }
+      } else if (side === 'direct') await direct(question);
+      else await service(question);
+      const ms = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       if (i >= 100) {
-        if (side === 'engine') engineCpuUs += cpu.user + cpu.system;
-        else directCpuUs += cpu.user + cpu.system;
+        cpuUs[side] += cpu.user + cpu.system;
+        calls[side].push(ms);
       }
     }
-    if (i >= 100) {
-      engineCall.push(engineMs);
-      directCall.push(directMs);
-    }
   }
-  const engineOne = stats(engineCall);
-  const directOne = stats(directCall);
+  const engineOne = stats(calls.engine);
+  const directOne = stats(calls.direct);
+  const serviceOne = stats(calls.service);
   const perCallOverhead = engineOne.median - directOne.median;
 
   // --- 3. 10 parallel branches of 100 ms model calls vs one ------------------------------------------------------
@@ -224,7 +231,14 @@ async function main() {
       engineMs: { median: round(engineOne.median), p99: round(engineOne.p99) },
       directSdkMs: { median: round(directOne.median), p99: round(directOne.p99) },
       addedMsPerCall: round(perCallOverhead),
-      cpuMsPerCall: { engine: round(engineCpuUs / 1000 / callRuns), directSdk: round(directCpuUs / 1000 / callRuns) },
+      // The engine and its trace alone: over the same call through the model service the llm node uses.
+      modelServiceMs: { median: round(serviceOne.median), p99: round(serviceOne.p99) },
+      addedMsOverService: round(engineOne.median - serviceOne.median),
+      cpuMsPerCall: {
+        engine: round(cpuUs.engine / 1000 / callRuns),
+        directSdk: round(cpuUs.direct / 1000 / callRuns),
+        modelService: round(cpuUs.service / 1000 / callRuns),
+      },
       target: TARGETS.perCallMs,
       met: perCallOverhead <= TARGETS.perCallMs,
     },
@@ -255,13 +269,19 @@ async function main() {
   );
   console.log(
     `| one traced llm node at 0 ms, ms/call | ${round(engineOne.median)} / ${round(engineOne.p99)} | ` +
-      `${round(directOne.median)} / ${round(directOne.p99)} (direct SDK) | +${round(perCallOverhead)} ms/call | ` +
+      `${round(directOne.median)} / ${round(directOne.p99)} (direct SDK) | ${signed(perCallOverhead)} ms/call | ` +
       `≤ ${TARGETS.perCallMs} ms: ${mark(results.llmCall.met)} |`,
   );
   console.log(
     `| CPU time of this process per llm call, ms | ${results.llmCall.cpuMsPerCall.engine} | ` +
       `${results.llmCall.cpuMsPerCall.directSdk} (direct SDK) | ` +
-      `+${round(results.llmCall.cpuMsPerCall.engine - results.llmCall.cpuMsPerCall.directSdk)} ms/call | |`,
+      `${signed(results.llmCall.cpuMsPerCall.engine - results.llmCall.cpuMsPerCall.directSdk)} ms/call | |`,
+  );
+  console.log(
+    `| the same llm node over the model service alone, ms/call | ${round(engineOne.median)} / ${round(engineOne.p99)} | ` +
+      `${round(serviceOne.median)} / ${round(serviceOne.p99)} (model service) | ` +
+      `${signed(results.llmCall.addedMsOverService)} ms/call; CPU ${results.llmCall.cpuMsPerCall.engine} vs ` +
+      `${results.llmCall.cpuMsPerCall.modelService} | |`,
   );
   console.log(
     `| 10 branches of 100 ms calls, ms | ${round(tenStats.median, 1)} / ${round(tenStats.p99, 1)} | ` +

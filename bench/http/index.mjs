@@ -1,6 +1,8 @@
 // HTTP benchmark (`npm run bench -- http`): the published endpoint (input → prompt → llm → output, fake model at
-// 0 ms) against a bare Fastify route that makes the same single model call, in the same process and the same run,
-// at concurrency 1 and 32; then the published endpoint again with a live socket.io subscriber on the flow.
+// 0 ms) against a bare Fastify route that makes the same single model call with the official `openai` SDK (what a
+// hand-written endpoint would do), in the same process and the same run, at concurrency 1 and 32; a route making the
+// call through Flowloom's own model service (its HTTP client and answer guard, no flow: the published endpoint over
+// it is the flow machinery alone); then the published endpoint with a live socket.io subscriber on the flow.
 // The fake OpenAI server and the load generator each run in their own process. Scenarios alternate over rounds so
 // drift in machine load spreads over all of them; each figure is the median over rounds.
 import { spawn } from 'node:child_process';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
+import OpenAI from 'openai';
 import { testConfig } from '../../runtime/dist/config.js';
 import { buildApp } from '../../runtime/dist/http/app.js';
 import { createRuntime } from '../../runtime/dist/kernel.js';
@@ -85,10 +88,30 @@ async function main() {
     201,
   );
 
-  // The bare route: the same model call the llm node makes (same service, streamed), same prompt, JSON answer.
-  const llm = createLlmService({ baseURL: fake.url, apiKey: 'bench' });
+  // The bare route: the model call the llm node makes (streamed, usage asked for), same prompt, same JSON answer,
+  // written by hand with the official SDK and its default `fetch`.
+  const sdk = new OpenAI({ baseURL: fake.url, apiKey: 'bench', maxRetries: 0 });
   const bare = Fastify({ logger: false });
   bare.post('/bare', async (request) => {
+    const question = request.body?.inputs?.question;
+    const controller = new AbortController();
+    const stream = await sdk.chat.completions.create(
+      {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: `Q: ${question}` }],
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { signal: controller.signal },
+    );
+    let answer = '';
+    for await (const chunk of stream) answer += chunk.choices[0]?.delta?.content ?? '';
+    return { status: 'completed', outputs: { answer } };
+  });
+  // The same call through Flowloom's model service (what the llm node calls), without a flow.
+  const llm = createLlmService({ baseURL: fake.url, apiKey: 'bench' });
+  bare.post('/service', async (request) => {
     const question = request.body?.inputs?.question;
     const controller = new AbortController();
     const result = await llm.chat(
@@ -99,10 +122,12 @@ async function main() {
   });
   await bare.listen({ port: 0, host: '127.0.0.1' });
   const bareUrl = `http://127.0.0.1:${bare.server.address().port}/bare`;
+  const serviceUrl = `http://127.0.0.1:${bare.server.address().port}/service`;
 
   const body = { inputs: { question: 'How fast is the published endpoint?' } };
   const scenarios = {
     bare: (c) => ({ url: bareUrl, body, headers: {}, concurrency: c }),
+    service: (c) => ({ url: serviceUrl, body, headers: {}, concurrency: c }),
     published: (c) => ({
       url: `${runtimeUrl}/api/v1/flows/bench-chat/run`,
       body,
@@ -163,6 +188,7 @@ async function main() {
   const verdict = {};
   for (const c of CONCURRENCY) {
     const b = summary[`bare/c${c}`];
+    const m = summary[`service/c${c}`];
     const p = summary[`published/c${c}`];
     const s = summary[`subscribed/c${c}`];
     const sb = summary[`batched/c${c}`];
@@ -171,6 +197,9 @@ async function main() {
       addedP50Ms: p.p50 - b.p50,
       tracingCost: 1 - s.rps / p.rps,
       addedCpuMsPerRequest: p.cpuMsPerRequest - b.cpuMsPerRequest,
+      // The flow machinery alone: the published endpoint over the same model service without a flow.
+      throughputRatioOverService: p.rps / m.rps,
+      addedCpuMsOverService: p.cpuMsPerRequest - m.cpuMsPerRequest,
       tracingCpuCost: s.cpuMsPerRequest / p.cpuMsPerRequest - 1,
       batchedTracingCost: 1 - sb.rps / p.rps,
       batchedTracingCpuCost: sb.cpuMsPerRequest / p.cpuMsPerRequest - 1,

@@ -16,11 +16,12 @@
  * - Programmatically, `fake.enqueue(reply)` queues answers consumed in order by chat requests (`FakeReply`).
  * - Inside the last user message, directives `[[name:arg]]` (documented on `parseDirectives`) control one request:
  *   `[[reply:text]]`, `[[latency:300]]`, `[[chunk-delay:20]]`, `[[first-token-delay:200]]`, `[[error:429x2]]`,
- *   `[[retry-after:100]]`, `[[tool:get_weather {"city":"Paris"}]]`, `[[hang]]`, `[[huge:20000000]]`, and
+ *   `[[retry-after:100]]`, `[[tool:get_weather {"city":"Paris"}]]`, `[[hang]]`, `[[huge:20000000]]`,
+ *   `[[encoding:gzip|deflate|br]]`, and
  *   `[[garbage:html|shape|json|empty|shape-sse|json-sse|no-done]]` (a broken provider answering 200; see
  *   `GARBAGE_KINDS`).
  * - Control endpoints under `/_fake` (state, requests, reset, enqueue, latency, fine-tuning) script a fake running
- *   in another process.
+ *   in another process; a base URL under `/_fake/moved` redirects (307) every request to the real endpoint.
  * Token usage is whitespace word counts; every `/v1` request but model listings is recorded in `fake.requests`.
  */
 import { pathToFileURL } from 'node:url';

@@ -1,4 +1,5 @@
 import { AppError } from '@flowloom/nodes';
+import { type RawAnswer, rawOf, sendToProvider } from './provider-http.js';
 
 /** The largest answer taken from a model provider, streamed or not (FLOWLOOM_MAX_ANSWER_BYTES). */
 export const DEFAULT_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
@@ -74,44 +75,58 @@ function matches(chunk: Uint8Array, at: number, offset: number, n: number): bool
   return true;
 }
 
-type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
-
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
+/** HTTP statuses whose answer has no body (a `Response` with one would throw). */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
 /**
- * A `fetch` for the OpenAI SDK that checks what a provider answers before the SDK reads it, because the SDK takes
- * garbage with status 200 for an empty success. Answers with an error status pass through (the SDK maps them).
- * Successful ones: a streamed request must get `text/event-stream`, and a plain one a JSON body (an HTML page, an
- * empty body or invalid JSON is PROVIDER_ERROR quoting what came back); any answer larger than `maxBytes` (for
- * embeddings: `MIN_EMBEDDINGS_ANSWER_BYTES` when larger) is PROVIDER_ERROR as soon as it passes the limit. Errors
- * thrown here reach the caller as the `cause` of the SDK's connection error (see `providerCause`). Streams are
- * counted, sampled and watched for their end marker (the `probes` map, by the response handed to the SDK).
+ * A `fetch` for the OpenAI SDK that sends model calls over the providers' HTTP client (`sendToProvider`, or `inner`
+ * when given: the tests' own) and checks what a provider answers before the SDK reads it, because the SDK takes
+ * garbage with status 200 for an empty success. Answers with an error status go to the SDK as they came (their text
+ * cut at `maxBytes`; the SDK maps them). Successful ones: a streamed request must get `text/event-stream`, and a
+ * plain one a JSON body (an HTML page, an empty body or invalid JSON is PROVIDER_ERROR quoting what came back); any
+ * answer larger than `maxBytes` (for embeddings: `MIN_EMBEDDINGS_ANSWER_BYTES` when larger) is PROVIDER_ERROR as soon
+ * as it passes the limit. Errors thrown here reach the caller as the `cause` of the SDK's connection error (see
+ * `providerCause`). Streams are counted, sampled and watched for their end marker (the `probes` map, by the response
+ * handed to the SDK); a JSON answer is parsed once, here, and the SDK's `json()` gets that value.
  */
-export function guardedFetch(maxBytes: number, probes: WeakMap<Response, StreamProbe>, inner: Fetch = fetch): Fetch {
+export function guardedFetch(maxBytes: number, probes: WeakMap<Response, StreamProbe>, inner?: Fetch): Fetch {
+  const send = inner ? rawOf(inner) : sendToProvider;
   return async (input, init) => {
-    const response = await inner(input, init);
-    if (!response.ok || !response.body) return response;
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const answer = await send(url, init);
+    const { status, statusText, headers, chunks } = answer;
     const limit = /\/embeddings(\?|$)/.test(url) ? Math.max(maxBytes, MIN_EMBEDDINGS_ANSWER_BYTES) : maxBytes;
-    const type = response.headers.get('content-type') ?? '';
+    const answerInit = { status, statusText, headers };
+    if (status < 200 || status > 299) {
+      const text = await readCapped(answer, limit, false);
+      return new Response(NULL_BODY_STATUS.has(status) ? null : text, answerInit);
+    }
+    const type = headers.get('content-type') ?? '';
     const isStreamRequest = typeof init?.body === 'string' && /"stream"\s*:\s*true/.test(init.body);
     if (isStreamRequest && type.includes('text/event-stream')) {
       const probe = new StreamProbe();
-      Object.defineProperty(response, 'body', { value: watchBody(response.body, limit, probe), configurable: true });
+      const response = new Response(null, answerInit);
+      Object.defineProperty(response, 'body', { value: watchBody(chunks, limit, probe), configurable: true });
       probes.set(response, probe);
       return response;
     }
-    const text = await readCapped(response, limit);
+    const text = await readCapped(answer, limit, true);
     const what = describeBody(type, text);
     if (isStreamRequest) {
       throw new AppError('PROVIDER_ERROR', `The model provider answered a streamed request with ${what}`);
     }
+    let value: unknown;
     try {
-      JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       throw new AppError('PROVIDER_ERROR', `The model provider answered with ${what}, not JSON`);
     }
-    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+    const response = new Response(NULL_BODY_STATUS.has(status) ? null : text, answerInit);
+    // Parsed once: an embeddings answer can be tens of megabytes.
+    Object.defineProperty(response, 'json', { value: () => Promise.resolve(value), configurable: true });
+    return response;
   };
 }
 
@@ -144,61 +159,69 @@ function tooLarge(maxBytes: number): AppError {
   );
 }
 
-/** The whole body as text, failing as soon as it passes `maxBytes` (the rest is never read). */
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
+/**
+ * The whole body as text, read no further than `maxBytes`: past it, PROVIDER_ERROR when `strict` (a success), else
+ * the text so far (an error's message, cut).
+ */
+async function readCapped(answer: RawAnswer, maxBytes: number, strict: boolean): Promise<string> {
+  const { chunks } = answer;
+  const declared = Number(answer.headers.get('content-length') ?? Number.NaN);
+  if (strict && declared > maxBytes) {
+    await stop(chunks);
     throw tooLarge(maxBytes);
   }
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
+  const parts: Uint8Array[] = [];
   let bytes = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await chunks.next();
     if (done) break;
     bytes += value.byteLength;
     if (bytes > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
+      await stop(chunks);
+      if (strict) throw tooLarge(maxBytes);
+      parts.push(value.subarray(0, value.byteLength - (bytes - maxBytes)));
+      break;
     }
-    chunks.push(value);
+    parts.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Stops reading a body (its connection is closed, not reused). */
+async function stop(chunks: AsyncIterator<Uint8Array, undefined>): Promise<void> {
+  try {
+    await chunks.return?.();
+  } catch {
+    // A body that failed is stopped already.
+  }
 }
 
 /**
  * The body of a streamed answer, read through: counts its bytes (failing past `maxBytes`), keeps its first characters
- * and notes its end marker. It is an async iterator over the body's reader, handed to the SDK as the response's
+ * and notes its end marker. It is an async iterator over the body's chunks, handed to the SDK as the response's
  * `body`: the `openai` SDK reads a stream body as an async iterable when it is one (`ReadableStreamToAsyncIterable`
- * in its shims), so no second stream is put in the way. A `TransformStream` that decoded every chunk cost about 6 µs
- * per chunk (0.2 ms per call on the engine benchmark), a pull `ReadableStream` about 3; this costs well under 1, and
- * the bytes are searched as bytes (`StreamProbe.see`: no copy, no allocation per chunk): only the sample is ever
- * decoded, when an error quotes it. The provider tests (answer-guard.test.ts, the
- * garbage streams in openai.test.ts) go through the real SDK, so an SDK that stopped reading bodies this way fails them.
+ * in its shims), so no stream is put in the way. A `TransformStream` that decoded every chunk cost about 6 µs per
+ * chunk (0.2 ms per call on the engine benchmark), a pull `ReadableStream` about 3; this costs well under 1, and the
+ * bytes are searched as bytes (`StreamProbe.see`: no copy, no allocation per chunk): only the sample is ever decoded,
+ * when an error quotes it. The provider tests (the stream guard and the garbage streams in openai.test.ts) go through
+ * the real SDK, so an SDK that stopped reading bodies this way fails them.
  */
 function watchBody(
-  body: ReadableStream<Uint8Array>,
+  chunks: AsyncIterator<Uint8Array, undefined>,
   maxBytes: number,
   probe: StreamProbe,
 ): AsyncIterableIterator<Uint8Array> {
-  const reader = body.getReader();
   // One promise per chunk (`then` with a plain callback), not an async function's two.
-  const seen = (result: ReadResult): IteratorResult<Uint8Array> | Promise<never> => {
-    if (result.done) return { done: true, value: undefined };
+  const seen = (result: IteratorResult<Uint8Array, undefined>): IteratorResult<Uint8Array> | Promise<never> => {
+    if (result.done) return result;
     probe.see(result.value);
-    if (probe.bytes > maxBytes) {
-      return reader.cancel().then(
-        () => Promise.reject(tooLarge(maxBytes)),
-        () => Promise.reject(tooLarge(maxBytes)),
-      );
-    }
+    if (probe.bytes > maxBytes) return stop(chunks).then(() => Promise.reject(tooLarge(maxBytes)));
     return result;
   };
   const iterator: AsyncIterableIterator<Uint8Array> = {
-    next: () => reader.read().then(seen),
+    next: () => chunks.next().then(seen),
     async return() {
-      await reader.cancel().catch(() => undefined);
+      await stop(chunks);
       return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]() {

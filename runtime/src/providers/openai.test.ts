@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { AppError, type ChatMessage } from '@flowloom/nodes';
 import { type FakeOpenAI, fakeEmbedding, startFakeOpenAI } from '@flowloom/test/fake-openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildBin } from '../testing/bin.js';
 import { guardedFetch, type StreamProbe } from './answer-guard.js';
 import { createLlmService, createOpenAIEmbeddings, type OpenAIService } from './openai.js';
 import { costOf, priceOf } from './prices.js';
@@ -281,6 +285,93 @@ describe('garbage with status 200 fails with PROVIDER_ERROR saying what came bac
     const texts = Array.from({ length: 256 }, (_, i) => `text ${i}`);
     const embedded = await small.embed(texts, { signal: signal(), model: 'text-embedding-3-large' });
     expect(embedded.vectors).toHaveLength(256);
+  });
+});
+
+describe("the providers' HTTP client", () => {
+  const streamed = async (service: OpenAIService, content: string) => {
+    let deltas = '';
+    const result = await service.chat(
+      { model: 'm', messages: user(content) },
+      { signal: signal(), onDelta: (text) => (deltas += text) },
+    );
+    return { deltas, content: result.message.content };
+  };
+
+  it('asks for gzip or deflate, as fetch did, and decodes compressed answers, plain and streamed', async () => {
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const plain = await llm.chat(
+        { model: 'm', messages: user(`[[encoding:${encoding}]] hello`) },
+        { signal: signal() },
+      );
+      expect(plain.message.content, encoding).toBe('echo: hello');
+      expect(await streamed(llm, `[[encoding:${encoding}]] one two three`), encoding).toEqual({
+        deltas: 'echo: one two three',
+        content: 'echo: one two three',
+      });
+    }
+    expect(fake.requests.map((request) => request.headers['accept-encoding'])).toEqual(Array(6).fill('gzip, deflate'));
+    // The size limit counts the decoded bytes: a small compressed answer cannot unpack past it.
+    const small = createLlmService({ baseURL: fake.url, maxAnswerBytes: 64 * 1024 });
+    for (const stream of [true, false]) {
+      const err = await failure(
+        small.chat(
+          { model: 'm', messages: user('[[encoding:gzip]] [[huge:1000000]]') },
+          { signal: signal(), onDelta: stream ? () => undefined : undefined },
+        ),
+      );
+      expect(err.message).toContain('larger than 65536 bytes');
+    }
+  });
+
+  it('sends the headers, method and body as given, and follows a provider that moved (307)', async () => {
+    const moved = createLlmService({
+      baseURL: fake.url.replace('/v1', '/_fake/moved/v1'),
+      apiKey: 'sk-moved',
+      defaultHeaders: { 'x-flowloom': 'moved' },
+    });
+    expect(await streamed(moved, 'where are you')).toEqual({
+      deltas: 'echo: where are you',
+      content: 'echo: where are you',
+    });
+    expect((await moved.embed(['x'], { signal: signal() })).vectors).toHaveLength(1);
+    expect(fake.requests.map((request) => [request.method, request.path])).toEqual([
+      ['POST', '/v1/chat/completions'],
+      ['POST', '/v1/embeddings'],
+    ]);
+    expect(fake.requests[0]?.headers).toMatchObject({ authorization: 'Bearer sk-moved', 'x-flowloom': 'moved' });
+    expect(fake.requests[0]?.body).toMatchObject({
+      messages: [{ role: 'user', content: 'where are you' }],
+      stream: true,
+    });
+  });
+
+  it('keeps its connections alive: calls one after another share one connection', async () => {
+    for (let i = 0; i < 10; i++) {
+      await llm.chat({ model: 'm', messages: user(`call ${i}`) }, { signal: signal() });
+      await streamed(llm, `stream ${i}`);
+    }
+    expect(fake.requests).toHaveLength(20);
+    // One at most: a connection left open by an earlier test may serve them all.
+    expect(fake.connections).toBeLessThanOrEqual(1);
+  });
+
+  it('lets a process end with idle connections in its pool', async () => {
+    buildBin();
+    const dist = fileURLToPath(new URL('../../dist/providers/openai.js', import.meta.url));
+    const script = `
+      const { createLlmService } = await import(${JSON.stringify(dist)});
+      const llm = createLlmService({ baseURL: ${JSON.stringify(fake.url)} });
+      const answer = await llm.chat({ model: 'm', messages: [{ role: 'user', content: 'bye' }] }, { signal: new AbortController().signal });
+      console.log(answer.message.content);
+    `;
+    // Without an exit of its own: the child ends only if the kept-alive connection does not hold its event loop.
+    // (Asynchronously: the fake answering it runs in this process.)
+    const child = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      timeout: 20_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('echo: bye');
   });
 });
 

@@ -1,8 +1,9 @@
 import type { ServerResponse } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, type FakeContext, sendFakeError, sendOpenAIError, type Tracked, wait, write } from './context.js';
-import { countTokens, parseDirectives, stripDirectives } from './directives.js';
-import { cutInHalf, type GarbageKind, sendGarbage } from './garbage.js';
+import { type ContentEncoding, countTokens, parseDirectives, stripDirectives } from './directives.js';
+import { cutInHalf, EVENT_STREAM, type GarbageKind, sendGarbage } from './garbage.js';
 import { sampleFromSchema } from './json-schema-sample.js';
 import type { ChatBody, FakeError, FakeReply, FakeToolCall, WireMessage } from './types.js';
 
@@ -18,6 +19,7 @@ interface Plan {
   chunkDelayMs: number;
   firstTokenDelayMs: number;
   hang: boolean;
+  encoding?: ContentEncoding;
 }
 
 const HUGE_WORD = 'lorem ';
@@ -48,6 +50,7 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext, isModelServ
       chunkDelayMs: directives.chunkDelayMs ?? 0,
       firstTokenDelayMs: directives.firstTokenDelayMs ?? 0,
       hang: directives.hang,
+      encoding: directives.encoding,
     };
     let hugeBytes = directives.hugeBytes;
 
@@ -198,6 +201,10 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext, isModelServ
         reply.hijack();
         return sendGarbage(res, answer.garbage, false, cutInHalf(JSON.stringify(completion)));
       }
+      if (answer.encoding) {
+        reply.hijack();
+        return sendEncoded(res, answer.encoding, 'application/json', JSON.stringify(completion), 1);
+      }
       return completion;
     }
     reply.hijack();
@@ -246,8 +253,12 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext, isModelServ
       if (includeUsage) chunks.push({ ...base, choices: [], usage: usageOf(body, answer) });
     }
 
+    if (answer.encoding) {
+      const events = chunks.map((one) => `data: ${JSON.stringify(one)}\n\n`).join('');
+      return sendEncoded(res, answer.encoding, EVENT_STREAM, `${events}${isComplete ? 'data: [DONE]\n\n' : ''}`, 2);
+    }
     res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
+      'content-type': EVENT_STREAM,
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
@@ -268,4 +279,19 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext, isModelServ
     if (isGone()) return;
     res.end(isComplete ? 'data: [DONE]\n\n' : undefined);
   }
+}
+
+const ENCODERS: Record<ContentEncoding, (text: string) => Buffer> = {
+  gzip: gzipSync,
+  deflate: deflateSync,
+  br: brotliCompressSync,
+};
+
+/** Writes a whole answer compressed with `encoding`, its bytes in `parts` writes. */
+function sendEncoded(res: ServerResponse, encoding: ContentEncoding, type: string, text: string, parts: number): void {
+  const packed = ENCODERS[encoding](text);
+  res.writeHead(200, { 'content-type': type, 'content-encoding': encoding });
+  const size = Math.ceil(packed.byteLength / parts);
+  for (let at = 0; at < packed.byteLength; at += size) res.write(packed.subarray(at, at + size));
+  res.end();
 }

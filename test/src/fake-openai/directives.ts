@@ -1,6 +1,10 @@
 import { GARBAGE_KINDS, type GarbageKind } from './garbage.js';
 import type { FakeError, FakeToolCall } from './types.js';
 
+/** How `[[encoding:…]]` compresses an answer. */
+export const CONTENT_ENCODINGS = ['gzip', 'deflate', 'br'] as const;
+export type ContentEncoding = (typeof CONTENT_ENCODINGS)[number];
+
 /** Directives found in one message. */
 export interface Directives {
   reply?: string;
@@ -11,6 +15,7 @@ export interface Directives {
   retryAfterMs?: number;
   garbage?: GarbageKind;
   hugeBytes?: number;
+  encoding?: ContentEncoding;
   toolCalls: FakeToolCall[];
   hang: boolean;
 }
@@ -29,6 +34,8 @@ const DIRECTIVE = /\[\[([a-z-]+)(?::((?:(?!\]\]).)*))?\]\]/gs;
  *   `retry-after-ms` header of that error.
  * - `[[garbage:KIND]]`: answer 200 as a broken provider would; KIND is one of `GARBAGE_KINDS` (see `garbage.ts`).
  * - `[[huge:BYTES]]`: answer BYTES bytes of text, streamed in 16 KiB chunks.
+ * - `[[encoding:gzip|deflate|br]]`: compress the answer (plain or streamed) with `content-encoding`, as a provider
+ *   behind a compressing proxy does; a stream's compressed bytes arrive in two writes.
  * - `[[tool:NAME {json args}]]`: answer with a call of tool NAME (several = parallel calls). Without JSON the
  *   arguments are generated from the tool's parameter schema. Tool directives apply only while the conversation
  *   has no tool result after the last user message; once results are back, the answer is
@@ -47,6 +54,7 @@ export function parseDirectives(text: string): Directives {
     else if (name === 'retry-after') found.retryAfterMs = toMs(arg);
     else if (name === 'hang') found.hang = true;
     else if (name === 'huge') found.hugeBytes = Math.floor(toMs(arg));
+    else if (name === 'encoding') found.encoding = CONTENT_ENCODINGS.find((known) => known === arg);
     else if (name === 'garbage') {
       const kind = GARBAGE_KINDS.find((known) => known === arg);
       if (kind) found.garbage = kind;

@@ -27,7 +27,7 @@ export const HTML_PAGE = `<!DOCTYPE html>
 export const WRONG_SHAPE = '{"foo":"bar"}';
 
 const JSON_TYPE = 'application/json';
-const EVENT_STREAM = 'text/event-stream; charset=utf-8';
+export const EVENT_STREAM = 'text/event-stream; charset=utf-8';
 
 /**
  * Writes a garbage answer (every kind but `no-done`) with status 200. `cutJson` is the well-formed beginning of

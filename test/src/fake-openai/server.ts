@@ -21,6 +21,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     return reply;
   });
 
+  // A base URL under `/_fake/moved` answers every request with a 307 to the same path without it (a provider that
+  // moved): clients that follow redirects reach the real endpoint with the same method and body.
+  app.all('/_fake/moved/*', async (request, reply) => reply.redirect(request.url.slice('/_fake/moved'.length), 307));
+
   registerModels(app, ctx, fineTuning);
   registerChat(app, ctx, fineTuning.isServed);
   registerEmbeddings(app, ctx);
@@ -70,6 +74,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }),
   );
 
+  app.server.on('connection', () => {
+    ctx.counters.connections++;
+  });
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -87,6 +94,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
     get maxInFlight() {
       return ctx.counters.maxInFlight;
+    },
+    get connections() {
+      return ctx.counters.connections;
     },
     enqueue(...replies) {
       for (const reply of replies) ctx.queue.push({ reply, errorsLeft: reply.error ? (reply.error.times ?? 1) : 0 });
