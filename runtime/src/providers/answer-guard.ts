@@ -96,7 +96,7 @@ export function guardedFetch(maxBytes: number, probes: WeakMap<Response, StreamP
   return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const answer = await send(url, init);
-    const { status, statusText, headers, chunks } = answer;
+    const { status, statusText, headers } = answer;
     const limit = /\/embeddings(\?|$)/.test(url) ? Math.max(maxBytes, MIN_EMBEDDINGS_ANSWER_BYTES) : maxBytes;
     const answerInit = { status, statusText, headers };
     if (status < 200 || status > 299) {
@@ -108,7 +108,7 @@ export function guardedFetch(maxBytes: number, probes: WeakMap<Response, StreamP
     if (isStreamRequest && type.includes('text/event-stream')) {
       const probe = new StreamProbe();
       const response = new Response(null, answerInit);
-      Object.defineProperty(response, 'body', { value: watchBody(chunks, limit, probe), configurable: true });
+      Object.defineProperty(response, 'body', { value: watchBody(answer, limit, probe), configurable: true });
       probes.set(response, probe);
       return response;
     }
@@ -167,7 +167,7 @@ async function readCapped(answer: RawAnswer, maxBytes: number, strict: boolean):
   const { chunks } = answer;
   const declared = Number(answer.headers.get('content-length') ?? Number.NaN);
   if (strict && declared > maxBytes) {
-    await stop(chunks);
+    answer.stop();
     throw tooLarge(maxBytes);
   }
   const parts: Uint8Array[] = [];
@@ -177,7 +177,7 @@ async function readCapped(answer: RawAnswer, maxBytes: number, strict: boolean):
     if (done) break;
     bytes += value.byteLength;
     if (bytes > maxBytes) {
-      await stop(chunks);
+      answer.stop();
       if (strict) throw tooLarge(maxBytes);
       parts.push(value.subarray(0, value.byteLength - (bytes - maxBytes)));
       break;
@@ -185,15 +185,6 @@ async function readCapped(answer: RawAnswer, maxBytes: number, strict: boolean):
     parts.push(value);
   }
   return Buffer.concat(parts).toString('utf8');
-}
-
-/** Stops reading a body (its connection is closed, not reused). */
-async function stop(chunks: AsyncIterator<Uint8Array, undefined>): Promise<void> {
-  try {
-    await chunks.return?.();
-  } catch {
-    // A body that failed is stopped already.
-  }
 }
 
 /**
@@ -206,22 +197,22 @@ async function stop(chunks: AsyncIterator<Uint8Array, undefined>): Promise<void>
  * when an error quotes it. The provider tests (the stream guard and the garbage streams in openai.test.ts) go through
  * the real SDK, so an SDK that stopped reading bodies this way fails them.
  */
-function watchBody(
-  chunks: AsyncIterator<Uint8Array, undefined>,
-  maxBytes: number,
-  probe: StreamProbe,
-): AsyncIterableIterator<Uint8Array> {
+function watchBody(answer: RawAnswer, maxBytes: number, probe: StreamProbe): AsyncIterableIterator<Uint8Array> {
+  const { chunks } = answer;
   // One promise per chunk (`then` with a plain callback), not an async function's two.
   const seen = (result: IteratorResult<Uint8Array, undefined>): IteratorResult<Uint8Array> | Promise<never> => {
     if (result.done) return result;
     probe.see(result.value);
-    if (probe.bytes > maxBytes) return stop(chunks).then(() => Promise.reject(tooLarge(maxBytes)));
+    if (probe.bytes > maxBytes) {
+      answer.stop();
+      return Promise.reject(tooLarge(maxBytes));
+    }
     return result;
   };
   const iterator: AsyncIterableIterator<Uint8Array> = {
     next: () => chunks.next().then(seen),
     async return() {
-      await stop(chunks);
+      answer.stop();
       return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]() {

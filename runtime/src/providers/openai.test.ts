@@ -356,6 +356,43 @@ describe("the providers' HTTP client", () => {
     expect(fake.connections).toBeLessThanOrEqual(1);
   });
 
+  it('closes the connection of an answer it stops reading (past the size limit, declared or not)', async () => {
+    // A fake of its own: the connections open on it are this test's only.
+    const own = await startFakeOpenAI();
+    try {
+      const small = createLlmService({ baseURL: own.url, maxAnswerBytes: 64 * 1024 });
+      for (const [content, stream] of [
+        ['[[huge:30000000]]', false], // content-length over the limit: stopped before a byte is read
+        ['[[huge:30000000]]', true],
+        ['[[encoding:gzip]] [[huge:1000000]]', false], // no content-length: stopped once past the limit
+        ['[[encoding:gzip]] [[huge:1000000]]', true],
+      ] as const) {
+        const err = await failure(
+          small.chat(
+            { model: 'm', messages: user(content) },
+            { signal: signal(), onDelta: stream ? () => undefined : undefined },
+          ),
+        );
+        expect(err.message).toContain('larger than 65536 bytes');
+        // Not left unread and paused: that would pin the connection (and the provider's answer) forever. undici reads
+        // the rest of a small answer to keep its connection, and closes a large one.
+        await until(() => own.inFlight === 0);
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('takes answer headers that are not ASCII, as fetch does (their bytes as Latin-1)', async () => {
+    for (const stream of [false, true]) {
+      const result = await llm.chat(
+        { model: 'm', messages: user('[[header:x-note café — ok]] hi') },
+        { signal: signal(), onDelta: stream ? () => undefined : undefined },
+      );
+      expect(result.message.content).toBe('echo: hi');
+    }
+  });
+
   it('lets a process end with idle connections in its pool', async () => {
     buildBin();
     const dist = fileURLToPath(new URL('../../dist/providers/openai.js', import.meta.url));

@@ -1,5 +1,5 @@
-import { Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { constants, createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import { Agent, type Dispatcher } from 'undici';
 
 /**
@@ -11,6 +11,8 @@ export interface RawAnswer {
   statusText: string;
   headers: Headers;
   chunks: AsyncIterator<Uint8Array, undefined>;
+  /** Stops reading the body (read or not yet): its connection is closed, not reused. */
+  stop(): void;
 }
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -29,31 +31,54 @@ export async function sendToProvider(url: string, init: RequestInit = {}): Promi
   const body = init.body;
   if (body !== undefined && body !== null && typeof body !== 'string') return fromResponse(await fetch(url, init));
   const target = new URL(url);
+  if (target.username !== '' || target.password !== '') {
+    // As `fetch` does: credentials go in headers (the SDK's API key), never in the URL.
+    throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${target.origin}`);
+  }
+  const method = (init.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod;
   const answer = await dispatcher().request({
     origin: target.origin,
     path: target.pathname + target.search,
-    method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+    method,
     headers: requestHeaders(init.headers),
     body: body ?? undefined,
     signal: init.signal ?? undefined,
   });
-  const headers = responseHeaders(answer.headers);
-  return {
-    status: answer.statusCode,
-    statusText: '',
-    headers,
-    chunks: decoded(answer.body, headers.get('content-encoding')),
-  };
+  try {
+    const headers = responseHeaders(answer.headers);
+    const status = answer.statusCode;
+    const hasBody = method !== 'HEAD' && status !== 204 && status !== 304;
+    const stream = hasBody ? decoded(answer.body, headers.get('content-encoding')) : answer.body;
+    return {
+      status,
+      statusText: '',
+      headers,
+      chunks: stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array, undefined>,
+      stop: () => {
+        // undici's body fails with "aborted" when destroyed before its end: nobody need hear of it here.
+        stream.on('error', () => undefined);
+        stream.destroy();
+      },
+    };
+  } catch (err) {
+    answer.body.destroy();
+    throw err;
+  }
 }
 
 /** The same answer read from a `fetch` Response (tests hand the guard their own `fetch`). */
 export function fromResponse(response: Response): RawAnswer {
   const stream = response.body;
+  const chunks: AsyncIterator<Uint8Array, undefined> = stream
+    ? stream[Symbol.asyncIterator]()
+    : Readable.from([])[Symbol.asyncIterator]();
   return {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers,
-    chunks: stream ? stream[Symbol.asyncIterator]() : emptyChunks(),
+    chunks,
+    // A web stream's iterator cancels the stream on return, read or not.
+    stop: () => void chunks.return?.().catch(() => undefined),
   };
 }
 
@@ -82,48 +107,102 @@ function requestHeaders(init: RequestInit['headers']): string[] {
   return flat;
 }
 
+/**
+ * The answer's headers. undici decodes their values as UTF-8 and `Headers` takes bytes only (as `fetch` decodes
+ * them: Latin-1), so a value with other characters is turned back into its bytes.
+ */
 function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {
   const headers = new Headers();
   for (const name in raw) {
     const value = raw[name];
     if (value === undefined) continue;
-    if (typeof value === 'string') headers.append(name, value);
-    else for (const one of value) headers.append(name, one);
+    if (typeof value === 'string') append(headers, name, value);
+    else for (const one of value) append(headers, name, one);
   }
   return headers;
 }
 
-/**
- * The body's chunks, decoded when the provider compressed it (`gzip`, `deflate`, `br`, in the order they were
- * applied; an unknown coding passes as is, as with `fetch`).
- */
-function decoded(body: Readable, encoding: string | null): AsyncIterator<Uint8Array, undefined> {
-  let stream: Readable = body;
-  if (encoding !== null) {
-    const codings = encoding
-      .toLowerCase()
-      .split(',')
-      .map((coding) => coding.trim());
-    for (const coding of codings.reverse()) {
-      const decoder =
-        coding === 'gzip' || coding === 'x-gzip'
-          ? createGunzip()
-          : coding === 'deflate'
-            ? createInflate()
-            : coding === 'br'
-              ? createBrotliDecompress()
-              : undefined;
-      if (!decoder) continue;
-      const source = stream;
-      // Errors travel on to the decoder (read by the SDK); stopping the decoder stops the body and its connection.
-      source.on('error', (err) => decoder.destroy(err));
-      decoder.on('close', () => source.destroy());
-      stream = source.pipe(decoder);
-    }
+function append(headers: Headers, name: string, value: string): void {
+  try {
+    headers.append(name, value);
+  } catch {
+    headers.append(name, Buffer.from(value, 'utf8').toString('latin1'));
   }
-  return stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array, undefined>;
 }
 
-function emptyChunks(): AsyncIterator<Uint8Array, undefined> {
-  return Readable.from([])[Symbol.asyncIterator]();
+/** At most this many codings, as `fetch` (more is a decompression bomb, not a real answer). */
+const MAX_CODINGS = 5;
+/** Decode what arrived even when the end is missing, as `fetch` does (`Z_SYNC_FLUSH`). */
+const LENIENT = { flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH };
+
+/**
+ * The body, decoded when the provider compressed it (`gzip`, `deflate`, `br`, undone in the reverse order they were
+ * applied). As with `fetch`: a coding this does not know leaves the body as it came, and more than five fail.
+ */
+function decoded(body: Readable, encoding: string | null): Readable {
+  if (encoding === null) return body;
+  const codings = encoding
+    .toLowerCase()
+    .split(',')
+    .map((coding) => coding.trim())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+  if (codings.length > MAX_CODINGS) {
+    throw new TypeError(`the answer's content-encoding has ${codings.length} codings, more than ${MAX_CODINGS}`);
+  }
+  const decoders = codings.reverse().map(decoderFor);
+  if (decoders.some((decoder) => decoder === undefined)) return body;
+  let stream: Readable = body;
+  for (const decoder of decoders as Transform[]) {
+    const source = stream;
+    // Errors travel on to the decoder (read by the SDK); stopping the decoder stops the body and its connection.
+    source.on('error', (err) => decoder.destroy(err));
+    decoder.on('close', () => source.destroy());
+    stream = source.pipe(decoder);
+  }
+  return stream;
+}
+
+function decoderFor(coding: string): Transform | undefined {
+  if (coding === 'gzip' || coding === 'x-gzip') return createGunzip(LENIENT);
+  if (coding === 'deflate') return new InflateEither();
+  if (coding === 'br') {
+    return createBrotliDecompress({
+      flush: constants.BROTLI_OPERATION_FLUSH,
+      finishFlush: constants.BROTLI_OPERATION_FLUSH,
+    });
+  }
+  return undefined;
+}
+
+/**
+ * `deflate` as servers send it: zlib-wrapped (RFC 1950) as the standard says, or raw (RFC 1951) as some do; the
+ * first byte tells them apart (as in `fetch`).
+ */
+class InflateEither extends Transform {
+  #inner: Transform | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (!this.#inner) {
+      const inner = ((chunk[0] ?? 0) & 0x0f) === 0x08 ? createInflate(LENIENT) : createInflateRaw(LENIENT);
+      inner.on('data', (data: Buffer) => this.push(data));
+      inner.on('error', (err) => this.destroy(err));
+      this.#inner = inner;
+    }
+    this.#inner.write(chunk, () => callback());
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const inner = this.#inner;
+    if (!inner) {
+      callback();
+      return;
+    }
+    inner.once('end', () => callback());
+    inner.end();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.#inner?.destroy();
+    callback(err);
+  }
 }

@@ -20,6 +20,7 @@ interface Plan {
   firstTokenDelayMs: number;
   hang: boolean;
   encoding?: ContentEncoding;
+  headers: [string, string][];
 }
 
 const HUGE_WORD = 'lorem ';
@@ -51,6 +52,7 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext, isModelServ
       firstTokenDelayMs: directives.firstTokenDelayMs ?? 0,
       hang: directives.hang,
       encoding: directives.encoding,
+      headers: directives.headers,
     };
     let hugeBytes = directives.hugeBytes;
 
@@ -152,6 +154,8 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext, isModelServ
     }
     const answer = plan(body);
     const res = reply.raw;
+    // Node writes a header value's characters as bytes (Latin-1): these are the value's UTF-8 bytes.
+    for (const [name, value] of answer.headers) res.setHeader(name, Buffer.from(value, 'utf8').toString('latin1'));
     await wait(answer.latencyMs + (body.stream ? 0 : answer.firstTokenDelayMs), res);
     if (answer.hang) {
       reply.hijack();

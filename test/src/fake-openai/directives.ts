@@ -16,6 +16,8 @@ export interface Directives {
   garbage?: GarbageKind;
   hugeBytes?: number;
   encoding?: ContentEncoding;
+  /** `[[header:NAME VALUE]]`: extra answer headers. */
+  headers: [string, string][];
   toolCalls: FakeToolCall[];
   hang: boolean;
 }
@@ -34,6 +36,8 @@ const DIRECTIVE = /\[\[([a-z-]+)(?::((?:(?!\]\]).)*))?\]\]/gs;
  *   `retry-after-ms` header of that error.
  * - `[[garbage:KIND]]`: answer 200 as a broken provider would; KIND is one of `GARBAGE_KINDS` (see `garbage.ts`).
  * - `[[huge:BYTES]]`: answer BYTES bytes of text, streamed in 16 KiB chunks.
+ * - `[[header:NAME VALUE]]`: add a header to the answer; VALUE is sent as its UTF-8 bytes (a proxy's non-ASCII
+ *   header).
  * - `[[encoding:gzip|deflate|br]]`: compress the answer (plain or streamed) with `content-encoding`, as a provider
  *   behind a compressing proxy does; a stream's compressed bytes arrive in two writes.
  * - `[[tool:NAME {json args}]]`: answer with a call of tool NAME (several = parallel calls). Without JSON the
@@ -43,7 +47,7 @@ const DIRECTIVE = /\[\[([a-z-]+)(?::((?:(?!\]\]).)*))?\]\]/gs;
  * - `[[hang]]`: never answer; the request ends only when the client aborts.
  */
 export function parseDirectives(text: string): Directives {
-  const found: Directives = { toolCalls: [], hang: false };
+  const found: Directives = { toolCalls: [], hang: false, headers: [] };
   for (const match of text.matchAll(DIRECTIVE)) {
     const name = match[1];
     const arg = (match[2] ?? '').trim();
@@ -55,7 +59,10 @@ export function parseDirectives(text: string): Directives {
     else if (name === 'hang') found.hang = true;
     else if (name === 'huge') found.hugeBytes = Math.floor(toMs(arg));
     else if (name === 'encoding') found.encoding = CONTENT_ENCODINGS.find((known) => known === arg);
-    else if (name === 'garbage') {
+    else if (name === 'header') {
+      const space = arg.search(/\s/);
+      if (space > 0) found.headers.push([arg.slice(0, space), arg.slice(space + 1).trim()]);
+    } else if (name === 'garbage') {
       const kind = GARBAGE_KINDS.find((known) => known === arg);
       if (kind) found.garbage = kind;
     } else if (name === 'error') {

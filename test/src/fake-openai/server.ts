@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerChat } from './chat.js';
 import { createContext, sendFakeError } from './context.js';
@@ -74,8 +75,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }),
   );
 
-  app.server.on('connection', () => {
+  app.server.on('connection', (socket: Socket) => {
     ctx.counters.connections++;
+    ctx.counters.open++;
+    socket.once('close', () => ctx.counters.open--);
   });
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
@@ -97,6 +100,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
     get connections() {
       return ctx.counters.connections;
+    },
+    get openConnections() {
+      return ctx.counters.open;
     },
     enqueue(...replies) {
       for (const reply of replies) ctx.queue.push({ reply, errorsLeft: reply.error ? (reply.error.times ?? 1) : 0 });
