@@ -27,6 +27,7 @@ describe('directive parsing', () => {
       toolCalls: [{ name: 'get_weather', arguments: '{"city":"Paris"}' }, { name: 'now' }],
       reply: 'a [b] c',
       hang: false,
+      headers: [],
     });
     expect(parseDirectives('[[error:drop]] [[hang]]')).toMatchObject({ error: { status: 'drop' }, hang: true });
     expect(stripDirectives('  say  [[latency:3]] hello\n world ')).toBe('say hello world');
@@ -39,6 +40,11 @@ describe('directive parsing', () => {
       firstTokenDelayMs: 200,
     });
     expect(parseDirectives('[[garbage:nonsense]]').garbage).toBeUndefined();
+    expect(parseDirectives('[[encoding:br]] [[header:x-note café — ok]]')).toMatchObject({
+      encoding: 'br',
+      headers: [['x-note', 'café — ok']],
+    });
+    expect(parseDirectives('[[encoding:zip]]').encoding).toBeUndefined();
     expect(stripDirectives('a [[garbage:html]] b')).toBe('a b');
   });
 });
