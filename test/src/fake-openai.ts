@@ -17,7 +17,7 @@
  * - Inside the last user message, directives `[[name:arg]]` (documented on `parseDirectives`) control one request:
  *   `[[reply:text]]`, `[[latency:300]]`, `[[chunk-delay:20]]`, `[[first-token-delay:200]]`, `[[error:429x2]]`,
  *   `[[retry-after:100]]`, `[[tool:get_weather {"city":"Paris"}]]`, `[[hang]]`, `[[huge:20000000]]`,
- *   `[[encoding:gzip|deflate|br]]`, and
+ *   `[[encoding:gzip|deflate|deflate-raw|br]]`, and
  *   `[[garbage:html|shape|json|empty|shape-sse|json-sse|no-done]]` (a broken provider answering 200; see
  *   `GARBAGE_KINDS`).
  * - Control endpoints under `/_fake` (state, requests, reset, enqueue, latency, fine-tuning) script a fake running

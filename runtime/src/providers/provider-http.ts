@@ -1,5 +1,6 @@
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { constants, createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
+import { AppError } from '@flowloom/nodes';
 import { Agent, type Dispatcher } from 'undici';
 
 /**
@@ -44,27 +45,28 @@ export async function sendToProvider(url: string, init: RequestInit = {}): Promi
     body: body ?? undefined,
     signal: init.signal ?? undefined,
   });
+  // Errors reach whoever reads the body (its iterator); until someone does, and after a stop, nobody need hear of
+  // them (undici fails a body destroyed before its end with "aborted").
+  answer.body.on('error', ignore);
   try {
     const headers = responseHeaders(answer.headers);
     const status = answer.statusCode;
-    const hasBody = method !== 'HEAD' && status !== 204 && status !== 304;
-    const stream = hasBody ? decoded(answer.body, headers.get('content-encoding')) : answer.body;
+    const hasBody = method !== 'HEAD' && status !== 204 && status !== 205 && status !== 304;
+    const stream = hasBody ? await decoded(answer.body, headers.get('content-encoding')) : answer.body;
     return {
       status,
       statusText: '',
       headers,
       chunks: stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array, undefined>,
-      stop: () => {
-        // undici's body fails with "aborted" when destroyed before its end: nobody need hear of it here.
-        stream.on('error', () => undefined);
-        stream.destroy();
-      },
+      stop: () => stream.destroy(),
     };
   } catch (err) {
     answer.body.destroy();
     throw err;
   }
 }
+
+function ignore(): void {}
 
 /** The same answer read from a `fetch` Response (tests hand the guard their own `fetch`). */
 export function fromResponse(response: Response): RawAnswer {
@@ -108,26 +110,24 @@ function requestHeaders(init: RequestInit['headers']): string[] {
 }
 
 /**
- * The answer's headers. undici decodes their values as UTF-8 and `Headers` takes bytes only (as `fetch` decodes
- * them: Latin-1), so a value with other characters is turned back into its bytes.
+ * The answer's headers. undici decodes their values as UTF-8; `fetch` takes their bytes as Latin-1 characters (all
+ * `Headers` takes), so a value with other than ASCII is turned back into its bytes.
  */
 function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {
   const headers = new Headers();
   for (const name in raw) {
     const value = raw[name];
     if (value === undefined) continue;
-    if (typeof value === 'string') append(headers, name, value);
-    else for (const one of value) append(headers, name, one);
+    if (typeof value === 'string') headers.append(name, asBytes(value));
+    else for (const one of value) headers.append(name, asBytes(one));
   }
   return headers;
 }
 
-function append(headers: Headers, name: string, value: string): void {
-  try {
-    headers.append(name, value);
-  } catch {
-    headers.append(name, Buffer.from(value, 'utf8').toString('latin1'));
-  }
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+function asBytes(value: string): string {
+  return NOT_ASCII.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
 }
 
 /** At most this many codings, as `fetch` (more is a decompression bomb, not a real answer). */
@@ -137,72 +137,74 @@ const LENIENT = { flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_F
 
 /**
  * The body, decoded when the provider compressed it (`gzip`, `deflate`, `br`, undone in the reverse order they were
- * applied). As with `fetch`: a coding this does not know leaves the body as it came, and more than five fail.
+ * applied). As with `fetch`: a coding this does not know (`identity` included) leaves the body as it came, and more
+ * than five fail (PROVIDER_ERROR).
  */
-function decoded(body: Readable, encoding: string | null): Readable {
+async function decoded(body: Readable, encoding: string | null): Promise<Readable> {
   if (encoding === null) return body;
   const codings = encoding
     .toLowerCase()
     .split(',')
     .map((coding) => coding.trim())
-    .filter((coding) => coding !== '' && coding !== 'identity');
+    .filter((coding) => coding !== '');
   if (codings.length > MAX_CODINGS) {
-    throw new TypeError(`the answer's content-encoding has ${codings.length} codings, more than ${MAX_CODINGS}`);
+    throw new AppError(
+      'PROVIDER_ERROR',
+      `The model provider's answer has ${codings.length} content codings (${encoding.slice(0, 100)}), more than ${MAX_CODINGS}`,
+    );
   }
-  const decoders = codings.reverse().map(decoderFor);
-  if (decoders.some((decoder) => decoder === undefined)) return body;
+  if (!codings.every((coding) => KNOWN_CODINGS.has(coding))) return body;
   let stream: Readable = body;
-  for (const decoder of decoders as Transform[]) {
+  for (const coding of codings.reverse()) {
+    const decoder = await decoderFor(coding, stream);
     const source = stream;
     // Errors travel on to the decoder (read by the SDK); stopping the decoder stops the body and its connection.
     source.on('error', (err) => decoder.destroy(err));
+    decoder.on('error', ignore);
     decoder.on('close', () => source.destroy());
     stream = source.pipe(decoder);
+    // Failed while its first byte was awaited: the decoder would wait for an end that never comes.
+    if (source.errored) decoder.destroy(source.errored);
   }
   return stream;
 }
 
-function decoderFor(coding: string): Transform | undefined {
+const KNOWN_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
+
+async function decoderFor(coding: string, source: Readable): Promise<Transform> {
   if (coding === 'gzip' || coding === 'x-gzip') return createGunzip(LENIENT);
-  if (coding === 'deflate') return new InflateEither();
   if (coding === 'br') {
     return createBrotliDecompress({
       flush: constants.BROTLI_OPERATION_FLUSH,
       finishFlush: constants.BROTLI_OPERATION_FLUSH,
     });
   }
-  return undefined;
+  // `deflate` as servers send it: zlib-wrapped (RFC 1950) as the standard says, or raw (RFC 1951) as some do; the
+  // first byte tells them apart (as in `fetch`).
+  const first = await firstByte(source);
+  return first !== undefined && (first & 0x0f) !== 0x08 ? createInflateRaw(LENIENT) : createInflate(LENIENT);
 }
 
-/**
- * `deflate` as servers send it: zlib-wrapped (RFC 1950) as the standard says, or raw (RFC 1951) as some do; the
- * first byte tells them apart (as in `fetch`).
- */
-class InflateEither extends Transform {
-  #inner: Transform | undefined;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (!this.#inner) {
-      const inner = ((chunk[0] ?? 0) & 0x0f) === 0x08 ? createInflate(LENIENT) : createInflateRaw(LENIENT);
-      inner.on('data', (data: Buffer) => this.push(data));
-      inner.on('error', (err) => this.destroy(err));
-      this.#inner = inner;
-    }
-    this.#inner.write(chunk, () => callback());
-  }
-
-  override _flush(callback: TransformCallback): void {
-    const inner = this.#inner;
-    if (!inner) {
-      callback();
-      return;
-    }
-    inner.once('end', () => callback());
-    inner.end();
-  }
-
-  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    this.#inner?.destroy();
-    callback(err);
-  }
+/** The first byte of a stream, left in it to be read; undefined when it ends (or fails) first. */
+function firstByte(stream: Readable): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const done = (byte: number | undefined) => {
+      stream.off('readable', look);
+      stream.off('end', none);
+      stream.off('error', none);
+      stream.off('close', none);
+      resolve(byte);
+    };
+    const none = () => done(undefined);
+    const look = () => {
+      const chunk: Buffer | null = stream.read();
+      if (chunk === null) return;
+      stream.unshift(chunk);
+      done(chunk[0]);
+    };
+    stream.on('readable', look);
+    stream.once('end', none);
+    stream.once('error', none);
+    stream.once('close', none);
+  });
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, type FakeContext, sendFakeError, sendOpenAIError, type Tracked, wait, write } from './context.js';
 import { type ContentEncoding, countTokens, parseDirectives, stripDirectives } from './directives.js';
@@ -154,8 +154,8 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext, isModelServ
     }
     const answer = plan(body);
     const res = reply.raw;
-    // Node writes a header value's characters as bytes (Latin-1): these are the value's UTF-8 bytes.
-    for (const [name, value] of answer.headers) res.setHeader(name, Buffer.from(value, 'utf8').toString('latin1'));
+    // Node's server writes a header value as UTF-8 (and refuses characters past U+00FF).
+    for (const [name, value] of answer.headers) res.setHeader(name, value);
     await wait(answer.latencyMs + (body.stream ? 0 : answer.firstTokenDelayMs), res);
     if (answer.hang) {
       reply.hijack();
@@ -288,13 +288,14 @@ export function registerChat(app: FastifyInstance, ctx: FakeContext, isModelServ
 const ENCODERS: Record<ContentEncoding, (text: string) => Buffer> = {
   gzip: gzipSync,
   deflate: deflateSync,
+  'deflate-raw': deflateRawSync,
   br: brotliCompressSync,
 };
 
 /** Writes a whole answer compressed with `encoding`, its bytes in `parts` writes. */
 function sendEncoded(res: ServerResponse, encoding: ContentEncoding, type: string, text: string, parts: number): void {
   const packed = ENCODERS[encoding](text);
-  res.writeHead(200, { 'content-type': type, 'content-encoding': encoding });
+  res.writeHead(200, { 'content-type': type, 'content-encoding': encoding === 'deflate-raw' ? 'deflate' : encoding });
   const size = Math.ceil(packed.byteLength / parts);
   for (let at = 0; at < packed.byteLength; at += size) res.write(packed.subarray(at, at + size));
   res.end();

@@ -21,11 +21,8 @@ export interface FakeContext {
   /** How many times a directive error has been served, per message. */
   readonly directiveErrors: Map<string, number>;
   readonly openResponses: Set<ServerResponse>;
-  /**
-   * `connections`: TCP connections accepted (a client that keeps its connections alive opens few); `open`: those not
-   * closed yet.
-   */
-  readonly counters: { aborted: number; inFlight: number; maxInFlight: number; connections: number; open: number };
+  /** `connections`: TCP connections accepted (a client that keeps its connections alive opens few). */
+  readonly counters: { aborted: number; inFlight: number; maxInFlight: number; connections: number };
   /** Records one `/v1` request, counts it in flight and notices a client that goes away. */
   track(request: FastifyRequest, reply: FastifyReply, body?: unknown): Tracked;
   /** Destroys a response on purpose (`drop`, `cut`): not counted as a client abort. */
@@ -49,7 +46,7 @@ export function createContext(options: FakeOpenAIOptions): FakeContext {
     queue: [],
     directiveErrors: new Map(),
     openResponses: new Set(),
-    counters: { aborted: 0, inFlight: 0, maxInFlight: 0, connections: 0, open: 0 },
+    counters: { aborted: 0, inFlight: 0, maxInFlight: 0, connections: 0 },
     track(request, reply, body = request.body) {
       const record: RecordedRequest = {
         method: request.method,

@@ -2,7 +2,7 @@ import { GARBAGE_KINDS, type GarbageKind } from './garbage.js';
 import type { FakeError, FakeToolCall } from './types.js';
 
 /** How `[[encoding:…]]` compresses an answer. */
-export const CONTENT_ENCODINGS = ['gzip', 'deflate', 'br'] as const;
+export const CONTENT_ENCODINGS = ['gzip', 'deflate', 'deflate-raw', 'br'] as const;
 export type ContentEncoding = (typeof CONTENT_ENCODINGS)[number];
 
 /** Directives found in one message. */
@@ -36,10 +36,11 @@ const DIRECTIVE = /\[\[([a-z-]+)(?::((?:(?!\]\]).)*))?\]\]/gs;
  *   `retry-after-ms` header of that error.
  * - `[[garbage:KIND]]`: answer 200 as a broken provider would; KIND is one of `GARBAGE_KINDS` (see `garbage.ts`).
  * - `[[huge:BYTES]]`: answer BYTES bytes of text, streamed in 16 KiB chunks.
- * - `[[header:NAME VALUE]]`: add a header to the answer; VALUE is sent as its UTF-8 bytes (a proxy's non-ASCII
- *   header).
- * - `[[encoding:gzip|deflate|br]]`: compress the answer (plain or streamed) with `content-encoding`, as a provider
- *   behind a compressing proxy does; a stream's compressed bytes arrive in two writes.
+ * - `[[header:NAME VALUE]]`: add a header to the answer, VALUE in UTF-8 (a proxy's non-ASCII header; characters
+ *   up to U+00FF).
+ * - `[[encoding:gzip|deflate|deflate-raw|br]]`: compress the answer (plain or streamed) with `content-encoding`, as a
+ *   provider behind a compressing proxy does; a stream's compressed bytes arrive in two writes. `deflate-raw` is
+ *   `deflate` without its zlib wrapper, as some servers send it.
  * - `[[tool:NAME {json args}]]`: answer with a call of tool NAME (several = parallel calls). Without JSON the
  *   arguments are generated from the tool's parameter schema. Tool directives apply only while the conversation
  *   has no tool result after the last user message; once results are back, the answer is

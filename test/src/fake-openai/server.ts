@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerChat } from './chat.js';
 import { createContext, sendFakeError } from './context.js';
@@ -75,10 +74,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }),
   );
 
-  app.server.on('connection', (socket: Socket) => {
+  app.server.on('connection', () => {
     ctx.counters.connections++;
-    ctx.counters.open++;
-    socket.once('close', () => ctx.counters.open--);
   });
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
@@ -100,9 +97,6 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
     get connections() {
       return ctx.counters.connections;
-    },
-    get openConnections() {
-      return ctx.counters.open;
     },
     enqueue(...replies) {
       for (const reply of replies) ctx.queue.push({ reply, errorsLeft: reply.error ? (reply.error.times ?? 1) : 0 });

@@ -89,9 +89,8 @@ export interface FakeOpenAI {
   /** How many `/v1` requests are being answered right now; `maxInFlight` is the highest seen. */
   readonly inFlight: number;
   readonly maxInFlight: number;
-  /** TCP connections accepted since the start or the last `reset()`; `openConnections`: those open now. */
+  /** TCP connections accepted since the start or the last `reset()`. */
   readonly connections: number;
-  readonly openConnections: number;
   /** Queues scripted answers, consumed in order by chat completion requests. */
   enqueue(...replies: FakeReply[]): void;
   /** Default latency for all models, or for one model when `model` is given. */
