@@ -124,7 +124,8 @@ function responseHeaders(raw: Record<string, string | string[] | undefined>): He
   return headers;
 }
 
-const NOT_ASCII = /[^\x00-\x7f]/;
+/** A character that is neither printable ASCII nor a tab (a header value holds nothing else, but for bytes past 0x7f). */
+const NOT_ASCII = /[^\t -~]/;
 
 function asBytes(value: string): string {
   return NOT_ASCII.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
