@@ -72,36 +72,40 @@ function schemaProblems(flow: unknown): Problem[] {
   });
 }
 
-/** How deep a flow file may nest as a whole: a param's value may nest `MAX_VALUE_DEPTH` levels below its node. */
+/**
+ * How deep a flow file may nest as a whole: the flow, `nodes`, a node and its `params` are 4 levels, so a param's
+ * value may nest `MAX_VALUE_DEPTH` levels below its node, and a param too deep is exactly a file too deep there.
+ */
 const FLOW_DEPTH_ALLOWANCE = 4;
 
 /**
  * A flow nested too deep to store or compare, as one `VALUE_TOO_DEEP` problem naming where: a node's param (`path`
- * `params.<name>`), or the file. Iterative, so it holds however deep the value is.
+ * `params.<name>`), or the file. Iterative, so it holds however deep the value is. One walk of the file; the params
+ * are walked one by one only to name the one at fault.
  */
 export function depthProblems(flow: unknown): Problem[] {
+  const found = findValueProblem(flow, { maxDepth: MAX_VALUE_DEPTH + FLOW_DEPTH_ALLOWANCE });
+  if (!found) return [];
   const nodes = (flow as { nodes?: unknown } | null)?.nodes;
   if (Array.isArray(nodes)) {
     for (const node of nodes) {
       const params = (node as { params?: unknown } | null)?.params;
       if (params === null || typeof params !== 'object' || Array.isArray(params)) continue;
       for (const [name, value] of Object.entries(params)) {
-        const found = findValueProblem(value, { prefix: `params.${name}` });
-        if (!found) continue;
+        const deep = findValueProblem(value, { prefix: `params.${name}` });
+        if (!deep) continue;
         const id = (node as { id?: unknown }).id;
         return [
           {
             nodeId: typeof id === 'string' ? id : null,
             code: 'VALUE_TOO_DEEP',
-            message: `${found.path} ${found.message}`,
+            message: `${deep.path} ${deep.message}`,
             path: `params.${name}`,
           },
         ];
       }
     }
   }
-  const found = findValueProblem(flow, { maxDepth: MAX_VALUE_DEPTH + FLOW_DEPTH_ALLOWANCE });
-  if (!found) return [];
   return [
     { nodeId: null, code: 'VALUE_TOO_DEEP', message: `the flow ${found.path} ${found.message}`, path: found.path },
   ];
