@@ -113,15 +113,17 @@ export function guardedFetch(maxBytes: number, probes: WeakMap<Response, StreamP
       return response;
     }
     const text = await readCapped(answer, limit, true);
-    const what = describeBody(type, text);
     if (isStreamRequest) {
-      throw new AppError('PROVIDER_ERROR', `The model provider answered a streamed request with ${what}`);
+      throw new AppError(
+        'PROVIDER_ERROR',
+        `The model provider answered a streamed request with ${describeBody(type, text)}`,
+      );
     }
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
-      throw new AppError('PROVIDER_ERROR', `The model provider answered with ${what}, not JSON`);
+      throw new AppError('PROVIDER_ERROR', `The model provider answered with ${describeBody(type, text)}, not JSON`);
     }
     const response = new Response(NULL_BODY_STATUS.has(status) ? null : text, answerInit);
     // Parsed once: an embeddings answer can be tens of megabytes.
@@ -146,10 +148,11 @@ export function describeBody(type: string, text: string): string {
   return `${type || 'no content-type'} (${Buffer.byteLength(text)} bytes): ${quote(text)}`;
 }
 
-/** The first characters of a text, on one line. */
+/** The first characters of a text, on one line (only its beginning is looked at: answers can be megabytes). */
 export function quote(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > SAMPLE_CHARS ? `${line.slice(0, SAMPLE_CHARS)}…` : line;
+  const head = text.length > SAMPLE_CHARS * 4 ? text.slice(0, SAMPLE_CHARS * 4) : text;
+  const line = head.replace(/\s+/g, ' ').trim();
+  return line.length > SAMPLE_CHARS || head.length < text.length ? `${line.slice(0, SAMPLE_CHARS)}…` : line;
 }
 
 function tooLarge(maxBytes: number): AppError {

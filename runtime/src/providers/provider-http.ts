@@ -5,7 +5,7 @@ import { Agent, type Dispatcher } from 'undici';
 
 /**
  * What a model provider answered, before anything reads the body: status, headers and the body's chunks (decoded
- * when the provider compressed it). `chunks.return()` stops reading and frees the connection.
+ * when the provider compressed it); `stop()` when the rest is not wanted.
  */
 export interface RawAnswer {
   status: number;
@@ -84,7 +84,7 @@ export function fromResponse(response: Response): RawAnswer {
   };
 }
 
-/** `sendToProvider` as a `fetch` over any other `fetch` (the guard's tests hand it theirs). */
+/** Answers as `sendToProvider` gives them, from another `fetch` (the guard's tests hand it theirs). */
 export function rawOf(inner: Fetch): (url: string, init?: RequestInit) => Promise<RawAnswer> {
   return async (url, init) => fromResponse(await inner(url, init));
 }
