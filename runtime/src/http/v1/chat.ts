@@ -205,11 +205,6 @@ export async function chatCompletions(app: FastifyInstance, request: FastifyRequ
 }
 
 /**
- * Streams a chat run in OpenAI's format: a role chunk, one `chat.completion.chunk` per `node.delta` of the node
- * feeding the output (or the whole answer at once when it did not stream), a `finish_reason` chunk, the usage chunk
- * when asked (`stream_options.include_usage`), then `[DONE]`. A run that fails sends an `{error}` event instead.
- */
-/**
  * An ended run's events: its trace, or the store's when the trace was not read whole (in the api role a queued run is
  * mirrored without its events until someone watches it; the store has them all once the run has ended).
  */
@@ -217,6 +212,11 @@ async function endedRunEvents(app: FastifyInstance, handle: RunHandle): Promise<
   return handle.trace.closed ? handle.trace.events : await app.runtime.runs.storedEvents(handle.runId);
 }
 
+/**
+ * Streams a chat run in OpenAI's format: a role chunk, one `chat.completion.chunk` per `node.delta` of the node
+ * feeding the output (or the whole answer at once when it did not stream), a `finish_reason` chunk, the usage chunk
+ * when asked (`stream_options.include_usage`), then `[DONE]`. A run that fails sends an `{error}` event instead.
+ */
 function streamChat(
   reply: FastifyReply,
   started: StartedPublishedRun,
