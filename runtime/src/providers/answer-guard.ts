@@ -78,7 +78,7 @@ function matches(chunk: Uint8Array, at: number, offset: number, n: number): bool
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /** HTTP statuses whose answer has no body (a `Response` with one would throw). */
-const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
 
 /**
  * A `fetch` for the OpenAI SDK that sends model calls over the providers' HTTP client (`sendToProvider`, or `inner`
@@ -125,7 +125,7 @@ export function guardedFetch(maxBytes: number, probes: WeakMap<Response, StreamP
     } catch {
       throw new AppError('PROVIDER_ERROR', `The model provider answered with ${describeBody(type, text)}, not JSON`);
     }
-    const response = new Response(NULL_BODY_STATUS.has(status) ? null : text, answerInit);
+    const response = new Response(text, answerInit);
     // Parsed once: an embeddings answer can be tens of megabytes.
     Object.defineProperty(response, 'json', { value: () => Promise.resolve(value), configurable: true });
     return response;
