@@ -20,7 +20,11 @@ function typed(ports: readonly PortSpec[], values: Record<string, unknown>): Por
 
 /** The output ports of one node, with param-driven data types applied, plus those derived from its params (`dynamicOutputs`). */
 export function resolveOutputs(spec: NodeSpec, params: Record<string, unknown> | undefined): PortSpec[] {
-  const values = withDefaults(spec, params);
+  return outputsOf(spec, withDefaults(spec, params));
+}
+
+/** `resolveOutputs` for params that have their defaults filled in already (`withDefaults`). */
+export function outputsOf(spec: NodeSpec, values: Record<string, unknown>): PortSpec[] {
   const fixed = typed(spec.outputs, values);
   const dynamic = spec.dynamicOutputs;
   if (!dynamic) return fixed;
@@ -52,7 +56,11 @@ export function listNames(value: unknown): string[] {
 
 /** The input ports of one node: the kind's fixed inputs plus those derived from its params (`dynamicInputs`). */
 export function resolveInputs(spec: NodeSpec, params: Record<string, unknown> | undefined): PortSpec[] {
-  const values = withDefaults(spec, params);
+  return inputsOf(spec, withDefaults(spec, params));
+}
+
+/** `resolveInputs` for params that have their defaults filled in already (`withDefaults`). */
+export function inputsOf(spec: NodeSpec, values: Record<string, unknown>): PortSpec[] {
   const dynamic = spec.dynamicInputs;
   if (!dynamic) return typed(spec.inputs, values);
   const source = values[dynamic.fromParam];
@@ -85,7 +93,11 @@ export function checkParams(
   spec: NodeSpec,
   params: Record<string, unknown> | undefined,
 ): { param: string; message: string }[] {
-  const values = withDefaults(spec, params);
+  return paramProblems(spec, withDefaults(spec, params));
+}
+
+/** `checkParams` for params that have their defaults filled in already (`withDefaults`). */
+export function paramProblems(spec: NodeSpec, values: Record<string, unknown>): { param: string; message: string }[] {
   const problems: { param: string; message: string }[] = [];
   for (const param of spec.params) {
     if (!isParamActive(param, values)) continue;

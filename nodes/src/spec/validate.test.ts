@@ -194,6 +194,52 @@ describe('validateFlow', () => {
     expect(findCycles(ids, edges)).toEqual([]);
     expect(findCycles(ids, [...edges, { source: 'n19999', target: 'n0' }])[0]).toHaveLength(20000);
   });
+
+  it('finds the same cycles, in the same order, as a plain recursive Tarjan on random graphs', () => {
+    // The textbook algorithm on maps, as a reference: duplicate ids, self-loops and edges to unknown ids included.
+    function reference(ids: readonly string[], edges: readonly { source: string; target: string }[]): string[][] {
+      const next = new Map<string, string[]>(ids.map((id) => [id, []]));
+      for (const e of edges) if (next.has(e.target)) next.get(e.source)?.push(e.target);
+      const index = new Map<string, number>();
+      const low = new Map<string, number>();
+      const stack: string[] = [];
+      const cycles: string[][] = [];
+      const visit = (v: string): void => {
+        index.set(v, index.size);
+        low.set(v, index.get(v) as number);
+        stack.push(v);
+        for (const w of next.get(v) ?? []) {
+          if (!index.has(w)) {
+            visit(w);
+            low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+          } else if (stack.includes(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+        }
+        if (low.get(v) !== index.get(v)) return;
+        const component = stack.splice(stack.indexOf(v));
+        if (component.length > 1 || edges.some((e) => e.source === v && e.target === v)) cycles.push(component);
+      };
+      for (const id of ids) if (!index.has(id)) visit(id);
+      return cycles;
+    }
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    let withCycles = 0;
+    for (let graph = 0; graph < 300; graph++) {
+      const size = 1 + random(12);
+      const ids = Array.from({ length: size }, () => `n${random(size + 2)}`);
+      const edges = Array.from({ length: random(size * 2 + 1) }, () => ({
+        source: `n${random(size + 3)}`,
+        target: `n${random(size + 3)}`,
+      }));
+      const expected = reference(ids, edges);
+      if (expected.length > 0) withCycles++;
+      expect(findCycles(ids, edges), JSON.stringify({ ids, edges })).toEqual(expected);
+    }
+    expect(withCycles).toBeGreaterThan(50);
+  });
 });
 
 describe('prepareValidation', () => {

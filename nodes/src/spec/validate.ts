@@ -4,7 +4,7 @@ import { connectProblem } from './compat.js';
 import type { FlowFile } from './flow.js';
 import { FLOW_SCHEMA } from './flow-schema.js';
 import type { NodeSpec, PortSpec, SpecLookup } from './node-spec.js';
-import { checkParams, resolveInputs, resolveOutputs } from './ports.js';
+import { inputsOf, outputsOf, paramProblems, withDefaults } from './ports.js';
 import { findValueProblem, MAX_VALUE_DEPTH } from './values.js';
 
 let schemaCheck: ValidateFunction | undefined;
@@ -25,19 +25,23 @@ function checkSchema(flow: unknown): ValidateFunction {
   return check;
 }
 
-/** Resolved ports of every node whose kind is known, computed once per validation or plan. */
+/** Resolved ports of a node whose kind is known, computed once per validation and reused by the engine's plan. */
 export interface NodePorts {
   spec: NodeSpec;
+  /** The node's params with its kind's defaults filled in (`withDefaults`). */
+  params: Record<string, unknown>;
   inputs: Map<string, PortSpec>;
   outputs: Map<string, PortSpec>;
 }
 
 /** Ports of one node, with `{{variable}}` and param-typed ports resolved. */
 export function nodePorts(spec: NodeSpec, params: Record<string, unknown> | undefined): NodePorts {
+  const values = withDefaults(spec, params);
   return {
     spec,
-    inputs: new Map(resolveInputs(spec, params).map((p) => [p.name, p])),
-    outputs: new Map(resolveOutputs(spec, params).map((p) => [p.name, p])),
+    params: values,
+    inputs: new Map(inputsOf(spec, values).map((p) => [p.name, p])),
+    outputs: new Map(outputsOf(spec, values).map((p) => [p.name, p])),
   };
 }
 
@@ -118,14 +122,25 @@ export function depthProblems(flow: unknown): Problem[] {
  * Validate a migrated flow (`migrateFlow`): a node of an older kind version is checked against the current one.
  */
 export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
+  return inspectFlow(flow, lookup).problems;
+}
+
+/** What `inspectFlow` found: the problems, and the resolved ports of each node of a known kind (by node id). */
+export interface FlowInspection {
+  problems: Problem[];
+  ports: Map<string, NodePorts>;
+}
+
+/** `validateFlow`, also handing back the ports it resolved, so that compiling a valid flow does not resolve them again. */
+export function inspectFlow(flow: unknown, lookup: SpecLookup): FlowInspection {
+  const ports = new Map<string, NodePorts>();
   // First, alone: every later check (the schema's included) walks the file recursively.
   const deep = depthProblems(flow);
-  if (deep.length > 0) return deep;
+  if (deep.length > 0) return { problems: deep, ports };
   const schema = schemaProblems(flow);
-  if (schema.length > 0) return schema;
+  if (schema.length > 0) return { problems: schema, ports };
   const file = flow as FlowFile;
   const problems: Problem[] = [];
-  const ports = new Map<string, NodePorts>();
   const seen = new Set<string>();
 
   for (const node of file.nodes) {
@@ -148,8 +163,9 @@ export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
       });
       continue;
     }
-    ports.set(node.id, nodePorts(spec, node.params));
-    for (const p of checkParams(spec, node.params)) {
+    const resolved = nodePorts(spec, node.params);
+    ports.set(node.id, resolved);
+    for (const p of paramProblems(spec, resolved.params)) {
       problems.push({
         nodeId: node.id,
         code: 'NODE_PARAM_INVALID',
@@ -161,7 +177,7 @@ export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
   }
 
   const edgeIds = new Set<string>();
-  const into = new Map<string, string[]>(); // "node\0port" → edge ids
+  const into = new Map<string, string[]>(); // "node\0port" → source node ids
   const validEdges: { source: string; target: string }[] = [];
   for (const edge of file.edges) {
     if (edgeIds.has(edge.id))
@@ -217,7 +233,9 @@ export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
       });
     }
     const key = `${edge.target}\0${edge.targetPort}`;
-    into.set(key, [...(into.get(key) ?? []), edge.source]);
+    const sources = into.get(key);
+    if (sources) sources.push(edge.source);
+    else into.set(key, [edge.source]);
     validEdges.push({ source: edge.source, target: edge.target });
   }
 
@@ -257,7 +275,7 @@ export function validateFlow(flow: unknown, lookup: SpecLookup): Problem[] {
     const names = cycle.map((id) => `"${id}"`).join(' → ');
     for (const id of cycle) problems.push({ nodeId: id, code: 'CYCLE', message: `cycle: ${names} → "${cycle[0]}"` });
   }
-  return problems;
+  return { problems, ports };
 }
 
 /** Nodes that are, or descend from, a branching node: their values may not arrive. */
@@ -266,10 +284,15 @@ function branchingReach(
   ports: Map<string, NodePorts>,
   edges: { source: string; target: string }[],
 ): Set<string> {
-  const next = new Map<string, string[]>();
-  for (const e of edges) next.set(e.source, [...(next.get(e.source) ?? []), e.target]);
   const reach = new Set<string>();
   const stack = flow.nodes.filter((n) => ports.get(n.id)?.spec.branching).map((n) => n.id);
+  if (stack.length === 0) return reach;
+  const next = new Map<string, string[]>();
+  for (const e of edges) {
+    const targets = next.get(e.source);
+    if (targets) targets.push(e.target);
+    else next.set(e.source, [e.target]);
+  }
   while (stack.length > 0) {
     const id = stack.pop() as string;
     if (reach.has(id)) continue;
@@ -279,57 +302,87 @@ function branchingReach(
   return reach;
 }
 
-/** Strongly connected components with more than one node (or a self-loop), via Tarjan's algorithm. */
+/**
+ * Strongly connected components with more than one node (or a self-loop), via Tarjan's algorithm, each in the order
+ * its nodes were reached. Iterative, over node indexes, so long chains neither overflow the call stack nor cost a
+ * map lookup per step. Edges naming an id not in `ids` are ignored (such a node can be on no cycle).
+ */
 export function findCycles(ids: readonly string[], edges: readonly { source: string; target: string }[]): string[][] {
-  const next = new Map<string, string[]>();
-  for (const id of ids) next.set(id, []);
-  const selfLoops = new Set<string>();
-  for (const e of edges) {
-    next.get(e.source)?.push(e.target);
-    if (e.source === e.target) selfLoops.add(e.source);
+  const count = ids.length;
+  const position = new Map<string, number>();
+  for (let i = 0; i < count; i++) if (!position.has(ids[i] as string)) position.set(ids[i] as string, i);
+  // Each node's targets, in the order of its edges: `targets[first[v]]` up to `targets[first[v + 1]]`.
+  const first = new Int32Array(count + 1);
+  const sources = new Int32Array(edges.length);
+  const ends = new Int32Array(edges.length);
+  const selfLoop = new Uint8Array(count);
+  for (let e = 0; e < edges.length; e++) {
+    const edge = edges[e] as { source: string; target: string };
+    const source = position.get(edge.source) ?? -1;
+    const target = position.get(edge.target) ?? -1;
+    sources[e] = target < 0 ? -1 : source;
+    ends[e] = target;
+    if (source < 0 || target < 0) continue;
+    first[source + 1] = (first[source + 1] as number) + 1;
+    if (source === target) selfLoop[source] = 1;
   }
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
+  for (let v = 0; v < count; v++) first[v + 1] = (first[v + 1] as number) + (first[v] as number);
+  const targets = new Int32Array(first[count] as number);
+  const fill = first.slice(0, count);
+  for (let e = 0; e < edges.length; e++) {
+    const source = sources[e] as number;
+    if (source < 0) continue;
+    const at = fill[source] as number;
+    targets[at] = ends[e] as number;
+    fill[source] = at + 1;
+  }
+
+  const index = new Int32Array(count).fill(-1);
+  const low = new Int32Array(count);
+  const onStack = new Uint8Array(count);
+  const stack = new Int32Array(count);
+  // The depth-first path: a node and the offset of its next target to follow.
+  const pathNode = new Int32Array(count);
+  const pathNext = new Int32Array(count);
   const cycles: string[][] = [];
   let counter = 0;
-  // Iterative DFS so long chains do not overflow the call stack.
-  for (const root of ids) {
-    if (index.has(root)) continue;
-    const work: { id: string; i: number }[] = [{ id: root, i: 0 }];
-    index.set(root, counter);
-    low.set(root, counter++);
-    stack.push(root);
-    onStack.add(root);
-    while (work.length > 0) {
-      const frame = work[work.length - 1] as { id: string; i: number };
-      const targets = next.get(frame.id) ?? [];
-      if (frame.i < targets.length) {
-        const target = targets[frame.i++] as string;
-        if (!index.has(target)) {
-          index.set(target, counter);
-          low.set(target, counter++);
-          stack.push(target);
-          onStack.add(target);
-          work.push({ id: target, i: 0 });
-        } else if (onStack.has(target)) {
-          low.set(frame.id, Math.min(low.get(frame.id) as number, index.get(target) as number));
-        }
+  let top = 0;
+  let depth = 0;
+  const enter = (v: number): void => {
+    index[v] = counter;
+    low[v] = counter++;
+    stack[top++] = v;
+    onStack[v] = 1;
+    pathNode[depth] = v;
+    pathNext[depth++] = first[v] as number;
+  };
+  for (let root = 0; root < count; root++) {
+    if (index[root] !== -1 || position.get(ids[root] as string) !== root) continue;
+    enter(root);
+    while (depth > 0) {
+      const v = pathNode[depth - 1] as number;
+      const next = pathNext[depth - 1] as number;
+      if (next < (first[v + 1] as number)) {
+        pathNext[depth - 1] = next + 1;
+        const target = targets[next] as number;
+        if (index[target] === -1) enter(target);
+        else if (onStack[target] === 1) low[v] = Math.min(low[v] as number, index[target] as number);
         continue;
       }
-      work.pop();
-      const parent = work[work.length - 1];
-      if (parent) low.set(parent.id, Math.min(low.get(parent.id) as number, low.get(frame.id) as number));
-      if (low.get(frame.id) === index.get(frame.id)) {
+      depth--;
+      if (depth > 0) {
+        const parent = pathNode[depth - 1] as number;
+        low[parent] = Math.min(low[parent] as number, low[v] as number);
+      }
+      if (low[v] === index[v]) {
         const component: string[] = [];
-        let member: string;
+        let member: number;
         do {
-          member = stack.pop() as string;
-          onStack.delete(member);
-          component.push(member);
-        } while (member !== frame.id);
-        if (component.length > 1 || selfLoops.has(frame.id)) cycles.push(component.reverse());
+          member = stack[--top] as number;
+          onStack[member] = 0;
+          component.push(ids[member] as string);
+        } while (member !== v);
+        if (component.length > 1 || selfLoop[v] === 1) cycles.push(component.reverse());
       }
     }
   }

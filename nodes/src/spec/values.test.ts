@@ -39,6 +39,20 @@ describe('findValueProblem', () => {
     });
   });
 
+  it('holds at every limit: exactly maxDepth levels pass, one more is named, however large the limit', () => {
+    for (const maxDepth of [0, 1, 2, 7, MAX_VALUE_DEPTH + 8, 2000]) {
+      expect(findValueProblem(nested(maxDepth), { maxDepth })).toBeUndefined();
+      expect(findValueProblem([nested(maxDepth)], { maxDepth: maxDepth + 1 })).toBeUndefined();
+      expect(findValueProblem(nested(maxDepth + 1), { maxDepth })?.message).toBe(
+        `is nested deeper than ${maxDepth} levels`,
+      );
+      // The object holding it is one level more: past the limit below `deep`, or at the root when the limit is 0.
+      expect(findValueProblem({ ok: 1, deep: nested(maxDepth) }, { maxDepth })?.path).toMatch(
+        maxDepth === 0 ? /^$/ : /^deep/,
+      );
+    }
+  });
+
   it('quotes keys that are not identifiers', () => {
     expect(tooDeepPath({ 'a b': nested(MAX_VALUE_DEPTH) })).toMatch(/^\["a b"\]/);
   });

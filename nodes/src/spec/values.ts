@@ -112,6 +112,31 @@ function pathOf(visit: Visit, prefix: string): string {
   return `${prefix}${shown.join('')}${keys.length > PATH_SEGMENTS_SHOWN ? '…' : ''}`;
 }
 
+/** The deepest `maxDepth` that `exceeds` may recurse to: far below any stack limit. */
+const MAX_RECURSIVE_DEPTH = 1024;
+
+/**
+ * Whether an object nests objects or arrays more than `levels` deep counting itself (or, with `forbidProtoKeys`, has
+ * a `__proto__` key anywhere). Recursive, but never deeper than `levels`, and allocates nothing.
+ */
+function exceeds(value: object, levels: number, forbidProtoKeys: boolean): boolean {
+  if (levels === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item !== null && typeof item === 'object' && exceeds(item, levels - 1, forbidProtoKeys)) return true;
+    }
+    return false;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (forbidProtoKeys && key === '__proto__') return true;
+    const item: unknown = (value as Record<string, unknown>)[key];
+    if (item !== null && typeof item === 'object' && exceeds(item, levels - 1, forbidProtoKeys)) return true;
+  }
+  return false;
+}
+
 /**
  * The first place where a JSON-like value nests objects or arrays deeper than `maxDepth` (a scalar is depth 0, `{}`
  * depth 1), or, with `forbidProtoKeys`, has a `__proto__` key; undefined when there is none. Iterative, so it never
@@ -121,7 +146,11 @@ export function findValueProblem(
   value: unknown,
   options: { maxDepth?: number; prefix?: string; forbidProtoKeys?: boolean } = {},
 ): ValueProblem | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
   const maxDepth = options.maxDepth ?? MAX_VALUE_DEPTH;
+  const forbidProtoKeys = options.forbidProtoKeys === true;
+  // Nearly every value is fine: say so without allocating, and walk again to name the place only when it is not.
+  if (maxDepth <= MAX_RECURSIVE_DEPTH && !exceeds(value, maxDepth, forbidProtoKeys)) return undefined;
   const prefix = options.prefix ?? '';
   const stack: Visit[] = [{ value, depth: 0, key: undefined, parent: undefined }];
   for (let visit = stack.pop(); visit; visit = stack.pop()) {
@@ -138,7 +167,7 @@ export function findValueProblem(
     }
     for (const key of Object.keys(current)) {
       const item: unknown = (current as Record<string, unknown>)[key];
-      if (options.forbidProtoKeys && key === '__proto__') {
+      if (forbidProtoKeys && key === '__proto__') {
         return { path: pathOf({ value: item, depth, key, parent: visit }, prefix), message: 'is not an allowed key' };
       }
       if (item !== null && typeof item === 'object') stack.push({ value: item, depth, key, parent: visit });

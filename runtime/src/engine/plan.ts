@@ -5,13 +5,11 @@ import {
   type FlowFile,
   type FlowInputSpec,
   flowInputs,
+  inspectFlow,
   type NodePorts,
   type NodeRegistry,
   type NodeSettings,
-  nodePorts,
   prepareValidation,
-  validateFlow,
-  withDefaults,
 } from '@flowloom/nodes';
 
 // The flow schema's validator is compiled when the engine loads (a server at start), not by the first run it plans.
@@ -74,7 +72,8 @@ export function compileFlow(flow: FlowFile, registry: NodeRegistry): Plan {
   const cached = plans.get(flow);
   if (cached) return cached;
 
-  const problems = validateFlow(flow, registry.lookup);
+  // Validation resolves every node's ports and defaulted params: the plan is built from them.
+  const { problems, ports: resolved } = inspectFlow(flow, registry.lookup);
   if (problems.length > 0) {
     throw new AppError(
       'FLOW_INVALID',
@@ -85,13 +84,11 @@ export function compileFlow(flow: FlowFile, registry: NodeRegistry): Plan {
     );
   }
   const byId = new Map<string, PlanNode>();
-  const resolved = new Map<string, NodePorts>();
   const nodes = flow.nodes.map((node, index): PlanNode => {
     const definition = registry.get(node.type) as AnyNodeDefinition;
     const spec = definition.spec;
-    const params = withDefaults(spec, node.params);
-    const ports = nodePorts(spec, node.params);
-    resolved.set(node.id, ports);
+    const ports = resolved.get(node.id) as NodePorts;
+    const params = ports.params;
     const planNode: PlanNode = {
       index,
       id: node.id,

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import {
   AppError,
   addUsage,
@@ -178,7 +180,7 @@ const DEFAULT_CONCURRENCY = 32;
  */
 export function newRunId(): string {
   const time = Date.now().toString(16).padStart(12, '0');
-  return `r_${time}${globalThis.crypto.randomUUID().slice(24)}`;
+  return `r_${time}${randomUUID().slice(24)}`;
 }
 
 /**

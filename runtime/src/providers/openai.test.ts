@@ -427,13 +427,19 @@ describe("the providers' HTTP client", () => {
     expect(fake.requests.filter((request) => request.body && JSON.stringify(request.body).includes('"x"'))).toEqual([]);
   });
 
-  it('lets a process end with idle connections in its pool', async () => {
+  it('lets a process end with idle connections in its pool, and loads undici only for the first call', async () => {
     buildBin();
     const dist = fileURLToPath(new URL('../../dist/providers/openai.js', import.meta.url));
+    // undici's CommonJS files, as loaded so far (relative to the package).
     const script = `
+      import { createRequire } from 'node:module';
+      const cache = createRequire(import.meta.url).cache;
+      const undici = () => Object.keys(cache).filter((f) => f.includes('/node_modules/undici/')).map((f) => f.split('/node_modules/undici/')[1]);
       const { createLlmService } = await import(${JSON.stringify(dist)});
       const llm = createLlmService({ baseURL: ${JSON.stringify(fake.url)} });
+      console.log(JSON.stringify(undici()));
       const answer = await llm.chat({ model: 'm', messages: [{ role: 'user', content: 'bye' }] }, { signal: new AbortController().signal });
+      console.log(JSON.stringify(undici()));
       console.log(answer.message.content);
     `;
     // Without an exit of its own: the child ends only if the kept-alive connection does not hold its event loop.
@@ -442,7 +448,14 @@ describe("the providers' HTTP client", () => {
       timeout: 20_000,
     });
     expect(child.stderr).toBe('');
-    expect(child.stdout.trim()).toBe('echo: bye');
+    const [before, after, answer] = child.stdout.trim().split('\n');
+    expect(answer).toBe('echo: bye');
+    // Nothing at start; then the agent and the request API, not the whole package (fetch, WebSocket, mocks, cache).
+    expect(JSON.parse(before as string)).toEqual([]);
+    const loaded = JSON.parse(after as string) as string[];
+    expect(loaded).toEqual(expect.arrayContaining(['lib/dispatcher/agent.js', 'lib/api/api-request.js']));
+    expect(loaded).not.toContain('index.js');
+    expect(loaded.filter((file) => file.startsWith('lib/web/') || file.startsWith('lib/mock/'))).toEqual([]);
   });
 });
 

@@ -1,7 +1,8 @@
+import { createRequire } from 'node:module';
 import { Readable, type Transform } from 'node:stream';
 import { constants, createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import { AppError } from '@flowloom/nodes';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 
 /**
  * What a model provider answered, before anything reads the body: status, headers and the body's chunks (decoded
@@ -37,7 +38,8 @@ export async function sendToProvider(url: string, init: RequestInit = {}): Promi
     throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${target.origin}`);
   }
   const method = (init.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod;
-  const answer = await dispatcher().request({
+  const { agent, request } = dispatcher();
+  const answer = await request.call(agent, {
     origin: target.origin,
     path: target.pathname + target.search,
     method,
@@ -89,12 +91,27 @@ export function rawOf(inner: Fetch): (url: string, init?: RequestInit) => Promis
   return async (url, init) => fromResponse(await inner(url, init));
 }
 
-let agent: Agent | undefined;
+/** `Dispatcher.request`, called on an `Agent`. */
+type RequestFn = (this: Agent, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
-/** One connection pool per process, like `fetch`'s global dispatcher (idle connections keep no process alive). */
-function dispatcher(): Agent {
-  agent ??= new Agent({ maxRedirections: 20 });
-  return agent;
+let pool: { agent: Agent; request: RequestFn } | undefined;
+
+/**
+ * One connection pool per process, like `fetch`'s global dispatcher (idle connections keep no process alive). undici
+ * is loaded on the first model call, as Node loads its own for the first `fetch`, and only the two parts used: the
+ * whole package took 80 ms to load and 2.8 MB of heap at every start, these take half and a third
+ * (docs/performance.md, "Start and first run").
+ */
+function dispatcher(): { agent: Agent; request: RequestFn } {
+  if (!pool) {
+    const load = createRequire(import.meta.url);
+    const AgentClass = load('undici/lib/dispatcher/agent.js') as typeof Agent;
+    pool = {
+      agent: new AgentClass({ maxRedirections: 20 }),
+      request: load('undici/lib/api/api-request.js') as RequestFn,
+    };
+  }
+  return pool;
 }
 
 /** The request's headers as undici takes them (a flat name, value list), plus `fetch`'s `accept-encoding`. */
