@@ -171,3 +171,28 @@ export type TraceEvent = { [T in TraceType]: TraceEnvelope & { type: T; data: Tr
 export function isRunEnd(event: TraceEvent): boolean {
   return event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled';
 }
+
+const encodedEvents = new WeakMap<TraceEvent, string>();
+
+/**
+ * The JSON text of a trace event, encoded once however many send it: the store, every SSE stream, the queue's event
+ * stream and every socket.io subscriber send these same bytes (a run with one subscriber encoded each event three
+ * times). An event is not changed once emitted, and its first encoding happens as it is emitted (the store's and the
+ * streams' listeners), so later changes to the objects it holds cannot reach it.
+ */
+export function eventJson(event: TraceEvent): string {
+  let json = encodedEvents.get(event);
+  if (json === undefined) {
+    json = JSON.stringify(event);
+    encodedEvents.set(event, json);
+  }
+  return json;
+}
+
+/**
+ * Records the JSON text an event was parsed from (an event read from another process's stream), so that sending it
+ * on does not encode it again. `json` must be the text `event` was parsed from.
+ */
+export function rememberEventJson(event: TraceEvent, json: string): void {
+  encodedEvents.set(event, json);
+}

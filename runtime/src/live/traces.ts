@@ -7,6 +7,7 @@ import { Compile } from 'typebox/compile';
 import type { RunHandle, RunTrace } from '../engine/index.js';
 import { tokenMatches } from '../publishing/auth.js';
 import { validationProblems } from '../schema-problems.js';
+import { traceParser } from './trace-encoder.js';
 import { CorkingWebSocketServer } from './ws-engine.js';
 
 declare module 'fastify' {
@@ -288,6 +289,8 @@ export const traces = fp(
       cors: { origin: false },
       // One write per tick for a connection's frames instead of one per frame (per-event `trace` messages).
       wsEngine: CorkingWebSocketServer,
+      // Trace messages written from each event's JSON text, encoded once for the store, SSE and every subscriber.
+      parser: traceParser,
       // Between api processes (FLOWLOOM_ROLE=api): broadcasts and rooms reach the sockets of every process.
       ...(queue &&
         createAdapter && {

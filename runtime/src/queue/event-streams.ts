@@ -1,4 +1,4 @@
-import type { TraceEvent } from '@flowloom/nodes';
+import { eventJson, rememberEventJson, type TraceEvent } from '@flowloom/nodes';
 import type { Redis } from 'ioredis';
 import { afterEntry, entryId, type RedisKeys } from './keys.js';
 import type { RedisConnections } from './redis.js';
@@ -83,7 +83,12 @@ function decode(entries: Entries): TraceEvent[] {
   const events: TraceEvent[] = [];
   for (const [, fields] of entries) {
     const at = fields.indexOf('e');
-    if (at >= 0) events.push(JSON.parse(fields[at + 1] as string) as TraceEvent);
+    if (at < 0) continue;
+    const json = fields[at + 1] as string;
+    const event = JSON.parse(json) as TraceEvent;
+    // Sent on to subscribers as the same text (socket.io, SSE), not encoded again.
+    rememberEventJson(event, json);
+    events.push(event);
   }
   return events;
 }
@@ -320,7 +325,7 @@ export class EventRelay {
 
   #send(event: TraceEvent, ttlMs: number, isEnd = false): Promise<unknown> {
     if (this.#isFenced) return Promise.resolve();
-    const sent = this.#batches.add(this, entryId(event.seq), JSON.stringify(event), ttlMs, isEnd);
+    const sent = this.#batches.add(this, entryId(event.seq), eventJson(event), ttlMs, isEnd);
     this.#track(sent);
     return sent;
   }

@@ -1,3 +1,4 @@
+import type { TraceEvent } from '@flowloom/nodes';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDir, tempDir } from '../testing/fixtures.js';
 import { addEvent, BatchWriter, emptyBatch, type WriteBatch } from './row-writes.js';
@@ -48,14 +49,31 @@ function finish(runId: string) {
   };
 }
 
+const started = (runId: string): TraceEvent => ({
+  runId,
+  seq: 0,
+  at: new Date().toISOString(),
+  type: 'run.started',
+  flowId: 'f',
+  data: { inputs: {} },
+});
+const completed = (runId: string): TraceEvent => ({
+  runId,
+  seq: 1,
+  at: new Date().toISOString(),
+  type: 'run.completed',
+  flowId: 'f',
+  data: { outputs: { a: 1 }, durationMs: 5 },
+});
+
 describe('BatchWriter', () => {
   it('lands the final state when batches are written again after their first commit (a lost writer thread)', async () => {
     const store = openStore();
     const writer = new BatchWriter(store.db);
     const first: WriteBatch = { ...emptyBatch(1), runs: [runRow('r_again')] };
-    addEvent(first, { runId: 'r_again', seq: 0, type: 'run.started' }, 1);
+    addEvent(first, started('r_again'), 1);
     const second: WriteBatch = { ...emptyBatch(2), finishes: [finish('r_again')] };
-    addEvent(second, { runId: 'r_again', seq: 1, type: 'run.completed' }, 1);
+    addEvent(second, completed('r_again'), 1);
     // The thread committed the first batch but died before saying so: both are written again, together.
     writer.write([first]);
     writer.write([first, second]);
@@ -68,11 +86,11 @@ describe('BatchWriter', () => {
     const store = openStore();
     const writer = new BatchWriter(store.db);
     const first: WriteBatch = { ...emptyBatch(1), runs: [runRow('r_claimed')] };
-    addEvent(first, { runId: 'r_claimed', seq: 0, type: 'run.started' }, 1);
+    addEvent(first, started('r_claimed'), 1);
     writer.write([first]);
     expect(await store.claimRun('r_claimed')).toBe(2);
     const late: WriteBatch = { ...emptyBatch(2), finishes: [finish('r_claimed')] };
-    addEvent(late, { runId: 'r_claimed', seq: 1, type: 'run.completed' }, 1);
+    addEvent(late, completed('r_claimed'), 1);
     writer.write([first, late]);
     expect(await store.getRun('r_claimed')).toMatchObject({ status: 'running', attempt: 2 });
     expect((await store.getEvents('r_claimed')).map((e) => e.seq)).toEqual([0]);

@@ -1,3 +1,4 @@
+import { eventJson, type TraceEvent } from '@flowloom/nodes';
 import type Database from 'better-sqlite3';
 import type { RunEnd, RunStart } from './types.js';
 
@@ -117,14 +118,10 @@ export function addFinish(batch: WriteBatch, runId: string, attempt: number, end
   });
 }
 
-/** Adds an event to a batch (JSON encoded now: later changes to its objects do not matter). */
-export function addEvent(
-  batch: WriteBatch,
-  event: { runId: string; seq: number; type: string },
-  attempt: number,
-): void {
+/** Adds an event to a batch (JSON encoded now, or already as it was emitted: later changes to its objects do not matter). */
+export function addEvent(batch: WriteBatch, event: TraceEvent, attempt: number): void {
   // JSON never holds a raw newline or tab, and run ids and event types hold none either.
-  batch.events += `${event.runId}\t${event.seq}\t${attempt}\t${event.type}\t${JSON.stringify(event)}\n`;
+  batch.events += `${event.runId}\t${event.seq}\t${attempt}\t${event.type}\t${eventJson(event)}\n`;
   batch.eventCount++;
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError, isRunEnd, type TraceEvent, type Values } from '@flowloom/nodes';
+import { AppError, eventJson, isRunEnd, type TraceEvent, type Values } from '@flowloom/nodes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { openEventStream } from '../../live/sse.js';
 import { parseSources } from '../../monitoring/metrics.js';
@@ -87,7 +87,7 @@ export function streamRun(reply: FastifyReply, started: StartedRun): void {
   const afterSeq = started.resumedAfterSeq ?? -1;
   unsubscribe = handle.trace.subscribe((event: TraceEvent) => {
     if (raw.destroyed || raw.writableEnded || event.seq <= afterSeq) return;
-    raw.write(`data: ${JSON.stringify(event)}\n\n`);
+    raw.write(`data: ${eventJson(event)}\n\n`);
     // A run that pauses ends its stream too: follow it over socket.io or `GET /api/runs/:runId`.
     if (isRunEnd(event) || event.type === 'run.paused') {
       const end = () => {
