@@ -68,7 +68,13 @@ describe('the trace encoder', () => {
 
   it('encodes an event once, however many send it', () => {
     let encodings = 0;
-    const counted = event(9, { outputs: { value: { toJSON: () => (encodings++, 'v') } }, durationMs: 1 });
+    const value = {
+      toJSON: () => {
+        encodings++;
+        return 'v';
+      },
+    };
+    const counted = event(9, { outputs: { value }, durationMs: 1 });
     const stored = eventJson(counted);
     const sent = ours.encode({ type: PacketType.EVENT, nsp: '/traces', data: ['trace', counted] });
     ours.encode({ type: PacketType.EVENT, nsp: '/traces', data: ['traces', [counted]] });

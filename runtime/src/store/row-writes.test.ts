@@ -49,22 +49,15 @@ function finish(runId: string) {
   };
 }
 
-const started = (runId: string): TraceEvent => ({
-  runId,
-  seq: 0,
-  at: new Date().toISOString(),
-  type: 'run.started',
-  flowId: 'f',
-  data: { inputs: {} },
-});
-const completed = (runId: string): TraceEvent => ({
-  runId,
-  seq: 1,
-  at: new Date().toISOString(),
-  type: 'run.completed',
-  flowId: 'f',
-  data: { outputs: { a: 1 }, durationMs: 5 },
-});
+/** A run's first or last event, as a run emits them. */
+function runEvent(runId: string, end: boolean): TraceEvent {
+  const envelope = { runId, at: new Date().toISOString(), flowId: 'f' };
+  return end
+    ? { ...envelope, seq: 1, type: 'run.completed', data: { outputs: { a: 1 }, durationMs: 5 } }
+    : { ...envelope, seq: 0, type: 'run.started', data: { inputs: {} } };
+}
+const started = (runId: string) => runEvent(runId, false);
+const completed = (runId: string) => runEvent(runId, true);
 
 describe('BatchWriter', () => {
   it('lands the final state when batches are written again after their first commit (a lost writer thread)', async () => {
