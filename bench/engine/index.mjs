@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 // The built runtime (tsc output), not the sources through tsx: tsx's keepNames helpers distort closure-heavy code.
 import { startRun } from '../../runtime/dist/engine/index.js';
@@ -46,8 +47,9 @@ async function startFake() {
 
 /** The first run of the chain in a fresh process set up as this one is (`--cold-child`), in ms. */
 async function coldFirstRun() {
-  const script = new URL(import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--expose-gc', script, '--cold-child'], {
+  const script = fileURLToPath(import.meta.url);
+  // The same node flags as this process (`--expose-gc`, `--cpu-prof` under `npm run bench -- --profile`).
+  const child = spawn(process.execPath, [...process.execArgv, script, '--cold-child'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -172,19 +172,40 @@ export function isRunEnd(event: TraceEvent): boolean {
   return event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled';
 }
 
-const encodedEvents = new WeakMap<TraceEvent, string>();
+/**
+ * Events encoded in this turn of the event loop and the one before (`eventJson`). Kept that long only: everyone who
+ * sends an event as it is emitted does so in the same turn (a batched socket.io subscriber in the next), while a
+ * run's trace may stay in memory for hours (a paused run) and need not hold every event twice.
+ */
+let recent = new Map<TraceEvent, string>();
+let older = new Map<TraceEvent, string>();
+let isSweepScheduled = false;
+
+function sweep(): void {
+  older = recent;
+  recent = new Map();
+  isSweepScheduled = false;
+  if (older.size > 0) scheduleSweep();
+}
+
+function scheduleSweep(): void {
+  isSweepScheduled = true;
+  const timer: unknown = setTimeout(sweep, 0);
+  // In Node, a pending sweep does not keep a process alive.
+  (timer as { unref?: () => void }).unref?.();
+}
 
 /**
- * The JSON text of a trace event, encoded once however many send it: the store, every SSE stream, the queue's event
- * stream and every socket.io subscriber send these same bytes (a run with one subscriber encoded each event three
- * times). An event is not changed once emitted, and its first encoding happens as it is emitted (the store's and the
- * streams' listeners), so later changes to the objects it holds cannot reach it.
+ * The JSON text of a trace event, encoded once however many send it as it is emitted: the store, every SSE stream,
+ * the queue's event stream and every socket.io subscriber send these same bytes (a run with one subscriber encoded
+ * each event three times). An event is not changed once emitted, and it is first encoded as it is emitted when the run
+ * is stored, streamed or watched, so later changes to the objects it holds cannot reach the text.
  */
 export function eventJson(event: TraceEvent): string {
-  let json = encodedEvents.get(event);
+  let json = recent.get(event) ?? older.get(event);
   if (json === undefined) {
     json = JSON.stringify(event);
-    encodedEvents.set(event, json);
+    rememberEventJson(event, json);
   }
   return json;
 }
@@ -194,5 +215,6 @@ export function eventJson(event: TraceEvent): string {
  * on does not encode it again. `json` must be the text `event` was parsed from.
  */
 export function rememberEventJson(event: TraceEvent, json: string): void {
-  encodedEvents.set(event, json);
+  recent.set(event, json);
+  if (!isSweepScheduled) scheduleSweep();
 }

@@ -117,10 +117,10 @@ const MAX_RECURSIVE_DEPTH = 1024;
 
 /**
  * Whether an object nests objects or arrays more than `levels` deep counting itself (or, with `forbidProtoKeys`, has
- * a `__proto__` key anywhere). Recursive, but never deeper than `levels`, and allocates nothing.
+ * a `__proto__` key anywhere). Recursive, but never deeper than `levels`, and allocates nothing for JSON values.
  */
 function exceeds(value: object, levels: number, forbidProtoKeys: boolean): boolean {
-  if (levels === 0) return true;
+  if (levels < 1) return true;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];

@@ -6,8 +6,8 @@ import { Decoder, Encoder, type Packet, PacketType, protocol } from 'socket.io-p
  * events' JSON text (`eventJson`), which the store and the SSE streams share, instead of encoding every event again
  * for every socket (and searching it for binary data first). The text is exactly what the default encoder writes for
  * the same packet, `2/traces,["trace",{…}]`; clients decode it with the default parser. A trace event is JSON (the
- * store keeps it as such), so one holding a `Buffer` arrives as that `Buffer`'s JSON, as over SSE, not as a binary
- * attachment. Every other packet goes through the default encoder.
+ * store keeps it as such), so one holding binary data (a `Buffer`, a typed array) arrives as its JSON, as over SSE,
+ * not as a binary attachment. Every other packet goes through the default encoder.
  */
 class TraceEncoder extends Encoder {
   override encode(packet: Packet): unknown[] {

@@ -100,7 +100,7 @@ let pool: { agent: Agent; request: RequestFn } | undefined;
  * One connection pool per process, like `fetch`'s global dispatcher (idle connections keep no process alive). undici
  * is loaded on the first model call, as Node loads its own for the first `fetch`, and only the two parts used: the
  * whole package took 80 ms to load and 2.8 MB of heap at every start, these take half and a third
- * (docs/performance.md, "Start and first run").
+ * (docs/performance.md, "Start, first run and live subscribers").
  */
 function dispatcher(): { agent: Agent; request: RequestFn } {
   if (!pool) {
