@@ -26,7 +26,7 @@ describe('eventJson', () => {
     const json = eventJson(event);
     expect(json).toBe(JSON.stringify({ ...event, data: { outputs: { value: 'v' }, durationMs: 1 } }));
     expect(eventJson(event)).toBe(json);
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 0));
     expect(eventJson(event)).toBe(json);
     expect(encodings()).toBe(1);
   });

@@ -29,6 +29,7 @@ import { metrics } from './metrics/index.js';
 import { nodes } from './nodes/index.js';
 import { publish } from './publish/index.js';
 import { runs } from './runs/index.js';
+import { lazySerializers } from './serializers.js';
 import { settings } from './settings/index.js';
 import { v1 } from './v1/index.js';
 import { widget } from './widget/index.js';
@@ -113,6 +114,7 @@ export async function buildApp(runtime: Runtime, config: HttpConfig): Promise<Ap
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers() } },
     // Errors Fastify meets before a route (a URL that is not valid percent-encoding, e.g. /api/flows/%E9) get the
     // same error shape as every other answer.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
