@@ -56,8 +56,11 @@ async function coldFirstRun() {
   child.stdout.on('data', (chunk) => {
     out += chunk;
   });
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`cold-run process exited with ${code}`);
+  // 'close', not 'exit': its output may still be arriving when it exits.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`cold-run process ended with ${code}`);
   return JSON.parse(out).coldMs;
 }
 

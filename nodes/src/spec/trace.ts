@@ -173,27 +173,17 @@ export function isRunEnd(event: TraceEvent): boolean {
 }
 
 /**
- * Events encoded in this turn of the event loop and the one before (`eventJson`). Kept that long only: everyone who
- * sends an event as it is emitted does so in the same turn (a batched socket.io subscriber in the next), while a
- * run's trace may stay in memory for hours (a paused run) and need not hold every event twice.
+ * The texts of the events encoded last (`eventJson`), the oldest dropped first. Everyone who sends an event as it is
+ * emitted does so at once, before the next event is emitted (the store, SSE, the queue's relay, per-event
+ * subscribers); a batched subscriber sends a turn's events at the end of the turn, and a process mirroring another's
+ * run reads a batch of events before sending them on. This many covers both, without a timer, while a run's trace
+ * (in memory for as long as the run lasts, hours when it waits on an approval) does not hold every event twice.
  */
-let recent = new Map<TraceEvent, string>();
-let older = new Map<TraceEvent, string>();
-let isSweepScheduled = false;
-
-function sweep(): void {
-  older = recent;
-  recent = new Map();
-  isSweepScheduled = false;
-  if (older.size > 0) scheduleSweep();
-}
-
-function scheduleSweep(): void {
-  isSweepScheduled = true;
-  const timer: unknown = setTimeout(sweep, 0);
-  // In Node, a pending sweep does not keep a process alive.
-  (timer as { unref?: () => void }).unref?.();
-}
+const KEPT_TEXTS = 512;
+/** And at most this many characters of them in all (the newest is kept whatever its size). */
+const KEPT_CHARS = 4_000_000;
+const texts = new Map<TraceEvent, string>();
+let keptChars = 0;
 
 /**
  * The JSON text of a trace event, encoded once however many send it as it is emitted: the store, every SSE stream,
@@ -202,7 +192,7 @@ function scheduleSweep(): void {
  * is stored, streamed or watched, so later changes to the objects it holds cannot reach the text.
  */
 export function eventJson(event: TraceEvent): string {
-  let json = recent.get(event) ?? older.get(event);
+  let json = texts.get(event);
   if (json === undefined) {
     json = JSON.stringify(event);
     rememberEventJson(event, json);
@@ -215,6 +205,12 @@ export function eventJson(event: TraceEvent): string {
  * on does not encode it again. `json` must be the text `event` was parsed from.
  */
 export function rememberEventJson(event: TraceEvent, json: string): void {
-  recent.set(event, json);
-  if (!isSweepScheduled) scheduleSweep();
+  if (texts.has(event)) return;
+  texts.set(event, json);
+  keptChars += json.length;
+  while (texts.size > KEPT_TEXTS || (keptChars > KEPT_CHARS && texts.size > 1)) {
+    const [oldest, text] = texts.entries().next().value as [TraceEvent, string];
+    texts.delete(oldest);
+    keptChars -= text.length;
+  }
 }

@@ -314,18 +314,22 @@ export class EventRelay {
     this.#send(event, ttl);
   }
 
-  /** Relays the end event after `gate` settles, then keeps the stream for the retention time only. */
+  /**
+   * Relays the end event after `gate` settles, then keeps the stream for the retention time only. Its text is taken
+   * now, as it was emitted (the one the store and the subscribers have), not when the gate settles.
+   */
   end(event: TraceEvent, gate: Promise<unknown>): void {
+    const json = eventJson(event);
     const sent = gate.then(
-      () => this.#send(event, this.#retentionMs, true),
-      () => this.#send(event, this.#retentionMs, true),
+      () => this.#send(event, this.#retentionMs, true, json),
+      () => this.#send(event, this.#retentionMs, true, json),
     );
     this.#track(sent);
   }
 
-  #send(event: TraceEvent, ttlMs: number, isEnd = false): Promise<unknown> {
+  #send(event: TraceEvent, ttlMs: number, isEnd = false, json = eventJson(event)): Promise<unknown> {
     if (this.#isFenced) return Promise.resolve();
-    const sent = this.#batches.add(this, entryId(event.seq), eventJson(event), ttlMs, isEnd);
+    const sent = this.#batches.add(this, entryId(event.seq), json, ttlMs, isEnd);
     this.#track(sent);
     return sent;
   }
